@@ -1,0 +1,35 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "SwiftBPF",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "BPFInstructions", targets: ["BPFInstructions"]),
+        .library(name: "BPFVM", targets: ["BPFVM"]),
+        .executable(name: "swiftbpf", targets: ["swiftbpf"]),
+        .executable(name: "swiftbpf-bench", targets: ["swiftbpf-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "BPFInstructions"),
+        .target(name: "BPFVM", dependencies: ["BPFInstructions"]),
+        .executableTarget(
+            name: "swiftbpf",
+            dependencies: [
+                "BPFInstructions", "BPFVM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "swiftbpf-bench",
+            dependencies: ["BPFInstructions", "BPFVM"],
+            path: "Benchmarks/swiftbpf-bench"),
+        .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
+        .testTarget(
+            name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
+            exclude: ["Fixtures"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
