@@ -1,0 +1,535 @@
+import BPFInstructions
+
+/// Runs eBPF programs with every memory access checked: loads, stores and atomics may touch
+/// only the input memory, the live stack frames and memory that helpers hand out. Any other
+/// access, a call too deep, an unknown helper or an endless loop stops the run with a
+/// `VMError` naming the pc — never a crash of the host.
+///
+/// The program is decoded once, at init, into a form made for dispatch; a run allocates
+/// nothing. One instance runs one program at a time (it owns its stack); use one per thread.
+public final class Interpreter {
+    public struct Options: Sendable {
+        /// Instructions a run may execute before it is stopped.
+        public var instructionBudget: UInt64
+        public init(instructionBudget: UInt64 = 100_000_000) {
+            self.instructionBudget = instructionBudget
+        }
+    }
+
+    public static let stackSize = 512
+    public static let maxCallDepth = 8
+    /// How often `may_goto` falls through before it jumps (the kernel's BPF_MAX_LOOPS).
+    public static let mayGotoLimit: UInt64 = 1 << 23
+
+    public let program: Program
+    public let options: Options
+    /// Instructions executed by the last run, whether it finished or failed.
+    public var executedInstructions: UInt64 { counters.pointee }
+
+    private let helpers: [Helper]
+    private let helperIndex: [Int32: Int32]
+    private let code: UnsafeMutablePointer<Slot>
+    private let codeCount: Int
+    private let registers: UnsafeMutablePointer<UInt64>
+    private let stack: UnsafeMutableRawPointer
+    /// Per call frame: return slot, r6, r7, r8, r9.
+    private let frames: UnsafeMutablePointer<UInt64>
+    /// Run statistics live outside the object so that a run pays no exclusivity checks.
+    private let counters: UnsafeMutablePointer<UInt64>
+
+    public init(program: Program, helpers: [Helper] = [], options: Options = Options()) throws(VMError) {
+        var index: [Int32: Int32] = [:]
+        for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
+        let slots = try compile(program, helperIndex: { index[$0] })
+        self.program = program
+        self.options = options
+        self.helpers = helpers
+        self.helperIndex = index
+        codeCount = slots.count
+        code = .allocate(capacity: slots.count)
+        code.initialize(from: slots, count: slots.count)
+        registers = .allocate(capacity: 16)
+        registers.initialize(repeating: 0, count: 16)
+        let stackBytes = Self.stackSize * Self.maxCallDepth
+        stack = .allocate(byteCount: stackBytes, alignment: 16)
+        stack.initializeMemory(as: UInt8.self, repeating: 0, count: stackBytes)
+        frames = .allocate(capacity: 5 * Self.maxCallDepth)
+        frames.initialize(repeating: 0, count: 5 * Self.maxCallDepth)
+        counters = .allocate(capacity: 1)
+        counters.initialize(to: 0)
+    }
+
+    deinit {
+        code.deallocate()
+        registers.deallocate()
+        stack.deallocate()
+        frames.deallocate()
+        counters.deallocate()
+    }
+
+    /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
+    public func run(memory: inout [UInt8]) throws(VMError) -> UInt64 {
+        var result: Result<UInt64, VMError> = .success(0)
+        memory.withUnsafeMutableBytes { buffer in
+            do throws(VMError) { result = .success(try execute(input: buffer)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
+    public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        try execute(input: memory)
+    }
+
+    /// Runs with no input memory: r1 = r2 = 0.
+    public func run() throws(VMError) -> UInt64 {
+        try execute(input: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+    }
+
+    private enum Fault {
+        case outOfBounds(address: UInt64, size: Int, isWrite: Bool)
+        case ranOffTheEnd, callDepth, unknownHelper(Int64), budget, kernelFunction(Int64)
+        case helper(VMError)
+    }
+
+    private func execute(input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        let r = registers
+        for i in 0..<16 { r[i] = 0 }
+        let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
+        let inputLow = UInt64(UInt(bitPattern: input.baseAddress))
+        let inputLength = UInt64(input.count)
+        r[1] = inputLow
+        r[2] = inputLength
+        r[10] = stackTop
+        var stackLow = stackTop &- UInt64(Self.stackSize)
+        var stackLength = UInt64(Self.stackSize)
+        var depth = 0
+        let initialBudget = options.instructionBudget
+        var budget = initialBudget
+        var mayGotoLeft = Self.mayGotoLimit
+        var granted: [MemoryRegion] = []
+        var fault: Fault?
+        let code = UnsafePointer(self.code)
+        var ip = code
+
+        // The stack is checked first: most accesses go there, and its length never drops below 8.
+        @inline(__always) func accessible(_ address: UInt64, _ size: UInt64, _ stackLow: UInt64, _ stackLength: UInt64,
+                                          _ isWrite: Bool, _ granted: [MemoryRegion]) -> Bool {
+            if address &- stackLow <= stackLength &- size { return true }
+            let offset = address &- inputLow
+            if offset < inputLength && inputLength &- offset >= size { return true }
+            return !granted.isEmpty && grantedContains(granted, address, Int(size), isWrite)
+        }
+
+        dispatch: while true {
+            let s = ip.pointee
+            ip += 1
+            if budget == 0 { fault = .budget; break }
+            budget &-= 1
+            let d = Int(s.dst)
+            switch s.op {
+            case .add64i: r[d] = r[d] &+ s.imm
+            case .add64r: r[d] = r[d] &+ r[Int(s.src)]
+            case .sub64i: r[d] = r[d] &- s.imm
+            case .sub64r: r[d] = r[d] &- r[Int(s.src)]
+            case .mul64i: r[d] = r[d] &* s.imm
+            case .mul64r: r[d] = r[d] &* r[Int(s.src)]
+            case .div64i: r[d] = udiv64(r[d], s.imm)
+            case .div64r: r[d] = udiv64(r[d], r[Int(s.src)])
+            case .sdiv64i: r[d] = sdiv64(r[d], s.imm)
+            case .sdiv64r: r[d] = sdiv64(r[d], r[Int(s.src)])
+            case .or64i: r[d] = r[d] | s.imm
+            case .or64r: r[d] = r[d] | r[Int(s.src)]
+            case .and64i: r[d] = r[d] & s.imm
+            case .and64r: r[d] = r[d] & r[Int(s.src)]
+            case .lsh64i: r[d] = r[d] &<< s.imm
+            case .lsh64r: r[d] = r[d] &<< r[Int(s.src)]
+            case .rsh64i: r[d] = r[d] &>> s.imm
+            case .rsh64r: r[d] = r[d] &>> r[Int(s.src)]
+            case .mod64i: r[d] = umod64(r[d], s.imm)
+            case .mod64r: r[d] = umod64(r[d], r[Int(s.src)])
+            case .smod64i: r[d] = smod64(r[d], s.imm)
+            case .smod64r: r[d] = smod64(r[d], r[Int(s.src)])
+            case .xor64i: r[d] = r[d] ^ s.imm
+            case .xor64r: r[d] = r[d] ^ r[Int(s.src)]
+            case .mov64i: r[d] = s.imm
+            case .mov64r: r[d] = r[Int(s.src)]
+            case .arsh64i: r[d] = arsh64(r[d], s.imm)
+            case .arsh64r: r[d] = arsh64(r[d], r[Int(s.src)])
+
+            case .add32i: r[d] = UInt64(low(r[d]) &+ low(s.imm))
+            case .add32r: r[d] = UInt64(low(r[d]) &+ low(r[Int(s.src)]))
+            case .sub32i: r[d] = UInt64(low(r[d]) &- low(s.imm))
+            case .sub32r: r[d] = UInt64(low(r[d]) &- low(r[Int(s.src)]))
+            case .mul32i: r[d] = UInt64(low(r[d]) &* low(s.imm))
+            case .mul32r: r[d] = UInt64(low(r[d]) &* low(r[Int(s.src)]))
+            case .div32i: r[d] = udiv32(r[d], s.imm)
+            case .div32r: r[d] = udiv32(r[d], r[Int(s.src)])
+            case .sdiv32i: r[d] = sdiv32(r[d], s.imm)
+            case .sdiv32r: r[d] = sdiv32(r[d], r[Int(s.src)])
+            case .or32i: r[d] = UInt64(low(r[d]) | low(s.imm))
+            case .or32r: r[d] = UInt64(low(r[d]) | low(r[Int(s.src)]))
+            case .and32i: r[d] = UInt64(low(r[d]) & low(s.imm))
+            case .and32r: r[d] = UInt64(low(r[d]) & low(r[Int(s.src)]))
+            case .lsh32i: r[d] = UInt64(low(r[d]) &<< low(s.imm))
+            case .lsh32r: r[d] = UInt64(low(r[d]) &<< low(r[Int(s.src)]))
+            case .rsh32i: r[d] = UInt64(low(r[d]) &>> low(s.imm))
+            case .rsh32r: r[d] = UInt64(low(r[d]) &>> low(r[Int(s.src)]))
+            case .mod32i: r[d] = umod32(r[d], s.imm)
+            case .mod32r: r[d] = umod32(r[d], r[Int(s.src)])
+            case .smod32i: r[d] = smod32(r[d], s.imm)
+            case .smod32r: r[d] = smod32(r[d], r[Int(s.src)])
+            case .xor32i: r[d] = UInt64(low(r[d]) ^ low(s.imm))
+            case .xor32r: r[d] = UInt64(low(r[d]) ^ low(r[Int(s.src)]))
+            case .mov32i: r[d] = UInt64(low(s.imm))
+            case .mov32r: r[d] = UInt64(low(r[Int(s.src)]))
+            case .arsh32i: r[d] = arsh32(r[d], s.imm)
+            case .arsh32r: r[d] = arsh32(r[d], r[Int(s.src)])
+
+            case .neg64: r[d] = 0 &- r[d]
+            case .neg32: r[d] = UInt64(0 &- low(r[d]))
+            case .movsx64b: r[d] = UInt64(bitPattern: Int64(Int8(truncatingIfNeeded: r[Int(s.src)])))
+            case .movsx64h: r[d] = UInt64(bitPattern: Int64(Int16(truncatingIfNeeded: r[Int(s.src)])))
+            case .movsx64w: r[d] = UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: r[Int(s.src)])))
+            case .movsx32b: r[d] = UInt64(UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: r[Int(s.src)]))))
+            case .movsx32h: r[d] = UInt64(UInt32(bitPattern: Int32(Int16(truncatingIfNeeded: r[Int(s.src)]))))
+            case .zext16: r[d] = r[d] & 0xffff
+            case .zext32: r[d] = r[d] & 0xffff_ffff
+            case .nop: break
+            case .bswap16: r[d] = UInt64(UInt16(truncatingIfNeeded: r[d]).byteSwapped)
+            case .bswap32: r[d] = UInt64(UInt32(truncatingIfNeeded: r[d]).byteSwapped)
+            case .bswap64: r[d] = r[d].byteSwapped
+
+            case .ldxb:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 1, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
+                r[d] = UInt64(pointer(a).load(as: UInt8.self))
+            case .ldxh:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 2, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
+                r[d] = UInt64(pointer(a).loadUnaligned(as: UInt16.self))
+            case .ldxw:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 4, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
+                r[d] = UInt64(pointer(a).loadUnaligned(as: UInt32.self))
+            case .ldxdw:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 8, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: false); break dispatch }
+                r[d] = pointer(a).loadUnaligned(as: UInt64.self)
+            case .ldxsb:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 1, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
+                r[d] = UInt64(bitPattern: Int64(pointer(a).load(as: Int8.self)))
+            case .ldxsh:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 2, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
+                r[d] = UInt64(bitPattern: Int64(pointer(a).loadUnaligned(as: Int16.self)))
+            case .ldxsw:
+                let a = r[Int(s.src)] &+ s.imm
+                guard accessible(a, 4, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
+                r[d] = UInt64(bitPattern: Int64(pointer(a).loadUnaligned(as: Int32.self)))
+
+            case .stb:
+                let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
+                guard accessible(a, 1, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: UInt8(truncatingIfNeeded: s.imm), as: UInt8.self)
+            case .sth:
+                let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
+                guard accessible(a, 2, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: UInt16(truncatingIfNeeded: s.imm), as: UInt16.self)
+            case .stw:
+                let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
+                guard accessible(a, 4, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: UInt32(truncatingIfNeeded: s.imm), as: UInt32.self)
+            case .stdw:
+                let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
+                guard accessible(a, 8, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: s.imm, as: UInt64.self)
+            case .stxb:
+                let a = r[d] &+ s.imm
+                guard accessible(a, 1, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: UInt8(truncatingIfNeeded: r[Int(s.src)]), as: UInt8.self)
+            case .stxh:
+                let a = r[d] &+ s.imm
+                guard accessible(a, 2, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: UInt16(truncatingIfNeeded: r[Int(s.src)]), as: UInt16.self)
+            case .stxw:
+                let a = r[d] &+ s.imm
+                guard accessible(a, 4, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: UInt32(truncatingIfNeeded: r[Int(s.src)]), as: UInt32.self)
+            case .stxdw:
+                let a = r[d] &+ s.imm
+                guard accessible(a, 8, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                pointer(a).storeBytes(of: r[Int(s.src)], as: UInt64.self)
+
+            case .atomicAdd32, .atomicOr32, .atomicAnd32, .atomicXor32, .atomicFetchAdd32, .atomicFetchOr32,
+                 .atomicFetchAnd32, .atomicFetchXor32, .atomicXchg32, .atomicCmpxchg32:
+                let a = r[d] &+ s.imm
+                guard accessible(a, 4, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                atomic32(s.op, pointer(a), r, Int(s.src))
+            case .atomicAdd64, .atomicOr64, .atomicAnd64, .atomicXor64, .atomicFetchAdd64, .atomicFetchOr64,
+                 .atomicFetchAnd64, .atomicFetchXor64, .atomicXchg64, .atomicCmpxchg64:
+                let a = r[d] &+ s.imm
+                guard accessible(a, 8, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                atomic64(s.op, pointer(a), r, Int(s.src))
+
+            case .lddw:
+                r[d] = s.imm
+                ip += 1
+            case .ldabsb, .ldabsh, .ldabsw, .ldindb, .ldindh, .ldindw:
+                // Classic BPF semantics: a load outside the packet ends the program with 0.
+                guard let value = packetLoad(s, r, input) else { r[0] = 0; break dispatch }
+                r[0] = value
+
+            case .ja: ip = code + Int(s.target)
+            case .jeq64i: if r[d] == s.imm { ip = code + Int(s.target) }
+            case .jeq64r: if r[d] == r[Int(s.src)] { ip = code + Int(s.target) }
+            case .jgt64i: if r[d] > s.imm { ip = code + Int(s.target) }
+            case .jgt64r: if r[d] > r[Int(s.src)] { ip = code + Int(s.target) }
+            case .jge64i: if r[d] >= s.imm { ip = code + Int(s.target) }
+            case .jge64r: if r[d] >= r[Int(s.src)] { ip = code + Int(s.target) }
+            case .jset64i: if r[d] & s.imm != 0 { ip = code + Int(s.target) }
+            case .jset64r: if r[d] & r[Int(s.src)] != 0 { ip = code + Int(s.target) }
+            case .jne64i: if r[d] != s.imm { ip = code + Int(s.target) }
+            case .jne64r: if r[d] != r[Int(s.src)] { ip = code + Int(s.target) }
+            case .jsgt64i: if signed(r[d]) > signed(s.imm) { ip = code + Int(s.target) }
+            case .jsgt64r: if signed(r[d]) > signed(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jsge64i: if signed(r[d]) >= signed(s.imm) { ip = code + Int(s.target) }
+            case .jsge64r: if signed(r[d]) >= signed(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jlt64i: if r[d] < s.imm { ip = code + Int(s.target) }
+            case .jlt64r: if r[d] < r[Int(s.src)] { ip = code + Int(s.target) }
+            case .jle64i: if r[d] <= s.imm { ip = code + Int(s.target) }
+            case .jle64r: if r[d] <= r[Int(s.src)] { ip = code + Int(s.target) }
+            case .jslt64i: if signed(r[d]) < signed(s.imm) { ip = code + Int(s.target) }
+            case .jslt64r: if signed(r[d]) < signed(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jsle64i: if signed(r[d]) <= signed(s.imm) { ip = code + Int(s.target) }
+            case .jsle64r: if signed(r[d]) <= signed(r[Int(s.src)]) { ip = code + Int(s.target) }
+
+            case .jeq32i: if low(r[d]) == low(s.imm) { ip = code + Int(s.target) }
+            case .jeq32r: if low(r[d]) == low(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jgt32i: if low(r[d]) > low(s.imm) { ip = code + Int(s.target) }
+            case .jgt32r: if low(r[d]) > low(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jge32i: if low(r[d]) >= low(s.imm) { ip = code + Int(s.target) }
+            case .jge32r: if low(r[d]) >= low(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jset32i: if low(r[d]) & low(s.imm) != 0 { ip = code + Int(s.target) }
+            case .jset32r: if low(r[d]) & low(r[Int(s.src)]) != 0 { ip = code + Int(s.target) }
+            case .jne32i: if low(r[d]) != low(s.imm) { ip = code + Int(s.target) }
+            case .jne32r: if low(r[d]) != low(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jsgt32i: if signed32(r[d]) > signed32(s.imm) { ip = code + Int(s.target) }
+            case .jsgt32r: if signed32(r[d]) > signed32(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jsge32i: if signed32(r[d]) >= signed32(s.imm) { ip = code + Int(s.target) }
+            case .jsge32r: if signed32(r[d]) >= signed32(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jlt32i: if low(r[d]) < low(s.imm) { ip = code + Int(s.target) }
+            case .jlt32r: if low(r[d]) < low(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jle32i: if low(r[d]) <= low(s.imm) { ip = code + Int(s.target) }
+            case .jle32r: if low(r[d]) <= low(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jslt32i: if signed32(r[d]) < signed32(s.imm) { ip = code + Int(s.target) }
+            case .jslt32r: if signed32(r[d]) < signed32(r[Int(s.src)]) { ip = code + Int(s.target) }
+            case .jsle32i: if signed32(r[d]) <= signed32(s.imm) { ip = code + Int(s.target) }
+            case .jsle32r: if signed32(r[d]) <= signed32(r[Int(s.src)]) { ip = code + Int(s.target) }
+
+            case .call, .callRegister:
+                let index: Int32
+                if s.op == .call {
+                    index = s.target
+                } else if let id = Int32(exactly: r[d]), let found = helperIndex[id] {
+                    index = found
+                } else {
+                    index = -1
+                }
+                guard index >= 0 else {
+                    fault = .unknownHelper(s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: r[d]))
+                    break dispatch
+                }
+                let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))
+                switch callHelper(Int(index), live: live, input: input, granted: &granted) {
+                case .success(let (value, stops)):
+                    r[0] = value
+                    if stops { break dispatch }
+                case .failure(let error):
+                    fault = .helper(error)
+                    break dispatch
+                }
+            case .callLocal:
+                guard depth < Self.maxCallDepth - 1 else { fault = .callDepth; break dispatch }
+                let frame = frames + depth * 5
+                frame[0] = UInt64(ip - code)
+                frame[1] = r[6]; frame[2] = r[7]; frame[3] = r[8]; frame[4] = r[9]
+                depth += 1
+                r[10] = stackLow
+                stackLow &-= UInt64(Self.stackSize)
+                stackLength &+= UInt64(Self.stackSize)
+                ip = code + Int(s.target)
+            case .exit:
+                if depth == 0 { break dispatch }
+                depth -= 1
+                let frame = frames + depth * 5
+                ip = code + Int(frame[0])
+                r[6] = frame[1]; r[7] = frame[2]; r[8] = frame[3]; r[9] = frame[4]
+                stackLow &+= UInt64(Self.stackSize)
+                stackLength &-= UInt64(Self.stackSize)
+                r[10] = stackLow &+ UInt64(Self.stackSize)
+            case .mayGoto:
+                if mayGotoLeft == 0 { ip = code + Int(s.target) } else { mayGotoLeft -= 1 }
+            case .callKernelFunction:
+                fault = .kernelFunction(Int64(bitPattern: s.imm))
+                break dispatch
+            case .wideSecondHalf, .end:
+                fault = .ranOffTheEnd
+                break dispatch
+            }
+        }
+
+        counters.pointee = initialBudget - budget
+        guard let fault else { return r[0] }
+        let pc = ip - code - 1
+        let instruction = pc < program.slots.count
+            ? (try? Instruction(decoding: program.slots, at: pc)).map(describe) : nil
+        let kind: VMError.Kind
+        var regions: [MemoryRegion] = []
+        switch fault {
+        case .outOfBounds(let address, let size, let isWrite):
+            kind = .outOfBounds(address: address, size: size, isWrite: isWrite)
+            regions = [MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))]
+            if input.count > 0 { regions.append(MemoryRegion(name: "input", buffer: input)) }
+            regions += granted
+        case .ranOffTheEnd: kind = .ranOffTheEnd
+        case .callDepth: kind = .callDepthExceeded(limit: Self.maxCallDepth)
+        case .unknownHelper(let id): kind = .unknownHelper(id: id)
+        case .budget: kind = .instructionBudgetExhausted(budget: initialBudget)
+        case .kernelFunction(let id): kind = .unsupported("call to kernel function (BTF id \(id)) needs the Linux kernel")
+        case .helper(let error): kind = error.kind; regions = error.regions
+        }
+        throw VMError(kind, pc: pc, instruction: instruction, regions: regions)
+    }
+
+    /// Runs helper `index` outside the hot loop; returns its value and whether it ends the program.
+    @inline(never)
+    private func callHelper(_ index: Int, live: MemoryRegion, input: UnsafeMutableRawBufferPointer,
+                            granted: inout [MemoryRegion]) -> Result<(UInt64, Bool), VMError> {
+        let helper = helpers[index]
+        var accessible = [live]
+        if input.count > 0 { accessible.append(MemoryRegion(name: "input", buffer: input)) }
+        var call = HelperCall(id: helper.id, registers: registers, accessible: accessible + granted)
+        do throws(VMError) {
+            let value = try helper.body(&call)
+            granted += call.granted
+            return .success((value, call.stopsProgram))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+@inline(__always) private func low(_ value: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: value) }
+@inline(__always) private func signed(_ value: UInt64) -> Int64 { Int64(bitPattern: value) }
+@inline(__always) private func signed32(_ value: UInt64) -> Int32 { Int32(truncatingIfNeeded: value) }
+
+/// Only called after a bounds check, so the address is never null.
+@inline(__always) private func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(bitPattern: UInt(address)).unsafelyUnwrapped
+}
+
+@inline(never)
+private func grantedContains(_ regions: [MemoryRegion], _ address: UInt64, _ size: Int, _ isWrite: Bool) -> Bool {
+    regions.contains { $0.contains(address, size: size) && (!isWrite || $0.isWritable) }
+}
+
+// Division and modulo as RFC 9669 defines them: never a trap.
+@inline(__always) private func udiv64(_ a: UInt64, _ b: UInt64) -> UInt64 { b == 0 ? 0 : a / b }
+@inline(__always) private func umod64(_ a: UInt64, _ b: UInt64) -> UInt64 { b == 0 ? a : a % b }
+@inline(__always) private func udiv32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    low(b) == 0 ? 0 : UInt64(low(a) / low(b))
+}
+@inline(__always) private func umod32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    low(b) == 0 ? UInt64(low(a)) : UInt64(low(a) % low(b))
+}
+@inline(__always) private func sdiv64(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let n = signed(a), d = signed(b)
+    if d == 0 { return 0 }
+    if d == -1 { return UInt64(bitPattern: 0 &- n) }
+    return UInt64(bitPattern: n / d)
+}
+@inline(__always) private func smod64(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let n = signed(a), d = signed(b)
+    if d == 0 { return a }
+    if d == -1 { return 0 }
+    return UInt64(bitPattern: n % d)
+}
+@inline(__always) private func sdiv32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let n = signed32(a), d = signed32(b)
+    if d == 0 { return 0 }
+    if d == -1 { return UInt64(UInt32(bitPattern: 0 &- n)) }
+    return UInt64(UInt32(bitPattern: n / d))
+}
+@inline(__always) private func smod32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let n = signed32(a), d = signed32(b)
+    if d == 0 { return UInt64(low(a)) }
+    if d == -1 { return 0 }
+    return UInt64(UInt32(bitPattern: n % d))
+}
+@inline(__always) private func arsh64(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    UInt64(bitPattern: signed(a) &>> Int64(b & 63))
+}
+@inline(__always) private func arsh32(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    UInt64(UInt32(bitPattern: signed32(a) &>> Int32(b & 31)))
+}
+
+/// Legacy packet loads read the input in network byte order; nil when out of range.
+@inline(never)
+private func packetLoad(_ s: Slot, _ r: UnsafeMutablePointer<UInt64>, _ packet: UnsafeMutableRawBufferPointer) -> UInt64? {
+    var offset = Int64(bitPattern: s.imm)
+    if s.op == .ldindb || s.op == .ldindh || s.op == .ldindw { offset &+= Int64(Int32(truncatingIfNeeded: r[Int(s.src)])) }
+    let size: Int64 = switch s.op { case .ldabsb, .ldindb: 1; case .ldabsh, .ldindh: 2; default: 4 }
+    guard offset >= 0, offset <= Int64(packet.count) - size, let base = packet.baseAddress else { return nil }
+    let at = base + Int(offset)
+    switch size {
+    case 1: return UInt64(at.load(as: UInt8.self))
+    case 2: return UInt64(UInt16(bigEndian: at.loadUnaligned(as: UInt16.self)))
+    default: return UInt64(UInt32(bigEndian: at.loadUnaligned(as: UInt32.self)))
+    }
+}
+
+/// The interpreter runs one program on one thread, so read-modify-write on plain memory is
+/// atomic as far as the program can observe.
+@inline(never)
+private func atomic32(_ op: Op, _ at: UnsafeMutableRawPointer, _ r: UnsafeMutablePointer<UInt64>, _ src: Int) {
+    let old = at.loadUnaligned(as: UInt32.self)
+    let value = low(r[src])
+    switch op {
+    case .atomicAdd32, .atomicFetchAdd32: at.storeBytes(of: old &+ value, as: UInt32.self)
+    case .atomicOr32, .atomicFetchOr32: at.storeBytes(of: old | value, as: UInt32.self)
+    case .atomicAnd32, .atomicFetchAnd32: at.storeBytes(of: old & value, as: UInt32.self)
+    case .atomicXor32, .atomicFetchXor32: at.storeBytes(of: old ^ value, as: UInt32.self)
+    case .atomicXchg32: at.storeBytes(of: value, as: UInt32.self)
+    default:
+        if old == low(r[0]) { at.storeBytes(of: value, as: UInt32.self) }
+        r[0] = UInt64(old)
+        return
+    }
+    switch op {
+    case .atomicFetchAdd32, .atomicFetchOr32, .atomicFetchAnd32, .atomicFetchXor32, .atomicXchg32: r[src] = UInt64(old)
+    default: break
+    }
+}
+
+@inline(never)
+private func atomic64(_ op: Op, _ at: UnsafeMutableRawPointer, _ r: UnsafeMutablePointer<UInt64>, _ src: Int) {
+    let old = at.loadUnaligned(as: UInt64.self)
+    let value = r[src]
+    switch op {
+    case .atomicAdd64, .atomicFetchAdd64: at.storeBytes(of: old &+ value, as: UInt64.self)
+    case .atomicOr64, .atomicFetchOr64: at.storeBytes(of: old | value, as: UInt64.self)
+    case .atomicAnd64, .atomicFetchAnd64: at.storeBytes(of: old & value, as: UInt64.self)
+    case .atomicXor64, .atomicFetchXor64: at.storeBytes(of: old ^ value, as: UInt64.self)
+    case .atomicXchg64: at.storeBytes(of: value, as: UInt64.self)
+    default:
+        if old == r[0] { at.storeBytes(of: value, as: UInt64.self) }
+        r[0] = old
+        return
+    }
+    switch op {
+    case .atomicFetchAdd64, .atomicFetchOr64, .atomicFetchAnd64, .atomicFetchXor64, .atomicXchg64: r[src] = old
+    default: break
+    }
+}

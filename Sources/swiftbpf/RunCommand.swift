@@ -1,0 +1,79 @@
+import ArgumentParser
+import BPFInstructions
+import BPFVM
+import Foundation
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an eBPF program in the SwiftBPF VM and print r0.",
+        discussion: """
+            r1 points to the input memory and r2 holds its length; every memory access is \
+            checked. FILE is bytecode, assembly or a conformance .data test file (whose -- mem \
+            is the input unless --mem or --mem-file is given; a result that differs from the \
+            file's -- result exits with status 1). With --repeat, the program runs N times and \
+            the mean time per run is printed, as bpftool prog run reports it.
+            """)
+
+    @Argument(help: "Program file: bytecode, assembly or .data test.") var file: String
+    @Option(help: "Input memory as hex bytes, e.g. '00 01 02 03'.") var mem: String?
+    @Option(help: "Read the input memory from this file.") var memFile: String?
+    @Option(help: "Run N times and report the mean duration.") var `repeat`: Int = 1
+    @Option(help: "How FILE is written: auto, raw, asm or data.") var format: ProgramFormat = .auto
+    @Option(help: "Assembly syntax: conformance or kernel (default: detected).") var syntax: AssemblySyntax?
+    @Option(help: "Stop a run after this many instructions.") var budget: UInt64 = Interpreter.Options().instructionBudget
+    @Flag(help: "Bytecode is big-endian.") var bigEndian = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        guard budget >= 1 else { throw ValidationError("--budget must be at least 1") }
+        if mem != nil && memFile != nil { throw ValidationError("give --mem or --mem-file, not both") }
+    }
+
+    func run() throws {
+        let input = try ProgramInput.load(path: file, format: format, syntax: syntax, order: bigEndian ? .big : .little)
+        var memory = input.testFile?.memory ?? []
+        if let mem { memory = try hexOption(mem, name: "--mem") }
+        if let memFile { memory = try readFile(memFile) }
+
+        let interpreter: Interpreter
+        do {
+            interpreter = try Interpreter(program: input.program, helpers: [ConformanceRunner.unwind],
+                                          options: .init(instructionBudget: budget))
+        } catch {
+            throw CommandError("\(file): \(error)")
+        }
+        let original = memory
+        var result: UInt64 = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            for _ in 0..<`repeat` { result = try interpreter.run(memory: &memory) }
+        } catch {
+            throw CommandError("\(file): \(error)")
+        }
+        let elapsed = clock.now - start
+        let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        let perRun = nanoseconds / Double(`repeat`)
+
+        if json {
+            var fields = ["\"r0\": \"0x\(String(result, radix: 16))\"", "\"instructions\": \(interpreter.executedInstructions)"]
+            if `repeat` > 1 { fields += ["\"runs\": \(`repeat`)", "\"ns_per_run\": \(Int(perRun.rounded()))"] }
+            if memory != original { fields.append("\"memory\": \"\(Hex.string(memory))\"") }
+            print("{" + fields.joined(separator: ", ") + "}")
+        } else {
+            print("0x" + String(result, radix: 16))
+            if `repeat` > 1 {
+                print("duration (average): \(Int(perRun.rounded())) ns over \(`repeat`) runs, "
+                      + "\(interpreter.executedInstructions) instructions per run")
+            }
+        }
+        if let expected = input.testFile?.expectedResult, expected != result {
+            throw CommandError("\(file): r0 is 0x\(String(result, radix: 16)) but the file expects 0x\(String(expected, radix: 16))")
+        }
+        if let expected = input.testFile?.expectedError {
+            throw CommandError("\(file): the run succeeded but the file expects an error (\(expected))")
+        }
+    }
+}

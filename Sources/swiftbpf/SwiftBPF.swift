@@ -1,0 +1,25 @@
+import ArgumentParser
+
+@main
+struct SwiftBPF: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftbpf",
+        abstract: "The eBPF toolkit written in Swift: assemble, disassemble and run eBPF programs.",
+        discussion: """
+            Programs are given as raw bytecode (8 bytes an instruction, little-endian unless \
+            --big-endian), as assembly text in the conformance-suite syntax (mov %r0, 1) or the \
+            kernel syntax (r0 = 1), or as a conformance-suite .data test file.
+
+            Examples:
+              swiftbpf run Examples/checksum.asm --mem-file packet.bin
+              swiftbpf asm prog.s -o prog.bin
+              swiftbpf disasm prog.bin --syntax kernel
+            """,
+        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self])
+}
+
+/// A user mistake or bad input: printed as one sentence, exit status 1, no stack trace.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
