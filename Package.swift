@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "BPFInstructions", targets: ["BPFInstructions"]),
         .library(name: "BPFVM", targets: ["BPFVM"]),
+        .library(name: "BPFObject", targets: ["BPFObject"]),
         .executable(name: "swiftbpf", targets: ["swiftbpf"]),
         .executable(name: "swiftbpf-bench", targets: ["swiftbpf-bench"]),
     ],
@@ -15,18 +16,20 @@ let package = Package(
     ],
     targets: [
         .target(name: "BPFInstructions"),
+        .target(name: "BPFObject", dependencies: ["BPFInstructions"]),
         .target(name: "BPFVM", dependencies: ["BPFInstructions"]),
         .executableTarget(
             name: "swiftbpf",
             dependencies: [
-                "BPFInstructions", "BPFVM",
+                "BPFInstructions", "BPFVM", "BPFObject",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "swiftbpf-bench",
-            dependencies: ["BPFInstructions", "BPFVM"],
+            dependencies: ["BPFInstructions", "BPFVM", "BPFObject"],
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
+        .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject"], exclude: ["Fixtures"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
             exclude: ["Fixtures"]),
