@@ -20,6 +20,11 @@ public struct ProgramBuilder: Sendable {
         public var instruction: Int
         public var reason: Reason
 
+        public init(instruction: Int, reason: Reason) {
+            self.instruction = instruction
+            self.reason = reason
+        }
+
         public var description: String {
             switch reason {
             case .undefinedLabel(let label): "instruction \(instruction): label '\(label)' is never bound"

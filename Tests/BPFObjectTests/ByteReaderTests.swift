@@ -11,7 +11,7 @@ import Testing
         #expect(try ByteReader(bytes, order: .big).u64(at: 0) == 0x0102_0304_0506_0708)
         #expect(try little.cString(at: 8) == "AB")
         let error = #expect(throws: ByteReader.OutOfBounds.self) { try little.u64(at: 4) }
-        #expect(error == ByteReader.OutOfBounds(offset: 4, needed: 8, available: 7))
+        #expect(error?.offset == 4 && error?.needed == 8 && error?.available == 7)
         #expect(throws: ByteReader.OutOfBounds.self) { try little.u8(at: -1) }
         #expect(throws: ByteReader.OutOfBounds.self) { try little.bytes(at: Int.max - 2, count: 8) }
     }
