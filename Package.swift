@@ -30,6 +30,7 @@ let package = Package(
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject"], exclude: ["Fixtures"]),
+        .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
             exclude: ["Fixtures"]),

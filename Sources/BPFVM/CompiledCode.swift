@@ -169,7 +169,8 @@ private func arithmeticBase(_ operation: ArithmeticOperation) -> UInt8 {
     return UInt8(order.firstIndex(of: operation) ?? 0) * 2
 }
 
-func describe(_ instruction: Instruction) -> String { "\(instruction)" }
+/// Errors show instructions as the kernel's verifier log and bpftool print them.
+func describe(_ instruction: Instruction) -> String { Disassembler.text(of: instruction, syntax: .kernel) }
 
 /// Op numbers computed from tables above are in range by construction; `.end` would
 /// surface as "ran off the end" in tests if a table were ever wrong.

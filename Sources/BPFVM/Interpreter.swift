@@ -96,7 +96,8 @@ public final class Interpreter {
         let r = registers
         for i in 0..<16 { r[i] = 0 }
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
-        let inputLow = UInt64(UInt(bitPattern: input.baseAddress))
+        // No input means a null r1, whatever address an empty buffer happens to have.
+        let inputLow = input.isEmpty ? 0 : UInt64(UInt(bitPattern: input.baseAddress))
         let inputLength = UInt64(input.count)
         r[1] = inputLow
         r[2] = inputLength

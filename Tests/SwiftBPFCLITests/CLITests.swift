@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// The `swiftbpf` command as a user runs it: output, exit status and error messages.
+@Suite struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The executable is built next to the test bundle.
+    static let executable: URL = {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("swiftbpf").path) {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("swiftbpf")
+    }()
+
+    struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+    static func swiftbpf(_ arguments: [String], stdin: String? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-cli-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent(name)
+        try contents.write(to: url)
+        return url
+    }
+
+    @Test func readmeExampleRuns() throws {
+        let result = try Self.swiftbpf(["run", "Examples/flow-hash.s", "--mem-file", "Examples/tcp-syn.bin"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "0x5a6ae810de8fb123\n")
+    }
+
+    @Test func assembleDisassembleRoundTrip() throws {
+        let source = try Self.temporaryFile("prog.s", Data("mov %r0, 7\nlddw %r1, 0x1122334455667788\nadd %r0, %r1\nexit\n".utf8))
+        let binary = source.deletingPathExtension().appendingPathExtension("bin")
+        #expect(try Self.swiftbpf(["asm", source.path, "-o", binary.path]).status == 0)
+        #expect(try Data(contentsOf: binary).count == 40)
+        let listing = try Self.swiftbpf(["disasm", binary.path])
+        #expect(listing.status == 0)
+        #expect(listing.stdout.hasPrefix("0: "))
+        let plain = try Self.swiftbpf(["disasm", binary.path, "--plain", "--syntax", "conformance"])
+        let again = try Self.temporaryFile("again.s", Data(plain.stdout.utf8))
+        let hex = try Self.swiftbpf(["asm", again.path])
+        let original = try Self.swiftbpf(["asm", source.path])
+        #expect(hex.stdout == original.stdout && hex.status == 0)
+        let run = try Self.swiftbpf(["run", binary.path, "--repeat", "100"])
+        #expect(run.stdout.hasPrefix("0x112233445566778f\nduration (average): "))
+        #expect(run.stdout.contains("ns over 100 runs, 4 instructions per run"))
+    }
+
+    @Test func runReadsMemoryAndReportsJSON() throws {
+        let source = try Self.temporaryFile("len.s", Data("r0 = r2\nr3 = *(u8 *)(r1 + 1)\nr0 += r3\nexit\n".utf8))
+        let result = try Self.swiftbpf(["run", source.path, "--mem", "01 02 03", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "{\"r0\": \"0x5\", \"instructions\": 4}\n")
+    }
+
+    @Test func badInputGivesOneClearErrorAndNonZeroExit() throws {
+        let cases: [([String], String)] = [
+            (["run", "/nonexistent/prog.s"], "/nonexistent/prog.s: no such file"),
+            (["run", "Examples/flow-hash.s", "--mem", "0g"], "--mem: at character 2: 'g' is not a hex digit"),
+            (["run", "Examples/flow-hash.s", "--repeat", "0"], "--repeat must be at least 1"),
+        ]
+        for (arguments, message) in cases {
+            let result = try Self.swiftbpf(arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error") && result.stderr.split(separator: "\n").count <= 3)
+        }
+        let null = try Self.temporaryFile("null.s", Data("r0 = *(u8 *)(r1 + 0)\nexit\n".utf8))
+        let fault = try Self.swiftbpf(["run", null.path])   // no input memory: r1 is 0
+        #expect(fault.status != 0 && fault.stderr.contains("pc 0 (r0 = *(u8 *)(r1 + 0)): out-of-bounds read of 1 byte at 0x0"),
+                "\(fault.stderr)")
+        let bad = try Self.temporaryFile("bad.s", Data("mov %r0, 1\nfrob %r1\n".utf8))
+        let result = try Self.swiftbpf(["asm", bad.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("bad.s:2:1: unknown mnemonic 'frob'"), "\(result.stderr)")
+        let truncated = try Self.temporaryFile("trunc.bin", Data([0x95, 0, 0, 0, 0]))
+        #expect(try Self.swiftbpf(["disasm", truncated.path]).stderr.contains("not a multiple of 8"))
+    }
+
+    /// The conformance runner's plugin protocol: base16 program on stdin, base16 memory as
+    /// the argument, r0 in hex on stdout; checked over the whole public suite.
+    @Test func conformancePluginProtocol() throws {
+        let sum = try Self.swiftbpf(["conformance-plugin", "0102"], stdin: "79100000000000006100010000000000950000000000000000\n")
+        #expect(sum.status != 0)  // odd digit count
+        let ok = try Self.swiftbpf(["conformance-plugin", "0a0b0c"], stdin: "bf200000000000009500000000000000\n")
+        #expect(ok.status == 0 && ok.stdout == "3\n", "\(ok.stderr)")
+        let refused = try Self.swiftbpf(["conformance-plugin"], stdin: "0e00000000000000\n")
+        #expect(refused.status != 0 && refused.stderr.contains("unknown opcode 0xe"))
+    }
+}
