@@ -38,7 +38,7 @@ public struct DecodeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidField(let field, let value): "invalid \(field) \(value)"
         case .invalidRegister(let field, let value): "invalid register r\(value) in \(field)"
         case .missingSecondHalf: "lddw has no second half"
-        case .invalidSecondHalf: "the second half of lddw must have opcode, registers and offset 0"
+        case .invalidSecondHalf: "reserved field set in the second half of lddw: its opcode, registers and offset must be 0"
         case .jumpOutOfRange(let target): "jump to \(target) is outside the program"
         case .jumpIntoWideInstruction(let target): "jump to \(target) lands inside a 16-byte lddw"
         }
