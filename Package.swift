@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "BPFInstructions", targets: ["BPFInstructions"]),
         .library(name: "BPFVM", targets: ["BPFVM"]),
         .library(name: "BPFObject", targets: ["BPFObject"]),
+        .library(name: "ClassicBPF", targets: ["ClassicBPF"]),
+        .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .executable(name: "swiftbpf", targets: ["swiftbpf"]),
         .executable(name: "swiftbpf-bench", targets: ["swiftbpf-bench"]),
     ],
@@ -17,20 +19,24 @@ let package = Package(
     targets: [
         .target(name: "BPFInstructions"),
         .target(name: "BPFObject", dependencies: ["BPFInstructions"]),
+        .target(name: "ClassicBPF", dependencies: ["BPFInstructions"]),
+        .target(name: "PacketCapture", dependencies: ["BPFInstructions", "ClassicBPF", "BPFObject"]),
         .target(name: "BPFVM", dependencies: ["BPFInstructions"]),
         .executableTarget(
             name: "swiftbpf",
             dependencies: [
-                "BPFInstructions", "BPFVM", "BPFObject",
+                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "swiftbpf-bench",
-            dependencies: ["BPFInstructions", "BPFVM", "BPFObject"],
+            dependencies: ["BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture"],
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject"], exclude: ["Fixtures"]),
         .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf"]),
+        .testTarget(name: "ClassicBPFTests", dependencies: ["ClassicBPF", "BPFInstructions", "BPFVM", "PacketCapture"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "BPFObject"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
             exclude: ["Fixtures"]),
