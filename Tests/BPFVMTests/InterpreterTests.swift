@@ -141,7 +141,7 @@ import Testing
     /// never crash the test process. Slots are drawn until they decode, with jump offsets
     /// kept inside the program, so most programs get to run.
     @Test func randomProgramsNeverCrashTheHost() throws {
-        var random = SplitMix64(seed: 0x5eed)
+        var random = SeededGenerator(seed: 0x5eed)
         var ran = 0, failed = 0
         for _ in 0..<20_000 {
             let count = Int(random.next() % 24) + 2
@@ -179,17 +179,23 @@ import Testing
         #expect(ran > 5_000)
         #expect(failed > 100 && failed < ran)
     }
-}
 
-/// A small seeded generator, so random tests are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+    /// The same for programs from the instruction-level generator, which reaches every kind.
+    @Test func generatedProgramsNeverCrashTheHost() throws {
+        var random = SeededGenerator(seed: 0x5eed_0003)
+        var outcomes = (returned: 0, failed: 0)
+        for _ in 0..<5_000 {
+            let program = try RandomProgram.make(count: Int.random(in: 1...40, using: &random), using: &random)
+            guard let interpreter = try? Interpreter(program: program, helpers: [ConformanceRunner.unwind],
+                                                     options: .init(instructionBudget: 5_000)) else { continue }
+            var memory = (0..<64).map { _ in UInt8.random(in: 0...255, using: &random) }
+            do {
+                _ = try interpreter.run(memory: &memory)
+                outcomes.returned += 1
+            } catch {
+                outcomes.failed += 1
+            }
+        }
+        #expect(outcomes.returned > 100 && outcomes.failed > 100)
     }
 }
