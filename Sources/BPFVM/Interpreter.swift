@@ -97,8 +97,10 @@ public final class Interpreter {
         for i in 0..<16 { r[i] = 0 }
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
         // No input means a null r1, whatever address an empty buffer happens to have.
-        let inputLow = input.isEmpty ? 0 : UInt64(UInt(bitPattern: input.baseAddress))
-        let inputLength = UInt64(input.count)
+        // Read once: the buffer's `count` is an out-of-line call in the standard library.
+        let inputCount = input.count
+        let inputLow = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: input.baseAddress))
+        let inputLength = UInt64(inputCount)
         r[1] = inputLow
         r[2] = inputLength
         r[10] = stackTop
@@ -108,18 +110,16 @@ public final class Interpreter {
         let initialBudget = options.instructionBudget
         var budget = initialBudget
         var mayGotoLeft = Self.mayGotoLimit
-        var granted: [MemoryRegion] = []
+        var granted: [MemoryRegion]? = nil  // nil until a helper grants memory: no cost per run
         var fault: Fault?
         let code = UnsafePointer(self.code)
         var ip = code
 
-        // The stack is checked first: most accesses go there, and its length never drops below 8.
-        @inline(__always) func accessible(_ address: UInt64, _ size: UInt64, _ stackLow: UInt64, _ stackLength: UInt64,
-                                          _ isWrite: Bool, _ granted: [MemoryRegion]) -> Bool {
-            if address &- stackLow <= stackLength &- size { return true }
+        // Packet data is checked first, then the stack; helper memory only when both fail.
+        @inline(__always) func accessible(_ address: UInt64, _ size: UInt64, _ stackLow: UInt64, _ stackLength: UInt64) -> Bool {
             let offset = address &- inputLow
             if offset < inputLength && inputLength &- offset >= size { return true }
-            return !granted.isEmpty && grantedContains(granted, address, Int(size), isWrite)
+            return address &- stackLow <= stackLength &- size   // the stack is never shorter than 8 bytes
         }
 
         dispatch: while true {
@@ -203,75 +203,75 @@ public final class Interpreter {
 
             case .ldxb:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 1, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, false) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
                 r[d] = UInt64(pointer(a).load(as: UInt8.self))
             case .ldxh:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 2, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, false) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
                 r[d] = UInt64(pointer(a).loadUnaligned(as: UInt16.self))
             case .ldxw:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, false) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
                 r[d] = UInt64(pointer(a).loadUnaligned(as: UInt32.self))
             case .ldxdw:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 8, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: false); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, false) else { fault = .outOfBounds(address: a, size: 8, isWrite: false); break dispatch }
                 r[d] = pointer(a).loadUnaligned(as: UInt64.self)
             case .ldxsb:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 1, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, false) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
                 r[d] = UInt64(bitPattern: Int64(pointer(a).load(as: Int8.self)))
             case .ldxsh:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 2, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, false) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
                 r[d] = UInt64(bitPattern: Int64(pointer(a).loadUnaligned(as: Int16.self)))
             case .ldxsw:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength, false, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, false) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
                 r[d] = UInt64(bitPattern: Int64(pointer(a).loadUnaligned(as: Int32.self)))
 
             case .stb:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 1, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, true) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt8(truncatingIfNeeded: s.imm), as: UInt8.self)
             case .sth:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 2, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, true) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt16(truncatingIfNeeded: s.imm), as: UInt16.self)
             case .stw:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 4, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt32(truncatingIfNeeded: s.imm), as: UInt32.self)
             case .stdw:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 8, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: s.imm, as: UInt64.self)
             case .stxb:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 1, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, true) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt8(truncatingIfNeeded: r[Int(s.src)]), as: UInt8.self)
             case .stxh:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 2, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, true) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt16(truncatingIfNeeded: r[Int(s.src)]), as: UInt16.self)
             case .stxw:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt32(truncatingIfNeeded: r[Int(s.src)]), as: UInt32.self)
             case .stxdw:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 8, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: r[Int(s.src)], as: UInt64.self)
 
             case .atomicAdd32, .atomicOr32, .atomicAnd32, .atomicXor32, .atomicFetchAdd32, .atomicFetchOr32,
                  .atomicFetchAnd32, .atomicFetchXor32, .atomicXchg32, .atomicCmpxchg32:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
                 atomic32(s.op, pointer(a), r, Int(s.src))
             case .atomicAdd64, .atomicOr64, .atomicAnd64, .atomicXor64, .atomicFetchAdd64, .atomicFetchOr64,
                  .atomicFetchAnd64, .atomicFetchXor64, .atomicXchg64, .atomicCmpxchg64:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 8, stackLow, stackLength, true, granted) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
                 atomic64(s.op, pointer(a), r, Int(s.src))
 
             case .lddw:
@@ -279,7 +279,7 @@ public final class Interpreter {
                 ip += 1
             case .ldabsb, .ldabsh, .ldabsw, .ldindb, .ldindh, .ldindw:
                 // Classic BPF semantics: a load outside the packet ends the program with 0.
-                guard let value = packetLoad(s, r, input) else { r[0] = 0; break dispatch }
+                guard let value = packetLoad(s, r, inputLow, inputCount) else { r[0] = 0; break dispatch }
                 r[0] = value
 
             case .ja: ip = code + Int(s.target)
@@ -343,7 +343,7 @@ public final class Interpreter {
                     break dispatch
                 }
                 let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))
-                switch callHelper(Int(index), live: live, input: input, granted: &granted) {
+                switch callHelper(Int(index), live: live, input: (inputLow, inputCount), granted: &granted) {
                 case .success(let (value, stops)):
                     r[0] = value
                     if stops { break dispatch }
@@ -392,8 +392,8 @@ public final class Interpreter {
         case .outOfBounds(let address, let size, let isWrite):
             kind = .outOfBounds(address: address, size: size, isWrite: isWrite)
             regions = [MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))]
-            if input.count > 0 { regions.append(MemoryRegion(name: "input", buffer: input)) }
-            regions += granted
+            if inputCount > 0 { regions.append(MemoryRegion(name: "input", start: inputLow, count: inputCount)) }
+            regions += granted ?? []
         case .ranOffTheEnd: kind = .ranOffTheEnd
         case .callDepth: kind = .callDepthExceeded(limit: Self.maxCallDepth)
         case .unknownHelper(let id): kind = .unknownHelper(id: id)
@@ -406,15 +406,15 @@ public final class Interpreter {
 
     /// Runs helper `index` outside the hot loop; returns its value and whether it ends the program.
     @inline(never)
-    private func callHelper(_ index: Int, live: MemoryRegion, input: UnsafeMutableRawBufferPointer,
-                            granted: inout [MemoryRegion]) -> Result<(UInt64, Bool), VMError> {
+    private func callHelper(_ index: Int, live: MemoryRegion, input: (start: UInt64, count: Int),
+                            granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
         let helper = helpers[index]
         var accessible = [live]
-        if input.count > 0 { accessible.append(MemoryRegion(name: "input", buffer: input)) }
-        var call = HelperCall(id: helper.id, registers: registers, accessible: accessible + granted)
+        if input.count > 0 { accessible.append(MemoryRegion(name: "input", start: input.start, count: input.count)) }
+        var call = HelperCall(id: helper.id, registers: registers, accessible: accessible + (granted ?? []))
         do throws(VMError) {
             let value = try helper.body(&call)
-            granted += call.granted
+            if !call.granted.isEmpty { granted = (granted ?? []) + call.granted }
             return .success((value, call.stopsProgram))
         } catch {
             return .failure(error)
@@ -432,8 +432,8 @@ public final class Interpreter {
 }
 
 @inline(never)
-private func grantedContains(_ regions: [MemoryRegion], _ address: UInt64, _ size: Int, _ isWrite: Bool) -> Bool {
-    regions.contains { $0.contains(address, size: size) && (!isWrite || $0.isWritable) }
+private func grantedContains(_ regions: [MemoryRegion]?, _ address: UInt64, _ size: Int, _ isWrite: Bool) -> Bool {
+    regions?.contains { $0.contains(address, size: size) && (!isWrite || $0.isWritable) } ?? false
 }
 
 // Division and modulo as RFC 9669 defines them: never a trap.
@@ -478,12 +478,12 @@ private func grantedContains(_ regions: [MemoryRegion], _ address: UInt64, _ siz
 
 /// Legacy packet loads read the input in network byte order; nil when out of range.
 @inline(never)
-private func packetLoad(_ s: Slot, _ r: UnsafeMutablePointer<UInt64>, _ packet: UnsafeMutableRawBufferPointer) -> UInt64? {
+private func packetLoad(_ s: Slot, _ r: UnsafeMutablePointer<UInt64>, _ packetStart: UInt64, _ packetCount: Int) -> UInt64? {
     var offset = Int64(bitPattern: s.imm)
     if s.op == .ldindb || s.op == .ldindh || s.op == .ldindw { offset &+= Int64(Int32(truncatingIfNeeded: r[Int(s.src)])) }
     let size: Int64 = switch s.op { case .ldabsb, .ldindb: 1; case .ldabsh, .ldindh: 2; default: 4 }
-    guard offset >= 0, offset <= Int64(packet.count) - size, let base = packet.baseAddress else { return nil }
-    let at = base + Int(offset)
+    guard offset >= 0, offset <= Int64(packetCount) - size else { return nil }
+    let at = pointer(packetStart &+ UInt64(offset))
     switch size {
     case 1: return UInt64(at.load(as: UInt8.self))
     case 2: return UInt64(UInt16(bigEndian: at.loadUnaligned(as: UInt16.self)))
