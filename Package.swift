@@ -34,7 +34,7 @@ let package = Package(
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject"], exclude: ["Fixtures"]),
-        .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf"]),
+        .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf", "BPFInstructions"]),
         .testTarget(name: "ClassicBPFTests", dependencies: ["ClassicBPF", "BPFInstructions", "BPFVM", "PacketCapture"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "BPFObject"]),
         .testTarget(

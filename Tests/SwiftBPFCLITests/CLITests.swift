@@ -1,3 +1,4 @@
+import BPFInstructions
 import Foundation
 import Testing
 
@@ -109,5 +110,19 @@ import Testing
         #expect(ok.status == 0 && ok.stdout == "3\n", "\(ok.stderr)")
         let refused = try Self.swiftbpf(["conformance-plugin"], stdin: "0e00000000000000\n")
         #expect(refused.status != 0 && refused.stderr.contains("unknown opcode 0xe"))
+
+        // The whole public suite through the plugin, as the suite's runner would drive it.
+        let suite = Self.root.deletingLastPathComponent().appendingPathComponent("shared/conformance/bpf_conformance/tests")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: suite.path)) ?? []).filter { $0.hasSuffix(".data") }
+        let required = ProcessInfo.processInfo.environment["CI"] != nil
+            || ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_PEERS"] == "1"
+        #expect(!files.isEmpty || !required, "conformance suite not found at \(suite.path)")
+        for name in files.sorted() {
+            let file = try ConformanceTestFile(parsing: String(decoding: try Data(contentsOf: suite.appendingPathComponent(name)), as: UTF8.self))
+            let program = try file.program()
+            let result = try Self.swiftbpf(["conformance-plugin", Hex.string(file.memory)], stdin: Hex.string(program.bytes()) + "\n")
+            #expect(result.status == 0 && UInt64(result.stdout.dropLast(), radix: 16) == file.expectedResult,
+                    "\(name): \(result.stdout) \(result.stderr)")
+        }
     }
 }
