@@ -30,12 +30,10 @@ public struct HelperCall {
     /// The program memory an argument points to, checked like a program's own access.
     public func memory(at address: UInt64, count: Int, writing: Bool = false) throws(VMError) -> UnsafeMutableRawBufferPointer {
         let all = accessible + granted
-        guard count >= 0, let region = all.first(where: { $0.contains(address, size: count) }),
-              !writing || region.isWritable,
+        guard count >= 0, all.contains(where: { $0.contains(address, size: count) && (!writing || $0.isWritable) }),
               let base = UnsafeMutableRawPointer(bitPattern: UInt(address)) else {
             throw VMError(.outOfBounds(address: address, size: count, isWrite: writing), regions: all)
         }
-        _ = region
         return UnsafeMutableRawBufferPointer(start: base, count: count)
     }
 
