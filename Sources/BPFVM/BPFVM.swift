@@ -1,1 +1,5 @@
-// placeholder
+// BPFVM: runs eBPF programs in user space. `Interpreter` decodes a validated `Program` once
+// into a dense form for dispatch and runs it with every memory access checked against the
+// regions the program may touch (its input, the live stack frames, memory that helpers
+// hand out), so no program can crash or corrupt the host. Helpers are Swift closures
+// registered by id; `ConformanceRunner` runs tests in the public conformance suite's format.
