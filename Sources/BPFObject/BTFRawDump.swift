@@ -62,7 +62,7 @@ extension BTF {
         offset == 0 ? "(anon)" : strings.string(at: offset) ?? "(invalid)"
     }
 
-    private func encodingName(_ encoding: BTFInt.Encoding) -> String {
+    func encodingName(_ encoding: BTFInt.Encoding) -> String {
         switch encoding.rawValue {
         case 0: "(none)"
         case 1: "SIGNED"
@@ -72,7 +72,7 @@ extension BTF {
         }
     }
 
-    private func linkageName(_ linkage: BTFLinkage) -> String {
+    func linkageName(_ linkage: BTFLinkage) -> String {
         switch linkage {
         case .static: "static"
         case .global: "global"

@@ -130,6 +130,9 @@ import Testing
             let mismatches = BTFTestSupport.mismatches(ours, reference)
             #expect(mismatches.isEmpty, "\(fixtureName) \(target):\n\(mismatches.joined(separator: "\n"))")
             #expect(ours.count == reference.count)
+            if let json = try BTFTestSupport.bpftoolJSON(fixture.object.path) {
+                #expect(BTFTestSupport.jsonDump(btf) == json, "\(fixtureName) \(target) JSON")
+            }
         }
     }
 

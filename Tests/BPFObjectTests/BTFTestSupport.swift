@@ -110,6 +110,17 @@ enum BTFTestSupport {
             .map(String.init).filter { !$0.isEmpty }
     }
 
+    /// `bpftool -j btf dump file PATH` as text, or nil when bpftool is absent.
+    static func bpftoolJSON(_ path: String) throws -> String? {
+        guard let bpftool = findExecutable("bpftool") else { return nil }
+        return String(decoding: try run(bpftool, ["-j", "btf", "dump", "file", path]), as: UTF8.self)
+    }
+
+    /// Our JSON dump, laid out as bpftool's: `{"types":[...]}` and a newline.
+    static func jsonDump(_ btf: BTF) -> String {
+        "{\"types\":[" + btf.ownIDs.compactMap { btf.jsonDump(of: $0) }.joined(separator: ",") + "]}\n"
+    }
+
     /// Our raw dump of every type the blob defines, as lines.
     static func rawDumpLines(_ btf: BTF) -> [String] {
         var lines: [String] = []

@@ -1,0 +1,102 @@
+import ArgumentParser
+import BPFObject
+import Foundation
+
+struct BTFCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "btf",
+        abstract: "Inspect BTF type information.",
+        subcommands: [BTFDumpCommand.self])
+}
+
+/// How `btf dump` prints types.
+enum BTFDumpFormat: String, ExpressibleByArgument, CaseIterable {
+    case raw, json
+}
+
+struct BTFDumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Print every type of a BTF blob.",
+        discussion: """
+            FILE is raw BTF: the kernel's /sys/kernel/btf/vmlinux, a module's \
+            /sys/kernel/btf/<module> (split BTF, read on top of vmlinux unless --base names \
+            another base), or a .BTF section saved from an object file.
+
+            raw prints what `bpftool btf dump file FILE` prints, line for line:
+              [1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED
+              [2] PTR '(anon)' type_id=1
+            json prints what `bpftool -j btf dump file FILE` prints: {"types":[...]}.
+
+            Examples:
+              swiftbpf btf dump /sys/kernel/btf/vmlinux | grep "STRUCT 'task_struct'"
+              swiftbpf btf dump /sys/kernel/btf/nf_tables --format json
+            """)
+
+    @Argument(help: "Raw BTF file ('-' for standard input).") var file: String
+    @Option(help: "Output format: raw or json.") var format: BTFDumpFormat = .raw
+    @Option(help: "Base BTF for split BTF (default for /sys/kernel/btf/<module>: vmlinux).") var base: String?
+
+    static let kernelDirectory = "/sys/kernel/btf/"
+
+    func run() throws {
+        let bytes = try readFile(file)
+        if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
+            throw CommandError("\(file): ELF objects: not yet; save the section first with llvm-objcopy --dump-section .BTF=out.btf \(file)")
+        }
+        var basePath = base
+        if basePath == nil, file.hasPrefix(Self.kernelDirectory), file != Self.kernelDirectory + "vmlinux" {
+            basePath = Self.kernelDirectory + "vmlinux"
+        }
+        var baseBTF: BTF?
+        if let basePath { baseBTF = try parse(try readFile(basePath), path: basePath, base: nil) }
+        let btf = try parse(bytes, path: file, base: baseBTF)
+
+        var output = BufferedOutput()
+        switch format {
+        case .raw:
+            for id in btf.ownIDs {
+                guard let text = btf.rawDump(of: id) else { continue }
+                output.write(text)
+                output.write("\n")
+            }
+        case .json:
+            output.write("{\"types\":[")
+            var separator = ""
+            for id in btf.ownIDs {
+                guard let text = btf.jsonDump(of: id) else { continue }
+                output.write(separator)
+                output.write(text)
+                separator = ","
+            }
+            output.write("]}\n")
+        }
+        output.flush()
+    }
+
+    private func parse(_ bytes: [UInt8], path: String, base: BTF?) throws -> BTF {
+        do {
+            return try BTF(parsing: bytes, base: base)
+        } catch {
+            throw CommandError("\(path): not valid BTF: \(error)")
+        }
+    }
+}
+
+/// Collects output and writes it in large blocks: vmlinux dumps run to 300,000 lines.
+struct BufferedOutput {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 17) }
+
+    mutating func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        guard !buffer.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(buffer))
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
