@@ -97,20 +97,35 @@ public struct BTF: Sendable {
         var found: [BTFTypeID] = []
         var name = name
         name.withUTF8 { wanted in
-            guard !wanted.isEmpty else { return }
-            for owner in storage.chain {
-                // Compare in place: matching offsets once per distinct string would need a
-                // map, and a byte compare that fails on the first byte is as cheap.
-                owner.records.withUnsafeBufferPointer { records in
-                    for (index, record) in records.enumerated() where record.nameOffset != 0 {
-                        if strings.withUTF8(at: record.nameOffset, { $0.elementsEqual(wanted) }) == true {
-                            found.append(BTFTypeID(owner.firstID + index))
+            guard let first = wanted.first else { return }
+            let chain = storage.chain
+            // A linear scan, one string segment at a time, comparing bytes in place: no
+            // index to build, and a record whose name differs fails on its first byte.
+            for segment in strings.segments {
+                segment.bytes.withUnsafeBufferPointer { bytes in
+                    let lowest = segment.firstOffset
+                    // Room for the name and its NUL inside the segment.
+                    let limit = segment.firstOffset + segment.length - wanted.count
+                    for owner in chain {
+                        owner.records.withUnsafeBufferPointer { records in
+                            for index in records.indices {
+                                let offset = Int(records[index].nameOffset)
+                                guard offset >= lowest, offset < limit else { continue }
+                                let at = segment.start + offset - lowest
+                                guard bytes[at] == first, bytes[at + wanted.count] == 0 else { continue }
+                                var equal = true
+                                for position in 1..<wanted.count where bytes[at + position] != wanted[position] {
+                                    equal = false
+                                    break
+                                }
+                                if equal { found.append(BTFTypeID(owner.firstID + index)) }
+                            }
                         }
                     }
                 }
             }
         }
-        return found
+        return found.sorted()
     }
 
     /// Ids of the types with this name and kind.
