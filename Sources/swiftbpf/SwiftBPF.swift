@@ -15,7 +15,7 @@ struct SwiftBPF: ParsableCommand {
               swiftbpf asm prog.s -o prog.bin
               swiftbpf disasm prog.bin --syntax kernel
             """,
-        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self])
+        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self])
 }
 
 /// A user mistake or bad input: printed as one sentence, exit status 1, no stack trace.
