@@ -1,2 +1,9 @@
 // PacketCapture: capture files (pcap and pcapng), packet decoding and printing in the
 // spirit of `tcpdump -n`, and live capture on Linux.
+//
+// Capture files are read from bytes already in memory (file I/O belongs to the caller), so
+// the module stays portable and a reader never allocates from a length field: every length
+// is checked against the bytes that are really there, through BPFObject's `ByteReader`.
+// `CaptureReader` detects the format and yields packets; a damaged file gives the packets
+// before the damage and then a `CaptureError` naming the byte offset and packet number.
+// `CaptureWriter` produces pcap or pcapng bytes, appending as packets arrive.

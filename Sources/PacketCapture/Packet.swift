@@ -1,0 +1,47 @@
+/// One captured packet, with its bytes copied out of the file.
+public struct Packet: Sendable, Hashable {
+    /// Nanoseconds since 1970-01-01 00:00:00 UTC.
+    public var timestamp: Int64
+    /// The packet's length on the wire; `data` may be shorter (snapshot length).
+    public var originalLength: Int
+    /// The captured bytes.
+    public var data: [UInt8]
+    /// Index into the reader's (or writer's) `interfaces`.
+    public var interfaceIndex: Int
+    public var linkType: LinkType
+    /// The packet block's options (pcapng `epb_flags`, `opt_comment`, ...); empty for pcap.
+    public var options: [CaptureOption]
+
+    public init(
+        timestamp: Int64, originalLength: Int, data: [UInt8], interfaceIndex: Int = 0,
+        linkType: LinkType, options: [CaptureOption] = []
+    ) {
+        self.timestamp = timestamp
+        self.originalLength = originalLength
+        self.data = data
+        self.interfaceIndex = interfaceIndex
+        self.linkType = linkType
+        self.options = options
+    }
+
+    public var capturedLength: Int { data.count }
+}
+
+/// A packet as positions in the file's bytes, for reading without copying: the captured
+/// bytes are `reader.bytes[dataRange]`.
+public struct PacketRecord: Sendable, Hashable {
+    /// Nanoseconds since 1970-01-01 00:00:00 UTC.
+    public var timestamp: Int64
+    public var originalLength: Int
+    /// Where the captured bytes lie in the file.
+    public var dataRange: Range<Int>
+    public var interfaceIndex: Int
+    public var linkType: LinkType
+    /// Where the packet block's options lie in the file (empty for pcap and for blocks
+    /// without options); `CaptureReader.options(of:)` parses them.
+    public var optionsRange: Range<Int>
+    /// Offset of the record header or block in the file.
+    public var offset: Int
+
+    public var capturedLength: Int { dataRange.count }
+}

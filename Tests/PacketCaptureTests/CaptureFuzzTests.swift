@@ -1,0 +1,96 @@
+import Foundation
+import PacketCapture
+import Testing
+
+/// `CaptureReader.fuzz` over thousands of damaged variants of real and synthetic captures:
+/// truncations, bit flips, overwritten length fields, random bytes. Each must come back
+/// with values or an error — no crash, no hang — and never more packets than its bytes hold.
+struct CaptureFuzzTests {
+    /// SplitMix64: the same variants on every run, so a failure can be replayed.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
+    }
+
+    static func seeds() throws -> [(String, [UInt8])] {
+        var seeds: [(String, [UInt8])] = []
+        var writer = CaptureWriter(format: .pcapng, precision: .nanoseconds, byteOrder: .big)
+        try writer.addInterface(CaptureInterface(linkType: .ethernet, options: [CaptureOption(code: 2, string: "eth0")]))
+        try writer.addInterface(CaptureInterface(linkType: .raw, timestampOffset: 7))
+        for index in 0..<6 {
+            try writer.write(Packet(timestamp: 10_000_000_000 + Int64(index) * 1_000_003, originalLength: 80, data: payload(index, count: 10 + index),
+                                    interfaceIndex: index % 2, linkType: index % 2 == 0 ? .ethernet : .raw,
+                                    options: index == 3 ? [CaptureOption(code: 1, string: "x")] : []))
+        }
+        seeds.append(("synthetic.pcapng", writer.takeBytes()))
+        var pcap = CaptureWriter(format: .pcap, linkType: .linuxSLL2, precision: .nanoseconds)
+        for index in 0..<6 { try pcap.write(Packet(timestamp: Int64(index), originalLength: 40, data: payload(index, count: 20), linkType: .linuxSLL2)) }
+        seeds.append(("synthetic.pcap", pcap.takeBytes()))
+        // Every pcapng of the corpus and a spread of the small pcaps.
+        let files = CaptureTestData.corpusFiles()
+        for (index, file) in files.enumerated() where file.pathExtension == "pcapng" || index % 8 == 0 {
+            let bytes = try CaptureTestData.bytes(file)
+            if bytes.count <= 64 * 1024 { seeds.append((file.lastPathComponent, bytes)) }
+        }
+        return seeds
+    }
+
+    @Test func damagedVariantsNeverCrash() throws {
+        var random = Random(state: 0x5eed_ca97)
+        var variants = 0, refused = 0, partial = 0
+        func run(_ bytes: [UInt8], _ what: @autoclosure () -> String) {
+            let result = CaptureReader.fuzz(bytes)
+            variants += 1
+            // Every record header or block takes at least 12 bytes.
+            #expect(result.packets <= bytes.count / 12 + 1, "\(what())")
+            #expect(result.rewritten == result.packets, "\(what()): rewritten as pcapng")
+            if result.packets == 0 && result.error != nil { refused += 1 } else if result.error != nil { partial += 1 }
+        }
+        let seeds = try Self.seeds()
+        for (name, seed) in seeds {
+            let perSeed = max(20, 4000 / seeds.count)
+            for round in 0..<perSeed {
+                var bytes = seed
+                switch round % 5 {
+                case 0:  // truncate anywhere
+                    bytes = Array(bytes.prefix(random.below(bytes.count + 1)))
+                case 1:  // flip a few bits
+                    for _ in 0...random.below(4) where !bytes.isEmpty {
+                        bytes[random.below(bytes.count)] ^= UInt8(1) << UInt8(random.below(8))
+                    }
+                case 2:  // overwrite a 32-bit word with an extreme value (lengths, IDs, magic)
+                    let extremes: [UInt32] = [0, 1, 3, 11, 12, 0x7fff_ffff, 0x8000_0000, 0xffff_fff0, 0xffff_ffff, 0x0a0d_0d0a]
+                    if bytes.count >= 4 {
+                        let at = random.below(bytes.count / 4) * 4
+                        let value = extremes[random.below(extremes.count)]
+                        for k in 0..<4 { bytes[at + k] = UInt8(truncatingIfNeeded: value >> (8 * UInt32(k))) }
+                    }
+                case 3:  // random bytes after a real header
+                    let keep = min(bytes.count, 24 + random.below(64))
+                    bytes = Array(bytes.prefix(keep)) + (0..<random.below(512)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                default:  // splice: duplicate or drop a stretch
+                    if bytes.count > 8 {
+                        let from = random.below(bytes.count), count = random.below(min(64, bytes.count - from))
+                        if random.below(2) == 0 { bytes.insert(contentsOf: bytes[from..<from + count], at: random.below(bytes.count)) } else { bytes.removeSubrange(from..<from + count) }
+                    }
+                }
+                run(bytes, "\(name) round \(round)")
+            }
+        }
+        // Pure noise behind each magic number.
+        for magic: [UInt8] in [[0xd4, 0xc3, 0xb2, 0xa1], [0xa1, 0xb2, 0xc3, 0xd4], [0x4d, 0x3c, 0xb2, 0xa1], [0x0a, 0x0d, 0x0d, 0x0a], [0x34, 0xcd, 0xb2, 0xa1]] {
+            for _ in 0..<200 {
+                run(magic + (0..<random.below(300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }, "noise")
+            }
+        }
+        print("fuzz: \(variants) variants of \(seeds.count) seeds: \(refused) refused, \(partial) partial, \(variants - refused - partial) read fully")
+        #expect(variants >= 4000)
+    }
+}
