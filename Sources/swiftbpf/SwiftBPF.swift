@@ -16,6 +16,17 @@ struct SwiftBPF: ParsableCommand {
               swiftbpf disasm prog.bin --syntax kernel
             """,
         subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self])
+
+    /// The conformance runner calls its plugin as `PLUGIN MEMORY OPTIONS...`, so with
+    /// `--plugin_options conformance-plugin` the memory comes before the subcommand.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let position = arguments.firstIndex(of: ConformancePluginCommand.configuration.commandName ?? ""), position > 0,
+           arguments[..<position].allSatisfy({ !$0.hasPrefix("-") }) {
+            arguments.insert(arguments.remove(at: position), at: 0)
+        }
+        main(arguments)
+    }
 }
 
 /// A user mistake or bad input: printed as one sentence, exit status 1, no stack trace.

@@ -120,7 +120,9 @@ import Testing
         for name in files.sorted() {
             let file = try ConformanceTestFile(parsing: String(decoding: try Data(contentsOf: suite.appendingPathComponent(name)), as: UTF8.self))
             let program = try file.program()
-            let result = try Self.swiftbpf(["conformance-plugin", Hex.string(file.memory)], stdin: Hex.string(program.bytes()) + "\n")
+            // The runner passes memory first, then its --plugin_options, with bytes spaced out.
+            let memory = file.memory.map { Hex.string([$0]) + "  " }.joined()
+            let result = try Self.swiftbpf([memory, "conformance-plugin"], stdin: Hex.string(program.bytes()) + "\n")
             #expect(result.status == 0 && UInt64(result.stdout.dropLast(), radix: 16) == file.expectedResult,
                     "\(name): \(result.stdout) \(result.stderr)")
         }
