@@ -60,8 +60,10 @@ func readFile(_ path: String) throws -> [UInt8] {
         throw CommandError("\(path): no such file")
     }
     guard !isDirectory.boolValue else { throw CommandError("\(path): is a directory") }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("\(path): cannot be read") }
-    return Array(data)
+    // A file handle also reads pipes and devices such as /dev/stdin.
+    guard let handle = FileHandle(forReadingAtPath: path) else { throw CommandError("\(path): cannot be read") }
+    defer { try? handle.close() }
+    return Array(handle.readDataToEndOfFile())
 }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) throws {
