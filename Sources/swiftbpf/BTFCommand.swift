@@ -19,9 +19,10 @@ struct BTFDumpCommand: ParsableCommand {
         commandName: "dump",
         abstract: "Print every type of a BTF blob.",
         discussion: """
-            FILE is raw BTF: the kernel's /sys/kernel/btf/vmlinux, a module's \
+            FILE is raw BTF — the kernel's /sys/kernel/btf/vmlinux, a module's \
             /sys/kernel/btf/<module> (split BTF, read on top of vmlinux unless --base names \
-            another base), or a .BTF section saved from an object file.
+            another base) — or an ELF object file built with clang -g, whose .BTF section is \
+            dumped.
 
             raw prints what `bpftool btf dump file FILE` prints, line for line:
               [1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED
@@ -31,18 +32,21 @@ struct BTFDumpCommand: ParsableCommand {
             Examples:
               swiftbpf btf dump /sys/kernel/btf/vmlinux | grep "STRUCT 'task_struct'"
               swiftbpf btf dump /sys/kernel/btf/nf_tables --format json
+              swiftbpf btf dump prog.bpf.o
             """)
 
-    @Argument(help: "Raw BTF file ('-' for standard input).") var file: String
+    @Argument(help: "Raw BTF or ELF object file ('-' for standard input).") var file: String
     @Option(help: "Output format: raw or json.") var format: BTFDumpFormat = .raw
     @Option(help: "Base BTF for split BTF (default for /sys/kernel/btf/<module>: vmlinux).") var base: String?
 
     static let kernelDirectory = "/sys/kernel/btf/"
 
     func run() throws {
-        let bytes = try readFile(file)
+        var bytes = try readFile(file)
+        var source = file
         if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
-            throw CommandError("\(file): ELF objects: not yet; save the section first with llvm-objcopy --dump-section .BTF=out.btf \(file)")
+            bytes = try Self.btfSection(of: bytes, path: file)
+            source = "\(file) (.BTF)"
         }
         var basePath = base
         if basePath == nil, file.hasPrefix(Self.kernelDirectory), file != Self.kernelDirectory + "vmlinux" {
@@ -50,7 +54,7 @@ struct BTFDumpCommand: ParsableCommand {
         }
         var baseBTF: BTF?
         if let basePath { baseBTF = try parse(try readFile(basePath), path: basePath, base: nil) }
-        let btf = try parse(bytes, path: file, base: baseBTF)
+        let btf = try parse(bytes, path: source, base: baseBTF)
 
         var output = BufferedOutput()
         switch format {
@@ -72,6 +76,19 @@ struct BTFDumpCommand: ParsableCommand {
             output.write("]}\n")
         }
         output.flush()
+    }
+
+    /// The `.BTF` section of an ELF object file.
+    static func btfSection(of bytes: [UInt8], path: String) throws -> [UInt8] {
+        do {
+            let elf = try ELFFile(parsing: bytes)
+            guard let section = elf.section(named: ".BTF") else {
+                throw CommandError("\(path): no .BTF section (compile with clang -g)")
+            }
+            return Array(try elf.contents(of: section))
+        } catch let error as ObjectError {
+            throw CommandError("\(path): \(error)")
+        }
     }
 
     private func parse(_ bytes: [UInt8], path: String, base: BTF?) throws -> BTF {
