@@ -19,7 +19,7 @@ struct DataSectionLayout {
     /// Every DATASEC of `btf`, fixed up against the ELF file; fails as libbpf's fixup fails.
     static func all(in btf: BTF, elf: ELFFile) throws(ObjectError) -> [DataSectionLayout] {
         var layouts: [DataSectionLayout] = []
-        for id in btf.ownIDs {
+        for id in btf.ownIDs where btf.kind(of: id) == .dataSection {
             guard let type = btf.type(id), case .dataSection(let section) = type.body else { continue }
             guard let name = btf.name(of: id) else {
                 throw ObjectError(.badBTF, "DATASEC [\(id)] has no name", section: ".BTF")

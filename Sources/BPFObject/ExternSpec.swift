@@ -112,7 +112,7 @@ extension ExternSpec {
 
     /// The name of the first DATASEC listing `variable`.
     private static func dataSectionName(containing variable: BTFTypeID, in btf: BTF) -> String? {
-        for id in btf.ownIDs {
+        for id in btf.ownIDs where btf.kind(of: id) == .dataSection {
             guard case .dataSection(let section)? = btf.type(id)?.body,
                   section.variables.contains(where: { $0.type == variable }) else { continue }
             return btf.name(of: id) ?? ""
@@ -121,21 +121,22 @@ extension ExternSpec {
     }
 
     /// `btf__align_of` for the types a kconfig extern can have (ints, enums, char arrays).
-    private static func alignment(of id: BTFTypeID, in btf: BTF) -> Int? {
-        guard let resolved = btf.resolved(id), let type = btf.type(resolved) else { return nil }
+    /// `depth` stops arrays that contain themselves, which a hostile BTF can declare.
+    private static func alignment(of id: BTFTypeID, in btf: BTF, depth: Int = 0) -> Int? {
+        guard depth < 32, let resolved = btf.resolved(id), let type = btf.type(resolved) else { return nil }
         switch type.body {
         case .int(let int): return max(1, min(Int(int.size), BTF.pointerSize))
         case .enum(let values), .enum64(let values): return max(1, min(Int(values.size), BTF.pointerSize))
         case .float(let size): return max(1, min(Int(size), BTF.pointerSize))
         case .pointer: return BTF.pointerSize
-        case .array(let array): return alignment(of: array.elementType, in: btf)
+        case .array(let array): return alignment(of: array.elementType, in: btf, depth: depth + 1)
         default: return nil
         }
     }
 
     /// libbpf's `find_kcfg_type`.
-    private static func kconfigType(of id: BTFTypeID, in btf: BTF) -> KconfigType? {
-        guard let resolved = btf.resolved(id), let type = btf.type(resolved) else { return nil }
+    private static func kconfigType(of id: BTFTypeID, in btf: BTF, depth: Int = 0) -> KconfigType? {
+        guard depth < 32, let resolved = btf.resolved(id), let type = btf.type(resolved) else { return nil }
         switch type.body {
         case .int(let int):
             if int.encoding.contains(.bool) { return int.size == 1 ? .bool : nil }
@@ -147,7 +148,7 @@ extension ExternSpec {
         case .enum64:
             return btf.name(of: resolved) == "libbpf_tristate" ? .tristate : nil
         case .array(let array):
-            guard array.count > 0, kconfigType(of: array.elementType, in: btf) == .character else { return nil }
+            guard array.count > 0, kconfigType(of: array.elementType, in: btf, depth: depth + 1) == .character else { return nil }
             return .characterArray
         default:
             return nil

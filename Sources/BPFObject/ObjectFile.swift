@@ -54,6 +54,9 @@ public struct ObjectFile: Sendable {
                 warnings.append(ObjectError(.badBTF, "\(error)", section: ".BTF.ext"))
             }
         }
+        for index in layout.unsupportedSections {
+            warnings.append(ObjectError(.unsupported, "struct_ops, arena and jump-table sections are not read yet", section: elf.sections[index].name))
+        }
         self.btf = btf
         self.btfExt = btfExt
         self.warnings = warnings

@@ -38,6 +38,16 @@ enum ObjectFixtures {
         return compiled
     }
 
+    /// C source given inline (for objects that must fail), built like the fixtures, with
+    /// the fixtures' header on the include path.
+    static func compile(source: String, named name: String) throws -> [UInt8] {
+        let sourceURL = outputDirectory.appendingPathComponent("\(name).bpf.c")
+        try source.write(to: sourceURL, atomically: true, encoding: .utf8)
+        let output = outputDirectory.appendingPathComponent("\(name).o").path
+        try run(clang, ["-target", "bpfel", "-O2", "-g", "-I", directory.path, "-c", sourceURL.path, "-o", output])
+        return Array(try Data(contentsOf: URL(fileURLWithPath: output)))
+    }
+
     /// The fixture parsed as an object named after it.
     static func object(_ name: String, target: String = "bpfel") throws -> ObjectFile {
         try ObjectFile(parsing: try compile(name, target: target).bytes, name: name)

@@ -10,7 +10,7 @@ static __noinline int leaf(int x) { return x * 3 + shared_total; }
 static __noinline int sub_a(int x) { return leaf(x) + 1; }
 __noinline int sub_c(int x) { return leaf(x + 1) * 2; }
 __noinline int global_sub(int x) { return sub_a(x) - sub_c(x); }
-static __noinline int unused_sub(int x) { return x - 1; }
+__noinline int unused_sub(int x) { return x - 1; }  // linked into no program
 
 static int loop_body(__u32 index, void *ctx) {
     *(int *)ctx += index;
