@@ -1,0 +1,35 @@
+import BPFInstructions
+
+/// A classic program that passed the kernel's checks: 1 to 4096 known instructions, forward
+/// jumps that stay inside, a `ret` at the end, scratch words written before they are read.
+/// Everything that runs, prints or translates classic code starts from one of these.
+public struct ClassicProgram: Sendable, Hashable {
+    /// The instructions as given, unused fields and all (what the kernel would receive).
+    public let raw: [RawClassicInstruction]
+    /// The same instructions with their meaning.
+    public let instructions: [ClassicInstruction]
+
+    public init(_ raw: [RawClassicInstruction]) throws(ClassicValidationError) {
+        instructions = try ClassicValidator.validate(raw)
+        self.raw = raw
+    }
+
+    public init(_ instructions: [ClassicInstruction]) throws(ClassicValidationError) {
+        try self.init(instructions.map(\.raw))
+    }
+
+    /// Decodes and validates an array of `struct sock_filter` (8 bytes each).
+    public init(bytes: [UInt8], order: ByteOrder = .host) throws(ClassicValidationError) {
+        try self.init(RawClassicInstruction.instructions(from: bytes, order: order))
+    }
+
+    public func bytes(order: ByteOrder = .host) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(raw.count * RawClassicInstruction.byteCount)
+        for instruction in raw { instruction.append(to: &bytes, order: order) }
+        return bytes
+    }
+
+    public static func == (lhs: ClassicProgram, rhs: ClassicProgram) -> Bool { lhs.raw == rhs.raw }
+    public func hash(into hasher: inout Hasher) { hasher.combine(raw) }
+}

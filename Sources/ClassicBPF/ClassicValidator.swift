@@ -1,0 +1,77 @@
+/// The kernel's checks of a classic filter, in the kernel's order, so that a program passes
+/// here exactly when `SO_ATTACH_FILTER` would take it (net/core/filter.c).
+enum ClassicValidator {
+    static func validate(_ raw: [RawClassicInstruction]) throws(ClassicValidationError) -> [ClassicInstruction] {
+        guard !raw.isEmpty else { throw ClassicValidationError(index: 0, reason: .empty) }
+        guard raw.count <= ClassicOpcode.maxInstructions else {
+            throw ClassicValidationError(index: ClassicOpcode.maxInstructions, reason: .tooLong(count: raw.count))
+        }
+        var decoded: [ClassicInstruction] = []
+        decoded.reserveCapacity(raw.count)
+        let count = raw.count
+        for (index, slot) in raw.enumerated() {
+            func fail(_ reason: ClassicValidationError.Reason) -> ClassicValidationError {
+                ClassicValidationError(index: index, reason: reason)
+            }
+            guard let instruction = ClassicInstruction(slot) else { throw fail(.unknownOpcode(slot.code)) }
+            switch instruction {
+            case .arithmetic(.div, .constant(0)), .arithmetic(.mod, .constant(0)):
+                throw fail(.divisionByZero)
+            case .arithmetic(.lsh, .constant(let k)) where k >= 32, .arithmetic(.rsh, .constant(let k)) where k >= 32:
+                throw fail(.shiftTooLarge(k))
+            case .loadA(.scratch(let k)), .loadX(.scratch(let k)), .storeA(let k), .storeX(let k):
+                if k >= UInt32(ClassicOpcode.scratchWords) { throw fail(.scratchOutOfRange(k)) }
+            case .jump(let k):
+                // Unsigned, as the kernel compares: a "negative" k is a far forward jump.
+                if UInt64(k) >= UInt64(count - index - 1) {
+                    throw fail(.jumpOutOfRange(target: Int64(index) + 1 + Int64(Int32(bitPattern: k)), count: count))
+                }
+            case .branch(_, _, let jt, let jf):
+                for skip in [jt, jf] where index + Int(skip) + 1 >= count {
+                    throw fail(.jumpOutOfRange(target: Int64(index + Int(skip) + 1), count: count))
+                }
+            case .loadA(.packet(_, let k)):
+                if AncillaryField.isAncillary(k), AncillaryField(offset: k) == nil {
+                    throw fail(.unknownAncillaryField(offset: k))
+                }
+            default:
+                break
+            }
+            decoded.append(instruction)
+        }
+        guard case .ret = decoded[count - 1] else {
+            throw ClassicValidationError(index: count - 1, reason: .lastIsNotReturn)
+        }
+        try checkLoadsAndStores(decoded)
+        return decoded
+    }
+
+    /// The kernel's `check_load_and_stores`: one pass in program order, where each jump
+    /// narrows the set of written words its targets may assume. Like the kernel, the state
+    /// after a jump restarts from "all written" (the next instruction is reached only by
+    /// jumps, which narrow it), while the state after `ret` flows on unchanged.
+    private static func checkLoadsAndStores(_ program: [ClassicInstruction]) throws(ClassicValidationError) {
+        var masks = [UInt16](repeating: 0xffff, count: program.count)
+        var valid: UInt16 = 0
+        for (pc, instruction) in program.enumerated() {
+            valid &= masks[pc]
+            switch instruction {
+            case .storeA(let k), .storeX(let k):
+                valid |= 1 << (k & 15)
+            case .loadA(.scratch(let k)), .loadX(.scratch(let k)):
+                guard valid & (1 << (k & 15)) != 0 else {
+                    throw ClassicValidationError(index: pc, reason: .scratchReadBeforeWrite(k))
+                }
+            case .jump(let k):
+                masks[pc + 1 + Int(k)] &= valid
+                valid = 0xffff
+            case .branch(_, _, let jt, let jf):
+                masks[pc + 1 + Int(jt)] &= valid
+                masks[pc + 1 + Int(jf)] &= valid
+                valid = 0xffff
+            default:
+                break
+            }
+        }
+    }
+}
