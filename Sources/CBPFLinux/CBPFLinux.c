@@ -1,0 +1,1 @@
+// Intentionally empty: everything the shim offers is inline in CBPFLinux.h.
