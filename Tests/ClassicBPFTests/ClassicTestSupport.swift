@@ -129,7 +129,10 @@ enum ClassicTestSupport {
 
     /// Packets from the shared capture corpus (pcap and pcapng), at most `limit`; empty
     /// after printing why when the corpus is absent outside CI.
-    static func capturedPackets(limit: Int) -> [[UInt8]] {
+    static func capturedPackets(limit: Int) -> [[UInt8]] { capturedRecords(limit: limit).map(\.bytes) }
+
+    /// Like `capturedPackets`, with each packet's length on the wire.
+    static func capturedRecords(limit: Int) -> [CapturedPacket] {
         let folder = shared.appendingPathComponent("pcaps/tcpdump")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
             let environment = ProcessInfo.processInfo.environment
@@ -140,11 +143,11 @@ enum ClassicTestSupport {
             }
             return []
         }
-        var packets: [[UInt8]] = []
+        var packets: [CapturedPacket] = []
         for name in names.sorted() where name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") {
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else { continue }
             // A few packets from each file keep every link type and protocol in the mix.
-            packets += CaptureReading.packets(in: [UInt8](data)).prefix(8)
+            packets += CaptureReading.records(in: [UInt8](data)).prefix(8)
             if packets.count >= limit { break }
         }
         return Array(packets.prefix(limit))
