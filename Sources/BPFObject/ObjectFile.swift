@@ -83,7 +83,7 @@ public struct ObjectFile: Sendable {
         var sectionIndexByName: [String: Int] = [:]
         for section in elf.sections.reversed() where !section.name.isEmpty { sectionIndexByName[section.name] = section.index }
         let linker = ProgramLinker(functions: functions, textIndex: layout.textIndex, maps: maps, externs: externs,
-                                   btfExt: btfExt, sectionIndexByName: sectionIndexByName)
+                                   btf: btf, btfExt: btfExt, sectionIndexByName: sectionIndexByName)
         var programs: [ProgramSpec] = []
         for (index, function) in functions.enumerated() where function.sectionIndex != layout.textIndex {
             programs.append(try Self.program(function, linked: try linker.link(index), license: layout.license,

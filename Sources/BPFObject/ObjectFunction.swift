@@ -11,6 +11,8 @@ struct ObjectFunction {
     var start: Int
     var code: [RawInstruction]
     var isGlobal: Bool
+    /// Global but `STV_HIDDEN`/`STV_INTERNAL`: static as far as BTF and the verifier go.
+    var isHidden: Bool = false
     var relocations: [RecordedRelocation] = []
 
     var count: Int { code.count }
@@ -69,7 +71,8 @@ extension ObjectFunction {
                 }
                 functions.append(ObjectFunction(
                     name: symbol.name, sectionIndex: sectionIndex, rawSectionName: section.name, start: Int(offset) / 8,
-                    code: code, isGlobal: symbol.binding != .local))
+                    code: code, isGlobal: symbol.binding != .local,
+                    isHidden: symbol.visibility == .hidden || symbol.visibility == .internal))
             }
         }
         return functions.enumerated().sorted {

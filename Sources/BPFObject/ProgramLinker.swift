@@ -10,6 +10,7 @@ struct ProgramLinker {
     let textIndex: Int?
     let maps: CollectedMaps
     let externs: [ExternSpec]
+    let btf: BTF?
     let btfExt: BTFExt?
     /// ELF section index of each `.BTF.ext` section name.
     let sectionIndexByName: [String: Int]
@@ -26,73 +27,28 @@ struct ProgramLinker {
     static let pseudoFunction: UInt8 = 4
     static let pseudoKernelFunctionCall: UInt8 = 2
 
-    func link(_ main: Int) throws(ObjectError) -> Linked {
-        var code = functions[main].code
-        var placed: [Int: Int] = [main: 0]
-        var order: [(function: Int, start: Int)] = [(main, 0)]
+    /// The program being built.
+    private struct State {
+        var code: [RawInstruction]
+        /// Where each placed function starts in `code`.
+        var placed: [Int: Int]
+        var order: [(function: Int, start: Int)]
         var relocations: [ProgramRelocation] = []
-        var info = ExtInfoCollector()
-        try info.add(function: functions[main], at: 0, isMain: true, linker: self)
+    }
 
-        // Each frame: a function placed at `base`, scanned from slot `next`.
-        var stack: [(function: Int, base: Int, next: Int)] = [(main, 0, 0)]
-        scanning: while let frame = stack.popLast() {
-            let function = functions[frame.function]
-            var slot = frame.next
-            while slot < function.count {
-                defer { slot += 1 }
-                let instruction = code[frame.base + slot]
-                let isCall = Self.isSubprogramCall(instruction)
-                let isAddress = instruction.opcode == ObjectFunction.loadImmediate64Opcode && instruction.src == Self.pseudoFunction
-                guard isCall || isAddress else { continue }
-                let relocation = function.relocations.first { $0.slot == slot }
-                func fail(_ message: String) -> ObjectError {
-                    ObjectError(.badRelocation, "program '\(functions[main].name)', function '\(function.name)', instruction \(slot): \(message)",
-                                section: function.rawSectionName, symbol: relocation?.symbol, offset: (function.start + slot) * 8)
-                }
-                var target: Int
-                switch relocation?.target {
-                case .externCall?:
-                    continue  // a kfunc, put in loader form below
-                case .call(let symbolOffset)?:
-                    target = Int(truncatingIfNeeded: symbolOffset / 8) &+ Int(instruction.imm) &+ 1
-                case .functionAddress(let symbolOffset)?:
-                    target = (Int(truncatingIfNeeded: symbolOffset) &+ Int(instruction.imm)) / 8
-                case nil:
-                    guard !isAddress else { throw fail("function address without a relocation") }
-                    // A call inside one section needs no relocation: imm is relative.
-                    target = function.start &+ slot &+ Int(instruction.imm) &+ 1
-                case .some:
-                    throw fail("unexpected relocation on a call or function address")
-                }
-                guard let textIndex, let callee = ObjectFunction.index(in: functions, section: textIndex, slot: target) else {
-                    throw fail("calls slot \(target) of .text, where no function is")
-                }
-                var isNew = false
-                if placed[callee] == nil {
-                    let start = code.count
-                    placed[callee] = start
-                    order.append((callee, start))
-                    code += functions[callee].code
-                    try info.add(function: functions[callee], at: start, isMain: false, linker: self)
-                    isNew = true
-                }
-                let calleeStart = placed[callee] ?? 0
-                let here = frame.base + slot
-                guard let offset = Int32(exactly: calleeStart - here - 1) else { throw fail("program too large to link") }
-                code[here].imm = offset
-                let name = functions[callee].name
-                relocations.append(ProgramRelocation(
-                    instruction: here,
-                    target: isCall ? .subprogramCall(name: name, instruction: calleeStart) : .functionAddress(name: name, instruction: calleeStart)))
-                if isNew {
-                    // Finish the callee first, then come back after this instruction.
-                    stack.append((frame.function, frame.base, slot + 1))
-                    stack.append((callee, calleeStart, 0))
-                    continue scanning
-                }
-            }
+    func link(_ main: Int) throws(ObjectError) -> Linked {
+        var info = ExtInfoCollector()
+        var state = State(code: functions[main].code, placed: [main: 0], order: [(main, 0)])
+        try info.add(function: functions[main], at: 0, isMain: true, linker: self)
+        try linkCalls(from: main, main: main, state: &state, info: &info)
+        // libbpf appends the exception callback last, when no call has placed it already.
+        if let callback = try exceptionCallback(of: main), state.placed[callback] == nil {
+            try place(callback, state: &state, info: &info)
+            try linkCalls(from: callback, main: main, state: &state, info: &info)
         }
+        var code = state.code
+        let order = state.order
+        var relocations = state.relocations
 
         for (function, start) in order {
             for relocation in functions[function].relocations {
@@ -107,6 +63,109 @@ struct ProgramLinker {
             instructions: code, relocations: relocations,
             functions: order.map { ProgramSpec.Function(name: functions[$0.function].name, start: $0.start, count: functions[$0.function].count) },
             functionInfo: info.functionInfo, lineInfo: info.lineInfo, coreRelocations: info.coreRelocations)
+    }
+
+    private func place(_ function: Int, state: inout State, info: inout ExtInfoCollector) throws(ObjectError) {
+        let start = state.code.count
+        state.placed[function] = start
+        state.order.append((function, start))
+        state.code += functions[function].code
+        try info.add(function: functions[function], at: start, isMain: false, linker: self)
+    }
+
+    /// Scans `first` (already placed) for calls and function addresses, placing callees
+    /// depth first as libbpf's recursive `bpf_object__reloc_code` does.
+    private func linkCalls(from first: Int, main: Int, state: inout State, info: inout ExtInfoCollector) throws(ObjectError) {
+        // Each frame: a placed function, scanned from slot `next`.
+        var stack: [(function: Int, next: Int)] = [(first, 0)]
+        scanning: while let frame = stack.popLast() {
+            let function = functions[frame.function]
+            let base = state.placed[frame.function] ?? 0
+            var slot = frame.next
+            while slot < function.count {
+                defer { slot += 1 }
+                let instruction = state.code[base + slot]
+                let isCall = Self.isSubprogramCall(instruction)
+                let isAddress = instruction.opcode == ObjectFunction.loadImmediate64Opcode && instruction.src == Self.pseudoFunction
+                guard isCall || isAddress else { continue }
+                let relocation = function.relocations.first { $0.slot == slot }
+                func fail(_ message: String) -> ObjectError {
+                    ObjectError(.badRelocation, "program '\(functions[main].name)', function '\(function.name)', instruction \(slot): \(message)",
+                                section: function.rawSectionName, symbol: relocation?.symbol, offset: (function.start + slot) * 8)
+                }
+                let target: Int
+                switch relocation?.target {
+                case .externCall?:
+                    continue  // a kfunc, put in loader form later
+                case .call(let symbolOffset)?:
+                    target = Int(truncatingIfNeeded: symbolOffset / 8) &+ Int(instruction.imm) &+ 1
+                case .functionAddress(let symbolOffset)?:
+                    target = (Int(truncatingIfNeeded: symbolOffset) &+ Int(instruction.imm)) / 8
+                case nil:
+                    guard !isAddress else { throw fail("function address without a relocation") }
+                    // A call inside one section needs no relocation: imm is relative.
+                    target = function.start &+ slot &+ Int(instruction.imm) &+ 1
+                case .some:
+                    throw fail("unexpected relocation on a call or function address")
+                }
+                guard let textIndex, let callee = ObjectFunction.index(in: functions, section: textIndex, slot: target) else {
+                    throw fail("calls slot \(target) of .text, where no function is")
+                }
+                let isNew = state.placed[callee] == nil
+                if isNew { try place(callee, state: &state, info: &info) }
+                let calleeStart = state.placed[callee] ?? 0
+                let here = base + slot
+                guard let offset = Int32(exactly: calleeStart - here - 1) else { throw fail("program too large to link") }
+                state.code[here].imm = offset
+                let name = functions[callee].name
+                state.relocations.append(ProgramRelocation(
+                    instruction: here,
+                    target: isCall ? .subprogramCall(name: name, instruction: calleeStart) : .functionAddress(name: name, instruction: calleeStart)))
+                if isNew {
+                    // Finish the callee first, then come back after this instruction.
+                    stack.append((frame.function, slot + 1))
+                    stack.append((callee, 0))
+                    continue scanning
+                }
+            }
+        }
+    }
+
+    /// The `.text` function a `exception_callback:<name>` BTF decl tag on the program names
+    /// (libbpf's `bpf_prog_assign_exc_cb`).
+    private func exceptionCallback(of main: Int) throws(ObjectError) -> Int? {
+        guard let btf else { return nil }
+        let prefix = "exception_callback:"
+        let program = functions[main]
+        var found: Int?
+        for id in btf.ownIDs where btf.kind(of: id) == .declTag {
+            guard case .declTag(let tag)? = btf.type(id)?.body, tag.componentIndex == nil,
+                  let value = btf.name(of: id), value.hasPrefix(prefix) else { continue }
+            guard case .function(let function)? = btf.type(tag.type)?.body, function.linkage == .global else {
+                throw ObjectError(.badBTF, "program '\(program.name)': exception_callback decl tag not on a global function",
+                                  section: ".BTF", symbol: program.name)
+            }
+            guard btf.name(of: tag.type) == program.name else { continue }
+            // Several callbacks for one program: the verifier refuses it; libbpf appends none.
+            if found != nil { return nil }
+            let name = String(value.dropFirst(prefix.count))
+            guard !name.isEmpty else {
+                throw ObjectError(.badBTF, "program '\(program.name)': empty exception callback name", section: ".BTF", symbol: program.name)
+            }
+            let candidates = functions.indices.filter { functions[$0].sectionIndex == textIndex && functions[$0].name == name }
+            guard let callback = candidates.first else {
+                throw ObjectError(.badProgram, "program '\(program.name)': no exception callback '\(name)'", symbol: name)
+            }
+            guard functions[callback].isGlobal, !functions[callback].isHidden else {
+                throw ObjectError(.badProgram, "program '\(program.name)': exception callback must be a global, non-hidden function",
+                                  symbol: name)
+            }
+            guard candidates.count == 1 else {
+                throw ObjectError(.badProgram, "program '\(program.name)': several functions named '\(name)'", symbol: name)
+            }
+            found = callback
+        }
+        return found
     }
 
     /// libbpf's `insn_is_subprog_call`.

@@ -165,7 +165,7 @@ import Testing
         let object = try patcher.object()
         #expect(object.btf == nil && object.btfExt == nil)
         #expect(object.warnings.first?.section == ".BTF")
-        #expect(object.programs.count == 4)
+        #expect(object.programs.count == 5)
         #expect(object.programs.allSatisfy { $0.lineInfo.isEmpty })
     }
 

@@ -1,5 +1,6 @@
 import BPFInstructions
 import BPFObject
+import Foundation
 import Testing
 
 /// `ObjectFile.fuzz` on thousands of damaged variants of every compiled fixture — cut
@@ -19,7 +20,8 @@ struct ObjectFuzzTests {
         }
     }
 
-    static let variantsPerObject = 300
+    /// SWIFTBPF_FUZZ_VARIANTS raises it for a longer campaign.
+    static let variantsPerObject = ProcessInfo.processInfo.environment["SWIFTBPF_FUZZ_VARIANTS"].flatMap { Int($0) } ?? 300
 
     @Test(arguments: ObjectFixtures.names, ["bpfel", "bpfeb"])
     func damagedObjectsOnlyEverFail(fixture: String, target: String) throws {

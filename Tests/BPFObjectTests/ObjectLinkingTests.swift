@@ -15,8 +15,10 @@ struct ObjectLinkingTests {
             "main_b": ["main_b", "sub_c", "leaf"],
             "main_loop": ["main_loop", "loop_body", "leaf"],
             "main_plain": ["main_plain"],
+            "main_exception": ["main_exception", "leaf", "exception_cb"],
         ])
-        #expect(Set(object.subprograms.map(\.name)) == ["leaf", "sub_a", "sub_c", "global_sub", "unused_sub", "loop_body"])
+        #expect(Set(object.subprograms.map(\.name))
+                == ["leaf", "sub_a", "sub_c", "global_sub", "unused_sub", "loop_body", "exception_cb"])
     }
 
     @Test func linkedProgramsAreTheirFunctionsBackToBack() throws {
@@ -56,8 +58,8 @@ struct ObjectLinkingTests {
             }
         }
         // main_a: sub_a, global_sub, sub_a→leaf, global_sub→sub_a, →sub_c, sub_c→leaf;
-        // main_b: sub_c, →leaf; main_loop: &loop_body, leaf.
-        #expect(calls == 10)
+        // main_b: sub_c, →leaf; main_loop: &loop_body, leaf; main_exception: leaf.
+        #expect(calls == 11)
     }
 
     @Test func callbacksAreFunctionAddresses() throws {
@@ -107,7 +109,7 @@ struct ObjectLinkingTests {
         let object = try ObjectFixtures.object("subprograms")
         let bss = try #require(object.mapIndex(".bss"))
         // leaf reads shared_total; every program that links leaf gets its own reference.
-        for name in ["main_a", "main_b", "main_loop"] {
+        for name in ["main_a", "main_b", "main_loop", "main_exception"] {
             let program = try #require(object.program(named: name))
             let leaf = try #require(program.function(named: "leaf"))
             let inLeaf = program.relocations.filter { leaf.start..<leaf.start + leaf.count ~= $0.instruction }

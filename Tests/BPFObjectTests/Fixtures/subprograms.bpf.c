@@ -1,7 +1,8 @@
 // Object-file fixture: bpf-to-bpf calls. Static and global subprograms in .text, nested
 // calls, two programs sharing a subprogram in different orders (libbpf appends callees
-// depth first in order of first call), a callback passed to bpf_loop (a function address)
-// and two entry points in one section. ObjectLinkingTests checks the linked layout.
+// depth first in order of first call), a callback passed to bpf_loop (a function address),
+// two entry points in one section, and an exception callback named by a BTF decl tag
+// (appended after the callees). ObjectLinkingTests checks the linked layout.
 #include "swiftbpf_helpers.h"
 
 int shared_total;
@@ -32,5 +33,10 @@ SEC("tp/syscalls/sys_enter_write") int main_loop(void *ctx) {
 }
 
 SEC("xdp") int main_plain(struct xdp_md *ctx) { return 2; }
+
+__noinline int exception_cb(__u64 cookie) { return (int)cookie + 1; }
+
+__attribute__((btf_decl_tag("exception_callback:exception_cb")))
+SEC("tc") int main_exception(struct __sk_buff *skb) { return leaf(skb->len); }
 
 char LICENSE[] SEC("license") = "GPL";
