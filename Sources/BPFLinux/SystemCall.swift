@@ -26,3 +26,58 @@ func zeroedAttributes() -> bpf_attr {
     return attr
 }
 #endif
+
+#if os(Linux)
+/// The bpf(2) commands one by one, with Swift arguments and `BPFError`s: the thin layer
+/// under `Map`, `KernelProgram` and links, open to callers who need a command those do not
+/// offer. File descriptors passed as `Int32` are borrowed for the call; returned
+/// `FileDescriptor`s are owned by the caller.
+public enum SystemCall {}
+
+/// A pointer as bpf_attr's `__aligned_u64` fields take it.
+@inline(__always)
+func address(_ pointer: UnsafeRawPointer?) -> UInt64 { UInt64(UInt(bitPattern: pointer)) }
+
+/// Copies `name` into a `char[BPF_OBJ_NAME_LEN]` field: at most 15 bytes, with characters
+/// the kernel refuses (it takes letters, digits, '_' and '.') replaced by '_'.
+func copyObjectName<Field>(_ name: String, into field: inout Field) {
+    withUnsafeMutableBytes(of: &field) { bytes in
+        var count = 0
+        for byte in name.utf8 where count < bytes.count - 1 {
+            let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == 0x5f || byte == 0x2e
+            bytes[count] = allowed ? byte : 0x5f
+            count += 1
+        }
+        for index in count..<bytes.count { bytes[index] = 0 }
+    }
+}
+
+/// The text of a NUL-terminated `char[N]` field.
+func string<Field>(fromCharacters field: Field) -> String {
+    withUnsafeBytes(of: field) { bytes in
+        let end = bytes.firstIndex(of: 0) ?? bytes.count
+        return String(decoding: bytes[0..<end], as: UTF8.self)
+    }
+}
+#endif
+
+#if os(Linux)
+// Array's `withUnsafe…` methods rethrow untyped errors; these keep `BPFError` typed.
+extension Array {
+    @inline(__always)
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws(BPFError) -> R) throws(BPFError) -> R {
+        try withUnsafeBytes { bytes in Result { () throws(BPFError) in try body(bytes) } }.get()
+    }
+
+    @inline(__always)
+    mutating func withMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws(BPFError) -> R) throws(BPFError) -> R {
+        try withUnsafeMutableBytes { bytes in Result { () throws(BPFError) in try body(bytes) } }.get()
+    }
+
+    @inline(__always)
+    mutating func withMutableBuffer<R>(_ body: (UnsafeMutableBufferPointer<Element>) throws(BPFError) -> R) throws(BPFError) -> R {
+        try withUnsafeMutableBufferPointer { buffer in Result { () throws(BPFError) in try body(buffer) } }.get()
+    }
+}
+#endif
