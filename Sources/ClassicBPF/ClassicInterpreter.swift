@@ -18,11 +18,10 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
 
     public init(program: ClassicProgram) {
         self.program = program
-        count = program.instructions.count
+        let steps = Step.compile(program.instructions)
+        count = steps.count
         code = .allocate(capacity: count)
-        for (index, instruction) in program.instructions.enumerated() {
-            (code + index).initialize(to: Step(instruction))
-        }
+        code.initialize(from: steps, count: count)
     }
 
     deinit {
@@ -51,11 +50,8 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
     @inline(__always)
     private func execute(_ packet: UnsafeRawBufferPointer, _ wireLength: UInt32,
                          _ ancillary: UnsafePointer<AncillaryData>?) -> UInt32 {
-        var scratch: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                      UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
-            = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        return withUnsafeMutableBytes(of: &scratch) { scratchBytes -> UInt32 in
-            let m = scratchBytes.bindMemory(to: UInt32.self)
+        // Left uninitialized: validation proves every word is written before it is read.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ClassicOpcode.scratchWords) { m -> UInt32 in
             let length = packet.count
             var a: UInt32 = 0
             var x: UInt32 = 0
@@ -69,17 +65,17 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .retA: return a
                 case .ldAbsW:
                     guard Int(s.k) &+ 4 <= length else { return 0 }
-                    a = UInt32(bigEndian: packet.loadUnaligned(fromByteOffset: Int(s.k), as: UInt32.self))
+                    a = word(packet, Int(s.k))
                 case .ldAbsH:
                     guard Int(s.k) &+ 2 <= length else { return 0 }
-                    a = UInt32(UInt16(bigEndian: packet.loadUnaligned(fromByteOffset: Int(s.k), as: UInt16.self)))
+                    a = half(packet, Int(s.k))
                 case .ldAbsB:
                     guard Int(s.k) < length else { return 0 }
-                    a = UInt32(packet[Int(s.k)])
+                    a = byte(packet, Int(s.k))
                 case .ldIndW:
                     let at = Int(x) &+ Int(s.k)
                     if at &+ 4 <= length {
-                        a = UInt32(bigEndian: packet.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+                        a = word(packet, at)
                     } else {
                         guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
                         a = value
@@ -87,7 +83,7 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .ldIndH:
                     let at = Int(x) &+ Int(s.k)
                     if at &+ 2 <= length {
-                        a = UInt32(UInt16(bigEndian: packet.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+                        a = half(packet, at)
                     } else {
                         guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
                         a = value
@@ -95,7 +91,7 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .ldIndB:
                     let at = Int(x) &+ Int(s.k)
                     if at < length {
-                        a = UInt32(packet[at])
+                        a = byte(packet, at)
                     } else {
                         guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
                         a = value
@@ -111,7 +107,7 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .ldxMem: x = m[Int(s.k)]
                 case .ldxMsh:
                     guard Int(s.k) < length else { return 0 }
-                    x = UInt32(packet[Int(s.k)] & 0xf) << 2
+                    x = (byte(packet, Int(s.k)) & 0xf) << 2
                 case .ldxMshOutside:
                     guard let ancillary, let byte = headerLoad(packet, Int32(bitPattern: s.k), 1, ancillary.pointee) else { return 0 }
                     x = (byte & 0xf) << 2
@@ -126,6 +122,162 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .jgeX: pc += Int(a >= x ? s.jt : s.jf)
                 case .jsetK: pc += Int(a & s.k != 0 ? s.jt : s.jf)
                 case .jsetX: pc += Int(a & x != 0 ? s.jt : s.jf)
+                case .absWordEq:
+                    guard Int(s.k) &+ 4 <= length else { return 0 }
+                    a = word(packet, Int(s.k))
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .absWordGt:
+                    guard Int(s.k) &+ 4 <= length else { return 0 }
+                    a = word(packet, Int(s.k))
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .absWordGe:
+                    guard Int(s.k) &+ 4 <= length else { return 0 }
+                    a = word(packet, Int(s.k))
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .absWordSet:
+                    guard Int(s.k) &+ 4 <= length else { return 0 }
+                    a = word(packet, Int(s.k))
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
+                case .absHalfEq:
+                    guard Int(s.k) &+ 2 <= length else { return 0 }
+                    a = half(packet, Int(s.k))
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .absHalfGt:
+                    guard Int(s.k) &+ 2 <= length else { return 0 }
+                    a = half(packet, Int(s.k))
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .absHalfGe:
+                    guard Int(s.k) &+ 2 <= length else { return 0 }
+                    a = half(packet, Int(s.k))
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .absHalfSet:
+                    guard Int(s.k) &+ 2 <= length else { return 0 }
+                    a = half(packet, Int(s.k))
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
+                case .absByteEq:
+                    guard Int(s.k) < length else { return 0 }
+                    a = byte(packet, Int(s.k))
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .absByteGt:
+                    guard Int(s.k) < length else { return 0 }
+                    a = byte(packet, Int(s.k))
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .absByteGe:
+                    guard Int(s.k) < length else { return 0 }
+                    a = byte(packet, Int(s.k))
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .absByteSet:
+                    guard Int(s.k) < length else { return 0 }
+                    a = byte(packet, Int(s.k))
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
+                case .indWordEq:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 4 <= length {
+                        a = word(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .indWordGt:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 4 <= length {
+                        a = word(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .indWordGe:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 4 <= length {
+                        a = word(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .indWordSet:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 4 <= length {
+                        a = word(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
+                case .indHalfEq:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 2 <= length {
+                        a = half(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .indHalfGt:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 2 <= length {
+                        a = half(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .indHalfGe:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 2 <= length {
+                        a = half(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .indHalfSet:
+                    let at = Int(x) &+ Int(s.k)
+                    if at &+ 2 <= length {
+                        a = half(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
+                case .indByteEq:
+                    let at = Int(x) &+ Int(s.k)
+                    if at < length {
+                        a = byte(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .indByteGt:
+                    let at = Int(x) &+ Int(s.k)
+                    if at < length {
+                        a = byte(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .indByteGe:
+                    let at = Int(x) &+ Int(s.k)
+                    if at < length {
+                        a = byte(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .indByteSet:
+                    let at = Int(x) &+ Int(s.k)
+                    if at < length {
+                        a = byte(packet, at)
+                    } else {
+                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
+                        a = value
+                    }
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .addK: a &+= s.k
                 case .addX: a &+= x
                 case .subK: a &-= s.k
@@ -159,101 +311,15 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
     }
 }
 
-/// The interpreter's form of one instruction: a dense operation for the dispatch switch,
-/// with the cases that need the slow path (loads outside 0..<2^31) told apart at init.
-private struct Step {
-    var k: UInt32
-    var op: Operation
-    var jt: UInt8
-    var jf: UInt8
-
-    enum Operation: UInt8 {
-        case retK, retA
-        case ldAbsW, ldAbsH, ldAbsB, ldIndW, ldIndH, ldIndB, ldOutside, ldLen, ldImm, ldMem
-        case ldxImm, ldxLen, ldxMem, ldxMsh, ldxMshOutside, st, stx
-        case ja, jeqK, jeqX, jgtK, jgtX, jgeK, jgeX, jsetK, jsetX
-        case addK, addX, subK, subX, mulK, mulX, divK, divX, modK, modX
-        case andK, andX, orK, orX, xorK, xorX, lshK, lshX, rshK, rshX, neg, tax, txa
-    }
-
-    init(op: Operation, k: UInt32 = 0, jt: UInt8 = 0, jf: UInt8 = 0) {
-        self.op = op
-        self.k = k
-        self.jt = jt
-        self.jf = jf
-    }
-
-    init(_ instruction: ClassicInstruction) {
-        let outside: UInt32 = 0x8000_0000
-        switch instruction {
-        case .ret(.constant(let k)): self.init(op: .retK, k: k)
-        case .ret(.a): self.init(op: .retA)
-        case .loadA(.packet(let size, let k)) where k >= outside:
-            self.init(op: .ldOutside, k: k, jt: UInt8(size.byteCount))
-        case .loadA(.packet(.word, let k)): self.init(op: .ldAbsW, k: k)
-        case .loadA(.packet(.half, let k)): self.init(op: .ldAbsH, k: k)
-        case .loadA(.packet(.byte, let k)): self.init(op: .ldAbsB, k: k)
-        case .loadA(.packetIndexed(.word, let k)): self.init(op: .ldIndW, k: k)
-        case .loadA(.packetIndexed(.half, let k)): self.init(op: .ldIndH, k: k)
-        case .loadA(.packetIndexed(.byte, let k)): self.init(op: .ldIndB, k: k)
-        case .loadA(.length): self.init(op: .ldLen)
-        case .loadA(.constant(let k)): self.init(op: .ldImm, k: k)
-        case .loadA(.scratch(let k)): self.init(op: .ldMem, k: k & 15)
-        case .loadX(.constant(let k)): self.init(op: .ldxImm, k: k)
-        case .loadX(.length): self.init(op: .ldxLen)
-        case .loadX(.scratch(let k)): self.init(op: .ldxMem, k: k & 15)
-        case .loadX(.headerLength(let k)): self.init(op: k >= outside ? .ldxMshOutside : .ldxMsh, k: k)
-        case .storeA(let k): self.init(op: .st, k: k & 15)
-        case .storeX(let k): self.init(op: .stx, k: k & 15)
-        case .jump(let k): self.init(op: .ja, k: k)
-        case .branch(let condition, let operand, let jt, let jf):
-            let op: Operation = switch (condition, operand) {
-            case (.eq, .constant): .jeqK
-            case (.eq, .x): .jeqX
-            case (.gt, .constant): .jgtK
-            case (.gt, .x): .jgtX
-            case (.ge, .constant): .jgeK
-            case (.ge, .x): .jgeX
-            case (.set, .constant): .jsetK
-            case (.set, .x): .jsetX
-            }
-            if case .constant(let k) = operand { self.init(op: op, k: k, jt: jt, jf: jf) } else { self.init(op: op, jt: jt, jf: jf) }
-        case .arithmetic(let operation, .constant(let k)):
-            let op: Operation = switch operation {
-            case .add: .addK
-            case .sub: .subK
-            case .mul: .mulK
-            case .div: .divK
-            case .mod: .modK
-            case .and: .andK
-            case .or: .orK
-            case .xor: .xorK
-            case .lsh: .lshK
-            case .rsh: .rshK
-            }
-            // Validation refuses these; dropping the packet keeps a stray one harmless.
-            if (operation == .div || operation == .mod) && k == 0 { self.init(op: .retK, k: 0); return }
-            if (operation == .lsh || operation == .rsh) && k >= 32 { self.init(op: .ldImm, k: 0); return }
-            self.init(op: op, k: k)
-        case .arithmetic(let operation, .x):
-            let op: Operation = switch operation {
-            case .add: .addX
-            case .sub: .subX
-            case .mul: .mulX
-            case .div: .divX
-            case .mod: .modX
-            case .and: .andX
-            case .or: .orX
-            case .xor: .xorX
-            case .lsh: .lshX
-            case .rsh: .rshX
-            }
-            self.init(op: op)
-        case .negate: self.init(op: .neg)
-        case .tax: self.init(op: .tax)
-        case .txa: self.init(op: .txa)
-        }
-    }
+// Big-endian packet loads; callers have checked the bounds.
+@inline(__always) private func word(_ packet: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+    UInt32(bigEndian: packet.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+}
+@inline(__always) private func half(_ packet: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+    UInt32(UInt16(bigEndian: packet.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+}
+@inline(__always) private func byte(_ packet: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+    UInt32(packet[at])
 }
 
 /// `[x + k]` when X + k + size passes the end: libpcap drops; Linux wraps the sum to a
@@ -304,8 +370,8 @@ func headerLoad(_ packet: UnsafeRawBufferPointer, _ offset: Int32, _ size: Int, 
 func packetLoad(_ packet: UnsafeRawBufferPointer, _ offset: Int, _ size: Int) -> UInt32? {
     guard offset >= 0, offset <= packet.count - size else { return nil }
     switch size {
-    case 4: return UInt32(bigEndian: packet.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    case 2: return UInt32(UInt16(bigEndian: packet.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
-    default: return UInt32(packet[offset])
+    case 4: return word(packet, offset)
+    case 2: return half(packet, offset)
+    default: return byte(packet, offset)
     }
 }

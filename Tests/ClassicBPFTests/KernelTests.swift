@@ -39,7 +39,7 @@ import Testing
         guard socket >= 0 else { return skip("no UDP socket (errno \(errno))") }
         defer { close(socket) }
         var generator = SeededGenerator(seed: 81)
-        let codes = Array(EncodingTests.kernelOpcodes)
+        let codes = EncodingTests.kernelOpcodes.sorted()
         var programs: [[RawClassicInstruction]] = ClassicTestSupport.compiledFilters.map(\.instructions)
         for round in 0..<12_000 {
             switch round % 3 {
