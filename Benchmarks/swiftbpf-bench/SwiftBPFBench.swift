@@ -4,7 +4,7 @@ import BPFVM
 /// `swiftbpf-bench [suite]`: one table per suite. Always build with `-c release`.
 @main
 struct SwiftBPFBench {
-    static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run]
+    static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "cbpf": ClassicBPFBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
