@@ -134,11 +134,15 @@ public final class KernelProgram: Sendable, CustomStringConvertible {
     /// Runs the program once or `repeatCount` times on `data` (and `context`) in the kernel
     /// (BPF_PROG_TEST_RUN): socket filters, XDP, TC, cgroup skb, flow dissector, raw
     /// tracepoints (context only), syscall programs (context only), struct_ops, netfilter.
+    /// Syscall and raw tracepoint programs take only a context (written back in place for
+    /// syscall programs) and run once.
     public func testRun(data: [UInt8] = [], context: [UInt8]? = nil, repeat repeatCount: UInt32 = 1,
                         dataOutCapacity: Int? = nil, flags: UInt32 = 0, cpu: UInt32 = 0) throws(BPFError) -> SystemCall.TestRunResult {
+        let contextOnly = type == .syscall || type == .rawTracepoint || type == .rawTracepointWritable
         do {
             return try SystemCall.testRun(program: fileDescriptor.rawValue, SystemCall.TestRunOptions(
-                data: data, dataOutCapacity: dataOutCapacity, context: context, repeatCount: repeatCount, flags: flags, cpu: cpu))
+                data: data, dataOutCapacity: dataOutCapacity, context: context, contextOutCapacity: contextOnly ? 0 : nil,
+                repeatCount: repeatCount > 1 ? repeatCount : 0, flags: flags, cpu: cpu))
         } catch {
             var error = error
             if error.subject == nil { error.subject = name }

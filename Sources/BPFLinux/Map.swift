@@ -286,6 +286,15 @@ public final class Map: Sendable, CustomStringConvertible {
         do { try SystemCall.freezeMap(fileDescriptor.rawValue) } catch { throw named(error) }
     }
 
+    /// Whether the map is frozen (BPF_MAP_FREEZE), as /proc/self/fdinfo tells; false when
+    /// /proc cannot say.
+    public var isFrozen: Bool {
+        guard let text = try? readWholeFile("/proc/self/fdinfo/\(fileDescriptor.rawValue)") else { return false }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").contains {
+            $0.hasPrefix("frozen:") && $0.split(separator: "\t").last?.trimmingPrefix(" ") == "1"
+        }
+    }
+
     // MARK: Checks
 
     @inline(__always)

@@ -133,8 +133,8 @@ extension SystemCall {
     /// `outBatch` receives the position to pass next time (key size bytes for hashes, 4 for
     /// arrays; `Map.batchTokenSize`). `count` is the capacity in, the number copied out.
     /// Returns false when the map is exhausted (the kernel's ENOENT, with `count` still valid).
-    public static func lookupBatch(map: Int32, inBatch: UnsafeRawPointer?, outBatch: UnsafeMutableRawPointer,
-                                   keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer, count: inout UInt32,
+    public static func lookupBatch(map: Int32, inBatch: UnsafeRawPointer?, outBatch: UnsafeMutableRawPointer?,
+                                   keys: UnsafeMutableRawPointer?, values: UnsafeMutableRawPointer?, count: inout UInt32,
                                    elementFlags: UInt64 = 0, delete: Bool = false) throws(BPFError) -> Bool {
         var attr = zeroedAttributes()
         attr.batch.map_fd = UInt32(bitPattern: map)
@@ -157,7 +157,7 @@ extension SystemCall {
     }
 
     /// BPF_MAP_UPDATE_BATCH: `count` pairs in; out, how many were written (also on error).
-    public static func updateBatch(map: Int32, keys: UnsafeRawPointer, values: UnsafeRawPointer, count: inout UInt32,
+    public static func updateBatch(map: Int32, keys: UnsafeRawPointer?, values: UnsafeRawPointer?, count: inout UInt32,
                                    elementFlags: UInt64 = 0) throws(BPFError) {
         var attr = zeroedAttributes()
         attr.batch.map_fd = UInt32(bitPattern: map)
@@ -170,7 +170,7 @@ extension SystemCall {
     }
 
     /// BPF_MAP_DELETE_BATCH: `count` keys in; out, how many were deleted (also on error).
-    public static func deleteBatch(map: Int32, keys: UnsafeRawPointer, count: inout UInt32,
+    public static func deleteBatch(map: Int32, keys: UnsafeRawPointer?, count: inout UInt32,
                                    elementFlags: UInt64 = 0) throws(BPFError) {
         var attr = zeroedAttributes()
         attr.batch.map_fd = UInt32(bitPattern: map)

@@ -10,6 +10,8 @@ extension SystemCall {
     /// BPF_{PROG,MAP,LINK,BTF}_GET_NEXT_ID: the next id after `id` (0 for the first), or nil
     /// at the end.
     public static func nextID(of kind: KernelObjectKind, after id: UInt32) throws(BPFError) -> UInt32? {
+        // Ids stay below INT_MAX; the kernel refuses a start at or past it.
+        guard id < UInt32(Int32.max) else { return nil }
         var attr = zeroedAttributes()
         attr.start_id = id
         let (command, name): (bpf_cmd, String) = switch kind {

@@ -158,9 +158,12 @@ extension SystemCall {
         /// The program's context (`ctx_in`): `struct __sk_buff`, `struct xdp_md`, the raw
         /// tracepoint's arguments, the syscall program's argument struct.
         public var context: [UInt8]?
-        /// Room for the context out; nil for the input size.
+        /// Room for the context out; nil for the input size. 0 sends no `ctx_out`, as syscall
+        /// and raw tracepoint programs require; the result's context is then the input buffer
+        /// as the kernel left it (syscall programs write their context in place).
         public var contextOutCapacity: Int?
-        /// Runs to time; the kernel reports the mean duration.
+        /// Runs to time; the kernel reports the mean duration. 0 and 1 both run once; some
+        /// types (syscall, raw tracepoint) refuse anything but 0.
         public var repeatCount: UInt32
         /// BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_XDP_LIVE_FRAMES.
         public var flags: UInt32
@@ -168,7 +171,7 @@ extension SystemCall {
         public var batchSize: UInt32
 
         public init(data: [UInt8] = [], dataOutCapacity: Int? = nil, context: [UInt8]? = nil,
-                    contextOutCapacity: Int? = nil, repeatCount: UInt32 = 1, flags: UInt32 = 0, cpu: UInt32 = 0,
+                    contextOutCapacity: Int? = nil, repeatCount: UInt32 = 0, flags: UInt32 = 0, cpu: UInt32 = 0,
                     batchSize: UInt32 = 0) {
             self.data = data
             self.dataOutCapacity = dataOutCapacity
@@ -196,7 +199,8 @@ extension SystemCall {
     /// BPF_PROG_TEST_RUN. When the output does not fit, the kernel says how big it is, and
     /// the run is repeated once with that much room.
     public static func testRun(program: Int32, _ options: TestRunOptions) throws(BPFError) -> TestRunResult {
-        var dataCapacity = max(options.dataOutCapacity ?? (options.data.count + 256), options.data.isEmpty ? 0 : 1)
+        // Room for programs that grow the packet (bpf_xdp_adjust_head, bpf_skb_change_tail).
+        var dataCapacity = options.dataOutCapacity ?? (options.data.isEmpty ? 0 : options.data.count + 256)
         var contextCapacity = options.context.map { options.contextOutCapacity ?? $0.count } ?? 0
         for attempt in 0..<2 {
             var dataOut = [UInt8](repeating: 0, count: dataCapacity)
@@ -207,11 +211,11 @@ extension SystemCall {
             attr.test.flags = options.flags
             attr.test.cpu = options.cpu
             attr.test.batch_size = options.batchSize
-            let context = options.context ?? []
+            var context = options.context ?? []
             do {
                 try options.data.withBytes { dataIn throws(BPFError) in
                     try dataOut.withMutableBytes { dataOutBytes throws(BPFError) in
-                        try context.withBytes { contextIn throws(BPFError) in
+                        try context.withMutableBytes { contextIn throws(BPFError) in
                             try contextOut.withMutableBytes { contextOutBytes throws(BPFError) in
                                 if !options.data.isEmpty {
                                     attr.test.data_in = address(dataIn.baseAddress)
@@ -222,9 +226,9 @@ extension SystemCall {
                                     attr.test.data_size_out = UInt32(truncatingIfNeeded: dataCapacity)
                                 }
                                 if options.context != nil {
-                                    if !context.isEmpty {
+                                    if contextIn.count > 0 {
                                         attr.test.ctx_in = address(contextIn.baseAddress)
-                                        attr.test.ctx_size_in = UInt32(truncatingIfNeeded: context.count)
+                                        attr.test.ctx_size_in = UInt32(truncatingIfNeeded: contextIn.count)
                                     }
                                     if contextCapacity > 0 {
                                         attr.test.ctx_out = address(contextOutBytes.baseAddress)
@@ -244,9 +248,9 @@ extension SystemCall {
             }
             let dataCount = min(Int(attr.test.data_size_out), dataCapacity)
             let contextCount = min(Int(attr.test.ctx_size_out), contextCapacity)
+            let contextResult = options.context == nil ? nil : contextCapacity == 0 ? context : Array(contextOut[0..<contextCount])
             return TestRunResult(returnValue: attr.test.retval, duration: attr.test.duration,
-                                 data: Array(dataOut[0..<dataCount]),
-                                 context: options.context == nil ? nil : Array(contextOut[0..<contextCount]))
+                                 data: Array(dataOut[0..<dataCount]), context: contextResult)
         }
         throw BPFError(operation: "BPF_PROG_TEST_RUN", errno: ENOSPC,
                        detail: "the output grew again after a retry with the size the kernel asked for")

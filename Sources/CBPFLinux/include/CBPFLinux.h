@@ -46,6 +46,17 @@ static inline void swiftbpf_store_release_u64(void *address, uint64_t value) {
 static const unsigned long SWIFTBPF_PERF_EVENT_IOC_ENABLE = PERF_EVENT_IOC_ENABLE;
 static const unsigned long SWIFTBPF_PERF_EVENT_IOC_DISABLE = PERF_EVENT_IOC_DISABLE;
 static const unsigned long SWIFTBPF_PERF_EVENT_IOC_SET_BPF = PERF_EVENT_IOC_SET_BPF;
+
+// Maps and pins: the bpf filesystem.
+#include <sys/mount.h>
+#include <sys/vfs.h>
+
+/// statfs(2)'s f_type for `path` (BPF_FS_MAGIC for bpffs), or -1 with errno set.
+static inline long swiftbpf_filesystem_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long)info.f_type;
+}
 #endif
 
 #endif
