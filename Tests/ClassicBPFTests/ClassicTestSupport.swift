@@ -1,6 +1,7 @@
 import BPFInstructions
 import ClassicBPF
 import Foundation
+import PacketCapture
 import Testing
 
 /// Peers and data for the classic BPF tests: tcpdump (the reference for the text forms and
@@ -145,9 +146,15 @@ enum ClassicTestSupport {
         }
         var packets: [CapturedPacket] = []
         for name in names.sorted() where name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") {
-            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else { continue }
-            // A few packets from each file keep every link type and protocol in the mix.
-            packets += CaptureReading.records(in: [UInt8](data)).prefix(8)
+            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                  var reader = try? CaptureReader([UInt8](data)) else { continue }
+            // A few packets from each file keep every link type and protocol in the mix; some
+            // files are damaged on purpose, and the reader stops at the damage.
+            var taken = 0
+            while taken < 8, let packet = reader.next() {
+                packets.append(CapturedPacket(bytes: packet.data, originalLength: UInt32(clamping: packet.originalLength)))
+                taken += 1
+            }
             if packets.count >= limit { break }
         }
         return Array(packets.prefix(limit))
@@ -228,48 +235,4 @@ struct SeededGenerator: RandomNumberGenerator {
 struct CapturedPacket {
     var bytes: [UInt8]
     var originalLength: UInt32
-}
-
-/// Reads the packets of pcap and pcapng files, stopping quietly at the first damage (some
-/// of the corpus is malformed on purpose). Only for test data: PacketCapture owns the real reader.
-enum CaptureReading {
-    static func packets(in bytes: [UInt8]) -> [[UInt8]] { records(in: bytes).map(\.bytes) }
-
-    static func records(in bytes: [UInt8]) -> [CapturedPacket] {
-        guard bytes.count >= 24 else { return [] }
-        func u32(_ at: Int, _ big: Bool) -> Int? {
-            guard at >= 0, at + 4 <= bytes.count else { return nil }
-            let value = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            return Int(big ? value.byteSwapped : value)
-        }
-        var packets: [CapturedPacket] = []
-        let magic = u32(0, false) ?? 0
-        if [0xa1b2_c3d4, 0xa1b2_3c4d, 0xd4c3_b2a1, 0x4d3c_b2a1].contains(magic) {
-            let big = magic == 0xd4c3_b2a1 || magic == 0x4d3c_b2a1
-            var at = 24
-            while let captured = u32(at + 8, big), let original = u32(at + 12, big), captured <= 0x40000,
-                  at + 16 + captured <= bytes.count {
-                packets.append(CapturedPacket(bytes: Array(bytes[(at + 16)..<(at + 16 + captured)]),
-                                              originalLength: UInt32(truncatingIfNeeded: original)))
-                at += 16 + captured
-            }
-        } else if magic == 0x0a0d_0d0a {
-            var big = false
-            var at = 0
-            while at + 12 <= bytes.count {
-                if u32(at, false) == 0x0a0d_0d0a { big = u32(at + 8, false) == 0x4d3c_2b1a }
-                guard let type = u32(at, big), let length = u32(at + 4, big), length >= 12, at + length <= bytes.count else { break }
-                if type == 6, let captured = u32(at + 20, big), let original = u32(at + 24, big), 28 + captured <= length {
-                    packets.append(CapturedPacket(bytes: Array(bytes[(at + 28)..<(at + 28 + captured)]),
-                                                  originalLength: UInt32(truncatingIfNeeded: original)))
-                } else if type == 3, length >= 16, let original = u32(at + 8, big) {
-                    let captured = min(original, length - 16)
-                    packets.append(CapturedPacket(bytes: Array(bytes[(at + 12)..<(at + 12 + captured)]),
-                                                  originalLength: UInt32(truncatingIfNeeded: original)))
-                }
-                at += length
-            }
-        }
-        return packets
-    }
 }
