@@ -4,7 +4,8 @@ import BPFVM
 /// `swiftbpf-bench [suite]`: one table per suite. Always build with `-c release`.
 @main
 struct SwiftBPFBench {
-    static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "cbpf": ClassicBPFBenchmark.run]
+    static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "capture": CaptureBenchmark.run,
+                                                                   "cbpf": ClassicBPFBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())

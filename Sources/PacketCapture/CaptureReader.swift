@@ -43,8 +43,10 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
     var reader: ByteReader
     /// Where the next record or block starts.
     var offset: Int
-    /// One per interface, parallel to `interfaces`.
-    var clocks: [TimestampClock] = []
+    /// What the packet loop needs of each interface, parallel to `interfaces`.
+    var interfaceStates: [InterfaceState] = []
+    /// Index in `interfaces` of the current pcapng section's interface 0.
+    var sectionFirstInterface = 0
     var pcap: PcapLayout
 
     /// Reads the file header (pcap) or first section header (pcapng). Throws when the bytes
@@ -70,7 +72,6 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
             interfaces = [CaptureInterface(
                 linkType: header.linkType, snapshotLength: header.snapshotLength,
                 timestampResolution: header.timestampResolution, fcsBitCount: header.fcsBitCount)]
-            clocks = [TimestampClock(resolution: header.timestampResolution, offsetSeconds: 0)]
             if header.linkTypeField & PcapFileHeader.reservedBits != 0 {
                 warn(.reservedBitsSet, "reserved bits 0x\(String(header.linkTypeField & PcapFileHeader.reservedBits, radix: 16)) set in the link-type field", offset: 20)
             }
@@ -98,7 +99,8 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
                 warn(.malformedOptions, "packet options dropped: \(error.message)", offset: error.offset, packetNumber: packetCount)
             }
         }
-        let data = (try? reader.bytes(at: record.dataRange.lowerBound, count: record.dataRange.count)).map(Array.init) ?? []
+        // The record's range was checked against the bytes when it was read.
+        let data = bytes.withUnsafeBytes { file in [UInt8](UnsafeRawBufferPointer(rebasing: file[record.dataRange])) }
         return Packet(
             timestamp: record.timestamp, originalLength: record.originalLength, data: data,
             interfaceIndex: record.interfaceIndex, linkType: record.linkType, options: options)
@@ -167,15 +169,5 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
         } else {
             omittedWarningCount += 1
         }
-    }
-
-    /// A timestamp, or a clamped one and a warning when it leaves the range of `Int64`.
-    mutating func timestamp(_ units: UInt64, interface: Int, offset: Int) -> Int64 {
-        let (nanoseconds, clamped) = clocks[interface].nanoseconds(units)
-        if clamped {
-            let resolution = interfaces[interface].timestampResolution
-            warn(.timestampOutOfRange, "timestamp \(units) in units of \(resolution) is outside the years 1678–2262; clamped", offset: offset, packetNumber: packetCount + 1)
-        }
-        return nanoseconds
     }
 }

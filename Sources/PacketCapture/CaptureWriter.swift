@@ -28,12 +28,19 @@ public struct CaptureWriteError: Error, Sendable, Hashable, CustomStringConverti
     public var description: String { packetNumber.map { "packet \($0): \(message)" } ?? message }
 }
 
+/// The timestamp unit a writer uses.
+public enum TimestampPrecision: Sendable, Hashable {
+    case microseconds, nanoseconds
+
+    public var resolution: TimestampResolution { self == .microseconds ? .microseconds : .nanoseconds }
+}
+
 /// Produces a pcap or pcapng file. Bytes accumulate in `bytes`; `takeBytes()` hands them
 /// over and starts afresh, so a long capture can be streamed to a file piece by piece.
 public struct CaptureWriter: Sendable {
     public let format: CaptureFormat
     /// Timestamps are written in this unit (pcap: the magic number; pcapng: `if_tsresol`).
-    public let precision: TimestampResolution
+    public let precision: TimestampPrecision
     public let byteOrder: ByteOrder
     public private(set) var interfaces: [CaptureInterface] = []
     /// Output not yet taken.
@@ -43,18 +50,17 @@ public struct CaptureWriter: Sendable {
     private let unitNanoseconds: Int64
 
     /// A writer with no interface yet: pcap writes its file header with the first
-    /// `addInterface(_:)`, pcapng its section header now. `precision` must be
-    /// `.microseconds` or `.nanoseconds` (anything else writes nanoseconds).
-    public init(format: CaptureFormat, precision: TimestampResolution = .microseconds, byteOrder: ByteOrder = .little, sectionOptions: [CaptureOption] = []) {
+    /// `addInterface(_:)`, pcapng its section header now.
+    public init(format: CaptureFormat, precision: TimestampPrecision = .microseconds, byteOrder: ByteOrder = .little, sectionOptions: [CaptureOption] = []) {
         self.format = format
-        self.precision = precision == .microseconds ? .microseconds : .nanoseconds
+        self.precision = precision
         self.byteOrder = byteOrder
         unitNanoseconds = precision == .microseconds ? 1000 : 1
         if format == .pcapng { appendSectionHeader(options: sectionOptions) }
     }
 
     /// A writer with one interface of `linkType`, the usual case.
-    public init(format: CaptureFormat, linkType: LinkType, snapshotLength: UInt32 = 262_144, precision: TimestampResolution = .microseconds, byteOrder: ByteOrder = .little) {
+    public init(format: CaptureFormat, linkType: LinkType, snapshotLength: UInt32 = 262_144, precision: TimestampPrecision = .microseconds, byteOrder: ByteOrder = .little) {
         self.init(format: format, precision: precision, byteOrder: byteOrder)
         // The first interface always fits either format.
         _ = try? addInterface(CaptureInterface(linkType: linkType, snapshotLength: snapshotLength))
@@ -68,7 +74,6 @@ public struct CaptureWriter: Sendable {
             guard interfaces.isEmpty else {
                 throw CaptureWriteError(.notRepresentable, "pcap holds one interface; use pcapng for more")
             }
-            bytes.reserveCapacity(PcapFileHeader.size)
             let magic = precision == .nanoseconds ? PcapFileHeader.nanosecondMagic : PcapFileHeader.microsecondMagic
             append(magic)
             append(UInt16(2))
@@ -82,7 +87,7 @@ public struct CaptureWriter: Sendable {
                 ![OptionCode.timestampResolution, OptionCode.timestampOffset, OptionCode.fcsLength].contains($0.code)
             }
             if precision != .microseconds {
-                options.append(CaptureOption(code: OptionCode.timestampResolution, value: [precision.optionValue]))
+                options.append(CaptureOption(code: OptionCode.timestampResolution, value: [precision.resolution.optionValue]))
             }
             if interface.timestampOffset != 0 {
                 options.append(CaptureOption(code: OptionCode.timestampOffset, value: bytes(of: UInt64(bitPattern: interface.timestampOffset))))
@@ -97,7 +102,7 @@ public struct CaptureWriter: Sendable {
             }
         }
         var stored = interface
-        stored.timestampResolution = precision
+        stored.timestampResolution = precision.resolution
         if format == .pcap { stored.timestampOffset = 0 }
         stored.sectionIndex = 0
         interfaces.append(stored)
@@ -197,7 +202,6 @@ public struct CaptureWriter: Sendable {
         guard let totalLength = UInt32(exactly: total) else {
             throw CaptureWriteError(.tooLong, "a block of \(total) bytes does not fit pcapng's 32-bit length")
         }
-        bytes.reserveCapacity(bytes.count + total)
         append(type)
         append(totalLength)
         body(&self)

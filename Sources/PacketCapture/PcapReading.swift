@@ -80,6 +80,7 @@ extension CaptureReader {
         return header
     }
 
+    @inline(__always)
     mutating func nextPcapRecord() -> PacketRecord? {
         let start = offset
         let remaining = bytes.count - start
@@ -93,10 +94,11 @@ extension CaptureReader {
         let seconds: UInt32, fraction: UInt32
         var captured: UInt32, original: UInt32
         do {
-            seconds = try reader.u32(at: start)
-            fraction = try reader.u32(at: start + 4)
-            captured = try reader.u32(at: start + 8)
-            original = try reader.u32(at: start + 12)
+            // Two 64-bit reads, each split into its two fields in the file's order.
+            let first = try reader.u64(at: start), second = try reader.u64(at: start + 8)
+            let little = reader.order == .little
+            (seconds, fraction) = halves(first, little)
+            (captured, original) = halves(second, little)
         } catch {
             self.error = CaptureError(.truncated, "record header: \(error)", offset: start, packetNumber: number)
             return nil
@@ -130,4 +132,10 @@ extension CaptureReader {
             timestamp: timestamp, originalLength: Int(original), dataRange: dataStart..<offset, interfaceIndex: 0,
             linkType: pcap.linkType, optionsRange: offset..<offset, offset: start)
     }
+}
+
+@inline(__always)
+private func halves(_ value: UInt64, _ little: Bool) -> (UInt32, UInt32) {
+    let (low, high) = (UInt32(truncatingIfNeeded: value), UInt32(truncatingIfNeeded: value >> 32))
+    return little ? (low, high) : (high, low)
 }

@@ -2,6 +2,7 @@ import BPFInstructions
 import BPFObject
 
 extension CaptureReader {
+    @inline(__always)
     mutating func nextPcapngRecord() -> PacketRecord? {
         // Every block moves `offset` forward by at least 12 bytes, so this loop ends.
         while offset < bytes.count {
@@ -17,18 +18,19 @@ extension CaptureReader {
 
     /// Reads the block at `start`, moves `offset` past it, and returns its packet if it
     /// holds one. Other blocks are skipped by their length.
+    @inline(__always)
     private mutating func readBlock(at start: Int) throws(CaptureError) -> PacketRecord? {
         let available = bytes.count - start
         guard available >= 8 else {
             throw CaptureError(.truncated, "block header needs 8 bytes, only \(available) left in the file", offset: start)
         }
-        let type = try u32(start, "block header")
+        let (type, length32) = try pair(start, "block header")
         if type == BlockType.sectionHeader {
             offset = try readSectionHeader(at: start)
             return nil
         }
         let number = BlockType.holdsPacket(type) ? packetCount + 1 : nil
-        let length = Int(try u32(start + 4, "block header"))
+        let length = Int(length32)
         guard length >= 12, length % 4 == 0 else {
             throw CaptureError(.malformed, "\(BlockType.name(type)) has length \(length); a block is a multiple of 4 bytes, at least 12", offset: start, packetNumber: number)
         }
@@ -98,6 +100,7 @@ extension CaptureReader {
         sections.append(PcapngSection(
             byteOrder: reader.order, versionMajor: major, versionMinor: minor, sectionLength: sectionLength,
             options: options, offset: start, firstInterfaceIndex: interfaces.count))
+        sectionFirstInterface = interfaces.count
         return start + length
     }
 
@@ -141,11 +144,12 @@ extension CaptureReader {
             timestampOffset: timestampOffset ?? 0, fcsBitCount: fcsBitCount, options: options,
             sectionIndex: sections.count - 1)
         interfaces.append(interface)
-        clocks.append(TimestampClock(resolution: interface.timestampResolution, offsetSeconds: interface.timestampOffset))
+        interfaceStates.append(InterfaceState(interface))
     }
 
     /// An enhanced packet block, or the obsolete packet block it replaced (16-bit interface
     /// ID and a drop count where the enhanced one has a 32-bit interface ID).
+    @inline(__always)
     private mutating func readPacket(_ type: UInt32, _ body: Range<Int>) throws(CaptureError) -> PacketRecord {
         let blockStart = body.lowerBound - 8
         let number = packetCount + 1
@@ -153,22 +157,25 @@ extension CaptureReader {
             throw CaptureError(.malformed, "\(BlockType.name(type)) has \(body.count) bytes of body, needs 20", offset: blockStart, packetNumber: number)
         }
         let base = body.lowerBound
-        let interfaceID = type == BlockType.enhancedPacket
-            ? try u32(base, "packet block") : UInt32(try u16(base, "packet block"))
-        let units = UInt64(try u32(base + 4, "packet block")) << 32 | UInt64(try u32(base + 8, "packet block"))
-        let captured = Int(try u32(base + 12, "packet block"))
+        let (idField, high) = try pair(base, "packet block")
+        let (low, captured32) = try pair(base + 8, "packet block")
         let original = Int(try u32(base + 16, "packet block"))
+        let captured = Int(captured32)
+        let units = UInt64(high) << 32 | UInt64(low)
+        // The obsolete block's 16-bit ID comes first in the file, then the drop count.
+        let interfaceID = type == BlockType.enhancedPacket ? idField : reader.order == .little ? idField & 0xffff : idField >> 16
         let dataStart = base + 20
         guard captured <= body.upperBound - dataStart else {
             throw CaptureError(.malformed, "captured length \(captured) runs past the end of its \(BlockType.name(type)): only \(body.upperBound - dataStart) bytes left", offset: blockStart, packetNumber: number)
         }
         let interface = try interfaceIndex(interfaceID, blockStart: blockStart)
-        checkLengths(captured: captured, original: original, interface: interface, blockStart: blockStart)
+        let state = interfaceStates[interface]
+        checkLengths(captured: captured, original: original, snapshotLength: state.snapshotLength, blockStart: blockStart)
         let dataEnd = dataStart + captured
         let optionsStart = Swift.min(dataStart + ((captured + 3) & ~3), body.upperBound)
         return PacketRecord(
-            timestamp: timestamp(units, interface: interface, offset: blockStart), originalLength: original,
-            dataRange: dataStart..<dataEnd, interfaceIndex: interface, linkType: interfaces[interface].linkType,
+            timestamp: timestamp(units, state, offset: blockStart), originalLength: original,
+            dataRange: dataStart..<dataEnd, interfaceIndex: interface, linkType: state.linkType,
             optionsRange: optionsStart..<body.upperBound, offset: blockStart)
     }
 
@@ -182,30 +189,33 @@ extension CaptureReader {
         }
         let original = Int(try u32(body.lowerBound, "simple packet block"))
         let interface = try interfaceIndex(0, blockStart: blockStart)
-        let snapshotLength = Int(interfaces[interface].snapshotLength)
+        let state = interfaceStates[interface]
+        let snapshotLength = Int(state.snapshotLength)
         let captured = snapshotLength == 0 ? original : Swift.min(original, snapshotLength)
         let dataStart = body.lowerBound + 4
         guard captured <= body.upperBound - dataStart else {
             throw CaptureError(.malformed, "captured length \(captured) runs past the end of its simple packet block: only \(body.upperBound - dataStart) bytes left", offset: blockStart, packetNumber: number)
         }
         return PacketRecord(
-            timestamp: timestamp(0, interface: interface, offset: blockStart), originalLength: original,
-            dataRange: dataStart..<dataStart + captured, interfaceIndex: interface, linkType: interfaces[interface].linkType,
+            timestamp: timestamp(0, state, offset: blockStart), originalLength: original,
+            dataRange: dataStart..<dataStart + captured, interfaceIndex: interface, linkType: state.linkType,
             optionsRange: body.upperBound..<body.upperBound, offset: blockStart)
     }
 
     /// The index in `interfaces` of the current section's interface `id`.
+    @inline(__always)
     private func interfaceIndex(_ id: UInt32, blockStart: Int) throws(CaptureError) -> Int {
-        let first = sections.last?.firstInterfaceIndex ?? 0
-        let count = interfaces.count - first
+        let first = sectionFirstInterface
+        let count = interfaceStates.count - first
         guard Int(id) < count else {
             throw CaptureError(.unknownInterface, "packet is on interface \(id), but the section describes \(count) interface\(count == 1 ? "" : "s")", offset: blockStart, packetNumber: packetCount + 1)
         }
         return first + Int(id)
     }
 
-    private mutating func checkLengths(captured: Int, original: Int, interface: Int, blockStart: Int) {
-        let snapshotLength = Int(interfaces[interface].snapshotLength)
+    @inline(__always)
+    private mutating func checkLengths(captured: Int, original: Int, snapshotLength: UInt32, blockStart: Int) {
+        let snapshotLength = Int(snapshotLength)
         if snapshotLength != 0 && captured > snapshotLength {
             warn(.capturedLengthExceedsSnapshotLength, "captured length \(captured) exceeds the interface's snapshot length \(snapshotLength)", offset: blockStart, packetNumber: packetCount + 1)
         }
@@ -214,15 +224,52 @@ extension CaptureReader {
         }
     }
 
+    /// A timestamp, or a clamped one and a warning when it leaves the range of `Int64`.
+    @inline(__always)
+    private mutating func timestamp(_ units: UInt64, _ state: InterfaceState, offset: Int) -> Int64 {
+        let (nanoseconds, clamped) = state.clock.nanoseconds(units)
+        if clamped {
+            warn(.timestampOutOfRange, "timestamp \(units) in units of \(state.resolution) is outside the years 1678–2262; clamped", offset: offset, packetNumber: packetCount + 1)
+        }
+        return nanoseconds
+    }
+
+    /// Two consecutive 32-bit fields through one bounds check.
+    @inline(__always)
+    private func pair(_ at: Int, _ what: String) throws(CaptureError) -> (UInt32, UInt32) {
+        let both = try u64(at, what)
+        let (low, high) = (UInt32(truncatingIfNeeded: both), UInt32(truncatingIfNeeded: both >> 32))
+        return reader.order == .little ? (low, high) : (high, low)
+    }
+
+    @inline(__always)
     private func u16(_ at: Int, _ what: String) throws(CaptureError) -> UInt16 {
         do { return try reader.u16(at: at) } catch { throw CaptureError(.truncated, "\(what): \(error)", offset: at) }
     }
 
+    @inline(__always)
     private func u32(_ at: Int, _ what: String) throws(CaptureError) -> UInt32 {
         do { return try reader.u32(at: at) } catch { throw CaptureError(.truncated, "\(what): \(error)", offset: at) }
     }
 
+    @inline(__always)
     private func u64(_ at: Int, _ what: String) throws(CaptureError) -> UInt64 {
         do { return try reader.u64(at: at) } catch { throw CaptureError(.truncated, "\(what): \(error)", offset: at) }
+    }
+}
+
+/// What the packet loop needs of an interface, kept apart from `CaptureInterface` (whose
+/// options make it large) so each packet touches only this.
+struct InterfaceState: Sendable {
+    let linkType: LinkType
+    let snapshotLength: UInt32
+    let resolution: TimestampResolution
+    let clock: TimestampClock
+
+    init(_ interface: CaptureInterface) {
+        linkType = interface.linkType
+        snapshotLength = interface.snapshotLength
+        resolution = interface.timestampResolution
+        clock = TimestampClock(resolution: interface.timestampResolution, offsetSeconds: interface.timestampOffset)
     }
 }

@@ -67,6 +67,11 @@ struct TimestampClock: Sendable {
     /// Nanoseconds since the epoch for `units`, truncated as libpcap truncates, and whether
     /// it had to be clamped to the range of `Int64` (about 1678 to 2262).
     func nanoseconds(_ units: UInt64) -> (value: Int64, clamped: Bool) {
+        // Whole nanosecond units and no offset, the usual case: one multiplication.
+        if nanosecondsPerUnit != 0 && offsetSeconds == 0 {
+            let (product, overflow) = units.multipliedReportingOverflow(by: nanosecondsPerUnit)
+            if !overflow, let value = Int64(exactly: product) { return (value, false) }
+        }
         let seconds = units / unitsPerSecond
         let fraction = units % unitsPerSecond
         let nanoseconds: UInt64

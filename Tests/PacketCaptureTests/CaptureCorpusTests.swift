@@ -56,7 +56,7 @@ struct CaptureCorpusTests {
             #expect(again.interfaces.map(\.linkType) == reader.interfaces.map(\.linkType), "\(name)")
 
             if reader.interfaces.count == 1, let interface = reader.interfaces.first {
-                var pcap = CaptureWriter(format: .pcap, precision: interface.timestampResolution == .microseconds ? .microseconds : .nanoseconds)
+                var pcap = CaptureWriter(format: .pcap, precision: interface.timestampResolution == .microseconds ? TimestampPrecision.microseconds : .nanoseconds)
                 try pcap.addInterface(interface)
                 do {
                     for packet in packets { try pcap.write(packet) }

@@ -12,6 +12,10 @@ import Testing
 /// - libpcap cuts a record longer than the file's snapshot length down to it (pcap); we keep
 ///   all the bytes the file holds and warn. The comparison expects libpcap's cut copy.
 /// - Files listed in `expectedDifferences`, each with its reason.
+/// - Not met in this corpus, checked by the pcapng unit tests instead: libpcap stops at a
+///   pcapng interface whose link type or snapshot length differs from the first one's, at
+///   a section in the other byte order, and at a record longer than the snapshot length;
+///   we read all three (the last with a warning).
 struct TcpdumpDifferentialTests {
     static let expectedDifferences: [String: String] = [
         "time_2106_overflow.pcapng": "timestamp 2^32 s (2106-02-07): tcpdump's pcap copy has 32-bit seconds, so it says 0",
