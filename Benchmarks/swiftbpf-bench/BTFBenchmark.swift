@@ -1,7 +1,9 @@
 import BPFObject
 import Foundation
 
-/// BTF parsing speed: the running kernel's BTF, ms per parse (best of several rounds).
+/// BTF speed on the running kernel's BTF (best of several rounds): parsing, a name
+/// lookup, and writing vmlinux.h — the last beside `bpftool btf dump file ... format c`,
+/// run as a subprocess in the same run.
 enum BTFBenchmark {
     static func run() throws {
         let path = "/sys/kernel/btf/vmlinux"
@@ -21,5 +23,47 @@ enum BTFBenchmark {
         let perLookup = measure { found &+= btf.ids(named: "task_struct").count }
         print(pad("ids(named: \"task_struct\")", 42, left: true) + pad(format(perLookup / 1e6, decimals: 3), 12) + " ms")
         if found == 0 { print("task_struct not found") }
+        try cHeader(path: path, bytes: bytes)
+    }
+
+    /// vmlinux.h: parse and write in process, against bpftool doing the same from its own
+    /// process start to exit, output to /dev/null.
+    private static func cHeader(path: String, bytes: [UInt8]) throws {
+        var size = 0
+        let ours = try measure(rounds: 7, target: .milliseconds(1000)) { size = try BTF(parsing: bytes).cHeaderBytes().count }
+        print(pad("C header (vmlinux.h)", 28, left: true) + pad("bytes", 10) + pad("ms", 10) + pad("bpftool ms", 12) + pad("ratio", 8))
+        var row = pad("parse + cHeaderBytes()", 28, left: true) + pad(String(size), 10) + pad(format(ours / 1e6, decimals: 1), 10)
+        if let bpftool = bpftoolPath(), let peer = try bpftoolTime(bpftool, path: path) {
+            row += pad(format(peer / 1e6, decimals: 1), 12) + pad(format(ours / peer, decimals: 2), 8)
+        } else {
+            row += pad("-", 12) + pad("-", 8) + "  (bpftool not installed)"
+        }
+        print(row)
+    }
+
+    private static func bpftoolPath() -> String? {
+        ["/usr/sbin/bpftool", "/usr/bin/bpftool", "/usr/local/sbin/bpftool", "/sbin/bpftool"]
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Best of several runs of `bpftool btf dump file PATH format c > /dev/null`, in ns.
+    private static func bpftoolTime(_ bpftool: String, path: String) throws -> Double? {
+        guard let null = FileHandle(forWritingAtPath: "/dev/null") else { return nil }
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<7 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: bpftool)
+            process.arguments = ["btf", "dump", "file", path, "format", "c"]
+            process.standardOutput = null
+            process.standardError = null
+            let elapsed = try clock.measure {
+                try process.run()
+                process.waitUntilExit()
+            }
+            guard process.terminationStatus == 0 else { return nil }
+            best = min(best, nanoseconds(elapsed))
+        }
+        return best
     }
 }

@@ -21,7 +21,7 @@ extension BTF {
     }
 
     /// Fuzzing entry point: parses `bytes` as BTF, and as split BTF on top of what parsed,
-    /// and walks the result. Must only ever return.
+    /// and walks the result, down to writing it as a C header. Must only ever return.
     public static func fuzz(_ bytes: [UInt8]) {
         guard let btf = try? BTF(parsing: bytes) else { return }
         for id in 0..<BTFTypeID(btf.count) {
@@ -32,6 +32,7 @@ extension BTF {
             _ = btf.rawDump(of: id)
         }
         _ = btf.ids(named: "int")
+        _ = try? btf.cHeaderBytes()
         _ = try? BTF(parsing: bytes, base: btf)
     }
 }

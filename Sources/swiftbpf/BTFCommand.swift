@@ -11,7 +11,7 @@ struct BTFCommand: ParsableCommand {
 
 /// How `btf dump` prints types.
 enum BTFDumpFormat: String, ExpressibleByArgument, CaseIterable {
-    case raw, json
+    case raw, json, c
 }
 
 struct BTFDumpCommand: ParsableCommand {
@@ -28,15 +28,19 @@ struct BTFDumpCommand: ParsableCommand {
               [1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED
               [2] PTR '(anon)' type_id=1
             json prints what `bpftool -j btf dump file FILE` prints: {"types":[...]}.
+            c prints a compilable C header, the vmlinux.h of `bpftool btf dump file FILE \
+            format c`: every type in dependency order, records marked preserve_access_index \
+            so that CO-RE programs can include it.
 
             Examples:
               swiftbpf btf dump /sys/kernel/btf/vmlinux | grep "STRUCT 'task_struct'"
               swiftbpf btf dump /sys/kernel/btf/nf_tables --format json
               swiftbpf btf dump prog.bpf.o
+              swiftbpf btf dump /sys/kernel/btf/vmlinux --format c > vmlinux.h
             """)
 
     @Argument(help: "Raw BTF or ELF object file ('-' for standard input).") var file: String
-    @Option(help: "Output format: raw or json.") var format: BTFDumpFormat = .raw
+    @Option(help: "Output format: raw, json or c.") var format: BTFDumpFormat = .raw
     @Option(help: "Base BTF for split BTF (default for /sys/kernel/btf/<module>: vmlinux).") var base: String?
 
     static let kernelDirectory = "/sys/kernel/btf/"
@@ -74,6 +78,12 @@ struct BTFDumpCommand: ParsableCommand {
                 separator = ","
             }
             output.write("]}\n")
+        case .c:
+            do {
+                output.write(bytes: try btf.cHeaderBytes())
+            } catch {
+                throw CommandError("\(source): cannot write a C header: \(error)")
+            }
         }
         output.flush()
     }
@@ -109,6 +119,11 @@ struct BufferedOutput {
     mutating func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func write(bytes: [UInt8]) {
+        flush()
+        FileHandle.standardOutput.write(Data(bytes))
     }
 
     mutating func flush() {
