@@ -79,6 +79,21 @@ import Testing
         TranslationTests.compare(program, .linux, packets: Array(packets.prefix(2)), generator: &generator, name: "fuzzed")
     }
 
+    @Test func fuzzEntryPoint() {
+        var generator = SeededGenerator(seed: 74)
+        var programs = 0
+        for round in 0..<3000 {
+            var bytes = (0..<Int.random(in: 0...96, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if round % 2 == 0, let program = RandomClassicPrograms.program(using: &generator, linux: true, maxLength: 10) {
+                let format = ClassicTextFormat.allCases[round / 2 % 3]
+                bytes = round % 4 == 0 ? program.bytes() : Array(format.format(program).utf8)
+                if round % 8 == 0, !bytes.isEmpty { bytes[Int.random(in: 0..<bytes.count, using: &generator)] ^= 0x20 }
+            }
+            programs += ClassicProgram.fuzz(bytes).programs
+        }
+        #expect(programs > 1000)
+    }
+
     @Test func randomText() {
         var generator = SeededGenerator(seed: 73)
         let alphabet = Array("()[]#xX+-*&:;,{}0123456789abcdefxMljtfdrnp \t\n\r".unicodeScalars) + ["é", "\u{0}", "\u{1F600}"]
