@@ -88,9 +88,17 @@ struct CORERelocatorTests {
 
         // files_struct is only declared in the target: a forward declaration is no
         // candidate for a struct, so the read through task->files is poisoned.
-        #expect(try only(result, "0:10", local: local).newValue == 112)
+        let files = CORETestSupport.decisions(result, "0:10", .fieldByteOffset, root: "task_struct", in: local)
+        #expect(files.count == 2 && files.allSatisfy { $0.newValue == 112 })
         let count = try only(result, "0:0", root: "files_struct", local: local)
         #expect(count.candidates.isEmpty && count.isPoisoned)
+
+        // An element of a flexible array (the last member, zero-length) past its "end".
+        let tail = try only(result, "0:11:5", local: local)
+        #expect(tail.originalValue == 100 && tail.newValue == 140 && slot(tail).offset == 140)
+        // No preserve_access_index on struct plain: __builtin_preserve_access_index alone.
+        let plain = try only(result, "0:1", root: "plain", local: local)
+        #expect(plain.originalValue == 4 && plain.newValue == 8 && slot(plain).offset == 8)
 
         // Nothing else changed.
         let patched = Set(result.decisions.map(\.relocation.instructionIndex))
@@ -189,6 +197,8 @@ struct CORERelocatorTests {
         #expect(result.instructions[big.relocation.instructionIndex].imm == Int32(bitPattern: 0x2233_4455))
         #expect(result.instructions[big.relocation.instructionIndex + 1].imm == 0x11)
         #expect(try value("1", .enumValue, "big_values").isPoisoned)
+        // An enum may match an enum64 of the same name.
+        #expect(try value("0", .enumValue, "grown").patch == .wideImmediate(from: 1, to: 0x1_0000_0000))
     }
 
     /// libbpf (through bpftool) logs the same specifications, candidates and matches for

@@ -1,8 +1,10 @@
-// CO-RE fixture: one relocation of every kind, for CORERelocatorTests. The types here are
-// the program's view; Fixtures/core-target.c is the "kernel" they are relocated against,
-// where fields have moved, grown, changed signedness, gone into an anonymous union or
-// away, and enum values have changed. The same program is also relocated against the
-// running kernel's BTF, whose task_struct, cred and enum values it reads.
+// CO-RE fixture: one relocation of every kind — through preserve_access_index structs,
+// __builtin_preserve_access_index and the builtins of swiftbpf_core.h — for
+// CORERelocatorTests. The types here are the program's view; Fixtures/core-target.c is
+// the "kernel" they are relocated against, where fields have moved, grown, changed
+// signedness, gone into an anonymous union or away, and enum values have changed. The
+// same program is also relocated against the running kernel's BTF, whose task_struct,
+// cred and enum values it reads.
 #include "swiftbpf_core.h"
 
 typedef int pid_t;
@@ -22,7 +24,11 @@ struct task_struct {
     int matrix[2][2];          /* target: 3 x 3 */
     int gone;                  /* target: absent */
     struct files_struct *files;
+    int tail[];                /* flexible: may be indexed past its (zero) length */
 } __core;
+
+/* No preserve_access_index: only the access wrapped in the builtin is relocated. */
+struct plain { int a; int b; };
 
 /* An older kernel's layout, read through a flavor of the same name. */
 struct task_struct___old {
@@ -37,6 +43,7 @@ struct sized { char data[24]; } __core;        /* target: 40 bytes */
 
 enum task_state { TASK_RUNNING = 0, TASK_ASLEEP = 1, TASK_GONE = 2 };
 enum big_values { BIG_VALUE = 0x123456789ULL, BIG_GONE = 0x987654321ULL };
+enum grown { GROWN_VALUE = 1 };                /* target: an enum64 */
 
 unsigned long long sink[64];
 
@@ -54,6 +61,8 @@ SEC("fentry/fields") int fields(struct task_struct *task) {
     sink[9] = (unsigned long long)&task->comm[2]; /* address: ALU add */
     sink[10] = ((struct task_struct___old *)task)->pid; /* flavor */
     sink[42] = task->files->count;                /* target struct only declared */
+    sink[43] = task->tail[5];                     /* flexible array element */
+    sink[44] = *(int *)__builtin_preserve_access_index(&((struct plain *)task->files)->b);
     return 0;
 }
 
@@ -97,6 +106,7 @@ SEC("fentry/enums") int enums(struct task_struct *task) {
     sink[39] = bpf_core_enum_value(enum task_state, TASK_GONE);
     sink[40] = bpf_core_enum_value(enum big_values, BIG_VALUE);
     sink[41] = bpf_core_enum_value(enum big_values, BIG_GONE);
+    sink[45] = bpf_core_enum_value(enum grown, GROWN_VALUE);
     return 0;
 }
 
