@@ -44,11 +44,17 @@ struct TranslationEmitter {
             emit(.arithmetic(.mov, .bits64, dst: Self.length, source: .register(.r2)))
             emit(.arithmetic(.sub, .bits64, dst: Self.length, source: .immediate(Int32(header))))
         }
+        // The next instruction emitted after each one: jumps to it can be left out.
+        var next = [Int?](repeating: nil, count: program.count)
+        var following: Int?
+        for index in program.indices.reversed() {
+            next[index] = following
+            if reachable[index] { following = index }
+        }
         for (index, instruction) in program.enumerated() where reachable[index] {
             starts.append((builder.count, index))
             builder.bind("i\(index)")
-            let next = reachable[(index + 1)...].firstIndex(of: true)
-            try emit(instruction, at: index, next: next)
+            try emit(instruction, at: index, next: next[index])
         }
     }
 
