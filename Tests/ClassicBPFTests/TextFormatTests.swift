@@ -40,10 +40,10 @@ import Testing
                 let index = [0, 7, 999, 1000, 4095][round % 5]
                 var bytes: [UInt8] = []
                 raw.append(to: &bytes)
-                let expected = bytes.withUnsafeBytes { String(cString: libpcap.image($0.baseAddress, Int32(index))!) }
+                let expected = bytes.withUnsafeBytes { raw in libpcap.image(raw.baseAddress, Int32(index)).map { String(cString: $0) } }
                 let line = ClassicTextFormat.line(raw, at: index)
                 if line != expected {
-                    Issue.record("code 0x\(String(code, radix: 16)) k \(k): '\(line)' != libpcap '\(expected)'")
+                    Issue.record("code 0x\(String(code, radix: 16)) k \(k): '\(line)' != libpcap '\(expected ?? "nil")'")
                     return
                 }
             }
