@@ -47,6 +47,19 @@ static const unsigned long SWIFTBPF_PERF_EVENT_IOC_ENABLE = PERF_EVENT_IOC_ENABL
 static const unsigned long SWIFTBPF_PERF_EVENT_IOC_DISABLE = PERF_EVENT_IOC_DISABLE;
 static const unsigned long SWIFTBPF_PERF_EVENT_IOC_SET_BPF = PERF_EVENT_IOC_SET_BPF;
 
+// Attaching and reading events (links, ring and perf buffers). Swift's Glibc module
+// leaves out epoll, which the readers wait with.
+#include <stddef.h>
+#include <sys/epoll.h>
+
+/// Where the perf ring's positions live in the first mmap'd page.
+static const unsigned long SWIFTBPF_PERF_MMAP_DATA_HEAD = offsetof(struct perf_event_mmap_page, data_head);
+static const unsigned long SWIFTBPF_PERF_MMAP_DATA_TAIL = offsetof(struct perf_event_mmap_page, data_tail);
+/// gettid(2): perf events and BPF programs see threads by this id.
+static inline int swiftbpf_thread_id(void) { return (int)syscall(__NR_gettid); }
+/// PERF_FLAG_FD_CLOEXEC is a macro with a shift, which Swift does not import.
+static const unsigned long SWIFTBPF_PERF_FLAG_FD_CLOEXEC = PERF_FLAG_FD_CLOEXEC;
+
 // Maps and pins: the bpf filesystem.
 #include <sys/mount.h>
 #include <sys/vfs.h>

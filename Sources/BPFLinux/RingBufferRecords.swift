@@ -1,0 +1,61 @@
+#if os(Linux)
+import Glibc
+
+extension RingBuffer {
+    /// One record, copied out of the ring buffer.
+    public struct Record: Sendable, Hashable {
+        public var bytes: [UInt8]
+
+        public init(bytes: [UInt8]) { self.bytes = bytes }
+
+        /// A value of a trivial type at `offset`, read unaligned; nil past the end.
+        public func load<T: BitwiseCopyable>(fromByteOffset offset: Int = 0, as type: T.Type) -> T? {
+            guard offset >= 0, offset <= bytes.count - MemoryLayout<T>.size else { return nil }
+            return bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+        }
+    }
+
+    /// The records as an async sequence, one copy each. Waiting for the next one suspends
+    /// the task (the epoll_wait runs on SwiftBPF's poller thread, not in the cooperative
+    /// pool); cancelling the task ends the sequence. Records stay in the kernel's buffer
+    /// until asked for, so a slow consumer makes programs see a full buffer rather than
+    /// this process's memory grow.
+    public var records: Records { Records(buffer: self) }
+
+    /// One record copied out, or nil. Out of line: a closure inlined into the iterator's
+    /// typed-throws `next` can have its error clobbered by Swift 6.3's optimizer.
+    @inline(never)
+    func nextRecord() -> Record? {
+        var record: Record?
+        _ = consume(limit: 1) { record = Record(bytes: Array($0)) }
+        return record
+    }
+
+    public struct Records: AsyncSequence {
+        public typealias Element = Record
+        public typealias Failure = BPFError
+        let buffer: RingBuffer
+
+        public func makeAsyncIterator() -> Iterator { Iterator(buffer: buffer) }
+
+        public struct Iterator: AsyncIteratorProtocol {
+            public typealias Element = Record
+            public typealias Failure = BPFError
+            let buffer: RingBuffer
+
+            public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws(BPFError) -> Record? {
+                while !Task.isCancelled {
+                    if buffer.closed { return nil }
+                    if let record = buffer.nextRecord() { return record }
+                    guard try await EventPoller.shared.waitReadable(buffer.epoll.rawValue) else { return nil }
+                }
+                return nil
+            }
+
+            public mutating func next() async throws(BPFError) -> Record? {
+                try await next(isolation: nil)
+            }
+        }
+    }
+}
+#endif
