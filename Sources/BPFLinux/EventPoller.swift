@@ -57,7 +57,7 @@ final class EventPoller: Sendable {
         switch outcome {
         case .ready: return true
         case .cancelled: return false
-        case .failed(let code): throw BPFError(operation: "epoll_ctl(EPOLL_CTL_ADD)", errno: code, subject: "fd \(fd)")
+        case .failed(let code): throw BPFError(operation: "epoll", errno: code, subject: "waiting for fd \(fd)")
         }
     }
 
@@ -111,6 +111,24 @@ final class EventPoller: Sendable {
         continuation?.resume(returning: outcome)
     }
 
+    /// The thread is ending: every waiter gets the error, and the next wait starts a thread.
+    @inline(never)
+    private func failAll(_ code: Int32) {
+        let waiting: [CheckedContinuation<Outcome, Never>] = state.withLock { state in
+            var continuations: [CheckedContinuation<Outcome, Never>] = []
+            for (token, waiter) in state.waiters {
+                guard case .waiting(let fd, let continuation) = waiter else { continue }
+                var unused = epoll_event()
+                _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, &unused)
+                state.waiters[token] = nil
+                continuations.append(continuation)
+            }
+            state.started = false
+            return continuations
+        }
+        for continuation in waiting { continuation.resume(returning: .failed(code)) }
+    }
+
     /// Starts the thread once; returns 0 or pthread_create's error.
     @inline(never)
     private func startIfNeeded() -> Int32 {
@@ -141,6 +159,7 @@ final class EventPoller: Sendable {
                 let count = epoll_wait(epoll, events.baseAddress, Int32(events.count), -1)
                 if count < 0 {
                     if errno == EINTR { continue }
+                    failAll(errno)
                     return
                 }
                 for index in 0..<Int(count) {

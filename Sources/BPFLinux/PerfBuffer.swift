@@ -28,11 +28,12 @@ public final class PerfBuffer {
 
     /// What `consume` hands over: a sample in place (valid during the call only), or a count
     /// of samples the kernel dropped because the ring was full.
-    @frozen public enum Event {
+    public enum Event {
         case sample(cpu: Int, UnsafeRawBufferPointer)
         case lost(cpu: Int, count: UInt64)
     }
 
+    /// A descriptor of the map of its own: closing the reader empties the map's slots.
     public let map: FileDescriptor
     /// The CPUs with a ring, in ring order.
     public let cpus: [Int]
@@ -79,6 +80,7 @@ public final class PerfBuffer {
                            detail: "CPU \(cpu) has no slot: the map has \(info.maxEntries) entries")
         }
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let map = try map.duplicate()
         var opened: [Ring] = []
         var events: [FileDescriptor] = []
         var eventNumbers: [Int32] = []
@@ -92,6 +94,7 @@ public final class PerfBuffer {
             epoll = try EventMap.epoll(watching: eventNumbers, what: "perf buffer")
         } catch {
             for index in opened.indices { Self.release(opened[index], event: events[index], map: map) }
+            map.close()
             throw error
         }
         self.map = map
@@ -273,6 +276,7 @@ public final class PerfBuffer {
         closed = true
         for (index, ring) in rings.enumerated() { Self.release(ring, event: events[index], map: map) }
         epoll.close()
+        map.close()
         rings.deallocate()
         scratch.deallocate()
     }

@@ -16,7 +16,8 @@ import Glibc
 ///
 /// A ring buffer has one consumer: the class is not `Sendable`, so one task or thread owns it.
 public final class RingBuffer {
-    /// The map, kept open while its memory is mapped.
+    /// A descriptor of the map of its own, so that the reader keeps working (and waiting)
+    /// whatever happens to the caller's.
     public let map: FileDescriptor
     /// Bytes of record data the map holds (its max_entries, a power of two).
     public let capacity: Int
@@ -48,6 +49,7 @@ public final class RingBuffer {
             throw BPFError(operation: "RingBuffer", errno: EINVAL, subject: "map \(info.id)",
                            detail: "ring buffer size \(capacity) is not a power-of-two multiple of the page size")
         }
+        let map = try map.duplicate()
         self.map = map
         self.capacity = capacity
         mask = UInt64(capacity - 1)
@@ -62,6 +64,7 @@ public final class RingBuffer {
               producer != MAP_FAILED else {
             let code = errno
             munmap(consumer, consumerLength)
+            map.close()
             throw BPFError(operation: "mmap", errno: code, subject: "ring buffer data (\(producerLength) bytes)")
         }
         consumerPosition = consumer
@@ -72,6 +75,7 @@ public final class RingBuffer {
         } catch {
             munmap(consumer, consumerLength)
             munmap(producer, producerLength)
+            map.close()
             throw error
         }
     }
@@ -137,14 +141,15 @@ public final class RingBuffer {
         EventMap.wait(epoll.rawValue, timeout: timeout)
     }
 
-    /// Unmaps the memory and closes the epoll descriptor; the map itself stays open as long
-    /// as its `FileDescriptor` is referenced elsewhere.
+    /// Unmaps the memory and closes the reader's descriptors; the map lives on while
+    /// others hold it.
     public func close() {
         guard !closed else { return }
         closed = true
         munmap(consumerPosition, consumerLength)
         munmap(UnsafeMutableRawPointer(mutating: producerPosition), producerLength)
         epoll.close()
+        map.close()
     }
 
     deinit { close() }
