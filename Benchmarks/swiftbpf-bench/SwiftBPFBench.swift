@@ -5,7 +5,8 @@ import BPFVM
 @main
 struct SwiftBPFBench {
     static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "capture": CaptureBenchmark.run,
-                                                                   "cbpf": ClassicBPFBenchmark.run]
+                                                                   "cbpf": ClassicBPFBenchmark.run,
+                                                                   "kernel": KernelBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())

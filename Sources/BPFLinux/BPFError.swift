@@ -71,6 +71,8 @@ public struct BPFError: Error, Sendable, Hashable, CustomStringConvertible {
             return "the kernel refused the program's attributes or instructions (see the log)"
         case EINVAL where operation.contains("BTF_LOAD"):
             return "the kernel refused the BTF (see the log)"
+        case EINVAL where operation.contains("TEST_RUN"):
+            return "the kernel refused the test input: data or context too short or malformed for this program type (packets need at least 14 bytes), or a field this type does not take"
         case EINVAL where operation.contains("OBJ_PIN") || operation.contains("OBJ_GET"):
             return "the path is not in a bpf filesystem (mount -t bpf bpf /sys/fs/bpf), or the flags are wrong"
         case EINVAL:

@@ -65,6 +65,7 @@ public final class GlobalData {
         let variable = try variable(named: name)
         if let memory { return try memory.bytes(at: variable.offset, count: variable.size) }
         let all = try contents()
+        guard variable.offset + variable.size <= all.count else { throw shortValue(all.count) }
         return Array(all[variable.offset..<variable.offset + variable.size])
     }
 
@@ -82,8 +83,14 @@ public final class GlobalData {
             throw BPFError(operation: "GlobalData", errno: EPERM, subject: map.name, detail: "the map is frozen")
         }
         var all = try contents()
+        guard variable.offset + variable.size <= all.count else { throw shortValue(all.count) }
         all.replaceSubrange(variable.offset..<variable.offset + variable.size, with: bytes)
         try map.update(key: [0, 0, 0, 0], value: all)
+    }
+
+    private func shortValue(_ count: Int) -> BPFError {
+        BPFError(operation: "BPF_MAP_LOOKUP_ELEM", errno: ENOENT, subject: map.name,
+                 detail: "the map's value is \(count) bytes, not the \(map.valueSize) its variables need")
     }
 
     /// The variable `name` as a `T` of the variable's size.
@@ -97,7 +104,7 @@ public final class GlobalData {
     }
 
     public func set<T: BitwiseCopyable>(_ name: String, to value: T) throws(BPFError) {
-        try setBytes(withUnsafeBytes(of: value) { Array($0) }, of: name)
+        try setBytes(byteArray(of: value), of: name)
     }
 
     /// Freezes the map (what libbpf does to `.rodata` before loading programs, so that the

@@ -49,5 +49,33 @@ extension Map {
             try update(key: [0, 0, 0, 0], value: initialValue)
         }
     }
+
+    /// libbpf's pinning by name (`__uint(pinning, LIBBPF_PIN_BY_NAME)`): the map pinned at
+    /// `<directory>/<name>` when there is one and it matches the spec (type, sizes, entries,
+    /// flags), else a new map pinned there. A pinned map that does not match is an error, as
+    /// in libbpf, rather than silently replaced.
+    public static func pinnedOrCreated(spec: MapSpec, directory: String = BPFFileSystem.defaultRoot,
+                                       btf: LoadedBTF? = nil) throws(BPFError) -> Map {
+        let path = directory + "/" + spec.name
+        do throws(BPFError) {
+            let existing = try Map(pinnedAt: path)
+            let matches = existing.type == spec.type && existing.keySize == Int(spec.keySize)
+                && existing.valueSize == Int(spec.valueSize) && existing.maxEntries == Int(spec.maxEntries)
+                && existing.flags.rawValue == spec.flags
+            guard matches else {
+                existing.close()
+                throw BPFError(operation: "BPF_OBJ_GET", errno: EINVAL, subject: path,
+                               detail: "the map pinned here is \(existing), which does not match the declaration of '\(spec.name)'")
+            }
+            return existing
+        } catch where error.errno == ENOENT && error.operation == "BPF_OBJ_GET" {
+            let map = try Map(spec: spec, btf: btf)
+            do { try map.pin(at: path) } catch {
+                map.close()
+                throw error
+            }
+            return map
+        }
+    }
 }
 #endif

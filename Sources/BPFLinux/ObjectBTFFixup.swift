@@ -18,14 +18,22 @@ enum ObjectBTFFixup {
             throw BPFError(operation: "BPF_BTF_LOAD", errno: EINVAL, subject: object.name,
                            detail: "the object's BTF is in the other byte order than this machine's")
         }
-        var bytes = btf.bytes
+        return try fixedBytes(btf.bytes, object: object)
+    }
+
+    /// `bytes` (the object's `.BTF`, or anything else) fixed up against `object`'s ELF sections
+    /// and symbols.
+    static func fixedBytes(_ original: [UInt8], object: ObjectFile) throws(BPFError) -> [UInt8] {
+        var bytes = original
         let fail = { (detail: String) in BPFError(operation: "BPF_BTF_LOAD", errno: EINVAL, subject: object.name, detail: detail) }
         guard bytes.count >= 24, word16(bytes, 0) == magic else { throw fail("the .BTF header is malformed") }
         let headerLength = Int(word(bytes, 4))
         let typesStart = headerLength + Int(word(bytes, 8))
         let typesEnd = typesStart + Int(word(bytes, 12))
         let stringsStart = headerLength + Int(word(bytes, 16))
-        guard headerLength >= 24, typesEnd <= bytes.count, stringsStart <= bytes.count else { throw fail("the .BTF header is malformed") }
+        guard headerLength >= 24, typesStart <= typesEnd, typesEnd <= bytes.count, stringsStart <= bytes.count else {
+            throw fail("the .BTF header is malformed")
+        }
 
         // Byte offset of each type record, by id, to patch VAR linkage.
         var recordOffsets: [Int] = [0]

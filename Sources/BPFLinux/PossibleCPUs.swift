@@ -25,7 +25,7 @@ public enum PossibleCPUs {
         var total = 0
         let trimmed = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).first ?? ""
         guard !trimmed.isEmpty else { return nil }
-        for part in trimmed.split(separator: ",") {
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard bounds.count == 1 || bounds.count == 2, let low = Int(bounds[0]), low >= 0 else { return nil }
             let high = bounds.count == 2 ? Int(bounds[1]) : low

@@ -19,10 +19,16 @@ extension SystemCall {
             throw BPFError(operation: "BPF_LINK_CREATE", errno: E2BIG,
                            detail: "\(details.count) bytes of link details; bpf_attr has room for \(room)")
         }
-        withUnsafeMutableBytes(of: &attr) { bytes in
-            for (index, byte) in details.enumerated() { bytes[detailsOffset + index] = byte }
-        }
+        copy(details, into: &attr, at: detailsOffset)
         return FileDescriptor(owning: try bpf(BPF_LINK_CREATE, &attr, name: "BPF_LINK_CREATE"))
+    }
+
+    /// Writes `bytes` into `attr` from `offset` (not inlined: see `objectName`).
+    @inline(never)
+    static func copy(_ bytes: [UInt8], into attr: inout bpf_attr, at offset: Int) {
+        withUnsafeMutableBytes(of: &attr) { target in
+            for (index, byte) in bytes.enumerated() where offset + index < target.count { target[offset + index] = byte }
+        }
     }
 
     /// Where `link_create`'s per-type union starts: after prog_fd, target, attach_type, flags.

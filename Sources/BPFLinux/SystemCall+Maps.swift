@@ -60,7 +60,7 @@ extension SystemCall {
         attr.map_flags = attributes.flags
         attr.inner_map_fd = UInt32(bitPattern: attributes.innerMapFD ?? 0)
         attr.numa_node = attributes.numaNode
-        copyObjectName(attributes.name, into: &attr.map_name)
+        attr.map_name = objectName(attributes.name)
         attr.map_ifindex = attributes.interfaceIndex
         attr.btf_fd = UInt32(bitPattern: attributes.btfFD ?? 0)
         attr.btf_key_type_id = attributes.btfKeyTypeID

@@ -121,7 +121,7 @@ extension SystemCall {
         }
         return ProgramInfo(
             type: ProgramType(rawValue: info.type), typeNumber: info.type, id: info.id,
-            name: string(fromCharacters: info.name), tag: withUnsafeBytes(of: info.tag) { Array($0) },
+            name: string(fromCharacters: info.name), tag: byteArray(of: info.tag),
             jitedSize: info.jited_prog_len, translatedSize: info.xlated_prog_len, loadTime: info.load_time,
             createdByUID: info.created_by_uid, mapIDs: mapIDs, interfaceIndex: info.ifindex,
             isGPLCompatible: info.gpl_compatible != 0, btfID: info.btf_id, functionInfoCount: info.nr_func_info,

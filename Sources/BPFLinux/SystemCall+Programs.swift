@@ -80,59 +80,49 @@ extension SystemCall {
             bpf_core_relo(insn_off: $0.instructionOffset, type_id: $0.typeID, access_str_off: $0.accessStringOffset,
                           kind: bpf_core_relo_kind(rawValue: $0.kind.rawValue))
         }
-        var license = Array(attributes.license.utf8CString)
+        let license = Array(attributes.license.utf8CString)
         let subject = attributes.name.isEmpty ? attributes.type.kernelName : "\(attributes.name), \(attributes.type.kernelName)"
+        // Copies the kernel reads during the call, freed after it.
+        let buffers = RequestBuffers()
         var attr = zeroedAttributes()
         attr.prog_type = attributes.type.rawValue
         attr.insn_cnt = UInt32(truncatingIfNeeded: attributes.instructions.count)
+        attr.insns = buffers.address(of: code)
+        attr.license = buffers.address(of: license)
         attr.kern_version = attributes.kernelVersion
         attr.prog_flags = attributes.flags
-        copyObjectName(attributes.name, into: &attr.prog_name)
+        attr.prog_name = objectName(attributes.name)
         attr.prog_ifindex = attributes.interfaceIndex
         attr.expected_attach_type = attributes.expectedAttachType?.rawValue ?? 0
         attr.prog_btf_fd = UInt32(bitPattern: attributes.btfFD ?? 0)
         attr.attach_btf_id = attributes.attachBTFID
         attr.attach_prog_fd = UInt32(bitPattern: attributes.attachFD ?? 0)
+        if !functionInfo.isEmpty {
+            attr.func_info_rec_size = UInt32(MemoryLayout<bpf_func_info>.stride)
+            attr.func_info_cnt = UInt32(truncatingIfNeeded: functionInfo.count)
+            attr.func_info = buffers.address(of: functionInfo)
+        }
+        if !lineInfo.isEmpty {
+            attr.line_info_rec_size = UInt32(MemoryLayout<bpf_line_info>.stride)
+            attr.line_info_cnt = UInt32(truncatingIfNeeded: lineInfo.count)
+            attr.line_info = buffers.address(of: lineInfo)
+        }
+        if !attributes.fdArray.isEmpty { attr.fd_array = buffers.address(of: attributes.fdArray) }
+        if !coreRelocations.isEmpty {
+            attr.core_relo_cnt = UInt32(truncatingIfNeeded: coreRelocations.count)
+            attr.core_relos = buffers.address(of: coreRelocations)
+            attr.core_relo_rec_size = UInt32(MemoryLayout<bpf_core_relo>.stride)
+        }
         if let log, log.count > 0 {
             log[0] = 0
             attr.log_level = max(attributes.logLevel, 1)
             attr.log_size = UInt32(clamping: log.count)
             attr.log_buf = address(log.baseAddress)
-        } else {
-            attr.log_level = 0
         }
         let result: Int32
         do {
-            result = try code.withBytes { code throws(BPFError) in
-                try license.withMutableBuffer { license throws(BPFError) in
-                    try functionInfo.withBytes { functionInfoBytes throws(BPFError) in
-                        try lineInfo.withBytes { lineInfoBytes throws(BPFError) in
-                            try attributes.fdArray.withBytes { fdArray throws(BPFError) in
-                              try coreRelocations.withBytes { coreRelocationBytes throws(BPFError) in
-                                attr.insns = address(code.baseAddress)
-                                attr.license = address(license.baseAddress)
-                                if !functionInfo.isEmpty {
-                                    attr.func_info_rec_size = UInt32(MemoryLayout<bpf_func_info>.stride)
-                                    attr.func_info_cnt = UInt32(truncatingIfNeeded: functionInfo.count)
-                                    attr.func_info = address(functionInfoBytes.baseAddress)
-                                }
-                                if !lineInfo.isEmpty {
-                                    attr.line_info_rec_size = UInt32(MemoryLayout<bpf_line_info>.stride)
-                                    attr.line_info_cnt = UInt32(truncatingIfNeeded: lineInfo.count)
-                                    attr.line_info = address(lineInfoBytes.baseAddress)
-                                }
-                                if !attributes.fdArray.isEmpty { attr.fd_array = address(fdArray.baseAddress) }
-                                if !coreRelocations.isEmpty {
-                                    attr.core_relo_cnt = UInt32(truncatingIfNeeded: coreRelocations.count)
-                                    attr.core_relos = address(coreRelocationBytes.baseAddress)
-                                    attr.core_relo_rec_size = UInt32(MemoryLayout<bpf_core_relo>.stride)
-                                }
-                                return try bpf(BPF_PROG_LOAD, &attr, name: "BPF_PROG_LOAD", subject: subject)
-                              }
-                            }
-                        }
-                    }
-                }
+            result = try withExtendedLifetime(buffers) { () throws(BPFError) in
+                try bpf(BPF_PROG_LOAD, &attr, name: "BPF_PROG_LOAD", subject: subject)
             }
         } catch {
             var error = error
@@ -140,6 +130,24 @@ extension SystemCall {
             throw error
         }
         return FileDescriptor(owning: result)
+    }
+
+    /// Stable copies of the arrays a request points at, freed with the object: simpler than
+    /// nesting a `withUnsafeBytes` per array.
+    final class RequestBuffers {
+        private var allocations: [UnsafeMutableRawBufferPointer] = []
+
+        /// The address of a copy of `array` (0 for an empty one).
+        func address<Element>(of array: [Element]) -> UInt64 {
+            guard !array.isEmpty else { return 0 }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: array.count * MemoryLayout<Element>.stride,
+                                                                alignment: max(MemoryLayout<Element>.alignment, 8))
+            array.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            allocations.append(buffer)
+            return UInt64(UInt(bitPattern: buffer.baseAddress))
+        }
+
+        deinit { for buffer in allocations { buffer.deallocate() } }
     }
 
     /// The text of a NUL-terminated log buffer.

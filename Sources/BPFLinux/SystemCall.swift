@@ -8,9 +8,7 @@ import Glibc
 func bpf(_ command: bpf_cmd, _ attr: inout bpf_attr, name: String, subject: String? = nil) throws(BPFError) -> Int32 {
     var attempts = 0
     while true {
-        let result = withUnsafeMutablePointer(to: &attr) {
-            swiftbpf_bpf(Int32(command.rawValue), $0, UInt32(MemoryLayout<bpf_attr>.size))
-        }
+        let result = swiftbpf_bpf(Int32(command.rawValue), &attr, UInt32(MemoryLayout<bpf_attr>.size))
         if result >= 0 { return Int32(truncatingIfNeeded: result) }
         let code = swiftbpf_errno()
         attempts += 1
@@ -20,9 +18,10 @@ func bpf(_ command: bpf_cmd, _ attr: inout bpf_attr, name: String, subject: Stri
 }
 
 /// A zeroed `bpf_attr`, as every command needs its unused bytes to be.
+@inline(__always)
 func zeroedAttributes() -> bpf_attr {
     var attr = bpf_attr()
-    withUnsafeMutableBytes(of: &attr) { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) }
+    memset(&attr, 0, MemoryLayout<bpf_attr>.size)
     return attr
 }
 #endif
@@ -38,9 +37,20 @@ public enum SystemCall {}
 @inline(__always)
 func address(_ pointer: UnsafeRawPointer?) -> UInt64 { UInt64(UInt(bitPattern: pointer)) }
 
-/// Copies `name` into a `char[BPF_OBJ_NAME_LEN]` field: at most 15 bytes, with characters
-/// the kernel refuses (it takes letters, digits, '_' and '.') replaced by '_'.
-func copyObjectName<Field>(_ name: String, into field: inout Field) {
+/// `char[BPF_OBJ_NAME_LEN]`, as Swift imports it.
+typealias ObjectNameField = (CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar,
+                             CChar, CChar, CChar, CChar, CChar, CChar, CChar, CChar)
+
+/// `name` as a `char[BPF_OBJ_NAME_LEN]` field: at most 15 bytes, with characters the kernel
+/// refuses (it takes letters, digits, '_' and '.') replaced by '_'.
+///
+/// Not inlined, like the other helpers here that pass a non-throwing closure to the
+/// standard library's typed-throws `withUnsafe…(of:)`: Swift 6.3's optimizer can let such a
+/// closure clobber the error register of a typed-throws caller, so that a call that
+/// succeeded reports an error (seen in release builds of `SystemCall.createMap`).
+@inline(never)
+func objectName(_ name: String) -> ObjectNameField {
+    var field: ObjectNameField = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     withUnsafeMutableBytes(of: &field) { bytes in
         var count = 0
         for byte in name.utf8 where count < bytes.count - 1 {
@@ -49,16 +59,23 @@ func copyObjectName<Field>(_ name: String, into field: inout Field) {
             bytes[count] = allowed ? byte : 0x5f
             count += 1
         }
-        for index in count..<bytes.count { bytes[index] = 0 }
     }
+    return field
 }
 
-/// The text of a NUL-terminated `char[N]` field.
-func string<Field>(fromCharacters field: Field) -> String {
+/// The text of a NUL-terminated `char[BPF_OBJ_NAME_LEN]` field.
+@inline(never)
+func string(fromCharacters field: ObjectNameField) -> String {
     withUnsafeBytes(of: field) { bytes in
         let end = bytes.firstIndex(of: 0) ?? bytes.count
         return String(decoding: bytes[0..<end], as: UTF8.self)
     }
+}
+
+/// The bytes of a value (see `objectName` on why this is not inlined).
+@inline(never)
+func byteArray<T: BitwiseCopyable>(of value: T) -> [UInt8] {
+    withUnsafeBytes(of: value) { Array($0) }
 }
 #endif
 

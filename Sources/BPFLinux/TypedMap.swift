@@ -81,7 +81,7 @@ public struct TypedMap<Key: BitwiseCopyable, Value: BitwiseCopyable>: Sendable {
     public func mayContain(_ value: Value) throws(BPFError) -> Bool { try map.mayContain(Self.bytes(of: value)) }
 
     static func bytes<T: BitwiseCopyable>(of value: T) -> [UInt8] {
-        withUnsafeBytes(of: value) { Array($0) }
+        byteArray(of: value)
     }
 
     /// Reads a `T` from bytes whose count was checked against its size.

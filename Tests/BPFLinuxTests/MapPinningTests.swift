@@ -59,6 +59,26 @@ import Testing
         }
     }
 
+    @Test func pinningByNameReusesAMatchingMap() throws {
+        try K.run {
+            try K.withPinDirectory { directory in
+                let spec = MapSpec(name: "shared_counts", sectionName: ".maps", origin: .btf, type: .hash,
+                                   keySize: 4, valueSize: 8, maxEntries: 16, pinning: .byName)
+                let first = try Map.pinnedOrCreated(spec: spec, directory: directory)
+                defer { first.close() }
+                try first.update(key: K.bytes(UInt32(1)), value: K.bytes(UInt64(7)))
+                let second = try Map.pinnedOrCreated(spec: spec, directory: directory)
+                defer { second.close() }
+                #expect(second.id == first.id)
+                #expect(try second.lookup(key: K.bytes(UInt32(1))) == K.bytes(UInt64(7)))
+                var different = spec
+                different.maxEntries = 32
+                let mismatch = #expect(throws: BPFError.self) { try Map.pinnedOrCreated(spec: different, directory: directory) }
+                #expect(mismatch?.detail?.contains("does not match the declaration of 'shared_counts'") == true)
+            }
+        }
+    }
+
     @Test func pinOutsideBPFFileSystemSaysWhy() throws {
         try K.run {
             let map = try Map(type: .array, keySize: 4, valueSize: 4, maxEntries: 1)

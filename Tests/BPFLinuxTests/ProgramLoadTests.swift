@@ -170,6 +170,40 @@ import Testing
         }
     }
 
+    @Test func tracingProgramsGetTheirAttachBTFID() throws {
+        try K.run {
+            let object = try K.object("tracing_btf")
+            let btf = try LoadedBTF(object: object)
+            defer { btf.close() }
+            let maps = try K.createMaps(object, btf: btf)
+            defer { for map in maps { map.close() } }
+            let spec = try #require(object.program(named: "on_switch"))
+            #expect(spec.type == .tracing && spec.expectedAttachType == .traceRawTracepoint)
+            let program = try KernelProgram(spec, maps: maps, btf: btf)
+            defer { program.close() }
+            let expected = try #require(try KernelBTF.vmlinux().ids(named: "btf_trace_sched_switch", kind: .typedef).first)
+            #expect(try program.info().attachBTFID == expected)
+
+            // A target the kernel does not have is named in the error.
+            var missing = spec
+            missing.attachTarget = "no_such_tracepoint"
+            let error = #expect(throws: BPFError.self) { try KernelProgram(missing, maps: maps, btf: btf) }
+            #expect(error?.detail == "the kernel's BTF has no TYPEDEF 'btf_trace_no_such_tracepoint' to attach to")
+        }
+    }
+
+    @Test func rawTracepointTestRunTakesItsArguments() throws {
+        try K.run {
+            let program = try KernelProgram(Assembler.assemble("r0 = *(u64 *)(r1 + 8)\nexit", syntax: .kernel),
+                                            type: .rawTracepoint, name: "second_arg")
+            defer { program.close() }
+            let run = try program.testRun(context: K.bytes(UInt64(5)) + K.bytes(UInt64(1234)))
+            #expect(run.returnValue == 1234)
+            let repeated = #expect(throws: BPFError.self) { try program.testRun(context: K.bytes(UInt64(5)) + K.bytes(UInt64(6)), repeat: 3) }
+            #expect(repeated?.errno == EINVAL)
+        }
+    }
+
     @Test func logsOnRequestGrowUntilTheyFit() throws {
         try K.run {
             var source = ""
