@@ -6,7 +6,8 @@ import BPFVM
 struct SwiftBPFBench {
     static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "capture": CaptureBenchmark.run,
                                                                    "cbpf": ClassicBPFBenchmark.run,
-                                                                   "kernel": KernelBenchmark.run]
+                                                                   "kernel": KernelBenchmark.run,
+                                                                   "ringbuf": RingBufferBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
