@@ -22,7 +22,8 @@ struct BTFDumpCommand: ParsableCommand {
             FILE is raw BTF — the kernel's /sys/kernel/btf/vmlinux, a module's \
             /sys/kernel/btf/<module> (split BTF, read on top of vmlinux unless --base names \
             another base) — or an ELF object file built with clang -g, whose .BTF section is \
-            dumped.
+            dumped, or the id of a BTF object in the kernel (the btf_id that `swiftbpf prog \
+            show` and `swiftbpf map show` print; needs root).
 
             raw prints what `bpftool btf dump file FILE` prints, line for line:
               [1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED
@@ -36,23 +37,32 @@ struct BTFDumpCommand: ParsableCommand {
               swiftbpf btf dump /sys/kernel/btf/vmlinux | grep "STRUCT 'task_struct'"
               swiftbpf btf dump /sys/kernel/btf/nf_tables --format json
               swiftbpf btf dump prog.bpf.o
+              swiftbpf btf dump 42
               swiftbpf btf dump /sys/kernel/btf/vmlinux --format c > vmlinux.h
             """)
 
-    @Argument(help: "Raw BTF or ELF object file ('-' for standard input).") var file: String
+    @Argument(help: "Raw BTF or ELF object file ('-' for standard input), or a kernel BTF id.") var file: String
     @Option(help: "Output format: raw, json or c.") var format: BTFDumpFormat = .raw
     @Option(help: "Base BTF for split BTF (default for /sys/kernel/btf/<module>: vmlinux).") var base: String?
 
     static let kernelDirectory = "/sys/kernel/btf/"
 
     func run() throws {
-        var bytes = try readFile(file)
+        var bytes: [UInt8]
         var source = file
+        var basePath = base
+        if let id = UInt32(file), !FileManager.default.fileExists(atPath: file) {
+            let kernelBTF = try kernelBTFBytes(id: id)
+            bytes = kernelBTF.bytes
+            source = "BTF id \(id)"
+            if basePath == nil, kernelBTF.isModule { basePath = Self.kernelDirectory + "vmlinux" }
+        } else {
+            bytes = try readFile(file)
+        }
         if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
             bytes = try Self.btfSection(of: bytes, path: file)
             source = "\(file) (.BTF)"
         }
-        var basePath = base
         if basePath == nil, file.hasPrefix(Self.kernelDirectory), file != Self.kernelDirectory + "vmlinux" {
             basePath = Self.kernelDirectory + "vmlinux"
         }
