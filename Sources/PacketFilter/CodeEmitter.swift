@@ -1,0 +1,183 @@
+import ClassicBPF
+
+/// What A and X are known to hold.
+struct RegisterState: Equatable, Sendable {
+    var a: FilterValue?
+    var x: FilterValue?
+
+    func meet(_ other: RegisterState) -> RegisterState {
+        RegisterState(a: a == other.a ? a : nil, x: x == other.x ? x : nil)
+    }
+}
+
+/// The code of one test: what computes its operands, then the jump.
+private struct NodeCode {
+    var body: [ClassicInstruction] = []
+    var condition: ClassicCondition = .eq
+    var operand: ClassicOperand = .constant(0)
+}
+
+/// Writes straight-line code for values, tracking what A and X hold so that a value
+/// already there is not loaded again.
+private struct ValueWriter {
+    var code: [ClassicInstruction] = []
+    var state: RegisterState
+    var nextScratch: UInt32 = 0
+
+    init(state: RegisterState) { self.state = state }
+
+    mutating func scratch() throws(FilterError) -> UInt32 {
+        guard nextScratch < UInt32(ClassicOpcode.scratchWords) else {
+            throw FilterError(offset: 0, message: "the arithmetic nests too deeply: it needs more than 16 scratch words")
+        }
+        defer { nextScratch += 1 }
+        return nextScratch
+    }
+
+    mutating func intoA(_ value: FilterValue) throws(FilterError) {
+        if state.a == value { return }
+        switch value {
+        case .constant(let k): code.append(.loadA(.constant(k)))
+        case .load(let size, let k): code.append(.loadA(.packet(size, offset: k)))
+        case .length: code.append(.loadA(.length))
+        case .loadIndexed(let size, let index, let k):
+            if let c = index.constantValue, case (let sum, false) = c.addingReportingOverflow(k) {
+                code.append(.loadA(.packet(size, offset: sum)))
+            } else {
+                try intoX(index)
+                code.append(.loadA(.packetIndexed(size, offset: k)))
+            }
+        case .ipHeaderLength(let k):
+            code += [.loadA(.packet(.byte, offset: k)), .arithmetic(.and, .constant(0xf)), .arithmetic(.lsh, .constant(2))]
+        case .negate(let inner):
+            try intoA(inner)
+            code.append(.negate)
+        case .binary(let op, let left, let right):
+            if let k = right.constantValue {
+                try intoA(left)
+                code.append(.arithmetic(op, .constant(k)))
+            } else {
+                try operands(left, right)
+                code.append(.arithmetic(op, .x))
+            }
+        }
+        state.a = value
+    }
+
+    /// Puts `left` in A and `right` in X.
+    mutating func operands(_ left: FilterValue, _ right: FilterValue) throws(FilterError) {
+        if !left.usesX || (state.a == left && state.x == right) {
+            try intoX(right)
+            try intoA(left)
+        } else {
+            try intoA(right)
+            let slot = try scratch()
+            code.append(.storeA(scratch: slot))
+            try intoA(left)
+            code.append(.loadX(.scratch(slot)))
+            state.x = right
+        }
+    }
+
+    mutating func intoX(_ value: FilterValue) throws(FilterError) {
+        if state.x == value { return }
+        switch value {
+        case .ipHeaderLength(let k): code.append(.loadX(.headerLength(offset: k)))
+        case .constant(let k): code.append(.loadX(.constant(k)))
+        default:
+            try intoA(value)
+            code.append(.tax)
+        }
+        state.x = value
+    }
+}
+
+/// Lays the decision graph out as classic instructions: tests in topological order (so all
+/// jumps go forward), the verdicts last, `ja` trampolines for jumps past 255 instructions.
+enum CodeEmitter {
+    static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
+        let order = graph.topologicalOrder()
+        if order.isEmpty { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
+        var position = [Int: Int](minimumCapacity: order.count)
+        for (i, n) in order.enumerated() { position[n] = i }
+
+        // Entry states: what every predecessor leaves in A and X.
+        var entry = [RegisterState?](repeating: nil, count: order.count)
+        entry[0] = RegisterState()
+        var codes: [NodeCode] = []
+        codes.reserveCapacity(order.count)
+        for (i, n) in order.enumerated() {
+            let node = graph[n]
+            var writer = ValueWriter(state: reuseRegisters ? (entry[i] ?? RegisterState()) : RegisterState())
+            var code = NodeCode(condition: node.test.condition)
+            if let k = node.test.operand.constantValue {
+                try writer.intoA(node.test.value)
+                code.operand = .constant(k)
+            } else {
+                try writer.operands(node.test.value, node.test.operand)
+                code.operand = .x
+            }
+            code.body = writer.code
+            codes.append(code)
+            for target in [node.whenTrue, node.whenFalse] {
+                guard case .node(let m) = target, let j = position[m] else { continue }
+                entry[j] = entry[j].map { $0.meet(writer.state) } ?? writer.state
+            }
+        }
+
+        // Which jumps need a trampoline; grows until every short jump fits.
+        var far = [(Bool, Bool)](repeating: (false, false), count: order.count)
+        let acceptUsed = order.contains { graph[$0].whenTrue == .accept || graph[$0].whenFalse == .accept }
+        let rejectUsed = order.contains { graph[$0].whenTrue == .reject || graph[$0].whenFalse == .reject }
+        while true {
+            var starts: [Int] = []
+            var at = 0
+            for (i, code) in codes.enumerated() {
+                starts.append(at)
+                at += code.body.count + 1 + (far[i].0 ? 1 : 0) + (far[i].1 ? 1 : 0)
+            }
+            let acceptAt = at
+            let rejectAt = at + (acceptUsed ? 1 : 0)
+            let total = rejectAt + (rejectUsed ? 1 : 0)
+            guard total <= ClassicOpcode.maxInstructions else {
+                throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; classic BPF allows \(ClassicOpcode.maxInstructions)")
+            }
+            func address(_ target: GraphTarget) -> Int {
+                switch target {
+                case .accept: acceptAt
+                case .reject: rejectAt
+                case .node(let m): starts[position[m] ?? 0]
+                }
+            }
+            var grew = false
+            var program: [ClassicInstruction] = []
+            program.reserveCapacity(total)
+            for (i, n) in order.enumerated() {
+                let node = graph[n]
+                let code = codes[i]
+                program += code.body
+                let branchAt = starts[i] + code.body.count
+                let trueTarget = address(node.whenTrue)
+                let falseTarget = address(node.whenFalse)
+                let trueFar = far[i].0, falseFar = far[i].1
+                // Trampolines follow the branch: the true one first.
+                let trueSlot = branchAt + 1
+                let falseSlot = branchAt + 1 + (trueFar ? 1 : 0)
+                let jt = trueFar ? 0 : trueTarget - branchAt - 1
+                let jf = falseFar ? falseSlot - branchAt - 1 : falseTarget - branchAt - 1
+                if jt > 255 || jf > 255 {
+                    far[i] = (trueFar || jt > 255, falseFar || jf > 255)
+                    grew = true
+                    continue
+                }
+                program.append(.branch(code.condition, code.operand, jumpTrue: UInt8(jt), jumpFalse: UInt8(jf)))
+                if trueFar { program.append(.jump(offset: UInt32(trueTarget - trueSlot - 1))) }
+                if falseFar { program.append(.jump(offset: UInt32(falseTarget - falseSlot - 1))) }
+            }
+            if grew { continue }
+            if acceptUsed { program.append(.ret(.constant(snapshotLength))) }
+            if rejectUsed { program.append(.ret(.constant(0))) }
+            return program
+        }
+    }
+}

@@ -1,0 +1,103 @@
+/// Where a test leads: to another test or to a verdict.
+enum GraphTarget: Hashable, Sendable {
+    case accept, reject
+    case node(Int)
+}
+
+struct GraphNode: Hashable, Sendable {
+    var test: FilterTest
+    var whenTrue: GraphTarget
+    var whenFalse: GraphTarget
+
+    func target(_ outcome: Bool) -> GraphTarget { outcome ? whenTrue : whenFalse }
+}
+
+/// A predicate as a DAG of tests, built back to front so that `and`, `or` and `not` need no
+/// backpatching: each part is compiled knowing where its true and false exits go. Equal
+/// nodes are shared (hash-consing), which merges equal code such as the return blocks.
+struct DecisionGraph: Sendable {
+    private(set) var nodes: [GraphNode] = []
+    var root: GraphTarget = .accept
+    private var index: [GraphNode: Int] = [:]
+    /// Whether a test whose exits meet is dropped; off without the optimizer, as libpcap
+    /// keeps every load then (a load past the end of the packet rejects it).
+    let simplify: Bool
+
+    init(_ predicate: Predicate, simplify: Bool = true) {
+        self.simplify = simplify
+        root = build(predicate, .accept, .reject)
+    }
+
+    private init(simplify: Bool) { self.simplify = simplify }
+
+    subscript(_ index: Int) -> GraphNode { nodes[index] }
+
+    mutating func node(_ test: FilterTest, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        if simplify, whenTrue == whenFalse { return whenTrue }
+        // Constants involve no load, so folding never hides a drop.
+        if let outcome = test.constantOutcome { return outcome ? whenTrue : whenFalse }
+        let node = GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse)
+        if let existing = index[node] { return .node(existing) }
+        nodes.append(node)
+        index[node] = nodes.count - 1
+        return .node(nodes.count - 1)
+    }
+
+    private mutating func build(_ p: Predicate, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        switch p {
+        case .always(let value): value ? whenTrue : whenFalse
+        case .test(let test): node(test, whenTrue, whenFalse)
+        case .not(let q): build(q, whenFalse, whenTrue)
+        case .and(let a, let b): build(a, build(b, whenTrue, whenFalse), whenFalse)
+        case .or(let a, let b): build(a, whenTrue, build(b, whenTrue, whenFalse))
+        }
+    }
+
+    /// Nodes reachable from the root, each before every node it leads to; at each node the
+    /// true side comes first, as libpcap lays code out. Iterative: graphs can be deep.
+    func topologicalOrder() -> [Int] {
+        guard case .node(let start) = root else { return [] }
+        var visited = [Bool](repeating: false, count: nodes.count)
+        var postorder: [Int] = []
+        var stack: [(node: Int, step: Int)] = [(start, 0)]
+        visited[start] = true
+        while let (n, step) = stack.popLast() {
+            if step == 2 {
+                postorder.append(n)
+                continue
+            }
+            stack.append((n, step + 1))
+            // False first, so that after reversal the true side follows its test.
+            let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
+            if case .node(let c) = child, !visited[c] {
+                visited[c] = true
+                stack.append((c, 0))
+            }
+        }
+        return postorder.reversed()
+    }
+
+    /// The same graph with only reachable nodes, rewritten with `rewrite` (children first) and shared again.
+    func rebuilt(_ rewrite: (GraphNode) -> GraphNode = { $0 }) -> DecisionGraph {
+        var result = DecisionGraph(simplify: simplify)
+        var mapping: [Int: GraphTarget] = [:]
+        func mapped(_ target: GraphTarget) -> GraphTarget {
+            if case .node(let n) = target { return mapping[n] ?? target }
+            return target
+        }
+        for n in topologicalOrder().reversed() {
+            var node = rewrite(nodes[n])
+            node.whenTrue = mapped(node.whenTrue)
+            node.whenFalse = mapped(node.whenFalse)
+            mapping[n] = result.node(node.test, node.whenTrue, node.whenFalse)
+        }
+        result.root = mapped(root)
+        return result
+    }
+
+    mutating func setTargets(of n: Int, whenTrue: GraphTarget, whenFalse: GraphTarget) {
+        // Only the optimizer calls this, between rebuilds, so the index may go stale.
+        nodes[n].whenTrue = whenTrue
+        nodes[n].whenFalse = whenFalse
+    }
+}

@@ -1,0 +1,186 @@
+import ClassicBPF
+
+/// Relations and arithmetic: `expr relop expr` over packet data, `len` and constants.
+/// Precedence from low to high: `|`, `&`, `<< >>`, `+ -`, `* / %`, unary `-`. `^` has
+/// none in libpcap's grammar, so yacc shifts: it takes everything to its right.
+extension FilterParser {
+    static let levels: [[String]] = [["|"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]]
+
+    mutating func relation() throws(FilterError) -> Predicate {
+        let left = try arithmetic()
+        let opToken = current
+        guard case .symbol(let op) = opToken.kind, [">", "<", ">=", "<=", "=", "==", "!="].contains(op) else {
+            throw unexpected("a comparison ('=', '!=', '<', '<=', '>', '>=')")
+        }
+        _ = advance()
+        let right = try arithmetic()
+        var test: Predicate
+        switch op {
+        case ">": test = Self.test(left.value, .gt, right.value)
+        case ">=": test = Self.test(left.value, .ge, right.value)
+        case "<": test = !Self.test(left.value, .ge, right.value)
+        case "<=": test = !Self.test(left.value, .gt, right.value)
+        case "!=": test = !Self.test(left.value, .eq, right.value)
+        default: test = Self.test(left.value, .eq, right.value)
+        }
+        return .all(left.guards + right.guards + [test])
+    }
+
+    /// `v & m == 0` is `jset #m` false, as libpcap's optimizer rewrites it.
+    static func test(_ value: FilterValue, _ condition: ClassicCondition, _ operand: FilterValue) -> Predicate {
+        if condition == .eq, operand == .constant(0), case .binary(.and, let inner, .constant(let mask)) = value {
+            return !Predicate.test(FilterTest(value: inner, condition: .set, operand: .constant(mask)))
+        }
+        return .test(FilterTest(value: value, condition: condition, operand: operand))
+    }
+
+    mutating func arithmetic(_ level: Int = 0) throws(FilterError) -> Arithmetic {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.nestingLimit else { throw error("the arithmetic nests more than \(Self.nestingLimit) levels deep") }
+        if level == Self.levels.count { return try operand() }
+        var left = try arithmetic(level + 1)
+        while case .symbol(let s) = current.kind, Self.levels[level].contains(s) {
+            let opToken = advance()
+            let right = try arithmetic(level + 1)
+            left = try combine(left, s, right, at: opToken)
+        }
+        return left
+    }
+
+    mutating func combine(_ left: Arithmetic, _ symbol: String, _ right: Arithmetic, at token: FilterToken) throws(FilterError) -> Arithmetic {
+        let op: ClassicArithmetic = switch symbol {
+        case "+": .add
+        case "-": .sub
+        case "*": .mul
+        case "/": .div
+        case "%": .mod
+        case "&": .and
+        case "|": .or
+        case "^": .xor
+        case "<<": .lsh
+        default: .rsh
+        }
+        if let k = right.value.constantValue {
+            if (op == .div || op == .mod) && k == 0 { throw error("division by zero", at: token) }
+            if (op == .lsh || op == .rsh) && k > 31 { throw error("shift by \(k) is more than 31 bits", at: token) }
+        }
+        var value = FilterValue.binary(op, left.value, right.value)
+        if let a = left.value.constantValue, let b = right.value.constantValue {
+            value = .constant(Self.fold(op, a, b))
+        }
+        return Arithmetic(value: value, guards: left.guards + right.guards)
+    }
+
+    static func fold(_ op: ClassicArithmetic, _ a: UInt32, _ b: UInt32) -> UInt32 {
+        switch op {
+        case .add: a &+ b
+        case .sub: a &- b
+        case .mul: a &* b
+        case .div: b == 0 ? 0 : a / b
+        case .mod: b == 0 ? 0 : a % b
+        case .and: a & b
+        case .or: a | b
+        case .xor: a ^ b
+        case .lsh: b > 31 ? 0 : a << b
+        case .rsh: b > 31 ? 0 : a >> b
+        }
+    }
+
+    mutating func operand() throws(FilterError) -> Arithmetic {
+        var result = try primary()
+        if current.isSymbol("^") {
+            let opToken = advance()
+            let right = try arithmetic()
+            result = try combine(result, "^", right, at: opToken)
+        }
+        return result
+    }
+
+    mutating func primary() throws(FilterError) -> Arithmetic {
+        let token = current
+        if token.isSymbol("-") {
+            _ = advance()
+            let inner = try operand()
+            if let k = inner.value.constantValue { return Arithmetic(value: .constant(0 &- k), guards: inner.guards) }
+            return Arithmetic(value: .negate(inner.value), guards: inner.guards)
+        }
+        if token.isSymbol("(") {
+            _ = advance()
+            let inner = try arithmetic()
+            try expect(")")
+            return inner
+        }
+        guard case .word(let w, _) = token.kind else { throw unexpected("a number, 'len' or packet data such as ip[0]") }
+        if w == "len" {
+            _ = advance()
+            return Arithmetic(value: .length)
+        }
+        if let k = AddressParser.number(w) ?? FilterNames.constants[w] {
+            _ = advance()
+            return Arithmetic(value: .constant(k))
+        }
+        if FilterNames.protocolQualifiers.contains(w), peek().isSymbol("[") {
+            _ = advance()
+            _ = advance()
+            let index = try arithmetic()
+            var size = LoadSize.byte
+            if current.isSymbol(":") {
+                _ = advance()
+                let sizeToken = current
+                let n = try number()
+                switch n {
+                case 1: size = .byte
+                case 2: size = .half
+                case 4: size = .word
+                default: throw error("data size must be 1, 2, or 4", at: sizeToken)
+                }
+            }
+            try expect("]")
+            let base: (guard: Predicate, index: FilterValue?, offset: UInt32)
+            do {
+                base = try builder.dataBase(w)
+            } catch {
+                throw FilterError(offset: token.offset, length: max(1, current.offset - token.offset), message: error.message)
+            }
+            var guards = index.guards
+            guards.append(base.guard)
+            let value: FilterValue
+            switch (base.index, index.value.constantValue) {
+            case (nil, let k?):
+                let (sum, overflow) = base.offset.addingReportingOverflow(k)
+                value = overflow ? .loadIndexed(size, index: .constant(k), base.offset) : .load(size, sum)
+            case (nil, nil):
+                value = .loadIndexed(size, index: index.value, base.offset)
+            case (let x?, let k?):
+                let (sum, overflow) = base.offset.addingReportingOverflow(k)
+                value = overflow ? .loadIndexed(size, index: .binary(.add, x, .constant(k)), base.offset)
+                    : .loadIndexed(size, index: x, sum)
+            case (let x?, nil):
+                value = .loadIndexed(size, index: .binary(.add, index.value, x), base.offset)
+            }
+            return Arithmetic(value: value, guards: guards)
+        }
+        throw error("'\(w)' is not a number, 'len' or packet data such as ip[0]")
+    }
+}
+
+extension PredicateBuilder {
+    /// `ether broadcast`, `ip multicast`, `ip6 multicast`...
+    func castPrimitive(_ name: String, broadcast: Bool) throws(Failure) -> Predicate {
+        switch (name, broadcast) {
+        case ("ether", true), ("link", true): return try etherBroadcast()
+        case ("ether", false), ("link", false): return try etherMulticast()
+        case ("ip", true):
+            // Without the netmask libpcap knows only the all-zeros and all-ones broadcasts.
+            let destination = FilterValue.load(.word, networkOffset + 16)
+            return try linkProtocol(0x0800) && (.equal(destination, 0) || .equal(destination, 0xffff_ffff))
+        case ("ip", false):
+            return try linkProtocol(0x0800) && .compare(.load(.byte, networkOffset + 16), .ge, 224)
+        case ("ip6", false):
+            return try linkProtocol(0x86dd) && .equal(.load(.byte, networkOffset + 24), 0xff)
+        default:
+            throw Failure(message: "only link-layer and IP broadcast and multicast filters are supported")
+        }
+    }
+}

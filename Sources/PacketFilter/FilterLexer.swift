@@ -1,0 +1,94 @@
+/// One token of a filter expression, with where it is.
+struct FilterToken: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        /// A keyword, number, address or name; `escaped` after a backslash (`\tcp`).
+        case word(String, escaped: Bool)
+        /// Punctuation: `( ) [ ] : + - * / % & | ^ << >> = == != > < >= <= ! && ||`.
+        case symbol(String)
+        case end
+    }
+
+    var kind: Kind
+    var offset: Int
+    var length: Int
+
+    var word: String? {
+        if case .word(let text, false) = kind { return text }
+        return nil
+    }
+
+    func isSymbol(_ s: String) -> Bool { kind == .symbol(s) }
+}
+
+/// Splits an expression into tokens. Words follow libpcap's lexer: letters, digits and
+/// `- _ . :` so that `tcp-syn`, `10-20`, `1.2.3.4`, `::1` and `0:1:2:3:4:5` are one word;
+/// a colon that makes no address ends the word, so `ip[2:2]` still splits.
+enum FilterLexer {
+    static let symbols = ["<<", ">>", "==", "!=", ">=", "<=", "&&", "||",
+                          "(", ")", "[", "]", ":", "+", "-", "*", "/", "%", "&", "|", "^", "=", ">", "<", "!"]
+
+    static func tokenize(_ text: String) throws(FilterError) -> [FilterToken] {
+        let bytes = Array(text.utf8)
+        var tokens: [FilterToken] = []
+        var i = 0
+        func isWordByte(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+                || b == 0x5f || b == 0x2e || b == 0x2d || b == 0x3a
+        }
+        func isWordStart(_ b: UInt8) -> Bool { isWordByte(b) && b != 0x2d && b != 0x2e }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d {
+                i += 1
+                continue
+            }
+            var escaped = false
+            var start = i
+            if b == 0x5c {  // backslash: the next word is a name, not a keyword
+                guard i + 1 < bytes.count, isWordStart(bytes[i + 1]) else {
+                    throw FilterError(offset: i, message: "a backslash must be followed by a name, as in \\tcp")
+                }
+                escaped = true
+                start = i + 1
+            }
+            let first = bytes[start]
+            if isWordStart(first) && !(first == 0x3a && !(start + 1 < bytes.count && bytes[start + 1] == 0x3a)) {
+                var end = start
+                while end < bytes.count, isWordByte(bytes[end]) { end += 1 }
+                // libpcap's names end in a letter, digit or dot.
+                while end > start + 1, bytes[end - 1] == 0x2d || bytes[end - 1] == 0x5f { end -= 1 }
+                var word = String(decoding: bytes[start..<end], as: UTF8.self)
+                if word.contains(":"), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
+                    let colon = bytes[start..<end].firstIndex(of: 0x3a) ?? end
+                    if colon == start {
+                        throw FilterError(offset: start, length: end - start, message: "'\(word)' is not an address")
+                    }
+                    end = colon
+                    word = String(decoding: bytes[start..<end], as: UTF8.self)
+                }
+                tokens.append(FilterToken(kind: .word(word, escaped: escaped), offset: i, length: end - i))
+                i = end
+                continue
+            }
+            var matched = false
+            for symbol in symbols {
+                let s = Array(symbol.utf8)
+                if i + s.count <= bytes.count, Array(bytes[i..<i + s.count]) == s {
+                    tokens.append(FilterToken(kind: .symbol(symbol), offset: i, length: s.count))
+                    i += s.count
+                    matched = true
+                    break
+                }
+            }
+            if !matched {
+                // Report the whole character, not one byte of it.
+                var end = i + 1
+                while end < bytes.count, bytes[end] & 0xc0 == 0x80 { end += 1 }
+                let character = String(decoding: bytes[i..<end], as: UTF8.self)
+                throw FilterError(offset: i, length: end - i, message: "unexpected character '\(character)'")
+            }
+        }
+        tokens.append(FilterToken(kind: .end, offset: bytes.count, length: 0))
+        return tokens
+    }
+}

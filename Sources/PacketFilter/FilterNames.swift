@@ -1,0 +1,65 @@
+/// The names the language knows without asking the system: protocol numbers, EtherTypes,
+/// a few well-known ports, and the constants of pcap-filter(7). Other names need the
+/// system's databases (/etc/services, /etc/protocols), which this module does not read.
+enum FilterNames {
+    static let ipProtocols: [String: UInt32] = [
+        "icmp": 1, "igmp": 2, "ggp": 3, "ipencap": 4, "tcp": 6, "egp": 8, "igrp": 9, "udp": 17,
+        "ipv6": 41, "rsvp": 46, "gre": 47, "esp": 50, "ah": 51, "icmp6": 58, "ipv6-icmp": 58,
+        "ospf": 89, "pim": 103, "vrrp": 112, "carp": 112, "sctp": 132,
+    ]
+
+    static let etherTypes: [String: UInt32] = [
+        "ip": 0x0800, "ip6": 0x86dd, "arp": 0x0806, "rarp": 0x8035, "atalk": 0x809b, "aarp": 0x80f3,
+        "decnet": 0x6003, "sca": 0x6007, "lat": 0x6004, "mopdl": 0x6001, "moprc": 0x6002,
+        "iso": 0xfe, "stp": 0x42, "ipx": 0x8137, "netbeui": 0xf0,
+    ]
+
+    /// Ports from /etc/services that are the same for TCP and UDP everywhere.
+    static let ports: [String: UInt32] = [
+        "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "bootps": 67,
+        "bootpc": 68, "tftp": 69, "http": 80, "www": 80, "kerberos": 88, "pop3": 110, "sunrpc": 111,
+        "ntp": 123, "netbios-ns": 137, "netbios-dgm": 138, "netbios-ssn": 139, "imap": 143,
+        "snmp": 161, "snmp-trap": 162, "bgp": 179, "ldap": 389, "https": 443, "microsoft-ds": 445,
+        "syslog": 514, "submission": 587, "ldaps": 636, "imaps": 993, "pop3s": 995, "nfs": 2049,
+    ]
+
+    static let constants: [String: UInt32] = [
+        "icmptype": 0, "icmpcode": 1, "icmp6type": 0, "icmp6code": 1, "tcpflags": 13,
+        "tcp-fin": 0x01, "tcp-syn": 0x02, "tcp-rst": 0x04, "tcp-push": 0x08, "tcp-ack": 0x10,
+        "tcp-urg": 0x20, "tcp-ece": 0x40, "tcp-cwr": 0x80,
+        "icmp-echoreply": 0, "icmp-unreach": 3, "icmp-sourcequench": 4, "icmp-redirect": 5,
+        "icmp-echo": 8, "icmp-routeradvert": 9, "icmp-routersolicit": 10, "icmp-timxceed": 11,
+        "icmp-paramprob": 12, "icmp-tstamp": 13, "icmp-tstampreply": 14, "icmp-ireq": 15,
+        "icmp-ireqreply": 16, "icmp-maskreq": 17, "icmp-maskreply": 18,
+        "icmp6-destinationunreach": 1, "icmp6-packettoobig": 2, "icmp6-timeexceeded": 3,
+        "icmp6-parameterproblem": 4, "icmp6-echo": 128, "icmp6-echoreply": 129,
+        "icmp6-multicastlistenerquery": 130, "icmp6-multicastlistenerreportv1": 131,
+        "icmp6-multicastlistenerdone": 132, "icmp6-routersolicit": 133, "icmp6-routeradvert": 134,
+        "icmp6-neighborsolicit": 135, "icmp6-neighboradvert": 136, "icmp6-redirect": 137,
+        "icmp6-routerrenum": 138, "icmp6-nodeinformationquery": 139, "icmp6-nodeinformationresponse": 140,
+        "icmp6-ineighbordiscoverysolicit": 141, "icmp6-ineighbordiscoveryadvert": 142,
+        "icmp6-multicastlistenerreportv2": 143, "icmp6-homeagentdiscoveryrequest": 144,
+        "icmp6-homeagentdiscoveryreply": 145, "icmp6-mobileprefixsolicit": 146,
+        "icmp6-mobileprefixadvert": 147, "icmp6-certpathsolicit": 148, "icmp6-certpathadvert": 149,
+        "icmp6-multicastrouteradvert": 151, "icmp6-multicastroutersolicit": 152,
+        "icmp6-multicastrouterterm": 153,
+    ]
+
+    /// Protocol qualifiers: the words that may open a primitive or index packet data.
+    static let protocolQualifiers: Set<String> = [
+        "ether", "link", "ip", "ip6", "arp", "rarp", "tcp", "udp", "sctp", "icmp", "icmp6", "igmp", "igrp",
+        "pim", "vrrp", "carp", "ah", "esp", "decnet", "lat", "sca", "moprc", "mopdl", "atalk", "aarp",
+        "iso", "stp", "ipx", "netbeui",
+    ]
+
+    /// Every word with a meaning of its own: these are never taken as names.
+    static let keywords: Set<String> = protocolQualifiers.union([
+        "host", "net", "port", "portrange", "proto", "protochain", "gateway", "src", "dst", "mask",
+        "broadcast", "multicast", "less", "greater", "len", "vlan", "mpls", "pppoes", "pppoed", "llc",
+        "and", "or", "not", "inbound", "outbound", "ifname", "on", "rnr", "rulenum", "reason", "rset",
+        "ruleset", "srnr", "subrulenum", "action", "fddi", "tr", "wlan", "ppp", "slip", "radio",
+        "geneve", "vxlan", "clnp", "esis", "isis", "l1", "l2", "iih", "lsp", "snp", "csnp", "psnp",
+        "atm", "lane", "oamf4", "oamf4s", "oamf4ec", "oam", "metac", "bcc", "sc", "ilmic", "connectmsg",
+        "metaconnect", "type", "subtype", "dir", "addr1", "addr2", "addr3", "addr4", "ra", "ta",
+    ])
+}

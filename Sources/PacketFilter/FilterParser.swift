@@ -1,0 +1,372 @@
+import ClassicBPF
+
+/// The qualifiers before an id: `[proto] [dir] [type]`. An id standing alone after `and`,
+/// `or`, `not` or `(` takes the last ones given (`host a or b`), as in libpcap.
+struct Qualifiers: Sendable {
+    var proto: String?
+    var direction: Direction?
+    var type: String?
+}
+
+/// A value in an arithmetic expression, with what must hold for its packet data to exist.
+struct Arithmetic: Sendable {
+    var value: FilterValue
+    var guards: [Predicate] = []
+}
+
+/// Recursive descent over the tokens, building predicates as it goes so that `vlan` and
+/// `mpls` shift what follows in the order written. `and` and `or` have equal precedence
+/// and group from the left; `not` binds tighter (pcap-filter(7)).
+struct FilterParser {
+    static let nestingLimit = 64
+    static let primitiveLimit = 400
+
+    var tokens: [FilterToken]
+    var position = 0
+    var builder: PredicateBuilder
+    var last: Qualifiers?
+    var depth = 0
+    var primitives = 0
+
+    static func parse(_ text: String, linkType: FilterLinkType) throws(FilterError) -> Predicate {
+        var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: PredicateBuilder(linkType: linkType))
+        if parser.current.kind == .end { return .always(true) }
+        let predicate = try parser.expression()
+        guard parser.current.kind == .end else { throw parser.unexpected("'and', 'or' or the end") }
+        return predicate
+    }
+
+    var current: FilterToken { tokens[min(position, tokens.count - 1)] }
+    func peek(_ ahead: Int = 1) -> FilterToken { tokens[min(position + ahead, tokens.count - 1)] }
+
+    mutating func advance() -> FilterToken {
+        let token = current
+        if position < tokens.count - 1 { position += 1 }
+        return token
+    }
+
+    func error(_ message: String, at token: FilterToken? = nil) -> FilterError {
+        let t = token ?? current
+        return FilterError(offset: t.offset, length: max(t.length, 1), message: message)
+    }
+
+    func unexpected(_ expected: String) -> FilterError {
+        switch current.kind {
+        case .end: error("expected \(expected), found the end of the expression")
+        case .word(let w, _): error("expected \(expected), found '\(w)'")
+        case .symbol(let s): error("expected \(expected), found '\(s)'")
+        }
+    }
+
+    func isWord(_ w: String, _ token: FilterToken? = nil) -> Bool { (token ?? current).word == w }
+
+    mutating func expect(_ symbol: String) throws(FilterError) {
+        guard current.isSymbol(symbol) else { throw unexpected("'\(symbol)'") }
+        _ = advance()
+    }
+
+    // MARK: Boolean structure
+
+    mutating func expression() throws(FilterError) -> Predicate {
+        var left = try term()
+        while true {
+            if isWord("and") || current.isSymbol("&&") {
+                _ = advance()
+                left = left && (try term())
+            } else if isWord("or") || current.isSymbol("||") {
+                _ = advance()
+                left = left || (try term())
+            } else {
+                return left
+            }
+        }
+    }
+
+    mutating func term() throws(FilterError) -> Predicate {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.nestingLimit else { throw error("the expression nests more than \(Self.nestingLimit) levels deep") }
+        if isWord("not") || current.isSymbol("!") {
+            _ = advance()
+            return !(try term())
+        }
+        if current.isSymbol("(") {
+            // Either a parenthesized expression or arithmetic: `(ip[0] + 1) > 2`.
+            let saved = self
+            do {
+                return try relation()
+            } catch let arithmeticError {
+                let arithmeticPosition = position
+                self = saved
+                do {
+                    _ = advance()
+                    let inner = try expression()
+                    try expect(")")
+                    return inner
+                } catch {
+                    let booleanPosition = position
+                    throw booleanPosition >= arithmeticPosition ? error : arithmeticError
+                }
+            }
+        }
+        if startsRelation() { return try relation() }
+        primitives += 1
+        guard primitives <= Self.primitiveLimit else { throw error("the expression has more than \(Self.primitiveLimit) primitives") }
+        return try primitive()
+    }
+
+    /// Whether the next tokens are arithmetic rather than a primitive.
+    func startsRelation() -> Bool {
+        let t = current
+        if t.isSymbol("-") { return true }
+        guard let w = t.word else { return false }
+        if w == "len" { return true }
+        if FilterNames.protocolQualifiers.contains(w) { return peek().isSymbol("[") }
+        if FilterNames.constants[w] != nil { return true }
+        if AddressParser.number(w) != nil {
+            guard case .symbol(let s) = peek().kind else { return false }
+            return s != "(" && s != ")" && s != "!"
+        }
+        return false
+    }
+
+    // MARK: Primitives
+
+    mutating func primitive() throws(FilterError) -> Predicate {
+        let start = current
+        func build(_ body: (inout PredicateBuilder) throws(PredicateBuilder.Failure) -> Predicate) throws(FilterError) -> Predicate {
+            do {
+                return try body(&builder)
+            } catch {
+                throw FilterError(offset: start.offset, length: max(1, current.offset - start.offset), message: error.message)
+            }
+        }
+        guard case .word(let w, let escaped) = start.kind else {
+            throw unexpected("a primitive such as 'host', 'port', 'tcp' or '('")
+        }
+        if escaped || !FilterNames.keywords.contains(w) {
+            // An id alone: the last qualifiers, or `host`.
+            return try identifier(last ?? Qualifiers(), start: start)
+        }
+        switch w {
+        case "vlan", "mpls", "pppoes":
+            _ = advance()
+            let number = try optionalNumber()
+            return try build { b throws(PredicateBuilder.Failure) in
+                switch w {
+                case "vlan": try b.vlan(number)
+                case "mpls": try b.mpls(number)
+                default: try b.pppoeSession(number)
+                }
+            }
+        case "pppoed":
+            _ = advance()
+            return try build { b throws(PredicateBuilder.Failure) in try b.linkProtocol(0x8863) }
+        case "less", "greater":
+            _ = advance()
+            let n = try number()
+            return w == "less" ? !Predicate.compare(.length, .gt, n) : .compare(.length, .ge, n)
+        case "llc":
+            _ = advance()
+            return try build { b throws(PredicateBuilder.Failure) in try b.llc() }
+        case "broadcast", "multicast":
+            _ = advance()
+            return try build { b throws(PredicateBuilder.Failure) in
+                w == "broadcast" ? try b.etherBroadcast() : try b.etherMulticast()
+            }
+        case "gateway":
+            throw error("'gateway' needs a host name resolved to Ethernet and IP addresses; name resolution is not supported")
+        default:
+            break
+        }
+        var qualifiers = Qualifiers()
+        if FilterNames.protocolQualifiers.contains(w) {
+            qualifiers.proto = w
+            _ = advance()
+            // `ether broadcast`, `ip multicast`...
+            if isWord("broadcast") || isWord("multicast") {
+                let broadcast = isWord("broadcast")
+                _ = advance()
+                let name = w
+                return try build { b throws(PredicateBuilder.Failure) in try b.castPrimitive(name, broadcast: broadcast) }
+            }
+            if isWord("proto") || isWord("protochain") { return try protoPrimitive(qualifiers.proto) }
+            if !(isWord("src") || isWord("dst") || isWord("host") || isWord("net") || isWord("port")
+                 || isWord("portrange") || isWord("gateway") || startsIdentifier()) {
+                let name = w
+                guard name != "ether", name != "link" else { throw error("'\(name)' needs a qualifier such as 'host' or 'proto'", at: start) }
+                return try build { b throws(PredicateBuilder.Failure) in try b.protocolKeyword(name) }
+            }
+        }
+        if isWord("proto") || isWord("protochain") { return try protoPrimitive(nil) }
+        if isWord("src") || isWord("dst") {
+            let first = advance().word
+            if (isWord("or") || isWord("and")), isWord(first == "src" ? "dst" : "src", peek()) {
+                qualifiers.direction = isWord("or") ? .either : .both
+                _ = advance()
+                _ = advance()
+            } else {
+                qualifiers.direction = first == "src" ? .source : .destination
+            }
+        }
+        if let type = current.word, ["host", "net", "port", "portrange", "gateway"].contains(type) {
+            if type == "gateway" { throw error("'gateway' needs a host name resolved to Ethernet and IP addresses; name resolution is not supported") }
+            qualifiers.type = type
+            _ = advance()
+        }
+        guard startsIdentifier() else { throw unexpected("an address, a number or a name") }
+        last = qualifiers
+        return try identifier(qualifiers, start: current)
+    }
+
+    func startsIdentifier() -> Bool {
+        guard case .word(let w, let escaped) = current.kind else { return false }
+        return escaped || !FilterNames.keywords.contains(w)
+    }
+
+    mutating func optionalNumber() throws(FilterError) -> UInt32? {
+        guard let w = current.word, AddressParser.number(w) != nil else { return nil }
+        return try number()
+    }
+
+    mutating func number() throws(FilterError) -> UInt32 {
+        guard let w = current.word else { throw unexpected("a number") }
+        guard let n = AddressParser.number(w) else { throw error("'\(w)' is not a number (or does not fit in 32 bits)") }
+        _ = advance()
+        return n
+    }
+
+    /// `[ether|ip|ip6] proto N` and `protochain`.
+    mutating func protoPrimitive(_ qualifier: String?) throws(FilterError) -> Predicate {
+        let start = current
+        if isWord("protochain") {
+            throw error("'protochain' is not supported: libpcap compiles it to a loop, which classic BPF (as Linux checks it) does not allow")
+        }
+        _ = advance()
+        let valueToken = current
+        guard case .word(let w, _) = valueToken.kind else { throw unexpected("a protocol number or name") }
+        _ = advance()
+        let table = qualifier == "ether" || qualifier == "link" ? FilterNames.etherTypes : FilterNames.ipProtocols
+        guard let number = AddressParser.number(w) ?? table[w] else {
+            throw error("unknown protocol '\(w)'; give its number", at: valueToken)
+        }
+        do throws(PredicateBuilder.Failure) {
+            switch qualifier {
+            case "ether", "link": return try builder.linkProtocol(number)
+            case "ip": return try builder.ipProtocol(number)
+            case "ip6": return try builder.ip6Protocol(number)
+            case nil: return try builder.ipProtocol(number) || builder.ip6Protocol(number)
+            default: throw PredicateBuilder.Failure(message: "'\(qualifier ?? "")' does not take 'proto'")
+            }
+        } catch {
+            throw FilterError(offset: start.offset, length: max(1, current.offset - start.offset), message: error.message)
+        }
+    }
+
+    /// An address, port, or name under `qualifiers`.
+    mutating func identifier(_ qualifiers: Qualifiers, start: FilterToken) throws(FilterError) -> Predicate {
+        let token = advance()
+        guard case .word(let text, _) = token.kind else { throw unexpected("an address, a number or a name") }
+        let direction = qualifiers.direction ?? .either
+        func fail(_ message: String) -> FilterError { error(message, at: token) }
+        func wrap(_ body: () throws(PredicateBuilder.Failure) -> Predicate) throws(FilterError) -> Predicate {
+            do { return try body() } catch { throw fail(error.message) }
+        }
+        let builder = self.builder
+        switch qualifiers.type {
+        case "port", "portrange":
+            let range: (UInt32, UInt32)
+            if qualifiers.type == "port" {
+                guard let port = AddressParser.number(text) ?? FilterNames.ports[text] else {
+                    throw fail("unknown port '\(text)'; give its number (service names other than the well-known ones need /etc/services)")
+                }
+                guard port <= 0xffff else { throw fail("port \(port) is greater than 65535") }
+                range = (port, port)
+            } else {
+                let ends = text.split(separator: "-", omittingEmptySubsequences: false)
+                guard ends.count == 2, let a = AddressParser.number(String(ends[0])) ?? FilterNames.ports[String(ends[0])],
+                      let b = AddressParser.number(String(ends[1])) ?? FilterNames.ports[String(ends[1])] else {
+                    throw fail("'\(text)' is not a port range such as 6000-6010")
+                }
+                guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
+                range = (min(a, b), max(a, b))
+            }
+            let test: (FilterValue) -> Predicate = qualifiers.type == "port"
+                ? { .equal($0, range.0) }
+                : { .compare($0, .ge, range.0) && !Predicate.compare($0, .gt, range.1) }
+            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(test, direction, protocol: qualifiers.proto) }
+        case "net":
+            return try network(text, token: token, qualifiers)
+        default:
+            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && AddressParser.macAddress(text) != nil && !text.contains(".")) {
+                guard let mac = AddressParser.macAddress(text) else { throw fail("'\(text)' is not an Ethernet address") }
+                return try wrap { () throws(PredicateBuilder.Failure) in try builder.etherAddress(mac, direction) }
+            }
+            if let (address, bits) = AddressParser.ipv4(text) {
+                let mask: UInt32 = bits >= 32 ? .max : ~(UInt32.max >> UInt32(bits))
+                return try wrap { () throws(PredicateBuilder.Failure) in
+                    try builder.ipv4Address(address, mask: mask, direction, protocol: qualifiers.proto)
+                }
+            }
+            if let words = AddressParser.ipv6Address(text) {
+                return try wrap { () throws(PredicateBuilder.Failure) in
+                    try builder.ipv6Address(words, mask: [.max, .max, .max, .max], direction, protocol: qualifiers.proto)
+                }
+            }
+            if AddressParser.number(text) != nil {
+                throw fail("'\(text)' is not an address; a number needs 'port', 'net' or 'proto' before it")
+            }
+            throw fail("unknown host '\(text)': name resolution is not supported; give a numeric address")
+        }
+    }
+
+    /// `net a.b.c.d[/len]`, `net a.b.c.d mask m.m.m.m`, `net v6addr/len`.
+    mutating func network(_ text: String, token: FilterToken, _ qualifiers: Qualifiers) throws(FilterError) -> Predicate {
+        let direction = qualifiers.direction ?? .either
+        var prefix: UInt32?
+        var explicitMask: UInt32?
+        if current.isSymbol("/") {
+            _ = advance()
+            prefix = try number()
+        } else if isWord("mask") {
+            _ = advance()
+            let maskToken = advance()
+            guard let m = maskToken.word.flatMap(AddressParser.ipv4), m.bits == 32 else {
+                throw error("a mask must be a dotted IPv4 address such as 255.255.0.0", at: maskToken)
+            }
+            explicitMask = m.address
+        }
+        func fail(_ message: String) -> FilterError {
+            FilterError(offset: token.offset, length: max(1, current.offset - token.offset), message: message)
+        }
+        if let words = AddressParser.ipv6Address(text) {
+            guard explicitMask == nil else { throw fail("'mask' is for IPv4; write IPv6 networks as address/length") }
+            let length = prefix ?? 128
+            guard length <= 128 else { throw fail("IPv6 prefix length \(length) is greater than 128") }
+            let mask: [UInt32] = (0..<4).map { i in
+                let bits = min(32, max(0, Int(length) - 32 * i))
+                return bits == 0 ? 0 : ~(UInt32.max >> UInt32(bits)) | (bits == 32 ? .max : 0)
+            }
+            for i in 0..<4 where words[i] & ~mask[i] != 0 { throw fail("non-network bits set in \"\(text)/\(length)\"") }
+            do {
+                return try builder.ipv6Address(words, mask: mask, direction, protocol: qualifiers.proto)
+            } catch let failure { throw fail(failure.message) }
+        }
+        guard let (address, bits) = AddressParser.ipv4(text) else {
+            throw fail("'\(text)' is not a network number; name resolution is not supported")
+        }
+        let mask: UInt32
+        if let prefix {
+            guard prefix <= 32 else { throw fail("IPv4 prefix length \(prefix) is greater than 32") }
+            mask = prefix == 0 ? 0 : ~(UInt32.max >> prefix)
+        } else if let explicitMask {
+            mask = explicitMask
+        } else {
+            mask = bits >= 32 ? .max : ~(UInt32.max >> UInt32(bits))
+        }
+        if address & ~mask != 0 { throw fail("non-network bits set in \"\(text)\"") }
+        do {
+            return try builder.ipv4Address(address, mask: mask, direction, protocol: qualifiers.proto)
+        } catch let failure { throw fail(failure.message) }
+    }
+}

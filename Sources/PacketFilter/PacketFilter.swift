@@ -1,0 +1,53 @@
+import ClassicBPF
+
+// PacketFilter compiles the pcap filter language (pcap-filter(7)) to validated classic BPF.
+//
+// The pipeline: `FilterParser` reads the text and asks `PredicateBuilder` for each primitive
+// as a boolean `Predicate` over side-effect-free `FilterValue`s; `DecisionGraph` turns that
+// into a DAG of tests; `GraphOptimizer` threads jumps whose outcome is known on the way in
+// and merges equal tests; `CodeEmitter` lays the DAG out as classic instructions, skipping
+// loads whose value A or X already holds.
+
+/// The pcap filter language compiler.
+public enum PacketFilter {
+    /// What an accepting filter returns: tcpdump's default snapshot length.
+    public static let defaultSnapshotLength: UInt32 = 262_144
+
+    /// Compiles `expression` for packets that start with `linkType`'s header.
+    /// An empty expression (or only spaces) accepts every packet, as in libpcap.
+    public static func compile(
+        _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
+        snapshotLength: UInt32 = defaultSnapshotLength
+    ) throws(FilterError) -> ClassicProgram {
+        let predicate = try FilterParser.parse(expression, linkType: linkType)
+        var graph = DecisionGraph(predicate)
+        if optimize { GraphOptimizer.optimize(&graph) }
+        let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
+        do {
+            return try ClassicProgram(instructions)
+        } catch {
+            // The emitter only writes what the validator takes; this reports a bug, not a crash.
+            throw FilterError(offset: 0, message: "internal error: the compiled program is invalid (\(error))")
+        }
+    }
+
+    /// The fuzzing entry point: compiles `bytes` as an expression for every link type, with
+    /// and without the optimizer. Only ever returns: how many programs and errors came out.
+    @discardableResult
+    public static func fuzz(_ bytes: [UInt8]) -> (programs: Int, errors: Int) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var programs = 0
+        var errors = 0
+        for linkType in FilterLinkType.allCases {
+            for optimize in [true, false] {
+                do {
+                    _ = try compile(text, linkType: linkType, optimize: optimize)
+                    programs += 1
+                } catch {
+                    errors += 1
+                }
+            }
+        }
+        return (programs, errors)
+    }
+}

@@ -1,0 +1,329 @@
+import ClassicBPF
+
+/// What the link layer has turned into after `vlan`, `mpls` and `pppoes`, which move the
+/// headers that follow them for the rest of the expression, in the order written, as in
+/// libpcap.
+enum Encapsulation: Sendable {
+    case plain, mpls, pppoe
+}
+
+/// Builds the predicates of the primitives for one link type: the tests libpcap's gencode
+/// makes, so that both accept the same packets. Errors carry no position; the parser adds it.
+struct PredicateBuilder: Sendable {
+    let linkType: FilterLinkType
+    /// Where the EtherType (or SLL protocol) is; nil for raw IP and BSD loopback.
+    var etherTypeOffset: UInt32?
+    var networkOffset: UInt32
+    var encapsulation = Encapsulation.plain
+
+    init(linkType: FilterLinkType) {
+        self.linkType = linkType
+        networkOffset = linkType.networkOffset
+        etherTypeOffset = switch linkType {
+        case .ethernet: 12
+        case .sll: 14
+        case .sll2: 0
+        case .raw, .null: nil
+        }
+    }
+
+    struct Failure: Error { var message: String }
+
+    static let etherMTU: UInt32 = 1500
+
+    private var linkName: String {
+        switch linkType {
+        case .ethernet: "Ethernet"
+        case .raw: "Raw IP"
+        case .sll: "Linux cooked v1"
+        case .sll2: "Linux cooked v2"
+        case .null: "BSD loopback"
+        }
+    }
+
+    // MARK: Link layer
+
+    /// The packet carries `etherType` (or an LLC SAP for values up to 1500): libpcap's gen_linktype.
+    func linkProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
+        switch encapsulation {
+        case .mpls:
+            // Only the bottom label can be followed by IP, told apart by its version nibble.
+            let bottom = Predicate.compare(.load(.byte, networkOffset - 2), .set, 1)
+            switch etherType {
+            case 0x0800: return bottom && .masked(.load(.byte, networkOffset), 0xf0, 0x40)
+            case 0x86dd: return bottom && .masked(.load(.byte, networkOffset), 0xf0, 0x60)
+            default: throw Failure(message: "only ip and ip6 can follow mpls")
+            }
+        case .pppoe:
+            let ppp: UInt32 = switch etherType {
+            case 0x0800: 0x21
+            case 0x86dd: 0x57
+            case 0x809b: 0x29
+            case 0x8137: 0x2b
+            case 0x6003: 0x27
+            default: etherType
+            }
+            return .equal(.load(.half, networkOffset - 2), ppp)
+        case .plain:
+            break
+        }
+        switch linkType {
+        case .raw:
+            switch etherType {
+            case 0x0800: return .masked(.load(.byte, 0), 0xf0, 0x40)
+            case 0x86dd: return .masked(.load(.byte, 0), 0xf0, 0x60)
+            default: return .always(false)
+            }
+        case .null:
+            // The family is in the byte order of the host that captured; libpcap assumes this one.
+            switch etherType {
+            case 0x0800: return .equal(.load(.word, 0), UInt32(2).bigEndian)
+            case 0x86dd: return .equal(.load(.word, 0), UInt32(10).bigEndian)
+            default: return .always(false)
+            }
+        case .ethernet:
+            return try ethernetProtocol(etherType)
+        case .sll, .sll2:
+            return try cookedProtocol(etherType)
+        }
+    }
+
+    private func ethernetProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
+        let type = FilterValue.load(.half, etherTypeOffset ?? 12)
+        let llc = (etherTypeOffset ?? 12) + 2
+        let isLength = !Predicate.compare(type, .gt, Self.etherMTU)
+        switch etherType {
+        case 0xfe, 0xf0, 0x06:
+            return isLength && .equal(.load(.half, llc), etherType << 8 | etherType)
+        case 0x8137:
+            let snap = Predicate.equal(.load(.word, llc + 4), 0x8137) && .equal(.load(.word, llc), 0xaaaa_0300)
+            let llcForms = Predicate.any([snap, .equal(.load(.byte, llc), 0xe0), .equal(.load(.half, llc), 0xffff)])
+            return .equal(type, 0x8137) || (isLength && llcForms)
+        case 0x809b, 0x80f3:
+            let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
+            let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
+            let snap = Predicate.equal(.load(.word, llc + 4), snapType) && .equal(.load(.word, llc), snapHeader)
+            return .equal(type, etherType) || (isLength && snap)
+        case ...Self.etherMTU:
+            return isLength && .equal(.load(.byte, llc), etherType)
+        default:
+            return .equal(type, etherType)
+        }
+    }
+
+    private func cookedProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
+        let type = FilterValue.load(.half, etherTypeOffset ?? 0)
+        let payload = networkOffset
+        switch etherType {
+        case 0x8137, 0x809b, 0x80f3:
+            throw Failure(message: "IPX and AppleTalk are not supported on \(linkName)")
+        case 0xfe, 0xf0, 0x06:
+            return .equal(type, 4) && .equal(.load(.half, payload), etherType << 8 | etherType)
+        case ...Self.etherMTU:
+            return .equal(type, 4) && .equal(.load(.byte, payload), etherType)
+        default:
+            return .equal(type, etherType)
+        }
+    }
+
+    /// `llc`: 802.2 frames, which are neither Ethernet II nor Novell's raw 802.3.
+    func llc() throws(Failure) -> Predicate {
+        guard linkType == .ethernet, encapsulation == .plain else {
+            throw Failure(message: "'llc' is not supported for \(linkName)")
+        }
+        let offset = etherTypeOffset ?? 12
+        return !Predicate.compare(.load(.half, offset), .gt, Self.etherMTU) && !Predicate.equal(.load(.half, offset + 2), 0xffff)
+    }
+
+    func requireEthernet(_ what: String) throws(Failure) {
+        guard linkType == .ethernet else {
+            throw Failure(message: "\(what) are supported only on Ethernet, not on \(linkName)")
+        }
+    }
+
+    /// `ether src/dst/host MAC`: a 4-byte then a 2-byte comparison, as libpcap.
+    func etherAddress(_ mac: [UInt8], _ direction: Direction) throws(Failure) -> Predicate {
+        try requireEthernet("Ethernet addresses")
+        func at(_ offset: UInt32) -> Predicate {
+            let low = mac[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let high = UInt32(mac[0]) << 8 | UInt32(mac[1])
+            return .equal(.load(.word, offset + 2), low) && .equal(.load(.half, offset), high)
+        }
+        return direction.combine(source: at(6), destination: at(0))
+    }
+
+    func etherBroadcast() throws(Failure) -> Predicate {
+        guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
+        return .equal(.load(.word, 2), 0xffff_ffff) && .equal(.load(.half, 0), 0xffff)
+    }
+
+    func etherMulticast() throws(Failure) -> Predicate {
+        guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
+        return .compare(.load(.byte, 0), .set, 1)
+    }
+
+    // MARK: VLAN, MPLS, PPPoE
+
+    mutating func vlan(_ id: UInt32?) throws(Failure) -> Predicate {
+        guard linkType == .ethernet, encapsulation == .plain, let offset = etherTypeOffset else {
+            throw Failure(message: "no VLAN support for \(linkName)")
+        }
+        if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
+        let type = FilterValue.load(.half, offset)
+        var p = Predicate.any([.equal(type, 0x8100), .equal(type, 0x88a8), .equal(type, 0x9100)])
+        if let id { p = p && .masked(.load(.half, offset + 2), 0x0fff, id) }
+        etherTypeOffset = offset + 4
+        networkOffset += 4
+        return p
+    }
+
+    mutating func mpls(_ label: UInt32?) throws(Failure) -> Predicate {
+        guard linkType == .ethernet, encapsulation != .pppoe else {
+            throw Failure(message: "no MPLS support for \(linkName)")
+        }
+        if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
+        var p: Predicate = encapsulation == .mpls
+            ? !Predicate.compare(.load(.byte, networkOffset - 2), .set, 1)
+            : try linkProtocol(0x8847)
+        if let label { p = p && .masked(.load(.word, networkOffset), 0xffff_f000, label << 12) }
+        encapsulation = .mpls
+        networkOffset += 4
+        return p
+    }
+
+    mutating func pppoeSession(_ id: UInt32?) throws(Failure) -> Predicate {
+        guard encapsulation == .plain else { throw Failure(message: "pppoes cannot follow vlan-less encapsulation here") }
+        if let id, id > 0xffff { throw Failure(message: "PPPoE session \(id) is greater than the maximum 65535") }
+        var p = try linkProtocol(0x8864)
+        if let id { p = p && .masked(.load(.word, networkOffset), 0xffff, id) }
+        encapsulation = .pppoe
+        networkOffset += 8
+        return p
+    }
+
+    // MARK: Network layer
+
+    func ipProtocol(_ number: UInt32) throws(Failure) -> Predicate {
+        try linkProtocol(0x0800) && .equal(.load(.byte, networkOffset + 9), number)
+    }
+
+    /// The IPv6 next header, or the one after a fragment header.
+    func ip6Protocol(_ number: UInt32) throws(Failure) -> Predicate {
+        let next = FilterValue.load(.byte, networkOffset + 6)
+        return try linkProtocol(0x86dd)
+            && (.equal(next, number) || (.equal(next, 44) && .equal(.load(.byte, networkOffset + 40), number)))
+    }
+
+    /// A transport or other IP protocol keyword (`tcp`, `icmp`, `pim`...).
+    func protocolKeyword(_ name: String) throws(Failure) -> Predicate {
+        switch name {
+        case "icmp", "igmp", "igrp", "vrrp", "carp":
+            return try ipProtocol(FilterNames.ipProtocols[name] ?? 0)
+        case "icmp6":
+            return try ip6Protocol(58)
+        case "tcp", "udp", "sctp", "pim", "ah", "esp":
+            let number = FilterNames.ipProtocols[name] ?? 0
+            return try ipProtocol(number) || ip6Protocol(number)
+        default:
+            guard let etherType = FilterNames.etherTypes[name] else {
+                throw Failure(message: "'\(name)' cannot be used alone")
+            }
+            return try linkProtocol(etherType)
+        }
+    }
+
+    /// Not a fragment after the first: the IPv4 fragment offset is zero.
+    var firstFragment: Predicate { !Predicate.compare(.load(.half, networkOffset + 6), .set, 0x1fff) }
+
+    /// Where a transport header starts, past the IPv4 header's options.
+    var transportIndex: FilterValue { .ipHeaderLength(networkOffset) }
+
+    func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
+        func compare(_ source: UInt32, _ destination: UInt32) -> Predicate {
+            direction.combine(source: .masked(.load(.word, networkOffset + source), mask, address),
+                              destination: .masked(.load(.word, networkOffset + destination), mask, address))
+        }
+        let ip = try linkProtocol(0x0800) && compare(12, 16)
+        let arp = try linkProtocol(0x0806) && compare(14, 24)
+        let rarp = try linkProtocol(0x8035) && compare(14, 24)
+        switch name {
+        case nil: return ip || arp || rarp
+        case "ip": return ip
+        case "arp": return arp
+        case "rarp": return rarp
+        default: throw Failure(message: "'\(name ?? "")' does not take IPv4 addresses")
+        }
+    }
+
+    func ipv6Address(_ words: [UInt32], mask: [UInt32], _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
+        guard name == nil || name == "ip6" else {
+            throw Failure(message: "'\(name ?? "")' does not take IPv6 addresses")
+        }
+        func compare(_ at: UInt32) -> Predicate {
+            var parts: [Predicate] = []
+            for i in 0..<4 where mask[i] != 0 {
+                parts.append(.masked(.load(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i]))
+            }
+            return .all(parts)
+        }
+        return try linkProtocol(0x86dd) && direction.combine(source: compare(8), destination: compare(24))
+    }
+
+    // MARK: Transport layer
+
+    /// `port` and `portrange`: IPv6 first, then unfragmented IPv4, as libpcap orders them.
+    func port(_ test: (FilterValue) -> Predicate, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
+        let numbers: [UInt32] = switch name {
+        case nil: [132, 6, 17]
+        case "tcp": [6]
+        case "udp": [17]
+        case "sctp": [132]
+        default: throw Failure(message: "'\(name ?? "")' has no ports; use tcp, udp or sctp")
+        }
+        let ip6Next = FilterValue.load(.byte, networkOffset + 6)
+        let ip6 = try linkProtocol(0x86dd) && .any(numbers.map { .equal(ip6Next, $0) })
+            && direction.combine(source: test(.load(.half, networkOffset + 40)), destination: test(.load(.half, networkOffset + 42)))
+        let ipNext = FilterValue.load(.byte, networkOffset + 9)
+        let index = transportIndex
+        let ip = try linkProtocol(0x0800) && .any(numbers.map { .equal(ipNext, $0) }) && firstFragment
+            && direction.combine(source: test(.loadIndexed(.half, index: index, networkOffset)),
+                                 destination: test(.loadIndexed(.half, index: index, networkOffset + 2)))
+        return ip6 || ip
+    }
+
+    // MARK: Packet data
+
+    /// Where `name[...]` indexes from, and what must hold for that header to be there.
+    func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
+        switch name {
+        case "ether", "link":
+            return (.always(true), nil, 0)
+        case "ip", "arp", "rarp", "atalk", "aarp", "decnet", "sca", "lat", "mopdl", "moprc", "iso", "stp", "ipx", "netbeui":
+            return (try protocolKeyword(name), nil, networkOffset)
+        case "ip6":
+            return (try linkProtocol(0x86dd), nil, networkOffset)
+        case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
+            let number = FilterNames.ipProtocols[name] ?? 0
+            return (try ipProtocol(number) && firstFragment, transportIndex, networkOffset)
+        case "icmp6":
+            let next = FilterValue.load(.byte, networkOffset + 6)
+            return (try linkProtocol(0x86dd) && .equal(next, 58), nil, networkOffset + 40)
+        default:
+            throw Failure(message: "'\(name)[...]' is not supported")
+        }
+    }
+}
+
+/// `src`, `dst`, and their combinations; no qualifier means either.
+enum Direction: Sendable {
+    case source, destination, either, both
+
+    func combine(source: Predicate, destination: Predicate) -> Predicate {
+        switch self {
+        case .source: source
+        case .destination: destination
+        case .either: source || destination
+        case .both: source && destination
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import BPFInstructions
+import ClassicBPF
+import PacketFilter
+
+extension FilterLinkType: ExpressibleByArgument {}
+
+struct FilterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filter",
+        abstract: "Compile a pcap filter expression (as tcpdump takes) to classic BPF.",
+        discussion: """
+            The expression is the language of pcap-filter(7): host, net, port, portrange, \
+            src/dst, ether, ip, ip6, arp, tcp, udp, icmp, vlan, mpls, pppoes, less/greater, \
+            arithmetic on packet bytes (tcp[tcpflags] & tcp-syn != 0) joined by and/or/not. \
+            Addresses must be numeric: host names are not resolved. Quote the expression.
+
+            The program prints as tcpdump -d does; -dd and -ddd print tcpdump's C array and \
+            decimal forms, --ebpf the eBPF translation for a socket filter.
+
+            Examples:
+              swiftbpf filter 'tcp port 80'
+              swiftbpf filter --linktype raw --ddd 'ip6 and udp'
+              swiftbpf filter --ebpf 'host 10.0.0.1 and not port 22'
+            """)
+
+    @Argument(help: "The filter expression.") var expression: String
+    @Option(help: "The link-layer header: ethernet, raw, sll, sll2 or null.") var linktype: FilterLinkType = .ethernet
+    @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
+    @Flag(help: "Leave the program as generated, unoptimized.") var noOptimize = false
+    @Flag(name: .customShort("d"), help: "Print as tcpdump -d (the default).") var listing = false
+    @Flag(name: .customLong("dd"), help: "Print as tcpdump -dd: a C array.") var cArray = false
+    @Flag(name: .customLong("ddd"), help: "Print as tcpdump -ddd: decimal numbers.") var decimal = false
+
+    func run() throws {
+        let program: ClassicProgram
+        do {
+            program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize)
+        } catch {
+            let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
+            throw CommandError("filter: \(error)\n  \(expression)\n  \(caret)")
+        }
+        if ebpf {
+            do {
+                let translated = try ClassicTranslator.translate(program, to: .socketFilter)
+                print(Disassembler.disassemble(translated, syntax: .kernel), terminator: "")
+            } catch {
+                throw CommandError("filter: cannot translate to eBPF: \(error)")
+            }
+            return
+        }
+        let format: ClassicTextFormat = decimal ? .decimal : cArray ? .cArray : .listing
+        print(format.format(program), terminator: "")
+    }
+}

@@ -1,0 +1,158 @@
+import ClassicBPF
+import Foundation
+import PacketCapture
+import PacketFilter
+import Testing
+
+/// The main test: for every expression and every capture file of the corpus (in its own
+/// link type), our compiled filter accepts exactly the packets libpcap's does, both run by
+/// ClassicBPF's interpreter; and our programs are no longer than libpcap's optimized ones.
+@Suite("Agreement with libpcap")
+struct AgreementTests {
+    static let expressions: [String] = [
+        // Link layer
+        "ether host 00:11:22:33:44:55", "ether src 0:1b:21:3:4:5", "ether dst ff:ff:ff:ff:ff:ff",
+        "ether broadcast", "ether multicast", "broadcast", "multicast", "ether proto 0x0800",
+        "ether proto 0x86dd", "ether proto \\arp", "ether proto 0x88cc", "ether proto 5", "ether[0] & 1 = 1",
+        "ether[12:2] = 0x0800 and ether[23] = 6", "link[0] = 0", "not ether multicast",
+        // Network layer
+        "ip", "ip6", "arp", "rarp", "not ip", "ip or ip6", "ip and not ip6", "decnet", "atalk", "aarp", "ipx",
+        "iso", "stp", "netbeui", "llc", "lat", "sca", "moprc", "mopdl",
+        "host 192.168.1.1", "host 10.0.0.1 or 10.0.0.2", "src host 10.1.2.3", "dst host 10.1.2.3",
+        "src or dst host 10.1.2.3", "src and dst host 10.1.2.3", "ip host 192.168.0.1", "arp host 192.168.0.1",
+        "rarp host 10.0.0.1", "host 10.1", "ip6 host ::1", "host fe80::1", "ip6 src host 2001:db8::1",
+        "net 10.0.0.0/8", "net 192.168", "src net 172.16.0.0/12", "dst net 192.168.0.0 mask 255.255.0.0",
+        "net 0.0.0.0/0", "ip6 net 2001:db8::/32", "ip6 dst net fe80::/10", "net ff00::/8",
+        "ip broadcast", "ip multicast", "ip6 multicast", "ip proto 47", "ip proto \\udp", "ip6 proto 17",
+        "proto 6", "proto \\icmp", "ip[2:2] > 576", "ip[0] & 0xf != 5", "ip[6:2] & 0x1fff = 0",
+        "ip[8] < 64", "ip6[6] = 17", "ip6[7] >= 64", "arp[6:2] = 1", "ip[9] * 3 >= 18",
+        // Transport layer
+        "tcp", "udp", "icmp", "icmp6", "igmp", "igrp", "sctp", "pim", "vrrp", "carp", "ah", "esp",
+        "tcp or udp", "tcp and not udp", "not tcp", "icmp or icmp6",
+        "port 80", "tcp port 80", "udp port 53", "sctp port 9", "src port 53", "dst port 443",
+        "tcp src port 80", "udp dst port 53", "src or dst port 53", "src and dst port 53", "port domain",
+        "tcp port http or tcp port https", "portrange 1000-2000", "tcp portrange 20-21", "udp dst portrange 67-68",
+        "portrange 2000-1000", "not port 22", "port 80 or 443", "tcp port 80 or 443 or 8080",
+        "tcp[13] & 2 != 0", "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn", "tcp[tcpflags] & tcp-rst != 0",
+        "tcp[tcpflags] = tcp-ack", "icmp[icmptype] == icmp-echo", "icmp[icmptype] = icmp-echoreply",
+        "icmp[icmpcode] != 0", "icmp6[icmp6type] = icmp6-echo", "icmp6[icmp6type] = icmp6-neighborsolicit",
+        "udp[8:4] = 0x12345678", "udp[4:2] > 100", "tcp[0:2] > tcp[2:2]", "tcp[(tcp[12]>>2):4] = 0x47455420",
+        "tcp dst port 80 and (((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)",
+        "igmp[0] = 0x11",
+        // Length and arithmetic
+        "less 64", "greater 1000", "len > 100", "len <= 60", "len >= 1500", "len - 14 > 576",
+        "ip[2:2] * 2 / 3 % 5 > 1", "ip[8] ^ 0xff > 0x80", "ip[0] ^ 1 | 2 = 3", "len << 2 > 100", "len >> 1 < 50",
+        "-len < 0", "ip and 0 < -ip[2]", "ip[2:2] - len > 0", "ip[2:2] % 7 = 3", "ip[4:2] | 0x0f00 = 0xff00",
+        "len & 1 = 1", "ip[ip[0] & 0xf] > 3", "udp[4:2] >> ip[0] & 3 = 1", "ip[1] << ip[2] & 0xff = 4",
+        "ip[0]=ip[1]", "ip[0]+ip[1]>ip[2]*2", "1 = 1", "2 > 3", "(ip[0] & 0xf) * 4 = 20",
+        // VLAN, MPLS, PPPoE
+        "vlan", "vlan 100", "vlan and ip", "vlan 10 and tcp port 80", "vlan and vlan and ip", "vlan or ip",
+        "mpls", "mpls 5", "mpls and ip", "mpls and mpls 3", "mpls and tcp port 80", "pppoes", "pppoes 3",
+        "pppoes and ip", "pppoes and ip6", "pppoed",
+        // Combinations
+        "(tcp or udp) and not host 1.2.3.4", "host 10.0.0.1 and (port 80 or port 443)",
+        "ip and (tcp or udp) and not port 22", "not (ip or arp)", "! ip && tcp || udp", "tcp and port 80 or udp and port 53",
+        "ip6 and tcp port 443", "icmp6 and ip6 host ::1", "src net 10.0.0.0/8 and dst net 10.0.0.0/8",
+        "ip and not net 127.0.0.0/8", "arp or rarp or (ip and icmp)", "host 1.2.3.4 and not host 5.6.7.8",
+        "udp port 53 or tcp port 53", "ether multicast and not ether broadcast", "ip multicast or ip6 multicast",
+        "greater 100 and less 200", "not not ip", "(ip)", "((tcp))", "ip and (ip[0] & 0xf) > 5",
+        "tcp[tcpflags] & tcp-syn != 0 and not src net 10.0.0.0/8",
+    ]
+
+    /// Expressions that differ from libpcap on purpose, and why.
+    static let deliberateDifferences: [String: String] = [
+        "protochain 6": "libpcap compiles protochain to a backward jump, which Linux's classic BPF forbids; not supported",
+        "gateway 1.2.3.4": "gateway needs name resolution; both refuse",
+    ]
+
+    struct Totals {
+        var passed = 0
+        var failed = 0
+        var bothRefused = 0
+        var shorter = 0, equal = 0, longer = 0
+        var failures: [String] = []
+        var longerList: [String] = []
+    }
+
+    @Test("compiled filters accept exactly the packets libpcap's do")
+    func agreement() throws {
+        guard let tcpdump = FilterTestSupport.tcpdump() else { return }
+        guard let corpus = FilterTestSupport.corpus else {
+            if FilterTestSupport.dataRequired {
+                Issue.record("the capture corpus is missing at \(FilterTestSupport.shared.path)")
+            } else {
+                print("skipped: no capture corpus at \(FilterTestSupport.shared.path)")
+            }
+            return
+        }
+        let linkTypes = FilterLinkType.allCases.filter { type in corpus.files.contains { $0.linkType == type } }
+        var totals = Totals()
+        for expression in Self.expressions {
+            for linkType in linkTypes {
+                let files = corpus.files.filter { $0.linkType == linkType }
+                let reference = FilterTestSupport.libpcap(tcpdump, expression, linkType)
+                let mine = Result { () throws(FilterError) in try PacketFilter.compile(expression, linkType: linkType) }
+                let label = "-y \(linkType.dataLinkName) '\(expression)'"
+                switch (mine, reference) {
+                case (.failure, .refused(let message)) where !message.contains("rejects all packets"):
+                    totals.bothRefused += 1
+                    continue
+                case (.failure(let error), _):
+                    totals.failed += files.count
+                    totals.failures.append("\(label): we refuse (\(error)), libpcap does not")
+                    continue
+                case (.success, .refused(let message)) where !message.contains("rejects all packets"):
+                    totals.failed += files.count
+                    totals.failures.append("\(label): libpcap refuses (\(message)), we compile")
+                    continue
+                default:
+                    break
+                }
+                guard case .success(let program) = mine else { continue }
+                var libpcapInterpreter: ClassicInterpreter?
+                if case .program(let raw) = reference {
+                    guard let libpcapProgram = try? ClassicProgram(raw) else {
+                        totals.failures.append("\(label): libpcap's program does not validate")
+                        totals.failed += files.count
+                        continue
+                    }
+                    libpcapInterpreter = ClassicInterpreter(program: libpcapProgram)
+                    let ours = program.instructions.count, theirs = raw.count
+                    if ours < theirs { totals.shorter += 1 } else if ours == theirs { totals.equal += 1 } else {
+                        totals.longer += 1
+                        totals.longerList.append("\(label): \(ours) > \(theirs)")
+                    }
+                }
+                let interpreter = ClassicInterpreter(program: program)
+                for file in files {
+                    var differing = 0
+                    for packet in file.packets {
+                        let ours = interpreter.run(packet: packet.data, wireLength: packet.wireLength) != 0
+                        let theirs = libpcapInterpreter.map { $0.run(packet: packet.data, wireLength: packet.wireLength) != 0 } ?? false
+                        if ours != theirs { differing += 1 }
+                    }
+                    if differing == 0 {
+                        totals.passed += 1
+                    } else {
+                        totals.failed += 1
+                        totals.failures.append("\(label) on \(file.name): \(differing) of \(file.packets.count) packets differ")
+                    }
+                }
+            }
+        }
+        print("filter agreement: \(totals.passed) passed, \(totals.failed) failed (\(Self.expressions.count) expressions, "
+              + "\(corpus.files.count) files, \(corpus.skipped) files skipped for their link type or damage, "
+              + "\(totals.bothRefused) expression/link-type pairs refused by both)")
+        print("instruction count vs libpcap -O2: \(totals.shorter) shorter, \(totals.equal) equal, \(totals.longer) longer")
+        for line in totals.longerList { print("  longer: \(line)") }
+        for line in totals.failures.prefix(60) { print("  differs: \(line)") }
+        #expect(totals.failed == 0)
+    }
+
+    @Test("deliberate differences are refused with a reason")
+    func deliberate() {
+        for (expression, _) in Self.deliberateDifferences {
+            #expect(throws: FilterError.self) { try PacketFilter.compile(expression) }
+        }
+    }
+}

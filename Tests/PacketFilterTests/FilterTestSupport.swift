@@ -1,0 +1,122 @@
+import ClassicBPF
+import Foundation
+import PacketCapture
+import PacketFilter
+import Testing
+
+/// Peers and data for the filter tests: tcpdump (libpcap's compiler, the reference) and the
+/// shared capture corpus, read once.
+enum FilterTestSupport {
+    static var peersRequired: Bool { ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_PEERS"] == "1" }
+    static var dataRequired: Bool {
+        peersRequired || ProcessInfo.processInfo.environment["CI"] != nil
+    }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var shared: URL {
+        if let path = ProcessInfo.processInfo.environment["SWIFTBPF_SHARED"] { return URL(fileURLWithPath: path) }
+        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    }
+
+    static let tcpdumpPath: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for folder in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/sbin"] {
+            let candidate = folder + "/tcpdump"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+
+    /// tcpdump, or nil after saying why (an issue when peers are required).
+    static func tcpdump() -> String? {
+        if let tcpdumpPath { return tcpdumpPath }
+        if peersRequired {
+            Issue.record("tcpdump is not installed and SWIFTBPF_REQUIRE_PEERS=1")
+        } else {
+            print("skipped: tcpdump is not installed (apt-get install tcpdump)")
+        }
+        return nil
+    }
+
+    struct Run {
+        var status: Int32
+        var output: Data
+        var errors: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: data, errors: String(decoding: errorData, as: UTF8.self))
+    }
+
+    enum LibpcapResult {
+        case program([RawClassicInstruction])
+        /// libpcap refuses, with its message ("expression rejects all packets" among them).
+        case refused(String)
+    }
+
+    /// libpcap's optimized program for `expression` (`tcpdump -ddd -y DLT`).
+    static func libpcap(_ tcpdump: String, _ expression: String, _ linkType: FilterLinkType) -> LibpcapResult {
+        guard let run = try? run(tcpdump, ["-ddd", "-y", linkType.dataLinkName, "--", expression]) else {
+            return .refused("tcpdump did not run")
+        }
+        guard run.status == 0 else {
+            return .refused(run.errors.split(separator: "\n").last.map(String.init) ?? "")
+        }
+        guard let raw = try? ClassicTextFormat.decimal.parse(String(decoding: run.output, as: UTF8.self)) else {
+            return .refused("unreadable -ddd output")
+        }
+        return .program(raw)
+    }
+
+    struct CaptureFile: Sendable {
+        var name: String
+        var linkType: FilterLinkType
+        var packets: [(data: [UInt8], wireLength: UInt32)]
+    }
+
+    /// Capture files of the corpus whose link type the compiler supports, with the count
+    /// of those skipped; nil when the corpus is absent.
+    static let corpus: (files: [CaptureFile], skipped: Int)? = {
+        let folder = shared.appendingPathComponent("pcaps/tcpdump")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return nil }
+        var files: [CaptureFile] = []
+        var skipped = 0
+        for name in names.sorted() {
+            guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path),
+                  var reader = try? CaptureReader([UInt8](data)) else {
+                skipped += 1
+                continue
+            }
+            var packets: [(data: [UInt8], wireLength: UInt32)] = []
+            var linkType: FilterLinkType?
+            var mixed = false
+            while let packet = reader.next() {
+                guard let type = FilterLinkType(linkTypeValue: packet.linkType.rawValue), type.linkTypeValue == packet.linkType.rawValue else {
+                    mixed = true
+                    break
+                }
+                if let linkType, linkType != type { mixed = true; break }
+                linkType = type
+                packets.append((packet.data, UInt32(truncatingIfNeeded: packet.originalLength)))
+            }
+            guard !mixed, let linkType, !packets.isEmpty else {
+                skipped += 1
+                continue
+            }
+            files.append(CaptureFile(name: name, linkType: linkType, packets: packets))
+        }
+        return (files, skipped)
+    }()
+}
