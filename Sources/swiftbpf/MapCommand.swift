@@ -64,7 +64,7 @@ struct MapSummary {
         ]
         if !info.name.isEmpty { object["name"] = info.name }
         if let memlock { object["bytes_memlock"] = memlock }
-        if frozen { object["frozen"] = 1 }
+        object["frozen"] = frozen ? 1 : 0   // bpftool always prints it
         if info.btfID != 0 { object["btf_id"] = info.btfID }
         return object
     }
