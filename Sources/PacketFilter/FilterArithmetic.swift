@@ -1,10 +1,11 @@
 import ClassicBPF
 
 /// Relations and arithmetic: `expr relop expr` over packet data, `len` and constants.
-/// Precedence from low to high: `|`, `&`, `<< >>`, `+ -`, `* / %`, unary `-`. `^` has
-/// none in libpcap's grammar, so yacc shifts: it takes everything to its right.
+/// Precedence from low to high: `|`, `&`, `<< >>`, `+ -`, `* /`, unary `-`. `^` and `%`
+/// have none in libpcap's grammar, so yacc shifts: each takes everything to its right
+/// (`a * b % c` is `a * (b % c)`).
 extension FilterParser {
-    static let levels: [[String]] = [["|"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/", "%"]]
+    static let levels: [[String]] = [["|"], ["&"], ["<<", ">>"], ["+", "-"], ["*", "/"]]
 
     mutating func relation() throws(FilterError) -> Predicate {
         let left = try arithmetic()
@@ -66,6 +67,8 @@ extension FilterParser {
             if (op == .lsh || op == .rsh) && k > 31 { throw error("shift by \(k) is more than 31 bits", at: token) }
         }
         var value = FilterValue.binary(op, left.value, right.value)
+        // libpcap's optimizer folds these to 0, dropping the load, so we do too.
+        if right.value == .constant(0), op == .and || op == .mul { value = .constant(0) }
         if let a = left.value.constantValue, let b = right.value.constantValue {
             value = .constant(Self.fold(op, a, b))
         }
@@ -89,10 +92,10 @@ extension FilterParser {
 
     mutating func operand() throws(FilterError) -> Arithmetic {
         var result = try primary()
-        if current.isSymbol("^") {
+        if current.isSymbol("^") || current.isSymbol("%") {
             let opToken = advance()
             let right = try arithmetic()
-            result = try combine(result, "^", right, at: opToken)
+            result = try combine(result, opToken.isSymbol("^") ? "^" : "%", right, at: opToken)
         }
         return result
     }

@@ -84,8 +84,10 @@ indirect enum Predicate: Sendable {
     }
 
     /// `value & mask == k`, without the `and` when the mask keeps every bit.
+    /// A zero mask leaves no load, as libpcap's optimizer folds `and #0`.
     static func masked(_ value: FilterValue, _ mask: UInt32, _ k: UInt32) -> Predicate {
-        mask == .max ? equal(value, k) : equal(.binary(.and, value, .constant(mask)), k)
+        if mask == 0 { return .always(k == 0) }
+        return mask == .max ? equal(value, k) : equal(.binary(.and, value, .constant(mask)), k)
     }
 
     /// Any of the alternatives, tried in order.

@@ -114,9 +114,25 @@ struct PredicateBuilder: Sendable {
     private func cookedProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
         let type = FilterValue.load(.half, etherTypeOffset ?? 0)
         let payload = networkOffset
+        if linkType == .sll2 {
+            // libpcap 1.10 has no 802.2 forms for cooked v2: it compares the protocol
+            // field alone, and IPX's with the IPX SAP.
+            switch etherType {
+            case 0x8137: return .equal(type, 0xe0)
+            case 0x809b, 0x80f3: return .equal(type, etherType)
+            default: break
+            }
+        }
+        let isLLC = Predicate.equal(type, 4)
         switch etherType {
-        case 0x8137, 0x809b, 0x80f3:
-            throw Failure(message: "IPX and AppleTalk are not supported on \(linkName)")
+        case 0x8137:
+            let snap = Predicate.equal(.load(.word, payload + 4), 0x8137) && .equal(.load(.word, payload), 0xaaaa_0300)
+            return .any([.equal(type, 0x8137), .equal(type, 1), isLLC && (.equal(.load(.byte, payload), 0xe0) || snap)])
+        case 0x809b, 0x80f3:
+            let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
+            let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
+            return .equal(type, etherType)
+                || (isLLC && .equal(.load(.word, payload + 4), snapType) && .equal(.load(.word, payload), snapHeader))
         case 0xfe, 0xf0, 0x06:
             return .equal(type, 4) && .equal(.load(.half, payload), etherType << 8 | etherType)
         case ...Self.etherMTU:

@@ -41,7 +41,7 @@ struct AgreementTests {
         "igmp[0] = 0x11",
         // Length and arithmetic
         "less 64", "greater 1000", "len > 100", "len <= 60", "len >= 1500", "len - 14 > 576",
-        "ip[2:2] * 2 / 3 % 5 > 1", "ip[8] ^ 0xff > 0x80", "ip[0] ^ 1 | 2 = 3", "len << 2 > 100", "len >> 1 < 50",
+        "ip[2:2] * 2 / 3 % 5 > 1", "ip[2] % 3 * 2 = 0", "ip[3] ^ 2 * 3 = 1", "ip[8] ^ 0xff > 0x80", "ip[0] ^ 1 | 2 = 3", "len << 2 > 100", "len >> 1 < 50",
         "-len < 0", "ip and 0 < -ip[2]", "ip[2:2] - len > 0", "ip[2:2] % 7 = 3", "ip[4:2] | 0x0f00 = 0xff00",
         "len & 1 = 1", "ip[ip[0] & 0xf] > 3", "udp[4:2] >> ip[0] & 3 = 1", "ip[1] << ip[2] & 0xff = 4",
         "ip[0]=ip[1]", "ip[0]+ip[1]>ip[2]*2", "1 = 1", "2 > 3", "(ip[0] & 0xf) * 4 = 20",
@@ -64,6 +64,9 @@ struct AgreementTests {
         "protochain 6": "libpcap compiles protochain to a backward jump, which Linux's classic BPF forbids; not supported",
         "gateway 1.2.3.4": "gateway needs name resolution; both refuse",
     ]
+
+    /// Where libpcap 1.10's optimizer is wrong, compare with its unoptimized program (`-O`).
+    static let libpcapOptimizerBugs: [String: String] = [:]
 
     struct Totals {
         var passed = 0
@@ -90,7 +93,8 @@ struct AgreementTests {
         for expression in Self.expressions {
             for linkType in linkTypes {
                 let files = corpus.files.filter { $0.linkType == linkType }
-                let reference = FilterTestSupport.libpcap(tcpdump, expression, linkType)
+                let reference = FilterTestSupport.libpcap(tcpdump, expression, linkType,
+                                                          optimized: Self.libpcapOptimizerBugs[expression] == nil)
                 let mine = Result { () throws(FilterError) in try PacketFilter.compile(expression, linkType: linkType) }
                 let label = "-y \(linkType.dataLinkName) '\(expression)'"
                 switch (mine, reference) {

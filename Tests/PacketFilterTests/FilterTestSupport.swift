@@ -67,8 +67,9 @@ enum FilterTestSupport {
     }
 
     /// libpcap's optimized program for `expression` (`tcpdump -ddd -y DLT`).
-    static func libpcap(_ tcpdump: String, _ expression: String, _ linkType: FilterLinkType) -> LibpcapResult {
-        guard let run = try? run(tcpdump, ["-ddd", "-y", linkType.dataLinkName, "--", expression]) else {
+    static func libpcap(_ tcpdump: String, _ expression: String, _ linkType: FilterLinkType, optimized: Bool = true) -> LibpcapResult {
+        let arguments = ["-ddd", "-y", linkType.dataLinkName] + (optimized ? [] : ["-O"]) + ["--", expression]
+        guard let run = try? run(tcpdump, arguments) else {
             return .refused("tcpdump did not run")
         }
         guard run.status == 0 else {
