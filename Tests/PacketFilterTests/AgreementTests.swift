@@ -153,6 +153,37 @@ struct AgreementTests {
         #expect(totals.failed == 0)
     }
 
+    /// A cross-check outside our interpreter: tcpdump itself reads the file and writes the
+    /// packets its filter keeps; we count ours the same way.
+    @Test("tcpdump -r -w - keeps as many packets as our filter, on a sample")
+    func tcpdumpReadCounts() throws {
+        guard let tcpdump = FilterTestSupport.tcpdump() else { return }
+        guard let corpus = FilterTestSupport.corpus else {
+            if FilterTestSupport.dataRequired { Issue.record("the capture corpus is missing") } else { print("skipped: no capture corpus") }
+            return
+        }
+        let sample = ["tcp port 80", "udp", "host 192.168.1.1 or arp", "ip6", "tcp[tcpflags] & tcp-syn != 0", "vlan", "greater 200",
+                      "icmp or icmp6", "not ip"]
+        let files = corpus.files.filter { $0.linkType == .ethernet && $0.packets.count >= 20 }.prefix(6)
+        var checked = 0
+        for expression in sample {
+            let interpreter = ClassicInterpreter(program: try PacketFilter.compile(expression))
+            for file in files {
+                let path = FilterTestSupport.shared.appendingPathComponent("pcaps/tcpdump/\(file.name)").path
+                let run = try FilterTestSupport.run(tcpdump, ["-r", path, "-w", "-", "--", expression])
+                guard var reader = try? CaptureReader([UInt8](run.output)) else {
+                    Issue.record("tcpdump -r \(file.name) '\(expression)' wrote no capture: \(run.errors)")
+                    continue
+                }
+                let theirs = reader.readAll().count
+                let ours = file.packets.filter { interpreter.run(packet: $0.data, wireLength: $0.wireLength) != 0 }.count
+                #expect(ours == theirs, "'\(expression)' on \(file.name): we keep \(ours), tcpdump \(theirs)")
+                checked += 1
+            }
+        }
+        print("tcpdump -r cross-check: \(checked) expression/file pairs")
+    }
+
     @Test("deliberate differences are refused with a reason")
     func deliberate() {
         for (expression, _) in Self.deliberateDifferences {

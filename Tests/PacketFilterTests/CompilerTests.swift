@@ -1,0 +1,69 @@
+import ClassicBPF
+import PacketFilter
+import Testing
+
+/// Errors say where and what; options and link types do what they say.
+@Suite("Filter compiler")
+struct CompilerTests {
+    static func error(_ expression: String, _ linkType: FilterLinkType = .ethernet) -> FilterError? {
+        do {
+            _ = try PacketFilter.compile(expression, linkType: linkType)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("errors point at the text at fault", arguments: [
+        ("host foo", 5, "name resolution"),
+        ("ip[1:3] = 1", 5, "data size must be 1, 2, or 4"),
+        ("tcp port 80 and", 15, "found the end"),
+        ("port 99999", 5, "greater than 65535"),
+        ("ip[0] / 0 = 1", 6, "division by zero"),
+        ("net 10.1.2.3/8", 4, "non-network bits"),
+        ("gateway 1.2.3.4", 0, "name resolution"),
+        ("protochain 6", 0, "loop"),
+        ("ip and # 1", 7, "unexpected character"),
+        ("(tcp", 4, "')'"),
+    ])
+    func errorPositions(_ expression: String, _ offset: Int, _ text: String) throws {
+        let error = try #require(Self.error(expression))
+        #expect(error.offset == offset, "\(error)")
+        #expect(error.message.contains(text), "\(error)")
+    }
+
+    @Test("link-layer keywords are refused where there is no such header")
+    func linkLayerErrors() {
+        #expect(Self.error("vlan", .sll)?.message.contains("no VLAN support") == true)
+        #expect(Self.error("ether host 1:2:3:4:5:6", .raw)?.message.contains("only on Ethernet") == true)
+        #expect(Self.error("broadcast", .null)?.message.contains("not a broadcast link") == true)
+    }
+
+    @Test("an empty expression accepts everything; a false one rejects everything")
+    func constants() throws {
+        #expect(try PacketFilter.compile("").instructions == [.ret(.constant(PacketFilter.defaultSnapshotLength))])
+        #expect(try PacketFilter.compile("1 = 2").instructions == [.ret(.constant(0))])
+        #expect(try PacketFilter.compile("arp", linkType: .raw).instructions == [.ret(.constant(0))])
+    }
+
+    @Test("the optimizer shortens and keeps the meaning")
+    func optimizer() throws {
+        let optimized = try PacketFilter.compile("host 1.2.3.4 or 5.6.7.8")
+        let plain = try PacketFilter.compile("host 1.2.3.4 or 5.6.7.8", optimize: false)
+        #expect(optimized.instructions.count < plain.instructions.count)
+        var packet = [UInt8](repeating: 0, count: 34)
+        packet[12] = 0x08
+        packet[26...29] = [5, 6, 7, 8]
+        for program in [optimized, plain] {
+            #expect(ClassicInterpreter(program: program).run(packet: packet) != 0)
+        }
+    }
+
+    @Test("long programs use ja trampolines and stay valid")
+    func longJumps() throws {
+        let expression = (1...60).map { "tcp port \($0)" }.joined(separator: " or ")
+        let program = try PacketFilter.compile(expression)
+        #expect(program.instructions.count > 256)
+        #expect(program.instructions.contains { if case .jump = $0 { true } else { false } })
+    }
+}
