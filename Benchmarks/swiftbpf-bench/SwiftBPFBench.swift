@@ -5,7 +5,7 @@ import BPFVM
 @main
 struct SwiftBPFBench {
     static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "capture": CaptureBenchmark.run,
-                                                                   "cbpf": ClassicBPFBenchmark.run,
+                                                                   "cbpf": ClassicBPFBenchmark.run, "load": CollectionBenchmark.run,
                                                                    "kernel": KernelBenchmark.run,
                                                                    "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run]
 
