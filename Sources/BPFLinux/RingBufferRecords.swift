@@ -1,7 +1,7 @@
 #if os(Linux)
 import Glibc
 
-extension RingBuffer {
+extension RingBuffer: PolledRecordSource {
     /// One record, copied out of the ring buffer.
     public struct Record: Sendable, Hashable {
         public var bytes: [UInt8]
@@ -20,42 +20,18 @@ extension RingBuffer {
     /// pool); cancelling the task ends the sequence. Records stay in the kernel's buffer
     /// until asked for, so a slow consumer makes programs see a full buffer rather than
     /// this process's memory grow.
-    public var records: Records { Records(buffer: self) }
+    public var records: EventRecords<RingBuffer> { EventRecords(source: self) }
 
     /// One record copied out, or nil. Out of line: a closure inlined into the iterator's
     /// typed-throws `next` can have its error clobbered by Swift 6.3's optimizer.
     @inline(never)
-    func nextRecord() -> Record? {
+    public func nextRecord() -> Record? {
         var record: Record?
         _ = consume(limit: 1) { record = Record(bytes: Array($0)) }
         return record
     }
 
-    public struct Records: AsyncSequence {
-        public typealias Element = Record
-        public typealias Failure = BPFError
-        let buffer: RingBuffer
-
-        public func makeAsyncIterator() -> Iterator { Iterator(buffer: buffer) }
-
-        public struct Iterator: AsyncIteratorProtocol {
-            public typealias Element = Record
-            public typealias Failure = BPFError
-            let buffer: RingBuffer
-
-            public mutating func next(isolation actor: isolated (any Actor)? = #isolation) async throws(BPFError) -> Record? {
-                while !Task.isCancelled {
-                    if buffer.closed { return nil }
-                    if let record = buffer.nextRecord() { return record }
-                    guard try await EventPoller.shared.waitReadable(buffer.epoll.rawValue) else { return nil }
-                }
-                return nil
-            }
-
-            public mutating func next() async throws(BPFError) -> Record? {
-                try await next(isolation: nil)
-            }
-        }
-    }
+    public var isClosedForReading: Bool { closed }
+    public var readinessDescriptor: Int32 { epoll.rawValue }
 }
 #endif
