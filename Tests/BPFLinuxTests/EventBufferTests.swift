@@ -164,7 +164,9 @@ extension AttachKernelTests {
                     return (count, ContinuousClock.now - start)
                 }
                 #expect(count == 0)
-                #expect(waited < .seconds(2))
+                // Only "ends rather than hangs": with the whole suite running on two cores the
+                // task may wait a long time for a pool thread, so this is no timing check.
+                #expect(waited < .seconds(120))
             }
         }
 

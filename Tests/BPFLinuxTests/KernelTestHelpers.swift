@@ -4,6 +4,7 @@ import BPFObject
 import Foundation
 import Glibc
 import Synchronization
+import TestPeers
 import Testing
 
 /// What the map and program tests share: one kernel test at a time, a check that every
@@ -118,20 +119,7 @@ enum KernelTests {
 
     @discardableResult
     static func runTool(_ executable: String, _ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ToolFailure(description: "\(executable) \(arguments.joined(separator: " ")): \(String(decoding: errorData, as: UTF8.self))")
-        }
-        return data
+        try Subprocess.output(executable, arguments)
     }
 
     /// bpftool's path, or nil (and a note, or a failure under SWIFTBPF_REQUIRE_PEERS=1).

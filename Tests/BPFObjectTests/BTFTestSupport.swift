@@ -1,6 +1,7 @@
 import BPFInstructions
 import BPFObject
 import Foundation
+import TestPeers
 
 /// Peers and fixtures for the BTF tests: the running kernel's BTF, bpftool, and the C
 /// fixtures compiled with the toolchain's clang.
@@ -46,22 +47,7 @@ enum BTFTestSupport {
     /// when it exits non-zero.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read before waiting so a large output cannot fill the pipe and stall the child.
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ProcessFailure(description: "\(executable) \(arguments.joined(separator: " ")): "
-                + String(decoding: errorData, as: UTF8.self))
-        }
-        return data
+        try Subprocess.output(executable, arguments)
     }
 
     /// A fresh directory for build outputs, outside the repository.

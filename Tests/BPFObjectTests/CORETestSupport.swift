@@ -1,6 +1,7 @@
 import BPFInstructions
 import BPFObject
 import Foundation
+import TestPeers
 
 /// The CO-RE fixtures and peers: the program objects (`Fixtures/core-*.bpf.c`), the
 /// synthetic "kernels" they are relocated against (`Fixtures/core-*-target.c`, as BTF),
@@ -50,18 +51,10 @@ enum CORETestSupport {
     /// `bpf_core_calc_relo_insn` on every relocation; nil when bpftool is absent.
     static func bpftoolLog(target: String, object: String, directory: URL) throws -> [String]? {
         guard let bpftool = BTFTestSupport.findExecutable("bpftool") else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: bpftool)
-        process.arguments = ["-d", "gen", "min_core_btf", target, directory.appendingPathComponent("min.btf").path, object]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        _ = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let log = String(decoding: errorData, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
+        let result = try Subprocess.run(bpftool, ["-d", "gen", "min_core_btf", target,
+                                                  directory.appendingPathComponent("min.btf").path, object])
+        let log = result.errors
+        guard result.status == 0 else {
             throw BTFTestSupport.ProcessFailure(description: "bpftool gen min_core_btf failed:\n\(log.suffix(2000))")
         }
         return log.split(separator: "\n").compactMap { line in

@@ -1,6 +1,7 @@
 import BPFInstructions
 import BPFObject
 import Foundation
+import TestPeers
 import Synchronization
 
 /// The object-file fixtures (`Fixtures/*.bpf.c`), compiled with the toolchain's clang into
@@ -60,21 +61,7 @@ enum ObjectFixtures {
     /// Runs a tool and returns its standard output; throws with its standard error on failure.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ProcessFailure(description: "\(executable) \(arguments.joined(separator: " ")): "
-                                 + String(decoding: errorData, as: UTF8.self))
-        }
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: try Subprocess.output(executable, arguments), as: UTF8.self)
     }
 }
 

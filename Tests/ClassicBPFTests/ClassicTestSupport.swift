@@ -2,6 +2,7 @@ import BPFInstructions
 import ClassicBPF
 import Foundation
 import PacketCapture
+import TestPeers
 import Testing
 
 /// Peers and data for the classic BPF tests: tcpdump (the reference for the text forms and
@@ -42,20 +43,10 @@ enum ClassicTestSupport {
 
     /// What `tcpdump <flag> -y <linkType> [-O] <expression>` prints.
     static func compile(_ tcpdump: String, _ filter: Filter, flag: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tcpdump)
-        process.arguments = [flag, "-y", filter.linkType] + (filter.optimized ? [] : ["-O"]) + ["--", filter.expression]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ProcessFailure(description: "tcpdump \(flag) \(filter): \(String(decoding: errorData, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self)
+        let arguments = [flag, "-y", filter.linkType] + (filter.optimized ? [] : ["-O"]) + ["--", filter.expression]
+        let result = try Subprocess.run(tcpdump, arguments)
+        guard result.status == 0 else { throw ProcessFailure(description: "tcpdump \(flag) \(filter): \(result.errors)") }
+        return result.text
     }
 
     struct Filter: Sendable, CustomStringConvertible {

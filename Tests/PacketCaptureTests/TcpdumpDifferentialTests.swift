@@ -1,5 +1,6 @@
 import Foundation
 import PacketCapture
+import TestPeers
 import Testing
 
 /// Differential check against libpcap: `tcpdump -r FILE -w -` copies every packet libpcap
@@ -29,16 +30,9 @@ struct TcpdumpDifferentialTests {
 
     /// libpcap's reading of `file`, or nil when it refused the file.
     static func libpcap(_ tcpdump: URL, _ file: URL, nanoseconds: Bool) throws -> Outcome? {
-        let process = Process()
-        process.executableURL = tcpdump
-        process.arguments = ["-r", file.path, "--time-stamp-precision=\(nanoseconds ? "nano" : "micro")", "-w", "-"]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let bytes = [UInt8](output.fileHandleForReading.readDataToEndOfFile())
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let result = try Subprocess.run(tcpdump.path, ["-r", file.path, "--time-stamp-precision=\(nanoseconds ? "nano" : "micro")", "-w", "-"])
+        let bytes = [UInt8](result.output)
+        let message = result.errors
         guard !bytes.isEmpty else { return nil }
         var reader = try CaptureReader(bytes)
         let packets = reader.readAll()

@@ -2,6 +2,7 @@ import ClassicBPF
 import Foundation
 import PacketCapture
 import PacketFilter
+import TestPeers
 import Testing
 
 /// Peers and data for the filter tests: tcpdump (libpcap's compiler, the reference) and the
@@ -47,17 +48,8 @@ enum FilterTestSupport {
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: data, errors: String(decoding: errorData, as: UTF8.self))
+        let result = try Subprocess.run(executable, arguments)
+        return Run(status: result.status, output: result.output, errors: result.errors)
     }
 
     enum LibpcapResult {

@@ -1,4 +1,5 @@
 import Foundation
+import TestPeers
 import Testing
 
 /// `swiftbpf btf dump FILE --format c` on the BPFObject fixtures: a header that compiles
@@ -12,16 +13,8 @@ import Testing
     }
 
     private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try Subprocess.run(executable, arguments)
+        return (result.status, result.text)
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: clang), "needs clang"),

@@ -1,5 +1,6 @@
 import BPFInstructions
 import Foundation
+import TestPeers
 import Testing
 
 /// The `swiftbpf` command as a user runs it: output, exit status and error messages.
@@ -20,22 +21,8 @@ import Testing
     struct Output { var status: Int32; var stdout: String; var stderr: String }
 
     static func swiftbpf(_ arguments: [String], stdin: String? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = root
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let result = try Subprocess.run(executable.path, arguments, input: stdin.map { Data($0.utf8) }, directory: root)
+        return Output(status: result.status, stdout: result.text, stderr: result.errors)
     }
 
     static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
