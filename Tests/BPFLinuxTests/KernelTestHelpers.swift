@@ -11,10 +11,6 @@ import Testing
 /// descriptor and pin a test made is gone when it ends, the C fixtures compiled with the
 /// toolchain's clang, and bpftool as a peer.
 enum KernelTests {
-    /// The kernel tests of this file set run one at a time, so that counting descriptors
-    /// before and after each means something.
-    private static let lock = Mutex<Void>(())
-
     /// Runs `body` when bpf(2) is usable (else skips, or fails under
     /// SWIFTBPF_REQUIRE_KERNEL=1), alone among the kernel tests, and checks that it left no
     /// descriptor open: /proc/self/fd counted before and after; a new descriptor is a leak
@@ -23,7 +19,7 @@ enum KernelTests {
     static func run(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) throws {
         guard KernelTestSupport.bpfAvailable(sourceLocation: sourceLocation) else { return }
         _ = warmedUp
-        try lock.withLock { _ in
+        try KernelTestLock.run {
             let before = openDescriptors()
             let mappingsBefore = bpfMappings()
             try body()
