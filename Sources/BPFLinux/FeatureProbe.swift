@@ -38,6 +38,7 @@ public enum FeatureProbe {
         var attributes = SystemCall.ProgramAttributes(type: type, instructions: instructions, license: "GPL")
         switch type {
         case .cgroupSocketAddress: attributes.expectedAttachType = .cgroupInet4Connect
+        case .cgroupSocketOption: attributes.expectedAttachType = .cgroupGetSocketOption
         case .socketLookup: attributes.expectedAttachType = .socketLookup
         case .netfilter: attributes.expectedAttachType = .netfilter
         case .syscall: attributes.flags = ProgramSpec.sleepableFlag
@@ -74,7 +75,7 @@ public enum FeatureProbe {
             attributes.valueSize = 0
             attributes.flags = 1 << 10   // BPF_F_MMAPABLE
         case .cgroupStorage, .perCPUCgroupStorage:
-            attributes.keySize = 12      // struct bpf_cgroup_storage_key
+            attributes.keySize = 16      // struct bpf_cgroup_storage_key: u64 + u32, padded to 16
             attributes.maxEntries = 0
         case .socketStorage, .inodeStorage, .taskStorage, .cgroupStorageByID:
             guard let blob = try? SystemCall.loadBTF(integerBTF) else { return false }
@@ -91,7 +92,17 @@ public enum FeatureProbe {
             }
             inner = template
             attributes.innerMapFD = template.rawValue
-        case .structOperations, .unspecified, .other:
+        case .structOperations:
+            // Type id 1 is no struct_ops type: a kernel that knows the map type says ENOTSUPP,
+            // as libbpf's probe expects.
+            attributes.btfVMLinuxValueTypeID = 1
+            do {
+                try SystemCall.createMap(attributes).close()
+                return true
+            } catch {
+                return error.errno == ENOTSUPP
+            }
+        case .unspecified, .other:
             return false
         default:
             break
