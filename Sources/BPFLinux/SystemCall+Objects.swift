@@ -132,18 +132,8 @@ extension SystemCall {
 
     /// The instructions as the verifier left them (`xlated_prog_insns`), as bpftool dumps them.
     public static func translatedInstructions(fd: Int32) throws(BPFError) -> [RawInstruction] {
-        var info = bpf_prog_info()
-        try self.info(&info, fd: fd)
-        let size = Int(info.xlated_prog_len)
-        guard size > 0 else { return [] }
-        var bytes = [UInt8](repeating: 0, count: size)
-        try bytes.withMutableBytes { buffer throws(BPFError) in
-            info = bpf_prog_info()
-            info.xlated_prog_len = UInt32(size)
-            info.xlated_prog_insns = address(buffer.baseAddress)
-            try self.info(&info, fd: fd)
-        }
-        let count = min(size, Int(info.xlated_prog_len)) / RawInstruction.byteCount * RawInstruction.byteCount
+        let bytes = try programInfoArray(fd: fd, length: \.xlated_prog_len, pointer: \.xlated_prog_insns)
+        let count = bytes.count / RawInstruction.byteCount * RawInstruction.byteCount
         return (try? RawInstruction.slots(from: Array(bytes.prefix(count)), order: .host)) ?? []
     }
 

@@ -66,11 +66,20 @@ public struct BTF: Sendable {
     /// what they refer to. Nil for types without a size (void, functions, prototypes,
     /// forward declarations), for loops, and for sizes above `UInt32.max`.
     public func size(of id: BTFTypeID) -> Int? {
+        BTF.resolveSize(id) { id in
+            guard let (owner, index) = storage.locate(id) else { return nil }
+            let record = owner.records[index]
+            return (record, record.kind == .array ? owner.arrays[Int(record.extra)] : nil)
+        }
+    }
+
+    /// libbpf's `btf__resolve_size`, over any way of finding a type's record (and, for an
+    /// array, its element type and count): `size(of:)` and the C header writer's flat table.
+    static func resolveSize(_ id: BTFTypeID, lookup: (BTFTypeID) -> (BTFRecord, BTFArray?)?) -> Int? {
         var id = id
         var multiplier = 1
         for _ in 0..<BTF.maximumResolveDepth {
-            guard let (owner, index) = storage.locate(id) else { return nil }
-            let record = owner.records[index]
+            guard id != 0, let (record, array) = lookup(id) else { return nil }
             switch record.kind {
             case .int, .struct, .union, .enum, .enum64, .dataSection, .float:
                 let size = multiplier.multipliedReportingOverflow(by: Int(record.sizeOrType))
@@ -80,7 +89,7 @@ public struct BTF: Sendable {
             case .typedef, .volatile, .const, .restrict, .variable, .declTag, .typeTag:
                 id = record.sizeOrType
             case .array:
-                let array = owner.arrays[Int(record.extra)]
+                guard let array else { return nil }
                 let product = multiplier.multipliedReportingOverflow(by: Int(array.count))
                 guard !product.overflow, product.partialValue <= Int(UInt32.max) else { return nil }
                 multiplier = product.partialValue

@@ -83,28 +83,9 @@ struct BTFTypeTable {
 extension BTFTypeTable {
     /// `BTF.size(of:)` on the flat table (libbpf's `btf__resolve_size`).
     func size(of id: BTFTypeID) -> Int? {
-        var id = id
-        var multiplier = 1
-        for _ in 0..<BTF.maximumResolveDepth {
-            guard id != 0 else { return nil }
+        BTF.resolveSize(id) { id in
             let record = record(id)
-            switch record.kind {
-            case .int, .struct, .union, .enum, .enum64, .dataSection, .float:
-                let size = multiplier.multipliedReportingOverflow(by: Int(record.sizeOrType))
-                return size.overflow || size.partialValue > Int(UInt32.max) ? nil : size.partialValue
-            case .pointer:
-                return multiplier > Int(UInt32.max) / BTF.pointerSize ? nil : multiplier * BTF.pointerSize
-            case .typedef, .volatile, .const, .restrict, .variable, .declTag, .typeTag:
-                id = record.sizeOrType
-            case .array:
-                let product = multiplier.multipliedReportingOverflow(by: Int(array(of: record).count))
-                guard !product.overflow, product.partialValue <= Int(UInt32.max) else { return nil }
-                multiplier = product.partialValue
-                id = array(of: record).elementType
-            case .void, .forward, .function, .functionPrototype:
-                return nil
-            }
+            return (record, record.kind == .array ? array(of: record) : nil)
         }
-        return nil
     }
 }
