@@ -11,7 +11,7 @@ struct RegisterState: Equatable, Sendable {
 }
 
 /// The code of one test: what computes its operands, then the jump.
-private struct NodeCode {
+private struct NodeCode: Hashable {
     var body: [ClassicInstruction] = []
     var condition: ClassicCondition = .eq
     var operand: ClassicOperand = .constant(0)
@@ -57,26 +57,39 @@ private struct ValueWriter {
                 try intoA(left)
                 code.append(.arithmetic(op, .constant(k)))
             } else {
-                try operands(left, right)
+                try operands(left, right, commutative: op.isCommutative)
                 code.append(.arithmetic(op, .x))
             }
         }
         state.a = value
     }
 
-    /// Puts `left` in A and `right` in X.
-    mutating func operands(_ left: FilterValue, _ right: FilterValue) throws(FilterError) {
+    /// Puts `left` in A and `right` in X, or the other way round when the operation does
+    /// not care and only that order avoids a scratch word (libpcap's `ldxb` then `add x`).
+    mutating func operands(_ left: FilterValue, _ right: FilterValue, commutative: Bool = false) throws(FilterError) {
+        if try placeWithoutScratch(left, right) { return }
+        if commutative, try placeWithoutScratch(right, left) { return }
+        try intoA(right)
+        let slot = try scratch()
+        code.append(.storeA(scratch: slot))
+        try intoA(left)
+        code.append(.loadX(.scratch(slot)))
+        state.x = right
+    }
+
+    /// Puts `left` in A and `right` in X if no scratch word is needed, decided before any
+    /// code is written: X first when computing A leaves X alone, or A first when X then
+    /// loads with `ldxb`, which leaves A alone.
+    mutating func placeWithoutScratch(_ left: FilterValue, _ right: FilterValue) throws(FilterError) -> Bool {
         if !left.usesX || (state.a == left && state.x == right) {
             try intoX(right)
             try intoA(left)
-        } else {
-            try intoA(right)
-            let slot = try scratch()
-            code.append(.storeA(scratch: slot))
-            try intoA(left)
-            code.append(.loadX(.scratch(slot)))
-            state.x = right
+            return true
         }
+        guard case .ipHeaderLength = right else { return false }
+        try intoA(left)
+        try intoX(right)
+        return true
     }
 
     mutating func intoX(_ value: FilterValue) throws(FilterError) {
@@ -125,6 +138,13 @@ enum CodeEmitter {
             }
         }
 
+        // Tests whose code and targets are the same instructions are laid out once, as
+        // libpcap's optimizer merges equal blocks: `jeq #17` on whichever protocol byte A
+        // holds. Each path runs the instructions it ran before and leaves A and X as before,
+        // so the entry states found above stay true. The later copy is kept: it comes after
+        // every predecessor of both.
+        let kept = sharedCode(order, graph, position, codes)
+
         // Which jumps need a trampoline; grows until every short jump fits.
         var far = [(Bool, Bool)](repeating: (false, false), count: order.count)
         let acceptUsed = order.contains { graph[$0].whenTrue == .accept || graph[$0].whenFalse == .accept }
@@ -134,6 +154,7 @@ enum CodeEmitter {
             var at = 0
             for (i, code) in codes.enumerated() {
                 starts.append(at)
+                guard kept[i] == i else { continue }
                 at += code.body.count + 1 + (far[i].0 ? 1 : 0) + (far[i].1 ? 1 : 0)
             }
             let acceptAt = at
@@ -146,13 +167,13 @@ enum CodeEmitter {
                 switch target {
                 case .accept: acceptAt
                 case .reject: rejectAt
-                case .node(let m): starts[position[m] ?? 0]
+                case .node(let m): starts[kept[position[m] ?? 0]]
                 }
             }
             var grew = false
             var program: [ClassicInstruction] = []
             program.reserveCapacity(total)
-            for (i, n) in order.enumerated() {
+            for (i, n) in order.enumerated() where kept[i] == i {
                 let node = graph[n]
                 let code = codes[i]
                 program += code.body
@@ -180,4 +201,36 @@ enum CodeEmitter {
             return program
         }
     }
+
+    /// For each test (by layout index), the index of the test whose code stands in for it:
+    /// itself, or a later one with the same instructions and the same targets.
+    private static func sharedCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int: Int],
+                                   _ codes: [NodeCode]) -> [Int] {
+        struct Key: Hashable {
+            var code: NodeCode
+            var whenTrue: Int
+            var whenFalse: Int
+        }
+        var kept = Array(order.indices)
+        var first: [Key: Int] = [:]
+        func index(_ target: GraphTarget) -> Int {
+            switch target {
+            case .accept: -1
+            case .reject: -2
+            case .node(let m): kept[position[m] ?? 0]
+            }
+        }
+        // Back to front, so targets are already mapped when their predecessors are looked at.
+        for i in order.indices.reversed() {
+            let node = graph[order[i]]
+            let key = Key(code: codes[i], whenTrue: index(node.whenTrue), whenFalse: index(node.whenFalse))
+            // The first test stays where it is: the program starts there.
+            if i > 0, let later = first[key] { kept[i] = later } else { first[key] = i }
+        }
+        return kept
+    }
+}
+
+private extension ClassicArithmetic {
+    var isCommutative: Bool { [.add, .mul, .and, .or, .xor].contains(self) }
 }

@@ -95,6 +95,11 @@ struct DecisionGraph: Sendable {
         return result
     }
 
+    mutating func setTest(of n: Int, _ test: FilterTest) {
+        // As for setTargets: a rebuild follows.
+        nodes[n].test = test
+    }
+
     mutating func setTargets(of n: Int, whenTrue: GraphTarget, whenFalse: GraphTarget) {
         // Only the optimizer calls this, between rebuilds, so the index may go stale.
         nodes[n].whenTrue = whenTrue

@@ -69,10 +69,26 @@ extension FilterParser {
         var value = FilterValue.binary(op, left.value, right.value)
         // libpcap's optimizer folds these to 0, dropping the load, so we do too.
         if right.value == .constant(0), op == .and || op == .mul { value = .constant(0) }
+        // And operations that leave the value as it is, as libpcap's optimizer drops them.
+        if let k = right.value.constantValue, Self.isIdentity(op, k) { value = left.value }
         if let a = left.value.constantValue, let b = right.value.constantValue {
             value = .constant(Self.fold(op, a, b))
         }
+        // A long chain (`len + len + ...`) nests without parentheses; the code emitter
+        // recurses along it, so it is bounded here.
+        guard value.depth <= Self.nestingLimit else {
+            throw error("the arithmetic has more than \(Self.nestingLimit) operations nested", at: token)
+        }
         return Arithmetic(value: value, guards: left.guards + right.guards)
+    }
+
+    static func isIdentity(_ op: ClassicArithmetic, _ k: UInt32) -> Bool {
+        switch op {
+        case .add, .sub, .or, .xor, .lsh, .rsh: k == 0
+        case .mul, .div: k == 1
+        case .and: k == .max
+        case .mod: false
+        }
     }
 
     static func fold(_ op: ClassicArithmetic, _ a: UInt32, _ b: UInt32) -> UInt32 {

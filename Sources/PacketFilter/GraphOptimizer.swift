@@ -4,6 +4,59 @@ struct Fact: Hashable, Sendable {
     var outcome: Bool
 }
 
+/// What is known on the way into a test: facts that hold on every path there, and for some
+/// values the few constants they can be, when every path pinned them (`ip proto` is one of
+/// tcp, udp and sctp after `port 80`'s protocol checks).
+struct Knowledge: Sendable {
+    var facts: [Fact] = []
+    var possible: [FilterValue: [UInt32]] = [:]
+    static let memberLimit = 16
+
+    /// The constants `value` can be here, if known.
+    func members(of value: FilterValue) -> [UInt32]? {
+        if let set = possible[value] { return set }
+        for fact in facts where fact.outcome && fact.test.value == value && fact.test.condition == .eq {
+            if let k = fact.test.operand.constantValue { return [k] }
+        }
+        return nil
+    }
+
+    /// This knowledge after `test` came out as `outcome`.
+    mutating func learn(_ test: FilterTest, _ outcome: Bool) {
+        guard let k = test.operand.constantValue else { return }
+        facts.append(Fact(test: test, outcome: outcome))
+        if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
+        if let set = possible[test.value] {
+            let left = set.filter { FilterTest.evaluate(test.condition, $0, k) == outcome }
+            // None left means the path cannot run; forget rather than reason from a contradiction.
+            possible[test.value] = left.isEmpty ? nil : left
+        }
+    }
+
+    /// What holds on both ways in.
+    func meet(_ other: Knowledge) -> Knowledge {
+        var result = Knowledge(facts: facts.filter { other.facts.contains($0) })
+        var values = Set(possible.keys).union(other.possible.keys)
+        for fact in facts + other.facts where fact.outcome && fact.test.condition == .eq { values.insert(fact.test.value) }
+        for value in values {
+            guard let mine = members(of: value), let theirs = other.members(of: value) else { continue }
+            var union = mine
+            for k in theirs where !union.contains(k) { union.append(k) }
+            if union.count <= Self.memberLimit { result.possible[value] = union }
+        }
+        return result
+    }
+
+    /// The outcome of `test` if this knowledge settles it.
+    func decide(_ test: FilterTest) -> Bool? {
+        if let k = test.operand.constantValue, let set = members(of: test.value), let first = set.first {
+            let outcome = FilterTest.evaluate(test.condition, first, k)
+            if set.allSatisfy({ FilterTest.evaluate(test.condition, $0, k) == outcome }) { return outcome }
+        }
+        return GraphOptimizer.decide(test, facts)
+    }
+}
+
 /// Jump threading over the decision graph: every edge carries the facts known on all paths
 /// to it; a test that those facts decide is skipped, its edge sent straight to the side
 /// that would be taken. Skipping is safe because a fact names a value that was computed
@@ -19,34 +72,74 @@ enum GraphOptimizer {
             graph = graph.rebuilt()
             if !changed { break }
         }
+        if groupChains(&graph) { graph = graph.rebuilt() }
+    }
+
+    /// Reorders each chain of tests that share an exit — `a or b or c`, all true exits to one
+    /// place, or `a and b and c`, all false exits — so that tests of the same value sit
+    /// together and A is loaded once for them: `[26] == a, [26] == b, [30] == a, [30] == b`
+    /// for `host a or b`; tests of the value A holds on the way in come first. Only nodes
+    /// with no other way in are moved. As with libpcap's
+    /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
+    /// test that came before it.
+    static func groupChains(_ graph: inout DecisionGraph) -> Bool {
+        let order = graph.topologicalOrder()
+        var predecessors = [Int](repeating: 0, count: graph.nodes.count)
+        // The value A holds on the way into a node, when every way in leaves the same one
+        // (a test leaves its value in A).
+        var entryValue = [FilterValue?](repeating: nil, count: graph.nodes.count)
+        for n in order {
+            for case .node(let m) in [graph[n].whenTrue, graph[n].whenFalse] {
+                entryValue[m] = predecessors[m] == 0 || entryValue[m] == graph[n].test.value ? graph[n].test.value : nil
+                predecessors[m] += 1
+            }
+        }
+        var inChain = [Bool](repeating: false, count: graph.nodes.count)
+        var changed = false
+        for head in order where !inChain[head] {
+            for along in [false, true] {
+                // Along the false exits with a shared true exit (or), or the other way (and).
+                let shared = graph[head].target(!along)
+                var chain = [head]
+                while case .node(let next) = graph[chain[chain.count - 1]].target(along), !inChain[next],
+                      predecessors[next] == 1, graph[next].target(!along) == shared {
+                    chain.append(next)
+                }
+                guard chain.count > 1 else { continue }
+                for n in chain.dropFirst() { inChain[n] = true }
+                let tests = chain.map { graph[$0].test }
+                // The group of the value A already holds goes first.
+                var grouped = tests.filter { $0.value == entryValue[head] }
+                for test in tests where !grouped.contains(where: { $0.value == test.value }) {
+                    grouped += tests.filter { $0.value == test.value }
+                }
+                guard grouped != tests else { continue }
+                for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
+                changed = true
+            }
+        }
+        return changed
     }
 
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.topologicalOrder()
-        var factsIn: [Int: [Fact]] = [:]
-        if case .node(let start) = graph.root { factsIn[start] = [] }
+        var knownIn: [Int: Knowledge] = [:]
+        if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
         var changed = false
         for n in order {
-            guard let facts = factsIn[n] else { continue }
+            guard let before = knownIn[n] else { continue }
             let node = graph[n]
             var targets: [GraphTarget] = []
             for outcome in [true, false] {
-                var known = facts
-                if node.test.operand.constantValue != nil {
-                    known.append(Fact(test: node.test, outcome: outcome))
-                    if known.count > factLimit { known.removeFirst(known.count - factLimit) }
-                }
+                var known = before
+                known.learn(node.test, outcome)
                 var target = node.target(outcome)
-                while case .node(let m) = target, let decided = decide(graph[m].test, known) {
+                while case .node(let m) = target, let decided = known.decide(graph[m].test) {
                     target = graph[m].target(decided)
                     changed = true
                 }
                 if case .node(let m) = target {
-                    if let existing = factsIn[m] {
-                        factsIn[m] = existing.filter { known.contains($0) }
-                    } else {
-                        factsIn[m] = known
-                    }
+                    knownIn[m] = knownIn[m].map { $0.meet(known) } ?? known
                 }
                 targets.append(target)
             }

@@ -61,7 +61,7 @@ struct CompilerTests {
 
     @Test("long programs use ja trampolines and stay valid")
     func longJumps() throws {
-        let expression = (1...60).map { "tcp port \($0)" }.joined(separator: " or ")
+        let expression = (1...90).map { "tcp port \($0)" }.joined(separator: " or ")
         let program = try PacketFilter.compile(expression)
         #expect(program.instructions.count > 256)
         #expect(program.instructions.contains { if case .jump = $0 { true } else { false } })
