@@ -52,6 +52,9 @@ private struct ValueWriter {
         case .negate(let inner):
             try intoA(inner)
             code.append(.negate)
+        case .protocolChain(let chain):
+            code += chain.code(scratch: try scratch())
+            state.x = nil
         case .binary(let op, let left, let right):
             if let k = right.constantValue {
                 try intoA(left)

@@ -1,3 +1,4 @@
+import BPFInstructions
 import ClassicBPF
 
 /// The qualifiers before an id: `[proto] [dir] [type]`. An id standing alone after `and`,
@@ -28,8 +29,9 @@ struct FilterParser {
     var depth = 0
     var primitives = 0
 
-    static func parse(_ text: String, linkType: FilterLinkType) throws(FilterError) -> Predicate {
-        var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: PredicateBuilder(linkType: linkType))
+    static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil) throws(FilterError) -> Predicate {
+        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder)
+        var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder)
         if parser.current.kind == .end { return .always(true) }
         let predicate = try parser.expression()
         guard parser.current.kind == .end else { throw parser.unexpected("'and', 'or' or the end") }
@@ -239,9 +241,7 @@ struct FilterParser {
     /// `[ether|ip|ip6] proto N` and `protochain`.
     mutating func protoPrimitive(_ qualifier: String?) throws(FilterError) -> Predicate {
         let start = current
-        if isWord("protochain") {
-            throw error("'protochain' is not supported: libpcap compiles it to a loop, which classic BPF (as Linux checks it) does not allow")
-        }
+        let chain = isWord("protochain")
         _ = advance()
         let valueToken = current
         guard case .word(let w, _) = valueToken.kind else { throw unexpected("a protocol number or name") }
@@ -251,6 +251,15 @@ struct FilterParser {
             throw error("unknown protocol '\(w)'; give its number", at: valueToken)
         }
         do throws(PredicateBuilder.Failure) {
+            if chain {
+                guard number <= 0xff else { throw PredicateBuilder.Failure(message: "protocol \(number) is greater than 255") }
+                switch qualifier {
+                case "ip": return try builder.protocolChain(number, ipVersion: 4)
+                case "ip6": return try builder.protocolChain(number, ipVersion: 6)
+                case nil: return try builder.protocolChain(number, ipVersion: 4) || builder.protocolChain(number, ipVersion: 6)
+                default: throw PredicateBuilder.Failure(message: "'\(qualifier ?? "")' does not take 'protochain'")
+                }
+            }
             switch qualifier {
             case "ether", "link": return try builder.linkProtocol(number)
             case "ip": return try builder.ipProtocol(number)

@@ -1,3 +1,4 @@
+import BPFInstructions
 import ClassicBPF
 
 // PacketFilter compiles the pcap filter language (pcap-filter(7)) to validated classic BPF.
@@ -15,11 +16,16 @@ public enum PacketFilter {
 
     /// Compiles `expression` for packets that start with `linkType`'s header.
     /// An empty expression (or only spaces) accepts every packet, as in libpcap.
+    ///
+    /// `fileByteOrder` is for packets read from a capture file: the byte order it was
+    /// written in. Only BSD loopback depends on it (its address family is in the capturing
+    /// host's byte order, and IPv6 has a different number on each BSD); as libpcap does for
+    /// a savefile, the filter then checks the file's order and every BSD's AF_INET6.
     public static func compile(
         _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
-        snapshotLength: UInt32 = defaultSnapshotLength
+        snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try FilterParser.parse(expression, linkType: linkType)
+        let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder)
         var graph = DecisionGraph(predicate)
         if optimize { GraphOptimizer.optimize(&graph) }
         let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)

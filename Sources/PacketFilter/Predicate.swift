@@ -14,6 +14,8 @@ indirect enum FilterValue: Hashable, Sendable {
     case length
     case binary(ClassicArithmetic, FilterValue, FilterValue)
     case negate(FilterValue)
+    /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
+    case protocolChain(ProtocolChain)
 
     var constantValue: UInt32? {
         if case .constant(let k) = self { return k }
@@ -24,7 +26,7 @@ indirect enum FilterValue: Hashable, Sendable {
     var usesX: Bool {
         switch self {
         case .constant, .load, .length: false
-        case .loadIndexed, .ipHeaderLength: true
+        case .loadIndexed, .ipHeaderLength, .protocolChain: true
         case .binary(_, let left, let right): left.usesX || right.usesX || right.constantValue == nil
         case .negate(let value): value.usesX
         }

@@ -1,3 +1,4 @@
+import BPFInstructions
 import ClassicBPF
 
 /// What the link layer has turned into after `vlan`, `mpls` and `pppoes`, which move the
@@ -15,9 +16,13 @@ struct PredicateBuilder: Sendable {
     var etherTypeOffset: UInt32?
     var networkOffset: UInt32
     var encapsulation = Encapsulation.plain
+    /// For packets from a capture file, the byte order it was written in; nil for packets
+    /// captured on this host.
+    let fileByteOrder: ByteOrder?
 
-    init(linkType: FilterLinkType) {
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil) {
         self.linkType = linkType
+        self.fileByteOrder = fileByteOrder
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
@@ -75,10 +80,14 @@ struct PredicateBuilder: Sendable {
             default: return .always(false)
             }
         case .null:
-            // The family is in the byte order of the host that captured; libpcap assumes this one.
+            // The family is in the byte order of the host that captured. A live capture is
+            // this host's (Linux: AF_INET6 is 10); a file may come from any BSD, whose
+            // AF_INET6 is 30, 24 or 28, as libpcap checks for savefiles.
+            let order = fileByteOrder ?? .host
+            func family(_ value: UInt32) -> Predicate { .equal(.load(.word, 0), order == .little ? value.byteSwapped : value) }
             switch etherType {
-            case 0x0800: return .equal(.load(.word, 0), UInt32(2).bigEndian)
-            case 0x86dd: return .equal(.load(.word, 0), UInt32(10).bigEndian)
+            case 0x0800: return family(2)
+            case 0x86dd: return fileByteOrder == nil ? family(10) : .any([family(30), family(24), family(28)])
             default: return .always(false)
             }
         case .ethernet:
@@ -228,6 +237,12 @@ struct PredicateBuilder: Sendable {
         let next = FilterValue.load(.byte, networkOffset + 6)
         return try linkProtocol(0x86dd)
             && (.equal(next, number) || (.equal(next, 44) && .equal(.load(.byte, networkOffset + 40), number)))
+    }
+
+    /// `ip protochain N` or `ip6 protochain N`.
+    func protocolChain(_ number: UInt32, ipVersion: UInt8) throws(Failure) -> Predicate {
+        let chain = ProtocolChain(networkOffset: networkOffset, ipVersion: ipVersion, target: number)
+        return try linkProtocol(ipVersion == 6 ? 0x86dd : 0x0800) && .equal(.protocolChain(chain), 1)
     }
 
     /// A transport or other IP protocol keyword (`tcp`, `icmp`, `pim`...).

@@ -22,7 +22,7 @@ struct CompilerTests {
         ("ip[0] / 0 = 1", 6, "division by zero"),
         ("net 10.1.2.3/8", 4, "non-network bits"),
         ("gateway 1.2.3.4", 0, "name resolution"),
-        ("protochain 6", 0, "loop"),
+        ("ether protochain 6", 6, "does not take 'protochain'"),
         ("ip and # 1", 7, "unexpected character"),
         ("(tcp", 4, "')'"),
     ])

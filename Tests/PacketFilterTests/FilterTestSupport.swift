@@ -1,3 +1,4 @@
+import BPFInstructions
 import ClassicBPF
 import Foundation
 import PacketCapture
@@ -76,6 +77,8 @@ enum FilterTestSupport {
     struct CaptureFile: Sendable {
         var name: String
         var linkType: FilterLinkType
+        /// The byte order the file was written in.
+        var byteOrder: ByteOrder
         var packets: [(data: [UInt8], wireLength: UInt32)]
     }
 
@@ -108,7 +111,8 @@ enum FilterTestSupport {
                 skipped += 1
                 continue
             }
-            files.append(CaptureFile(name: name, linkType: linkType, packets: packets))
+            let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
+            files.append(CaptureFile(name: name, linkType: linkType, byteOrder: byteOrder, packets: packets))
         }
         return (files, skipped)
     }()
