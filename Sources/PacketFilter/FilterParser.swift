@@ -25,13 +25,15 @@ struct FilterParser {
     var tokens: [FilterToken]
     var position = 0
     var builder: PredicateBuilder
+    var resolver: (any FilterNameResolver)?
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
 
-    static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil) throws(FilterError) -> Predicate {
+    static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
+                      resolver: (any FilterNameResolver)? = nil) throws(FilterError) -> Predicate {
         let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder)
-        var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder)
+        var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
         if parser.current.kind == .end { return .always(true) }
         let predicate = try parser.expression()
         guard parser.current.kind == .end else { throw parser.unexpected("'and', 'or' or the end") }
@@ -177,7 +179,7 @@ struct FilterParser {
                 w == "broadcast" ? try b.etherBroadcast() : try b.etherMulticast()
             }
         case "gateway":
-            throw error("'gateway' needs a host name resolved to Ethernet and IP addresses; name resolution is not supported")
+            return try gateway(protocol: nil)
         default:
             break
         }
@@ -212,7 +214,10 @@ struct FilterParser {
             }
         }
         if let type = current.word, ["host", "net", "port", "portrange", "gateway"].contains(type) {
-            if type == "gateway" { throw error("'gateway' needs a host name resolved to Ethernet and IP addresses; name resolution is not supported") }
+            if type == "gateway" {
+                guard qualifiers.direction == nil else { throw error("'gateway' takes no 'src' or 'dst'") }
+                return try gateway(protocol: qualifiers.proto)
+            }
             qualifiers.type = type
             _ = advance()
         }
@@ -286,15 +291,15 @@ struct FilterParser {
         case "port", "portrange":
             let range: (UInt32, UInt32)
             if qualifiers.type == "port" {
-                guard let port = AddressParser.number(text) ?? FilterNames.ports[text] else {
-                    throw fail("unknown port '\(text)'; give its number (service names other than the well-known ones need /etc/services)")
+                guard let port = AddressParser.number(text) ?? servicePort(text) else {
+                    throw fail("unknown port '\(text)'")
                 }
                 guard port <= 0xffff else { throw fail("port \(port) is greater than 65535") }
                 range = (port, port)
             } else {
                 let ends = text.split(separator: "-", omittingEmptySubsequences: false)
-                guard ends.count == 2, let a = AddressParser.number(String(ends[0])) ?? FilterNames.ports[String(ends[0])],
-                      let b = AddressParser.number(String(ends[1])) ?? FilterNames.ports[String(ends[1])] else {
+                guard ends.count == 2, let a = AddressParser.number(String(ends[0])) ?? servicePort(String(ends[0])),
+                      let b = AddressParser.number(String(ends[1])) ?? servicePort(String(ends[1])) else {
                     throw fail("'\(text)' is not a port range such as 6000-6010")
                 }
                 guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
@@ -308,7 +313,9 @@ struct FilterParser {
             return try network(text, token: token, qualifiers)
         default:
             if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && AddressParser.macAddress(text) != nil && !text.contains(".")) {
-                guard let mac = AddressParser.macAddress(text) else { throw fail("'\(text)' is not an Ethernet address") }
+                guard let mac = AddressParser.macAddress(text) ?? resolver?.ethernetAddress(ofHost: text) else {
+                    throw fail(resolver == nil ? "'\(text)' is not an Ethernet address" : "unknown Ethernet host '\(text)'")
+                }
                 return try wrap { () throws(PredicateBuilder.Failure) in try builder.etherAddress(mac, direction) }
             }
             if let (address, bits) = AddressParser.ipv4(text) {
@@ -325,7 +332,69 @@ struct FilterParser {
             if AddressParser.number(text) != nil {
                 throw fail("'\(text)' is not an address; a number needs 'port', 'net' or 'proto' before it")
             }
-            throw fail("unknown host '\(text)': name resolution is not supported; give a numeric address")
+            return try hostName(text, at: token, direction, protocol: qualifiers.proto)
+        }
+    }
+
+    /// The well-known service names, or the system's through the resolver.
+    func servicePort(_ name: String) -> UInt32? {
+        resolver?.port(ofService: name).map(UInt32.init) ?? FilterNames.ports[name]
+    }
+
+    /// `host NAME`: any of its addresses, those of the qualifier's IP version only.
+    func hostName(_ name: String, at token: FilterToken, _ direction: Direction, protocol qualifier: String?) throws(FilterError) -> Predicate {
+        guard let resolver else {
+            throw error("unknown host '\(name)': names need a resolver (the command line has one); give a numeric address", at: token)
+        }
+        let wantsIPv4 = qualifier != "ip6"
+        let wantsIPv6 = qualifier == nil || qualifier == "ip6"
+        var alternatives: [Predicate] = []
+        do throws(PredicateBuilder.Failure) {
+            for address in resolver.addresses(ofHost: name) {
+                switch address {
+                case .ipv4(let value) where wantsIPv4:
+                    alternatives.append(try builder.ipv4Address(value, mask: .max, direction, protocol: qualifier))
+                case .ipv6(let bytes) where wantsIPv6 && bytes.count == 16:
+                    let words = (0..<4).map { i in bytes[(4 * i)..<(4 * i + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+                    alternatives.append(try builder.ipv6Address(words, mask: [.max, .max, .max, .max], direction, protocol: qualifier))
+                default:
+                    continue
+                }
+            }
+        } catch {
+            throw self.error(error.message, at: token)
+        }
+        guard !alternatives.isEmpty else { throw self.error("unknown host '\(name)'", at: token) }
+        return .any(alternatives)
+    }
+
+    /// `gateway NAME`: packets sent through the host as a router, its Ethernet address in
+    /// the frame and none of its IPv4 addresses in the IP header (libpcap's gen_gateway).
+    mutating func gateway(protocol qualifier: String?) throws(FilterError) -> Predicate {
+        let keyword = advance()
+        let token = advance()
+        guard case .word(let name, _) = token.kind else { throw error("'gateway' needs a host name", at: token) }
+        guard qualifier == nil || ["ip", "arp", "rarp"].contains(qualifier ?? "") else {
+            throw error("'\(qualifier ?? "")' does not take 'gateway'", at: keyword)
+        }
+        guard builder.linkType == .ethernet else { throw error("'gateway' needs Ethernet frames", at: keyword) }
+        guard let resolver else {
+            throw error("'gateway' needs a host name resolved to Ethernet and IP addresses: no resolver was given", at: keyword)
+        }
+        guard let mac = resolver.ethernetAddress(ofHost: name) else {
+            throw error("unknown Ethernet host '\(name)' (gateway needs it in /etc/ethers)", at: token)
+        }
+        let ipv4 = resolver.addresses(ofHost: name).compactMap { address -> UInt32? in
+            if case .ipv4(let value) = address { return value } else { return nil }
+        }
+        guard !ipv4.isEmpty else { throw error("unknown host '\(name)'", at: token) }
+        do throws(PredicateBuilder.Failure) {
+            let hosts = try ipv4.map { (value: UInt32) throws(PredicateBuilder.Failure) -> Predicate in
+                try builder.ipv4Address(value, mask: .max, .either, protocol: qualifier)
+            }
+            return try builder.etherAddress(mac, .either) && !Predicate.any(hosts)
+        } catch {
+            throw self.error(error.message, at: token)
         }
     }
 

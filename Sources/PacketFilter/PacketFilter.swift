@@ -21,11 +21,15 @@ public enum PacketFilter {
     /// written in. Only BSD loopback depends on it (its address family is in the capturing
     /// host's byte order, and IPv6 has a different number on each BSD); as libpcap does for
     /// a savefile, the filter then checks the file's order and every BSD's AF_INET6.
+    ///
+    /// `resolver` answers host, Ethernet host and service names; without one, addresses
+    /// must be numeric and only well-known service names are known.
     public static func compile(
         _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
-        snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil
+        snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil,
+        resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder)
+        let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
         var graph = DecisionGraph(predicate)
         if optimize { GraphOptimizer.optimize(&graph) }
         let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)

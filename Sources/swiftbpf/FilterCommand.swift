@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFInstructions
 import ClassicBPF
+import PacketCapture
 import PacketFilter
 
 extension FilterLinkType: ExpressibleByArgument {}
@@ -11,9 +12,10 @@ struct FilterCommand: ParsableCommand {
         abstract: "Compile a pcap filter expression (as tcpdump takes) to classic BPF.",
         discussion: """
             The expression is the language of pcap-filter(7): host, net, port, portrange, \
-            src/dst, ether, ip, ip6, arp, tcp, udp, icmp, vlan, mpls, pppoes, less/greater, \
-            arithmetic on packet bytes (tcp[tcpflags] & tcp-syn != 0) joined by and/or/not. \
-            Addresses must be numeric: host names are not resolved. Quote the expression.
+            src/dst, ether, ip, ip6, arp, tcp, udp, icmp, vlan, mpls, pppoes, protochain, gateway, \
+            less/greater, arithmetic on packet bytes (tcp[tcpflags] & tcp-syn != 0) joined by \
+            and/or/not. Host names are resolved as libpcap resolves them (hosts file, DNS, \
+            /etc/ethers, /etc/services). Quote the expression.
 
             The program prints as tcpdump -d does; -dd and -ddd print tcpdump's C array and \
             decimal forms, --ebpf the eBPF translation for a socket filter.
@@ -35,7 +37,7 @@ struct FilterCommand: ParsableCommand {
     func run() throws {
         let program: ClassicProgram
         do {
-            program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize)
+            program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver())
         } catch {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("filter: \(error)\n  \(expression)\n  \(caret)")

@@ -15,13 +15,13 @@ struct CompilerTests {
     }
 
     @Test("errors point at the text at fault", arguments: [
-        ("host foo", 5, "name resolution"),
+        ("host foo", 5, "names need a resolver"),
         ("ip[1:3] = 1", 5, "data size must be 1, 2, or 4"),
         ("tcp port 80 and", 15, "found the end"),
         ("port 99999", 5, "greater than 65535"),
         ("ip[0] / 0 = 1", 6, "division by zero"),
         ("net 10.1.2.3/8", 4, "non-network bits"),
-        ("gateway 1.2.3.4", 0, "name resolution"),
+        ("gateway 1.2.3.4", 0, "no resolver was given"),
         ("ether protochain 6", 6, "does not take 'protochain'"),
         ("ip and # 1", 7, "unexpected character"),
         ("(tcp", 4, "')'"),

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+import PacketFilter
+
+/// Resolves the names in filter expressions as libpcap does on this machine: host names
+/// with getaddrinfo (hosts file, then DNS), Ethernet host names from /etc/ethers, service
+/// names with getservbyname (TCP first, then UDP).
+public struct SystemNameResolver: FilterNameResolver {
+    /// Where Ethernet host names are looked up.
+    public var ethersPath: String
+
+    public init(ethersPath: String = "/etc/ethers") {
+        self.ethersPath = ethersPath
+    }
+
+    public func addresses(ofHost name: String) -> [HostAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_protocol = Int32(IPPROTO_TCP)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &list) == 0 else { return [] }
+        defer { freeaddrinfo(list) }
+        var addresses: [HostAddress] = []
+        var entry = list
+        while let info = entry?.pointee {
+            defer { entry = info.ai_next }
+            guard let socketAddress = info.ai_addr else { continue }
+            let address: HostAddress?
+            switch info.ai_family {
+            case AF_INET:
+                address = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    .ipv4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr))
+                }
+            case AF_INET6:
+                address = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    var bytes = $0.pointee.sin6_addr
+                    return .ipv6(withUnsafeBytes(of: &bytes) { Array($0) })
+                }
+            default:
+                address = nil
+            }
+            if let address, !addresses.contains(address) { addresses.append(address) }
+        }
+        return addresses
+    }
+
+    public func ethernetAddress(ofHost name: String) -> [UInt8]? {
+        guard let file = fopen(ethersPath, "r") else { return nil }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) >= 0, let line {
+            let text = String(cString: line)
+            let fields = text.prefix { $0 != "#" }.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            guard fields.count >= 2, fields[1] == name else { continue }
+            let octets = fields[0].split(separator: ":", omittingEmptySubsequences: false).compactMap { UInt8($0, radix: 16) }
+            if octets.count == 6 { return octets }
+        }
+        return nil
+    }
+
+    public func port(ofService name: String) -> UInt16? {
+        for proto in ["tcp", "udp"] {
+            if let entry = getservbyname(name, proto) {
+                return UInt16(bigEndian: UInt16(truncatingIfNeeded: entry.pointee.s_port))
+            }
+        }
+        return nil
+    }
+}
+#endif

@@ -1,0 +1,37 @@
+/// Answers the names an expression may use where libpcap asks the system: host names
+/// (`host`, `gateway`), Ethernet host names (`ether host`, `gateway`; /etc/ethers) and
+/// service names (`port`). Without one, only numbers and the well-known service names work.
+/// PacketCapture's `SystemNameResolver` asks this machine.
+public protocol FilterNameResolver: Sendable {
+    /// The host's addresses in the order the system gives them; empty when unknown.
+    func addresses(ofHost name: String) -> [HostAddress]
+    /// The host's Ethernet address, or nil when unknown.
+    func ethernetAddress(ofHost name: String) -> [UInt8]?
+    /// The port of a TCP or UDP service, or nil when unknown.
+    func port(ofService name: String) -> UInt16?
+}
+
+/// An IP address a host name resolves to.
+public enum HostAddress: Sendable, Hashable {
+    /// As a number: 10.0.0.1 is 0x0a000001.
+    case ipv4(UInt32)
+    /// Sixteen bytes in network order.
+    case ipv6([UInt8])
+}
+
+/// Fixed answers, for tests and for programs that keep their own tables.
+public struct FilterNameTable: FilterNameResolver {
+    public var hosts: [String: [HostAddress]]
+    public var ethernetHosts: [String: [UInt8]]
+    public var services: [String: UInt16]
+
+    public init(hosts: [String: [HostAddress]] = [:], ethernetHosts: [String: [UInt8]] = [:], services: [String: UInt16] = [:]) {
+        self.hosts = hosts
+        self.ethernetHosts = ethernetHosts
+        self.services = services
+    }
+
+    public func addresses(ofHost name: String) -> [HostAddress] { hosts[name] ?? [] }
+    public func ethernetAddress(ofHost name: String) -> [UInt8]? { ethernetHosts[name] }
+    public func port(ofService name: String) -> UInt16? { services[name] }
+}
