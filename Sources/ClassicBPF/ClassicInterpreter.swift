@@ -47,11 +47,16 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
         }
     }
 
+    /// Stands in for the start of an empty packet, so loads need no nil check; the bounds
+    /// checks keep them from reading it.
+    nonisolated(unsafe) private static let emptyPacket = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8))
+
     @inline(__always)
-    private func execute(_ packet: UnsafeRawBufferPointer, _ wireLength: UInt32,
+    private func execute(_ buffer: UnsafeRawBufferPointer, _ wireLength: UInt32,
                          _ ancillary: UnsafePointer<AncillaryData>?) -> UInt32 {
+        let packet = PacketBytes(start: buffer.baseAddress ?? Self.emptyPacket, count: buffer.count)
         // Left uninitialized: validation proves every word is written before it is read.
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ClassicOpcode.scratchWords) { m -> UInt32 in
+        return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ClassicOpcode.scratchWords) { m -> UInt32 in
             let length = packet.count
             var a: UInt32 = 0
             var x: UInt32 = 0
@@ -122,6 +127,18 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .jgeX: pc += Int(a >= x ? s.jt : s.jf)
                 case .jsetK: pc += Int(a & s.k != 0 ? s.jt : s.jf)
                 case .jsetX: pc += Int(a & x != 0 ? s.jt : s.jf)
+                case .andEq:
+                    a &= s.k
+                    pc += Int(a == s.k2 ? s.jt : s.jf)
+                case .andGt:
+                    a &= s.k
+                    pc += Int(a > s.k2 ? s.jt : s.jf)
+                case .andGe:
+                    a &= s.k
+                    pc += Int(a >= s.k2 ? s.jt : s.jf)
+                case .andSet:
+                    a &= s.k
+                    pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .absWordEq:
                     guard Int(s.k) &+ 4 <= length else { return 0 }
                     a = word(packet, Int(s.k))
@@ -311,21 +328,29 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
     }
 }
 
+/// A packet's bytes by a pointer that is never nil.
+struct PacketBytes {
+    let start: UnsafeRawPointer
+    let count: Int
+
+    var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: start, count: count) }
+}
+
 // Big-endian packet loads; callers have checked the bounds.
-@inline(__always) private func word(_ packet: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-    UInt32(bigEndian: packet.loadUnaligned(fromByteOffset: at, as: UInt32.self))
+@inline(__always) private func word(_ packet: PacketBytes, _ at: Int) -> UInt32 {
+    UInt32(bigEndian: packet.start.loadUnaligned(fromByteOffset: at, as: UInt32.self))
 }
-@inline(__always) private func half(_ packet: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-    UInt32(UInt16(bigEndian: packet.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+@inline(__always) private func half(_ packet: PacketBytes, _ at: Int) -> UInt32 {
+    UInt32(UInt16(bigEndian: packet.start.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
 }
-@inline(__always) private func byte(_ packet: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-    UInt32(packet[at])
+@inline(__always) private func byte(_ packet: PacketBytes, _ at: Int) -> UInt32 {
+    UInt32(packet.start.load(fromByteOffset: at, as: UInt8.self))
 }
 
 /// `[x + k]` when X + k + size passes the end: libpcap drops; Linux wraps the sum to a
 /// signed 32-bit offset and reads relative to a header if it is negative.
 @inline(never)
-private func indexedLoad(_ packet: UnsafeRawBufferPointer, _ x: UInt32, _ k: UInt32, _ size: Int,
+private func indexedLoad(_ packet: PacketBytes, _ x: UInt32, _ k: UInt32, _ size: Int,
                          _ ancillary: UnsafePointer<AncillaryData>?) -> UInt32? {
     guard let ancillary else { return nil }
     let offset = Int32(bitPattern: x &+ k)
@@ -335,22 +360,22 @@ private func indexedLoad(_ packet: UnsafeRawBufferPointer, _ x: UInt32, _ k: UIn
 
 /// Absolute loads at k ≥ 2^31: libpcap drops; Linux reads an ancillary field or a header.
 @inline(never)
-private func outsideLoad(_ packet: UnsafeRawBufferPointer, _ a: UInt32, _ x: UInt32, _ k: UInt32, _ size: Int,
+private func outsideLoad(_ packet: PacketBytes, _ a: UInt32, _ x: UInt32, _ k: UInt32, _ size: Int,
                          _ ancillary: UnsafePointer<AncillaryData>?) -> UInt32? {
     guard let ancillary else { return nil }
     guard AncillaryField.isAncillary(k) else { return headerLoad(packet, Int32(bitPattern: k), size, ancillary.pointee) }
     guard let field = AncillaryField(offset: k) else { return nil }
     switch field {
     case .xorX: return a ^ x
-    case .netlinkAttribute: return NetlinkAttributes.find(in: packet, from: a, type: x)
-    case .nestedNetlinkAttribute: return NetlinkAttributes.findNested(in: packet, at: a, type: x)
+    case .netlinkAttribute: return NetlinkAttributes.find(in: packet.buffer, from: a, type: x)
+    case .nestedNetlinkAttribute: return NetlinkAttributes.findNested(in: packet.buffer, at: a, type: x)
     default: return ancillary.pointee.value(of: field)
     }
 }
 
 /// The kernel's `bpf_internal_load_pointer_neg_helper`: offsets from SKF_NET_OFF and
 /// SKF_LL_OFF address the network and link-layer headers; nothing lies below SKF_LL_OFF.
-func headerLoad(_ packet: UnsafeRawBufferPointer, _ offset: Int32, _ size: Int, _ ancillary: AncillaryData) -> UInt32? {
+func headerLoad(_ packet: PacketBytes, _ offset: Int32, _ size: Int, _ ancillary: AncillaryData) -> UInt32? {
     let header: UInt32?
     let relative: Int32
     if offset >= AncillaryField.networkHeaderOffset {
@@ -367,7 +392,7 @@ func headerLoad(_ packet: UnsafeRawBufferPointer, _ offset: Int32, _ size: Int, 
 }
 
 /// A big-endian load of `size` bytes at `offset`, nil outside the packet.
-func packetLoad(_ packet: UnsafeRawBufferPointer, _ offset: Int, _ size: Int) -> UInt32? {
+func packetLoad(_ packet: PacketBytes, _ offset: Int, _ size: Int) -> UInt32? {
     guard offset >= 0, offset <= packet.count - size else { return nil }
     switch size {
     case 4: return word(packet, offset)

@@ -1,7 +1,7 @@
 /// The interpreter's form of one instruction: a dense operation for the dispatch switch,
 /// with what needs a slow path (loads at 2^31 and up) told apart at init, and a packet load
-/// followed by a conditional jump on a constant (most of what tcpdump emits) fused into one
-/// step, so such pairs pay for one dispatch.
+/// or an `and` followed by a conditional jump on a constant (most of what tcpdump emits)
+/// fused into one step, so such pairs pay for one dispatch.
 struct Step {
     /// The operand: offset, constant, scratch index or jump distance.
     var k: UInt32
@@ -20,6 +20,8 @@ struct Step {
         case addK, addX, subK, subX, mulK, mulX, divK, divX, modK, modX
         case andK, andX, orK, orX, xorK, xorX, lshK, lshX, rshK, rshX, neg, tax, txa
         // A load, then a jump on A against k2: absolute or indexed, by size and condition.
+        // `and #k` then a jump on A against k2 (masks: tcpflags, fragment bits).
+        case andEq, andGt, andGe, andSet
         case absWordEq, absWordGt, absWordGe, absWordSet, absHalfEq, absHalfGt, absHalfGe, absHalfSet, absByteEq, absByteGt, absByteGe, absByteSet, indWordEq, indWordGt, indWordGe, indWordSet, indHalfEq, indHalfGt, indHalfGe, indHalfSet, indByteEq, indByteGt, indByteGe, indByteSet
     }
 
@@ -63,6 +65,9 @@ struct Step {
             case .half: [.indHalfEq, .indHalfGt, .indHalfGe, .indHalfSet]
             case .byte: [.indByteEq, .indByteGt, .indByteGe, .indByteSet]
             }
+        case .arithmetic(.and, .constant(let mask)):
+            k = mask
+            table = [.andEq, .andGt, .andGe, .andSet]
         default:
             return nil
         }
