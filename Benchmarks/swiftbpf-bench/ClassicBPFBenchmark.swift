@@ -44,7 +44,7 @@ enum ClassicBPFBenchmark {
 
     static func run() throws {
         print("suite cbpf: classic filters, ns per packet over \(packets.count) frames (release build)")
-        let libpcap = LibpcapFilter.load()
+        let libpcap = Libpcap.shared
         var header = pad("filter", 46, left: true) + pad("insns", 7) + pad("classic", 10) + pad("eBPF VM", 10)
         if libpcap != nil { header += pad("libpcap", 10) + pad("classic/libpcap", 17) }
         print(header)
@@ -72,7 +72,9 @@ enum ClassicBPFBenchmark {
                 + pad(format(classic, decimals: 1), 10) + pad(format(ebpf, decimals: 1), 10)
             if let libpcap {
                 let code = program.bytes()
-                let peer = measure { sink &+= UInt64(libpcap.run(code, frames)) } / Double(packets.count)
+                let peer = code.withUnsafeBytes { program in
+                    measure { sink &+= UInt64(libpcap.filterAll(program.baseAddress, frames)) }
+                } / Double(packets.count)
                 line += pad(format(peer, decimals: 1), 10) + pad(format(classic / peer, decimals: 2), 17)
             }
             print(line)
@@ -85,34 +87,6 @@ enum ClassicBPFBenchmark {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: array.count, alignment: 8)
             array.withUnsafeBytes { buffer.copyMemory(from: $0) }
             return buffer
-        }
-    }
-}
-
-/// libpcap's `bpf_filter`, loaded at run time when it is installed.
-private struct LibpcapFilter {
-    typealias Function = @convention(c) (UnsafeRawPointer?, UnsafePointer<UInt8>?, UInt32, UInt32) -> UInt32
-    let filter: Function
-
-    static func load() -> LibpcapFilter? {
-        for name in ["libpcap.so.0.8", "libpcap.so.1", "libpcap.so", "libpcap.A.dylib"] {
-            guard let handle = dlopen(name, RTLD_NOW), let symbol = dlsym(handle, "bpf_filter") else { continue }
-            return LibpcapFilter(filter: unsafeBitCast(symbol, to: Function.self))
-        }
-        return nil
-    }
-
-    /// Runs `code` on every packet; the sum of the results.
-    func run(_ code: [UInt8], _ packets: [UnsafeMutableRawBufferPointer]) -> UInt32 {
-        code.withUnsafeBytes { program in
-            packets.withUnsafeBufferPointer { packets in
-                var sum: UInt32 = 0
-                for packet in packets {
-                    let bytes = UnsafePointer(packet.baseAddress?.assumingMemoryBound(to: UInt8.self))
-                    sum &+= filter(program.baseAddress, bytes, UInt32(packet.count), UInt32(packet.count))
-                }
-                return sum
-            }
         }
     }
 }

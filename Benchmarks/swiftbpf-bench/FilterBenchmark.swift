@@ -1,43 +1,196 @@
+import ClassicBPF
+import Foundation
+import PacketCapture
 import PacketFilter
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-/// Compile time of filter expressions, beside `tcpdump -d` for the same expression. tcpdump's
-/// figure is a whole process (started through sh), so it only says how far apart the two are.
+/// The pcap filter language against libpcap in the same process: compiling expressions
+/// (pcap_compile), filtering the Ethernet packets of the shared corpus held in memory
+/// (bpf_filter on libpcap's program, our interpreter on ours), and reading a large capture
+/// file with a filter and writing the matches (against `tcpdump -r FILE -w /dev/null EXPR`).
 enum FilterBenchmark {
     static let expressions = [
         "tcp port 80",
         "host 10.0.0.1 and (port 80 or port 443)",
         "tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+        "udp port 53 or icmp or icmp6",
         "vlan 10 and ip6 net 2001:db8::/32",
         "not (tcp port 22 or udp port 53) and greater 100",
     ]
 
     static func run() throws {
-        print("filter: compile time per expression (ns), optimized")
-        print(pad("expression", 52, left: true) + pad("swiftbpf", 12) + pad("insns", 7) + pad("tcpdump -d", 14) + pad("ratio", 9))
-        let candidates: [String] = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/sbin/tcpdump"]
-        let tcpdump = candidates.first { (path: String) -> Bool in access(path, X_OK) == 0 }
+        print("suite filter: pcap filter expressions, ours and libpcap's (release build)")
+        let libpcap = Libpcap.shared
+        if libpcap == nil { print("(libpcap is not installed: no peer figures)") }
+        try compileTimes(libpcap)
+        let packets = corpusPackets()
+        guard !packets.isEmpty else {
+            print("(no Ethernet packets in ../shared/pcaps/tcpdump or $SWIFTBPF_SHARED: no filtering figures)")
+            return
+        }
+        try filterTimes(libpcap, packets)
+        try fileTimes(packets)
+    }
+
+    static func compileTimes(_ libpcap: Libpcap?) throws {
+        print("\ncompile, ns per expression (optimized); instructions in parentheses")
+        print(pad("expression", 50, left: true) + pad("swiftbpf", 16) + pad("libpcap", 16) + pad("ours/libpcap", 14))
+        let handle = libpcap?.deadHandle()
+        defer { if let libpcap, let handle { libpcap.close(handle) } }
+        let program = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
+        defer { program.deallocate() }
         for expression in expressions {
-            let program = try PacketFilter.compile(expression)
-            let ours = try measure { _ = try PacketFilter.compile(expression) }
-            var line = pad(expression, 52, left: true) + pad(format(ours, decimals: 0), 12) + pad(String(program.instructions.count), 7)
-            if let tcpdump {
-                let command = "\(tcpdump) -d -y EN10MB '\(expression)' >/dev/null 2>&1"
-                let clock = ContinuousClock()
-                var best = Double.infinity
-                for _ in 0..<5 {
-                    let elapsed = clock.measure { _ = system(command) }
-                    best = min(best, nanoseconds(elapsed))
+            let ours = try PacketFilter.compile(expression).instructions.count
+            let oursTime = try measure { _ = try PacketFilter.compile(expression) }
+            var line = pad(expression, 50, left: true) + pad("\(format(oursTime, decimals: 0)) (\(ours))", 16)
+            if let libpcap, let count = libpcap.compile(handle, expression, into: program) {
+                libpcap.freeCode(program)
+                let theirs = measure {
+                    _ = libpcap.compile(handle, expression, into: program)
+                    libpcap.freeCode(program)
                 }
-                line += pad(format(best, decimals: 0), 14) + pad(format(best / ours, decimals: 1) + "x", 9)
-            } else {
-                line += pad("(absent)", 14)
+                line += pad("\(format(theirs, decimals: 0)) (\(count))", 16) + pad(format(oursTime / theirs, decimals: 2), 14)
             }
             print(line)
         }
     }
+
+    static func filterTimes(_ libpcap: Libpcap?, _ packets: [[UInt8]]) throws {
+        print("\nfiltering \(packets.count) Ethernet packets of the corpus in memory, ns per packet")
+        print(pad("expression", 50, left: true) + pad("kept", 7) + pad("swiftbpf", 10) + pad("libpcap", 10) + pad("ours/libpcap", 14))
+        let frames = ClassicBPFBenchmark.buffers(packets)
+        defer { for frame in frames { frame.deallocate() } }
+        let handle = libpcap?.deadHandle()
+        defer { if let libpcap, let handle { libpcap.close(handle) } }
+        let program = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
+        defer { program.deallocate() }
+        for expression in expressions {
+            let interpreter = ClassicInterpreter(program: try PacketFilter.compile(expression))
+            var kept = 0
+            for frame in frames where interpreter.run(packet: UnsafeRawBufferPointer(frame)) != 0 { kept += 1 }
+            var sink: UInt64 = 0
+            let ours = frames.withUnsafeBufferPointer { frames in
+                measure { for frame in frames { sink &+= UInt64(interpreter.run(packet: UnsafeRawBufferPointer(frame))) } }
+            } / Double(frames.count)
+            var line = pad(expression, 50, left: true) + pad(String(kept), 7) + pad(format(ours, decimals: 1), 10)
+            if let libpcap, libpcap.compile(handle, expression, into: program) != nil {
+                defer { libpcap.freeCode(program) }
+                let instructions = program.load(fromByteOffset: 8, as: UnsafeRawPointer?.self)
+                var theirsKept = 0
+                for frame in frames {
+                    let bytes = UnsafePointer(frame.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                    if libpcap.filter(instructions, bytes, UInt32(frame.count), UInt32(frame.count)) != 0 { theirsKept += 1 }
+                }
+                let theirs = measure { sink &+= UInt64(libpcap.filterAll(instructions, frames)) } / Double(frames.count)
+                line += pad(format(theirs, decimals: 1), 10) + pad(format(ours / theirs, decimals: 2), 14)
+                if theirsKept != kept { line += "  (libpcap keeps \(theirsKept)!)" }
+            }
+            print(line)
+            if sink == 0x5eed { print("") }  // keeps the results alive
+        }
+    }
+
+    /// A pcap of about a million packets cycled from the corpus, read, filtered and the
+    /// matches written as pcap: in process by PacketCapture and ClassicBPF, and by tcpdump.
+    static func fileTimes(_ packets: [[UInt8]]) throws {
+        let count = 1_000_000
+        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
+        for index in 0..<count {
+            let packet = packets[index % packets.count]
+            try packet.withUnsafeBytes { bytes in
+                try writer.write(data: bytes, timestamp: 1_700_000_000_000_000_000 + Int64(index) * 1_000, originalLength: packet.count)
+            }
+        }
+        let path = NSTemporaryDirectory() + "/swiftbpf-bench-filter-\(ProcessInfo.processInfo.processIdentifier).pcap"
+        guard FileManager.default.createFile(atPath: path, contents: Data(writer.takeBytes())) else {
+            print("(cannot write \(path): no file figures)")
+            return
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let megabytes = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1e6
+        let tcpdump = ["/usr/bin/tcpdump", "/usr/sbin/tcpdump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        print("\nreading a \(format(megabytes, decimals: 0)) MB pcap of \(count) packets, filtering, writing matches; ms, best of 3")
+        print(pad("expression", 50, left: true) + pad("kept", 8) + pad("swiftbpf", 10) + pad("Mpkt/s", 8) + pad("tcpdump -r -w", 15)
+              + pad("Mpkt/s", 8) + pad("ours/tcpdump", 14))
+        for expression in expressions.prefix(3) {
+            let interpreter = ClassicInterpreter(program: try PacketFilter.compile(expression))
+            var kept = 0
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let start = ContinuousClock.now
+                kept = try filterFile(path, interpreter)
+                best = min(best, nanoseconds(ContinuousClock.now - start) / 1e6)
+            }
+            var line = pad(expression, 50, left: true) + pad(String(kept), 8) + pad(format(best, decimals: 0), 10)
+                + pad(format(Double(count) / best / 1e3, decimals: 1), 8)
+            if let tcpdump {
+                var peer = Double.infinity
+                for _ in 0..<3 {
+                    let start = ContinuousClock.now
+                    _ = system("\(tcpdump) -r \(path) -w /dev/null '\(expression)' 2>/dev/null")
+                    peer = min(peer, nanoseconds(ContinuousClock.now - start) / 1e6)
+                }
+                line += pad(format(peer, decimals: 0), 15) + pad(format(Double(count) / peer / 1e3, decimals: 1), 8)
+                    + pad(format(best / peer, decimals: 2), 14)
+            }
+            print(line)
+        }
+    }
+
+    /// Reads the file, keeps the packets `interpreter` accepts, writes them to /dev/null as
+    /// pcap; how many were kept.
+    static func filterFile(_ path: String, _ interpreter: ClassicInterpreter) throws -> Int {
+        var reader = try CaptureReader(try readWholeFile(path))
+        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
+        try reader.bytes.withUnsafeBytes { file in
+            while let record = reader.nextRecord() {
+                let bytes = UnsafeRawBufferPointer(rebasing: file[record.dataRange])
+                if interpreter.run(packet: bytes, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) != 0 {
+                    try writer.write(data: bytes, timestamp: record.timestamp, originalLength: record.originalLength)
+                }
+            }
+        }
+        let output = writer.takeBytes()
+        guard let null = fopen("/dev/null", "w") else { return writer.packetCount }
+        defer { fclose(null) }
+        _ = output.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, null) }
+        return writer.packetCount
+    }
+
+    /// Every Ethernet packet of the shared capture corpus.
+    static func corpusPackets() -> [[UInt8]] {
+        guard let largest = CaptureBenchmark.largestSharedCapture() else { return [] }
+        let folder = (largest as NSString).deletingLastPathComponent
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        var packets: [[UInt8]] = []
+        for name in names.sorted() {
+            guard let data = FileManager.default.contents(atPath: folder + "/" + name),
+                  var reader = try? CaptureReader([UInt8](data)) else { continue }
+            while let packet = reader.next() {
+                if packet.linkType == .ethernet { packets.append(packet.data) }
+            }
+        }
+        return packets
+    }
+}
+
+struct FileReadError: Error { var path: String }
+
+/// A file's bytes, read straight into the array (no `Data` in between).
+func readWholeFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw FileReadError(path: path) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw FileReadError(path: path) }
+    let size = Int(info.st_size)
+    var failed = false
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        while count < size {
+            let n = read(fd, buffer.baseAddress! + count, size - count)
+            if n <= 0 { failed = n < 0; break }
+            count += n
+        }
+    }
+    if failed { throw FileReadError(path: path) }
+    return bytes
 }
