@@ -124,13 +124,14 @@ enum CodeEmitter {
         codes.reserveCapacity(order.count)
         for (i, n) in order.enumerated() {
             let node = graph[n]
+            let test = graph.tests[node.test]
             var writer = ValueWriter(state: reuseRegisters ? (entry[i] ?? RegisterState()) : RegisterState())
-            var code = NodeCode(condition: node.test.condition)
-            if let k = node.test.operand.constantValue {
-                try writer.intoA(node.test.value)
+            var code = NodeCode(condition: test.condition)
+            if let k = test.operand.constantValue {
+                try writer.intoA(test.value)
                 code.operand = .constant(k)
             } else {
-                try writer.operands(node.test.value, node.test.operand)
+                try writer.operands(test.value, test.operand)
                 code.operand = .x
             }
             code.body = writer.code

@@ -5,7 +5,8 @@ enum GraphTarget: Hashable, Sendable {
 }
 
 struct GraphNode: Hashable, Sendable {
-    var test: FilterTest
+    /// The test's number in the graph's `TestTable`.
+    var test: Int
     var whenTrue: GraphTarget
     var whenFalse: GraphTarget
 
@@ -19,6 +20,9 @@ struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
     private var index: [GraphNode: Int] = [:]
+    /// The tests the nodes refer to by number, so that sharing and the optimizer compare
+    /// small integers rather than expression trees.
+    private(set) var tests = TestTable()
     /// Whether a test whose exits meet is dropped; off without the optimizer, as libpcap
     /// keeps every load then (a load past the end of the packet rejects it).
     let simplify: Bool
@@ -36,6 +40,12 @@ struct DecisionGraph: Sendable {
         if simplify, whenTrue == whenFalse { return whenTrue }
         // Constants involve no load, so folding never hides a drop.
         if let outcome = test.constantOutcome { return outcome ? whenTrue : whenFalse }
+        return node(number: tests.number(test), whenTrue, whenFalse)
+    }
+
+    /// A node for a test already in the table.
+    mutating func node(number test: Int, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        if simplify, whenTrue == whenFalse { return whenTrue }
         let node = GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse)
         if let existing = index[node] { return .node(existing) }
         nodes.append(node)
@@ -80,6 +90,7 @@ struct DecisionGraph: Sendable {
     /// The same graph with only reachable nodes, rewritten with `rewrite` (children first) and shared again.
     func rebuilt(_ rewrite: (GraphNode) -> GraphNode = { $0 }) -> DecisionGraph {
         var result = DecisionGraph(simplify: simplify)
+        result.tests = tests
         var mapping: [Int: GraphTarget] = [:]
         func mapped(_ target: GraphTarget) -> GraphTarget {
             if case .node(let n) = target { return mapping[n] ?? target }
@@ -89,13 +100,13 @@ struct DecisionGraph: Sendable {
             var node = rewrite(nodes[n])
             node.whenTrue = mapped(node.whenTrue)
             node.whenFalse = mapped(node.whenFalse)
-            mapping[n] = result.node(node.test, node.whenTrue, node.whenFalse)
+            mapping[n] = result.node(number: node.test, node.whenTrue, node.whenFalse)
         }
         result.root = mapped(root)
         return result
     }
 
-    mutating func setTest(of n: Int, _ test: FilterTest) {
+    mutating func setTest(of n: Int, _ test: Int) {
         // As for setTargets: a rebuild follows.
         nodes[n].test = test
     }
@@ -104,5 +115,29 @@ struct DecisionGraph: Sendable {
         // Only the optimizer calls this, between rebuilds, so the index may go stale.
         nodes[n].whenTrue = whenTrue
         nodes[n].whenFalse = whenFalse
+    }
+}
+
+/// The distinct tests of a graph, numbered, with the number of each test's value.
+struct TestTable: Sendable {
+    private var tests: [FilterTest] = []
+    /// For each test, the number of its value: tests of one value share it.
+    private(set) var values: [Int] = []
+    /// For each test, its constant operand, if it has one.
+    private(set) var constants: [UInt32?] = []
+    private var numbers: [FilterTest: Int] = [:]
+    private var valueNumbers: [FilterValue: Int] = [:]
+
+    subscript(_ number: Int) -> FilterTest { tests[number] }
+
+    mutating func number(_ test: FilterTest) -> Int {
+        if let number = numbers[test] { return number }
+        let value = valueNumbers[test.value] ?? valueNumbers.count
+        valueNumbers[test.value] = value
+        tests.append(test)
+        values.append(value)
+        constants.append(test.operand.constantValue)
+        numbers[test] = tests.count - 1
+        return tests.count - 1
     }
 }

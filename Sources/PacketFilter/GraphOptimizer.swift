@@ -1,45 +1,47 @@
-/// What is known on a path: a test and its outcome.
+/// What is known on a path: a test (by number) and its outcome.
 struct Fact: Hashable, Sendable {
-    var test: FilterTest
+    var test: Int
     var outcome: Bool
 }
 
 /// What is known on the way into a test: facts that hold on every path there, and for some
-/// values the few constants they can be, when every path pinned them (`ip proto` is one of
-/// tcp, udp and sctp after `port 80`'s protocol checks).
+/// values (by number) the few constants they can be, when every path pinned them (`ip
+/// proto` is one of tcp, udp and sctp after `port 80`'s protocol checks).
 struct Knowledge: Sendable {
     var facts: [Fact] = []
-    var possible: [FilterValue: [UInt32]] = [:]
+    var possible: [Int: [UInt32]] = [:]
     static let memberLimit = 16
 
     /// The constants `value` can be here, if known.
-    func members(of value: FilterValue) -> [UInt32]? {
+    func members(of value: Int, _ tests: TestTable) -> [UInt32]? {
         if let set = possible[value] { return set }
-        for fact in facts where fact.outcome && fact.test.value == value && fact.test.condition == .eq {
-            if let k = fact.test.operand.constantValue { return [k] }
+        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests[fact.test].condition == .eq {
+            if let k = tests.constants[fact.test] { return [k] }
         }
         return nil
     }
 
     /// This knowledge after `test` came out as `outcome`.
-    mutating func learn(_ test: FilterTest, _ outcome: Bool) {
-        guard let k = test.operand.constantValue else { return }
+    mutating func learn(_ test: Int, _ outcome: Bool, _ tests: TestTable) {
+        guard let k = tests.constants[test] else { return }
         facts.append(Fact(test: test, outcome: outcome))
         if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
-        if let set = possible[test.value] {
-            let left = set.filter { FilterTest.evaluate(test.condition, $0, k) == outcome }
+        let value = tests.values[test]
+        if let set = possible[value] {
+            let condition = tests[test].condition
+            let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
             // None left means the path cannot run; forget rather than reason from a contradiction.
-            possible[test.value] = left.isEmpty ? nil : left
+            possible[value] = left.isEmpty ? nil : left
         }
     }
 
     /// What holds on both ways in.
-    func meet(_ other: Knowledge) -> Knowledge {
+    func meet(_ other: Knowledge, _ tests: TestTable) -> Knowledge {
         var result = Knowledge(facts: facts.filter { other.facts.contains($0) })
         var values = Set(possible.keys).union(other.possible.keys)
-        for fact in facts + other.facts where fact.outcome && fact.test.condition == .eq { values.insert(fact.test.value) }
+        for fact in facts + other.facts where fact.outcome && tests[fact.test].condition == .eq { values.insert(tests.values[fact.test]) }
         for value in values {
-            guard let mine = members(of: value), let theirs = other.members(of: value) else { continue }
+            guard let mine = members(of: value, tests), let theirs = other.members(of: value, tests) else { continue }
             var union = mine
             for k in theirs where !union.contains(k) { union.append(k) }
             if union.count <= Self.memberLimit { result.possible[value] = union }
@@ -48,12 +50,13 @@ struct Knowledge: Sendable {
     }
 
     /// The outcome of `test` if this knowledge settles it.
-    func decide(_ test: FilterTest) -> Bool? {
-        if let k = test.operand.constantValue, let set = members(of: test.value), let first = set.first {
-            let outcome = FilterTest.evaluate(test.condition, first, k)
-            if set.allSatisfy({ FilterTest.evaluate(test.condition, $0, k) == outcome }) { return outcome }
+    func decide(_ test: Int, _ tests: TestTable) -> Bool? {
+        if let k = tests.constants[test], let set = members(of: tests.values[test], tests), let first = set.first {
+            let condition = tests[test].condition
+            let outcome = FilterTest.evaluate(condition, first, k)
+            if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
         }
-        return GraphOptimizer.decide(test, facts)
+        return GraphOptimizer.decide(test, facts, tests)
     }
 }
 
@@ -87,10 +90,11 @@ enum GraphOptimizer {
         var predecessors = [Int](repeating: 0, count: graph.nodes.count)
         // The value A holds on the way into a node, when every way in leaves the same one
         // (a test leaves its value in A).
-        var entryValue = [FilterValue?](repeating: nil, count: graph.nodes.count)
+        var entryValue = [Int?](repeating: nil, count: graph.nodes.count)
         for n in order {
+            let value = graph.tests.values[graph[n].test]
             for case .node(let m) in [graph[n].whenTrue, graph[n].whenFalse] {
-                entryValue[m] = predecessors[m] == 0 || entryValue[m] == graph[n].test.value ? graph[n].test.value : nil
+                entryValue[m] = predecessors[m] == 0 || entryValue[m] == value ? value : nil
                 predecessors[m] += 1
             }
         }
@@ -108,10 +112,12 @@ enum GraphOptimizer {
                 guard chain.count > 1 else { continue }
                 for n in chain.dropFirst() { inChain[n] = true }
                 let tests = chain.map { graph[$0].test }
+                let values = graph.tests.values
+                func value(_ test: Int) -> Int { values[test] }
                 // The group of the value A already holds goes first.
-                var grouped = tests.filter { $0.value == entryValue[head] }
-                for test in tests where !grouped.contains(where: { $0.value == test.value }) {
-                    grouped += tests.filter { $0.value == test.value }
+                var grouped = tests.filter { value($0) == entryValue[head] }
+                for test in tests where !grouped.contains(where: { value($0) == value(test) }) {
+                    grouped += tests.filter { value($0) == value(test) }
                 }
                 guard grouped != tests else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
@@ -132,14 +138,14 @@ enum GraphOptimizer {
             var targets: [GraphTarget] = []
             for outcome in [true, false] {
                 var known = before
-                known.learn(node.test, outcome)
+                known.learn(node.test, outcome, graph.tests)
                 var target = node.target(outcome)
-                while case .node(let m) = target, let decided = known.decide(graph[m].test) {
+                while case .node(let m) = target, let decided = known.decide(graph[m].test, graph.tests) {
                     target = graph[m].target(decided)
                     changed = true
                 }
                 if case .node(let m) = target {
-                    knownIn[m] = knownIn[m].map { $0.meet(known) } ?? known
+                    knownIn[m] = knownIn[m].map { $0.meet(known, graph.tests) } ?? known
                 }
                 targets.append(target)
             }
@@ -149,20 +155,22 @@ enum GraphOptimizer {
     }
 
     /// The outcome of `test` if `facts` settle it.
-    static func decide(_ test: FilterTest, _ facts: [Fact]) -> Bool? {
-        guard let c = test.operand.constantValue else {
-            return facts.first { $0.test == test }?.outcome
+    static func decide(_ number: Int, _ facts: [Fact], _ tests: TestTable) -> Bool? {
+        guard let c = tests.constants[number] else {
+            return facts.first { $0.test == number }?.outcome
         }
+        let test = tests[number]
+        let value = tests.values[number]
         // What the facts say about the value: an interval, values it is not, bits it has.
         var low: UInt32 = 0
         var high: UInt32 = .max
         var excluded: [UInt32] = []
         var clearMasks: [UInt32] = []
         var setMasks: [UInt32] = []
-        for fact in facts where fact.test.value == test.value {
-            if fact.test.condition == test.condition, fact.test.operand == test.operand { return fact.outcome }
-            guard let k = fact.test.operand.constantValue else { continue }
-            switch (fact.test.condition, fact.outcome) {
+        for fact in facts where tests.values[fact.test] == value {
+            if fact.test == number { return fact.outcome }
+            guard let k = tests.constants[fact.test] else { continue }
+            switch (tests[fact.test].condition, fact.outcome) {
             case (.eq, true): return FilterTest.evaluate(test.condition, k, c)
             case (.eq, false): excluded.append(k)
             case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
