@@ -156,6 +156,35 @@ private typealias K = KernelTests
         }
     }
 
+    /// `prog dump --jited`: the machine code function by function under the kernel's
+    /// symbol for each (bpftool here has no disassembler to compare with), the pieces end to
+    /// end and together the whole JIT'd image.
+    @Test func jitedCodeByFunction() throws {
+        try K.run {
+            guard FileManager.default.isExecutableFile(atPath: Self.executable) else { return }
+            let collection = try K.object("map_btf").load()
+            defer { collection.close() }
+            let program = try collection.program("touch")
+            let code = try SystemCall.jitedInstructions(fd: program.fileDescriptor.rawValue)
+            #expect(code.count == program.jitedSize)
+            let dump = try #require(try Self.swiftbpfJSON(["prog", "dump", "\(program.id)", "--jited", "--json"]) as? [String: Any])
+            #expect(dump["jited"] as? [String] == code.map { "0x" + ($0 < 16 ? "0" : "") + String($0, radix: 16) })
+            let functions = try #require(dump["functions"] as? [[String: Any]])
+            #expect(functions.count == 2, "touch and its subprogram: \(functions)")
+            #expect(functions.first?["name"] as? String == "bpf_prog_\(program.tagText)_touch")
+            #expect((functions.last?["name"] as? String)?.hasSuffix("_verdict_for") == true, "\(functions)")
+            #expect(functions.map { $0["offset"] as? Int } == [0, functions.first?["length"] as? Int])
+            #expect(functions.compactMap { $0["length"] as? Int }.reduce(0, +) == code.count)
+
+            let text = String(decoding: try K.runTool(Self.executable, ["prog", "dump", "\(program.id)", "--jited"]), as: UTF8.self)
+            let lines = text.split(separator: "\n")
+            #expect(lines.first == "bpf_prog_\(program.tagText)_touch:")
+            #expect(lines.filter { $0.hasSuffix(":") }.count == 2)
+            let bytes = lines.filter { !$0.hasSuffix(":") }.flatMap { $0.split(separator: ":", maxSplits: 1).last?.split(separator: " ") ?? [] }
+            #expect(bytes.compactMap { UInt8($0, radix: 16) } == code)
+        }
+    }
+
     /// Formatting takes any bytes: too few for the type, or types with no value, are errors
     /// that say where; random bytes of every length never trap.
     @Test func formattingFromBTFChecksTheBytes() throws {

@@ -3,7 +3,7 @@
 // char string, an int array, an enum, a nested struct, a union and bitfields; an array of
 // enums; a per-CPU array of a small struct; a hash keyed by a struct; global data (.data,
 // .rodata with a string, .bss), whose values are data sections. Nothing runs: the maps are
-// filled from Swift.
+// filled from Swift. The program calls a subprogram, for the JIT's function list.
 #include "map_program_helpers.h"
 
 enum color { RED = 0, GREEN = 1, BLUE = 7 };
@@ -70,14 +70,19 @@ __u64 touched = 3;
 const volatile char greeting[6] = "hi";
 __s32 last_verdict;
 
+// A subprogram of its own, so that the JIT makes two functions (for `prog dump --jited`).
+static __attribute__((noinline)) int verdict_for(int seen) {
+    return seen ? XDP_PASS : XDP_DROP;
+}
+
 // Uses every map so that a loaded program holds them.
 SEC("xdp") int touch(struct xdp_md *ctx) {
     __u32 key = 0;
     struct point where = {0, 0};
     touched++;
     last_verdict = greeting[0];
-    return bpf_map_lookup_elem(&records, &key) && bpf_map_lookup_elem(&colors, &key)
-        && bpf_map_lookup_elem(&per_cpu, &key) && bpf_map_lookup_elem(&by_point, &where) ? XDP_PASS : XDP_DROP;
+    return verdict_for(bpf_map_lookup_elem(&records, &key) && bpf_map_lookup_elem(&colors, &key)
+        && bpf_map_lookup_elem(&per_cpu, &key) && bpf_map_lookup_elem(&by_point, &where));
 }
 
 char LICENSE[] SEC("license") = "GPL";
