@@ -126,8 +126,17 @@ public enum FeatureProbe {
         }.filter { !$0.1.hasPrefix("_") && $0.1 != "MAX_ID" }
     }
 
-    /// Whether a program of `type` may call helper `id` (bpftool's `probe_helper_for_progtype`).
+    /// Whether helper support can be probed for `type` at all: tracing, extension, LSM and
+    /// struct_ops programs load only against a target, so their load fails whatever they
+    /// call and says nothing about helpers (libbpf and bpftool report none for them).
+    public static func canProbeHelpers(for type: ProgramType) -> Bool {
+        ![.tracing, .extension, .lsm, .structOperations].contains(type)
+    }
+
+    /// Whether a program of `type` may call helper `id` (bpftool's `probe_helper_for_progtype`);
+    /// false for the types `canProbeHelpers(for:)` excludes.
     public static func supports(helper id: Int32, for type: ProgramType) -> Bool {
+        guard canProbeHelpers(for: type) else { return false }
         var attributes = minimalProgram(type, instructions: [
             RawInstruction(opcode: 0x85, imm: id),   // call id
             RawInstruction(opcode: 0x95),            // exit

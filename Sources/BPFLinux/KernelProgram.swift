@@ -16,6 +16,8 @@ public final class KernelProgram: Sendable, CustomStringConvertible {
     public let id: UInt32
     /// The 8-byte tag bpftool prints, a hash of the translated instructions.
     public let tag: [UInt8]
+    /// The tag in hex, as bpftool prints it.
+    public var tagText: String { ProgramInfo.hex(tag) }
     /// Bytes of machine code from the JIT (0 when it is off).
     public let jitedSize: Int
     /// Bytes of the instructions after the verifier's rewriting.

@@ -17,6 +17,14 @@ func bpf(_ command: bpf_cmd, _ attr: inout bpf_attr, name: String, subject: Stri
     }
 }
 
+/// After a failed bpf(2) made in place: retries EINTR and EAGAIN as `bpf` does, else throws.
+@inline(never)
+func retryOrThrow(_ command: bpf_cmd, _ attr: inout bpf_attr, name: String) throws(BPFError) {
+    let code = swiftbpf_errno()
+    guard code == EINTR || code == EAGAIN else { throw BPFError(operation: name, errno: code) }
+    try bpf(command, &attr, name: name)
+}
+
 /// A zeroed `bpf_attr`, as every command needs its unused bytes to be.
 @inline(__always)
 func zeroedAttributes() -> bpf_attr {

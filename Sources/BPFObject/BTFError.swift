@@ -28,6 +28,10 @@ public struct BTFError: Error, Sendable, Hashable, CustomStringConvertible {
         /// `.BTF.ext` record size smaller than the record, or not a multiple of 4.
         case badRecordSize(section: String, size: UInt32)
         case unknownRelocationKind(UInt32)
+        /// Formatting a value: a type with no value of its own (void, a function).
+        case unformattable(BTFKind)
+        /// Formatting a value: types nested more deeply than this.
+        case nestedTooDeeply(Int)
     }
 
     public var reason: Reason
@@ -74,6 +78,8 @@ public struct BTFError: Error, Sendable, Hashable, CustomStringConvertible {
         case .tooManyTypes(let count): "too many types (\(count))"
         case .badRecordSize(let section, let size): "bad \(section) record size \(size)"
         case .unknownRelocationKind(let kind): "unknown CO-RE relocation kind \(kind)"
+        case .unformattable(let kind): "a \(kind.name) has no value to show"
+        case .nestedTooDeeply(let depth): "types nest more than \(depth) levels deep"
         }
     }
 }

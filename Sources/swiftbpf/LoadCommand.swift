@@ -70,7 +70,7 @@ struct LoadCommand: ParsableCommand {
         }
         let programRows: [[String: Any]] = collection.programNames.compactMap { name in
             guard let program = collection.programs[name] else { return nil }
-            return ["name": name, "id": program.id, "type": program.type?.kernelName ?? "?", "tag": program.tag.map { String(format: "%02x", $0) }.joined()]
+            return ["name": name, "id": program.id, "type": program.type?.kernelName ?? "?", "tag": program.tagText]
         }
         let mapRows: [[String: Any]] = collection.mapNames.compactMap { name in
             guard let map = collection.maps[name] else { return nil }

@@ -93,35 +93,99 @@ struct MapShowCommand: ParsableCommand {
     }
 }
 
-/// One key and its value (or per-CPU values) as bpftool prints them.
-func entryJSON(_ map: Map, key: [UInt8], value: [UInt8]) -> [String: Any] {
-    guard map.isPerCPU else { return ["key": hexBytes(key), "value": hexBytes(value)] }
-    let stride = (map.valueSize + 7) & ~7
-    let values = (0..<map.valueCount).map { cpu -> [String: Any] in
-        let start = cpu * stride
-        return ["cpu": cpu, "value": hexBytes(Array(value[start..<min(start + map.valueSize, value.count)]))]
-    }
-    return ["key": hexBytes(key), "values": values]
-}
+/// How `map dump` and `map lookup` show entries: raw bytes as bpftool does without BTF,
+/// and also read through the map's BTF key and value types when it has them.
+struct EntryPrinter {
+    let map: Map
+    let btf: BTF?
+    let keyType: BTFTypeID
+    let valueType: BTFTypeID
 
-func entryText(_ map: Map, key: [UInt8], value: [UInt8]) -> String {
-    let keyText = hexBytes(key).map { String($0.dropFirst(2)) }.joined(separator: " ")
-    guard map.isPerCPU else {
-        return "key: \(keyText)  value: " + hexBytes(value).map { String($0.dropFirst(2)) }.joined(separator: " ")
+    init(_ map: Map) throws {
+        self.map = map
+        let info = try kernel("cannot read map \(map.id)") { () throws(BPFError) in try SystemCall.mapInfo(fd: map.fileDescriptor.rawValue) }
+        keyType = info.btfKeyTypeID
+        valueType = info.btfValueTypeID
+        guard info.btfID != 0, info.btfValueTypeID != 0 else {
+            btf = nil
+            return
+        }
+        let kernelBTF = try kernelBTFBytes(id: info.btfID)
+        let base = kernelBTF.isModule ? try kernel("cannot read the kernel's BTF") { () throws(BPFError) in try KernelBTF.vmlinux() } : nil
+        do { btf = try BTF(parsing: kernelBTF.bytes, base: base) } catch {
+            throw CommandError("map \(map.id): its BTF (id \(info.btfID)) does not parse: \(error)")
+        }
     }
-    let stride = (map.valueSize + 7) & ~7
-    var text = "key:\n\(keyText)\n"
-    for cpu in 0..<map.valueCount {
-        let start = cpu * stride
-        let bytes = Array(value[start..<min(start + map.valueSize, value.count)])
-        text += "value (CPU \(cpu < 10 ? "0" : "")\(cpu)): " + hexBytes(bytes).map { String($0.dropFirst(2)) }.joined(separator: " ") + "\n"
+
+    /// bpftool's `formatted` part: key (absent when the key has no BTF type, as for global
+    /// data) and value, or per-CPU values.
+    func formatted(key: [UInt8], value: [UInt8]) throws -> BTFFormattedValue? {
+        guard let btf else { return nil }
+        func read(_ bytes: [UInt8], _ type: BTFTypeID, _ what: String) throws -> BTFFormattedValue {
+            do { return try btf.formatted(bytes, as: type) } catch {
+                throw CommandError("map \(map.id): the \(what) does not read as its BTF type [\(type)]: \(error)")
+            }
+        }
+        var members: [BTFFormattedMember] = []
+        if keyType != 0 { members.append(BTFFormattedMember(name: "key", value: try read(key, keyType, "key"))) }
+        if map.isPerCPU {
+            let values = try perCPU(value).enumerated().map { cpu, bytes in
+                BTFFormattedValue.object([BTFFormattedMember(name: "cpu", value: .scalar(json: "\(cpu)", plain: "\(cpu)")),
+                                          BTFFormattedMember(name: "value", value: try read(bytes, valueType, "value of CPU \(cpu)"))])
+            }
+            members.append(BTFFormattedMember(name: "values", value: .array(values)))
+        } else {
+            members.append(BTFFormattedMember(name: "value", value: try read(value, valueType, "value")))
+        }
+        return .object(members)
     }
-    return String(text.dropLast())
+
+    /// Each possible CPU's value, without the kernel's padding to 8 bytes.
+    func perCPU(_ value: [UInt8]) -> [[UInt8]] {
+        let stride = (map.valueSize + 7) & ~7
+        return (0..<map.valueCount).map { cpu in
+            let start = min(cpu * stride, value.count)
+            return Array(value[start..<min(start + map.valueSize, value.count)])
+        }
+    }
+
+    /// One entry as `bpftool -j` prints it: raw bytes, and `formatted` when there is BTF.
+    func json(key: [UInt8], value: [UInt8]) throws -> String {
+        func list(_ bytes: [UInt8]) -> String { "[" + hexBytes(bytes).map { "\"\($0)\"" }.joined(separator: ",") + "]" }
+        var text = "{\"key\":\(list(key)),"
+        if map.isPerCPU {
+            text += "\"values\":[" + perCPU(value).enumerated().map { "{\"cpu\":\($0),\"value\":\(list($1))}" }.joined(separator: ",") + "]"
+        } else {
+            text += "\"value\":\(list(value))"
+        }
+        if let formatted = try formatted(key: key, value: value) { text += ",\"formatted\":" + formatted.jsonText }
+        return text + "}"
+    }
+
+    /// One entry as bpftool prints it for people: the formatted object when there is BTF,
+    /// hex bytes otherwise.
+    func text(key: [UInt8], value: [UInt8], indent: Int = 0) throws -> String {
+        if let formatted = try formatted(key: key, value: value) { return formatted.plainText(indent: indent) }
+        let keyText = hexBytes(key).map { String($0.dropFirst(2)) }.joined(separator: " ")
+        guard map.isPerCPU else {
+            return "key: \(keyText)  value: " + hexBytes(value).map { String($0.dropFirst(2)) }.joined(separator: " ")
+        }
+        var text = "key:\n\(keyText)\n"
+        for (cpu, bytes) in perCPU(value).enumerated() {
+            text += "value (CPU \(cpu < 10 ? "0" : "")\(cpu)): " + hexBytes(bytes).map { String($0.dropFirst(2)) }.joined(separator: " ") + "\n"
+        }
+        return String(text.dropLast())
+    }
 }
 
 struct MapDumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "Print every key and value of a map (bpftool map dump id ID).")
+        commandName: "dump", abstract: "Print every key and value of a map (bpftool map dump id ID).",
+        discussion: """
+            When the map has BTF (maps from objects built with -g), keys and values are shown \
+            through their C types: numbers, enum names, structs, strings, bitfields in hex; \
+            --json then gives each entry's raw bytes and a "formatted" part, as bpftool -j does.
+            """)
 
     @Argument(help: "The map's kernel id.") var id: UInt32
     @Flag(help: "Print the result as JSON.") var json = false
@@ -129,6 +193,7 @@ struct MapDumpCommand: ParsableCommand {
     func run() throws {
         let map = try MapCommand.open(id)
         defer { map.close() }
+        let printer = try EntryPrinter(map)
         var entries: [(key: [UInt8], value: [UInt8])] = []
         var key: [UInt8]? = nil
         while let next = try kernel("cannot iterate map \(id)", { () throws(BPFError) in try map.nextKey(after: key) }) {
@@ -140,16 +205,19 @@ struct MapDumpCommand: ParsableCommand {
             if entries.count > 1 << 24 { break }
         }
         if json {
-            print(try jsonText(entries.map { entryJSON(map, key: $0.key, value: $0.value) }))
+            print("[" + (try entries.map { try printer.json(key: $0.key, value: $0.value) }).joined(separator: ",") + "]")
+        } else if printer.btf != nil {
+            let objects = try entries.map { "    " + (try printer.text(key: $0.key, value: $0.value, indent: 4)) }
+            print(objects.isEmpty ? "[]" : "[\n" + objects.joined(separator: ",\n") + "\n]")
         } else {
-            for entry in entries { print(entryText(map, key: entry.key, value: entry.value)) }
+            for entry in entries { print(try printer.text(key: entry.key, value: entry.value)) }
             print("Found \(entries.count) element\(entries.count == 1 ? "" : "s")")
         }
     }
 }
 
 struct MapLookupCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lookup", abstract: "Print the value for one key.")
+    static let configuration = CommandConfiguration(commandName: "lookup", abstract: "Print the value for one key (formatted from BTF as in map dump).")
 
     @Argument(help: "The map's kernel id.") var id: UInt32
     @Option(parsing: .upToNextOption, help: "The key's bytes.") var key: [String]
@@ -162,7 +230,8 @@ struct MapLookupCommand: ParsableCommand {
         guard let value = try kernel("cannot look up the key in map \(id)", { () throws(BPFError) in try map.lookup(key: keyBytes) }) else {
             throw CommandError("map \(id) has no entry for key \(hexBytes(keyBytes).joined(separator: " "))")
         }
-        print(json ? try jsonText(entryJSON(map, key: keyBytes, value: value)) : entryText(map, key: keyBytes, value: value))
+        let printer = try EntryPrinter(map)
+        print(json ? try printer.json(key: keyBytes, value: value) : try printer.text(key: keyBytes, value: value))
     }
 }
 

@@ -105,7 +105,8 @@ struct ProgramDumpCommand: ParsableCommand {
         abstract: "Print a program's instructions as the verifier left them (bpftool prog dump xlated).",
         discussion: """
             Map references show the map's id and name: `r1 = map[id:4] ; counts`. With --jited \
-            the JIT's machine code is printed as hex bytes, 16 to a line.
+            the JIT's machine code is printed as hex bytes, 16 to a line, function by function \
+            under each one's kernel symbol (bpf_prog_<tag>_<name>), offsets from its start.
             """)
 
     @Argument(help: "The program's kernel id.") var id: UInt32
@@ -116,17 +117,7 @@ struct ProgramDumpCommand: ParsableCommand {
         let program = try kernel("cannot open program \(id)") { () throws(BPFError) in try KernelProgram(id: id) }
         defer { program.close() }
         if jited {
-            let code = try kernel("cannot read program \(id)'s machine code") { () throws(BPFError) in
-                try SystemCall.jitedInstructions(fd: program.fileDescriptor.rawValue)
-            }
-            if json {
-                print(try jsonText(["id": id, "jited": hexBytes(code)]))
-            } else {
-                for start in stride(from: 0, to: code.count, by: 16) {
-                    let line = hexBytes(Array(code[start..<min(start + 16, code.count)])).map { String($0.dropFirst(2)) }
-                    print(String(format: "%6x:  ", start) + line.joined(separator: " "))
-                }
-            }
+            try printJited(program)
             return
         }
         let slots = try kernel("cannot read program \(id)'s instructions") { () throws(BPFError) in
@@ -146,6 +137,40 @@ struct ProgramDumpCommand: ParsableCommand {
             print(try jsonText(lines.map { ["index": $0.index, "text": $0.text, "raw": hexBytes($0.raw)] as [String: Any] }))
         } else {
             for line in lines { print(String(format: "%4d: ", line.index) + line.text) }
+        }
+    }
+
+    /// The machine code by function, each under its kernel symbol (`bpf_prog_<tag>_<name>`)
+    /// as bpftool lays out `dump jited opcodes`, with offsets from the function's start;
+    /// hex only, since there is no x86 disassembler here (bpftool without libbfd prints none).
+    func printJited(_ program: KernelProgram) throws {
+        let fd = program.fileDescriptor.rawValue
+        let code = try kernel("cannot read program \(id)'s machine code") { () throws(BPFError) in try SystemCall.jitedInstructions(fd: fd) }
+        var functions = try kernel("cannot read program \(id)'s functions") { () throws(BPFError) in try SystemCall.jitedFunctions(fd: fd) }
+        if functions.reduce(0, { $0 + $1.length }) != code.count { functions = [(0, code.count)] }
+        let names = SystemCall.kernelSymbols(at: Set(functions.map(\.address)))
+        var pieces: [(name: String?, range: Range<Int>)] = []
+        var start = 0
+        for function in functions {
+            pieces.append((names[function.address], start..<start + function.length))
+            start += function.length
+        }
+        if json {
+            let rows = pieces.map { piece -> [String: Any] in
+                var row: [String: Any] = ["offset": piece.range.lowerBound, "length": piece.range.count]
+                if let name = piece.name { row["name"] = name }
+                return row
+            }
+            print(try jsonText(["id": id, "jited": hexBytes(code), "functions": rows] as [String: Any]))
+            return
+        }
+        for piece in pieces {
+            if let name = piece.name { print(name + ":") }
+            for offset in stride(from: piece.range.lowerBound, to: piece.range.upperBound, by: 16) {
+                let line = hexBytes(Array(code[offset..<min(offset + 16, piece.range.upperBound)])).map { String($0.dropFirst(2)) }
+                let position = String(offset - piece.range.lowerBound, radix: 16)
+                print(String(repeating: " ", count: max(0, 6 - position.count)) + position + ":  " + line.joined(separator: " "))
+            }
         }
     }
 

@@ -234,10 +234,14 @@ final class LoadedFixture {
 /// A small C program the tests probe and use as a separate process: `calls N` waits for a
 /// byte on stdin (so probes can be attached first), then calls `swiftbpf_add(i, 1000)` for
 /// i in 1...N; `send CGROUP_PROCS N PORT` joins a cgroup, then sends N UDP datagrams to
-/// 127.0.0.1:PORT.
+/// 127.0.0.1:PORT; `sockets CGROUP_PROCS` joins a cgroup, makes an IPv4 TCP and an IPv6
+/// UDP socket and prints "tcp4 ok|errno udp6 ok|errno"; `connect CGROUP_PROCS PORT` joins
+/// a cgroup, connects a UDP socket to 127.0.0.1:PORT and prints the peer's port as the
+/// socket sees it.
 enum HelperBinary {
     static let source = #"""
     #include <arpa/inet.h>
+    #include <errno.h>
     #include <fcntl.h>
     #include <stdio.h>
     #include <stdlib.h>
@@ -269,6 +273,29 @@ enum HelperBinary {
             for (int i = 0; i < atoi(argv[3]); i++) {
                 if (sendto(fd, "swiftbpf", 8, 0, (struct sockaddr *)&to, sizeof to) != 8) return 4;
             }
+            return 0;
+        }
+        if (argc >= 3 && (strcmp(argv[1], "sockets") == 0 || strcmp(argv[1], "connect") == 0)) {
+            int procs = open(argv[2], O_WRONLY);
+            if (procs < 0 || dprintf(procs, "%d\n", getpid()) < 0) return 3;
+            close(procs);
+            if (strcmp(argv[1], "sockets") == 0) {
+                int tcp = socket(AF_INET, SOCK_STREAM, 0);
+                int tcpError = errno;
+                int udp = socket(AF_INET6, SOCK_DGRAM, 0);
+                int udpError = errno;
+                printf("tcp4 %s udp6 %s\n", tcp >= 0 ? "ok" : strerror(tcpError), udp >= 0 ? "ok" : strerror(udpError));
+                return 0;
+            }
+            if (argc != 4) return 1;
+            int fd = socket(AF_INET, SOCK_DGRAM, 0);
+            struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])) };
+            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) return 5;
+            struct sockaddr_in peer;
+            socklen_t length = sizeof peer;
+            if (getpeername(fd, (struct sockaddr *)&peer, &length) != 0) return 6;
+            printf("%d\n", ntohs(peer.sin_port));
             return 0;
         }
         return 1;

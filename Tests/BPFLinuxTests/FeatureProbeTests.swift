@@ -23,5 +23,29 @@ import Testing
             }
         }
     }
+
+    /// Helpers per program type against `bpftool feature probe kernel full` ("full" also
+    /// probes the helpers that warn in the kernel log, as ours does). Helpers newer than the
+    /// installed bpftool (it lists none of them for any type) are left out.
+    @Test func helpersPerProgramTypeAgreeWithBpftool() throws {
+        guard KernelTestSupport.bpfAvailable(), FileManager.default.isExecutableFile(atPath: InspectionTests.executable),
+              let theirs = try KernelTests.bpftoolJSON(["feature", "probe", "kernel", "full"]) as? [String: Any],
+              let ours = try InspectionTests.swiftbpfJSON(["feature", "--json"]) as? [String: Any] else { return }
+        let bpftool = (theirs["helpers"] as? [String: [String]] ?? [:]).reduce(into: [String: Set<String>]()) { result, entry in
+            result[entry.key.replacingOccurrences(of: "_available_helpers", with: "")] = Set(entry.value)
+        }
+        let mine = (ours["helpers"] as? [String: [String]] ?? [:]).mapValues { Set($0.map { "bpf_" + $0 }) }
+        let knownToBpftool = bpftool.values.reduce(Set<String>()) { $0.union($1) }
+        #expect(knownToBpftool.count >= 150, "bpftool listed only \(knownToBpftool.count) helpers")
+        var compared = 0
+        for (type, theirHelpers) in bpftool.sorted(by: { $0.key < $1.key }) {
+            let myHelpers = mine[type]?.intersection(knownToBpftool) ?? []
+            guard mine[type] != nil || !theirHelpers.isEmpty else { continue }
+            compared += 1
+            #expect(myHelpers == theirHelpers,
+                    "\(type): only swiftbpf \(myHelpers.subtracting(theirHelpers).sorted()), only bpftool \(theirHelpers.subtracting(myHelpers).sorted())")
+        }
+        #expect(compared >= 20, "compared helpers for \(compared) program types")
+    }
 }
 #endif

@@ -116,6 +116,51 @@ extension AttachKernelTests {
             }
         }
 
+        /// cgroup sock and sock_addr programs on a cgroup the test makes, seen by a helper
+        /// process that joins it: socket creation counted and IPv6 UDP refused; an IPv4
+        /// connect counted and its port rewritten. Closing the links undoes both.
+        @Test func cgroupSockRefusesSocketsAndSockAddrRewritesConnects() throws {
+            try AttachTests.run { tracker in
+                try AttachTests.withTemporaryDirectory { directory in
+                    let binary = try HelperBinary.build(in: directory)
+                    let fixture = try LoadedFixture("cgroup_sock", tracker: tracker)
+                    defer { fixture.close() }
+                    let cgroup = try TestCgroup()
+                    defer {
+                        cgroup.remove()
+                        #expect(!FileManager.default.fileExists(atPath: cgroup.path), "cgroup left behind")
+                    }
+                    let procs = cgroup.path + "/cgroup.procs"
+                    let create = try Link.cgroup(cgroup.path, attachType: .cgroupInetSocketCreate, program: try fixture.program("sock_create"))
+                    try tracker.track(create)
+                    let connect = try Link.cgroup(cgroup.path, attachType: .cgroupInet4Connect, program: try fixture.program("connect4"))
+                    try tracker.track(connect)
+                    #expect(try create.linkInfo().first?.type == 3, "a cgroup link")
+                    #expect(try connect.linkInfo().first?.type == 3, "a cgroup link")
+
+                    #expect(try AttachTests.run(binary, ["sockets", procs]) == "tcp4 ok udp6 \(String(cString: strerror(EPERM)))\n")
+                    #expect(try fixture.count(0) == 2, "both socket() calls seen")
+                    // Connected UDP: the peer the socket reports is where the connect went.
+                    #expect(try AttachTests.run(binary, ["connect", procs, "4242"]) == "4243\n")
+                    #expect(try AttachTests.run(binary, ["connect", procs, "4300"]) == "4300\n")
+                    #expect(try fixture.count(1) == 2)
+                    #expect(try fixture.count(0) == 4, "the connecting sockets were created in the cgroup too")
+
+                    create.close()
+                    connect.close()
+                    #expect(try AttachTests.run(binary, ["sockets", procs]) == "tcp4 ok udp6 ok\n")
+                    #expect(try AttachTests.run(binary, ["connect", procs, "4242"]) == "4242\n")
+                    #expect(try fixture.count(0) == 4, "detached when closed")
+                    #expect(try fixture.count(1) == 2, "detached when closed")
+
+                    let wrongHook = #expect(throws: BPFError.self) {
+                        try Link.cgroup(cgroup.path, attachType: .cgroupInet4Connect, program: try fixture.program("sock_create"))
+                    }
+                    #expect(wrongHook?.description.contains("cgroup_sock") == true, "\(String(describing: wrongHook))")
+                }
+            }
+        }
+
         @Test func socketFilterKeepsShortDatagramsAndDetachesOnClose() throws {
             try AttachTests.run { tracker in
                 let fixture = try LoadedFixture("network", tracker: tracker)
