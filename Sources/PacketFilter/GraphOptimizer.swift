@@ -129,7 +129,7 @@ enum GraphOptimizer {
 
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.topologicalOrder()
-        var knownIn: [Int: Knowledge] = [:]
+        var knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
         if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
         var changed = false
         for n in order {
