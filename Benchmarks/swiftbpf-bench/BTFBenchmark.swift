@@ -48,22 +48,6 @@ enum BTFBenchmark {
 
     /// Best of several runs of `bpftool btf dump file PATH format c > /dev/null`, in ns.
     private static func bpftoolTime(_ bpftool: String, path: String) throws -> Double? {
-        guard let null = FileHandle(forWritingAtPath: "/dev/null") else { return nil }
-        let clock = ContinuousClock()
-        var best = Double.infinity
-        for _ in 0..<7 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: bpftool)
-            process.arguments = ["btf", "dump", "file", path, "format", "c"]
-            process.standardOutput = null
-            process.standardError = null
-            let elapsed = try clock.measure {
-                try process.run()
-                process.waitUntilExit()
-            }
-            guard process.terminationStatus == 0 else { return nil }
-            best = min(best, nanoseconds(elapsed))
-        }
-        return best
+        spawnTime(bpftool, ["btf", "dump", "file", path, "format", "c"], rounds: 7)
     }
 }

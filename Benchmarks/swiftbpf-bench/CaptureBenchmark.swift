@@ -111,18 +111,6 @@ enum CaptureBenchmark {
         }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         guard let file else { return nil }
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tcpdump)
-            process.arguments = ["-r", file, "-w", "/dev/null"]
-            process.standardError = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            let start = ContinuousClock.now
-            guard (try? process.run()) != nil else { return nil }
-            process.waitUntilExit()
-            best = min(best, nanoseconds(ContinuousClock.now - start) / 1e6)
-        }
-        return best
+        return spawnTime(tcpdump, ["-r", file, "-w", "/dev/null"], rounds: 3).map { $0 / 1e6 }
     }
 }

@@ -123,12 +123,7 @@ enum FilterBenchmark {
             var line = pad(expression, 50, left: true) + pad(String(kept), 8) + pad(format(best, decimals: 0), 10)
                 + pad(format(Double(count) / best / 1e3, decimals: 1), 8)
             if let tcpdump {
-                var peer = Double.infinity
-                for _ in 0..<3 {
-                    let start = ContinuousClock.now
-                    _ = system("\(tcpdump) -r \(path) -w /dev/null '\(expression)' 2>/dev/null")
-                    peer = min(peer, nanoseconds(ContinuousClock.now - start) / 1e6)
-                }
+                let peer = (spawnTime(tcpdump, ["-r", path, "-w", "/dev/null", expression], rounds: 3) ?? .nan) / 1e6
                 line += pad(format(peer, decimals: 0), 15) + pad(format(Double(count) / peer / 1e3, decimals: 1), 8)
                     + pad(format(best / peer, decimals: 2), 14)
             }
