@@ -6,6 +6,8 @@ public struct ClassicTranslationError: Error, Sendable, Hashable, CustomStringCo
         case ancillaryFieldUnavailable(AncillaryField)
         /// The translation needs a jump farther than eBPF can encode.
         case tooLarge(String)
+        /// The `.packet` target has only the packet; this needs the context block.
+        case needsContext(String)
     }
 
     /// Index of the classic instruction at fault.
@@ -22,6 +24,7 @@ public struct ClassicTranslationError: Error, Sendable, Hashable, CustomStringCo
         case .ancillaryFieldUnavailable(let field):
             "instruction \(index): a socket filter cannot read the ancillary field \(field.name) (\(field))"
         case .tooLarge(let why): "instruction \(index): the translation is too large: \(why)"
+        case .needsContext(let what): "instruction \(index): \(what) needs the context block; translate for the VM with it"
         }
     }
 }

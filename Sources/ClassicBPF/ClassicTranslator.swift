@@ -16,6 +16,11 @@ public enum ClassicTranslationTarget: Sendable, Hashable {
     /// `ldabs`/`ldind` (as the kernel's own converter emits), ancillary fields are
     /// `__sk_buff` fields or helper calls, and no instruction is unreachable.
     case socketFilter
+    /// BPFVM (interpreter or JIT) over the packet alone, with libpcap's rules: r1 points to
+    /// the packet, r2 holds its captured length, so packets in a capture file's buffer need
+    /// no copying. Programs that read `#len` have no translation here (the wire length is
+    /// not in the input): use `.virtualMachine`.
+    case packet
 }
 
 /// Translates classic programs to eBPF that returns the same value on every packet. A is
@@ -26,6 +31,12 @@ public enum ClassicTranslationTarget: Sendable, Hashable {
 public enum ClassicTranslator {
     public static func translate(_ program: ClassicProgram, to target: ClassicTranslationTarget,
                                  semantics: ClassicSemantics = .libpcap) throws(ClassicTranslationError) -> Program {
+        if target == .packet {
+            if semantics == .linux { throw ClassicTranslationError(index: 0, reason: .needsContext("Linux's rules")) }
+            if let index = program.instructions.firstIndex(where: { $0 == .loadA(.length) || $0 == .loadX(.length) }) {
+                throw ClassicTranslationError(index: index, reason: .needsContext("#len"))
+            }
+        }
         var emitter = TranslationEmitter(program: program.instructions, target: target, semantics: semantics)
         try emitter.emitProgram()
         do {

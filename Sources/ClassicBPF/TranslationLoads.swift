@@ -73,7 +73,7 @@ extension TranslationEmitter {
             return
         }
         switch target {
-        case .virtualMachine:
+        case .virtualMachine, .packet:
             if let offset = ClassicContextBlock.offset(of: field) {
                 emit(.load(.word, dst: Self.a, base: Self.context, offset: Int16(offset)))
             } else {

@@ -71,7 +71,7 @@ import Testing
             _ = interpreter.run(packet: packet, ancillary: ClassicTestSupport.randomAncillary(using: &generator, packetLength: packet.count))
         }
         #expect((try? ClassicTextFormat.cArray.parse(ClassicTextFormat.cArray.format(program))) == program.raw)
-        for target in [ClassicTranslationTarget.virtualMachine, .socketFilter] {
+        for target in [ClassicTranslationTarget.virtualMachine, .socketFilter, .packet] {
             for semantics in [ClassicSemantics.libpcap, .linux] {
                 _ = try? ClassicTranslator.translate(program, to: target, semantics: semantics)
             }
