@@ -96,14 +96,7 @@ struct AgreementTests {
     @Test("compiled filters accept exactly the packets libpcap's do")
     func agreement() throws {
         guard let tcpdump = FilterTestSupport.tcpdump() else { return }
-        guard let corpus = FilterTestSupport.corpus else {
-            if FilterTestSupport.dataRequired {
-                Issue.record("the capture corpus is missing at \(FilterTestSupport.shared.path)")
-            } else {
-                print("skipped: no capture corpus at \(FilterTestSupport.shared.path)")
-            }
-            return
-        }
+        guard let corpus = FilterTestSupport.requireCorpus() else { return }
         let linkTypes = FilterLinkType.allCases.filter { type in corpus.files.contains { $0.linkType == type } }
         var totals = Totals()
         for expression in Self.expressions {
@@ -175,10 +168,7 @@ struct AgreementTests {
     @Test("filters keep the packets tcpdump -r keeps, on every file")
     func tcpdumpRead() throws {
         guard let tcpdump = FilterTestSupport.tcpdump() else { return }
-        guard let corpus = FilterTestSupport.corpus else {
-            if FilterTestSupport.dataRequired { Issue.record("the capture corpus is missing") } else { print("skipped: no capture corpus") }
-            return
-        }
+        guard let corpus = FilterTestSupport.requireCorpus() else { return }
         var passed = 0, failed = 0
         for expression in Self.fileExpressions {
             for file in corpus.files {
@@ -221,10 +211,7 @@ struct AgreementTests {
     @Test("gateway NAME keeps what libpcap's 'ether host E and not host A' keeps")
     func gateway() throws {
         guard let tcpdump = FilterTestSupport.tcpdump() else { return }
-        guard let corpus = FilterTestSupport.corpus else {
-            if FilterTestSupport.dataRequired { Issue.record("the capture corpus is missing") } else { print("skipped: no capture corpus") }
-            return
-        }
+        guard let corpus = FilterTestSupport.requireCorpus() else { return }
         let files = corpus.files.filter { $0.linkType == .ethernet }
         let sample = try #require(files.lazy.flatMap(\.packets).first { $0.data.count >= 34 && $0.data[12] == 8 && $0.data[13] == 0 })
         let mac = Array(sample.data[0..<6])

@@ -82,6 +82,18 @@ enum FilterTestSupport {
         var packets: [(data: [UInt8], wireLength: UInt32)]
     }
 
+    /// The corpus, or nil after recording an issue (when the data is required) or saying
+    /// why the test is skipped.
+    static func requireCorpus() -> (files: [CaptureFile], skipped: Int)? {
+        if let corpus { return corpus }
+        if dataRequired {
+            Issue.record("the capture corpus is missing at \(shared.path)")
+        } else {
+            print("skipped: no capture corpus at \(shared.path)")
+        }
+        return nil
+    }
+
     /// Capture files of the corpus whose link type the compiler supports, with the count
     /// of those skipped; nil when the corpus is absent.
     static let corpus: (files: [CaptureFile], skipped: Int)? = {
