@@ -1,0 +1,90 @@
+import Foundation
+import PacketCapture
+import TestPeers
+import Testing
+
+/// Our one-line decoding against tcpdump's, packet by packet, over every capture in the
+/// shared corpus whose link type the decoder reads (Ethernet, Linux cooked SLL/SLL2, BSD
+/// loopback, raw IP). tcpdump runs as `tcpdump -n -t -# -r FILE`; `-#` numbers each packet so
+/// its lines pair up with ours.
+///
+/// A packet is compared when our decoder understood every layer it met. Packets that reach a
+/// protocol outside the decoder's scope (an application protocol tcpdump dissects, an
+/// ethertype, an IP protocol, LLC frames) are excluded and counted by that protocol; the test
+/// prints the counts. Files libpcap refuses or whose link type is out of scope are listed.
+struct DecodeDifferentialTests {
+    static let linkTypesInScope: Set<LinkType> = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .ipv4, .ipv6]
+
+    /// tcpdump's lines for `file`, keyed by packet number: the first line of each packet and
+    /// whether more lines followed it.
+    static func tcpdumpLines(_ tcpdump: URL, _ file: URL) throws -> [Int: (line: String, continued: Bool)] {
+        let result = try Subprocess.run(tcpdump.path, ["-n", "-t", "-#", "-r", file.path])
+        var lines: [Int: (line: String, continued: Bool)] = [:]
+        var current: Int?
+        for raw in result.text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = String(raw)
+            // "%5u  " then the packet's text.
+            if line.count >= 7, let number = Int(line.prefix(5).trimmingCharacters(in: .whitespaces)),
+               line.dropFirst(5).hasPrefix("  ") {
+                lines[number] = (String(line.dropFirst(7)), false)
+                current = number
+            } else if let current, !line.isEmpty {
+                lines[current]?.continued = true
+            }
+        }
+        return lines
+    }
+
+    @Test func decodingMatchesTcpdump() throws {
+        let files = CaptureTestData.corpusFiles()
+        guard !files.isEmpty, let tcpdump = CaptureTestData.tcpdump() else { return }
+        var passed = 0, failed: [String] = []
+        var excluded: [String: Int] = [:]
+        var filesOutOfScope: [String: Int] = [:]
+        var filesCompared = 0
+        for file in files {
+            guard var reader = try? CaptureReader(try CaptureTestData.bytes(file)) else { continue }
+            var packets = reader.readAll()
+            guard let first = reader.interfaces.first else { continue }
+            let outOfScope = reader.interfaces.map(\.linkType).filter { !Self.linkTypesInScope.contains($0) }
+            if let linkType = outOfScope.first {
+                filesOutOfScope[linkType.description, default: 0] += 1
+                continue
+            }
+            _ = first
+            if let snapshot = TcpdumpDifferentialTests.libpcapSnapshotLength(reader) {
+                for index in packets.indices where packets[index].data.count > snapshot {
+                    packets[index].data = Array(packets[index].data.prefix(snapshot))
+                }
+            }
+            let theirs = try Self.tcpdumpLines(tcpdump, file)
+            filesCompared += 1
+            var printer = PacketPrinter()
+            for (index, packet) in packets.enumerated() {
+                let summary = PacketDecoder.decode(packet)
+                let ours = printer.line(summary)
+                guard let expected = theirs[index + 1] else { continue }
+                if let protocolName = summary.undecoded.first {
+                    excluded[Self.category(protocolName), default: 0] += 1
+                    continue
+                }
+                if ours == expected.line && !expected.continued {
+                    passed += 1
+                } else {
+                    failed.append("\(file.lastPathComponent) #\(index + 1):\n    ours:    \(ours)\n    tcpdump: \(expected.line)\(expected.continued ? " (+ more lines)" : "")")
+                }
+            }
+        }
+        print("decode agreement: \(passed) passed, \(failed.count) failed (\(filesCompared) files compared)")
+        print("excluded packets by protocol: " + excluded.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print("files with link types out of scope: " + filesOutOfScope.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        for failure in failed.prefix(400) { print(failure) }
+        #expect(failed.isEmpty, "\(failed.count) packets decode differently from tcpdump")
+    }
+
+    /// Exclusion categories: the protocol, without the numbers that make each packet differ.
+    static func category(_ name: String) -> String {
+        if name.hasPrefix("ARP for") { return "ARP for other hardware/protocols" }
+        return name
+    }
+}
