@@ -69,7 +69,7 @@ public struct PacketPrinter: Sendable {
                 text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted)
                 if let problem = datagram.problem {
                     text += problem
-                } else if datagram.sourcePort != nil, index + 1 == summary.layers.count, summary.truncatedIn == nil {
+                } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
                     text += "UDP, length \(datagram.payloadLength)"
                 }
             case .icmp(let message):
@@ -81,8 +81,9 @@ public struct PacketPrinter: Sendable {
                 text += Self.dns(message, complete: summary.truncatedIn == nil)
             case .notice(let remark):
                 text += remark
-            case .undecoded:
-                break
+            case .undecoded(let name):
+                // Not tcpdump's words (it would dissect further); says what stopped us.
+                text += text.isEmpty || text.hasSuffix(" ") ? name : " [\(name)]"
             }
         }
         if let protocolName = summary.truncatedIn {
@@ -327,6 +328,15 @@ public struct PacketPrinter: Sendable {
     }
 
     static let packetTypeNames: [UInt16: String] = [0: "In", 1: "B", 2: "M", 3: "P", 4: "Out"]
+}
+
+extension PacketLayer {
+    var isDNSOrRemark: Bool {
+        switch self {
+        case .dns, .notice: true
+        default: false
+        }
+    }
 }
 
 extension IPv4Address {
