@@ -252,7 +252,74 @@ struct PacketOutput {
 }
 
 extension CaptureCommand {
+    /// Live capture until Ctrl-C or -c packets, then tcpdump's three counters on stderr.
     func capture(on interface: String) throws {
-        throw CommandError("capture: live capture is not available yet")
+        #if os(Linux)
+        let linkType: LinkType
+        do {
+            linkType = try LiveCapture.linkType(of: interface)
+        } catch {
+            throw CommandError("capture: \(interface): \(error)")
+        }
+        let program = try compileFilter(linkType)
+        if dumpLevel > 0 {
+            if let program { dump(program) }
+            return
+        }
+        let capture: LiveCapture
+        do {
+            capture = try LiveCapture(.init(
+                interface: interface, filter: program, promiscuous: !noPromiscuous, snapshotLength: snapshotLength))
+        } catch {
+            throw CommandError("capture: \(interface): \(error)")
+        }
+        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType), snapshot length \(snapshotLength) bytes\n".utf8))
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { capture.close() }
+        interrupt.resume()
+        let done = DispatchSemaphore(value: 0)
+        let outcome = LiveOutcome()
+        let limit = count ?? Int.max
+        let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshotLength))
+        Task {
+            var output = PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
+            do {
+                for try await packet in capture.packets {
+                    try packet.data.withUnsafeBytes { data in
+                        try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)
+                    }
+                    output.flush()
+                    outcome.captured += 1
+                    if outcome.captured >= limit { break }
+                }
+                try output.finish()
+            } catch {
+                outcome.failure = "\(error)"
+            }
+            done.signal()
+        }
+        done.wait()
+        interrupt.cancel()
+        capture.close()
+        let statistics = capture.statistics()
+        FileHandle.standardError.write(Data("""
+            \(outcome.captured) packets captured
+            \(statistics.received) packets received by filter
+            \(statistics.droppedByKernel) packets dropped by kernel\n
+            """.utf8))
+        if statistics.droppedByReader > 0 {
+            FileHandle.standardError.write(Data("\(statistics.droppedByReader) packets dropped because the output fell behind\n".utf8))
+        }
+        if let failure = outcome.failure { throw CommandError("capture: \(interface): \(failure)") }
+        #else
+        throw CommandError("capture: live capture needs Linux")
+        #endif
     }
+}
+
+/// What the capture task reports back to the waiting command.
+final class LiveOutcome: @unchecked Sendable {  // written by the task, read after the semaphore
+    var captured = 0
+    var failure: String?
 }
