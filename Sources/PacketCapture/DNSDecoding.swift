@@ -46,43 +46,35 @@ extension PacketDecoding {
                 }
                 cursor = next + 4
             }
-            var left = message.answerCount
-            if complete && left > 0 {
-                repeat {
-                    // Without its fixed fields a record prints as nothing and ends the list.
-                    let (record, next) = dnsRecord(at: cursor, message: start)
-                        ?? (DNSRecord(type: nil, recordClass: 0, data: ""), end)
-                    message.answers.append(record)
-                    left -= 1
-                    guard let next else {
-                        complete = false
-                        break
-                    }
-                    cursor = next
-                } while cursor < end && left > 0
-                if left > 0 { complete = false }
+            if complete {
+                // Without its fixed fields a record prints as nothing and ends the list.
+                complete = walk(message.answerCount, from: cursor, into: &message.answers) { at in
+                    dnsRecord(at: at, message: start) ?? (DNSRecord(type: nil, recordClass: 0, data: ""), end)
+                }
             }
         } else {
-            var left = message.questionCount
-            if left > 0 {
-                repeat {
-                    guard let (question, next) = dnsQuestion(at: cursor, message: start) else {
-                        complete = false
-                        break
-                    }
-                    message.questions.append(question)
-                    left -= 1
-                    guard let next else {
-                        complete = false
-                        break
-                    }
-                    cursor = next
-                } while cursor < end && left > 0
-                if left > 0 { complete = false }
+            complete = walk(message.questionCount, from: cursor, into: &message.questions) { at in
+                dnsQuestion(at: at, message: start)
             }
         }
         add(.dns(message))
         if !complete { truncated("domain") }
+    }
+
+    /// Reads `count` items as tcpdump walks a section: one, then more while bytes remain.
+    /// False when the section was cut short (an item unreadable or incomplete, or items left).
+    func walk<Item>(_ count: Int, from start: Int, into items: inout [Item], _ read: (Int) -> (Item, Int?)?) -> Bool {
+        var cursor = start
+        var left = count
+        guard left > 0 else { return true }
+        repeat {
+            guard let (item, next) = read(cursor) else { return false }
+            items.append(item)
+            left -= 1
+            guard let next else { return false }
+            cursor = next
+        } while cursor < end && left > 0
+        return left == 0
     }
 
     /// The question at `at`, and where the next one starts (nil when its name was cut short:

@@ -194,11 +194,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         }
         storeRing(mapped)
         if configuration.promiscuous && index != 0 {
-            // struct packet_mreq: ifindex, type, address length, address.
-            var membership = [UInt8](repeating: 0, count: 16)
-            withUnsafeBytes(of: Int32(index)) { membership.replaceSubrange(0..<4, with: $0) }
-            withUnsafeBytes(of: UInt16(1)) { membership.replaceSubrange(4..<6, with: $0) }  // PACKET_MR_PROMISC
-            try setOptionBytes(fd, 263, 1, membership, "PACKET_ADD_MEMBERSHIP promiscuous")
+            try setOptionBytes(fd, 263, 1, Self.promiscuousMembership(index), "PACKET_ADD_MEMBERSHIP promiscuous")
         }
         let code = Self.bind(fd, index: index)
         guard code == 0 else {
@@ -207,7 +203,19 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         }
     }
 
-    /// Binds to `index` (0: every interface) for all protocols; 0 or errno.
+    /// struct packet_mreq asking for PACKET_MR_PROMISC on `index`: ifindex, type, address
+    /// length, address. (Its closures stay out of the typed-throws caller, see `bind`.)
+    @inline(never)
+    private static func promiscuousMembership(_ index: UInt32) -> [UInt8] {
+        var membership = [UInt8](repeating: 0, count: 16)
+        withUnsafeBytes(of: Int32(bitPattern: index)) { membership.replaceSubrange(0..<4, with: $0) }
+        withUnsafeBytes(of: UInt16(1)) { membership.replaceSubrange(4..<6, with: $0) }
+        return membership
+    }
+
+    /// Binds to `index` (0: every interface) for all protocols; 0 or errno. Closure-taking
+    /// calls live in small non-throwing functions like this one: Swift 6.3's optimizer can let
+    /// such a closure clobber the error of a typed-throws caller.
     @inline(never)
     private static func bind(_ fd: Int32, index: UInt32) -> Int32 {
         // struct sockaddr_ll: family, protocol (big-endian), ifindex, hatype, pkttype, halen, addr[8].

@@ -88,16 +88,7 @@ struct PacketDecoding {
         add(.ethernet(EthernetHeader(source: MACAddress(source), destination: MACAddress(destination), etherType: type)))
         var offset = 14
         var remaining = length - 14
-        while VLANTag.tagProtocols.contains(type) {
-            guard has(offset, 4), remaining >= 4, let tci = u16(offset), let inner = u16(offset + 2) else {
-                truncated("vlan")
-                return
-            }
-            add(.vlan(VLANTag(tagProtocol: type, tci: tci, etherType: inner, inCookedHeader: false)))
-            type = inner
-            offset += 4
-            remaining -= 4
-        }
+        guard vlanTags(&type, &offset, &remaining, cooked: false) else { return }
         if type <= 1500 {
             undecoded("802.3 LLC")
             return
@@ -131,22 +122,30 @@ struct PacketDecoding {
         var type = header.etherType
         var offset = headerLength
         var remaining = length - headerLength
-        while type == 0x8100 {
-            guard has(offset, 4), let tci = u16(offset), var inner = u16(offset + 2) else {
-                truncated("vlan")
-                return
-            }
-            if inner <= 1500 { inner = 4 }  // tcpdump's LINUX_SLL_P_802_2
-            add(.vlan(VLANTag(tagProtocol: type, tci: tci, etherType: inner, inCookedHeader: true)))
-            type = inner
-            offset += 4
-            remaining -= 4
-        }
+        guard vlanTags(&type, &offset, &remaining, cooked: true) else { return }
         if type <= 1500 {
             undecoded("Linux cooked protocol \(type)")
             return
         }
         etherType(type, at: offset, length: remaining)
+    }
+
+    /// Steps over VLAN tags, adding a layer for each; false when they are cut short. Ethernet
+    /// takes 802.1Q, 802.1ad and the two pre-standard QinQ types; a cooked header only 802.1Q,
+    /// and there a length in place of a type means 802.2 (tcpdump's LINUX_SLL_P_802_2).
+    mutating func vlanTags(_ type: inout UInt16, _ offset: inout Int, _ remaining: inout Int, cooked: Bool) -> Bool {
+        while cooked ? type == 0x8100 : VLANTag.tagProtocols.contains(type) {
+            guard has(offset, 4), cooked || remaining >= 4, let tci = u16(offset), var inner = u16(offset + 2) else {
+                truncated("vlan")
+                return false
+            }
+            if cooked && inner <= 1500 { inner = 4 }
+            add(.vlan(VLANTag(tagProtocol: type, tci: tci, etherType: inner, inCookedHeader: cooked)))
+            type = inner
+            offset += 4
+            remaining -= 4
+        }
+        return true
     }
 
     mutating func loopback(length: Int) {
