@@ -97,6 +97,9 @@ struct CaptureCommand: ParsableCommand {
     // MARK: Reading a file
 
     func read(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandError("capture: cannot read \(path): no such file")
+        }
         let bytes: [UInt8]
         do {
             bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

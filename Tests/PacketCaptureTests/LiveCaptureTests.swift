@@ -66,19 +66,21 @@ import Testing
     }
 
     /// Runs `body` with a capture and checks that closing it released its socket and ring.
+    /// The capture's socket is the new one whose inode is mapped (its ring): other tests may
+    /// open sockets of their own meanwhile.
     static func withCapture(_ configuration: LiveCapture.Configuration, _ body: (LiveCapture) throws -> Void) throws {
         try KernelTestLock.run {
             let before = sockets()
             let capture = try LiveCapture(configuration)
-            let opened = sockets().filter { before[$0.key] != $0.value }
-            let ringInodes = mappedSockets()
-            #expect(!opened.isEmpty && ringInodes.contains { opened.values.contains($0) }, "the capture's socket and mapped ring are visible")
+            let mapped = mappedSockets()
+            let ours = sockets().filter { before[$0.key] != $0.value && mapped.contains($0.value) }
+            #expect(ours.count == 1, "one new socket with a mapped ring: \(ours)")
             try body(capture)
             capture.close()
             capture.close()  // a second close is harmless
-            let left = sockets().filter { opened[$0.key] == $0.value }
-            #expect(left.isEmpty, "sockets left open: \(left)")
-            #expect(mappedSockets().isDisjoint(with: Set(opened.values)), "ring left mapped")
+            let left = sockets().filter { ours[$0.key] == $0.value }
+            #expect(left.isEmpty, "socket left open: \(left)")
+            #expect(mappedSockets().isDisjoint(with: Set(ours.values)), "ring left mapped")
         }
     }
 
@@ -136,6 +138,20 @@ import Testing
             capture.close()
             let statistics = capture.statistics()
             #expect(statistics.received == UInt64(frames.count), "\(statistics)")
+        }
+    }
+
+    @Test func cancellingTheReaderEndsTheStream() throws {
+        guard Self.available() else { return }
+        try Self.withCapture(.init(interface: "lo", filter: try PacketFilter.compile("udp port 9995", linkType: .ethernet))) { capture in
+            let done = DispatchSemaphore(value: 0)
+            let reader = Task {
+                for try await _ in capture.packets {}
+                done.signal()
+            }
+            reader.cancel()
+            // The stream ends on cancellation without a packet or a close.
+            #expect(done.wait(timeout: .now() + 5) == .success)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TestPeers
 import Testing
 
@@ -97,6 +98,55 @@ import Testing
             let theirs = try Subprocess.run(tcpdump, ["-r", file, flag, "ip6 and tcp"])
             #expect(ours.status == 0 && ours.stdout == theirs.text, "\(flag): \(ours.stdout) vs \(theirs.text)")
         }
+    }
+
+    /// `-i lo -c 3` while datagrams go to two ports: the three to the filtered port print,
+    /// and the counters follow on stderr.
+    @Test func liveCaptureOnLoopback() throws {
+        guard geteuid() == 0 else {
+            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
+            return
+        }
+        let process = Process()
+        process.executableURL = CLITests.executable
+        process.arguments = ["capture", "-i", "lo", "-c", "3", "-t", "udp", "dst", "port", "9994"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        // Until the capture has started and taken three, send one of each a tenth of a second.
+        for round in 0..<100 where process.isRunning {
+            for port in [UInt16(9993), 9994] {
+                address.sin_port = port.bigEndian
+                let payload = Array("round \(round)".utf8)
+                _ = payload.withUnsafeBytes { bytes in
+                    withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            sendto(sender, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        }
+                    }
+                }
+            }
+            usleep(100_000)
+        }
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(report)")
+        let lines = Self.lines(printed)
+        #expect(lines.count == 3)
+        for line in lines {
+            #expect(line.hasPrefix("IP 127.0.0.1.") && line.contains(" > 127.0.0.1.9994: UDP, length "), "\(line)")
+        }
+        #expect(report.contains("listening on lo, link-type ETHERNET"))
+        #expect(report.contains("3 packets captured\n"), "\(report)")
+        #expect(report.contains("packets received by filter\n") && report.contains("0 packets dropped by kernel"))
     }
 
     @Test func mistakesGiveOneLineErrors() throws {
