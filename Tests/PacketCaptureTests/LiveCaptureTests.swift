@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Glibc
 import PacketCapture
+import Synchronization
 import PacketFilter
 import TestPeers
 import Testing
@@ -24,28 +25,26 @@ import Testing
         return false
     }
 
-    /// The next `count` packets, or fewer if none arrives for `patience` seconds (a guard
-    /// against hanging, not a measurement).
+    /// The next `count` packets, or fewer if they stop coming: a watchdog closes the capture
+    /// after `patience` seconds, so a lost packet fails the test instead of hanging it (a
+    /// guard, not a measurement). The iteration runs on a thread of its own: the test holds
+    /// the kernel test lock, which other tests wait for on cooperative threads.
     static func collect(_ capture: LiveCapture, _ count: Int, patience: Double = 5) -> [Packet] {
-        let done = DispatchSemaphore(value: 0)
-        let box = Collected()
-        Task {
-            do {
+        let watchdog = Watchdog(capture, after: patience)
+        defer { watchdog.cancel() }
+        do {
+            return try ThreadExecutor.blocking {
+                var packets: [Packet] = []
                 for try await packet in capture.packets {
-                    box.packets.append(packet)
-                    if box.packets.count == count { break }
+                    packets.append(packet)
+                    if packets.count == count { break }
                 }
-            } catch {
-                box.error = "\(error)"
+                return packets
             }
-            done.signal()
+        } catch {
+            Issue.record("reading packets: \(error)")
+            return []
         }
-        if done.wait(timeout: .now() + patience) == .timedOut {
-            capture.close()
-            done.wait()
-        }
-        #expect(box.error == nil, "\(box.error ?? "")")
-        return box.packets
     }
 
     /// Sockets open in this process, as fd → "socket:[inode]".
@@ -144,14 +143,17 @@ import Testing
     @Test func cancellingTheReaderEndsTheStream() throws {
         guard Self.available() else { return }
         try Self.withCapture(.init(interface: "lo", filter: try PacketFilter.compile("udp port 9995", linkType: .ethernet))) { capture in
-            let done = DispatchSemaphore(value: 0)
-            let reader = Task {
-                for try await _ in capture.packets {}
-                done.signal()
+            let watchdog = Watchdog(capture, after: 5)
+            defer { watchdog.cancel() }
+            try ThreadExecutor.blocking {
+                let reader = Task(executorPreference: ThreadExecutor.shared) {
+                    for try await _ in capture.packets {}
+                }
+                reader.cancel()
+                try await reader.value
             }
-            reader.cancel()
-            // The stream ends on cancellation without a packet or a close.
-            #expect(done.wait(timeout: .now() + 5) == .success)
+            // The stream ended on cancellation, with no packet and no close.
+            #expect(!watchdog.fired)
         }
     }
 
@@ -191,9 +193,26 @@ import Testing
     }
 }
 
-private final class Collected: @unchecked Sendable {  // written by one task, read after it signals
-    var packets: [Packet] = []
-    var error: String?
+/// Closes a capture if the test is still waiting after a while.
+private final class Watchdog {
+    private final class Flag: Sendable {
+        let fired = Mutex(false)
+    }
+
+    private let work: DispatchWorkItem
+    private let flag = Flag()
+
+    init(_ capture: LiveCapture, after seconds: Double) {
+        let flag = self.flag
+        work = DispatchWorkItem {
+            flag.fired.withLock { $0 = true }
+            capture.close()
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: work)
+    }
+
+    var fired: Bool { flag.fired.withLock { $0 } }
+    func cancel() { work.cancel() }
 }
 
 private func send(_ fd: Int32, port: UInt16, _ payload: [UInt8]) {
