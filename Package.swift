@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf", "BPFInstructions", "TestPeers"]),
         .testTarget(name: "ClassicBPFTests", dependencies: ["ClassicBPF", "BPFInstructions", "BPFVM", "PacketCapture", "TestPeers"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["PacketFilter", "ClassicBPF", "PacketCapture", "TestPeers"]),
-        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "BPFObject", "TestPeers"]),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "PacketFilter", "BPFObject", "TestPeers"]),
         .testTarget(name: "BPFLinuxTests", dependencies: ["BPFLinux", "BPFObject", "BPFInstructions", "TestPeers"],
                     exclude: ["Fixtures"]),
         .testTarget(

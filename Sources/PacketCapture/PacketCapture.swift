@@ -7,3 +7,8 @@
 // `CaptureReader` detects the format and yields packets; a damaged file gives the packets
 // before the damage and then a `CaptureError` naming the byte offset and packet number.
 // `CaptureWriter` produces pcap or pcapng bytes, appending as packets arrive.
+//
+// `PacketDecoder` turns a packet into a `PacketSummary` (its layers, and where the bytes ran
+// out) and `PacketPrinter` writes the line `tcpdump -n` would; the printer keeps tcpdump's
+// per-connection TCP sequence bases, so one printer serves one capture. On Linux,
+// `LiveCapture` reads an interface through a TPACKET_V3 ring with the filter in the kernel.

@@ -5,6 +5,7 @@ import CBPFLinux
 import Foundation
 import Glibc
 import Synchronization
+import TestPeers
 import Testing
 
 /// What the attach and event tests share: fixtures compiled and loaded with their maps, a
@@ -56,21 +57,9 @@ enum AttachTests {
         }
     }
 
-    /// Runs async `body` to completion on a thread of its own and waits for it. Kernel tests
-    /// hold a lock that other kernel tests wait for on cooperative threads, so the async
-    /// work must not need the cooperative pool.
+    /// Runs async `body` to completion off the cooperative pool (see `ThreadExecutor.blocking`).
     static func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        let result = Mutex<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: ThreadExecutor.shared) {
-            let outcome: Result<T, any Error>
-            do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
-            result.withLock { $0 = outcome }
-            done.signal()
-        }
-        done.wait()
-        guard let outcome = result.withLock({ $0 }) else { throw ToolFailure(description: "the async body gave nothing") }
-        return try outcome.get()
+        try ThreadExecutor.blocking(body)
     }
 
     /// Kernel objects a test made, by id.
@@ -138,38 +127,6 @@ enum AttachTests {
 /// kernel tests, since they count events of this process and check its descriptors.
 @Suite(.serialized) struct AttachKernelTests {}
 
-/// A task executor with one thread of its own, for async test code that must not wait for
-/// the cooperative pool.
-final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = ThreadExecutor()
-    // Guarded by `condition`.
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-
-    private init() {
-        let thread = Thread { [unowned self] in self.loop() }
-        thread.name = "swiftbpf-test-executor"
-        thread.start()
-    }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job.runSynchronously(on: asUnownedTaskExecutor())
-        }
-    }
-}
 
 /// A fixture object in the kernel: its maps created, its programs loaded on demand, and
 /// the shared `target` and `counts` maps of attach_helpers.h at hand.

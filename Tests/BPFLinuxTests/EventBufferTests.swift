@@ -4,6 +4,7 @@ import BPFObject
 import Foundation
 import Glibc
 import Synchronization
+import TestPeers
 import Testing
 
 extension AttachKernelTests {
@@ -150,7 +151,9 @@ extension AttachKernelTests {
                 defer { link.close() }
                 let map = try fixture.map("ring")
                 let (count, waited) = try AttachTests.blocking {
-                    let waiting = Task { () async throws -> Int in
+                    // On the test executor too: a plain Task needs the cooperative pool,
+                    // whose threads may all be waiting for the kernel test lock.
+                    let waiting = Task(executorPreference: ThreadExecutor.shared) { () async throws -> Int in
                         let ring = try RingBuffer(map)
                         defer { ring.close() }
                         var count = 0

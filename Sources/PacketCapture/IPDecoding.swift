@@ -1,0 +1,204 @@
+/// ARP, IPv4 and IPv6 with its extension headers, and the hand-off to the protocol above.
+extension PacketDecoding {
+    mutating func arp(at offset: Int, length: Int) {
+        guard has(offset, 8), let hardwareType = u16(offset), let protocolType = u16(offset + 2),
+              let hardwareLength = u8(offset + 4).map(Int.init), let protocolLength = u8(offset + 5).map(Int.init),
+              let operation = u16(offset + 6)
+        else {
+            truncated("arp")
+            return
+        }
+        guard has(offset + 8, 2 * hardwareLength + 2 * protocolLength) else {
+            truncated("arp")
+            return
+        }
+        guard hardwareType == 1 || hardwareType == 6, hardwareLength == 6, protocolType == 0x0800, protocolLength == 4,
+              (1...4).contains(operation) || operation == 8 || operation == 9
+        else {
+            undecoded("ARP for hardware \(hardwareType) (\(hardwareLength) bytes), protocol 0x\(hex(protocolType, width: 4)) (\(protocolLength) bytes), operation \(operation)")
+            return
+        }
+        let senderHardware = bytes(offset + 8, 6) ?? []
+        let targetHardware = bytes(offset + 18, 6) ?? []
+        add(.arp(ARPMessage(
+            hardwareType: hardwareType, protocolType: protocolType, operation: operation,
+            senderHardware: MACAddress(senderHardware), senderAddress: IPv4Address(u32(offset + 14) ?? 0),
+            targetHardware: MACAddress(targetHardware), targetAddress: IPv4Address(u32(offset + 24) ?? 0),
+            length: length)))
+    }
+
+    mutating func ipv4(at offset: Int, length: Int) {
+        guard let first = u8(offset) else {
+            truncated("ip")
+            return
+        }
+        guard first >> 4 == 4 else {
+            note(first >> 4 == 6 ? "IP6, wrong link-layer encapsulation (invalid)" : "IP\(first >> 4) (invalid)")
+            return
+        }
+        guard has(offset, 20) else {
+            note("IP ")
+            truncated("ip")
+            return
+        }
+        guard length >= 20 else {
+            note("IP truncated-ip \(length)")
+            return
+        }
+        let headerLength = Int(first & 0x0f) * 4
+        guard headerLength >= 20 else {
+            note("IP bad-hlen \(headerLength)")
+            return
+        }
+        let totalLength = Int(u16(offset + 2) ?? 0)
+        let missing = length < totalLength ? totalLength - length : nil
+        guard totalLength >= headerLength else {
+            note("IP " + (missing.map { "truncated-ip - \($0) bytes missing! " } ?? "") + "bad-len \(totalLength)")
+            return
+        }
+        limit(from: offset, count: totalLength)
+        let fragmentField = u16(offset + 6) ?? 0
+        let header = IPv4Header(
+            source: IPv4Address(u32(offset + 12) ?? 0), destination: IPv4Address(u32(offset + 16) ?? 0),
+            protocolNumber: u8(offset + 9) ?? 0, timeToLive: u8(offset + 8) ?? 0, identification: u16(offset + 4) ?? 0,
+            headerLength: headerLength, totalLength: totalLength, fragmentOffset: Int(fragmentField & 0x1fff) * 8,
+            moreFragments: fragmentField & 0x2000 != 0, dontFragment: fragmentField & 0x4000 != 0, missingBytes: missing)
+        add(.ipv4(header))
+        guard header.fragmentOffset == 0 else { return }
+        guard has(offset, headerLength) else {
+            note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
+            truncated("ip")
+            return
+        }
+        demultiplex(header.protocolNumber, at: offset + headerLength, length: totalLength - headerLength, version: 4, fragmented: header.moreFragments)
+    }
+
+    mutating func ipv6(at offset: Int, length: Int) {
+        guard has(offset, 40), let first = u8(offset) else {
+            truncated("ip6")
+            return
+        }
+        guard length >= 40 else {
+            note("truncated-ip6 \(length)")
+            return
+        }
+        guard first >> 4 == 6 else {
+            note("IP6 version error: \(first >> 4) != 6")
+            return
+        }
+        let payloadLength = Int(u16(offset + 4) ?? 0)
+        guard payloadLength != 0 else {
+            note("IP6")
+            undecoded("IPv6 jumbogram")
+            return
+        }
+        var remaining = payloadLength + 40
+        let header = IPv6Header(
+            source: IPv6Address(bytes(offset + 8, 16) ?? []), destination: IPv6Address(bytes(offset + 24, 16) ?? []),
+            nextHeader: u8(offset + 6) ?? 0, hopLimit: u8(offset + 7) ?? 0, payloadLength: payloadLength,
+            flowLabel: (u32(offset) ?? 0) & 0xfffff, missingBytes: length < remaining ? remaining - length : nil)
+        add(.ipv6(header))
+        limit(from: offset, count: remaining)
+        var next = header.nextHeader
+        var cursor = offset
+        var advance = 40
+        var fragmented = false
+        var sawHopByHop = false
+        while cursor < end && advance > 0 {
+            guard remaining >= advance else {
+                truncated("ip6")
+                return
+            }
+            cursor += advance
+            remaining -= advance
+            let kind: IPv6ExtensionHeader.Kind
+            switch next {
+            case 0:
+                guard !sawHopByHop, cursor == offset + 40 else {
+                    note("[The Hop-by-Hop Options header " + (sawHopByHop ? "was already found" : "don't follow the IPv6 header") + "] (invalid)")
+                    return
+                }
+                sawHopByHop = true
+                kind = .hopByHop
+            case 60: kind = .destinationOptions
+            case 44: kind = .fragment
+            case 43:
+                undecoded("IPv6 routing header")
+                return
+            case 135, 62:
+                undecoded("IPv6 mobility header")
+                return
+            default:
+                demultiplex(next, at: cursor, length: remaining, version: 6, fragmented: fragmented)
+                return
+            }
+            let protocolName = kind == .hopByHop ? "hbhopt" : kind == .fragment ? "frag6" : "dstopt"
+            guard let nextHeader = u8(cursor), let lengthField = u8(cursor + 1) else {
+                truncated(protocolName)
+                return
+            }
+            if kind == .fragment {
+                guard let field = u16(cursor + 2) else {
+                    truncated(protocolName)
+                    return
+                }
+                let fragmentOffset = Int(field & 0xfff8)
+                let fragmentLength = 40 + payloadLength - (cursor - offset) - 8
+                add(.ipv6Extension(IPv6ExtensionHeader(
+                    kind: .fragment, nextHeader: nextHeader, length: 8, fragmentOffset: fragmentOffset, fragmentLength: fragmentLength)))
+                // Later fragments hold no header to decode; neither does a first one that ends here.
+                if fragmentOffset != 0 || end <= cursor + 8 { return }
+                advance = 8
+                fragmented = true
+            } else {
+                let headerLength = (Int(lengthField) + 1) * 8
+                guard has(cursor, headerLength) else {
+                    truncated(protocolName)
+                    return
+                }
+                if kind == .hopByHop, !ipv6OptionsAreWellFormed(cursor + 2, headerLength - 2) {
+                    add(.ipv6Extension(IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)))
+                    truncated(protocolName)
+                    return
+                }
+                add(.ipv6Extension(IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)))
+                advance = headerLength
+            }
+            next = nextHeader
+        }
+    }
+
+    /// Whether the options of a hop-by-hop header fit it, each with a sane length.
+    func ipv6OptionsAreWellFormed(_ start: Int, _ length: Int) -> Bool {
+        var index = 0
+        while index < length {
+            guard let type = u8(start + index) else { return false }
+            if type == 0 {
+                index += 1
+                continue
+            }
+            guard index + 1 < length, let optionLength = u8(start + index + 1).map({ Int($0) + 2 }),
+                  index + optionLength <= length
+            else { return false }
+            switch type {
+            case 5 where optionLength != 4: return false  // router alert
+            case 0xc2 where optionLength != 6: return false  // jumbo payload
+            case 0xc9 where optionLength < 18: return false  // home address
+            default: break
+            }
+            index += optionLength
+        }
+        return true
+    }
+
+    /// The protocol above IP: `version` 4 or 6, `fragmented` when more fragments follow.
+    mutating func demultiplex(_ protocolNumber: UInt8, at offset: Int, length: Int, version: Int, fragmented: Bool) {
+        switch protocolNumber {
+        case 6: tcp(at: offset, length: length, fragmented: fragmented)
+        case 17: udp(at: offset, length: length, fragmented: fragmented)
+        case 1 where version == 4: icmp(at: offset, length: length)
+        case 58 where version == 6: icmpv6(at: offset, length: length)
+        default: undecoded("IP protocol \(protocolNumber)")
+        }
+    }
+}

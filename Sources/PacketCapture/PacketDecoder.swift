@@ -1,0 +1,208 @@
+import BPFObject
+
+/// Takes a captured packet apart, layer by layer, the way `tcpdump -n` reads it: Ethernet
+/// (with 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, BSD loopback and raw IP links;
+/// ARP, IPv4, IPv6 with its extension headers, TCP, UDP, ICMP, ICMPv6 and DNS. Anything
+/// else becomes an `.undecoded` layer, and bytes that run out mark the summary truncated —
+/// a packet never makes it fail.
+public enum PacketDecoder {
+    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType) -> PacketSummary {
+        // libpcap's sanity limits; tcpdump prints the record header's faults instead.
+        let maximum = 262_144
+        var faults: [String] = []
+        if data.isEmpty { faults.append(" caplen==0") }
+        if originalLength == 0 {
+            faults.append(" len==0")
+        } else if originalLength < data.count {
+            faults.append(" len(\(originalLength)) < caplen(\(data.count))")
+        }
+        if data.count > maximum { faults.append(" caplen(\(data.count)) > \(maximum)") }
+        if originalLength > maximum { faults.append(" len(\(originalLength)) > \(maximum)") }
+        if !faults.isEmpty {
+            return PacketSummary(layers: [.notice("[Invalid header:" + faults.joined(separator: ",") + "]")])
+        }
+        var decoding = PacketDecoding(data)
+        decoding.link(linkType, length: originalLength)
+        return decoding.summary
+    }
+
+    public static func decode(_ packet: Packet) -> PacketSummary {
+        decode(packet.data, originalLength: packet.originalLength, linkType: packet.linkType)
+    }
+}
+
+/// One packet's decoding: a big-endian reader whose end is the current snapshot end (an IP
+/// header's total length can shorten it, as in tcpdump) and the layers found so far.
+struct PacketDecoding {
+    var reader: ByteReader
+    var summary = PacketSummary()
+
+    init(_ data: [UInt8]) {
+        reader = ByteReader(data, order: .big)
+    }
+
+    var end: Int { reader.end }
+
+    func has(_ at: Int, _ count: Int) -> Bool { at >= 0 && count >= 0 && at <= end && end - at >= count }
+    func u8(_ at: Int) -> UInt8? { try? reader.u8(at: at) }
+    func u16(_ at: Int) -> UInt16? { try? reader.u16(at: at) }
+    func u32(_ at: Int) -> UInt32? { try? reader.u32(at: at) }
+    func bytes(_ at: Int, _ count: Int) -> [UInt8]? { (try? reader.bytes(at: at, count: count)).map(Array.init) }
+
+    mutating func add(_ layer: PacketLayer) { summary.layers.append(layer) }
+    mutating func note(_ text: String) { summary.layers.append(.notice(text)) }
+    mutating func truncated(_ protocolName: String) { summary.truncatedIn = protocolName }
+    mutating func undecoded(_ name: String) { summary.layers.append(.undecoded(name)) }
+
+    /// Limits the readable bytes to `count` from `start` (tcpdump's `nd_push_snaplen`).
+    mutating func limit(from start: Int, count: Int) {
+        let newEnd = min(end, start + max(count, 0))
+        if newEnd < end, let limited = try? reader.subrange(at: reader.start, count: newEnd - reader.start) {
+            reader = limited
+        }
+    }
+
+    mutating func link(_ linkType: LinkType, length: Int) {
+        switch linkType {
+        case .ethernet: ethernet(length: length)
+        case .linuxSLL: linuxCooked(version: 1, length: length)
+        case .linuxSLL2: linuxCooked(version: 2, length: length)
+        case .null, .loop: loopback(length: length)
+        case .raw, .ipv4, .ipv6: rawIP(at: 0, length: length)
+        default: undecoded("link type \(linkType)")
+        }
+    }
+
+    // MARK: Link layers
+
+    mutating func ethernet(length: Int) {
+        let captured = end
+        guard length >= captured else {
+            note("[length \(length) < caplen \(captured)] (invalid)")
+            return
+        }
+        guard captured >= 14, let destination = bytes(0, 6), let source = bytes(6, 6), var type = u16(12) else {
+            truncated("ether")
+            return
+        }
+        add(.ethernet(EthernetHeader(source: MACAddress(source), destination: MACAddress(destination), etherType: type)))
+        var offset = 14
+        var remaining = length - 14
+        guard vlanTags(&type, &offset, &remaining, cooked: false) else { return }
+        if type <= 1500 {
+            undecoded("802.3 LLC")
+            return
+        }
+        etherType(type, at: offset, length: remaining)
+    }
+
+    mutating func linuxCooked(version: Int, length: Int) {
+        let headerLength = version == 1 ? 16 : 20
+        guard has(0, headerLength) else {
+            truncated(version == 1 ? "sll" : "sll2")
+            return
+        }
+        let header: LinuxCookedHeader
+        if version == 1 {
+            let addressLength = min(Int(u16(4) ?? 0), 8)
+            header = LinuxCookedHeader(
+                version: 1, packetType: u16(0) ?? 0, hardwareType: u16(2) ?? 0, address: bytes(6, addressLength) ?? [],
+                etherType: u16(14) ?? 0, interfaceIndex: nil)
+        } else {
+            let addressLength = min(Int(u8(11) ?? 0), 8)
+            header = LinuxCookedHeader(
+                version: 2, packetType: UInt16(u8(10) ?? 0), hardwareType: u16(8) ?? 0, address: bytes(12, addressLength) ?? [],
+                etherType: u16(0) ?? 0, interfaceIndex: u32(4))
+        }
+        add(.linuxCooked(header))
+        if header.hardwareType == 803 {
+            undecoded("802.11 radiotap")
+            return
+        }
+        var type = header.etherType
+        var offset = headerLength
+        var remaining = length - headerLength
+        guard vlanTags(&type, &offset, &remaining, cooked: true) else { return }
+        if type <= 1500 {
+            undecoded("Linux cooked protocol \(type)")
+            return
+        }
+        etherType(type, at: offset, length: remaining)
+    }
+
+    /// Steps over VLAN tags, adding a layer for each; false when they are cut short. Ethernet
+    /// takes 802.1Q, 802.1ad and the two pre-standard QinQ types; a cooked header only 802.1Q,
+    /// and there a length in place of a type means 802.2 (tcpdump's LINUX_SLL_P_802_2).
+    mutating func vlanTags(_ type: inout UInt16, _ offset: inout Int, _ remaining: inout Int, cooked: Bool) -> Bool {
+        while cooked ? type == 0x8100 : VLANTag.tagProtocols.contains(type) {
+            guard has(offset, 4), cooked || remaining >= 4, let tci = u16(offset), var inner = u16(offset + 2) else {
+                truncated("vlan")
+                return false
+            }
+            if cooked && inner <= 1500 { inner = 4 }
+            add(.vlan(VLANTag(tagProtocol: type, tci: tci, etherType: inner, inCookedHeader: cooked)))
+            type = inner
+            offset += 4
+            remaining -= 4
+        }
+        return true
+    }
+
+    mutating func loopback(length: Int) {
+        guard has(0, 4), let raw = u32(0) else {
+            truncated("null")
+            return
+        }
+        // The family is in the capturing host's byte order: swap when the high half is set.
+        var family = raw.byteSwapped
+        if family & 0xffff_0000 != 0 { family = family.byteSwapped }
+        add(.loopback(family: family))
+        switch family {
+        case 2: ipv4(at: 4, length: length - 4)
+        case 24, 28, 30: ipv6(at: 4, length: length - 4)
+        default: undecoded("address family \(family)")
+        }
+    }
+
+    mutating func rawIP(at offset: Int, length: Int) {
+        guard length >= 1 else {
+            note("truncated-ip \(length)")
+            return
+        }
+        guard let first = u8(offset) else {
+            truncated("raw")
+            return
+        }
+        switch first & 0xf0 {
+        case 0x40: ipv4(at: offset, length: length)
+        case 0x60: ipv6(at: offset, length: length)
+        default: note("unknown ip \(first >> 4)")
+        }
+    }
+
+    mutating func etherType(_ type: UInt16, at offset: Int, length: Int) {
+        switch type {
+        case 0x0800: ipv4(at: offset, length: length)
+        case 0x86dd: ipv6(at: offset, length: length)
+        case 0x0806, 0x8035: arp(at: offset, length: length)
+        default: undecoded("ethertype 0x\(hex(type, width: 4))")
+        }
+    }
+}
+
+extension VLANTag {
+    /// 802.1Q, the two pre-standard QinQ types and 802.1ad.
+    static let tagProtocols: Set<UInt16> = [0x8100, 0x9100, 0x9200, 0x88a8]
+
+    init(tagProtocol: UInt16, tci: UInt16, etherType: UInt16, inCookedHeader: Bool) {
+        self.init(
+            tagProtocol: tagProtocol, id: tci & 0x0fff, priority: UInt8(tci >> 13), dropEligible: tci & 0x1000 != 0,
+            etherType: etherType, inCookedHeader: inCookedHeader)
+    }
+}
+
+/// Lowercase hex, zero-padded to `width` digits.
+func hex(_ value: some BinaryInteger, width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+}

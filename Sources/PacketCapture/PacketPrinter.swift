@@ -1,0 +1,344 @@
+/// Writes decoded packets as `tcpdump -n` writes them, one line each. It keeps what tcpdump
+/// keeps between packets — each TCP connection's first sequence numbers, so later ones
+/// print relative to them — so use one printer per capture, in packet order.
+public struct PacketPrinter: Sendable {
+    /// A connection seen in either direction, with the sequence and acknowledgment numbers
+    /// its numbers are printed relative to (tcpdump's `tcp_seq_hash`).
+    struct Connection: Hashable, Sendable {
+        var lower: [UInt8]
+        var upper: [UInt8]
+        var ports: UInt32
+    }
+
+    var connections: [Connection: (sequence: UInt32, acknowledgment: UInt32)] = [:]
+
+    public init() {}
+
+    /// The line for `summary`, without a timestamp.
+    public mutating func line(_ summary: PacketSummary) -> String {
+        var text = ""
+        var network: NetworkEndpoints?
+        var addressesPrinted = false
+        for (index, layer) in summary.layers.enumerated() {
+            switch layer {
+            case .ethernet, .loopback:
+                break
+            case .vlan(let tag):
+                if tag.inCookedHeader { text += "ethertype \(Self.etherTypeName(tag.etherType)), " }
+            case .linuxCooked(let header):
+                if let interfaceIndex = header.interfaceIndex {
+                    let type = Self.packetTypeNames[header.packetType] ?? "?"
+                    text += "ifindex \(interfaceIndex) " + type + String(repeating: " ", count: max(0, 3 - type.count)) + " "
+                }
+            case .arp(let message):
+                text += Self.arp(message)
+            case .ipv4(let header):
+                text += "IP "
+                if let missing = header.missingBytes { text += "truncated-ip - \(missing) bytes missing! " }
+                network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
+                                           sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
+                if header.fragmentOffset != 0 {
+                    text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
+                    addressesPrinted = true
+                } else if ![6, 17, 132, 33].contains(header.protocolNumber) {
+                    text += "\(header.source) > \(header.destination): "
+                    addressesPrinted = true
+                }
+            case .ipv6(let header):
+                text += "IP6 "
+                if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
+                network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
+                                           sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
+                if ![6, 17, 132, 33].contains(header.nextHeader) {
+                    text += "\(header.source) > \(header.destination): "
+                    addressesPrinted = true
+                }
+            case .ipv6Extension(let header):
+                switch header.kind {
+                case .hopByHop: text += "HBH "
+                case .destinationOptions: text += "DSTOPT "
+                case .routing: text += "srcrt "
+                case .fragment:
+                    text += "frag (\(header.fragmentOffset ?? 0)|\(header.fragmentLength ?? 0))"
+                    if header.fragmentOffset == 0 { text += " " }
+                }
+            case .tcp(let segment):
+                text += endpoints(network, segment.sourcePort, segment.destinationPort, addressesPrinted)
+                text += tcp(segment, network)
+            case .udp(let datagram):
+                text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted)
+                if let problem = datagram.problem {
+                    text += problem
+                } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
+                    text += "UDP, length \(datagram.payloadLength)"
+                }
+            case .icmp(let message):
+                text += "ICMP \(message.text), length \(message.length)"
+            case .icmpv6(let message):
+                text += "ICMP6, \(message.text)"
+                if summary.truncatedIn == nil, index + 1 == summary.layers.count { text += ", length \(message.length)" }
+            case .dns(let message):
+                text += Self.dns(message, complete: summary.truncatedIn == nil)
+            case .notice(let remark):
+                text += remark
+            case .undecoded(let name):
+                // Not tcpdump's words (it would dissect further); says what stopped us.
+                text += text.isEmpty || text.hasSuffix(" ") ? name : " [\(name)]"
+            }
+        }
+        if let protocolName = summary.truncatedIn {
+            text += " [|\(protocolName)]"
+            // tcpdump closes an option list cut inside an option's data after an earlier option.
+            if case .tcp(let segment)? = summary.layers.last, segment.options.last?.complete == false,
+               segment.options.contains(where: \.complete) {
+                text += ">"
+            }
+        }
+        return text
+    }
+
+    struct NetworkEndpoints {
+        var source: IPAddress
+        var destination: IPAddress
+        var sourceBytes: [UInt8]
+        var destinationBytes: [UInt8]
+    }
+
+    /// `192.0.2.1.80 > 192.0.2.2.1234: `, just the ports when IP already printed the
+    /// addresses, just the addresses when the ports were not captured.
+    func endpoints(_ network: NetworkEndpoints?, _ sourcePort: UInt16?, _ destinationPort: UInt16?, _ addressesPrinted: Bool) -> String {
+        guard let sourcePort, let destinationPort else {
+            guard let network, !addressesPrinted else { return "" }
+            return "\(network.source) > \(network.destination):"
+        }
+        guard let network, !addressesPrinted else { return "\(sourcePort) > \(destinationPort): " }
+        return "\(network.source).\(sourcePort) > \(network.destination).\(destinationPort): "
+    }
+
+    mutating func tcp(_ segment: TCPSegment, _ network: NetworkEndpoints?) -> String {
+        guard segment.sourcePort != nil, segment.headerLength != 0 || segment.problem != nil else { return "" }
+        if segment.headerLength < 20, let problem = segment.problem { return problem }
+        var text = "Flags [\(Self.flagLetters(segment.flags))]"
+        var sequence = segment.sequence, acknowledgment = segment.acknowledgment
+        var reversed = false
+        var base: (sequence: UInt32, acknowledgment: UInt32) = (0, 0)
+        if segment.flags & 0x10 != 0, let network, let sourcePort = segment.sourcePort, let destinationPort = segment.destinationPort {
+            reversed = sourcePort > destinationPort
+                || (sourcePort == destinationPort && network.sourceBytes.lexicographicallyPrecedes(network.destinationBytes) == false
+                    && network.sourceBytes != network.destinationBytes)
+            let key = reversed
+                ? Connection(lower: network.destinationBytes, upper: network.sourceBytes, ports: UInt32(destinationPort) << 16 | UInt32(sourcePort))
+                : Connection(lower: network.sourceBytes, upper: network.destinationBytes, ports: UInt32(sourcePort) << 16 | UInt32(destinationPort))
+            if let known = connections[key], segment.flags & 0x02 == 0 {
+                base = reversed ? (known.acknowledgment, known.sequence) : known
+                sequence &-= reversed ? known.acknowledgment : known.sequence
+                acknowledgment &-= reversed ? known.sequence : known.acknowledgment
+                base = known
+            } else {
+                let entry = reversed
+                    ? (sequence: segment.acknowledgment &- 1, acknowledgment: segment.sequence)
+                    : (sequence: segment.sequence, acknowledgment: segment.acknowledgment &- 1)
+                connections[key] = entry
+                base = entry
+            }
+        }
+        if let problem = segment.problem { return text + problem }
+        let payload = segment.payloadLength
+        if payload > 0 || segment.flags & 0x07 != 0 {
+            text += ", seq \(sequence)"
+            if payload > 0 { text += ":\(sequence &+ UInt32(truncatingIfNeeded: payload))" }
+        }
+        if segment.flags & 0x10 != 0 { text += ", ack \(acknowledgment)" }
+        text += ", win \(segment.window)"
+        if segment.flags & 0x20 != 0 { text += ", urg \(segment.urgentPointer)" }
+        if segment.headerLength > 20 {
+            text += ", options ["
+            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base) }.joined(separator: ",")
+            let printed = segment.options.filter(\.complete).count
+            if segment.badOptions { return text + "[bad opt]" + (printed > 0 ? "]" : "") }
+            if segment.optionsTruncated { return text }
+            text += "]"
+        }
+        return text + ", length \(payload)"
+    }
+
+    static let tcpOptionNames: [UInt8: String] = [
+        0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack", 6: "echo", 7: "echoreply", 8: "TS", 11: "cc",
+        12: "ccnew", 13: "", 19: "md5", 20: "scps", 28: "uto", 29: "tcp-ao", 30: "mptcp", 34: "tfo", 254: "exp",
+    ]
+
+    static func flagLetters(_ flags: UInt8) -> String {
+        let letters = zip([UInt8(0x01), 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80], ["F", "S", "R", "P", ".", "U", "E", "W"])
+            .filter { flags & $0.0 != 0 }.map(\.1).joined()
+        return letters.isEmpty ? "none" : letters
+    }
+
+    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32)) -> String {
+        if option.kind == 29 {
+            // tcp-ao: key IDs, then the MAC, as far as the bytes go.
+            let data = option.data
+            var text = "tcp-ao"
+            if option.complete && option.length < 4 { return text + " (invalid)" }
+            if data.count >= 1 { text += " keyid \(data[0])" }
+            if data.count >= 2 { text += " rnextkeyid \(data[1])" }
+            if data.count > 2 || (!option.complete && option.length > 4) {
+                text += " mac 0x" + data.dropFirst(2).map { hex($0, width: 2) }.joined()
+            }
+            return text
+        }
+        guard option.complete else {
+            // Cut short: tcpdump got as far as the name, and the bytes of an unknown option.
+            let name = tcpOptionNames[option.kind] ?? "unknown-\(option.kind)"
+            return name + (tcpOptionNames[option.kind] == nil && option.length > 2 ? " 0x" + option.data.map { hex($0, width: 2) }.joined() : "")
+        }
+        let data = option.data
+        let u16 = { (at: Int) in UInt16(data[at]) << 8 | UInt16(data[at + 1]) }
+        let u32 = { (at: Int) in UInt32(u16(at)) << 16 | UInt32(u16(at + 2)) }
+        var text: String
+        switch option.kind {
+        case 0: text = "eol"
+        case 1: text = "nop"
+        case 2: text = "mss \(u16(0))"
+        case 3: text = "wscale \(data[0])"
+        case 4: text = "sackOK"
+        case 5:
+            if data.count % 8 != 0 {
+                text = "sack invalid sack"
+            } else {
+                text = "sack \(data.count / 8) "
+                for block in stride(from: 0, to: data.count, by: 8) {
+                    let offset = reversed ? base.sequence : base.acknowledgment
+                    text += "{\(u32(block) &- offset):\(u32(block + 4) &- offset)}"
+                }
+            }
+        case 6: text = "echo \(u32(0))"
+        case 7: text = "echoreply \(u32(0))"
+        case 8: text = "TS val \(u32(0)) ecr \(u32(4))"
+        case 11: text = "cc \(u32(0))"
+        case 12: text = "ccnew \(u32(0))"
+        case 13: text = " \(u32(0))"
+        case 19: text = "md5 " + data.map { hex($0, width: 2) }.joined()
+        case 20: text = "scps cap \(hex(data[0], width: 2)) id \(data[1])"
+        case 28:
+            let value = u16(0)
+            text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? (value >> 1) * 60 : value >> 1)"
+        case 254 where data.count >= 2:
+            text = "exp-" + hex(u16(0), width: 4)
+        default:
+            text = "unknown-\(option.kind)" + (data.isEmpty ? "" : " 0x" + data.map { hex($0, width: 2) }.joined())
+        }
+        let used = option.kind <= 1 ? 1 : data.count + 2
+        if used != option.length { text += "[len \(option.length)]" }
+        return text
+    }
+
+    static func arp(_ message: ARPMessage) -> String {
+        var text = "ARP, "
+        switch message.operation {
+        case 1:
+            text += "Request who-has \(message.targetAddress)"
+            if message.targetHardware.bytes.contains(where: { $0 != 0 }) { text += " (\(message.targetHardware))" }
+            text += " tell \(message.senderAddress)"
+        case 2: text += "Reply \(message.senderAddress) is-at \(message.senderHardware)"
+        case 3: text += "Reverse Request who-is \(message.targetHardware) tell \(message.senderHardware)"
+        case 4: text += "Reverse Reply \(message.targetHardware) at \(message.targetAddress)"
+        case 8: text += "Inverse Request who-is \(message.targetHardware) tell \(message.senderHardware)"
+        default: text += "Inverse Reply \(message.senderHardware) at \(message.senderAddress)"
+        }
+        return text + ", length \(message.length)"
+    }
+
+    static func dns(_ message: DNSMessage, complete: Bool) -> String {
+        var text = message.overTCP ? " " : ""
+        let flags = message.flags
+        text += "\(message.id)" + opcodeNames[message.opcode]
+        if message.isResponse {
+            text += responseCodeName(message.responseCode)
+            text += (flags & 0x0400 != 0 ? "*" : "") + (flags & 0x0080 != 0 ? "" : "-")
+            text += (flags & 0x0200 != 0 ? "|" : "") + (flags & 0x0020 != 0 ? "$" : "")
+            if message.questionCount != 1 { text += " [\(message.questionCount)q]" }
+            text += String(repeating: ",", count: max(0, message.questionsSkipped - 1))
+            if message.questionsSkipped == message.questionCount {
+                text += " \(message.answerCount)/\(message.authorityCount)/\(message.additionalCount)"
+            }
+            text += message.answers.map { record in
+                guard let type = record.type else { return "" }
+                var part = ""
+                if record.recordClass != 1 && record.type != 41 { part += " " + className(record.recordClass) }
+                part += " " + typeName(type)
+                if !record.data.isEmpty { part += " " + record.data }
+                return part
+            }.joined(separator: ",")
+        } else {
+            text += (flags & 0x0100 != 0 ? "+" : "") + (flags & 0x0010 != 0 ? "%" : "")
+            if flags & 0x6cf != 0 { text += " [b2&3=0x\(String(flags, radix: 16))]" }
+            if message.opcode == 1 {
+                if message.questionCount != 0 { text += " [\(message.questionCount)q]" }
+                if message.answerCount != 1 { text += " [\(message.answerCount)a]" }
+            } else {
+                if message.answerCount != 0 { text += " [\(message.answerCount)a]" }
+                if message.questionCount != 1 { text += " [\(message.questionCount)q]" }
+            }
+            if message.authorityCount != 0 { text += " [\(message.authorityCount)n]" }
+            if message.additionalCount != 0 { text += " [\(message.additionalCount)au]" }
+            for question in message.questions {
+                text += " " + typeName(question.type)
+                if question.recordClass != 1 { text += " " + className(question.recordClass) }
+                text += "? " + question.name
+            }
+        }
+        if complete { text += " (\(message.length))" }
+        return text
+    }
+
+    static let opcodeNames = [
+        "", " inv_q", " stat", " op3", " notify", " update", " op6", " op7",
+        " op8", " updateA", " updateD", " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
+    ]
+
+    static let responseCodeNames = [
+        "", " FormErr", " ServFail", " NXDomain", " NotImp", " Refused", " YXDomain", " YXRRSet",
+        " NXRRSet", " NotAuth", " NotZone", " Resp11", " Resp12", " Resp13", " Resp14", " NoChange",
+        " BadVers", "Resp17", " Resp18", " Resp19", " Resp20", "Resp21", " Resp22", " BadCookie",
+    ]
+
+    static func responseCodeName(_ code: Int) -> String {
+        code < responseCodeNames.count ? responseCodeNames[code] : " Resp\(code & 0xfff)"
+    }
+
+    static func typeName(_ type: UInt16) -> String { dnsTypeNames[type] ?? "Type\(type)" }
+
+    static func className(_ recordClass: UInt16) -> String {
+        [1: "IN", 3: "CHAOS", 4: "HS", 255: "ANY"][recordClass] ?? "(Class \(recordClass))"
+    }
+
+    static let dnsTypeNames: [UInt16: String] = [
+        1: "A", 2: "NS", 3: "MD", 4: "MF", 5: "CNAME", 6: "SOA", 7: "MB", 8: "MG", 9: "MR", 10: "NULL", 11: "WKS",
+        12: "PTR", 13: "HINFO", 14: "MINFO", 15: "MX", 16: "TXT", 17: "RP", 18: "AFSDB", 19: "X25", 20: "ISDN",
+        21: "RT", 22: "NSAP", 23: "NSAP_PTR", 24: "SIG", 25: "KEY", 26: "PX", 27: "GPOS", 28: "AAAA", 29: "LOC",
+        30: "NXT", 31: "EID", 32: "NIMLOC", 33: "SRV", 34: "ATMA", 35: "NAPTR", 36: "KX", 37: "CERT", 38: "A6",
+        39: "DNAME", 40: "SINK", 41: "OPT", 42: "APL", 43: "DS", 44: "SSHFP", 45: "IPSECKEY", 46: "RRSIG",
+        47: "NSEC", 48: "DNSKEY", 99: "SPF", 100: "UINFO", 101: "UID", 102: "GID", 103: "UNSPEC", 104: "UNSPECA",
+        249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR", 253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI",
+    ]
+
+    static func etherTypeName(_ type: UInt16) -> String {
+        [0x0800: "IPv4", 0x86dd: "IPv6", 0x0806: "ARP", 0x8035: "Reverse ARP", 0x8100: "802.1Q", 0x88a8: "802.1Q-QinQ",
+         0x9100: "802.1Q-9100", 0x9200: "802.1Q-9200", 4: "Unknown"][type] ?? "Unknown"
+    }
+
+    static let packetTypeNames: [UInt16: String] = [0: "In", 1: "B", 2: "M", 3: "P", 4: "Out"]
+}
+
+extension PacketLayer {
+    var isDNSOrRemark: Bool {
+        switch self {
+        case .dns, .notice: true
+        default: false
+        }
+    }
+}
+
+extension IPv4Address {
+    var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)] }
+}

@@ -1,0 +1,236 @@
+/// What the decoder found in one packet: its layers from the link header up, in order, and
+/// where the captured bytes ran out. `PacketPrinter` turns it into tcpdump's one line; it
+/// encodes to JSON as `{"layers": [{"tcp": {...}}, ...], "truncatedIn": "tcp"}`.
+public struct PacketSummary: Sendable, Hashable, Encodable {
+    public var layers: [PacketLayer] = []
+    /// The protocol being decoded when the captured bytes ended (tcpdump prints `[|tcp]`).
+    public var truncatedIn: String?
+
+    public init(layers: [PacketLayer] = [], truncatedIn: String? = nil) {
+        self.layers = layers
+        self.truncatedIn = truncatedIn
+    }
+
+    /// The protocols met that the decoder does not take apart (`"ethertype 0x88cc"`,
+    /// `"HTTP"`); empty when every byte it looked at was understood.
+    public var undecoded: [String] {
+        layers.compactMap { if case .undecoded(let name) = $0 { name } else { nil } }
+    }
+}
+
+public enum PacketLayer: Sendable, Hashable, Encodable {
+    case ethernet(EthernetHeader)
+    case vlan(VLANTag)
+    case linuxCooked(LinuxCookedHeader)
+    /// The 4-byte address family of BSD loopback (`null`) and OpenBSD `loop` captures.
+    case loopback(family: UInt32)
+    case arp(ARPMessage)
+    case ipv4(IPv4Header)
+    case ipv6(IPv6Header)
+    case ipv6Extension(IPv6ExtensionHeader)
+    case tcp(TCPSegment)
+    case udp(UDPDatagram)
+    case icmp(ICMPMessage)
+    case icmpv6(ICMPMessage)
+    case dns(DNSMessage)
+    /// A remark on a malformed packet, printed as it stands (`truncated-ip - 20 bytes missing! `).
+    case notice(String)
+    /// A protocol this decoder does not take apart; the rest of the packet stays undecoded.
+    case undecoded(String)
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .ethernet(let value): try container.encode(value, forKey: Key(stringValue: "ethernet"))
+        case .vlan(let value): try container.encode(value, forKey: Key(stringValue: "vlan"))
+        case .linuxCooked(let value): try container.encode(value, forKey: Key(stringValue: "linuxCooked"))
+        case .loopback(let family): try container.encode(["family": family], forKey: Key(stringValue: "loopback"))
+        case .arp(let value): try container.encode(value, forKey: Key(stringValue: "arp"))
+        case .ipv4(let value): try container.encode(value, forKey: Key(stringValue: "ipv4"))
+        case .ipv6(let value): try container.encode(value, forKey: Key(stringValue: "ipv6"))
+        case .ipv6Extension(let value): try container.encode(value, forKey: Key(stringValue: "ipv6Extension"))
+        case .tcp(let value): try container.encode(value, forKey: Key(stringValue: "tcp"))
+        case .udp(let value): try container.encode(value, forKey: Key(stringValue: "udp"))
+        case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
+        case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
+        case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
+        case .notice(let text): try container.encode(text, forKey: Key(stringValue: "notice"))
+        case .undecoded(let name): try container.encode(name, forKey: Key(stringValue: "undecoded"))
+        }
+    }
+}
+
+public struct EthernetHeader: Sendable, Hashable, Encodable {
+    public var source: MACAddress
+    public var destination: MACAddress
+    public var etherType: UInt16
+}
+
+/// An 802.1Q or 802.1ad tag.
+public struct VLANTag: Sendable, Hashable, Encodable {
+    public var tagProtocol: UInt16
+    public var id: UInt16
+    public var priority: UInt8
+    public var dropEligible: Bool
+    /// The type of what follows the tag.
+    public var etherType: UInt16
+    /// True inside a Linux cooked header, where tcpdump names the inner type.
+    public var inCookedHeader: Bool
+}
+
+/// Linux's `any`-device header: SLL (16 bytes) or SLL2 (20 bytes, with the interface index).
+public struct LinuxCookedHeader: Sendable, Hashable, Encodable {
+    public var version: Int
+    /// 0 to us, 1 broadcast, 2 multicast, 3 to another host, 4 sent by us.
+    public var packetType: UInt16
+    public var hardwareType: UInt16
+    public var address: [UInt8]
+    public var etherType: UInt16
+    public var interfaceIndex: UInt32?
+}
+
+public struct ARPMessage: Sendable, Hashable, Encodable {
+    public var hardwareType: UInt16
+    public var protocolType: UInt16
+    public var operation: UInt16
+    public var senderHardware: MACAddress
+    public var senderAddress: IPv4Address
+    public var targetHardware: MACAddress
+    public var targetAddress: IPv4Address
+    /// Bytes from the ARP header on, as on the wire.
+    public var length: Int
+}
+
+public struct IPv4Header: Sendable, Hashable, Encodable {
+    public var source: IPv4Address
+    public var destination: IPv4Address
+    public var protocolNumber: UInt8
+    public var timeToLive: UInt8
+    public var identification: UInt16
+    public var headerLength: Int
+    public var totalLength: Int
+    /// In bytes.
+    public var fragmentOffset: Int
+    public var moreFragments: Bool
+    public var dontFragment: Bool
+    /// Bytes the header's total length claims beyond those on the wire.
+    public var missingBytes: Int?
+}
+
+public struct IPv6Header: Sendable, Hashable, Encodable {
+    public var source: IPv6Address
+    public var destination: IPv6Address
+    public var nextHeader: UInt8
+    public var hopLimit: UInt8
+    public var payloadLength: Int
+    public var flowLabel: UInt32
+    /// Bytes the header's payload length claims beyond those on the wire.
+    public var missingBytes: Int?
+}
+
+public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
+    public enum Kind: String, Sendable, Hashable, Encodable {
+        case hopByHop, destinationOptions, routing, fragment
+    }
+    public var kind: Kind
+    public var nextHeader: UInt8
+    public var length: Int
+    /// Fragment header only: the offset in bytes and the length of this fragment's data.
+    public var fragmentOffset: Int?
+    public var fragmentLength: Int?
+}
+
+public struct TCPSegment: Sendable, Hashable, Encodable {
+    /// Nil when the packet ends before the ports.
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+    public var sequence: UInt32
+    public var acknowledgment: UInt32
+    /// FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20, ECE 0x40, CWR 0x80.
+    public var flags: UInt8
+    public var window: UInt16
+    public var urgentPointer: UInt16
+    public var headerLength: Int
+    public var options: [TCPOption]
+    /// Options could not be read to the end: tcpdump's `[bad opt]`.
+    public var badOptions: Bool
+    /// The captured bytes end inside the options.
+    public var optionsTruncated: Bool
+    public var payloadLength: Int
+    /// Something wrong with the header, printed in place of the details.
+    public var problem: String?
+}
+
+public struct TCPOption: Sendable, Hashable, Encodable {
+    public var kind: UInt8
+    /// The option's length byte (1 for `eol` and `nop`, which have none).
+    public var length: Int
+    public var data: [UInt8]
+    /// False when the option's data runs past the header or the captured bytes; `data`
+    /// then holds what could be read.
+    public var complete: Bool
+}
+
+public struct UDPDatagram: Sendable, Hashable, Encodable {
+    /// Nil when the packet ends before the ports.
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+    /// The UDP length field less the 8-byte header.
+    public var payloadLength: Int
+    /// Payload bytes the IP layer says are there.
+    public var availableLength: Int
+    public var problem: String?
+}
+
+/// ICMP and ICMPv6: the type and code, and the message in tcpdump's words
+/// (`echo request, id 1, seq 2`).
+public struct ICMPMessage: Sendable, Hashable, Encodable {
+    public var type: UInt8
+    public var code: UInt8
+    public var text: String
+    public var length: Int
+}
+
+public struct DNSMessage: Sendable, Hashable, Encodable {
+    public var id: UInt16
+    public var flags: UInt16
+    public var isResponse: Bool
+    public var opcode: Int
+    /// With the extended bits of an OPT record, when there is one.
+    public var responseCode: Int
+    public var questionCount: Int
+    public var answerCount: Int
+    public var authorityCount: Int
+    public var additionalCount: Int
+    public var questions: [DNSQuestion]
+    /// Questions a response's line steps over (tcpdump prints a comma between them).
+    public var questionsSkipped: Int
+    public var answers: [DNSRecord]
+    /// The message length (without TCP's 2-byte prefix).
+    public var length: Int
+    public var overTCP: Bool
+    /// Something wrong in the message, printed in place of its body.
+    public var problem: String?
+}
+
+public struct DNSQuestion: Sendable, Hashable, Encodable {
+    public var name: String
+    public var type: UInt16
+    public var recordClass: UInt16
+}
+
+public struct DNSRecord: Sendable, Hashable, Encodable {
+    /// Nil when the packet ends before the record's fixed fields.
+    public var type: UInt16?
+    public var recordClass: UInt16
+    /// The record data as tcpdump prints it (`192.0.2.1`, `mail.example. 10`); empty for
+    /// types it only names.
+    public var data: String
+}

@@ -1,0 +1,204 @@
+/// TCP and UDP, and which application protocol their ports hand the payload to.
+extension PacketDecoding {
+    mutating func tcp(at offset: Int, length: Int, fragmented: Bool) {
+        guard let sourcePort = u16(offset), let destinationPort = u16(offset + 2) else {
+            add(.tcp(TCPSegment(ports: nil)))
+            truncated("tcp")
+            return
+        }
+        var segment = TCPSegment(ports: (sourcePort, destinationPort))
+        guard has(offset, 20), let dataOffset = u8(offset + 12) else {
+            add(.tcp(segment))
+            truncated("tcp")
+            return
+        }
+        let headerLength = Int(dataOffset >> 4) * 4
+        segment.headerLength = headerLength
+        segment.sequence = u32(offset + 4) ?? 0
+        segment.acknowledgment = u32(offset + 8) ?? 0
+        segment.flags = u8(offset + 13) ?? 0
+        segment.window = u16(offset + 14) ?? 0
+        segment.urgentPointer = u16(offset + 18) ?? 0
+        segment.payloadLength = length - headerLength
+        guard headerLength >= 20 else {
+            segment.problem = " tcp \(UInt32(truncatingIfNeeded: length - headerLength)) [bad hdr length \(headerLength) - too short, < 20]"
+            add(.tcp(segment))
+            return
+        }
+        guard headerLength <= length else {
+            segment.problem = " [bad hdr length \(headerLength) - too long, > \(length)]"
+            add(.tcp(segment))
+            return
+        }
+        var undecodedOption: String?
+        if headerLength > 20 {
+            (segment.options, segment.badOptions, segment.optionsTruncated, undecodedOption) = tcpOptions(at: offset + 20, length: headerLength - 20)
+        }
+        add(.tcp(segment))
+        if let undecodedOption {
+            undecoded(undecodedOption)
+            return
+        }
+        if segment.badOptions { return }
+        if segment.optionsTruncated {
+            truncated("tcp")
+            return
+        }
+        let payload = length - headerLength
+        guard payload > 0 else { return }
+        guard has(offset, headerLength) else {
+            note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
+            truncated("tcp")
+            return
+        }
+        if sourcePort == 53 || destinationPort == 53 {
+            dns(at: offset + headerLength, length: payload, overTCP: true)
+        } else if let name = Self.tcpApplication(sourcePort, destinationPort) {
+            undecoded(name)
+        }
+    }
+
+    /// The options, whether they were malformed (`[bad opt]`), and whether they ran past the
+    /// captured bytes.
+    func tcpOptions(at start: Int, length: Int) -> ([TCPOption], bad: Bool, truncated: Bool, undecoded: String?) {
+        var options: [TCPOption] = []
+        var cursor = start
+        var left = length
+        while left > 0 {
+            guard let kind = u8(cursor) else { return (options, false, true, nil) }
+            if kind == 0 || kind == 1 {
+                options.append(TCPOption(kind: kind, length: 1, data: [], complete: true))
+                cursor += 1
+                left -= 1
+                if kind == 0 { break }
+                continue
+            }
+            guard let lengthByte = u8(cursor + 1) else { return (options, false, true, nil) }
+            let optionLength = Int(lengthByte)
+            guard optionLength >= 2, optionLength <= left else { return (options, true, false, nil) }
+            left -= 2
+            if kind == 30 || (kind == 254 && optionLength >= 4 && u16(cursor + 2) == 0xf989) || kind == 34 {
+                return (options, false, false, kind == 30 ? "MPTCP option" : "TCP fast open option")
+            }
+            let expected = Self.tcpOptionDataLength[kind] ?? optionLength - 2
+            guard expected <= left else {
+                options.append(TCPOption(kind: kind, length: optionLength, data: [], complete: false))
+                return (options, true, false, nil)
+            }
+            guard let data = bytes(cursor + 2, expected) else {
+                // tcpdump prints the bytes of a variable option up to the end of the capture.
+                let available = Self.tcpOptionDataLength[kind] == nil || kind == 29 ? (bytes(cursor + 2, max(0, end - cursor - 2)) ?? []) : []
+                options.append(TCPOption(kind: kind, length: optionLength, data: available, complete: false))
+                return (options, false, true, nil)
+            }
+            options.append(TCPOption(kind: kind, length: optionLength, data: data, complete: true))
+            cursor += 2 + expected
+            left -= expected
+        }
+        return (options, false, false, nil)
+    }
+
+    /// Data bytes tcpdump reads for options of a fixed size, whatever their length byte says.
+    static let tcpOptionDataLength: [UInt8: Int] = [2: 2, 4: 0, 3: 1, 6: 4, 7: 4, 8: 8, 11: 4, 12: 4, 13: 4, 19: 16, 20: 2, 28: 2]
+
+    mutating func udp(at offset: Int, length: Int, fragmented: Bool) {
+        guard let sourcePort = u16(offset), let destinationPort = u16(offset + 2) else {
+            add(.udp(UDPDatagram(sourcePort: nil)))
+            truncated("udp")
+            return
+        }
+        var datagram = UDPDatagram(sourcePort: sourcePort, destinationPort: destinationPort)
+        guard length >= 8 else {
+            datagram.problem = "truncated-udp \(length)"
+            add(.udp(datagram))
+            return
+        }
+        guard var udpLength = u16(offset + 4).map(Int.init) else {
+            add(.udp(datagram))
+            truncated("udp")
+            return
+        }
+        if udpLength == 0 && length > 65535 { udpLength = length }
+        guard udpLength >= 8 else {
+            datagram.problem = "truncated-udplength \(udpLength)"
+            add(.udp(datagram))
+            return
+        }
+        udpLength -= 8
+        let available = min(length - 8, udpLength)
+        datagram.payloadLength = udpLength
+        datagram.availableLength = available
+        guard offset + 8 <= end else {
+            add(.udp(datagram))
+            truncated("udp")
+            return
+        }
+        let isDNS = sourcePort == 53 || destinationPort == 53
+        if udpLength > available && !fragmented && !isDNS { datagram.problem = "UDP, bad length \(udpLength) > \(available)" }
+        add(.udp(datagram))
+        if isDNS {
+            dns(at: offset + 8, length: available, overTCP: false)
+        } else if let name = udpApplication(sourcePort, destinationPort, payload: offset + 8) {
+            undecoded(name)
+        }
+    }
+
+    /// Ports tcpdump hands to a dissector of its own for TCP payload (from its tcp.h).
+    static func tcpApplication(_ source: UInt16, _ destination: UInt16) -> String? {
+        for port in [source, destination] {
+            if let name = tcpApplicationPorts[port] { return name }
+        }
+        return nil
+    }
+
+    static let tcpApplicationPorts: [UInt16: String] = [
+        21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 43: "WHOIS", 80: "HTTP", 139: "NetBIOS session", 179: "BGP",
+        323: "RPKI-RTR", 445: "SMB", 554: "RTSP", 639: "MSDP", 646: "LDP", 1723: "PPTP", 2049: "NFS",
+        6379: "RESP", 6633: "OpenFlow", 6653: "OpenFlow", 8080: "HTTP", 8554: "RTSP", 10288: "BEEP",
+    ]
+
+    /// Ports tcpdump hands to a dissector of its own for UDP payload (from its udp.h and
+    /// udp_print's order), AppleTalk's DDP ports included.
+    func udpApplication(_ source: UInt16, _ destination: UInt16, payload: Int) -> String? {
+        for port in [source, destination] {
+            if let name = Self.udpApplicationPorts[port] { return name }
+        }
+        if (7000...7009).contains(source) || (7000...7009).contains(destination) { return "AFS RX" }
+        if let name = Self.udpDestinationPorts[destination] { return name }
+        if source == 49152 { return "Broadcom LI" }
+        let atalk: (UInt16) -> Bool = { (200..<328).contains($0) || (768..<896).contains($0) || (16512..<16640).contains($0) }
+        if u8(payload + 2) == 2 && (atalk(source) || atalk(destination)) { return "AppleTalk" }
+        return nil
+    }
+
+    static let udpApplicationPorts: [UInt16: String] = [
+        5353: "mDNS", 525: "timed", 69: "TFTP", 67: "BOOTP", 68: "BOOTP", 520: "RIP", 654: "AODV", 500: "ISAKMP",
+        4500: "ISAKMP", 7500: "ISAKMP", 8500: "ISAKMP", 161: "SNMP", 162: "SNMP", 123: "NTP", 88: "Kerberos",
+        750: "Kerberos", 1701: "L2TP", 137: "NetBIOS name", 138: "NetBIOS datagram", 2103: "Zephyr", 2104: "Zephyr",
+        521: "RIPng", 546: "DHCPv6", 547: "DHCPv6", 5359: "AHCP", 6696: "Babel", 6697: "Babel", 8231: "HNCP",
+        496: "Cisco AutoRP", 1645: "RADIUS", 1812: "RADIUS", 1646: "RADIUS", 1813: "RADIUS", 1700: "RADIUS",
+        3799: "RADIUS", 921: "LWRES", 646: "LDP", 698: "OLSR", 3503: "LSP ping", 701: "LMP", 1589: "VQP",
+        6343: "sFlow", 12222: "LWAPP", 12223: "LWAPP", 5060: "SIP", 514: "syslog", 8472: "OTV", 4789: "VXLAN", 6081: "Geneve",
+        4342: "LISP", 4790: "VXLAN-GPE", 17754: "ZEP", 6635: "MPLS", 319: "PTP", 320: "PTP", 30490: "SOME/IP",
+        2049: "NFS",
+    ]
+
+    static let udpDestinationPorts: [UInt16: String] = [
+        3456: "VAT", 4567: "WB", 1985: "HSRP", 3784: "BFD", 4784: "BFD", 6784: "BFD", 3785: "BFD",
+    ]
+}
+
+extension TCPSegment {
+    init(ports: (UInt16, UInt16)?) {
+        self.init(
+            sourcePort: ports?.0, destinationPort: ports?.1, sequence: 0, acknowledgment: 0, flags: 0, window: 0,
+            urgentPointer: 0, headerLength: 0, options: [], badOptions: false, optionsTruncated: false, payloadLength: 0,
+            problem: nil)
+    }
+}
+
+extension UDPDatagram {
+    init(sourcePort: UInt16?, destinationPort: UInt16? = nil) {
+        self.init(sourcePort: sourcePort, destinationPort: destinationPort, payloadLength: 0, availableLength: 0, problem: nil)
+    }
+}

@@ -1,0 +1,328 @@
+import ArgumentParser
+import ClassicBPF
+import Foundation
+import PacketCapture
+import PacketFilter
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Read packets from a capture file or a live interface, filter them and print or save them, as tcpdump does.",
+        discussion: """
+            The expression is a pcap filter (see `swiftbpf filter --help`), given as words the \
+            way tcpdump takes it: `swiftbpf capture -r web.pcap tcp port 80` or quoted as one \
+            argument. Packets read from a file are filtered by SwiftBPF's classic BPF \
+            interpreter; on a live interface the filter runs in the kernel (SO_ATTACH_FILTER).
+
+            Each matching packet prints as one line in tcpdump -n's words, after a UTC \
+            timestamp (HH:MM:SS.microseconds; -t leaves it out). --json prints one JSON object \
+            a packet instead, with the decoded layers. -w saves the matches as a pcap file \
+            (microsecond timestamps, as tcpdump writes) instead of printing them. Names are \
+            never resolved, so -n is accepted and changes nothing.
+
+            Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
+            then prints on stderr how many packets were captured, received by the filter and \
+            dropped by the kernel. `-i any` captures on every interface (Linux cooked headers).
+
+            Examples:
+              swiftbpf capture -r trace.pcap -t 'udp port 53'
+              swiftbpf capture -r trace.pcapng -w web.pcap tcp port 80
+              swiftbpf capture -i eth0 -c 10 icmp
+              swiftbpf capture -r trace.pcap -ddd 'ip6 and tcp'
+            """)
+
+    @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface (any: all of them).", valueName: "interface"))
+    var interface: String?
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from this pcap or pcapng file.", valueName: "file"))
+    var readFile: String?
+    @Option(name: .customShort("w"), help: ArgumentHelp("Write the matching packets to this pcap file instead of printing them.", valueName: "file"))
+    var writeFile: String?
+    @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
+    var count: Int?
+    @Option(name: .customShort("s"), help: ArgumentHelp("Keep at most this many bytes of each live packet.", valueName: "snaplen"))
+    var snapshotLength: Int = 262_144
+    @Flag(name: .customShort("n"), help: "Do not resolve names (SwiftBPF never does; accepted for tcpdump users).")
+    var numeric = false
+    @Flag(name: .customShort("t"), help: "Leave out the timestamp on each line.")
+    var noTimestamp = false
+    @Flag(name: .customShort("p"), help: "Do not put the interface into promiscuous mode.")
+    var noPromiscuous = false
+    @Flag(name: .customShort("d"), help: "Print the compiled filter and exit: -d as tcpdump -d, -dd as a C array, -ddd as decimal numbers.")
+    var dumpLevel: Int
+    @Flag(help: "Print one JSON object a packet.")
+    var json = false
+    @Argument(help: "The filter expression, as one or more words.")
+    var expression: [String] = []
+
+    var filterText: String { expression.joined(separator: " ") }
+
+    func validate() throws {
+        guard (interface == nil) != (readFile == nil) else {
+            throw ValidationError("give either -i INTERFACE or -r FILE")
+        }
+        if let count, count < 1 { throw ValidationError("-c must be at least 1") }
+        guard (1...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 1 and 262144") }
+        if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
+    }
+
+    func run() throws {
+        if let readFile {
+            try read(readFile)
+        } else if let interface {
+            try capture(on: interface)
+        }
+    }
+
+    /// The classic program for `linkType`; nil when there is no expression (every packet matches).
+    func compileFilter(_ linkType: LinkType, snapshotLength: Int? = nil) throws -> ClassicProgram? {
+        let text = filterText
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty || dumpLevel > 0 else { return nil }
+        guard let filterLinkType = FilterLinkType(linkTypeValue: linkType.rawValue) else {
+            throw CommandError("capture: filters on link type \(linkType) are not supported (ethernet, raw, sll, sll2 and null are)")
+        }
+        do {
+            // A match returns the snapshot length, the file's when reading one, as libpcap does.
+            return try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: UInt32(snapshotLength ?? self.snapshotLength))
+        } catch {
+            let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
+            throw CommandError("capture: \(error)\n  \(text)\n  \(caret)")
+        }
+    }
+
+    func dump(_ program: ClassicProgram) {
+        let format: ClassicTextFormat = dumpLevel >= 3 ? .decimal : dumpLevel == 2 ? .cArray : .listing
+        print(format.format(program), terminator: "")
+    }
+
+    // MARK: Reading a file
+
+    func read(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandError("capture: cannot read \(path): no such file")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw CommandError("capture: cannot read \(path): \((error as NSError).localizedDescription)")
+        }
+        var reader: CaptureReader
+        do {
+            reader = try CaptureReader(bytes)
+        } catch {
+            throw CommandError("capture: \(path): \(error)")
+        }
+        let firstLinkType = reader.interfaces.first?.linkType ?? .ethernet
+        let fileSnapshotLength = reader.interfaces.first.map { $0.snapshotLength == 0 ? 262_144 : Int($0.snapshotLength) }
+        if dumpLevel > 0 {
+            if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength) { dump(program) }
+            return
+        }
+        FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
+        var output = PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
+        var filters: [LinkType: ClassicInterpreter?] = [:]
+        let limit = count ?? Int.max
+        var matched = 0
+        var failure: Error?
+        forEachRecord(&reader) { record, data in
+            if failure != nil || matched >= limit { return }
+            let filter: ClassicInterpreter?
+            if let known = filters[record.linkType] {
+                filter = known
+            } else {
+                do {
+                    filter = try compileFilter(record.linkType, snapshotLength: fileSnapshotLength).map(ClassicInterpreter.init)
+                } catch {
+                    failure = error
+                    return
+                }
+                filters[record.linkType] = filter
+            }
+            if let filter, filter.run(packet: data, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) == 0 { return }
+            matched += 1
+            do {
+                try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType)
+            } catch {
+                failure = error
+            }
+        }
+        try output.finish()
+        if let failure { throw failure }
+        if let error = reader.error, matched < limit {
+            throw CommandError("capture: \(path) is damaged after packet \(reader.packetCount): \(error)")
+        }
+    }
+
+    @inline(never)
+    func forEachRecord(_ reader: inout CaptureReader, _ body: (PacketRecord, UnsafeRawBufferPointer) -> Void) {
+        reader.forEachRecord(body)
+    }
+}
+
+/// Where matching packets go: lines (or JSON) on standard output, or a pcap file.
+struct PacketOutput {
+    let timestamps: Bool
+    let json: Bool
+    let writeFile: String?
+    var printer = PacketPrinter()
+    var writer: CaptureWriter?
+    var text = ""
+    var written = 0
+
+    init(timestamps: Bool, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) {
+        self.timestamps = timestamps
+        self.json = json
+        self.writeFile = writeFile
+        if writeFile != nil {
+            writer = CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+        }
+    }
+
+    mutating func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        if writer != nil {
+            try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
+            return
+        }
+        let summary = PacketDecoder.decode(Array(data), originalLength: originalLength, linkType: linkType)
+        let line = printer.line(summary)
+        if json {
+            text += Self.json(summary, line: line, timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"
+        } else {
+            text += (timestamps ? Self.time(timestamp) + " " : "") + line + "\n"
+        }
+        if text.utf8.count > 1 << 16 { flush() }
+    }
+
+    mutating func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        guard var current = writer else { return }
+        guard current.interfaces.first?.linkType == linkType else {
+            throw CommandError("capture: -w writes one link type, \(current.interfaces.first?.linkType.description ?? "?"); this packet is \(linkType)")
+        }
+        do {
+            try current.write(data: data, timestamp: timestamp, originalLength: originalLength)
+        } catch {
+            throw CommandError("capture: cannot write packet \(current.packetCount + 1): \(error)")
+        }
+        writer = current
+    }
+
+    mutating func flush() {
+        guard !text.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(text.utf8))
+        text = ""
+    }
+
+    mutating func finish() throws {
+        flush()
+        guard let writeFile, let writer else { return }
+        do {
+            try Data(writer.bytes).write(to: URL(fileURLWithPath: writeFile))
+        } catch {
+            throw CommandError("capture: cannot write \(writeFile): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in UTC.
+    static func time(_ nanoseconds: Int64) -> String {
+        let microseconds = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
+        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
+        let fraction = microseconds - seconds * 1_000_000
+        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
+        let two = { (value: Int64) in value < 10 ? "0\(value)" : "\(value)" }
+        let six = String(fraction)
+        return "\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60))." + String(repeating: "0", count: 6 - six.count) + six
+    }
+
+    struct JSONPacket: Encodable {
+        var timestamp: String
+        var timestampNanoseconds: Int64
+        var capturedLength: Int
+        var originalLength: Int
+        var line: String
+        var layers: [PacketLayer]
+        var truncatedIn: String?
+    }
+
+    static func json(_ summary: PacketSummary, line: String, timestamp: Int64, capturedLength: Int, originalLength: Int) -> String {
+        let packet = JSONPacket(
+            timestamp: time(timestamp), timestampNanoseconds: timestamp, capturedLength: capturedLength,
+            originalLength: originalLength, line: line, layers: summary.layers, truncatedIn: summary.truncatedIn)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(packet) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension CaptureCommand {
+    /// Live capture until Ctrl-C or -c packets, then tcpdump's three counters on stderr.
+    func capture(on interface: String) throws {
+        #if os(Linux)
+        let linkType: LinkType
+        do {
+            linkType = try LiveCapture.linkType(of: interface)
+        } catch {
+            throw CommandError("capture: \(interface): \(error)")
+        }
+        let program = try compileFilter(linkType)
+        if dumpLevel > 0 {
+            if let program { dump(program) }
+            return
+        }
+        let capture: LiveCapture
+        do {
+            capture = try LiveCapture(.init(
+                interface: interface, filter: program, promiscuous: !noPromiscuous, snapshotLength: snapshotLength))
+        } catch {
+            throw CommandError("capture: \(interface): \(error)")
+        }
+        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType), snapshot length \(snapshotLength) bytes\n".utf8))
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { capture.close() }
+        interrupt.resume()
+        let done = DispatchSemaphore(value: 0)
+        let outcome = LiveOutcome()
+        let limit = count ?? Int.max
+        let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshotLength))
+        Task {
+            var output = PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
+            do {
+                for try await packet in capture.packets {
+                    try packet.data.withUnsafeBytes { data in
+                        try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)
+                    }
+                    output.flush()
+                    outcome.captured += 1
+                    if outcome.captured >= limit { break }
+                }
+                try output.finish()
+            } catch {
+                outcome.failure = "\(error)"
+            }
+            done.signal()
+        }
+        done.wait()
+        interrupt.cancel()
+        capture.close()
+        let statistics = capture.statistics()
+        FileHandle.standardError.write(Data("""
+            \(outcome.captured) packets captured
+            \(statistics.received) packets received by filter
+            \(statistics.droppedByKernel) packets dropped by kernel\n
+            """.utf8))
+        if statistics.droppedByReader > 0 {
+            FileHandle.standardError.write(Data("\(statistics.droppedByReader) packets dropped because the output fell behind\n".utf8))
+        }
+        if let failure = outcome.failure { throw CommandError("capture: \(interface): \(failure)") }
+        #else
+        throw CommandError("capture: live capture needs Linux")
+        #endif
+    }
+}
+
+/// What the capture task reports back to the waiting command.
+final class LiveOutcome: @unchecked Sendable {  // written by the task, read after the semaphore
+    var captured = 0
+    var failure: String?
+}

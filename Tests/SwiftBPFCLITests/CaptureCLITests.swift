@@ -1,0 +1,170 @@
+import Foundation
+import Glibc
+import TestPeers
+import Testing
+
+/// `swiftbpf capture -r` against `tcpdump -r` on the shared captures: the same packets match
+/// each expression, the lines agree wherever our decoder understood the whole packet, and a
+/// file written with -w reads back in tcpdump as the same packets.
+@Suite struct CaptureCLITests {
+    static let cases: [(file: String, expression: String)] = [
+        ("dns_udp.pcap", "udp port 53"),
+        ("dns_udp.pcap", ""),
+        ("arp-oobr.pcap", "arp"),
+        ("802.1ad_QinQ.pcap", "arp or vlan"),
+        ("LINKTYPE_RAW_ipv6.pcap", "ip6"),
+        ("ssh.pcap", "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0"),
+        ("dns_tcp.pcap", "tcp port 53 and greater 100"),
+        ("icmpv6.pcap", "icmp6"),
+        ("dns_tcp.pcap", "tcp[tcpflags] & tcp-syn != 0 or src net 192.168.0.0/16"),
+    ]
+
+    static var corpus: URL? {
+        let shared = ProcessInfo.processInfo.environment["SWIFTBPF_SHARED"].map { URL(fileURLWithPath: $0) }
+            ?? CLITests.root.deletingLastPathComponent().appendingPathComponent("shared")
+        let folder = shared.appendingPathComponent("pcaps/tcpdump")
+        return FileManager.default.fileExists(atPath: folder.path) ? folder : nil
+    }
+
+    static var tcpdump: String? {
+        ["/usr/bin/tcpdump", "/usr/sbin/tcpdump", "/usr/local/sbin/tcpdump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// The corpus and tcpdump, or nil (an issue when CI requires them).
+    static func peers() -> (URL, String)? {
+        guard let corpus, let tcpdump else {
+            if ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_PEERS"] == "1" {
+                Issue.record("the capture corpus or tcpdump is missing and SWIFTBPF_REQUIRE_PEERS=1")
+            } else {
+                print("skipped: needs ../shared/pcaps/tcpdump and tcpdump")
+            }
+            return nil
+        }
+        return (corpus, tcpdump)
+    }
+
+    /// Lines by bytes (a Character split would join "\r\n"), without tcpdump's hex dumps of
+    /// packets it cannot dissect, which are indented with a tab.
+    static func lines(_ text: String) -> [String] {
+        text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }.filter { !$0.hasPrefix("\t") }
+    }
+
+    @Test(arguments: cases.indices) func readMatchesTcpdump(_ index: Int) throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let (name, expression) = Self.cases[index]
+        let file = corpus.appendingPathComponent(name).path
+        let words = expression.split(separator: " ").map(String.init)
+        let theirs = try Subprocess.run(tcpdump, ["-n", "-t", "-r", file] + words)
+        let ours = try CLITests.swiftbpf(["capture", "-r", file, "-t"] + words)
+        let json = try CLITests.swiftbpf(["capture", "-r", file, "-t", "--json"] + words)
+        #expect(ours.status == 0 && json.status == 0, "\(ours.stderr)")
+        let expected = Self.lines(theirs.text), actual = Self.lines(ours.stdout), objects = Self.lines(json.stdout)
+        #expect(actual.count == expected.count, "\(name) '\(expression)': \(actual.count) packets, tcpdump \(expected.count)")
+        #expect(objects.count == actual.count)
+        var compared = 0
+        for (position, (line, object)) in zip(actual, objects).enumerated() where position < expected.count {
+            // Lines are compared where the decoder took apart every layer it met.
+            guard !object.contains("\"undecoded\"") else { continue }
+            compared += 1
+            #expect(line == expected[position], "\(name) '\(expression)' packet \(position + 1)")
+        }
+        #expect(compared > 0, "\(name) '\(expression)': no packet in the decoder's scope")
+    }
+
+    @Test func writtenFileReadsBackInTcpdump() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        let output = try CLITests.temporaryFile("matches.pcap", Data())
+        let written = try CLITests.swiftbpf(["capture", "-r", file, "-w", output.path, "-c", "1", "udp"])
+        #expect(written.status == 0 && written.stdout.isEmpty, "\(written.stderr)")
+        let back = try Subprocess.run(tcpdump, ["-n", "-r", output.path])
+        let original = try Subprocess.run(tcpdump, ["-n", "-c", "1", "-r", file, "udp"])
+        #expect(back.status == 0 && !back.text.isEmpty)
+        #expect(back.text == original.text)
+        #expect(back.errors.contains("link-type EN10MB"))
+        // Every packet, byte for byte: tcpdump copies both files to pcap the same way.
+        let all = try CLITests.temporaryFile("all.pcap", Data())
+        #expect(try CLITests.swiftbpf(["capture", "-r", file, "-w", all.path]).status == 0)
+        let copyOfOurs = try Subprocess.run(tcpdump, ["-r", all.path, "-w", "-"])
+        let copyOfOriginal = try Subprocess.run(tcpdump, ["-r", file, "-w", "-"])
+        #expect(copyOfOurs.output == copyOfOriginal.output)
+    }
+
+    @Test func dumpsTheFilterForTheFilesLinkType() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("LINKTYPE_RAW_ipv6.pcap").path
+        for flag in ["-d", "-dd", "-ddd"] {
+            let ours = try CLITests.swiftbpf(["capture", "-r", file, flag, "ip6", "and", "tcp"])
+            let theirs = try Subprocess.run(tcpdump, ["-r", file, flag, "ip6 and tcp"])
+            #expect(ours.status == 0 && ours.stdout == theirs.text, "\(flag): \(ours.stdout) vs \(theirs.text)")
+        }
+    }
+
+    /// `-i lo -c 3` while datagrams go to two ports: the three to the filtered port print,
+    /// and the counters follow on stderr.
+    @Test func liveCaptureOnLoopback() throws {
+        guard geteuid() == 0 else {
+            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
+            return
+        }
+        let process = Process()
+        process.executableURL = CLITests.executable
+        process.arguments = ["capture", "-i", "lo", "-c", "3", "-t", "udp", "dst", "port", "9994"]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        // Until the capture has started and taken three, send one of each a tenth of a second.
+        for round in 0..<100 where process.isRunning {
+            for port in [UInt16(9993), 9994] {
+                address.sin_port = port.bigEndian
+                let payload = Array("round \(round)".utf8)
+                _ = payload.withUnsafeBytes { bytes in
+                    withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            sendto(sender, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        }
+                    }
+                }
+            }
+            usleep(100_000)
+        }
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(report)")
+        let lines = Self.lines(printed)
+        #expect(lines.count == 3)
+        for line in lines {
+            #expect(line.hasPrefix("IP 127.0.0.1.") && line.contains(" > 127.0.0.1.9994: UDP, length "), "\(line)")
+        }
+        #expect(report.contains("listening on lo, link-type ETHERNET"))
+        #expect(report.contains("3 packets captured\n"), "\(report)")
+        #expect(report.contains("packets received by filter\n") && report.contains("0 packets dropped by kernel"))
+    }
+
+    @Test func mistakesGiveOneLineErrors() throws {
+        let cases: [([String], String)] = [
+            (["capture"], "give either -i INTERFACE or -r FILE"),
+            (["capture", "-r", "/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
+            (["capture", "-r", "Package.swift"], "capture: Package.swift:"),
+            (["capture", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
+            (["capture", "-i", "nosuchinterface0"], "nosuchinterface0"),
+        ]
+        for (arguments, message) in cases {
+            let result = try CLITests.swiftbpf(arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("Fatal error"))
+        }
+        guard let (corpus, _) = Self.peers() else { return }
+        let bad = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("dns_udp.pcap").path, "tcp", "port", "99999"])
+        #expect(bad.status != 0 && bad.stderr.contains("99999"), "\(bad.stderr)")
+    }
+}
