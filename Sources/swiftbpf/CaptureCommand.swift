@@ -1,4 +1,5 @@
 import ArgumentParser
+import BPFInstructions
 import ClassicBPF
 import Foundation
 import PacketCapture
@@ -74,7 +75,8 @@ struct CaptureCommand: ParsableCommand {
     }
 
     /// The classic program for `linkType`; nil when there is no expression (every packet matches).
-    func compileFilter(_ linkType: LinkType, snapshotLength: Int? = nil) throws -> ClassicProgram? {
+    /// `fileByteOrder` is the byte order of the file being read, nil for a live capture.
+    func compileFilter(_ linkType: LinkType, snapshotLength: Int? = nil, fileByteOrder: ByteOrder? = nil) throws -> ClassicProgram? {
         let text = filterText
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty || dumpLevel > 0 else { return nil }
         guard let filterLinkType = FilterLinkType(linkTypeValue: linkType.rawValue) else {
@@ -82,7 +84,8 @@ struct CaptureCommand: ParsableCommand {
         }
         do {
             // A match returns the snapshot length, the file's when reading one, as libpcap does.
-            return try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: UInt32(snapshotLength ?? self.snapshotLength))
+            return try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: UInt32(snapshotLength ?? self.snapshotLength),
+                                            fileByteOrder: fileByteOrder, resolver: SystemNameResolver())
         } catch {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("capture: \(error)\n  \(text)\n  \(caret)")
@@ -113,9 +116,10 @@ struct CaptureCommand: ParsableCommand {
             throw CommandError("capture: \(path): \(error)")
         }
         let firstLinkType = reader.interfaces.first?.linkType ?? .ethernet
+        let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
         let fileSnapshotLength = reader.interfaces.first.map { $0.snapshotLength == 0 ? 262_144 : Int($0.snapshotLength) }
         if dumpLevel > 0 {
-            if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength) { dump(program) }
+            if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { dump(program) }
             return
         }
         FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
@@ -131,7 +135,8 @@ struct CaptureCommand: ParsableCommand {
                 filter = known
             } else {
                 do {
-                    filter = try compileFilter(record.linkType, snapshotLength: fileSnapshotLength).map(ClassicInterpreter.init)
+                    filter = try compileFilter(record.linkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder)
+                        .map(ClassicInterpreter.init)
                 } catch {
                     failure = error
                     return

@@ -16,6 +16,9 @@ import Testing
         ("ssh.pcap", "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0"),
         ("dns_tcp.pcap", "tcp port 53 and greater 100"),
         ("icmpv6.pcap", "icmp6"),
+        // BSD loopback from macOS: the filter checks the file's byte order and every BSD's AF_INET6.
+        ("quic_retry.pcap", "ip6 and udp port 443"),
+        ("quic_handshake.pcap", "ip or ip6 host ::1"),
         ("dns_tcp.pcap", "tcp[tcpflags] & tcp-syn != 0 or src net 192.168.0.0/16"),
     ]
 
