@@ -33,6 +33,17 @@ public enum EngineKind: String, Sendable, CaseIterable {
     /// Compiles to machine code (x86-64), with the same checks in the generated code.
     case jit
 
+    /// The JIT where it has a back end (x86-64): it gives the same answers with the same
+    /// checks and runs compute loops and packet parsing several times faster, for a compile
+    /// cost of microseconds. The interpreter everywhere else.
+    public static var preferred: EngineKind {
+        #if arch(x86_64)
+        .jit
+        #else
+        .interpreter
+        #endif
+    }
+
     /// Prepares `program` for this engine.
     public func load(_ program: BPFInstructions.Program, helpers: [Helper] = [],
                      options: Interpreter.Options = .init()) throws(VMError) -> any Engine {

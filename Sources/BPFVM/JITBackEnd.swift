@@ -12,14 +12,13 @@ enum JITContext {
     static let savedStackPointer: Int32 = 144
     static let mayGotoLeft: Int32 = 152
     static let faultPC: Int32 = 160
-    static let faultAddress: Int32 = 168
     /// Instructions left; on a budget fault, those left when the failing block began.
-    static let budget: Int32 = 176
-    static let helperEntry: Int32 = 184
-    static let regionCheckEntry: Int32 = 192
-    static let owner: Int32 = 200
-    static let depth: Int32 = 208
-    static let size = 216
+    static let budget: Int32 = 168
+    static let helperEntry: Int32 = 176
+    static let regionCheckEntry: Int32 = 184
+    static let owner: Int32 = 192
+    static let depth: Int32 = 200
+    static let size = 208
 
     static func inputLimit(size: Int) -> Int32 { inputLimits + 8 * Int32(size.trailingZeroBitCount) }
 }
@@ -27,8 +26,8 @@ enum JITContext {
 /// How a run of generated code ended: the value its entry function returns.
 enum JITStatus: UInt32 {
     case returned = 0
-    /// Swift recorded the fault itself (a helper failed or was unknown).
-    case faultRecorded, outOfBounds, ranOffTheEnd, callDepth, budget, kernelFunction
+    /// Swift recorded the fault itself (a bad access, a helper that failed or was unknown).
+    case faultRecorded, ranOffTheEnd, callDepth, budget, kernelFunction
 }
 
 /// A machine-code back end. The front end (`JITCompiler`) walks the decoded program, finds
@@ -36,7 +35,8 @@ enum JITStatus: UInt32 {
 /// one target. The generated function takes a `JITContext` pointer and returns a `JITStatus`.
 /// Contract: a block's first instruction charges the whole block to the budget; memory
 /// accesses are checked against input, live stack frames and (through `regionCheckEntry`)
-/// memory helpers granted; faults store the pc in the context and return their status.
+/// memory helpers granted; faults store the pc in the context and return their status, or
+/// return `faultRecorded` when Swift recorded them.
 protocol JITBackEnd {
     /// `slotCount` slots plus the end slot; `stackTop` is one past the run's stack memory.
     init(slotCount: Int, stackTop: UInt64)

@@ -98,9 +98,12 @@ public final class JITProgram: Engine {
         context[10] = stackTop
         set(JITContext.inputStart, inputStart)
         set(JITContext.inputCount, UInt64(inputCount))
-        for (i, size) in [1, 2, 4, 8].enumerated() {
-            context[Int(JITContext.inputLimits) / 8 + i] = inputCount >= size ? UInt64(inputCount - size + 1) : 0
-        }
+        let limits = context + Int(JITContext.inputLimits) / 8
+        let count = UInt64(inputCount)
+        limits[0] = count
+        limits[1] = count >= 2 ? count - 1 : 0
+        limits[2] = count >= 4 ? count - 3 : 0
+        limits[3] = count >= 8 ? count - 7 : 0
         set(JITContext.mayGotoLeft, Interpreter.mayGotoLimit)
         set(JITContext.depth, 0)
         set(JITContext.budget, options.instructionBudget)
@@ -120,9 +123,6 @@ public final class JITProgram: Engine {
         var pc = Int(get(JITContext.faultPC))
         let fault: RunFault
         switch JITStatus(rawValue: status) {
-        case .outOfBounds:
-            let access = JITCompiler.access(slots[pc].op) ?? (size: 0, isWrite: false)
-            fault = .outOfBounds(address: get(JITContext.faultAddress), size: access.size, isWrite: access.isWrite)
         case .ranOffTheEnd: fault = .ranOffTheEnd
         case .callDepth: fault = .callDepth
         case .kernelFunction: fault = .kernelFunction(Int64(bitPattern: slots[pc].imm))
@@ -179,10 +179,14 @@ public final class JITProgram: Engine {
         }
     }
 
-    /// Whether the access at `pc` to the checked address lies in memory a helper granted.
+    /// 1 when the access at `pc` to the checked address lies in memory a helper granted;
+    /// otherwise 0, with the fault recorded.
     fileprivate func grantedAccess(at pc: Int) -> UInt32 {
-        guard let access = JITCompiler.access(slots[pc].op) else { return 0 }
-        return grantedContains(granted, get(JITContext.checkedAddress), access.size, access.isWrite) ? 1 : 0
+        let access = JITCompiler.access(slots[pc].op) ?? (size: 0, isWrite: false)
+        let address = get(JITContext.checkedAddress)
+        if grantedContains(granted, address, access.size, access.isWrite) { return 1 }
+        recordedFault = (pc, .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
+        return 0
     }
 }
 

@@ -1,6 +1,6 @@
 /// The x86-64 back end (System V). eBPF registers live in host registers for the whole run,
 /// as the Linux JIT maps them; r9 counts the budget down, r12 points to the `JITContext`,
-/// r10 and r11 are scratch (r11 holds the address of a checked access).
+/// r10 and r11 are scratch (r11 holds the address of an access checked out of line).
 struct X86BackEnd: JITBackEnd {
     /// r0...r10. r1–r5 sit in argument registers; r6–r9 and r10 (rbp) are callee-saved.
     private static let map: [X86Register] = [.rax, .rdi, .rsi, .rdx, .rcx, .r8, .rbx, .r13, .r14, .r15, .rbp]
@@ -17,8 +17,7 @@ struct X86BackEnd: JITBackEnd {
     private enum Stub {
         case budget(label: Int, blockStart: Int, count: Int)
         case fault(label: Int, pc: Int, status: JITStatus)
-        case accessCheck(label: Int, resume: Int, pc: Int, size: Int)
-        case helperEnded(label: Int)
+        case accessCheck(label: Int, resume: Int, pc: Int, base: X86Register, displacement: Int32, size: Int)
     }
 
     private var asm: X86Assembler
@@ -26,6 +25,8 @@ struct X86BackEnd: JITBackEnd {
     /// Label of slot `pc` is `pcLabels + pc`.
     private let pcLabels: Int
     private let exitLabel: Int, tailLabel: Int, returnZeroLabel: Int
+    /// Shared routines that call into Swift, entered with `call` and the pc in r10d.
+    private let helperRoutine: Int, regionCheckRoutine: Int
     private var stubs: [Stub] = []
 
     init(slotCount: Int, stackTop: UInt64) {
@@ -35,6 +36,8 @@ struct X86BackEnd: JITBackEnd {
         exitLabel = asm.newLabel()
         tailLabel = asm.newLabel()
         returnZeroLabel = asm.newLabel()
+        helperRoutine = asm.newLabel()
+        regionCheckRoutine = asm.newLabel()
         prologue()
     }
 
@@ -141,6 +144,7 @@ struct X86BackEnd: JITBackEnd {
 
     mutating func finish() -> [UInt8]? {
         for stub in stubs { emit(stub) }
+        swiftCallRoutines()
         epilogue()
         guard asm.resolve() else { return nil }
         return asm.bytes
@@ -311,15 +315,16 @@ struct X86BackEnd: JITBackEnd {
         if base == 10 && displacement >= -Int32(Interpreter.stackSize) && displacement <= -Int32(size) {
             operand = .memory(.rbp, displacement)  // inside the current frame: always valid
         } else {
-            asm.lea(Self.address, r(base), displacement)
-            asm.move(Self.scratch, Self.address, wide: true)
+            // Inline, only the input; the stack and granted memory out of line.
+            asm.lea(Self.scratch, r(base), displacement)
             asm.emit(0x2b, wide: true, reg: Self.scratch.code, field(JITContext.inputStart))
             asm.emit(0x3b, wide: true, reg: Self.scratch.code, field(JITContext.inputLimit(size: size)))
             let resume = asm.newLabel()
-            let check = stub { .accessCheck(label: $0, resume: resume, pc: pc, size: size) }
+            let baseRegister = r(base)
+            let check = stub { .accessCheck(label: $0, resume: resume, pc: pc, base: baseRegister, displacement: displacement, size: size) }
             asm.jump(if: .aboveOrEqual, to: check)
             asm.bind(resume)
-            operand = .memory(Self.address, 0)
+            operand = .memory(r(base), displacement)
         }
         let dst = r(s.dst), src = r(s.src)
         let imm = Int32(truncatingIfNeeded: s.imm)
@@ -367,6 +372,11 @@ struct X86BackEnd: JITBackEnd {
             asm.emit(0xb1, escaped: true, wide: wide, reg: src.code, operand, lock: true)
             if !wide { asm.move(.rax, .rax, wide: false) }  // a successful 32-bit cmpxchg leaves rax's upper half
         default:  // fetch or/and/xor: a cmpxchg loop; the operand sits at [rsp], r0 at [rsp+8]
+            var operand = operand
+            if case .memory(.rax, let displacement) = operand {  // the loop reuses rax
+                asm.lea(Self.address, .rax, displacement)
+                operand = .memory(Self.address, 0)
+            }
             asm.push(.rax)
             asm.push(src)
             asm.emit(0x8b, wide: wide, reg: X86Register.rax.code, operand)
@@ -426,21 +436,47 @@ struct X86BackEnd: JITBackEnd {
         asm.load(Self.address, field(JITContext.checkedAddress))
     }
 
-    /// Calls a Swift entry `(context, pc) -> UInt32`; leaves its result in r10d.
-    private mutating func callSwift(_ entry: Int32, pc: Int) {
-        saveRegisters()
-        asm.move(.rdi, Self.context, wide: true)
-        asm.move32(.rsi, constant: UInt32(pc))
-        asm.emit(0xff, wide: false, reg: 2, field(entry))
-        asm.move(Self.scratch, .rax, wide: false)
-        restoreRegisters()
-    }
-
     /// Through the one helper path the interpreter uses too (`invokeHelper`).
     private mutating func helperCall(at pc: Int) {
-        callSwift(JITContext.helperEntry, pc: pc)
-        asm.emit(0x85, wide: false, reg: Self.scratch.code, .register(Self.scratch))
-        asm.jump(if: .notEqual, to: stub { .helperEnded(label: $0) })
+        asm.move32(Self.scratch, constant: UInt32(pc))
+        asm.call(helperRoutine)
+    }
+
+    /// The routines behind helper calls and granted-memory checks, once per program:
+    /// save the registers Swift may clobber, call the Swift entry with (context, pc), restore.
+    /// A check that fails and a helper that fails or stops end the run from here (the tail
+    /// resets rsp); otherwise they return to the caller.
+    private mutating func swiftCallRoutines() {
+        for (routine, entry) in [(helperRoutine, JITContext.helperEntry), (regionCheckRoutine, JITContext.regionCheckEntry)] {
+            asm.bind(routine)
+            saveRegisters()
+            asm.store(Self.address, field(JITContext.checkedAddress))
+            asm.move(.rdi, Self.context, wide: true)
+            asm.move(.rsi, Self.scratch, wide: false)
+            asm.alu(extension: 5, .register(.rsp), immediate: 8, wide: true)  // 16-byte aligned at the call
+            asm.emit(0xff, wide: false, reg: 2, field(entry))
+            asm.alu(extension: 0, .register(.rsp), immediate: 8, wide: true)
+            asm.move(Self.scratch, .rax, wide: false)
+            restoreRegisters()
+            let ended = asm.newLabel()
+            if routine == helperRoutine {
+                // 0: go on; 1: the helper stopped the program with r0; 2: a fault Swift recorded.
+                asm.emit(0x85, wide: false, reg: Self.scratch.code, .register(Self.scratch))
+                asm.jump(if: .notEqual, to: ended, short: true)
+                asm.ret()
+                asm.bind(ended)
+                asm.alu(extension: 7, .register(Self.scratch), immediate: 1, wide: false)
+                asm.jump(if: .equal, to: exitLabel)
+            } else {
+                // 1: inside granted memory; 0: out of bounds, recorded by Swift.
+                asm.emit(0x85, wide: false, reg: Self.scratch.code, .register(Self.scratch))
+                asm.jump(if: .equal, to: ended, short: true)
+                asm.ret()
+                asm.bind(ended)
+            }
+            asm.move32(.rax, constant: JITStatus.faultRecorded.rawValue)
+            asm.jump(to: tailLabel)
+        }
     }
 
     /// Each frame saves r6–r9 and the caller's r10 on the host stack; 48 bytes with the
@@ -468,9 +504,10 @@ struct X86BackEnd: JITBackEnd {
         case .fault(let label, let pc, let status):
             asm.bind(label)
             fault(at: pc, status)
-        case .accessCheck(let label, let resume, let pc, let size):
+        case .accessCheck(let label, let resume, let pc, let base, let displacement, let size):
             // The live stack frames: from the current frame's bottom to the top of the stack.
             asm.bind(label)
+            asm.lea(Self.address, base, displacement)
             let slow = asm.newLabel()
             asm.lea(Self.scratch, .rbp, -Int32(Interpreter.stackSize))
             asm.alu(0x39, .register(Self.address), Self.scratch, wide: true)
@@ -479,18 +516,9 @@ struct X86BackEnd: JITBackEnd {
             asm.alu(0x39, .register(Self.address), Self.scratch, wide: true)
             asm.jump(if: .belowOrEqual, to: resume)
             asm.bind(slow)
-            asm.store(Self.address, field(JITContext.checkedAddress))
-            callSwift(JITContext.regionCheckEntry, pc: pc)
-            asm.emit(0x85, wide: false, reg: Self.scratch.code, .register(Self.scratch))
-            asm.jump(if: .notEqual, to: resume)
-            asm.store(Self.address, field(JITContext.faultAddress))
-            fault(at: pc, .outOfBounds)
-        case .helperEnded(let label):
-            asm.bind(label)
-            asm.alu(extension: 7, .register(Self.scratch), immediate: 1, wide: false)
-            asm.jump(if: .equal, to: exitLabel)
-            asm.move32(.rax, constant: JITStatus.faultRecorded.rawValue)
-            asm.jump(to: tailLabel)
+            asm.move32(Self.scratch, constant: UInt32(pc))
+            asm.call(regionCheckRoutine)
+            asm.jump(to: resume)
         }
     }
 }

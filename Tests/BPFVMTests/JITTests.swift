@@ -241,6 +241,47 @@ import Testing
         }
     }
 
+    /// Every atomic with r0 (which cmpxchg and the fetch loops use themselves), r1 and r6 as
+    /// base and source, on the stack and on the input: the same registers and memory after.
+    @Test func atomicsAgreeForEveryRegisterRole() throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 32, alignment: 8)
+        defer { buffer.deallocate() }
+        var compared = 0
+        for operation in AtomicOperation.allCases {
+            for size in [MemorySize.word, .double] {
+                for (base, source) in [(Register.r0, Register.r0), (.r0, .r1), (.r1, .r0), (.r6, .r1), (.r1, .r6), (.r10, .r1)] {
+                    let program = try build {
+                        if base != .r10 { $0.append(.arithmetic(.mov, .bits64, dst: base, source: .register(.r1))) }
+                        $0.append(.loadImmediate64(dst: .r0, source: .immediate, imm: 0x0f0f_0f0f, nextImm: 0x3333_3333))
+                        if base == .r0 { $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .register(.r1))) }
+                        if source != .r0 && source != base {
+                            $0.append(.loadImmediate64(dst: source, source: .immediate, imm: 0x00ff_00ff, nextImm: 0x7777_0000))
+                        }
+                        if base == .r10 { $0.append(.store(.double, base: .r10, offset: -16, source: .immediate(0x0f0f_0f0f))) }
+                        $0.append(.atomic(operation, size, base: base, offset: base == .r10 ? -16 : 8, source: source))
+                        // r0 + 3 * source + 7 * r6 + the memory word: every value the atomic may write.
+                        $0.append(.arithmetic(.mov, .bits64, dst: .r2, source: .register(source)))
+                        $0.append(.arithmetic(.mul, .bits64, dst: .r2, source: .immediate(3)))
+                        $0.append(.arithmetic(.add, .bits64, dst: .r0, source: .register(.r2)))
+                        $0.append(.arithmetic(.mov, .bits64, dst: .r2, source: .register(.r6)))
+                        $0.append(.arithmetic(.mul, .bits64, dst: .r2, source: .immediate(7)))
+                        $0.append(.arithmetic(.add, .bits64, dst: .r0, source: .register(.r2)))
+                        $0.append(.load(.double, dst: .r2, base: .r10, offset: -16))
+                        $0.append(.arithmetic(.add, .bits64, dst: .r0, source: .register(.r2)))
+                        $0.append(.exit)
+                    }
+                    // One buffer for both: r0 may hold its address.
+                    let original = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 5) }
+                    let interpreted = run(try Interpreter(program: program), original, buffer)
+                    let compiled = run(try JITProgram(program: program), original, buffer)
+                    #expect(Self.same(interpreted, compiled), "\(operation) \(size) base \(base) source \(source)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 10 * 2 * 6)
+    }
+
     @Test func codeIsNeverWritableAndExecutable() throws {
         let jit = try JITProgram(program: try Program([.exit]))
         #if os(Linux)
