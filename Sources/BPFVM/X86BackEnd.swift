@@ -27,10 +27,15 @@ struct X86BackEnd: JITBackEnd {
     private let exitLabel: Int, tailLabel: Int, returnZeroLabel: Int
     /// Shared routines that call into Swift, entered with `call` and the pc in r10d.
     private let helperRoutine: Int, regionCheckRoutine: Int
+    /// Per access size 1, 2, 4, 8: the out-of-line check of the address in r11 against the
+    /// live stack frames, then granted memory; entered with `call` and the pc in r10d.
+    private let stackCheckRoutines: Int
+    /// Ends the run for the budget: the block's pc in r10d, the budget as the block began in r9.
+    private let budgetRoutine: Int
     private var stubs: [Stub] = []
 
     init(slotCount: Int, stackTop: UInt64) {
-        asm = X86Assembler(capacity: slotCount * 24 + 256)
+        asm = X86Assembler(capacity: slotCount * 64 + 1024)
         self.stackTop = stackTop
         pcLabels = asm.newLabels(slotCount)
         exitLabel = asm.newLabel()
@@ -38,6 +43,8 @@ struct X86BackEnd: JITBackEnd {
         returnZeroLabel = asm.newLabel()
         helperRoutine = asm.newLabel()
         regionCheckRoutine = asm.newLabel()
+        stackCheckRoutines = asm.newLabels(4)
+        budgetRoutine = asm.newLabel()
         prologue()
     }
 
@@ -144,6 +151,7 @@ struct X86BackEnd: JITBackEnd {
 
     mutating func finish() -> [UInt8]? {
         for stub in stubs { emit(stub) }
+        stackCheckRoutinesAndBudget()
         swiftCallRoutines()
         epilogue()
         guard asm.resolve() else { return nil }
@@ -500,26 +508,43 @@ struct X86BackEnd: JITBackEnd {
         case .budget(let label, let blockStart, let count):
             asm.bind(label)
             asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
-            fault(at: blockStart, .budget)
+            asm.move32(Self.scratch, constant: UInt32(blockStart))
+            asm.jump(to: budgetRoutine)
         case .fault(let label, let pc, let status):
             asm.bind(label)
             fault(at: pc, status)
         case .accessCheck(let label, let resume, let pc, let base, let displacement, let size):
-            // The live stack frames: from the current frame's bottom to the top of the stack.
             asm.bind(label)
             asm.lea(Self.address, base, displacement)
-            let slow = asm.newLabel()
-            asm.lea(Self.scratch, .rbp, -Int32(Interpreter.stackSize))
-            asm.alu(0x39, .register(Self.address), Self.scratch, wide: true)
-            asm.jump(if: .below, to: slow, short: true)
-            asm.move(Self.scratch, constant: stackTop &- UInt64(size))
-            asm.alu(0x39, .register(Self.address), Self.scratch, wide: true)
-            asm.jump(if: .belowOrEqual, to: resume)
-            asm.bind(slow)
             asm.move32(Self.scratch, constant: UInt32(pc))
-            asm.call(regionCheckRoutine)
+            asm.call(stackCheckRoutines + size.trailingZeroBitCount)
             asm.jump(to: resume)
         }
+    }
+
+    /// The live stack frames run from the current frame's bottom (r10 - 512) to the top of
+    /// the stack; outside them the access goes on to the granted-memory check in Swift.
+    private mutating func stackCheckRoutinesAndBudget() {
+        for (index, size) in [1, 2, 4, 8].enumerated() {
+            asm.bind(stackCheckRoutines + index)
+            let outside = asm.newLabel()
+            asm.push(.rax)
+            asm.lea(.rax, .rbp, -Int32(Interpreter.stackSize))
+            asm.alu(0x39, .register(Self.address), .rax, wide: true)
+            asm.jump(if: .below, to: outside, short: true)
+            asm.move(.rax, constant: stackTop &- UInt64(size))
+            asm.alu(0x39, .register(Self.address), .rax, wide: true)
+            asm.jump(if: .above, to: outside, short: true)
+            asm.pop(.rax)
+            asm.ret()
+            asm.bind(outside)
+            asm.pop(.rax)
+            asm.jump(to: regionCheckRoutine)  // returns to our caller, or ends the run
+        }
+        asm.bind(budgetRoutine)
+        asm.store(Self.scratch, field(JITContext.faultPC))
+        asm.move32(.rax, constant: JITStatus.budget.rawValue)
+        asm.jump(to: tailLabel)
     }
 }
 
