@@ -41,12 +41,14 @@ public final class JITProgram: Engine {
         let machineCode: [UInt8]?
         #if arch(x86_64)
         machineCode = JITCompiler.compile(slots, stackTop: stackTop, as: X86BackEnd.self)
+        let failure = "the JIT could not lay out the program's machine code"
         #else
         machineCode = nil
+        let failure = "the JIT has no back end for this processor; use the interpreter"
         #endif
         guard let machineCode else {
             stack.deallocate()
-            throw VMError(.unsupported("the JIT has no back end for this processor; use the interpreter"))
+            throw VMError(.unsupported(failure))
         }
         let code: ExecutableMemory
         do { code = try ExecutableMemory(code: machineCode) } catch {

@@ -444,7 +444,7 @@ struct X86BackEnd: JITBackEnd {
         asm.load(Self.address, field(JITContext.checkedAddress))
     }
 
-    /// Through the one helper path the interpreter uses too (`invokeHelper`).
+    /// Through the one helper path the interpreter uses too (`Helper.call`).
     private mutating func helperCall(at pc: Int) {
         asm.move32(Self.scratch, constant: UInt32(pc))
         asm.call(helperRoutine)

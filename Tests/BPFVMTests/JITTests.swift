@@ -43,7 +43,7 @@ import Testing
     /// r0, the same memory afterwards, the same error (kind, pc, instruction; an address in
     /// the stack compared by its distance from the stack's top) and the same count of
     /// executed instructions. Programs whose outcome may depend on where the stack is (they
-    /// read r10 as a value) are only compared by the pc of their error.
+    /// read r10 as a value, even in a comparison) only have to run in both.
     @Test func randomProgramsAgreeWithTheInterpreter() throws {
         var random = SeededGenerator(seed: 0x11e_5eed)
         var counts = (returned: 0, failed: 0, refused: 0, stackDependent: 0)
@@ -66,14 +66,11 @@ import Testing
             let original = (0..<64).map { _ in UInt8.random(in: 0...255, using: &random) }
             let expected = run(first, original, buffer)
             let actual = run(jit, original, buffer)
-            let text = Disassembler.disassemble(program, syntax: .kernel)
             if Self.readsFramePointer(program) {
-                counts.stackDependent += 1
-                if case .failure(let a) = expected.result, case .failure(let b) = actual.result {
-                    #expect(a.pc == b.pc, "\(a) vs JIT \(b) for\n\(text)")
-                }
+                counts.stackDependent += 1  // ran in both without harm; what it computes depends on where the stack is
                 continue
             }
+            let text = Disassembler.disassemble(program, syntax: .kernel)
             #expect(Self.same(expected, actual), "interpreter \(expected) vs JIT \(actual) for\n\(text)")
             #expect(jit.executedInstructions == first.executedInstructions, "instruction count differs for\n\(text)")
             switch expected.result {
