@@ -26,9 +26,15 @@ public final class JITProgram: Engine {
     /// The `JITContext`, as 8-byte words.
     private let context: UnsafeMutablePointer<UInt64>
     private let counters: UnsafeMutablePointer<UInt64>
-    /// Memory helpers granted in this run, and a fault a helper call recorded.
-    private var granted: [MemoryRegion]?
-    private var recordedFault: (pc: Int, fault: RunFault)?
+    /// What calls into Swift change during a run; behind a pointer, so that a run pays no
+    /// exclusivity checks for it.
+    private struct RunState {
+        /// Memory helpers granted in this run.
+        var granted: [MemoryRegion]?
+        /// A fault recorded by a call into Swift (a bad access, a helper's failure).
+        var recordedFault: (pc: Int, fault: RunFault)?
+    }
+    private let state: UnsafeMutablePointer<RunState>
 
     public init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init()) throws(VMError) {
         var index: [Int32: Int32] = [:]
@@ -73,6 +79,8 @@ public final class JITProgram: Engine {
         context.initialize(repeating: 0, count: JITContext.size / 8)
         counters = .allocate(capacity: 1)
         counters.initialize(to: 0)
+        state = .allocate(capacity: 1)
+        state.initialize(to: RunState())
         set(JITContext.helperEntry, UInt64(UInt(bitPattern: unsafeBitCast(helperEntry, to: UnsafeRawPointer.self))))
         set(JITContext.regionCheckEntry, UInt64(UInt(bitPattern: unsafeBitCast(regionCheckEntry, to: UnsafeRawPointer.self))))
         set(JITContext.owner, UInt64(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())))
@@ -83,6 +91,8 @@ public final class JITProgram: Engine {
         stack.deallocate()
         context.deallocate()
         counters.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Where the machine code starts, for tests and debuggers.
@@ -109,8 +119,8 @@ public final class JITProgram: Engine {
         set(JITContext.mayGotoLeft, Interpreter.mayGotoLimit)
         set(JITContext.depth, 0)
         set(JITContext.budget, options.instructionBudget)
-        granted = nil
-        recordedFault = nil
+        if state.pointee.granted != nil { state.pointee.granted = nil }
+        state.pointee.recordedFault = nil
 
         let status = entry(UnsafeMutableRawPointer(context))
 
@@ -133,7 +143,7 @@ public final class JITProgram: Engine {
             for _ in 0..<left { pc += slots[pc].op == .lddw ? 2 : 1 }
             fault = .budget
         case .faultRecorded:
-            guard let recorded = recordedFault else { fallthrough }
+            guard let recorded = state.pointee.recordedFault else { fallthrough }
             pc = recorded.pc
             fault = recorded.fault
         case .returned, nil:
@@ -142,7 +152,7 @@ public final class JITProgram: Engine {
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
         return fault.error(pc: pc, program: program,
                            stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow)),
-                           input: input, granted: granted, budget: options.instructionBudget)
+                           input: input, granted: state.pointee.granted, budget: options.instructionBudget)
     }
 
     // MARK: Calls from generated code
@@ -165,18 +175,18 @@ public final class JITProgram: Engine {
         }
         guard index >= 0 else {
             let id = s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: context[Int(s.dst)])
-            recordedFault = (pc, .unknownHelper(id))
+            state.pointee.recordedFault = (pc, .unknownHelper(id))
             return 2
         }
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
         let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow))
         let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
-        switch helpers[Int(index)].call(registers: context, stack: live, input: input, granted: &granted) {
+        switch helpers[Int(index)].call(registers: context, stack: live, input: input, granted: &state.pointee.granted) {
         case .success(let (value, stops)):
             context[0] = value
             return stops ? 1 : 0
         case .failure(let error):
-            recordedFault = (pc, .helper(error))
+            state.pointee.recordedFault = (pc, .helper(error))
             return 2
         }
     }
@@ -186,8 +196,8 @@ public final class JITProgram: Engine {
     fileprivate func grantedAccess(at pc: Int) -> UInt32 {
         let access = JITCompiler.access(slots[pc].op) ?? (size: 0, isWrite: false)
         let address = get(JITContext.checkedAddress)
-        if grantedContains(granted, address, access.size, access.isWrite) { return 1 }
-        recordedFault = (pc, .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
+        if grantedContains(state.pointee.granted, address, access.size, access.isWrite) { return 1 }
+        state.pointee.recordedFault = (pc, .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
         return 0
     }
 }
