@@ -24,15 +24,22 @@ enum X86Condition: UInt8 {
 /// Our own x86-64 instruction encoder: legacy prefixes, REX, ModRM/SIB with 8- or 32-bit
 /// displacements, immediates, and labels with rel8/rel32 branches patched when bound.
 struct X86Assembler {
-    private(set) var bytes: [UInt8] = []
+    private var code: CodeBuffer
     /// Code offset of each label, -1 while unbound.
     private var labels: [Int] = []
     /// rel32 or rel8 fields that wait for a label: (position of the field, label, is rel8).
     private var fixups: [(at: Int, label: Int, short: Bool)] = []
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    /// `capacity` bytes of code and about as many labels and branches as `instructions`
+    /// needs, so that emitting rarely grows an array.
+    init(capacity: Int, instructions: Int) {
+        code = CodeBuffer(capacity: capacity)
+        labels.reserveCapacity(3 * instructions + 16)
+        fixups.reserveCapacity(3 * instructions + 16)
+    }
 
-    var offset: Int { bytes.count }
+    var offset: Int { code.count }
+    var bytes: [UInt8] { code.array }
 
     // MARK: Labels
 
@@ -47,7 +54,7 @@ struct X86Assembler {
         return first
     }
 
-    mutating func bind(_ label: Int) { labels[label] = bytes.count }
+    mutating func bind(_ label: Int) { labels[label] = code.count }
 
     func isBound(_ label: Int) -> Bool { labels[label] >= 0 }
 
@@ -58,11 +65,11 @@ struct X86Assembler {
             if fixup.short {
                 let distance = target - (fixup.at + 1)
                 guard target >= 0, let rel = Int8(exactly: distance) else { return false }
-                bytes[fixup.at] = UInt8(bitPattern: rel)
+                code[fixup.at] = UInt8(bitPattern: rel)
             } else {
                 guard target >= 0 else { return false }
                 let rel = UInt32(truncatingIfNeeded: target - (fixup.at + 4))
-                for i in 0..<4 { bytes[fixup.at + i] = UInt8(truncatingIfNeeded: rel >> (8 * UInt32(i))) }
+                for i in 0..<4 { code[fixup.at + i] = UInt8(truncatingIfNeeded: rel >> (8 * UInt32(i))) }
             }
         }
         fixups.removeAll()
@@ -75,45 +82,45 @@ struct X86Assembler {
     /// unless `short` promises a nearby target (checked in `resolve`).
     mutating func jump(to label: Int, short: Bool = false) {
         if let rel = backwardRel8(label, length: 2) {
-            bytes.append(0xeb); bytes.append(rel)
+            code.append(0xeb); code.append(rel)
         } else if short {
-            bytes.append(0xeb); bytes.append(0)
-            fixups.append((bytes.count - 1, label, true))
+            code.append(0xeb); code.append(0)
+            fixups.append((code.count - 1, label, true))
         } else {
-            bytes.append(0xe9)
+            code.append(0xe9)
             rel32(label)
         }
     }
 
     mutating func jump(if condition: X86Condition, to label: Int, short: Bool = false) {
         if let rel = backwardRel8(label, length: 2) {
-            bytes.append(0x70 | condition.rawValue); bytes.append(rel)
+            code.append(0x70 | condition.rawValue); code.append(rel)
         } else if short {
-            bytes.append(0x70 | condition.rawValue); bytes.append(0)
-            fixups.append((bytes.count - 1, label, true))
+            code.append(0x70 | condition.rawValue); code.append(0)
+            fixups.append((code.count - 1, label, true))
         } else {
-            bytes.append(0x0f); bytes.append(0x80 | condition.rawValue)
+            code.append(0x0f); code.append(0x80 | condition.rawValue)
             rel32(label)
         }
     }
 
     mutating func call(_ label: Int) {
-        bytes.append(0xe8)
+        code.append(0xe8)
         rel32(label)
     }
 
     private func backwardRel8(_ label: Int, length: Int) -> UInt8? {
         let target = labels[label]
-        guard target >= 0, let rel = Int8(exactly: target - (bytes.count + length)) else { return nil }
+        guard target >= 0, let rel = Int8(exactly: target - (code.count + length)) else { return nil }
         return UInt8(bitPattern: rel)
     }
 
     private mutating func rel32(_ label: Int) {
         let target = labels[label]
         if target >= 0 {
-            append32(UInt32(truncatingIfNeeded: target - (bytes.count + 4)))
+            append32(UInt32(truncatingIfNeeded: target - (code.count + 4)))
         } else {
-            fixups.append((bytes.count, label, false))
+            fixups.append((code.count, label, false))
             append32(0)
         }
     }
@@ -125,8 +132,8 @@ struct X86Assembler {
     /// that 4...7 name spl/bpl/sil/dil rather than ah/ch/dh/bh.
     mutating func emit(_ opcode: UInt8, escaped: Bool = false, wide: Bool, reg: UInt8, _ rm: X86Operand,
                        lock: Bool = false, word: Bool = false, byteRegisters: Bool = false) {
-        if lock { bytes.append(0xf0) }
-        if word { bytes.append(0x66) }
+        if lock { code.append(0xf0) }
+        if word { code.append(0x66) }
         let base: UInt8 = switch rm { case .register(let r): r.code; case .memory(let r, _): r.code }
         var rex: UInt8 = 0x40
         if wide { rex |= 8 }
@@ -134,26 +141,26 @@ struct X86Assembler {
         if base >= 8 { rex |= 1 }
         var needsByteREX = byteRegisters && (4...7).contains(reg)
         if byteRegisters, case .register(let r) = rm, (4...7).contains(r.code) { needsByteREX = true }
-        if rex != 0x40 || needsByteREX { bytes.append(rex) }
-        if escaped { bytes.append(0x0f) }
-        bytes.append(opcode)
+        if rex != 0x40 || needsByteREX { code.append(rex) }
+        if escaped { code.append(0x0f) }
+        code.append(opcode)
         switch rm {
         case .register(let r):
-            bytes.append(0xc0 | (reg & 7) << 3 | (r.code & 7))
+            code.append(0xc0 | (reg & 7) << 3 | (r.code & 7))
         case .memory(let r, let displacement):
             let low = r.code & 7
             let mod: UInt8 = displacement == 0 && low != 5 ? 0 : Int8(exactly: displacement) != nil ? 0x40 : 0x80
-            bytes.append(mod | (reg & 7) << 3 | low)
-            if low == 4 { bytes.append(0x24) }  // SIB: base only
-            if mod == 0x40 { bytes.append(UInt8(bitPattern: Int8(truncatingIfNeeded: displacement))) }
+            code.append(mod | (reg & 7) << 3 | low)
+            if low == 4 { code.append(0x24) }  // SIB: base only
+            if mod == 0x40 { code.append(UInt8(bitPattern: Int8(truncatingIfNeeded: displacement))) }
             if mod == 0x80 { append32(UInt32(bitPattern: displacement)) }
         }
     }
 
-    mutating func append8(_ value: UInt8) { bytes.append(value) }
+    mutating func append8(_ value: UInt8) { code.append(value) }
 
     mutating func append32(_ value: UInt32) {
-        for shift in stride(from: UInt32(0), to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        for shift in stride(from: UInt32(0), to: 32, by: 8) { code.append(UInt8(truncatingIfNeeded: value >> shift)) }
     }
 
     mutating func append64(_ value: UInt64) {
@@ -172,7 +179,7 @@ struct X86Assembler {
     mutating func alu(extension ext: UInt8, _ rm: X86Operand, immediate: Int32, wide: Bool) {
         if let small = Int8(exactly: immediate) {
             emit(0x83, wide: wide, reg: ext, rm)
-            bytes.append(UInt8(bitPattern: small))
+            code.append(UInt8(bitPattern: small))
         } else {
             emit(0x81, wide: wide, reg: ext, rm)
             append32(UInt32(bitPattern: immediate))
@@ -201,16 +208,16 @@ struct X86Assembler {
             emit(0xc7, wide: true, reg: 0, .register(dst))
             append32(UInt32(bitPattern: small))
         } else {
-            bytes.append(0x48 | (dst.code >= 8 ? 1 : 0))
-            bytes.append(0xb8 | (dst.code & 7))
+            code.append(0x48 | (dst.code >= 8 ? 1 : 0))
+            code.append(0xb8 | (dst.code & 7))
             append64(constant)
         }
     }
 
     /// `mov r32, imm32`: zero-extends, as every 32-bit write does.
     mutating func move32(_ dst: X86Register, constant: UInt32) {
-        if dst.code >= 8 { bytes.append(0x41) }
-        bytes.append(0xb8 | (dst.code & 7))
+        if dst.code >= 8 { code.append(0x41) }
+        code.append(0xb8 | (dst.code & 7))
         append32(constant)
     }
 
@@ -221,18 +228,64 @@ struct X86Assembler {
     }
 
     mutating func push(_ register: X86Register) {
-        if register.code >= 8 { bytes.append(0x41) }
-        bytes.append(0x50 | (register.code & 7))
+        if register.code >= 8 { code.append(0x41) }
+        code.append(0x50 | (register.code & 7))
     }
 
     mutating func pop(_ register: X86Register) {
-        if register.code >= 8 { bytes.append(0x41) }
-        bytes.append(0x58 | (register.code & 7))
+        if register.code >= 8 { code.append(0x41) }
+        code.append(0x58 | (register.code & 7))
     }
 
     mutating func lea(_ dst: X86Register, _ base: X86Register, _ displacement: Int32) {
         emit(0x8d, wide: true, reg: dst.code, .memory(base, displacement))
     }
 
-    mutating func ret() { bytes.append(0xc3) }
+    mutating func ret() { code.append(0xc3) }
+}
+
+/// The growing machine code: a plain buffer, so that emitting a byte is a store and an
+/// increment (a Swift array checks its uniqueness on every append).
+struct CodeBuffer {
+    /// Owns the memory; frees it when the last copy of the buffer goes.
+    private final class Storage {
+        var pointer: UnsafeMutablePointer<UInt8>
+        init(capacity: Int) { pointer = .allocate(capacity: capacity) }
+        deinit { pointer.deallocate() }
+    }
+
+    private let storage: Storage
+    private var pointer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        storage = Storage(capacity: self.capacity)
+        pointer = storage.pointer
+    }
+
+    var array: [UInt8] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    @inline(__always)
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { grow() }
+        pointer[count] = byte
+        count += 1
+    }
+
+    subscript(position: Int) -> UInt8 {
+        get { pointer[position] }
+        set { pointer[position] = newValue }
+    }
+
+    @inline(never)
+    private mutating func grow() {
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+        larger.initialize(from: pointer, count: count)
+        storage.pointer.deallocate()
+        storage.pointer = larger
+        pointer = larger
+        capacity *= 2
+    }
 }

@@ -35,7 +35,8 @@ struct X86BackEnd: JITBackEnd {
     private var stubs: [Stub] = []
 
     init(slotCount: Int, stackTop: UInt64) {
-        asm = X86Assembler(capacity: slotCount * 64 + 1024)
+        asm = X86Assembler(capacity: slotCount * 64 + 1024, instructions: slotCount)
+        stubs.reserveCapacity(2 * slotCount)
         self.stackTop = stackTop
         pcLabels = asm.newLabels(slotCount)
         exitLabel = asm.newLabel()
