@@ -35,7 +35,7 @@ public enum EngineKind: String, Sendable, CaseIterable {
 
     /// The JIT where it has a back end (x86-64): it gives the same answers with the same
     /// checks and runs loops and packet parsing 2 to 8 times faster, for a compile cost of
-    /// 10–30 µs (`swiftbpf-bench jit`). The interpreter everywhere else.
+    /// about 10 µs for a small program (`swiftbpf-bench jit`). The interpreter everywhere else.
     public static var preferred: EngineKind {
         #if arch(x86_64)
         .jit

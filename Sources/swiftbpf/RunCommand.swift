@@ -19,7 +19,8 @@ struct RunCommand: ParsableCommand {
             --engine chooses how: 'jit' compiles the program to x86-64 machine code with the \
             same memory checks, budget and errors as the interpreter, and is the default where \
             it exists (x86-64) because it runs loops and packet parsing 2 to 8 times faster \
-            for a compile cost of 10-30 µs (swiftbpf-bench jit); 'interpreter' runs anywhere. \
+            for a compile cost of about 10 µs for a small program (swiftbpf-bench jit); \
+            'interpreter' runs anywhere. \
             Both give the same r0 and the same errors.
             """)
 
