@@ -16,17 +16,19 @@ public enum ConformanceRunner {
     }
 
     /// Builds, loads and runs the file's program on its memory.
-    public static func run(_ file: ConformanceTestFile, options: Interpreter.Options = .init()) -> Outcome {
+    public static func run(_ file: ConformanceTestFile, options: Interpreter.Options = .init(),
+                           engine: EngineKind = .interpreter) -> Outcome {
         let program: Program
         do { program = try file.program() } catch { return .failed(error.description) }
-        return run(program, memory: file.memory, options: options)
+        return run(program, memory: file.memory, options: options, engine: engine)
     }
 
-    public static func run(_ program: Program, memory: [UInt8], options: Interpreter.Options = .init()) -> Outcome {
+    public static func run(_ program: Program, memory: [UInt8], options: Interpreter.Options = .init(),
+                           engine: EngineKind = .interpreter) -> Outcome {
         do throws(VMError) {
-            let interpreter = try Interpreter(program: program, helpers: [unwind], options: options)
+            let loaded = try engine.load(program, helpers: [unwind], options: options)
             var memory = memory
-            return .returned(try interpreter.run(memory: &memory))
+            return .returned(try loaded.run(memory: &memory))
         } catch {
             return .failed(error.description)
         }

@@ -44,3 +44,22 @@ public struct HelperCall {
     /// A failure the program sees as an error naming this helper.
     public func failure(_ message: String) -> VMError { VMError(.helperFailed(id: id, message: message)) }
 }
+
+extension Helper {
+    /// Calls the helper for a running program, the one way both engines do: it sees r1–r5,
+    /// the live stack, the input and what helpers granted before; returns r0 and whether
+    /// the program stops, and adds what it grants to `granted`.
+    func call(registers: UnsafeMutablePointer<UInt64>, stack: MemoryRegion, input: (start: UInt64, count: Int),
+              granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
+        var accessible = [stack]
+        if input.count > 0 { accessible.append(MemoryRegion(name: "input", start: input.start, count: input.count)) }
+        var call = HelperCall(id: id, registers: registers, accessible: accessible + (granted ?? []))
+        do throws(VMError) {
+            let value = try body(&call)
+            if !call.granted.isEmpty { granted = (granted ?? []) + call.granted }
+            return .success((value, call.stopsProgram))
+        } catch {
+            return .failure(error)
+        }
+    }
+}

@@ -7,7 +7,7 @@ import BPFInstructions
 ///
 /// The program is decoded once, at init, into a form made for dispatch; a run allocates
 /// nothing. One instance runs one program at a time (it owns its stack); use one per thread.
-public final class Interpreter {
+public final class Interpreter: Engine {
     public struct Options: Sendable {
         /// Instructions a run may execute before it is stopped.
         public var instructionBudget: UInt64
@@ -68,28 +68,8 @@ public final class Interpreter {
     }
 
     /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
-    public func run(memory: inout [UInt8]) throws(VMError) -> UInt64 {
-        var result: Result<UInt64, VMError> = .success(0)
-        memory.withUnsafeMutableBytes { buffer in
-            do throws(VMError) { result = .success(try execute(input: buffer)) } catch { result = .failure(error) }
-        }
-        return try result.get()
-    }
-
-    /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
     public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
         try execute(input: memory)
-    }
-
-    /// Runs with no input memory: r1 = r2 = 0.
-    public func run() throws(VMError) -> UInt64 {
-        try execute(input: UnsafeMutableRawBufferPointer(start: nil, count: 0))
-    }
-
-    private enum Fault {
-        case outOfBounds(address: UInt64, size: Int, isWrite: Bool)
-        case ranOffTheEnd, callDepth, unknownHelper(Int64), budget, kernelFunction(Int64)
-        case helper(VMError)
     }
 
     private func execute(input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
@@ -111,7 +91,7 @@ public final class Interpreter {
         var budget = initialBudget
         var mayGotoLeft = Self.mayGotoLimit
         var granted: [MemoryRegion]? = nil  // nil until a helper grants memory: no cost per run
-        var fault: Fault?
+        var fault: RunFault?
         let code = UnsafePointer(self.code)
         var ip = code
 
@@ -383,42 +363,16 @@ public final class Interpreter {
 
         counters.pointee = initialBudget - budget
         guard let fault else { return r[0] }
-        let pc = ip - code - 1
-        let instruction = pc < program.slots.count
-            ? (try? Instruction(decoding: program.slots, at: pc)).map(describe) : nil
-        let kind: VMError.Kind
-        var regions: [MemoryRegion] = []
-        switch fault {
-        case .outOfBounds(let address, let size, let isWrite):
-            kind = .outOfBounds(address: address, size: size, isWrite: isWrite)
-            regions = [MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))]
-            if inputCount > 0 { regions.append(MemoryRegion(name: "input", start: inputLow, count: inputCount)) }
-            regions += granted ?? []
-        case .ranOffTheEnd: kind = .ranOffTheEnd
-        case .callDepth: kind = .callDepthExceeded(limit: Self.maxCallDepth)
-        case .unknownHelper(let id): kind = .unknownHelper(id: id)
-        case .budget: kind = .instructionBudgetExhausted(budget: initialBudget)
-        case .kernelFunction(let id): kind = .unsupported("call to kernel function (BTF id \(id)) needs the Linux kernel")
-        case .helper(let error): kind = error.kind; regions = error.regions
-        }
-        throw VMError(kind, pc: pc, instruction: instruction, regions: regions)
+        throw fault.error(pc: ip - code - 1, program: program,
+                          stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength)),
+                          input: (inputLow, inputCount), granted: granted, budget: initialBudget)
     }
 
     /// Runs helper `index` outside the hot loop; returns its value and whether it ends the program.
     @inline(never)
     private func callHelper(_ index: Int, live: MemoryRegion, input: (start: UInt64, count: Int),
                             granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        let helper = helpers[index]
-        var accessible = [live]
-        if input.count > 0 { accessible.append(MemoryRegion(name: "input", start: input.start, count: input.count)) }
-        var call = HelperCall(id: helper.id, registers: registers, accessible: accessible + (granted ?? []))
-        do throws(VMError) {
-            let value = try helper.body(&call)
-            if !call.granted.isEmpty { granted = (granted ?? []) + call.granted }
-            return .success((value, call.stopsProgram))
-        } catch {
-            return .failure(error)
-        }
+        helpers[index].call(registers: registers, stack: live, input: input, granted: &granted)
     }
 }
 
@@ -432,7 +386,7 @@ public final class Interpreter {
 }
 
 @inline(never)
-private func grantedContains(_ regions: [MemoryRegion]?, _ address: UInt64, _ size: Int, _ isWrite: Bool) -> Bool {
+func grantedContains(_ regions: [MemoryRegion]?, _ address: UInt64, _ size: Int, _ isWrite: Bool) -> Bool {
     regions?.contains { $0.contains(address, size: size) && (!isWrite || $0.isWritable) } ?? false
 }
 

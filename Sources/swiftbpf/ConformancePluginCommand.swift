@@ -13,7 +13,8 @@ struct ConformancePluginCommand: ParsableCommand {
         discussion: """
             Reads the program as base16 bytes from standard input, runs it with the optional \
             base16 MEMORY, and prints r0 in hex. On any failure it prints the reason on \
-            standard error and exits non-zero. Example:
+            standard error and exits non-zero. With --jit the program is compiled to machine \
+            code and run there, with the same checks. Example:
               bpf_conformance_runner --test_file_directory tests --plugin_path swiftbpf \\
                 --plugin_options conformance-plugin
             """)
@@ -21,6 +22,7 @@ struct ConformancePluginCommand: ParsableCommand {
     @Argument(help: "Input memory in base16 (may be empty).") var memory: String = ""
     @Option(help: "The program in base16, instead of standard input.") var program: String?
     @Flag(help: "Print the disassembly on standard error before running.") var debug = false
+    @Flag(help: "Run the program with the JIT instead of the interpreter.") var jit = false
 
     func run() throws {
         let text = program ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -31,7 +33,8 @@ struct ConformancePluginCommand: ParsableCommand {
             throw CommandError("program: \(error)")
         }
         if debug { printError(Disassembler.disassemble(code, syntax: .conformance)) }
-        switch ConformanceRunner.run(code, memory: try hexOption(memory, name: "memory")) {
+        switch ConformanceRunner.run(code, memory: try hexOption(memory, name: "memory"),
+                                      engine: jit ? .jit : .interpreter) {
         case .returned(let value): print(String(value, radix: 16))
         case .failed(let message): throw CommandError(message)
         }

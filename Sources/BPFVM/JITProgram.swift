@@ -1,0 +1,211 @@
+import BPFInstructions
+
+/// A program compiled to machine code, in checked mode: the generated code checks every
+/// load, store and atomic against the input, the live stack frames and memory that helpers
+/// granted, counts the instruction budget per basic block, and stops with the interpreter's
+/// `VMError` (same kind, pc and address) — it is safe for any program. Helpers run through
+/// the interpreter's own helper path. One instance runs one program at a time (it owns its
+/// stack); use one per thread.
+///
+/// A mode without run-time checks would need a proof from the verifier, which SwiftBPF does
+/// not have yet; until it does, there is no such mode.
+public final class JITProgram: Engine {
+    public let program: Program
+    public let options: Interpreter.Options
+    public var executedInstructions: UInt64 { counters.pointee }
+    /// Bytes of machine code generated for the program.
+    public let codeSize: Int
+
+    private let slots: [Slot]
+    private let helpers: [Helper]
+    private let helperIndex: [Int32: Int32]
+    private let code: ExecutableMemory
+    private let entry: @convention(c) (UnsafeMutableRawPointer) -> UInt32
+    private let stack: UnsafeMutableRawPointer
+    private let stackTop: UInt64
+    /// The `JITContext`, as 8-byte words.
+    private let context: UnsafeMutablePointer<UInt64>
+    private let counters: UnsafeMutablePointer<UInt64>
+    /// What calls into Swift change during a run; behind a pointer, so that a run pays no
+    /// exclusivity checks for it.
+    private struct RunState {
+        /// Memory helpers granted in this run.
+        var granted: [MemoryRegion]?
+        /// A fault recorded by a call into Swift (a bad access, a helper's failure).
+        var recordedFault: (pc: Int, fault: RunFault)?
+    }
+    private let state: UnsafeMutablePointer<RunState>
+
+    public init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init()) throws(VMError) {
+        var index: [Int32: Int32] = [:]
+        for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
+        let slots = try compile(program, helperIndex: { index[$0] })
+        let stackBytes = Interpreter.stackSize * Interpreter.maxCallDepth
+        let stack = UnsafeMutableRawPointer.allocate(byteCount: stackBytes, alignment: 16)
+        stack.initializeMemory(as: UInt8.self, repeating: 0, count: stackBytes)
+        let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(stackBytes)
+        let machineCode: [UInt8]?
+        #if arch(x86_64)
+        machineCode = JITCompiler.compile(slots, stackTop: stackTop, as: X86BackEnd.self)
+        let failure = "the JIT could not lay out the program's machine code"
+        #else
+        machineCode = nil
+        let failure = "the JIT has no back end for this processor; use the interpreter"
+        #endif
+        guard let machineCode else {
+            stack.deallocate()
+            throw VMError(.unsupported(failure))
+        }
+        let code: ExecutableMemory
+        do { code = try ExecutableMemory(code: machineCode) } catch {
+            stack.deallocate()
+            throw error
+        }
+        guard let base = code.base else {
+            stack.deallocate()
+            throw VMError(.unsupported("the JIT's code memory is gone"))
+        }
+        self.program = program
+        self.options = options
+        self.slots = slots
+        self.helpers = helpers
+        self.helperIndex = index
+        self.code = code
+        self.codeSize = machineCode.count
+        self.entry = unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> UInt32).self)
+        self.stack = stack
+        self.stackTop = stackTop
+        context = .allocate(capacity: JITContext.size / 8)
+        context.initialize(repeating: 0, count: JITContext.size / 8)
+        counters = .allocate(capacity: 1)
+        counters.initialize(to: 0)
+        state = .allocate(capacity: 1)
+        state.initialize(to: RunState())
+        set(JITContext.helperEntry, UInt64(UInt(bitPattern: unsafeBitCast(helperEntry, to: UnsafeRawPointer.self))))
+        set(JITContext.regionCheckEntry, UInt64(UInt(bitPattern: unsafeBitCast(regionCheckEntry, to: UnsafeRawPointer.self))))
+        set(JITContext.owner, UInt64(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())))
+    }
+
+    deinit {
+        code.close()
+        stack.deallocate()
+        context.deallocate()
+        counters.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
+
+    /// Where the machine code starts, for tests and debuggers.
+    var codeAddress: UInt? { code.base.map { UInt(bitPattern: $0) } }
+
+    @inline(__always) private func set(_ offset: Int32, _ value: UInt64) { context[Int(offset) / 8] = value }
+    @inline(__always) private func get(_ offset: Int32) -> UInt64 { context[Int(offset) / 8] }
+
+    public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        let inputCount = memory.count
+        let inputStart = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: memory.baseAddress))
+        for i in 0..<12 { context[i] = 0 }
+        context[1] = inputStart
+        context[2] = UInt64(inputCount)
+        context[10] = stackTop
+        set(JITContext.inputStart, inputStart)
+        set(JITContext.inputCount, UInt64(inputCount))
+        let limits = context + Int(JITContext.inputLimits) / 8
+        let count = UInt64(inputCount)
+        limits[0] = count
+        limits[1] = count >= 2 ? count - 1 : 0
+        limits[2] = count >= 4 ? count - 3 : 0
+        limits[3] = count >= 8 ? count - 7 : 0
+        set(JITContext.mayGotoLeft, Interpreter.mayGotoLimit)
+        set(JITContext.depth, 0)
+        set(JITContext.budget, options.instructionBudget)
+        if state.pointee.granted != nil { state.pointee.granted = nil }
+        state.pointee.recordedFault = nil
+
+        let status = entry(UnsafeMutableRawPointer(context))
+
+        let left = get(JITContext.budget)
+        counters.pointee = options.instructionBudget - (status == JITStatus.budget.rawValue ? 0 : left)
+        if status == JITStatus.returned.rawValue { return context[0] }
+        throw error(status: status, left: left, input: (inputStart, inputCount))
+    }
+
+    @inline(never)
+    private func error(status: UInt32, left: UInt64, input: (start: UInt64, count: Int)) -> VMError {
+        var pc = Int(get(JITContext.faultPC))
+        let fault: RunFault
+        switch JITStatus(rawValue: status) {
+        case .ranOffTheEnd: fault = .ranOffTheEnd
+        case .callDepth: fault = .callDepth
+        case .kernelFunction: fault = .kernelFunction(Int64(bitPattern: slots[pc].imm))
+        case .budget:
+            // The block began at `pc` with `left` instructions to go: the run stops at the next one.
+            for _ in 0..<left { pc += slots[pc].op == .lddw ? 2 : 1 }
+            fault = .budget
+        case .faultRecorded:
+            guard let recorded = state.pointee.recordedFault else { fallthrough }
+            pc = recorded.pc
+            fault = recorded.fault
+        case .returned, nil:
+            return VMError(.unsupported("the JIT's code ended with unknown status \(status)"), pc: pc)
+        }
+        let stackLow = context[10] &- UInt64(Interpreter.stackSize)
+        return fault.error(pc: pc, program: program,
+                           stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow)),
+                           input: input, granted: state.pointee.granted, budget: options.instructionBudget)
+    }
+
+    // MARK: Calls from generated code
+
+    fileprivate static func owner(of context: UnsafeMutableRawPointer) -> JITProgram {
+        let pointer = UnsafeRawPointer(bitPattern: UInt(context.load(fromByteOffset: Int(JITContext.owner), as: UInt64.self)))
+        return Unmanaged<JITProgram>.fromOpaque(pointer.unsafelyUnwrapped).takeUnretainedValue()
+    }
+
+    /// 0: go on, r0 = the helper's value; 1: the helper stops the program; 2: a recorded fault.
+    fileprivate func callHelper(at pc: Int) -> UInt32 {
+        let s = slots[pc]
+        let index: Int32
+        if s.op == .call {
+            index = s.target
+        } else if let id = Int32(exactly: context[Int(s.dst)]), let found = helperIndex[id] {
+            index = found
+        } else {
+            index = -1
+        }
+        guard index >= 0 else {
+            let id = s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: context[Int(s.dst)])
+            state.pointee.recordedFault = (pc, .unknownHelper(id))
+            return 2
+        }
+        let stackLow = context[10] &- UInt64(Interpreter.stackSize)
+        let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow))
+        let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
+        switch helpers[Int(index)].call(registers: context, stack: live, input: input, granted: &state.pointee.granted) {
+        case .success(let (value, stops)):
+            context[0] = value
+            return stops ? 1 : 0
+        case .failure(let error):
+            state.pointee.recordedFault = (pc, .helper(error))
+            return 2
+        }
+    }
+
+    /// 1 when the access at `pc` to the checked address lies in memory a helper granted;
+    /// otherwise 0, with the fault recorded.
+    fileprivate func grantedAccess(at pc: Int) -> UInt32 {
+        let access = JITCompiler.access(slots[pc].op) ?? (size: 0, isWrite: false)
+        let address = get(JITContext.checkedAddress)
+        if grantedContains(state.pointee.granted, address, access.size, access.isWrite) { return 1 }
+        state.pointee.recordedFault = (pc, .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
+        return 0
+    }
+}
+
+private let helperEntry: @convention(c) (UnsafeMutableRawPointer, Int) -> UInt32 = { context, pc in
+    JITProgram.owner(of: context).callHelper(at: pc)
+}
+
+private let regionCheckEntry: @convention(c) (UnsafeMutableRawPointer, Int) -> UInt32 = { context, pc in
+    JITProgram.owner(of: context).grantedAccess(at: pc)
+}
