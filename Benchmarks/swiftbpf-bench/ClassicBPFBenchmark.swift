@@ -45,7 +45,7 @@ enum ClassicBPFBenchmark {
     static func run() throws {
         print("suite cbpf: classic filters, ns per packet over \(packets.count) frames (release build)")
         let libpcap = Libpcap.shared
-        var header = pad("filter", 46, left: true) + pad("insns", 7) + pad("classic", 10) + pad("eBPF VM", 10)
+        var header = pad("filter", 46, left: true) + pad("insns", 7) + pad("classic", 10) + pad("eBPF VM", 10) + pad("eBPF JIT", 10)
         if libpcap != nil { header += pad("libpcap", 10) + pad("classic/libpcap", 17) }
         print(header)
         // Packets and VM inputs live in plain buffers, so the loops below time the filters,
@@ -68,8 +68,15 @@ enum ClassicBPFBenchmark {
                     for input in inputs { sink &+= try vm.run(memory: input) }
                 }
             } / Double(packets.count)
+            // The JIT runs the translation over the packet alone (no context block to fill).
+            let jit = try JITProgram(program: ClassicTranslator.translate(program, to: .packet))
+            let jitted = try frames.withUnsafeBufferPointer { frames in
+                try measure {
+                    for frame in frames { sink &+= try jit.run(memory: frame) }
+                }
+            } / Double(packets.count)
             var line = pad(name, 46, left: true) + pad(String(program.raw.count), 7)
-                + pad(format(classic, decimals: 1), 10) + pad(format(ebpf, decimals: 1), 10)
+                + pad(format(classic, decimals: 1), 10) + pad(format(ebpf, decimals: 1), 10) + pad(format(jitted, decimals: 1), 10)
             if let libpcap {
                 let code = program.bytes()
                 let peer = code.withUnsafeBytes { program in
