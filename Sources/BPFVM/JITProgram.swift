@@ -32,7 +32,14 @@ public final class JITProgram: Engine {
         /// Memory helpers granted in this run.
         var granted: [MemoryRegion]?
         /// A fault recorded by a call into Swift (a bad access, a helper's failure).
-        var recordedFault: (pc: Int, fault: RunFault)?
+        var recordedFault: RecordedFault?
+    }
+
+    /// A struct, not a tuple: resetting an optional tuple each run went through the
+    /// runtime's generic tuple witnesses (a few ns a run).
+    private struct RecordedFault {
+        var pc: Int
+        var fault: RunFault
     }
     private let state: UnsafeMutablePointer<RunState>
 
@@ -120,7 +127,7 @@ public final class JITProgram: Engine {
         set(JITContext.depth, 0)
         set(JITContext.budget, options.instructionBudget)
         if state.pointee.granted != nil { state.pointee.granted = nil }
-        state.pointee.recordedFault = nil
+        if state.pointee.recordedFault != nil { state.pointee.recordedFault = nil }
 
         let status = entry(UnsafeMutableRawPointer(context))
 
@@ -175,7 +182,7 @@ public final class JITProgram: Engine {
         }
         guard index >= 0 else {
             let id = s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: context[Int(s.dst)])
-            state.pointee.recordedFault = (pc, .unknownHelper(id))
+            state.pointee.recordedFault = RecordedFault(pc: pc, fault: .unknownHelper(id))
             return 2
         }
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
@@ -186,7 +193,7 @@ public final class JITProgram: Engine {
             context[0] = value
             return stops ? 1 : 0
         case .failure(let error):
-            state.pointee.recordedFault = (pc, .helper(error))
+            state.pointee.recordedFault = RecordedFault(pc: pc, fault: .helper(error))
             return 2
         }
     }
@@ -197,7 +204,7 @@ public final class JITProgram: Engine {
         let access = JITCompiler.access(slots[pc].op) ?? (size: 0, isWrite: false)
         let address = get(JITContext.checkedAddress)
         if grantedContains(state.pointee.granted, address, access.size, access.isWrite) { return 1 }
-        state.pointee.recordedFault = (pc, .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
+        state.pointee.recordedFault = RecordedFault(pc: pc, fault: .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
         return 0
     }
 }

@@ -48,8 +48,12 @@ import Testing
         var random = SeededGenerator(seed: 0x11e_5eed)
         var counts = (returned: 0, failed: 0, refused: 0, stackDependent: 0)
         var errorKinds = Set<String>()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
-        defer { buffer.deallocate() }
+        // The input sits in the middle of 128 KiB of its own, so that r1 plus any 16-bit
+        // offset stays inside it: otherwise such an access may land in one engine's stack
+        // (valid there) and not the other's, depending on where the allocator put them.
+        let region = UnsafeMutableRawBufferPointer.allocate(byteCount: 128 * 1024, alignment: 8)
+        defer { region.deallocate() }
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: region[(64 * 1024)..<(64 * 1024 + 64)])
         for round in 0..<40_000 {
             let program = try RandomProgram.make(count: Int.random(in: 1...32, using: &random), using: &random)
             let options = Interpreter.Options(instructionBudget: [50, 5_000][round % 2])
