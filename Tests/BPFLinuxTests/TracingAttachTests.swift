@@ -237,13 +237,18 @@ extension AttachKernelTests {
                                               program: try fixture.program("count_samples"))
                 try tracker.track(link)
                 #expect(link.linkDescriptors.count == (try KernelFile.onlineCPUs().count))
+                // Spin until 20 samples (20 ms of this thread on a CPU at 1000 Hz) have
+                // arrived: on a loaded machine that takes longer than 20 ms of wall time.
                 let start = ContinuousClock.now
                 var spin: UInt64 = 0
-                while ContinuousClock.now - start < .milliseconds(300) { spin &+= 1 }
+                while try fixture.count(5) < 20, ContinuousClock.now - start < .seconds(10) {
+                    let slice = ContinuousClock.now
+                    while ContinuousClock.now - slice < .milliseconds(50) { spin &+= 1 }
+                }
                 #expect(spin > 0)
                 link.close()
                 let samples = try fixture.count(5)
-                #expect(samples >= 20, "\(samples) samples in 300 ms at 1000 Hz")
+                #expect(samples >= 20, "\(samples) samples in 10 s of spinning at 1000 Hz")
 
                 let period = try Link.perfEvent(.software(.taskClock), sampling: .period(1_000_000), scope: .thread(AttachTests.threadID()),
                                                 program: try fixture.program("count_samples"), mode: .ioctl)
