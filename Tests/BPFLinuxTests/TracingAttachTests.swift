@@ -253,7 +253,10 @@ extension AttachKernelTests {
                 let period = try Link.perfEvent(.software(.taskClock), sampling: .period(1_000_000), scope: .thread(AttachTests.threadID()),
                                                 program: try fixture.program("count_samples"), mode: .ioctl)
                 let again = ContinuousClock.now
-                while ContinuousClock.now - again < .milliseconds(100) { spin &+= 1 }
+                while try fixture.count(5) <= samples, ContinuousClock.now - again < .seconds(10) {
+                    let slice = ContinuousClock.now
+                    while ContinuousClock.now - slice < .milliseconds(20) { spin &+= 1 }
+                }
                 period.close()
                 #expect(try fixture.count(5) > samples, "task clock every 1 ms of this thread")
 
