@@ -25,6 +25,7 @@ final class Analysis {
         var live: Int
     }
     var records: [Record] = []
+    static let recordsPerInstruction = 32
     var recordsAt: [[Int]]
     var inProgress = 0
 
@@ -115,6 +116,9 @@ final class Analysis {
                 return true
             }
         }
+        // Loops visit their head in ever new states; past a few dozen, more records cost
+        // comparisons and rarely prune (the kernel stops adding them too).
+        guard recordsAt[pc].count < Analysis.recordsPerInstruction else { return false }
         records.append(Record(state: state, parent: state.lastRecord, live: 1))
         let id = records.count - 1
         recordsAt[pc].append(id)

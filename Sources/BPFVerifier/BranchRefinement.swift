@@ -14,6 +14,8 @@ extension Analysis {
         var takenState = state, fallState = state
         takenState.note(pc)
         takenState.note(taken)
+        fallState.note(pc)
+        fallState.note(next)
         var takenPossible = true, fallPossible = true
         switch (left, right) {
         case (.scalar(let a), .scalar(let b)):

@@ -106,7 +106,7 @@ extension Analysis {
                 throw reject(.invalidInstruction, at: pc, state, "division by the constant zero")
             }
             let bits: Int32 = width == .bits64 ? 64 : 32
-            if (operation == .lsh || operation == .rsh || operation == .arsh) && (imm < 0 || imm >= bits) {
+            if case .kernel = kind, (operation == .lsh || operation == .rsh || operation == .arsh) && (imm < 0 || imm >= bits) {
                 throw reject(.invalidInstruction, at: pc, state, "a shift by \(imm) on \(bits) bits is not allowed")
             }
             sourceValue = .scalar(.constant(UInt64(bitPattern: Int64(imm))))

@@ -93,7 +93,8 @@ extension Analysis {
             guard state.frames[frame].stack.isInitialized(offset: address, size: size.rawValue) else {
                 throw reject(.uninitializedStack, at: pc, state, "an atomic operation reads stack bytes fp\(address) that were never written")
             }
-            if case .pointer? = state.frames[frame].stack.read(offset: address, size: 8) {
+            let old = state.frames[frame].stack.read(offset: address, size: size.rawValue)
+            if old == nil || old?.pointer != nil {
                 throw reject(.invalidMemoryAccess, at: pc, state, "an atomic operation on a spilled pointer is not allowed")
             }
             state.frames[frame].stack.markWritten(offset: address, size: size.rawValue)

@@ -80,7 +80,7 @@ struct Scalar: Hashable, Sendable {
                 s.u32min = max(s.u32min, UInt32(truncatingIfNeeded: s.umin))
                 s.u32max = min(s.u32max, UInt32(truncatingIfNeeded: s.umax))
             }
-            if s.smin >> 32 == s.smax >> 32 {
+            if s.smin >> 32 == s.smax >> 32 && Int32(truncatingIfNeeded: s.smin) <= Int32(truncatingIfNeeded: s.smax) {
                 s.s32min = max(s.s32min, Int32(truncatingIfNeeded: s.smin))
                 s.s32max = min(s.s32max, Int32(truncatingIfNeeded: s.smax))
             }

@@ -9,6 +9,11 @@ extension Scalar {
         }
         if width == .bits64 { return apply64(operation, a, b) }
         if operation == .arsh { return arithmeticShift32(a, b) }
+        if operation == .lsh || operation == .rsh {
+            // 32-bit shifts take their amount modulo 32.
+            guard let k = b.bits.low32.isConstant ? b.bits.value & 31 : nil else { return .unsigned(0, 0xffff_ffff) }
+            return apply64(operation, a.zeroExtended32, .constant(k)).truncated32
+        }
         return apply64(operation, a.zeroExtended32, b.zeroExtended32).truncated32
     }
 
