@@ -20,6 +20,7 @@ extension Analysis {
             prototype = known
         }
         var map: MapInfo?
+        var key: UInt64?
         var reservationSize = 0
         var released: Int?
         for (position, argument) in prototype.arguments.enumerated() {
@@ -43,6 +44,7 @@ extension Analysis {
                 guard let map else { throw wrong("preceded by a map") }
                 let size = argument.isMapKey ? map.keySize : map.valueSize
                 try checkMemoryArgument(value, register: register, size: Scalar.constant(UInt64(size)), write: false, name: name, at: pc, &state)
+                key = argument.isMapKey ? constantKey(value, size: size, state) : key
             case .context:
                 guard case .pointer(let p) = value, p.kind == .context, p.offset.constantValue == 0 else { throw wrong("the context") }
             case .readableMemory, .writableMemory:
@@ -101,7 +103,9 @@ extension Analysis {
         case .nothing: state[0] = .uninitialized
         case .mapValueOrNull:
             guard let map else { state[0] = .unknownScalar; break }
-            state[0] = .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
+            state[0] = map.alwaysHasValue(forKey: key)
+                ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
+                : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
         case .reservationOrNull:
             let id = makeID()
             state[0] = .pointer(Pointer(kind: .memoryOrNull(size: reservationSize), offset: .constant(0), id: id, origin: pc))
@@ -128,7 +132,8 @@ extension Analysis {
             }
             if write {
                 if let exact = size.constantValue, exact > 0 { state.frames[frame].stack.markWritten(offset: address, size: Int(exact)) }
-            } else if length > 0 && !state.frames[frame].stack.isInitialized(offset: address, size: length) {
+            } else if length > 0 && !options.allowsUninitializedStackReads
+                        && !state.frames[frame].stack.isInitialized(offset: address, size: length) {
                 throw reject(.uninitializedStack, at: pc, state, "\(name): the \(length) bytes at fp\(address) are not all initialised")
             }
             return
@@ -137,6 +142,15 @@ extension Analysis {
             throw reject(.invalidHelperCall, at: pc, state, "\(name) may not point into the context")
         }
         try checkAccess(p, base: register, offset: 0, size: max(length, 1), write: write, at: pc, state)
+    }
+
+    /// A key on the stack whose value is known.
+    private func constantKey(_ value: Value, size: Int, _ state: VerifierState) -> UInt64? {
+        guard case .pointer(let p) = value, case .stack(let frame) = p.kind, let base = p.offset.constantValue,
+              [1, 2, 4, 8].contains(size) else { return nil }
+        let address = Int(Int64(bitPattern: base))
+        guard state.frames[frame].stack.isInitialized(offset: address, size: size) else { return nil }
+        return state.frames[frame].stack.read(offset: address, size: size)?.scalar?.constantValue
     }
 
     func referenceFacts(_ state: VerifierState) -> [String] {

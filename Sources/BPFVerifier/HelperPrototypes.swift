@@ -55,7 +55,7 @@ enum HelperPrototypes {
         7: HelperPrototype(name: "get_prandom_u32", arguments: []),
         8: HelperPrototype(name: "get_smp_processor_id", arguments: []),
         12: HelperPrototype(name: "tail_call", arguments: [.context, .map([.programArray]), .scalar]),
-        14: HelperPrototype(name: "get_current_pid_tgid", arguments: [], allowed: .tracing),
+        14: HelperPrototype(name: "get_current_pid_tgid", arguments: []),
         15: HelperPrototype(name: "get_current_uid_gid", arguments: [], allowed: .tracing),
         16: HelperPrototype(name: "get_current_comm", arguments: [.writableMemory, .size(orZero: false)], allowed: .tracing),
         25: HelperPrototype(name: "perf_event_output",

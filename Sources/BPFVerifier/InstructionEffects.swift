@@ -190,21 +190,12 @@ extension Analysis {
         return result.synchronized() ?? .unknown
     }
 
+    /// Like the kernel, which tracks nothing through byte swaps, only the zero-extension of a
+    /// no-op conversion (to little endian on a little-endian host) keeps what is known.
     private func byteSwapped(_ s: Scalar, kind: ByteSwapKind, bits: Int) -> Scalar {
         let swaps = kind == .swap || (kind == .toBigEndian) == (ByteOrder.host == .little)
-        if let value = s.constantValue {
-            let result: UInt64 = switch (bits, swaps) {
-            case (16, true): UInt64(UInt16(truncatingIfNeeded: value).byteSwapped)
-            case (32, true): UInt64(UInt32(truncatingIfNeeded: value).byteSwapped)
-            case (64, true): value.byteSwapped
-            case (16, false): value & 0xffff
-            case (32, false): value & 0xffff_ffff
-            default: value
-            }
-            return .constant(result)
-        }
-        if !swaps { return bits == 64 ? s : Scalar.apply(.and, .bits64, s, .constant(bits == 16 ? 0xffff : 0xffff_ffff)) }
-        return bits == 64 ? .unknown : .unsigned(0, bits == 16 ? 0xffff : 0xffff_ffff)
+        if swaps { return .unknown }
+        return bits == 64 ? s : Scalar.apply(.and, .bits64, s, .constant(bits == 16 ? 0xffff : 0xffff_ffff))
     }
 
     // MARK: 64-bit immediates and maps

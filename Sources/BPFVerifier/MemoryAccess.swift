@@ -90,7 +90,7 @@ extension Analysis {
         try checkAccess(pointer, base: base, offset: offset, size: size.rawValue, write: true, at: pc, state)
         if case .stack(let frame) = pointer.kind {
             let address = Int(Int64(bitPattern: pointer.offset.constantValue ?? 0)) + offset
-            guard state.frames[frame].stack.isInitialized(offset: address, size: size.rawValue) else {
+            guard options.allowsUninitializedStackReads || state.frames[frame].stack.isInitialized(offset: address, size: size.rawValue) else {
                 throw reject(.uninitializedStack, at: pc, state, "an atomic operation reads stack bytes fp\(address) that were never written")
             }
             let old = state.frames[frame].stack.read(offset: address, size: size.rawValue)
@@ -170,7 +170,7 @@ extension Analysis {
             guard address % size == 0 else {
                 throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at fp\(address) is not aligned to its size")
             }
-            if !write && !state.frames[frame].stack.isInitialized(offset: address, size: size) {
+            if !write && !options.allowsUninitializedStackReads && !state.frames[frame].stack.isInitialized(offset: address, size: size) {
                 throw reject(.uninitializedStack, at: pc, state, "\(what) reads stack bytes at fp\(address) that were never written")
             }
         case .mapValue(let map):

@@ -4,6 +4,17 @@ import BPFInstructions
 /// (computed as the interpreter computes them), otherwise an over-approximation.
 extension Scalar {
     static func apply(_ operation: ArithmeticOperation, _ width: Width, _ a: Scalar, _ b: Scalar) -> Scalar {
+        // The kernel tracks no facts through division and modulo, not even of constants; a
+        // verifier that knew more would accept paths the kernel's rules refuse.
+        // Shifts likewise only by a constant below the width (the amount's whole 64 bits).
+        let unknown: Scalar = width == .bits64 ? .unknown : .unsigned(0, 0xffff_ffff)
+        switch operation {
+        case .div, .sdiv, .mod, .smod: return unknown
+        case .lsh, .rsh, .arsh:
+            let bits: UInt64 = width == .bits64 ? 64 : 32
+            guard b.bits.low32.isConstant, b.umax < bits else { return unknown }
+        default: break
+        }
         if let x = a.constantValue, let y = b.constantValue {
             return .constant(evaluate(operation, width, x, y))
         }
@@ -66,15 +77,7 @@ extension Scalar {
             r.bits = a.bits.arithmeticShiftedRight(k, bits: 64)
             r.smin = a.smin >> Int64(k)
             r.smax = a.smax >> Int64(k)
-        case .div:
-            // x / 0 is 0 and x / y <= x.
-            r.umax = b.umin > 0 ? a.umax / b.umin : a.umax
-            r.umin = b.umin > 0 ? a.umin / b.umax : 0
-        case .mod:
-            // x % 0 is x.
-            r.umax = b.umin > 0 ? min(a.umax, b.umax - 1) : a.umax
-            r.umin = 0
-        case .sdiv, .smod:
+        case .div, .mod, .sdiv, .smod:
             return .unknown
         }
         return r.synchronized() ?? .unknown

@@ -9,10 +9,14 @@ public enum Verifier {
         public var complexityLimit: Int
         /// Record the state before every analysed instruction (for `--log 2`).
         public var recordsStates: Bool
+        /// Let programs read stack bytes they never wrote (as unknown numbers), as the kernel
+        /// does for privileged loaders (CAP_PERFMON); off, such reads are refused.
+        public var allowsUninitializedStackReads: Bool
 
-        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false) {
+        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true) {
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
+            self.allowsUninitializedStackReads = allowsUninitializedStackReads
         }
     }
 

@@ -21,7 +21,8 @@ struct CorpusProgram {
     var mapInfo: [Int32: MapInfo] {
         var result: [Int32: MapInfo] = [:]
         for (index, map) in maps.enumerated() {
-            result[Int32(index)] = MapInfo(name: "map\(index)", type: map.type, keySize: map.keySize, valueSize: map.valueSize)
+            result[Int32(index)] = MapInfo(name: "map\(index)", type: map.type, keySize: map.keySize, valueSize: map.valueSize,
+                                           maxEntries: map.maxEntries)
         }
         return result
     }

@@ -25,6 +25,9 @@ import Testing
             .appendingPathComponent("BPFLinuxTests/Fixtures"),
     ]
 
+    /// Fixtures of BPFLinuxTests this test does not compile, and why.
+    static let notCompiled = ["collection_vmlinux.bpf.c": "includes a vmlinux.h that its own test generates first"]
+
     static func compile(_ source: URL) throws -> ObjectFile {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-verifier-\(UUID().uuidString).o")
         defer { try? FileManager.default.removeItem(at: output) }
@@ -50,7 +53,7 @@ import Testing
             }
             for directory in Self.fixtureDirectories {
                 let sources = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-                    .filter { $0.hasSuffix(".bpf.c") }.sorted()
+                    .filter { $0.hasSuffix(".bpf.c") && Self.notCompiled[$0] == nil }.sorted()
                 for source in sources {
                     let object = try Self.compile(directory.appendingPathComponent(source))
                     for spec in object.programs where ProgramKind.supportedTypes.contains(spec.type) {
@@ -79,6 +82,12 @@ import Testing
             switch outcome.ours {
             case .success:
                 print("DISAGREE \(outcome.name): SwiftBPF accepts, the kernel refuses: \(Self.lastLine(outcome.kernel.log))")
+                print(outcome.kernel.log.split(separator: "\n").suffix(400).joined(separator: "\n"))
+                if case .success(let verified) = outcome.ours,
+                   let traced = try? Verifier.verify(verified.program, as: verified.kind, options: .init(recordsStates: true)) {
+                    print(Disassembler.disassemble(verified.program, syntax: .kernel))
+                    for (index, state) in traced.stateLog { print("ours \(index): \(state)") }
+                }
             case .failure(let rejection):
                 print("DISAGREE \(outcome.name): SwiftBPF refuses (\(rejection.index): \(rejection.message)), the kernel accepts")
             }
@@ -86,7 +95,7 @@ import Testing
         let unsound = disagreements.filter(\.oursAccepted)
         let accepted = outcomes.filter(\.kernel.accepted).count
         print("verifier agreement: \(outcomes.count - disagreements.count) passed, \(disagreements.count) failed (kernel accepted \(accepted) of \(outcomes.count))")
-        #expect(unsound.isEmpty, "SwiftBPF accepted \(unsound.count) programs the kernel refuses")
+        #expect(unsound.count == 0, "SwiftBPF accepted \(unsound.count) programs the kernel refuses")
         #expect(Double(outcomes.count - disagreements.count) >= 0.99 * Double(outcomes.count))
     }
 

@@ -59,9 +59,8 @@ enum KernelPeer {
             return Verdict(accepted: true, log: log, verificationMicroseconds: verificationTime(log))
         } catch {
             let log = error.log ?? ""
-            if error.errno != EACCES && error.errno != EINVAL && error.errno != E2BIG && error.errno != ENOSPC {
-                throw error
-            }
+            // No permission or no memory says nothing about the program.
+            if error.errno == EPERM || error.errno == ENOMEM { throw error }
             return Verdict(accepted: false, log: log, verificationMicroseconds: verificationTime(log))
         }
     }
@@ -70,7 +69,12 @@ enum KernelPeer {
     static func verify(_ spec: ProgramSpec, object: ObjectFile) throws -> Verdict {
         let btf = try? LoadedBTF(object: object)
         defer { btf?.close() }
-        let maps = try object.maps.map { try Map(spec: $0, btf: btf) }
+        let maps = try object.maps.map { spec in
+            var spec = spec
+            // As libbpf does: a perf event array gets one slot per CPU.
+            if spec.type == .perfEventArray && spec.maxEntries == 0 { spec.maxEntries = UInt32(sysconf(Int32(_SC_NPROCESSORS_CONF))) }
+            return try Map(spec: spec, btf: btf)
+        }
         defer { for map in maps { map.close() } }
         let options = KernelProgram.LoadOptions(logLevel: 1 | 4, logSize: 4 << 20)
         do {

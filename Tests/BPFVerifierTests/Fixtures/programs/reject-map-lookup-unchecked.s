@@ -1,6 +1,6 @@
-# Checks: dereferencing map_lookup_elem's result without a NULL check is refused.
+# Checks: dereferencing a hash map lookup's result without a NULL check is refused.
 # Type: socket_filter
-# Maps: array 4 8 1
+# Maps: hash 4 8 16
 # Expect: reject
 r1 = 0
 *(u32 *)(r10 - 4) = r1
