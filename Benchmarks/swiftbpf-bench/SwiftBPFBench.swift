@@ -7,7 +7,7 @@ struct SwiftBPFBench {
     static let suites: [String: @Sendable () throws -> Void] = ["vm": VMBenchmark.run, "btf": BTFBenchmark.run, "capture": CaptureBenchmark.run,
                                                                    "cbpf": ClassicBPFBenchmark.run, "load": CollectionBenchmark.run,
                                                                    "kernel": KernelBenchmark.run,
-                                                                   "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run]
+                                                                   "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run, "verifier": VerifierBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
