@@ -30,7 +30,7 @@ struct VerifyCommand: ParsableCommand {
             Examples:
               swiftbpf verify prog.bpf.o
               swiftbpf verify prog.bpf.o --program handle_exec --log 2
-              swiftbpf verify filter.s --type socket_filter
+              swiftbpf verify filter.s --type socket_filter --map hash:4:8:16
               swiftbpf verify test.data --json
             """)
 
@@ -39,6 +39,9 @@ struct VerifyCommand: ParsableCommand {
     var type: String?
     @Option(help: "Only this program of an object file.") var program: String?
     @Option(help: "Bytes r1 points at in plain-memory mode (default: the .data file's memory, else 0).") var memorySize: Int?
+    @Option(name: .customLong("map"), help: ArgumentHelp(
+        "A map that bytecode or assembly names as map[idx:N] (N counts these options from 0), as TYPE:KEY:VALUE:ENTRIES.",
+        valueName: "type:key:value:entries")) var maps: [String] = []
     @Option(help: "0: verdict; 1: with statistics; 2: with the state at every instruction.") var log: Int = 0
     @Flag(help: "Print the verdicts as JSON.") var json = false
 
@@ -72,8 +75,9 @@ struct VerifyCommand: ParsableCommand {
             let input = try ProgramInput.load(path: file, format: .auto, syntax: nil, order: .little)
             let size = memorySize ?? input.testFile?.memory.count ?? 0
             let kind = try type.map(parseKind) ?? .plainMemory(size: size)
+            let mapInfo = try parseMaps()
             verdicts.append((file, kind, Result { () throws(Rejection) in
-                try Verifier.verify(input.program, as: kind, options: options)
+                try Verifier.verify(input.program, as: kind, maps: mapInfo, options: options)
             }))
         }
         if json {
@@ -85,6 +89,22 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if verdicts.contains(where: { if case .failure = $0.result { true } else { false } }) { throw ExitCode(1) }
+    }
+
+    private func parseMaps() throws -> [Int32: MapInfo] {
+        var result: [Int32: MapInfo] = [:]
+        for (index, text) in maps.enumerated() {
+            let fields = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count == 4, let key = Int(fields[1]), let value = Int(fields[2]), let entries = Int(fields[3]),
+                  key >= 0, value >= 0, entries >= 0 else {
+                throw ValidationError("--map '\(text)' is not TYPE:KEY:VALUE:ENTRIES (for example array:4:8:1)")
+            }
+            guard let type = (UInt32(0)..<64).map(MapType.init(rawValue:)).first(where: { $0.kernelName == fields[0] }) else {
+                throw ValidationError("--map '\(text)': unknown map type '\(fields[0])' (for example hash, array, ringbuf)")
+            }
+            result[Int32(index)] = MapInfo(name: "map\(index)", type: type, keySize: key, valueSize: value, maxEntries: entries)
+        }
+        return result
     }
 
     private func parseKind(_ text: String) throws -> ProgramKind {
