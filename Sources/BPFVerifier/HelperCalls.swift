@@ -1,4 +1,5 @@
 import BPFInstructions
+import BPFObject
 
 /// Helper calls checked against their prototypes, bpf-to-bpf calls with a frame each, and exits.
 extension Analysis {
@@ -28,8 +29,7 @@ extension Analysis {
             let value = try read(register, at: pc, state)
             let name = "argument \(position + 1) (\(register)) of bpf_\(prototype.name)"
             func wrong(_ expected: String) -> Rejection {
-                reject(.invalidHelperCall, at: pc, state, "\(name) must be \(expected)", facts: ["\(register) is \(value.description)"]
-                       + (value.pointer.map(originFacts) ?? []))
+                wrongArgument(name, expected, register, value, pc, state)
             }
             switch argument {
             case .anything: break
@@ -37,7 +37,7 @@ extension Analysis {
                 guard value.scalar != nil else { throw wrong("a number") }
             case .map(let types):
                 guard case .pointer(let p) = value, case .map(let info) = p.kind else { throw wrong("a map") }
-                if let types, !types.contains(info.type) { throw wrong("a map of type \(types.map { "\($0)" }.joined(separator: " or "))") }
+                if let types, !types.contains(info.type) { throw wrong("a map of type \(typeList(types))") }
                 if types == nil && !info.hasValues { throw wrong("a map with values (not a \(info.type) map)") }
                 map = info
             case .mapKey, .mapValue:
@@ -79,6 +79,43 @@ extension Analysis {
             throw reject(.unreleasedReference, at: pc, state, "a tail call here would leave ring buffer reservations open",
                          facts: referenceFacts(state))
         }
+        applyEffects(of: prototype, released: released, &state)
+        for r in 1...5 { state[r] = .uninitialized }
+        switch prototype.returns {
+        case .scalar: state[0] = .unknownScalar
+        case .nothing: state[0] = .uninitialized
+        case .mapValueOrNull:
+            guard let map else { state[0] = .unknownScalar; break }
+            state[0] = map.alwaysHasValue(forKey: key)
+                ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
+                : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
+        case .reservationOrNull:
+            let id = makeID()
+            state[0] = .pointer(Pointer(kind: .memoryOrNull(size: reservationSize), offset: .constant(0), id: id, origin: pc))
+            state.references[id] = pc
+        }
+    }
+
+    @inline(never)
+    private func wrongArgument(_ name: String, _ expected: String, _ register: Register, _ value: Value, _ pc: Int,
+                               _ state: VerifierState) -> Rejection {
+        reject(.invalidHelperCall, at: pc, state, "\(name) must be \(expected)", facts: valueFacts(register, value))
+    }
+
+    /// What a register holds and, for a pointer that may be NULL, where it came from.
+    @inline(never)
+    private func valueFacts(_ register: Register, _ value: Value) -> [String] {
+        ["\(register) is \(value.description)"] + (value.pointer.map(originFacts) ?? [])
+    }
+
+    @inline(never)
+    private func typeList(_ types: [MapType]) -> String { types.map { "\($0)" }.joined(separator: " or ") }
+
+    /// What a call does besides its return value: a released reservation's pointers die, and
+    /// so do packet pointers when the packet may have moved. Outlined from the typed-throws
+    /// caller because of the closures (Swift 6.3's release-mode miscompile).
+    @inline(never)
+    private func applyEffects(of prototype: HelperPrototype, released: Int?, _ state: inout VerifierState) {
         if let released {
             state.references[released] = nil
             state.updateAllValues { value in
@@ -97,20 +134,12 @@ extension Analysis {
                 }
             }
         }
-        for r in 1...5 { state[r] = .uninitialized }
-        switch prototype.returns {
-        case .scalar: state[0] = .unknownScalar
-        case .nothing: state[0] = .uninitialized
-        case .mapValueOrNull:
-            guard let map else { state[0] = .unknownScalar; break }
-            state[0] = map.alwaysHasValue(forKey: key)
-                ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
-                : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
-        case .reservationOrNull:
-            let id = makeID()
-            state[0] = .pointer(Pointer(kind: .memoryOrNull(size: reservationSize), offset: .constant(0), id: id, origin: pc))
-            state.references[id] = pc
-        }
+    }
+
+    /// Stack bytes the frames of a call chain take together, each rounded up to 32 as the kernel counts.
+    @inline(never)
+    private func stackUsed(by frames: [Frame]) -> Int {
+        frames.reduce(0) { $0 + max(32, ($1.stack.depth + 31) / 32 * 32) }
     }
 
     /// A pointer argument to memory the helper reads or writes: `size` bytes (up to its maximum) must
@@ -119,7 +148,7 @@ extension Analysis {
                                      _ state: inout VerifierState) throws(Rejection) {
         guard case .pointer(let p) = value, !p.kind.mayBeNull else {
             throw reject(.invalidHelperCall, at: pc, state, "\(name) must point to memory",
-                         facts: ["\(register) is \(value.description)"] + (value.pointer.map(originFacts) ?? []))
+                         facts: valueFacts(register, value))
         }
         let length = Int(size.umax)
         if case .stack(let frame) = p.kind {
@@ -172,8 +201,7 @@ extension Analysis {
         callee.frames.append(frame)
         callee.note(pc)
         callee.note(target)
-        let used = callee.frames.reduce(0) { $0 + max(32, ($1.stack.depth + 31) / 32 * 32) }
-        guard used <= StackState.size else {
+        guard stackUsed(by: callee.frames) <= StackState.size else {
             throw reject(.invalidCall, at: pc, state, "the stacks of the nested calls would use more than 512 bytes together")
         }
         return (target, callee)

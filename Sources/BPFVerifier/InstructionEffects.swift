@@ -12,15 +12,17 @@ extension Analysis {
         case .arithmetic(let operation, let width, let dst, let source):
             try arithmetic(operation, width, dst: dst, source: source, at: pc, &state)
         case .negate(let width, let dst):
-            let value = try read(dst, at: pc, state)
-            try write(dst, at: pc, &state, value: .scalar(value.scalar.map {
-                Scalar.apply(.sub, width, .constant(0), $0) } ?? .unknown))
+            var result = Scalar.unknown
+            if case .scalar(let s) = try read(dst, at: pc, state) { result = Scalar.apply(.sub, width, .constant(0), s) }
+            try write(dst, at: pc, &state, value: .scalar(result))
         case .moveSignExtend(let width, let dst, let src, let bits):
-            let value = try read(src, at: pc, state)
-            try write(dst, at: pc, &state, value: .scalar(value.scalar.map { signExtended($0, bits: bits, width: width) } ?? .unknown))
+            var result = Scalar.unknown
+            if case .scalar(let s) = try read(src, at: pc, state) { result = signExtended(s, bits: bits, width: width) }
+            try write(dst, at: pc, &state, value: .scalar(result))
         case .byteSwap(let kind, let bits, let dst):
-            let value = try read(dst, at: pc, state)
-            try write(dst, at: pc, &state, value: .scalar(value.scalar.map { byteSwapped($0, kind: kind, bits: bits) } ?? .unknown))
+            var result = Scalar.unknown
+            if case .scalar(let s) = try read(dst, at: pc, state) { result = byteSwapped(s, kind: kind, bits: bits) }
+            try write(dst, at: pc, &state, value: .scalar(result))
         case .load(let size, let dst, let base, let offset), .loadAcquire(let size, let dst, let base, let offset):
             let value = try load(size, base: base, offset: Int(offset), signed: false, at: pc, &state)
             try write(dst, at: pc, &state, value: value)
@@ -64,7 +66,8 @@ extension Analysis {
         case .callRegister:
             throw reject(.invalidCall, at: pc, state, "a call through a register (callx) is not allowed: its target cannot be checked")
         case .exit:
-            return try exit(at: pc, &state).map { [$0] } ?? []
+            if let resumed = try exit(at: pc, &state) { return [resumed] }
+            return []
         }
         return [(next, state)]
     }

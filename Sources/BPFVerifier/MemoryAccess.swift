@@ -111,7 +111,7 @@ extension Analysis {
         case .pointer(let p):
             if p.kind.mayBeNull {
                 throw reject(.possiblyNull, at: pc, state, "\(base) may be NULL here; check it before using it",
-                             facts: originFacts(p).map { $0 + ", and it is not checked for NULL on the path \(state.trail.isEmpty ? "" : pathText(state, pc))" })
+                             facts: nullCheckFacts(p, state, pc))
             }
             return p
         case .scalar(let s):
@@ -120,6 +120,12 @@ extension Analysis {
         case .uninitialized:
             throw reject(.uninitializedRegister, at: pc, state, "\(base) is read before anything was written to it")
         }
+    }
+
+    /// Where a possibly-NULL pointer came from and the path on which it was not checked.
+    @inline(never)
+    private func nullCheckFacts(_ pointer: Pointer, _ state: VerifierState, _ pc: Int) -> [String] {
+        originFacts(pointer).map { $0 + ", and it is not checked for NULL on the path \(pathText(state, pc))" }
     }
 
     func pathText(_ state: VerifierState, _ pc: Int) -> String {

@@ -38,8 +38,10 @@ public enum Verifier {
     public static func verify(_ spec: ProgramSpec, maps: [MapSpec], kind: ProgramKind? = nil,
                               options: Options = Options()) throws(Rejection) -> VerifiedProgram {
         guard let program = spec.program else {
+            var reason = "no instructions"
+            if let error = spec.validationError { reason = "\(error)" }
             throw Rejection(kind: .invalidInstruction, index: spec.validationError?.index ?? 0, instruction: "",
-                            message: "the program does not decode: \(spec.validationError.map { "\($0)" } ?? "no instructions")")
+                            message: "the program does not decode: \(reason)")
         }
         var byIndex: [Int32: MapInfo] = [:]
         for (index, map) in maps.enumerated() { byIndex[Int32(index)] = MapInfo(map) }
