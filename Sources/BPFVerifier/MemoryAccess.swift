@@ -16,7 +16,7 @@ extension Analysis {
             let address = Int(Int64(bitPattern: at)) + offset
             guard let value = state.frames[frame].stack.read(offset: address, size: size.rawValue) else {
                 throw reject(.invalidMemoryAccess, at: pc, state,
-                             "a \(size.rawValue)-byte load reads part of a pointer spilled at fp\(address)")
+                             "\(sizeText(size.rawValue)) load reads part of a pointer spilled at fp\(address)")
             }
             if signed { return signedUnknown(size) }
             if case .scalar(let s) = value, !s.isConstant, size != .double { return .scalar(zeroExtendedUnknown(size)) }
@@ -159,7 +159,7 @@ extension Analysis {
                      _ state: VerifierState) throws(Rejection) {
         let low = pointer.offset.smin.addingReportingOverflow(Int64(offset))
         let high = pointer.offset.smax.addingReportingOverflow(Int64(offset + size))
-        let what = "a \(size)-byte \(write ? "write" : "read") through \(base)"
+        let what = "\(sizeText(size)) \(write ? "write" : "read") through \(base)"
         func outside(_ region: String, _ facts: [String] = []) -> Rejection {
             reject(.invalidMemoryAccess, at: pc, state,
                    "\(what) at offset \(offsetText(pointer.offset, offset)) is outside \(region)", facts: facts)
@@ -199,6 +199,9 @@ extension Analysis {
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }
+
+    /// "a 4-byte", "an 8-byte".
+    func sizeText(_ size: Int) -> String { size == 8 ? "an 8-byte" : "a \(size)-byte" }
 
     private func offsetText(_ pointerOffset: Scalar, _ offset: Int) -> String {
         if let value = pointerOffset.constantValue { return "\(Int64(bitPattern: value) + Int64(offset))" }
