@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "PacketFilter", targets: ["PacketFilter"]),
         .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .library(name: "BPFLinux", targets: ["BPFLinux"]),
+        .library(name: "BPFVerifier", targets: ["BPFVerifier"]),
         .executable(name: "swiftbpf", targets: ["swiftbpf"]),
         .executable(name: "swiftbpf-bench", targets: ["swiftbpf-bench"]),
     ],
@@ -27,15 +28,16 @@ let package = Package(
         .target(name: "CBPFLinux"),
         .target(name: "BPFLinux", dependencies: ["BPFInstructions", "BPFObject", "CBPFLinux"]),
         .target(name: "BPFVM", dependencies: ["BPFInstructions"]),
+        .target(name: "BPFVerifier", dependencies: ["BPFInstructions", "BPFObject"]),
         .executableTarget(
             name: "swiftbpf",
             dependencies: [
-                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter",
+                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
             name: "swiftbpf-bench",
-            dependencies: ["BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter"],
+            dependencies: ["BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier"],
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject", "TestPeers"], exclude: ["Fixtures"]),
@@ -48,6 +50,9 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
+            exclude: ["Fixtures"]),
+        .testTarget(
+            name: "BPFVerifierTests", dependencies: ["BPFVerifier", "BPFInstructions", "BPFObject", "BPFVM", "BPFLinux", "TestPeers"],
             exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

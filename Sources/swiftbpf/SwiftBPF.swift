@@ -15,7 +15,7 @@ struct SwiftBPF: ParsableCommand {
               swiftbpf asm prog.s -o prog.bin
               swiftbpf disasm prog.bin --syntax kernel
             """,
-        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, CaptureCommand.self])
+        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, CaptureCommand.self, VerifyCommand.self])
 
     /// The conformance runner calls its plugin as `PLUGIN MEMORY OPTIONS...`, so with
     /// `--plugin_options conformance-plugin` the memory comes before the subcommand.

@@ -1,0 +1,253 @@
+import BPFInstructions
+import BPFObject
+
+/// Helper calls checked against their prototypes, bpf-to-bpf calls with a frame each, and exits.
+extension Analysis {
+    func callHelper(_ id: Int32, at pc: Int, _ state: inout VerifierState) throws(Rejection) {
+        let prototype: HelperPrototype
+        if case .plainMemory = kind {
+            // The VM's conformance helper "unwind": returns r1.
+            guard id == 5 else {
+                throw reject(.invalidHelperCall, at: pc, state, "\(HelperPrototypes.name(id)) is not available in plain-memory mode")
+            }
+            prototype = HelperPrototype(name: "unwind", arguments: [.anything])
+        } else {
+            guard let known = HelperPrototypes.byID[id] else {
+                throw reject(.invalidHelperCall, at: pc, state, "\(HelperPrototypes.name(id)) is not a helper this verifier knows")
+            }
+            guard known.isAllowed(in: kind) else {
+                throw reject(.invalidHelperCall, at: pc, state, "\(HelperPrototypes.name(id)) may not be called by a \(kind) program")
+            }
+            prototype = known
+        }
+        var map: MapInfo?
+        var key: UInt64?
+        var reservationSize = 0
+        var released: Int?
+        for (position, argument) in prototype.arguments.enumerated() {
+            let register = Register.all[position + 1]
+            let value = try read(register, at: pc, state)
+            let name = "argument \(position + 1) (\(register)) of bpf_\(prototype.name)"
+            func wrong(_ expected: String) -> Rejection {
+                wrongArgument(name, expected, register, value, pc, state)
+            }
+            switch argument {
+            case .anything: break
+            case .scalar:
+                guard value.scalar != nil else { throw wrong("a number") }
+            case .map(let types):
+                guard case .pointer(let p) = value, case .map(let info) = p.kind else { throw wrong("a map") }
+                if let types, !types.contains(info.type) { throw wrong("a map of type \(typeList(types))") }
+                if types == nil && !info.hasValues { throw wrong("a map with values (not a \(info.type) map)") }
+                map = info
+            case .mapKey, .mapValue:
+                guard let map else { throw wrong("preceded by a map") }
+                let size = argument.isMapKey ? map.keySize : map.valueSize
+                try checkMemoryArgument(value, register: register, size: Scalar.constant(UInt64(size)), write: false, name: name, at: pc, &state)
+                key = argument.isMapKey ? constantKey(value, size: size, state) : key
+            case .context:
+                guard case .pointer(let p) = value, p.kind == .context, p.offset.constantValue == 0 else { throw wrong("the context") }
+            case .readableMemory, .writableMemory:
+                let sizeRegister = Register.all[position + 2]
+                guard case .scalar(let size) = try read(sizeRegister, at: pc, state) else {
+                    throw reject(.invalidHelperCall, at: pc, state, "argument \(position + 2) (\(sizeRegister)) of bpf_\(prototype.name) must be a size")
+                }
+                if case .size(false) = prototype.arguments[position + 1], size.umin == 0 {
+                    throw reject(.invalidHelperCall, at: pc, state, "the size in \(sizeRegister) may be zero, which bpf_\(prototype.name) does not allow",
+                                 facts: ["\(sizeRegister) is \(size.description)"])
+                }
+                guard size.smin >= 0, size.umax < 1 << 29 else {
+                    throw reject(.invalidHelperCall, at: pc, state, "the size in \(sizeRegister) is not bounded",
+                                 facts: ["\(sizeRegister) is \(size.description); check it against a maximum first"])
+                }
+                if size.umax > 0 || value.pointer != nil {
+                    try checkMemoryArgument(value, register: register, size: size, write: argument.isWritable, name: name, at: pc, &state)
+                }
+            case .size: break
+            case .constantSize:
+                guard let size = value.scalar?.constantValue, size > 0, size < 1 << 29 else { throw wrong("a positive constant size") }
+                reservationSize = Int(size)
+            case .reservation:
+                guard case .pointer(let p) = value, case .memory = p.kind, p.id != 0, state.references[p.id] != nil,
+                      p.offset.constantValue == 0 else {
+                    throw wrong("an unmodified pointer to a ring buffer reservation that was not yet submitted or discarded")
+                }
+                released = p.id
+            }
+        }
+        if id == 12 && !state.references.isEmpty {
+            throw reject(.unreleasedReference, at: pc, state, "a tail call here would leave ring buffer reservations open",
+                         facts: referenceFacts(state))
+        }
+        applyEffects(of: prototype, released: released, &state)
+        for r in 1...5 { state[r] = .uninitialized }
+        switch prototype.returns {
+        case .scalar: state[0] = .unknownScalar
+        case .nothing: state[0] = .uninitialized
+        case .mapValueOrNull:
+            guard let map else { state[0] = .unknownScalar; break }
+            state[0] = map.alwaysHasValue(forKey: key)
+                ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
+                : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
+        case .reservationOrNull:
+            let id = makeID()
+            state[0] = .pointer(Pointer(kind: .memoryOrNull(size: reservationSize), offset: .constant(0), id: id, origin: pc))
+            state.references[id] = pc
+        }
+    }
+
+    @inline(never)
+    private func wrongArgument(_ name: String, _ expected: String, _ register: Register, _ value: Value, _ pc: Int,
+                               _ state: VerifierState) -> Rejection {
+        reject(.invalidHelperCall, at: pc, state, "\(name) must be \(expected)", facts: valueFacts(register, value))
+    }
+
+    /// What a register holds and, for a pointer that may be NULL, where it came from.
+    @inline(never)
+    private func valueFacts(_ register: Register, _ value: Value) -> [String] {
+        ["\(register) is \(value.description)"] + (value.pointer.map(originFacts) ?? [])
+    }
+
+    @inline(never)
+    private func typeList(_ types: [MapType]) -> String { types.map { "\($0)" }.joined(separator: " or ") }
+
+    /// What a call does besides its return value: a released reservation's pointers die, and
+    /// so do packet pointers when the packet may have moved. Outlined from the typed-throws
+    /// caller because of the closures (Swift 6.3's release-mode miscompile).
+    @inline(never)
+    private func applyEffects(of prototype: HelperPrototype, released: Int?, _ state: inout VerifierState) {
+        if let released {
+            state.references[released] = nil
+            state.updateAllValues { value in
+                if case .pointer(let p) = value, p.id == released { return .unknownScalar }
+                return value
+            }
+        }
+        if prototype.changesPacket {
+            state.packetBytes = 0
+            state.metaBytes = 0
+            state.updateAllValues { value in
+                guard case .pointer(let p) = value else { return value }
+                switch p.kind {
+                case .packet, .packetEnd, .packetMeta: return .unknownScalar
+                default: return value
+                }
+            }
+        }
+    }
+
+    /// Stack bytes the frames of a call chain take together, each rounded up to 32 as the kernel counts.
+    @inline(never)
+    private func stackUsed(by frames: [Frame]) -> Int {
+        frames.reduce(0) { $0 + max(32, ($1.stack.depth + 31) / 32 * 32) }
+    }
+
+    /// A pointer argument to memory the helper reads or writes: `size` bytes (up to its maximum) must
+    /// be inside the memory, and initialised when read. Stack bytes a helper writes become initialised.
+    private func checkMemoryArgument(_ value: Value, register: Register, size: Scalar, write: Bool, name: String, at pc: Int,
+                                     _ state: inout VerifierState) throws(Rejection) {
+        guard case .pointer(let p) = value, !p.kind.mayBeNull else {
+            throw reject(.invalidHelperCall, at: pc, state, "\(name) must point to memory",
+                         facts: valueFacts(register, value))
+        }
+        let length = Int(size.umax)
+        if case .stack(let frame) = p.kind {
+            guard let base = p.offset.constantValue else {
+                throw reject(.invalidHelperCall, at: pc, state, "\(name) points into the stack at a variable offset")
+            }
+            let address = Int(Int64(bitPattern: base))
+            guard address >= -StackState.size, address + length <= 0 else {
+                throw reject(.invalidHelperCall, at: pc, state, "\(name): \(length) bytes at fp\(address) are outside the stack")
+            }
+            if write {
+                if let exact = size.constantValue, exact > 0 { state.frames[frame].stack.markWritten(offset: address, size: Int(exact)) }
+            } else if length > 0 && !options.allowsUninitializedStackReads
+                        && !state.frames[frame].stack.isInitialized(offset: address, size: length) {
+                throw reject(.uninitializedStack, at: pc, state, "\(name): the \(length) bytes at fp\(address) are not all initialised")
+            }
+            return
+        }
+        if p.kind == .context {
+            throw reject(.invalidHelperCall, at: pc, state, "\(name) may not point into the context")
+        }
+        try checkAccess(p, base: register, offset: 0, size: max(length, 1), write: write, at: pc, state)
+    }
+
+    /// A key on the stack whose value is known.
+    private func constantKey(_ value: Value, size: Int, _ state: VerifierState) -> UInt64? {
+        guard case .pointer(let p) = value, case .stack(let frame) = p.kind, let base = p.offset.constantValue,
+              [1, 2, 4, 8].contains(size) else { return nil }
+        let address = Int(Int64(bitPattern: base))
+        guard state.frames[frame].stack.isInitialized(offset: address, size: size) else { return nil }
+        return state.frames[frame].stack.read(offset: address, size: size)?.scalar?.constantValue
+    }
+
+    func referenceFacts(_ state: VerifierState) -> [String] {
+        state.references.sorted { $0.value < $1.value }.map { "the reservation made by ringbuf_reserve at \($0.value) is still open" }
+    }
+
+    // MARK: Local calls and exits
+
+    func callLocal(at pc: Int, target: Int, returnTo: Int, _ state: inout VerifierState) throws(Rejection) -> (Int, VerifierState) {
+        guard state.frames.count < 8 else {
+            throw reject(.invalidCall, at: pc, state, "the call would be the ninth frame; calls may nest 8 deep")
+        }
+        var frame = Frame()
+        for r in 1...5 { frame.registers[r] = state[r] }
+        frame.registers[10] = .pointer(Pointer(kind: .stack(frame: state.frames.count), offset: .constant(0)))
+        frame.returnIndex = returnTo
+        frame.callSite = pc
+        var callee = state
+        callee.frames.append(frame)
+        callee.note(pc)
+        callee.note(target)
+        guard stackUsed(by: callee.frames) <= StackState.size else {
+            throw reject(.invalidCall, at: pc, state, "the stacks of the nested calls would use more than 512 bytes together")
+        }
+        return (target, callee)
+    }
+
+    /// Returns the caller's next instruction, or nil at the end of the program.
+    func exit(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> (Int, VerifierState)? {
+        let r0 = state[0]
+        guard r0.isInitialized else {
+            throw reject(.invalidReturn, at: pc, state, "r0 holds no value at exit; set the return value first")
+        }
+        if state.frames.count > 1 {
+            let depth = state.frames.count - 1
+            if case .pointer(let p) = r0, case .stack(let frame) = p.kind, frame == depth {
+                throw reject(.invalidReturn, at: pc, state, "the function returns a pointer to its own stack, which ends with it")
+            }
+            let callee = state.frames.removeLast()
+            state[0] = r0
+            for r in 1...5 { state[r] = .uninitialized }
+            state.note(pc)
+            return (callee.returnIndex, state)
+        }
+        guard state.references.isEmpty else {
+            throw reject(.unreleasedReference, at: pc, state,
+                         "the program ends with a ring buffer reservation neither submitted nor discarded",
+                         facts: referenceFacts(state))
+        }
+        if let range = kind.returnRange {
+            guard case .scalar(let s) = r0, s.umin >= range.lowerBound, s.umax <= range.upperBound else {
+                throw reject(.invalidReturn, at: pc, state,
+                             "a \(kind) program must return a value in \(range.lowerBound)...\(range.upperBound)",
+                             facts: ["r0 is \(r0.description)"])
+            }
+        }
+        return nil
+    }
+}
+
+extension HelperPrototype.Argument {
+    var isMapKey: Bool {
+        if case .mapKey = self { return true }
+        return false
+    }
+
+    var isWritable: Bool {
+        if case .writableMemory = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,85 @@
+import BPFObject
+
+/// What a helper takes and returns, as the kernel's bpf_func_proto says.
+struct HelperPrototype: Sendable {
+    enum Argument: Sendable {
+        /// Any initialised value.
+        case anything
+        case scalar
+        /// A map pointer, of one of these types when given.
+        case map([MapType]?)
+        /// Initialised memory of the map's key (or value) size.
+        case mapKey, mapValue
+        case context
+        /// Memory the helper reads (or writes, possibly uninitialised), its size in the next argument.
+        case readableMemory, writableMemory
+        /// The size of the memory before it; `orZero` allows 0.
+        case size(orZero: Bool)
+        /// A constant size (ring buffer reservations).
+        case constantSize
+        /// A ring buffer reservation, which the call releases.
+        case reservation
+    }
+
+    enum Return: Sendable { case scalar, nothing, mapValueOrNull, reservationOrNull }
+
+    var name: String
+    var arguments: [Argument]
+    var returns: Return = .scalar
+    /// Whether the call may move or resize the packet, so packet pointers die.
+    var changesPacket = false
+    /// Which program kinds may call it.
+    var allowed: Availability = .all
+
+    enum Availability { case all, tracing, socketBuffer, xdp, tracingOrNetworking }
+
+    func isAllowed(in kind: ProgramKind) -> Bool {
+        switch allowed {
+        case .all: if case .kernel = kind { true } else { false }
+        case .tracing: kind.isTracing
+        case .socketBuffer: kind.usesSocketBuffer
+        case .xdp: kind == .kernel(.xdp)
+        case .tracingOrNetworking: kind.isTracing || kind.usesSocketBuffer || kind == .kernel(.xdp)
+        }
+    }
+}
+
+enum HelperPrototypes {
+    static let byID: [Int32: HelperPrototype] = [
+        1: HelperPrototype(name: "map_lookup_elem", arguments: [.map(nil), .mapKey], returns: .mapValueOrNull),
+        2: HelperPrototype(name: "map_update_elem", arguments: [.map(nil), .mapKey, .mapValue, .scalar]),
+        3: HelperPrototype(name: "map_delete_elem", arguments: [.map(nil), .mapKey]),
+        4: HelperPrototype(name: "probe_read", arguments: [.writableMemory, .size(orZero: true), .anything], allowed: .tracing),
+        5: HelperPrototype(name: "ktime_get_ns", arguments: []),
+        6: HelperPrototype(name: "trace_printk", arguments: [.readableMemory, .size(orZero: false)]),
+        7: HelperPrototype(name: "get_prandom_u32", arguments: []),
+        8: HelperPrototype(name: "get_smp_processor_id", arguments: []),
+        12: HelperPrototype(name: "tail_call", arguments: [.context, .map([.programArray]), .scalar]),
+        14: HelperPrototype(name: "get_current_pid_tgid", arguments: []),
+        15: HelperPrototype(name: "get_current_uid_gid", arguments: [], allowed: .tracing),
+        16: HelperPrototype(name: "get_current_comm", arguments: [.writableMemory, .size(orZero: false)], allowed: .tracing),
+        25: HelperPrototype(name: "perf_event_output",
+                            arguments: [.context, .map([.perfEventArray]), .scalar, .readableMemory, .size(orZero: true)],
+                            allowed: .tracingOrNetworking),
+        26: HelperPrototype(name: "skb_load_bytes", arguments: [.context, .scalar, .writableMemory, .size(orZero: false)],
+                            allowed: .socketBuffer),
+        35: HelperPrototype(name: "get_current_task", arguments: [], allowed: .tracing),
+        44: HelperPrototype(name: "xdp_adjust_head", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
+        54: HelperPrototype(name: "xdp_adjust_meta", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
+        65: HelperPrototype(name: "xdp_adjust_tail", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
+        112: HelperPrototype(name: "probe_read_user", arguments: [.writableMemory, .size(orZero: true), .anything]),
+        113: HelperPrototype(name: "probe_read_kernel", arguments: [.writableMemory, .size(orZero: true), .anything]),
+        114: HelperPrototype(name: "probe_read_user_str", arguments: [.writableMemory, .size(orZero: true), .anything]),
+        115: HelperPrototype(name: "probe_read_kernel_str", arguments: [.writableMemory, .size(orZero: true), .anything]),
+        125: HelperPrototype(name: "ktime_get_boot_ns", arguments: []),
+        130: HelperPrototype(name: "ringbuf_output",
+                             arguments: [.map([.ringBuffer]), .readableMemory, .size(orZero: true), .scalar]),
+        131: HelperPrototype(name: "ringbuf_reserve", arguments: [.map([.ringBuffer]), .constantSize, .scalar],
+                             returns: .reservationOrNull),
+        132: HelperPrototype(name: "ringbuf_submit", arguments: [.reservation, .scalar], returns: .nothing),
+        133: HelperPrototype(name: "ringbuf_discard", arguments: [.reservation, .scalar], returns: .nothing),
+    ]
+
+    /// The helper's name for messages, also for helpers the verifier does not know.
+    static func name(_ id: Int32) -> String { byID[id].map { "bpf_\($0.name)" } ?? "helper \(id)" }
+}

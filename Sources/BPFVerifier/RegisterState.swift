@@ -1,0 +1,92 @@
+/// The kinds of memory a pointer may point into.
+enum PointerKind: Hashable, Sendable {
+    /// The program's context (`__sk_buff`, `xdp_md`, pt_regs, ...).
+    case context
+    /// The stack of the call frame at this depth.
+    case stack(frame: Int)
+    case map(MapInfo)
+    case mapValue(MapInfo)
+    case mapValueOrNull(MapInfo)
+    case packet, packetEnd, packetMeta
+    /// Memory of a known size a helper handed out (a ring buffer reservation).
+    case memory(size: Int)
+    case memoryOrNull(size: Int)
+    /// The plain-memory mode's input (r1), of a known size.
+    case input(size: Int)
+
+    var name: String {
+        switch self {
+        case .context: "ctx"
+        case .stack: "fp"
+        case .map: "map_ptr"
+        case .mapValue: "map_value"
+        case .mapValueOrNull: "map_value_or_null"
+        case .packet: "pkt"
+        case .packetEnd: "pkt_end"
+        case .packetMeta: "pkt_meta"
+        case .memory: "mem"
+        case .memoryOrNull: "mem_or_null"
+        case .input: "mem"
+        }
+    }
+
+    var mayBeNull: Bool {
+        switch self {
+        case .mapValueOrNull, .memoryOrNull: true
+        default: false
+        }
+    }
+
+    /// The kind once a null check has passed.
+    var nonNull: PointerKind {
+        switch self {
+        case .mapValueOrNull(let map): .mapValue(map)
+        case .memoryOrNull(let size): .memory(size: size)
+        default: self
+        }
+    }
+}
+
+/// A pointer: its kind, its offset from the start of the memory (possibly a range), and an
+/// id shared by copies, so that a null check on one settles all (and a reference is released
+/// by any). `origin` is the instruction that made it, for messages.
+struct Pointer: Hashable, Sendable {
+    var kind: PointerKind
+    var offset: Scalar
+    var id: Int = 0
+    var origin: Int = 0
+}
+
+/// What a register (or a spilled stack slot) holds.
+enum Value: Hashable, Sendable {
+    case uninitialized
+    case scalar(Scalar)
+    case pointer(Pointer)
+
+    static let unknownScalar = Value.scalar(.unknown)
+
+    var isInitialized: Bool {
+        if case .uninitialized = self { return false }
+        return true
+    }
+
+    var scalar: Scalar? {
+        if case .scalar(let s) = self { return s }
+        return nil
+    }
+
+    var pointer: Pointer? {
+        if case .pointer(let p) = self { return p }
+        return nil
+    }
+
+    var description: String {
+        switch self {
+        case .uninitialized: "uninitialized"
+        case .scalar(let s): "scalar(\(s.description))"
+        case .pointer(let p):
+            if let off = p.offset.constantValue { "\(p.kind.name)(off=\(Int64(bitPattern: off)))" }
+            else { "\(p.kind.name)(off=\(p.offset.description))" }
+        }
+    }
+}

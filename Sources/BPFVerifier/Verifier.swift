@@ -1,0 +1,81 @@
+import BPFInstructions
+import BPFObject
+
+/// Verifies programs: `Verifier.verify` explores every path of a program and either returns
+/// a `VerifiedProgram` or throws a `Rejection` that says why not.
+public enum Verifier {
+    public struct Options: Sendable {
+        /// Instructions analysed before giving up, as the kernel's BPF_COMPLEXITY_LIMIT_INSNS.
+        public var complexityLimit: Int
+        /// Record the state before every analysed instruction (for `--log 2`).
+        public var recordsStates: Bool
+        /// Let programs read stack bytes they never wrote (as unknown numbers), as the kernel
+        /// does for privileged loaders (CAP_PERFMON); off, such reads are refused.
+        public var allowsUninitializedStackReads: Bool
+
+        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true) {
+            self.complexityLimit = complexityLimit
+            self.recordsStates = recordsStates
+            self.allowsUninitializedStackReads = allowsUninitializedStackReads
+        }
+    }
+
+    /// Verifies `program` as `kind`. `maps` are the maps its `lddw` instructions name, by
+    /// their immediate (the map index of an object, or a map fd); `lineInfo` locates rejections.
+    public static func verify(
+        _ program: Program, as kind: ProgramKind, maps: [Int32: MapInfo] = [:], lineInfo: [BTFExt.LineInfo] = [],
+        options: Options = Options()
+    ) throws(Rejection) -> VerifiedProgram {
+        let analysis = Analysis(program: program, kind: kind, maps: maps, lineInfo: lineInfo, options: options)
+        let start = ContinuousClock.now
+        try analysis.run()
+        var statistics = analysis.statistics
+        statistics.duration = ContinuousClock.now - start
+        return VerifiedProgram(program: program, kind: kind, statistics: statistics, stateLog: analysis.stateLog)
+    }
+
+    /// Verifies a program of an object, with its maps and line info.
+    public static func verify(_ spec: ProgramSpec, maps: [MapSpec], kind: ProgramKind? = nil,
+                              options: Options = Options()) throws(Rejection) -> VerifiedProgram {
+        guard let program = spec.program else {
+            var reason = "no instructions"
+            if let error = spec.validationError { reason = "\(error)" }
+            throw Rejection(kind: .invalidInstruction, index: spec.validationError?.index ?? 0, instruction: "",
+                            message: "the program does not decode: \(reason)")
+        }
+        var byIndex: [Int32: MapInfo] = [:]
+        for (index, map) in maps.enumerated() { byIndex[Int32(index)] = MapInfo(map) }
+        return try verify(program, as: kind ?? .kernel(spec.type), maps: byIndex, lineInfo: spec.lineInfo, options: options)
+    }
+}
+
+/// What an analysis cost.
+public struct VerifierStatistics: Sendable, Hashable {
+    /// Instructions analysed, over all paths (the kernel's "processed N insns").
+    public var instructionsAnalysed = 0
+    /// States recorded at jump targets for pruning.
+    public var states = 0
+    /// The most recorded states whose exploration was under way at once.
+    public var peakStates = 0
+    /// Paths cut short because a recorded state covered them.
+    public var prunedPaths = 0
+    public var duration: Duration = .zero
+}
+
+/// A program the verifier accepted, with the kind it was verified as. Only the verifier
+/// makes one, so code that takes a `VerifiedProgram` knows that the proof was done.
+public struct VerifiedProgram: Sendable {
+    public let program: Program
+    public let kind: ProgramKind
+    public let statistics: VerifierStatistics
+    /// The state before each analysed instruction, when `Options.recordsStates` was set.
+    public let stateLog: [(index: Int, state: String)]
+
+    fileprivate init(program: Program, kind: ProgramKind, statistics: VerifierStatistics,
+                     stateLog: [(index: Int, state: String)]) {
+        self.program = program
+        self.kind = kind
+        self.statistics = statistics
+        self.stateLog = stateLog
+    }
+}

@@ -1,0 +1,103 @@
+/// One call frame: its registers, its stack, and where to return.
+struct Frame: Hashable, Sendable {
+    var registers = [Value](repeating: .uninitialized, count: 11)
+    var stack = StackState()
+    /// The instruction after the call, for the caller's frame to resume at; -1 for the main frame.
+    var returnIndex = -1
+    /// The index of the call instruction, for messages.
+    var callSite = -1
+}
+
+/// Everything known at one point of one path.
+struct VerifierState: Sendable {
+    var frames: [Frame]
+    /// Open references (ring buffer reservations): id -> the instruction that took it.
+    var references: [Int: Int] = [:]
+    /// Bytes from the packet's start known to be inside it (proven by a check against data_end).
+    var packetBytes = 0
+    /// Bytes from data_meta known to lie before data.
+    var metaBytes = 0
+    /// The branch decisions that led here, as instruction indices (for messages).
+    var trail: [Int] = []
+    /// The last state recorded on this path (for loop detection and pruning).
+    var lastRecord: Int? = nil
+
+    var current: Frame {
+        get { frames[frames.count - 1] }
+        set { frames[frames.count - 1] = newValue }
+    }
+
+    subscript(register: Int) -> Value {
+        get { frames[frames.count - 1].registers[register] }
+        set { frames[frames.count - 1].registers[register] = newValue }
+    }
+
+    mutating func note(_ index: Int) {
+        trail.append(index)
+        if trail.count > 64 { trail.removeFirst(trail.count - 64) }
+    }
+
+    /// Applies `change` to every register and spilled register of every frame.
+    mutating func updateAllValues(_ change: (Value) -> Value) {
+        for f in frames.indices {
+            for r in 0..<11 { frames[f].registers[r] = change(frames[f].registers[r]) }
+            for (slot, value) in frames[f].stack.spills { frames[f].stack.spills[slot] = change(value) }
+        }
+    }
+}
+
+/// Whether an explored state covers a new one: every behaviour possible from the new state
+/// was possible from the old, so exploring the new one again can find nothing new. Pointer
+/// ids must correspond one to one.
+struct StateComparison {
+    private var oldToNew: [Int: Int] = [:]
+    private var newToOld: [Int: Int] = [:]
+
+    static func covers(_ old: VerifierState, _ new: VerifierState, exact: Bool = false) -> Bool {
+        var comparison = StateComparison()
+        return comparison.covers(old, new, exact: exact)
+    }
+
+    private mutating func covers(_ old: VerifierState, _ new: VerifierState, exact: Bool) -> Bool {
+        guard old.frames.count == new.frames.count, old.references.count == new.references.count else { return false }
+        if exact ? old.packetBytes != new.packetBytes : old.packetBytes > new.packetBytes { return false }
+        if exact ? old.metaBytes != new.metaBytes : old.metaBytes > new.metaBytes { return false }
+        for (o, n) in zip(old.frames, new.frames) {
+            guard o.returnIndex == n.returnIndex else { return false }
+            for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact) { return false }
+            for i in 0..<StackState.size {
+                let ob = o.stack.bytes[i], nb = n.stack.bytes[i]
+                if ob == nb || (!exact && ob == .invalid) { continue }
+                if exact || ob != .misc || nb == .invalid { return false }
+                if nb == .spill, case .pointer? = n.stack.spills[i / 8] { return false }
+            }
+            for (slot, value) in o.stack.spills {
+                guard let other = n.stack.spills[slot], covers(value, other, exact: exact) else { return false }
+            }
+        }
+        for id in old.references.keys {
+            guard let mapped = oldToNew[id], new.references[mapped] != nil else { return false }
+        }
+        return true
+    }
+
+    private mutating func matches(_ old: Int, _ new: Int) -> Bool {
+        if old == 0 || new == 0 { return old == new }
+        if let seen = oldToNew[old] { return seen == new }
+        if let seen = newToOld[new] { return seen == old }
+        oldToNew[old] = new
+        newToOld[new] = old
+        return true
+    }
+
+    private mutating func covers(_ old: Value, _ new: Value, exact: Bool) -> Bool {
+        switch (old, new) {
+        case (.uninitialized, _): return !exact || new == .uninitialized
+        case (.scalar(let a), .scalar(let b)): return exact ? a == b : a.contains(b)
+        case (.pointer(let a), .pointer(let b)):
+            guard a.kind == b.kind, matches(a.id, b.id) else { return false }
+            return exact ? a.offset == b.offset : a.offset.contains(b.offset)
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import BPFInstructions
+import BPFVerifier
+import BPFVM
+import Testing
+
+/// No unsound acceptance: every program the verifier accepts in plain-memory mode runs in the
+/// interpreter, with all its run-time checks, over many random inputs without a single trap.
+@Suite struct SoundnessTests {
+    static let inputSize = 64
+
+    @Test func acceptedRandomProgramsNeverTrap() throws {
+        var random = SeededGenerator(seed: 0x5eed_7e51)
+        var programs = 0, accepted = 0, runs = 0
+        var traps: [String] = []
+        for round in 0..<10_000 {
+            let program: Program
+            if round % 3 == 0 {
+                guard let made = try? RandomProgram.make(count: Int.random(in: 1...12, using: &random), using: &random) else { continue }
+                program = made
+            } else {
+                program = try ValidLookingPrograms.make(count: Int.random(in: 4...40, using: &random), inputSize: Self.inputSize,
+                                                        using: &random)
+            }
+            programs += 1
+            guard let verified = try? Verifier.verify(program, as: .plainMemory(size: Self.inputSize)) else { continue }
+            accepted += 1
+            let interpreter = try Interpreter(program: verified.program, helpers: [ConformanceRunner.unwind])
+            for _ in 0..<20 {
+                var memory = (0..<Self.inputSize).map { _ in UInt8.random(in: 0...255, using: &random) }
+                runs += 1
+                do { _ = try interpreter.run(memory: &memory) } catch {
+                    traps.append("\(error)\n\(Disassembler.disassemble(program, syntax: .kernel))")
+                    break
+                }
+            }
+        }
+        print("soundness: \(programs) programs, \(accepted) accepted, \(runs) runs, \(traps.count) traps")
+        #expect(traps.isEmpty, "accepted programs trapped:\n\(traps.prefix(3).joined(separator: "\n---\n"))")
+        #expect(accepted >= 1000, "too few accepted programs (\(accepted)) for the test to mean something")
+    }
+}
