@@ -57,6 +57,20 @@ import Testing
         #expect(run.stdout.contains("ns over 100 runs, 4 instructions per run"))
     }
 
+    @Test func verifyAcceptsAndExplainsARefusal() throws {
+        let programs = "Tests/BPFVerifierTests/Fixtures/programs/"
+        let refused = try Self.swiftbpf(["verify", programs + "reject-map-lookup-unchecked.s", "--type", "socket_filter", "--map", "hash:4:8:16"])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("refused at instruction 7 (r0 = *(u64 *)(r0 + 0)): r0 may be NULL here"), "\(refused.stdout)")
+        #expect(refused.stdout.contains("came from map_lookup_elem at 6"), "\(refused.stdout)")
+        let accepted = try Self.swiftbpf(["verify", programs + "accept-map-lookup-checked.s", "--type", "socket_filter", "--map", "array:4:8:1", "--json"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        let reports = try JSONSerialization.jsonObject(with: Data(accepted.stdout.utf8)) as? [[String: Any]]
+        #expect(reports?.first?["accepted"] as? Bool == true, "\(accepted.stdout)")
+        let unknownType = try Self.swiftbpf(["verify", programs + "accept-map-lookup-checked.s", "--type", "nonsense"])
+        #expect(unknownType.status != 0 && !unknownType.stderr.isEmpty)
+    }
+
     @Test func runReadsMemoryAndReportsJSON() throws {
         let source = try Self.temporaryFile("len.s", Data("r0 = r2\nr3 = *(u8 *)(r1 + 1)\nr0 += r3\nexit\n".utf8))
         let result = try Self.swiftbpf(["run", source.path, "--mem", "01 02 03", "--json"])
