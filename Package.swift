@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "PacketCapture", dependencies: ["BPFInstructions", "ClassicBPF", "BPFObject", "PacketFilter"]),
         .target(name: "CBPFLinux"),
         .target(name: "BPFLinux", dependencies: ["BPFInstructions", "BPFObject", "CBPFLinux"]),
-        .target(name: "BPFVM", dependencies: ["BPFInstructions"]),
+        .target(name: "BPFVM", dependencies: ["BPFInstructions", "BPFVerifier"]),
         .target(name: "BPFVerifier", dependencies: ["BPFInstructions", "BPFObject"]),
         .executableTarget(
             name: "swiftbpf",
@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "BPFLinuxTests", dependencies: ["BPFLinux", "BPFObject", "BPFInstructions", "TestPeers"],
                     exclude: ["Fixtures"]),
         .testTarget(
-            name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
+            name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM", "BPFVerifier"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "BPFVerifierTests", dependencies: ["BPFVerifier", "BPFInstructions", "BPFObject", "BPFVM", "BPFLinux", "TestPeers"],
