@@ -1,4 +1,5 @@
 import BPFInstructions
+import BPFVerifier
 import BPFVM
 #if os(Linux)
 import BPFLinux
@@ -85,9 +86,10 @@ enum JITBenchmark {
     ]
 
     static func run() throws {
-        print("suite jit: interpreter, SwiftBPF JIT (checked mode) and the Linux kernel's JIT (XDP test run), ns per run (release build)")
+        print("suite jit: interpreter, SwiftBPF JIT (checked mode; verified mode where BPFVerifier accepts the program for its input)")
+        print("and the Linux kernel's JIT (XDP test run), ns per run (release build)")
         print(pad("program", 42, left: true) + pad("instructions", 14) + pad("interpreter", 13) + pad("JIT", 10)
-              + pad("kernel JIT", 12) + pad("JIT/kernel", 12) + pad("interp/JIT", 12))
+              + pad("verified", 10) + pad("kernel JIT", 12) + pad("JIT/kernel", 12) + pad("verified/kernel", 17))
         var sink: UInt64 = 0
         for (index, benchmark) in VMPrograms.all.enumerated() {
             let program = try Assembler.assemble(benchmark.assembly, syntax: .conformance)
@@ -103,19 +105,29 @@ enum JITBenchmark {
                 print("\(benchmark.name): the JIT and the interpreter disagree")
                 exit(code: 1)
             }
+            let verifiedJIT = (try? Verifier.verify(program, as: .plainMemory(size: memory.count))).flatMap { try? JITProgram(verified: $0) }
+            let verified = try verifiedJIT.map { engine in
+                guard try engine.run(memory: &memory) == interpreter.run(memory: &memory) else {
+                    print("\(benchmark.name): the verified JIT and the interpreter disagree")
+                    exit(code: 1)
+                }
+                return try memory.withUnsafeMutableBytes { buffer in try measure { sink &+= try engine.run(memory: buffer) } }
+            }
             let kernelText = index < kernelAssembly.count ? kernelAssembly[index] ?? benchmark.assembly : nil
             let expected = UInt32(truncatingIfNeeded: try interpreter.run(memory: &memory))
             let kernel = kernelText.map { kernelDuration($0, packet: VMPrograms.packet, expecting: expected) }
                 ?? .failure(KernelUnavailable(message: "no kernel form"))
             var line = pad(benchmark.name, 42, left: true) + pad(String(interpreter.executedInstructions), 14)
                 + pad(format(interpreted, decimals: 1), 13) + pad(format(compiled, decimals: 1), 10)
+                + pad(verified.map { format($0, decimals: 1) } ?? "refused", 10)
             switch kernel {
             case .success(let nanoseconds):
                 line += pad(format(nanoseconds, decimals: 1), 12) + pad(format(compiled / nanoseconds, decimals: 2), 12)
+                    + pad(verified.map { format($0 / nanoseconds, decimals: 2) } ?? "-", 17)
             case .failure(let reason):
-                line += pad("-", 12) + pad("-", 12) + "  (kernel: \(reason.message))"
+                line += pad("-", 12) + pad("-", 12) + pad("-", 17) + "  (kernel: \(reason.message))"
             }
-            print(line + pad(format(interpreted / compiled, decimals: 1), 12))
+            print(line)
         }
         try compileTimes()
         if sink == 0x5eed { print("") }  // keeps the results alive

@@ -49,3 +49,20 @@ public struct Program: Sendable, Hashable {
     public static func == (lhs: Program, rhs: Program) -> Bool { lhs.slots == rhs.slots }
     public func hash(into hasher: inout Hasher) { hasher.combine(slots) }
 }
+
+extension Program {
+    /// Whether r10's value flows anywhere but into a load or store's address: the only way a
+    /// stack address enters the program's data, so that what it computes may depend on where
+    /// the stack is (conservative: any jump or call naming r10 counts).
+    public var readsFramePointer: Bool {
+        slots.contains { slot in
+            switch slot.opcode & 7 {
+            case 0x04, 0x07: slot.src == 10 && slot.opcode & 0x08 != 0  // ALU with r10 as the source
+            case 0x05, 0x06: slot.src == 10 || slot.dst == 10           // jumps and calls
+            case 0x03: slot.src == 10                                   // stores of r10 (and atomics)
+            case 0x00: slot.src == 10 && slot.opcode & 0xe0 == 0x40     // wide loads naming r10
+            default: false
+            }
+        }
+    }
+}

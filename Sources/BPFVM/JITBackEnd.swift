@@ -39,7 +39,9 @@ enum JITStatus: UInt32 {
 /// return `faultRecorded` when Swift recorded them.
 protocol JITBackEnd {
     /// `slotCount` slots plus the end slot; `stackTop` is one past the run's stack memory.
-    init(slotCount: Int, stackTop: UInt64)
+    /// Without `checksMemory` (verified programs only) loads, stores and atomics go straight
+    /// to their address.
+    init(slotCount: Int, stackTop: UInt64, checksMemory: Bool)
     /// Starts a basic block of `instructionCount` instructions at `pc`.
     mutating func beginBlock(at pc: Int, instructionCount: Int)
     mutating func emit(_ slot: Slot, at pc: Int)
@@ -53,7 +55,8 @@ enum JITCompiler {
     /// that can fault, stop or branch, so only a block's last instruction can end a run
     /// early: charging a whole block at its start then stops at exactly the instruction
     /// where the interpreter runs out, with the same memory.
-    static func compile<BackEnd: JITBackEnd>(_ slots: [Slot], stackTop: UInt64, as _: BackEnd.Type) -> [UInt8]? {
+    static func compile<BackEnd: JITBackEnd>(_ slots: [Slot], stackTop: UInt64, checksMemory: Bool = true,
+                                             as _: BackEnd.Type) -> [UInt8]? {
         let count = slots.count
         var leaders = [Bool](repeating: false, count: count)
         leaders[0] = true
@@ -61,9 +64,11 @@ enum JITCompiler {
         for (pc, slot) in slots.enumerated() where slot.op != .wideSecondHalf {
             if let target = target(of: slot) { leaders[Int(target)] = true }
             let next = pc + (slot.op == .lddw ? 2 : 1)
-            if endsBlock(slot.op) && next < count { leaders[next] = true }
+            // Unchecked accesses cannot fault, so they need not end a block.
+            let faults = endsBlock(slot.op) && (checksMemory || access(slot.op) == nil)
+            if faults && next < count { leaders[next] = true }
         }
-        var backEnd = BackEnd(slotCount: count, stackTop: stackTop)
+        var backEnd = BackEnd(slotCount: count, stackTop: stackTop, checksMemory: checksMemory)
         var pc = 0
         while pc < count {
             if leaders[pc] {

@@ -1,14 +1,16 @@
 import BPFInstructions
+import BPFVerifier
 
-/// A program compiled to machine code, in checked mode: the generated code checks every
+/// A program compiled to machine code. In checked mode the generated code checks every
 /// load, store and atomic against the input, the live stack frames and memory that helpers
 /// granted, counts the instruction budget per basic block, and stops with the interpreter's
 /// `VMError` (same kind, pc and address) — it is safe for any program. Helpers run through
 /// the interpreter's own helper path. One instance runs one program at a time (it owns its
 /// stack); use one per thread.
 ///
-/// A mode without run-time checks would need a proof from the verifier, which SwiftBPF does
-/// not have yet; until it does, there is no such mode.
+/// Verified mode drops the memory checks, and only a `VerifiedProgram` — which only
+/// `BPFVerifier` makes — opens it: the proof covers every access for input of one size,
+/// which each run then checks.
 public final class JITProgram: Engine {
     public let program: Program
     public let options: Interpreter.Options
@@ -43,7 +45,25 @@ public final class JITProgram: Engine {
     }
     private let state: UnsafeMutablePointer<RunState>
 
-    public init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init()) throws(VMError) {
+    /// Checked mode: every access is checked in the generated code, as the interpreter checks it.
+    public convenience init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init()) throws(VMError) {
+        try self.init(program: program, helpers: helpers, options: options, memorySize: nil)
+    }
+
+    /// Verified mode, for a program `BPFVerifier` accepted in plain-memory mode: loads,
+    /// stores and atomics go straight to their address, with no check, as the proof covers
+    /// them; runs refuse input of any other size than the proof's. The budget still counts.
+    public convenience init(verified: VerifiedProgram, options: Interpreter.Options = .init()) throws(VMError) {
+        guard case .plainMemory(let size) = verified.kind else {
+            throw VMError(.unsupported("the program was verified as \(verified.kind); the JIT runs programs verified for plain memory"), pc: 0)
+        }
+        try self.init(program: verified.program, helpers: [ConformanceRunner.unwind], options: options, memorySize: size)
+    }
+
+    /// The input size a verified program was proven for; nil in checked mode.
+    public let verifiedMemorySize: Int?
+
+    private init(program: Program, helpers: [Helper], options: Interpreter.Options, memorySize: Int?) throws(VMError) {
         var index: [Int32: Int32] = [:]
         for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
         let slots = try compile(program, helperIndex: { index[$0] })
@@ -53,7 +73,7 @@ public final class JITProgram: Engine {
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(stackBytes)
         let machineCode: [UInt8]?
         #if arch(x86_64)
-        machineCode = JITCompiler.compile(slots, stackTop: stackTop, as: X86BackEnd.self)
+        machineCode = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: memorySize == nil, as: X86BackEnd.self)
         let failure = "the JIT could not lay out the program's machine code"
         #else
         machineCode = nil
@@ -74,6 +94,7 @@ public final class JITProgram: Engine {
         }
         self.program = program
         self.options = options
+        verifiedMemorySize = memorySize
         self.slots = slots
         self.helpers = helpers
         self.helperIndex = index
@@ -109,6 +130,9 @@ public final class JITProgram: Engine {
     @inline(__always) private func get(_ offset: Int32) -> UInt64 { context[Int(offset) / 8] }
 
     public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        if let verifiedMemorySize, memory.count != verifiedMemorySize {
+            throw VMError(.unsupported("the program was verified for \(verifiedMemorySize) bytes of memory, not \(memory.count)"), pc: 0)
+        }
         let inputCount = memory.count
         let inputStart = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: memory.baseAddress))
         for i in 0..<12 { context[i] = 0 }

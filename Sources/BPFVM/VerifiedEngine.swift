@@ -3,9 +3,8 @@ import BPFVerifier
 
 /// Runs only what the verifier proved safe: a program accepted in plain-memory mode, on
 /// input of exactly the size the proof was made for, with the one helper that mode allows
-/// (5, "unwind"). The engine underneath still checks every access, so a gap in the proof
-/// shows as an error rather than harm; dropping those checks for verified programs is the
-/// JIT's next step.
+/// (5, "unwind"). With the JIT, the generated code has no memory checks (`JITProgram`'s
+/// verified mode); the interpreter keeps its checks.
 public final class VerifiedEngine: Engine {
     public let verified: VerifiedProgram
     /// The input size the proof covers.
@@ -22,7 +21,10 @@ public final class VerifiedEngine: Engine {
         }
         self.verified = verified
         memorySize = size
-        engine = try kind.load(verified.program, helpers: [ConformanceRunner.unwind], options: options)
+        switch kind {
+        case .jit: engine = try JITProgram(verified: verified, options: options)
+        case .interpreter: engine = try Interpreter(program: verified.program, helpers: [ConformanceRunner.unwind], options: options)
+        }
     }
 
     public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {

@@ -33,8 +33,10 @@ struct X86BackEnd: JITBackEnd {
     /// Ends the run for the budget: the block's pc in r10d, the budget as the block began in r9.
     private let budgetRoutine: Int
     private var stubs: [Stub] = []
+    private let checksMemory: Bool
 
-    init(slotCount: Int, stackTop: UInt64) {
+    init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
+        self.checksMemory = checksMemory
         asm = X86Assembler(capacity: slotCount * 64 + 1024, instructions: slotCount)
         stubs.reserveCapacity(2 * slotCount)
         self.stackTop = stackTop
@@ -321,8 +323,9 @@ struct X86BackEnd: JITBackEnd {
         let displacement = Int32(truncatingIfNeeded: (s.op.rawValue >= Op.stb.rawValue && s.op.rawValue <= Op.stdw.rawValue)
             ? UInt64(bitPattern: Int64(s.target)) : s.imm)
         let operand: X86Operand
-        if base == 10 && displacement >= -Int32(Interpreter.stackSize) && displacement <= -Int32(size) {
-            operand = .memory(.rbp, displacement)  // inside the current frame: always valid
+        if !checksMemory || (base == 10 && displacement >= -Int32(Interpreter.stackSize) && displacement <= -Int32(size)) {
+            // Proven by the verifier, or inside the current frame: always valid.
+            operand = .memory(r(base), displacement)
         } else {
             // Inline, only the input; the stack and granted memory out of line.
             asm.lea(Self.scratch, r(base), displacement)

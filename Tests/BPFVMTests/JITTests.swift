@@ -70,7 +70,7 @@ import Testing
             let original = (0..<64).map { _ in UInt8.random(in: 0...255, using: &random) }
             let expected = run(first, original, buffer)
             let actual = run(jit, original, buffer)
-            if Self.readsFramePointer(program) {
+            if program.readsFramePointer {
                 counts.stackDependent += 1  // ran in both without harm; what it computes depends on where the stack is
                 continue
             }
@@ -88,20 +88,6 @@ import Testing
               + "(\(errorKinds.sorted().joined(separator: ", "))), \(counts.refused) refused by both, "
               + "\(counts.stackDependent) depend on the stack's address")
         #expect(counts.returned > 2_000 && counts.failed > 2_000 && counts.stackDependent < 8_000)
-    }
-
-    /// Whether r10's value flows anywhere but into a load or store's address: the only way a
-    /// stack address enters a program's data (conservative: any jump or call naming r10).
-    static func readsFramePointer(_ program: Program) -> Bool {
-        program.slots.contains { slot in
-            switch slot.opcode & 7 {
-            case 0x04, 0x07: slot.src == 10 && slot.opcode & 0x08 != 0
-            case 0x05, 0x06: slot.src == 10 || slot.dst == 10
-            case 0x03: slot.src == 10
-            case 0x00: slot.src == 10 && slot.opcode & 0xe0 == 0x40
-            default: false
-            }
-        }
     }
 
     private struct Run {

@@ -6,7 +6,7 @@ import Testing
 
 /// The public conformance suite in plain-memory mode: every program in tests/ is accepted,
 /// except those unsafe by design (listed with the reason), and every accepted one then runs
-/// in the interpreter to the suite's expected result.
+/// to the suite's expected result in the interpreter and in the JIT's verified mode.
 @Suite struct ConformanceSuiteVerifierTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -52,14 +52,17 @@ import Testing
             }
             accepted += 1
             #expect(Self.unsafeByDesign[name] == nil, "\(name) is listed as unsafe but was accepted")
-            // Accepted means it runs without a trap.
-            var memory = file.memory
-            let interpreter = try Interpreter(program: verified.program, helpers: [ConformanceRunner.unwind])
-            do {
-                let result = try interpreter.run(memory: &memory)
-                if let expected = file.expectedResult { #expect(result == expected, "\(name)") }
-            } catch {
-                Issue.record("\(name) was accepted but trapped: \(error)")
+            // Accepted means it runs without a trap, in the interpreter with its checks and in
+            // the JIT's verified mode without them.
+            for engine in [try Interpreter(program: verified.program, helpers: [ConformanceRunner.unwind]) as any Engine,
+                           try JITProgram(verified: verified)] {
+                var memory = file.memory
+                do {
+                    let result = try engine.run(memory: &memory)
+                    if let expected = file.expectedResult { #expect(result == expected, "\(name) in \(type(of: engine))") }
+                } catch {
+                    Issue.record("\(name) was accepted but trapped in \(type(of: engine)): \(error)")
+                }
             }
         }
         print("conformance in plain-memory mode: \(accepted) accepted, \(refusedByDesign) refused as unsafe, of \(names.count)")
