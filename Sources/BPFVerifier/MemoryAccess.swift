@@ -129,7 +129,7 @@ extension Analysis {
     }
 
     func pathText(_ state: VerifierState, _ pc: Int) -> String {
-        (state.trail + [pc]).map(String.init).joined(separator: " → ")
+        Rejection.pathText(state.trail + [pc])
     }
 
     private func contextAccess(_ pointer: Pointer, offset: Int, size: Int, write: Bool, at pc: Int,

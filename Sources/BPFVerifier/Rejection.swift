@@ -36,7 +36,16 @@ public struct Rejection: Error, Sendable, CustomStringConvertible {
     }
 
     /// The path as people read it: "0 → 4 → 7 → 9".
-    public var pathText: String { (path + [index]).map(String.init).joined(separator: " → ") }
+    public var pathText: String { Self.pathText(path + [index]) }
+
+    /// Instruction indices as a path; a long one (a loop's rounds) keeps its start and its
+    /// end, where the mistake is, and says how many steps it leaves out.
+    public static func pathText(_ steps: [Int]) -> String {
+        guard steps.count > 40 else { return steps.map(String.init).joined(separator: " → ") }
+        let head = steps.prefix(8).map(String.init).joined(separator: " → ")
+        let tail = steps.suffix(24).map(String.init).joined(separator: " → ")
+        return "\(head) → … (\(steps.count - 32) steps) … → \(tail)"
+    }
 
     public var description: String {
         var text = "instruction \(index)"
