@@ -38,7 +38,17 @@ extension Analysis {
             }
         case (.pointer(let a), .pointer(let b)):
             guard width == .bits64 else { break }
-            comparePacket(condition, a, b, &takenState, &fallState)
+            if case .plainMemory = kind, let signed = Self.offsetCondition(condition, a, b) {
+                // Two pointers into one object compare as their offsets do.
+                if let (x, y) = ScalarComparison.refine(signed, .bits64, a.offset, b.offset, holds: true) {
+                    assignOffsets(dst, x, source, y, &takenState)
+                } else { takenPossible = false }
+                if let (x, y) = ScalarComparison.refine(signed, .bits64, a.offset, b.offset, holds: false) {
+                    assignOffsets(dst, x, source, y, &fallState)
+                } else { fallPossible = false }
+            } else {
+                comparePacket(condition, a, b, &takenState, &fallState)
+            }
         default: break
         }
         var result: [(Int, VerifierState)] = []
@@ -51,6 +61,43 @@ extension Analysis {
         state[Int(dst.rawValue)] = .scalar(x)
         if case .register(let r) = source, r != .r10 { state[Int(r.rawValue)] = .scalar(y) }
         if case .register(let r) = source, r == dst { state[Int(r.rawValue)] = .scalar(x) }
+    }
+
+    /// For two pointers into the same object — the plain-memory input, or one stack frame —
+    /// the comparison of their offsets that an unsigned comparison of the addresses amounts to
+    /// (plain-memory mode only: the kernel's verifier learns nothing from such a comparison,
+    /// and for its program types we refuse what it refuses):
+    /// signed, as offsets may be below the start, which is fine while they stay far from the
+    /// ends of the address space. nil for other pointers and conditions (map values of two
+    /// lookups may be different objects; the kernel does not compare those either).
+    static func offsetCondition(_ condition: JumpCondition, _ a: Pointer, _ b: Pointer) -> JumpCondition? {
+        switch (a.kind, b.kind) {
+        case (.input, .input): break
+        case (.stack(let x), .stack(let y)) where x == y: break
+        default: return nil
+        }
+        let limit: Int64 = 1 << 31
+        for offset in [a.offset, b.offset] where offset.smin < -limit || offset.smax > limit { return nil }
+        return switch condition {
+        case .eq: .eq
+        case .ne: .ne
+        case .gt: .sgt
+        case .ge: .sge
+        case .lt: .slt
+        case .le: .sle
+        case .set, .sgt, .sge, .slt, .sle: nil
+        }
+    }
+
+    private func assignOffsets(_ dst: Register, _ x: Scalar, _ source: Operand, _ y: Scalar, _ state: inout VerifierState) {
+        func set(_ register: Register, _ offset: Scalar) {
+            // r10 stays the frame's unmoved top.
+            guard register != .r10, case .pointer(var p) = state[Int(register.rawValue)] else { return }
+            p.offset = offset
+            state[Int(register.rawValue)] = .pointer(p)
+        }
+        set(dst, x)
+        if case .register(let r) = source, r != dst { set(r, y) }
     }
 
     /// After a NULL check, every copy of the pointer is either NULL (the number 0) or a valid pointer.
