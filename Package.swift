@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "PacketFilter", targets: ["PacketFilter"]),
         .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .library(name: "BPFLinux", targets: ["BPFLinux"]),
+        .library(name: "BPFTools", targets: ["BPFTools"]),
+        .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
         .executable(name: "swiftbpf", targets: ["swiftbpf"]),
         .executable(name: "swiftbpf-bench", targets: ["swiftbpf-bench"]),
     ],
@@ -27,10 +29,13 @@ let package = Package(
         .target(name: "CBPFLinux"),
         .target(name: "BPFLinux", dependencies: ["BPFInstructions", "BPFObject", "CBPFLinux"]),
         .target(name: "BPFVM", dependencies: ["BPFInstructions"]),
+        .executableTarget(name: "swiftbpf-skeleton", dependencies: ["BPFObject"]),
+        .plugin(name: "BPFCompilerPlugin", capability: .buildTool(), dependencies: ["swiftbpf-skeleton"], exclude: ["include"]),
+        .target(name: "BPFTools", dependencies: ["BPFLinux", "BPFObject"], exclude: ["bpf"], plugins: ["BPFCompilerPlugin"]),
         .executableTarget(
             name: "swiftbpf",
             dependencies: [
-                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter",
+                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -46,6 +51,7 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "BPFObject", "TestPeers"]),
         .testTarget(name: "BPFLinuxTests", dependencies: ["BPFLinux", "BPFObject", "BPFInstructions", "TestPeers"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "BPFToolsTests", dependencies: ["BPFTools", "BPFLinux", "TestPeers"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
             exclude: ["Fixtures"]),

@@ -15,7 +15,7 @@ struct SwiftBPF: ParsableCommand {
               swiftbpf asm prog.s -o prog.bin
               swiftbpf disasm prog.bin --syntax kernel
             """,
-        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self])
+        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self] + tracingTools)
 
     /// The conformance runner calls its plugin as `PLUGIN MEMORY OPTIONS...`, so with
     /// `--plugin_options conformance-plugin` the memory comes before the subcommand.
@@ -28,6 +28,13 @@ struct SwiftBPF: ParsableCommand {
         main(arguments)
     }
 }
+
+/// The tracing tools (BPFTools), Linux only.
+#if os(Linux)
+let tracingTools: [any ParsableCommand.Type] = [HelloCommand.self, ExecsnoopCommand.self, OpensnoopCommand.self, ExitsnoopCommand.self]
+#else
+let tracingTools: [any ParsableCommand.Type] = []
+#endif
 
 /// A user mistake or bad input: printed as one sentence, exit status 1, no stack trace.
 struct CommandError: Error, CustomStringConvertible {

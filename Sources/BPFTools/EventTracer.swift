@@ -1,0 +1,111 @@
+#if os(Linux)
+import BPFLinux
+
+/// A tool at work: its object loaded and attached, its ring buffer read and each record
+/// turned into an `Event`, and the count of events the kernel had no room for. Everything is
+/// released by `close()` or on deinit.
+public final class EventTracer<Event: Sendable> {
+    public let tool: String
+    private var links: [Link]
+    private let ring: RingBuffer
+    private let lost: BPFSkeletonGlobal<UInt64>
+    private let object: ObjectCollection
+    /// Turns a record into an event; nil drops it (a filter done in user space).
+    private let decode: (UnsafeRawBufferPointer) throws(ToolError) -> Event?
+    /// Events handed out so far.
+    public private(set) var eventCount = 0
+
+    init(tool: String, object: ObjectCollection, attach: () throws(BPFError) -> [Link], events: Map,
+         lost: BPFSkeletonGlobal<UInt64>, decode: @escaping (UnsafeRawBufferPointer) throws(ToolError) -> Event?) throws(ToolError) {
+        self.tool = tool
+        self.object = object
+        self.lost = lost
+        self.decode = decode
+        do {
+            ring = try RingBuffer(events)
+        } catch {
+            object.close()
+            throw ToolError(tool: tool, error)
+        }
+        do {
+            links = try attach()
+        } catch {
+            ring.close()
+            object.close()
+            throw ToolError(tool: tool, error)
+        }
+    }
+
+    /// Hands every event that is ready to `handler`; if none is, waits up to `timeout` for
+    /// one. Returns the number of records read (dropped ones included).
+    @discardableResult
+    public func poll(timeout: Duration, _ handler: (Event) -> Void) throws(ToolError) -> Int {
+        var failure: ToolError?
+        var handed = 0
+        let count = Self.read(ring, timeout: timeout) { bytes in
+            guard failure == nil else { return }
+            do throws(ToolError) {
+                if let event = try decode(bytes) {
+                    handed += 1
+                    handler(event)
+                }
+            } catch {
+                failure = error
+            }
+        }
+        eventCount += handed
+        if let failure { throw failure }
+        return count
+    }
+
+    /// Polls until `stop` is requested or `duration` has passed, then reads what is left.
+    public func run(until stop: StopFlag, for duration: Duration? = nil, _ handler: (Event) -> Void) throws(ToolError) {
+        let clock = ContinuousClock()
+        let deadline = duration.map { clock.now.advanced(by: $0) }
+        let interval = Duration.milliseconds(100)
+        while !stop.isRequested {
+            var timeout = interval
+            if let deadline {
+                let left = clock.now.duration(to: deadline)
+                if left <= .zero { break }
+                timeout = min(interval, left)
+            }
+            try poll(timeout: timeout, handler)
+        }
+        try poll(timeout: .zero, handler)
+    }
+
+    /// Events the programs could not send because the ring buffer was full.
+    public func lostEvents() throws(ToolError) -> UInt64 {
+        do { return try lost.get() } catch { throw ToolError(tool: tool, error) }
+    }
+
+    /// Detaches the programs and releases the object.
+    public func close() {
+        for link in links { link.close() }
+        links = []
+        ring.close()
+        object.close()
+    }
+
+    deinit { close() }
+
+    /// The ring buffer's poll with a non-throwing body, kept out of line: Swift 6.3 in release
+    /// mode can clobber a typed-throws caller's error across such closures when inlined.
+    @inline(never)
+    private static func read(_ ring: RingBuffer, timeout: Duration, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+        ring.poll(timeout: timeout, body)
+    }
+}
+
+/// Loads a skeleton, turning the kernel's refusal into the tool's explanation.
+func loadSkeleton<Skeleton>(tool: String, _ load: () throws -> Skeleton) throws(ToolError) -> Skeleton {
+    do {
+        return try load()
+    } catch let error as BPFError {
+        throw ToolError(tool: tool, error)
+    } catch {
+        throw ToolError(tool: tool, message: "cannot read the tool's built-in object: \(error)")
+    }
+}
+#endif
