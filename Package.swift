@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "BPFObject", "TestPeers"]),
         .testTarget(name: "BPFLinuxTests", dependencies: ["BPFLinux", "BPFObject", "BPFInstructions", "TestPeers"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "BPFToolsTests", dependencies: ["BPFTools", "BPFLinux", "TestPeers"]),
+        .testTarget(name: "BPFToolsTests", dependencies: ["BPFTools", "BPFLinux", "TestPeers", "swiftbpf"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM"],
             exclude: ["Fixtures"]),

@@ -40,6 +40,12 @@ func runTracer<Event: Encodable>(_ tracer: EventTracer<Event>, _ options: Tracin
     defer { tracer.close() }
     signal(SIGINT) { _ in interruption.request() }
     signal(SIGTERM) { _ in interruption.request() }
+    // A parent may have started us with these blocked (signal masks are inherited).
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     if !options.json, let header { emit(header) }

@@ -1,0 +1,83 @@
+#if os(Linux)
+import Foundation
+import Glibc
+import TestPeers
+import Synchronization
+import Testing
+
+/// The tools as users run them: `swiftbpf <tool>` in a process of its own, stopped with
+/// Ctrl-C (SIGINT), and run without privilege.
+@Suite(.serialized) struct ToolCommandTests {
+    /// The executable is built next to the test bundle.
+    static let executable: String = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("swiftbpf").path) {
+            directory.deleteLastPathComponent()
+        }
+        return directory.appendingPathComponent("swiftbpf").path
+    }()
+
+    @Test func interruptedToolPrintsWhatItSawAndItsSummary() throws {
+        try ToolTests.run {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = ["opensnoop", "-p", String(getpid())]
+            let output = Pipe(), errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            // Should the tool hang, end it so that the test fails instead of waiting forever.
+            let watchdog = Watchdog(pid: process.processIdentifier, seconds: 30)
+            defer { watchdog.cancel() }
+            // The header comes once the programs are attached.
+            var text = ""
+            while !text.contains("\n") {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            #expect(text.hasPrefix("PID    COMM               FD ERR PATH\n"), "\(text)")
+            let path = "/tmp/swiftbpf-opensnoop-cli-\(UUID().uuidString)"
+            _ = open(path, O_RDONLY)
+            kill(process.processIdentifier, SIGINT)
+            text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let summary = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            watchdog.cancel()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "Ctrl-C did not stop the tool cleanly: \(summary)")
+            let line = try #require(text.split(separator: "\n").first { $0.hasSuffix(path) }, "\(text)")
+            #expect(line.hasPrefix(String(getpid()) + " "))
+            #expect(line.contains("  -1   2 "), "an ENOENT open shows FD -1, ERR 2: \(line)")
+            #expect(summary.hasPrefix("opensnoop: ") && summary.hasSuffix(", none lost\n"), "\(summary)")
+        }
+    }
+
+    @Test func unprivilegedRunSaysWhichPrivilegeIsMissing() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            print("skipped: needs root and setpriv to run the tool as another user")
+            return
+        }
+        let result = try Subprocess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                                                             Self.executable, "execsnoop", "-d", "1"])
+        #expect(result.status != 0)
+        #expect(result.errors.contains("execsnoop: the kernel refused"), "\(result.errors)")
+        #expect(result.errors.contains("CAP_BPF"), "\(result.errors)")
+        #expect(result.errors.contains("as user 65534"), "\(result.errors)")
+        #expect(result.text.isEmpty)
+    }
+}
+/// Kills a child with SIGKILL if it is still running after a while, so that a hanging
+/// tool fails its test rather than stopping the test run; cancelled once the child is reaped
+/// (so that a reused pid is never hit).
+final class Watchdog: Sendable {
+    private let armed = Mutex(true)
+
+    init(pid: Int32, seconds: Int) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) { [self] in
+            armed.withLock { if $0 { kill(pid, SIGKILL) } }
+        }
+    }
+
+    func cancel() { armed.withLock { $0 = false } }
+}
+#endif
