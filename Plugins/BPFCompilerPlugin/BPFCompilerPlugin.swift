@@ -18,6 +18,7 @@ struct BPFCompilerPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         #if os(Linux)
         guard target is SourceModuleTarget else { return [] }
+        // `directory` is deprecated, but its successor needs tools version 6.1 (this package is 6.0).
         let sources = Self.files(under: URL(fileURLWithPath: "\(target.directory)"), suffix: ".bpf.c")
         guard !sources.isEmpty else { return [] }
         let clang = try context.tool(named: "clang").url
