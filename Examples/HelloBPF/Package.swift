@@ -3,7 +3,7 @@
 // Sources/HelloBPF/bpf/hello.bpf.c while `swift build` runs and generates HelloSkeleton,
 // which main.swift uses. Build and run (Linux, as root):
 //   swift build --package-path Examples/HelloBPF
-//   sudo Examples/HelloBPF/.build/debug/HelloBPF
+//   sudo swift run --package-path Examples/HelloBPF HelloBPF
 import PackageDescription
 
 let package = Package(
