@@ -38,14 +38,7 @@ let interruption = StopFlag()
 func runTracer<Event: Encodable>(_ tracer: EventTracer<Event>, _ options: TracingOptions, header: String?,
                                  line: (Event) -> String) throws {
     defer { tracer.close() }
-    signal(SIGINT) { _ in interruption.request() }
-    signal(SIGTERM) { _ in interruption.request() }
-    // A parent may have started us with these blocked (signal masks are inherited).
-    var stopSignals = sigset_t()
-    sigemptyset(&stopSignals)
-    sigaddset(&stopSignals, SIGINT)
-    sigaddset(&stopSignals, SIGTERM)
-    pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+    catchStopSignals()
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     if !options.json, let header { emit(header) }
@@ -80,6 +73,56 @@ func emit(_ line: String) {
         if written < 0 && errno == EINTR { continue }
         guard written > 0 else { return }
         offset += written
+    }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM set `interruption` instead of ending the process.
+func catchStopSignals() {
+    signal(SIGINT) { _ in interruption.request() }
+    signal(SIGTERM) { _ in interruption.request() }
+    // A parent may have started us with these blocked (signal masks are inherited).
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+}
+
+/// Prints `tracer`'s histogram every `interval` seconds (clearing it each time), `count`
+/// times, or once at Ctrl-C or after `duration` — as bcc's histogram tools do.
+func runHistogram(_ tracer: HistogramTracer, interval: Int?, count: Int?, duration: Int?, timestamps: Bool, json: Bool,
+                  title: String) throws {
+    defer { tracer.close() }
+    catchStopSignals()
+    if !json { emit(title + (interval == nil ? " Hit Ctrl-C to end." : "")) }
+    let clock = ContinuousClock()
+    let end = duration.map { clock.now.advanced(by: .seconds($0)) }
+    var printed = 0
+    while !interruption.isRequested {
+        let stepEnd = clock.now.advanced(by: .seconds(interval ?? Int(Int32.max)))
+        while !interruption.isRequested && clock.now < stepEnd && end.map({ clock.now < $0 }) ?? true {
+            usleep(100_000)
+        }
+        let finished = interruption.isRequested || end.map { clock.now >= $0 } ?? false
+        let histogram = try tracer.read()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var buckets: [[String: UInt64]] = []
+            for slot in 1..<histogram.counts.count where histogram.counts[slot] > 0 {
+                let (low, high) = Log2Histogram.range(ofSlot: slot)
+                buckets.append(["low": low, "high": high, "count": histogram.counts[slot]])
+            }
+            struct Interval: Encodable { var time: String; var unit: String; var buckets: [[String: UInt64]] }
+            emit(String(decoding: try encoder.encode(Interval(time: timeOfDay(), unit: tracer.unit, buckets: buckets)), as: UTF8.self))
+        } else {
+            emit("")
+            if timestamps { emit(timeOfDay()) }
+            for line in histogram.lines(unit: tracer.unit) { emit(line) }
+        }
+        printed += 1
+        if finished || interval == nil || count.map({ printed >= $0 }) ?? false { break }
+        try tracer.clear()
     }
 }
 

@@ -2,7 +2,7 @@
 // sys_enter_execve, while the caller's memory still holds them; the event is sent at
 // sys_exit_execve, when the result (and the new command name) is known.
 // Layout of struct exec_event: ExecSnoop.swift decodes the same offsets.
-#include "tools.h"
+#include "events.h"
 
 #define ARGUMENT_SIZE 128
 #define MAX_ARGUMENTS 60

@@ -1,7 +1,7 @@
 // exitsnoop: process exits, with the process's age and its exit code or fatal signal,
 // from the sched:sched_process_exit tracepoint (bcc uses the same hook).
 // Layout of struct exit_event: ExitSnoop.swift decodes the same offsets.
-#include "tools.h"
+#include "events.h"
 
 const volatile __s32 target_pid = 0;     // 0: every process
 const volatile __u8 failed_only = 0;     // only non-zero exit codes and signals

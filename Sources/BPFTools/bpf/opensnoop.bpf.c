@@ -2,7 +2,7 @@
 // noted at sys_enter_openat, per thread; the event goes out at sys_exit_openat with the
 // file descriptor or error.
 // Layout of struct open_event: OpenSnoop.swift decodes the same offsets.
-#include "tools.h"
+#include "events.h"
 
 #define PATH_SIZE 256
 
