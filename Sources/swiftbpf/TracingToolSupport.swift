@@ -39,15 +39,13 @@ func runTracer<Event: Encodable>(_ tracer: EventTracer<Event>, _ options: Tracin
                                  line: (Event) -> String) throws {
     defer { tracer.close() }
     catchStopSignals()
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     if !options.json, let header { emit(header) }
     var failure: (any Error)?
     do {
         try tracer.run(until: interruption, for: options.runDuration) { event in
             guard failure == nil else { return }
             if options.json {
-                do { emit(String(decoding: try encoder.encode(event), as: UTF8.self)) } catch { failure = error }
+                do { emit(try jsonLine(event)) } catch { failure = error }
             } else {
                 emit(line(event))
             }
@@ -88,42 +86,56 @@ func catchStopSignals() {
     pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
 }
 
-/// Prints `tracer`'s histogram every `interval` seconds (clearing it each time), `count`
-/// times, or once at Ctrl-C or after `duration` — as bcc's histogram tools do.
-func runHistogram(_ tracer: HistogramTracer, interval: Int?, count: Int?, duration: Int?, timestamps: Bool, json: Bool,
-                  title: String) throws {
-    defer { tracer.close() }
+/// Calls `report` every `interval` seconds, `count` times, or once at Ctrl-C or after
+/// `duration` without an interval, as bcc's summarising tools do; `report` says whether to
+/// clear the totals for the next interval (false after the last).
+func everyInterval(interval: Int?, count: Int?, duration: Int?, _ report: (_ last: Bool) throws -> Void) throws {
     catchStopSignals()
-    if !json { emit(title + (interval == nil ? " Hit Ctrl-C to end." : "")) }
     let clock = ContinuousClock()
     let end = duration.map { clock.now.advanced(by: .seconds($0)) }
-    var printed = 0
-    while !interruption.isRequested {
+    var reported = 0
+    while true {
         let stepEnd = clock.now.advanced(by: .seconds(interval ?? Int(Int32.max)))
         while !interruption.isRequested && clock.now < stepEnd && end.map({ clock.now < $0 }) ?? true {
             usleep(100_000)
         }
-        let finished = interruption.isRequested || end.map { clock.now >= $0 } ?? false
+        reported += 1
+        let last = interruption.isRequested || end.map { clock.now >= $0 } ?? false || interval == nil
+            || count.map { reported >= $0 } ?? false
+        try report(last)
+        if last { return }
+    }
+}
+
+/// Prints `tracer`'s histogram per interval (see `everyInterval`).
+func runHistogram(_ tracer: HistogramTracer, interval: Int?, count: Int?, duration: Int?, timestamps: Bool, json: Bool,
+                  title: String) throws {
+    defer { tracer.close() }
+    if !json { emit(title + " Hit Ctrl-C to end.") }
+    try everyInterval(interval: interval, count: count, duration: duration) { last in
         let histogram = try tracer.read()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             var buckets: [[String: UInt64]] = []
             for slot in 1..<histogram.counts.count where histogram.counts[slot] > 0 {
                 let (low, high) = Log2Histogram.range(ofSlot: slot)
                 buckets.append(["low": low, "high": high, "count": histogram.counts[slot]])
             }
             struct Interval: Encodable { var time: String; var unit: String; var buckets: [[String: UInt64]] }
-            emit(String(decoding: try encoder.encode(Interval(time: timeOfDay(), unit: tracer.unit, buckets: buckets)), as: UTF8.self))
+            emit(try jsonLine(Interval(time: timeOfDay(), unit: tracer.unit, buckets: buckets)))
         } else {
             emit("")
             if timestamps { emit(timeOfDay()) }
             for line in histogram.lines(unit: tracer.unit) { emit(line) }
         }
-        printed += 1
-        if finished || interval == nil || count.map({ printed >= $0 }) ?? false { break }
-        try tracer.clear()
+        if !last { try tracer.clear() }
     }
+}
+
+/// `value` as one line of JSON with sorted keys.
+func jsonLine(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }
 
 /// The local time of day now, as HH:MM:SS (with milliseconds when asked).
