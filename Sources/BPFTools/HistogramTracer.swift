@@ -11,13 +11,17 @@ public final class HistogramTracer {
     private var links: [Link]
     private let histogram: Map
     private let object: ObjectCollection
+    /// The sum of the values and their number, for tools that print an average.
+    private let sums: (total: BPFSkeletonGlobal<UInt64>, count: BPFSkeletonGlobal<UInt64>)?
     static let slots = 65
 
-    init(tool: String, unit: String, object: ObjectCollection, attach: () throws(BPFError) -> [Link], histogram: Map) throws(ToolError) {
+    init(tool: String, unit: String, object: ObjectCollection, attach: () throws(BPFError) -> [Link], histogram: Map,
+         sums: (total: BPFSkeletonGlobal<UInt64>, count: BPFSkeletonGlobal<UInt64>)? = nil) throws(ToolError) {
         self.tool = tool
         self.unit = unit
         self.object = object
         self.histogram = histogram
+        self.sums = sums
         do {
             links = try attach()
         } catch {
@@ -45,12 +49,21 @@ public final class HistogramTracer {
         return Log2Histogram(counts: counts)
     }
 
+    /// The sum of the values counted and how many there were, for tools that keep them
+    /// (funclatency); nil for the others.
+    public func totals() throws(ToolError) -> (total: UInt64, count: UInt64)? {
+        guard let sums else { return nil }
+        do { return (try sums.total.get(), try sums.count.get()) } catch { throw ToolError(tool: tool, error) }
+    }
+
     /// Starts the next interval from zero.
     public func clear() throws(ToolError) {
         do {
             for slot in 0..<Self.slots {
                 try histogram.update(key: bytes(of: UInt32(slot)), value: bytes(of: UInt64(0)))
             }
+            try sums?.total.set(0)
+            try sums?.count.set(0)
         } catch {
             throw ToolError(tool: tool, error)
         }

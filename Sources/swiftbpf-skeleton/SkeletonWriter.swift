@@ -156,19 +156,22 @@ struct SkeletonWriter {
             "    /// Attaches the programs whose section names their hook (tracepoints and raw",
             "    /// tracepoints); the others are the caller's to attach. On failure none stays attached.",
             "    func attach() throws(BPFError) -> [Link] {",
-            "        var links: [Link] = []",
         ]
-        if !calls.isEmpty {
-            lines.append("        do throws(BPFError) {")
-            lines += calls.map { "            " + $0 }
-            lines += [
-                "        } catch {",
-                "            for link in links { link.close() }",
-                "            throw error",
-                "        }",
-            ]
-        }
-        lines += ["        return links", "    }", ""]
+        guard !calls.isEmpty else { return lines + ["        []", "    }", ""] }
+        lines += [
+            "        var links: [Link] = []",
+            "        do throws(BPFError) {",
+        ]
+        lines += calls.map { "            " + $0 }
+        lines += [
+            "        } catch {",
+            "            for link in links { link.close() }",
+            "            throw error",
+            "        }",
+            "        return links",
+            "    }",
+            "",
+        ]
         return lines
     }
 

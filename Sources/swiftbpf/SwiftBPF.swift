@@ -31,7 +31,7 @@ struct SwiftBPF: ParsableCommand {
 
 /// The tracing tools (BPFTools), Linux only.
 #if os(Linux)
-let tracingTools: [any ParsableCommand.Type] = [HelloCommand.self, ExecsnoopCommand.self, OpensnoopCommand.self, ExitsnoopCommand.self, RunqlatCommand.self, BiolatencyCommand.self, SyscountCommand.self, TcplifeCommand.self, TcpstatesCommand.self]
+let tracingTools: [any ParsableCommand.Type] = [HelloCommand.self, ExecsnoopCommand.self, OpensnoopCommand.self, ExitsnoopCommand.self, RunqlatCommand.self, BiolatencyCommand.self, SyscountCommand.self, TcplifeCommand.self, TcpstatesCommand.self, BashreadlineCommand.self, FunclatencyCommand.self]
 #else
 let tracingTools: [any ParsableCommand.Type] = []
 #endif

@@ -120,12 +120,17 @@ func runHistogram(_ tracer: HistogramTracer, interval: Int?, count: Int?, durati
                 let (low, high) = Log2Histogram.range(ofSlot: slot)
                 buckets.append(["low": low, "high": high, "count": histogram.counts[slot]])
             }
-            struct Interval: Encodable { var time: String; var unit: String; var buckets: [[String: UInt64]] }
-            emit(try jsonLine(Interval(time: timeOfDay(), unit: tracer.unit, buckets: buckets)))
+            let totals = try tracer.totals()
+            struct Interval: Encodable { var time: String; var unit: String; var buckets: [[String: UInt64]]; var total: UInt64?; var count: UInt64? }
+            emit(try jsonLine(Interval(time: timeOfDay(), unit: tracer.unit, buckets: buckets, total: totals?.total, count: totals?.count)))
         } else {
             emit("")
             if timestamps { emit(timeOfDay()) }
             for line in histogram.lines(unit: tracer.unit) { emit(line) }
+            if let totals = try tracer.totals() {
+                emit("")
+                emit(FunctionLatency.summary(total: totals.total, count: totals.count, unit: tracer.unit))
+            }
         }
         if !last { try tracer.clear() }
     }

@@ -27,6 +27,24 @@ struct task_struct {
     struct task_struct *real_parent;
 } __attribute__((preserve_access_index));
 
+/// The registers a uprobe or uretprobe sees (struct pt_regs): the return value and the
+/// first argument, per architecture.
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+    unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+    unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+#define RETURN_VALUE(registers) ((registers)->ax)
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+    unsigned long regs[31];
+    unsigned long sp, pc, pstate;
+};
+#define RETURN_VALUE(registers) ((registers)->regs[0])
+#else
+#error "uprobe registers are written out for x86-64 and arm64 only"
+#endif
+
 /// sock:inet_sock_set_state: a TCP (or other inet) socket changed state.
 struct trace_event_raw_inet_sock_set_state {
     const void *skaddr;
