@@ -6,10 +6,9 @@ import BPFLinux
 /// released by `close()` or on deinit.
 public final class EventTracer<Event: Sendable> {
     public let tool: String
-    private var links: [Link]
     private let ring: RingBuffer
     private let lost: BPFSkeletonGlobal<UInt64>
-    private let object: ObjectCollection
+    private let attached: AttachedObject
     /// Turns a record into an event; nil drops it (a filter done in user space).
     private let decode: (UnsafeRawBufferPointer) throws(ToolError) -> Event?
     /// Events handed out so far.
@@ -18,7 +17,6 @@ public final class EventTracer<Event: Sendable> {
     init(tool: String, object: ObjectCollection, attach: () throws(BPFError) -> [Link], events: Map,
          lost: BPFSkeletonGlobal<UInt64>, decode: @escaping (UnsafeRawBufferPointer) throws(ToolError) -> Event?) throws(ToolError) {
         self.tool = tool
-        self.object = object
         self.lost = lost
         self.decode = decode
         do {
@@ -28,11 +26,10 @@ public final class EventTracer<Event: Sendable> {
             throw ToolError(tool: tool, error)
         }
         do {
-            links = try attach()
+            attached = try AttachedObject(tool: tool, object: object, attach: attach)
         } catch {
             ring.close()
-            object.close()
-            throw ToolError(tool: tool, error)
+            throw error
         }
     }
 
@@ -82,10 +79,8 @@ public final class EventTracer<Event: Sendable> {
 
     /// Detaches the programs and releases the object.
     public func close() {
-        for link in links { link.close() }
-        links = []
+        attached.close()
         ring.close()
-        object.close()
     }
 
     deinit { close() }

@@ -27,7 +27,7 @@ public enum ExecSnoop {
         }
     }
 
-    public struct Event: Sendable, Hashable, Codable {
+    public struct Event: Sendable, Hashable, Codable, ProcessEvent {
         public var pid: Int32
         public var ppid: Int32
         public var uid: UInt32
@@ -53,8 +53,7 @@ public enum ExecSnoop {
         return try EventTracer(tool: tool, object: skeleton.collection, attach: skeleton.attach, events: skeleton.maps.events,
                                lost: skeleton.globals.lost_events) { bytes throws(ToolError) in
             let event = try decode(bytes)
-            if !options.includeFailed && event.returnValue != 0 { return nil }
-            if let command = options.command, !event.command.contains(command) { return nil }
+            guard options.includeFailed || event.returnValue == 0, event.matches(pid: nil, command: options.command) else { return nil }
             return event
         }
     }

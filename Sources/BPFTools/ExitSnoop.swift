@@ -23,7 +23,7 @@ public enum ExitSnoop {
         }
     }
 
-    public struct Event: Sendable, Hashable, Codable {
+    public struct Event: Sendable, Hashable, Codable, ProcessEvent {
         public var pid: Int32
         public var tid: Int32
         public var ppid: Int32
@@ -46,11 +46,7 @@ public enum ExitSnoop {
         constants.per_thread = options.perThread ? 1 : 0
         let skeleton = try loadSkeleton(tool: tool) { try ExitsnoopSkeleton(constants: constants) }
         return try EventTracer(tool: tool, object: skeleton.collection, attach: skeleton.attach, events: skeleton.maps.events,
-                               lost: skeleton.globals.lost_events) { bytes throws(ToolError) in
-            let event = try decode(bytes)
-            if let command = options.command, !event.command.contains(command) { return nil }
-            return event
-        }
+                               lost: skeleton.globals.lost_events, decode: filtering(decode, command: options.command))
     }
 
     /// struct exit_event of exitsnoop.bpf.c.

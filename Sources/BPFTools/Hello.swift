@@ -6,7 +6,7 @@ import BPFLinux
 public enum Hello {
     public static let tool = "hello"
 
-    public struct Event: Sendable, Hashable, Codable {
+    public struct Event: Sendable, Hashable, Codable, ProcessEvent {
         public var pid: Int32
         public var uid: UInt32
         public var command: String
@@ -18,12 +18,7 @@ public enum Hello {
     public static func start(pid: Int32? = nil, command: String? = nil) throws(ToolError) -> EventTracer<Event> {
         let skeleton = try loadSkeleton(tool: tool) { try HelloSkeleton() }
         return try EventTracer(tool: tool, object: skeleton.collection, attach: skeleton.attach, events: skeleton.maps.events,
-                               lost: skeleton.globals.lost_events) { bytes throws(ToolError) in
-            let event = try decode(bytes)
-            if let pid, event.pid != pid { return nil }
-            if let command, !event.command.contains(command) { return nil }
-            return event
-        }
+                               lost: skeleton.globals.lost_events, decode: filtering(decode, pid: pid, command: command))
     }
 
     /// struct event of hello.bpf.c.

@@ -8,9 +8,8 @@ public final class HistogramTracer {
     public let tool: String
     /// What the values count ("usecs", "msecs").
     public let unit: String
-    private var links: [Link]
+    private let attached: AttachedObject
     private let histogram: Map
-    private let object: ObjectCollection
     /// The sum of the values and their number, for tools that print an average.
     private let sums: (total: BPFSkeletonGlobal<UInt64>, count: BPFSkeletonGlobal<UInt64>)?
     static let slots = 65
@@ -19,15 +18,9 @@ public final class HistogramTracer {
          sums: (total: BPFSkeletonGlobal<UInt64>, count: BPFSkeletonGlobal<UInt64>)? = nil) throws(ToolError) {
         self.tool = tool
         self.unit = unit
-        self.object = object
         self.histogram = histogram
         self.sums = sums
-        do {
-            links = try attach()
-        } catch {
-            object.close()
-            throw ToolError(tool: tool, error)
-        }
+        attached = try AttachedObject(tool: tool, object: object, attach: attach)
     }
 
     /// The counts so far.
@@ -70,13 +63,7 @@ public final class HistogramTracer {
     }
 
     /// Detaches the programs and releases the object.
-    public func close() {
-        for link in links { link.close() }
-        links = []
-        object.close()
-    }
-
-    deinit { close() }
+    public func close() { attached.close() }
 }
 
 /// The bytes of a value, as map keys and values take them. Out of line, as `load`: see

@@ -25,7 +25,7 @@ public enum OpenSnoop {
         }
     }
 
-    public struct Event: Sendable, Hashable, Codable {
+    public struct Event: Sendable, Hashable, Codable, ProcessEvent {
         /// CLOCK_MONOTONIC nanoseconds at the return of openat(2).
         public var timestamp: UInt64
         public var pid: Int32
@@ -50,11 +50,7 @@ public enum OpenSnoop {
         constants.failed_only = options.failedOnly ? 1 : 0
         let skeleton = try loadSkeleton(tool: tool) { try OpensnoopSkeleton(constants: constants) }
         return try EventTracer(tool: tool, object: skeleton.collection, attach: skeleton.attach, events: skeleton.maps.events,
-                               lost: skeleton.globals.lost_events) { bytes throws(ToolError) in
-            let event = try decode(bytes)
-            if let command = options.command, !event.command.contains(command) { return nil }
-            return event
-        }
+                               lost: skeleton.globals.lost_events, decode: filtering(decode, command: options.command))
     }
 
     /// struct open_event of opensnoop.bpf.c.

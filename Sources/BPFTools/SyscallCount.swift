@@ -71,24 +71,17 @@ public enum SyscallCount {
 
 /// syscount at work: the totals read, sorted and cleared per interval.
 public final class SyscallCounter {
-    private var links: [Link]
+    private let attached: AttachedObject
     private let totals: Map
-    private let object: ObjectCollection
     private let byProcess: Bool
     private let names: [UInt32: String]
 
     init(object: ObjectCollection, attach: () throws(BPFError) -> [Link], totals: Map, byProcess: Bool,
          names: [UInt32: String]) throws(ToolError) {
-        self.object = object
         self.totals = totals
         self.byProcess = byProcess
         self.names = names
-        do {
-            links = try attach()
-        } catch {
-            object.close()
-            throw ToolError(tool: SyscallCount.tool, error)
-        }
+        attached = try AttachedObject(tool: SyscallCount.tool, object: object, attach: attach)
     }
 
     /// The totals so far, the largest first: by count, or by time when `byTime`.
@@ -121,13 +114,8 @@ public final class SyscallCounter {
         }
     }
 
-    public func close() {
-        for link in links { link.close() }
-        links = []
-        object.close()
-    }
-
-    deinit { close() }
+    /// Detaches the programs and releases the object.
+    public func close() { attached.close() }
 }
 
 /// Syscall numbers to names, read from the kernel's UAPI header for this architecture

@@ -21,7 +21,7 @@ public enum TcpLife {
         }
     }
 
-    public struct Event: Sendable, Hashable, Codable {
+    public struct Event: Sendable, Hashable, Codable, ProcessEvent {
         public var pid: Int32
         public var command: String
         public var endpoints: TcpEndpoints
@@ -37,11 +37,7 @@ public enum TcpLife {
         constants.remote_port = options.remotePort
         let skeleton = try loadSkeleton(tool: tool) { try TcplifeSkeleton(constants: constants) }
         return try EventTracer(tool: tool, object: skeleton.collection, attach: skeleton.attach, events: skeleton.maps.events,
-                               lost: skeleton.globals.lost_events) { bytes throws(ToolError) in
-            let event = try decode(bytes)
-            if let command = options.command, !event.command.contains(command) { return nil }
-            return event
-        }
+                               lost: skeleton.globals.lost_events, decode: filtering(decode, command: options.command))
     }
 
     /// struct session_event of tcplife.bpf.c.
@@ -75,7 +71,7 @@ public enum TcpLife {
 public enum TcpStates {
     public static let tool = "tcpstates"
 
-    public struct Event: Sendable, Hashable, Codable {
+    public struct Event: Sendable, Hashable, Codable, ProcessEvent {
         /// The kernel's address of the socket: tells sockets apart.
         public var socket: UInt64
         public var pid: Int32
@@ -96,12 +92,7 @@ public enum TcpStates {
         constants.remote_port = remotePort
         let skeleton = try loadSkeleton(tool: tool) { try TcpstatesSkeleton(constants: constants) }
         return try EventTracer(tool: tool, object: skeleton.collection, attach: skeleton.attach, events: skeleton.maps.events,
-                               lost: skeleton.globals.lost_events) { bytes throws(ToolError) in
-            let event = try decode(bytes)
-            if let pid, event.pid != pid { return nil }
-            if let command, !event.command.contains(command) { return nil }
-            return event
-        }
+                               lost: skeleton.globals.lost_events, decode: filtering(decode, pid: pid, command: command))
     }
 
     /// struct state_event of tcpstates.bpf.c.

@@ -22,20 +22,12 @@ struct RunqlatCommand: ParsableCommand {
               swiftbpf runqlat -p 1234      one process's threads
             """)
 
-    @Argument(help: "Seconds between histograms.") var interval: Int?
-    @Argument(help: "Number of histograms to print.") var count: Int?
+    @OptionGroup var options: HistogramOptions
     @Option(name: .shortAndLong, help: "Only this process's threads.") var pid: Int32?
-    @Flag(name: .customShort("m"), help: "Milliseconds instead of microseconds.") var milliseconds = false
-    @Option(name: [.customShort("d"), .customLong("duration")], help: "Stop after SECONDS.") var duration: Int?
-    @Flag(name: .customShort("T"), help: "Print the time of day above each histogram.") var timestamps = false
-    @Flag(help: "Print one JSON object per histogram.") var json = false
-
-    func validate() throws { try validateHistogramArguments(interval: interval, count: count, duration: duration) }
 
     func run() throws {
-        let tracer = try RunQueueLatency.start(pid: pid, milliseconds: milliseconds)
-        try runHistogram(tracer, interval: interval, count: count, duration: duration, timestamps: timestamps, json: json,
-                         title: "Tracing run queue latency...")
+        let tracer = try RunQueueLatency.start(pid: pid, milliseconds: options.milliseconds)
+        try options.run(tracer, title: "Tracing run queue latency...")
     }
 }
 
@@ -56,6 +48,16 @@ struct BiolatencyCommand: ParsableCommand {
               swiftbpf biolatency 1 10 -m     ten 1-second histograms in ms
             """)
 
+    @OptionGroup var options: HistogramOptions
+
+    func run() throws {
+        let tracer = try BlockIOLatency.start(milliseconds: options.milliseconds)
+        try options.run(tracer, title: "Tracing block device I/O...")
+    }
+}
+
+/// What runqlat and biolatency take, as bcc's: `[INTERVAL [COUNT]]`, -m, -T, plus -d and --json.
+struct HistogramOptions: ParsableArguments {
     @Argument(help: "Seconds between histograms.") var interval: Int?
     @Argument(help: "Number of histograms to print.") var count: Int?
     @Flag(name: .customShort("m"), help: "Milliseconds instead of microseconds.") var milliseconds = false
@@ -65,10 +67,8 @@ struct BiolatencyCommand: ParsableCommand {
 
     func validate() throws { try validateHistogramArguments(interval: interval, count: count, duration: duration) }
 
-    func run() throws {
-        let tracer = try BlockIOLatency.start(milliseconds: milliseconds)
-        try runHistogram(tracer, interval: interval, count: count, duration: duration, timestamps: timestamps, json: json,
-                         title: "Tracing block device I/O...")
+    func run(_ tracer: HistogramTracer, title: String) throws {
+        try runHistogram(tracer, interval: interval, count: count, duration: duration, timestamps: timestamps, json: json, title: title)
     }
 }
 

@@ -24,7 +24,7 @@ struct OpensnoopCommand: ParsableCommand {
 
     @OptionGroup var options: TracingOptions
 
-    @Option(name: .customShort("t"), help: "Trace only this thread ID (the PID column shows thread IDs).")
+    @Option(name: .customShort("t"), help: ArgumentHelp("Trace only this thread ID (the PID column shows thread IDs).", valueName: "TID"))
     var tid: Int32?
 
     @Option(name: [.customShort("u"), .long], help: "Trace only this user ID.")

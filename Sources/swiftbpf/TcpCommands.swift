@@ -22,8 +22,8 @@ struct TcplifeCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: TracingOptions
-    @Option(name: .customShort("L"), help: "Only this local port.") var localPort: UInt16?
-    @Option(name: .customShort("D"), help: "Only this remote port.") var remotePort: UInt16?
+    @Option(name: .customShort("L"), help: ArgumentHelp("Only this local port.", valueName: "PORT")) var localPort: UInt16?
+    @Option(name: .customShort("D"), help: ArgumentHelp("Only this remote port.", valueName: "PORT")) var remotePort: UInt16?
     @Flag(name: .shortAndLong, help: "Wide address columns (IPv6).") var wide = false
 
     func run() throws {
@@ -54,8 +54,8 @@ struct TcpstatesCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: TracingOptions
-    @Option(name: .customShort("L"), help: "Only this local port.") var localPort: UInt16?
-    @Option(name: .customShort("D"), help: "Only this remote port.") var remotePort: UInt16?
+    @Option(name: .customShort("L"), help: ArgumentHelp("Only this local port.", valueName: "PORT")) var localPort: UInt16?
+    @Option(name: .customShort("D"), help: ArgumentHelp("Only this remote port.", valueName: "PORT")) var remotePort: UInt16?
     @Flag(name: .shortAndLong, help: "Wide address columns (IPv6).") var wide = false
 
     func run() throws {
