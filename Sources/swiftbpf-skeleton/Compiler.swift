@@ -15,7 +15,12 @@ enum Compiler {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, nil, nil, argv, environ)
+        #if canImport(Darwin)
+        let environment = _NSGetEnviron().pointee
+        #else
+        let environment = environ
+        #endif
+        let spawned = posix_spawn(&pid, executable, nil, nil, argv, environment)
         guard spawned == 0 else {
             throw Failure(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
         }

@@ -10,10 +10,15 @@ struct SwiftBPF: ParsableCommand {
             --big-endian), as assembly text in the conformance-suite syntax (mov %r0, 1) or the \
             kernel syntax (r0 = 1), or as a conformance-suite .data test file.
 
+            The tracing tools (hello, execsnoop, opensnoop, exitsnoop, syscount, runqlat, \
+            biolatency, tcplife, tcpstates, bashreadline, funclatency; Linux, as root) take bcc's \
+            options and print bcc's columns.
+
             Examples:
               swiftbpf run Examples/checksum.asm --mem-file packet.bin
               swiftbpf asm prog.s -o prog.bin
               swiftbpf disasm prog.bin --syntax kernel
+              sudo swiftbpf execsnoop
             """,
         subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self] + tracingTools)
 

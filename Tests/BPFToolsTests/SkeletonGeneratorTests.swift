@@ -50,7 +50,7 @@ import Testing
 
     @Test func generatesTypedAccessors() throws {
         guard let generator = Self.generator, FileManager.default.isExecutableFile(atPath: Self.clang) else {
-            print("skipped: swiftbpf-skeleton or the toolchain's clang is not at hand")
+            ToolTests.peerMissing("swiftbpf-skeleton or the toolchain's clang at \(Self.clang)")
             return
         }
         let include = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -81,7 +81,7 @@ import Testing
 
     @Test func failuresNameTheFileAndTheCause() throws {
         guard let generator = Self.generator else {
-            print("skipped: swiftbpf-skeleton is not built")
+            ToolTests.peerMissing("swiftbpf-skeleton is not built beside the tests")
             return
         }
         try Self.withTemporaryDirectory { folder in

@@ -143,6 +143,16 @@ enum ToolTests {
         }
     }
 
+    /// Notes a test that cannot run because a peer program is missing; a failure instead
+    /// under SWIFTBPF_REQUIRE_PEERS=1.
+    static func peerMissing(_ reason: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        if ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_PEERS"] == "1" {
+            Issue.record("required (SWIFTBPF_REQUIRE_PEERS=1) but missing: \(reason)", sourceLocation: sourceLocation)
+        } else {
+            print("skipped: \(reason)")
+        }
+    }
+
     /// Open descriptors of bpf objects and perf events, as "fd -> target".
     static func kernelDescriptors() -> Set<String> {
         var result: Set<String> = []

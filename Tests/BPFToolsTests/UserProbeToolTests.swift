@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct UserProbeToolTests {
     @Test func bashreadlineSeesTheLinesBashReads() throws {
         guard FileManager.default.isExecutableFile(atPath: "/bin/bash") else {
-            print("skipped: /bin/bash is not installed")
+            ToolTests.peerMissing("/bin/bash is not installed")
             return
         }
         try ToolTests.run {
