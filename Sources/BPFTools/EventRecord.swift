@@ -26,7 +26,10 @@ struct EventRecord {
         return String(decoding: field[..<length], as: UTF8.self)
     }
 
-    /// The NUL-separated strings in `count` bytes at `offset`.
+    /// The NUL-separated strings in `count` bytes at `offset`. Out of line: it is called from
+    /// typed-throws decoders, and Swift 6.3 in release mode can clobber their error across an
+    /// inlined closure.
+    @inline(never)
     func strings(_ offset: Int, count: Int, limit: Int) -> [String] {
         let end = min(offset + count, bytes.count)
         guard offset < end else { return [] }

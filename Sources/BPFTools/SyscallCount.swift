@@ -88,13 +88,21 @@ public final class SyscallCounter {
     public func read(byTime: Bool = false) throws(ToolError) -> [SyscallCount.Row] {
         let entries: [(key: [UInt8], value: [UInt8])]
         do { entries = try totals.entries() } catch { throw ToolError(tool: SyscallCount.tool, error) }
+        // struct syscall_totals: count, total_ns, comm[16].
+        for entry in entries where entry.key.count != 4 || entry.value.count < 32 {
+            throw ToolError(tool: SyscallCount.tool,
+                            message: "the kernel returned a \(entry.key.count)-byte key and \(entry.value.count)-byte totals; expected 4 and 32")
+        }
+        return Self.rows(entries, byProcess: byProcess, names: names, byTime: byTime)
+    }
+
+    /// The checked entries as rows, sorted. Out of line and not throwing: Swift 6.3 in
+    /// release mode can clobber a typed-throws caller's error across inlined closures.
+    @inline(never)
+    private static func rows(_ entries: [(key: [UInt8], value: [UInt8])], byProcess: Bool, names: [UInt32: String],
+                             byTime: Bool) -> [SyscallCount.Row] {
         var rows: [SyscallCount.Row] = []
         for entry in entries {
-            // struct syscall_totals: count, total_ns, comm[16].
-            guard entry.key.count == 4, entry.value.count >= 32 else {
-                throw ToolError(tool: SyscallCount.tool,
-                                message: "the kernel returned a \(entry.key.count)-byte key and \(entry.value.count)-byte totals; expected 4 and 32")
-            }
             let key = load(UInt32.self, from: entry.key)
             let name = byProcess
                 ? String(decoding: entry.value[16..<32].prefix { $0 != 0 }, as: UTF8.self)
@@ -129,7 +137,7 @@ enum SyscallNames {
         let candidates = ["/usr/include/aarch64-linux-gnu/asm/unistd.h", "/usr/include/asm-generic/unistd.h"]
         #endif
         for path in candidates {
-            if let text = readText(path) { return parse(text) }
+            if let text = readTextFile(path) { return parse(text) }
         }
         return [:]
     }
@@ -142,19 +150,6 @@ enum SyscallNames {
             names[number] = String(words[1].dropFirst(5))
         }
         return names
-    }
-
-    private static func readText(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes += chunk[0..<count]
-            if count < chunk.count { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 #endif

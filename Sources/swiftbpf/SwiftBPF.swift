@@ -11,7 +11,7 @@ struct SwiftBPF: ParsableCommand {
             kernel syntax (r0 = 1), or as a conformance-suite .data test file.
 
             The tracing tools (hello, execsnoop, opensnoop, exitsnoop, syscount, runqlat, \
-            biolatency, tcplife, tcpstates, bashreadline, funclatency; Linux, as root) take bcc's \
+            biolatency, tcplife, tcpstates, bashreadline, funclatency, profile; Linux, as root) take bcc's \
             options and print bcc's columns.
 
             Examples:
@@ -36,7 +36,7 @@ struct SwiftBPF: ParsableCommand {
 
 /// The tracing tools (BPFTools), Linux only.
 #if os(Linux)
-let tracingTools: [any ParsableCommand.Type] = [HelloCommand.self, ExecsnoopCommand.self, OpensnoopCommand.self, ExitsnoopCommand.self, RunqlatCommand.self, BiolatencyCommand.self, SyscountCommand.self, TcplifeCommand.self, TcpstatesCommand.self, BashreadlineCommand.self, FunclatencyCommand.self]
+let tracingTools: [any ParsableCommand.Type] = [HelloCommand.self, ExecsnoopCommand.self, OpensnoopCommand.self, ExitsnoopCommand.self, RunqlatCommand.self, BiolatencyCommand.self, SyscountCommand.self, TcplifeCommand.self, TcpstatesCommand.self, BashreadlineCommand.self, FunclatencyCommand.self, ProfileCommand.self]
 #else
 let tracingTools: [any ParsableCommand.Type] = []
 #endif
