@@ -24,7 +24,7 @@ struct ProfileCommand: ParsableCommand {
             """)
 
     @Option(name: .shortAndLong, help: "Only this process.") var pid: Int32?
-    @Option(name: .customShort("F"), help: "Samples per second on each CPU.") var frequency: UInt64 = 49
+    @Option(name: .customShort("F"), help: ArgumentHelp("Samples per second on each CPU.", valueName: "HZ")) var frequency: UInt64 = 49
     @Flag(name: .customShort("U"), help: "User stacks only.") var userOnly = false
     @Flag(name: .customShort("K"), help: "Kernel stacks only.") var kernelOnly = false
     @Option(name: [.customShort("d"), .customLong("duration")], help: "Stop after SECONDS.") var duration: Int?
