@@ -39,7 +39,7 @@ public final class EventTracer<Event: Sendable> {
     public func poll(timeout: Duration, _ handler: (Event) -> Void) throws(ToolError) -> Int {
         var failure: ToolError?
         var handed = 0
-        let count = Self.read(ring, timeout: timeout) { bytes in
+        let count = readRecords(ring, timeout: timeout) { bytes in
             guard failure == nil else { return }
             do throws(ToolError) {
                 if let event = try decode(bytes) {
@@ -84,13 +84,28 @@ public final class EventTracer<Event: Sendable> {
     }
 
     deinit { close() }
+}
 
-    /// The ring buffer's poll with a non-throwing body, kept out of line: Swift 6.3 in release
-    /// mode can clobber a typed-throws caller's error across such closures when inlined.
-    @inline(never)
-    private static func read(_ ring: RingBuffer, timeout: Duration, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
-        ring.poll(timeout: timeout, body)
-    }
+/// Records handed over per `poll` at most: a producer as fast as the reader must not keep
+/// one call from returning (and the caller from checking its stop flag).
+let eventBatch = 4096
+
+private struct BatchFull: Error {}
+
+/// The ring buffer's poll, stopped after `eventBatch` records (a record whose body throws
+/// counts as consumed, and this one has been handled). Out of line: Swift 6.3 in release mode
+/// can clobber a typed-throws caller's error across such closures when inlined.
+@inline(never)
+private func readRecords(_ ring: RingBuffer, timeout: Duration, _ body: (UnsafeRawBufferPointer) -> Void) -> Int {
+    var count = 0
+    do {
+        _ = try ring.poll(timeout: timeout) { (record: UnsafeRawBufferPointer) throws(BatchFull) in
+            body(record)
+            count += 1
+            if count >= eventBatch { throw BatchFull() }
+        }
+    } catch {}
+    return count
 }
 
 /// Loads a skeleton, turning the kernel's refusal into the tool's explanation.

@@ -4,36 +4,38 @@ import Foundation
 import Glibc
 import Testing
 
-/// tcplife and tcpstates on the real kernel: a TCP connection over loopback made by the
-/// test, with a known number of bytes each way.
-@Suite(.serialized) struct TcpToolTests {
-    @Test func tcplifeReportsASessionWithItsBytes() throws {
-        try ToolTests.run {
-            let tracer = try TcpLife.start(.init(pid: getpid()))
-            defer { tracer.close() }
-            let (client, server) = try Loopback.exchange(clientSends: 100_000, serverSends: 5_000)
-            let events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client }
-            let session = try #require(events.first { $0.endpoints.localPort == client }, "\(events)")
-            #expect(session.pid == getpid())
-            #expect(session.endpoints.localAddress == "127.0.0.1" && session.endpoints.remoteAddress == "127.0.0.1")
-            #expect(session.endpoints.remotePort == server)
-            // The kernel's counters also count the SYN and FIN, one sequence number each.
-            #expect((100_000...100_002).contains(session.bytesSent), "\(session)")
-            #expect((5_000...5_001).contains(session.bytesReceived), "\(session)")
-            #expect(session.durationNanoseconds > 0)
+extension BPFToolsKernelTests {
+    /// tcplife and tcpstates on the real kernel: a TCP connection over loopback made by the
+    /// test, with a known number of bytes each way.
+    @Suite struct TcpToolTests {
+        @Test func tcplifeReportsASessionWithItsBytes() throws {
+            try ToolTests.run {
+                let tracer = try TcpLife.start(.init(pid: getpid()))
+                defer { tracer.close() }
+                let (client, server) = try Loopback.exchange(clientSends: 100_000, serverSends: 5_000)
+                let events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client }
+                let session = try #require(events.first { $0.endpoints.localPort == client }, "\(events)")
+                #expect(session.pid == getpid())
+                #expect(session.endpoints.localAddress == "127.0.0.1" && session.endpoints.remoteAddress == "127.0.0.1")
+                #expect(session.endpoints.remotePort == server)
+                // The kernel's counters also count the SYN and FIN, one sequence number each.
+                #expect((100_000...100_002).contains(session.bytesSent), "\(session)")
+                #expect((5_000...5_001).contains(session.bytesReceived), "\(session)")
+                #expect(session.durationNanoseconds > 0)
+            }
         }
-    }
 
-    @Test func tcpstatesFollowsAConnectionToClose() throws {
-        try ToolTests.run {
-            let tracer = try TcpStates.start()
-            defer { tracer.close() }
-            let (client, _) = try Loopback.exchange(clientSends: 10, serverSends: 10)
-            let events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client && $0.newState == "CLOSE" }
-            let changes = events.filter { $0.endpoints.localPort == client }.map { "\($0.oldState)->\($0.newState)" }
-            #expect(changes.first == "SYN_SENT->ESTABLISHED", "\(changes)")
-            #expect(changes.last?.hasSuffix("->CLOSE") == true, "\(changes)")
-            #expect(Set(events.filter { $0.endpoints.localPort == client }.map(\.socket)).count == 1)
+        @Test func tcpstatesFollowsAConnectionToClose() throws {
+            try ToolTests.run {
+                let tracer = try TcpStates.start()
+                defer { tracer.close() }
+                let (client, _) = try Loopback.exchange(clientSends: 10, serverSends: 10)
+                let events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client && $0.newState == "CLOSE" }
+                let changes = events.filter { $0.endpoints.localPort == client }.map { "\($0.oldState)->\($0.newState)" }
+                #expect(changes.first == "SYN_SENT->ESTABLISHED", "\(changes)")
+                #expect(changes.last?.hasSuffix("->CLOSE") == true, "\(changes)")
+                #expect(Set(events.filter { $0.endpoints.localPort == client }.map(\.socket)).count == 1)
+            }
         }
     }
 }

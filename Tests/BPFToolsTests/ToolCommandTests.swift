@@ -1,73 +1,64 @@
 #if os(Linux)
 import Foundation
 import Glibc
-import TestPeers
 import Synchronization
 import Testing
 
-/// The tools as users run them: `swiftbpf <tool>` in a process of its own, stopped with
-/// Ctrl-C (SIGINT), and run without privilege.
-@Suite(.serialized) struct ToolCommandTests {
-    /// The executable is built next to the test bundle.
-    static let executable: String = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("swiftbpf").path) {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("swiftbpf").path
-    }()
-
-    @Test func interruptedToolPrintsWhatItSawAndItsSummary() throws {
-        try ToolTests.run {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.executable)
-            process.arguments = ["opensnoop", "-p", String(getpid())]
-            let output = Pipe(), errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            // Should the tool hang, end it so that the test fails instead of waiting forever.
-            let watchdog = Watchdog(pid: process.processIdentifier, seconds: 30)
-            defer { watchdog.cancel() }
-            // The header comes once the programs are attached.
-            var text = ""
-            while !text.contains("\n") {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty { break }
-                text += String(decoding: data, as: UTF8.self)
+extension BPFToolsKernelTests {
+    /// The tools as users run them: `swiftbpf <tool>` in a process of its own, stopped with
+    /// Ctrl-C (SIGINT), and run without privilege.
+    @Suite struct ToolCommandTests {
+        /// The executable is built next to the test bundle.
+        static let executable: String = {
+            var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("swiftbpf").path) {
+                directory.deleteLastPathComponent()
             }
-            #expect(text.hasPrefix("PID    COMM               FD ERR PATH\n"), "\(text)")
-            let path = "/tmp/swiftbpf-opensnoop-cli-\(UUID().uuidString)"
-            _ = open(path, O_RDONLY)
-            kill(process.processIdentifier, SIGINT)
-            text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let summary = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            watchdog.cancel()
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "Ctrl-C did not stop the tool cleanly: \(summary)")
-            let line = try #require(text.split(separator: "\n").first { $0.hasSuffix(path) }, "\(text)")
-            #expect(line.hasPrefix(String(getpid()) + " "))
-            #expect(line.contains("  -1   2 "), "an ENOENT open shows FD -1, ERR 2: \(line)")
-            #expect(summary.hasPrefix("opensnoop: ") && summary.hasSuffix(", none lost\n"), "\(summary)")
-        }
-    }
+            return directory.appendingPathComponent("swiftbpf").path
+        }()
 
-    @Test func unprivilegedRunSaysWhichPrivilegeIsMissing() throws {
-        guard geteuid() == 0 else {
-            print("skipped: needs root to run the tool as another user")
-            return
+        @Test func interruptedToolPrintsWhatItSawAndItsSummary() throws {
+            try ToolTests.run {
+                let process = try ChildProcess("/bin/sh", ["-c", "exec \"$0\" opensnoop -p \(getpid()) 2>&1", Self.executable],
+                                               captureOutput: true)
+                // Should the tool hang, end it so that the test fails instead of waiting forever.
+                let watchdog = Watchdog(pid: process.pid, seconds: 30)
+                defer { watchdog.cancel() }
+                // The header comes once the programs are attached.
+                let header = process.readLine()
+                #expect(header == "PID    COMM               FD ERR PATH\n", "\(header)")
+                let path = "/tmp/swiftbpf-opensnoop-cli-\(UUID().uuidString)"
+                _ = open(path, O_RDONLY)
+                kill(process.pid, SIGINT)
+                let text = process.readAll()
+                let status = process.wait()
+                watchdog.cancel()
+                #expect(status == 0, "Ctrl-C did not stop the tool cleanly (wait status \(status)): \(text)")
+                let line = try #require(text.split(separator: "\n").first { $0.hasSuffix(path) }, "\(text)")
+                #expect(line.hasPrefix(String(getpid()) + " "))
+                #expect(line.contains("  -1   2 "), "an ENOENT open shows FD -1, ERR 2: \(line)")
+                let summary = text.split(separator: "\n").last.map(String.init) ?? ""
+                #expect(summary.hasPrefix("opensnoop: ") && summary.hasSuffix(", none lost"), "\(summary)")
+            }
         }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
-            ToolTests.peerMissing("setpriv (util-linux) runs the tool as another user")
-            return
+
+        @Test func unprivilegedRunSaysWhichPrivilegeIsMissing() throws {
+            guard geteuid() == 0 else {
+                print("skipped: needs root to run the tool as another user")
+                return
+            }
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+                ToolTests.peerMissing("setpriv (util-linux) runs the tool as another user")
+                return
+            }
+            let result = try ChildProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                                                                   Self.executable, "execsnoop", "-d", "1"])
+            #expect(result.status != 0)
+            #expect(result.output.contains("execsnoop: the kernel refused"), "\(result.output)")
+            #expect(result.output.contains("CAP_BPF"), "\(result.output)")
+            #expect(result.output.contains("as user 65534"), "\(result.output)")
+            #expect(!result.output.contains("PCOMM"), "no header before the error")
         }
-        let result = try Subprocess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-                                                             Self.executable, "execsnoop", "-d", "1"])
-        #expect(result.status != 0)
-        #expect(result.errors.contains("execsnoop: the kernel refused"), "\(result.errors)")
-        #expect(result.errors.contains("CAP_BPF"), "\(result.errors)")
-        #expect(result.errors.contains("as user 65534"), "\(result.errors)")
-        #expect(result.text.isEmpty)
     }
 }
 /// Kills a child with SIGKILL if it is still running after a while, so that a hanging

@@ -6,119 +6,126 @@ import Glibc
 import TestPeers
 import Testing
 
-/// The tools on the real kernel: each test starts a tool through BPFTools' API, makes a
-/// workload whose events it can recognise (unique arguments, a unique path, a known exit
-/// code), and checks the tool reports them with the right process, arguments, path and
-/// result. They run one at a time under the process-wide kernel lock and check that no bpf
-/// or perf descriptor is left open afterwards.
-@Suite(.serialized) struct ToolKernelTests {
-    @Test func execsnoopReportsAnExecWithItsArguments() throws {
-        try ToolTests.run {
-            let tracer = try ExecSnoop.start()
-            defer { tracer.close() }
-            let marker = "swiftbpf-execsnoop-\(UUID().uuidString)"
-            let child = try ToolTests.spawn("/bin/echo", [marker, "second argument"])
-            let events = try ToolTests.collect(tracer) { $0.arguments.contains(marker) }
-            let event = try #require(events.first { $0.arguments.contains(marker) })
-            #expect(event.pid == child)
-            #expect(event.ppid == getpid())
-            #expect(event.returnValue == 0)
-            #expect(event.command == "echo")
-            #expect(event.arguments == ["/bin/echo", marker, "second argument"])
-            #expect(!event.truncated)
-            #expect(try tracer.lostEvents() == 0)
-        }
-    }
-
-    @Test func execsnoopReportsAFailedExecWithItsError() throws {
-        try ToolTests.run {
-            let tracer = try ExecSnoop.start(.init(includeFailed: true, maxArguments: 2))
-            defer { tracer.close() }
-            let missing = "/nonexistent/swiftbpf-\(UUID().uuidString)"
-            // The exec fails in the child, which then exits 127.
-            _ = try ToolTests.spawn("/bin/sh", ["-c", "exec \(missing) a b c 2>/dev/null"])
-            let events = try ToolTests.collect(tracer) { $0.arguments.first == missing }
-            let event = try #require(events.first { $0.arguments.first == missing })
-            #expect(event.returnValue == -ENOENT)
-            #expect(event.arguments == [missing, "a"])
-            #expect(event.truncated)
-        }
-    }
-
-    @Test func opensnoopReportsPathsDescriptorsErrorsAndFlags() throws {
-        try ToolTests.run {
-            let tracer = try OpenSnoop.start(.init(pid: getpid()))
-            defer { tracer.close() }
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-opensnoop-\(UUID().uuidString)").path
-            defer { unlink(path) }
-            let missing = open(path + ".missing", O_RDONLY)
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-            #expect(missing == -1 && descriptor >= 0)
-            close(descriptor)
-            let events = try ToolTests.collect(tracer) { $0.path == path }
-            let created = try #require(events.first { $0.path == path })
-            #expect(created.pid == getpid())
-            #expect(created.returnValue == descriptor)
-            #expect(created.flags & (O_WRONLY | O_CREAT | O_CLOEXEC) == O_WRONLY | O_CREAT | O_CLOEXEC)
-            #expect(created.mode == 0o600)
-            let failed = try #require(events.first { $0.path == path + ".missing" })
-            #expect(failed.fileDescriptor == -1 && failed.error == ENOENT)
-            #expect(events.allSatisfy { $0.pid == getpid() }, "the -p filter let other processes through")
-        }
-    }
-
-    @Test func exitsnoopReportsExitCodesAndSignals() throws {
-        try ToolTests.run {
-            let tracer = try ExitSnoop.start()
-            defer { tracer.close() }
-            let exiting = try ToolTests.spawn("/bin/sh", ["-c", "exit 7"])
-            // SIGKILL: a signal the test process may have made its children ignore would not end sh.
-            let killed = try ToolTests.spawn("/bin/sh", ["-c", "kill -KILL $$"])
-            var seen: [Int32: ExitSnoop.Event] = [:]
-            _ = try ToolTests.collect(tracer) { event in
-                if event.pid == exiting || event.pid == killed { seen[event.pid] = event }
-                return seen.count == 2
+extension BPFToolsKernelTests {
+    /// The tools on the real kernel: each test starts a tool through BPFTools' API, makes a
+    /// workload whose events it can recognise (unique arguments, a unique path, a known exit
+    /// code), and checks the tool reports them with the right process, arguments, path and
+    /// result. They run one at a time under the process-wide kernel lock and check that no bpf
+    /// or perf descriptor is left open afterwards.
+    @Suite struct ToolKernelTests {
+        @Test func execsnoopReportsAnExecWithItsArguments() throws {
+            try ToolTests.run {
+                let tracer = try ExecSnoop.start()
+                defer { tracer.close() }
+                let marker = "swiftbpf-execsnoop-\(UUID().uuidString)"
+                let child = try ToolTests.spawn("/bin/echo", [marker, "second argument"])
+                let events = try ToolTests.collect(tracer) { $0.arguments.contains(marker) }
+                let event = try #require(events.first { $0.arguments.contains(marker) })
+                #expect(event.pid == child)
+                #expect(event.ppid == getpid())
+                #expect(event.returnValue == 0)
+                #expect(event.command == "echo")
+                #expect(event.arguments == ["/bin/echo", marker, "second argument"])
+                #expect(!event.truncated)
+                #expect(try tracer.lostEvents() == 0)
             }
-            let exited = try #require(seen[exiting])
-            #expect(exited.exitCode == 7 && exited.signal == 0)
-            #expect(exited.ppid == getpid() && exited.tid == exiting && exited.command == "sh")
-            #expect(ExitSnoop.exitDescription(exited) == "code 7")
-            let signalled = try #require(seen[killed])
-            #expect(signalled.signal == SIGKILL)
-            #expect(ExitSnoop.exitDescription(signalled) == "signal 9 (KILL)")
         }
-    }
 
-    @Test func helloSeesThisProcessOpenAFile() throws {
-        try ToolTests.run {
-            let tracer = try Hello.start(pid: getpid())
-            defer { tracer.close() }
-            let path = "/tmp/swiftbpf-hello-\(UUID().uuidString)"
-            let descriptor = open(path, O_RDONLY)
-            #expect(descriptor == -1)
-            let events = try ToolTests.collect(tracer) { $0.path == path }
-            let event = try #require(events.first { $0.path == path })
-            #expect(event.pid == getpid())
-            #expect(event.uid == getuid())
+        @Test func execsnoopReportsAFailedExecWithItsError() throws {
+            try ToolTests.run {
+                let tracer = try ExecSnoop.start(.init(includeFailed: true, maxArguments: 2))
+                defer { tracer.close() }
+                let missing = "/nonexistent/swiftbpf-\(UUID().uuidString)"
+                // The exec fails in the child, which then exits 127.
+                _ = try ToolTests.spawn("/bin/sh", ["-c", "exec \(missing) a b c 2>/dev/null"])
+                let events = try ToolTests.collect(tracer) { $0.arguments.first == missing }
+                let event = try #require(events.first { $0.arguments.first == missing })
+                #expect(event.returnValue == -ENOENT)
+                #expect(event.arguments == [missing, "a"])
+                #expect(event.truncated)
+            }
         }
-    }
 
-    @Test func aStoppedRunDrainsAndReturns() throws {
-        try ToolTests.run {
-            let tracer = try Hello.start(pid: getpid())
-            defer { tracer.close() }
-            let path = "/tmp/swiftbpf-hello-stop-\(UUID().uuidString)"
-            _ = open(path, O_RDONLY)
-            let stop = StopFlag()
-            stop.request()
-            var paths: [String] = []
-            // Already stopped: run reads what the kernel has buffered and returns at once.
-            try tracer.run(until: stop) { paths.append($0.path) }
-            #expect(paths.contains(path))
-            #expect(tracer.eventCount == paths.count)
+        @Test func opensnoopReportsPathsDescriptorsErrorsAndFlags() throws {
+            try ToolTests.run {
+                let tracer = try OpenSnoop.start(.init(pid: getpid()))
+                defer { tracer.close() }
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-opensnoop-\(UUID().uuidString)").path
+                defer { unlink(path) }
+                let missing = open(path + ".missing", O_RDONLY)
+                let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+                #expect(missing == -1 && descriptor >= 0)
+                close(descriptor)
+                let events = try ToolTests.collect(tracer) { $0.path == path }
+                let created = try #require(events.first { $0.path == path })
+                #expect(created.pid == getpid())
+                #expect(created.returnValue == descriptor)
+                #expect(created.flags & (O_WRONLY | O_CREAT | O_CLOEXEC) == O_WRONLY | O_CREAT | O_CLOEXEC)
+                #expect(created.mode == 0o600)
+                let failed = try #require(events.first { $0.path == path + ".missing" })
+                #expect(failed.fileDescriptor == -1 && failed.error == ENOENT)
+                #expect(events.allSatisfy { $0.pid == getpid() }, "the -p filter let other processes through")
+            }
+        }
+
+        @Test func exitsnoopReportsExitCodesAndSignals() throws {
+            try ToolTests.run {
+                let tracer = try ExitSnoop.start()
+                defer { tracer.close() }
+                let exiting = try ToolTests.spawn("/bin/sh", ["-c", "exit 7"])
+                // SIGKILL: a signal the test process may have made its children ignore would not end sh.
+                let killed = try ToolTests.spawn("/bin/sh", ["-c", "kill -KILL $$"])
+                var seen: [Int32: ExitSnoop.Event] = [:]
+                _ = try ToolTests.collect(tracer) { event in
+                    if event.pid == exiting || event.pid == killed { seen[event.pid] = event }
+                    return seen.count == 2
+                }
+                let exited = try #require(seen[exiting])
+                #expect(exited.exitCode == 7 && exited.signal == 0)
+                #expect(exited.ppid == getpid() && exited.tid == exiting && exited.command == "sh")
+                #expect(ExitSnoop.exitDescription(exited) == "code 7")
+                let signalled = try #require(seen[killed])
+                #expect(signalled.signal == SIGKILL)
+                #expect(ExitSnoop.exitDescription(signalled) == "signal 9 (KILL)")
+            }
+        }
+
+        @Test func helloSeesThisProcessOpenAFile() throws {
+            try ToolTests.run {
+                let tracer = try Hello.start(pid: getpid())
+                defer { tracer.close() }
+                let path = "/tmp/swiftbpf-hello-\(UUID().uuidString)"
+                let descriptor = open(path, O_RDONLY)
+                #expect(descriptor == -1)
+                let events = try ToolTests.collect(tracer) { $0.path == path }
+                let event = try #require(events.first { $0.path == path })
+                #expect(event.pid == getpid())
+                #expect(event.uid == getuid())
+            }
+        }
+
+        @Test func aStoppedRunDrainsAndReturns() throws {
+            try ToolTests.run {
+                let tracer = try Hello.start(pid: getpid())
+                defer { tracer.close() }
+                let path = "/tmp/swiftbpf-hello-stop-\(UUID().uuidString)"
+                _ = open(path, O_RDONLY)
+                let stop = StopFlag()
+                stop.request()
+                var paths: [String] = []
+                // Already stopped: run reads what the kernel has buffered and returns at once.
+                try tracer.run(until: stop) { paths.append($0.path) }
+                #expect(paths.contains(path))
+                #expect(tracer.eventCount == paths.count)
+            }
         }
     }
 }
+
+/// Every suite of this target that runs on the kernel, one test at a time: each holds the
+/// process-wide kernel lock while it runs, and suites waiting for it in parallel would each
+/// block a thread of the small cooperative pool that other targets' kernel tests need.
+@Suite(.serialized) struct BPFToolsKernelTests {}
 
 enum ToolTests {
     /// Runs `body` when bpf(2) is usable (else skips with the reason, or fails under
@@ -167,14 +174,9 @@ enum ToolTests {
 
     /// Starts `executable` as a child of this process, waits for it to end, and returns its pid.
     static func spawn(_ executable: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.processIdentifier
+        let child = try ChildProcess(executable, arguments)
+        child.wait()
+        return child.pid
     }
 
     /// Polls `tracer` until `done` holds for an event, or ten seconds (a bound on a test that
