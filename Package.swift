@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "PacketCapture", targets: ["PacketCapture"]),
         .library(name: "BPFLinux", targets: ["BPFLinux"]),
         .library(name: "BPFVerifier", targets: ["BPFVerifier"]),
+        .library(name: "BPFTools", targets: ["BPFTools"]),
+        .plugin(name: "BPFCompilerPlugin", targets: ["BPFCompilerPlugin"]),
         .executable(name: "swiftbpf", targets: ["swiftbpf"]),
         .executable(name: "swiftbpf-bench", targets: ["swiftbpf-bench"]),
     ],
@@ -29,10 +31,13 @@ let package = Package(
         .target(name: "BPFLinux", dependencies: ["BPFInstructions", "BPFObject", "CBPFLinux"]),
         .target(name: "BPFVM", dependencies: ["BPFInstructions", "BPFVerifier"]),
         .target(name: "BPFVerifier", dependencies: ["BPFInstructions", "BPFObject"]),
+        .executableTarget(name: "swiftbpf-skeleton", dependencies: ["BPFObject"]),
+        .plugin(name: "BPFCompilerPlugin", capability: .buildTool(), dependencies: ["swiftbpf-skeleton"], exclude: ["include"]),
+        .target(name: "BPFTools", dependencies: ["BPFLinux", "BPFObject"], exclude: ["bpf"], plugins: ["BPFCompilerPlugin"]),
         .executableTarget(
             name: "swiftbpf",
             dependencies: [
-                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier",
+                "BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier", "BPFTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -48,6 +53,7 @@ let package = Package(
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "PacketFilter", "BPFObject", "TestPeers"]),
         .testTarget(name: "BPFLinuxTests", dependencies: ["BPFLinux", "BPFObject", "BPFInstructions", "TestPeers"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "BPFToolsTests", dependencies: ["BPFTools", "BPFLinux", "TestPeers", "swiftbpf"]),
         .testTarget(
             name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM", "BPFVerifier"],
             exclude: ["Fixtures"]),

@@ -10,12 +10,17 @@ struct SwiftBPF: ParsableCommand {
             --big-endian), as assembly text in the conformance-suite syntax (mov %r0, 1) or the \
             kernel syntax (r0 = 1), or as a conformance-suite .data test file.
 
+            The tracing tools (hello, execsnoop, opensnoop, exitsnoop, syscount, runqlat, \
+            biolatency, tcplife, tcpstates, bashreadline, funclatency, profile; Linux, as root) take bcc's \
+            options and print bcc's columns.
+
             Examples:
               swiftbpf run Examples/checksum.asm --mem-file packet.bin
               swiftbpf asm prog.s -o prog.bin
               swiftbpf disasm prog.bin --syntax kernel
+              sudo swiftbpf execsnoop
             """,
-        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, CaptureCommand.self, VerifyCommand.self])
+        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, CaptureCommand.self, VerifyCommand.self] + tracingTools)
 
     /// The conformance runner calls its plugin as `PLUGIN MEMORY OPTIONS...`, so with
     /// `--plugin_options conformance-plugin` the memory comes before the subcommand.
@@ -28,6 +33,13 @@ struct SwiftBPF: ParsableCommand {
         main(arguments)
     }
 }
+
+/// The tracing tools (BPFTools), Linux only.
+#if os(Linux)
+let tracingTools: [any ParsableCommand.Type] = [HelloCommand.self, ExecsnoopCommand.self, OpensnoopCommand.self, ExitsnoopCommand.self, RunqlatCommand.self, BiolatencyCommand.self, SyscountCommand.self, TcplifeCommand.self, TcpstatesCommand.self, BashreadlineCommand.self, FunclatencyCommand.self, ProfileCommand.self]
+#else
+let tracingTools: [any ParsableCommand.Type] = []
+#endif
 
 /// A user mistake or bad input: printed as one sentence, exit status 1, no stack trace.
 struct CommandError: Error, CustomStringConvertible {

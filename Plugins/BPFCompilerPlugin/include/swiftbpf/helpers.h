@@ -1,0 +1,46 @@
+// SwiftBPF's helpers for eBPF programs in C, built by the BPFCompilerPlugin: section and
+// map-definition macros, the kernel helpers (numbered from the UAPI's enum, so no libbpf
+// headers are needed), and CORE_READ for kernel memory reached through CO-RE.
+#ifndef SWIFTBPF_HELPERS_H
+#define SWIFTBPF_HELPERS_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+
+/// Puts a program or map in the ELF section that says what it is: SEC("tracepoint/...").
+#define SEC(name) __attribute__((section(name), used))
+/// Map attributes, as BTF-defined maps declare them (`__uint(max_entries, 1024)`).
+#define __uint(name, value) int (*name)[value]
+#define __type(name, value) typeof(value) *name
+
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)BPF_FUNC_map_update_elem;
+static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_delete_elem;
+static __u64 (*bpf_ktime_get_ns)(void) = (void *)BPF_FUNC_ktime_get_ns;
+static __u64 (*bpf_ktime_get_boot_ns)(void) = (void *)BPF_FUNC_ktime_get_boot_ns;
+static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)BPF_FUNC_get_current_pid_tgid;
+static __u64 (*bpf_get_current_uid_gid)(void) = (void *)BPF_FUNC_get_current_uid_gid;
+static long (*bpf_get_current_comm)(void *buffer, __u32 size) = (void *)BPF_FUNC_get_current_comm;
+static __u64 (*bpf_get_current_task)(void) = (void *)BPF_FUNC_get_current_task;
+static long (*bpf_probe_read_kernel)(void *destination, __u32 size, const void *source) = (void *)BPF_FUNC_probe_read_kernel;
+static long (*bpf_probe_read_user)(void *destination, __u32 size, const void *source) = (void *)BPF_FUNC_probe_read_user;
+static long (*bpf_probe_read_user_str)(void *destination, __u32 size, const void *source) = (void *)BPF_FUNC_probe_read_user_str;
+static long (*bpf_probe_read_kernel_str)(void *destination, __u32 size, const void *source) = (void *)BPF_FUNC_probe_read_kernel_str;
+static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)BPF_FUNC_ringbuf_reserve;
+static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)BPF_FUNC_ringbuf_submit;
+static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)BPF_FUNC_ringbuf_discard;
+static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)BPF_FUNC_ringbuf_output;
+static long (*bpf_perf_event_output)(void *context, void *map, __u64 flags, void *data, __u64 size) = (void *)BPF_FUNC_perf_event_output;
+static long (*bpf_get_stackid)(void *context, void *map, __u64 flags) = (void *)BPF_FUNC_get_stackid;
+static long (*bpf_trace_printk)(const char *format, __u32 size, ...) = (void *)BPF_FUNC_trace_printk;
+
+/// Reads `expression` (a field of a kernel structure, e.g. `task->real_parent`) from kernel
+/// memory with its offset relocated by CO-RE against the running kernel's BTF: declare the
+/// structure with only the fields used and `__attribute__((preserve_access_index))`.
+#define CORE_READ(expression) ({                                                              \
+        typeof(expression) __value = {};                                                      \
+        bpf_probe_read_kernel(&__value, sizeof(__value), __builtin_preserve_access_index(&(expression))); \
+        __value;                                                                              \
+    })
+
+#endif

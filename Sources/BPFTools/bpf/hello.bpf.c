@@ -1,0 +1,1 @@
+../../../Examples/HelloBPF/Sources/HelloBPF/bpf/hello.bpf.c

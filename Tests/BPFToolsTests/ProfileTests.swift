@@ -1,0 +1,77 @@
+#if os(Linux)
+@testable import BPFTools
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+extension BPFToolsKernelTests {
+    /// profile: sampling this process on the real kernel while a thread spins, frames named
+    /// from the process's mappings and kallsyms, and the flame graph drawn from folded stacks.
+    @Suite struct ProfileTests {
+        @Test func samplesASpinningThreadInThisBinary() throws {
+            try ToolTests.run {
+                let profiler = try Profiler(frequency: 199, pid: getpid())
+                defer { profiler.close() }
+                let done = DispatchSemaphore(value: 0)
+                Thread {
+                    Spinner.spin(seconds: 1)
+                    done.signal()
+                }.start()
+                done.wait()
+                let samples = try profiler.samples()
+                let total = samples.reduce(0) { $0 + $1.count }
+                // 199 Hz for a second of one busy thread: about 199; far fewer means no sampling.
+                #expect(total >= 20, "\(total) samples")
+                let symbols = StackSymbols()
+                let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().lastPathComponent
+                let inBinary = samples.filter { $0.folded(symbols).contains(";\(binary)+0x") }.reduce(0) { $0 + $1.count }
+                #expect(inBinary * 2 > total, "most samples should be in \(binary): \(inBinary) of \(total)")
+                #expect(samples.allSatisfy { $0.pid == getpid() })
+                #expect(try profiler.lostSamples() == 0)
+            }
+        }
+
+        @Test func kernelSymbolsAreFoundByAddress() {
+            let symbols: [(address: UInt64, name: String)] = [(0x1000, "a"), (0x2000, "b"), (0x3000, "c")]
+            #expect(StackSymbols.lastIndex(in: symbols, notAbove: 0x0fff) == nil)
+            #expect(StackSymbols.lastIndex(in: symbols, notAbove: 0x1000) == 0)
+            #expect(StackSymbols.lastIndex(in: symbols, notAbove: 0x2fff) == 1)
+            #expect(StackSymbols.lastIndex(in: symbols, notAbove: 0xffff) == 2)
+            let mappings = StackSymbols.mappings(of: getpid())
+            #expect(mappings.contains { $0.path.hasSuffix("/libc.so.6") }, "\(mappings.map(\.path))")
+        }
+
+        @Test func flameGraphBoxesAreAsWideAsTheirSamples() {
+            var graph = FlameGraph(title: "test <graph>")
+            graph.width = 1020
+            graph.add(folded: "app;main;work", count: 75)
+            graph.add(folded: "app;main;idle", count: 25)
+            graph.add(folded: "ignored", count: 0)
+            let svg = graph.svg()
+            // all, app, main, work, idle, plus the background.
+            #expect(svg.components(separatedBy: "<rect").count - 1 == 6)
+            #expect(svg.contains("<title>work (75 samples, 75.00%)</title><rect x=\"260.0\""), "work follows idle")
+            #expect(svg.contains("width=\"750.0\""), "work: 75% of 1000 pixels")
+            #expect(svg.contains("<title>idle (25 samples, 25.00%)</title><rect x=\"10.0\""), "idle sorts first")
+            #expect(svg.contains("width=\"250.0\""))
+            #expect(svg.contains("test &lt;graph&gt;"))
+            #expect(svg.hasPrefix("<?xml") && svg.hasSuffix("</svg>\n"))
+        }
+    }
+}
+
+/// A busy loop the optimizer cannot remove.
+enum Spinner {
+    static let counter = Atomic<UInt64>(0)
+
+    @inline(never)
+    static func spin(seconds: Int) {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: .seconds(seconds))
+        while clock.now < end {
+            for _ in 0..<10_000 { counter.add(1, ordering: .relaxed) }
+        }
+    }
+}
+#endif
