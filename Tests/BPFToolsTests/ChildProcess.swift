@@ -1,5 +1,6 @@
 #if os(Linux)
 import Glibc
+import TestPeers
 
 /// A child process started with posix_spawn and reaped with waitpid: no Foundation `Process`,
 /// whose termination and pipe handling need Dispatch threads — the threads that kernel tests
@@ -86,12 +87,11 @@ struct ChildProcess {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Runs `path` to its end: its exit status (or 128 + the signal) and its output.
+    /// Runs `path` to its end: its exit status (or 128 + the signal) and its standard output
+    /// followed by its standard error.
     static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let child = try ChildProcess(path, arguments, captureOutput: true)
-        let output = child.readAll()
-        let status = child.wait()
-        return (status & 0x7f == 0 ? status >> 8 & 0xff : 128 + status & 0x7f, output)
+        let result = try Subprocess.run(path, arguments)
+        return (result.status, result.text + result.errors)
     }
 
     /// Waits for the child; its wait status.
