@@ -42,7 +42,7 @@ let package = Package(
             ]),
         .executableTarget(
             name: "swiftbpf-bench",
-            dependencies: ["BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier"],
+            dependencies: ["BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier", "BPFTools"],
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject", "TestPeers"], exclude: ["Fixtures"]),

@@ -8,7 +8,8 @@ struct SwiftBPFBench {
                                                                    "cbpf": ClassicBPFBenchmark.run, "load": CollectionBenchmark.run,
                                                                    "kernel": KernelBenchmark.run,
                                                                    "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run,
-                                                                   "jit": JITBenchmark.run, "verifier": VerifierBenchmark.run]
+                                                                   "jit": JITBenchmark.run, "verifier": VerifierBenchmark.run,
+                                                                   "tools": ToolsBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
