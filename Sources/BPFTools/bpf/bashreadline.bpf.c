@@ -19,7 +19,7 @@ int bashreadline_return(struct pt_regs *registers)
         return 0;
     event->pid = bpf_get_current_pid_tgid() >> 32;
     bpf_probe_read_user_str(event->line, sizeof(event->line), line);
-    bpf_ringbuf_submit(event, 0);
+    submit_event(event);
     return 0;
 }
 

@@ -89,7 +89,7 @@ int execsnoop_exit(struct trace_event_raw_sys_exit *context)
     __u32 size = __builtin_offsetof(struct exec_event, arguments) + event->arguments_size;
     if (size > sizeof(*event))
         size = sizeof(*event);
-    if (bpf_ringbuf_output(&events, event, size, 0))
+    if (bpf_ringbuf_output(&events, event, size, event_wakeup_flags()))
         __sync_fetch_and_add(&lost_events, 1);
     bpf_map_delete_elem(&pending, &tid);
     return 0;

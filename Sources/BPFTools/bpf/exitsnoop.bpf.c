@@ -41,7 +41,7 @@ int exitsnoop_exit(void *context)
     event->ppid = CORE_READ(parent->tgid);
     event->exit_code = exit_code;
     bpf_get_current_comm(event->comm, sizeof(event->comm));
-    bpf_ringbuf_submit(event, 0);
+    submit_event(event);
     return 0;
 }
 

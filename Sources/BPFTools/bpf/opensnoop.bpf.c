@@ -79,7 +79,7 @@ int opensnoop_exit(struct trace_event_raw_sys_exit *context)
     event->mode = arguments->mode;
     bpf_get_current_comm(event->comm, sizeof(event->comm));
     bpf_probe_read_user_str(event->path, sizeof(event->path), arguments->path);
-    bpf_ringbuf_submit(event, 0);
+    submit_event(event);
 done:
     bpf_map_delete_elem(&pending, &tid);
     return 0;

@@ -81,7 +81,7 @@ int tcplife_change(struct trace_event_raw_inet_sock_set_state *context)
         __builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
     else
         bpf_get_current_comm(event->comm, sizeof(event->comm));
-    bpf_ringbuf_submit(event, 0);
+    submit_event(event);
 forget:
     bpf_map_delete_elem(&births, &socket);
     bpf_map_delete_elem(&owners, &socket);

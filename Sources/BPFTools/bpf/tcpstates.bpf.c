@@ -46,7 +46,7 @@ int tcpstates_change(struct trace_event_raw_inet_sock_set_state *context)
         event->new_state = context->newstate;
         read_endpoints(context, &event->endpoints);
         bpf_get_current_comm(event->comm, sizeof(event->comm));
-        bpf_ringbuf_submit(event, 0);
+        submit_event(event);
     }
     if (context->newstate == TCP_CLOSE)
         bpf_map_delete_elem(&last_change, &socket);

@@ -30,6 +30,7 @@ static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (v
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)BPF_FUNC_ringbuf_submit;
 static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)BPF_FUNC_ringbuf_discard;
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)BPF_FUNC_ringbuf_output;
+static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)BPF_FUNC_ringbuf_query;
 static long (*bpf_perf_event_output)(void *context, void *map, __u64 flags, void *data, __u64 size) = (void *)BPF_FUNC_perf_event_output;
 static long (*bpf_get_stackid)(void *context, void *map, __u64 flags) = (void *)BPF_FUNC_get_stackid;
 static long (*bpf_trace_printk)(const char *format, __u32 size, ...) = (void *)BPF_FUNC_trace_printk;
