@@ -139,12 +139,18 @@ public struct ELFExecutable: Sendable {
     /// Whether the file has a full symbol table (`.symtab`), not only the dynamic one.
     public var hasSymbolTable: Bool { sections.contains { $0.type == Self.symbolTableType } }
 
-    /// Symbols in `.symtab` then `.dynsym` named `name` and defined in a section. A
-    /// versioned dynamic name (`name@VERSION`) matches when `name` carries no version.
-    public func symbols(named name: String) throws(ObjectError) -> [ELFSymbol] {
-        let wanted = Array(name.utf8)
-        let reader = ByteReader(bytes, order: byteOrder)
-        var found: [ELFSymbol] = []
+    /// A symbol table and its string table, checked to lie inside the file.
+    private struct SymbolTable {
+        var name: String
+        var start: Int
+        var count: Int
+        var stringStart: Int
+        var stringEnd: Int
+    }
+
+    /// `.symtab` then `.dynsym`, whichever the file has.
+    private func symbolTables() throws(ObjectError) -> [SymbolTable] {
+        var tables: [SymbolTable] = []
         for table in sections where table.type == Self.symbolTableType || table.type == Self.dynamicSymbolsType {
             let tableName = table.type == Self.symbolTableType ? ".symtab" : ".dynsym"
             guard table.entrySize == 24 else {
@@ -160,24 +166,88 @@ public struct ELFExecutable: Sendable {
                   stringStart <= bytes.count, stringSize <= bytes.count - stringStart else {
                 throw ObjectError(.malformedELF, "symbol or string table runs past the end of the file", section: tableName)
             }
-            let stringEnd = stringStart + stringSize
-            for index in 0..<(size / 24) {
-                let base = start + index * 24
-                do throws(ByteReader.OutOfBounds) {
-                    let nameOffset = Int(try reader.u32(at: base))
-                    guard nameOffset > 0, nameOffset < stringSize,
-                          Self.matches(wanted, bytes: bytes, at: stringStart + nameOffset, end: stringEnd) else { continue }
-                    let symbol = ELFSymbol(
-                        index: index, name: name, nameOffset: UInt32(nameOffset), info: try reader.u8(at: base + 4),
-                        other: try reader.u8(at: base + 5), sectionIndex: try reader.u16(at: base + 6),
-                        value: try reader.u64(at: base + 8), size: try reader.u64(at: base + 16))
-                    if symbol.sectionIndex != ELFSymbol.undefinedSection { found.append(symbol) }
-                } catch {
-                    throw ObjectError(error, section: tableName, what: "symbol #\(index)")
-                }
+            tables.append(SymbolTable(name: tableName, start: start, count: size / 24, stringStart: stringStart,
+                                      stringEnd: stringStart + stringSize))
+        }
+        return tables
+    }
+
+    /// Entry `index` of `table`, with `name` as given (the caller has matched or read it).
+    private func symbol(_ index: Int, of table: SymbolTable, name: String, nameOffset: Int) throws(ObjectError) -> ELFSymbol {
+        let reader = ByteReader(bytes, order: byteOrder)
+        let base = table.start + index * 24
+        do throws(ByteReader.OutOfBounds) {
+            return ELFSymbol(
+                index: index, name: name, nameOffset: UInt32(nameOffset), info: try reader.u8(at: base + 4),
+                other: try reader.u8(at: base + 5), sectionIndex: try reader.u16(at: base + 6),
+                value: try reader.u64(at: base + 8), size: try reader.u64(at: base + 16))
+        } catch {
+            throw ObjectError(error, section: table.name, what: "symbol #\(index)")
+        }
+    }
+
+    /// Where symbol `index`'s name starts in the file, or nil for an unnamed or broken one.
+    private func nameStart(_ index: Int, of table: SymbolTable) -> Int? {
+        let reader = ByteReader(bytes, order: byteOrder)
+        guard let offset = try? reader.u32(at: table.start + index * 24), offset > 0,
+              Int(offset) < table.stringEnd - table.stringStart else { return nil }
+        return table.stringStart + Int(offset)
+    }
+
+    /// Symbols in `.symtab` then `.dynsym` named `name` and defined in a section. A
+    /// versioned dynamic name (`name@VERSION`) matches when `name` carries no version.
+    public func symbols(named name: String) throws(ObjectError) -> [ELFSymbol] {
+        let wanted = Array(name.utf8)
+        var found: [ELFSymbol] = []
+        for table in try symbolTables() {
+            for index in 0..<table.count {
+                guard let start = nameStart(index, of: table),
+                      Self.matches(wanted, bytes: bytes, at: start, end: table.stringEnd) else { continue }
+                let symbol = try symbol(index, of: table, name: name, nameOffset: start - table.stringStart)
+                if symbol.sectionIndex != ELFSymbol.undefinedSection { found.append(symbol) }
             }
         }
         return found
+    }
+
+    /// A function by the bytes of the file it occupies, for naming addresses.
+    public struct FunctionRange: Sendable, Hashable {
+        public var fileOffset: UInt64
+        public var size: UInt64
+        public var name: String
+    }
+
+    /// Every defined function of `.symtab` and `.dynsym`, sorted by file offset (one entry
+    /// per offset: the first table's name), so that an address in a mapping of the file
+    /// can be named with `function(containing:in:)`.
+    public func functionsByFileOffset() throws(ObjectError) -> [FunctionRange] {
+        var functions: [UInt64: FunctionRange] = [:]
+        for table in try symbolTables() {
+            for index in 0..<table.count {
+                guard let start = nameStart(index, of: table) else { continue }
+                var end = start
+                while end < table.stringEnd && bytes[end] != 0 { end += 1 }
+                let name = String(decoding: bytes[start..<end], as: UTF8.self)
+                let symbol = try symbol(index, of: table, name: name, nameOffset: start - table.stringStart)
+                guard symbol.kind == .function, symbol.sectionIndex != ELFSymbol.undefinedSection,
+                      let offset = fileOffset(ofAddress: symbol.value, sectionIndex: symbol.sectionIndex),
+                      functions[offset] == nil else { continue }
+                functions[offset] = FunctionRange(fileOffset: offset, size: symbol.size, name: name)
+            }
+        }
+        return functions.values.sorted { $0.fileOffset < $1.fileOffset }
+    }
+
+    /// The function of `functions` (sorted by file offset) that holds `fileOffset`.
+    public static func function(containing fileOffset: UInt64, in functions: [FunctionRange]) -> FunctionRange? {
+        var low = 0, high = functions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if functions[middle].fileOffset <= fileOffset { low = middle + 1 } else { high = middle }
+        }
+        guard low > 0 else { return nil }
+        let candidate = functions[low - 1]
+        return fileOffset - candidate.fileOffset < max(candidate.size, 1) ? candidate : nil
     }
 
     /// `name` at `offset`, ended by NUL or (for dynamic symbols) by `@`.

@@ -1,16 +1,16 @@
 #if os(Linux)
+import BPFObject
 import Glibc
 
 /// Names for the return addresses of sampled stacks: kernel addresses from /proc/kallsyms
-/// (readable with addresses as root), user addresses as `file+0xoffset` of the mapping
-/// that holds them in /proc/PID/maps, read while the process lives.
-///
-/// User function names need the ELF symbol tables of the mapped files, read by address;
-/// BPFObject's ELFExecutable looks symbols up by name only, so that part waits for a
-/// symbol-by-address lookup there.
+/// (readable with addresses as root), user addresses by the function of the mapped file's
+/// ELF symbol tables that holds them (Swift names demangled), found through the mapping in
+/// /proc/PID/maps read while the process lives; `file+0xoffset` where no symbol covers it.
 public final class StackSymbols {
     private var kernel: [(address: UInt64, name: String)]?
     private var mappings: [Int32: [Mapping]] = [:]
+    /// Each mapped file's functions by file offset; empty for a file without symbols.
+    private var functions: [String: [ELFExecutable.FunctionRange]] = [:]
 
     struct Mapping {
         var start: UInt64
@@ -33,8 +33,28 @@ public final class StackSymbols {
     public func userName(_ address: UInt64, pid: Int32) -> String {
         if mappings[pid] == nil { mappings[pid] = Self.mappings(of: pid) }
         guard let mapping = mappings[pid]?.first(where: { address >= $0.start && address < $0.end }) else { return "[unknown]" }
+        let offset = address - mapping.start + mapping.offset
+        if let function = ELFExecutable.function(containing: offset, in: functions(of: mapping.path)) {
+            return Self.demangled(function.name)
+        }
         let file = mapping.path.split(separator: "/").last.map(String.init) ?? mapping.path
-        return "\(file)+0x\(String(address - mapping.start + mapping.offset, radix: 16))"
+        return "\(file)+0x\(String(offset, radix: 16))"
+    }
+
+    private func functions(of path: String) -> [ELFExecutable.FunctionRange] {
+        if let known = functions[path] { return known }
+        let found = readFileBytes(path).flatMap { try? ELFExecutable(parsing: $0).functionsByFileOffset() } ?? []
+        functions[path] = found
+        return found
+    }
+
+    /// A Swift symbol as people read it (`static Module.Type.method(label:) -> ()`), through
+    /// the Swift runtime's own demangler; other names as they are.
+    static func demangled(_ name: String) -> String {
+        guard name.hasPrefix("$s") || name.hasPrefix("_$s") || name.hasPrefix("$S") else { return name }
+        guard let text = name.withCString({ swiftDemangle($0, strlen($0), nil, nil, 0) }) else { return name }
+        defer { free(text) }
+        return String(cString: text)
     }
 
     /// The sorted text symbols of /proc/kallsyms; empty when its addresses are hidden (zero).
@@ -87,4 +107,7 @@ extension Profiler.Sample {
         return frames.map { String($0.map { $0 == ";" ? ":" : $0 }) }.joined(separator: ";")
     }
 }
+@_silgen_name("swift_demangle")
+private func swiftDemangle(_ mangled: UnsafePointer<CChar>, _ length: Int, _ output: UnsafeMutablePointer<CChar>?,
+                           _ outputSize: UnsafeMutablePointer<Int>?, _ flags: UInt32) -> UnsafeMutablePointer<CChar>?
 #endif

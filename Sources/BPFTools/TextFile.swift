@@ -4,6 +4,11 @@ import Glibc
 /// A whole text file (procfs files report size 0, so read to the end); nil when it cannot be
 /// opened. Invalid UTF-8 is replaced.
 func readTextFile(_ path: String) -> String? {
+    readFileBytes(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// A file's bytes, read to its end (procfs files report no size, so no stat first).
+func readFileBytes(_ path: String) -> [UInt8]? {
     guard let file = fopen(path, "r") else { return nil }
     defer { fclose(file) }
     var bytes: [UInt8] = []
@@ -13,6 +18,6 @@ func readTextFile(_ path: String) -> String? {
         bytes += chunk[0..<count]
         if count < chunk.count { break }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 #endif

@@ -42,6 +42,13 @@ import Testing
         let count = 16
         let mapped = Array(UnsafeRawBufferPointer(start: address, count: count))
         #expect(Array(bytes[Int(offset)..<Int(offset) + count]) == mapped, "\(symbol) at file offset 0x\(String(offset, radix: 16))")
+        // And back: an address inside the function is named by a symbol at that offset
+        // (an alias such as __getpid may be the one kept).
+        let functions = try elf.functionsByFileOffset()
+        let named = try #require(ELFExecutable.function(containing: offset + 1, in: functions))
+        #expect(named.fileOffset == offset, "\(named)")
+        #expect(try elf.fileOffset(ofSymbol: named.name) == offset, "\(named.name)")
+        #expect(functions.map(\.fileOffset) == functions.map(\.fileOffset).sorted())
     }
     #endif
 

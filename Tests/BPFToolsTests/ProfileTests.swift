@@ -25,8 +25,10 @@ extension BPFToolsKernelTests {
                 #expect(total >= 20, "\(total) samples")
                 let symbols = StackSymbols()
                 let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().lastPathComponent
-                let inBinary = samples.filter { $0.folded(symbols).contains(";\(binary)+0x") }.reduce(0) { $0 + $1.count }
-                #expect(inBinary * 2 > total, "most samples should be in \(binary): \(inBinary) of \(total)")
+                // The busy function dominates the stacks under its own (demangled) name.
+                let inSpinner = samples.filter { $0.folded(symbols).contains("Spinner.spin(seconds: Swift.Int)") }.reduce(0) { $0 + $1.count }
+                let some = samples.prefix(3).map { $0.folded(symbols) }
+                #expect(inSpinner * 2 > total, "most samples should be in Spinner.spin of \(binary): \(inSpinner) of \(total); \(some)")
                 #expect(samples.allSatisfy { $0.pid == getpid() })
                 #expect(try profiler.lostSamples() == 0)
             }
