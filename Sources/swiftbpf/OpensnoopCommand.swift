@@ -11,9 +11,9 @@ struct OpensnoopCommand: ParsableCommand {
             errno, 0 on success) and PATH; -T adds TIME(s), seconds since the first event, -U the \
             UID, -e the open flags in octal.
 
-            Hook: the tracepoints syscalls:sys_enter_openat and sys_exit_openat. bcc also traces \
-            open(2) and openat2(2) through kprobes, which this kernel does not have; the C \
-            library's open() and fopen() call openat(2). Needs root, or CAP_BPF and CAP_PERFMON.
+            Hooks: the tracepoints syscalls:sys_enter_/sys_exit_ of open, openat and openat2 \
+            (bcc uses kprobes or fentry on the same syscalls). Needs root, or CAP_BPF and \
+            CAP_PERFMON.
 
             Examples:
               swiftbpf opensnoop                 every open until Ctrl-C

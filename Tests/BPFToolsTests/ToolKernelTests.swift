@@ -68,6 +68,35 @@ extension BPFToolsKernelTests {
             }
         }
 
+        /// open(2) and openat2(2) as well as openat(2): perl makes the raw system calls
+        /// (x86-64 numbers 2 and 437; openat2 takes its flags and mode in a struct open_how).
+        @Test func opensnoopSeesOpenAndOpenat2() throws {
+            #if arch(x86_64)
+            try ToolTests.run {
+                let tracer = try OpenSnoop.start()
+                defer { tracer.close() }
+                let base = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-open-\(UUID().uuidString)").path
+                // syscall() takes strings by variable (it may write to them).
+                let script = """
+                    my $open = "\(base).open" ; syscall(2, $open, 0) ;
+                    my $openat2 = "\(base).openat2" ; my $how = pack("QQQ", 0x40 | 1, 0640, 0) ;
+                    syscall(437, -100, $openat2, $how, 24) ;
+                    """
+                let perl = try ToolTests.spawn("/usr/bin/perl", ["-e", script])
+                defer { unlink(base + ".openat2") }
+                var seen: [String: OpenSnoop.Event] = [:]
+                _ = try ToolTests.collect(tracer) { event in
+                    if event.pid == perl, event.path.hasPrefix(base) { seen[event.path] = event }
+                    return seen.count == 2
+                }
+                let plain = try #require(seen[base + ".open"])
+                #expect(plain.error == ENOENT && plain.flags == 0)
+                let viaOpenat2 = try #require(seen[base + ".openat2"])
+                #expect(viaOpenat2.fileDescriptor >= 0 && viaOpenat2.flags == O_CREAT | O_WRONLY && viaOpenat2.mode == 0o640)
+            }
+            #endif
+        }
+
         @Test func exitsnoopReportsExitCodesAndSignals() throws {
             try ToolTests.run {
                 let tracer = try ExitSnoop.start()

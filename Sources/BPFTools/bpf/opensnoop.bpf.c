@@ -1,6 +1,6 @@
-// opensnoop: every openat(2) with its flags, path and result. The path and flags are
-// noted at sys_enter_openat, per thread; the event goes out at sys_exit_openat with the
-// file descriptor or error.
+// opensnoop: every open(2), openat(2) and openat2(2) with its flags, path and result. The
+// path and flags are noted at the syscall's enter tracepoint, per thread; the event goes out
+// at its exit tracepoint with the file descriptor or error.
 // Layout of struct open_event: OpenSnoop.swift decodes the same offsets.
 #include "events.h"
 
@@ -36,8 +36,14 @@ struct {
     __type(value, struct open_arguments);
 } pending SEC(".maps");
 
-SEC("tracepoint/syscalls/sys_enter_openat")
-int opensnoop_enter(struct trace_event_raw_sys_enter *context)
+// struct open_how of openat2(2) (linux/openat2.h): the flags and mode it takes by pointer.
+struct open_how {
+    __u64 flags;
+    __u64 mode;
+    __u64 resolve;
+};
+
+static __always_inline int note_open(const char *path, __s32 flags, __s32 mode)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 pid = pid_tgid >> 32, tid = (__u32)pid_tgid;
@@ -47,17 +53,12 @@ int opensnoop_enter(struct trace_event_raw_sys_enter *context)
         return 0;
     if (target_uid != (__u32)-1 && (__u32)bpf_get_current_uid_gid() != target_uid)
         return 0;
-    struct open_arguments arguments = {
-        .path = (const char *)context->args[1],
-        .flags = (__s32)context->args[2],
-        .mode = (__s32)context->args[3],
-    };
+    struct open_arguments arguments = { .path = path, .flags = flags, .mode = mode };
     bpf_map_update_elem(&pending, &tid, &arguments, BPF_ANY);
     return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int opensnoop_exit(struct trace_event_raw_sys_exit *context)
+static __always_inline int report_open(struct trace_event_raw_sys_exit *context)
 {
     __u64 pid_tgid = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)pid_tgid;
@@ -83,6 +84,47 @@ int opensnoop_exit(struct trace_event_raw_sys_exit *context)
 done:
     bpf_map_delete_elem(&pending, &tid);
     return 0;
+}
+
+// openat(dfd, path, flags, mode)
+SEC("tracepoint/syscalls/sys_enter_openat")
+int opensnoop_enter(struct trace_event_raw_sys_enter *context)
+{
+    return note_open((const char *)context->args[1], (__s32)context->args[2], (__s32)context->args[3]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int opensnoop_exit(struct trace_event_raw_sys_exit *context)
+{
+    return report_open(context);
+}
+
+// open(path, flags, mode): what bcc traces with a kprobe; a tracepoint here.
+SEC("tracepoint/syscalls/sys_enter_open")
+int opensnoop_enter_open(struct trace_event_raw_sys_enter *context)
+{
+    return note_open((const char *)context->args[0], (__s32)context->args[1], (__s32)context->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int opensnoop_exit_open(struct trace_event_raw_sys_exit *context)
+{
+    return report_open(context);
+}
+
+// openat2(dfd, path, how, size): flags and mode are in user memory.
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int opensnoop_enter_openat2(struct trace_event_raw_sys_enter *context)
+{
+    struct open_how how = {};
+    bpf_probe_read_user(&how, sizeof(how), (const void *)context->args[2]);
+    return note_open((const char *)context->args[1], (__s32)how.flags, (__s32)how.mode);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int opensnoop_exit_openat2(struct trace_event_raw_sys_exit *context)
+{
+    return report_open(context);
 }
 
 char LICENSE[] SEC("license") = "GPL";
