@@ -14,9 +14,11 @@ struct ProfileCommand: ParsableCommand {
             frames;kernel frames_[k] and the sample count, most frequent first, the input of \
             flame graph tools — and with --svg writes a self-contained SVG flame graph.
 
-            Kernel frames are named from /proc/kallsyms. User frames are named file+0xoffset \
-            from the process's mappings, read when the run ends (a process that has exited by \
-            then shows [unknown]); function names from the files' symbol tables are not there yet.
+            Kernel frames are named from /proc/kallsyms. User frames are named from the ELF \
+            symbol tables of the files the process maps (Swift names demangled), or \
+            file+0xoffset where no symbol covers the address; the mappings are read when the \
+            run ends, so a process that has exited by then shows [unknown]. --json prints one \
+            object per stack instead: pid, frames (the command, then outermost first) and count.
 
             Examples:
               swiftbpf profile -d 10 --svg cpu.svg
@@ -29,6 +31,14 @@ struct ProfileCommand: ParsableCommand {
     @Flag(name: .customShort("K"), help: "Kernel stacks only.") var kernelOnly = false
     @Option(name: [.customShort("d"), .customLong("duration")], help: "Stop after SECONDS.") var duration: Int?
     @Option(help: ArgumentHelp("Also write a flame graph to this SVG file.", valueName: "FILE")) var svg: String?
+    @Flag(help: "Print one JSON object per stack instead of folded lines.") var json = false
+
+    /// A stack as --json prints it.
+    struct Stack: Encodable {
+        var pid: Int32
+        var frames: [String]
+        var count: UInt64
+    }
 
     func validate() throws {
         if userOnly && kernelOnly { throw ValidationError("-U and -K exclude each other") }
@@ -52,7 +62,8 @@ struct ProfileCommand: ParsableCommand {
         var lines: [String] = []
         for sample in samples {
             let folded = sample.folded(symbols)
-            lines.append("\(folded) \(sample.count)")
+            lines.append(json ? try jsonLine(Stack(pid: sample.pid, frames: folded.split(separator: ";").map(String.init), count: sample.count))
+                              : "\(folded) \(sample.count)")
             graph.add(folded: folded, count: sample.count)
             total += sample.count
         }

@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import TestPeers
 import Testing
 
 extension BPFToolsKernelTests {
@@ -58,6 +59,17 @@ extension BPFToolsKernelTests {
             #expect(result.output.contains("CAP_BPF"), "\(result.output)")
             #expect(result.output.contains("as user 65534"), "\(result.output)")
             #expect(!result.output.contains("PCOMM"), "no header before the error")
+        }
+
+        @Test func profileJSONIsOneStackPerLine() throws {
+            let result = try Subprocess.run(Self.executable, ["profile", "-d", "1", "--json"])
+            #expect(result.status == 0, "\(result.errors)")
+            let lines = result.text.split(separator: "\n")
+            #expect(!lines.isEmpty, "a second at 49 Hz on every CPU samples something")
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect((object?["frames"] as? [String])?.isEmpty == false && (object?["count"] as? Int ?? 0) > 0, "\(line)")
+            }
         }
     }
 }
