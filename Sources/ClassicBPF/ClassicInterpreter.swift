@@ -57,7 +57,6 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
         let packet = PacketBytes(start: buffer.baseAddress ?? Self.emptyPacket, count: buffer.count)
         // Left uninitialized: validation proves every word is written before it is read.
         return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ClassicOpcode.scratchWords) { m -> UInt32 in
-            let length = packet.count
             var a: UInt32 = 0
             var x: UInt32 = 0
             // Validation guarantees forward jumps inside the program and a final ret.
@@ -69,38 +68,23 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .retK: return s.k
                 case .retA: return a
                 case .ldAbsW:
-                    guard Int(s.k) &+ 4 <= length else { return 0 }
-                    a = word(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 4) else { return 0 }
+                    a = value
                 case .ldAbsH:
-                    guard Int(s.k) &+ 2 <= length else { return 0 }
-                    a = half(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 2) else { return 0 }
+                    a = value
                 case .ldAbsB:
-                    guard Int(s.k) < length else { return 0 }
-                    a = byte(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 1) else { return 0 }
+                    a = value
                 case .ldIndW:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 4 <= length {
-                        a = word(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 4, ancillary) else { return 0 }
+                    a = value
                 case .ldIndH:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 2 <= length {
-                        a = half(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 2, ancillary) else { return 0 }
+                    a = value
                 case .ldIndB:
-                    let at = Int(x) &+ Int(s.k)
-                    if at < length {
-                        a = byte(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 1, ancillary) else { return 0 }
+                    a = value
                 case .ldOutside:
                     guard let value = outsideLoad(packet, a, x, s.k, Int(s.jt), ancillary) else { return 0 }
                     a = value
@@ -111,8 +95,8 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 case .ldxLen: x = wireLength
                 case .ldxMem: x = m[Int(s.k)]
                 case .ldxMsh:
-                    guard Int(s.k) < length else { return 0 }
-                    x = (byte(packet, Int(s.k)) & 0xf) << 2
+                    guard let byte = packetLoad(packet, Int(s.k), 1) else { return 0 }
+                    x = (byte & 0xf) << 2
                 case .ldxMshOutside:
                     guard let ancillary, let byte = headerLoad(packet, Int32(bitPattern: s.k), 1, ancillary.pointee) else { return 0 }
                     x = (byte & 0xf) << 2
@@ -140,160 +124,100 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                     a &= s.k
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .absWordEq:
-                    guard Int(s.k) &+ 4 <= length else { return 0 }
-                    a = word(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 4) else { return 0 }
+                    a = value
                     pc += Int(a == s.k2 ? s.jt : s.jf)
                 case .absWordGt:
-                    guard Int(s.k) &+ 4 <= length else { return 0 }
-                    a = word(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 4) else { return 0 }
+                    a = value
                     pc += Int(a > s.k2 ? s.jt : s.jf)
                 case .absWordGe:
-                    guard Int(s.k) &+ 4 <= length else { return 0 }
-                    a = word(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 4) else { return 0 }
+                    a = value
                     pc += Int(a >= s.k2 ? s.jt : s.jf)
                 case .absWordSet:
-                    guard Int(s.k) &+ 4 <= length else { return 0 }
-                    a = word(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 4) else { return 0 }
+                    a = value
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .absHalfEq:
-                    guard Int(s.k) &+ 2 <= length else { return 0 }
-                    a = half(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 2) else { return 0 }
+                    a = value
                     pc += Int(a == s.k2 ? s.jt : s.jf)
                 case .absHalfGt:
-                    guard Int(s.k) &+ 2 <= length else { return 0 }
-                    a = half(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 2) else { return 0 }
+                    a = value
                     pc += Int(a > s.k2 ? s.jt : s.jf)
                 case .absHalfGe:
-                    guard Int(s.k) &+ 2 <= length else { return 0 }
-                    a = half(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 2) else { return 0 }
+                    a = value
                     pc += Int(a >= s.k2 ? s.jt : s.jf)
                 case .absHalfSet:
-                    guard Int(s.k) &+ 2 <= length else { return 0 }
-                    a = half(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 2) else { return 0 }
+                    a = value
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .absByteEq:
-                    guard Int(s.k) < length else { return 0 }
-                    a = byte(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 1) else { return 0 }
+                    a = value
                     pc += Int(a == s.k2 ? s.jt : s.jf)
                 case .absByteGt:
-                    guard Int(s.k) < length else { return 0 }
-                    a = byte(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 1) else { return 0 }
+                    a = value
                     pc += Int(a > s.k2 ? s.jt : s.jf)
                 case .absByteGe:
-                    guard Int(s.k) < length else { return 0 }
-                    a = byte(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 1) else { return 0 }
+                    a = value
                     pc += Int(a >= s.k2 ? s.jt : s.jf)
                 case .absByteSet:
-                    guard Int(s.k) < length else { return 0 }
-                    a = byte(packet, Int(s.k))
+                    guard let value = packetLoad(packet, Int(s.k), 1) else { return 0 }
+                    a = value
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .indWordEq:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 4 <= length {
-                        a = word(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 4, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a == s.k2 ? s.jt : s.jf)
                 case .indWordGt:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 4 <= length {
-                        a = word(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 4, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a > s.k2 ? s.jt : s.jf)
                 case .indWordGe:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 4 <= length {
-                        a = word(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 4, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a >= s.k2 ? s.jt : s.jf)
                 case .indWordSet:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 4 <= length {
-                        a = word(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 4, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 4, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .indHalfEq:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 2 <= length {
-                        a = half(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 2, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a == s.k2 ? s.jt : s.jf)
                 case .indHalfGt:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 2 <= length {
-                        a = half(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 2, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a > s.k2 ? s.jt : s.jf)
                 case .indHalfGe:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 2 <= length {
-                        a = half(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 2, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a >= s.k2 ? s.jt : s.jf)
                 case .indHalfSet:
-                    let at = Int(x) &+ Int(s.k)
-                    if at &+ 2 <= length {
-                        a = half(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 2, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 2, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .indByteEq:
-                    let at = Int(x) &+ Int(s.k)
-                    if at < length {
-                        a = byte(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 1, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a == s.k2 ? s.jt : s.jf)
                 case .indByteGt:
-                    let at = Int(x) &+ Int(s.k)
-                    if at < length {
-                        a = byte(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 1, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a > s.k2 ? s.jt : s.jf)
                 case .indByteGe:
-                    let at = Int(x) &+ Int(s.k)
-                    if at < length {
-                        a = byte(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 1, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a >= s.k2 ? s.jt : s.jf)
                 case .indByteSet:
-                    let at = Int(x) &+ Int(s.k)
-                    if at < length {
-                        a = byte(packet, at)
-                    } else {
-                        guard let value = indexedLoad(packet, x, s.k, 1, ancillary) else { return 0 }
-                        a = value
-                    }
+                    guard let value = indexed(packet, x, s.k, 1, ancillary) else { return 0 }
+                    a = value
                     pc += Int(a & s.k2 != 0 ? s.jt : s.jf)
                 case .addK: a &+= s.k
                 case .addX: a &+= x
@@ -347,6 +271,13 @@ struct PacketBytes {
     UInt32(packet.start.load(fromByteOffset: at, as: UInt8.self))
 }
 
+/// `[x + k]`: inline while it lies inside the packet, else by the slow path's rules.
+@inline(__always)
+private func indexed(_ packet: PacketBytes, _ x: UInt32, _ k: UInt32, _ size: Int,
+                     _ ancillary: UnsafePointer<AncillaryData>?) -> UInt32? {
+    packetLoad(packet, Int(x) &+ Int(k), size) ?? indexedLoad(packet, x, k, size, ancillary)
+}
+
 /// `[x + k]` when X + k + size passes the end: libpcap drops; Linux wraps the sum to a
 /// signed 32-bit offset and reads relative to a header if it is negative.
 @inline(never)
@@ -392,6 +323,7 @@ func headerLoad(_ packet: PacketBytes, _ offset: Int32, _ size: Int, _ ancillary
 }
 
 /// A big-endian load of `size` bytes at `offset`, nil outside the packet.
+@inline(__always)
 func packetLoad(_ packet: PacketBytes, _ offset: Int, _ size: Int) -> UInt32? {
     guard offset >= 0, offset <= packet.count - size else { return nil }
     switch size {
