@@ -180,8 +180,9 @@ func readWholeFile(_ path: String) throws -> [UInt8] {
     let size = Int(info.st_size)
     var failed = false
     let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        guard let base = buffer.baseAddress else { return }
         while count < size {
-            let n = read(fd, buffer.baseAddress! + count, size - count)
+            let n = read(fd, base + count, size - count)
             if n <= 0 { failed = n < 0; break }
             count += n
         }

@@ -53,7 +53,7 @@ private struct ValueWriter {
             try intoA(inner)
             code.append(.negate)
         case .protocolChain(let chain):
-            code += chain.code(scratch: try scratch())
+            code += try chain.code(scratch: try scratch())
             state.x = nil
         case .binary(let op, let left, let right):
             if let k = right.constantValue {

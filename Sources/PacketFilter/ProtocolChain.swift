@@ -19,8 +19,8 @@ struct ProtocolChain: Hashable, Sendable {
     var target: UInt32
 
     /// Code that leaves 1 in A when the chain has `target`, else 0; it changes X and
-    /// M[scratch]. Every jump is forward and within 255 instructions.
-    func code(scratch: UInt32) -> [ClassicInstruction] {
+    /// M[scratch]. Every jump is forward and, at this depth, within 255 instructions.
+    func code(scratch: UInt32) throws(FilterError) -> [ClassicInstruction] {
         var code = LabelledCode()
         let found = code.newLabel(), notFound = code.newLabel(), end = code.newLabel()
         let n = networkOffset
@@ -56,7 +56,10 @@ struct ProtocolChain: Hashable, Sendable {
         code.place(found)
         code.append(.loadA(.constant(1)))
         code.place(end)
-        return code.resolved()
+        guard let resolved = code.resolved() else {
+            throw FilterError(offset: 0, message: "internal error: protochain's unrolled code has a jump past 255 instructions")
+        }
+        return resolved
     }
 }
 
@@ -93,15 +96,20 @@ private struct LabelledCode {
         append(.loadX(.scratch(scratch)))
     }
 
-    func resolved() -> [ClassicInstruction] {
-        items.enumerated().map { index, item in
-            func distance(_ label: Int) -> Int { (labels[label] ?? index + 1) - index - 1 }
+    /// The instructions with their jumps; nil if a conditional jump is too far for its
+    /// 8-bit field.
+    func resolved() -> [ClassicInstruction]? {
+        var code: [ClassicInstruction] = []
+        for (index, item) in items.enumerated() {
+            let distance = { (label: Int) in (labels[label] ?? index + 1) - index - 1 }
             switch item {
-            case .instruction(let instruction): return instruction
+            case .instruction(let instruction): code.append(instruction)
             case .branch(let k, let label):
-                return .branch(.eq, .constant(k), jumpTrue: UInt8(clamping: distance(label)), jumpFalse: 0)
-            case .jump(let label): return .jump(offset: UInt32(distance(label)))
+                guard let jump = UInt8(exactly: distance(label)) else { return nil }
+                code.append(.branch(.eq, .constant(k), jumpTrue: jump, jumpFalse: 0))
+            case .jump(let label): code.append(.jump(offset: UInt32(distance(label))))
             }
         }
+        return code
     }
 }
