@@ -4,58 +4,62 @@ import Testing
 
 /// The interpreter's API: helpers, memory regions, budgets and the errors they produce.
 @Suite struct InterpreterTests {
-    func build(_ body: (inout ProgramBuilder) -> Void) throws -> Program {
-        var builder = ProgramBuilder()
-        body(&builder)
-        return try builder.build()
-    }
-
-    @Test func helperReadsProgramMemoryAndGrantsRegions() throws {
+    /// Both engines, through the one helper path: helpers read the program's memory and
+    /// grant regions, r6 survives the calls, a read-only grant refuses a store, and a
+    /// helper's failure ends the run with its message.
+    @Test(arguments: EngineKind.allCases)
+    func helpersSeeMemoryAndGrantRegions(_ kind: EngineKind) throws {
         let table = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
         defer { table.deallocate() }
         table.storeBytes(of: 0x1122_3344_5566_7788, toByteOffset: 8, as: UInt64.self)
+        let address = UInt64(UInt(bitPattern: table.baseAddress))
         let sum = Helper(id: 1, name: "sum") { call throws(VMError) in
-            let bytes = try call.memory(at: call.r1, count: Int(call.r2))
-            return bytes.reduce(0) { $0 + UInt64($1) }
+            try call.memory(at: call.r1, count: Int(call.r2)).reduce(0) { $0 + UInt64($1) }
         }
-        let tableAddress = UInt64(UInt(bitPattern: table.baseAddress))
         let lookup = Helper(id: 2, name: "lookup") { call throws(VMError) in
-            call.grant(MemoryRegion(name: "table", start: tableAddress, count: 16, isWritable: false))
-            return tableAddress
+            call.grant(MemoryRegion(name: "table", start: address, count: 16, isWritable: false))
+            return address
         }
-        let program = try build {
+        let program = try buildProgram {
+            $0.append(.arithmetic(.mov, .bits64, dst: .r6, source: .immediate(5)))
             $0.append(.call(helper: 1))                                   // r0 = sum of input
-            $0.append(.arithmetic(.mov, .bits64, dst: .r6, source: .register(.r0)))
+            $0.append(.arithmetic(.add, .bits64, dst: .r6, source: .register(.r0)))
             $0.append(.call(helper: 2))                                   // r0 = &table
             $0.append(.load(.double, dst: .r1, base: .r0, offset: 8))
             $0.append(.arithmetic(.add, .bits64, dst: .r6, source: .register(.r1)))
             $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .register(.r6)))
             $0.append(.exit)
         }
-        let interpreter = try Interpreter(program: program, helpers: [sum, lookup])
         var memory: [UInt8] = [1, 2, 3, 4]
-        #expect(try interpreter.run(memory: &memory) == 10 + 0x1122_3344_5566_7788)
+        #expect(try kind.load(program, helpers: [sum, lookup]).run(memory: &memory) == 15 + 0x1122_3344_5566_7788)
 
         // The granted region is read-only: a store to it fails, naming the write.
-        let writer = try build {
+        let writer = try buildProgram {
             $0.append(.call(helper: 2))
             $0.append(.store(.byte, base: .r0, offset: 0, source: .immediate(1)))
             $0.append(.exit)
         }
-        let error = #expect(throws: VMError.self) { try Interpreter(program: writer, helpers: [lookup]).run() }
+        let error = #expect(throws: VMError.self) { try kind.load(writer, helpers: [lookup]).run() }
+        #expect(error?.kind == .outOfBounds(address: address, size: 1, isWrite: true))
         #expect(error?.pc == 1)
+        #expect(error?.regions.contains { $0.name == "table" } == true)
         #expect(error?.description.contains("out-of-bounds write of 1 byte") == true)
+
+        let picky = Helper(id: 7, name: "picky") { call throws(VMError) in throw call.failure("r1 must be even") }
+        let failing = try buildProgram { $0.append(.call(helper: 7)); $0.append(.exit) }
+        let helperError = #expect(throws: VMError.self) { try kind.load(failing, helpers: [picky]).run() }
+        #expect(helperError?.description == "pc 0 (\(describe(.call(helper: 7)))): helper 7 failed: r1 must be even")
     }
 
     @Test func helperErrorsStopTheRun() throws {
         let picky = Helper(id: 7, name: "picky") { call throws(VMError) in throw call.failure("r1 must be even") }
-        let program = try build { $0.append(.call(helper: 7)); $0.append(.exit) }
+        let program = try buildProgram { $0.append(.call(helper: 7)); $0.append(.exit) }
         let error = #expect(throws: VMError.self) { try Interpreter(program: program, helpers: [picky]).run() }
         #expect(error?.description == "pc 0 (\(describe(.call(helper: 7)))): helper 7 failed: r1 must be even")
     }
 
     @Test func budgetStopsEndlessLoopsAndCountsInstructions() throws {
-        let loop = try build {
+        let loop = try buildProgram {
             $0.bind("top")
             $0.jump(to: "top")
         }
@@ -64,7 +68,7 @@ import Testing
         #expect(error?.kind == .instructionBudgetExhausted(budget: 1000))
         #expect(interpreter.executedInstructions == 1000)
 
-        let counted = try build {
+        let counted = try buildProgram {
             $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .immediate(10)))
             $0.bind("top")
             $0.append(.arithmetic(.sub, .bits64, dst: .r0, source: .immediate(1)))
@@ -77,7 +81,7 @@ import Testing
     }
 
     @Test func framePointerIsReadOnly() throws {
-        let program = try build {
+        let program = try buildProgram {
             $0.append(.arithmetic(.add, .bits64, dst: .r10, source: .immediate(8)))
             $0.append(.exit)
         }
@@ -87,7 +91,7 @@ import Testing
     }
 
     @Test func outOfBoundsErrorNamesAddressAndRegions() throws {
-        let program = try build {
+        let program = try buildProgram {
             $0.append(.load(.double, dst: .r0, base: .r1, offset: 4))
             $0.append(.exit)
         }
@@ -102,7 +106,7 @@ import Testing
     @Test func eachFrameHasItsOwnStack() throws {
         // main writes 1 at r10-8, calls f which writes 2 at its own r10-8 and returns the
         // address; main reads its own slot (still 1) and the dead frame's address faults.
-        let program = try build {
+        let program = try buildProgram {
             $0.append(.store(.double, base: .r10, offset: -8, source: .immediate(1)))
             $0.callLocal("f")
             $0.append(.arithmetic(.mov, .bits64, dst: .r6, source: .register(.r0)))
@@ -127,7 +131,7 @@ import Testing
     }
 
     @Test func storesReachTheCallersMemory() throws {
-        let program = try build {
+        let program = try buildProgram {
             $0.append(.store(.word, base: .r1, offset: 0, source: .immediate(0x0102_0304)))
             $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .immediate(0)))
             $0.append(.exit)

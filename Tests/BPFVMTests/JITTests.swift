@@ -123,56 +123,9 @@ import Testing
             && (addressA == addressB || addressA &- topA == addressB &- topB)
     }
 
-    func build(_ body: (inout ProgramBuilder) -> Void) throws -> Program {
-        var builder = ProgramBuilder()
-        body(&builder)
-        return try builder.build()
-    }
-
-    @Test func helpersSeeMemoryAndGrantRegions() throws {
-        let table = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 8)
-        defer { table.deallocate() }
-        table.storeBytes(of: 0x1122_3344_5566_7788, toByteOffset: 8, as: UInt64.self)
-        let address = UInt64(UInt(bitPattern: table.baseAddress))
-        let sum = Helper(id: 1, name: "sum") { call throws(VMError) in
-            try call.memory(at: call.r1, count: Int(call.r2)).reduce(0) { $0 + UInt64($1) }
-        }
-        let lookup = Helper(id: 2, name: "lookup") { call throws(VMError) in
-            call.grant(MemoryRegion(name: "table", start: address, count: 16, isWritable: false))
-            return address
-        }
-        let program = try build {
-            $0.append(.arithmetic(.mov, .bits64, dst: .r6, source: .immediate(5)))
-            $0.append(.call(helper: 1))
-            $0.append(.arithmetic(.add, .bits64, dst: .r6, source: .register(.r0)))
-            $0.append(.call(helper: 2))
-            $0.append(.load(.double, dst: .r1, base: .r0, offset: 8))
-            $0.append(.arithmetic(.add, .bits64, dst: .r6, source: .register(.r1)))
-            $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .register(.r6)))
-            $0.append(.exit)
-        }
-        var memory: [UInt8] = [1, 2, 3, 4]
-        #expect(try JITProgram(program: program, helpers: [sum, lookup]).run(memory: &memory) == 15 + 0x1122_3344_5566_7788)
-
-        let writer = try build {
-            $0.append(.call(helper: 2))
-            $0.append(.store(.byte, base: .r0, offset: 0, source: .immediate(1)))
-            $0.append(.exit)
-        }
-        let error = #expect(throws: VMError.self) { try JITProgram(program: writer, helpers: [lookup]).run() }
-        #expect(error?.kind == .outOfBounds(address: address, size: 1, isWrite: true))
-        #expect(error?.pc == 1)
-        #expect(error?.regions.contains { $0.name == "table" } == true)
-
-        let picky = Helper(id: 7, name: "picky") { call throws(VMError) in throw call.failure("r1 must be even") }
-        let failing = try build { $0.append(.call(helper: 7)); $0.append(.exit) }
-        let helperError = #expect(throws: VMError.self) { try JITProgram(program: failing, helpers: [picky]).run() }
-        #expect(helperError?.description == "pc 0 (\(describe(.call(helper: 7)))): helper 7 failed: r1 must be even")
-    }
-
     @Test func budgetStopsAtTheInterpretersInstruction() throws {
         // A 3-instruction loop body charged per block: the budget runs out mid-block.
-        let loop = try build {
+        let loop = try buildProgram {
             $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .immediate(0)))
             $0.bind("top")
             $0.append(.arithmetic(.add, .bits64, dst: .r0, source: .immediate(1)))
@@ -191,7 +144,7 @@ import Testing
     }
 
     @Test func localCallsHaveFramesAndADepthLimit() throws {
-        let frames = try build {
+        let frames = try buildProgram {
             $0.append(.store(.double, base: .r10, offset: -8, source: .immediate(1)))
             $0.callLocal("f")
             $0.append(.load(.double, dst: .r0, base: .r10, offset: -8))
@@ -203,7 +156,7 @@ import Testing
         }
         #expect(try JITProgram(program: frames).run() == 1)
 
-        let endless = try build {
+        let endless = try buildProgram {
             $0.bind("f")
             $0.callLocal("f")
             $0.append(.exit)
@@ -237,7 +190,7 @@ import Testing
         for operation in AtomicOperation.allCases {
             for size in [MemorySize.word, .double] {
                 for (base, source) in [(Register.r0, Register.r0), (.r0, .r1), (.r1, .r0), (.r6, .r1), (.r1, .r6), (.r10, .r1)] {
-                    let program = try build {
+                    let program = try buildProgram {
                         if base != .r10 { $0.append(.arithmetic(.mov, .bits64, dst: base, source: .register(.r1))) }
                         $0.append(.loadImmediate64(dst: .r0, source: .immediate, imm: 0x0f0f_0f0f, nextImm: 0x3333_3333))
                         if base == .r0 { $0.append(.arithmetic(.mov, .bits64, dst: .r0, source: .register(.r1))) }

@@ -1,3 +1,4 @@
+import BPFInstructions
 import Foundation
 import Testing
 
@@ -28,4 +29,11 @@ enum TestData {
     static func text(_ url: URL) throws -> String {
         String(decoding: try Data(contentsOf: url), as: UTF8.self)
     }
+}
+
+/// A program written with ProgramBuilder's labels, for the engine tests.
+func buildProgram(_ body: (inout ProgramBuilder) -> Void) throws -> Program {
+    var builder = ProgramBuilder()
+    body(&builder)
+    return try builder.build()
 }
