@@ -1,0 +1,68 @@
+import BPFObject
+
+/// A map that lives in the VM's own memory, with the kernel's semantics: the same types,
+/// flags and errors as the maps of BPFLinux, so that a program and its host code behave the
+/// same in user space and in the kernel.
+///
+/// Two faces. Programs reach a map through helpers (`map_lookup_elem` and friends), which
+/// call the `program…` members: raw pointers in, a negative errno out, no allocation and no
+/// throwing, because they run per packet. Host code uses the byte-array members, which throw
+/// `MapError` as `Map` in BPFLinux throws `BPFError`.
+///
+/// Values a lookup hands to a program stay at a fixed address for the map's lifetime (storage
+/// is allocated up front, as the kernel preallocates), so a program may keep the pointer for
+/// the rest of its run. `storage` lists that memory so that checked runs can allow it.
+/// Every member is safe to call from several threads at once.
+public protocol UserspaceMap: AnyObject, Sendable {
+    var name: String { get }
+    var type: MapType { get }
+    var keySize: Int { get }
+    var valueSize: Int { get }
+    var maxEntries: Int { get }
+    /// `BPF_F_*` creation flags.
+    var flags: UInt32 { get }
+
+    /// The memory whose addresses `programLookup` may return.
+    var storage: [MemoryRegion] { get }
+
+    /// `bpf_map_lookup_elem` for a program on `cpu`: the value's address, or nil.
+    func programLookup(key: UnsafeRawPointer, cpu: Int) -> UnsafeMutableRawPointer?
+    /// `bpf_map_update_elem`: 0 or a negative errno (`-EEXIST`, `-ENOENT`, `-E2BIG`, `-EINVAL`).
+    func programUpdate(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64, cpu: Int) -> Int64
+    /// `bpf_map_delete_elem`: 0 or a negative errno.
+    func programDelete(key: UnsafeRawPointer) -> Int64
+
+    /// The value for `key` (for per-CPU maps, every CPU's value one after another, each
+    /// rounded up to 8 bytes, as bpf(2) returns them), or nil when there is none.
+    func lookup(key: [UInt8]) throws(MapError) -> [UInt8]?
+    func update(key: [UInt8], value: [UInt8], flags: MapUpdateFlags) throws(MapError)
+    /// Whether the key was there.
+    func delete(key: [UInt8]) throws(MapError) -> Bool
+    /// The key after `key` (the first with nil), or nil at the end — `BPF_MAP_GET_NEXT_KEY`.
+    func nextKey(after key: [UInt8]?) throws(MapError) -> [UInt8]?
+}
+
+/// `BPF_ANY`, `BPF_NOEXIST`, `BPF_EXIST` (and `BPF_F_LOCK`) for an update.
+public struct MapUpdateFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt64
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public static let any: MapUpdateFlags = []
+    public static let noExist = MapUpdateFlags(rawValue: 1)
+    public static let exist = MapUpdateFlags(rawValue: 2)
+    public static let lock = MapUpdateFlags(rawValue: 4)
+}
+
+/// Why a map operation failed, with the errno the kernel gives for it.
+public struct MapError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The positive errno (`ENOENT` 2, `EEXIST` 17, `E2BIG` 7, `EINVAL` 22, `ENOMEM` 12, ...).
+    public var errno: Int32
+    /// The map and the operation, in one sentence.
+    public var message: String
+
+    public init(errno: Int32, message: String) {
+        self.errno = errno
+        self.message = message
+    }
+
+    public var description: String { message }
+}
