@@ -28,6 +28,8 @@ public final class Interpreter: Engine {
 
     private let helpers: [Helper]
     private let helperIndex: [Int32: Int32]
+    /// Memory the program may use besides its input and stack, known at load time.
+    private let regions: [MemoryRegion]?
     private let code: UnsafeMutablePointer<Slot>
     private let codeCount: Int
     private let registers: UnsafeMutablePointer<UInt64>
@@ -37,7 +39,10 @@ public final class Interpreter: Engine {
     /// Run statistics live outside the object so that a run pays no exclusivity checks.
     private let counters: UnsafeMutablePointer<UInt64>
 
-    public init(program: Program, helpers: [Helper] = [], options: Options = Options()) throws(VMError) {
+    /// `regions` is memory the program may use besides its input and stack for as long as
+    /// the interpreter lives (map values, a context structure).
+    public init(program: Program, helpers: [Helper] = [], options: Options = Options(),
+                regions: [MemoryRegion] = []) throws(VMError) {
         var index: [Int32: Int32] = [:]
         for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
         let slots = try compile(program, helperIndex: { index[$0] })
@@ -45,6 +50,7 @@ public final class Interpreter: Engine {
         self.options = options
         self.helpers = helpers
         self.helperIndex = index
+        self.regions = regions.isEmpty ? nil : regions
         codeCount = slots.count
         code = .allocate(capacity: slots.count)
         code.initialize(from: slots, count: slots.count)
@@ -69,10 +75,15 @@ public final class Interpreter: Engine {
 
     /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
     public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
-        try execute(input: memory)
+        try execute(context: nil, input: memory)
     }
 
-    private func execute(input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+    /// Runs with r1 = `context`, r2 = 0 and `input` as the memory legacy packet loads read.
+    public func run(context: UnsafeMutableRawPointer, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        try execute(context: context, input: input)
+    }
+
+    private func execute(context: UnsafeMutableRawPointer?, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
         let r = registers
         for i in 0..<16 { r[i] = 0 }
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
@@ -81,8 +92,12 @@ public final class Interpreter: Engine {
         let inputCount = input.count
         let inputLow = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: input.baseAddress))
         let inputLength = UInt64(inputCount)
-        r[1] = inputLow
-        r[2] = inputLength
+        if let context {
+            r[1] = UInt64(UInt(bitPattern: context))
+        } else {
+            r[1] = inputLow
+            r[2] = inputLength
+        }
         r[10] = stackTop
         var stackLow = stackTop &- UInt64(Self.stackSize)
         var stackLength = UInt64(Self.stackSize)
@@ -90,7 +105,7 @@ public final class Interpreter: Engine {
         let initialBudget = options.instructionBudget
         var budget = initialBudget
         var mayGotoLeft = Self.mayGotoLimit
-        var granted: [MemoryRegion]? = nil  // nil until a helper grants memory: no cost per run
+        var granted = regions  // nil until a helper grants memory, unless the program has maps: no cost per run
         var fault: RunFault?
         let code = UnsafePointer(self.code)
         var ip = code
@@ -322,8 +337,7 @@ public final class Interpreter: Engine {
                     fault = .unknownHelper(s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: r[d]))
                     break dispatch
                 }
-                let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))
-                switch callHelper(Int(index), live: live, input: (inputLow, inputCount), granted: &granted) {
+                switch callHelper(Int(index), live: (stackLow, Int(stackLength)), input: (inputLow, inputCount), granted: &granted) {
                 case .success(let (value, stops)):
                     r[0] = value
                     if stops { break dispatch }
@@ -370,9 +384,9 @@ public final class Interpreter: Engine {
 
     /// Runs helper `index` outside the hot loop; returns its value and whether it ends the program.
     @inline(never)
-    private func callHelper(_ index: Int, live: MemoryRegion, input: (start: UInt64, count: Int),
+    private func callHelper(_ index: Int, live: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
                             granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        helpers[index].call(registers: registers, stack: live, input: input, granted: &granted)
+        helpers[index].call(registers: registers, stack: live, input: input, regions: &granted)
     }
 }
 

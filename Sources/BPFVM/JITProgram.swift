@@ -20,6 +20,8 @@ public final class JITProgram: Engine {
 
     private let slots: [Slot]
     private let helpers: [Helper]
+    /// Memory the program may use besides its input and stack, known at load time.
+    private let regions: [MemoryRegion]?
     private let helperIndex: [Int32: Int32]
     private let code: ExecutableMemory
     private let entry: @convention(c) (UnsafeMutableRawPointer) -> UInt32
@@ -46,8 +48,11 @@ public final class JITProgram: Engine {
     private let state: UnsafeMutablePointer<RunState>
 
     /// Checked mode: every access is checked in the generated code, as the interpreter checks it.
-    public convenience init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init()) throws(VMError) {
-        try self.init(program: program, helpers: helpers, options: options, memorySize: nil)
+    /// `regions` is memory the program may use besides its input and stack for as long as
+    /// the program lives (map values, a context structure).
+    public convenience init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init(),
+                            regions: [MemoryRegion] = []) throws(VMError) {
+        try self.init(program: program, helpers: helpers, options: options, regions: regions, checksMemory: true, memorySize: nil)
     }
 
     /// Verified mode, for a program `BPFVerifier` accepted in plain-memory mode: loads,
@@ -57,13 +62,23 @@ public final class JITProgram: Engine {
         guard case .plainMemory(let size) = verified.kind else {
             throw VMError(.unsupported("the program was verified as \(verified.kind); the JIT runs programs verified for plain memory"), pc: 0)
         }
-        try self.init(program: verified.program, helpers: [ConformanceRunner.unwind], options: options, memorySize: size)
+        try self.init(program: verified.program, helpers: [ConformanceRunner.unwind], options: options, regions: [],
+                      checksMemory: false, memorySize: size)
+    }
+
+    /// Verified mode for a program of a kernel type that `BPFVerifier` accepted and the
+    /// object loader then rewrote for the VM (map references, context offsets): only the
+    /// loader, which did both, calls this.
+    convenience init(rewrittenFrom verified: VerifiedProgram, program: Program, helpers: [Helper],
+                     options: Interpreter.Options, regions: [MemoryRegion]) throws(VMError) {
+        try self.init(program: program, helpers: helpers, options: options, regions: regions, checksMemory: false, memorySize: nil)
     }
 
     /// The input size a verified program was proven for; nil in checked mode.
     public let verifiedMemorySize: Int?
 
-    private init(program: Program, helpers: [Helper], options: Interpreter.Options, memorySize: Int?) throws(VMError) {
+    private init(program: Program, helpers: [Helper], options: Interpreter.Options, regions: [MemoryRegion],
+                 checksMemory: Bool, memorySize: Int?) throws(VMError) {
         var index: [Int32: Int32] = [:]
         for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
         let slots = try compile(program, helperIndex: { index[$0] })
@@ -73,7 +88,7 @@ public final class JITProgram: Engine {
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(stackBytes)
         let machineCode: [UInt8]?
         #if arch(x86_64)
-        machineCode = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: memorySize == nil, as: X86BackEnd.self)
+        machineCode = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: checksMemory, as: X86BackEnd.self)
         let failure = "the JIT could not lay out the program's machine code"
         #else
         machineCode = nil
@@ -98,6 +113,7 @@ public final class JITProgram: Engine {
         self.slots = slots
         self.helpers = helpers
         self.helperIndex = index
+        self.regions = regions.isEmpty ? nil : regions
         self.code = code
         self.codeSize = machineCode.count
         self.entry = unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> UInt32).self)
@@ -108,7 +124,7 @@ public final class JITProgram: Engine {
         counters = .allocate(capacity: 1)
         counters.initialize(to: 0)
         state = .allocate(capacity: 1)
-        state.initialize(to: RunState())
+        state.initialize(to: RunState(granted: regions.isEmpty ? nil : regions))
         set(JITContext.helperEntry, UInt64(UInt(bitPattern: unsafeBitCast(helperEntry, to: UnsafeRawPointer.self))))
         set(JITContext.regionCheckEntry, UInt64(UInt(bitPattern: unsafeBitCast(regionCheckEntry, to: UnsafeRawPointer.self))))
         set(JITContext.owner, UInt64(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())))
@@ -133,11 +149,27 @@ public final class JITProgram: Engine {
         if let verifiedMemorySize, memory.count != verifiedMemorySize {
             throw VMError(.unsupported("the program was verified for \(verifiedMemorySize) bytes of memory, not \(memory.count)"), pc: 0)
         }
+        return try execute(programContext: nil, memory: memory)
+    }
+
+    /// Runs with r1 = `context`, r2 = 0 and `input` as the memory legacy packet loads read.
+    public func run(context: UnsafeMutableRawPointer, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        if verifiedMemorySize != nil {
+            throw VMError(.unsupported("the program was verified for plain memory, not for a context"), pc: 0)
+        }
+        return try execute(programContext: context, memory: input)
+    }
+
+    private func execute(programContext: UnsafeMutableRawPointer?, memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
         let inputCount = memory.count
         let inputStart = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: memory.baseAddress))
         for i in 0..<12 { context[i] = 0 }
-        context[1] = inputStart
-        context[2] = UInt64(inputCount)
+        if let programContext {
+            context[1] = UInt64(UInt(bitPattern: programContext))
+        } else {
+            context[1] = inputStart
+            context[2] = UInt64(inputCount)
+        }
         context[10] = stackTop
         set(JITContext.inputStart, inputStart)
         set(JITContext.inputCount, UInt64(inputCount))
@@ -150,7 +182,7 @@ public final class JITProgram: Engine {
         set(JITContext.mayGotoLeft, Interpreter.mayGotoLimit)
         set(JITContext.depth, 0)
         set(JITContext.budget, options.instructionBudget)
-        if state.pointee.granted != nil { state.pointee.granted = nil }
+        if state.pointee.granted?.count != regions?.count { state.pointee.granted = regions }
         if state.pointee.recordedFault != nil { state.pointee.recordedFault = nil }
 
         let status = entry(UnsafeMutableRawPointer(context))
@@ -210,9 +242,9 @@ public final class JITProgram: Engine {
             return 2
         }
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
-        let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow))
         let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
-        switch helpers[Int(index)].call(registers: context, stack: live, input: input, granted: &state.pointee.granted) {
+        switch helpers[Int(index)].call(registers: context, stack: (stackLow, Int(stackTop &- stackLow)), input: input,
+                                        regions: &state.pointee.granted) {
         case .success(let (value, stops)):
             context[0] = value
             return stops ? 1 : 0
