@@ -7,7 +7,7 @@ import BPFVerifier
 /// as one-entry array maps holding their initial values), its programs verified for their
 /// section's type and rewritten to run against those maps.
 ///
-///     let object = try LoadedObject(bytes: objectBytes, name: "firewall", makeMap: makeUserspaceMap)
+///     let object = try LoadedObject(bytes: objectBytes, name: "firewall")
 ///     let firewall = try object.program(named: "xdp_firewall")
 ///     let verdict = try firewall.run(packet: frame)      // XDP_PASS, XDP_DROP, ...
 ///     let counters = try object.contents(ofMap: "counters")
@@ -18,6 +18,9 @@ public final class LoadedObject: Sendable {
     /// Makes the userspace map for a map of the object.
     public typealias MapFactory = @Sendable (MapSpec) throws(MapError) -> any UserspaceMap
 
+    /// The VM's own maps (`makeUserspaceMap`), one CPU's worth of per-CPU values.
+    public static let userspaceMap: MapFactory = { spec throws(MapError) in try makeUserspaceMap(spec: spec) }
+
     public let file: ObjectFile
     public let engine: EngineKind
     public let host: HostEnvironment
@@ -26,7 +29,7 @@ public final class LoadedObject: Sendable {
     let valueAddresses: [Int: UInt64]
 
     public convenience init(bytes: [UInt8], name: String = "", engine: EngineKind = .preferred,
-                            host: HostEnvironment = HostEnvironment(), makeMap: MapFactory) throws(RuntimeError) {
+                            host: HostEnvironment = HostEnvironment(), makeMap: MapFactory = LoadedObject.userspaceMap) throws(RuntimeError) {
         let file: ObjectFile
         do { file = try ObjectFile(parsing: bytes, name: name) } catch {
             throw RuntimeError(.invalidObject, "\(name.isEmpty ? "the object" : name): \(error)")
@@ -35,7 +38,7 @@ public final class LoadedObject: Sendable {
     }
 
     public init(file: ObjectFile, engine: EngineKind = .preferred, host: HostEnvironment = HostEnvironment(),
-                makeMap: MapFactory) throws(RuntimeError) {
+                makeMap: MapFactory = LoadedObject.userspaceMap) throws(RuntimeError) {
         self.file = file
         self.engine = engine
         self.host = host
