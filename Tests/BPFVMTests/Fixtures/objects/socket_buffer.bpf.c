@@ -26,7 +26,7 @@ int classify(struct __sk_buff *skb) {
     keep(1, skb->protocol);
     keep(2, skb->pkt_type);
     keep(3, skb->ifindex);
-    keep(4, skb->data_end - skb->data);
+    keep(4, (void *)(long)skb->data_end - (void *)(long)skb->data);
     keep(5, skb->mark);
     keep(6, *(__u8 *)((char *)skb + 16));          // a one-byte read of protocol
     skb->mark = 0x5a5a;

@@ -11,7 +11,8 @@ SEC("xdp")
 int strings(struct xdp_md *ctx) {
     const char format[] = "len=%d x=%x s=%s";
     const char name[] = "vm";
-    printed = bpf_trace_printk(format, sizeof(format), (int)(ctx->data_end - ctx->data), 255, name);
+    long length = (void *)(long)ctx->data_end - (void *)(long)ctx->data;
+    printed = bpf_trace_printk(format, sizeof(format), length, 255, name);
     static const char snformat[] = "%u-%lx-%05d|%-3s|";
     __u64 args[4] = {42, 0xbeef, -12, (__u64)(long)name};
     formatted = bpf_snprintf(text, sizeof(text), snformat, args, sizeof(args));
