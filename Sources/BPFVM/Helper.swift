@@ -12,8 +12,32 @@ public struct Helper: Sendable {
     }
 }
 
+/// The helpers of one engine in memory of their own, so that a call borrows its helper in
+/// place instead of copying it (and retaining its name and closure) from an array.
+final class HelperTable {
+    let base: UnsafeMutablePointer<Helper>
+    let count: Int
+    /// Helper id -> index.
+    let index: [Int32: Int32]
+
+    init(_ helpers: [Helper]) {
+        count = helpers.count
+        base = .allocate(capacity: max(1, helpers.count))
+        base.initialize(from: helpers, count: helpers.count)
+        var index: [Int32: Int32] = [:]
+        for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
+        self.index = index
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
 /// What a helper sees of the program that called it, and what it may do to the run.
-/// Building one allocates nothing: the regions are the engine's own, shared, not copied.
+/// Building one costs no allocation and no reference counting: it holds plain numbers and
+/// a pointer to the engine's list of regions.
 public struct HelperCall {
     public let id: Int32
     public let r1: UInt64, r2: UInt64, r3: UInt64, r4: UInt64, r5: UInt64
@@ -22,10 +46,10 @@ public struct HelperCall {
     let stack: (start: UInt64, count: Int)
     let input: (start: UInt64, count: Int)
     /// The engine's memory known at load time (maps, the context) and what helpers granted.
-    var regions: [MemoryRegion]?
+    let regions: UnsafeMutablePointer<[MemoryRegion]?>
 
     init(id: Int32, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
-         input: (start: UInt64, count: Int), regions: [MemoryRegion]?) {
+         input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>) {
         self.id = id
         (r1, r2, r3, r4, r5) = (registers[1], registers[2], registers[3], registers[4], registers[5])
         self.stack = stack
@@ -60,19 +84,19 @@ public struct HelperCall {
         if input.count > 0, MemoryRegion(name: "input", start: input.start, count: input.count).contains(address, size: count) {
             return true
         }
-        return grantedContains(regions, address, count, writing)
+        return grantedContains(regions.pointee, address, count, writing)
     }
 
     /// Every region the program could use, for an error message.
     var allRegions: [MemoryRegion] {
         var all = [MemoryRegion(name: "stack", start: stack.start, count: stack.count)]
         if input.count > 0 { all.append(MemoryRegion(name: "input", start: input.start, count: input.count)) }
-        return all + (regions ?? [])
+        return all + (regions.pointee ?? [])
     }
 
     /// Lets the program access `region` (say, a value the helper returns a pointer to)
     /// for the rest of this run. The memory must stay valid until the run ends.
-    public mutating func grant(_ region: MemoryRegion) { regions = (regions ?? []) + [region] }
+    public mutating func grant(_ region: MemoryRegion) { regions.pointee = (regions.pointee ?? []) + [region] }
 
     /// A failure the program sees as an error naming this helper.
     public func failure(_ message: String) -> VMError { VMError(.helperFailed(id: id, message: message)) }
@@ -81,14 +105,13 @@ public struct HelperCall {
 extension Helper {
     /// Calls the helper for a running program, the one way both engines do: it sees r1–r5,
     /// the live stack, the input and `regions` (memory known at load time and what helpers
-    /// granted before); returns r0 and whether the program stops, and adds what it grants
-    /// to `regions`.
+    /// granted before); returns r0 and whether the program stops; what it grants goes
+    /// into `regions`.
     func call(registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
-              regions: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
+              regions: UnsafeMutablePointer<[MemoryRegion]?>) -> Result<(UInt64, Bool), VMError> {
         var call = HelperCall(id: id, registers: registers, stack: stack, input: input, regions: regions)
         do throws(VMError) {
             let value = try body(&call)
-            if call.regions?.count != regions?.count { regions = call.regions }
             return .success((value, call.stopsProgram))
         } catch {
             return .failure(error)

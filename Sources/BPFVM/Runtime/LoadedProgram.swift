@@ -4,8 +4,9 @@ import BPFVerifier
 
 /// One program of a `LoadedObject`, ready to run over packets: verified, rewritten, compiled
 /// (or decoded for the interpreter), with its own packet frame, context and stack. A run
-/// allocates nothing; one instance runs one packet at a time.
-public final class LoadedProgram {
+/// allocates nothing. One instance runs one packet at a time: it may be handed to another
+/// thread, not shared by two at once.
+public final class LoadedProgram: @unchecked Sendable {
     public let name: String
     public let layout: PacketContextLayout
     /// What the verifier proved, for the program as the object holds it.

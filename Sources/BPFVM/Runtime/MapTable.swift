@@ -3,27 +3,37 @@ import BPFObject
 /// The maps of a loaded object as programs see them. A map reference (`lddw rX, map`)
 /// becomes the address of the map's slot in `handles`: unique, stable, and outside every
 /// region a program may access, so a program can pass it to helpers but never read through it.
+///
+/// The maps also sit in memory of their own, so that helpers call them in place, with no
+/// reference counting per call.
 final class MapTable: @unchecked Sendable {
     let maps: [any UserspaceMap]
+    let slots: UnsafeMutablePointer<any UserspaceMap>
     private let handles: UnsafeMutableRawPointer
 
     init(_ maps: [any UserspaceMap]) {
         self.maps = maps
+        slots = .allocate(capacity: max(1, maps.count))
+        slots.initialize(from: maps, count: maps.count)
         handles = .allocate(byteCount: max(8, maps.count * 8), alignment: 8)
         handles.initializeMemory(as: UInt8.self, repeating: 0, count: max(8, maps.count * 8))
     }
 
-    deinit { handles.deallocate() }
+    deinit {
+        slots.deinitialize(count: maps.count)
+        slots.deallocate()
+        handles.deallocate()
+    }
 
     /// The value a program holds for map `index`.
     func handle(of index: Int) -> UInt64 { UInt64(UInt(bitPattern: handles)) + UInt64(index * 8) }
 
-    /// The map a handle names, or nil for any other value.
+    /// The index of the map a handle names, or nil for any other value.
     @inline(__always)
-    func map(at handle: UInt64) -> (any UserspaceMap)? {
+    func index(of handle: UInt64) -> Int? {
         let delta = handle &- UInt64(UInt(bitPattern: handles))
         guard delta & 7 == 0, delta / 8 < UInt64(maps.count) else { return nil }
-        return maps[Int(delta / 8)]
+        return Int(delta / 8)
     }
 
     /// Every map's storage: what checked runs let programs access through map values.
@@ -45,23 +55,23 @@ extension KernelHelpers {
     static func mapHelpers(_ table: MapTable, processor: Int) -> [Helper] {
         [
             Helper(id: 1, name: "map_lookup_elem") { call throws(VMError) in
-                let map = try table.argumentMap(call)
-                let key = try call.memory(at: call.r2, count: map.keySize)
-                return map.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor)
+                let map = table.slots + (try table.argumentIndex(call))
+                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
+                return map.pointee.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor)
                     .map { UInt64(UInt(bitPattern: $0)) } ?? 0
             },
             Helper(id: 2, name: "map_update_elem") { call throws(VMError) in
-                let map = try table.argumentMap(call)
-                let key = try call.memory(at: call.r2, count: map.keySize)
-                let value = try call.memory(at: call.r3, count: map.valueSize)
-                return UInt64(bitPattern: map.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
-                                                            value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
-                                                            flags: call.r4, cpu: processor))
+                let map = table.slots + (try table.argumentIndex(call))
+                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
+                let value = try call.memory(at: call.r3, count: map.pointee.valueSize)
+                return UInt64(bitPattern: map.pointee.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
+                                                                    value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
+                                                                    flags: call.r4, cpu: processor))
             },
             Helper(id: 3, name: "map_delete_elem") { call throws(VMError) in
-                let map = try table.argumentMap(call)
-                let key = try call.memory(at: call.r2, count: map.keySize)
-                return UInt64(bitPattern: map.programDelete(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped)))
+                let map = table.slots + (try table.argumentIndex(call))
+                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
+                return UInt64(bitPattern: map.pointee.programDelete(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped)))
             },
             Helper(id: 130, name: "ringbuf_output") { call throws(VMError) in
                 let ring = try table.argumentRingBuffer(call)
@@ -108,14 +118,14 @@ extension KernelHelpers {
 }
 
 extension MapTable {
-    /// The map in r1, or an error naming the value.
-    func argumentMap(_ call: HelperCall) throws(VMError) -> any UserspaceMap {
-        guard let map = map(at: call.r1) else { throw call.failure("argument 1 (r1) \(hex(call.r1)) is not a map") }
-        return map
+    /// The index of the map in r1, or an error naming the value.
+    func argumentIndex(_ call: HelperCall) throws(VMError) -> Int {
+        guard let index = index(of: call.r1) else { throw call.failure("argument 1 (r1) \(hex(call.r1)) is not a map") }
+        return index
     }
 
     func argumentRingBuffer(_ call: HelperCall) throws(VMError) -> any ProgramRingBuffer {
-        let map = try argumentMap(call)
+        let map = maps[try argumentIndex(call)]
         guard let ring = map as? any ProgramRingBuffer else {
             throw call.failure("map \(map.name) is a \(map.type) map, not a ring buffer")
         }
