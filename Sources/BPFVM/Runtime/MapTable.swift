@@ -4,17 +4,25 @@ import BPFObject
 /// becomes the address of the map's slot in `handles`: unique, stable, and outside every
 /// region a program may access, so a program can pass it to helpers but never read through it.
 ///
-/// The maps also sit in memory of their own, so that helpers call them in place, with no
-/// reference counting per call.
+/// Helpers reach the maps through `slots`: unretained references (`maps` owns them) with
+/// the sizes beside them, so that a call costs no reference counting.
 final class MapTable: @unchecked Sendable {
+    struct Slot {
+        unowned(unsafe) let map: any UserspaceMap
+        let keySize: Int
+        let valueSize: Int
+    }
+
     let maps: [any UserspaceMap]
-    let slots: UnsafeMutablePointer<any UserspaceMap>
+    let slots: UnsafeMutablePointer<Slot>
     private let handles: UnsafeMutableRawPointer
 
     init(_ maps: [any UserspaceMap]) {
         self.maps = maps
         slots = .allocate(capacity: max(1, maps.count))
-        slots.initialize(from: maps, count: maps.count)
+        for (index, map) in maps.enumerated() {
+            (slots + index).initialize(to: Slot(map: map, keySize: map.keySize, valueSize: map.valueSize))
+        }
         handles = .allocate(byteCount: max(8, maps.count * 8), alignment: 8)
         handles.initializeMemory(as: UInt8.self, repeating: 0, count: max(8, maps.count * 8))
     }
@@ -55,23 +63,23 @@ extension KernelHelpers {
     static func mapHelpers(_ table: MapTable, processor: Int) -> [Helper] {
         [
             Helper(id: 1, name: "map_lookup_elem") { call throws(VMError) in
-                let map = table.slots + (try table.argumentIndex(call))
-                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
-                return map.pointee.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor)
+                let slot = table.slots[try table.argumentIndex(call)]
+                let key = try call.memory(at: call.r2, count: slot.keySize)
+                return slot.map.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor)
                     .map { UInt64(UInt(bitPattern: $0)) } ?? 0
             },
             Helper(id: 2, name: "map_update_elem") { call throws(VMError) in
-                let map = table.slots + (try table.argumentIndex(call))
-                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
-                let value = try call.memory(at: call.r3, count: map.pointee.valueSize)
-                return UInt64(bitPattern: map.pointee.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
-                                                                    value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
-                                                                    flags: call.r4, cpu: processor))
+                let slot = table.slots[try table.argumentIndex(call)]
+                let key = try call.memory(at: call.r2, count: slot.keySize)
+                let value = try call.memory(at: call.r3, count: slot.valueSize)
+                return UInt64(bitPattern: slot.map.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
+                                                                 value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
+                                                                 flags: call.r4, cpu: processor))
             },
             Helper(id: 3, name: "map_delete_elem") { call throws(VMError) in
-                let map = table.slots + (try table.argumentIndex(call))
-                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
-                return UInt64(bitPattern: map.pointee.programDelete(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped)))
+                let slot = table.slots[try table.argumentIndex(call)]
+                let key = try call.memory(at: call.r2, count: slot.keySize)
+                return UInt64(bitPattern: slot.map.programDelete(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped)))
             },
             Helper(id: 130, name: "ringbuf_output") { call throws(VMError) in
                 let ring = try table.argumentRingBuffer(call)
