@@ -65,8 +65,11 @@ extension KernelHelpers {
             Helper(id: 1, name: "map_lookup_elem") { call throws(VMError) in
                 let slot = table.slots[try table.argumentIndex(call)]
                 let key = try call.memory(at: call.r2, count: slot.keySize)
-                return slot.map.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor)
-                    .map { UInt64(UInt(bitPattern: $0)) } ?? 0
+                // No Optional.map here: closures in typed-throws code trip Swift 6.3's release-mode miscompile.
+                guard let value = slot.map.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor) else {
+                    return 0
+                }
+                return UInt64(UInt(bitPattern: value))
             },
             Helper(id: 2, name: "map_update_elem") { call throws(VMError) in
                 let slot = table.slots[try table.argumentIndex(call)]
@@ -93,7 +96,8 @@ extension KernelHelpers {
             Helper(id: 131, name: "ringbuf_reserve") { call throws(VMError) in
                 let ring = try table.argumentRingBuffer(call)
                 guard call.r3 == 0 else { return 0 }
-                return ring.programReserve(size: try size(call.r2, call)).map { UInt64(UInt(bitPattern: $0)) } ?? 0
+                guard let sample = ring.programReserve(size: try size(call.r2, call)) else { return 0 }
+                return UInt64(UInt(bitPattern: sample))
             },
             Helper(id: 132, name: "ringbuf_submit") { call throws(VMError) in
                 try commit(call, table: table, discard: false)
