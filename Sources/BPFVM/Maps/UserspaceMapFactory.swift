@@ -33,6 +33,10 @@ enum KernelLimits {
 /// too large, ENOTSUPP for an LRU hash without preallocation; EOPNOTSUPP for the types that
 /// need a kernel (perf event arrays, sockets, devices, cgroups, local storage, struct_ops, arena).
 ///
+/// A spec's `initialValue` (global data) fills an array's first value; `initialSlots` (the
+/// `.values` of program arrays and map-in-maps) name programs and maps that only the loader
+/// knows, so the loader fills those slots.
+///
 /// `cpuCount` is how many CPUs per-CPU maps keep values for (the kernel's possible CPUs, when
 /// the map must match a kernel map's layout). Array- and hash-of-maps check `spec.innerMap` as
 /// the kernel checks the inner map fd; `resolveInnerMap` turns the 4-byte ids that host-side
@@ -45,7 +49,12 @@ public func makeUserspaceMap(spec: MapSpec, cpuCount: Int = 1,
     switch spec.type {
     case .array, .perCPUArray:
         try check.array()
-        return ArrayMap(spec: spec, cpuCount: check.cpuCount)
+        let map = ArrayMap(spec: spec, cpuCount: check.cpuCount)
+        // Global data (.data, .rodata, .bss) starts with the section's bytes, as libbpf loads it.
+        if let initial = spec.initialValue, spec.type == .array {
+            map.value(at: 0, cpu: 0).copyMemory(from: initial, byteCount: min(initial.count, map.valueSize))
+        }
+        return map
     case .hash, .perCPUHash, .lruHash, .lruPerCPUHash:
         let entries = try check.hash()
         return HashMap(spec: spec, maxEntries: entries, cpuCount: check.cpuCount)
