@@ -133,6 +133,14 @@ public final class LoadedObject: Sendable {
         return entries
     }
 
+    /// The records programs committed to ring buffer `name` since the last call, in order
+    /// (discarded ones left out); they are consumed.
+    public func records(ofRingBuffer name: String) throws(RuntimeError) -> [[UInt8]] {
+        guard let map = map(named: name) else { throw RuntimeError(.notFound, "the object has no map \(name)") }
+        guard let ring = map as? RingBufferMap else { throw RuntimeError(.map, "map \(name) is a \(map.type) map, not a ring buffer") }
+        return ring.records()
+    }
+
     /// The bytes of global variable `name`.
     public func global(named name: String) throws(RuntimeError) -> [UInt8] {
         let (variable, value) = try globalValue(name)
