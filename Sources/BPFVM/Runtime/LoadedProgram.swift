@@ -119,6 +119,11 @@ public final class LoadedProgram: @unchecked Sendable {
     /// The packet after the last run: data to data_end (for a socket filter, with its
     /// Ethernet header). Valid until the next run.
     public var packet: UnsafeRawBufferPointer? { frame.packet }
+    /// The context after the last run in the kernel's layout (`xdp_md`, `__sk_buff`), as
+    /// BPF_PROG_TEST_RUN gives it back: the fields the program wrote (mark, priority, cb,
+    /// tc_index, ...). The packet-pointer fields are left 0: the VM keeps real pointers elsewhere.
+    public var context: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: frame.context, count: layout.kernelSize) }
+
     /// XDP metadata after the last run (data_meta to data); empty for other types.
     public var metadata: UnsafeRawBufferPointer? { layout == .xdp ? frame.metadata : UnsafeRawBufferPointer(start: nil, count: 0) }
 }
