@@ -50,9 +50,15 @@ struct PacketReplay {
             do {
                 let verdict = try program.run(packet: data)
                 verdicts[verdict, default: 0] += 1
-                guard !program.layout.drops(verdict: verdict), writer != nil, let after = program.packet else { return }
-                try writer?.write(data: after, timestamp: record.timestamp,
-                                  originalLength: record.originalLength - data.count + after.count)
+                guard !program.layout.drops(verdict: verdict), writer != nil, var after = program.packet else { return }
+                // A socket filter's verdict is how many bytes to keep, as a snapshot length is;
+                // XDP and TC programs change the packet itself.
+                var wireLength = record.originalLength - data.count + after.count
+                if program.layout == .socketFilter {
+                    after = UnsafeRawBufferPointer(rebasing: after.prefix(Int(UInt32(truncatingIfNeeded: verdict))))
+                    wireLength = record.originalLength
+                }
+                try writer?.write(data: after, timestamp: record.timestamp, originalLength: wireLength)
             } catch {
                 failure = "packet \(packets): \(error)"
             }

@@ -6,10 +6,10 @@ import Testing
 /// a capture, the verdict counts and map contents it prints, the packets it writes, and its
 /// one-sentence errors.
 @Suite struct RunObjectCLITests {
-    static func object() throws -> URL {
-        let source = CLITests.root.appendingPathComponent("Tests/BPFVMTests/Fixtures/objects/counter.bpf.c")
+    static func object(_ name: String = "counter") throws -> URL {
+        let source = CLITests.root.appendingPathComponent("Tests/BPFVMTests/Fixtures/objects/\(name).bpf.c")
         // A name of its own per call: tests run in parallel.
-        let output = try CLITests.temporaryFile("counter-\(UUID().uuidString).bpf.o", Data())
+        let output = try CLITests.temporaryFile("\(name)-\(UUID().uuidString).bpf.o", Data())
         _ = try Subprocess.output("/opt/swift/usr/bin/clang", ["-target", "bpf", "-O2", "-g", "-c", "-I/usr/include/x86_64-linux-gnu",
                                                               source.path, "-o", output.path])
         return output
@@ -58,6 +58,25 @@ import Testing
         let dropped = try CLITests.swiftbpf(["run", object.path, "--program", "forget", "--pcap", input.path, "--write", output.path])
         #expect(dropped.stdout.contains("XDP_DROP: 3"))
         #expect(try Data(contentsOf: output) == Self.capture([]).prefix(24))
+    }
+
+    /// A socket filter keeps as many bytes as it returns (40 of each 60-byte packet here), the
+    /// wire length staying; a TC program's verdicts by name.
+    @Test func socketFilterTruncatesAndTCVerdicts() throws {
+        let object = try Self.object("socket_buffer")
+        var frame = Self.frame(type: 0x0800, length: 60)
+        frame[14] = 0x45
+        let input = try CLITests.temporaryFile("sf-\(UUID().uuidString).pcap", Self.capture([frame, frame]))
+        let output = input.deletingPathExtension().appendingPathExtension("out.pcap")
+        let filtered = try CLITests.swiftbpf(["run", object.path, "--program", "filter", "--pcap", input.path, "--write", output.path])
+        #expect(filtered.status == 0, "\(filtered.stderr)")
+        #expect(filtered.stdout.contains("  keep 40: 2\n"))
+        // The file header, then two records of a 16-byte header (captured 40, wire 60) and 40 bytes.
+        let written = [UInt8](try Data(contentsOf: output))
+        #expect(written.count == 24 + 2 * (16 + 40) && written.prefix(24) == Self.capture([]).prefix(24))
+        #expect(Array(written[32..<40]) == [40, 0, 0, 0, 60, 0, 0, 0] && Array(written[40..<80]) == Array(frame.prefix(40)))
+        let classified = try CLITests.swiftbpf(["run", object.path, "--program", "classify", "--pcap", input.path])
+        #expect(classified.stdout.contains("  TC_ACT_OK: 2\n"), "\(classified.stdout)\(classified.stderr)")
     }
 
     @Test func errorsAreOneSentence() throws {
