@@ -73,7 +73,7 @@ import Testing
         #expect(filtered.stdout.contains("  keep 40: 2\n"))
         // The file header, then two records of a 16-byte header (captured 40, wire 60) and 40 bytes.
         let written = [UInt8](try Data(contentsOf: output))
-        #expect(written.count == 24 + 2 * (16 + 40) && written.prefix(24) == Self.capture([]).prefix(24))
+        #expect(written.count == 24 + 2 * (16 + 40) && Array(written.prefix(24)) == [UInt8](Self.capture([])))
         #expect(Array(written[32..<40]) == [40, 0, 0, 0, 60, 0, 0, 0] && Array(written[40..<80]) == Array(frame.prefix(40)))
         let classified = try CLITests.swiftbpf(["run", object.path, "--program", "classify", "--pcap", input.path])
         #expect(classified.stdout.contains("  TC_ACT_OK: 2\n"), "\(classified.stdout)\(classified.stderr)")
