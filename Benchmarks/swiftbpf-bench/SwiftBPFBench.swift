@@ -10,7 +10,8 @@ struct SwiftBPFBench {
                                                                    "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run,
                                                                    "jit": JITBenchmark.run, "verifier": VerifierBenchmark.run,
                                                                    "tools": ToolsBenchmark.run,
-                                                                   "runtime": RuntimeBenchmark.run]
+                                                                   "runtime": RuntimeBenchmark.run,
+                                                                   "maps": UserspaceMapBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())

@@ -143,6 +143,31 @@ import Testing
         }
     }
 
+    /// An LRU hash that must evict: which keys go differs (the kernel's LRU lists are per CPU
+    /// and evict in batches), but both keep what the kernel guarantees — never more than max
+    /// entries, and a fresh update always succeeds and is then there.
+    @Test(arguments: [MapType.lruHash, .lruPerCPUHash])
+    func lruEvictionKeepsTheKernelsGuarantees(_ type: MapType) throws {
+        try MapKernel.run {
+            let pair = try Pair(MapKernel.spec(type, key: 4, value: 8, entries: 64))
+            defer { pair.close() }
+            var random = SeededGenerator(seed: 0x1CC)
+            for round in UInt32(0)..<1000 {
+                let key = withUnsafeBytes(of: round) { Array($0) }
+                let value = Self.bytes(pair.user.valueBufferSize, &random)
+                let flags: UInt64 = round % 3 == 0 ? 1 : 0
+                pair.update(key, value, flags: flags)
+                pair.lookup(key)
+                if round % 25 == 0 {
+                    let kernelCount = try pair.kernel.keys().count
+                    let userCount = try pair.user.keys().count
+                    #expect(kernelCount <= 64 && userCount <= 64, "round \(round): kernel \(kernelCount), userspace \(userCount) keys")
+                    if round >= 64 { #expect(userCount == 64, "a full userspace LRU evicts one key per new one") }
+                }
+            }
+        }
+    }
+
     // MARK: LPM trie
 
     @Test(arguments: [UInt32(8), 6])

@@ -47,11 +47,7 @@ public class UserspaceMapBase: @unchecked Sendable {
     public func lookup(key: [UInt8]) throws(MapError) -> [UInt8]? {
         try check(key: key, "lookup")
         try checkReadable("lookup")
-        var value = [UInt8](repeating: 0, count: valueBufferSize)
-        let status = callWithOutput(key, &value) { key, value in hostLookup(key: key, into: value) }
-        if status == LinuxErrno.noEntry { return nil }
-        try check(status, "lookup")
-        return value
+        return try copyValue(of: key, removing: false, "lookup")
     }
 
     /// `BPF_MAP_UPDATE_ELEM`; queues and stacks: push (an empty key).
@@ -95,10 +91,17 @@ public class UserspaceMapBase: @unchecked Sendable {
         try check(key: key, "lookup and delete")
         try checkReadable("lookup and delete")
         try checkWritable("lookup and delete")
+        return try copyValue(of: key, removing: true, "lookup and delete")
+    }
+
+    /// The value of `key` copied out (and with `removing`, taken out), or nil when none.
+    func copyValue(of key: [UInt8], removing: Bool, _ operation: String) throws(MapError) -> [UInt8]? {
         var value = [UInt8](repeating: 0, count: valueBufferSize)
-        let status = callWithOutput(key, &value) { key, value in hostLookupAndDelete(key: key, into: value) }
+        let status = callWithOutput(key, &value) { key, value in
+            removing ? hostLookupAndDelete(key: key, into: value) : hostLookup(key: key, into: value)
+        }
         if status == LinuxErrno.noEntry { return nil }
-        try check(status, "lookup and delete")
+        try check(status, operation)
         return value
     }
 
