@@ -97,13 +97,20 @@ struct MapContents {
     var entries: [(key: [UInt8], value: [UInt8], formatted: BTFFormattedValue?)] = []
     /// Why the entries could not be listed.
     var problem: String?
-    /// A ring buffer's records, which it keeps instead of entries.
+    /// A ring buffer's records, or a queue's or stack's values: what they keep instead of entries.
     var records: [[UInt8]]?
 
     init(object: LoadedObject, name: String) throws {
         guard let spec = object.file.map(named: name) else { return }
         if spec.type == .ringBuffer {
             records = try object.records(ofRingBuffer: name)
+            return
+        }
+        // A queue or stack has no keys: its values, in the order pop gives them (the run is over).
+        if let queue = object.map(named: name) as? QueueStackMap {
+            var values: [[UInt8]] = []
+            do { while let value = try queue.pop() { values.append(value) } } catch { problem = "\(error)" }
+            records = values
             return
         }
         let list: [(key: [UInt8], value: [UInt8])]
@@ -140,8 +147,8 @@ struct MapContents {
     var text: String {
         if let problem { return "  (\(problem))" }
         if let records {
-            let shown = records.prefix(5).map { "  record: " + plainHex($0) }
-            return (["  \(records.count) record\(records.count == 1 ? "" : "s")"] + shown
+            let shown = records.prefix(5).map { "  " + plainHex($0) }
+            return (["  \(records.count) value\(records.count == 1 ? "" : "s")"] + shown
                     + (records.count > 5 ? ["  ..."] : [])).joined(separator: "\n")
         }
         if entries.isEmpty { return "  (empty)" }

@@ -79,6 +79,21 @@ import Testing
         #expect(classified.stdout.contains("  TC_ACT_OK: 2\n"), "\(classified.stdout)\(classified.stderr)")
     }
 
+    /// Maps without keys: a ring buffer's records and a queue's values, in --json.
+    @Test func ringBufferRecordsAndQueueValues() throws {
+        let object = try Self.object("events")
+        let frames = [Self.frame(type: 0x0800, length: 60), Self.frame(type: 0x86dd, length: 62)]
+        let input = try CLITests.temporaryFile("ev-\(UUID().uuidString).pcap", Self.capture(frames))
+        let result = try CLITests.swiftbpf(["run", object.path, "--program", "record", "--pcap", input.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let maps = try #require(parsed["maps"] as? [String: Any])
+        // Per packet: its event (length, EtherType) and its first 4 bytes.
+        #expect((maps["events"] as? [String: [[String]]])?["records"] == [["0x3c", "0x00", "0x00", "0x00", "0x00", "0x08", "0x00", "0x00"], ["0x02", "0x00", "0x00", "0x00"],
+                                               ["0x3e", "0x00", "0x00", "0x00", "0xdd", "0x86", "0x00", "0x00"], ["0x02", "0x00", "0x00", "0x00"]])
+        #expect((maps["lengths"] as? [String: [[String]]])?["records"] == [["0x3c", "0x00", "0x00", "0x00"], ["0x3e", "0x00", "0x00", "0x00"]])
+    }
+
     @Test func errorsAreOneSentence() throws {
         let object = try Self.object()
         let input = try CLITests.temporaryFile("one.pcap", Self.capture([Self.frame(type: 0x0800, length: 60)]))
