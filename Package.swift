@@ -61,7 +61,7 @@ let package = Package(
             name: "BPFVerifierTests", dependencies: ["BPFVerifier", "BPFInstructions", "BPFObject", "BPFVM", "BPFLinux", "TestPeers"],
             exclude: ["Fixtures"]),
         .testTarget(
-            name: "RuntimeAgreementTests", dependencies: ["BPFLinux", "BPFObject", "BPFVM", "PacketCapture", "TestPeers"]),
+            name: "RuntimeAgreementTests", dependencies: ["BPFInstructions", "BPFLinux", "BPFObject", "BPFVM", "PacketCapture", "TestPeers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,7 +13,7 @@ enum KernelFixtureRun {
         let object = try fixture.object()
         let collection = try object.load()
         defer { collection.close() }
-        for write in fixture.setup {
+        for write in try fixture.setup() {
             try collection.map(write.map).update(key: write.key, value: write.value)
         }
         let program = try collection.program(fixture.program)

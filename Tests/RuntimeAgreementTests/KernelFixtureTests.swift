@@ -8,7 +8,6 @@ import Testing
 /// checksums still hold, samples that are the packets' first bytes.
 @Suite(.serialized)
 struct KernelFixtureTests {
-    static let xdpAborted: UInt32 = 0
     static let tcOK: UInt32 = 0
 
     @Test func firewallDropsAndPassesByLongestPrefix() throws {
@@ -24,7 +23,7 @@ struct KernelFixtureTests {
             let totalBytes = corpus.packets.reduce(0) { $0 + UInt64($1.data.count) }
             #expect(counters.values.reduce(0) { $0 + $1.packets } == UInt64(corpus.packets.count))
             #expect(counters.values.reduce(0) { $0 + $1.bytes } == totalBytes)
-            let actions = Dictionary(fixture.setup.map { (le32($0.value), le32($0.value, at: 4)) }, uniquingKeysWith: { first, _ in first })
+            let actions = Dictionary(try fixture.setup().map { (le32($0.value), le32($0.value, at: 4)) }, uniquingKeysWith: { first, _ in first })
             let dropped = counters.filter { actions[$0.key] == RuntimeFixture.xdpDrop }.values.reduce(0) { $0 + $1.packets }
             let verdicts = outcome.verdictCounts
             #expect(UInt64(verdicts[RuntimeFixture.xdpDrop, default: 0]) == dropped)
