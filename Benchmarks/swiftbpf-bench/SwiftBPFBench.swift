@@ -9,7 +9,8 @@ struct SwiftBPFBench {
                                                                    "kernel": KernelBenchmark.run,
                                                                    "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run,
                                                                    "jit": JITBenchmark.run, "verifier": VerifierBenchmark.run,
-                                                                   "tools": ToolsBenchmark.run]
+                                                                   "tools": ToolsBenchmark.run,
+                                                                   "runtime-kernel": RuntimeBenchmarkKernelOnly.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
