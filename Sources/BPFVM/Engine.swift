@@ -8,6 +8,10 @@ public protocol Engine: AnyObject {
     var executedInstructions: UInt64 { get }
     /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
     func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64
+    /// Runs with r1 = `context` (a program type's context structure, which must lie in the
+    /// engine's regions for checked runs) and `input` as the packet that legacy packet loads
+    /// read and that checked runs may access; returns r0.
+    func run(context: UnsafeMutableRawPointer, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64
 }
 
 extension Engine {
@@ -46,10 +50,10 @@ public enum EngineKind: String, Sendable, CaseIterable {
 
     /// Prepares `program` for this engine.
     public func load(_ program: BPFInstructions.Program, helpers: [Helper] = [],
-                     options: Interpreter.Options = .init()) throws(VMError) -> any Engine {
+                     options: Interpreter.Options = .init(), regions: [MemoryRegion] = []) throws(VMError) -> any Engine {
         switch self {
-        case .interpreter: try Interpreter(program: program, helpers: helpers, options: options)
-        case .jit: try JITProgram(program: program, helpers: helpers, options: options)
+        case .interpreter: try Interpreter(program: program, helpers: helpers, options: options, regions: regions)
+        case .jit: try JITProgram(program: program, helpers: helpers, options: options, regions: regions)
         }
     }
 }

@@ -12,34 +12,91 @@ public struct Helper: Sendable {
     }
 }
 
+/// The helpers of one engine in memory of their own, so that a call borrows its helper in
+/// place instead of copying it (and retaining its name and closure) from an array.
+final class HelperTable {
+    let base: UnsafeMutablePointer<Helper>
+    let count: Int
+    /// Helper id -> index.
+    let index: [Int32: Int32]
+
+    init(_ helpers: [Helper]) {
+        count = helpers.count
+        base = .allocate(capacity: max(1, helpers.count))
+        base.initialize(from: helpers, count: helpers.count)
+        var index: [Int32: Int32] = [:]
+        for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
+        self.index = index
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
 /// What a helper sees of the program that called it, and what it may do to the run.
+/// Building one costs no allocation and no reference counting: it holds plain numbers and
+/// a pointer to the engine's list of regions.
 public struct HelperCall {
     public let id: Int32
     public let r1: UInt64, r2: UInt64, r3: UInt64, r4: UInt64, r5: UInt64
     /// Set to end the program at once, with the helper's result as r0.
     public var stopsProgram = false
-    let accessible: [MemoryRegion]
-    var granted: [MemoryRegion] = []
+    let stack: (start: UInt64, count: Int)
+    let input: (start: UInt64, count: Int)
+    /// The engine's memory known at load time (maps, the context) and what helpers granted.
+    let regions: UnsafeMutablePointer<[MemoryRegion]?>
 
-    init(id: Int32, registers: UnsafeMutablePointer<UInt64>, accessible: [MemoryRegion]) {
+    init(id: Int32, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
+         input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>) {
         self.id = id
         (r1, r2, r3, r4, r5) = (registers[1], registers[2], registers[3], registers[4], registers[5])
-        self.accessible = accessible
+        self.stack = stack
+        self.input = input
+        self.regions = regions
     }
 
     /// The program memory an argument points to, checked like a program's own access.
     public func memory(at address: UInt64, count: Int, writing: Bool = false) throws(VMError) -> UnsafeMutableRawBufferPointer {
-        let all = accessible + granted
-        guard count >= 0, all.contains(where: { $0.contains(address, size: count) && (!writing || $0.isWritable) }),
-              let base = UnsafeMutableRawPointer(bitPattern: UInt(address)) else {
-            throw VMError(.outOfBounds(address: address, size: count, isWrite: writing), regions: all)
+        guard count >= 0, isAccessible(address, count, writing), let base = UnsafeMutableRawPointer(bitPattern: UInt(address)) else {
+            throw VMError(.outOfBounds(address: address, size: count, isWrite: writing), regions: allRegions)
         }
         return UnsafeMutableRawBufferPointer(start: base, count: count)
     }
 
+    /// The NUL-terminated string at `address` (at most `limit` bytes), checked byte by byte,
+    /// without its NUL; an error when no NUL comes first.
+    public func string(at address: UInt64, limit: Int = 4096) throws(VMError) -> UnsafeMutableRawBufferPointer {
+        var length = 0
+        while true {
+            let byte = try memory(at: address &+ UInt64(length), count: 1)
+            if byte[0] == 0 { break }
+            length += 1
+            guard length < limit else { throw failure("the string at \(hex(address)) has no NUL in its first \(limit) bytes") }
+        }
+        return try memory(at: address, count: length)
+    }
+
+    func isAccessible(_ address: UInt64, _ count: Int, _ writing: Bool) -> Bool {
+        let stackRegion = MemoryRegion(name: "stack", start: stack.start, count: stack.count)
+        if stackRegion.contains(address, size: count) { return true }
+        if input.count > 0, MemoryRegion(name: "input", start: input.start, count: input.count).contains(address, size: count) {
+            return true
+        }
+        return grantedContains(regions.pointee, address, count, writing)
+    }
+
+    /// Every region the program could use, for an error message.
+    var allRegions: [MemoryRegion] {
+        var all = [MemoryRegion(name: "stack", start: stack.start, count: stack.count)]
+        if input.count > 0 { all.append(MemoryRegion(name: "input", start: input.start, count: input.count)) }
+        return all + (regions.pointee ?? [])
+    }
+
     /// Lets the program access `region` (say, a value the helper returns a pointer to)
     /// for the rest of this run. The memory must stay valid until the run ends.
-    public mutating func grant(_ region: MemoryRegion) { granted.append(region) }
+    public mutating func grant(_ region: MemoryRegion) { regions.pointee = (regions.pointee ?? []) + [region] }
 
     /// A failure the program sees as an error naming this helper.
     public func failure(_ message: String) -> VMError { VMError(.helperFailed(id: id, message: message)) }
@@ -47,16 +104,14 @@ public struct HelperCall {
 
 extension Helper {
     /// Calls the helper for a running program, the one way both engines do: it sees r1–r5,
-    /// the live stack, the input and what helpers granted before; returns r0 and whether
-    /// the program stops, and adds what it grants to `granted`.
-    func call(registers: UnsafeMutablePointer<UInt64>, stack: MemoryRegion, input: (start: UInt64, count: Int),
-              granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        var accessible = [stack]
-        if input.count > 0 { accessible.append(MemoryRegion(name: "input", start: input.start, count: input.count)) }
-        var call = HelperCall(id: id, registers: registers, accessible: accessible + (granted ?? []))
+    /// the live stack, the input and `regions` (memory known at load time and what helpers
+    /// granted before); returns r0 and whether the program stops; what it grants goes
+    /// into `regions`.
+    func call(registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
+              regions: UnsafeMutablePointer<[MemoryRegion]?>) -> Result<(UInt64, Bool), VMError> {
+        var call = HelperCall(id: id, registers: registers, stack: stack, input: input, regions: regions)
         do throws(VMError) {
             let value = try body(&call)
-            if !call.granted.isEmpty { granted = (granted ?? []) + call.granted }
             return .success((value, call.stopsProgram))
         } catch {
             return .failure(error)

@@ -1,4 +1,5 @@
 import BPFInstructions
+import Synchronization
 
 /// Runs eBPF programs with every memory access checked: loads, stores and atomics may touch
 /// only the input memory, the live stack frames and memory that helpers hand out. Any other
@@ -26,8 +27,9 @@ public final class Interpreter: Engine {
     /// Instructions executed by the last run, whether it finished or failed.
     public var executedInstructions: UInt64 { counters.pointee }
 
-    private let helpers: [Helper]
-    private let helperIndex: [Int32: Int32]
+    private let helpers: HelperTable
+    /// Memory the program may use besides its input and stack, known at load time.
+    private let regions: [MemoryRegion]?
     private let code: UnsafeMutablePointer<Slot>
     private let codeCount: Int
     private let registers: UnsafeMutablePointer<UInt64>
@@ -37,14 +39,16 @@ public final class Interpreter: Engine {
     /// Run statistics live outside the object so that a run pays no exclusivity checks.
     private let counters: UnsafeMutablePointer<UInt64>
 
-    public init(program: Program, helpers: [Helper] = [], options: Options = Options()) throws(VMError) {
-        var index: [Int32: Int32] = [:]
-        for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
-        let slots = try compile(program, helperIndex: { index[$0] })
+    /// `regions` is memory the program may use besides its input and stack for as long as
+    /// the interpreter lives (map values, a context structure).
+    public init(program: Program, helpers: [Helper] = [], options: Options = Options(),
+                regions: [MemoryRegion] = []) throws(VMError) {
+        let table = HelperTable(helpers)
+        let slots = try compile(program, helperIndex: { table.index[$0] })
         self.program = program
         self.options = options
-        self.helpers = helpers
-        self.helperIndex = index
+        self.helpers = table
+        self.regions = regions.isEmpty ? nil : regions
         codeCount = slots.count
         code = .allocate(capacity: slots.count)
         code.initialize(from: slots, count: slots.count)
@@ -69,10 +73,15 @@ public final class Interpreter: Engine {
 
     /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
     public func run(memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
-        try execute(input: memory)
+        try execute(context: nil, input: memory)
     }
 
-    private func execute(input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+    /// Runs with r1 = `context`, r2 = 0 and `input` as the memory legacy packet loads read.
+    public func run(context: UnsafeMutableRawPointer, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        try execute(context: context, input: input)
+    }
+
+    private func execute(context: UnsafeMutableRawPointer?, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
         let r = registers
         for i in 0..<16 { r[i] = 0 }
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
@@ -81,8 +90,12 @@ public final class Interpreter: Engine {
         let inputCount = input.count
         let inputLow = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: input.baseAddress))
         let inputLength = UInt64(inputCount)
-        r[1] = inputLow
-        r[2] = inputLength
+        if let context {
+            r[1] = UInt64(UInt(bitPattern: context))
+        } else {
+            r[1] = inputLow
+            r[2] = inputLength
+        }
         r[10] = stackTop
         var stackLow = stackTop &- UInt64(Self.stackSize)
         var stackLength = UInt64(Self.stackSize)
@@ -90,7 +103,7 @@ public final class Interpreter: Engine {
         let initialBudget = options.instructionBudget
         var budget = initialBudget
         var mayGotoLeft = Self.mayGotoLimit
-        var granted: [MemoryRegion]? = nil  // nil until a helper grants memory: no cost per run
+        var granted = regions  // nil until a helper grants memory, unless the program has maps: no cost per run
         var fault: RunFault?
         let code = UnsafePointer(self.code)
         var ip = code
@@ -313,7 +326,7 @@ public final class Interpreter: Engine {
                 let index: Int32
                 if s.op == .call {
                     index = s.target
-                } else if let id = Int32(exactly: r[d]), let found = helperIndex[id] {
+                } else if let id = Int32(exactly: r[d]), let found = helpers.index[id] {
                     index = found
                 } else {
                     index = -1
@@ -322,8 +335,7 @@ public final class Interpreter: Engine {
                     fault = .unknownHelper(s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: r[d]))
                     break dispatch
                 }
-                let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength))
-                switch callHelper(Int(index), live: live, input: (inputLow, inputCount), granted: &granted) {
+                switch callHelper(Int(index), live: (stackLow, Int(stackLength)), input: (inputLow, inputCount), granted: &granted) {
                 case .success(let (value, stops)):
                     r[0] = value
                     if stops { break dispatch }
@@ -370,9 +382,9 @@ public final class Interpreter: Engine {
 
     /// Runs helper `index` outside the hot loop; returns its value and whether it ends the program.
     @inline(never)
-    private func callHelper(_ index: Int, live: MemoryRegion, input: (start: UInt64, count: Int),
+    private func callHelper(_ index: Int, live: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
                             granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        helpers[index].call(registers: registers, stack: live, input: input, granted: &granted)
+        withUnsafeMutablePointer(to: &granted) { helpers.base[index].call(registers: registers, stack: live, input: input, regions: $0) }
     }
 }
 
@@ -445,22 +457,38 @@ private func packetLoad(_ s: Slot, _ r: UnsafeMutablePointer<UInt64>, _ packetSt
     }
 }
 
-/// The interpreter runs one program on one thread, so read-modify-write on plain memory is
-/// atomic as far as the program can observe.
+/// Atomic instructions are atomic across threads: maps are shared by the runs of several
+/// threads, as in the kernel. Misaligned addresses (which the verifier refuses) fall back to
+/// a plain read-modify-write, atomic only as far as this run can observe.
 @inline(never)
 private func atomic32(_ op: Op, _ at: UnsafeMutableRawPointer, _ r: UnsafeMutablePointer<UInt64>, _ src: Int) {
-    let old = at.loadUnaligned(as: UInt32.self)
     let value = low(r[src])
-    switch op {
-    case .atomicAdd32, .atomicFetchAdd32: at.storeBytes(of: old &+ value, as: UInt32.self)
-    case .atomicOr32, .atomicFetchOr32: at.storeBytes(of: old | value, as: UInt32.self)
-    case .atomicAnd32, .atomicFetchAnd32: at.storeBytes(of: old & value, as: UInt32.self)
-    case .atomicXor32, .atomicFetchXor32: at.storeBytes(of: old ^ value, as: UInt32.self)
-    case .atomicXchg32: at.storeBytes(of: value, as: UInt32.self)
-    default:
-        if old == low(r[0]) { at.storeBytes(of: value, as: UInt32.self) }
-        r[0] = UInt64(old)
-        return
+    let old: UInt32
+    if UInt(bitPattern: at) & 3 == 0 {
+        let atomic = at.assumingMemoryBound(to: Atomic<UInt32>.self)
+        switch op {
+        case .atomicAdd32, .atomicFetchAdd32: old = atomic.pointee.wrappingAdd(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicOr32, .atomicFetchOr32: old = atomic.pointee.bitwiseOr(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicAnd32, .atomicFetchAnd32: old = atomic.pointee.bitwiseAnd(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicXor32, .atomicFetchXor32: old = atomic.pointee.bitwiseXor(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicXchg32: old = atomic.pointee.exchange(value, ordering: .sequentiallyConsistent)
+        default:
+            r[0] = UInt64(atomic.pointee.compareExchange(expected: low(r[0]), desired: value, ordering: .sequentiallyConsistent).original)
+            return
+        }
+    } else {
+        old = at.loadUnaligned(as: UInt32.self)
+        switch op {
+        case .atomicAdd32, .atomicFetchAdd32: at.storeBytes(of: old &+ value, as: UInt32.self)
+        case .atomicOr32, .atomicFetchOr32: at.storeBytes(of: old | value, as: UInt32.self)
+        case .atomicAnd32, .atomicFetchAnd32: at.storeBytes(of: old & value, as: UInt32.self)
+        case .atomicXor32, .atomicFetchXor32: at.storeBytes(of: old ^ value, as: UInt32.self)
+        case .atomicXchg32: at.storeBytes(of: value, as: UInt32.self)
+        default:
+            if old == low(r[0]) { at.storeBytes(of: value, as: UInt32.self) }
+            r[0] = UInt64(old)
+            return
+        }
     }
     switch op {
     case .atomicFetchAdd32, .atomicFetchOr32, .atomicFetchAnd32, .atomicFetchXor32, .atomicXchg32: r[src] = UInt64(old)
@@ -470,18 +498,33 @@ private func atomic32(_ op: Op, _ at: UnsafeMutableRawPointer, _ r: UnsafeMutabl
 
 @inline(never)
 private func atomic64(_ op: Op, _ at: UnsafeMutableRawPointer, _ r: UnsafeMutablePointer<UInt64>, _ src: Int) {
-    let old = at.loadUnaligned(as: UInt64.self)
     let value = r[src]
-    switch op {
-    case .atomicAdd64, .atomicFetchAdd64: at.storeBytes(of: old &+ value, as: UInt64.self)
-    case .atomicOr64, .atomicFetchOr64: at.storeBytes(of: old | value, as: UInt64.self)
-    case .atomicAnd64, .atomicFetchAnd64: at.storeBytes(of: old & value, as: UInt64.self)
-    case .atomicXor64, .atomicFetchXor64: at.storeBytes(of: old ^ value, as: UInt64.self)
-    case .atomicXchg64: at.storeBytes(of: value, as: UInt64.self)
-    default:
-        if old == r[0] { at.storeBytes(of: value, as: UInt64.self) }
-        r[0] = old
-        return
+    let old: UInt64
+    if UInt(bitPattern: at) & 7 == 0 {
+        let atomic = at.assumingMemoryBound(to: Atomic<UInt64>.self)
+        switch op {
+        case .atomicAdd64, .atomicFetchAdd64: old = atomic.pointee.wrappingAdd(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicOr64, .atomicFetchOr64: old = atomic.pointee.bitwiseOr(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicAnd64, .atomicFetchAnd64: old = atomic.pointee.bitwiseAnd(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicXor64, .atomicFetchXor64: old = atomic.pointee.bitwiseXor(value, ordering: .sequentiallyConsistent).oldValue
+        case .atomicXchg64: old = atomic.pointee.exchange(value, ordering: .sequentiallyConsistent)
+        default:
+            r[0] = atomic.pointee.compareExchange(expected: r[0], desired: value, ordering: .sequentiallyConsistent).original
+            return
+        }
+    } else {
+        old = at.loadUnaligned(as: UInt64.self)
+        switch op {
+        case .atomicAdd64, .atomicFetchAdd64: at.storeBytes(of: old &+ value, as: UInt64.self)
+        case .atomicOr64, .atomicFetchOr64: at.storeBytes(of: old | value, as: UInt64.self)
+        case .atomicAnd64, .atomicFetchAnd64: at.storeBytes(of: old & value, as: UInt64.self)
+        case .atomicXor64, .atomicFetchXor64: at.storeBytes(of: old ^ value, as: UInt64.self)
+        case .atomicXchg64: at.storeBytes(of: value, as: UInt64.self)
+        default:
+            if old == r[0] { at.storeBytes(of: value, as: UInt64.self) }
+            r[0] = old
+            return
+        }
     }
     switch op {
     case .atomicFetchAdd64, .atomicFetchOr64, .atomicFetchAnd64, .atomicFetchXor64, .atomicXchg64: r[src] = old

@@ -19,8 +19,9 @@ public final class JITProgram: Engine {
     public let codeSize: Int
 
     private let slots: [Slot]
-    private let helpers: [Helper]
-    private let helperIndex: [Int32: Int32]
+    private let helpers: HelperTable
+    /// Memory the program may use besides its input and stack, known at load time.
+    private let regions: [MemoryRegion]?
     private let code: ExecutableMemory
     private let entry: @convention(c) (UnsafeMutableRawPointer) -> UInt32
     private let stack: UnsafeMutableRawPointer
@@ -31,8 +32,6 @@ public final class JITProgram: Engine {
     /// What calls into Swift change during a run; behind a pointer, so that a run pays no
     /// exclusivity checks for it.
     private struct RunState {
-        /// Memory helpers granted in this run.
-        var granted: [MemoryRegion]?
         /// A fault recorded by a call into Swift (a bad access, a helper's failure).
         var recordedFault: RecordedFault?
     }
@@ -44,10 +43,15 @@ public final class JITProgram: Engine {
         var fault: RunFault
     }
     private let state: UnsafeMutablePointer<RunState>
+    /// Memory known at load time and what helpers granted in this run.
+    private let granted: UnsafeMutablePointer<[MemoryRegion]?>
 
     /// Checked mode: every access is checked in the generated code, as the interpreter checks it.
-    public convenience init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init()) throws(VMError) {
-        try self.init(program: program, helpers: helpers, options: options, memorySize: nil)
+    /// `regions` is memory the program may use besides its input and stack for as long as
+    /// the program lives (map values, a context structure).
+    public convenience init(program: Program, helpers: [Helper] = [], options: Interpreter.Options = .init(),
+                            regions: [MemoryRegion] = []) throws(VMError) {
+        try self.init(program: program, helpers: helpers, options: options, regions: regions, checksMemory: true, memorySize: nil)
     }
 
     /// Verified mode, for a program `BPFVerifier` accepted in plain-memory mode: loads,
@@ -57,23 +61,32 @@ public final class JITProgram: Engine {
         guard case .plainMemory(let size) = verified.kind else {
             throw VMError(.unsupported("the program was verified as \(verified.kind); the JIT runs programs verified for plain memory"), pc: 0)
         }
-        try self.init(program: verified.program, helpers: [ConformanceRunner.unwind], options: options, memorySize: size)
+        try self.init(program: verified.program, helpers: [ConformanceRunner.unwind], options: options, regions: [],
+                      checksMemory: false, memorySize: size)
+    }
+
+    /// Verified mode for a program of a kernel type that `BPFVerifier` accepted and the
+    /// object loader then rewrote for the VM (map references, context offsets): only the
+    /// loader, which did both, calls this.
+    convenience init(rewrittenFrom verified: VerifiedProgram, program: Program, helpers: [Helper],
+                     options: Interpreter.Options, regions: [MemoryRegion]) throws(VMError) {
+        try self.init(program: program, helpers: helpers, options: options, regions: regions, checksMemory: false, memorySize: nil)
     }
 
     /// The input size a verified program was proven for; nil in checked mode.
     public let verifiedMemorySize: Int?
 
-    private init(program: Program, helpers: [Helper], options: Interpreter.Options, memorySize: Int?) throws(VMError) {
-        var index: [Int32: Int32] = [:]
-        for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
-        let slots = try compile(program, helperIndex: { index[$0] })
+    private init(program: Program, helpers: [Helper], options: Interpreter.Options, regions: [MemoryRegion],
+                 checksMemory: Bool, memorySize: Int?) throws(VMError) {
+        let table = HelperTable(helpers)
+        let slots = try compile(program, helperIndex: { table.index[$0] })
         let stackBytes = Interpreter.stackSize * Interpreter.maxCallDepth
         let stack = UnsafeMutableRawPointer.allocate(byteCount: stackBytes, alignment: 16)
         stack.initializeMemory(as: UInt8.self, repeating: 0, count: stackBytes)
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(stackBytes)
         let machineCode: [UInt8]?
         #if arch(x86_64)
-        machineCode = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: memorySize == nil, as: X86BackEnd.self)
+        machineCode = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: checksMemory, as: X86BackEnd.self)
         let failure = "the JIT could not lay out the program's machine code"
         #else
         machineCode = nil
@@ -96,8 +109,8 @@ public final class JITProgram: Engine {
         self.options = options
         verifiedMemorySize = memorySize
         self.slots = slots
-        self.helpers = helpers
-        self.helperIndex = index
+        self.helpers = table
+        self.regions = regions.isEmpty ? nil : regions
         self.code = code
         self.codeSize = machineCode.count
         self.entry = unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> UInt32).self)
@@ -109,6 +122,8 @@ public final class JITProgram: Engine {
         counters.initialize(to: 0)
         state = .allocate(capacity: 1)
         state.initialize(to: RunState())
+        granted = .allocate(capacity: 1)
+        granted.initialize(to: regions.isEmpty ? nil : regions)
         set(JITContext.helperEntry, UInt64(UInt(bitPattern: unsafeBitCast(helperEntry, to: UnsafeRawPointer.self))))
         set(JITContext.regionCheckEntry, UInt64(UInt(bitPattern: unsafeBitCast(regionCheckEntry, to: UnsafeRawPointer.self))))
         set(JITContext.owner, UInt64(UInt(bitPattern: Unmanaged.passUnretained(self).toOpaque())))
@@ -121,6 +136,8 @@ public final class JITProgram: Engine {
         counters.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
+        granted.deinitialize(count: 1)
+        granted.deallocate()
     }
 
     /// Where the machine code starts, for tests and debuggers.
@@ -133,11 +150,27 @@ public final class JITProgram: Engine {
         if let verifiedMemorySize, memory.count != verifiedMemorySize {
             throw VMError(.unsupported("the program was verified for \(verifiedMemorySize) bytes of memory, not \(memory.count)"), pc: 0)
         }
+        return try execute(programContext: nil, memory: memory)
+    }
+
+    /// Runs with r1 = `context`, r2 = 0 and `input` as the memory legacy packet loads read.
+    public func run(context: UnsafeMutableRawPointer, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        if verifiedMemorySize != nil {
+            throw VMError(.unsupported("the program was verified for plain memory, not for a context"), pc: 0)
+        }
+        return try execute(programContext: context, memory: input)
+    }
+
+    private func execute(programContext: UnsafeMutableRawPointer?, memory: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
         let inputCount = memory.count
         let inputStart = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: memory.baseAddress))
         for i in 0..<12 { context[i] = 0 }
-        context[1] = inputStart
-        context[2] = UInt64(inputCount)
+        if let programContext {
+            context[1] = UInt64(UInt(bitPattern: programContext))
+        } else {
+            context[1] = inputStart
+            context[2] = UInt64(inputCount)
+        }
         context[10] = stackTop
         set(JITContext.inputStart, inputStart)
         set(JITContext.inputCount, UInt64(inputCount))
@@ -150,7 +183,7 @@ public final class JITProgram: Engine {
         set(JITContext.mayGotoLeft, Interpreter.mayGotoLimit)
         set(JITContext.depth, 0)
         set(JITContext.budget, options.instructionBudget)
-        if state.pointee.granted != nil { state.pointee.granted = nil }
+        if granted.pointee?.count != regions?.count { granted.pointee = regions }
         if state.pointee.recordedFault != nil { state.pointee.recordedFault = nil }
 
         let status = entry(UnsafeMutableRawPointer(context))
@@ -183,14 +216,15 @@ public final class JITProgram: Engine {
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
         return fault.error(pc: pc, program: program,
                            stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow)),
-                           input: input, granted: state.pointee.granted, budget: options.instructionBudget)
+                           input: input, granted: granted.pointee, budget: options.instructionBudget)
     }
 
     // MARK: Calls from generated code
 
-    fileprivate static func owner(of context: UnsafeMutableRawPointer) -> JITProgram {
+    /// The owner for the length of `body`, without retaining it: the run holds it alive.
+    fileprivate static func withOwner<T>(of context: UnsafeMutableRawPointer, _ body: (JITProgram) -> T) -> T {
         let pointer = UnsafeRawPointer(bitPattern: UInt(context.load(fromByteOffset: Int(JITContext.owner), as: UInt64.self)))
-        return Unmanaged<JITProgram>.fromOpaque(pointer.unsafelyUnwrapped).takeUnretainedValue()
+        return Unmanaged<JITProgram>.fromOpaque(pointer.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
     }
 
     /// 0: go on, r0 = the helper's value; 1: the helper stops the program; 2: a recorded fault.
@@ -199,7 +233,7 @@ public final class JITProgram: Engine {
         let index: Int32
         if s.op == .call {
             index = s.target
-        } else if let id = Int32(exactly: context[Int(s.dst)]), let found = helperIndex[id] {
+        } else if let id = Int32(exactly: context[Int(s.dst)]), let found = helpers.index[id] {
             index = found
         } else {
             index = -1
@@ -210,9 +244,9 @@ public final class JITProgram: Engine {
             return 2
         }
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
-        let live = MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow))
         let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
-        switch helpers[Int(index)].call(registers: context, stack: live, input: input, granted: &state.pointee.granted) {
+        switch helpers.base[Int(index)].call(registers: context, stack: (stackLow, Int(stackTop &- stackLow)), input: input,
+                                             regions: granted) {
         case .success(let (value, stops)):
             context[0] = value
             return stops ? 1 : 0
@@ -227,16 +261,16 @@ public final class JITProgram: Engine {
     fileprivate func grantedAccess(at pc: Int) -> UInt32 {
         let access = JITCompiler.access(slots[pc].op) ?? (size: 0, isWrite: false)
         let address = get(JITContext.checkedAddress)
-        if grantedContains(state.pointee.granted, address, access.size, access.isWrite) { return 1 }
+        if grantedContains(granted.pointee, address, access.size, access.isWrite) { return 1 }
         state.pointee.recordedFault = RecordedFault(pc: pc, fault: .outOfBounds(address: address, size: access.size, isWrite: access.isWrite))
         return 0
     }
 }
 
 private let helperEntry: @convention(c) (UnsafeMutableRawPointer, Int) -> UInt32 = { context, pc in
-    JITProgram.owner(of: context).callHelper(at: pc)
+    JITProgram.withOwner(of: context) { $0.callHelper(at: pc) }
 }
 
 private let regionCheckEntry: @convention(c) (UnsafeMutableRawPointer, Int) -> UInt32 = { context, pc in
-    JITProgram.owner(of: context).grantedAccess(at: pc)
+    JITProgram.withOwner(of: context) { $0.grantedAccess(at: pc) }
 }

@@ -33,4 +33,8 @@ public final class VerifiedEngine: Engine {
         }
         return try engine.run(memory: memory)
     }
+
+    public func run(context: UnsafeMutableRawPointer, input: UnsafeMutableRawBufferPointer) throws(VMError) -> UInt64 {
+        throw VMError(.unsupported("the program was verified for plain memory, not for a context"), pc: 0)
+    }
 }

@@ -15,6 +15,10 @@ final class Analysis {
     var statistics = VerifierStatistics()
     var stateLog: [(index: Int, state: String)] = []
     var nextID = 1
+    /// Per slot, what loads, stores and atomics there went through: bit 0 the context,
+    /// bit 1 any other memory. A runtime rewrites the context accesses for its own layout,
+    /// so one instruction may not do both (the kernel refuses that too).
+    var accessedMemory: [UInt8]
 
     /// A state recorded at a pruning point. `live` counts the paths still being explored from it
     /// (directly or through later records); while it is non-zero the state is on the current
@@ -51,6 +55,19 @@ final class Analysis {
         self.instructions = instructions
         isPruningPoint = pruning
         recordsAt = [[Int]](repeating: [], count: program.slots.count)
+        accessedMemory = [UInt8](repeating: 0, count: program.slots.count)
+    }
+
+    /// The slots whose loads and stores go through the context pointer.
+    var contextAccesses: [Int] { accessedMemory.indices.filter { accessedMemory[$0] & 1 != 0 } }
+
+    /// Notes whether the access at `pc` goes through the context, refusing a mix.
+    func noteAccess(at pc: Int, context: Bool, _ state: VerifierState) throws(Rejection) {
+        accessedMemory[pc] |= context ? 1 : 2
+        if accessedMemory[pc] == 3 {
+            throw reject(.invalidContextAccess, at: pc, state,
+                         "this instruction accesses the context on one path and other memory on another, which the kernel refuses")
+        }
     }
 
     func makeID() -> Int {

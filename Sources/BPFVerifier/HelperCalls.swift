@@ -5,7 +5,10 @@ import BPFObject
 extension Analysis {
     func callHelper(_ id: Int32, at pc: Int, _ state: inout VerifierState) throws(Rejection) {
         let prototype: HelperPrototype
-        if case .plainMemory = kind {
+        if let host = options.helpers[id], host.allowed == .all || host.isAllowed(in: kind) {
+            // A host's own helper: its prototype says what it takes, in any mode.
+            prototype = host
+        } else if case .plainMemory = kind {
             // The VM's conformance helper "unwind": returns r1.
             guard id == 5 else {
                 throw reject(.invalidHelperCall, at: pc, state, "\(HelperPrototypes.name(id)) is not available in plain-memory mode")
@@ -64,6 +67,8 @@ extension Analysis {
                     try checkMemoryArgument(value, register: register, size: size, write: argument.isWritable, name: name, at: pc, &state)
                 }
             case .size: break
+            case .string:
+                try checkMemoryArgument(value, register: register, size: Scalar.constant(1), write: false, name: name, at: pc, &state)
             case .constantSize:
                 guard let size = value.scalar?.constantValue, size > 0, size < 1 << 29 else { throw wrong("a positive constant size") }
                 reservationSize = Int(size)

@@ -1,8 +1,9 @@
 import BPFObject
 
-/// What a helper takes and returns, as the kernel's bpf_func_proto says.
-struct HelperPrototype: Sendable {
-    enum Argument: Sendable {
+/// What a helper takes and returns, as the kernel's bpf_func_proto says. A host that adds
+/// helpers to its VM declares them with one (`Verifier.Options.helpers`).
+public struct HelperPrototype: Sendable {
+    public enum Argument: Sendable {
         /// Any initialised value.
         case anything
         case scalar
@@ -19,22 +20,34 @@ struct HelperPrototype: Sendable {
         case constantSize
         /// A ring buffer reservation, which the call releases.
         case reservation
+        /// A NUL-terminated string the helper reads (a format, a constant to compare with).
+        case string
     }
 
-    enum Return: Sendable { case scalar, nothing, mapValueOrNull, reservationOrNull }
+    public enum Return: Sendable { case scalar, nothing, mapValueOrNull, reservationOrNull }
 
-    var name: String
-    var arguments: [Argument]
-    var returns: Return = .scalar
+    public var name: String
+    public var arguments: [Argument]
+    public var returns: Return = .scalar
     /// Whether the call may move or resize the packet, so packet pointers die.
-    var changesPacket = false
+    public var changesPacket = false
     /// Which program kinds may call it.
-    var allowed: Availability = .all
+    public var allowed: Availability = .all
 
-    enum Availability { case all, tracing, socketBuffer, xdp, tracingOrNetworking }
+    public enum Availability: Sendable { case all, tracing, socketBuffer, trafficControl, xdp, tracingOrNetworking }
+
+    public init(name: String, arguments: [Argument], returns: Return = .scalar, changesPacket: Bool = false,
+                allowed: Availability = .all) {
+        self.name = name
+        self.arguments = arguments
+        self.returns = returns
+        self.changesPacket = changesPacket
+        self.allowed = allowed
+    }
 
     func isAllowed(in kind: ProgramKind) -> Bool {
         switch allowed {
+        case .trafficControl: kind == .kernel(.schedulerClassifier) || kind == .kernel(.schedulerAction)
         case .all: if case .kernel = kind { true } else { false }
         case .tracing: kind.isTracing
         case .socketBuffer: kind.usesSocketBuffer
@@ -54,6 +67,8 @@ enum HelperPrototypes {
         6: HelperPrototype(name: "trace_printk", arguments: [.readableMemory, .size(orZero: false)]),
         7: HelperPrototype(name: "get_prandom_u32", arguments: []),
         8: HelperPrototype(name: "get_smp_processor_id", arguments: []),
+        9: HelperPrototype(name: "skb_store_bytes", arguments: [.context, .scalar, .readableMemory, .size(orZero: false), .scalar],
+                           changesPacket: true, allowed: .trafficControl),
         12: HelperPrototype(name: "tail_call", arguments: [.context, .map([.programArray]), .scalar]),
         14: HelperPrototype(name: "get_current_pid_tgid", arguments: []),
         15: HelperPrototype(name: "get_current_uid_gid", arguments: [], allowed: .tracing),
@@ -63,6 +78,8 @@ enum HelperPrototypes {
                             allowed: .tracingOrNetworking),
         26: HelperPrototype(name: "skb_load_bytes", arguments: [.context, .scalar, .writableMemory, .size(orZero: false)],
                             allowed: .socketBuffer),
+        28: HelperPrototype(name: "csum_diff",
+                            arguments: [.readableMemory, .size(orZero: true), .readableMemory, .size(orZero: true), .scalar]),
         35: HelperPrototype(name: "get_current_task", arguments: [], allowed: .tracing),
         44: HelperPrototype(name: "xdp_adjust_head", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
         54: HelperPrototype(name: "xdp_adjust_meta", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
@@ -78,6 +95,10 @@ enum HelperPrototypes {
                              returns: .reservationOrNull),
         132: HelperPrototype(name: "ringbuf_submit", arguments: [.reservation, .scalar], returns: .nothing),
         133: HelperPrototype(name: "ringbuf_discard", arguments: [.reservation, .scalar], returns: .nothing),
+        134: HelperPrototype(name: "ringbuf_query", arguments: [.map([.ringBuffer]), .scalar]),
+        165: HelperPrototype(name: "snprintf",
+                             arguments: [.writableMemory, .size(orZero: true), .string, .readableMemory, .size(orZero: true)]),
+        182: HelperPrototype(name: "strncmp", arguments: [.readableMemory, .size(orZero: false), .string]),
     ]
 
     /// The helper's name for messages, also for helpers the verifier does not know.

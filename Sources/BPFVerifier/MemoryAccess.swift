@@ -5,6 +5,7 @@ extension Analysis {
     func load(_ size: MemorySize, base: Register, offset: Int, signed: Bool, at pc: Int,
               _ state: inout VerifierState) throws(Rejection) -> Value {
         let pointer = try basePointer(base, at: pc, state)
+        try noteAccess(at: pc, context: pointer.kind == .context, state)
         if pointer.kind == .context {
             guard !signed else {
                 throw reject(.invalidContextAccess, at: pc, state, "sign-extending loads from the context are not allowed")
@@ -41,6 +42,7 @@ extension Analysis {
     func store(_ size: MemorySize, base: Register, offset: Int, value: Value, isImmediate: Bool, at pc: Int,
                _ state: inout VerifierState) throws(Rejection) {
         let pointer = try basePointer(base, at: pc, state)
+        try noteAccess(at: pc, context: pointer.kind == .context, state)
         if pointer.kind == .context {
             if isImmediate {
                 throw reject(.invalidContextAccess, at: pc, state, "storing an immediate into the context is not allowed")

@@ -12,11 +12,15 @@ public enum Verifier {
         /// Let programs read stack bytes they never wrote (as unknown numbers), as the kernel
         /// does for privileged loaders (CAP_PERFMON); off, such reads are refused.
         public var allowsUninitializedStackReads: Bool
+        /// Helpers a host adds (or redefines) by id, for programs that run in its VM.
+        public var helpers: [Int32: HelperPrototype]
 
-        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true) {
+        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true,
+                    helpers: [Int32: HelperPrototype] = [:]) {
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
             self.allowsUninitializedStackReads = allowsUninitializedStackReads
+            self.helpers = helpers
         }
     }
 
@@ -31,7 +35,8 @@ public enum Verifier {
         try analysis.run()
         var statistics = analysis.statistics
         statistics.duration = ContinuousClock.now - start
-        return VerifiedProgram(program: program, kind: kind, statistics: statistics, stateLog: analysis.stateLog)
+        return VerifiedProgram(program: program, kind: kind, statistics: statistics, stateLog: analysis.stateLog,
+                               contextAccesses: analysis.contextAccesses)
     }
 
     /// Verifies a program of an object, with its maps and line info.
@@ -70,12 +75,17 @@ public struct VerifiedProgram: Sendable {
     public let statistics: VerifierStatistics
     /// The state before each analysed instruction, when `Options.recordsStates` was set.
     public let stateLog: [(index: Int, state: String)]
+    /// The slots whose loads and stores go through the context pointer (r1 at entry), each
+    /// at the constant offset in its instruction: what a runtime rewrites for its own layout
+    /// of the context, as the kernel's convert_ctx_access does.
+    public let contextAccesses: [Int]
 
     fileprivate init(program: Program, kind: ProgramKind, statistics: VerifierStatistics,
-                     stateLog: [(index: Int, state: String)]) {
+                     stateLog: [(index: Int, state: String)], contextAccesses: [Int]) {
         self.program = program
         self.kind = kind
         self.statistics = statistics
         self.stateLog = stateLog
+        self.contextAccesses = contextAccesses
     }
 }

@@ -22,6 +22,16 @@ struct RunCommand: ParsableCommand {
             for a compile cost of about 10 µs for a small program (swiftbpf-bench jit); \
             'interpreter' runs anywhere. \
             Both give the same r0 and the same errors.
+
+            With --pcap, FILE is an object built by clang -target bpf and the program named by \
+            --program (an XDP, TC or socket filter program) runs over every packet of the \
+            capture, verified first for its section's type and with the object's maps in user \
+            space; the count of each verdict and every map's contents are printed at the end \
+            (through the object's BTF, as swiftbpf map dump shows them), and --write saves \
+            the packets the program kept, as it left them. The JIT runs it without memory \
+            checks, as the verifier proved them; the interpreter keeps them. For example:
+
+              swiftbpf run firewall.bpf.o --program firewall --pcap trace.pcap --write kept.pcap
             """)
 
     @Argument(help: "Program file: bytecode, assembly or .data test.") var file: String
@@ -35,14 +45,22 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Stop a run after this many instructions.") var budget: UInt64 = Interpreter.Options().instructionBudget
     @Flag(help: "Bytecode is big-endian.") var bigEndian = false
     @Flag(help: "Print the result as JSON.") var json = false
+    @Option(help: "With --pcap: the object's program to run (needed when it has more than one).") var program: String?
+    @Option(help: "Run the object's program over every packet of this capture (pcap or pcapng).") var pcap: String?
+    @Option(help: "With --pcap: write the packets the program kept, as it left them, to this pcap file.") var write: String?
 
     func validate() throws {
+        if pcap == nil && (program != nil || write != nil) { throw ValidationError("--program and --write go with --pcap") }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         guard budget >= 1 else { throw ValidationError("--budget must be at least 1") }
         if mem != nil && memFile != nil { throw ValidationError("give --mem or --mem-file, not both") }
     }
 
     func run() throws {
+        if let pcap {
+            try PacketReplay(objectPath: file, programName: program, capturePath: pcap, outputPath: write, engine: engine, json: json).run()
+            return
+        }
         let input = try ProgramInput.load(path: file, format: format, syntax: syntax, order: bigEndian ? .big : .little)
         var memory = input.testFile?.memory ?? []
         if let mem { memory = try hexOption(mem, name: "--mem") }

@@ -1,0 +1,9 @@
+/// The negative errnos helpers return to programs, as r0 holds them (Linux's numbers).
+enum Errno {
+    static let tryAgain = negative(LinuxErrno.tryAgain)
+    static let accessDenied = negative(13)   // EACCES
+    static let fault = negative(14)          // EFAULT
+    static let invalid = negative(LinuxErrno.invalid)
+
+    static func negative(_ errno: Int32) -> UInt64 { UInt64(bitPattern: -Int64(errno)) }
+}

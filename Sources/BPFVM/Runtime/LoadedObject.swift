@@ -1,0 +1,163 @@
+import BPFInstructions
+import BPFObject
+import BPFVerifier
+
+/// A clang-built object loaded into the VM, as libbpf loads one into the kernel: its maps
+/// made in user space (BTF-defined and legacy maps, `.data`, `.rodata`, `.bss` and `.kconfig`
+/// as one-entry array maps holding their initial values), its programs verified for their
+/// section's type and rewritten to run against those maps.
+///
+///     let object = try LoadedObject(bytes: objectBytes, name: "firewall")
+///     let firewall = try object.program(named: "xdp_firewall")
+///     let verdict = try firewall.run(packet: frame)      // XDP_PASS, XDP_DROP, ...
+///     let counters = try object.contents(ofMap: "counters")
+///
+/// The maps are shared by every program of the object and safe under runs on several
+/// threads; a `LoadedProgram` runs one packet at a time, so take one per thread.
+public final class LoadedObject: Sendable {
+    /// Makes the userspace map for a map of the object.
+    public typealias MapFactory = @Sendable (MapSpec) throws(MapError) -> any UserspaceMap
+
+    /// The VM's own maps (`makeUserspaceMap`), one CPU's worth of per-CPU values.
+    public static let userspaceMap: MapFactory = { spec throws(MapError) in try makeUserspaceMap(spec: spec) }
+
+    public let file: ObjectFile
+    public let engine: EngineKind
+    public let host: HostEnvironment
+    let table: MapTable
+    /// The address of the one value of each global-data map, by map index.
+    let valueAddresses: [Int: UInt64]
+
+    public convenience init(bytes: [UInt8], name: String = "", engine: EngineKind = .preferred,
+                            host: HostEnvironment = HostEnvironment(), makeMap: MapFactory = LoadedObject.userspaceMap) throws(RuntimeError) {
+        let file: ObjectFile
+        do { file = try ObjectFile(parsing: bytes, name: name) } catch {
+            throw RuntimeError(.invalidObject, "\(name.isEmpty ? "the object" : name): \(error)")
+        }
+        try self.init(file: file, engine: engine, host: host, makeMap: makeMap)
+    }
+
+    public init(file: ObjectFile, engine: EngineKind = .preferred, host: HostEnvironment = HostEnvironment(),
+                makeMap: MapFactory = LoadedObject.userspaceMap) throws(RuntimeError) {
+        self.file = file
+        self.engine = engine
+        self.host = host
+        var maps: [any UserspaceMap] = []
+        var addresses: [Int: UInt64] = [:]
+        for (index, spec) in file.maps.enumerated() {
+            let map: any UserspaceMap
+            do {
+                map = try makeMap(spec)
+                if let initial = spec.initialValue, spec.type == .array, spec.maxEntries == 1 {
+                    try map.update(key: [0, 0, 0, 0], value: initial, flags: .any)
+                }
+            } catch {
+                throw RuntimeError(.map, "map \(spec.name): \(error)")
+            }
+            if spec.origin == .globalData || spec.origin == .kconfig {
+                let zero: UInt32 = 0
+                addresses[index] = Self.lookupAddress(map, key: zero)
+            }
+            maps.append(map)
+        }
+        table = MapTable(maps)
+        valueAddresses = addresses
+    }
+
+    @inline(never)
+    private static func lookupAddress(_ map: any UserspaceMap, key: UInt32) -> UInt64? {
+        withUnsafeBytes(of: key) { bytes in
+            map.programLookup(key: bytes.baseAddress.unsafelyUnwrapped, cpu: 0).map { UInt64(UInt(bitPattern: $0)) }
+        }
+    }
+
+    // MARK: Programs
+
+    /// The names of the programs the VM can run (XDP, TC and socket filter programs).
+    public var programNames: [String] { file.programs.filter { PacketContextLayout($0.type) != nil }.map(\.name) }
+
+    /// Verifies program `name` for its section's type, rewrites it for this object's maps and
+    /// prepares it for the object's engine. Each call gives a new instance for one thread.
+    public func program(named name: String) throws(RuntimeError) -> LoadedProgram {
+        guard let spec = file.program(named: name) else {
+            let names = file.programs.map(\.name).joined(separator: ", ")
+            throw RuntimeError(.notFound, "the object has no program \(name)\(names.isEmpty ? "" : "; it has \(names)")")
+        }
+        guard let layout = PacketContextLayout(spec.type) else {
+            throw RuntimeError(.unsupported, "program \(name) is a \(spec.type.kernelName) program; the VM runs xdp, sched_cls, sched_act and socket_filter programs")
+        }
+        let verified: VerifiedProgram
+        do {
+            var options = Verifier.Options()
+            options.helpers = KernelHelpers.prototypes(host)
+            verified = try Verifier.verify(spec, maps: file.maps, options: options)
+        } catch {
+            throw RuntimeError(.rejected, "program \(name) was refused by the verifier: \(error)")
+        }
+        let program = try ProgramRewriter.rewrite(spec, verified: verified, layout: layout, maps: table,
+                                                  valueAddresses: valueAddresses)
+        return try LoadedProgram(name: name, layout: layout, verified: verified, rewritten: program, object: self)
+    }
+
+    // MARK: Maps and globals
+
+    public var mapNames: [String] { file.maps.map(\.name) }
+
+    /// The map the object declares as `name` (for global data, also the section: ".bss").
+    public func map(named name: String) -> (any UserspaceMap)? {
+        guard let index = mapIndex(name) else { return nil }
+        return table.maps[index]
+    }
+
+    private func mapIndex(_ name: String) -> Int? {
+        file.maps.firstIndex { $0.name == name } ?? file.maps.firstIndex { $0.sectionName == name && $0.origin == .globalData }
+    }
+
+    /// Every key and value of map `name`, in the map's key order (`nextKey`).
+    public func contents(ofMap name: String) throws(RuntimeError) -> [(key: [UInt8], value: [UInt8])] {
+        guard let map = map(named: name) else { throw RuntimeError(.notFound, "the object has no map \(name)") }
+        var entries: [(key: [UInt8], value: [UInt8])] = []
+        do {
+            var key = try map.nextKey(after: nil)
+            while let current = key {
+                if let value = try map.lookup(key: current) { entries.append((current, value)) }
+                key = try map.nextKey(after: current)
+            }
+        } catch {
+            throw RuntimeError(.map, "map \(name): \(error)")
+        }
+        return entries
+    }
+
+    /// The bytes of global variable `name`.
+    public func global(named name: String) throws(RuntimeError) -> [UInt8] {
+        let (variable, value) = try globalValue(name)
+        return Array(value[variable.offset..<variable.offset + variable.size])
+    }
+
+    /// Sets global variable `name` to `bytes`, which must be exactly its size.
+    public func setGlobal(named name: String, to bytes: [UInt8]) throws(RuntimeError) {
+        var (variable, value) = try globalValue(name)
+        guard bytes.count == variable.size else {
+            throw RuntimeError(.map, "global \(name) is \(variable.size) bytes, not \(bytes.count)")
+        }
+        value.replaceSubrange(variable.offset..<variable.offset + variable.size, with: bytes)
+        do { try table.maps[variable.mapIndex].update(key: [0, 0, 0, 0], value: value, flags: .any) } catch {
+            throw RuntimeError(.map, "global \(name): \(error)")
+        }
+    }
+
+    private func globalValue(_ name: String) throws(RuntimeError) -> (GlobalVariable, [UInt8]) {
+        guard let variable = file.global(named: name), variable.mapIndex < table.maps.count else {
+            throw RuntimeError(.notFound, "the object has no global variable \(name)")
+        }
+        let value: [UInt8]?
+        do { value = try table.maps[variable.mapIndex].lookup(key: [0, 0, 0, 0]) } catch {
+            throw RuntimeError(.map, "global \(name): \(error)")
+        }
+        guard let value, variable.offset + variable.size <= value.count else {
+            throw RuntimeError(.map, "global \(name) lies outside its section's map")
+        }
+        return (variable, value)
+    }
+}

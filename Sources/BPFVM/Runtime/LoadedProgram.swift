@@ -1,0 +1,97 @@
+import BPFInstructions
+import BPFObject
+import BPFVerifier
+
+/// One program of a `LoadedObject`, ready to run over packets: verified, rewritten, compiled
+/// (or decoded for the interpreter), with its own packet frame, context and stack. A run
+/// allocates nothing. One instance runs one packet at a time: it may be handed to another
+/// thread, not shared by two at once.
+public final class LoadedProgram: @unchecked Sendable {
+    public let name: String
+    public let layout: PacketContextLayout
+    /// What the verifier proved, for the program as the object holds it.
+    public let verified: VerifiedProgram
+    /// The program as it runs: map references and context fields rewritten.
+    public var program: Program { engine.program }
+    /// Instructions the last run executed.
+    public var executedInstructions: UInt64 { engine.executedInstructions }
+    /// The interface the packets arrive on: ingress_ifindex for XDP, ifindex for socket
+    /// buffers (1, the loopback device, as in the kernel's test run).
+    public var interfaceIndex: UInt32 {
+        get { frame.interfaceIndex }
+        set { frame.interfaceIndex = newValue }
+    }
+
+    let object: LoadedObject
+    private let engine: any Engine
+    private let frame: PacketFrame
+
+    init(name: String, layout: PacketContextLayout, verified: VerifiedProgram, rewritten: Program,
+         object: LoadedObject) throws(RuntimeError) {
+        self.name = name
+        self.layout = layout
+        self.verified = verified
+        self.object = object
+        let frame = PacketFrame(layout: layout)
+        self.frame = frame
+        let helpers = KernelHelpers.helpers(maps: object.table, frame: frame, host: object.host)
+        let regions = object.table.storage + [MemoryRegion(name: "context", start: frame.contextAddress, count: layout.hostSize)]
+        do {
+            switch object.engine {
+            case .jit:
+                engine = try JITProgram(rewrittenFrom: verified, program: rewritten, helpers: helpers, options: .init(), regions: regions)
+            case .interpreter:
+                engine = try Interpreter(program: rewritten, helpers: helpers, regions: regions)
+            }
+        } catch {
+            throw RuntimeError(.unsupported, "program \(name): \(error)")
+        }
+    }
+
+    /// The largest packet a run takes (the kernel's test run allows the same).
+    public var maximumPacketSize: Int { frame.maximumPacketSize }
+
+    /// Runs the program over a copy of `packet`; returns its verdict (r0). Afterwards
+    /// `packet` and `metadata` hold the packet as the program left it.
+    public func run(packet bytes: UnsafeRawBufferPointer) throws(RuntimeError) -> UInt64 {
+        guard frame.load(bytes) else {
+            throw RuntimeError(.invalidPacket, "a packet of \(bytes.count) bytes cannot be run: \(name) takes \(PacketFrame.ethernetHeader) to \(frame.maximumPacketSize) bytes")
+        }
+        do {
+            return try engine.run(context: frame.context, input: frame.input)
+        } catch {
+            throw RuntimeError(.runFailed, "program \(name) stopped: \(error)")
+        }
+    }
+
+    /// Runs the program over `packet`; the verdict and the packet and metadata afterwards.
+    public func run(packet: [UInt8]) throws(RuntimeError) -> PacketRun {
+        let verdict = try Self.run(self, packet)
+        return PacketRun(verdict: verdict, packet: self.packet.map { Array($0) } ?? [], metadata: metadata.map { Array($0) } ?? [])
+    }
+
+    @inline(never)
+    private static func run(_ program: LoadedProgram, _ packet: [UInt8]) throws(RuntimeError) -> UInt64 {
+        var result: Result<UInt64, RuntimeError> = .success(0)
+        packet.withUnsafeBytes { bytes in
+            do throws(RuntimeError) { result = .success(try program.run(packet: bytes)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+
+    /// The packet after the last run: data to data_end (for a socket filter, with its
+    /// Ethernet header). Valid until the next run.
+    public var packet: UnsafeRawBufferPointer? { frame.packet }
+    /// XDP metadata after the last run (data_meta to data); empty for other types.
+    public var metadata: UnsafeRawBufferPointer? { layout == .xdp ? frame.metadata : UnsafeRawBufferPointer(start: nil, count: 0) }
+}
+
+/// What one run over a packet gave.
+public struct PacketRun: Sendable, Hashable {
+    /// r0: XDP_PASS and friends, a TC action, a socket filter's byte count.
+    public var verdict: UInt64
+    /// The packet as the program left it.
+    public var packet: [UInt8]
+    /// XDP metadata the program put in front of the packet.
+    public var metadata: [UInt8]
+}
