@@ -4,7 +4,7 @@ import BPFObject
 /// 4-byte key, all present from the start (zeroed) and never deleted. Values sit one after
 /// another, each rounded up to 8 bytes; a per-CPU array keeps its CPUs' values of one index
 /// together. Lookups take no lock: the index picks the address.
-public final class ArrayMap: UserspaceMapBase, UserspaceMap {
+public final class ArrayMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable {
     let memory: MapMemory
     /// Bytes from one index's values to the next.
     let elementStride: Int

@@ -5,7 +5,7 @@ import BPFObject
 /// with E2BIG; a full LRU hash evicts the element least recently looked up (approximately, as
 /// the kernel's LRU does) and never exceeds `maxEntries`. Per-CPU values: a program reads and
 /// writes its CPU's slot; the host sees all of them, each rounded up to 8 bytes.
-public final class HashMap: UserspaceMapBase, UserspaceMap {
+public final class HashMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable {
     let table: HashTable
     public let storage: [MemoryRegion]
 

@@ -13,6 +13,24 @@ import BPFObject
 /// is allocated up front, as the kernel preallocates), so a program may keep the pointer for
 /// the rest of its run. `storage` lists that memory so that checked runs can allow it.
 /// Every member is safe to call from several threads at once.
+///
+/// `makeUserspaceMap(spec:cpuCount:resolveInnerMap:)` makes the map a `MapSpec` declares, with
+/// the kernel's creation checks. Every map it returns is a `UserspaceMapBase` subclass, which
+/// adds `lookupAndDelete(key:)`, `keys()`, `entries()`, `cpuCount` and `valueBufferSize`.
+/// The kinds, and what they add for the helpers beyond this protocol:
+///
+/// | type | class | for the helpers |
+/// |---|---|---|
+/// | array, percpu_array | `ArrayMap` | — (lookups take no lock) |
+/// | hash, percpu_hash, lru_hash, lru_percpu_hash | `HashMap` | — |
+/// | lpm_trie | `LPMTrieMap` | — (lookup is longest-prefix match) |
+/// | queue, stack | `QueueStackMap` | `PushPopMap`: map_push_elem / map_pop_elem / map_peek_elem |
+/// | bloom_filter | `BloomFilterMap` | `PushPopMap`: push adds, peek tests (0 or -ENOENT) |
+/// | ringbuf | `RingBufferMap` | `reserve`, `submit`, `discard`, `output`, `query`; host `consume` |
+/// | prog_array | `ProgramArrayMap` | `program(at:)` for tail_call: the runtime's program id |
+/// | array_of_maps, hash_of_maps | `MapOfMaps` | `innerMap(at:)` turns a lookup result into the inner map |
+///
+/// Per-CPU maps: programs pass their `cpu` and see that CPU's value; the host sees every CPU's.
 public protocol UserspaceMap: AnyObject, Sendable {
     var name: String { get }
     var type: MapType { get }
@@ -65,4 +83,31 @@ public struct MapError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+/// Maps that programs use through `bpf_map_push_elem`, `bpf_map_pop_elem` and
+/// `bpf_map_peek_elem`: queues, stacks and bloom filters. Results are 0 or a negative errno,
+/// as the helpers return them: push -E2BIG when full (without BPF_EXIST), -EINVAL for bad
+/// flags; pop and peek -ENOENT when empty; a bloom filter's peek is -ENOENT for a value it
+/// certainly does not hold, and it has no pop (-EOPNOTSUPP).
+public protocol PushPopMap: UserspaceMap {
+    /// Copies `valueSize` bytes in.
+    func programPush(value: UnsafeRawPointer, flags: UInt64) -> Int64
+    /// Copies the next value out (`valueSize` bytes) and removes it.
+    func programPop(into value: UnsafeMutableRawPointer) -> Int64
+    /// Copies the next value out, leaving it; a bloom filter reads `value` as the value to test.
+    func programPeek(into value: UnsafeMutableRawPointer) -> Int64
+}
+
+extension PushPopMap where Self: UserspaceMapBase {
+    /// Adds `value` (a queue or stack: with `.exist`, a full one drops its oldest value).
+    public func push(_ value: [UInt8], flags: MapUpdateFlags = .any) throws(MapError) {
+        try update(key: [], value: value, flags: flags)
+    }
+
+    /// Removes and returns the next value; nil when empty.
+    public func pop() throws(MapError) -> [UInt8]? { try lookupAndDelete(key: []) }
+
+    /// The next value, left in place; nil when empty.
+    public func peek() throws(MapError) -> [UInt8]? { try lookup(key: []) }
 }

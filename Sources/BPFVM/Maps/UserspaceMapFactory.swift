@@ -33,6 +33,10 @@ enum KernelLimits {
 /// too large, ENOTSUPP for an LRU hash without preallocation; EOPNOTSUPP for the types that
 /// need a kernel (perf event arrays, sockets, devices, cgroups, local storage, struct_ops, arena).
 ///
+/// A spec's `initialValue` (global data) fills an array's first value; `initialSlots` (the
+/// `.values` of program arrays and map-in-maps) name programs and maps that only the loader
+/// knows, so the loader fills those slots.
+///
 /// `cpuCount` is how many CPUs per-CPU maps keep values for (the kernel's possible CPUs, when
 /// the map must match a kernel map's layout). Array- and hash-of-maps check `spec.innerMap` as
 /// the kernel checks the inner map fd; `resolveInnerMap` turns the 4-byte ids that host-side
@@ -45,10 +49,41 @@ public func makeUserspaceMap(spec: MapSpec, cpuCount: Int = 1,
     switch spec.type {
     case .array, .perCPUArray:
         try check.array()
-        return ArrayMap(spec: spec, cpuCount: check.cpuCount)
+        let map = ArrayMap(spec: spec, cpuCount: check.cpuCount)
+        // Global data (.data, .rodata, .bss) starts with the section's bytes, as libbpf loads it.
+        if let initial = spec.initialValue, spec.type == .array {
+            map.value(at: 0, cpu: 0).copyMemory(from: initial, byteCount: min(initial.count, map.valueSize))
+        }
+        return map
     case .hash, .perCPUHash, .lruHash, .lruPerCPUHash:
         let entries = try check.hash()
         return HashMap(spec: spec, maxEntries: entries, cpuCount: check.cpuCount)
+    case .longestPrefixMatchTrie:
+        try check.trie()
+        return LPMTrieMap(spec: spec)
+    case .queue, .stack:
+        try check.queue()
+        return QueueStackMap(spec: spec)
+    case .bloomFilter:
+        try check.bloomFilter()
+        return BloomFilterMap(spec: spec)
+    case .ringBuffer:
+        try check.ringBuffer()
+        return RingBufferMap(spec: spec)
+    case .programArray:
+        try check.fileDescriptorArray()
+        try check.array()
+        return ProgramArrayMap(spec: spec)
+    case .arrayOfMaps, .hashOfMaps:
+        if spec.type == .arrayOfMaps {
+            try check.fileDescriptorArray()
+            try check.array()
+        } else {
+            if spec.valueSize != 4 { throw check.invalid("the value is \(spec.valueSize) bytes; a hash of maps holds 4-byte map ids") }
+            _ = try check.hash()
+        }
+        let template = try check.innerMap()
+        return MapOfMaps(spec: spec, template: template, resolve: resolveInnerMap)
     default:
         throw check.error(LinuxErrno.operationNotSupported,
                           "\(spec.type.kernelName) maps need the kernel; BPFVM has no userspace version of them")
@@ -114,6 +149,72 @@ struct CreationCheck {
         // The kernel rounds the array up to a power of two, which 2^31 + 1 entries overflow.
         if spec.maxEntries > 1 << 31 { throw error(LinuxErrno.tooBig, "max entries \(spec.maxEntries) is more than 2^31") }
         try memory(ArrayMap.bytesNeeded(spec, cpuCount: cpuCount))
+    }
+
+    /// trie_alloc.
+    func trie() throws(MapError) {
+        if spec.maxEntries == 0 { throw invalid("max entries is 0") }
+        if flags & MapCreationFlag.noPreallocation == 0 { throw invalid("an LPM trie must be created with BPF_F_NO_PREALLOC") }
+        try unknownFlags(allowed: MapCreationFlag.noPreallocation | MapCreationFlag.numaNode | MapCreationFlag.access)
+        if spec.keySize < 5 || spec.keySize > 260 {
+            throw invalid("the key is \(spec.keySize) bytes; LPM keys are a 4-byte prefix length and 1 to 256 bytes of data")
+        }
+        if spec.valueSize == 0 || Int(spec.valueSize) > KernelLimits.kmallocMaxSize - 256 - 24 {
+            throw invalid("the value size \(spec.valueSize) is out of range")
+        }
+        try memory(LPMTrieMap.bytesNeeded(spec))
+    }
+
+    /// queue_stack_map_alloc_check.
+    func queue() throws(MapError) {
+        if spec.maxEntries == 0 || spec.keySize != 0 || spec.valueSize == 0 {
+            throw invalid("queues and stacks have no key (size 0), a value and at least one entry (key \(spec.keySize), value \(spec.valueSize), max entries \(spec.maxEntries))")
+        }
+        try unknownFlags(allowed: MapCreationFlag.numaNode | MapCreationFlag.access)
+        if Int(spec.valueSize) > KernelLimits.kmallocMaxSize { throw error(LinuxErrno.tooBig, "the value size \(spec.valueSize) is too large") }
+        try memory(QueueStackMap.bytesNeeded(spec))
+    }
+
+    /// bloom_map_alloc.
+    func bloomFilter() throws(MapError) {
+        if spec.keySize != 0 || spec.valueSize == 0 || spec.maxEntries == 0 {
+            throw invalid("a bloom filter has no key (size 0), a value and at least one entry (key \(spec.keySize), value \(spec.valueSize), max entries \(spec.maxEntries))")
+        }
+        try unknownFlags(allowed: MapCreationFlag.numaNode | MapCreationFlag.zeroSeed | MapCreationFlag.access)
+        if spec.mapExtra & ~0xF != 0 { throw invalid("map_extra \(spec.mapExtra) has bits beyond the hash count (0-15)") }
+        try memory(BloomFilterMap.bytesNeeded(spec))
+    }
+
+    /// ringbuf_map_alloc.
+    func ringBuffer() throws(MapError) {
+        if flags & ~MapCreationFlag.numaNode != 0 { throw invalid("ring buffers take no flags but BPF_F_NUMA_NODE") }
+        let size = Int(spec.maxEntries)
+        if spec.keySize != 0 || spec.valueSize != 0 || size == 0 || size & (size - 1) != 0 || size % KernelLimits.pageSize != 0 {
+            throw invalid("a ring buffer has no key or value and a size (max entries, \(size)) that is a power of 2 and a multiple of the \(KernelLimits.pageSize)-byte page")
+        }
+        try memory(2 * size)
+    }
+
+    /// fd_array_map_alloc_check: the slots of program arrays and arrays of maps hold 4-byte ids.
+    func fileDescriptorArray() throws(MapError) {
+        if spec.valueSize != 4 { throw invalid("the value is \(spec.valueSize) bytes; \(spec.type.kernelName) slots are 4 bytes") }
+        if flags & (MapCreationFlag.readOnlyProgram | MapCreationFlag.writeOnlyProgram) != 0 {
+            throw invalid("\(spec.type.kernelName) maps take neither BPF_F_RDONLY_PROG nor BPF_F_WRONLY_PROG")
+        }
+    }
+
+    /// bpf_map_meta_alloc: the template must itself be a valid map, and not hold maps.
+    func innerMap() throws(MapError) -> MapSpec {
+        guard let inner = spec.innerMap else {
+            throw error(LinuxErrno.invalid, "\(spec.type.kernelName) needs an inner map template (__array(values, ...))")
+        }
+        if inner.type.holdsMaps { throw invalid("an inner map cannot hold maps itself") }
+        do {
+            _ = try makeUserspaceMap(spec: inner, cpuCount: cpuCount)
+        } catch {
+            throw MapError(errno: error.errno, message: "creating \(spec.type.kernelName) map '\(spec.name)': its inner map template: \(error.message)")
+        }
+        return inner
     }
 
     /// htab_map_alloc_check and htab_map_alloc; the number of elements the table gets.
