@@ -12,10 +12,8 @@ struct KernelFixtureTests {
 
     @Test func firewallDropsAndPassesByLongestPrefix() throws {
         try KernelPeer.run {
-            guard let corpus = CorpusPackets.load() else { return }
             let fixture = RuntimeFixture.firewall
-            let outcome = try KernelFixtureRun.run(fixture, over: corpus.packets)
-            _ = try runs(outcome, corpus, fixture)
+            guard case let (corpus, _, outcome, _)? = try kernelRun(fixture) else { return }
             var counters: [UInt32: (packets: UInt64, bytes: UInt64)] = [:]
             for entry in outcome.maps["rule_counters"] ?? [] {
                 counters[le32(entry.key)] = (le64(entry.value, at: 0), le64(entry.value, at: 8))
@@ -40,11 +38,7 @@ struct KernelFixtureTests {
 
     @Test func loadBalancerRewritesToBackendsWithValidChecksums() throws {
         try KernelPeer.run {
-            guard let corpus = CorpusPackets.load() else { return }
-            let fixture = RuntimeFixture.loadBalancer
-            let object = try fixture.object()
-            let outcome = try KernelFixtureRun.run(fixture, over: corpus.packets)
-            _ = try runs(outcome, corpus, fixture)
+            guard case let (corpus, object, outcome, _)? = try kernelRun(.loadBalancer) else { return }
             var transmitted = 0, headerChecksums = 0, transportChecksums = 0, removed = 0
             for (packet, result) in zip(corpus.packets, outcome.packets) {
                 guard case .finished(let verdict, let data) = result else { continue }
@@ -89,11 +83,7 @@ struct KernelFixtureTests {
 
     @Test func flowCounterAddsUpPacketsAndBytes() throws {
         try KernelPeer.run {
-            guard let corpus = CorpusPackets.load() else { return }
-            let fixture = RuntimeFixture.flowCounter
-            let object = try fixture.object()
-            let outcome = try KernelFixtureRun.run(fixture, over: corpus.packets)
-            let accepted = try runs(outcome, corpus, fixture)
+            guard case let (corpus, object, outcome, accepted)? = try kernelRun(.flowCounter) else { return }
             #expect(outcome.verdictCounts == [Self.tcOK: accepted.count])
             expectUnchanged(outcome, corpus)
             let flows = outcome.maps["flows"] ?? []
@@ -110,11 +100,7 @@ struct KernelFixtureTests {
 
     @Test func samplerRecordsEveryEighthPacket() throws {
         try KernelPeer.run {
-            guard let corpus = CorpusPackets.load() else { return }
-            let fixture = RuntimeFixture.sampler
-            let object = try fixture.object()
-            let outcome = try KernelFixtureRun.run(fixture, over: corpus.packets)
-            let accepted = try runs(outcome, corpus, fixture)
+            guard case let (corpus, object, outcome, accepted)? = try kernelRun(.sampler) else { return }
             #expect(outcome.verdictCounts == [Self.tcOK: accepted.count])
             expectUnchanged(outcome, corpus)
             let records = outcome.records["samples"] ?? []
@@ -154,10 +140,15 @@ struct KernelFixtureTests {
 
     // MARK: Helpers
 
-    /// The packets the program ran on, in order. Every run must finish; only TC programs may
-    /// be refused, and only frames whose EtherType announces an IP header cut short.
-    func runs(_ outcome: FixtureOutcome, _ corpus: CorpusPackets, _ fixture: RuntimeFixture,
-              sourceLocation: SourceLocation = #_sourceLocation) throws -> [CorpusPackets.Packet] {
+    /// The fixture run in the kernel over the corpus: the corpus, the object, the outcome and
+    /// the packets the program ran on, in order; nil when the corpus is absent. Every run
+    /// must finish; only TC programs may be refused, and only frames whose EtherType
+    /// announces an IP header cut short.
+    func kernelRun(_ fixture: RuntimeFixture, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> (CorpusPackets, ObjectFile, FixtureOutcome, [CorpusPackets.Packet])? {
+        guard let corpus = CorpusPackets.load() else { return nil }
+        let object = try fixture.object()
+        let outcome = try KernelFixtureRun.run(fixture, over: corpus.packets)
         try #require(outcome.packets.count == corpus.packets.count, sourceLocation: sourceLocation)
         var accepted: [CorpusPackets.Packet] = []
         for (packet, result) in zip(corpus.packets, outcome.packets) {
@@ -170,7 +161,7 @@ struct KernelFixtureTests {
                 #expect(fixture.kind == .tc && cutShort, "\(packet.location): refused: \(message)", sourceLocation: sourceLocation)
             }
         }
-        return accepted
+        return (corpus, object, outcome, accepted)
     }
 
     func expectUnchanged(_ outcome: FixtureOutcome, _ corpus: CorpusPackets, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -8,7 +8,7 @@ import TestPeers
 /// checks) and what user space writes into their maps before the first packet (the
 /// `<name>.maps` file beside the C, where there is one); the kernel and BPFVM run them over
 /// the same packets and must agree.
-struct RuntimeFixture: Sendable, CustomStringConvertible {
+struct RuntimeFixture: Sendable, Hashable, CustomStringConvertible {
     enum Kind: Sendable { case xdp, tc }
 
     /// One map update made before the run.

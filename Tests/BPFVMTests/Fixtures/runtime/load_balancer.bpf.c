@@ -93,6 +93,7 @@ int load_balancer(struct xdp_md *ctx)
     struct packet p;
     if (parse_packet(data, data_end, &p) < 0)
         return XDP_ABORTED;
+    read_ports(data, data_end, &p);
     if (p.family != 4 || p.l4_offset == 0)
         return XDP_PASS;
     // A total length that does not cover the headers: not a datagram to balance.
@@ -120,6 +121,7 @@ int load_balancer(struct xdp_md *ctx)
         data_end = (void *)(long)ctx->data_end;
         if (parse_packet(data, data_end, &p) < 0 || p.family != 4 || p.l4_offset == 0)
             return XDP_ABORTED;
+        read_ports(data, data_end, &p);
     }
 
     struct ethhdr *ethernet = data;

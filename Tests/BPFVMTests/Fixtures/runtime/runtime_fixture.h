@@ -17,6 +17,8 @@
 #undef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #define net16(x) ((__be16)__builtin_bswap16(x))
+/// Makes clang forget what it knows of `var`, so that checks on it stay in the program.
+#define barrier_var(var) asm volatile("" : "+r"(var))
 
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
 static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)BPF_FUNC_map_update_elem;
@@ -30,15 +32,16 @@ static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)BPF_FUNC_r
 static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)BPF_FUNC_ringbuf_output;
 
 /// A packet's headers as far as the captured bytes reach: Ethernet, up to two VLAN tags,
-/// IPv4 or IPv6 (no extension headers), TCP or UDP ports.
+/// IPv4 or IPv6 (no extension headers); TCP or UDP ports by `read_ports` (XDP) or
+/// bpf_skb_load_bytes (TC).
 struct packet {
     __u16 ether_type;       // after the VLAN tags, host order
     __u16 vlan_tags;
     __u16 l3_offset;        // IP header
-    __u16 l4_offset;        // TCP/UDP header; 0 when there is none to read
+    __u16 l4_offset;        // TCP/UDP header; 0 when there is none
     __u8 family;            // 4, 6, or 0 when the IP header is not all there
     __u8 protocol;          // IP protocol / IPv6 next header
-    __be16 source_port;     // 0 unless TCP or UDP with its ports captured
+    __be16 source_port;     // 0 unless read and captured
     __be16 destination_port;
     __u8 source[16];        // IPv4 in the first 4 bytes
     __u8 destination[16];
@@ -94,18 +97,23 @@ static __always_inline int parse_packet(void *data, void *data_end, struct packe
     } else {
         return 0;
     }
-    if (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP) {
+    if (p->protocol != IPPROTO_TCP && p->protocol != IPPROTO_UDP)
         p->l4_offset = 0;
-        return 0;
-    }
+    return 0;
+}
+
+/// The TCP/UDP ports straight from the packet; l4_offset cleared when they are not captured.
+static __always_inline void read_ports(void *data, void *data_end, struct packet *p)
+{
+    if (p->l4_offset == 0)
+        return;
     __be16 *ports = data + p->l4_offset;
     if ((void *)(ports + 2) > data_end) {
         p->l4_offset = 0;
-        return 0;
+        return;
     }
     p->source_port = ports[0];
     p->destination_port = ports[1];
-    return 0;
 }
 
 #endif
