@@ -41,13 +41,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
+            name: "swiftbpf-plugin-example", dependencies: ["BPFVM", "BPFVerifier"], path: "Examples/PluginServer",
+            exclude: ["request_filter.bpf.c"]),
+        .executableTarget(
             name: "swiftbpf-bench",
             dependencies: ["BPFInstructions", "BPFVM", "BPFObject", "ClassicBPF", "PacketCapture", "BPFLinux", "PacketFilter", "BPFVerifier", "BPFTools"],
             path: "Benchmarks/swiftbpf-bench"),
         .testTarget(name: "BPFInstructionsTests", dependencies: ["BPFInstructions"]),
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject", "TestPeers"], exclude: ["Fixtures"]),
         .target(name: "TestPeers", path: "Tests/TestPeers"),
-        .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf", "BPFInstructions", "TestPeers"]),
+        .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf", "swiftbpf-plugin-example", "BPFInstructions", "TestPeers"]),
         .testTarget(name: "ClassicBPFTests", dependencies: ["ClassicBPF", "BPFInstructions", "BPFVM", "PacketCapture", "TestPeers"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["PacketFilter", "ClassicBPF", "PacketCapture", "TestPeers"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "PacketFilter", "BPFObject", "TestPeers"]),

@@ -2,6 +2,7 @@
 import BPFInstructions
 import BPFLinux
 import BPFObject
+import BPFVM
 import Foundation
 
 /// The kernel's side of `swiftbpf-bench runtime`: an XDP fixture of Tests/BPFVMTests/Fixtures/
@@ -16,53 +17,71 @@ import Foundation
 /// The VM's figures go beside these.
 enum RuntimeKernelBenchmark {
     struct Figures {
-        var packets: Int
         /// CPU ns per packet, one BPF_PROG_TEST_RUN each.
         var perCall: Double
         /// The kernel's mean ns per run in those calls.
         var perCallKernelTimer: Double
-        /// Packets in the repeated calls (every 8th).
-        var sampled: Int
         /// CPU ns per packet run with `repeatCount` runs per call.
         var amortized: Double
         /// The kernel's mean ns per run in those calls.
         var amortizedKernelTimer: Double
     }
 
-    static let clang = "/opt/swift/usr/bin/clang"
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Tests/BPFVMTests/Fixtures/runtime")
+    static let fixtures = "Tests/BPFVMTests/Fixtures/runtime"
     static let repeatCount: UInt32 = 1000
 
-    /// The Ethernet packets the kernel's XDP test run takes whole (14 to 3520 bytes), as the
-    /// agreement test takes them.
-    static func packets() -> [[UInt8]] {
-        FilterBenchmark.corpusPackets().filter { (14...3520).contains($0.count) }
+    /// The firewall in the VM with the JIT (`RuntimeBenchmark.vmNanosecondsPerPacket`) beside
+    /// the kernel's test run of the same object over the same packets, and the ratio.
+    static func run(packets: [[UInt8]]) throws {
+        let fixture = "firewall"
+        print("\n\(fixture).bpf.c (XDP, LPM tries, rules from \(fixture).maps) in the VM and in the kernel, ns per packet")
+        let object = try ObjectFile(parsing: RuntimeBenchmark.compile("\(fixtures)/\(fixture).bpf.c"), name: fixture)
+        let setup = try mapWrites(fixture)
+        let vmObject = try LoadedObject(file: object, engine: .jit)
+        for (map, key, value) in setup {
+            guard let target = vmObject.map(named: map) else { throw FileReadError(path: "\(fixture).maps: map \(map)") }
+            try target.update(key: key, value: value, flags: .any)
+        }
+        let vm = try RuntimeBenchmark.vmNanosecondsPerPacket(vmObject.program(named: fixture), packets: packets)
+        print(pad("engine", 62, left: true) + pad("ns/packet", 12) + pad("Mpackets/s", 14) + pad("VM/this", 10))
+        func row(_ name: String, _ ns: Double) {
+            print(pad(name, 62, left: true) + pad(format(ns, decimals: 1), 12) + pad(format(1e3 / ns, decimals: 2), 14)
+                  + pad(format(vm / ns, decimals: 2) + "x", 10))
+        }
+        row("VM, JIT (verified), a run per packet (wall time)", vm)
+        guard let kernel = try measure(object, fixture: fixture, setup: setup, packets: packets) else { return }
+        row("kernel test run, a call per packet (CPU time)", kernel.perCall)
+        row("  the kernel's timer in those calls", kernel.perCallKernelTimer)
+        row("kernel test run, \(repeatCount) runs per call, every 8th packet (CPU)", kernel.amortized)
+        row("  the kernel's timer in those calls", kernel.amortizedKernelTimer)
     }
 
-    /// Measures `fixture` over `packets`; nil (after saying why) when clang, the fixture or
-    /// bpf(2) is not there.
-    static func measure(fixture: String, packets: [[UInt8]]) throws -> Figures? {
-        guard let object = compile(fixture) else { return nil }
+    /// `<fixture>.maps`: map, key and value of each update, in order.
+    static func mapWrites(_ fixture: String) throws -> [(String, [UInt8], [UInt8])] {
+        let path = RuntimeBenchmark.repository.appendingPathComponent("\(fixtures)/\(fixture).maps")
+        let text = try String(contentsOf: path, encoding: .utf8)
+        return try text.split(separator: "\n").compactMap { line in
+            let fields = line.prefix { $0 != "#" }.split(separator: " ").map(String.init)
+            return fields.count == 3 ? (fields[0], try Hex.bytes(fields[1]), try Hex.bytes(fields[2])) : nil
+        }
+    }
+
+    /// The kernel's figures for `object` over `packets`; nil (after saying why) when bpf(2)
+    /// is not usable.
+    static func measure(_ object: ObjectFile, fixture: String, setup: [(String, [UInt8], [UInt8])],
+                        packets: [[UInt8]]) throws -> Figures? {
         let collection: ObjectCollection
         do { collection = try object.load() } catch {
             print("(no kernel figures: loading \(fixture) failed: \(error))")
             return nil
         }
         defer { collection.close() }
-        let setup = fixtures.appendingPathComponent("\(fixture).maps")
-        if let text = try? String(contentsOf: setup, encoding: .utf8) {
-            for line in text.split(separator: "\n") {
-                let fields = line.prefix { $0 != "#" }.split(separator: " ").map(String.init)
-                guard fields.count == 3 else { continue }
-                try collection.map(fields[0]).update(key: Hex.bytes(fields[1]), value: Hex.bytes(fields[2]))
-            }
-        }
+        for (map, key, value) in setup { try collection.map(map).update(key: key, value: value) }
         let program = try collection.program(fixture)
 
         let sample = stride(from: 0, to: packets.count, by: 8).map { packets[$0] }
-        var figures = Figures(packets: packets.count, perCall: .infinity, perCallKernelTimer: .infinity,
-                              sampled: sample.count, amortized: .infinity, amortizedKernelTimer: .infinity)
+        var figures = Figures(perCall: .infinity, perCallKernelTimer: .infinity,
+                              amortized: .infinity, amortizedKernelTimer: .infinity)
         for _ in 0..<5 {
             var kernelTotal = 0.0
             let start = threadCPUTime()
@@ -78,54 +97,11 @@ enum RuntimeKernelBenchmark {
         return figures
     }
 
-    /// Prints the kernel's rows of the runtime table: ns per packet and packets per second.
-    static func printRows(_ figures: Figures) {
-        func row(_ name: String, _ ns: Double) {
-            print(pad(name, 62, left: true) + pad(format(ns, decimals: 1), 12) + pad(format(1e3 / ns, decimals: 2), 14))
-        }
-        row("kernel test run, a call per packet (CPU time)", figures.perCall)
-        row("  the kernel's timer in those calls", figures.perCallKernelTimer)
-        row("kernel test run, \(repeatCount) runs per call, every 8th packet (CPU)", figures.amortized)
-        row("  the kernel's timer in those calls", figures.amortizedKernelTimer)
-    }
-
     /// This thread's CPU time in ns, user and system.
     static func threadCPUTime() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
-    }
-
-    /// The fixture compiled and parsed, or nil after a note.
-    static func compile(_ fixture: String) -> ObjectFile? {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-runtime-bench-\(getpid()).o").path
-        defer { unlink(output) }
-        let source = fixtures.appendingPathComponent("\(fixture).bpf.c").path
-        guard FileManager.default.isExecutableFile(atPath: clang),
-              spawn(clang, ["-target", "bpf", "-O2", "-g", "-c", "-I/usr/include/x86_64-linux-gnu", source, "-o", output]),
-              let bytes = try? readWholeFile(output), let object = try? ObjectFile(parsing: bytes, name: fixture) else {
-            print("(no kernel figures: \(clang) could not compile \(source))")
-            return nil
-        }
-        return object
-    }
-}
-
-/// `swiftbpf-bench runtime-kernel`: the kernel's part alone, until the VM's `runtime` suite
-/// puts its figures beside these (a suite name of its own, so that the two never collide).
-enum RuntimeBenchmarkKernelOnly {
-    static func run() throws {
-        let fixture = "firewall"
-        let packets = RuntimeKernelBenchmark.packets()
-        print("suite runtime: \(fixture).bpf.c (XDP) over \(packets.count) Ethernet packets of the shared corpus in memory (release build)")
-        guard !packets.isEmpty else {
-            print("(no Ethernet packets in ../shared/pcaps/tcpdump or $SWIFTBPF_SHARED: no figures)")
-            return
-        }
-        print(pad("engine", 62, left: true) + pad("ns/packet", 12) + pad("Mpackets/s", 14))
-        if let figures = try RuntimeKernelBenchmark.measure(fixture: fixture, packets: packets) {
-            RuntimeKernelBenchmark.printRows(figures)
-        }
     }
 }
 #endif

@@ -10,7 +10,7 @@ struct SwiftBPFBench {
                                                                    "ringbuf": RingBufferBenchmark.run, "filter": FilterBenchmark.run,
                                                                    "jit": JITBenchmark.run, "verifier": VerifierBenchmark.run,
                                                                    "tools": ToolsBenchmark.run,
-                                                                   "runtime-kernel": RuntimeBenchmarkKernelOnly.run]
+                                                                   "runtime": RuntimeBenchmark.run]
 
     static func main() throws {
         let arguments = Array(CommandLine.arguments.dropFirst())

@@ -12,26 +12,45 @@ public struct Helper: Sendable {
     }
 }
 
-/// The helpers of one engine in memory of their own, so that a call borrows its helper in
-/// place instead of copying it (and retaining its name and closure) from an array.
+/// The helpers of one engine: their ids and bodies in memory of their own, so that a call
+/// copies one closure (not a whole `Helper`, name and all) out of an array.
 final class HelperTable {
-    let base: UnsafeMutablePointer<Helper>
+    let ids: UnsafeMutablePointer<Int32>
+    let bodies: UnsafeMutablePointer<@Sendable (inout HelperCall) throws(VMError) -> UInt64>
     let count: Int
     /// Helper id -> index.
     let index: [Int32: Int32]
 
     init(_ helpers: [Helper]) {
         count = helpers.count
-        base = .allocate(capacity: max(1, helpers.count))
-        base.initialize(from: helpers, count: helpers.count)
+        ids = .allocate(capacity: max(1, helpers.count))
+        ids.initialize(from: helpers.map(\.id), count: helpers.count)
+        bodies = .allocate(capacity: max(1, helpers.count))
+        bodies.initialize(from: helpers.map(\.body), count: helpers.count)
         var index: [Int32: Int32] = [:]
         for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
         self.index = index
     }
 
     deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
+        ids.deallocate()
+        bodies.deinitialize(count: count)
+        bodies.deallocate()
+    }
+
+    /// Calls helper `index` for a running program, the one way both engines do: it sees
+    /// r1–r5, the live stack, the input and `regions` (memory known at load time and what
+    /// helpers granted before); returns r0 and whether the program stops; what it grants
+    /// goes into `regions`.
+    func call(_ index: Int, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
+              input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>) -> Result<(UInt64, Bool), VMError> {
+        var call = HelperCall(id: ids[index], registers: registers, stack: stack, input: input, regions: regions)
+        do throws(VMError) {
+            let value = try bodies[index](&call)
+            return .success((value, call.stopsProgram))
+        } catch {
+            return .failure(error)
+        }
     }
 }
 
@@ -100,21 +119,4 @@ public struct HelperCall {
 
     /// A failure the program sees as an error naming this helper.
     public func failure(_ message: String) -> VMError { VMError(.helperFailed(id: id, message: message)) }
-}
-
-extension Helper {
-    /// Calls the helper for a running program, the one way both engines do: it sees r1–r5,
-    /// the live stack, the input and `regions` (memory known at load time and what helpers
-    /// granted before); returns r0 and whether the program stops; what it grants goes
-    /// into `regions`.
-    func call(registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
-              regions: UnsafeMutablePointer<[MemoryRegion]?>) -> Result<(UInt64, Bool), VMError> {
-        var call = HelperCall(id: id, registers: registers, stack: stack, input: input, regions: regions)
-        do throws(VMError) {
-            let value = try body(&call)
-            return .success((value, call.stopsProgram))
-        } catch {
-            return .failure(error)
-        }
-    }
 }

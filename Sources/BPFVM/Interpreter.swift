@@ -384,7 +384,7 @@ public final class Interpreter: Engine {
     @inline(never)
     private func callHelper(_ index: Int, live: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
                             granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        withUnsafeMutablePointer(to: &granted) { helpers.base[index].call(registers: registers, stack: live, input: input, regions: $0) }
+        withUnsafeMutablePointer(to: &granted) { helpers.call(index, registers: registers, stack: live, input: input, regions: $0) }
     }
 }
 

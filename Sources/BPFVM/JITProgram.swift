@@ -245,8 +245,8 @@ public final class JITProgram: Engine {
         }
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
         let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
-        switch helpers.base[Int(index)].call(registers: context, stack: (stackLow, Int(stackTop &- stackLow)), input: input,
-                                             regions: granted) {
+        switch helpers.call(Int(index), registers: context, stack: (stackLow, Int(stackTop &- stackLow)), input: input,
+                            regions: granted) {
         case .success(let (value, stops)):
             context[0] = value
             return stops ? 1 : 0

@@ -18,7 +18,8 @@ struct PacketReplay {
         let object: LoadedObject
         do {
             let name = URL(fileURLWithPath: objectPath).lastPathComponent.split(separator: ".").first.map(String.init) ?? ""
-            object = try LoadedObject(bytes: try readFile(objectPath), name: name, engine: engine)
+            let host = HostEnvironment(trace: { line in printError("trace_printk: \(line)") })
+            object = try LoadedObject(bytes: try readFile(objectPath), name: name, engine: engine, host: host)
         } catch let error as RuntimeError {
             throw CommandError("\(objectPath): \(error)")
         }
@@ -88,11 +89,17 @@ struct PacketReplay {
 /// through the map's BTF key and value types when the object has BTF.
 struct MapContents {
     var entries: [(key: [UInt8], value: [UInt8], formatted: BTFFormattedValue?)] = []
-    /// Why the entries could not be listed (a ring buffer has none to list).
+    /// Why the entries could not be listed.
     var problem: String?
+    /// A ring buffer's records, which it keeps instead of entries.
+    var records: [[UInt8]]?
 
     init(object: LoadedObject, name: String) throws {
         guard let spec = object.file.map(named: name) else { return }
+        if spec.type == .ringBuffer {
+            records = try object.records(ofRingBuffer: name)
+            return
+        }
         let list: [(key: [UInt8], value: [UInt8])]
         do { list = try object.contents(ofMap: name) } catch {
             problem = "\(error)"
@@ -126,6 +133,11 @@ struct MapContents {
 
     var text: String {
         if let problem { return "  (\(problem))" }
+        if let records {
+            let shown = records.prefix(5).map { "  record: " + plainHex($0) }
+            return (["  \(records.count) record\(records.count == 1 ? "" : "s")"] + shown
+                    + (records.count > 5 ? ["  ..."] : [])).joined(separator: "\n")
+        }
         if entries.isEmpty { return "  (empty)" }
         return entries.map { entry in
             if let formatted = entry.formatted { return "  " + formatted.plainText(indent: 2) }
@@ -135,6 +147,9 @@ struct MapContents {
 
     var json: String {
         if let problem { return "{\"error\":\(quoted(problem))}" }
+        if let records {
+            return "{\"records\":[" + records.map { "[" + hexBytes($0).map { "\"\($0)\"" }.joined(separator: ",") + "]" }.joined(separator: ",") + "]}"
+        }
         return "[" + entries.map { entry in
             func list(_ bytes: [UInt8]) -> String { "[" + hexBytes(bytes).map { "\"\($0)\"" }.joined(separator: ",") + "]" }
             var text = "{\"key\":\(list(entry.key)),\"value\":\(list(entry.value))"

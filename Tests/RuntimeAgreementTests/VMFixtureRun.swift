@@ -27,10 +27,7 @@ enum VMFixtureRun {
         for spec in object.file.maps {
             let name = spec.origin == .globalData ? spec.sectionName : spec.name
             if spec.type == .ringBuffer {
-                guard let ring = object.map(named: spec.name) as? RingBufferMap else {
-                    throw RuntimeFixture.SetupError(description: "ring buffer \(spec.name) is not a RingBufferMap in the VM")
-                }
-                outcome.records[name] = ring.records()
+                outcome.records[name] = try object.records(ofRingBuffer: spec.name)
             } else {
                 let entries = try object.contents(ofMap: spec.name).map { FixtureOutcome.MapEntry(key: $0.key, value: $0.value) }
                 outcome.maps[name] = FixtureOutcome.sorted(entries)
@@ -38,20 +35,4 @@ enum VMFixtureRun {
         }
         return outcome
     }
-}
-
-// Workaround until the runtime or the maps branch joins them: the ring buffer helpers look
-// for maps that conform to the runtime's `ProgramRingBuffer`, and the maps branch's
-// `RingBufferMap` (what `makeUserspaceMap` makes for a ring buffer) does not conform yet.
-extension RingBufferMap: ProgramRingBuffer {
-    public func programReserve(size: Int) -> UnsafeMutableRawPointer? { reserve(count: size) }
-
-    public func programCommit(_ sample: UnsafeMutableRawPointer, discard: Bool, flags: UInt64) -> Bool {
-        let address = UInt64(UInt(bitPattern: sample))
-        guard storage.contains(where: { address >= $0.start && address < $0.start + UInt64($0.count) }) else { return false }
-        if discard { self.discard(sample, flags: flags) } else { submit(sample, flags: flags) }
-        return true
-    }
-
-    public func programQuery(_ field: UInt64) -> UInt64 { query(field) }
 }

@@ -8,7 +8,8 @@ import Testing
 @Suite struct RunObjectCLITests {
     static func object() throws -> URL {
         let source = CLITests.root.appendingPathComponent("Tests/BPFVMTests/Fixtures/objects/counter.bpf.c")
-        let output = try CLITests.temporaryFile("counter.bpf.o", Data())
+        // A name of its own per call: tests run in parallel.
+        let output = try CLITests.temporaryFile("counter-\(UUID().uuidString).bpf.o", Data())
         _ = try Subprocess.output("/opt/swift/usr/bin/clang", ["-target", "bpf", "-O2", "-g", "-c", "-I/usr/include/x86_64-linux-gnu",
                                                               source.path, "-o", output.path])
         return output
@@ -34,8 +35,8 @@ import Testing
         let object = try Self.object()
         let frames = [Self.frame(type: 0x0800, length: 60), Self.frame(type: 0x0800, length: 64), Self.frame(type: 0x86dd, length: 80),
                       [1, 2, 3]]
-        let input = try CLITests.temporaryFile("in.pcap", Self.capture(frames))
-        let output = input.deletingLastPathComponent().appendingPathComponent("out.pcap")
+        let input = try CLITests.temporaryFile("in-\(UUID().uuidString).pcap", Self.capture(frames))
+        let output = input.deletingPathExtension().appendingPathExtension("out.pcap")
         let human = try CLITests.swiftbpf(["run", object.path, "--program", "count", "--pcap", input.path, "--write", output.path])
         #expect(human.status == 0, "\(human.stderr)")
         #expect(human.stdout.hasPrefix("count over 4 packets of \(input.path):\n  XDP_PASS: 3\n  not run: 1 "))
@@ -73,5 +74,40 @@ import Testing
         #expect(notObject.status != 0 && notObject.stderr.hasPrefix("Error: \(input.path): ") && notObject.stderr.split(separator: "\n").count == 1)
         let stray = try CLITests.swiftbpf(["run", object.path, "--program", "count"])
         #expect(stray.status != 0 && stray.stderr.contains("--program and --write go with --pcap"))
+    }
+}
+
+/// Examples/PluginServer: the request filter compiled with clang, loaded by the example
+/// server, run on each request; its answers, the plugin's log lines through the server's
+/// helper, and the counts it kept.
+@Suite struct PluginExampleTests {
+    @Test func serverRunsItsPlugin() throws {
+        let source = CLITests.root.appendingPathComponent("Examples/PluginServer/request_filter.bpf.c")
+        let object = try CLITests.temporaryFile("request_filter-\(UUID().uuidString).bpf.o", Data())
+        _ = try Subprocess.output("/opt/swift/usr/bin/clang", ["-target", "bpf", "-O2", "-g", "-c", "-I/usr/include/x86_64-linux-gnu",
+                                                              source.path, "-o", object.path])
+        let server = CLITests.executable.deletingLastPathComponent().appendingPathComponent("swiftbpf-plugin-example")
+        let requests = """
+            GET /index.html HTTP/1.1
+            GET /admin/users HTTP/1.1
+            POST /upload HTTP/1.1
+            GET /a-very-long-path/that/goes/on/and/on/and/on/past/the/limit HTTP/1.1
+            GET
+            """
+        let result = try Subprocess.run(server.path, [object.path], input: Data((requests + "\n").utf8))
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.text == """
+            GET /index.html HTTP/1.1 -> 200 OK
+              plugin says: refused: /admin is not served
+            GET /admin/users HTTP/1.1 -> 403 Forbidden
+            POST /upload HTTP/1.1 -> 200 OK
+              plugin says: refused: longer than max_length
+            GET /a-very-long-path/that/goes/on/and/on/and/on/past/the/limit HTTP/1.1 -> 403 Forbidden
+            GET -> 400 Bad Request
+            GET: 3
+            POST: 1
+            refused: 2
+
+            """)
     }
 }

@@ -79,10 +79,7 @@ public final class LoadedObject: Sendable {
     /// Verifies program `name` for its section's type, rewrites it for this object's maps and
     /// prepares it for the object's engine. Each call gives a new instance for one thread.
     public func program(named name: String) throws(RuntimeError) -> LoadedProgram {
-        guard let spec = file.program(named: name) else {
-            let names = file.programs.map(\.name).joined(separator: ", ")
-            throw RuntimeError(.notFound, "the object has no program \(name)\(names.isEmpty ? "" : "; it has \(names)")")
-        }
+        guard let spec = file.program(named: name) else { throw missingProgram(name) }
         guard let layout = PacketContextLayout(spec.type) else {
             throw RuntimeError(.unsupported, "program \(name) is a \(spec.type.kernelName) program; the VM runs xdp, sched_cls, sched_act and socket_filter programs")
         }
@@ -97,6 +94,13 @@ public final class LoadedObject: Sendable {
         let program = try ProgramRewriter.rewrite(spec, verified: verified, layout: layout, maps: table,
                                                   valueAddresses: valueAddresses)
         return try LoadedProgram(name: name, layout: layout, verified: verified, rewritten: program, object: self)
+    }
+
+    /// Outlined from the typed-throws caller because of its closures (Swift 6.3's release-mode miscompile).
+    @inline(never)
+    private func missingProgram(_ name: String) -> RuntimeError {
+        let names = file.programs.map(\.name).joined(separator: ", ")
+        return RuntimeError(.notFound, "the object has no program \(name)\(names.isEmpty ? "" : "; it has \(names)")")
     }
 
     // MARK: Maps and globals
@@ -127,6 +131,14 @@ public final class LoadedObject: Sendable {
             throw RuntimeError(.map, "map \(name): \(error)")
         }
         return entries
+    }
+
+    /// The records programs committed to ring buffer `name` since the last call, in order
+    /// (discarded ones left out); they are consumed.
+    public func records(ofRingBuffer name: String) throws(RuntimeError) -> [[UInt8]] {
+        guard let map = map(named: name) else { throw RuntimeError(.notFound, "the object has no map \(name)") }
+        guard let ring = map as? RingBufferMap else { throw RuntimeError(.map, "map \(name) is a \(map.type) map, not a ring buffer") }
+        return ring.records()
     }
 
     /// The bytes of global variable `name`.

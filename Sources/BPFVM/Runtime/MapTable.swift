@@ -4,17 +4,25 @@ import BPFObject
 /// becomes the address of the map's slot in `handles`: unique, stable, and outside every
 /// region a program may access, so a program can pass it to helpers but never read through it.
 ///
-/// The maps also sit in memory of their own, so that helpers call them in place, with no
-/// reference counting per call.
+/// Helpers reach the maps through `slots`: unretained references (`maps` owns them) with
+/// the sizes beside them, so that a call costs no reference counting.
 final class MapTable: @unchecked Sendable {
+    struct Slot {
+        unowned(unsafe) let map: any UserspaceMap
+        let keySize: Int
+        let valueSize: Int
+    }
+
     let maps: [any UserspaceMap]
-    let slots: UnsafeMutablePointer<any UserspaceMap>
+    let slots: UnsafeMutablePointer<Slot>
     private let handles: UnsafeMutableRawPointer
 
     init(_ maps: [any UserspaceMap]) {
         self.maps = maps
         slots = .allocate(capacity: max(1, maps.count))
-        slots.initialize(from: maps, count: maps.count)
+        for (index, map) in maps.enumerated() {
+            (slots + index).initialize(to: Slot(map: map, keySize: map.keySize, valueSize: map.valueSize))
+        }
         handles = .allocate(byteCount: max(8, maps.count * 8), alignment: 8)
         handles.initializeMemory(as: UInt8.self, repeating: 0, count: max(8, maps.count * 8))
     }
@@ -40,61 +48,66 @@ final class MapTable: @unchecked Sendable {
     var storage: [MemoryRegion] { maps.flatMap(\.storage) }
 }
 
-/// What the ring buffer helpers need of a ring buffer map, besides `UserspaceMap`: the
-/// kernel's reserve-then-commit protocol. Samples lie in the map's `storage`.
-public protocol ProgramRingBuffer: UserspaceMap {
-    /// bpf_ringbuf_reserve: room for `size` bytes, or nil when the ring has no room.
-    func programReserve(size: Int) -> UnsafeMutableRawPointer?
-    /// bpf_ringbuf_submit (or discard): false when `sample` is not an open reservation.
-    func programCommit(_ sample: UnsafeMutableRawPointer, discard: Bool, flags: UInt64) -> Bool
-    /// bpf_ringbuf_query: BPF_RB_AVAIL_DATA (0), BPF_RB_RING_SIZE (1), BPF_RB_CONS_POS (2), BPF_RB_PROD_POS (3).
-    func programQuery(_ field: UInt64) -> UInt64
-}
-
 extension KernelHelpers {
     static func mapHelpers(_ table: MapTable, processor: Int) -> [Helper] {
         [
             Helper(id: 1, name: "map_lookup_elem") { call throws(VMError) in
-                let map = table.slots + (try table.argumentIndex(call))
-                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
-                return map.pointee.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor)
-                    .map { UInt64(UInt(bitPattern: $0)) } ?? 0
+                let slot = table.slots[try table.argumentIndex(call)]
+                let key = try call.memory(at: call.r2, count: slot.keySize)
+                // No Optional.map here: closures in typed-throws code trip Swift 6.3's release-mode miscompile.
+                guard let value = slot.map.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor) else {
+                    return 0
+                }
+                return UInt64(UInt(bitPattern: value))
             },
             Helper(id: 2, name: "map_update_elem") { call throws(VMError) in
-                let map = table.slots + (try table.argumentIndex(call))
-                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
-                let value = try call.memory(at: call.r3, count: map.pointee.valueSize)
-                return UInt64(bitPattern: map.pointee.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
-                                                                    value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
-                                                                    flags: call.r4, cpu: processor))
+                let slot = table.slots[try table.argumentIndex(call)]
+                let key = try call.memory(at: call.r2, count: slot.keySize)
+                let value = try call.memory(at: call.r3, count: slot.valueSize)
+                return UInt64(bitPattern: slot.map.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
+                                                                 value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
+                                                                 flags: call.r4, cpu: processor))
             },
             Helper(id: 3, name: "map_delete_elem") { call throws(VMError) in
-                let map = table.slots + (try table.argumentIndex(call))
-                let key = try call.memory(at: call.r2, count: map.pointee.keySize)
-                return UInt64(bitPattern: map.pointee.programDelete(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped)))
+                let slot = table.slots[try table.argumentIndex(call)]
+                let key = try call.memory(at: call.r2, count: slot.keySize)
+                return UInt64(bitPattern: slot.map.programDelete(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped)))
+            },
+            Helper(id: 87, name: "map_push_elem") { call throws(VMError) in
+                let (map, slot) = try table.argumentPushPop(call)
+                let value = try call.memory(at: call.r2, count: slot.valueSize)
+                return UInt64(bitPattern: map.programPush(value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped), flags: call.r3))
+            },
+            Helper(id: 88, name: "map_pop_elem") { call throws(VMError) in
+                let (map, slot) = try table.argumentPushPop(call)
+                let value = try call.memory(at: call.r2, count: slot.valueSize, writing: true)
+                return UInt64(bitPattern: map.programPop(into: value.baseAddress.unsafelyUnwrapped))
+            },
+            Helper(id: 89, name: "map_peek_elem") { call throws(VMError) in
+                let (map, slot) = try table.argumentPushPop(call)
+                let value = try call.memory(at: call.r2, count: slot.valueSize, writing: true)
+                return UInt64(bitPattern: map.programPeek(into: value.baseAddress.unsafelyUnwrapped))
             },
             Helper(id: 130, name: "ringbuf_output") { call throws(VMError) in
                 let ring = try table.argumentRingBuffer(call)
-                guard call.r4 & ~3 == 0 else { return Errno.invalid }     // BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP
                 let data = try call.memory(at: call.r2, count: try size(call.r3, call))
-                guard let sample = ring.programReserve(size: data.count) else { return Errno.tryAgain }
-                if let source = data.baseAddress { sample.copyMemory(from: source, byteCount: data.count) }
-                _ = ring.programCommit(sample, discard: false, flags: call.r4)
-                return 0
+                return UInt64(bitPattern: ring.output(UnsafeRawPointer(data.baseAddress.unsafelyUnwrapped), count: data.count, flags: call.r4))
             },
             Helper(id: 131, name: "ringbuf_reserve") { call throws(VMError) in
                 let ring = try table.argumentRingBuffer(call)
-                guard call.r3 == 0 else { return 0 }
-                return ring.programReserve(size: try size(call.r2, call)).map { UInt64(UInt(bitPattern: $0)) } ?? 0
+                guard let record = ring.reserve(count: try size(call.r2, call), flags: call.r3) else { return 0 }
+                return UInt64(UInt(bitPattern: record))
             },
             Helper(id: 132, name: "ringbuf_submit") { call throws(VMError) in
-                try commit(call, table: table, discard: false)
+                try table.ringBuffer(holding: call).submit(UnsafeMutableRawPointer(bitPattern: UInt(call.r1)).unsafelyUnwrapped, flags: call.r2)
+                return 0
             },
             Helper(id: 133, name: "ringbuf_discard") { call throws(VMError) in
-                try commit(call, table: table, discard: true)
+                try table.ringBuffer(holding: call).discard(UnsafeMutableRawPointer(bitPattern: UInt(call.r1)).unsafelyUnwrapped, flags: call.r2)
+                return 0
             },
             Helper(id: 134, name: "ringbuf_query") { call throws(VMError) in
-                try table.argumentRingBuffer(call).programQuery(call.r2)
+                try table.argumentRingBuffer(call).query(call.r2)
             },
         ]
     }
@@ -103,17 +116,6 @@ extension KernelHelpers {
     static func size(_ value: UInt64, _ call: HelperCall) throws(VMError) -> Int {
         guard value <= UInt64(UInt32.max) else { throw call.failure("the size \(value) does not fit in 32 bits") }
         return Int(value)
-    }
-
-    /// Submit and discard find the ring buffer through the sample, as the kernel does.
-    private static func commit(_ call: HelperCall, table: MapTable, discard: Bool) throws(VMError) -> UInt64 {
-        guard let sample = UnsafeMutableRawPointer(bitPattern: UInt(call.r1)) else {
-            throw call.failure("argument 1 (r1) is NULL, not a ring buffer reservation")
-        }
-        for case let ring as any ProgramRingBuffer in table.maps where ring.programCommit(sample, discard: discard, flags: call.r2) {
-            return 0
-        }
-        throw call.failure("argument 1 (r1) \(hex(call.r1)) is not an open ring buffer reservation")
     }
 }
 
@@ -124,11 +126,25 @@ extension MapTable {
         return index
     }
 
-    func argumentRingBuffer(_ call: HelperCall) throws(VMError) -> any ProgramRingBuffer {
+    func argumentRingBuffer(_ call: HelperCall) throws(VMError) -> RingBufferMap {
         let map = maps[try argumentIndex(call)]
-        guard let ring = map as? any ProgramRingBuffer else {
-            throw call.failure("map \(map.name) is a \(map.type) map, not a ring buffer")
-        }
+        guard let ring = map as? RingBufferMap else { throw call.failure("map \(map.name) is a \(map.type) map, not a ring buffer") }
         return ring
+    }
+
+    func argumentPushPop(_ call: HelperCall) throws(VMError) -> (any PushPopMap, Slot) {
+        let index = try argumentIndex(call)
+        guard let map = maps[index] as? any PushPopMap else {
+            throw call.failure("map \(maps[index].name) is a \(maps[index].type) map, not a queue, stack or bloom filter")
+        }
+        return (map, slots[index])
+    }
+
+    /// Submit and discard find the ring buffer through the record, as the kernel does.
+    func ringBuffer(holding call: HelperCall) throws(VMError) -> RingBufferMap {
+        if call.r1 >= UInt64(RingBufferMap.headerSize), let record = UnsafeRawPointer(bitPattern: UInt(call.r1 - UInt64(RingBufferMap.headerSize))) {
+            for case let ring as RingBufferMap in maps where ring.data.offset(of: record) != nil { return ring }
+        }
+        throw call.failure("argument 1 (r1) \(hex(call.r1)) is not a ring buffer record")
     }
 }

@@ -7,9 +7,9 @@ extension KernelHelpers {
                 let format = try call.memory(at: call.r1, count: formatSize)
                 // The format must end within its size (the kernel refuses it otherwise).
                 guard let end = format.firstIndex(of: 0) else { return Errno.invalid }
-                let arguments = [call.r3, call.r4, call.r5]
-                guard let text = try PrintfFormat.format(Array(format[..<end]), maxArguments: 3, argument: { arguments[$0] },
-                                                        call: call) else { return Errno.invalid }
+                guard let text = try PrintfFormat.format(Array(format[..<end]), arguments: [call.r3, call.r4, call.r5], call: call) else {
+                    return Errno.invalid
+                }
                 trace(String(decoding: text, as: UTF8.self))
                 return UInt64(text.count)
             },
@@ -19,9 +19,9 @@ extension KernelHelpers {
                 let dataSize = try size(call.r5, call)
                 guard dataSize % 8 == 0, dataSize <= 8 * PrintfFormat.maxArguments else { return Errno.invalid }
                 let data = try call.memory(at: call.r4, count: dataSize)
-                guard let text = try PrintfFormat.format(Array(format), maxArguments: dataSize / 8,
-                                                        argument: { data.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) },
-                                                        call: call) else { return Errno.invalid }
+                var arguments: [UInt64] = []
+                for index in 0..<dataSize / 8 { arguments.append(data.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+                guard let text = try PrintfFormat.format(Array(format), arguments: arguments, call: call) else { return Errno.invalid }
                 if output.count > 0 {
                     let kept = min(text.count, output.count - 1)
                     for index in 0..<kept { output[index] = text[index] }
@@ -49,10 +49,9 @@ enum PrintfFormat {
     /// MAX_BPRINTF_VARARGS.
     static let maxArguments = 12
 
-    /// The formatted bytes, or nil for a format the kernel refuses. `%s` reads a string of
-    /// program memory through `call`.
-    static func format(_ format: [UInt8], maxArguments: Int, argument: (Int) -> UInt64,
-                       call: HelperCall) throws(VMError) -> [UInt8]? {
+    /// The formatted bytes, or nil for a format the kernel refuses (or that needs more
+    /// arguments than there are). `%s` reads a string of program memory through `call`.
+    static func format(_ format: [UInt8], arguments: [UInt64], call: HelperCall) throws(VMError) -> [UInt8]? {
         var output: [UInt8] = []
         var index = 0, used = 0
         func byte(_ at: Int) -> UInt8 { at < format.count ? format[at] : 0 }
@@ -87,8 +86,8 @@ enum PrintfFormat {
             while byte(index) == UInt8(ascii: "l"), long < 2 { long += 1; index += 1 }
             let conversion = byte(index)
             index += 1
-            guard used < maxArguments else { return nil }
-            let value = argument(used)
+            guard used < arguments.count else { return nil }
+            let value = arguments[used]
             used += 1
             var body: [UInt8]
             var sign: [UInt8] = []
