@@ -179,11 +179,15 @@ struct KernelFixtureTests {
     }
 }
 
+/// Little-endian numbers in kernel replies; 0 past the end (the tests check sizes apart).
 func le32(_ bytes: [UInt8], at offset: Int = 0) -> UInt32 {
-    (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }
+    UInt32(truncatingIfNeeded: littleEndian(bytes, at: offset, count: 4))
 }
 
-func le64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
-    (0..<8).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * $1) }
+func le64(_ bytes: [UInt8], at offset: Int) -> UInt64 { littleEndian(bytes, at: offset, count: 8) }
+
+private func littleEndian(_ bytes: [UInt8], at offset: Int, count: Int) -> UInt64 {
+    guard offset >= 0, offset + count <= bytes.count else { return 0 }
+    return (0..<count).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * $1) }
 }
 #endif

@@ -69,6 +69,7 @@ struct RuntimeKernelAgreementTests {
     @Test func reportListsEveryDifference() throws {
         guard let corpus = CorpusPackets.load() else { return }
         let packets = Array(corpus.packets.prefix(64))
+        try #require(packets.count == 64, "the corpus has \(packets.count) usable packets")
         var outcomes: [RuntimeFixture: FixtureOutcome] = [:]
         try KernelPeer.run {
             for fixture in [RuntimeFixture.firewall, .sampler] {
