@@ -1,4 +1,7 @@
+import BPFInstructions
+import BPFObject
 @testable import BPFVM
+import BPFVerifier
 import Testing
 
 /// __sk_buff for TC and socket filter programs, as the kernel's test run fills it: reads of
@@ -32,6 +35,39 @@ import Testing
         #expect(try object.integer("bad_load_result") == -14)               // past the end: EFAULT
         #expect(try object.integer("store_result") == 0)
         #expect(run.packet == [0xde, 0xad] + frame[2...])
+        // The fields the program wrote, where __sk_buff has them.
+        func word(_ offset: Int) -> UInt32 { program.context.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
+        #expect(word(8) == 0x5a5a && word(32) == 7 && word(56) == 0x1234 && word(44) == 3)   // mark, priority, cb[2], tc_index
+        #expect(word(76) == 0 && word(80) == 0)                             // no 32-bit packet pointers
+    }
+
+    /// What the verifier refuses before anything runs: a write to a field the type may only
+    /// read, a field the type may not touch, and one instruction reaching the context on one
+    /// path and the stack on another (which the VM's rewriting could not serve).
+    @Test func contextAccessesTheVerifierRefuses() throws {
+        func rejection(_ source: String, _ type: ProgramType) throws -> Rejection? {
+            let program = try Assembler.assemble(source, syntax: .kernel)
+            return #expect(throws: Rejection.self) { try Verifier.verify(program, as: .kernel(type)) }
+        }
+        let write = try rejection("r2 = 1\n*(u32 *)(r1 + 0) = r2\nr0 = 2\nexit", .xdp)
+        #expect(write?.message.contains("writes a field this program type may only read") == true)
+        let data = try rejection("r0 = *(u32 *)(r1 + 76)\nexit", .socketFilter)
+        #expect(data?.message.contains("may not access") == true)
+        let mixed = try rejection("""
+            r6 = r1
+            call 7
+            *(u64 *)(r10 - 8) = r0
+            r2 = r10
+            r2 += -8
+            if r0 == 0 goto +1
+            r2 = r6
+            r0 = *(u32 *)(r2 + 0)
+            exit
+            """, .xdp)
+        #expect(mixed?.message.contains("accesses the context on one path and other memory on another") == true)
+        // What the verifier reports for the rewriting: the loads through the context, by slot.
+        let fine = try Assembler.assemble("r2 = *(u32 *)(r1 + 4)\nr3 = *(u32 *)(r1 + 0)\nr0 = 2\nexit", syntax: .kernel)
+        #expect(try Verifier.verify(fine, as: .kernel(.xdp)).contextAccesses == [0, 1])
     }
 
     @Test(arguments: EngineKind.allCases)

@@ -1,5 +1,6 @@
 /// The negative errnos helpers return to programs, as r0 holds them (Linux's numbers).
 enum Errno {
+    static let noEntry = negative(LinuxErrno.noEntry)
     static let tryAgain = negative(LinuxErrno.tryAgain)
     static let accessDenied = negative(13)   // EACCES
     static let fault = negative(14)          // EFAULT

@@ -6,13 +6,13 @@ import BPFVerifier
 /// Each loaded program gets its own list (its own packet frame and random generator), so a
 /// call allocates nothing and no two threads share mutable state.
 enum KernelHelpers {
-    static func helpers(maps: MapTable, frame: PacketFrame?, host: HostEnvironment) -> [Helper] {
+    static func helpers(maps: MapTable, frame: PacketFrame?, tailCalls: TailCalls, host: HostEnvironment) -> [Helper] {
         let seed = host.randomSeed ?? host.clock()
         var list = mapHelpers(maps, processor: host.processor)
             + environmentHelpers(host, random: RandomState(seed: seed))
             + stringHelpers(trace: host.trace)
             + [checksumDifference]
-        if let frame { list += packetHelpers(frame) }
+        if let frame { list += packetHelpers(frame) + [tailCall(maps, frame: frame, tailCalls)] }
         // The host's own helpers replace the kernel's of the same id.
         let replaced = Set(host.helpers.map(\.helper.id))
         return list.filter { !replaced.contains($0.id) } + host.helpers.map(\.helper)

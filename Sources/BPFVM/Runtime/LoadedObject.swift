@@ -47,10 +47,7 @@ public final class LoadedObject: Sendable {
         for (index, spec) in file.maps.enumerated() {
             let map: any UserspaceMap
             do {
-                map = try makeMap(spec)
-                if let initial = spec.initialValue, spec.type == .array, spec.maxEntries == 1 {
-                    try map.update(key: [0, 0, 0, 0], value: initial, flags: .any)
-                }
+                map = try makeMap(spec)   // with its initial value, for global data
             } catch {
                 throw RuntimeError(.map, "map \(spec.name): \(error)")
             }
@@ -62,6 +59,22 @@ public final class LoadedObject: Sendable {
         }
         table = MapTable(maps)
         valueAddresses = addresses
+        // Program arrays' `.values`: the slots name programs, by id here.
+        for (index, spec) in file.maps.enumerated() {
+            guard let programs = maps[index] as? ProgramArrayMap else { continue }
+            for (slot, target) in spec.initialSlots {
+                guard case .program(let name) = target, let id = programID(named: name) else { continue }
+                do { try programs.setProgram(id, at: UInt32(slot)) } catch {
+                    throw RuntimeError(.map, "map \(spec.name): slot \(slot): \(error)")
+                }
+            }
+        }
+    }
+
+    /// The id that stands for program `name` in program arrays (`bpf_tail_call`'s slots), as
+    /// a program fd does in the kernel's: its position among the object's programs, from 1.
+    public func programID(named name: String) -> UInt32? {
+        file.programs.firstIndex { $0.name == name }.map { UInt32($0 + 1) }
     }
 
     @inline(never)
@@ -80,6 +93,13 @@ public final class LoadedObject: Sendable {
     /// prepares it for the object's engine. Each call gives a new instance for one thread.
     public func program(named name: String) throws(RuntimeError) -> LoadedProgram {
         guard let spec = file.program(named: name) else { throw missingProgram(name) }
+        let (layout, verified, program) = try prepare(spec)
+        return try LoadedProgram(name: name, layout: layout, verified: verified, rewritten: program, object: self)
+    }
+
+    /// Verifies a program for its section's type and rewrites it for this object's maps.
+    func prepare(_ spec: ProgramSpec) throws(RuntimeError) -> (PacketContextLayout, VerifiedProgram, Program) {
+        let name = spec.name
         guard let layout = PacketContextLayout(spec.type) else {
             throw RuntimeError(.unsupported, "program \(name) is a \(spec.type.kernelName) program; the VM runs xdp, sched_cls, sched_act and socket_filter programs")
         }
@@ -93,7 +113,7 @@ public final class LoadedObject: Sendable {
         }
         let program = try ProgramRewriter.rewrite(spec, verified: verified, layout: layout, maps: table,
                                                   valueAddresses: valueAddresses)
-        return try LoadedProgram(name: name, layout: layout, verified: verified, rewritten: program, object: self)
+        return (layout, verified, program)
     }
 
     /// Outlined from the typed-throws caller because of its closures (Swift 6.3's release-mode miscompile).

@@ -25,6 +25,11 @@ public final class LoadedProgram: @unchecked Sendable {
     let object: LoadedObject
     private let engine: any Engine
     private let frame: PacketFrame
+    private let helpers: [Helper]
+    private let regions: [MemoryRegion]
+    private let tailCalls = TailCalls()
+    /// The programs tail calls reached, by program id, prepared on first use.
+    private var tailTargets: [UInt32: any Engine] = [:]
 
     init(name: String, layout: PacketContextLayout, verified: VerifiedProgram, rewritten: Program,
          object: LoadedObject) throws(RuntimeError) {
@@ -34,18 +39,41 @@ public final class LoadedProgram: @unchecked Sendable {
         self.object = object
         let frame = PacketFrame(layout: layout)
         self.frame = frame
-        let helpers = KernelHelpers.helpers(maps: object.table, frame: frame, host: object.host)
+        let helpers = KernelHelpers.helpers(maps: object.table, frame: frame, tailCalls: tailCalls, host: object.host)
         let regions = object.table.storage + [MemoryRegion(name: "context", start: frame.contextAddress, count: layout.hostSize)]
+        self.helpers = helpers
+        self.regions = regions
+        engine = try Self.engine(name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers, regions: regions)
+    }
+
+    private static func engine(_ name: String, verified: VerifiedProgram, rewritten: Program, kind: EngineKind, helpers: [Helper],
+                               regions: [MemoryRegion]) throws(RuntimeError) -> any Engine {
         do {
-            switch object.engine {
-            case .jit:
-                engine = try JITProgram(rewrittenFrom: verified, program: rewritten, helpers: helpers, options: .init(), regions: regions)
-            case .interpreter:
-                engine = try Interpreter(program: rewritten, helpers: helpers, regions: regions)
+            switch kind {
+            case .jit: return try JITProgram(rewrittenFrom: verified, program: rewritten, helpers: helpers, options: .init(), regions: regions)
+            case .interpreter: return try Interpreter(program: rewritten, helpers: helpers, regions: regions)
             }
         } catch {
             throw RuntimeError(.unsupported, "program \(name): \(error)")
         }
+    }
+
+    /// The engine for the program a tail call jumps to, made the first time, sharing this
+    /// program's frame, helpers and context (a program array holds programs of one type).
+    private func tailTarget(_ id: UInt32) throws(RuntimeError) -> any Engine {
+        if let engine = tailTargets[id] { return engine }
+        let index = Int(id) - 1
+        guard index >= 0, index < object.file.programs.count else {
+            throw RuntimeError(.runFailed, "program \(name) tail-called program id \(id), which the object does not have")
+        }
+        let spec = object.file.programs[index]
+        let (layout, verified, rewritten) = try object.prepare(spec)
+        guard layout == self.layout else {
+            throw RuntimeError(.runFailed, "program \(name) tail-called \(spec.name), a \(spec.type.kernelName) program of another context")
+        }
+        let engine = try Self.engine(spec.name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers, regions: regions)
+        tailTargets[id] = engine
+        return engine
     }
 
     /// The largest packet a run takes (the kernel's test run allows the same).
@@ -57,11 +85,20 @@ public final class LoadedProgram: @unchecked Sendable {
         guard frame.load(bytes) else {
             throw RuntimeError(.invalidPacket, "a packet of \(bytes.count) bytes cannot be run: \(name) takes \(PacketFrame.ethernetHeader) to \(frame.maximumPacketSize) bytes")
         }
-        do {
-            return try engine.run(context: frame.context, input: frame.input)
-        } catch {
+        tailCalls.reset()
+        var verdict: UInt64
+        do { verdict = try engine.run(context: frame.context, input: frame.input) } catch {
             throw RuntimeError(.runFailed, "program \(name) stopped: \(error)")
         }
+        // A tail call ended the run; the program it jumps to runs on the same context.
+        while let id = tailCalls.target {
+            tailCalls.target = nil
+            let target = try tailTarget(id)
+            do { verdict = try target.run(context: frame.context, input: frame.input) } catch {
+                throw RuntimeError(.runFailed, "program \(name) stopped in the program it tail-called (id \(id)): \(error)")
+            }
+        }
+        return verdict
     }
 
     /// Runs the program over `packet`; the verdict and the packet and metadata afterwards.
@@ -82,6 +119,11 @@ public final class LoadedProgram: @unchecked Sendable {
     /// The packet after the last run: data to data_end (for a socket filter, with its
     /// Ethernet header). Valid until the next run.
     public var packet: UnsafeRawBufferPointer? { frame.packet }
+    /// The context after the last run in the kernel's layout (`xdp_md`, `__sk_buff`), as
+    /// BPF_PROG_TEST_RUN gives it back: the fields the program wrote (mark, priority, cb,
+    /// tc_index, ...). The packet-pointer fields are left 0: the VM keeps real pointers elsewhere.
+    public var context: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: frame.context, count: layout.kernelSize) }
+
     /// XDP metadata after the last run (data_meta to data); empty for other types.
     public var metadata: UnsafeRawBufferPointer? { layout == .xdp ? frame.metadata : UnsafeRawBufferPointer(start: nil, count: 0) }
 }
