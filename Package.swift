@@ -63,6 +63,8 @@ let package = Package(
         .testTarget(
             name: "BPFVerifierTests", dependencies: ["BPFVerifier", "BPFInstructions", "BPFObject", "BPFVM", "BPFLinux", "TestPeers"],
             exclude: ["Fixtures"]),
+        .testTarget(
+            name: "RuntimeAgreementTests", dependencies: ["BPFInstructions", "BPFLinux", "BPFObject", "BPFVM", "PacketCapture", "TestPeers"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,6 +39,9 @@ enum RuntimeBenchmark {
             }
             print(line)
         }
+        #if os(Linux)
+        try RuntimeKernelBenchmark.run(packets: packets)
+        #endif
     }
 
     /// ns per packet of `program` over `packets`: each one copied into the frame and run,
