@@ -18,16 +18,24 @@ final class Analysis {
 
     /// A state recorded at a pruning point. `live` counts the paths still being explored from it
     /// (directly or through later records); while it is non-zero the state is on the current
-    /// path or a pending branch of it, and reaching it again may be a loop.
+    /// path or a pending branch of it, and reaching it again may be a loop. `history` is the
+    /// path from the parent record to it and `precise` what the checks after it relied on.
+    /// A record without a state is only a link of the path for precision tracking (where an
+    /// instruction already holds as many states as are worth comparing).
     struct Record {
-        var state: VerifierState
+        var state: VerifierState?
         var parent: Int?
         var live: Int
+        var history: [PathStep]
+        var precise = PreciseSet()
     }
     var records: [Record] = []
     static let recordsPerInstruction = 32
     var recordsAt: [[Int]]
     var inProgress = 0
+    /// The stack slot the instruction being analysed spilled a register to or filled one
+    /// from, for its `PathStep`.
+    var movedSlot: (frame: Int, index: Int)?
 
     init(program: Program, kind: ProgramKind, maps: [Int32: MapInfo], lineInfo: [BTFExt.LineInfo],
          options: Verifier.Options) {
@@ -89,11 +97,15 @@ final class Analysis {
                     }
                 }
                 if options.recordsStates { stateLog.append((pc, describe(state))) }
-                let next = try step(at: pc, &state)
+                let depth = state.frames.count - 1
+                movedSlot = nil
+                var next = try step(at: pc, &state)
                 if next.isEmpty {
                     finishPath(state)
                     break
                 }
+                let done = PathStep(pc: pc, depth: depth, slot: movedSlot)
+                for i in next.indices { next[i].1.history.append(done) }
                 if next.count == 2 {
                     if let record = state.lastRecord { records[record].live += 1 }
                     pending.append(next[1])
@@ -105,27 +117,36 @@ final class Analysis {
 
     /// Whether a recorded state at `pc` covers `state` (the path can stop); otherwise records it.
     private func isCovered(_ pc: Int, _ state: inout VerifierState) throws(Rejection) -> Bool {
+        let precision = options.tracksPrecision
         for id in recordsAt[pc] {
-            let record = records[id]
-            if record.live > 0 {
-                if StateComparison.covers(record.state, state, exact: true) {
+            guard let old = records[id].state else { continue }
+            if records[id].live > 0 {
+                if StateComparison.isSame(old, state) {
                     throw reject(.infiniteLoop, at: pc, state,
                                  "the program may loop forever: this instruction is reached again in exactly the same state")
                 }
-            } else if StateComparison.covers(record.state, state) {
+            } else if StateComparison.covers(old, state, precise: precision ? records[id].precise : nil) {
+                // This path's numbers now matter where the old one's did.
+                propagate(records[id].precise, from: state)
                 return true
             }
         }
         // Loops visit their head in ever new states; past a few dozen, more records cost
-        // comparisons and rarely prune (the kernel stops adding them too).
-        guard recordsAt[pc].count < Analysis.recordsPerInstruction else { return false }
-        records.append(Record(state: state, parent: state.lastRecord, live: 1))
+        // comparisons and rarely prune (the kernel stops adding them too). A link without a
+        // state still keeps precision tracking's walks short.
+        let keepsState = recordsAt[pc].count < Analysis.recordsPerInstruction
+        var recorded = state
+        recorded.history = []
+        records.append(Record(state: keepsState ? recorded : nil, parent: state.lastRecord, live: 1, history: state.history))
         let id = records.count - 1
-        recordsAt[pc].append(id)
         state.lastRecord = id
-        statistics.states += 1
-        inProgress += 1
-        statistics.peakStates = max(statistics.peakStates, inProgress)
+        state.history = []
+        if keepsState {
+            recordsAt[pc].append(id)
+            statistics.states += 1
+            inProgress += 1
+            statistics.peakStates = max(statistics.peakStates, inProgress)
+        }
         return false
     }
 
@@ -134,7 +155,7 @@ final class Analysis {
         while let id = current {
             records[id].live -= 1
             if records[id].live > 0 { break }
-            inProgress -= 1
+            if records[id].state != nil { inProgress -= 1 }
             current = records[id].parent
         }
     }

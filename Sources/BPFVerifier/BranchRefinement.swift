@@ -25,8 +25,16 @@ extension Analysis {
             if let (x, y) = ScalarComparison.refine(condition, width, a, b, holds: false) {
                 assign(dst, x, source, y, &fallState)
             } else { fallPossible = false }
+            // A way ruled out by the ranges: those ranges decided the path.
+            if !takenPossible || !fallPossible {
+                markPrecise(dst, in: state)
+                if case .register(let r) = source { markPrecise(r, in: state) }
+            }
         case (.pointer(let p), .scalar(let s)), (.scalar(let s), .pointer(let p)):
             guard s.constantValue == 0, width == .bits64, condition == .eq || condition == .ne else { break }
+            // That the number is 0 makes this a NULL check.
+            markPrecise(dst, in: state)
+            if case .register(let r) = source { markPrecise(r, in: state) }
             let nullOnTaken = condition == .eq
             if p.kind.mayBeNull {
                 settleNull(p.id, isNull: nullOnTaken, &takenState)

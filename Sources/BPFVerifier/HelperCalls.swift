@@ -44,7 +44,7 @@ extension Analysis {
                 guard let map else { throw wrong("preceded by a map") }
                 let size = argument.isMapKey ? map.keySize : map.valueSize
                 try checkMemoryArgument(value, register: register, size: Scalar.constant(UInt64(size)), write: false, name: name, at: pc, &state)
-                key = argument.isMapKey ? constantKey(value, size: size, state) : key
+                if argument.isMapKey { key = constantKey(value, size: size, state) }
             case .context:
                 guard case .pointer(let p) = value, p.kind == .context, p.offset.constantValue == 0 else { throw wrong("the context") }
             case .readableMemory, .writableMemory:
@@ -60,11 +60,13 @@ extension Analysis {
                     throw reject(.invalidHelperCall, at: pc, state, "the size in \(sizeRegister) is not bounded",
                                  facts: ["\(sizeRegister) is \(size.description); check it against a maximum first"])
                 }
+                markPrecise(sizeRegister, in: state)
                 if size.umax > 0 || value.pointer != nil {
                     try checkMemoryArgument(value, register: register, size: size, write: argument.isWritable, name: name, at: pc, &state)
                 }
             case .size: break
             case .constantSize:
+                markPrecise(register, in: state)
                 guard let size = value.scalar?.constantValue, size > 0, size < 1 << 29 else { throw wrong("a positive constant size") }
                 reservationSize = Int(size)
             case .reservation:
@@ -179,7 +181,11 @@ extension Analysis {
               [1, 2, 4, 8].contains(size) else { return nil }
         let address = Int(Int64(bitPattern: base))
         guard state.frames[frame].stack.isInitialized(offset: address, size: size) else { return nil }
-        return state.frames[frame].stack.read(offset: address, size: size)?.scalar?.constantValue
+        let key = state.frames[frame].stack.read(offset: address, size: size)?.scalar?.constantValue
+        if key != nil, size == 8, let slot = state.frames[frame].stack.spilledSlot(at: address) {
+            markPrecise(frame: frame, slot: slot, in: state)
+        }
+        return key
     }
 
     func referenceFacts(_ state: VerifierState) -> [String] {
@@ -230,6 +236,7 @@ extension Analysis {
                          facts: referenceFacts(state))
         }
         if let range = kind.returnRange {
+            markPrecise(.r0, in: state)
             guard case .scalar(let s) = r0, s.umin >= range.lowerBound, s.umax <= range.upperBound else {
                 throw reject(.invalidReturn, at: pc, state,
                              "a \(kind) program must return a value in \(range.lowerBound)...\(range.upperBound)",

@@ -30,14 +30,14 @@ extension Analysis {
             let value = try load(size, base: base, offset: Int(offset), signed: true, at: pc, &state)
             try write(dst, at: pc, &state, value: value)
         case .store(let size, let base, let offset, let source):
-            let value: Value = switch source {
-            case .immediate(let imm): .scalar(.constant(UInt64(bitPattern: Int64(imm))))
-            case .register(let r): try read(r, at: pc, state)
+            let value: Value, register: Register?
+            switch source {
+            case .immediate(let imm): (value, register) = (.scalar(.constant(UInt64(bitPattern: Int64(imm)))), nil)
+            case .register(let r): (value, register) = (try read(r, at: pc, state), r)
             }
-            try store(size, base: base, offset: Int(offset), value: value, isImmediate: source.isImmediate, at: pc, &state)
+            try store(size, base: base, offset: Int(offset), value: value, from: register, at: pc, &state)
         case .storeRelease(let size, let base, let offset, let source):
-            try store(size, base: base, offset: Int(offset), value: try read(source, at: pc, state), isImmediate: false,
-                      at: pc, &state)
+            try store(size, base: base, offset: Int(offset), value: try read(source, at: pc, state), from: source, at: pc, &state)
         case .atomic(let operation, let size, let base, let offset, let source):
             try atomic(operation, size, base: base, offset: Int(offset), source: source, at: pc, &state)
         case .loadImmediate64(let dst, let source, let imm, let nextImm):
@@ -129,8 +129,10 @@ extension Analysis {
         case (.scalar(let a), .scalar(let b)):
             try write(dst, at: pc, &state, value: .scalar(Scalar.apply(operation, width, a, b)))
         case (.pointer(let p), .scalar(let s)):
+            if case .register(let r) = source { markPrecise(r, in: state) }
             try write(dst, at: pc, &state, value: .pointer(try pointerArithmetic(operation, width, p, s, dst: dst, at: pc, state)))
         case (.scalar(let s), .pointer(let p)) where operation == .add:
+            markPrecise(dst, in: state)
             try write(dst, at: pc, &state, value: .pointer(try pointerArithmetic(.add, width, p, s, dst: dst, at: pc, state)))
         case (.pointer, .pointer) where operation == .sub && width == .bits64:
             try write(dst, at: pc, &state, value: .unknownScalar)
@@ -193,11 +195,11 @@ extension Analysis {
         return result.synchronized() ?? .unknown
     }
 
-    /// Like the kernel, which tracks nothing through byte swaps, only the zero-extension of a
-    /// no-op conversion (to little endian on a little-endian host) keeps what is known.
+    /// A swap moves the known bits with their bytes (as the kernel's tnum_bswap does); a
+    /// no-op conversion (to little endian on a little-endian host) only zero-extends.
     private func byteSwapped(_ s: Scalar, kind: ByteSwapKind, bits: Int) -> Scalar {
         let swaps = kind == .swap || (kind == .toBigEndian) == (ByteOrder.host == .little)
-        if swaps { return .unknown }
+        if swaps { return Scalar.from(bits: s.bits.byteSwapped(bits: bits)) }
         return bits == 64 ? s : Scalar.apply(.and, .bits64, s, .constant(bits == 16 ? 0xffff : 0xffff_ffff))
     }
 
@@ -253,12 +255,5 @@ extension Analysis {
         }
         for r in 1...5 { state[r] = .uninitialized }
         state[0] = .scalar(.unsigned(0, size == .word ? 0xffff_ffff : size == .half ? 0xffff : 0xff))
-    }
-}
-
-extension Operand {
-    var isImmediate: Bool {
-        if case .immediate = self { return true }
-        return false
     }
 }

@@ -18,6 +18,7 @@ extension Analysis {
                 throw reject(.invalidMemoryAccess, at: pc, state,
                              "\(sizeText(size.rawValue)) load reads part of a pointer spilled at fp\(address)")
             }
+            if size == .double, let slot = state.frames[frame].stack.spilledSlot(at: address) { movedSlot = (frame, slot) }
             if signed { return signedUnknown(size) }
             if case .scalar(let s) = value, !s.isConstant, size != .double { return .scalar(zeroExtendedUnknown(size)) }
             return value
@@ -38,11 +39,12 @@ extension Analysis {
         size == .double ? .unknown : .unsigned(0, (UInt64(1) << (size.rawValue * 8)) - 1)
     }
 
-    func store(_ size: MemorySize, base: Register, offset: Int, value: Value, isImmediate: Bool, at pc: Int,
+    /// Stores `value`, from `register` or an immediate (nil).
+    func store(_ size: MemorySize, base: Register, offset: Int, value: Value, from register: Register?, at pc: Int,
                _ state: inout VerifierState) throws(Rejection) {
         let pointer = try basePointer(base, at: pc, state)
         if pointer.kind == .context {
-            if isImmediate {
+            if register == nil {
                 throw reject(.invalidContextAccess, at: pc, state, "storing an immediate into the context is not allowed")
             }
             guard value.scalar != nil else {
@@ -63,6 +65,12 @@ extension Analysis {
                     throw reject(.invalidMemoryAccess, at: pc, state,
                                  "a pointer to a called function's stack may not be stored in its caller's stack")
                 }
+            }
+            if size == .double && address % 8 == 0 {
+                movedSlot = (frame, StackState.index(ofOffset: address) / 8)
+            } else if let register, value.scalar?.constantValue == 0 {
+                // Bytes known to be zero are compared as such, not through the register.
+                markPrecise(register, in: state)
             }
             state.frames[frame].stack.write(offset: address, size: size.rawValue, value: value)
         default:

@@ -51,6 +51,13 @@ struct StackState: Hashable, Sendable {
         return .unknownScalar
     }
 
+    /// The slot of a register spilled whole at fp+offset, if one is.
+    func spilledSlot(at offset: Int) -> Int? {
+        let start = StackState.index(ofOffset: offset)
+        guard start % 8 == 0, bytes[start] == .spill, spills[start / 8] != nil else { return nil }
+        return start / 8
+    }
+
     /// Marks bytes as written by a helper (their content unknown).
     mutating func markWritten(offset: Int, size: Int) {
         write(offset: offset, size: size, value: nil)

@@ -12,11 +12,16 @@ public enum Verifier {
         /// Let programs read stack bytes they never wrote (as unknown numbers), as the kernel
         /// does for privileged loaders (CAP_PERFMON); off, such reads are refused.
         public var allowsUninitializedStackReads: Bool
+        /// Compare only the numbers some check relied on when pruning (the kernel's precision
+        /// tracking); off, every number is compared by its range, which prunes less.
+        public var tracksPrecision: Bool
 
-        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true) {
+        public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true,
+                    tracksPrecision: Bool = true) {
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
             self.allowsUninitializedStackReads = allowsUninitializedStackReads
+            self.tracksPrecision = tracksPrecision
         }
     }
 

@@ -21,6 +21,8 @@ struct VerifierState: Sendable {
     var trail: [Int] = []
     /// The last state recorded on this path (for loop detection and pruning).
     var lastRecord: Int? = nil
+    /// The instructions analysed since `lastRecord`, for precision tracking to walk back.
+    var history: [PathStep] = []
 
     var current: Frame {
         get { frames[frames.count - 1] }
@@ -48,23 +50,43 @@ struct VerifierState: Sendable {
 
 /// Whether an explored state covers a new one: every behaviour possible from the new state
 /// was possible from the old, so exploring the new one again can find nothing new. Pointer
-/// ids must correspond one to one.
+/// ids must correspond one to one. Numbers no check relied on (not in `precise`) cover any
+/// number; `exact` asks for the very same state (a loop that made no progress).
 struct StateComparison {
     private var oldToNew: [Int: Int] = [:]
     private var newToOld: [Int: Int] = [:]
+    private let precise: PreciseSet?
 
-    static func covers(_ old: VerifierState, _ new: VerifierState, exact: Bool = false) -> Bool {
-        var comparison = StateComparison()
-        return comparison.covers(old, new, exact: exact)
+    private init(precise: PreciseSet?) { self.precise = precise }
+
+    /// `precise` nil compares every number by its range.
+    static func covers(_ old: VerifierState, _ new: VerifierState, precise: PreciseSet?) -> Bool {
+        var comparison = StateComparison(precise: precise)
+        return comparison.covers(old, new, exact: false)
+    }
+
+    static func isSame(_ old: VerifierState, _ new: VerifierState) -> Bool {
+        var comparison = StateComparison(precise: nil)
+        return comparison.covers(old, new, exact: true)
+    }
+
+    private func isPrecise(frame: Int, register: Int) -> Bool {
+        precise?.contains(frame: frame, register: register) ?? true
+    }
+
+    private func isPrecise(frame: Int, slot: Int) -> Bool {
+        precise?.contains(frame: frame, slot: slot) ?? true
     }
 
     private mutating func covers(_ old: VerifierState, _ new: VerifierState, exact: Bool) -> Bool {
         guard old.frames.count == new.frames.count, old.references.count == new.references.count else { return false }
         if exact ? old.packetBytes != new.packetBytes : old.packetBytes > new.packetBytes { return false }
         if exact ? old.metaBytes != new.metaBytes : old.metaBytes > new.metaBytes { return false }
-        for (o, n) in zip(old.frames, new.frames) {
+        for (f, (o, n)) in zip(old.frames, new.frames).enumerated() {
             guard o.returnIndex == n.returnIndex else { return false }
-            for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact) { return false }
+            for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact, precise: isPrecise(frame: f, register: r)) {
+                return false
+            }
             for i in 0..<StackState.size {
                 let ob = o.stack.bytes[i], nb = n.stack.bytes[i]
                 if ob == nb || (!exact && ob == .invalid) { continue }
@@ -72,7 +94,8 @@ struct StateComparison {
                 if nb == .spill, case .pointer? = n.stack.spills[i / 8] { return false }
             }
             for (slot, value) in o.stack.spills {
-                guard let other = n.stack.spills[slot], covers(value, other, exact: exact) else { return false }
+                guard let other = n.stack.spills[slot], covers(value, other, exact: exact, precise: isPrecise(frame: f, slot: slot))
+                else { return false }
             }
         }
         for id in old.references.keys {
@@ -90,10 +113,10 @@ struct StateComparison {
         return true
     }
 
-    private mutating func covers(_ old: Value, _ new: Value, exact: Bool) -> Bool {
+    private mutating func covers(_ old: Value, _ new: Value, exact: Bool, precise: Bool) -> Bool {
         switch (old, new) {
         case (.uninitialized, _): return !exact || new == .uninitialized
-        case (.scalar(let a), .scalar(let b)): return exact ? a == b : a.contains(b)
+        case (.scalar(let a), .scalar(let b)): return exact ? a == b : !precise || a.contains(b)
         case (.pointer(let a), .pointer(let b)):
             guard a.kind == b.kind, matches(a.id, b.id) else { return false }
             return exact ? a.offset == b.offset : a.offset.contains(b.offset)
