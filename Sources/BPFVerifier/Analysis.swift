@@ -36,6 +36,10 @@ final class Analysis {
     /// The stack slot the instruction being analysed spilled a register to or filled one
     /// from, for its `PathStep`.
     var movedSlot: (frame: Int, index: Int)?
+    /// For a branch on numbers with copies: its entry in `linkedCopies`.
+    var stepLinks: Int?
+    /// Where the copies of compared numbers were, per branch (see `PathStep.links`).
+    var linkedCopies: [PreciseSet] = []
 
     init(program: Program, kind: ProgramKind, maps: [Int32: MapInfo], lineInfo: [BTFExt.LineInfo],
          options: Verifier.Options) {
@@ -99,12 +103,13 @@ final class Analysis {
                 if options.recordsStates { stateLog.append((pc, describe(state))) }
                 let depth = state.frames.count - 1
                 movedSlot = nil
+                stepLinks = nil
                 var next = try step(at: pc, &state)
                 if next.isEmpty {
                     finishPath(state)
                     break
                 }
-                let done = PathStep(pc: pc, depth: depth, slot: movedSlot)
+                let done = PathStep(pc: pc, depth: depth, slot: movedSlot, links: stepLinks)
                 for i in next.indices { next[i].1.history.append(done) }
                 if next.count == 2 {
                     if let record = state.lastRecord { records[record].live += 1 }

@@ -19,6 +19,7 @@ extension Analysis {
         var takenPossible = true, fallPossible = true
         switch (left, right) {
         case (.scalar(let a), .scalar(let b)):
+            recordLinks(dst, source, state)
             if let (x, y) = ScalarComparison.refine(condition, width, a, b, holds: true) {
                 assign(dst, x, source, y, &takenState)
             } else { takenPossible = false }
@@ -65,10 +66,35 @@ extension Analysis {
         return result
     }
 
+    /// Sets the refined numbers, and the same on every copy of them.
+    @inline(never)
     private func assign(_ dst: Register, _ x: Scalar, _ source: Operand, _ y: Scalar, _ state: inout VerifierState) {
         state[Int(dst.rawValue)] = .scalar(x)
         if case .register(let r) = source, r != .r10 { state[Int(r.rawValue)] = .scalar(y) }
         if case .register(let r) = source, r == dst { state[Int(r.rawValue)] = .scalar(x) }
+        for refined in [x, y] where refined.id != 0 {
+            state.updateAllValues { value in
+                guard case .scalar(let s) = value, s.id == refined.id else { return value }
+                return .scalar(refined)
+            }
+        }
+    }
+
+    /// Where the copies of the compared numbers are, so that precision tracking, walking back
+    /// over this branch, takes all of them when it takes one.
+    @inline(never)
+    private func recordLinks(_ dst: Register, _ source: Operand, _ state: VerifierState) {
+        var ids: [Int] = []
+        if let id = state[Int(dst.rawValue)].scalar?.id, id != 0 { ids.append(id) }
+        if case .register(let r) = source, let id = state[Int(r.rawValue)].scalar?.id, id != 0 { ids.append(id) }
+        guard !ids.isEmpty, options.tracksPrecision else { return }
+        var links = PreciseSet()
+        for (f, frame) in state.frames.enumerated() {
+            for r in 0..<11 where ids.contains(frame.registers[r].scalar?.id ?? 0) { links.insert(frame: f, register: r) }
+            for (slot, value) in frame.stack.spills where ids.contains(value.scalar?.id ?? 0) { links.insert(frame: f, slot: slot) }
+        }
+        linkedCopies.append(links)
+        stepLinks = linkedCopies.count - 1
     }
 
     /// For two pointers into the same object — the plain-memory input, or one stack frame —

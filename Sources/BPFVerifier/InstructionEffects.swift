@@ -24,8 +24,9 @@ extension Analysis {
             if case .scalar(let s) = try read(dst, at: pc, state) { result = byteSwapped(s, kind: kind, bits: bits) }
             try write(dst, at: pc, &state, value: .scalar(result))
         case .load(let size, let dst, let base, let offset), .loadAcquire(let size, let dst, let base, let offset):
+            // A filled spill is a copy of the register spilled.
             let value = try load(size, base: base, offset: Int(offset), signed: false, at: pc, &state)
-            try write(dst, at: pc, &state, value: value)
+            try write(dst, at: pc, &state, value: value, isCopy: true)
         case .loadSignExtend(let size, let dst, let base, let offset):
             let value = try load(size, base: base, offset: Int(offset), signed: true, at: pc, &state)
             try write(dst, at: pc, &state, value: value)
@@ -91,11 +92,21 @@ extension Analysis {
         return []
     }
 
-    func write(_ register: Register, at pc: Int, _ state: inout VerifierState, value: Value) throws(Rejection) {
+    /// Writes a register; the value keeps its link to other copies only when it is a copy.
+    func write(_ register: Register, at pc: Int, _ state: inout VerifierState, value: Value, isCopy: Bool = false) throws(Rejection) {
         guard register != .r10 else {
             throw reject(.invalidInstruction, at: pc, state, "r10, the frame pointer, is read-only")
         }
-        state[Int(register.rawValue)] = value
+        switch value {
+        case .scalar(var s) where !isCopy && s.id != 0:
+            s.id = 0
+            state[Int(register.rawValue)] = .scalar(s)
+        case .pointer(var p) where p.offset.id != 0:
+            p.offset.id = 0
+            state[Int(register.rawValue)] = .pointer(p)
+        default:
+            state[Int(register.rawValue)] = value
+        }
     }
 
     // MARK: Arithmetic
@@ -118,6 +129,12 @@ extension Analysis {
         }
         if operation == .mov {
             switch (width, sourceValue) {
+            case (.bits64, .scalar(var s)) where !s.isConstant:
+                if s.id == 0, case .register(let r) = source {
+                    s.id = makeID()
+                    state[Int(r.rawValue)] = .scalar(s)
+                }
+                try write(dst, at: pc, &state, value: .scalar(s), isCopy: true)
             case (.bits64, _): try write(dst, at: pc, &state, value: sourceValue)
             case (.bits32, .scalar(let s)): try write(dst, at: pc, &state, value: .scalar(s.zeroExtended32))
             default: try write(dst, at: pc, &state, value: .scalar(.unsigned(0, 0xffff_ffff)))

@@ -17,6 +17,10 @@ struct PreciseSet: Hashable, Sendable {
 
     var isEmpty: Bool { registers.allSatisfy { $0 == 0 } && slots.allSatisfy { $0 == 0 } }
 
+    func intersects(_ other: PreciseSet) -> Bool {
+        (0..<Self.maxFrames).contains { registers[$0] & other.registers[$0] != 0 || slots[$0] & other.slots[$0] != 0 }
+    }
+
     func contains(frame: Int, register: Int) -> Bool { registers[frame] & (1 << register) != 0 }
     func contains(frame: Int, slot: Int) -> Bool { slots[frame] & (1 << slot) != 0 }
 
@@ -110,15 +114,20 @@ struct PathStep: Sendable {
     var depth: Int8
     private var slotFrame: Int8 = -1
     private var slotIndex: Int16 = -1
+    private var linkIndex: Int32 = -1
 
-    init(pc: Int, depth: Int, slot: (frame: Int, index: Int)?) {
+    init(pc: Int, depth: Int, slot: (frame: Int, index: Int)?, links: Int? = nil) {
         self.pc = Int32(pc)
         self.depth = Int8(depth)
         if let slot {
             slotFrame = Int8(slot.frame)
             slotIndex = Int16(slot.index)
         }
+        if let links { linkIndex = Int32(links) }
     }
+
+    /// For a branch on numbers with copies: the index of where they were, in `Analysis.linkedCopies`.
+    var links: Int? { linkIndex < 0 ? nil : Int(linkIndex) }
 
     var slot: (frame: Int, index: Int)? { slotFrame < 0 ? nil : (Int(slotFrame), Int(slotIndex)) }
 }
@@ -163,6 +172,8 @@ extension Analysis {
         while i > 0, !set.isEmpty {
             i -= 1
             let step = history[i]
+            // A branch narrowed every copy of what it compared: one precise makes all.
+            if let links = step.links, set.intersects(linkedCopies[links]) { _ = set.formUnion(linkedCopies[links]) }
             if let instruction = instructions[Int(step.pc)] { set.backtrack(over: step, instruction) }
         }
     }

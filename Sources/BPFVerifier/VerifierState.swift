@@ -56,6 +56,7 @@ struct StateComparison {
     private var oldToNew: [Int: Int] = [:]
     private var newToOld: [Int: Int] = [:]
     private let precise: PreciseSet?
+    private var lastFreshID = 0
 
     private init(precise: PreciseSet?) { self.precise = precise }
 
@@ -104,6 +105,12 @@ struct StateComparison {
         return true
     }
 
+    /// An id of its own for a number without copies (ids made by the analysis are positive).
+    private mutating func freshID() -> Int {
+        lastFreshID -= 1
+        return lastFreshID
+    }
+
     private mutating func matches(_ old: Int, _ new: Int) -> Bool {
         if old == 0 || new == 0 { return old == new }
         if let seen = oldToNew[old] { return seen == new }
@@ -116,7 +123,12 @@ struct StateComparison {
     private mutating func covers(_ old: Value, _ new: Value, exact: Bool, precise: Bool) -> Bool {
         switch (old, new) {
         case (.uninitialized, _): return !exact || new == .uninitialized
-        case (.scalar(let a), .scalar(let b)): return exact ? a == b : !precise || a.contains(b)
+        case (.scalar(let a), .scalar(let b)):
+            if !exact && !precise { return true }
+            // Copies linked in the old state must be linked alike in the new one.
+            guard exact ? a.hasSameFacts(as: b) : a.contains(b) else { return false }
+            if a.id == 0 && b.id == 0 { return true }
+            return matches(a.id == 0 ? freshID() : a.id, b.id == 0 ? freshID() : b.id)
         case (.pointer(let a), .pointer(let b)):
             guard a.kind == b.kind, matches(a.id, b.id) else { return false }
             return exact ? a.offset == b.offset : a.offset.contains(b.offset)

@@ -4,7 +4,8 @@ import BPFInstructions
 /// different numbers, spill and fill them, and later use some as offsets into the input —
 /// the programs where pruning with precision tracking must tell the numbers that matter from
 /// those that do not. Offsets run past the 64-byte input, so a number wrongly left imprecise
-/// lets an out-of-bounds access through, which the interpreter then traps.
+/// lets an out-of-bounds access through, which the interpreter then traps. Copies of input
+/// bytes exercise linked copies the same way.
 enum BranchyPrograms {
     static let inputSize = 64
 
@@ -20,7 +21,7 @@ enum BranchyPrograms {
         var jumps: [(at: Int, ahead: Int)] = []
         for _ in 0..<count {
             let dst = scratch(&random), other = scratch(&random)
-            switch Int.random(in: 0..<16, using: &random) {
+            switch Int.random(in: 0..<18, using: &random) {
             case 0..<4:
                 // A branch on the input that either way may take: its sides set numbers apart.
                 let input: Register = Bool.random(using: &random) ? .r7 : .r8
@@ -33,6 +34,9 @@ enum BranchyPrograms {
             case 9: body.append(.arithmetic(.mov, .bits64, dst: dst, source: .register(other)))
             case 10: body.append(.arithmetic(.add, .bits64, dst: dst, source: .register(other)))
             case 11: body.append(.arithmetic(.and, .bits64, dst: dst, source: .immediate(Int32.random(in: 0...127, using: &random))))
+            case 16, 17:
+                // A copy of an input byte, linked to it: a later branch on either bounds both.
+                body.append(.arithmetic(.mov, .bits64, dst: dst, source: .register(Bool.random(using: &random) ? .r7 : .r8)))
             case 12:
                 // A bounds check that skips the access after it.
                 body.append(.branch(.gt, .bits64, dst: dst, source: .immediate(Int32.random(in: 40...70, using: &random)), offset: 3))

@@ -100,3 +100,74 @@ import Testing
         #expect(error.index == 6, "\(error)")
     }
 }
+
+/// Linked copies of a number (the kernel's scalar ids): what a branch learns of one it learns
+/// of every copy — in registers and spilled — until a copy changes.
+@Suite struct LinkedCopyTests {
+    static func verify(_ source: String) throws(Rejection) -> VerifiedProgram {
+        let program: Program
+        do { program = try Assembler.assemble(source, syntax: .kernel) } catch {
+            throw Rejection(kind: .invalidInstruction, index: 0, instruction: "", message: "\(error)")
+        }
+        return try Verifier.verify(program, as: .plainMemory(size: 64))
+    }
+
+    @Test func aBranchOnOneCopyBoundsTheOthers() throws {
+        _ = try Self.verify("""
+            r6 = r1
+            r1 = *(u8 *)(r6 + 0)
+            r2 = r1
+            *(u64 *)(r10 - 8) = r1
+            if r1 > 30 goto +5
+            r3 = *(u64 *)(r10 - 8)
+            r4 = r6
+            r4 += r2
+            r4 += r3
+            r0 = *(u8 *)(r4 + 0)
+            r0 = 0
+            exit
+            """)
+    }
+
+    @Test func aChangedCopyIsNoLongerBounded() throws {
+        let error = try #require(throws: Rejection.self) {
+            try Self.verify("""
+                r6 = r1
+                r1 = *(u8 *)(r6 + 0)
+                r2 = r1
+                r2 += 100
+                if r1 > 60 goto +3
+                r4 = r6
+                r4 += r2
+                r0 = *(u8 *)(r4 + 0)
+                r0 = 0
+                exit
+                """)
+        }
+        #expect(error.index == 7, "\(error)")
+    }
+
+    /// The first side reaches the join (6) with r2 a copy of r1; the second side's r2 is a
+    /// number of the same range but no copy, which the check on r1 after the join does not
+    /// bound, so the join must not prune it.
+    @Test func pruningKeepsCopiesApartFromLookalikes() throws {
+        let error = try #require(throws: Rejection.self) {
+            try Self.verify("""
+                r6 = r1
+                r1 = *(u8 *)(r6 + 0)
+                r5 = *(u8 *)(r6 + 1)
+                r2 = *(u8 *)(r6 + 2)
+                if r5 & 1 goto +1
+                r2 = r1
+                r3 = 0
+                if r1 > 60 goto +3
+                r4 = r6
+                r4 += r2
+                r0 = *(u8 *)(r4 + 0)
+                r0 = 0
+                exit
+                """)
+        }
+        #expect(error.index == 10, "\(error)")
+    }
+}
