@@ -28,6 +28,8 @@ final class Analysis {
         var live: Int
         var history: [PathStep]
         var precise = PreciseSet()
+        /// The state's `registerDigest`.
+        var digest: UInt64 = 0
     }
     var records: [Record] = []
     static let recordsPerInstruction = 32
@@ -123,14 +125,15 @@ final class Analysis {
     /// Whether a recorded state at `pc` covers `state` (the path can stop); otherwise records it.
     private func isCovered(_ pc: Int, _ state: inout VerifierState) throws(Rejection) -> Bool {
         let precision = options.tracksPrecision
+        let digest = state.registerDigest
         for id in recordsAt[pc] {
-            guard let old = records[id].state else { continue }
             if records[id].live > 0 {
+                guard records[id].digest == digest, let old = records[id].state else { continue }
                 if StateComparison.isSame(old, state) {
                     throw reject(.infiniteLoop, at: pc, state,
                                  "the program may loop forever: this instruction is reached again in exactly the same state")
                 }
-            } else if StateComparison.covers(old, state, precise: precision ? records[id].precise : nil) {
+            } else if let old = records[id].state, StateComparison.covers(old, state, precise: precision ? records[id].precise : nil) {
                 // This path's numbers now matter where the old one's did.
                 propagate(records[id].precise, from: state)
                 return true
@@ -142,7 +145,8 @@ final class Analysis {
         let keepsState = recordsAt[pc].count < Analysis.recordsPerInstruction
         var recorded = state
         recorded.history = []
-        records.append(Record(state: keepsState ? recorded : nil, parent: state.lastRecord, live: 1, history: state.history))
+        records.append(Record(state: keepsState ? recorded : nil, parent: state.lastRecord, live: 1, history: state.history,
+                              digest: digest))
         let id = records.count - 1
         state.lastRecord = id
         state.history = []

@@ -147,7 +147,7 @@ extension Analysis {
                          "the context may only be accessed through its unmodified pointer, at a constant offset in the instruction",
                          facts: ["the pointer is \(Value.pointer(pointer).description)"])
         }
-        switch ContextAccess.check(kind, offset: offset, size: size, write: write) {
+        switch ContextAccess.check(kind, offset: offset, size: size, write: write, tracepoint: options.tracepointFormat) {
         case .success(let result):
             return switch result {
             case .scalar: .scalar(size == 8 ? .unknown : .unsigned(0, (UInt64(1) << (size * 8)) - 1))

@@ -20,7 +20,7 @@ struct StackState: Hashable, Sendable {
     mutating func write(offset: Int, size: Int, value: Value?) {
         let start = StackState.index(ofOffset: offset)
         depth = max(depth, -offset)
-        for slot in Set((start..<start + size).map { $0 / 8 }) where spills[slot] != nil {
+        for slot in start / 8...(start + size - 1) / 8 where spills[slot] != nil {
             spills[slot] = nil
             for i in slot * 8..<slot * 8 + 8 where bytes[i] == .spill { bytes[i] = .misc }
         }

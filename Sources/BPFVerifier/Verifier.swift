@@ -15,13 +15,17 @@ public enum Verifier {
         /// Compare only the numbers some check relied on when pruning (the kernel's precision
         /// tracking); off, every number is compared by its range, which prunes less.
         public var tracksPrecision: Bool
+        /// For a tracepoint program: the record of the tracepoint it is for, from tracefs; reads
+        /// past its end are refused (the kernel refuses to attach such a program).
+        public var tracepointFormat: TracepointFormat?
 
         public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true,
-                    tracksPrecision: Bool = true) {
+                    tracksPrecision: Bool = true, tracepointFormat: TracepointFormat? = nil) {
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
             self.allowsUninitializedStackReads = allowsUninitializedStackReads
             self.tracksPrecision = tracksPrecision
+            self.tracepointFormat = tracepointFormat
         }
     }
 

@@ -39,6 +39,23 @@ struct VerifierState: Sendable {
         if trail.count > 64 { trail.removeFirst(trail.count - 64) }
     }
 
+    /// A digest of the registers that states the same but for ids share: most states that
+    /// are not the same differ in it, so loop detection rarely compares whole states.
+    var registerDigest: UInt64 {
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ x: UInt64) { digest = (digest ^ x) &* 0x100_0000_01b3 }
+        for frame in frames {
+            for value in frame.registers {
+                switch value {
+                case .uninitialized: mix(1)
+                case .scalar(let s): mix(s.bits.value); mix(s.bits.mask); mix(s.umin); mix(s.umax); mix(UInt64(bitPattern: s.smin))
+                case .pointer(let p): mix(2); mix(p.offset.bits.value); mix(p.offset.bits.mask); mix(p.offset.umax)
+                }
+            }
+        }
+        return digest
+    }
+
     /// Applies `change` to every register and spilled register of every frame.
     mutating func updateAllValues(_ change: (Value) -> Value) {
         for f in frames.indices {
