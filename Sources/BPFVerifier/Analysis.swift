@@ -89,7 +89,7 @@ final class Analysis {
         try checkStructure()
         var pending: [(Int, VerifierState)] = [(0, initialState())]
         while var (pc, state) = pending.popLast() {
-            while true {
+            path: while true {
                 statistics.instructionsAnalysed += 1
                 if statistics.instructionsAnalysed > options.complexityLimit {
                     throw reject(.tooComplex, at: pc, state,
@@ -106,18 +106,22 @@ final class Analysis {
                 let depth = state.frames.count - 1
                 movedSlot = nil
                 stepLinks = nil
-                var next = try step(at: pc, &state)
-                if next.isEmpty {
-                    finishPath(state)
-                    break
-                }
+                let successors = try step(at: pc, &state)
                 let done = PathStep(pc: pc, depth: depth, slot: movedSlot, links: stepLinks)
-                for i in next.indices { next[i].1.history.append(done) }
-                if next.count == 2 {
+                switch successors {
+                case .end:
+                    finishPath(state)
+                    break path
+                case .next(let target):
+                    state.history.append(done)
+                    pc = target
+                case .fork(let target, var other):
+                    state.history.append(done)
+                    other.1.history.append(done)
                     if let record = state.lastRecord { records[record].live += 1 }
-                    pending.append(next[1])
+                    pending.append(other)
+                    pc = target
                 }
-                (pc, state) = next[0]
             }
         }
     }
@@ -125,9 +129,10 @@ final class Analysis {
     /// Whether a recorded state at `pc` covers `state` (the path can stop); otherwise records it.
     private func isCovered(_ pc: Int, _ state: inout VerifierState) throws(Rejection) -> Bool {
         let precision = options.tracksPrecision
-        let digest = state.registerDigest
+        var digest: UInt64? = nil
         for id in recordsAt[pc] {
             if records[id].live > 0 {
+                if digest == nil { digest = state.registerDigest }
                 guard records[id].digest == digest, let old = records[id].state else { continue }
                 if StateComparison.isSame(old, state) {
                     throw reject(.infiniteLoop, at: pc, state,
@@ -143,10 +148,11 @@ final class Analysis {
         // comparisons and rarely prune (the kernel stops adding them too). A link without a
         // state still keeps precision tracking's walks short.
         let keepsState = recordsAt[pc].count < Analysis.recordsPerInstruction
+        if keepsState && digest == nil { digest = state.registerDigest }
         var recorded = state
         recorded.history = []
         records.append(Record(state: keepsState ? recorded : nil, parent: state.lastRecord, live: 1, history: state.history,
-                              digest: digest))
+                              digest: digest ?? 0))
         let id = records.count - 1
         state.lastRecord = id
         state.history = []

@@ -5,7 +5,7 @@ import BPFInstructions
 /// data_end.
 extension Analysis {
     func branch(_ condition: JumpCondition, _ width: Width, dst: Register, source: Operand, at pc: Int, taken: Int,
-                next: Int, _ state: VerifierState) throws(Rejection) -> [(Int, VerifierState)] {
+                next: Int, _ state: inout VerifierState) throws(Rejection) -> Successors {
         let left = try read(dst, at: pc, state)
         let right: Value = switch source {
         case .immediate(let imm): .scalar(.constant(UInt64(bitPattern: Int64(imm))))
@@ -60,10 +60,19 @@ extension Analysis {
             }
         default: break
         }
-        var result: [(Int, VerifierState)] = []
-        if fallPossible { result.append((next, fallState)) }
-        if takenPossible { result.append((taken, takenState)) }
-        return result
+        switch (fallPossible, takenPossible) {
+        case (true, true):
+            state = fallState
+            return .fork(next, other: (taken, takenState))
+        case (true, false):
+            state = fallState
+            return .next(next)
+        case (false, true):
+            state = takenState
+            return .next(taken)
+        case (false, false):
+            return .end
+        }
     }
 
     /// Sets the refined numbers, and the same on every copy of them.

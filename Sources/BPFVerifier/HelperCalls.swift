@@ -194,7 +194,8 @@ extension Analysis {
 
     // MARK: Local calls and exits
 
-    func callLocal(at pc: Int, target: Int, returnTo: Int, _ state: inout VerifierState) throws(Rejection) -> (Int, VerifierState) {
+    /// Enters the callee's frame; returns its first instruction.
+    func callLocal(at pc: Int, target: Int, returnTo: Int, _ state: inout VerifierState) throws(Rejection) -> Int {
         guard state.frames.count < 8 else {
             throw reject(.invalidCall, at: pc, state, "the call would be the ninth frame; calls may nest 8 deep")
         }
@@ -210,11 +211,12 @@ extension Analysis {
         guard stackUsed(by: callee.frames) <= StackState.size else {
             throw reject(.invalidCall, at: pc, state, "the stacks of the nested calls would use more than 512 bytes together")
         }
-        return (target, callee)
+        state = callee
+        return target
     }
 
     /// Returns the caller's next instruction, or nil at the end of the program.
-    func exit(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> (Int, VerifierState)? {
+    func exit(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> Int? {
         let r0 = state[0]
         guard r0.isInitialized else {
             throw reject(.invalidReturn, at: pc, state, "r0 holds no value at exit; set the return value first")
@@ -228,7 +230,7 @@ extension Analysis {
             state[0] = r0
             for r in 1...5 { state[r] = .uninitialized }
             state.note(pc)
-            return (callee.returnIndex, state)
+            return callee.returnIndex
         }
         guard state.references.isEmpty else {
             throw reject(.unreleasedReference, at: pc, state,

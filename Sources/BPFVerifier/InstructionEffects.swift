@@ -1,9 +1,17 @@
 import BPFInstructions
 
+/// Where a path goes after an instruction: nowhere (its end), on at an instruction with the
+/// state updated in place, or both there and to a second place with a state of its own.
+enum Successors {
+    case end
+    case next(Int)
+    case fork(Int, other: (Int, VerifierState))
+}
+
 /// What each instruction does to a state: the transfer functions of the analysis.
 extension Analysis {
-    /// Runs the instruction at `pc` on `state`; returns the successors (none at the end of a path).
-    func step(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> [(Int, VerifierState)] {
+    /// Runs the instruction at `pc` on `state`, in place; returns where the path goes on.
+    func step(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> Successors {
         guard let instruction = instructions[pc] else {
             throw reject(.invalidInstruction, at: pc, state, "execution reaches the middle of a 16-byte instruction")
         }
@@ -47,30 +55,30 @@ extension Analysis {
             try legacyPacketLoad(size, index: index, at: pc, &state)
         case .jump(let offset):
             state.note(pc)
-            return [(next + Int(offset), state)]
+            return .next(next + Int(offset))
         case .jumpLong(let offset):
             state.note(pc)
-            return [(next + Int(offset), state)]
+            return .next(next + Int(offset))
         case .branch(let condition, let width, let dst, let source, let offset):
             return try branch(condition, width, dst: dst, source: source, at: pc, taken: next + Int(offset),
-                              next: next, state)
+                              next: next, &state)
         case .mayGoto(let offset):
             var taken = state
             taken.note(pc)
-            return [(next, state), (next + Int(offset), taken)]
+            return .fork(next, other: (next + Int(offset), taken))
         case .call(let helper):
             try callHelper(helper, at: pc, &state)
         case .callLocal(let offset):
-            return [try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state)]
+            return .next(try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state))
         case .callKernelFunction:
             throw reject(.unsupported, at: pc, state, "calls of kernel functions (kfuncs) are not supported by this verifier")
         case .callRegister:
             throw reject(.invalidCall, at: pc, state, "a call through a register (callx) is not allowed: its target cannot be checked")
         case .exit:
-            if let resumed = try exit(at: pc, &state) { return [resumed] }
-            return []
+            if let resumed = try exit(at: pc, &state) { return .next(resumed) }
+            return .end
         }
-        return [(next, state)]
+        return .next(next)
     }
 
     // MARK: Registers

@@ -7,18 +7,23 @@ import BPFInstructions
 /// instruction, to the numbers they came from, marking them in every recorded state on the
 /// way. Pruning then compares marked numbers by range and lets any number cover the others.
 
-/// Registers and spilled stack slots, per call frame depth.
-struct PreciseSet: Hashable, Sendable {
+/// Registers and spilled stack slots, per call frame depth (inline: one is made per check
+/// and per recorded state).
+struct PreciseSet: Sendable {
     static let maxFrames = 8
     /// Bit r: register r.
-    private(set) var registers = [UInt16](repeating: 0, count: maxFrames)
+    private var registers = InlineArray<8, UInt16>(repeating: 0)
     /// Bit s: the 8-byte stack slot s (byte index / 8).
-    private(set) var slots = [UInt64](repeating: 0, count: maxFrames)
+    private var slots = InlineArray<8, UInt64>(repeating: 0)
 
-    var isEmpty: Bool { registers.allSatisfy { $0 == 0 } && slots.allSatisfy { $0 == 0 } }
+    var isEmpty: Bool {
+        for f in 0..<Self.maxFrames where registers[f] != 0 || slots[f] != 0 { return false }
+        return true
+    }
 
     func intersects(_ other: PreciseSet) -> Bool {
-        (0..<Self.maxFrames).contains { registers[$0] & other.registers[$0] != 0 || slots[$0] & other.slots[$0] != 0 }
+        for f in 0..<Self.maxFrames where registers[f] & other.registers[f] != 0 || slots[f] & other.slots[f] != 0 { return true }
+        return false
     }
 
     func contains(frame: Int, register: Int) -> Bool { registers[frame] & (1 << register) != 0 }

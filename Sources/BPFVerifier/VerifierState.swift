@@ -17,7 +17,7 @@ struct VerifierState: Sendable {
     var packetBytes = 0
     /// Bytes from data_meta known to lie before data.
     var metaBytes = 0
-    /// The branch decisions that led here, as instruction indices (for messages).
+    /// The branch decisions that led here, as instruction indices (for messages), the last 64 or more.
     var trail: [Int] = []
     /// The last state recorded on this path (for loop detection and pruning).
     var lastRecord: Int? = nil
@@ -34,9 +34,10 @@ struct VerifierState: Sendable {
         set { frames[frames.count - 1].registers[register] = newValue }
     }
 
+    /// Keeps at least the last 64 steps (trimmed now and then, not at every step).
     mutating func note(_ index: Int) {
         trail.append(index)
-        if trail.count > 64 { trail.removeFirst(trail.count - 64) }
+        if trail.count > 128 { trail.removeFirst(trail.count - 64) }
     }
 
     /// A digest of the registers that states the same but for ids share: most states that
