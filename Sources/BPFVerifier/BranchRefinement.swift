@@ -150,7 +150,10 @@ extension Analysis {
             guard case .pointer(var p) = value, p.id == id, p.kind.mayBeNull else { return value }
             if isNull { return .scalar(.constant(0)) }
             p.kind = p.kind.nonNull
-            if case .mapValue = p.kind { p.id = 0 }
+            switch p.kind {
+            case .mapValue, .map: p.id = 0
+            default: break
+            }
             return .pointer(p)
         }
         if isNull { state.references[id] = nil }

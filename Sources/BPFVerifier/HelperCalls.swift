@@ -38,7 +38,10 @@ extension Analysis {
             case .map(let types):
                 guard case .pointer(let p) = value, case .map(let info) = p.kind else { throw wrong("a map") }
                 if let types, !types.contains(info.type) { throw wrong("a map of type \(typeList(types))") }
-                if types == nil && !info.hasValues { throw wrong("a map with values (not a \(info.type) map)") }
+                // A map of maps is looked up (to find an inner map), never changed, by programs.
+                if types == nil && !info.hasValues && !(info.holdsMaps && prototype.returns == .mapValueOrNull) {
+                    throw wrong("a map with values (not a \(info.type) map)")
+                }
                 map = info
             case .mapKey, .mapValue:
                 guard let map else { throw wrong("preceded by a map") }
@@ -88,6 +91,13 @@ extension Analysis {
         case .nothing: state[0] = .uninitialized
         case .mapValueOrNull:
             guard let map else { state[0] = .unknownScalar; break }
+            if map.holdsMaps {
+                guard let inner = map.innerMap else {
+                    throw reject(.unknownMap, at: pc, state, "the maps held by \(map.name) are not described (no inner map template)")
+                }
+                state[0] = .pointer(Pointer(kind: .mapOrNull(inner), offset: .constant(0), id: makeID(), origin: pc))
+                break
+            }
             state[0] = map.alwaysHasValue(forKey: key)
                 ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
                 : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))

@@ -177,7 +177,7 @@ extension Analysis {
         }
         switch pointer.kind {
         case .map where scalar.constantValue == 0: return pointer
-        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull:
+        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
             throw reject(.invalidPointerArithmetic, at: pc, state,
                          "arithmetic on a \(pointer.kind.name) pointer is not allowed\(pointer.kind.mayBeNull ? "; check it for NULL first" : "")",
                          facts: originFacts(pointer))
@@ -196,7 +196,7 @@ extension Analysis {
 
     func originFacts(_ pointer: Pointer) -> [String] {
         guard pointer.kind.mayBeNull else { return [] }
-        let helper = if case .mapValueOrNull = pointer.kind { "map_lookup_elem" } else { "ringbuf_reserve" }
+        let helper = if case .memoryOrNull = pointer.kind { "ringbuf_reserve" } else { "map_lookup_elem" }
         return ["the pointer came from \(helper) at \(pointer.origin), which returns NULL on failure"]
     }
 

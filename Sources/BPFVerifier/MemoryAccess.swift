@@ -203,7 +203,7 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(state.metaBytes) else {
                 throw outside("the metadata proven to lie before the packet", ["\(state.metaBytes) bytes of metadata are known to exist"])
             }
-        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull:
+        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }
