@@ -33,6 +33,8 @@ final class Analysis {
     }
     var records: [Record] = []
     static let recordsPerInstruction = 32
+    /// Steps a path takes at least between two links (records without a state).
+    static let stepsPerLink = 64
     var recordsAt: [[Int]]
     var inProgress = 0
     /// The stack slot the instruction being analysed spilled a register to or filled one
@@ -148,6 +150,8 @@ final class Analysis {
         // comparisons and rarely prune (the kernel stops adding them too). A link without a
         // state still keeps precision tracking's walks short.
         let keepsState = recordsAt[pc].count < Analysis.recordsPerInstruction
+        // A link needs a path long enough to be worth cutting.
+        if !keepsState && state.history.count < Analysis.stepsPerLink { return false }
         if keepsState && digest == nil { digest = state.registerDigest }
         var recorded = state
         recorded.history = []

@@ -11,6 +11,30 @@ extension Analysis {
         case .immediate(let imm): .scalar(.constant(UInt64(bitPattern: Int64(imm))))
         case .register(let r): try read(r, at: pc, state)
         }
+        if case .scalar(let a) = left, case .scalar(let b) = right {
+            recordLinks(dst, source, state)
+            let onTaken = ScalarComparison.refine(condition, width, a, b, holds: true)
+            let onFall = ScalarComparison.refine(condition, width, a, b, holds: false)
+            if let (x, y) = onTaken, let (u, v) = onFall {
+                var takenState = state
+                takenState.note(pc)
+                takenState.note(taken)
+                assign(dst, x, source, y, &takenState)
+                state.note(pc)
+                state.note(next)
+                assign(dst, u, source, v, &state)
+                return .fork(next, other: (taken, takenState))
+            }
+            // A way ruled out by the ranges: those ranges decided the path, which goes on in place.
+            markPrecise(dst, in: state)
+            if case .register(let r) = source { markPrecise(r, in: state) }
+            guard let (x, y) = onTaken ?? onFall else { return .end }
+            let target = onTaken != nil ? taken : next
+            state.note(pc)
+            state.note(target)
+            assign(dst, x, source, y, &state)
+            return .next(target)
+        }
         var takenState = state, fallState = state
         takenState.note(pc)
         takenState.note(taken)
@@ -18,19 +42,6 @@ extension Analysis {
         fallState.note(next)
         var takenPossible = true, fallPossible = true
         switch (left, right) {
-        case (.scalar(let a), .scalar(let b)):
-            recordLinks(dst, source, state)
-            if let (x, y) = ScalarComparison.refine(condition, width, a, b, holds: true) {
-                assign(dst, x, source, y, &takenState)
-            } else { takenPossible = false }
-            if let (x, y) = ScalarComparison.refine(condition, width, a, b, holds: false) {
-                assign(dst, x, source, y, &fallState)
-            } else { fallPossible = false }
-            // A way ruled out by the ranges: those ranges decided the path.
-            if !takenPossible || !fallPossible {
-                markPrecise(dst, in: state)
-                if case .register(let r) = source { markPrecise(r, in: state) }
-            }
         case (.pointer(let p), .scalar(let s)), (.scalar(let s), .pointer(let p)):
             guard s.constantValue == 0, width == .bits64, condition == .eq || condition == .ne else { break }
             // That the number is 0 makes this a NULL check.
