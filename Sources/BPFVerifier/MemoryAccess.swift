@@ -167,25 +167,26 @@ extension Analysis {
                      _ state: VerifierState) throws(Rejection) {
         let low = pointer.offset.smin.addingReportingOverflow(Int64(offset))
         let high = pointer.offset.smax.addingReportingOverflow(Int64(offset + size))
-        let what = "\(sizeText(size)) \(write ? "write" : "read") through \(base)"
+        // Words for messages, made only when one is needed (this runs at every access).
+        func what() -> String { "\(sizeText(size)) \(write ? "write" : "read") through \(base)" }
         func outside(_ region: String, _ facts: [String] = []) -> Rejection {
             reject(.invalidMemoryAccess, at: pc, state,
-                   "\(what) at offset \(offsetText(pointer.offset, offset)) is outside \(region)", facts: facts)
+                   "\(what()) at offset \(offsetText(pointer.offset, offset)) is outside \(region)", facts: facts)
         }
         guard !low.overflow, !high.overflow else { throw outside("any memory") }
         switch pointer.kind {
         case .stack(let frame):
             guard let base = pointer.offset.constantValue else {
-                throw reject(.invalidMemoryAccess, at: pc, state, "\(what) uses a variable offset into the stack",
+                throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) uses a variable offset into the stack",
                              facts: ["the offset is \(pointer.offset.description)"])
             }
             let address = Int(Int64(bitPattern: base)) + offset
             guard address >= -StackState.size, address + size <= 0 else { throw outside("the 512-byte stack") }
             guard address % size == 0 else {
-                throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at fp\(address) is not aligned to its size")
+                throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) at fp\(address) is not aligned to its size")
             }
             if !write && !options.allowsUninitializedStackReads && !state.frames[frame].stack.isInitialized(offset: address, size: size) {
-                throw reject(.uninitializedStack, at: pc, state, "\(what) reads stack bytes at fp\(address) that were never written")
+                throw reject(.uninitializedStack, at: pc, state, "\(what()) reads stack bytes at fp\(address) that were never written")
             }
         case .mapValue(let map):
             guard low.partialValue >= 0, high.partialValue <= Int64(map.valueSize) else {
@@ -204,7 +205,7 @@ extension Analysis {
                 throw outside("the metadata proven to lie before the packet", ["\(state.metaBytes) bytes of metadata are known to exist"])
             }
         case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
-            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }
 

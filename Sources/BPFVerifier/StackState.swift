@@ -20,14 +20,15 @@ struct StackState: Hashable, Sendable {
     mutating func write(offset: Int, size: Int, value: Value?) {
         let start = StackState.index(ofOffset: offset)
         depth = max(depth, -offset)
-        for slot in start / 8...(start + size - 1) / 8 where spills[slot] != nil {
-            spills[slot] = nil
-            for i in slot * 8..<slot * 8 + 8 where bytes[i] == .spill { bytes[i] = .misc }
-        }
         if size == 8, start % 8 == 0, let value {
+            // Replaces whatever the slot held.
             for i in start..<start + 8 { bytes[i] = .spill }
             spills[start / 8] = value
             return
+        }
+        for slot in start / 8...(start + size - 1) / 8 where spills[slot] != nil {
+            spills[slot] = nil
+            for i in slot * 8..<slot * 8 + 8 where bytes[i] == .spill { bytes[i] = .misc }
         }
         let zero = value?.scalar?.constantValue == 0
         for i in start..<start + size { bytes[i] = zero ? .zero : .misc }
