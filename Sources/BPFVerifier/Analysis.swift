@@ -12,6 +12,8 @@ final class Analysis {
     /// Slot index -> instruction (nil for the second slot of lddw).
     let instructions: [Instruction?]
     let isPruningPoint: [Bool]
+    /// Targets of backward jumps, where every visit is recorded (loops are found there).
+    let isLoopHead: [Bool]
     var statistics = VerifierStatistics()
     var stateLog: [(index: Int, state: String)] = []
     var nextID = 1
@@ -35,6 +37,8 @@ final class Analysis {
     static let recordsPerInstruction = 32
     /// Steps a path takes at least between two links (records without a state).
     static let stepsPerLink = 64
+    /// Steps a path takes at least between two recorded states, but at loop heads.
+    static let stepsPerState = 4
     var recordsAt: [[Int]]
     var inProgress = 0
     /// The stack slot the instruction being analysed spilled a register to or filled one
@@ -54,18 +58,22 @@ final class Analysis {
         self.options = options
         var instructions = [Instruction?](repeating: nil, count: program.slots.count)
         var pruning = [Bool](repeating: false, count: program.slots.count)
+        var loopHeads = pruning
         for (index, instruction) in program.instructions {
             instructions[index] = instruction
             if let offset = instruction.jumpOffset {
                 let target = index + 1 + offset
                 if target >= 0 && target < pruning.count { pruning[target] = true }
-                if case .branch = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
-                if case .mayGoto = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
+                if target >= 0 && target <= index { loopHeads[target] = true }
+                // As the kernel: a two-way jump is itself a pruning point (before it forks).
+                if case .branch = instruction { pruning[index] = true }
+                if case .mayGoto = instruction { pruning[index] = true }
                 if case .callLocal = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
             }
         }
         self.instructions = instructions
         isPruningPoint = pruning
+        isLoopHead = loopHeads
         recordsAt = [[Int]](repeating: [], count: program.slots.count)
     }
 
@@ -150,8 +158,10 @@ final class Analysis {
         // comparisons and rarely prune (the kernel stops adding them too). A link without a
         // state still keeps precision tracking's walks short.
         let keepsState = recordsAt[pc].count < Analysis.recordsPerInstruction
-        // A link needs a path long enough to be worth cutting.
+        // A link needs a path long enough to be worth cutting; so does a state, but at a
+        // loop's head (the kernel too adds states only every few instructions).
         if !keepsState && state.history.count < Analysis.stepsPerLink { return false }
+        if !isLoopHead[pc] && state.history.count < Analysis.stepsPerState { return false }
         if keepsState && digest == nil { digest = state.registerDigest }
         var recorded = state
         recorded.history = []
