@@ -100,20 +100,11 @@ struct CaptureCommand: ParsableCommand {
     // MARK: Reading a file
 
     func read(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandError("capture: cannot read \(path): no such file")
-        }
-        let bytes: [UInt8]
+        var reader: CaptureFileReader
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            reader = try CaptureFileReader(path: path)
         } catch {
-            throw CommandError("capture: cannot read \(path): \((error as NSError).localizedDescription)")
-        }
-        var reader: CaptureReader
-        do {
-            reader = try CaptureReader(bytes)
-        } catch {
-            throw CommandError("capture: \(path): \(error)")
+            throw CommandError(error.kind == .unreadable ? "capture: \(error.message)" : "capture: \(path): \(error)")
         }
         let firstLinkType = reader.interfaces.first?.linkType ?? .ethernet
         let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
@@ -123,7 +114,7 @@ struct CaptureCommand: ParsableCommand {
             return
         }
         FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
-        var output = PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
+        let output = try PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
         var filters: [LinkType: ClassicInterpreter?] = [:]
         let limit = count ?? Int.max
         var matched = 0
@@ -159,32 +150,36 @@ struct CaptureCommand: ParsableCommand {
     }
 
     @inline(never)
-    func forEachRecord(_ reader: inout CaptureReader, _ body: (PacketRecord, UnsafeRawBufferPointer) -> Void) {
+    func forEachRecord(_ reader: inout CaptureFileReader, _ body: (PacketRecord, UnsafeRawBufferPointer) -> Void) {
         reader.forEachRecord(body)
     }
 }
 
-/// Where matching packets go: lines (or JSON) on standard output, or a pcap file.
-struct PacketOutput {
+/// Where matching packets go: lines (or JSON) on standard output, or a pcap file written
+/// as the packets come.
+final class PacketOutput {
     let timestamps: Bool
     let json: Bool
-    let writeFile: String?
+    let linkType: LinkType
     var printer = PacketPrinter()
-    var writer: CaptureWriter?
+    var file: CaptureFileWriter?
     var text = ""
-    var written = 0
 
-    init(timestamps: Bool, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) {
+    init(timestamps: Bool, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) throws {
         self.timestamps = timestamps
         self.json = json
-        self.writeFile = writeFile
-        if writeFile != nil {
-            writer = CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+        self.linkType = linkType
+        if let writeFile {
+            do {
+                file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+            } catch {
+                throw CommandError("capture: \(error)")
+            }
         }
     }
 
-    mutating func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
-        if writer != nil {
+    func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        if file != nil {
             try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
             return
         }
@@ -198,32 +193,29 @@ struct PacketOutput {
         if text.utf8.count > 1 << 16 { flush() }
     }
 
-    mutating func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
-        guard var current = writer else { return }
-        guard current.interfaces.first?.linkType == linkType else {
-            throw CommandError("capture: -w writes one link type, \(current.interfaces.first?.linkType.description ?? "?"); this packet is \(linkType)")
+    func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        guard linkType == self.linkType else {
+            throw CommandError("capture: -w writes one link type, \(self.linkType); this packet is \(linkType)")
         }
         do {
-            try current.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
         } catch {
-            throw CommandError("capture: cannot write packet \(current.packetCount + 1): \(error)")
+            throw CommandError("capture: cannot write packet \(error)")
         }
-        writer = current
     }
 
-    mutating func flush() {
+    func flush() {
         guard !text.isEmpty else { return }
         FileHandle.standardOutput.write(Data(text.utf8))
         text = ""
     }
 
-    mutating func finish() throws {
+    func finish() throws {
         flush()
-        guard let writeFile, let writer else { return }
         do {
-            try Data(writer.bytes).write(to: URL(fileURLWithPath: writeFile))
+            try file.take()?.close()
         } catch {
-            throw CommandError("capture: cannot write \(writeFile): \((error as NSError).localizedDescription)")
+            throw CommandError("capture: \(error)")
         }
     }
 
@@ -291,8 +283,8 @@ extension CaptureCommand {
         let limit = count ?? Int.max
         let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshotLength))
         Task {
-            var output = PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
             do {
+                let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
                 for try await packet in capture.packets {
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)
