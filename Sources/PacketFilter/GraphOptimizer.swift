@@ -14,8 +14,8 @@ struct Knowledge: Sendable {
 
     /// The constants `value` can be here, if known.
     func members(of value: Int, _ tests: TestTable) -> [UInt32]? {
-        if let set = possible[value] { return set }
-        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests[fact.test].condition == .eq {
+        if !possible.isEmpty, let set = possible[value] { return set }
+        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests.conditions[fact.test] == .eq {
             if let k = tests.constants[fact.test] { return [k] }
         }
         return nil
@@ -27,8 +27,8 @@ struct Knowledge: Sendable {
         facts.append(Fact(test: test, outcome: outcome))
         if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
         let value = tests.values[test]
-        if let set = possible[value] {
-            let condition = tests[test].condition
+        if !possible.isEmpty, let set = possible[value] {
+            let condition = tests.conditions[test]
             let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
             // None left means the path cannot run; forget rather than reason from a contradiction.
             possible[value] = left.isEmpty ? nil : left
@@ -38,8 +38,13 @@ struct Knowledge: Sendable {
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: TestTable) -> Knowledge {
         var result = Knowledge(facts: facts.filter { other.facts.contains($0) })
-        var values = Set(possible.keys).union(other.possible.keys)
-        for fact in facts + other.facts where fact.outcome && tests[fact.test].condition == .eq { values.insert(tests.values[fact.test]) }
+        // The values either side may pin, each once (a handful: a linear search beats a set).
+        var values: [Int] = []
+        func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
+        for value in possible.keys { note(value) }
+        for value in other.possible.keys { note(value) }
+        for fact in facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
+        for fact in other.facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
         for value in values {
             guard let mine = members(of: value, tests), let theirs = other.members(of: value, tests) else { continue }
             var union = mine
@@ -52,7 +57,7 @@ struct Knowledge: Sendable {
     /// The outcome of `test` if this knowledge settles it.
     func decide(_ test: Int, _ tests: TestTable) -> Bool? {
         if let k = tests.constants[test], let set = members(of: tests.values[test], tests), let first = set.first {
-            let condition = tests[test].condition
+            let condition = tests.conditions[test]
             let outcome = FilterTest.evaluate(condition, first, k)
             if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
         }
@@ -93,7 +98,8 @@ enum GraphOptimizer {
         var entryValue = [Int?](repeating: nil, count: graph.nodes.count)
         for n in order {
             let value = graph.tests.values[graph[n].test]
-            for case .node(let m) in [graph[n].whenTrue, graph[n].whenFalse] {
+            for outcome in [true, false] {
+                guard case .node(let m) = graph[n].target(outcome) else { continue }
                 entryValue[m] = predecessors[m] == 0 || entryValue[m] == value ? value : nil
                 predecessors[m] += 1
             }
@@ -135,8 +141,7 @@ enum GraphOptimizer {
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = graph[n]
-            var targets: [GraphTarget] = []
-            for outcome in [true, false] {
+            func threaded(_ outcome: Bool) -> GraphTarget {
                 var known = before
                 known.learn(node.test, outcome, graph.tests)
                 var target = node.target(outcome)
@@ -147,9 +152,11 @@ enum GraphOptimizer {
                 if case .node(let m) = target {
                     knownIn[m] = knownIn[m].map { $0.meet(known, graph.tests) } ?? known
                 }
-                targets.append(target)
+                return target
             }
-            graph.setTargets(of: n, whenTrue: targets[0], whenFalse: targets[1])
+            let whenTrue = threaded(true)
+            let whenFalse = threaded(false)
+            graph.setTargets(of: n, whenTrue: whenTrue, whenFalse: whenFalse)
         }
         return changed
     }
@@ -159,7 +166,7 @@ enum GraphOptimizer {
         guard let c = tests.constants[number] else {
             return facts.first { $0.test == number }?.outcome
         }
-        let test = tests[number]
+        let condition = tests.conditions[number]
         let value = tests.values[number]
         // What the facts say about the value: an interval, values it is not, bits it has.
         var low: UInt32 = 0
@@ -170,8 +177,8 @@ enum GraphOptimizer {
         for fact in facts where tests.values[fact.test] == value {
             if fact.test == number { return fact.outcome }
             guard let k = tests.constants[fact.test] else { continue }
-            switch (tests[fact.test].condition, fact.outcome) {
-            case (.eq, true): return FilterTest.evaluate(test.condition, k, c)
+            switch (tests.conditions[fact.test], fact.outcome) {
+            case (.eq, true): return FilterTest.evaluate(condition, k, c)
             case (.eq, false): excluded.append(k)
             case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
             case (.gt, false): high = min(high, k)
@@ -183,8 +190,8 @@ enum GraphOptimizer {
         }
         // Contradictory facts mean the path cannot run; leave it alone.
         guard low <= high else { return nil }
-        if low == high { return FilterTest.evaluate(test.condition, low, c) }
-        switch test.condition {
+        if low == high { return FilterTest.evaluate(condition, low, c) }
+        switch condition {
         case .eq:
             if c < low || c > high || excluded.contains(c) { return false }
             if clearMasks.contains(where: { c & $0 != 0 }) { return false }
