@@ -15,8 +15,10 @@ struct CaptureCommand: ParsableCommand {
             argument. Packets read from a file are filtered by SwiftBPF's classic BPF \
             interpreter; on a live interface the filter runs in the kernel (SO_ATTACH_FILTER).
 
-            Each matching packet prints as one line in tcpdump -n's words, after a UTC \
-            timestamp (HH:MM:SS.microseconds; -t leaves it out). --json prints one JSON object \
+            Each matching packet prints as one line in tcpdump -n's words, after a \
+            timestamp in local time (HH:MM:SS.microseconds; TZ chooses the zone, -t leaves it \
+            out); Linux cooked v2 packets name this machine's interface of their index, as \
+            tcpdump does. --json prints one JSON object \
             a packet instead, with the decoded layers. -w saves the matches as a pcap file \
             (microsecond timestamps, as tcpdump writes) instead of printing them. Names are \
             never resolved, so -n is accepted and changes nothing.
@@ -114,6 +116,10 @@ struct CaptureCommand: ParsableCommand {
             return
         }
         FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
+        if reader.interfaces.contains(where: { $0.linkType == .linuxSLL2 }) {
+            // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
+            FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
+        }
         let output = try PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
         var filters: [LinkType: ClassicInterpreter?] = [:]
         let limit = count ?? Int.max
@@ -169,6 +175,9 @@ final class PacketOutput {
         self.timestamps = timestamps
         self.json = json
         self.linkType = linkType
+        #if os(Linux)
+        printer.interfaceNames = SystemInterfaceNames.current()
+        #endif
         if let writeFile {
             do {
                 file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
@@ -219,12 +228,18 @@ final class PacketOutput {
         }
     }
 
-    /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in UTC.
+    /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in local time as tcpdump prints it
+    /// (the TZ environment variable chooses the zone).
     static func time(_ nanoseconds: Int64) -> String {
         let microseconds = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
         let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let fraction = microseconds - seconds * 1_000_000
-        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
+        var ofDay = ((seconds % 86_400) + 86_400) % 86_400
+        var clock = time_t(seconds)
+        var local = tm()
+        if localtime_r(&clock, &local) != nil {
+            ofDay = Int64(local.tm_hour) * 3600 + Int64(local.tm_min) * 60 + Int64(local.tm_sec)
+        }
         let two = { (value: Int64) in value < 10 ? "0\(value)" : "\(value)" }
         let six = String(fraction)
         return "\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60))." + String(repeating: "0", count: 6 - six.count) + six
