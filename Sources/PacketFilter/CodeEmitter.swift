@@ -136,8 +136,8 @@ enum CodeEmitter {
             }
             code.body = writer.code
             codes.append(code)
-            for target in [node.whenTrue, node.whenFalse] {
-                guard case .node(let m) = target, let j = position[m] else { continue }
+            for outcome in [true, false] {
+                guard case .node(let m) = node.target(outcome), let j = position[m] else { continue }
                 entry[j] = entry[j].map { $0.meet(writer.state) } ?? writer.state
             }
         }

@@ -186,33 +186,70 @@ struct TestTable: Sendable {
     private(set) var constants: [UInt32?] = []
     /// For each test, its condition.
     private(set) var conditions: [ClassicCondition] = []
-    private var numbers = [TestKey: Int](minimumCapacity: 16)
-    private var valueNumbers = [FilterValue: Int](minimumCapacity: 16)
-
-    /// A test by the number of its value, so that the value tree is hashed once.
-    private struct TestKey: Hashable {
-        var value: Int
-        var condition: ClassicCondition
-        var operand: FilterValue
-    }
+    /// The distinct values, by number.
+    private var distinctValues: [FilterValue] = []
+    private var valueIndex = FingerprintIndex()
+    private var testIndex = FingerprintIndex()
 
     subscript(_ number: Int) -> FilterTest { tests[number] }
 
     mutating func number(_ test: FilterTest) -> Int {
-        let value: Int
-        if let known = valueNumbers[test.value] {
-            value = known
-        } else {
-            value = valueNumbers.count
-            valueNumbers[test.value] = value
+        let valuePrint = test.value.fingerprint
+        let value = valueIndex.find(valuePrint) { distinctValues[$0] == test.value } ?? {
+            distinctValues.append(test.value)
+            valueIndex.insert(valuePrint, distinctValues.count - 1)
+            return distinctValues.count - 1
+        }()
+        let testPrint = mix(UInt64(value) << 2 | UInt64(test.condition.rawValue), test.operand.fingerprint)
+        if let number = testIndex.find(testPrint, { values[$0] == value && conditions[$0] == test.condition && tests[$0].operand == test.operand }) {
+            return number
         }
-        let key = TestKey(value: value, condition: test.condition, operand: test.operand)
-        if let number = numbers[key] { return number }
         tests.append(test)
         values.append(value)
         constants.append(test.operand.constantValue)
         conditions.append(test.condition)
-        numbers[key] = tests.count - 1
+        testIndex.insert(testPrint, tests.count - 1)
         return tests.count - 1
+    }
+}
+
+/// Numbers of things by a 64-bit fingerprint: open addressing, with the caller telling
+/// equal things apart when fingerprints collide.
+struct FingerprintIndex: Sendable {
+    private var prints: [UInt64] = []
+    /// The numbers, -1 where a slot is free; the count is a power of two.
+    private var slots: [Int32] = []
+    private var used = 0
+
+    /// The number whose fingerprint is `print` and for which `matches` holds.
+    func find(_ print: UInt64, _ matches: (Int) -> Bool) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[slot] >= 0 {
+            if prints[slot] == print, matches(Int(slots[slot])) { return Int(slots[slot]) }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    mutating func insert(_ print: UInt64, _ number: Int) {
+        if (used + 1) * 2 > slots.count {
+            let old = zip(prints, slots).filter { $0.1 >= 0 }
+            prints = [UInt64](repeating: 0, count: max(16, slots.count * 2))
+            slots = [Int32](repeating: -1, count: prints.count)
+            used = 0
+            for (print, number) in old { place(print, number) }
+        }
+        place(print, Int32(truncatingIfNeeded: number))
+    }
+
+    private mutating func place(_ print: UInt64, _ number: Int32) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        prints[slot] = print
+        slots[slot] = number
+        used += 1
     }
 }

@@ -74,11 +74,12 @@ enum GraphOptimizer {
     static let factLimit = 64
 
     static func optimize(_ graph: inout DecisionGraph) {
-        graph = graph.rebuilt()
+        // The graph comes shared from the start, and a pass that changed nothing needs no
+        // rebuild: only reachable nodes are ever visited, in an order that depends on the
+        // graph's shape, not on how its nodes are numbered.
         for _ in 0..<16 {
-            let changed = thread(&graph)
+            guard thread(&graph) else { break }
             graph = graph.rebuilt()
-            if !changed { break }
         }
         if groupChains(&graph) { graph = graph.rebuilt() }
     }
