@@ -143,9 +143,11 @@ enum GraphOptimizer {
             guard let before = knownIn[n] else { continue }
             let node = graph[n]
             func threaded(_ outcome: Bool) -> GraphTarget {
+                var target = node.target(outcome)
+                // A verdict needs no knowledge: no copy to learn into.
+                guard case .node = target else { return target }
                 var known = before
                 known.learn(node.test, outcome, graph.tests)
-                var target = node.target(outcome)
                 while case .node(let m) = target, let decided = known.decide(graph[m].test, graph.tests) {
                     target = graph[m].target(decided)
                     changed = true
@@ -169,24 +171,29 @@ enum GraphOptimizer {
         }
         let condition = tests.conditions[number]
         let value = tests.values[number]
-        // What the facts say about the value: an interval, values it is not, bits it has.
+        // What the facts say about the value: an interval, and — told as they come, so that
+        // nothing is collected — whether it is known not to be c and what its masks say of c.
         var low: UInt32 = 0
         var high: UInt32 = .max
-        var excluded: [UInt32] = []
-        var clearMasks: [UInt32] = []
-        var setMasks: [UInt32] = []
+        var excludesC = false
+        var clearMaskMeetsC = false, clearMaskCoversC = false
+        var setMaskMissesC = false, setMaskWithinC = false
         for fact in facts where tests.values[fact.test] == value {
             if fact.test == number { return fact.outcome }
             guard let k = tests.constants[fact.test] else { continue }
             switch (tests.conditions[fact.test], fact.outcome) {
             case (.eq, true): return FilterTest.evaluate(condition, k, c)
-            case (.eq, false): excluded.append(k)
+            case (.eq, false): if k == c { excludesC = true }
             case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
             case (.gt, false): high = min(high, k)
             case (.ge, true): low = max(low, k)
             case (.ge, false): if k == 0 { return nil } else { high = min(high, k - 1) }
-            case (.set, true): setMasks.append(k)
-            case (.set, false): clearMasks.append(k)
+            case (.set, true):
+                if c & k == 0 { setMaskMissesC = true }
+                if k & ~c == 0 { setMaskWithinC = true }
+            case (.set, false):
+                if c & k != 0 { clearMaskMeetsC = true }
+                if c & ~k == 0 { clearMaskCoversC = true }
             }
         }
         // Contradictory facts mean the path cannot run; leave it alone.
@@ -194,9 +201,9 @@ enum GraphOptimizer {
         if low == high { return FilterTest.evaluate(condition, low, c) }
         switch condition {
         case .eq:
-            if c < low || c > high || excluded.contains(c) { return false }
-            if clearMasks.contains(where: { c & $0 != 0 }) { return false }
-            if setMasks.contains(where: { c & $0 == 0 }) { return false }
+            if c < low || c > high || excludesC { return false }
+            if clearMaskMeetsC { return false }
+            if setMaskMissesC { return false }
         case .gt:
             if low > c { return true }
             if high <= c { return false }
@@ -204,8 +211,8 @@ enum GraphOptimizer {
             if low >= c { return true }
             if high < c { return false }
         case .set:
-            if clearMasks.contains(where: { c & ~$0 == 0 }) { return false }
-            if setMasks.contains(where: { $0 & ~c == 0 }) { return true }
+            if clearMaskCoversC { return false }
+            if setMaskWithinC { return true }
             if high < c & (~c &+ 1) { return false }  // below the lowest bit tested
         }
         return nil
