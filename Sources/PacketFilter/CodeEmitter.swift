@@ -211,20 +211,10 @@ enum CodeEmitter {
     /// itself, or a later one with the same instructions and the same targets.
     private static func sharedCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int?],
                                    _ codes: [NodeCode]) -> [Int] {
-        struct Key: Hashable {
-            var code: NodeCode
-            var whenTrue: Int
-            var whenFalse: Int
-
-            // The targets and the code's length only: cheap, and equal code is rare enough
-            // that comparing the few keys that collide costs less than hashing the code.
-            func hash(into hasher: inout Hasher) {
-                hasher.combine(whenTrue &* 0x1_0000_0001 ^ whenFalse &* 0x100_0001 ^ code.body.count)
-            }
-        }
         var kept = Array(order.indices)
-        var first: [Key: Int] = [:]
-        first.reserveCapacity(order.count)
+        var trueTargets = [Int](repeating: 0, count: order.count)
+        var falseTargets = [Int](repeating: 0, count: order.count)
+        var seen = FingerprintIndex()
         func index(_ target: GraphTarget) -> Int {
             switch target {
             case .accept: -1
@@ -235,9 +225,19 @@ enum CodeEmitter {
         // Back to front, so targets are already mapped when their predecessors are looked at.
         for i in order.indices.reversed() {
             let node = graph[order[i]]
-            let key = Key(code: codes[i], whenTrue: index(node.whenTrue), whenFalse: index(node.whenFalse))
+            let (t, f) = (index(node.whenTrue), index(node.whenFalse))
+            (trueTargets[i], falseTargets[i]) = (t, f)
+            // The targets, the condition and the code's length: equal code is rare enough that
+            // comparing the few that collide costs less than summarizing every instruction.
+            let code = codes[i]
+            let print = mix(UInt64(bitPattern: Int64(t)) << 32 ^ UInt64(bitPattern: Int64(f)),
+                            UInt64(code.body.count) << 16 | UInt64(code.condition.rawValue))
             // The first test stays where it is: the program starts there.
-            if i > 0, let later = first[key] { kept[i] = later } else { first[key] = i }
+            if i > 0, let later = seen.find(print, { trueTargets[$0] == t && falseTargets[$0] == f && codes[$0] == code }) {
+                kept[i] = later
+            } else {
+                seen.insert(print, i)
+            }
         }
         return kept
     }

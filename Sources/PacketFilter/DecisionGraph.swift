@@ -85,6 +85,7 @@ struct DecisionGraph: Sendable {
 
     init(_ predicate: Predicate, simplify: Bool = true) {
         self.simplify = simplify
+        nodes.reserveCapacity(32)
         root = build(predicate, .accept, .reject)
     }
 
@@ -190,6 +191,16 @@ struct TestTable: Sendable {
     private var distinctValues: [FilterValue] = []
     private var valueIndex = FingerprintIndex()
     private var testIndex = FingerprintIndex()
+
+    init() {
+        // Room for the tests of a typical expression, so they are not copied as they come.
+        let capacity = 32
+        tests.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        constants.reserveCapacity(capacity)
+        conditions.reserveCapacity(capacity)
+        distinctValues.reserveCapacity(capacity)
+    }
 
     subscript(_ number: Int) -> FilterTest { tests[number] }
 

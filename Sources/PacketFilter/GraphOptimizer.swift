@@ -111,7 +111,10 @@ enum GraphOptimizer {
             for along in [false, true] {
                 // Along the false exits with a shared true exit (or), or the other way (and).
                 let shared = graph[head].target(!along)
-                var chain = [head]
+                // Most heads start no chain: look before allocating one.
+                guard case .node(let second) = graph[head].target(along), !inChain[second],
+                      predecessors[second] == 1, graph[second].target(!along) == shared else { continue }
+                var chain = [head, second]
                 while case .node(let next) = graph[chain[chain.count - 1]].target(along), !inChain[next],
                       predecessors[next] == 1, graph[next].target(!along) == shared {
                     chain.append(next)
