@@ -36,9 +36,9 @@ struct CaptureCommand: ParsableCommand {
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface (any: all of them).", valueName: "interface"))
     var interface: String?
-    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from this pcap or pcapng file.", valueName: "file"))
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from this pcap or pcapng file (- for standard input), streamed in 1 MiB pieces.", valueName: "file"))
     var readFile: String?
-    @Option(name: .customShort("w"), help: ArgumentHelp("Write the matching packets to this pcap file instead of printing them.", valueName: "file"))
+    @Option(name: .customShort("w"), help: ArgumentHelp("Write the matching packets to this pcap file (- for standard output) instead of printing them.", valueName: "file"))
     var writeFile: String?
     @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
     var count: Int?

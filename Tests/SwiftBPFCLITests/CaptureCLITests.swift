@@ -118,6 +118,21 @@ import Testing
         #expect(ours.stderr.contains("interface names might be incorrect"))
     }
 
+    /// `-r -` reads standard input and `-w -` writes standard output, as for tcpdump.
+    @Test func standardInputAndOutput() throws {
+        guard let (corpus, _) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap")
+        let fromFile = try CLITests.swiftbpf(["capture", "-r", file.path, "-t", "udp"])
+        let piped = try Subprocess.run(CLITests.executable.path, ["capture", "-r", "-", "-t", "udp"], input: try Data(contentsOf: file))
+        #expect(piped.status == 0 && !piped.text.isEmpty, "\(piped.errors)")
+        #expect(piped.text == fromFile.stdout)
+        let written = try CLITests.temporaryFile("stdout-copy.pcap", Data())
+        #expect(try CLITests.swiftbpf(["capture", "-r", file.path, "-w", written.path, "udp"]).status == 0)
+        let toStandardOutput = try Subprocess.run(CLITests.executable.path, ["capture", "-r", file.path, "-w", "-", "udp"])
+        #expect(toStandardOutput.status == 0)
+        #expect(toStandardOutput.output == (try Data(contentsOf: written)))
+    }
+
     @Test func writtenFileReadsBackInTcpdump() throws {
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
