@@ -15,8 +15,13 @@ struct Knowledge: Sendable {
     /// The constants `value` can be here, if known.
     func members(of value: Int, _ tests: TestTable) -> [UInt32]? {
         if !possible.isEmpty, let set = possible[value] { return set }
+        return pinned(value, tests).map { [$0] }
+    }
+
+    /// The constant the first `value == k` fact pins `value` to, if there is one.
+    func pinned(_ value: Int, _ tests: TestTable) -> UInt32? {
         for fact in facts where fact.outcome && tests.values[fact.test] == value && tests.conditions[fact.test] == .eq {
-            if let k = tests.constants[fact.test] { return [k] }
+            if let k = tests.constants[fact.test] { return k }
         }
         return nil
     }
@@ -56,10 +61,18 @@ struct Knowledge: Sendable {
 
     /// The outcome of `test` if this knowledge settles it.
     func decide(_ test: Int, _ tests: TestTable) -> Bool? {
-        if let k = tests.constants[test], let set = members(of: tests.values[test], tests), let first = set.first {
+        if let k = tests.constants[test] {
+            let value = tests.values[test]
             let condition = tests.conditions[test]
-            let outcome = FilterTest.evaluate(condition, first, k)
-            if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
+            if !possible.isEmpty, let set = possible[value] {
+                if let first = set.first {
+                    let outcome = FilterTest.evaluate(condition, first, k)
+                    if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
+                }
+            } else if let only = pinned(value, tests) {
+                // One member: `members` without the array.
+                return FilterTest.evaluate(condition, only, k)
+            }
         }
         return GraphOptimizer.decide(test, facts, tests)
     }
