@@ -65,8 +65,13 @@ enum RuntimeBenchmark {
         defer { try? FileManager.default.removeItem(atPath: output) }
         guard spawn("/opt/swift/usr/bin/clang", ["-target", "bpf", "-O2", "-g", "-c", "-I/usr/include/x86_64-linux-gnu",
                                                  repository.appendingPathComponent(source).path, "-o", output]) else {
-            throw FileReadError(path: source)
+            throw FixtureFailure(description: "clang could not compile \(source)")
         }
-        return try readWholeFile(output)
+        guard let bytes = FileManager.default.contents(atPath: output) else {
+            throw FixtureFailure(description: "cannot read \(output)")
+        }
+        return [UInt8](bytes)
     }
+
+    struct FixtureFailure: Error, CustomStringConvertible { var description: String }
 }

@@ -39,7 +39,7 @@ enum RuntimeKernelBenchmark {
         let setup = try mapWrites(fixture)
         let vmObject = try LoadedObject(file: object, engine: .jit)
         for (map, key, value) in setup {
-            guard let target = vmObject.map(named: map) else { throw FileReadError(path: "\(fixture).maps: map \(map)") }
+            guard let target = vmObject.map(named: map) else { throw RuntimeBenchmark.FixtureFailure(description: "\(fixture).maps names map \(map), which the object lacks") }
             try target.update(key: key, value: value, flags: .any)
         }
         let vm = try RuntimeBenchmark.vmNanosecondsPerPacket(vmObject.program(named: fixture), packets: packets)
