@@ -15,9 +15,28 @@ struct X86BackEnd: JITBackEnd {
 
     /// Out-of-line code, emitted after the program so that the hot path falls through.
     private enum Stub {
+        /// The budget ran out at a block: entered with r9 = left - count.
         case budget(label: Int, blockStart: Int, count: Int)
+        /// A chain's charge fell short; see `exactChain`.
+        case exactChain(Chain)
+        /// A chain head's taken branch: gives back what the rest of the chain cost.
+        case refund(label: Int, count: Int, target: Int)
         case fault(label: Int, pc: Int, status: JITStatus)
         case accessCheck(label: Int, resume: Int, pc: Int, base: X86Register, displacement: Int32, size: Int)
+    }
+
+    /// A `chainHead` block and the blocks it pays for.
+    private struct Chain {
+        /// Instruction counts, the head's first.
+        let counts: [Int]
+        /// The budget stub of each block.
+        let budgetLabels: [Int]
+        /// The exact path's entry, and the head's taken branch.
+        let exact: Int, refund: Int
+        /// The slots of every block but the last, copied in the exact path, while emitted.
+        var copies: [[(Slot, Int)]] = [[]]
+        var isCopying = true
+        var lastStart = 0
     }
 
     private var asm: X86Assembler
@@ -34,6 +53,9 @@ struct X86BackEnd: JITBackEnd {
     private let budgetRoutine: Int
     private var stubs: [Stub] = []
     private let checksMemory: Bool
+    /// The chain being emitted, and where the head's taken branch goes (the refund).
+    private var chain: Chain?
+    private var takenLabel: Int?
 
     init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
         self.checksMemory = checksMemory
@@ -96,15 +118,61 @@ struct X86BackEnd: JITBackEnd {
 
     // MARK: The front end's calls
 
-    mutating func beginBlock(at pc: Int, instructionCount: Int) {
+    mutating func beginBlock(at pc: Int, instructionCount: Int, charge: BlockCharge) {
         asm.bind(pcLabels + pc)
-        asm.alu(extension: 5, .register(Self.budget), immediate: Int32(instructionCount), wide: true)
-        let label = stub { .budget(label: $0, blockStart: pc, count: instructionCount) }
-        asm.jump(if: .below, to: label)
+        takenLabel = nil
+        switch charge {
+        case .own:
+            finishChain()
+            let label = asm.newLabel()
+            stubs.append(.budget(label: label, blockStart: pc, count: instructionCount))
+            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(instructionCount), wide: true)
+            asm.jump(if: .below, to: label)
+        case .chainHead(let following):
+            finishChain()
+            let counts = [instructionCount] + following
+            let budgetLabels = asm.newLabels(counts.count)
+            let head = Chain(counts: counts, budgetLabels: Array(budgetLabels..<(budgetLabels + counts.count)),
+                             exact: asm.newLabel(), refund: asm.newLabel())
+            chain = head
+            stubs.append(.budget(label: budgetLabels, blockStart: pc, count: instructionCount))
+            takenLabel = head.refund
+            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(counts.reduce(0, +)), wide: true)
+            asm.jump(if: .below, to: head.exact)
+        case .paid:
+            guard var paid = chain else { return }
+            let member = paid.copies.count
+            stubs.append(.budget(label: paid.budgetLabels[member], blockStart: pc, count: instructionCount))
+            if member < paid.counts.count - 1 {
+                paid.copies.append([])
+            } else {
+                paid.isCopying = false
+                paid.lastStart = pc
+            }
+            chain = paid
+        }
+    }
+
+    /// Hands a finished chain to its `exactChain` stub, with the head's refund.
+    private mutating func finishChain() {
+        guard let finished = chain, let branch = finished.copies.first?.last?.0 else { return }
+        stubs.append(.exactChain(finished))
+        stubs.append(.refund(label: finished.refund, count: finished.counts.dropFirst().reduce(0, +),
+                             target: Int(branch.target)))
+        chain = nil
     }
 
     mutating func emit(_ s: Slot, at pc: Int) {
         if !asm.isBound(pcLabels + pc) { asm.bind(pcLabels + pc) }
+        if var copying = chain, copying.isCopying {
+            copying.copies[copying.copies.count - 1].append((s, pc))
+            chain = copying
+        }
+        emitCode(s, at: pc)
+    }
+
+    /// The code of one instruction, in the program or in a stub's copy.
+    private mutating func emitCode(_ s: Slot, at pc: Int) {
         let raw = s.op.rawValue
         if raw < Op.neg64.rawValue {
             arithmetic(s, operation: (raw % 28) / 2, wide: raw < 28, usesRegister: raw & 1 == 1)
@@ -153,7 +221,13 @@ struct X86BackEnd: JITBackEnd {
     }
 
     mutating func finish() -> [UInt8]? {
-        for stub in stubs { emit(stub) }
+        finishChain()
+        takenLabel = nil
+        var index = 0
+        while index < stubs.count {  // stubs may add stubs (a copied access adds its check)
+            emit(stubs[index])
+            index += 1
+        }
         stackCheckRoutinesAndBudget()
         swiftCallRoutines()
         epilogue()
@@ -312,18 +386,15 @@ struct X86BackEnd: JITBackEnd {
         } else {
             asm.alu(extension: 7, .register(dst), immediate: Int32(truncatingIfNeeded: s.imm), wide: wide)
         }
-        asm.jump(if: Self.conditions[position], to: pcLabels + Int(s.target))
+        asm.jump(if: Self.conditions[position], to: takenLabel ?? pcLabels + Int(s.target))
     }
 
     // MARK: Memory
 
     private mutating func memoryAccess(_ s: Slot, at pc: Int, size: Int) {
-        let isLoad = s.op.rawValue <= Op.ldxsw.rawValue
-        let base = isLoad ? s.src : s.dst
-        let displacement = Int32(truncatingIfNeeded: (s.op.rawValue >= Op.stb.rawValue && s.op.rawValue <= Op.stdw.rawValue)
-            ? UInt64(bitPattern: Int64(s.target)) : s.imm)
+        let base = JITCompiler.base(of: s), displacement = JITCompiler.displacement(of: s)
         let operand: X86Operand
-        if !checksMemory || (base == 10 && displacement >= -Int32(Interpreter.stackSize) && displacement <= -Int32(size)) {
+        if !JITCompiler.mayFault(s, checksMemory: checksMemory) {
             // Proven by the verifier, or inside the current frame: always valid.
             operand = .memory(r(base), displacement)
         } else {
@@ -514,6 +585,12 @@ struct X86BackEnd: JITBackEnd {
             asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
             asm.move32(Self.scratch, constant: UInt32(blockStart))
             asm.jump(to: budgetRoutine)
+        case .exactChain(let chain):
+            exactChain(chain)
+        case .refund(let label, let count, let target):
+            asm.bind(label)
+            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
+            asm.jump(to: pcLabels + target)
         case .fault(let label, let pc, let status):
             asm.bind(label)
             fault(at: pc, status)
@@ -523,6 +600,29 @@ struct X86BackEnd: JITBackEnd {
             asm.move32(Self.scratch, constant: UInt32(pc))
             asm.call(stackCheckRoutines + size.trailingZeroBitCount)
             asm.jump(to: resume)
+        }
+    }
+
+    /// The chain's charge fell short (entered with r9 = left - the chain's instructions): charges
+    /// each block alone and stops at the first one the budget does not cover. Every block but
+    /// the last runs as a copy, with r9 as in the fast path, so that a fault inside counts
+    /// the same; the last is the program's own code.
+    private mutating func exactChain(_ chain: Chain) {
+        asm.bind(chain.exact)
+        var rest = chain.counts.reduce(0, +)
+        for (index, count) in chain.counts.enumerated() {
+            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(rest), wide: true)
+            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(count), wide: true)
+            asm.jump(if: .below, to: chain.budgetLabels[index])
+            rest -= count
+            if rest > 0 { asm.alu(extension: 5, .register(Self.budget), immediate: Int32(rest), wide: true) }
+            if index < chain.copies.count {
+                takenLabel = index == 0 ? chain.refund : nil
+                for (slot, pc) in chain.copies[index] { emitCode(slot, at: pc) }
+                takenLabel = nil
+            } else {
+                asm.jump(to: pcLabels + chain.lastStart)
+            }
         }
     }
 
