@@ -55,7 +55,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "BPFToolsTests", dependencies: ["BPFTools", "BPFLinux", "TestPeers", "swiftbpf"]),
         .testTarget(
-            name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM", "BPFVerifier"],
+            name: "BPFVMTests", dependencies: ["BPFInstructions", "BPFVM", "BPFVerifier", "TestPeers"],
             exclude: ["Fixtures"]),
         .testTarget(
             name: "BPFVerifierTests", dependencies: ["BPFVerifier", "BPFInstructions", "BPFObject", "BPFVM", "BPFLinux", "TestPeers"],
