@@ -113,7 +113,7 @@ struct AArch64Assembler {
         let inverted = pieces.filter { $0 == 0xffff }.count > pieces.filter { $0 == 0 }.count
         let filler: UInt16 = inverted ? 0xffff : 0
         var words: [UInt32] = []
-        for (slot, piece) in pieces.enumerated() where piece != filler || (slot == 3 && words.isEmpty) {
+        for (slot, piece) in pieces.enumerated() where piece != filler {
             if words.isEmpty {
                 words.append(inverted ? move(.inverted, d, ~piece, slot: UInt32(slot), wide: true)
                                       : move(.zeroingOthers, d, piece, slot: UInt32(slot), wide: true))
@@ -121,6 +121,7 @@ struct AArch64Assembler {
                 words.append(move(.keepingOthers, d, piece, slot: UInt32(slot), wide: true))
             }
         }
+        if words.isEmpty { words.append(move(inverted ? .inverted : .zeroingOthers, d, 0, slot: 0, wide: true)) }
         return words
     }
 

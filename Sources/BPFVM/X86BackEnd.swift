@@ -18,25 +18,11 @@ struct X86BackEnd: JITBackEnd {
         /// The budget ran out at a block: entered with r9 = left - count.
         case budget(label: Int, blockStart: Int, count: Int)
         /// A chain's charge fell short; see `exactChain`.
-        case exactChain(Chain)
+        case exactChain(BudgetChain)
         /// A chain head's taken branch: gives back what the rest of the chain cost.
         case refund(label: Int, count: Int, target: Int)
         case fault(label: Int, pc: Int, status: JITStatus)
         case accessCheck(label: Int, resume: Int, pc: Int, base: X86Register, displacement: Int32, size: Int)
-    }
-
-    /// A `chainHead` block and the blocks it pays for.
-    private struct Chain {
-        /// Instruction counts, the head's first.
-        let counts: [Int]
-        /// The budget stub of each block.
-        let budgetLabels: [Int]
-        /// The exact path's entry, and the head's taken branch.
-        let exact: Int, refund: Int
-        /// The slots of every block but the last, copied in the exact path, while emitted.
-        var copies: [[(Slot, Int)]] = [[]]
-        var isCopying = true
-        var lastStart = 0
     }
 
     private var asm: X86Assembler
@@ -54,7 +40,7 @@ struct X86BackEnd: JITBackEnd {
     private var stubs: [Stub] = []
     private let checksMemory: Bool
     /// The chain being emitted, and where the head's taken branch goes (the refund).
-    private var chain: Chain?
+    private var chain: BudgetChain?
     private var takenLabel: Int?
 
     init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
@@ -132,42 +118,30 @@ struct X86BackEnd: JITBackEnd {
             finishChain()
             let counts = [instructionCount] + following
             let budgetLabels = asm.newLabels(counts.count)
-            let head = Chain(counts: counts, budgetLabels: Array(budgetLabels..<(budgetLabels + counts.count)),
-                             exact: asm.newLabel(), refund: asm.newLabel())
+            let head = BudgetChain(counts: counts, budgetLabels: Array(budgetLabels..<(budgetLabels + counts.count)),
+                                   exact: asm.newLabel(), refund: asm.newLabel())
             chain = head
             stubs.append(.budget(label: budgetLabels, blockStart: pc, count: instructionCount))
             takenLabel = head.refund
             asm.alu(extension: 5, .register(Self.budget), immediate: Int32(counts.reduce(0, +)), wide: true)
             asm.jump(if: .below, to: head.exact)
         case .paid:
-            guard var paid = chain else { return }
-            let member = paid.copies.count
-            stubs.append(.budget(label: paid.budgetLabels[member], blockStart: pc, count: instructionCount))
-            if member < paid.counts.count - 1 {
-                paid.copies.append([])
-            } else {
-                paid.isCopying = false
-                paid.lastStart = pc
-            }
-            chain = paid
+            guard let label = chain?.beginPaidBlock(at: pc) else { return }
+            stubs.append(.budget(label: label, blockStart: pc, count: instructionCount))
         }
     }
 
     /// Hands a finished chain to its `exactChain` stub, with the head's refund.
     private mutating func finishChain() {
-        guard let finished = chain, let branch = finished.copies.first?.last?.0 else { return }
+        guard let finished = chain, let target = finished.branchTarget else { return }
         stubs.append(.exactChain(finished))
-        stubs.append(.refund(label: finished.refund, count: finished.counts.dropFirst().reduce(0, +),
-                             target: Int(branch.target)))
+        stubs.append(.refund(label: finished.refund, count: finished.refundCount, target: target))
         chain = nil
     }
 
     mutating func emit(_ s: Slot, at pc: Int) {
         if !asm.isBound(pcLabels + pc) { asm.bind(pcLabels + pc) }
-        if var copying = chain, copying.isCopying {
-            copying.copies[copying.copies.count - 1].append((s, pc))
-            chain = copying
-        }
+        chain?.record(s, at: pc)
         emitCode(s, at: pc)
     }
 
@@ -603,25 +577,21 @@ struct X86BackEnd: JITBackEnd {
         }
     }
 
-    /// The chain's charge fell short (entered with r9 = left - the chain's instructions): charges
-    /// each block alone and stops at the first one the budget does not cover. Every block but
-    /// the last runs as a copy, with r9 as in the fast path, so that a fault inside counts
-    /// the same; the last is the program's own code.
-    private mutating func exactChain(_ chain: Chain) {
+    private mutating func exactChain(_ chain: BudgetChain) {
         asm.bind(chain.exact)
-        var rest = chain.counts.reduce(0, +)
-        for (index, count) in chain.counts.enumerated() {
-            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(rest), wide: true)
-            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(count), wide: true)
-            asm.jump(if: .below, to: chain.budgetLabels[index])
-            rest -= count
-            if rest > 0 { asm.alu(extension: 5, .register(Self.budget), immediate: Int32(rest), wide: true) }
-            if index < chain.copies.count {
-                takenLabel = index == 0 ? chain.refund : nil
-                for (slot, pc) in chain.copies[index] { emitCode(slot, at: pc) }
+        for step in chain.exactPath {
+            switch step {
+            case .adjust(let amount):
+                asm.alu(extension: amount < 0 ? 5 : 0, .register(Self.budget), immediate: Int32(abs(amount)), wide: true)
+            case .charge(let count, let budgetStub):
+                asm.alu(extension: 5, .register(Self.budget), immediate: Int32(count), wide: true)
+                asm.jump(if: .below, to: budgetStub)
+            case .copy(let slots, let taken):
+                takenLabel = taken
+                for (slot, pc) in slots { emitCode(slot, at: pc) }
                 takenLabel = nil
-            } else {
-                asm.jump(to: pcLabels + chain.lastStart)
+            case .jump(let pc):
+                asm.jump(to: pcLabels + pc)
             }
         }
     }
