@@ -16,21 +16,14 @@ struct AArch64BackEnd: JITBackEnd {
     private static let conditions: [AArch64Condition] = [.equal, .higher, .higherOrSame, .notEqual, .notEqual, .greater,
                                                          .greaterOrEqual, .lower, .lowerOrSame, .less, .lessOrEqual]
 
-    private enum Stub {
-        case budget(label: Int, blockStart: Int, count: Int)
-        case exactChain(BudgetChain)
-        case refund(label: Int, count: Int, target: Int)
-        case fault(label: Int, pc: Int, status: JITStatus)
-    }
-
     private var words: [UInt32] = []
     /// Word index of each label, -1 while unbound; branches waiting for one.
     private var labels: [Int] = []
     private var fixups: [(at: Int, label: Int)] = []
     private let pcLabels: Int, tailLabel: Int, exitLabel: Int
-    private var stubs: [Stub] = []
-    private var chain: BudgetChain?
-    private var takenLabel: Int?
+    private var ledger = BudgetLedger()
+    /// Where a chain head's copy sends its taken branch (the refund).
+    private var copyTakenLabel: Int?
     private let checksMemory: Bool
     /// Set by an instruction this back end cannot compile yet.
     private var unsupported = false
@@ -57,9 +50,9 @@ struct AArch64BackEnd: JITBackEnd {
         words.append(word)
     }
 
-    private mutating func newLabel() -> Int {
-        labels.append(-1)
-        return labels.count - 1
+    private mutating func newLabels(_ count: Int) -> Int {
+        labels.append(contentsOf: repeatElement(-1, count: count))
+        return labels.count - count
     }
 
     private mutating func bind(_ label: Int) { labels[label] = words.count }
@@ -102,41 +95,16 @@ struct AArch64BackEnd: JITBackEnd {
 
     mutating func beginBlock(at pc: Int, instructionCount: Int, charge kind: BlockCharge) {
         bind(pcLabels + pc)
-        takenLabel = nil
-        switch kind {
-        case .own:
-            finishChain()
-            let label = newLabel()
-            stubs.append(.budget(label: label, blockStart: pc, count: instructionCount))
-            charge(instructionCount)
-            branch(to: label, if: .lower)
-        case .chainHead(let following):
-            finishChain()
-            let counts = [instructionCount] + following
-            var budgetLabels: [Int] = []
-            for _ in counts { budgetLabels.append(newLabel()) }
-            let head = BudgetChain(counts: counts, budgetLabels: budgetLabels, exact: newLabel(), refund: newLabel())
-            chain = head
-            stubs.append(.budget(label: budgetLabels[0], blockStart: pc, count: instructionCount))
-            takenLabel = head.refund
-            charge(counts.reduce(0, +))
-            branch(to: head.exact, if: .lower)
-        case .paid:
-            guard let label = chain?.beginPaidBlock(at: pc) else { return }
-            stubs.append(.budget(label: label, blockStart: pc, count: instructionCount))
+        let labels = newLabels(BudgetLedger.labelsNeeded(for: kind))
+        if let (amount, short) = ledger.begin(at: pc, count: instructionCount, charge: kind, firstLabel: labels) {
+            charge(amount)
+            branch(to: short, if: .lower)
         }
-    }
-
-    private mutating func finishChain() {
-        guard let finished = chain, let target = finished.branchTarget else { return }
-        stubs.append(.exactChain(finished))
-        stubs.append(.refund(label: finished.refund, count: finished.refundCount, target: target))
-        chain = nil
     }
 
     mutating func emit(_ s: Slot, at pc: Int) {
         if labels[pcLabels + pc] < 0 { bind(pcLabels + pc) }
-        chain?.record(s, at: pc)
+        ledger.record(s, at: pc)
         emitCode(s, at: pc)
     }
 
@@ -181,13 +149,7 @@ struct AArch64BackEnd: JITBackEnd {
     }
 
     mutating func finish() -> [UInt8]? {
-        finishChain()
-        takenLabel = nil
-        var index = 0
-        while index < stubs.count {
-            emit(stubs[index])
-            index += 1
-        }
+        for stub in ledger.finish() { emit(stub) }
         // exit: r0 into the context, status 0; the tail saves the budget and returns.
         bind(exitLabel)
         append(A.store(size: 8, Self.map[0], Self.context, offset: 0))
@@ -262,7 +224,7 @@ struct AArch64BackEnd: JITBackEnd {
             src = Self.scratch
         }
         words.append(A.operate(position == 3 ? .ands : .subs, .zero, r(s.dst), src, wide: wide))
-        branch(to: takenLabel ?? pcLabels + Int(s.target), if: Self.conditions[position])
+        branch(to: copyTakenLabel ?? ledger.takenLabel ?? pcLabels + Int(s.target), if: Self.conditions[position])
     }
 
     /// Verified programs only: checked accesses are not compiled yet.
@@ -293,7 +255,7 @@ struct AArch64BackEnd: JITBackEnd {
 
     // MARK: Out-of-line code
 
-    private mutating func emit(_ stub: Stub) {
+    private mutating func emit(_ stub: BudgetLedger.Stub) {
         switch stub {
         case .budget(let label, let blockStart, let count):
             bind(label)
@@ -308,9 +270,9 @@ struct AArch64BackEnd: JITBackEnd {
                     charge(count)
                     branch(to: budgetStub, if: .lower)
                 case .copy(let slots, let taken):
-                    takenLabel = taken
+                    copyTakenLabel = taken
                     for (slot, pc) in slots { emitCode(slot, at: pc) }
-                    takenLabel = nil
+                    copyTakenLabel = nil
                 case .jump(let pc): branch(to: pcLabels + pc)
                 }
             }
@@ -318,9 +280,6 @@ struct AArch64BackEnd: JITBackEnd {
             bind(label)
             add(Self.budget, Self.budget, count)
             branch(to: pcLabels + target)
-        case .fault(let label, let pc, let status):
-            bind(label)
-            fault(at: pc, status)
         }
     }
 

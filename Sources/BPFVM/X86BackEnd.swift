@@ -15,12 +15,6 @@ struct X86BackEnd: JITBackEnd {
 
     /// Out-of-line code, emitted after the program so that the hot path falls through.
     private enum Stub {
-        /// The budget ran out at a block: entered with r9 = left - count.
-        case budget(label: Int, blockStart: Int, count: Int)
-        /// A chain's charge fell short; see `exactChain`.
-        case exactChain(BudgetChain)
-        /// A chain head's taken branch: gives back what the rest of the chain cost.
-        case refund(label: Int, count: Int, target: Int)
         case fault(label: Int, pc: Int, status: JITStatus)
         case accessCheck(label: Int, resume: Int, pc: Int, base: X86Register, displacement: Int32, size: Int)
     }
@@ -39,9 +33,9 @@ struct X86BackEnd: JITBackEnd {
     private let budgetRoutine: Int
     private var stubs: [Stub] = []
     private let checksMemory: Bool
-    /// The chain being emitted, and where the head's taken branch goes (the refund).
-    private var chain: BudgetChain?
-    private var takenLabel: Int?
+    private var ledger = BudgetLedger()
+    /// Where a chain head's copy sends its taken branch (the refund).
+    private var copyTakenLabel: Int?
 
     init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
         self.checksMemory = checksMemory
@@ -106,42 +100,16 @@ struct X86BackEnd: JITBackEnd {
 
     mutating func beginBlock(at pc: Int, instructionCount: Int, charge: BlockCharge) {
         asm.bind(pcLabels + pc)
-        takenLabel = nil
-        switch charge {
-        case .own:
-            finishChain()
-            let label = asm.newLabel()
-            stubs.append(.budget(label: label, blockStart: pc, count: instructionCount))
-            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(instructionCount), wide: true)
-            asm.jump(if: .below, to: label)
-        case .chainHead(let following):
-            finishChain()
-            let counts = [instructionCount] + following
-            let budgetLabels = asm.newLabels(counts.count)
-            let head = BudgetChain(counts: counts, budgetLabels: Array(budgetLabels..<(budgetLabels + counts.count)),
-                                   exact: asm.newLabel(), refund: asm.newLabel())
-            chain = head
-            stubs.append(.budget(label: budgetLabels, blockStart: pc, count: instructionCount))
-            takenLabel = head.refund
-            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(counts.reduce(0, +)), wide: true)
-            asm.jump(if: .below, to: head.exact)
-        case .paid:
-            guard let label = chain?.beginPaidBlock(at: pc) else { return }
-            stubs.append(.budget(label: label, blockStart: pc, count: instructionCount))
+        let labels = asm.newLabels(BudgetLedger.labelsNeeded(for: charge))
+        if let (amount, short) = ledger.begin(at: pc, count: instructionCount, charge: charge, firstLabel: labels) {
+            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(amount), wide: true)
+            asm.jump(if: .below, to: short)
         }
-    }
-
-    /// Hands a finished chain to its `exactChain` stub, with the head's refund.
-    private mutating func finishChain() {
-        guard let finished = chain, let target = finished.branchTarget else { return }
-        stubs.append(.exactChain(finished))
-        stubs.append(.refund(label: finished.refund, count: finished.refundCount, target: target))
-        chain = nil
     }
 
     mutating func emit(_ s: Slot, at pc: Int) {
         if !asm.isBound(pcLabels + pc) { asm.bind(pcLabels + pc) }
-        chain?.record(s, at: pc)
+        ledger.record(s, at: pc)
         emitCode(s, at: pc)
     }
 
@@ -195,10 +163,9 @@ struct X86BackEnd: JITBackEnd {
     }
 
     mutating func finish() -> [UInt8]? {
-        finishChain()
-        takenLabel = nil
+        for stub in ledger.finish() { emitBudget(stub) }
         var index = 0
-        while index < stubs.count {  // stubs may add stubs (a copied access adds its check)
+        while index < stubs.count {  // a stub may add one (a copied access adds its check)
             emit(stubs[index])
             index += 1
         }
@@ -360,7 +327,7 @@ struct X86BackEnd: JITBackEnd {
         } else {
             asm.alu(extension: 7, .register(dst), immediate: Int32(truncatingIfNeeded: s.imm), wide: wide)
         }
-        asm.jump(if: Self.conditions[position], to: takenLabel ?? pcLabels + Int(s.target))
+        asm.jump(if: Self.conditions[position], to: copyTakenLabel ?? ledger.takenLabel ?? pcLabels + Int(s.target))
     }
 
     // MARK: Memory
@@ -554,17 +521,6 @@ struct X86BackEnd: JITBackEnd {
 
     private mutating func emit(_ stub: Stub) {
         switch stub {
-        case .budget(let label, let blockStart, let count):
-            asm.bind(label)
-            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
-            asm.move32(Self.scratch, constant: UInt32(blockStart))
-            asm.jump(to: budgetRoutine)
-        case .exactChain(let chain):
-            exactChain(chain)
-        case .refund(let label, let count, let target):
-            asm.bind(label)
-            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
-            asm.jump(to: pcLabels + target)
         case .fault(let label, let pc, let status):
             asm.bind(label)
             fault(at: pc, status)
@@ -577,22 +533,34 @@ struct X86BackEnd: JITBackEnd {
         }
     }
 
-    private mutating func exactChain(_ chain: BudgetChain) {
-        asm.bind(chain.exact)
-        for step in chain.exactPath {
-            switch step {
-            case .adjust(let amount):
-                asm.alu(extension: amount < 0 ? 5 : 0, .register(Self.budget), immediate: Int32(abs(amount)), wide: true)
-            case .charge(let count, let budgetStub):
-                asm.alu(extension: 5, .register(Self.budget), immediate: Int32(count), wide: true)
-                asm.jump(if: .below, to: budgetStub)
-            case .copy(let slots, let taken):
-                takenLabel = taken
-                for (slot, pc) in slots { emitCode(slot, at: pc) }
-                takenLabel = nil
-            case .jump(let pc):
-                asm.jump(to: pcLabels + pc)
+    private mutating func emitBudget(_ stub: BudgetLedger.Stub) {
+        switch stub {
+        case .budget(let label, let blockStart, let count):
+            asm.bind(label)
+            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
+            asm.move32(Self.scratch, constant: UInt32(blockStart))
+            asm.jump(to: budgetRoutine)
+        case .exactChain(let chain):
+            asm.bind(chain.exact)
+            for step in chain.exactPath {
+                switch step {
+                case .adjust(let amount):
+                    asm.alu(extension: amount < 0 ? 5 : 0, .register(Self.budget), immediate: Int32(abs(amount)), wide: true)
+                case .charge(let count, let budgetStub):
+                    asm.alu(extension: 5, .register(Self.budget), immediate: Int32(count), wide: true)
+                    asm.jump(if: .below, to: budgetStub)
+                case .copy(let slots, let taken):
+                    copyTakenLabel = taken
+                    for (slot, pc) in slots { emitCode(slot, at: pc) }
+                    copyTakenLabel = nil
+                case .jump(let pc):
+                    asm.jump(to: pcLabels + pc)
+                }
             }
+        case .refund(let label, let count, let target):
+            asm.bind(label)
+            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
+            asm.jump(to: pcLabels + target)
         }
     }
 

@@ -21,20 +21,6 @@ import TestPeers
         exit
         """
 
-    static let byteLoop = """
-        mov %r0, 0
-        mov %r3, %r1
-        add %r3, %r2
-        loop:
-        jge %r1, %r3, done
-        ldxb %r4, [%r1]
-        add %r0, %r4
-        add %r1, 1
-        ja loop
-        done:
-        exit
-        """
-
     func disassemble(_ code: [UInt8]) throws -> [String]? {
         let tools = URL(fileURLWithPath: ProcessInfo.processInfo.environment["SWIFTBPF_CLANG"] ?? "/opt/swift/usr/bin/clang")
             .deletingLastPathComponent()
@@ -75,7 +61,7 @@ import TestPeers
     }
 
     @Test func verifiedByteLoopChargesOncePerIteration() throws {
-        let slots = try compile(try Assembler.assemble(Self.byteLoop, syntax: .conformance), helperIndex: { _ in nil })
+        let slots = try compile(try Assembler.assemble(TestData.byteLoop, syntax: .conformance), helperIndex: { _ in nil })
         let code = try #require(JITCompiler.compile(slots, stackTop: 0, checksMemory: false, as: AArch64BackEnd.self)?.code)
         guard let lines = try disassemble(code) else { return }
         #expect(!lines.contains { $0.contains("unknown") || $0.hasPrefix("udf") }, "\(lines)")
@@ -86,7 +72,7 @@ import TestPeers
     }
 
     @Test func checkedMemoryIsNotCompiledYet() throws {
-        let slots = try compile(try Assembler.assemble(Self.byteLoop, syntax: .conformance), helperIndex: { _ in nil })
+        let slots = try compile(try Assembler.assemble(TestData.byteLoop, syntax: .conformance), helperIndex: { _ in nil })
         #expect(JITCompiler.compile(slots, stackTop: 0, as: AArch64BackEnd.self) == nil)
     }
 }

@@ -1,6 +1,7 @@
 import BPFInstructions
 import BPFVerifier
 @testable import BPFVM
+import Foundation
 import Testing
 
 /// The JIT charges the budget per block, a loop header together with the block it falls into,
@@ -14,58 +15,28 @@ import Testing
         var testDescription: String { name }
     }
 
+    /// Sums bytes up to a zero byte, writing the running sum back: the header loads.
+    static let sumToZero = """
+        mov %r0, 0
+        loop:
+        ldxb %r4, [%r1]
+        jeq %r4, 0, done
+        add %r0, %r4
+        stxb [%r1], %r0
+        add %r1, 1
+        ja loop
+        done:
+        exit
+        """
+
     static let cases: [Case] = [
-        Case(name: "loop that stores, then loads, each byte", assembly: """
-            mov %r0, 0
-            mov %r3, %r1
-            add %r3, %r2
-            loop:
-            jge %r1, %r3, done
-            stxb [%r1], %r0
-            ldxb %r4, [%r1]
-            add %r0, %r4
-            add %r1, 1
-            ja loop
-            done:
-            exit
-            """, memory: (0..<12).map { UInt8($0 * 7 + 1) }),
-        Case(name: "loop that reads one byte past the end", assembly: """
-            mov %r0, 0
-            mov %r3, %r1
-            add %r3, %r2
-            loop:
-            jgt %r1, %r3, done
-            ldxb %r4, [%r1]
-            add %r0, %r4
-            add %r1, 1
-            ja loop
-            done:
-            exit
-            """, memory: (0..<10).map { UInt8($0 + 3) }),
-        Case(name: "header that loads, up to a zero byte", assembly: """
-            mov %r0, 0
-            loop:
-            ldxb %r4, [%r1]
-            jeq %r4, 0, done
-            add %r0, %r4
-            stxb [%r1], %r0
-            add %r1, 1
-            ja loop
-            done:
-            exit
-            """, memory: [5, 3, 7, 9, 0, 4]),
-        Case(name: "header that loads, with no zero byte", assembly: """
-            mov %r0, 0
-            loop:
-            ldxb %r4, [%r1]
-            jeq %r4, 0, done
-            add %r0, %r4
-            stxb [%r1], %r0
-            add %r1, 1
-            ja loop
-            done:
-            exit
-            """, memory: [5, 3, 7, 9]),
+        Case(name: "loop that stores, then loads, each byte",
+             assembly: TestData.byteLoop.replacingOccurrences(of: "ldxb", with: "stxb [%r1], %r0\nldxb"),
+             memory: (0..<12).map { UInt8($0 * 7 + 1) }),
+        Case(name: "loop that reads one byte past the end", assembly: TestData.byteLoop.replacingOccurrences(of: "jge", with: "jgt"),
+             memory: (0..<10).map { UInt8($0 + 3) }),
+        Case(name: "header that loads, up to a zero byte", assembly: sumToZero, memory: [5, 3, 7, 9, 0, 4]),
+        Case(name: "header that loads, with no zero byte", assembly: sumToZero, memory: [5, 3, 7, 9]),
     ]
 
     struct Outcome: Equatable {
