@@ -109,18 +109,12 @@ struct AArch64BackEnd: JITBackEnd {
     }
 
     private mutating func emitCode(_ s: Slot, at pc: Int) {
-        let raw = s.op.rawValue
-        if raw < Op.neg64.rawValue {
-            arithmetic(s, operation: (raw % 28) / 2, wide: raw < 28, usesRegister: raw & 1 == 1)
-            return
-        }
-        if JITCompiler.isBranch(s.op) {
-            conditionalBranch(s)
-            return
-        }
-        if let access = JITCompiler.access(s.op) {
-            memoryAccess(s, size: access.size)
-            return
+        switch JITCompiler.kind(of: s) {
+        case .arithmetic(let operation, let wide, let usesRegister):
+            return arithmetic(s, operation: operation, wide: wide, usesRegister: usesRegister)
+        case .branch: return conditionalBranch(s)
+        case .access(let size): return memoryAccess(s, size: size)
+        case .other: break
         }
         let dst = r(s.dst), src = r(s.src)
         switch s.op {
@@ -174,7 +168,7 @@ struct AArch64BackEnd: JITBackEnd {
 
     // MARK: Instructions
 
-    /// `operation` indexes add, sub, mul, div, sdiv, or, and, lsh, rsh, mod, smod, xor, mov, arsh.
+    /// `operation` as in `JITCompiler.Kind`.
     private mutating func arithmetic(_ s: Slot, operation: UInt8, wide: Bool, usesRegister: Bool) {
         let dst = r(s.dst)
         var src = r(s.src)

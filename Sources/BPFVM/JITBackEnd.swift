@@ -150,6 +150,23 @@ enum JITCompiler {
         return backEnd.finish().map { JITCompilation(code: $0, chargedAfter: chargedAfter) }
     }
 
+    /// What a back end does with a slot, decoded once here for every target.
+    enum Kind {
+        /// `operation` indexes add, sub, mul, div, sdiv, or, and, lsh, rsh, mod, smod, xor, mov, arsh.
+        case arithmetic(operation: UInt8, wide: Bool, usesRegister: Bool)
+        case branch
+        case access(size: Int)
+        case other
+    }
+
+    static func kind(of slot: Slot) -> Kind {
+        let raw = slot.op.rawValue
+        if raw < Op.neg64.rawValue { return .arithmetic(operation: (raw % 28) / 2, wide: raw < 28, usesRegister: raw & 1 == 1) }
+        if isBranch(slot.op) { return .branch }
+        if let access = access(slot.op) { return .access(size: access.size) }
+        return .other
+    }
+
     static func target(of slot: Slot) -> Int32? {
         switch slot.op {
         case .ja, .callLocal, .mayGoto: return slot.target

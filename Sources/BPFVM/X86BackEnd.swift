@@ -115,18 +115,12 @@ struct X86BackEnd: JITBackEnd {
 
     /// The code of one instruction, in the program or in a stub's copy.
     private mutating func emitCode(_ s: Slot, at pc: Int) {
-        let raw = s.op.rawValue
-        if raw < Op.neg64.rawValue {
-            arithmetic(s, operation: (raw % 28) / 2, wide: raw < 28, usesRegister: raw & 1 == 1)
-            return
-        }
-        if JITCompiler.isBranch(s.op) {
-            branch(s)
-            return
-        }
-        if let access = JITCompiler.access(s.op) {
-            memoryAccess(s, at: pc, size: access.size)
-            return
+        switch JITCompiler.kind(of: s) {
+        case .arithmetic(let operation, let wide, let usesRegister):
+            return arithmetic(s, operation: operation, wide: wide, usesRegister: usesRegister)
+        case .branch: return branch(s)
+        case .access(let size): return memoryAccess(s, at: pc, size: size)
+        case .other: break
         }
         let dst = r(s.dst), src = r(s.src)
         switch s.op {
@@ -178,7 +172,7 @@ struct X86BackEnd: JITBackEnd {
 
     // MARK: Arithmetic
 
-    /// `operation` indexes add, sub, mul, div, sdiv, or, and, lsh, rsh, mod, smod, xor, mov, arsh.
+    /// `operation` as in `JITCompiler.Kind`.
     private mutating func arithmetic(_ s: Slot, operation: UInt8, wide: Bool, usesRegister: Bool) {
         let dst = r(s.dst), src = r(s.src)
         let imm = Int32(truncatingIfNeeded: s.imm)
