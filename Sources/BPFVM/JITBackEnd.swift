@@ -101,6 +101,7 @@ enum JITCompiler {
         }
         // Blocks as (first pc, instructions, pc of the last instruction).
         var blocks: [(start: Int, count: Int, last: Int)] = []
+        blocks.reserveCapacity(count)
         var pc = 0
         while pc < count {
             var instructions = 0, last = pc, scan = pc
@@ -113,7 +114,8 @@ enum JITCompiler {
             pc = scan
         }
         var charges = [BlockCharge](repeating: .own, count: blocks.count)
-        for index in blocks.indices where charges[index] == .own {
+        for index in blocks.indices {
+            guard case .own = charges[index] else { continue }
             let head = blocks[index], branch = slots[head.last]
             guard isBranch(branch.op), Int(branch.target) > head.last, head.count <= longestChainCopy else { continue }
             var following: [Int] = [], copied = head.count, next = index + 1
