@@ -21,7 +21,7 @@ struct AArch64BackEnd: JITBackEnd {
     private var labels: [Int] = []
     private var fixups: [(at: Int, label: Int)] = []
     private let pcLabels: Int, tailLabel: Int, exitLabel: Int
-    private var ledger = BudgetLedger()
+    private var ledger: BudgetLedger
     /// Where a chain head's copy sends its taken branch (the refund).
     private var copyTakenLabel: Int?
     private let checksMemory: Bool
@@ -30,6 +30,7 @@ struct AArch64BackEnd: JITBackEnd {
 
     init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
         self.checksMemory = checksMemory
+        ledger = BudgetLedger(blocks: slotCount)
         labels = [Int](repeating: -1, count: slotCount + 2)
         pcLabels = 0
         tailLabel = slotCount

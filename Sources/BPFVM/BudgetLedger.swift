@@ -6,14 +6,18 @@ struct BudgetLedger {
         /// The budget ran out at a block: entered with budget = left - count; restores it and
         /// stops the run with the block's pc.
         case budget(label: Int, blockStart: Int, count: Int)
-        /// A chain's charge fell short: its exact path.
-        case exactChain(BudgetChain)
+        /// A chain's charge fell short: its exact path. Indirect, so that the common stubs
+        /// stay small.
+        indirect case exactChain(BudgetChain)
         /// A chain head's taken branch: gives back what the rest of the chain cost.
         case refund(label: Int, count: Int, target: Int)
     }
 
     private var stubs: [Stub] = []
     private var chain: BudgetChain?
+
+    /// Room for `blocks` budget stubs.
+    init(blocks: Int) { stubs.reserveCapacity(blocks) }
     /// Where the current block's conditional branch goes instead of its target: a chain
     /// head's refund.
     private(set) var takenLabel: Int?

@@ -33,7 +33,7 @@ struct X86BackEnd: JITBackEnd {
     private let budgetRoutine: Int
     private var stubs: [Stub] = []
     private let checksMemory: Bool
-    private var ledger = BudgetLedger()
+    private var ledger: BudgetLedger
     /// Where a chain head's copy sends its taken branch (the refund).
     private var copyTakenLabel: Int?
 
@@ -41,6 +41,7 @@ struct X86BackEnd: JITBackEnd {
         self.checksMemory = checksMemory
         asm = X86Assembler(capacity: slotCount * 64 + 1024, instructions: slotCount)
         stubs.reserveCapacity(2 * slotCount)
+        ledger = BudgetLedger(blocks: slotCount)
         self.stackTop = stackTop
         pcLabels = asm.newLabels(slotCount)
         exitLabel = asm.newLabel()
