@@ -139,20 +139,14 @@ extension Analysis {
         }
         if operation == .mov {
             switch (width, sourceValue) {
-            case (.bits64, .scalar(var s)) where !s.isConstant:
+            case (_, .scalar(var s)) where !s.isConstant && (width == .bits64 || s.umax <= 0xffff_ffff):
+                // A copy, linked to its source; on 32 bits too when the number fits (it moves whole).
                 if s.id == 0, case .register(let r) = source {
                     s.id = makeID()
                     state[Int(r.rawValue)] = .scalar(s)
                 }
                 try write(dst, at: pc, &state, value: .scalar(s), isCopy: true)
             case (.bits64, _): try write(dst, at: pc, &state, value: sourceValue)
-            case (.bits32, .scalar(var s)) where !s.isConstant && s.umax <= 0xffff_ffff:
-                // A number that fits in 32 bits moves whole: still a copy.
-                if s.id == 0, case .register(let r) = source {
-                    s.id = makeID()
-                    state[Int(r.rawValue)] = .scalar(s)
-                }
-                try write(dst, at: pc, &state, value: .scalar(s), isCopy: true)
             case (.bits32, .scalar(let s)): try write(dst, at: pc, &state, value: .scalar(s.zeroExtended32))
             default: try write(dst, at: pc, &state, value: .scalar(.unsigned(0, 0xffff_ffff)))
             }
