@@ -95,9 +95,18 @@ extension Analysis {
         for refined in [x, y] where refined.id != 0 {
             state.updateAllValues { value in
                 guard case .scalar(let s) = value, s.id == refined.id else { return value }
-                return .scalar(refined)
+                return .scalar(Self.linkedCopy(of: refined, delta: s.linkDelta))
             }
         }
+    }
+
+    /// What a number linked to `refined` with its own delta now is: refined + the difference.
+    static func linkedCopy(of refined: Scalar, delta: Int64) -> Scalar {
+        guard delta != refined.linkDelta else { return refined }
+        var moved = Scalar.apply(.add, .bits64, refined, .constant(UInt64(bitPattern: delta &- refined.linkDelta)))
+        moved.id = refined.id
+        moved.linkDelta = delta
+        return moved
     }
 
     /// Where the copies of the compared numbers are, so that precision tracking, walking back
@@ -191,9 +200,12 @@ extension Analysis {
         default: nil
         }
         guard let withinOnTaken else { return }
+        // A pointer with a variable part proves its constant part for every pointer of its id.
+        let byID = pointer.id != 0 && pointer.fixed >= 0 && pointer.fixed <= 0xffff && pointer.offset.umax <= 0xffff
         func prove(_ state: inout VerifierState) {
             if pointer.kind == .packetMeta { state.metaBytes = max(state.metaBytes, bytes) }
             else { state.packetBytes = max(state.packetBytes, bytes) }
+            if byID { state.packetRanges[pointer.id] = max(state.packetRanges[pointer.id] ?? 0, Int(pointer.fixed)) }
         }
         if withinOnTaken { prove(&taken) } else { prove(&fall) }
     }
@@ -279,10 +291,22 @@ enum ScalarComparison {
         let x = width == .bits64 ? a.constantValue : (a.bits.low32.isConstant ? a.bits.value & 0xffff_ffff : nil)
         let y = width == .bits64 ? b.constantValue : (b.bits.low32.isConstant ? b.bits.value & 0xffff_ffff : nil)
         if let x, let y { return x != y }
-        // A range that ends at the excluded constant shrinks by one.
-        if width == .bits64, let y {
-            if a.umin == y && a.umin < a.umax { a.umin += 1 } else if a.umax == y && a.umin < a.umax { a.umax -= 1 }
+        // A range that ends at the excluded constant shrinks by one, in each domain.
+        func exclude<T: FixedWidthInteger>(_ low: inout T, _ high: inout T, _ value: T) {
+            guard low < high else { return }
+            if low == value { low += 1 } else if high == value { high -= 1 }
         }
+        func excludeFrom(_ s: inout Scalar, _ value: UInt64) {
+            if width == .bits64 {
+                exclude(&s.umin, &s.umax, value)
+                exclude(&s.smin, &s.smax, Int64(bitPattern: value))
+            } else {
+                exclude(&s.u32min, &s.u32max, UInt32(truncatingIfNeeded: value))
+                exclude(&s.s32min, &s.s32max, Int32(bitPattern: UInt32(truncatingIfNeeded: value)))
+            }
+        }
+        if let y { excludeFrom(&a, y) }
+        if let x { excludeFrom(&b, x) }
         return true
     }
 

@@ -143,6 +143,7 @@ extension Analysis {
         if prototype.changesPacket {
             state.packetBytes = 0
             state.metaBytes = 0
+            state.packetRanges = [:]
             state.updateAllValues { value in
                 guard case .pointer(let p) = value else { return value }
                 switch p.kind {

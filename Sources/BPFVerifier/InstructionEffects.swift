@@ -108,9 +108,11 @@ extension Analysis {
         switch value {
         case .scalar(var s) where !isCopy && s.id != 0:
             s.id = 0
+            s.linkDelta = 0
             state[Int(register.rawValue)] = .scalar(s)
         case .pointer(var p) where p.offset.id != 0:
             p.offset.id = 0
+            p.offset.linkDelta = 0
             state[Int(register.rawValue)] = .pointer(p)
         default:
             state[Int(register.rawValue)] = value
@@ -137,7 +139,8 @@ extension Analysis {
         }
         if operation == .mov {
             switch (width, sourceValue) {
-            case (.bits64, .scalar(var s)) where !s.isConstant:
+            case (_, .scalar(var s)) where !s.isConstant && (width == .bits64 || s.umax <= 0xffff_ffff):
+                // A copy, linked to its source; on 32 bits too when the number fits (it moves whole).
                 if s.id == 0, case .register(let r) = source {
                     s.id = makeID()
                     state[Int(r.rawValue)] = .scalar(s)
@@ -152,15 +155,25 @@ extension Analysis {
         let dstValue = try read(dst, at: pc, state)
         switch (dstValue, sourceValue) {
         case (.scalar(let a), .scalar(let b)):
-            try write(dst, at: pc, &state, value: .scalar(Scalar.apply(operation, width, a, b)))
+            var result = Scalar.apply(operation, width, a, b)
+            // A copy plus a small constant stays linked to its source, once (as the kernel's BPF_ADD_CONST).
+            if operation == .add, width == .bits64, a.id != 0, a.linkDelta == 0, let delta = b.constantValue,
+               delta <= UInt64(Int32.max) {
+                result.id = a.id
+                result.linkDelta = Int64(delta)
+                try write(dst, at: pc, &state, value: .scalar(result), isCopy: true)
+            } else {
+                try write(dst, at: pc, &state, value: .scalar(result))
+            }
         case (.pointer(let p), .scalar(let s)):
             if case .register(let r) = source { markPrecise(r, in: state) }
             try write(dst, at: pc, &state, value: .pointer(try pointerArithmetic(operation, width, p, s, dst: dst, at: pc, state)))
         case (.scalar(let s), .pointer(let p)) where operation == .add:
             markPrecise(dst, in: state)
             try write(dst, at: pc, &state, value: .pointer(try pointerArithmetic(.add, width, p, s, dst: dst, at: pc, state)))
-        case (.pointer, .pointer) where operation == .sub && width == .bits64:
-            try write(dst, at: pc, &state, value: .unknownScalar)
+        case (.pointer, .pointer) where operation == .sub:
+            // The distance is a number (the kernel allows this to privileged programs, on 32 bits too).
+            try write(dst, at: pc, &state, value: width == .bits64 ? .unknownScalar : .scalar(.unsigned(0, 0xffff_ffff)))
         default:
             throw reject(.invalidPointerArithmetic, at: pc, state,
                          "\(operation) on a pointer is not allowed; pointers may only be moved by adding or subtracting a number on 64 bits",
@@ -191,6 +204,17 @@ extension Analysis {
         }
         var result = pointer
         result.offset = Scalar.apply(operation, .bits64, pointer.offset, scalar)
+        guard pointer.kind == .packet || pointer.kind == .packetMeta else { return result }
+        if let constant = scalar.constantValue {
+            if pointer.id != 0 {
+                let c = Int64(bitPattern: constant)
+                result.fixed = operation == .add ? pointer.fixed &+ c : pointer.fixed &- c
+            }
+        } else {
+            // A new variable part: an id of its own, with nothing proven yet.
+            result.id = makeID()
+            result.fixed = pointer.id != 0 ? pointer.fixed : Int64(bitPattern: pointer.offset.constantValue ?? 0)
+        }
         return result
     }
 

@@ -198,17 +198,26 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(size) else { throw outside("the \(size) bytes of memory") }
         case .packet:
             guard low.partialValue >= 0 else { throw outside("the packet") }
-            guard high.partialValue <= Int64(state.packetBytes) else {
+            guard high.partialValue <= Int64(state.packetBytes) || provenByID(pointer, offset + size, state) else {
                 throw outside("the part of the packet proven to exist", [
                     "only the first \(state.packetBytes) bytes are known to be in the packet; compare data + \(high.partialValue) with data_end first"])
             }
         case .packetMeta:
-            guard low.partialValue >= 0, high.partialValue <= Int64(state.metaBytes) else {
+            guard low.partialValue >= 0,
+                  high.partialValue <= Int64(state.metaBytes) || provenByID(pointer, offset + size, state) else {
                 throw outside("the metadata proven to lie before the packet", ["\(state.metaBytes) bytes of metadata are known to exist"])
             }
         case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
+    }
+
+    /// Whether a check of a pointer with the same variable part proved the bytes up to
+    /// `end` past this pointer's variable part plus its constant part.
+    private func provenByID(_ pointer: Pointer, _ end: Int, _ state: VerifierState) -> Bool {
+        guard pointer.id != 0, let range = state.packetRanges[pointer.id] else { return false }
+        let (high, overflow) = pointer.fixed.addingReportingOverflow(Int64(end))
+        return !overflow && high <= Int64(range)
     }
 
     /// "a 4-byte", "an 8-byte".

@@ -59,6 +59,10 @@ struct Pointer: Hashable, Sendable {
     var offset: Scalar
     var id: Int = 0
     var origin: Int = 0
+    /// For a packet pointer with an id (one with a variable part): the constant part of its
+    /// offset. The rest, offset - fixed, is the same for every pointer with that id, so a
+    /// check against data_end of one proves bytes for all (the kernel's find_good_pkt_pointers).
+    var fixed: Int64 = 0
 }
 
 /// What a register (or a spilled stack slot) holds.

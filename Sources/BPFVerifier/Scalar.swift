@@ -10,6 +10,9 @@ struct Scalar: Hashable, Sendable {
     /// Shared by copies of one unknown number (`r2 = r1`, a spill), so that what a branch
     /// learns of one it learns of all, as the kernel's scalar ids; 0 for none.
     var id = 0
+    /// With an id: this number minus `linkDelta` is the same for every number of that id
+    /// (`r2 = r1; r2 += 5` links r2 to r1 with delta 5, as the kernel's BPF_ADD_CONST).
+    var linkDelta: Int64 = 0
 
     static let unknown = Scalar(
         bits: .unknown, umin: 0, umax: .max, smin: .min, smax: .max,
@@ -117,6 +120,8 @@ struct Scalar: Hashable, Sendable {
         var a = self, b = other
         a.id = 0
         b.id = 0
+        a.linkDelta = 0
+        b.linkDelta = 0
         return a == b
     }
 

@@ -17,6 +17,9 @@ struct VerifierState: Sendable {
     var packetBytes = 0
     /// Bytes from data_meta known to lie before data.
     var metaBytes = 0
+    /// For packet and metadata pointers with an id: the constant offset up to which a check
+    /// against the end proved bytes, counted from the variable part that id stands for.
+    var packetRanges: [Int: Int] = [:]
     /// The branch decisions that led here, as instruction indices (for messages), the last 64 or more.
     var trail: [Int] = []
     /// The last state recorded on this path (for loop detection and pruning).
@@ -75,6 +78,8 @@ struct StateComparison {
     private var newToOld: [Int: Int] = [:]
     private let precise: PreciseSet?
     private var lastFreshID = 0
+    private var oldRanges: [Int: Int] = [:]
+    private var newRanges: [Int: Int] = [:]
 
     private init(precise: PreciseSet?) { self.precise = precise }
 
@@ -101,6 +106,8 @@ struct StateComparison {
         guard old.frames.count == new.frames.count, old.references.count == new.references.count else { return false }
         if exact ? old.packetBytes != new.packetBytes : old.packetBytes > new.packetBytes { return false }
         if exact ? old.metaBytes != new.metaBytes : old.metaBytes > new.metaBytes { return false }
+        oldRanges = old.packetRanges
+        newRanges = new.packetRanges
         for (f, (o, n)) in zip(old.frames, new.frames).enumerated() {
             guard o.returnIndex == n.returnIndex else { return false }
             for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact, precise: isPrecise(frame: f, register: r)) {
@@ -146,9 +153,15 @@ struct StateComparison {
             // Copies linked in the old state must be linked alike in the new one.
             guard exact ? a.hasSameFacts(as: b) : a.contains(b) else { return false }
             if a.id == 0 && b.id == 0 { return true }
+            if a.id != 0 && b.id != 0 && a.linkDelta != b.linkDelta { return false }
             return matches(a.id == 0 ? freshID() : a.id, b.id == 0 ? freshID() : b.id)
         case (.pointer(let a), .pointer(let b)):
             guard a.kind == b.kind, matches(a.id, b.id) else { return false }
+            if a.id != 0, a.kind == .packet || a.kind == .packetMeta {
+                // The same constant part, and at least the bytes the old one had proven.
+                let old = oldRanges[a.id] ?? 0, new = newRanges[b.id] ?? 0
+                guard a.fixed == b.fixed, exact ? old == new : old <= new else { return false }
+            }
             return exact ? a.offset == b.offset : a.offset.contains(b.offset)
         default: return false
         }

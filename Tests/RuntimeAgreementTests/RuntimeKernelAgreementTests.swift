@@ -12,11 +12,7 @@ import Testing
 struct RuntimeKernelAgreementTests {
     /// Fixtures the VM refuses to load though the kernel runs them, and why: counted as
     /// failed and recorded as known issues until the cause is fixed.
-    static let knownRefusals = [
-        "load_balancer": "BPFVerifier refuses a read through a packet pointer with a variable offset (TCP/UDP ports "
-            + "after an IP header of variable length) after a bounds check of a copy with a larger constant offset; "
-            + "the kernel's verifier carries such a check over to every pointer with the same variable part",
-    ]
+    static let knownRefusals: [String: String] = [:]
 
     @Test(arguments: [EngineKind.jit, .interpreter])
     func fixturesAgreeWithTheKernel(engine: EngineKind) throws {

@@ -42,22 +42,42 @@ extension KernelHelpers {
         }
     }
 
-    /// bpf_csum_diff: the ones' complement sum of `seed`, the complement of each 32-bit word
-    /// of `from` and each word of `to`, folded to 32 bits as x86-64's csum_partial folds it.
+    /// bpf_csum_diff as Linux 6.13 and later compute it: the ones' complement sum of `seed`
+    /// and the words of `to`, minus the sum of the words of `from`, folded to 16 bits. The
+    /// fold matters: programs add the result to 16-bit checksums on 32 bits, and a 32-bit
+    /// result with the same sum modulo 0xffff can carry out where the kernel's does not.
     static let checksumDifference = Helper(id: 28, name: "csum_diff") { call throws(VMError) in
         let fromSize = try size(call.r2, call), toSize = try size(call.r4, call)
         guard (fromSize | toSize) & 3 == 0, fromSize + toSize <= 512 else { return Errno.invalid }
         let from = fromSize == 0 ? nil : try call.memory(at: call.r1, count: fromSize)
         let to = toSize == 0 ? nil : try call.memory(at: call.r3, count: toSize)
-        var sum = call.r5 & 0xffff_ffff
-        for offset in stride(from: 0, to: fromSize, by: 4) {
-            sum += UInt64(~(from?.loadUnaligned(fromByteOffset: offset, as: UInt32.self) ?? 0))
+        let seed = UInt32(truncatingIfNeeded: call.r5)
+        let sum: UInt32
+        switch (from, to) {
+        case (let from?, let to?): sum = onesComplementSubtract(partialChecksum(to, seed: seed), partialChecksum(from, seed: 0))
+        case (nil, let to?): sum = partialChecksum(to, seed: seed)
+        case (let from?, nil): sum = ~partialChecksum(from, seed: ~seed)
+        case (nil, nil): sum = seed
         }
-        for offset in stride(from: 0, to: toSize, by: 4) {
-            sum += UInt64(to?.loadUnaligned(fromByteOffset: offset, as: UInt32.self) ?? 0)
+        // Folded as the kernel's csum_from32to16: the high half of sum + sum rotated by 16.
+        return UInt64((sum &+ (sum >> 16 | sum << 16)) >> 16)
+    }
+
+    /// The kernel's csum_partial over whole 32-bit words: their sum with `seed`, the carries
+    /// added back in, as a 32-bit number that is 0 only when everything was.
+    private static func partialChecksum(_ words: UnsafeMutableRawBufferPointer, seed: UInt32) -> UInt32 {
+        var sum = UInt64(seed)
+        for offset in stride(from: 0, to: words.count, by: 4) {
+            sum += UInt64(words.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
         }
         while sum >> 32 != 0 { sum = (sum & 0xffff_ffff) + (sum >> 32) }
-        return sum
+        return UInt32(sum)
+    }
+
+    /// csum_sub: a + ~b with the carry added back in.
+    private static func onesComplementSubtract(_ a: UInt32, _ b: UInt32) -> UInt32 {
+        let (sum, carry) = a.addingReportingOverflow(~b)
+        return sum &+ (carry ? 1 : 0)
     }
 }
 

@@ -1,8 +1,8 @@
 // TC per-flow counter: packets and bytes (the skb's length) per 5-tuple (addresses, ports,
 // protocol, family; EtherType alone for what is not IP) in an LRU hash sized so that the
 // capture corpus never fills it; every packet continues (TC_ACT_OK).
-// Checks: the __sk_buff context (data, data_end, len), bpf_skb_load_bytes at a variable
-// offset, LRU hash insertion and update, a struct key with 16-byte addresses, .bss counters.
+// Checks: the __sk_buff context (data, data_end, len), ports read straight from the packet
+// after an IP header of variable length, LRU hash insertion and update, a struct key with 16-byte addresses, .bss counters.
 #include "runtime_fixture.h"
 
 struct flow {
@@ -43,12 +43,9 @@ int flow_counter(struct __sk_buff *skb)
     __builtin_memset(&key, 0, sizeof(key));
     __builtin_memcpy(key.source, p.source, 16);
     __builtin_memcpy(key.destination, p.destination, 16);
-    // Ports through the helper, as TC programs often read what lies at a variable offset.
-    __be16 ports[2];
-    if (p.l4_offset && bpf_skb_load_bytes(skb, p.l4_offset, ports, sizeof(ports)) == 0) {
-        key.source_port = ports[0];
-        key.destination_port = ports[1];
-    }
+    read_ports(data, data_end, &p);
+    key.source_port = p.source_port;
+    key.destination_port = p.destination_port;
     key.ether_type = p.ether_type;
     key.protocol = p.protocol;
     key.family = p.family;

@@ -34,12 +34,9 @@ int sampler(struct __sk_buff *skb)
     if (sample_every == 0 || index % sample_every != 0)
         return TC_ACT_OK;
     __u32 length = skb->len;
-    __u32 captured = length < 64 ? length : 64;
-    // Bounds checked on `captured` itself, kept by barrier_var: BPFVerifier neither links
-    // a 32-bit copy to its source nor narrows a range by `!= 0`, as the kernel does.
-    barrier_var(captured);
-    if (captured < ETH_HLEN || captured > 64)
+    if (length < ETH_HLEN)
         return TC_ACT_OK;
+    __u32 captured = length < 64 ? length : 64;
 
     if ((index / sample_every) % 2 == 0) {
         struct sample *sample = bpf_ringbuf_reserve(&samples, sizeof(*sample), 0);
