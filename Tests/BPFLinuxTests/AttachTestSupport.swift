@@ -178,6 +178,18 @@ final class LoadedFixture {
         return AttachTests.value(bytes, as: UInt64.self)
     }
 
+    /// The count once it is `expected`, or what it is after 5 s: frames sent on a veth pair
+    /// reach the peer's hooks from the receive backlog, which may run after `send` returns.
+    func count(_ slot: UInt32, awaiting expected: UInt64) throws -> UInt64 {
+        let start = ContinuousClock.now
+        var current = try count(slot)
+        while current != expected, ContinuousClock.now - start < .seconds(5) {
+            usleep(2_000)
+            current = try count(slot)
+        }
+        return current
+    }
+
     func close() {
         for program in programs { program.close() }
         for map in maps { map.close() }

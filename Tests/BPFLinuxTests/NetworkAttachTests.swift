@@ -31,7 +31,7 @@ extension AttachKernelTests {
                 #expect(try link.linkInfo().first?.type == 6, "an XDP link")
 
                 try TestNetworkNamespace.sendFrames(20, on: sender)
-                #expect(try fixture.count(0) == 20)
+                #expect(try fixture.count(0, awaiting: 20) == 20)
 
                 // A second program on the same interface is refused, with the reason.
                 let busy = #expect(throws: BPFError.self) {
@@ -41,12 +41,12 @@ extension AttachKernelTests {
 
                 try link.update(program: try fixture.program("xdp_count_again"), replacing: program)
                 try TestNetworkNamespace.sendFrames(5, on: sender)
-                #expect(try fixture.count(0) == 20)
-                #expect(try fixture.count(4) == 5)
+                #expect(try fixture.count(0, awaiting: 20) == 20)
+                #expect(try fixture.count(4, awaiting: 5) == 5)
 
                 link.close()
                 try TestNetworkNamespace.sendFrames(5, on: sender)
-                #expect(try fixture.count(4) == 5, "detached when closed")
+                #expect(try fixture.count(4, awaiting: 5) == 5, "detached when closed")
             }
         }
 
@@ -69,13 +69,13 @@ extension AttachKernelTests {
                 #expect(try ingress.linkInfo().first?.type == 11, "a tcx link")
 
                 try TestNetworkNamespace.sendFrames(10, on: sender)
-                #expect(try fixture.count(1) == 20, "10 frames leave vb and 10 arrive at va")
+                #expect(try fixture.count(1, awaiting: 20) == 20, "10 frames leave vb and 10 arrive at va")
                 egress.close()
                 try TestNetworkNamespace.sendFrames(3, on: sender)
-                #expect(try fixture.count(1) == 23)
+                #expect(try fixture.count(1, awaiting: 23) == 23)
                 ingress.close()
                 try TestNetworkNamespace.sendFrames(3, on: sender)
-                #expect(try fixture.count(1) == 23)
+                #expect(try fixture.count(1, awaiting: 23) == 23)
 
                 let missing = #expect(throws: BPFError.self) {
                     try namespace.run { try Link.tcx(interface: "nothere0", direction: .ingress, program: program) }
@@ -101,7 +101,7 @@ extension AttachKernelTests {
                     #expect(try link.linkInfo().first?.type == 3, "a cgroup link")
 
                     try AttachTests.run(binary, ["send", cgroup.path + "/cgroup.procs", "12", "9"])
-                    #expect(try fixture.count(2) == 12)
+                    #expect(try fixture.count(2, awaiting: 12) == 12)
                     link.close()
 
                     let wrongHook = #expect(throws: BPFError.self) {
@@ -139,19 +139,19 @@ extension AttachKernelTests {
                     #expect(try connect.linkInfo().first?.type == 3, "a cgroup link")
 
                     #expect(try AttachTests.run(binary, ["sockets", procs]) == "tcp4 ok udp6 \(String(cString: strerror(EPERM)))\n")
-                    #expect(try fixture.count(0) == 2, "both socket() calls seen")
+                    #expect(try fixture.count(0, awaiting: 2) == 2, "both socket() calls seen")
                     // Connected UDP: the peer the socket reports is where the connect went.
                     #expect(try AttachTests.run(binary, ["connect", procs, "4242"]) == "4243\n")
                     #expect(try AttachTests.run(binary, ["connect", procs, "4300"]) == "4300\n")
-                    #expect(try fixture.count(1) == 2)
-                    #expect(try fixture.count(0) == 4, "the connecting sockets were created in the cgroup too")
+                    #expect(try fixture.count(1, awaiting: 2) == 2)
+                    #expect(try fixture.count(0, awaiting: 4) == 4, "the connecting sockets were created in the cgroup too")
 
                     create.close()
                     connect.close()
                     #expect(try AttachTests.run(binary, ["sockets", procs]) == "tcp4 ok udp6 ok\n")
                     #expect(try AttachTests.run(binary, ["connect", procs, "4242"]) == "4242\n")
-                    #expect(try fixture.count(0) == 4, "detached when closed")
-                    #expect(try fixture.count(1) == 2, "detached when closed")
+                    #expect(try fixture.count(0, awaiting: 4) == 4, "detached when closed")
+                    #expect(try fixture.count(1, awaiting: 2) == 2, "detached when closed")
 
                     let wrongHook = #expect(throws: BPFError.self) {
                         try Link.cgroup(cgroup.path, attachType: .cgroupInet4Connect, program: try fixture.program("sock_create"))
@@ -178,12 +178,12 @@ extension AttachKernelTests {
                 }
                 let received = receiver.receiveAll()
                 #expect(received.map(\.count) == [Int](repeating: 10, count: 5))
-                #expect(try fixture.count(3) == 10)
+                #expect(try fixture.count(3, awaiting: 10) == 10)
 
                 link.close()
                 try sender.send([UInt8](repeating: 3, count: 200), to: receiver.port)
                 #expect(receiver.receiveAll().map(\.count) == [200], "the filter is gone")
-                #expect(try fixture.count(3) == 10)
+                #expect(try fixture.count(3, awaiting: 10) == 10)
 
                 let notSocket = #expect(throws: BPFError.self) {
                     try Link.socketFilter(socket: fixture.maps[0].fileDescriptor.rawValue, program: try fixture.program("short_datagrams"))
