@@ -131,24 +131,26 @@ enum FilterBenchmark {
         }
     }
 
-    /// Reads the file, keeps the packets `interpreter` accepts, writes them to /dev/null as
-    /// pcap; how many were kept.
+    /// Streams the file through `CaptureFileReader`, keeps the packets `interpreter`
+    /// accepts and writes them as pcap to /dev/null through `CaptureFileWriter`, as tcpdump
+    /// -r -w does; how many were kept.
     static func filterFile(_ path: String, _ interpreter: ClassicInterpreter) throws -> Int {
-        var reader = try CaptureReader(try readWholeFile(path))
-        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
-        try reader.bytes.withUnsafeBytes { file in
-            while let record = reader.nextRecord() {
-                let bytes = UnsafeRawBufferPointer(rebasing: file[record.dataRange])
-                if interpreter.run(packet: bytes, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) != 0 {
-                    try writer.write(data: bytes, timestamp: record.timestamp, originalLength: record.originalLength)
-                }
+        var reader = try CaptureFileReader(path: path)
+        var writer = try CaptureFileWriter(path: "/dev/null", format: .pcap, linkType: .ethernet)
+        var failure: CaptureWriteError?
+        reader.forEachRecord { record, bytes in
+            guard failure == nil, interpreter.run(packet: bytes, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) != 0 else { return }
+            do throws(CaptureWriteError) {
+                try writer.write(data: bytes, timestamp: record.timestamp, originalLength: record.originalLength)
+            } catch {
+                failure = error
             }
         }
-        let output = writer.takeBytes()
-        guard let null = fopen("/dev/null", "w") else { return writer.packetCount }
-        defer { fclose(null) }
-        _ = output.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, null) }
-        return writer.packetCount
+        if let failure { throw failure }
+        if let error = reader.error { throw error }
+        let kept = writer.packetCount
+        try writer.close()
+        return kept
     }
 
     /// Every Ethernet packet of the shared capture corpus.
@@ -166,27 +168,4 @@ enum FilterBenchmark {
         }
         return packets
     }
-}
-
-struct FileReadError: Error { var path: String }
-
-/// A file's bytes, read straight into the array (no `Data` in between).
-func readWholeFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw FileReadError(path: path) }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else { throw FileReadError(path: path) }
-    let size = Int(info.st_size)
-    var failed = false
-    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        guard let base = buffer.baseAddress else { return }
-        while count < size {
-            let n = read(fd, base + count, size - count)
-            if n <= 0 { failed = n < 0; break }
-            count += n
-        }
-    }
-    if failed { throw FileReadError(path: path) }
-    return bytes
 }

@@ -45,13 +45,13 @@ enum RuntimeBenchmark {
     }
 
     /// ns per packet of `program` over `packets`: each one copied into the frame and run,
-    /// best of several rounds of this thread's CPU time.
+    /// in this thread's CPU time (the jit suite's `measureRun`: best of 50 rounds).
     static func vmNanosecondsPerPacket(_ program: LoadedProgram, packets: [[UInt8]]) throws -> Double {
         let frames = ClassicBPFBenchmark.buffers(packets)
         defer { for frame in frames { frame.deallocate() } }
         var sink: UInt64 = 0
         let time = try frames.withUnsafeBufferPointer { frames in
-            try measure(rounds: 5, target: .milliseconds(300), cpuTime: true) {
+            try JITBenchmark.measureRun {
                 for frame in frames { sink &+= try program.run(packet: UnsafeRawBufferPointer(frame)) }
             }
         }
@@ -68,12 +68,12 @@ enum RuntimeBenchmark {
         var sink: UInt64 = 0
         var best = Double.infinity
         for _ in 0..<5 {
-            let start = threadCPUTime()
+            let start = JITBenchmark.threadTime()
             for frame in frames {
                 sink &+= try program.run(packet: UnsafeRawBufferPointer(frame))
                 for _ in 1..<repeats { sink &+= try program.rerun() }
             }
-            best = min(best, (threadCPUTime() - start) / Double(frames.count * repeats))
+            best = min(best, (JITBenchmark.threadTime() - start) / Double(frames.count * repeats))
         }
         if sink == 0x5eed { print("") }  // keeps the runs alive
         return best
@@ -85,8 +85,13 @@ enum RuntimeBenchmark {
         defer { try? FileManager.default.removeItem(atPath: output) }
         guard spawn("/opt/swift/usr/bin/clang", ["-target", "bpf", "-O2", "-g", "-c", "-I/usr/include/x86_64-linux-gnu",
                                                  repository.appendingPathComponent(source).path, "-o", output]) else {
-            throw FileReadError(path: source)
+            throw FixtureFailure(description: "clang could not compile \(source)")
         }
-        return try readWholeFile(output)
+        guard let bytes = FileManager.default.contents(atPath: output) else {
+            throw FixtureFailure(description: "cannot read \(output)")
+        }
+        return [UInt8](bytes)
     }
+
+    struct FixtureFailure: Error, CustomStringConvertible { var description: String }
 }

@@ -39,7 +39,7 @@ enum RuntimeKernelBenchmark {
         let setup = try mapWrites(fixture)
         let vmObject = try LoadedObject(file: object, engine: .jit)
         for (map, key, value) in setup {
-            guard let target = vmObject.map(named: map) else { throw FileReadError(path: "\(fixture).maps: map \(map)") }
+            guard let target = vmObject.map(named: map) else { throw RuntimeBenchmark.FixtureFailure(description: "\(fixture).maps names map \(map), which the object lacks") }
             try target.update(key: key, value: value, flags: .any)
         }
         let vmProgram = try vmObject.program(named: fixture)
@@ -90,15 +90,15 @@ enum RuntimeKernelBenchmark {
                               amortized: .infinity, amortizedKernelTimer: .infinity)
         for _ in 0..<5 {
             var kernelTotal = 0.0
-            let start = threadCPUTime()
+            let start = JITBenchmark.threadTime()
             for packet in packets { kernelTotal += Double(try program.testRun(data: packet).duration) }
-            figures.perCall = min(figures.perCall, (threadCPUTime() - start) / Double(packets.count))
+            figures.perCall = min(figures.perCall, (JITBenchmark.threadTime() - start) / Double(packets.count))
             figures.perCallKernelTimer = min(figures.perCallKernelTimer, kernelTotal / Double(packets.count))
         }
         var kernelTotal = 0.0
-        let start = threadCPUTime()
+        let start = JITBenchmark.threadTime()
         for packet in sample { kernelTotal += Double(try program.testRun(data: packet, repeat: repeatCount).duration) }
-        figures.amortized = (threadCPUTime() - start) / Double(sample.count) / Double(repeatCount)
+        figures.amortized = (JITBenchmark.threadTime() - start) / Double(sample.count) / Double(repeatCount)
         figures.amortizedKernelTimer = kernelTotal / Double(sample.count)
         return figures
     }

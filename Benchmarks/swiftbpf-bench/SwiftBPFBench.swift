@@ -34,44 +34,23 @@ import Darwin
 func exit(code: Int32) -> Never { Darwin.exit(code) }
 #endif
 
-/// Times `body` over enough repetitions to last about `target`, best of several rounds, in
-/// wall time, or in this thread's CPU time with `cpuTime` (what the kernel's own timers
-/// compare with on a machine that other work keeps busy).
-func measure(rounds: Int = 5, target: Duration = .milliseconds(200), cpuTime: Bool = false,
-             _ body: () throws -> Void) rethrows -> Double {
+/// Times `body` over enough repetitions to last about `target`, best of several rounds.
+func measure(rounds: Int = 5, target: Duration = .milliseconds(200), _ body: () throws -> Void) rethrows -> Double {
     let clock = ContinuousClock()
-    let origin = clock.now
-    func now() -> Double { cpuTime ? threadCPUTime() : nanoseconds(clock.now - origin) }
-    let targetNanoseconds = nanoseconds(target)
     var iterations = 1
     while true {
-        let start = now()
-        for _ in 0..<iterations { try body() }
-        if now() - start >= targetNanoseconds / 10 || iterations >= 1 << 30 { break }
+        let elapsed = try clock.measure { for _ in 0..<iterations { try body() } }
+        if elapsed >= target / 10 || iterations >= 1 << 30 { break }
         iterations *= 4
     }
     let scaled = iterations * 10
     var best = Double.infinity
     for _ in 0..<rounds {
-        let start = now()
-        for _ in 0..<scaled { try body() }
-        best = min(best, (now() - start) / Double(scaled))
+        let elapsed = try clock.measure { for _ in 0..<scaled { try body() } }
+        best = min(best, nanoseconds(elapsed) / Double(scaled))
     }
     return best
 }
-
-/// This thread's CPU time in ns, user and system (wall time where there is no such clock).
-func threadCPUTime() -> Double {
-    #if os(Linux)
-    var time = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-    return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
-    #else
-    return nanoseconds(ContinuousClock.now - wallOrigin)
-    #endif
-}
-
-private let wallOrigin = ContinuousClock.now
 
 func nanoseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9

@@ -54,22 +54,30 @@ public enum Tracefs {
 
     /// The id of tracepoint `category:name`, which perf_event_open takes as `config`.
     public static func tracepointID(category: String, name: String) throws(BPFError) -> UInt64 {
+        try KernelFile.number(try eventDirectory(category: category, name: name) + "/id")
+    }
+
+    /// The text of tracepoint `category:name`'s format file: the fields of its record.
+    public static func tracepointFormat(category: String, name: String) throws(BPFError) -> String {
+        try KernelFile.text(try eventDirectory(category: category, name: name) + "/format")
+    }
+
+    private static func eventDirectory(category: String, name: String) throws(BPFError) -> String {
         guard !category.isEmpty, !name.isEmpty, !category.contains("/"), !name.contains("/"),
               category != "..", name != ".." else {
             throw BPFError(operation: "tracepoint", errno: EINVAL, subject: "\(category)/\(name)",
                            detail: "a tracepoint is named by a category and a name without slashes, e.g. syscalls and sys_enter_openat")
         }
         let root = try root()
-        let path = "\(root)/events/\(category)/\(name)/id"
-        do {
-            return try KernelFile.number(path)
-        } catch where error.errno == ENOENT {
+        let directory = "\(root)/events/\(category)/\(name)"
+        guard KernelFile.exists(directory) else {
             let categoryExists = KernelFile.exists("\(root)/events/\(category)")
             let detail = categoryExists
                 ? "no tracepoint '\(name)' in category '\(category)' (see \(root)/events/\(category))"
                 : "no tracepoint category '\(category)' (see \(root)/available_events)"
             throw BPFError(operation: "tracepoint", errno: ENOENT, subject: "\(category)/\(name)", detail: detail)
         }
+        return directory
     }
 }
 #endif

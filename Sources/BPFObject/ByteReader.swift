@@ -30,6 +30,11 @@ public struct ByteReader: Sendable {
         offset = 0
     }
 
+    /// A reader over the first `count` bytes of `bytes` (all of them if there are fewer).
+    public init(_ bytes: [UInt8], count: Int, order: ByteOrder = .little) {
+        self.init(bytes: bytes, order: order, start: 0, end: max(0, min(count, bytes.count)))
+    }
+
     private init(bytes: [UInt8], order: ByteOrder, start: Int, end: Int) {
         self.bytes = bytes
         self.order = order

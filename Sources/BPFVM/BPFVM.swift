@@ -6,3 +6,5 @@
 // `JITProgram` compiles the same decoded form to machine code: `JITCompiler` (the front end)
 // finds basic blocks and drives a `JITBackEnd` (x86-64: `X86BackEnd` on our own
 // `X86Assembler`), with the interpreter's checks, budget and errors in the generated code.
+// `AArch64BackEnd` on `AArch64Assembler` is the second target, begun: it compiles
+// arithmetic, jumps and verified memory, and is checked against LLVM's disassembler.

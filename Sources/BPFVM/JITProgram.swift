@@ -19,6 +19,8 @@ public final class JITProgram: Engine {
     public let codeSize: Int
 
     private let slots: [Slot]
+    /// Per slot, the instructions its block charged beyond it (see `JITCompilation`).
+    private let chargedAfter: [Int32]
     private let helpers: HelperTable
     /// Memory the program may use besides its input and stack, known at load time.
     private let regions: [MemoryRegion]?
@@ -84,20 +86,20 @@ public final class JITProgram: Engine {
         let stack = UnsafeMutableRawPointer.allocate(byteCount: stackBytes, alignment: 16)
         stack.initializeMemory(as: UInt8.self, repeating: 0, count: stackBytes)
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(stackBytes)
-        let machineCode: [UInt8]?
+        let compilation: JITCompilation?
         #if arch(x86_64)
-        machineCode = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: checksMemory, as: X86BackEnd.self)
+        compilation = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: checksMemory, as: X86BackEnd.self)
         let failure = "the JIT could not lay out the program's machine code"
         #else
-        machineCode = nil
+        compilation = nil
         let failure = "the JIT has no back end for this processor; use the interpreter"
         #endif
-        guard let machineCode else {
+        guard let compilation else {
             stack.deallocate()
             throw VMError(.unsupported(failure))
         }
         let code: ExecutableMemory
-        do { code = try ExecutableMemory(code: machineCode) } catch {
+        do { code = try ExecutableMemory(code: compilation.code) } catch {
             stack.deallocate()
             throw error
         }
@@ -112,7 +114,8 @@ public final class JITProgram: Engine {
         self.helpers = table
         self.regions = regions.isEmpty ? nil : regions
         self.code = code
-        self.codeSize = machineCode.count
+        self.codeSize = compilation.code.count
+        chargedAfter = compilation.chargedAfter
         self.entry = unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> UInt32).self)
         self.stack = stack
         self.stackTop = stackTop
@@ -189,7 +192,8 @@ public final class JITProgram: Engine {
         let status = entry(UnsafeMutableRawPointer(context))
 
         let left = get(JITContext.budget)
-        counters.pointee = options.instructionBudget - (status == JITStatus.budget.rawValue ? 0 : left)
+        // Wraps: a fault inside a block leaves `left` below what it charged (see `error`).
+        counters.pointee = options.instructionBudget &- (status == JITStatus.budget.rawValue ? 0 : left)
         if status == JITStatus.returned.rawValue { return context[0] }
         throw error(status: status, left: left, input: (inputStart, inputCount))
     }
@@ -210,6 +214,8 @@ public final class JITProgram: Engine {
             guard let recorded = state.pointee.recordedFault else { fallthrough }
             pc = recorded.pc
             fault = recorded.fault
+            // A fault inside a block leaves the rest of what the block charged unexecuted.
+            if chargedAfter.indices.contains(pc) { counters.pointee &-= UInt64(chargedAfter[pc]) }
         case .returned, nil:
             return VMError(.unsupported("the JIT's code ended with unknown status \(status)"), pc: pc)
         }

@@ -15,7 +15,6 @@ struct X86BackEnd: JITBackEnd {
 
     /// Out-of-line code, emitted after the program so that the hot path falls through.
     private enum Stub {
-        case budget(label: Int, blockStart: Int, count: Int)
         case fault(label: Int, pc: Int, status: JITStatus)
         case accessCheck(label: Int, resume: Int, pc: Int, base: X86Register, displacement: Int32, size: Int)
     }
@@ -34,11 +33,15 @@ struct X86BackEnd: JITBackEnd {
     private let budgetRoutine: Int
     private var stubs: [Stub] = []
     private let checksMemory: Bool
+    private var ledger: BudgetLedger
+    /// Where a chain head's copy sends its taken branch (the refund).
+    private var copyTakenLabel: Int?
 
     init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
         self.checksMemory = checksMemory
         asm = X86Assembler(capacity: slotCount * 64 + 1024, instructions: slotCount)
         stubs.reserveCapacity(2 * slotCount)
+        ledger = BudgetLedger(blocks: slotCount)
         self.stackTop = stackTop
         pcLabels = asm.newLabels(slotCount)
         exitLabel = asm.newLabel()
@@ -96,27 +99,29 @@ struct X86BackEnd: JITBackEnd {
 
     // MARK: The front end's calls
 
-    mutating func beginBlock(at pc: Int, instructionCount: Int) {
+    mutating func beginBlock(at pc: Int, instructionCount: Int, charge: BlockCharge) {
         asm.bind(pcLabels + pc)
-        asm.alu(extension: 5, .register(Self.budget), immediate: Int32(instructionCount), wide: true)
-        let label = stub { .budget(label: $0, blockStart: pc, count: instructionCount) }
-        asm.jump(if: .below, to: label)
+        let labels = asm.newLabels(BudgetLedger.labelsNeeded(for: charge))
+        if let (amount, short) = ledger.begin(at: pc, count: instructionCount, charge: charge, firstLabel: labels) {
+            asm.alu(extension: 5, .register(Self.budget), immediate: Int32(amount), wide: true)
+            asm.jump(if: .below, to: short)
+        }
     }
 
     mutating func emit(_ s: Slot, at pc: Int) {
         if !asm.isBound(pcLabels + pc) { asm.bind(pcLabels + pc) }
-        let raw = s.op.rawValue
-        if raw < Op.neg64.rawValue {
-            arithmetic(s, operation: (raw % 28) / 2, wide: raw < 28, usesRegister: raw & 1 == 1)
-            return
-        }
-        if JITCompiler.isBranch(s.op) {
-            branch(s)
-            return
-        }
-        if let access = JITCompiler.access(s.op) {
-            memoryAccess(s, at: pc, size: access.size)
-            return
+        ledger.record(s, at: pc)
+        emitCode(s, at: pc)
+    }
+
+    /// The code of one instruction, in the program or in a stub's copy.
+    private mutating func emitCode(_ s: Slot, at pc: Int) {
+        switch JITCompiler.kind(of: s) {
+        case .arithmetic(let operation, let wide, let usesRegister):
+            return arithmetic(s, operation: operation, wide: wide, usesRegister: usesRegister)
+        case .branch: return branch(s)
+        case .access(let size): return memoryAccess(s, at: pc, size: size)
+        case .other: break
         }
         let dst = r(s.dst), src = r(s.src)
         switch s.op {
@@ -153,7 +158,12 @@ struct X86BackEnd: JITBackEnd {
     }
 
     mutating func finish() -> [UInt8]? {
-        for stub in stubs { emit(stub) }
+        for stub in ledger.finish() { emitBudget(stub) }
+        var index = 0
+        while index < stubs.count {  // a stub may add one (a copied access adds its check)
+            emit(stubs[index])
+            index += 1
+        }
         stackCheckRoutinesAndBudget()
         swiftCallRoutines()
         epilogue()
@@ -163,7 +173,7 @@ struct X86BackEnd: JITBackEnd {
 
     // MARK: Arithmetic
 
-    /// `operation` indexes add, sub, mul, div, sdiv, or, and, lsh, rsh, mod, smod, xor, mov, arsh.
+    /// `operation` as in `JITCompiler.Kind`.
     private mutating func arithmetic(_ s: Slot, operation: UInt8, wide: Bool, usesRegister: Bool) {
         let dst = r(s.dst), src = r(s.src)
         let imm = Int32(truncatingIfNeeded: s.imm)
@@ -312,18 +322,15 @@ struct X86BackEnd: JITBackEnd {
         } else {
             asm.alu(extension: 7, .register(dst), immediate: Int32(truncatingIfNeeded: s.imm), wide: wide)
         }
-        asm.jump(if: Self.conditions[position], to: pcLabels + Int(s.target))
+        asm.jump(if: Self.conditions[position], to: copyTakenLabel ?? ledger.takenLabel ?? pcLabels + Int(s.target))
     }
 
     // MARK: Memory
 
     private mutating func memoryAccess(_ s: Slot, at pc: Int, size: Int) {
-        let isLoad = s.op.rawValue <= Op.ldxsw.rawValue
-        let base = isLoad ? s.src : s.dst
-        let displacement = Int32(truncatingIfNeeded: (s.op.rawValue >= Op.stb.rawValue && s.op.rawValue <= Op.stdw.rawValue)
-            ? UInt64(bitPattern: Int64(s.target)) : s.imm)
+        let base = JITCompiler.base(of: s), displacement = JITCompiler.displacement(of: s)
         let operand: X86Operand
-        if !checksMemory || (base == 10 && displacement >= -Int32(Interpreter.stackSize) && displacement <= -Int32(size)) {
+        if !JITCompiler.mayFault(s, checksMemory: checksMemory) {
             // Proven by the verifier, or inside the current frame: always valid.
             operand = .memory(r(base), displacement)
         } else {
@@ -509,11 +516,6 @@ struct X86BackEnd: JITBackEnd {
 
     private mutating func emit(_ stub: Stub) {
         switch stub {
-        case .budget(let label, let blockStart, let count):
-            asm.bind(label)
-            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
-            asm.move32(Self.scratch, constant: UInt32(blockStart))
-            asm.jump(to: budgetRoutine)
         case .fault(let label, let pc, let status):
             asm.bind(label)
             fault(at: pc, status)
@@ -523,6 +525,37 @@ struct X86BackEnd: JITBackEnd {
             asm.move32(Self.scratch, constant: UInt32(pc))
             asm.call(stackCheckRoutines + size.trailingZeroBitCount)
             asm.jump(to: resume)
+        }
+    }
+
+    private mutating func emitBudget(_ stub: BudgetLedger.Stub) {
+        switch stub {
+        case .budget(let label, let blockStart, let count):
+            asm.bind(label)
+            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
+            asm.move32(Self.scratch, constant: UInt32(blockStart))
+            asm.jump(to: budgetRoutine)
+        case .exactChain(let chain):
+            asm.bind(chain.exact)
+            for step in chain.exactPath {
+                switch step {
+                case .adjust(let amount):
+                    asm.alu(extension: amount < 0 ? 5 : 0, .register(Self.budget), immediate: Int32(abs(amount)), wide: true)
+                case .charge(let count, let budgetStub):
+                    asm.alu(extension: 5, .register(Self.budget), immediate: Int32(count), wide: true)
+                    asm.jump(if: .below, to: budgetStub)
+                case .copy(let slots, let taken):
+                    copyTakenLabel = taken
+                    for (slot, pc) in slots { emitCode(slot, at: pc) }
+                    copyTakenLabel = nil
+                case .jump(let pc):
+                    asm.jump(to: pcLabels + pc)
+                }
+            }
+        case .refund(let label, let count, let target):
+            asm.bind(label)
+            asm.alu(extension: 0, .register(Self.budget), immediate: Int32(count), wide: true)
+            asm.jump(to: pcLabels + target)
         }
     }
 

@@ -12,6 +12,8 @@ final class Analysis {
     /// Slot index -> instruction (nil for the second slot of lddw).
     let instructions: [Instruction?]
     let isPruningPoint: [Bool]
+    /// Targets of backward jumps, where every visit is recorded (loops are found there).
+    let isLoopHead: [Bool]
     var statistics = VerifierStatistics()
     var stateLog: [(index: Int, state: String)] = []
     var nextID = 1
@@ -22,16 +24,34 @@ final class Analysis {
 
     /// A state recorded at a pruning point. `live` counts the paths still being explored from it
     /// (directly or through later records); while it is non-zero the state is on the current
-    /// path or a pending branch of it, and reaching it again may be a loop.
+    /// path or a pending branch of it, and reaching it again may be a loop. `history` is the
+    /// path from the parent record to it and `precise` what the checks after it relied on.
+    /// A record without a state is only a link of the path for precision tracking (where an
+    /// instruction already holds as many states as are worth comparing).
     struct Record {
-        var state: VerifierState
+        var state: VerifierState?
         var parent: Int?
         var live: Int
+        var history: [PathStep]
+        var precise = PreciseSet()
+        /// The state's `registerDigest`.
+        var digest: UInt64 = 0
     }
     var records: [Record] = []
     static let recordsPerInstruction = 32
+    /// Steps a path takes at least between two links (records without a state).
+    static let stepsPerLink = 64
+    /// Steps a path takes at least between two recorded states, but at loop heads.
+    static let stepsPerState = 4
     var recordsAt: [[Int]]
     var inProgress = 0
+    /// The stack slot the instruction being analysed spilled a register to or filled one
+    /// from, for its `PathStep`.
+    var movedSlot: (frame: Int, index: Int)?
+    /// For a branch on numbers with copies: its entry in `linkedCopies`.
+    var stepLinks: Int?
+    /// Where the copies of compared numbers were, per branch (see `PathStep.links`).
+    var linkedCopies: [PreciseSet] = []
 
     init(program: Program, kind: ProgramKind, maps: [Int32: MapInfo], lineInfo: [BTFExt.LineInfo],
          options: Verifier.Options) {
@@ -42,18 +62,22 @@ final class Analysis {
         self.options = options
         var instructions = [Instruction?](repeating: nil, count: program.slots.count)
         var pruning = [Bool](repeating: false, count: program.slots.count)
+        var loopHeads = pruning
         for (index, instruction) in program.instructions {
             instructions[index] = instruction
             if let offset = instruction.jumpOffset {
                 let target = index + 1 + offset
                 if target >= 0 && target < pruning.count { pruning[target] = true }
-                if case .branch = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
-                if case .mayGoto = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
+                if target >= 0 && target <= index { loopHeads[target] = true }
+                // As the kernel: a two-way jump is itself a pruning point (before it forks).
+                if case .branch = instruction { pruning[index] = true }
+                if case .mayGoto = instruction { pruning[index] = true }
                 if case .callLocal = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
             }
         }
         self.instructions = instructions
         isPruningPoint = pruning
+        isLoopHead = loopHeads
         recordsAt = [[Int]](repeating: [], count: program.slots.count)
         accessedMemory = [UInt8](repeating: 0, count: program.slots.count)
     }
@@ -92,7 +116,7 @@ final class Analysis {
         try checkStructure()
         var pending: [(Int, VerifierState)] = [(0, initialState())]
         while var (pc, state) = pending.popLast() {
-            while true {
+            path: while true {
                 statistics.instructionsAnalysed += 1
                 if statistics.instructionsAnalysed > options.complexityLimit {
                     throw reject(.tooComplex, at: pc, state,
@@ -106,43 +130,69 @@ final class Analysis {
                     }
                 }
                 if options.recordsStates { stateLog.append((pc, describe(state))) }
-                let next = try step(at: pc, &state)
-                if next.isEmpty {
+                let depth = state.frames.count - 1
+                movedSlot = nil
+                stepLinks = nil
+                let successors = try step(at: pc, &state)
+                let done = PathStep(pc: pc, depth: depth, slot: movedSlot, links: stepLinks)
+                switch successors {
+                case .end:
                     finishPath(state)
-                    break
-                }
-                if next.count == 2 {
+                    break path
+                case .next(let target):
+                    state.history.append(done)
+                    pc = target
+                case .fork(let target, var other):
+                    state.history.append(done)
+                    other.1.history.append(done)
                     if let record = state.lastRecord { records[record].live += 1 }
-                    pending.append(next[1])
+                    pending.append(other)
+                    pc = target
                 }
-                (pc, state) = next[0]
             }
         }
     }
 
     /// Whether a recorded state at `pc` covers `state` (the path can stop); otherwise records it.
     private func isCovered(_ pc: Int, _ state: inout VerifierState) throws(Rejection) -> Bool {
+        let precision = options.tracksPrecision
+        var digest: UInt64? = nil
         for id in recordsAt[pc] {
-            let record = records[id]
-            if record.live > 0 {
-                if StateComparison.covers(record.state, state, exact: true) {
+            if records[id].live > 0 {
+                if digest == nil { digest = state.registerDigest }
+                guard records[id].digest == digest, let old = records[id].state else { continue }
+                if StateComparison.isSame(old, state) {
                     throw reject(.infiniteLoop, at: pc, state,
                                  "the program may loop forever: this instruction is reached again in exactly the same state")
                 }
-            } else if StateComparison.covers(record.state, state) {
+            } else if let old = records[id].state, StateComparison.covers(old, state, precise: precision ? records[id].precise : nil) {
+                // This path's numbers now matter where the old one's did.
+                propagate(records[id].precise, from: state)
                 return true
             }
         }
         // Loops visit their head in ever new states; past a few dozen, more records cost
-        // comparisons and rarely prune (the kernel stops adding them too).
-        guard recordsAt[pc].count < Analysis.recordsPerInstruction else { return false }
-        records.append(Record(state: state, parent: state.lastRecord, live: 1))
+        // comparisons and rarely prune (the kernel stops adding them too). A link without a
+        // state still keeps precision tracking's walks short.
+        let keepsState = recordsAt[pc].count < Analysis.recordsPerInstruction
+        // A link needs a path long enough to be worth cutting; so does a state, but at a
+        // loop's head (the kernel too adds states only every few instructions).
+        if !keepsState && state.history.count < Analysis.stepsPerLink { return false }
+        if !isLoopHead[pc] && state.history.count < Analysis.stepsPerState { return false }
+        if keepsState && digest == nil { digest = state.registerDigest }
+        var recorded = state
+        recorded.history = []
+        records.append(Record(state: keepsState ? recorded : nil, parent: state.lastRecord, live: 1, history: state.history,
+                              digest: digest ?? 0))
         let id = records.count - 1
-        recordsAt[pc].append(id)
         state.lastRecord = id
-        statistics.states += 1
-        inProgress += 1
-        statistics.peakStates = max(statistics.peakStates, inProgress)
+        state.history = []
+        if keepsState {
+            recordsAt[pc].append(id)
+            statistics.states += 1
+            inProgress += 1
+            statistics.peakStates = max(statistics.peakStates, inProgress)
+        }
         return false
     }
 
@@ -151,7 +201,7 @@ final class Analysis {
         while let id = current {
             records[id].live -= 1
             if records[id].live > 0 { break }
-            inProgress -= 1
+            if records[id].state != nil { inProgress -= 1 }
             current = records[id].parent
         }
     }

@@ -5,11 +5,35 @@ import BPFInstructions
 /// data_end.
 extension Analysis {
     func branch(_ condition: JumpCondition, _ width: Width, dst: Register, source: Operand, at pc: Int, taken: Int,
-                next: Int, _ state: VerifierState) throws(Rejection) -> [(Int, VerifierState)] {
+                next: Int, _ state: inout VerifierState) throws(Rejection) -> Successors {
         let left = try read(dst, at: pc, state)
         let right: Value = switch source {
         case .immediate(let imm): .scalar(.constant(UInt64(bitPattern: Int64(imm))))
         case .register(let r): try read(r, at: pc, state)
+        }
+        if case .scalar(let a) = left, case .scalar(let b) = right {
+            recordLinks(dst, source, state)
+            let onTaken = ScalarComparison.refine(condition, width, a, b, holds: true)
+            let onFall = ScalarComparison.refine(condition, width, a, b, holds: false)
+            if let (x, y) = onTaken, let (u, v) = onFall {
+                var takenState = state
+                takenState.note(pc)
+                takenState.note(taken)
+                assign(dst, x, source, y, &takenState)
+                state.note(pc)
+                state.note(next)
+                assign(dst, u, source, v, &state)
+                return .fork(next, other: (taken, takenState))
+            }
+            // A way ruled out by the ranges: those ranges decided the path, which goes on in place.
+            markPrecise(dst, in: state)
+            if case .register(let r) = source { markPrecise(r, in: state) }
+            guard let (x, y) = onTaken ?? onFall else { return .end }
+            let target = onTaken != nil ? taken : next
+            state.note(pc)
+            state.note(target)
+            assign(dst, x, source, y, &state)
+            return .next(target)
         }
         var takenState = state, fallState = state
         takenState.note(pc)
@@ -18,15 +42,11 @@ extension Analysis {
         fallState.note(next)
         var takenPossible = true, fallPossible = true
         switch (left, right) {
-        case (.scalar(let a), .scalar(let b)):
-            if let (x, y) = ScalarComparison.refine(condition, width, a, b, holds: true) {
-                assign(dst, x, source, y, &takenState)
-            } else { takenPossible = false }
-            if let (x, y) = ScalarComparison.refine(condition, width, a, b, holds: false) {
-                assign(dst, x, source, y, &fallState)
-            } else { fallPossible = false }
         case (.pointer(let p), .scalar(let s)), (.scalar(let s), .pointer(let p)):
             guard s.constantValue == 0, width == .bits64, condition == .eq || condition == .ne else { break }
+            // That the number is 0 makes this a NULL check.
+            markPrecise(dst, in: state)
+            if case .register(let r) = source { markPrecise(r, in: state) }
             let nullOnTaken = condition == .eq
             if p.kind.mayBeNull {
                 settleNull(p.id, isNull: nullOnTaken, &takenState)
@@ -51,16 +71,50 @@ extension Analysis {
             }
         default: break
         }
-        var result: [(Int, VerifierState)] = []
-        if fallPossible { result.append((next, fallState)) }
-        if takenPossible { result.append((taken, takenState)) }
-        return result
+        switch (fallPossible, takenPossible) {
+        case (true, true):
+            state = fallState
+            return .fork(next, other: (taken, takenState))
+        case (true, false):
+            state = fallState
+            return .next(next)
+        case (false, true):
+            state = takenState
+            return .next(taken)
+        case (false, false):
+            return .end
+        }
     }
 
+    /// Sets the refined numbers, and the same on every copy of them.
+    @inline(never)
     private func assign(_ dst: Register, _ x: Scalar, _ source: Operand, _ y: Scalar, _ state: inout VerifierState) {
         state[Int(dst.rawValue)] = .scalar(x)
         if case .register(let r) = source, r != .r10 { state[Int(r.rawValue)] = .scalar(y) }
         if case .register(let r) = source, r == dst { state[Int(r.rawValue)] = .scalar(x) }
+        for refined in [x, y] where refined.id != 0 {
+            state.updateAllValues { value in
+                guard case .scalar(let s) = value, s.id == refined.id else { return value }
+                return .scalar(refined)
+            }
+        }
+    }
+
+    /// Where the copies of the compared numbers are, so that precision tracking, walking back
+    /// over this branch, takes all of them when it takes one.
+    @inline(never)
+    private func recordLinks(_ dst: Register, _ source: Operand, _ state: VerifierState) {
+        var ids: [Int] = []
+        if let id = state[Int(dst.rawValue)].scalar?.id, id != 0 { ids.append(id) }
+        if case .register(let r) = source, let id = state[Int(r.rawValue)].scalar?.id, id != 0 { ids.append(id) }
+        guard !ids.isEmpty, options.tracksPrecision else { return }
+        var links = PreciseSet()
+        for (f, frame) in state.frames.enumerated() {
+            for r in 0..<11 where ids.contains(frame.registers[r].scalar?.id ?? 0) { links.insert(frame: f, register: r) }
+            for (slot, value) in frame.stack.spills where ids.contains(value.scalar?.id ?? 0) { links.insert(frame: f, slot: slot) }
+        }
+        linkedCopies.append(links)
+        stepLinks = linkedCopies.count - 1
     }
 
     /// For two pointers into the same object — the plain-memory input, or one stack frame —
@@ -107,7 +161,10 @@ extension Analysis {
             guard case .pointer(var p) = value, p.id == id, p.kind.mayBeNull else { return value }
             if isNull { return .scalar(.constant(0)) }
             p.kind = p.kind.nonNull
-            if case .mapValue = p.kind { p.id = 0 }
+            switch p.kind {
+            case .mapValue, .map: p.id = 0
+            default: break
+            }
             return .pointer(p)
         }
         if isNull { state.references[id] = nil }

@@ -5,7 +5,8 @@ struct ContextAccess {
     enum Result { case scalar, packet, packetEnd, packetMeta }
 
     /// The result of an access, or the reason it is not allowed.
-    static func check(_ kind: ProgramKind, offset: Int, size: Int, write: Bool) -> Swift.Result<Result, ContextDenial> {
+    static func check(_ kind: ProgramKind, offset: Int, size: Int, write: Bool,
+                      tracepoint: TracepointFormat? = nil) -> Swift.Result<Result, ContextDenial> {
         guard offset >= 0 else { return .failure(.outside) }
         guard offset % size == 0 else { return .failure(.misaligned) }
         switch kind {
@@ -14,7 +15,12 @@ struct ContextAccess {
             return socketBuffer(kind, offset: offset, size: size, write: write)
         case .kernel(.tracepoint):
             if write { return .failure(.readOnly) }
-            return offset < 2048 ? .success(.scalar) : .failure(.outside)
+            // The first 8 bytes (common_type, _flags, _preempt_count, _pid) are not the program's.
+            if offset < 8 { return .failure(.commonFields) }
+            if let tracepoint, offset + size > tracepoint.recordSize {
+                return .failure(.pastRecord(name: tracepoint.name, size: tracepoint.recordSize))
+            }
+            return offset < maxTraceRecord ? .success(.scalar) : .failure(.outside)
         case .kernel(.rawTracepoint):
             if write { return .failure(.readOnly) }
             return offset + size <= 96 ? .success(.scalar) : .failure(.outside)
@@ -30,6 +36,9 @@ struct ContextAccess {
             return .failure(.unsupportedType)
         }
     }
+
+    /// The kernel's PERF_MAX_TRACE_SIZE: no tracepoint record is larger.
+    static let maxTraceRecord = 8192
 
     /// sizeof(struct pt_regs) on x86-64.
     static let ptRegsSize = 168
@@ -92,10 +101,14 @@ struct ContextAccess {
 
 /// Why a context access is refused.
 enum ContextDenial: Error {
-    case outside, misaligned, readOnly, size, notAllowed, unsupportedType
+    case outside, misaligned, readOnly, size, notAllowed, unsupportedType, commonFields
+    /// Past the end of the tracepoint's record (the kernel refuses to attach the program).
+    case pastRecord(name: String, size: Int)
 
     var text: String {
         switch self {
+        case .commonFields: "reads the fields common to all events (offsets 0-7), which tracepoint programs may not read"
+        case .pastRecord(let name, let size): "is past the end of the \(name) record (\(size) bytes)"
         case .outside: "is outside the context"
         case .misaligned: "is not aligned to its size"
         case .readOnly: "writes a field this program type may only read"

@@ -41,13 +41,16 @@ extension Analysis {
             case .map(let types):
                 guard case .pointer(let p) = value, case .map(let info) = p.kind else { throw wrong("a map") }
                 if let types, !types.contains(info.type) { throw wrong("a map of type \(typeList(types))") }
-                if types == nil && !info.hasValues { throw wrong("a map with values (not a \(info.type) map)") }
+                // A map of maps is looked up (to find an inner map), never changed, by programs.
+                if types == nil && !info.hasValues && !(info.holdsMaps && prototype.returns == .mapValueOrNull) {
+                    throw wrong("a map with values (not a \(info.type) map)")
+                }
                 map = info
             case .mapKey, .mapValue:
                 guard let map else { throw wrong("preceded by a map") }
                 let size = argument.isMapKey ? map.keySize : map.valueSize
                 try checkMemoryArgument(value, register: register, size: Scalar.constant(UInt64(size)), write: false, name: name, at: pc, &state)
-                key = argument.isMapKey ? constantKey(value, size: size, state) : key
+                if argument.isMapKey { key = constantKey(value, size: size, state) }
             case .context:
                 guard case .pointer(let p) = value, p.kind == .context, p.offset.constantValue == 0 else { throw wrong("the context") }
             case .readableMemory, .writableMemory:
@@ -63,6 +66,7 @@ extension Analysis {
                     throw reject(.invalidHelperCall, at: pc, state, "the size in \(sizeRegister) is not bounded",
                                  facts: ["\(sizeRegister) is \(size.description); check it against a maximum first"])
                 }
+                markPrecise(sizeRegister, in: state)
                 if size.umax > 0 || value.pointer != nil {
                     try checkMemoryArgument(value, register: register, size: size, write: argument.isWritable, name: name, at: pc, &state)
                 }
@@ -70,6 +74,7 @@ extension Analysis {
             case .string:
                 try checkMemoryArgument(value, register: register, size: Scalar.constant(1), write: false, name: name, at: pc, &state)
             case .constantSize:
+                markPrecise(register, in: state)
                 guard let size = value.scalar?.constantValue, size > 0, size < 1 << 29 else { throw wrong("a positive constant size") }
                 reservationSize = Int(size)
             case .reservation:
@@ -91,6 +96,13 @@ extension Analysis {
         case .nothing: state[0] = .uninitialized
         case .mapValueOrNull:
             guard let map else { state[0] = .unknownScalar; break }
+            if map.holdsMaps {
+                guard let inner = map.innerMap else {
+                    throw reject(.unknownMap, at: pc, state, "the maps held by \(map.name) are not described (no inner map template)")
+                }
+                state[0] = .pointer(Pointer(kind: .mapOrNull(inner), offset: .constant(0), id: makeID(), origin: pc))
+                break
+            }
             state[0] = map.alwaysHasValue(forKey: key)
                 ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
                 : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
@@ -184,7 +196,11 @@ extension Analysis {
               [1, 2, 4, 8].contains(size) else { return nil }
         let address = Int(Int64(bitPattern: base))
         guard state.frames[frame].stack.isInitialized(offset: address, size: size) else { return nil }
-        return state.frames[frame].stack.read(offset: address, size: size)?.scalar?.constantValue
+        let key = state.frames[frame].stack.read(offset: address, size: size)?.scalar?.constantValue
+        if key != nil, size == 8, let slot = state.frames[frame].stack.spilledSlot(at: address) {
+            markPrecise(frame: frame, slot: slot, in: state)
+        }
+        return key
     }
 
     func referenceFacts(_ state: VerifierState) -> [String] {
@@ -193,7 +209,8 @@ extension Analysis {
 
     // MARK: Local calls and exits
 
-    func callLocal(at pc: Int, target: Int, returnTo: Int, _ state: inout VerifierState) throws(Rejection) -> (Int, VerifierState) {
+    /// Enters the callee's frame; returns its first instruction.
+    func callLocal(at pc: Int, target: Int, returnTo: Int, _ state: inout VerifierState) throws(Rejection) -> Int {
         guard state.frames.count < 8 else {
             throw reject(.invalidCall, at: pc, state, "the call would be the ninth frame; calls may nest 8 deep")
         }
@@ -209,11 +226,12 @@ extension Analysis {
         guard stackUsed(by: callee.frames) <= StackState.size else {
             throw reject(.invalidCall, at: pc, state, "the stacks of the nested calls would use more than 512 bytes together")
         }
-        return (target, callee)
+        state = callee
+        return target
     }
 
     /// Returns the caller's next instruction, or nil at the end of the program.
-    func exit(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> (Int, VerifierState)? {
+    func exit(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> Int? {
         let r0 = state[0]
         guard r0.isInitialized else {
             throw reject(.invalidReturn, at: pc, state, "r0 holds no value at exit; set the return value first")
@@ -227,7 +245,7 @@ extension Analysis {
             state[0] = r0
             for r in 1...5 { state[r] = .uninitialized }
             state.note(pc)
-            return (callee.returnIndex, state)
+            return callee.returnIndex
         }
         guard state.references.isEmpty else {
             throw reject(.unreleasedReference, at: pc, state,
@@ -235,6 +253,7 @@ extension Analysis {
                          facts: referenceFacts(state))
         }
         if let range = kind.returnRange {
+            markPrecise(.r0, in: state)
             guard case .scalar(let s) = r0, s.umin >= range.lowerBound, s.umax <= range.upperBound else {
                 throw reject(.invalidReturn, at: pc, state,
                              "a \(kind) program must return a value in \(range.lowerBound)...\(range.upperBound)",

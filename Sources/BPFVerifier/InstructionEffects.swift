@@ -1,9 +1,17 @@
 import BPFInstructions
 
+/// Where a path goes after an instruction: nowhere (its end), on at an instruction with the
+/// state updated in place, or both there and to a second place with a state of its own.
+enum Successors {
+    case end
+    case next(Int)
+    case fork(Int, other: (Int, VerifierState))
+}
+
 /// What each instruction does to a state: the transfer functions of the analysis.
 extension Analysis {
-    /// Runs the instruction at `pc` on `state`; returns the successors (none at the end of a path).
-    func step(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> [(Int, VerifierState)] {
+    /// Runs the instruction at `pc` on `state`, in place; returns where the path goes on.
+    func step(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> Successors {
         guard let instruction = instructions[pc] else {
             throw reject(.invalidInstruction, at: pc, state, "execution reaches the middle of a 16-byte instruction")
         }
@@ -24,20 +32,21 @@ extension Analysis {
             if case .scalar(let s) = try read(dst, at: pc, state) { result = byteSwapped(s, kind: kind, bits: bits) }
             try write(dst, at: pc, &state, value: .scalar(result))
         case .load(let size, let dst, let base, let offset), .loadAcquire(let size, let dst, let base, let offset):
+            // A filled spill is a copy of the register spilled.
             let value = try load(size, base: base, offset: Int(offset), signed: false, at: pc, &state)
-            try write(dst, at: pc, &state, value: value)
+            try write(dst, at: pc, &state, value: value, isCopy: true)
         case .loadSignExtend(let size, let dst, let base, let offset):
             let value = try load(size, base: base, offset: Int(offset), signed: true, at: pc, &state)
             try write(dst, at: pc, &state, value: value)
         case .store(let size, let base, let offset, let source):
-            let value: Value = switch source {
-            case .immediate(let imm): .scalar(.constant(UInt64(bitPattern: Int64(imm))))
-            case .register(let r): try read(r, at: pc, state)
+            let value: Value, register: Register?
+            switch source {
+            case .immediate(let imm): (value, register) = (.scalar(.constant(UInt64(bitPattern: Int64(imm)))), nil)
+            case .register(let r): (value, register) = (try read(r, at: pc, state), r)
             }
-            try store(size, base: base, offset: Int(offset), value: value, isImmediate: source.isImmediate, at: pc, &state)
+            try store(size, base: base, offset: Int(offset), value: value, from: register, at: pc, &state)
         case .storeRelease(let size, let base, let offset, let source):
-            try store(size, base: base, offset: Int(offset), value: try read(source, at: pc, state), isImmediate: false,
-                      at: pc, &state)
+            try store(size, base: base, offset: Int(offset), value: try read(source, at: pc, state), from: source, at: pc, &state)
         case .atomic(let operation, let size, let base, let offset, let source):
             try atomic(operation, size, base: base, offset: Int(offset), source: source, at: pc, &state)
         case .loadImmediate64(let dst, let source, let imm, let nextImm):
@@ -46,30 +55,30 @@ extension Analysis {
             try legacyPacketLoad(size, index: index, at: pc, &state)
         case .jump(let offset):
             state.note(pc)
-            return [(next + Int(offset), state)]
+            return .next(next + Int(offset))
         case .jumpLong(let offset):
             state.note(pc)
-            return [(next + Int(offset), state)]
+            return .next(next + Int(offset))
         case .branch(let condition, let width, let dst, let source, let offset):
             return try branch(condition, width, dst: dst, source: source, at: pc, taken: next + Int(offset),
-                              next: next, state)
+                              next: next, &state)
         case .mayGoto(let offset):
             var taken = state
             taken.note(pc)
-            return [(next, state), (next + Int(offset), taken)]
+            return .fork(next, other: (next + Int(offset), taken))
         case .call(let helper):
             try callHelper(helper, at: pc, &state)
         case .callLocal(let offset):
-            return [try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state)]
+            return .next(try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state))
         case .callKernelFunction:
             throw reject(.unsupported, at: pc, state, "calls of kernel functions (kfuncs) are not supported by this verifier")
         case .callRegister:
             throw reject(.invalidCall, at: pc, state, "a call through a register (callx) is not allowed: its target cannot be checked")
         case .exit:
-            if let resumed = try exit(at: pc, &state) { return [resumed] }
-            return []
+            if let resumed = try exit(at: pc, &state) { return .next(resumed) }
+            return .end
         }
-        return [(next, state)]
+        return .next(next)
     }
 
     // MARK: Registers
@@ -91,11 +100,21 @@ extension Analysis {
         return []
     }
 
-    func write(_ register: Register, at pc: Int, _ state: inout VerifierState, value: Value) throws(Rejection) {
+    /// Writes a register; the value keeps its link to other copies only when it is a copy.
+    func write(_ register: Register, at pc: Int, _ state: inout VerifierState, value: Value, isCopy: Bool = false) throws(Rejection) {
         guard register != .r10 else {
             throw reject(.invalidInstruction, at: pc, state, "r10, the frame pointer, is read-only")
         }
-        state[Int(register.rawValue)] = value
+        switch value {
+        case .scalar(var s) where !isCopy && s.id != 0:
+            s.id = 0
+            state[Int(register.rawValue)] = .scalar(s)
+        case .pointer(var p) where p.offset.id != 0:
+            p.offset.id = 0
+            state[Int(register.rawValue)] = .pointer(p)
+        default:
+            state[Int(register.rawValue)] = value
+        }
     }
 
     // MARK: Arithmetic
@@ -118,6 +137,12 @@ extension Analysis {
         }
         if operation == .mov {
             switch (width, sourceValue) {
+            case (.bits64, .scalar(var s)) where !s.isConstant:
+                if s.id == 0, case .register(let r) = source {
+                    s.id = makeID()
+                    state[Int(r.rawValue)] = .scalar(s)
+                }
+                try write(dst, at: pc, &state, value: .scalar(s), isCopy: true)
             case (.bits64, _): try write(dst, at: pc, &state, value: sourceValue)
             case (.bits32, .scalar(let s)): try write(dst, at: pc, &state, value: .scalar(s.zeroExtended32))
             default: try write(dst, at: pc, &state, value: .scalar(.unsigned(0, 0xffff_ffff)))
@@ -129,8 +154,10 @@ extension Analysis {
         case (.scalar(let a), .scalar(let b)):
             try write(dst, at: pc, &state, value: .scalar(Scalar.apply(operation, width, a, b)))
         case (.pointer(let p), .scalar(let s)):
+            if case .register(let r) = source { markPrecise(r, in: state) }
             try write(dst, at: pc, &state, value: .pointer(try pointerArithmetic(operation, width, p, s, dst: dst, at: pc, state)))
         case (.scalar(let s), .pointer(let p)) where operation == .add:
+            markPrecise(dst, in: state)
             try write(dst, at: pc, &state, value: .pointer(try pointerArithmetic(.add, width, p, s, dst: dst, at: pc, state)))
         case (.pointer, .pointer) where operation == .sub && width == .bits64:
             try write(dst, at: pc, &state, value: .unknownScalar)
@@ -150,7 +177,7 @@ extension Analysis {
         }
         switch pointer.kind {
         case .map where scalar.constantValue == 0: return pointer
-        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull:
+        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
             throw reject(.invalidPointerArithmetic, at: pc, state,
                          "arithmetic on a \(pointer.kind.name) pointer is not allowed\(pointer.kind.mayBeNull ? "; check it for NULL first" : "")",
                          facts: originFacts(pointer))
@@ -169,7 +196,7 @@ extension Analysis {
 
     func originFacts(_ pointer: Pointer) -> [String] {
         guard pointer.kind.mayBeNull else { return [] }
-        let helper = if case .mapValueOrNull = pointer.kind { "map_lookup_elem" } else { "ringbuf_reserve" }
+        let helper = if case .memoryOrNull = pointer.kind { "ringbuf_reserve" } else { "map_lookup_elem" }
         return ["the pointer came from \(helper) at \(pointer.origin), which returns NULL on failure"]
     }
 
@@ -193,11 +220,11 @@ extension Analysis {
         return result.synchronized() ?? .unknown
     }
 
-    /// Like the kernel, which tracks nothing through byte swaps, only the zero-extension of a
-    /// no-op conversion (to little endian on a little-endian host) keeps what is known.
+    /// A swap moves the known bits with their bytes (as the kernel's tnum_bswap does); a
+    /// no-op conversion (to little endian on a little-endian host) only zero-extends.
     private func byteSwapped(_ s: Scalar, kind: ByteSwapKind, bits: Int) -> Scalar {
         let swaps = kind == .swap || (kind == .toBigEndian) == (ByteOrder.host == .little)
-        if swaps { return .unknown }
+        if swaps { return Scalar.from(bits: s.bits.byteSwapped(bits: bits)) }
         return bits == 64 ? s : Scalar.apply(.and, .bits64, s, .constant(bits == 16 ? 0xffff : 0xffff_ffff))
     }
 
@@ -253,12 +280,5 @@ extension Analysis {
         }
         for r in 1...5 { state[r] = .uninitialized }
         state[0] = .scalar(.unsigned(0, size == .word ? 0xffff_ffff : size == .half ? 0xffff : 0xff))
-    }
-}
-
-extension Operand {
-    var isImmediate: Bool {
-        if case .immediate = self { return true }
-        return false
     }
 }

@@ -19,6 +19,7 @@ extension Analysis {
                 throw reject(.invalidMemoryAccess, at: pc, state,
                              "\(sizeText(size.rawValue)) load reads part of a pointer spilled at fp\(address)")
             }
+            if size == .double, let slot = state.frames[frame].stack.spilledSlot(at: address) { movedSlot = (frame, slot) }
             if signed { return signedUnknown(size) }
             if case .scalar(let s) = value, !s.isConstant, size != .double { return .scalar(zeroExtendedUnknown(size)) }
             return value
@@ -39,12 +40,13 @@ extension Analysis {
         size == .double ? .unknown : .unsigned(0, (UInt64(1) << (size.rawValue * 8)) - 1)
     }
 
-    func store(_ size: MemorySize, base: Register, offset: Int, value: Value, isImmediate: Bool, at pc: Int,
+    /// Stores `value`, from `register` or an immediate (nil).
+    func store(_ size: MemorySize, base: Register, offset: Int, value: Value, from register: Register?, at pc: Int,
                _ state: inout VerifierState) throws(Rejection) {
         let pointer = try basePointer(base, at: pc, state)
         try noteAccess(at: pc, context: pointer.kind == .context, state)
         if pointer.kind == .context {
-            if isImmediate {
+            if register == nil {
                 throw reject(.invalidContextAccess, at: pc, state, "storing an immediate into the context is not allowed")
             }
             guard value.scalar != nil else {
@@ -65,6 +67,12 @@ extension Analysis {
                     throw reject(.invalidMemoryAccess, at: pc, state,
                                  "a pointer to a called function's stack may not be stored in its caller's stack")
                 }
+            }
+            if size == .double && address % 8 == 0 {
+                movedSlot = (frame, StackState.index(ofOffset: address) / 8)
+            } else if let register, value.scalar?.constantValue == 0 {
+                // Bytes known to be zero are compared as such, not through the register.
+                markPrecise(register, in: state)
             }
             state.frames[frame].stack.write(offset: address, size: size.rawValue, value: value)
         default:
@@ -141,7 +149,7 @@ extension Analysis {
                          "the context may only be accessed through its unmodified pointer, at a constant offset in the instruction",
                          facts: ["the pointer is \(Value.pointer(pointer).description)"])
         }
-        switch ContextAccess.check(kind, offset: offset, size: size, write: write) {
+        switch ContextAccess.check(kind, offset: offset, size: size, write: write, tracepoint: options.tracepointFormat) {
         case .success(let result):
             return switch result {
             case .scalar: .scalar(size == 8 ? .unknown : .unsigned(0, (UInt64(1) << (size * 8)) - 1))
@@ -161,25 +169,26 @@ extension Analysis {
                      _ state: VerifierState) throws(Rejection) {
         let low = pointer.offset.smin.addingReportingOverflow(Int64(offset))
         let high = pointer.offset.smax.addingReportingOverflow(Int64(offset + size))
-        let what = "\(sizeText(size)) \(write ? "write" : "read") through \(base)"
+        // Words for messages, made only when one is needed (this runs at every access).
+        func what() -> String { "\(sizeText(size)) \(write ? "write" : "read") through \(base)" }
         func outside(_ region: String, _ facts: [String] = []) -> Rejection {
             reject(.invalidMemoryAccess, at: pc, state,
-                   "\(what) at offset \(offsetText(pointer.offset, offset)) is outside \(region)", facts: facts)
+                   "\(what()) at offset \(offsetText(pointer.offset, offset)) is outside \(region)", facts: facts)
         }
         guard !low.overflow, !high.overflow else { throw outside("any memory") }
         switch pointer.kind {
         case .stack(let frame):
             guard let base = pointer.offset.constantValue else {
-                throw reject(.invalidMemoryAccess, at: pc, state, "\(what) uses a variable offset into the stack",
+                throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) uses a variable offset into the stack",
                              facts: ["the offset is \(pointer.offset.description)"])
             }
             let address = Int(Int64(bitPattern: base)) + offset
             guard address >= -StackState.size, address + size <= 0 else { throw outside("the 512-byte stack") }
             guard address % size == 0 else {
-                throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at fp\(address) is not aligned to its size")
+                throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) at fp\(address) is not aligned to its size")
             }
             if !write && !options.allowsUninitializedStackReads && !state.frames[frame].stack.isInitialized(offset: address, size: size) {
-                throw reject(.uninitializedStack, at: pc, state, "\(what) reads stack bytes at fp\(address) that were never written")
+                throw reject(.uninitializedStack, at: pc, state, "\(what()) reads stack bytes at fp\(address) that were never written")
             }
         case .mapValue(let map):
             guard low.partialValue >= 0, high.partialValue <= Int64(map.valueSize) else {
@@ -197,8 +206,8 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(state.metaBytes) else {
                 throw outside("the metadata proven to lie before the packet", ["\(state.metaBytes) bytes of metadata are known to exist"])
             }
-        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull:
-            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
+        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }
 

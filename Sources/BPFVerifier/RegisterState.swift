@@ -7,6 +7,8 @@ enum PointerKind: Hashable, Sendable {
     case map(MapInfo)
     case mapValue(MapInfo)
     case mapValueOrNull(MapInfo)
+    /// An inner map from a lookup in a map of maps, or NULL.
+    case mapOrNull(MapInfo)
     case packet, packetEnd, packetMeta
     /// Memory of a known size a helper handed out (a ring buffer reservation).
     case memory(size: Int)
@@ -21,6 +23,7 @@ enum PointerKind: Hashable, Sendable {
         case .map: "map_ptr"
         case .mapValue: "map_value"
         case .mapValueOrNull: "map_value_or_null"
+        case .mapOrNull: "map_ptr_or_null"
         case .packet: "pkt"
         case .packetEnd: "pkt_end"
         case .packetMeta: "pkt_meta"
@@ -32,7 +35,7 @@ enum PointerKind: Hashable, Sendable {
 
     var mayBeNull: Bool {
         switch self {
-        case .mapValueOrNull, .memoryOrNull: true
+        case .mapValueOrNull, .memoryOrNull, .mapOrNull: true
         default: false
         }
     }
@@ -41,6 +44,7 @@ enum PointerKind: Hashable, Sendable {
     var nonNull: PointerKind {
         switch self {
         case .mapValueOrNull(let map): .mapValue(map)
+        case .mapOrNull(let map): .map(map)
         case .memoryOrNull(let size): .memory(size: size)
         default: self
         }

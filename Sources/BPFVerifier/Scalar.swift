@@ -7,6 +7,9 @@ struct Scalar: Hashable, Sendable {
     var smin: Int64, smax: Int64
     var u32min: UInt32, u32max: UInt32
     var s32min: Int32, s32max: Int32
+    /// Shared by copies of one unknown number (`r2 = r1`, a spill), so that what a branch
+    /// learns of one it learns of all, as the kernel's scalar ids; 0 for none.
+    var id = 0
 
     static let unknown = Scalar(
         bits: .unknown, umin: 0, umax: .max, smin: .min, smax: .max,
@@ -107,6 +110,14 @@ struct Scalar: Hashable, Sendable {
             guard s.umin <= s.umax else { return nil }
         }
         return s
+    }
+
+    /// The same facts, whatever the ids.
+    func hasSameFacts(as other: Scalar) -> Bool {
+        var a = self, b = other
+        a.id = 0
+        b.id = 0
+        return a == b
     }
 
     /// Whether every number `other` may be, this may be too.

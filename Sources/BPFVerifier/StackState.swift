@@ -20,14 +20,15 @@ struct StackState: Hashable, Sendable {
     mutating func write(offset: Int, size: Int, value: Value?) {
         let start = StackState.index(ofOffset: offset)
         depth = max(depth, -offset)
-        for slot in Set((start..<start + size).map { $0 / 8 }) where spills[slot] != nil {
-            spills[slot] = nil
-            for i in slot * 8..<slot * 8 + 8 where bytes[i] == .spill { bytes[i] = .misc }
-        }
         if size == 8, start % 8 == 0, let value {
+            // Replaces whatever the slot held.
             for i in start..<start + 8 { bytes[i] = .spill }
             spills[start / 8] = value
             return
+        }
+        for slot in start / 8...(start + size - 1) / 8 where spills[slot] != nil {
+            spills[slot] = nil
+            for i in slot * 8..<slot * 8 + 8 where bytes[i] == .spill { bytes[i] = .misc }
         }
         let zero = value?.scalar?.constantValue == 0
         for i in start..<start + size { bytes[i] = zero ? .zero : .misc }
@@ -49,6 +50,13 @@ struct StackState: Hashable, Sendable {
         }
         if (start..<start + size).allSatisfy({ bytes[$0] == .zero }) { return .scalar(.constant(0)) }
         return .unknownScalar
+    }
+
+    /// The slot of a register spilled whole at fp+offset, if one is.
+    func spilledSlot(at offset: Int) -> Int? {
+        let start = StackState.index(ofOffset: offset)
+        guard start % 8 == 0, bytes[start] == .spill, spills[start / 8] != nil else { return nil }
+        return start / 8
     }
 
     /// Marks bytes as written by a helper (their content unknown).

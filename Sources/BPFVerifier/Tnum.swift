@@ -20,6 +20,19 @@ struct Tnum: Hashable, Sendable {
         return Tnum(value: low & ~delta, mask: delta)
     }
 
+    /// The low `bits` (16, 32 or 64) with their bytes reversed, the rest zero: known bits
+    /// stay known, moved with their byte.
+    func byteSwapped(bits: Int) -> Tnum {
+        func swap(_ x: UInt64) -> UInt64 {
+            switch bits {
+            case 16: UInt64(UInt16(truncatingIfNeeded: x).byteSwapped)
+            case 32: UInt64(UInt32(truncatingIfNeeded: x).byteSwapped)
+            default: x.byteSwapped
+            }
+        }
+        return Tnum(value: swap(value), mask: swap(mask))
+    }
+
     static func + (a: Tnum, b: Tnum) -> Tnum {
         let sm = a.mask &+ b.mask
         let sv = a.value &+ b.value

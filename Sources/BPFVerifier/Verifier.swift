@@ -14,13 +14,22 @@ public enum Verifier {
         public var allowsUninitializedStackReads: Bool
         /// Helpers a host adds (or redefines) by id, for programs that run in its VM.
         public var helpers: [Int32: HelperPrototype]
+        /// Compare only the numbers some check relied on when pruning (the kernel's precision
+        /// tracking); off, every number is compared by its range, which prunes less.
+        public var tracksPrecision: Bool
+        /// For a tracepoint program: the record of the tracepoint it is for, from tracefs; reads
+        /// past its end are refused (the kernel refuses to attach such a program).
+        public var tracepointFormat: TracepointFormat?
 
         public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true,
-                    helpers: [Int32: HelperPrototype] = [:]) {
+                    helpers: [Int32: HelperPrototype] = [:], tracksPrecision: Bool = true,
+                    tracepointFormat: TracepointFormat? = nil) {
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
             self.allowsUninitializedStackReads = allowsUninitializedStackReads
             self.helpers = helpers
+            self.tracksPrecision = tracksPrecision
+            self.tracepointFormat = tracepointFormat
         }
     }
 

@@ -17,10 +17,12 @@ struct VerifierState: Sendable {
     var packetBytes = 0
     /// Bytes from data_meta known to lie before data.
     var metaBytes = 0
-    /// The branch decisions that led here, as instruction indices (for messages).
+    /// The branch decisions that led here, as instruction indices (for messages), the last 64 or more.
     var trail: [Int] = []
     /// The last state recorded on this path (for loop detection and pruning).
     var lastRecord: Int? = nil
+    /// The instructions analysed since `lastRecord`, for precision tracking to walk back.
+    var history: [PathStep] = []
 
     var current: Frame {
         get { frames[frames.count - 1] }
@@ -32,9 +34,27 @@ struct VerifierState: Sendable {
         set { frames[frames.count - 1].registers[register] = newValue }
     }
 
+    /// Keeps at least the last 64 steps (trimmed now and then, not at every step).
     mutating func note(_ index: Int) {
         trail.append(index)
-        if trail.count > 64 { trail.removeFirst(trail.count - 64) }
+        if trail.count > 128 { trail.removeFirst(trail.count - 64) }
+    }
+
+    /// A digest of the registers that states the same but for ids share: most states that
+    /// are not the same differ in it, so loop detection rarely compares whole states.
+    var registerDigest: UInt64 {
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ x: UInt64) { digest = (digest ^ x) &* 0x100_0000_01b3 }
+        for frame in frames {
+            for value in frame.registers {
+                switch value {
+                case .uninitialized: mix(1)
+                case .scalar(let s): mix(s.bits.value); mix(s.bits.mask); mix(s.umin); mix(s.umax); mix(UInt64(bitPattern: s.smin))
+                case .pointer(let p): mix(2); mix(p.offset.bits.value); mix(p.offset.bits.mask); mix(p.offset.umax)
+                }
+            }
+        }
+        return digest
     }
 
     /// Applies `change` to every register and spilled register of every frame.
@@ -48,23 +68,44 @@ struct VerifierState: Sendable {
 
 /// Whether an explored state covers a new one: every behaviour possible from the new state
 /// was possible from the old, so exploring the new one again can find nothing new. Pointer
-/// ids must correspond one to one.
+/// ids must correspond one to one. Numbers no check relied on (not in `precise`) cover any
+/// number; `exact` asks for the very same state (a loop that made no progress).
 struct StateComparison {
     private var oldToNew: [Int: Int] = [:]
     private var newToOld: [Int: Int] = [:]
+    private let precise: PreciseSet?
+    private var lastFreshID = 0
 
-    static func covers(_ old: VerifierState, _ new: VerifierState, exact: Bool = false) -> Bool {
-        var comparison = StateComparison()
-        return comparison.covers(old, new, exact: exact)
+    private init(precise: PreciseSet?) { self.precise = precise }
+
+    /// `precise` nil compares every number by its range.
+    static func covers(_ old: VerifierState, _ new: VerifierState, precise: PreciseSet?) -> Bool {
+        var comparison = StateComparison(precise: precise)
+        return comparison.covers(old, new, exact: false)
+    }
+
+    static func isSame(_ old: VerifierState, _ new: VerifierState) -> Bool {
+        var comparison = StateComparison(precise: nil)
+        return comparison.covers(old, new, exact: true)
+    }
+
+    private func isPrecise(frame: Int, register: Int) -> Bool {
+        precise?.contains(frame: frame, register: register) ?? true
+    }
+
+    private func isPrecise(frame: Int, slot: Int) -> Bool {
+        precise?.contains(frame: frame, slot: slot) ?? true
     }
 
     private mutating func covers(_ old: VerifierState, _ new: VerifierState, exact: Bool) -> Bool {
         guard old.frames.count == new.frames.count, old.references.count == new.references.count else { return false }
         if exact ? old.packetBytes != new.packetBytes : old.packetBytes > new.packetBytes { return false }
         if exact ? old.metaBytes != new.metaBytes : old.metaBytes > new.metaBytes { return false }
-        for (o, n) in zip(old.frames, new.frames) {
+        for (f, (o, n)) in zip(old.frames, new.frames).enumerated() {
             guard o.returnIndex == n.returnIndex else { return false }
-            for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact) { return false }
+            for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact, precise: isPrecise(frame: f, register: r)) {
+                return false
+            }
             for i in 0..<StackState.size {
                 let ob = o.stack.bytes[i], nb = n.stack.bytes[i]
                 if ob == nb || (!exact && ob == .invalid) { continue }
@@ -72,13 +113,20 @@ struct StateComparison {
                 if nb == .spill, case .pointer? = n.stack.spills[i / 8] { return false }
             }
             for (slot, value) in o.stack.spills {
-                guard let other = n.stack.spills[slot], covers(value, other, exact: exact) else { return false }
+                guard let other = n.stack.spills[slot], covers(value, other, exact: exact, precise: isPrecise(frame: f, slot: slot))
+                else { return false }
             }
         }
         for id in old.references.keys {
             guard let mapped = oldToNew[id], new.references[mapped] != nil else { return false }
         }
         return true
+    }
+
+    /// An id of its own for a number without copies (ids made by the analysis are positive).
+    private mutating func freshID() -> Int {
+        lastFreshID -= 1
+        return lastFreshID
     }
 
     private mutating func matches(_ old: Int, _ new: Int) -> Bool {
@@ -90,10 +138,15 @@ struct StateComparison {
         return true
     }
 
-    private mutating func covers(_ old: Value, _ new: Value, exact: Bool) -> Bool {
+    private mutating func covers(_ old: Value, _ new: Value, exact: Bool, precise: Bool) -> Bool {
         switch (old, new) {
         case (.uninitialized, _): return !exact || new == .uninitialized
-        case (.scalar(let a), .scalar(let b)): return exact ? a == b : a.contains(b)
+        case (.scalar(let a), .scalar(let b)):
+            if !exact && !precise { return true }
+            // Copies linked in the old state must be linked alike in the new one.
+            guard exact ? a.hasSameFacts(as: b) : a.contains(b) else { return false }
+            if a.id == 0 && b.id == 0 { return true }
+            return matches(a.id == 0 ? freshID() : a.id, b.id == 0 ? freshID() : b.id)
         case (.pointer(let a), .pointer(let b)):
             guard a.kind == b.kind, matches(a.id, b.id) else { return false }
             return exact ? a.offset == b.offset : a.offset.contains(b.offset)

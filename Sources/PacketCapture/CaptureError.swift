@@ -14,6 +14,8 @@ public struct CaptureError: Error, Sendable, Hashable, CustomStringConvertible {
         case malformed
         /// A packet names an interface the file never described.
         case unknownInterface
+        /// The system could not open or read the file; the message gives its reason.
+        case unreadable
     }
 
     public var kind: Kind

@@ -5,7 +5,8 @@ public enum CaptureFormat: Sendable, Hashable {
     case pcap, pcapng
 }
 
-/// Reads a pcap or pcapng file held in memory, one packet at a time.
+/// Reads a pcap or pcapng file held in memory, one packet at a time. (`CaptureFileReader`
+/// reads one from disk through this type, a window of the file at a time.)
 ///
 /// ```swift
 /// var reader = try CaptureReader(bytes)      // throws if this is no capture file at all
@@ -18,8 +19,13 @@ public enum CaptureFormat: Sendable, Hashable {
 /// `nextRecord()` and `forEachRecord(_:)` read without copying packet bytes.
 public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
     public let format: CaptureFormat
-    /// The whole file.
-    public let bytes: [UInt8]
+    /// The whole file; for a `CaptureFileReader`, the buffer holding the part of the file
+    /// being read, of which the first `end` bytes are valid.
+    public internal(set) var bytes: [UInt8]
+    /// How many bytes of `bytes` hold file data.
+    public internal(set) var end: Int
+    /// Offset in the file of `bytes[0]` (0 unless a `CaptureFileReader` has moved on).
+    public internal(set) var windowOffset = 0
     /// The pcap file header; nil for pcapng.
     public let pcapHeader: PcapFileHeader?
     /// pcapng sections read so far; empty for pcap.
@@ -48,14 +54,27 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
     /// Index in `interfaces` of the current pcapng section's interface 0.
     var sectionFirstInterface = 0
     var pcap: PcapLayout
+    /// False while more of the file may follow `bytes[..<end]` (a streaming read).
+    var isComplete = true
+    /// Nonzero when reading stopped at a record that runs past `end` of an incomplete
+    /// window: how many bytes from `offset` on it needs.
+    var wanted = 0
 
     /// Reads the file header (pcap) or first section header (pcapng). Throws when the bytes
     /// are no capture file this reader takes; later damage goes to `error` instead.
     public init(_ bytes: [UInt8]) throws(CaptureError) {
+        try self.init(window: bytes, count: bytes.count, isComplete: true)
+    }
+
+    /// A reader over the first `count` bytes of `window`, the start of a file; when
+    /// `isComplete` is false more of the file may follow and `refill(from:)` brings it.
+    init(window bytes: [UInt8], count: Int, isComplete: Bool) throws(CaptureError) {
         self.bytes = bytes
-        reader = ByteReader(bytes)
-        guard bytes.count >= 4, let magic = try? reader.u32(at: 0) else {
-            throw CaptureError(.notCaptureFile, "\(bytes.count) bytes are too few for a capture file's magic number", offset: 0)
+        end = count
+        self.isComplete = isComplete
+        reader = ByteReader(bytes, count: count)
+        guard count >= 4, let magic = try? reader.u32(at: 0) else {
+            throw CaptureError(.notCaptureFile, "\(count) bytes are too few for a capture file's magic number", offset: 0)
         }
         if magic == BlockType.sectionHeader {
             format = .pcapng
@@ -81,10 +100,23 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
     /// The next packet's position and metadata, without copying its bytes; nil at the end
     /// of the file or when `error` is set.
     public mutating func nextRecord() -> PacketRecord? {
-        guard !isFinished else { return nil }
-        let record = format == .pcap ? nextPcapRecord() : nextPcapngRecord()
-        if record == nil { isFinished = true } else { packetCount += 1 }
+        guard !isFinished, wanted == 0 else { return nil }
+        guard var record = format == .pcap ? nextPcapRecord() : nextPcapngRecord() else {
+            if wanted == 0 { finish() }
+            return nil
+        }
+        packetCount += 1
+        record.offset += windowOffset
         return record
+    }
+
+    /// Ends the reading; offsets in the error become offsets in the file.
+    mutating func finish() {
+        isFinished = true
+        if var failure = error {
+            failure.offset += windowOffset
+            error = failure
+        }
     }
 
     /// The next packet with its bytes copied out; nil at the end of the file or when
@@ -94,7 +126,7 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
         var options: [CaptureOption] = []
         if !record.optionsRange.isEmpty {
             do {
-                options = try self.options(of: record)
+                options = try windowOptions(of: record)
             } catch {
                 warn(.malformedOptions, "packet options dropped: \(error.message)", offset: error.offset, packetNumber: packetCount)
             }
@@ -127,6 +159,17 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
 
     /// The options of a pcapng packet block, in its section's byte order.
     public func options(of record: PacketRecord) throws(CaptureError) -> [CaptureOption] {
+        do {
+            return try windowOptions(of: record)
+        } catch {
+            var failure = error
+            failure.offset += windowOffset
+            throw failure
+        }
+    }
+
+    /// The options of a packet block, with offsets in `bytes` in an error.
+    func windowOptions(of record: PacketRecord) throws(CaptureError) -> [CaptureOption] {
         guard !record.optionsRange.isEmpty else { return [] }
         var optionReader = reader
         if interfaces.indices.contains(record.interfaceIndex) {
@@ -165,7 +208,7 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
 
     mutating func warn(_ kind: CaptureWarning.Kind, _ message: @autoclosure () -> String, offset: Int, packetNumber: Int? = nil) {
         if warnings.count < Self.warningLimit {
-            warnings.append(CaptureWarning(kind, message(), offset: offset, packetNumber: packetNumber))
+            warnings.append(CaptureWarning(kind, message(), offset: windowOffset + offset, packetNumber: packetNumber))
         } else {
             omittedWarningCount += 1
         }

@@ -12,6 +12,8 @@ public struct CaptureWriteError: Error, Sendable, Hashable, CustomStringConverti
         case unknownInterface
         /// pcap holds one interface: a second one, or a packet of another link type.
         case notRepresentable
+        /// The system could not create or write the file; the message gives its reason.
+        case unwritable
     }
 
     public var kind: Kind
@@ -175,6 +177,11 @@ public struct CaptureWriter: Sendable {
     public mutating func takeBytes() -> [UInt8] {
         defer { bytes = [] }
         return bytes
+    }
+
+    /// Forgets the output not yet taken, keeping its memory for what comes next.
+    mutating func discardBytes() {
+        bytes.removeAll(keepingCapacity: true)
     }
 
     private mutating func appendSectionHeader(options: [CaptureOption]) {

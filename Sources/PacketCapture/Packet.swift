@@ -27,17 +27,17 @@ public struct Packet: Sendable, Hashable {
     public var capturedLength: Int { data.count }
 }
 
-/// A packet as positions in the file's bytes, for reading without copying: the captured
-/// bytes are `reader.bytes[dataRange]`.
+/// A packet as positions in the reader's bytes, for reading without copying: the captured
+/// bytes are `reader.bytes[dataRange]` (for a `CaptureFileReader`, until it reads on).
 public struct PacketRecord: Sendable, Hashable {
     /// Nanoseconds since 1970-01-01 00:00:00 UTC.
     public var timestamp: Int64
     public var originalLength: Int
-    /// Where the captured bytes lie in the file.
+    /// Where the captured bytes lie in the reader's `bytes`.
     public var dataRange: Range<Int>
     public var interfaceIndex: Int
     public var linkType: LinkType
-    /// Where the packet block's options lie in the file (empty for pcap and for blocks
+    /// Where the packet block's options lie in the reader's `bytes` (empty for pcap and for blocks
     /// without options); `CaptureReader.options(of:)` parses them.
     public var optionsRange: Range<Int>
     /// Offset of the record header or block in the file.

@@ -12,7 +12,14 @@ public struct PacketPrinter: Sendable {
 
     var connections: [Connection: (sequence: UInt32, acknowledgment: UInt32)] = [:]
 
-    public init() {}
+    /// The names of this machine's interfaces by index, which tcpdump prints for Linux
+    /// cooked v2 packets (`lo    In  IP ...`, `?` for an index it does not have); nil
+    /// prints the index instead (`ifindex 1 In  IP ...`).
+    public var interfaceNames: [UInt32: String]?
+
+    public init(interfaceNames: [UInt32: String]? = nil) {
+        self.interfaceNames = interfaceNames
+    }
 
     /// The line for `summary`, without a timestamp.
     public mutating func line(_ summary: PacketSummary) -> String {
@@ -28,7 +35,12 @@ public struct PacketPrinter: Sendable {
             case .linuxCooked(let header):
                 if let interfaceIndex = header.interfaceIndex {
                     let type = Self.packetTypeNames[header.packetType] ?? "?"
-                    text += "ifindex \(interfaceIndex) " + type + String(repeating: " ", count: max(0, 3 - type.count)) + " "
+                    if let interfaceNames {
+                        text += padded(interfaceNames[interfaceIndex] ?? "?", 5) + " "
+                    } else {
+                        text += "ifindex \(interfaceIndex) "
+                    }
+                    text += padded(type, 3) + " "
                 }
             case .arp(let message):
                 text += Self.arp(message)
@@ -325,6 +337,11 @@ public struct PacketPrinter: Sendable {
     static func etherTypeName(_ type: UInt16) -> String {
         [0x0800: "IPv4", 0x86dd: "IPv6", 0x0806: "ARP", 0x8035: "Reverse ARP", 0x8100: "802.1Q", 0x88a8: "802.1Q-QinQ",
          0x9100: "802.1Q-9100", 0x9200: "802.1Q-9200", 4: "Unknown"][type] ?? "Unknown"
+    }
+
+    /// `text` left-aligned in `width` columns, as printf's `%-*s`.
+    private func padded(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
     }
 
     static let packetTypeNames: [UInt16: String] = [0: "In", 1: "B", 2: "M", 3: "P", 4: "Out"]

@@ -57,8 +57,8 @@ extension CaptureReader {
             throw CaptureError(.notCaptureFile, "magic number 0x\(String(magic, radix: 16)) is neither pcap nor pcapng", offset: 0)
         }
         reader.order = order
-        guard reader.bytes.count >= PcapFileHeader.size else {
-            throw CaptureError(.truncated, "pcap file header needs \(PcapFileHeader.size) bytes, only \(reader.bytes.count) in the file", offset: 0)
+        guard reader.end >= PcapFileHeader.size else {
+            throw CaptureError(.truncated, "pcap file header needs \(PcapFileHeader.size) bytes, only \(reader.end) in the file", offset: 0)
         }
         let header: PcapFileHeader
         do {
@@ -83,11 +83,15 @@ extension CaptureReader {
     @inline(__always)
     mutating func nextPcapRecord() -> PacketRecord? {
         let start = offset
-        let remaining = bytes.count - start
-        guard remaining > 0 else { return nil }
-        let number = packetCount + 1
+        let remaining = end - start
         let headerSize = pcap.recordHeaderSize
+        guard remaining > 0 else {
+            awaitMore(headerSize)
+            return nil
+        }
+        let number = packetCount + 1
         guard remaining >= headerSize else {
+            if awaitMore(headerSize) { return nil }
             error = CaptureError(.truncated, "record header needs \(headerSize) bytes, only \(remaining) left in the file", offset: start, packetNumber: number)
             return nil
         }
@@ -114,8 +118,9 @@ extension CaptureReader {
             error = CaptureError(.malformed, "captured length \(captured) exceeds both the snapshot length \(pcap.snapshotLength) and the \(pcap.linkType.maximumCapturedLength) bytes allowed for \(pcap.linkType)", offset: start, packetNumber: number)
             return nil
         }
-        guard capturedLength <= bytes.count - dataStart else {
-            error = CaptureError(.truncated, "captured length \(captured) runs past the end of the file: only \(bytes.count - dataStart) bytes left", offset: start, packetNumber: number)
+        guard capturedLength <= end - dataStart else {
+            if awaitMore(headerSize + capturedLength) { return nil }
+            error = CaptureError(.truncated, "captured length \(captured) runs past the end of the file: only \(end - dataStart) bytes left", offset: start, packetNumber: number)
             return nil
         }
         let snapshotLength = pcap.snapshotLength

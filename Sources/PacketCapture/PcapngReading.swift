@@ -5,7 +5,11 @@ extension CaptureReader {
     @inline(__always)
     mutating func nextPcapngRecord() -> PacketRecord? {
         // Every block moves `offset` forward by at least 12 bytes, so this loop ends.
-        while offset < bytes.count {
+        while offset < end {
+            if !isComplete, let needed = incompleteBlockLength(at: offset) {
+                wanted = needed
+                return nil
+            }
             do {
                 if let record = try readBlock(at: offset) { return record }
             } catch {
@@ -13,14 +17,34 @@ extension CaptureReader {
                 return nil
             }
         }
+        awaitMore(12)
         return nil
+    }
+
+    /// How many bytes the block at `start` needs when they run past `end`; nil when it is
+    /// whole, or so broken that `readBlock` will say what is wrong.
+    private func incompleteBlockLength(at start: Int) -> Int? {
+        guard end - start >= 12 else { return 12 }
+        var order = reader.order
+        if (try? reader.u32(at: start)) == BlockType.sectionHeader {
+            // A new section sets its own byte order.
+            switch try? reader.u32(at: start + 8) {
+            case BlockType.byteOrderMagic: break
+            case BlockType.byteOrderMagic.byteSwapped: order = order == .little ? .big : .little
+            default: return nil
+            }
+        }
+        var lengthReader = reader
+        lengthReader.order = order
+        guard let length = try? lengthReader.u32(at: start + 4), Int(length) > end - start else { return nil }
+        return Int(length)
     }
 
     /// Reads the block at `start`, moves `offset` past it, and returns its packet if it
     /// holds one. Other blocks are skipped by their length.
     @inline(__always)
     private mutating func readBlock(at start: Int) throws(CaptureError) -> PacketRecord? {
-        let available = bytes.count - start
+        let available = end - start
         guard available >= 8 else {
             throw CaptureError(.truncated, "block header needs 8 bytes, only \(available) left in the file", offset: start)
         }
@@ -59,7 +83,7 @@ extension CaptureReader {
     /// Reads the section header block at `start`, which sets the byte order for the rest of
     /// the section, and returns the offset after it.
     mutating func readSectionHeader(at start: Int) throws(CaptureError) -> Int {
-        let available = bytes.count - start
+        let available = end - start
         guard available >= 12 else {
             throw CaptureError(.truncated, "section header block needs at least 12 bytes to give its byte order, only \(available) left", offset: start)
         }
@@ -99,7 +123,7 @@ extension CaptureReader {
         }
         sections.append(PcapngSection(
             byteOrder: reader.order, versionMajor: major, versionMinor: minor, sectionLength: sectionLength,
-            options: options, offset: start, firstInterfaceIndex: interfaces.count))
+            options: options, offset: windowOffset + start, firstInterfaceIndex: interfaces.count))
         sectionFirstInterface = interfaces.count
         return start + length
     }

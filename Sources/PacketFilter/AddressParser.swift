@@ -2,21 +2,32 @@
 enum AddressParser {
     /// Decimal, `0x` hex or leading-zero octal, as libpcap's `stoulen`; nil past 32 bits.
     static func number(_ text: String) -> UInt32? {
-        var digits = Substring(text)
+        // Over the UTF-8 bytes: walking Characters cost more than the rest of a short compile.
+        var digits = Substring(text).utf8
         var radix: UInt32 = 10
-        if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
-            radix = 16
-            digits = digits.dropFirst(2)
-        } else if digits.count > 1, digits.hasPrefix("0") {
-            radix = 8
-            digits = digits.dropFirst()
+        if digits.count > 1, digits.first == UInt8(ascii: "0") {
+            let second = digits[digits.index(after: digits.startIndex)]
+            if second == UInt8(ascii: "x") || second == UInt8(ascii: "X") {
+                radix = 16
+                digits = digits.dropFirst(2)
+            } else {
+                radix = 8
+                digits = digits.dropFirst()
+            }
         }
         guard !digits.isEmpty else { return nil }
         var value: UInt32 = 0
-        for c in digits {
-            guard let d = c.hexDigitValue, UInt32(d) < radix else { return nil }
+        for byte in digits {
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            guard digit < radix else { return nil }
             let (m, o1) = value.multipliedReportingOverflow(by: radix)
-            let (s, o2) = m.addingReportingOverflow(UInt32(d))
+            let (s, o2) = m.addingReportingOverflow(digit)
             if o1 || o2 { return nil }
             value = s
         }

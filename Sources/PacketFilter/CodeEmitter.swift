@@ -114,7 +114,7 @@ enum CodeEmitter {
     static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
         let order = graph.topologicalOrder()
         if order.isEmpty { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
-        var position = [Int: Int](minimumCapacity: order.count)
+        var position = [Int?](repeating: nil, count: graph.nodes.count)
         for (i, n) in order.enumerated() { position[n] = i }
 
         // Entry states: what every predecessor leaves in A and X.
@@ -136,8 +136,8 @@ enum CodeEmitter {
             }
             code.body = writer.code
             codes.append(code)
-            for target in [node.whenTrue, node.whenFalse] {
-                guard case .node(let m) = target, let j = position[m] else { continue }
+            for outcome in [true, false] {
+                guard case .node(let m) = node.target(outcome), let j = position[m] else { continue }
                 entry[j] = entry[j].map { $0.meet(writer.state) } ?? writer.state
             }
         }
@@ -150,7 +150,8 @@ enum CodeEmitter {
         let kept = sharedCode(order, graph, position, codes)
 
         // Which jumps need a trampoline; grows until every short jump fits.
-        var far = [(Bool, Bool)](repeating: (false, false), count: order.count)
+        var farTrue = [Bool](repeating: false, count: order.count)
+        var farFalse = [Bool](repeating: false, count: order.count)
         let acceptUsed = order.contains { graph[$0].whenTrue == .accept || graph[$0].whenFalse == .accept }
         let rejectUsed = order.contains { graph[$0].whenTrue == .reject || graph[$0].whenFalse == .reject }
         while true {
@@ -159,7 +160,7 @@ enum CodeEmitter {
             for (i, code) in codes.enumerated() {
                 starts.append(at)
                 guard kept[i] == i else { continue }
-                at += code.body.count + 1 + (far[i].0 ? 1 : 0) + (far[i].1 ? 1 : 0)
+                at += code.body.count + 1 + (farTrue[i] ? 1 : 0) + (farFalse[i] ? 1 : 0)
             }
             let acceptAt = at
             let rejectAt = at + (acceptUsed ? 1 : 0)
@@ -184,14 +185,14 @@ enum CodeEmitter {
                 let branchAt = starts[i] + code.body.count
                 let trueTarget = address(node.whenTrue)
                 let falseTarget = address(node.whenFalse)
-                let trueFar = far[i].0, falseFar = far[i].1
+                let trueFar = farTrue[i], falseFar = farFalse[i]
                 // Trampolines follow the branch: the true one first.
                 let trueSlot = branchAt + 1
                 let falseSlot = branchAt + 1 + (trueFar ? 1 : 0)
                 let jt = trueFar ? 0 : trueTarget - branchAt - 1
                 let jf = falseFar ? falseSlot - branchAt - 1 : falseTarget - branchAt - 1
                 if jt > 255 || jf > 255 {
-                    far[i] = (trueFar || jt > 255, falseFar || jf > 255)
+                    (farTrue[i], farFalse[i]) = (trueFar || jt > 255, falseFar || jf > 255)
                     grew = true
                     continue
                 }
@@ -208,15 +209,12 @@ enum CodeEmitter {
 
     /// For each test (by layout index), the index of the test whose code stands in for it:
     /// itself, or a later one with the same instructions and the same targets.
-    private static func sharedCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int: Int],
+    private static func sharedCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int?],
                                    _ codes: [NodeCode]) -> [Int] {
-        struct Key: Hashable {
-            var code: NodeCode
-            var whenTrue: Int
-            var whenFalse: Int
-        }
         var kept = Array(order.indices)
-        var first: [Key: Int] = [:]
+        var trueTargets = [Int](repeating: 0, count: order.count)
+        var falseTargets = [Int](repeating: 0, count: order.count)
+        var seen = FingerprintIndex()
         func index(_ target: GraphTarget) -> Int {
             switch target {
             case .accept: -1
@@ -227,9 +225,19 @@ enum CodeEmitter {
         // Back to front, so targets are already mapped when their predecessors are looked at.
         for i in order.indices.reversed() {
             let node = graph[order[i]]
-            let key = Key(code: codes[i], whenTrue: index(node.whenTrue), whenFalse: index(node.whenFalse))
+            let (t, f) = (index(node.whenTrue), index(node.whenFalse))
+            (trueTargets[i], falseTargets[i]) = (t, f)
+            // The targets, the condition and the code's length: equal code is rare enough that
+            // comparing the few that collide costs less than summarizing every instruction.
+            let code = codes[i]
+            let print = mix(UInt64(bitPattern: Int64(t)) << 32 ^ UInt64(bitPattern: Int64(f)),
+                            UInt64(code.body.count) << 16 | UInt64(code.condition.rawValue))
             // The first test stays where it is: the program starts there.
-            if i > 0, let later = first[key] { kept[i] = later } else { first[key] = i }
+            if i > 0, let later = seen.find(print, { trueTargets[$0] == t && falseTargets[$0] == f && codes[$0] == code }) {
+                kept[i] = later
+            } else {
+                seen.insert(print, i)
+            }
         }
         return kept
     }

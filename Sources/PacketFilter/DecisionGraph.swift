@@ -1,3 +1,5 @@
+import ClassicBPF
+
 /// Where a test leads: to another test or to a verdict.
 enum GraphTarget: Hashable, Sendable {
     case accept, reject
@@ -12,8 +14,8 @@ struct GraphNode: Hashable, Sendable {
 
     func target(_ outcome: Bool) -> GraphTarget { outcome ? whenTrue : whenFalse }
 
-    // One word into the hasher rather than five: sharing hashes every node it makes.
-    func hash(into hasher: inout Hasher) {
+    /// One well-mixed word for the node's three fields.
+    var key: UInt64 {
         func code(_ target: GraphTarget) -> UInt64 {
             switch target {
             case .accept: 0
@@ -21,7 +23,49 @@ struct GraphNode: Hashable, Sendable {
             case .node(let n): UInt64(truncatingIfNeeded: n) &+ 2
             }
         }
-        hasher.combine(UInt64(truncatingIfNeeded: test) &* 0x9e37_79b9_7f4a_7c15 ^ code(whenTrue) << 32 ^ code(whenFalse))
+        let mixed = (UInt64(truncatingIfNeeded: test) &* 0x9e37_79b9_7f4a_7c15) ^ (code(whenTrue) &* 0xc2b2_ae3d_27d4_eb4f) ^ code(whenFalse)
+        return (mixed ^ mixed >> 31) &* 0xff51_afd7_ed55_8ccd
+    }
+}
+
+/// Hash-consing for graph nodes: open addressing over indices into the graph's `nodes`,
+/// keyed by `GraphNode.key` — Swift's seeded hashing cost more than the graph building
+/// around it.
+struct NodeIndex: Sendable {
+    /// Node indices, -1 where a slot is free; the count is a power of two.
+    private var slots: [Int32] = []
+    private var used = 0
+
+    init(capacity: Int = 0) {
+        var size = 16
+        while size < capacity * 2 { size *= 2 }
+        slots = [Int32](repeating: -1, count: size)
+    }
+
+    /// The index of the node equal to `node`, or a new one appended to `nodes`.
+    mutating func intern(_ node: GraphNode, in nodes: inout [GraphNode]) -> Int {
+        var mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
+        while true {
+            let found = Int(slots[slot])
+            if found < 0 { break }
+            if nodes[found] == node { return found }
+            slot = (slot + 1) & mask
+        }
+        nodes.append(node)
+        slots[slot] = Int32(truncatingIfNeeded: nodes.count - 1)
+        used += 1
+        if used * 2 > slots.count {
+            // Grow and put every node back.
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            mask = slots.count - 1
+            for (n, node) in nodes.enumerated() {
+                var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(truncatingIfNeeded: n)
+            }
+        }
+        return nodes.count - 1
     }
 }
 
@@ -31,7 +75,7 @@ struct GraphNode: Hashable, Sendable {
 struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
-    private var index: [GraphNode: Int] = [:]
+    private var index = NodeIndex()
     /// The tests the nodes refer to by number, so that sharing and the optimizer compare
     /// small integers rather than expression trees.
     private(set) var tests = TestTable()
@@ -41,6 +85,7 @@ struct DecisionGraph: Sendable {
 
     init(_ predicate: Predicate, simplify: Bool = true) {
         self.simplify = simplify
+        nodes.reserveCapacity(32)
         root = build(predicate, .accept, .reject)
     }
 
@@ -58,11 +103,7 @@ struct DecisionGraph: Sendable {
     /// A node for a test already in the table.
     mutating func node(number test: Int, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         if simplify, whenTrue == whenFalse { return whenTrue }
-        let node = GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse)
-        if let existing = index[node] { return .node(existing) }
-        nodes.append(node)
-        index[node] = nodes.count - 1
-        return .node(nodes.count - 1)
+        return .node(index.intern(GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse), in: &nodes))
     }
 
     private mutating func build(_ p: Predicate, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
@@ -81,22 +122,27 @@ struct DecisionGraph: Sendable {
         guard case .node(let start) = root else { return [] }
         var visited = [Bool](repeating: false, count: nodes.count)
         var postorder: [Int] = []
-        var stack: [(node: Int, step: Int)] = [(start, 0)]
+        postorder.reserveCapacity(nodes.count)
+        // Each entry is node * 4 + step: plain integers, no tuple array to describe at run time.
+        var stack: [Int] = [start * 4]
+        stack.reserveCapacity(nodes.count * 2 + 1)
         visited[start] = true
-        while let (n, step) = stack.popLast() {
+        while let entry = stack.popLast() {
+            let (n, step) = (entry >> 2, entry & 3)
             if step == 2 {
                 postorder.append(n)
                 continue
             }
-            stack.append((n, step + 1))
+            stack.append(entry + 1)
             // False first, so that after reversal the true side follows its test.
             let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
             if case .node(let c) = child, !visited[c] {
                 visited[c] = true
-                stack.append((c, 0))
+                stack.append(c * 4)
             }
         }
-        return postorder.reversed()
+        postorder.reverse()
+        return postorder
     }
 
     /// The same graph with only reachable nodes, rewritten with `rewrite` (children first) and shared again.
@@ -104,8 +150,8 @@ struct DecisionGraph: Sendable {
         var result = DecisionGraph(simplify: simplify)
         result.tests = tests
         result.nodes.reserveCapacity(nodes.count)
-        result.index.reserveCapacity(nodes.count)
-        var mapping: [Int: GraphTarget] = [:]
+        result.index = NodeIndex(capacity: nodes.count)
+        var mapping = [GraphTarget?](repeating: nil, count: nodes.count)
         func mapped(_ target: GraphTarget) -> GraphTarget {
             if case .node(let n) = target { return mapping[n] ?? target }
             return target
@@ -139,19 +185,82 @@ struct TestTable: Sendable {
     private(set) var values: [Int] = []
     /// For each test, its constant operand, if it has one.
     private(set) var constants: [UInt32?] = []
-    private var numbers: [FilterTest: Int] = [:]
-    private var valueNumbers: [FilterValue: Int] = [:]
+    /// For each test, its condition.
+    private(set) var conditions: [ClassicCondition] = []
+    /// The distinct values, by number.
+    private var distinctValues: [FilterValue] = []
+    private var valueIndex = FingerprintIndex()
+    private var testIndex = FingerprintIndex()
+
+    init() {
+        // Room for the tests of a typical expression, so they are not copied as they come.
+        let capacity = 32
+        tests.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        constants.reserveCapacity(capacity)
+        conditions.reserveCapacity(capacity)
+        distinctValues.reserveCapacity(capacity)
+    }
 
     subscript(_ number: Int) -> FilterTest { tests[number] }
 
     mutating func number(_ test: FilterTest) -> Int {
-        if let number = numbers[test] { return number }
-        let value = valueNumbers[test.value] ?? valueNumbers.count
-        valueNumbers[test.value] = value
+        let valuePrint = test.value.fingerprint
+        let value = valueIndex.find(valuePrint) { distinctValues[$0] == test.value } ?? {
+            distinctValues.append(test.value)
+            valueIndex.insert(valuePrint, distinctValues.count - 1)
+            return distinctValues.count - 1
+        }()
+        let testPrint = mix(UInt64(value) << 2 | UInt64(test.condition.rawValue), test.operand.fingerprint)
+        if let number = testIndex.find(testPrint, { values[$0] == value && conditions[$0] == test.condition && tests[$0].operand == test.operand }) {
+            return number
+        }
         tests.append(test)
         values.append(value)
         constants.append(test.operand.constantValue)
-        numbers[test] = tests.count - 1
+        conditions.append(test.condition)
+        testIndex.insert(testPrint, tests.count - 1)
         return tests.count - 1
+    }
+}
+
+/// Numbers of things by a 64-bit fingerprint: open addressing, with the caller telling
+/// equal things apart when fingerprints collide.
+struct FingerprintIndex: Sendable {
+    private var prints: [UInt64] = []
+    /// The numbers, -1 where a slot is free; the count is a power of two.
+    private var slots: [Int32] = []
+    private var used = 0
+
+    /// The number whose fingerprint is `print` and for which `matches` holds.
+    func find(_ print: UInt64, _ matches: (Int) -> Bool) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[slot] >= 0 {
+            if prints[slot] == print, matches(Int(slots[slot])) { return Int(slots[slot]) }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    mutating func insert(_ print: UInt64, _ number: Int) {
+        if (used + 1) * 2 > slots.count {
+            let old = zip(prints, slots).filter { $0.1 >= 0 }
+            prints = [UInt64](repeating: 0, count: max(16, slots.count * 2))
+            slots = [Int32](repeating: -1, count: prints.count)
+            used = 0
+            for (print, number) in old { place(print, number) }
+        }
+        place(print, Int32(truncatingIfNeeded: number))
+    }
+
+    private mutating func place(_ print: UInt64, _ number: Int32) {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        prints[slot] = print
+        slots[slot] = number
+        used += 1
     }
 }

@@ -26,6 +26,8 @@ struct FilterToken: Sendable, Equatable {
 enum FilterLexer {
     static let symbols = ["<<", ">>", "==", "!=", ">=", "<=", "&&", "||",
                           "(", ")", "[", "]", ":", "+", "-", "*", "/", "%", "&", "|", "^", "=", ">", "<", "!"]
+    /// The symbols' bytes (one or two each), so matching allocates nothing.
+    static let symbolBytes = symbols.map { Array($0.utf8) }
 
     static func tokenize(_ text: String) throws(FilterError) -> [FilterToken] {
         let bytes = Array(text.utf8)
@@ -71,9 +73,8 @@ enum FilterLexer {
                 continue
             }
             var matched = false
-            for symbol in symbols {
-                let s = Array(symbol.utf8)
-                if i + s.count <= bytes.count, Array(bytes[i..<i + s.count]) == s {
+            for (symbol, s) in zip(symbols, symbolBytes) where i + s.count <= bytes.count && bytes[i] == s[0] {
+                if s.count == 1 || bytes[i + 1] == s[1] {
                     tokens.append(FilterToken(kind: .symbol(symbol), offset: i, length: s.count))
                     i += s.count
                     matched = true

@@ -14,9 +14,14 @@ struct Knowledge: Sendable {
 
     /// The constants `value` can be here, if known.
     func members(of value: Int, _ tests: TestTable) -> [UInt32]? {
-        if let set = possible[value] { return set }
-        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests[fact.test].condition == .eq {
-            if let k = tests.constants[fact.test] { return [k] }
+        if !possible.isEmpty, let set = possible[value] { return set }
+        return pinned(value, tests).map { [$0] }
+    }
+
+    /// The constant the first `value == k` fact pins `value` to, if there is one.
+    func pinned(_ value: Int, _ tests: TestTable) -> UInt32? {
+        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests.conditions[fact.test] == .eq {
+            if let k = tests.constants[fact.test] { return k }
         }
         return nil
     }
@@ -27,8 +32,8 @@ struct Knowledge: Sendable {
         facts.append(Fact(test: test, outcome: outcome))
         if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
         let value = tests.values[test]
-        if let set = possible[value] {
-            let condition = tests[test].condition
+        if !possible.isEmpty, let set = possible[value] {
+            let condition = tests.conditions[test]
             let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
             // None left means the path cannot run; forget rather than reason from a contradiction.
             possible[value] = left.isEmpty ? nil : left
@@ -38,8 +43,13 @@ struct Knowledge: Sendable {
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: TestTable) -> Knowledge {
         var result = Knowledge(facts: facts.filter { other.facts.contains($0) })
-        var values = Set(possible.keys).union(other.possible.keys)
-        for fact in facts + other.facts where fact.outcome && tests[fact.test].condition == .eq { values.insert(tests.values[fact.test]) }
+        // The values either side may pin, each once (a handful: a linear search beats a set).
+        var values: [Int] = []
+        func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
+        for value in possible.keys { note(value) }
+        for value in other.possible.keys { note(value) }
+        for fact in facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
+        for fact in other.facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
         for value in values {
             guard let mine = members(of: value, tests), let theirs = other.members(of: value, tests) else { continue }
             var union = mine
@@ -51,10 +61,18 @@ struct Knowledge: Sendable {
 
     /// The outcome of `test` if this knowledge settles it.
     func decide(_ test: Int, _ tests: TestTable) -> Bool? {
-        if let k = tests.constants[test], let set = members(of: tests.values[test], tests), let first = set.first {
-            let condition = tests[test].condition
-            let outcome = FilterTest.evaluate(condition, first, k)
-            if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
+        if let k = tests.constants[test] {
+            let value = tests.values[test]
+            let condition = tests.conditions[test]
+            if !possible.isEmpty, let set = possible[value] {
+                if let first = set.first {
+                    let outcome = FilterTest.evaluate(condition, first, k)
+                    if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
+                }
+            } else if let only = pinned(value, tests) {
+                // One member: `members` without the array.
+                return FilterTest.evaluate(condition, only, k)
+            }
         }
         return GraphOptimizer.decide(test, facts, tests)
     }
@@ -69,11 +87,12 @@ enum GraphOptimizer {
     static let factLimit = 64
 
     static func optimize(_ graph: inout DecisionGraph) {
-        graph = graph.rebuilt()
+        // The graph comes shared from the start, and a pass that changed nothing needs no
+        // rebuild: only reachable nodes are ever visited, in an order that depends on the
+        // graph's shape, not on how its nodes are numbered.
         for _ in 0..<16 {
-            let changed = thread(&graph)
+            guard thread(&graph) else { break }
             graph = graph.rebuilt()
-            if !changed { break }
         }
         if groupChains(&graph) { graph = graph.rebuilt() }
     }
@@ -93,7 +112,8 @@ enum GraphOptimizer {
         var entryValue = [Int?](repeating: nil, count: graph.nodes.count)
         for n in order {
             let value = graph.tests.values[graph[n].test]
-            for case .node(let m) in [graph[n].whenTrue, graph[n].whenFalse] {
+            for outcome in [true, false] {
+                guard case .node(let m) = graph[n].target(outcome) else { continue }
                 entryValue[m] = predecessors[m] == 0 || entryValue[m] == value ? value : nil
                 predecessors[m] += 1
             }
@@ -104,7 +124,10 @@ enum GraphOptimizer {
             for along in [false, true] {
                 // Along the false exits with a shared true exit (or), or the other way (and).
                 let shared = graph[head].target(!along)
-                var chain = [head]
+                // Most heads start no chain: look before allocating one.
+                guard case .node(let second) = graph[head].target(along), !inChain[second],
+                      predecessors[second] == 1, graph[second].target(!along) == shared else { continue }
+                var chain = [head, second]
                 while case .node(let next) = graph[chain[chain.count - 1]].target(along), !inChain[next],
                       predecessors[next] == 1, graph[next].target(!along) == shared {
                     chain.append(next)
@@ -135,11 +158,12 @@ enum GraphOptimizer {
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = graph[n]
-            var targets: [GraphTarget] = []
-            for outcome in [true, false] {
+            func threaded(_ outcome: Bool) -> GraphTarget {
+                var target = node.target(outcome)
+                // A verdict needs no knowledge: no copy to learn into.
+                guard case .node = target else { return target }
                 var known = before
                 known.learn(node.test, outcome, graph.tests)
-                var target = node.target(outcome)
                 while case .node(let m) = target, let decided = known.decide(graph[m].test, graph.tests) {
                     target = graph[m].target(decided)
                     changed = true
@@ -147,9 +171,11 @@ enum GraphOptimizer {
                 if case .node(let m) = target {
                     knownIn[m] = knownIn[m].map { $0.meet(known, graph.tests) } ?? known
                 }
-                targets.append(target)
+                return target
             }
-            graph.setTargets(of: n, whenTrue: targets[0], whenFalse: targets[1])
+            let whenTrue = threaded(true)
+            let whenFalse = threaded(false)
+            graph.setTargets(of: n, whenTrue: whenTrue, whenFalse: whenFalse)
         }
         return changed
     }
@@ -159,36 +185,41 @@ enum GraphOptimizer {
         guard let c = tests.constants[number] else {
             return facts.first { $0.test == number }?.outcome
         }
-        let test = tests[number]
+        let condition = tests.conditions[number]
         let value = tests.values[number]
-        // What the facts say about the value: an interval, values it is not, bits it has.
+        // What the facts say about the value: an interval, and — told as they come, so that
+        // nothing is collected — whether it is known not to be c and what its masks say of c.
         var low: UInt32 = 0
         var high: UInt32 = .max
-        var excluded: [UInt32] = []
-        var clearMasks: [UInt32] = []
-        var setMasks: [UInt32] = []
+        var excludesC = false
+        var clearMaskMeetsC = false, clearMaskCoversC = false
+        var setMaskMissesC = false, setMaskWithinC = false
         for fact in facts where tests.values[fact.test] == value {
             if fact.test == number { return fact.outcome }
             guard let k = tests.constants[fact.test] else { continue }
-            switch (tests[fact.test].condition, fact.outcome) {
-            case (.eq, true): return FilterTest.evaluate(test.condition, k, c)
-            case (.eq, false): excluded.append(k)
+            switch (tests.conditions[fact.test], fact.outcome) {
+            case (.eq, true): return FilterTest.evaluate(condition, k, c)
+            case (.eq, false): if k == c { excludesC = true }
             case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
             case (.gt, false): high = min(high, k)
             case (.ge, true): low = max(low, k)
             case (.ge, false): if k == 0 { return nil } else { high = min(high, k - 1) }
-            case (.set, true): setMasks.append(k)
-            case (.set, false): clearMasks.append(k)
+            case (.set, true):
+                if c & k == 0 { setMaskMissesC = true }
+                if k & ~c == 0 { setMaskWithinC = true }
+            case (.set, false):
+                if c & k != 0 { clearMaskMeetsC = true }
+                if c & ~k == 0 { clearMaskCoversC = true }
             }
         }
         // Contradictory facts mean the path cannot run; leave it alone.
         guard low <= high else { return nil }
-        if low == high { return FilterTest.evaluate(test.condition, low, c) }
-        switch test.condition {
+        if low == high { return FilterTest.evaluate(condition, low, c) }
+        switch condition {
         case .eq:
-            if c < low || c > high || excluded.contains(c) { return false }
-            if clearMasks.contains(where: { c & $0 != 0 }) { return false }
-            if setMasks.contains(where: { c & $0 == 0 }) { return false }
+            if c < low || c > high || excludesC { return false }
+            if clearMaskMeetsC { return false }
+            if setMaskMissesC { return false }
         case .gt:
             if low > c { return true }
             if high <= c { return false }
@@ -196,8 +227,8 @@ enum GraphOptimizer {
             if low >= c { return true }
             if high < c { return false }
         case .set:
-            if clearMasks.contains(where: { c & ~$0 == 0 }) { return false }
-            if setMasks.contains(where: { $0 & ~c == 0 }) { return true }
+            if clearMaskCoversC { return false }
+            if setMaskWithinC { return true }
             if high < c & (~c &+ 1) { return false }  // below the lowest bit tested
         }
         return nil

@@ -15,8 +15,10 @@ struct CaptureCommand: ParsableCommand {
             argument. Packets read from a file are filtered by SwiftBPF's classic BPF \
             interpreter; on a live interface the filter runs in the kernel (SO_ATTACH_FILTER).
 
-            Each matching packet prints as one line in tcpdump -n's words, after a UTC \
-            timestamp (HH:MM:SS.microseconds; -t leaves it out). --json prints one JSON object \
+            Each matching packet prints as one line in tcpdump -n's words, after a \
+            timestamp in local time (HH:MM:SS.microseconds; TZ chooses the zone, -t leaves it \
+            out); Linux cooked v2 packets name this machine's interface of their index, as \
+            tcpdump does. --json prints one JSON object \
             a packet instead, with the decoded layers. -w saves the matches as a pcap file \
             (microsecond timestamps, as tcpdump writes) instead of printing them. Names are \
             never resolved, so -n is accepted and changes nothing.
@@ -34,9 +36,9 @@ struct CaptureCommand: ParsableCommand {
 
     @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface (any: all of them).", valueName: "interface"))
     var interface: String?
-    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from this pcap or pcapng file.", valueName: "file"))
+    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from this pcap or pcapng file (- for standard input), streamed in 1 MiB pieces.", valueName: "file"))
     var readFile: String?
-    @Option(name: .customShort("w"), help: ArgumentHelp("Write the matching packets to this pcap file instead of printing them.", valueName: "file"))
+    @Option(name: .customShort("w"), help: ArgumentHelp("Write the matching packets to this pcap file (- for standard output) instead of printing them.", valueName: "file"))
     var writeFile: String?
     @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
     var count: Int?
@@ -100,20 +102,11 @@ struct CaptureCommand: ParsableCommand {
     // MARK: Reading a file
 
     func read(_ path: String) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandError("capture: cannot read \(path): no such file")
-        }
-        let bytes: [UInt8]
+        var reader: CaptureFileReader
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            reader = try CaptureFileReader(path: path)
         } catch {
-            throw CommandError("capture: cannot read \(path): \((error as NSError).localizedDescription)")
-        }
-        var reader: CaptureReader
-        do {
-            reader = try CaptureReader(bytes)
-        } catch {
-            throw CommandError("capture: \(path): \(error)")
+            throw CommandError(error.kind == .unreadable ? "capture: \(error.message)" : "capture: \(path): \(error)")
         }
         let firstLinkType = reader.interfaces.first?.linkType ?? .ethernet
         let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
@@ -123,7 +116,11 @@ struct CaptureCommand: ParsableCommand {
             return
         }
         FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
-        var output = PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
+        if reader.interfaces.contains(where: { $0.linkType == .linuxSLL2 }) {
+            // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
+            FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
+        }
+        let output = try PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
         var filters: [LinkType: ClassicInterpreter?] = [:]
         let limit = count ?? Int.max
         var matched = 0
@@ -159,32 +156,39 @@ struct CaptureCommand: ParsableCommand {
     }
 
     @inline(never)
-    func forEachRecord(_ reader: inout CaptureReader, _ body: (PacketRecord, UnsafeRawBufferPointer) -> Void) {
+    func forEachRecord(_ reader: inout CaptureFileReader, _ body: (PacketRecord, UnsafeRawBufferPointer) -> Void) {
         reader.forEachRecord(body)
     }
 }
 
-/// Where matching packets go: lines (or JSON) on standard output, or a pcap file.
-struct PacketOutput {
+/// Where matching packets go: lines (or JSON) on standard output, or a pcap file written
+/// as the packets come.
+final class PacketOutput {
     let timestamps: Bool
     let json: Bool
-    let writeFile: String?
+    let linkType: LinkType
     var printer = PacketPrinter()
-    var writer: CaptureWriter?
+    var file: CaptureFileWriter?
     var text = ""
-    var written = 0
 
-    init(timestamps: Bool, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) {
+    init(timestamps: Bool, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) throws {
         self.timestamps = timestamps
         self.json = json
-        self.writeFile = writeFile
-        if writeFile != nil {
-            writer = CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+        self.linkType = linkType
+        #if os(Linux)
+        printer.interfaceNames = SystemInterfaceNames.current()
+        #endif
+        if let writeFile {
+            do {
+                file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+            } catch {
+                throw CommandError("capture: \(error)")
+            }
         }
     }
 
-    mutating func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
-        if writer != nil {
+    func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        if file != nil {
             try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
             return
         }
@@ -198,41 +202,44 @@ struct PacketOutput {
         if text.utf8.count > 1 << 16 { flush() }
     }
 
-    mutating func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
-        guard var current = writer else { return }
-        guard current.interfaces.first?.linkType == linkType else {
-            throw CommandError("capture: -w writes one link type, \(current.interfaces.first?.linkType.description ?? "?"); this packet is \(linkType)")
+    func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        guard linkType == self.linkType else {
+            throw CommandError("capture: -w writes one link type, \(self.linkType); this packet is \(linkType)")
         }
         do {
-            try current.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
         } catch {
-            throw CommandError("capture: cannot write packet \(current.packetCount + 1): \(error)")
+            throw CommandError("capture: cannot write packet \(error)")
         }
-        writer = current
     }
 
-    mutating func flush() {
+    func flush() {
         guard !text.isEmpty else { return }
         FileHandle.standardOutput.write(Data(text.utf8))
         text = ""
     }
 
-    mutating func finish() throws {
+    func finish() throws {
         flush()
-        guard let writeFile, let writer else { return }
         do {
-            try Data(writer.bytes).write(to: URL(fileURLWithPath: writeFile))
+            try file.take()?.close()
         } catch {
-            throw CommandError("capture: cannot write \(writeFile): \((error as NSError).localizedDescription)")
+            throw CommandError("capture: \(error)")
         }
     }
 
-    /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in UTC.
+    /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in local time as tcpdump prints it
+    /// (the TZ environment variable chooses the zone).
     static func time(_ nanoseconds: Int64) -> String {
         let microseconds = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
         let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
         let fraction = microseconds - seconds * 1_000_000
-        let ofDay = ((seconds % 86_400) + 86_400) % 86_400
+        var ofDay = ((seconds % 86_400) + 86_400) % 86_400
+        var clock = time_t(seconds)
+        var local = tm()
+        if localtime_r(&clock, &local) != nil {
+            ofDay = Int64(local.tm_hour) * 3600 + Int64(local.tm_min) * 60 + Int64(local.tm_sec)
+        }
         let two = { (value: Int64) in value < 10 ? "0\(value)" : "\(value)" }
         let six = String(fraction)
         return "\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60))." + String(repeating: "0", count: 6 - six.count) + six
@@ -291,8 +298,8 @@ extension CaptureCommand {
         let limit = count ?? Int.max
         let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshotLength))
         Task {
-            var output = PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
             do {
+                let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
                 for try await packet in capture.packets {
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)

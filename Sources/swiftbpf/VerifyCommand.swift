@@ -1,5 +1,8 @@
 import ArgumentParser
 import BPFInstructions
+#if os(Linux)
+import BPFLinux
+#endif
 import BPFObject
 import BPFVerifier
 import Foundation
@@ -27,11 +30,19 @@ struct VerifyCommand: ParsableCommand {
             --log 1 adds the statistics of the analysis; --log 2 also prints the state before \
             every analysed instruction.
 
+            A tracepoint program's context is its tracepoint's record. Name the tracepoint with \
+            --tracepoint (its layout is read from tracefs) or give a copy of its format file \
+            with --tracepoint-format, and reads past the record's end are refused, as the \
+            kernel refuses to attach such a program; without either, any read from offset 8 to \
+            8191 passes, as the kernel's verifier lets it.
+
             Examples:
               swiftbpf verify prog.bpf.o
               swiftbpf verify prog.bpf.o --program handle_exec --log 2
               swiftbpf verify filter.s --type socket_filter --map hash:4:8:16
               swiftbpf verify test.data --json
+              swiftbpf verify opensnoop.bpf.o --program trace_openat --tracepoint syscalls/sys_enter_openat
+              swiftbpf verify trace.s --type tracepoint --tracepoint-format sys_enter_openat.format
             """)
 
     @Argument(help: "Object file, bytecode, assembly or .data file ('-' for standard input).") var file: String
@@ -42,6 +53,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("map"), help: ArgumentHelp(
         "A map that bytecode or assembly names as map[idx:N] (N counts these options from 0), as TYPE:KEY:VALUE:ENTRIES.",
         valueName: "type:key:value:entries")) var maps: [String] = []
+    @Option(help: ArgumentHelp("The tracepoint a tracepoint program is for; its record's layout comes from tracefs.",
+                               valueName: "category/name")) var tracepoint: String?
+    @Option(help: ArgumentHelp("A tracepoint's format file (tracefs' events/CATEGORY/NAME/format) for the record's layout.",
+                               valueName: "file")) var tracepointFormat: String?
     @Option(help: "0: verdict; 1: with statistics; 2: with the state at every instruction.") var log: Int = 0
     @Flag(help: "Print the verdicts as JSON.") var json = false
 
@@ -50,7 +65,8 @@ struct VerifyCommand: ParsableCommand {
         if let memorySize, memorySize < 0 { throw ValidationError("--memory-size must not be negative") }
         let bytes = try readFile(file)
         var verdicts: [(name: String, kind: ProgramKind, result: Result<VerifiedProgram, Rejection>)] = []
-        let options = Verifier.Options(recordsStates: log >= 2)
+        var options = Verifier.Options(recordsStates: log >= 2)
+        options.tracepointFormat = try loadTracepointFormat()
         if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
             let object: ObjectFile
             do { object = try ObjectFile(parsing: bytes, name: ObjectFile.defaultName(forPath: file)) } catch {
@@ -80,6 +96,9 @@ struct VerifyCommand: ParsableCommand {
                 try Verifier.verify(input.program, as: kind, maps: mapInfo, options: options)
             }))
         }
+        if options.tracepointFormat != nil, let other = verdicts.first(where: { $0.kind != .kernel(.tracepoint) }) {
+            throw ValidationError("--tracepoint and --tracepoint-format describe a tracepoint program's context, but \(other.name) is verified as \(other.kind)")
+        }
         if json {
             print(try jsonText(verdicts.map { jsonObject(name: $0.name, kind: $0.kind, result: $0.result) }))
         } else {
@@ -91,8 +110,36 @@ struct VerifyCommand: ParsableCommand {
         if verdicts.contains(where: { if case .failure = $0.result { true } else { false } }) { throw ExitCode(1) }
     }
 
-    private func parseMaps() throws -> [Int32: MapInfo] {
-        var result: [Int32: MapInfo] = [:]
+    /// The record layout --tracepoint or --tracepoint-format names, if either does.
+    private func loadTracepointFormat() throws -> TracepointFormat? {
+        let text: String, source: String
+        switch (tracepoint, tracepointFormat) {
+        case (nil, nil): return nil
+        case (.some, .some): throw ValidationError("give --tracepoint or --tracepoint-format, not both")
+        case (nil, let path?):
+            guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("\(path): cannot read the file") }
+            (text, source) = (String(decoding: data, as: UTF8.self), path)
+        case (let target?, nil):
+            let parts = target.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw ValidationError("--tracepoint '\(target)' is not CATEGORY/NAME (for example syscalls/sys_enter_openat)")
+            }
+            #if os(Linux)
+            do { text = try Tracefs.tracepointFormat(category: String(parts[0]), name: String(parts[1])) } catch {
+                throw CommandError("\(error)")
+            }
+            source = "tracepoint \(target)"
+            #else
+            throw CommandError("--tracepoint reads tracefs, which only Linux has; give a copy of the format file with --tracepoint-format")
+            #endif
+        }
+        do { return try TracepointFormat(parsing: text) } catch {
+            throw CommandError("\(source): not a tracepoint format: \(error)")
+        }
+    }
+
+    private func parseMaps() throws -> [Int32: BPFVerifier.MapInfo] {
+        var result: [Int32: BPFVerifier.MapInfo] = [:]
         for (index, text) in maps.enumerated() {
             let fields = text.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count == 4, let key = Int(fields[1]), let value = Int(fields[2]), let entries = Int(fields[3]),

@@ -63,12 +63,7 @@ enum KernelTestSupport {
             try KernelTestLock.run { FileDescriptor(owning: try bpf(BPF_MAP_CREATE, &attr, name: "BPF_MAP_CREATE")).close() }
             return true
         } catch {
-            let required = getenv("SWIFTBPF_REQUIRE_KERNEL").map { String(cString: $0) } == "1"
-            if required {
-                Issue.record("bpf(2) is required (SWIFTBPF_REQUIRE_KERNEL=1) but failed: \(error)", sourceLocation: sourceLocation)
-            } else {
-                print("skipped: bpf(2) is not usable here: \(error)")
-            }
+            KernelRequirement.unavailable(error, sourceLocation: sourceLocation)
             return false
         }
     }

@@ -31,6 +31,23 @@ enum TestData {
     }
 }
 
+extension TestData {
+    /// Sums the bytes of its input, r1 running up to r1 + r2: the JIT tests' loop.
+    static let byteLoop = """
+        mov %r0, 0
+        mov %r3, %r1
+        add %r3, %r2
+        loop:
+        jge %r1, %r3, done
+        ldxb %r4, [%r1]
+        add %r0, %r4
+        add %r1, 1
+        ja loop
+        done:
+        exit
+        """
+}
+
 /// A program written with ProgramBuilder's labels, for the engine tests.
 func buildProgram(_ body: (inout ProgramBuilder) -> Void) throws -> Program {
     var builder = ProgramBuilder()

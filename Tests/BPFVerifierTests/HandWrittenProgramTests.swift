@@ -61,8 +61,8 @@ import Testing
         let verified = try Verifier.verify(program, as: .kernel(.socketFilter), options: .init(recordsStates: true))
         // 2 + 10 iterations of 3 + the exit.
         #expect(verified.statistics.instructionsAnalysed == 33)
-        // States at the loop head (10 visits) and after the loop.
-        #expect(verified.statistics.states == 11)
+        // States at the loop head (10 visits); the branch, 2 steps after it, is too close to record.
+        #expect(verified.statistics.states == 10)
         #expect(verified.stateLog.count == 33)
         #expect(verified.stateLog.last?.state.contains("r0=scalar(45)") == true, "\(verified.stateLog.last?.state ?? "")")
     }

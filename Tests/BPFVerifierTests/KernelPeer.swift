@@ -23,11 +23,7 @@ enum KernelPeer {
             try KernelTestLock.run { try Map(type: .array, keySize: 4, valueSize: 4, maxEntries: 1).close() }
             return true
         } catch {
-            if ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] == "1" {
-                Issue.record("bpf(2) is required (SWIFTBPF_REQUIRE_KERNEL=1) but failed: \(error)", sourceLocation: sourceLocation)
-            } else {
-                print("skipped: bpf(2) is not usable here: \(error)")
-            }
+            KernelRequirement.unavailable(error, sourceLocation: sourceLocation)
             return false
         }
     }

@@ -46,6 +46,28 @@ import Testing
         }
     }
 
+    @Test func byteSwapsKeepEveryPossibleOutcome() {
+        var random = SeededGenerator(seed: 13)
+        for _ in 0..<2000 {
+            let xs = (0..<Int.random(in: 1...3, using: &random)).map { _ in
+                (Self.samples.randomElement(using: &random) ?? 0) &* UInt64.random(in: 1...0x1_0001, using: &random)
+            }
+            let a = Self.abstraction(xs)
+            for bits in [16, 32, 64] {
+                let swapped = Scalar.from(bits: a.bits.byteSwapped(bits: bits))
+                for x in xs {
+                    let concrete: UInt64 = switch bits {
+                    case 16: UInt64(UInt16(truncatingIfNeeded: x).byteSwapped)
+                    case 32: UInt64(UInt32(truncatingIfNeeded: x).byteSwapped)
+                    default: x.byteSwapped
+                    }
+                    #expect(Self.admits(swapped, concrete), "bswap\(bits) \(x)")
+                }
+                if let x = xs.first, xs.count == 1 { #expect(swapped.isConstant, "bswap\(bits) of the constant \(x)") }
+            }
+        }
+    }
+
     @Test func branchRefinementKeepsEveryPossibleOutcome() {
         var random = SeededGenerator(seed: 11)
         for _ in 0..<3000 {

@@ -52,4 +52,44 @@ import Testing
         #expect(differences.isEmpty, "the verified JIT differs:\n\(differences.prefix(3).joined(separator: "\n---\n"))")
         #expect(accepted >= 1000, "too few accepted programs (\(accepted)) for the test to mean something")
     }
+
+    /// Pruning with precision tracking stays sound: branchy programs whose numbers become
+    /// offsets, accepted with it, never trap; and it only ever accepts more, with less work.
+    @Test func precisionPruningNeverTraps() throws {
+        var random = SeededGenerator(seed: 0xb4a7c4)
+        var accepted = 0, runs = 0, prunedMore = 0, lessWork = 0
+        var traps: [String] = [], lost: [String] = []
+        let size = BranchyPrograms.inputSize
+        let interpreterHelpers = [ConformanceRunner.unwind]
+        for _ in 0..<3_000 {
+            let program = try BranchyPrograms.make(count: Int.random(in: 10...60, using: &random), using: &random)
+            let plain = Result { () throws(Rejection) in
+                try Verifier.verify(program, as: .plainMemory(size: size), options: .init(tracksPrecision: false))
+            }
+            guard let verified = try? Verifier.verify(program, as: .plainMemory(size: size)) else {
+                if case .success = plain { lost.append(Disassembler.disassemble(program, syntax: .kernel)) }
+                continue
+            }
+            accepted += 1
+            if case .success(let exact) = plain {
+                if verified.statistics.instructionsAnalysed < exact.statistics.instructionsAnalysed { lessWork += 1 }
+            } else {
+                prunedMore += 1
+            }
+            let interpreter = try Interpreter(program: program, helpers: interpreterHelpers)
+            for _ in 0..<20 {
+                var memory = (0..<size).map { _ in UInt8.random(in: 0...255, using: &random) }
+                runs += 1
+                do { _ = try interpreter.run(memory: &memory) } catch {
+                    traps.append("\(error)\n\(Disassembler.disassemble(program, syntax: .kernel))")
+                    break
+                }
+            }
+        }
+        print("precision soundness: 3000 branchy programs, \(accepted) accepted (\(prunedMore) only with precision, "
+              + "\(lessWork) with less work), \(runs) runs, \(traps.count) traps")
+        #expect(traps.isEmpty, "accepted programs trapped:\n\(traps.prefix(3).joined(separator: "\n---\n"))")
+        #expect(lost.isEmpty, "accepted without precision tracking but not with it:\n\(lost.prefix(2).joined(separator: "\n---\n"))")
+        #expect(accepted >= 300 && lessWork + prunedMore >= 100, "the programs do not exercise the pruning (\(accepted) accepted)")
+    }
 }

@@ -71,6 +71,28 @@ import Testing
         #expect(unknownType.status != 0 && !unknownType.stderr.isEmpty)
     }
 
+    @Test func verifyReadsATracepointsRecordLayout() throws {
+        let source = try Self.temporaryFile("mode.s", Data("r0 = *(u64 *)(r1 + 48)\nr0 = 0\nexit\n".utf8))
+        let format = "Tests/BPFVerifierTests/Fixtures/sys_enter_openat.format"
+        let refused = try Self.swiftbpf(["verify", source.path, "--type", "tracepoint", "--tracepoint-format", format])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("at offset 48 is past the end of the sys_enter_openat record (48 bytes)"), "\(refused.stdout)")
+        #expect(try Self.swiftbpf(["verify", source.path, "--type", "tracepoint"]).status == 0)
+        let notTracepoint = try Self.swiftbpf(["verify", source.path, "--tracepoint-format", format])
+        #expect(notTracepoint.status != 0 && notTracepoint.stderr.contains("is verified as plain memory"), "\(notTracepoint.stderr)")
+        let badName = try Self.swiftbpf(["verify", source.path, "--type", "tracepoint", "--tracepoint", "sys_enter_openat"])
+        #expect(badName.status != 0 && badName.stderr.contains("is not CATEGORY/NAME"), "\(badName.stderr)")
+        let notFormat = try Self.swiftbpf(["verify", source.path, "--type", "tracepoint", "--tracepoint-format", source.path])
+        #expect(notFormat.status != 0 && notFormat.stderr.contains("not a tracepoint format: line 1: there is no 'name:' line"),
+                "\(notFormat.stderr)")
+        #if os(Linux)
+        if FileManager.default.fileExists(atPath: "/sys/kernel/tracing/events/syscalls/sys_enter_openat/format") {
+            let live = try Self.swiftbpf(["verify", source.path, "--type", "tracepoint", "--tracepoint", "syscalls/sys_enter_openat"])
+            #expect(live.status == 1 && live.stdout.contains("past the end of the sys_enter_openat record"), "\(live.stdout)\(live.stderr)")
+        }
+        #endif
+    }
+
     @Test func runReadsMemoryAndReportsJSON() throws {
         let source = try Self.temporaryFile("len.s", Data("r0 = r2\nr3 = *(u8 *)(r1 + 1)\nr0 += r3\nexit\n".utf8))
         let result = try Self.swiftbpf(["run", source.path, "--mem", "01 02 03", "--json"])

@@ -74,6 +74,65 @@ import Testing
         #expect(compared > 0, "\(name) '\(expression)': no packet in the decoder's scope")
     }
 
+    /// Timestamps in local time, as tcpdump prints them, in zones a whole number of hours
+    /// and half an hour from UTC.
+    @Test(arguments: ["UTC", "America/New_York", "Asia/Kolkata"])
+    func timestampsInLocalTimeAsTcpdump(zone: String) throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        let theirs = try Subprocess.run("/usr/bin/env", ["TZ=\(zone)", tcpdump, "-n", "-r", file])
+        let ours = try Subprocess.run("/usr/bin/env", ["TZ=\(zone)", CLITests.executable.path, "capture", "-r", file])
+        let expected = Self.lines(theirs.text).map { $0.prefix(15) }, actual = Self.lines(ours.text).map { $0.prefix(15) }
+        #expect(ours.status == 0 && !actual.isEmpty, "\(ours.errors)")
+        #expect(actual == expected, "TZ=\(zone)")
+    }
+
+    /// Linux cooked v2 packets print the name of this machine's interface of their index (lo
+    /// is always 1; an index no interface has prints `?`), as tcpdump prints them.
+    @Test func cookedV2PacketsNameTheInterface() throws {
+        guard let (_, tcpdump) = Self.peers() else { return }
+        var file = Data()
+        func append<T: FixedWidthInteger>(_ value: T, bigEndian: Bool = false) {
+            withUnsafeBytes(of: bigEndian ? value.bigEndian : value.littleEndian) { file.append(contentsOf: $0) }
+        }
+        // pcap header: LINKTYPE_LINUX_SLL2 (276).
+        append(UInt32(0xa1b2_c3d4)); append(UInt16(2)); append(UInt16(4)); append(UInt32(0)); append(UInt32(0))
+        append(UInt32(262_144)); append(UInt32(276))
+        let udp: [UInt8] = [0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0xf9, 0xd8, 10, 0, 0, 1, 10, 0, 0, 2, 0x04, 0xd2, 0, 53, 0, 8, 0, 0]
+        for (index, (interface, packetType)) in [(UInt32(1), UInt8(0)), (99_999, 4), (1, 1)].enumerated() {
+            var packet = Data()
+            withUnsafeBytes(of: UInt16(0x0800).bigEndian) { packet.append(contentsOf: $0) }
+            packet.append(contentsOf: [0, 0])
+            withUnsafeBytes(of: interface.bigEndian) { packet.append(contentsOf: $0) }
+            packet.append(contentsOf: [0, 1, packetType, 6, 0, 1, 2, 3, 4, 5, 0, 0] + udp)
+            append(UInt32(1_700_000_000 + index)); append(UInt32(5)); append(UInt32(packet.count)); append(UInt32(packet.count))
+            file.append(packet)
+        }
+        let path = try CLITests.temporaryFile("cooked-v2.pcap", file).path
+        let theirs = try Subprocess.run(tcpdump, ["-n", "-r", path])
+        let ours = try CLITests.swiftbpf(["capture", "-r", path])
+        #expect(ours.status == 0, "\(ours.stderr)")
+        #expect(Self.lines(ours.stdout) == Self.lines(theirs.text))
+        #expect(Self.lines(ours.stdout).first?.contains(" lo    In  IP 10.0.0.1.1234 > 10.0.0.2.53") == true)
+        #expect(Self.lines(ours.stdout).dropFirst().first?.contains(" ?     Out IP ") == true)
+        #expect(ours.stderr.contains("interface names might be incorrect"))
+    }
+
+    /// `-r -` reads standard input and `-w -` writes standard output, as for tcpdump.
+    @Test func standardInputAndOutput() throws {
+        guard let (corpus, _) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap")
+        let fromFile = try CLITests.swiftbpf(["capture", "-r", file.path, "-t", "udp"])
+        let piped = try Subprocess.run(CLITests.executable.path, ["capture", "-r", "-", "-t", "udp"], input: try Data(contentsOf: file))
+        #expect(piped.status == 0 && !piped.text.isEmpty, "\(piped.errors)")
+        #expect(piped.text == fromFile.stdout)
+        let written = try CLITests.temporaryFile("stdout-copy.pcap", Data())
+        #expect(try CLITests.swiftbpf(["capture", "-r", file.path, "-w", written.path, "udp"]).status == 0)
+        let toStandardOutput = try Subprocess.run(CLITests.executable.path, ["capture", "-r", file.path, "-w", "-", "udp"])
+        #expect(toStandardOutput.status == 0)
+        #expect(toStandardOutput.output == (try Data(contentsOf: written)))
+    }
+
     @Test func writtenFileReadsBackInTcpdump() throws {
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap").path

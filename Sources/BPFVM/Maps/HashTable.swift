@@ -139,9 +139,10 @@ final class HashTable: @unchecked Sendable {
         }
         let hash = self.hash(key)
         let bucket = Int(truncatingIfNeeded: hash) & bucketMask
-        // An LRU table evicts outside the bucket lock and tries again; other threads may
-        // take the freed element first, so the tries are bounded.
-        for _ in 0..<8 {
+        // A full LRU table evicts outside the bucket lock, keeps the evicted element for this
+        // update (so no other thread can take it first) and tries once more.
+        var reserved = -1
+        for _ in 0..<2 {
             let status: Int32 = locks.pointer[bucket & lockMask].withLock { _ in
                 let element = find(key, hash: UInt32(truncatingIfNeeded: hash), bucket: bucket)
                 if element >= 0 {
@@ -150,7 +151,8 @@ final class HashTable: @unchecked Sendable {
                     return 0
                 }
                 if flags == MapUpdateFlags.exist.rawValue { return LinuxErrno.noEntry }
-                let fresh = popFree()
+                let fresh = reserved >= 0 ? reserved : popFree()
+                reserved = -1
                 if fresh < 0 { return isLRU ? -1 : LinuxErrno.tooBig }
                 self.key(fresh).copyMemory(from: key, byteCount: keySize)
                 store(value, into: fresh, cpu: cpu, isNew: true)
@@ -161,9 +163,15 @@ final class HashTable: @unchecked Sendable {
                 if isLRU { referenced.pointer[fresh].store(0, ordering: .relaxed) }
                 return 0
             }
-            if status >= 0 { return status }
-            if !evictOne() { return LinuxErrno.noMemory }
+            if status >= 0 {
+                // The key came in meanwhile, and the evicted element is not needed.
+                if reserved >= 0 { pushFree(reserved) }
+                return status
+            }
+            reserved = evictOne()
+            if reserved < 0 { return LinuxErrno.noMemory }
         }
+        if reserved >= 0 { pushFree(reserved) }
         return LinuxErrno.noMemory
     }
 
@@ -227,8 +235,9 @@ final class HashTable: @unchecked Sendable {
         }
     }
 
-    /// Takes `element` out of `bucket`'s chain and frees it. Under the bucket's lock.
-    func unlink(_ element: Int, bucket: Int) {
+    /// Takes `element` out of `bucket`'s chain and, unless `free` is false, frees it. Under
+    /// the bucket's lock.
+    func unlink(_ element: Int, bucket: Int, free: Bool = true) {
         var link = heads.pointer + bucket
         while link.pointee >= 0 {
             if Int(link.pointee) == element {
@@ -238,6 +247,10 @@ final class HashTable: @unchecked Sendable {
             link = next.pointer + Int(link.pointee)
         }
         bucketOfElement.pointer[element].store(-1, ordering: .relaxed)
+        if free { pushFree(element) }
+    }
+
+    func pushFree(_ element: Int) {
         freeCount.withLock { count in
             freeStack.pointer[count] = Int32(element)
             count += 1
@@ -252,8 +265,9 @@ final class HashTable: @unchecked Sendable {
         }
     }
 
-    /// LRU: frees the first element the clock hand finds not used since it last passed.
-    func evictOne() -> Bool {
+    /// LRU: takes out the first element the clock hand finds not used since it last passed,
+    /// and hands it to the caller (not to the free stack); -1 when there is none.
+    func evictOne() -> Int {
         clockHand.withLock { hand in
             for _ in 0..<(2 * capacity + 1) {
                 let element = hand
@@ -267,12 +281,12 @@ final class HashTable: @unchecked Sendable {
                 let evicted: Bool = locks.pointer[bucket & lockMask].withLock { _ in
                     // It may have been deleted or moved since the unlocked look.
                     guard bucketOfElement.pointer[element].load(ordering: .relaxed) == Int32(bucket) else { return false }
-                    unlink(element, bucket: bucket)
+                    unlink(element, bucket: bucket, free: false)
                     return true
                 }
-                if evicted { return true }
+                if evicted { return element }
             }
-            return false
+            return -1
         }
     }
 }

@@ -1,0 +1,166 @@
+import BPFInstructions
+import BPFObject
+
+/// Reads a pcap or pcapng file from disk (or `-`, standard input) a window at a time, so
+/// memory stays at one window — `chunkSize` bytes, or the largest record if that is
+/// larger — whatever the size of the file.
+///
+/// ```swift
+/// let file = try CaptureFileReader(path: "trace.pcapng")
+/// file.forEachRecord { record, bytes in ... }   // no copy per packet
+/// if let error = file.error { ... }             // the file is damaged after the last packet
+/// ```
+///
+/// It reads what `CaptureReader` reads, with the same errors, partial reads and warnings;
+/// their offsets are offsets in the file. The properties of `CaptureReader` (`format`,
+/// `interfaces`, `error`, `warnings`, `packetCount`, ...) are reachable directly.
+@dynamicMemberLookup
+public struct CaptureFileReader: ~Copyable {
+    /// The reader over the current window: `reader.bytes[record.dataRange]` are a record's
+    /// bytes until the next call that reads.
+    public private(set) var reader: CaptureReader
+    public let chunkSize: Int
+    private let file: CaptureFile
+
+    /// Opens `path` and reads the file header (pcap) or first section header (pcapng).
+    public init(path: String, chunkSize: Int = 1 << 20) throws(CaptureError) {
+        let chunkSize = Swift.max(chunkSize, 64)
+        let file: CaptureFile
+        do {
+            file = try CaptureFile(reading: path)
+        } catch {
+            throw CaptureError(.unreadable, error.message, offset: 0)
+        }
+        reader = try Self.start(file, chunkSize: chunkSize)
+        self.file = file
+        self.chunkSize = chunkSize
+    }
+
+    /// A reader over the first window of the file.
+    private static func start(_ file: CaptureFile, chunkSize: Int) throws(CaptureError) -> CaptureReader {
+        var window = [UInt8](repeating: 0, count: chunkSize)
+        var count = try fill(&window, from: 0, file)
+        while true {
+            let isComplete = count < window.count
+            do {
+                return try CaptureReader(window: window, count: count, isComplete: isComplete)
+            } catch {
+                // A first section header larger than the window: read on.
+                guard error.kind == .truncated, !isComplete else { throw error }
+                window.append(contentsOf: repeatElement(0, count: window.count))
+                count = try fill(&window, from: count, file)
+            }
+        }
+    }
+
+    /// Closes the file (deinit does too); reading stops.
+    public func close() { file.close() }
+
+    public subscript<Value>(dynamicMember keyPath: KeyPath<CaptureReader, Value>) -> Value {
+        reader[keyPath: keyPath]
+    }
+
+    /// The next packet's position and metadata; its bytes are `reader.bytes[dataRange]`
+    /// until the next call. Nil at the end of the file or when `error` is set.
+    public mutating func nextRecord() -> PacketRecord? {
+        while true {
+            if let record = reader.nextRecord() { return record }
+            guard reader.wanted > 0 else { return nil }
+            reader.refill(from: file, chunkSize: chunkSize)
+        }
+    }
+
+    /// The next packet with its bytes and options copied out.
+    public mutating func next() -> Packet? {
+        while true {
+            if let packet = reader.next() { return packet }
+            guard reader.wanted > 0 else { return nil }
+            reader.refill(from: file, chunkSize: chunkSize)
+        }
+    }
+
+    /// Every remaining packet; check `error` afterwards to tell a full read from a partial one.
+    public mutating func readAll() -> [Packet] {
+        var packets: [Packet] = []
+        while let packet = next() { packets.append(packet) }
+        return packets
+    }
+
+    /// Visits every remaining packet's record and bytes without copying them. The buffer
+    /// is only valid inside `body`; the record's ranges are in the current window.
+    public mutating func forEachRecord(_ body: (PacketRecord, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        while true {
+            try reader.forEachRecord(body)
+            guard reader.wanted > 0 else { return }
+            reader.refill(from: file, chunkSize: chunkSize)
+        }
+    }
+
+    /// Reads into `window` from `start` to its end or the end of the file; the bytes now
+    /// valid.
+    private static func fill(_ window: inout [UInt8], from start: Int, _ file: CaptureFile) throws(CaptureError) -> Int {
+        switch readFile(file, into: &window, from: start) {
+        case .success(let count): return start + count
+        case .failure(let failure): throw CaptureError(.unreadable, failure.message, offset: start)
+        }
+    }
+}
+
+/// One read into an array; kept out of typed-throws functions, whose errors a closure
+/// passed to `withUnsafeMutableBytes` can clobber in release builds.
+@inline(never)
+func readFile(_ file: CaptureFile, into window: inout [UInt8], from start: Int) -> Result<Int, CaptureFile.Failure> {
+    window.withUnsafeMutableBytes { buffer in
+        Result { () throws(CaptureFile.Failure) in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...])) }
+    }
+}
+
+extension CaptureReader {
+    /// Stops at a record that runs past `end` when more of the file may follow: `wanted`
+    /// says how many bytes from `offset` it needs. False for a complete file, whose
+    /// records are then too short.
+    @discardableResult
+    mutating func awaitMore(_ count: Int) -> Bool {
+        guard !isComplete else { return false }
+        wanted = count
+        return true
+    }
+
+    /// Moves the unread bytes to the front of the window and reads after them, at least
+    /// `wanted` bytes from `offset` or to the end of the file. A read error becomes
+    /// `error` and ends the reading.
+    mutating func refill(from file: CaptureFile, chunkSize: Int) {
+        let kept = end - offset
+        let size = Swift.max(chunkSize, wanted, bytes.count)
+        let order = reader.order
+        reader = ByteReader([])  // leaves `bytes` uniquely referenced, so it changes in place
+        if bytes.count < size { bytes.append(contentsOf: repeatElement(0, count: size - bytes.count)) }
+        moveToFront(&bytes, from: offset, count: kept)
+        windowOffset += offset
+        offset = 0
+        let result = readFile(file, into: &bytes, from: kept)
+        let count: Int
+        switch result {
+        case .success(let read):
+            count = kept + read
+            isComplete = count < bytes.count
+        case .failure(let failure):
+            count = kept
+            isComplete = true
+            error = CaptureError(.unreadable, failure.message, offset: kept)
+        }
+        end = count
+        wanted = 0
+        reader = ByteReader(bytes, count: count, order: order)
+        if error != nil { finish() }
+    }
+}
+
+@inline(never)
+private func moveToFront(_ bytes: inout [UInt8], from start: Int, count: Int) {
+    guard start > 0, count > 0 else { return }
+    bytes.withUnsafeMutableBytes { buffer in
+        guard let base = buffer.baseAddress else { return }
+        (base).copyMemory(from: base + start, byteCount: count)
+    }
+}
