@@ -42,18 +42,24 @@ enum RuntimeKernelBenchmark {
             guard let target = vmObject.map(named: map) else { throw RuntimeBenchmark.FixtureFailure(description: "\(fixture).maps names map \(map), which the object lacks") }
             try target.update(key: key, value: value, flags: .any)
         }
-        let vm = try RuntimeBenchmark.vmNanosecondsPerPacket(vmObject.program(named: fixture), packets: packets)
+        let vmProgram = try vmObject.program(named: fixture)
+        let vm = try RuntimeBenchmark.vmNanosecondsPerPacket(vmProgram, packets: packets)
+        let sample = stride(from: 0, to: packets.count, by: 8).map { packets[$0] }
+        let vmRepeated = try RuntimeBenchmark.vmNanosecondsPerRepeatedRun(vmProgram, packets: sample, repeats: Int(repeatCount))
+        // The VM's run per packet goes beside the kernel's call per packet, its repeated runs
+        // beside the kernel's repeated runs: like with like.
         print(pad("engine", 62, left: true) + pad("ns/packet", 12) + pad("Mpackets/s", 14) + pad("VM/this", 10))
-        func row(_ name: String, _ ns: Double) {
+        func row(_ name: String, _ ns: Double, vm: Double? = nil) {
             print(pad(name, 62, left: true) + pad(format(ns, decimals: 1), 12) + pad(format(1e3 / ns, decimals: 2), 14)
-                  + pad(format(vm / ns, decimals: 2) + "x", 10))
+                  + pad(vm.map { format($0 / ns, decimals: 2) + "x" } ?? "", 10))
         }
-        row("VM, JIT (verified), a run per packet (wall time)", vm)
+        row("VM, JIT (verified), a run per packet (CPU time)", vm)
+        row("VM, JIT (verified), \(repeatCount) runs per copy, every 8th packet (CPU)", vmRepeated)
         guard let kernel = try measure(object, fixture: fixture, setup: setup, packets: packets) else { return }
-        row("kernel test run, a call per packet (CPU time)", kernel.perCall)
-        row("  the kernel's timer in those calls", kernel.perCallKernelTimer)
-        row("kernel test run, \(repeatCount) runs per call, every 8th packet (CPU)", kernel.amortized)
-        row("  the kernel's timer in those calls", kernel.amortizedKernelTimer)
+        row("kernel test run, a call per packet (CPU time)", kernel.perCall, vm: vm)
+        row("  the kernel's timer in those calls", kernel.perCallKernelTimer, vm: vm)
+        row("kernel test run, \(repeatCount) runs per call, every 8th packet (CPU)", kernel.amortized, vm: vmRepeated)
+        row("  the kernel's timer in those calls", kernel.amortizedKernelTimer, vm: vmRepeated)
     }
 
     /// `<fixture>.maps`: map, key and value of each update, in order.
@@ -84,24 +90,17 @@ enum RuntimeKernelBenchmark {
                               amortized: .infinity, amortizedKernelTimer: .infinity)
         for _ in 0..<5 {
             var kernelTotal = 0.0
-            let start = threadCPUTime()
+            let start = JITBenchmark.threadTime()
             for packet in packets { kernelTotal += Double(try program.testRun(data: packet).duration) }
-            figures.perCall = min(figures.perCall, (threadCPUTime() - start) / Double(packets.count))
+            figures.perCall = min(figures.perCall, (JITBenchmark.threadTime() - start) / Double(packets.count))
             figures.perCallKernelTimer = min(figures.perCallKernelTimer, kernelTotal / Double(packets.count))
         }
         var kernelTotal = 0.0
-        let start = threadCPUTime()
+        let start = JITBenchmark.threadTime()
         for packet in sample { kernelTotal += Double(try program.testRun(data: packet, repeat: repeatCount).duration) }
-        figures.amortized = (threadCPUTime() - start) / Double(sample.count) / Double(repeatCount)
+        figures.amortized = (JITBenchmark.threadTime() - start) / Double(sample.count) / Double(repeatCount)
         figures.amortizedKernelTimer = kernelTotal / Double(sample.count)
         return figures
-    }
-
-    /// This thread's CPU time in ns, user and system.
-    static func threadCPUTime() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) * 1e9 + Double(time.tv_nsec)
     }
 }
 #endif

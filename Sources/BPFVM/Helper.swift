@@ -12,11 +12,18 @@ public struct Helper: Sendable {
     }
 }
 
-/// The helpers of one engine: their ids and bodies in memory of their own, so that a call
-/// copies one closure (not a whole `Helper`, name and all) out of an array.
+/// The helpers of one engine: their ids and bodies in memory of their own. Each body sits in
+/// a box that `boxes` owns and `bodies` points to unretained, so that a call borrows the
+/// closure instead of copying it (a copy retains and releases its context on every call).
 final class HelperTable {
+    final class Box {
+        let body: @Sendable (inout HelperCall) throws(VMError) -> UInt64
+        init(_ body: @escaping @Sendable (inout HelperCall) throws(VMError) -> UInt64) { self.body = body }
+    }
+
     let ids: UnsafeMutablePointer<Int32>
-    let bodies: UnsafeMutablePointer<@Sendable (inout HelperCall) throws(VMError) -> UInt64>
+    private let boxes: [Box]
+    private let bodies: UnsafeMutablePointer<Unmanaged<Box>>
     let count: Int
     /// Helper id -> index.
     let index: [Int32: Int32]
@@ -25,8 +32,9 @@ final class HelperTable {
         count = helpers.count
         ids = .allocate(capacity: max(1, helpers.count))
         ids.initialize(from: helpers.map(\.id), count: helpers.count)
+        boxes = helpers.map { Box($0.body) }
         bodies = .allocate(capacity: max(1, helpers.count))
-        bodies.initialize(from: helpers.map(\.body), count: helpers.count)
+        bodies.initialize(from: boxes.map { Unmanaged.passUnretained($0) }, count: helpers.count)
         var index: [Int32: Int32] = [:]
         for (position, helper) in helpers.enumerated() { index[helper.id] = Int32(position) }
         self.index = index
@@ -34,7 +42,6 @@ final class HelperTable {
 
     deinit {
         ids.deallocate()
-        bodies.deinitialize(count: count)
         bodies.deallocate()
     }
 
@@ -45,8 +52,15 @@ final class HelperTable {
     func call(_ index: Int, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
               input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>) -> Result<(UInt64, Bool), VMError> {
         var call = HelperCall(id: ids[index], registers: registers, stack: stack, input: input, regions: regions)
+        return bodies[index]._withUnsafeGuaranteedRef { box in Self.call(box, &call) }
+    }
+
+    /// The do/catch stays out of the closure: typed throws inside closures trip Swift 6.3's
+    /// release-mode miscompile.
+    @inline(never)
+    private static func call(_ box: Box, _ call: inout HelperCall) -> Result<(UInt64, Bool), VMError> {
         do throws(VMError) {
-            let value = try bodies[index](&call)
+            let value = try box.body(&call)
             return .success((value, call.stopsProgram))
         } catch {
             return .failure(error)

@@ -41,6 +41,24 @@ import Testing
         #expect(try object.program(named: "forget").run(packet: arp).verdict == 1)
     }
 
+    /// `rerun()` runs again over the frame as it stands, as each repeat of the kernel's test
+    /// run does: the maps see every run; without a packet first it is an error.
+    @Test(arguments: EngineKind.allCases)
+    func rerunWithoutCopying(_ engine: EngineKind) throws {
+        let object = try ObjectFixtures.load("counter", engine: engine)
+        let count = try object.program(named: "count")
+        let none = #expect(throws: RuntimeError.self) { try count.rerun() }
+        #expect(none?.kind == .invalidPacket)
+        let frame = ObjectFixtures.udpFrame()
+        #expect(try count.run(packet: frame).verdict == 2)
+        #expect(try count.rerun() == 2)
+        #expect(try count.rerun() == 2)
+        #expect(try object.integer("packets") == 3)
+        let bytes = try #require(try object.map(named: "bytes_seen")?.lookup(key: [0, 0, 0, 0]))
+        #expect(bytes == withUnsafeBytes(of: UInt64(frame.count * 3).littleEndian) { Array($0) })
+        #expect(count.packet.map(Array.init) == frame)
+    }
+
     @Test func namedErrors() throws {
         let object = try ObjectFixtures.load("counter", engine: .interpreter)
         let missing = #expect(throws: RuntimeError.self) { try object.program(named: "nope") }

@@ -30,6 +30,8 @@ public final class LoadedProgram: @unchecked Sendable {
     private let tailCalls = TailCalls()
     /// The programs tail calls reached, by program id, prepared on first use.
     private var tailTargets: [UInt32: any Engine] = [:]
+    /// Whether the frame holds a packet (`rerun()` needs one).
+    private var hasPacket = false
 
     init(name: String, layout: PacketContextLayout, verified: VerifiedProgram, rewritten: Program,
          object: LoadedObject) throws(RuntimeError) {
@@ -85,6 +87,18 @@ public final class LoadedProgram: @unchecked Sendable {
         guard frame.load(bytes) else {
             throw RuntimeError(.invalidPacket, "a packet of \(bytes.count) bytes cannot be run: \(name) takes \(PacketFrame.ethernetHeader) to \(frame.maximumPacketSize) bytes")
         }
+        hasPacket = true
+        return try runFrame()
+    }
+
+    /// Runs the program again over the frame as the last run left it, without copying a
+    /// packet in or refilling the context — what each repeat of the kernel's test run does.
+    package func rerun() throws(RuntimeError) -> UInt64 {
+        guard hasPacket else { throw RuntimeError(.invalidPacket, "program \(name) has no packet to run again: run(packet:) first") }
+        return try runFrame()
+    }
+
+    private func runFrame() throws(RuntimeError) -> UInt64 {
         tailCalls.reset()
         var verdict: UInt64
         do { verdict = try engine.run(context: frame.context, input: frame.input) } catch {

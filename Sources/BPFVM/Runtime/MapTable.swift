@@ -8,9 +8,55 @@ import BPFObject
 /// the sizes beside them, so that a call costs no reference counting.
 final class MapTable: @unchecked Sendable {
     struct Slot {
+        /// The classes lookups and updates call directly, not through the protocol's
+        /// existential (which costs a retain and a release per call).
+        enum Kind { case array, hash, lpmTrie, other }
+
         unowned(unsafe) let map: any UserspaceMap
+        let kind: Kind
+        /// The map, unretained, for the kinds called directly.
+        let object: UnsafeMutableRawPointer
         let keySize: Int
         let valueSize: Int
+
+        init(_ map: any UserspaceMap) {
+            self.map = map
+            switch map {
+            case is ArrayMap: kind = .array
+            case is HashMap: kind = .hash
+            case is LPMTrieMap: kind = .lpmTrie
+            default: kind = .other
+            }
+            object = Unmanaged<AnyObject>.passUnretained(map).toOpaque()
+            keySize = map.keySize
+            valueSize = map.valueSize
+        }
+
+        /// `programLookup` of the map. Not inlined: its closures would otherwise land in the
+        /// helpers' typed-throws bodies, which Swift 6.3's release mode miscompiles.
+        @inline(never)
+        func lookup(_ key: UnsafeRawPointer, cpu: Int) -> UnsafeMutableRawPointer? {
+            switch kind {
+            case .array: Unmanaged<ArrayMap>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.programLookup(key: key, cpu: cpu) }
+            case .hash: Unmanaged<HashMap>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.programLookup(key: key, cpu: cpu) }
+            case .lpmTrie: Unmanaged<LPMTrieMap>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.programLookup(key: key, cpu: cpu) }
+            case .other: map.programLookup(key: key, cpu: cpu)
+            }
+        }
+
+        /// `programUpdate` of the map; not inlined, as `lookup`.
+        @inline(never)
+        func update(_ key: UnsafeRawPointer, _ value: UnsafeRawPointer, flags: UInt64, cpu: Int) -> Int64 {
+            switch kind {
+            case .array:
+                Unmanaged<ArrayMap>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.programUpdate(key: key, value: value, flags: flags, cpu: cpu) }
+            case .hash:
+                Unmanaged<HashMap>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.programUpdate(key: key, value: value, flags: flags, cpu: cpu) }
+            case .lpmTrie:
+                Unmanaged<LPMTrieMap>.fromOpaque(object)._withUnsafeGuaranteedRef { $0.programUpdate(key: key, value: value, flags: flags, cpu: cpu) }
+            case .other: map.programUpdate(key: key, value: value, flags: flags, cpu: cpu)
+            }
+        }
     }
 
     let maps: [any UserspaceMap]
@@ -21,7 +67,7 @@ final class MapTable: @unchecked Sendable {
         self.maps = maps
         slots = .allocate(capacity: max(1, maps.count))
         for (index, map) in maps.enumerated() {
-            (slots + index).initialize(to: Slot(map: map, keySize: map.keySize, valueSize: map.valueSize))
+            (slots + index).initialize(to: Slot(map))
         }
         handles = .allocate(byteCount: max(8, maps.count * 8), alignment: 8)
         handles.initializeMemory(as: UInt8.self, repeating: 0, count: max(8, maps.count * 8))
@@ -55,7 +101,7 @@ extension KernelHelpers {
                 let slot = table.slots[try table.argumentIndex(call)]
                 let key = try call.memory(at: call.r2, count: slot.keySize)
                 // No Optional.map here: closures in typed-throws code trip Swift 6.3's release-mode miscompile.
-                guard let value = slot.map.programLookup(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor) else {
+                guard let value = slot.lookup(UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped), cpu: processor) else {
                     return 0
                 }
                 return UInt64(UInt(bitPattern: value))
@@ -64,9 +110,8 @@ extension KernelHelpers {
                 let slot = table.slots[try table.argumentIndex(call)]
                 let key = try call.memory(at: call.r2, count: slot.keySize)
                 let value = try call.memory(at: call.r3, count: slot.valueSize)
-                return UInt64(bitPattern: slot.map.programUpdate(key: UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
-                                                                 value: UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped),
-                                                                 flags: call.r4, cpu: processor))
+                return UInt64(bitPattern: slot.update(UnsafeRawPointer(key.baseAddress.unsafelyUnwrapped),
+                                                      UnsafeRawPointer(value.baseAddress.unsafelyUnwrapped), flags: call.r4, cpu: processor))
             },
             Helper(id: 3, name: "map_delete_elem") { call throws(VMError) in
                 let slot = table.slots[try table.argumentIndex(call)]
