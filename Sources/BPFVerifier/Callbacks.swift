@@ -36,11 +36,19 @@ extension Analysis {
 
     /// The subprogram an `ld_imm64` of BPF_PSEUDO_FUNC names.
     func functionAddress(imm: Int32, at pc: Int, _ state: VerifierState) throws(Rejection) -> Value {
-        if case .kernel = kind, lineInfo.isEmpty {
+        guard case .kernel = kind else {
+            // No helper of the plain-memory mode takes a callback.
+            throw reject(.unsupported, at: pc, state, "function addresses (callbacks) are only for the helpers of kernel program types")
+        }
+        if lineInfo.isEmpty {
             // The kernel needs the callback's BTF function info (it must be static): objects built with -g have it.
             throw reject(.invalidCall, at: pc, state, "a callback's address needs the program's BTF function info, which the kernel requires (missing btf func_info)")
         }
-        return .pointer(Pointer(kind: .function(start: pc + 1 + Int(imm)), offset: .constant(0), origin: pc))
+        let start = pc + 1 + Int(imm)
+        guard start > 0 else {
+            throw reject(.invalidCall, at: pc, state, "the main program cannot be a callback")
+        }
+        return .pointer(Pointer(kind: .function(start: start), offset: .constant(0), origin: pc))
     }
 
     /// The first instructions of the subprograms that `ld_imm64` of BPF_PSEUDO_FUNC names.
@@ -112,7 +120,7 @@ extension Analysis {
         frame.registers[10] = .pointer(Pointer(kind: .stack(frame: state.frames.count), offset: .constant(0)))
         frame.returnIndex = pc
         frame.callSite = pc
-        frame.callback = CallbackEntry(stacks: state.frames.map(\.stack), references: Set(state.references.keys), runLimit: runLimit)
+        frame.callback = entry(of: state, runLimit: runLimit)
         var callee = state
         callee.frames.append(frame)
         callee.note(pc)
@@ -145,7 +153,7 @@ extension Analysis {
             throw reject(.invalidReturn, at: pc, state, "a callback must return 0 or 1",
                          facts: ["r0 is \(state[0].description)", "the callback was called by \(text(at: frame.callSite)) at \(frame.callSite)"])
         }
-        if state.references.keys.contains(where: { !entry.references.contains($0) }) {
+        if hasNewReferences(state, since: entry) {
             throw reject(.unreleasedReference, at: pc, state, "the callback ends with a ring buffer reservation it made still open",
                          facts: referenceFacts(state))
         }
@@ -154,6 +162,17 @@ extension Analysis {
         if entry.runLimit == nil { widen(&state, since: entry) }
         state.note(pc)
         return frame.returnIndex
+    }
+
+    // Outlined from the typed-throws callers because of the closures (Swift 6.3's release-mode miscompile).
+    @inline(never)
+    private func entry(of state: VerifierState, runLimit: UInt64?) -> CallbackEntry {
+        CallbackEntry(stacks: state.frames.map(\.stack), references: Set(state.references.keys), runLimit: runLimit)
+    }
+
+    @inline(never)
+    private func hasNewReferences(_ state: VerifierState, since entry: CallbackEntry) -> Bool {
+        state.references.keys.contains { !entry.references.contains($0) }
     }
 
     /// Numbers spilled in a caller's stack that differ from the callback's entry become unknown.
