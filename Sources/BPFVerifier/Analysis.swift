@@ -74,6 +74,11 @@ final class Analysis {
                 if case .mayGoto = instruction { pruning[index] = true }
                 if case .callLocal = instruction, index + 1 < pruning.count { pruning[index + 1] = true }
             }
+            // A call that runs a callback is reached again after each run (see Callbacks.swift).
+            if case .call(let helper) = instruction, Analysis.callbackHelpers[helper] != nil {
+                pruning[index] = true
+                loopHeads[index] = true
+            }
         }
         self.instructions = instructions
         isPruningPoint = pruning
@@ -160,6 +165,12 @@ final class Analysis {
         for id in recordsAt[pc] {
             if records[id].live > 0 {
                 if digest == nil { digest = state.registerDigest }
+                if isCallbackCall(at: pc) {
+                    // A callback run that brings nothing new ends the fixed point (kernel: RANGE_WITHIN).
+                    guard let old = records[id].state, StateComparison.covers(old, state, precise: nil) else { continue }
+                    propagate(records[id].precise, from: state)
+                    return true
+                }
                 guard records[id].digest == digest, let old = records[id].state else { continue }
                 if StateComparison.isSame(old, state) {
                     throw reject(.infiniteLoop, at: pc, state,
@@ -229,6 +240,7 @@ final class Analysis {
         for (index, instruction) in program.instructions {
             if case .callLocal(let offset) = instruction { starts.insert(index + 1 + Int(offset)) }
         }
+        starts.formUnion(try callbackStarts())
         let sorted = starts.sorted()
         var function = 0
         var previous: (index: Int, instruction: Instruction)?
@@ -275,7 +287,8 @@ final class Analysis {
             switch instruction {
             case .exit: break
             case .jump, .jumpLong: work.append(next + (instruction.jumpOffset ?? 0))
-            case .branch, .mayGoto, .callLocal: work.append(next + (instruction.jumpOffset ?? 0)); work.append(next)
+            case .branch, .mayGoto, .callLocal, .loadImmediate64(_, .function, _, _):
+                work.append(index + 1 + (instruction.jumpOffset ?? 0)); work.append(next)
             default: work.append(next)
             }
         }

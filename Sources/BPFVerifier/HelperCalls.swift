@@ -156,7 +156,7 @@ extension Analysis {
 
     /// Stack bytes the frames of a call chain take together, each rounded up to 32 as the kernel counts.
     @inline(never)
-    private func stackUsed(by frames: [Frame]) -> Int {
+    func stackUsed(by frames: [Frame]) -> Int {
         frames.reduce(0) { $0 + max(32, ($1.stack.depth + 31) / 32 * 32) }
     }
 
@@ -242,6 +242,7 @@ extension Analysis {
             if case .pointer(let p) = r0, case .stack(let frame) = p.kind, frame == depth {
                 throw reject(.invalidReturn, at: pc, state, "the function returns a pointer to its own stack, which ends with it")
             }
+            if state.current.callback != nil { return try exitCallback(at: pc, &state) }
             let callee = state.frames.removeLast()
             state[0] = r0
             for r in 1...5 { state[r] = .uninitialized }

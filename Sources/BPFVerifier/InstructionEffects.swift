@@ -67,6 +67,7 @@ extension Analysis {
             taken.note(pc)
             return .fork(next, other: (next + Int(offset), taken))
         case .call(let helper):
+            if let successors = try callWithCallback(helper, at: pc, next: next, &state) { return successors }
             try callHelper(helper, at: pc, &state)
         case .callLocal(let offset):
             return .next(try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state))
@@ -190,7 +191,7 @@ extension Analysis {
         }
         switch pointer.kind {
         case .map where scalar.constantValue == 0: return pointer
-        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
+        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function:
             throw reject(.invalidPointerArithmetic, at: pc, state,
                          "arithmetic on a \(pointer.kind.name) pointer is not allowed\(pointer.kind.mayBeNull ? "; check it for NULL first" : "")",
                          facts: originFacts(pointer))
@@ -274,7 +275,7 @@ extension Analysis {
         case .btfID:
             throw reject(.unsupported, at: pc, state, "addresses of kernel variables (BTF ids) are not supported by this verifier")
         case .function:
-            throw reject(.unsupported, at: pc, state, "function addresses (callbacks) are not supported by this verifier")
+            return try functionAddress(imm: imm, at: pc, state)
         }
     }
 

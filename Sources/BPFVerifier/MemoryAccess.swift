@@ -207,7 +207,14 @@ extension Analysis {
                   high.partialValue <= Int64(state.metaBytes) || provenByID(pointer, offset + size, state) else {
                 throw outside("the metadata proven to lie before the packet", ["\(state.metaBytes) bytes of metadata are known to exist"])
             }
-        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull:
+        case .mapKey(let map):
+            guard !write else {
+                throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) writes the map key a callback is given, which is read-only")
+            }
+            guard low.partialValue >= 0, high.partialValue <= Int64(map.keySize) else {
+                throw outside("the \(map.keySize)-byte key of map \(map.name)")
+            }
+        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }

@@ -15,6 +15,10 @@ enum PointerKind: Hashable, Sendable {
     case memoryOrNull(size: Int)
     /// The plain-memory mode's input (r1), of a known size.
     case input(size: Int)
+    /// The key a for_each_map_elem callback is given: read-only, the map's key size.
+    case mapKey(MapInfo)
+    /// A subprogram's address (ld_imm64 of BPF_PSEUDO_FUNC): only a callback argument.
+    case function(start: Int)
 
     var name: String {
         switch self {
@@ -30,6 +34,8 @@ enum PointerKind: Hashable, Sendable {
         case .memory: "mem"
         case .memoryOrNull: "mem_or_null"
         case .input: "mem"
+        case .mapKey: "map_key"
+        case .function: "func"
         }
     }
 

@@ -6,6 +6,10 @@ struct Frame: Hashable, Sendable {
     var returnIndex = -1
     /// The index of the call instruction, for messages.
     var callSite = -1
+    /// For a callback's frame (bpf_loop, for_each_map_elem): what held when it was entered.
+    var callback: CallbackEntry? = nil
+    /// Runs of a callback this frame's pending bpf_loop call has analysed (bounded by a constant count).
+    var callbackRuns = 0
 }
 
 /// Everything known at one point of one path.
@@ -109,7 +113,8 @@ struct StateComparison {
         oldRanges = old.packetRanges
         newRanges = new.packetRanges
         for (f, (o, n)) in zip(old.frames, new.frames).enumerated() {
-            guard o.returnIndex == n.returnIndex else { return false }
+            guard o.returnIndex == n.returnIndex, exact ? o.callbackRuns == n.callbackRuns : o.callbackRuns <= n.callbackRuns
+            else { return false }
             for r in 0..<11 where !covers(o.registers[r], n.registers[r], exact: exact, precise: isPrecise(frame: f, register: r)) {
                 return false
             }
