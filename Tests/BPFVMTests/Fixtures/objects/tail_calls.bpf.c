@@ -5,8 +5,6 @@
 
 #define __array(name, value) typeof(value) *name[]
 
-static long (*bpf_tail_call)(void *ctx, void *map, __u32 index) = (void *)BPF_FUNC_tail_call;
-
 __u32 first_runs = 0, second_runs = 0, loop_runs = 0;
 
 SEC("xdp")

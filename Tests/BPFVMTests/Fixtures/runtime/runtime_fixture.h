@@ -1,35 +1,20 @@
-// What the runtime fixtures share instead of libbpf's headers: section and map macros, the
-// helpers they call, and one packet parser, so that every fixture reads headers the same way.
+// What the runtime fixtures share: the project's C header for eBPF programs (section and map
+// macros, the helpers), and one packet parser, so that every fixture reads headers the same way.
 #ifndef RUNTIME_FIXTURE_H
 #define RUNTIME_FIXTURE_H
 
-#include <linux/types.h>
-#include <linux/bpf.h>
+#include "../../../../Plugins/BPFCompilerPlugin/include/swiftbpf/helpers.h"
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 
-#define SEC(name) __attribute__((section(name), used))
-#define __uint(name, value) int (*name)[value]
-#define __type(name, value) typeof(value) *name
 #undef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #define net16(x) ((__be16)__builtin_bswap16(x))
 /// Makes clang forget what it knows of `var`, so that checks on it stay in the program.
 #define barrier_var(var) asm volatile("" : "+r"(var))
-
-static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)BPF_FUNC_map_lookup_elem;
-static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)BPF_FUNC_map_update_elem;
-static __s64 (*bpf_csum_diff)(__be32 *from, __u32 from_size, __be32 *to, __u32 to_size, __wsum seed) = (void *)BPF_FUNC_csum_diff;
-static long (*bpf_xdp_adjust_head)(struct xdp_md *ctx, int delta) = (void *)BPF_FUNC_xdp_adjust_head;
-static long (*bpf_xdp_adjust_tail)(struct xdp_md *ctx, int delta) = (void *)BPF_FUNC_xdp_adjust_tail;
-static long (*bpf_skb_load_bytes)(const void *skb, __u32 offset, void *to, __u32 len) = (void *)BPF_FUNC_skb_load_bytes;
-static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)BPF_FUNC_ringbuf_reserve;
-static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)BPF_FUNC_ringbuf_submit;
-static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)BPF_FUNC_ringbuf_discard;
-static long (*bpf_ringbuf_output)(void *ringbuf, void *data, __u64 size, __u64 flags) = (void *)BPF_FUNC_ringbuf_output;
 
 /// A packet's headers as far as the captured bytes reach: Ethernet, up to two VLAN tags,
 /// IPv4 or IPv6 (no extension headers); TCP or UDP ports by `read_ports` (XDP) or
