@@ -10,6 +10,8 @@ public enum LinuxErrno {
     public static let badDescriptor: Int32 = 9     // EBADF
     public static let tryAgain: Int32 = 11         // EAGAIN
     public static let noMemory: Int32 = 12         // ENOMEM
+    public static let accessDenied: Int32 = 13     // EACCES
+    public static let fault: Int32 = 14            // EFAULT
     public static let busy: Int32 = 16             // EBUSY
     public static let exists: Int32 = 17           // EEXIST
     public static let invalid: Int32 = 22          // EINVAL

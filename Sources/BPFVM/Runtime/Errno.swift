@@ -2,8 +2,8 @@
 enum Errno {
     static let noEntry = negative(LinuxErrno.noEntry)
     static let tryAgain = negative(LinuxErrno.tryAgain)
-    static let accessDenied = negative(13)   // EACCES
-    static let fault = negative(14)          // EFAULT
+    static let accessDenied = negative(LinuxErrno.accessDenied)
+    static let fault = negative(LinuxErrno.fault)
     static let invalid = negative(LinuxErrno.invalid)
 
     static func negative(_ errno: Int32) -> UInt64 { UInt64(bitPattern: -Int64(errno)) }
