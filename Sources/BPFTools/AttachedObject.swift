@@ -19,6 +19,14 @@ final class AttachedObject {
         }
     }
 
+    /// Runs the kernel skipped because another BPF program was already running on that CPU
+    /// (its `recursion_misses`): events that were never produced, unlike ring buffer losses.
+    func missedRuns() throws(BPFError) -> UInt64 {
+        var total: UInt64 = 0
+        for program in object.programs.values { total &+= try program.info().recursionMisses }
+        return total
+    }
+
     func close() {
         for link in links { link.close() }
         links = []

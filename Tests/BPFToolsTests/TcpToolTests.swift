@@ -12,9 +12,19 @@ extension BPFToolsKernelTests {
             try ToolTests.run {
                 let tracer = try TcpLife.start(.init(pid: getpid()))
                 defer { tracer.close() }
-                let (client, server) = try Loopback.exchange(clientSends: 100_000, serverSends: 5_000)
-                let events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client }
-                let session = try #require(events.first { $0.endpoints.localPort == client }, "\(events)")
+                // A state change in a softirq that interrupts another BPF program on its CPU
+                // (other tests trace in parallel) is skipped by the kernel and counted as a
+                // missed run; only then is the exchange tried again.
+                var client: UInt16 = 0, server: UInt16 = 0, events: [TcpLife.Event] = []
+                for _ in 1...3 {
+                    (client, server) = try Loopback.exchange(clientSends: 100_000, serverSends: 5_000)
+                    events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client }
+                    let seen = events.contains { $0.endpoints.localPort == client }
+                    let missed = try tracer.missedRuns()
+                    if seen || missed == 0 { break }
+                }
+                let missed = try tracer.missedRuns()
+                let session = try #require(events.first { $0.endpoints.localPort == client }, "\(events), missed runs: \(missed)")
                 #expect(session.pid == getpid())
                 #expect(session.endpoints.localAddress == "127.0.0.1" && session.endpoints.remoteAddress == "127.0.0.1")
                 #expect(session.endpoints.remotePort == server)
@@ -29,10 +39,17 @@ extension BPFToolsKernelTests {
             try ToolTests.run {
                 let tracer = try TcpStates.start()
                 defer { tracer.close() }
-                let (client, _) = try Loopback.exchange(clientSends: 10, serverSends: 10)
-                let events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client && $0.newState == "CLOSE" }
+                var client: UInt16 = 0, events: [TcpStates.Event] = []
+                for _ in 1...3 {  // tried again only after a run the kernel skipped, as above
+                    (client, _) = try Loopback.exchange(clientSends: 10, serverSends: 10)
+                    events = try ToolTests.collect(tracer) { $0.endpoints.localPort == client && $0.newState == "CLOSE" }
+                    let closed = events.contains { $0.endpoints.localPort == client && $0.newState == "CLOSE" }
+                    let missed = try tracer.missedRuns()
+                    if closed || missed == 0 { break }
+                }
                 let changes = events.filter { $0.endpoints.localPort == client }.map { "\($0.oldState)->\($0.newState)" }
-                #expect(changes.first == "SYN_SENT->ESTABLISHED", "\(changes)")
+                let missed = try tracer.missedRuns()
+                #expect(changes.first == "SYN_SENT->ESTABLISHED", "\(changes), missed runs: \(missed)")
                 #expect(changes.last?.hasSuffix("->CLOSE") == true, "\(changes)")
                 #expect(Set(events.filter { $0.endpoints.localPort == client }.map(\.socket)).count == 1)
             }
