@@ -62,6 +62,13 @@ protocol JITBackEnd {
     mutating func emit(_ slot: Slot, at pc: Int)
     /// The finished machine code, or nil if it could not be laid out.
     mutating func finish() -> [UInt8]?
+    /// Verified mode: `call 1` (map_lookup_elem) with a map handle of `table` looks up inline
+    /// or calls the map directly (`MapLookupDescriptor`); other arguments take the helper path.
+    mutating func inlineMapLookups(_ table: MapLookupDescriptor.Table)
+}
+
+extension JITBackEnd {
+    mutating func inlineMapLookups(_ table: MapLookupDescriptor.Table) {}
 }
 
 /// What the front end hands back: the code, and for each slot how many instructions were
@@ -83,6 +90,7 @@ enum JITCompiler {
     /// whole block at its start stops at exactly the instruction where the interpreter runs
     /// out, with the same memory.
     static func compile<BackEnd: JITBackEnd>(_ slots: [Slot], stackTop: UInt64, checksMemory: Bool = true,
+                                             mapLookups: MapLookupDescriptor.Table? = nil,
                                              as _: BackEnd.Type) -> JITCompilation? {
         let count = slots.count
         var leaders = [Bool](repeating: false, count: count)
@@ -132,6 +140,7 @@ enum JITCompiler {
         }
         var chargedAfter = [Int32](repeating: 0, count: count)
         var backEnd = BackEnd(slotCount: count, stackTop: stackTop, checksMemory: checksMemory)
+        if let mapLookups, !checksMemory { backEnd.inlineMapLookups(mapLookups) }
         var uncharged = 0  // what the current charge covers from here on
         for (index, block) in blocks.enumerated() {
             let charge = charges[index]

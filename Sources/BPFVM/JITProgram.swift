@@ -70,16 +70,20 @@ public final class JITProgram: Engine {
     /// Verified mode for a program of a kernel type that `BPFVerifier` accepted and the
     /// object loader then rewrote for the VM (map references, context offsets): only the
     /// loader, which did both, calls this.
+    /// With `mapLookups`, helper 1 must be the kernel's map_lookup_elem over that table's maps:
+    /// lookups then run inline or call the map directly.
     convenience init(rewrittenFrom verified: VerifiedProgram, program: Program, helpers: [Helper],
-                     options: Interpreter.Options, regions: [MemoryRegion]) throws(VMError) {
-        try self.init(program: program, helpers: helpers, options: options, regions: regions, checksMemory: false, memorySize: nil)
+                     options: Interpreter.Options, regions: [MemoryRegion],
+                     mapLookups: MapLookupDescriptor.Table? = nil) throws(VMError) {
+        try self.init(program: program, helpers: helpers, options: options, regions: regions, checksMemory: false,
+                      memorySize: nil, mapLookups: mapLookups)
     }
 
     /// The input size a verified program was proven for; nil in checked mode.
     public let verifiedMemorySize: Int?
 
     private init(program: Program, helpers: [Helper], options: Interpreter.Options, regions: [MemoryRegion],
-                 checksMemory: Bool, memorySize: Int?) throws(VMError) {
+                 checksMemory: Bool, memorySize: Int?, mapLookups: MapLookupDescriptor.Table? = nil) throws(VMError) {
         let table = HelperTable(helpers)
         let slots = try compile(program, helperIndex: { table.index[$0] })
         let stackBytes = Interpreter.stackSize * Interpreter.maxCallDepth
@@ -88,7 +92,8 @@ public final class JITProgram: Engine {
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(stackBytes)
         let compilation: JITCompilation?
         #if arch(x86_64)
-        compilation = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: checksMemory, as: X86BackEnd.self)
+        compilation = JITCompiler.compile(slots, stackTop: stackTop, checksMemory: checksMemory, mapLookups: mapLookups,
+                                          as: X86BackEnd.self)
         let failure = "the JIT could not lay out the program's machine code"
         #else
         compilation = nil

@@ -36,6 +36,8 @@ struct X86BackEnd: JITBackEnd {
     private var ledger: BudgetLedger
     /// Where a chain head's copy sends its taken branch (the refund).
     private var copyTakenLabel: Int?
+    /// The map descriptors `call 1` looks values up through (verified mode only).
+    private var mapLookups: MapLookupDescriptor.Table?
 
     init(slotCount: Int, stackTop: UInt64, checksMemory: Bool) {
         self.checksMemory = checksMemory
@@ -141,6 +143,7 @@ struct X86BackEnd: JITBackEnd {
         case .lddw: asm.move(dst, constant: s.imm)
         case .ldabsb, .ldabsh, .ldabsw, .ldindb, .ldindh, .ldindw: packetLoad(s)
         case .ja: asm.jump(to: pcLabels + Int(s.target))
+        case .call where s.imm == 1 && mapLookups != nil: mapLookup(at: pc)
         case .call, .callRegister: helperCall(at: pc)
         case .callLocal: localCall(at: pc, target: Int(s.target))
         case .exit:
@@ -156,6 +159,8 @@ struct X86BackEnd: JITBackEnd {
         default: break  // .nop; .wideSecondHalf is never handed over
         }
     }
+
+    mutating func inlineMapLookups(_ table: MapLookupDescriptor.Table) { mapLookups = table }
 
     mutating func finish() -> [UInt8]? {
         for stub in ledger.finish() { emitBudget(stub) }
@@ -459,6 +464,57 @@ struct X86BackEnd: JITBackEnd {
     private mutating func helperCall(at pc: Int) {
         asm.move32(Self.scratch, constant: UInt32(pc))
         asm.call(helperRoutine)
+    }
+
+    /// map_lookup_elem(r1 = map handle, r2 = key) without the helper path, as the kernel's
+    /// JIT runs it: an array's value address computed here (array_map_gen_lookup), a hash's or
+    /// trie's lookup function called directly. r1–r5 are dead after a call (the verifier
+    /// proved it), so only the budget register is kept across the call into Swift. A handle
+    /// not in the table (none the verifier lets through today) takes the helper path.
+    private mutating func mapLookup(at pc: Int) {
+        guard let table = mapLookups else { return helperCall(at: pc) }
+        let handle = r(1), key = r(2), result = r(0)
+        let generic = asm.newLabel(), notArray = asm.newLabel(), missing = asm.newLabel(), done = asm.newLabel()
+        func field(_ offset: Int32) -> X86Operand { .memory(handle, offset) }
+        // handle - start < count * stride, and a multiple of stride.
+        asm.move(Self.scratch, handle, wide: true)
+        asm.move(Self.address, constant: table.start)
+        asm.alu(0x29, .register(Self.scratch), Self.address, wide: true)
+        asm.alu(extension: 7, .register(Self.scratch), immediate: Int32(table.count * MapLookupDescriptor.stride), wide: true)
+        asm.jump(if: .aboveOrEqual, to: generic)
+        asm.emit(0xf7, wide: false, reg: 0, .register(Self.scratch))   // test r10d, stride - 1
+        asm.append32(UInt32(MapLookupDescriptor.stride - 1))
+        asm.jump(if: .notEqual, to: generic)
+        asm.load(Self.scratch, field(MapLookupDescriptor.kind))
+        asm.alu(extension: 7, .register(Self.scratch), immediate: Int32(MapLookupDescriptor.Kind.array.rawValue), wide: false)
+        asm.jump(if: .notEqual, to: notArray, short: true)
+        // Array: index < max_entries ? base + index * stride : NULL.
+        asm.emit(0x8b, wide: false, reg: Self.scratch.code, .memory(key, 0))
+        asm.emit(0x3b, wide: true, reg: Self.scratch.code, field(MapLookupDescriptor.maxEntries))
+        asm.jump(if: .aboveOrEqual, to: missing, short: true)
+        asm.emit(0xaf, escaped: true, wide: true, reg: Self.scratch.code, field(MapLookupDescriptor.elementStride))
+        asm.emit(0x03, wide: true, reg: Self.scratch.code, field(MapLookupDescriptor.base))
+        asm.move(result, Self.scratch, wide: true)
+        asm.jump(to: done)
+        asm.bind(missing)
+        asm.move(result, constant: 0)
+        asm.jump(to: done)
+        asm.bind(notArray)
+        asm.alu(extension: 7, .register(Self.scratch), immediate: Int32(MapLookupDescriptor.Kind.direct.rawValue), wide: false)
+        asm.jump(if: .notEqual, to: generic, short: true)
+        // function(map, key, cpu); rsp is 16-byte aligned here, as the System V call wants.
+        asm.store(Self.budget, self.field(JITContext.budget))
+        asm.load(Self.scratch, field(MapLookupDescriptor.function))
+        asm.load(.rdx, field(MapLookupDescriptor.cpu))
+        asm.load(.rdi, field(MapLookupDescriptor.map))
+        if key != .rsi { asm.move(.rsi, key, wide: true) }
+        asm.emit(0xff, wide: false, reg: 2, .register(Self.scratch))      // call r10
+        if result != .rax { asm.move(result, .rax, wide: true) }
+        asm.load(Self.budget, self.field(JITContext.budget))
+        asm.jump(to: done)
+        asm.bind(generic)
+        helperCall(at: pc)
+        asm.bind(done)
     }
 
     /// The routines behind helper calls and granted-memory checks, once per program:

@@ -9,6 +9,13 @@ import Synchronization
 /// lock (locks are striped, one per bucket up to 1024). Free elements wait on a stack under
 /// their own lock. Lock order: clock hand, then a bucket, then the free stack.
 ///
+/// Programs' lookups take no lock, as the kernel's run under RCU: they walk the chain with
+/// relaxed atomic loads (plain loads on x86) and check the bucket's sequence count, which
+/// writers make odd while they link or unlink an element of the bucket; a walk that a writer
+/// overlapped walks again. As in the kernel's preallocated hash, a deleted element may be
+/// reused at once, so a value a program holds may change under it, but it is always one of
+/// this map's values, never freed memory.
+///
 /// An LRU table never fails for want of room: when no element is free, the clock hand walks
 /// the elements, giving each one looked up since it last passed a second chance, and evicts the
 /// first without one.
@@ -26,12 +33,16 @@ final class HashTable: @unchecked Sendable {
     let lockMask: Int
     let seed: UInt64
 
-    let keys: MapMemory
+    /// Each key in `keyWords` 8-byte words, zero-padded, so lookups compare it with atomic loads.
+    let keyWords: Int
+    let keys: FixedArray<Atomic<UInt64>>
     let values: MapMemory
-    // Under the bucket locks:
-    let heads: FixedArray<Int32>
-    let next: FixedArray<Int32>
-    let hashes: FixedArray<UInt32>
+    // Written under the bucket locks; read by lookups without them.
+    let heads: FixedArray<Atomic<Int32>>
+    let next: FixedArray<Atomic<Int32>>
+    let hashes: FixedArray<Atomic<UInt32>>
+    /// Per bucket: even while its chain is still, odd while a writer links or unlinks.
+    let sequences: FixedArray<Atomic<UInt32>>
     /// Each element's bucket, -1 while it is free; read without a lock by the clock hand.
     let bucketOfElement: FixedArray<Atomic<Int32>>
     /// LRU: set by lookups, cleared by the clock hand.
@@ -49,7 +60,7 @@ final class HashTable: @unchecked Sendable {
     }
 
     static func bytesNeeded(keySize: Int, valueSize: Int, perCPU: Bool, cpuCount: Int, capacity: Int) -> Int {
-        let perElement = keySize + perCPUStride(valueSize: valueSize) * (perCPU ? cpuCount : 1) + 20
+        let perElement = perCPUStride(valueSize: keySize) + perCPUStride(valueSize: valueSize) * (perCPU ? cpuCount : 1) + 20
         return perElement * capacity + 8 * bucketCount(capacity: capacity)
     }
 
@@ -66,11 +77,13 @@ final class HashTable: @unchecked Sendable {
         bucketMask = buckets - 1
         lockMask = min(buckets, 1024) - 1
         seed = zeroSeed ? 0 : UInt64.random(in: 0...UInt64.max)
-        keys = MapMemory(count: keySize * capacity)
+        keyWords = (keySize + 7) / 8
+        keys = FixedArray(count: keyWords * capacity) { _ in Atomic(0) }
         values = MapMemory(count: elementStride * capacity)
-        heads = FixedArray(count: buckets) { _ in -1 }
-        next = FixedArray(count: capacity) { _ in -1 }
-        hashes = FixedArray(count: capacity) { _ in 0 }
+        heads = FixedArray(count: buckets) { _ in Atomic(-1) }
+        next = FixedArray(count: capacity) { _ in Atomic(-1) }
+        hashes = FixedArray(count: capacity) { _ in Atomic(0) }
+        sequences = FixedArray(count: buckets) { _ in Atomic(0) }
         bucketOfElement = FixedArray(count: capacity) { _ in Atomic(-1) }
         referenced = FixedArray(count: isLRU ? capacity : 0) { _ in Atomic(0) }
         locks = FixedArray(count: lockMask + 1) { _ in Mutex(()) }
@@ -82,8 +95,56 @@ final class HashTable: @unchecked Sendable {
     /// Elements in the table.
     var count: Int { capacity - freeCount.withLock { $0 } }
 
+    /// The key's bytes (then zeros up to the word); change them only through `storeKey`.
     @inline(__always)
-    func key(_ element: Int) -> UnsafeMutableRawPointer { keys.base + element * keySize }
+    func key(_ element: Int) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(keys.pointer + element * keyWords) }
+
+    @inline(__always) func head(_ bucket: Int) -> Int { Int(heads.pointer[bucket].load(ordering: .relaxed)) }
+    @inline(__always) func successor(_ element: Int) -> Int { Int(next.pointer[element].load(ordering: .relaxed)) }
+
+    /// Word `word` of a key given by a program or the host, zero past its end.
+    @inline(__always)
+    func word(_ word: Int, of key: UnsafeRawPointer) -> UInt64 {
+        let offset = word * 8
+        if offset + 8 <= keySize { return key.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+        var value: UInt64 = 0
+        for index in 0..<(keySize - offset) {
+            value |= UInt64(key.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
+        }
+        return value
+    }
+
+    @inline(__always)
+    func keyMatches(_ element: Int, _ key: UnsafeRawPointer) -> Bool {
+        let stored = keys.pointer + element * keyWords
+        for index in 0..<keyWords where stored[index].load(ordering: .relaxed) != word(index, of: key) { return false }
+        return true
+    }
+
+    func storeKey(_ key: UnsafeRawPointer, into element: Int) {
+        let stored = keys.pointer + element * keyWords
+        for index in 0..<keyWords { stored[index].store(word(index, of: key), ordering: .relaxed) }
+    }
+
+    func copyKey(of element: Int, into output: UnsafeMutableRawPointer) {
+        let stored = keys.pointer + element * keyWords
+        for index in 0..<keyWords {
+            let value = stored[index].load(ordering: .relaxed)
+            for byte in 0..<min(8, keySize - index * 8) {
+                output.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))), toByteOffset: index * 8 + byte, as: UInt8.self)
+            }
+        }
+    }
+
+    /// Runs a change to `bucket`'s chain (under its lock) with its sequence odd meanwhile.
+    @inline(__always)
+    func changeChain<T>(_ bucket: Int, _ change: () -> T) -> T {
+        let start = sequences.pointer[bucket].load(ordering: .relaxed)
+        sequences.pointer[bucket].store(start &+ 1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+        defer { sequences.pointer[bucket].store(start &+ 2, ordering: .releasing) }
+        return change()
+    }
 
     @inline(__always)
     func value(_ element: Int) -> UnsafeMutableRawPointer { values.base + element * elementStride }
@@ -91,15 +152,32 @@ final class HashTable: @unchecked Sendable {
     @inline(__always)
     func hash(_ key: UnsafeRawPointer) -> UInt64 { hashKey(key, count: keySize, seed: seed) }
 
-    /// The element holding `key` in `bucket`, or -1. Under the bucket's lock.
+    /// The element holding `key` in `bucket`, or -1. Under the bucket's lock, or checked
+    /// against the bucket's sequence: without the lock a walk may stray into another chain
+    /// (an element unlinked and reused meanwhile), so it stops after `capacity` steps.
     @inline(__always)
     func find(_ key: UnsafeRawPointer, hash: UInt32, bucket: Int) -> Int {
-        var element = Int(heads.pointer[bucket])
-        while element >= 0 {
-            if hashes.pointer[element] == hash && bytesEqual(self.key(element), key, count: keySize) { return element }
-            element = Int(next.pointer[element])
+        var element = head(bucket)
+        var steps = 0
+        while element >= 0 && steps < capacity {
+            if hashes.pointer[element].load(ordering: .relaxed) == hash && keyMatches(element, key) { return element }
+            element = successor(element)
+            steps += 1
         }
         return -1
+    }
+
+    /// `find` without the lock: a walk that a writer of the bucket overlapped walks again.
+    @inline(__always)
+    func lockFreeFind(_ key: UnsafeRawPointer, hash: UInt32, bucket: Int) -> Int {
+        while true {
+            let before = sequences.pointer[bucket].load(ordering: .acquiring)
+            if before & 1 == 0 {
+                let element = find(key, hash: hash, bucket: bucket)
+                atomicMemoryFence(ordering: .acquiring)
+                if sequences.pointer[bucket].load(ordering: .relaxed) == before { return element }
+            }
+        }
     }
 
     // MARK: Operations
@@ -109,7 +187,7 @@ final class HashTable: @unchecked Sendable {
     func lookup(_ key: UnsafeRawPointer) -> Int {
         let hash = self.hash(key)
         let bucket = Int(truncatingIfNeeded: hash) & bucketMask
-        let element = locks.pointer[bucket & lockMask].withLock { _ in find(key, hash: UInt32(truncatingIfNeeded: hash), bucket: bucket) }
+        let element = lockFreeFind(key, hash: UInt32(truncatingIfNeeded: hash), bucket: bucket)
         if isLRU && element >= 0 && referenced.pointer[element].load(ordering: .relaxed) == 0 {
             referenced.pointer[element].store(1, ordering: .relaxed)
         }
@@ -154,11 +232,13 @@ final class HashTable: @unchecked Sendable {
                 let fresh = reserved >= 0 ? reserved : popFree()
                 reserved = -1
                 if fresh < 0 { return isLRU ? -1 : LinuxErrno.tooBig }
-                self.key(fresh).copyMemory(from: key, byteCount: keySize)
-                store(value, into: fresh, cpu: cpu, isNew: true)
-                hashes.pointer[fresh] = UInt32(truncatingIfNeeded: hash)
-                next.pointer[fresh] = heads.pointer[bucket]
-                heads.pointer[bucket] = Int32(fresh)
+                changeChain(bucket) {
+                    storeKey(key, into: fresh)
+                    store(value, into: fresh, cpu: cpu, isNew: true)
+                    hashes.pointer[fresh].store(UInt32(truncatingIfNeeded: hash), ordering: .relaxed)
+                    next.pointer[fresh].store(Int32(head(bucket)), ordering: .relaxed)
+                    heads.pointer[bucket].store(Int32(fresh), ordering: .relaxed)
+                }
                 bucketOfElement.pointer[fresh].store(Int32(bucket), ordering: .relaxed)
                 if isLRU { referenced.pointer[fresh].store(0, ordering: .relaxed) }
                 return 0
@@ -198,9 +278,9 @@ final class HashTable: @unchecked Sendable {
                 let element = find(key, hash: UInt32(truncatingIfNeeded: hash), bucket: bucket)
                 guard element >= 0 else { return false }
                 firstBucket = bucket + 1
-                let following = Int(next.pointer[element])
+                let following = successor(element)
                 guard following >= 0 else { return false }
-                output.copyMemory(from: self.key(following), byteCount: keySize)
+                copyKey(of: following, into: output)
                 return true
             }
             if found { return 0 }
@@ -209,9 +289,9 @@ final class HashTable: @unchecked Sendable {
         while bucket <= bucketMask {
             defer { bucket += 1 }
             let found: Bool = locks.pointer[bucket & lockMask].withLock { _ in
-                let head = Int(heads.pointer[bucket])
-                guard head >= 0 else { return false }
-                output.copyMemory(from: self.key(head), byteCount: keySize)
+                let first = head(bucket)
+                guard first >= 0 else { return false }
+                copyKey(of: first, into: output)
                 return true
             }
             if found { return 0 }
@@ -238,13 +318,20 @@ final class HashTable: @unchecked Sendable {
     /// Takes `element` out of `bucket`'s chain and, unless `free` is false, frees it. Under
     /// the bucket's lock.
     func unlink(_ element: Int, bucket: Int, free: Bool = true) {
-        var link = heads.pointer + bucket
-        while link.pointee >= 0 {
-            if Int(link.pointee) == element {
-                link.pointee = next.pointer[element]
-                break
+        changeChain(bucket) {
+            if head(bucket) == element {
+                heads.pointer[bucket].store(Int32(successor(element)), ordering: .relaxed)
+                return
             }
-            link = next.pointer + Int(link.pointee)
+            var previous = head(bucket)
+            while previous >= 0 {
+                let following = successor(previous)
+                if following == element {
+                    next.pointer[previous].store(Int32(successor(element)), ordering: .relaxed)
+                    return
+                }
+                previous = following
+            }
         }
         bucketOfElement.pointer[element].store(-1, ordering: .relaxed)
         if free { pushFree(element) }

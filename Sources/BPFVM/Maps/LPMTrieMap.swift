@@ -9,7 +9,14 @@ import Synchronization
 /// deletes, lookups and `nextKey` walk it as the kernel's do. That makes the nodes the same as
 /// the kernel's for the same operations, and so the key order: postorder, more specific
 /// prefixes before the prefixes that contain them. Nodes and values come from pools allocated at
-/// creation (up to `2 * maxEntries - 1` nodes, `maxEntries` values); one lock guards the trie.
+/// creation (up to `2 * maxEntries - 1` nodes, `maxEntries` values).
+///
+/// Writers take one lock. Programs' lookups take none, as the kernel's run under RCU: they
+/// read the trie with relaxed atomic loads (plain loads on x86) and check a sequence count
+/// that writers make odd while they change the trie; a lookup that saw it change walks again.
+/// A lookup never reads freed memory (the pools live as long as the map), and a value it
+/// returns stays one of this map's values for the rest of the run, possibly changed by a
+/// concurrent update, as the kernel lets programs see a value being updated.
 public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable {
     let dataSize: Int
     let maxPrefixLength: Int
@@ -17,18 +24,21 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     let values: MapMemory
     public let storage: [MemoryRegion]
 
-    // Under `lock`:
     let lock = Mutex<Void>(())
-    let nodeData: MapMemory
-    let children: FixedArray<Int32>       // two per node, -1 for none
-    let prefixLengths: FixedArray<UInt32>
+    /// Even while the trie is still; odd while a writer changes it.
+    let sequence = Atomic<UInt64>(0)
+    // Written under `lock` in a write section; read by lookups without it.
+    let nodeData: FixedArray<Atomic<UInt8>>
+    let children: FixedArray<Atomic<Int32>>       // two per node, -1 for none
+    let prefixLengths: FixedArray<Atomic<UInt32>>
     /// The node's value slot, or -1 for an intermediate node.
-    let valueSlots: FixedArray<Int32>
+    let valueSlots: FixedArray<Atomic<Int32>>
+    let rootNode = Atomic<Int32>(-1)
+    // Under `lock` only:
     let freeNodes: FixedArray<Int32>
     let freeValues: FixedArray<Int32>
     var freeNodeCount: Int
     var freeValueCount: Int
-    var root: Int32 = -1
     var entryCount = 0
 
     init(spec: MapSpec) {
@@ -39,10 +49,10 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
         let nodes = 2 * entries
         values = MapMemory(count: valueStride * entries)
         storage = [values.region("\(spec.name) values", isWritable: spec.flags & MapCreationFlag.readOnlyProgram == 0)]
-        nodeData = MapMemory(count: dataSize * nodes)
-        children = FixedArray(count: 2 * nodes) { _ in -1 }
-        prefixLengths = FixedArray(count: nodes) { _ in 0 }
-        valueSlots = FixedArray(count: nodes) { _ in -1 }
+        nodeData = FixedArray(count: dataSize * nodes) { _ in Atomic(0) }
+        children = FixedArray(count: 2 * nodes) { _ in Atomic(-1) }
+        prefixLengths = FixedArray(count: nodes) { _ in Atomic(0) }
+        valueSlots = FixedArray(count: nodes) { _ in Atomic(-1) }
         freeNodes = FixedArray(count: nodes) { Int32(nodes - 1 - $0) }
         freeValues = FixedArray(count: entries) { Int32(entries - 1 - $0) }
         freeNodeCount = nodes
@@ -58,8 +68,32 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     // MARK: Programs
 
     public func programLookup(key: UnsafeRawPointer, cpu: Int) -> UnsafeMutableRawPointer? {
-        let slot = lock.withLock { _ in longestMatch(key) }
+        let slot = lockFreeMatch(key)
         return slot >= 0 ? values.base + slot * valueStride : nil
+    }
+
+    /// `longestMatch` without the lock: a walk that a writer overlapped walks again.
+    func lockFreeMatch(_ key: UnsafeRawPointer) -> Int {
+        while true {
+            let before = sequence.load(ordering: .acquiring)
+            if before & 1 == 0 {
+                let slot = longestMatch(key)
+                atomicMemoryFence(ordering: .acquiring)
+                if sequence.load(ordering: .relaxed) == before { return slot }
+            }
+        }
+    }
+
+    /// Runs a change of the trie under the lock, with the sequence odd meanwhile.
+    @inline(__always)
+    func write<T>(_ change: () -> T) -> T {
+        lock.withLock { _ in
+            let start = sequence.load(ordering: .relaxed)
+            sequence.store(start &+ 1, ordering: .relaxed)
+            atomicMemoryFence(ordering: .releasing)
+            defer { sequence.store(start &+ 2, ordering: .releasing) }
+            return change()
+        }
     }
 
     public func programUpdate(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64, cpu: Int) -> Int64 {
@@ -91,15 +125,25 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
 
     // MARK: The trie
 
-    @inline(__always) func data(_ node: Int32) -> UnsafeMutableRawPointer { nodeData.base + Int(node) * dataSize }
-    @inline(__always) func prefixLength(_ node: Int32) -> Int { Int(prefixLengths.pointer[Int(node)]) }
-    @inline(__always) func child(_ node: Int32, _ side: Int) -> Int32 { children.pointer[2 * Int(node) + side] }
-    @inline(__always) func isIntermediate(_ node: Int32) -> Bool { valueSlots.pointer[Int(node)] < 0 }
+    // Relaxed atomic loads and stores: plain moves on x86, and no data race for the lookups
+    // that read while a writer writes.
+    @inline(__always) func dataByte(_ node: Int32, _ index: Int) -> UInt8 {
+        nodeData.pointer[Int(node) * dataSize + index].load(ordering: .relaxed)
+    }
+    @inline(__always) func prefixLength(_ node: Int32) -> Int { Int(prefixLengths.pointer[Int(node)].load(ordering: .relaxed)) }
+    @inline(__always) func child(_ node: Int32, _ side: Int) -> Int32 { children.pointer[2 * Int(node) + side].load(ordering: .relaxed) }
+    @inline(__always) func setChild(_ node: Int32, _ side: Int, _ value: Int32) {
+        children.pointer[2 * Int(node) + side].store(value, ordering: .relaxed)
+    }
+    @inline(__always) func valueSlot(_ node: Int32) -> Int32 { valueSlots.pointer[Int(node)].load(ordering: .relaxed) }
+    @inline(__always) func setValueSlot(_ node: Int32, _ slot: Int32) { valueSlots.pointer[Int(node)].store(slot, ordering: .relaxed) }
+    @inline(__always) func isIntermediate(_ node: Int32) -> Bool { valueSlot(node) < 0 }
+    var root: Int32 { rootNode.load(ordering: .relaxed) }
 
     /// A place that points to a node: the root (-1) or side `s` of node `n` (2n + s).
-    @inline(__always) func target(of link: Int) -> Int32 { link < 0 ? root : children.pointer[link] }
+    @inline(__always) func target(of link: Int) -> Int32 { link < 0 ? root : children.pointer[link].load(ordering: .relaxed) }
     @inline(__always) func set(_ link: Int, to node: Int32) {
-        if link < 0 { root = node } else { children.pointer[link] = node }
+        if link < 0 { rootNode.store(node, ordering: .relaxed) } else { children.pointer[link].store(node, ordering: .relaxed) }
     }
 
     @inline(__always)
@@ -107,43 +151,61 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
         Int(data.load(fromByteOffset: index / 8, as: UInt8.self) >> (7 - UInt8(index % 8))) & 1
     }
 
-    /// How many leading bits of `node` and the key agree, up to the shorter prefix.
-    func matchLength(_ node: Int32, _ key: UnsafeRawPointer) -> Int {
-        let limit = min(prefixLength(node), Int(key.loadUnaligned(as: UInt32.self)))
-        let nodeBytes = data(node)
+    @inline(__always)
+    func nodeBit(_ node: Int32, _ index: Int) -> Int { Int(dataByte(node, index / 8) >> (7 - UInt8(index % 8))) & 1 }
+
+    func storeData(_ node: Int32, from bytes: UnsafeRawPointer) {
+        for index in 0..<dataSize {
+            nodeData.pointer[Int(node) * dataSize + index].store(bytes.load(fromByteOffset: index, as: UInt8.self), ordering: .relaxed)
+        }
+    }
+
+    /// How many leading bits of a node of prefix `length` and the key agree, up to the
+    /// shorter prefix. The caller reads `length` once: a lookup may race a writer.
+    @inline(__always)
+    func matchLength(_ node: Int32, length: Int, _ key: UnsafeRawPointer) -> Int {
+        let limit = min(length, Int(key.loadUnaligned(as: UInt32.self)))
         var bits = 0
         while bits < limit {
-            let difference = nodeBytes.load(fromByteOffset: bits / 8, as: UInt8.self) ^ key.load(fromByteOffset: 4 + bits / 8, as: UInt8.self)
+            let difference = dataByte(node, bits / 8) ^ key.load(fromByteOffset: 4 + bits / 8, as: UInt8.self)
             if difference != 0 { return min(bits + difference.leadingZeroBitCount, limit) }
             bits += 8
         }
         return limit
     }
 
+    func matchLength(_ node: Int32, _ key: UnsafeRawPointer) -> Int { matchLength(node, length: prefixLength(node), key) }
+
     /// The value slot of the longest stored prefix of the key, or -1 (trie_lookup_elem). A
-    /// prefix length past the data's bits matches nothing.
+    /// prefix length past the data's bits matches nothing. Safe without the lock: each node's
+    /// fields are read once, and a walk longer than a still trie can be ends (the caller sees
+    /// the sequence changed).
     func longestMatch(_ key: UnsafeRawPointer) -> Int {
         if Int(key.loadUnaligned(as: UInt32.self)) > maxPrefixLength { return -1 }
         var found: Int32 = -1
         var node = root
-        while node >= 0 {
-            let match = matchLength(node, key)
+        var depth = 0
+        while node >= 0 && depth <= maxPrefixLength {
+            depth += 1
+            let length = prefixLength(node)
+            let match = matchLength(node, length: length, key)
+            let slot = valueSlot(node)
             if match == maxPrefixLength {
-                found = node
+                found = slot
                 break
             }
-            if match < prefixLength(node) { break }
-            if !isIntermediate(node) { found = node }
-            node = child(node, LPMTrieMap.bit(key + 4, prefixLength(node)))
+            if match < length { break }
+            if slot >= 0 { found = slot }
+            node = child(node, LPMTrieMap.bit(key + 4, length))
         }
-        return found >= 0 ? Int(valueSlots.pointer[Int(found)]) : -1
+        return Int(found)
     }
 
     func update(_ key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64) -> Int32 {
         if flags > MapUpdateFlags.exist.rawValue { return LinuxErrno.invalid }
         let keyLength = Int(key.loadUnaligned(as: UInt32.self))
         if keyLength > maxPrefixLength { return LinuxErrno.invalid }
-        return lock.withLock { _ in
+        return write {
             var link = -1
             var node = root
             var match = 0
@@ -161,7 +223,7 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
                 } else {
                     let status = admitEntry(flags)
                     if status != 0 { return status }
-                    valueSlots.pointer[Int(node)] = takeValue()
+                    setValueSlot(node, takeValue())
                 }
                 fill(node, key: key, length: keyLength, value: value)
                 return 0
@@ -169,22 +231,24 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
             let status = admitEntry(flags)
             if status != 0 { return status }
             let fresh = takeNode()
-            valueSlots.pointer[Int(fresh)] = takeValue()
+            setValueSlot(fresh, takeValue())
             fill(fresh, key: key, length: keyLength, value: value)
             if node < 0 {
                 set(link, to: fresh)
             } else if match == keyLength {
                 // The new prefix contains the node: it goes above it.
-                children.pointer[2 * Int(fresh) + LPMTrieMap.bit(data(node), match)] = node
+                setChild(fresh, nodeBit(node, match), node)
                 set(link, to: fresh)
             } else {
                 // They part at bit `match`: an intermediate node holds both.
                 let parting = takeNode()
-                prefixLengths.pointer[Int(parting)] = UInt32(match)
-                data(parting).copyMemory(from: data(node), byteCount: dataSize)
+                prefixLengths.pointer[Int(parting)].store(UInt32(match), ordering: .relaxed)
+                for index in 0..<dataSize {
+                    nodeData.pointer[Int(parting) * dataSize + index].store(dataByte(node, index), ordering: .relaxed)
+                }
                 let freshSide = LPMTrieMap.bit(key + 4, match)
-                children.pointer[2 * Int(parting) + freshSide] = fresh
-                children.pointer[2 * Int(parting) + 1 - freshSide] = node
+                setChild(parting, freshSide, fresh)
+                setChild(parting, 1 - freshSide, node)
                 set(link, to: parting)
             }
             return 0
@@ -201,15 +265,15 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     }
 
     func fill(_ node: Int32, key: UnsafeRawPointer, length: Int, value: UnsafeRawPointer) {
-        prefixLengths.pointer[Int(node)] = UInt32(length)
-        data(node).copyMemory(from: key + 4, byteCount: dataSize)
-        (values.base + Int(valueSlots.pointer[Int(node)]) * valueStride).copyMemory(from: value, byteCount: valueSize)
+        prefixLengths.pointer[Int(node)].store(UInt32(length), ordering: .relaxed)
+        storeData(node, from: key + 4)
+        (values.base + Int(valueSlot(node)) * valueStride).copyMemory(from: value, byteCount: valueSize)
     }
 
     func delete(_ key: UnsafeRawPointer) -> Int32 {
         let keyLength = Int(key.loadUnaligned(as: UInt32.self))
         if keyLength > maxPrefixLength { return LinuxErrno.invalid }
-        return lock.withLock { _ in
+        return write {
             var link = -1, parentLink = -1
             var parent: Int32 = -1
             var node = root
@@ -300,8 +364,8 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     }
 
     func copyKey(of node: Int32, into key: UnsafeMutableRawPointer) {
-        key.storeBytes(of: prefixLengths.pointer[Int(node)], as: UInt32.self)
-        (key + 4).copyMemory(from: data(node), byteCount: dataSize)
+        key.storeBytes(of: UInt32(prefixLength(node)), as: UInt32.self)
+        for index in 0..<dataSize { key.storeBytes(of: dataByte(node, index), toByteOffset: 4 + index, as: UInt8.self) }
     }
 
     // MARK: Pools
@@ -309,9 +373,9 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     func takeNode() -> Int32 {
         freeNodeCount -= 1
         let node = freeNodes.pointer[freeNodeCount]
-        children.pointer[2 * Int(node)] = -1
-        children.pointer[2 * Int(node) + 1] = -1
-        valueSlots.pointer[Int(node)] = -1
+        setChild(node, 0, -1)
+        setChild(node, 1, -1)
+        setValueSlot(node, -1)
         return node
     }
 
@@ -321,11 +385,11 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     }
 
     func releaseValue(of node: Int32) {
-        let slot = valueSlots.pointer[Int(node)]
+        let slot = valueSlot(node)
         guard slot >= 0 else { return }
         freeValues.pointer[freeValueCount] = slot
         freeValueCount += 1
-        valueSlots.pointer[Int(node)] = -1
+        setValueSlot(node, -1)
     }
 
     func releaseNode(_ node: Int32) {

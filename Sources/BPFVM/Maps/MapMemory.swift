@@ -46,22 +46,6 @@ final class FixedArray<T: ~Copyable>: @unchecked Sendable {
     }
 }
 
-@inline(__always)
-func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
-    var offset = 0
-    while offset + 8 <= count {
-        if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
-            return false
-        }
-        offset += 8
-    }
-    while offset < count {
-        if a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) { return false }
-        offset += 1
-    }
-    return true
-}
-
 /// The hash of a key's bytes for the hash maps' buckets: 8 bytes at a time, each word mixed in
 /// with a multiply and shift, the tail read in at most two loads, then a final avalanche. Cheap
 /// for the 4- to 16-byte keys programs use, and `seed` keeps the bucket order from being

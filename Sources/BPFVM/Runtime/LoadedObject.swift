@@ -57,7 +57,7 @@ public final class LoadedObject: Sendable {
             }
             maps.append(map)
         }
-        table = MapTable(maps)
+        table = MapTable(maps, processor: host.processor)
         valueAddresses = addresses
         // Program arrays' `.values`: the slots name programs, by id here.
         for (index, spec) in file.maps.enumerated() {
@@ -85,6 +85,12 @@ public final class LoadedObject: Sendable {
     }
 
     // MARK: Programs
+
+    /// The map descriptors the JIT may look values up through, unless the host replaced
+    /// map_lookup_elem (helper 1) with its own.
+    var mapLookups: MapLookupDescriptor.Table? {
+        host.helpers.contains { $0.helper.id == 1 } ? nil : table.descriptors
+    }
 
     /// The names of the programs the VM can run (XDP, TC and socket filter programs).
     public var programNames: [String] { file.programs.filter { PacketContextLayout($0.type) != nil }.map(\.name) }

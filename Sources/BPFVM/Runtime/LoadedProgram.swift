@@ -45,14 +45,17 @@ public final class LoadedProgram: @unchecked Sendable {
         let regions = object.table.storage + [MemoryRegion(name: "context", start: frame.contextAddress, count: layout.hostSize)]
         self.helpers = helpers
         self.regions = regions
-        engine = try Self.engine(name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers, regions: regions)
+        engine = try Self.engine(name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers, regions: regions,
+                                 mapLookups: object.mapLookups)
     }
 
     private static func engine(_ name: String, verified: VerifiedProgram, rewritten: Program, kind: EngineKind, helpers: [Helper],
-                               regions: [MemoryRegion]) throws(RuntimeError) -> any Engine {
+                               regions: [MemoryRegion], mapLookups: MapLookupDescriptor.Table?) throws(RuntimeError) -> any Engine {
         do {
             switch kind {
-            case .jit: return try JITProgram(rewrittenFrom: verified, program: rewritten, helpers: helpers, options: .init(), regions: regions)
+            case .jit:
+                return try JITProgram(rewrittenFrom: verified, program: rewritten, helpers: helpers, options: .init(),
+                                      regions: regions, mapLookups: mapLookups)
             case .interpreter: return try Interpreter(program: rewritten, helpers: helpers, regions: regions)
             }
         } catch {
@@ -73,7 +76,8 @@ public final class LoadedProgram: @unchecked Sendable {
         guard layout == self.layout else {
             throw RuntimeError(.runFailed, "program \(name) tail-called \(spec.name), a \(spec.type.kernelName) program of another context")
         }
-        let engine = try Self.engine(spec.name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers, regions: regions)
+        let engine = try Self.engine(spec.name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers,
+                                     regions: regions, mapLookups: object.mapLookups)
         tailTargets[id] = engine
         return engine
     }

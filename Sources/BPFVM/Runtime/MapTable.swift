@@ -1,8 +1,9 @@
 import BPFObject
 
 /// The maps of a loaded object as programs see them. A map reference (`lddw rX, map`)
-/// becomes the address of the map's slot in `handles`: unique, stable, and outside every
-/// region a program may access, so a program can pass it to helpers but never read through it.
+/// becomes the address of the map's descriptor in `handles` (`MapLookupDescriptor`): unique,
+/// stable, and outside every region a program may access, so a program can pass it to helpers
+/// but never read through it; the JIT's generated code reads it to look values up.
 ///
 /// Helpers reach the maps through `slots`: unretained references (`maps` owns them) with
 /// the sizes beside them, so that a call costs no reference counting.
@@ -61,16 +62,50 @@ final class MapTable: @unchecked Sendable {
 
     let maps: [any UserspaceMap]
     let slots: UnsafeMutablePointer<Slot>
+    /// The ring buffers, found once: submit and discard search them per record.
+    let ringBuffers: [RingBufferMap]
     private let handles: UnsafeMutableRawPointer
 
-    init(_ maps: [any UserspaceMap]) {
+    /// `processor`: the CPU whose values the programs of this table see in per-CPU maps.
+    init(_ maps: [any UserspaceMap], processor: Int = 0) {
         self.maps = maps
         slots = .allocate(capacity: max(1, maps.count))
         for (index, map) in maps.enumerated() {
             (slots + index).initialize(to: Slot(map))
         }
-        handles = .allocate(byteCount: max(8, maps.count * 8), alignment: 8)
-        handles.initializeMemory(as: UInt8.self, repeating: 0, count: max(8, maps.count * 8))
+        ringBuffers = maps.compactMap { $0 as? RingBufferMap }
+        let bytes = max(1, maps.count) * MapLookupDescriptor.stride
+        handles = .allocate(byteCount: bytes, alignment: 64)
+        handles.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        for (index, map) in maps.enumerated() {
+            Self.describe(map, processor: processor, at: handles + index * MapLookupDescriptor.stride)
+        }
+    }
+
+    /// Fills a map's descriptor; maps other than arrays, hashes and tries keep the helper path.
+    private static func describe(_ map: any UserspaceMap, processor: Int, at descriptor: UnsafeMutableRawPointer) {
+        func set(_ field: Int32, _ value: UInt64) { descriptor.storeBytes(of: value, toByteOffset: Int(field), as: UInt64.self) }
+        let object = UInt64(UInt(bitPattern: Unmanaged<AnyObject>.passUnretained(map).toOpaque()))
+        switch map {
+        case let array as ArrayMap:
+            set(MapLookupDescriptor.kind, MapLookupDescriptor.Kind.array.rawValue)
+            set(MapLookupDescriptor.base, UInt64(UInt(bitPattern: array.value(at: 0, cpu: array.cpuIndex(processor)))))
+            set(MapLookupDescriptor.maxEntries, UInt64(array.maxEntries))
+            set(MapLookupDescriptor.elementStride, UInt64(array.elementStride))
+        case is HashMap, is LPMTrieMap:
+            set(MapLookupDescriptor.kind, MapLookupDescriptor.Kind.direct.rawValue)
+            let function = map is HashMap ? hashLookup : lpmTrieLookup
+            set(MapLookupDescriptor.function, UInt64(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self))))
+            set(MapLookupDescriptor.map, object)
+            set(MapLookupDescriptor.cpu, UInt64(bitPattern: Int64(processor)))
+        default:
+            set(MapLookupDescriptor.kind, MapLookupDescriptor.Kind.helper.rawValue)
+        }
+    }
+
+    /// Where the descriptors lie, for the JIT.
+    var descriptors: MapLookupDescriptor.Table {
+        MapLookupDescriptor.Table(start: UInt64(UInt(bitPattern: handles)), count: maps.count)
     }
 
     deinit {
@@ -80,14 +115,15 @@ final class MapTable: @unchecked Sendable {
     }
 
     /// The value a program holds for map `index`.
-    func handle(of index: Int) -> UInt64 { UInt64(UInt(bitPattern: handles)) + UInt64(index * 8) }
+    func handle(of index: Int) -> UInt64 { UInt64(UInt(bitPattern: handles)) + UInt64(index * MapLookupDescriptor.stride) }
 
     /// The index of the map a handle names, or nil for any other value.
     @inline(__always)
     func index(of handle: UInt64) -> Int? {
         let delta = handle &- UInt64(UInt(bitPattern: handles))
-        guard delta & 7 == 0, delta / 8 < UInt64(maps.count) else { return nil }
-        return Int(delta / 8)
+        let stride = UInt64(MapLookupDescriptor.stride)
+        guard delta % stride == 0, delta / stride < UInt64(maps.count) else { return nil }
+        return Int(delta / stride)
     }
 
     /// Every map's storage: what checked runs let programs access through map values.
@@ -188,7 +224,7 @@ extension MapTable {
     /// Submit and discard find the ring buffer through the record, as the kernel does.
     func ringBuffer(holding call: HelperCall) throws(VMError) -> RingBufferMap {
         if call.r1 >= UInt64(RingBufferMap.headerSize), let record = UnsafeRawPointer(bitPattern: UInt(call.r1 - UInt64(RingBufferMap.headerSize))) {
-            for case let ring as RingBufferMap in maps where ring.data.offset(of: record) != nil { return ring }
+            for ring in ringBuffers where ring.data.offset(of: record) != nil { return ring }
         }
         throw call.failure("argument 1 (r1) \(hex(call.r1)) is not a ring buffer record")
     }
