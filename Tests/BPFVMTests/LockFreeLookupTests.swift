@@ -10,7 +10,7 @@ import Testing
 /// but only ever at one of the map's value addresses.
 @Suite struct LockFreeLookupTests {
     static let writers = 2, readers = 2
-    static let writerRounds = 20_000
+    static let writerRounds = 100_000
 
     /// Writers run `write(thread, round)`, readers run `read(thread)` until every writer is done;
     /// returns the failures the readers counted.
@@ -41,10 +41,28 @@ import Testing
         (length, a, b, c, d)
     }
 
+    /// Keys of an 8-byte-key hash with a zero seed that fall in `bucket` of `buckets`, from `from` up.
+    static func keys(inBucket bucket: Int, of buckets: Int, count: Int, from: UInt64) -> [UInt64] {
+        var found: [UInt64] = []
+        var candidate = from
+        while found.count < count {
+            var key = candidate
+            if Int(truncatingIfNeeded: hashKey(&key, count: 8, seed: 0)) & (buckets - 1) == bucket { found.append(candidate) }
+            candidate += 1
+        }
+        return found
+    }
+
     @Test func hashLookupsFindStayingKeysWhileOthersComeAndGo() throws {
-        // 256 elements in 256 buckets: the keys that come and go share chains with those that stay.
-        let map = try #require(try makeUserspaceMap(spec: UserspaceMapConcurrencyTests.spec(.hash, key: 8, value: 8, entries: 256)) as? HashMap)
-        let staying = (0..<96).map { UInt64($0) * 7919 }
+        // A zero seed makes the buckets known: the staying keys and half the coming and going
+        // ones share bucket 0, whose chain is long; the other half go to bucket 1, so an element
+        // deleted from bucket 0 is soon reused in bucket 1, under a lookup that may be standing
+        // on it. That lookup must notice and walk again, or it misses the keys behind.
+        let map = try #require(try makeUserspaceMap(spec: UserspaceMapConcurrencyTests.spec(.hash, key: 8, value: 8, entries: 64,
+                                                                                           flags: MapCreationFlag.zeroSeed)) as? HashMap)
+        let staying = Self.keys(inBucket: 0, of: 64, count: 16, from: 0)
+        let coming = [Self.keys(inBucket: 0, of: 64, count: 20, from: 1 << 40), Self.keys(inBucket: 1, of: 64, count: 20, from: 1 << 40)]
+        let never = Self.keys(inBucket: 0, of: 64, count: 16, from: 1 << 50)
         var addresses: [UInt] = []
         for key in staying {
             var key = key, value = key
@@ -54,21 +72,22 @@ import Testing
         let stayingAddresses = addresses
         let storage = map.storage[0]
         let failures = Self.race(write: { thread, round in
-            var key = UInt64(1 << 40) | UInt64(thread) << 32 | UInt64(round % 160)
+            // Writer 0 inserts in bucket 0 and deletes from bucket 1; writer 1 the other way round.
+            let slot = round % 20
+            var key = coming[thread][slot]
             var value = UInt64(round)
             _ = map.programUpdate(key: &key, value: &value, flags: 0, cpu: thread)
-            var old = UInt64(1 << 40) | UInt64(thread) << 32 | UInt64((round + 80) % 160)
+            var old = coming[1 - thread][(slot + 10) % 20]
             _ = map.programDelete(key: &old)
         }, read: { thread in
             var failures = 0
             for (index, key) in staying.enumerated() {
                 var key = key
-                let found = map.programLookup(key: &key, cpu: thread)
-                if found.map({ UInt(bitPattern: $0) }) != stayingAddresses[index] { failures += 1 }
-                var never = key | 1 << 50
-                if map.programLookup(key: &never, cpu: thread) != nil { failures += 1 }
-                var coming = UInt64(1 << 40) | UInt64(index % 2) << 32 | UInt64(index)
-                if let pointer = map.programLookup(key: &coming, cpu: thread), !Self.inside(pointer, storage, stride: 8) { failures += 1 }
+                if map.programLookup(key: &key, cpu: thread).map({ UInt(bitPattern: $0) }) != stayingAddresses[index] { failures += 1 }
+                var absent = never[index]
+                if map.programLookup(key: &absent, cpu: thread) != nil { failures += 1 }
+                var changing = coming[index % 2][index]
+                if let pointer = map.programLookup(key: &changing, cpu: thread), !Self.inside(pointer, storage, stride: 8) { failures += 1 }
             }
             return failures
         })
@@ -79,63 +98,57 @@ import Testing
         #expect(Set(keys).count == keys.count && keys.count == map.count)
     }
 
-    static func host(_ thread: Int, _ slot: Int) -> (UInt32, UInt8, UInt8, UInt8, UInt8) {
-        key(32, 10, 1, UInt8(thread * 50 + slot % 50), UInt8(slot / 50 * 60 + 1))
-    }
-
-    static func subnet(_ thread: Int, _ slot: Int) -> (UInt32, UInt8, UInt8, UInt8, UInt8) {
-        key(24, 10, 1, UInt8(thread * 50 + slot % 50), 0)
-    }
-
     @Test func lpmLookupsFindTheLongestStayingPrefixWhileTheTrieChangesAroundIt() throws {
         let map = try #require(try makeUserspaceMap(spec: UserspaceMapConcurrencyTests.spec(.longestPrefixMatchTrie, key: 8, value: 4,
                                                                                            entries: 1024, flags: 1)) as? LPMTrieMap)
-        // Staying: 10/8 and 10.1/16. Coming and going: /32s and /24s inside 10.1.0-99, which
-        // split and join the nodes on the path to 10.1.200.x.
-        var wide = Self.key(8, 10, 0, 0, 0), narrow = Self.key(16, 10, 1, 0, 0)
-        var value: UInt32 = 8
-        #expect(map.programUpdate(key: &wide, value: &value, flags: 0, cpu: 0) == 0)
-        value = 16
-        #expect(map.programUpdate(key: &narrow, value: &value, flags: 0, cpu: 0) == 0)
-        var probeWide = Self.key(32, 10, 3, 0, 1), probeNarrow = Self.key(32, 10, 1, 200, 1)
-        let wideAddress = UInt(bitPattern: try #require(map.programLookup(key: &probeWide, cpu: 0)))
-        let narrowAddress = UInt(bitPattern: try #require(map.programLookup(key: &probeNarrow, cpu: 0)))
+        // Staying: 10/8, 10.1/16 and five /24s inside 10.1.0-99. Coming and going: hosts in
+        // the /24s beside them, whose intermediate nodes sit on the lookups' paths.
+        let stayingSubnets: [UInt8] = [10, 30, 50, 70, 90]
+        var prefixes = [Self.key(8, 10, 0, 0, 0), Self.key(16, 10, 1, 0, 0)] + stayingSubnets.map { Self.key(24, 10, 1, $0, 0) }
+        for index in prefixes.indices {
+            var value = UInt32(index)
+            #expect(map.programUpdate(key: &prefixes[index], value: &value, flags: 0, cpu: 0) == 0)
+        }
+        // Where each staying prefix's value lives, found through an address only it holds.
+        var probes = [Self.key(32, 10, 3, 0, 1), Self.key(32, 10, 1, 200, 1)] + stayingSubnets.map { Self.key(32, 10, 1, $0, 250) }
+        var found: [UInt] = []
+        for index in probes.indices { found.append(UInt(bitPattern: try #require(map.programLookup(key: &probes[index], cpu: 0)))) }
+        let addresses = found
         let storage = map.storage[0]
-        // Each writer inserts 200 hosts and subnets of its half of 10.1.0-99 in turn, deleting
-        // those it inserted 100 rounds before.
         let failures = Self.race(write: { thread, round in
-            let slot = round % 200, old = (round + 100) % 200
-            var fresh = Self.host(thread, slot)
+            // Next to one staying /24 after another: a host in the neighbouring /24 comes (an
+            // intermediate node parts the two) and the last one goes (its node and the
+            // intermediate freed, to be taken again at once for the next).
+            let mine = thread == 0 ? [10, 30, 50] : [70, 90]
+            var fresh = Self.key(32, 10, 1, UInt8(mine[round % mine.count] ^ 1), 1)
             var value: UInt32 = 32
             _ = map.programUpdate(key: &fresh, value: &value, flags: 0, cpu: thread)
-            var gone = Self.host(thread, old)
+            var gone = Self.key(32, 10, 1, UInt8(mine[(round + mine.count - 1) % mine.count] ^ 1), 1)
             _ = map.programDelete(key: &gone)
-            if slot % 4 == 0 {
-                var net = Self.subnet(thread, slot)
-                value = 24
-                _ = map.programUpdate(key: &net, value: &value, flags: 0, cpu: thread)
-                net = Self.subnet(thread, old)
-                _ = map.programDelete(key: &net)
-            }
         }, read: { thread in
             var failures = 0
-            for last in UInt8(0)..<64 {
-                var inNarrow = Self.key(32, 10, 1, 200 + last % 50, last)
-                if map.programLookup(key: &inNarrow, cpu: thread).map({ UInt(bitPattern: $0) }) != narrowAddress { failures += 1 }
-                var inWide = Self.key(32, 10, 2 + last % 100, last, 1)
-                if map.programLookup(key: &inWide, cpu: thread).map({ UInt(bitPattern: $0) }) != wideAddress { failures += 1 }
+            for last in UInt8(0)..<16 {
+                var inWide = Self.key(32, 10, 2 + last, last, 1)
+                if map.programLookup(key: &inWide, cpu: thread).map({ UInt(bitPattern: $0) }) != addresses[0] { failures += 1 }
+                var inNarrow = Self.key(32, 10, 1, 100 + last, 250)
+                if map.programLookup(key: &inNarrow, cpu: thread).map({ UInt(bitPattern: $0) }) != addresses[1] { failures += 1 }
+                for (index, subnet) in stayingSubnets.enumerated() {
+                    var inSubnet = Self.key(32, 10, 1, subnet, 240 + last % 16)
+                    if map.programLookup(key: &inSubnet, cpu: thread).map({ UInt(bitPattern: $0) }) != addresses[2 + index] { failures += 1 }
+                }
                 var outside = Self.key(32, 11, 1, last, 1)
                 if map.programLookup(key: &outside, cpu: thread) != nil { failures += 1 }
-                var changing = Self.key(32, 10, 1, last % 100, last)
+                var changing = Self.key(32, 10, 1, stayingSubnets[Int(last) % 5] ^ 1, 1)
                 if let pointer = map.programLookup(key: &changing, cpu: thread), !Self.inside(pointer, storage, stride: 8) { failures += 1 }
             }
             return failures
         })
         #expect(failures == 0)
-        // The trie is whole: every key once, in postorder, and both staying prefixes there.
+        // The trie is whole: every key once, in postorder, and the staying prefixes there.
         let keys = try map.keys()
         #expect(Set(keys).count == keys.count)
         #expect(keys.last == [8, 0, 0, 0, 10, 0, 0, 0])
-        #expect(try map.lookup(key: [16, 0, 0, 0, 10, 1, 0, 0]) == [16, 0, 0, 0])
+        #expect(try map.lookup(key: [16, 0, 0, 0, 10, 1, 0, 0]) == [1, 0, 0, 0])
+        #expect(try map.lookup(key: [24, 0, 0, 0, 10, 1, 50, 0]) == [4, 0, 0, 0])
     }
 }
