@@ -28,7 +28,10 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     /// Even while the trie is still; odd while a writer changes it.
     let sequence = Atomic<UInt64>(0)
     // Written under `lock` in a write section; read by lookups without it.
-    let nodeData: FixedArray<Atomic<UInt8>>
+    /// Each node's data as big-endian 64-bit words (zero past the data), so that a match
+    /// compares 64 bits at a time, as the kernel's longest_prefix_match does.
+    let nodeWords: FixedArray<Atomic<UInt64>>
+    let dataWords: Int
     let children: FixedArray<Atomic<Int32>>       // two per node, -1 for none
     let prefixLengths: FixedArray<Atomic<UInt32>>
     /// The node's value slot, or -1 for an intermediate node.
@@ -49,7 +52,8 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
         let nodes = 2 * entries
         values = MapMemory(count: valueStride * entries)
         storage = [values.region("\(spec.name) values", isWritable: spec.flags & MapCreationFlag.readOnlyProgram == 0)]
-        nodeData = FixedArray(count: dataSize * nodes) { _ in Atomic(0) }
+        dataWords = (Int(spec.keySize) - 4 + 7) / 8
+        nodeWords = FixedArray(count: dataWords * nodes) { _ in Atomic(0) }
         children = FixedArray(count: 2 * nodes) { _ in Atomic(-1) }
         prefixLengths = FixedArray(count: nodes) { _ in Atomic(0) }
         valueSlots = FixedArray(count: nodes) { _ in Atomic(-1) }
@@ -62,7 +66,7 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
 
     static func bytesNeeded(_ spec: MapSpec) -> Int {
         let entries = Int(spec.maxEntries)
-        return perCPUStride(valueSize: Int(spec.valueSize)) * entries + 2 * entries * (Int(spec.keySize) - 4 + 20)
+        return perCPUStride(valueSize: Int(spec.valueSize)) * entries + 2 * entries * (perCPUStride(valueSize: Int(spec.keySize) - 4) + 20)
     }
 
     // MARK: Programs
@@ -127,8 +131,8 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
 
     // Relaxed atomic loads and stores: plain moves on x86, and no data race for the lookups
     // that read while a writer writes.
-    @inline(__always) func dataByte(_ node: Int32, _ index: Int) -> UInt8 {
-        nodeData.pointer[Int(node) * dataSize + index].load(ordering: .relaxed)
+    @inline(__always) func nodeWord(_ node: Int32, _ index: Int) -> UInt64 {
+        nodeWords.pointer[Int(node) * dataWords + index].load(ordering: .relaxed)
     }
     @inline(__always) func prefixLength(_ node: Int32) -> Int { Int(prefixLengths.pointer[Int(node)].load(ordering: .relaxed)) }
     @inline(__always) func child(_ node: Int32, _ side: Int) -> Int32 { children.pointer[2 * Int(node) + side].load(ordering: .relaxed) }
@@ -152,11 +156,24 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     }
 
     @inline(__always)
-    func nodeBit(_ node: Int32, _ index: Int) -> Int { Int(dataByte(node, index / 8) >> (7 - UInt8(index % 8))) & 1 }
+    func nodeBit(_ node: Int32, _ index: Int) -> Int { Int(nodeWord(node, index / 64) >> (63 - UInt64(index % 64))) & 1 }
+
+    /// Word `index` of data bytes (a key's, after its prefix length), big-endian, zero past the end.
+    @inline(__always)
+    func dataWord(_ data: UnsafeRawPointer, _ index: Int) -> UInt64 {
+        let offset = index * 8
+        if offset + 8 <= dataSize { return UInt64(bigEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        if offset + 4 == dataSize { return UInt64(UInt32(bigEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) << 32 }
+        var word: UInt64 = 0
+        for byte in 0..<(dataSize - offset) {
+            word |= UInt64(data.load(fromByteOffset: offset + byte, as: UInt8.self)) << (56 - 8 * UInt64(byte))
+        }
+        return word
+    }
 
     func storeData(_ node: Int32, from bytes: UnsafeRawPointer) {
-        for index in 0..<dataSize {
-            nodeData.pointer[Int(node) * dataSize + index].store(bytes.load(fromByteOffset: index, as: UInt8.self), ordering: .relaxed)
+        for index in 0..<dataWords {
+            nodeWords.pointer[Int(node) * dataWords + index].store(dataWord(bytes, index), ordering: .relaxed)
         }
     }
 
@@ -167,9 +184,9 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
         let limit = min(length, Int(key.loadUnaligned(as: UInt32.self)))
         var bits = 0
         while bits < limit {
-            let difference = dataByte(node, bits / 8) ^ key.load(fromByteOffset: 4 + bits / 8, as: UInt8.self)
+            let difference = nodeWord(node, bits / 64) ^ dataWord(key + 4, bits / 64)
             if difference != 0 { return min(bits + difference.leadingZeroBitCount, limit) }
-            bits += 8
+            bits += 64
         }
         return limit
     }
@@ -243,8 +260,8 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
                 // They part at bit `match`: an intermediate node holds both.
                 let parting = takeNode()
                 prefixLengths.pointer[Int(parting)].store(UInt32(match), ordering: .relaxed)
-                for index in 0..<dataSize {
-                    nodeData.pointer[Int(parting) * dataSize + index].store(dataByte(node, index), ordering: .relaxed)
+                for index in 0..<dataWords {
+                    nodeWords.pointer[Int(parting) * dataWords + index].store(nodeWord(node, index), ordering: .relaxed)
                 }
                 let freshSide = LPMTrieMap.bit(key + 4, match)
                 setChild(parting, freshSide, fresh)
@@ -365,7 +382,10 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
 
     func copyKey(of node: Int32, into key: UnsafeMutableRawPointer) {
         key.storeBytes(of: UInt32(prefixLength(node)), as: UInt32.self)
-        for index in 0..<dataSize { key.storeBytes(of: dataByte(node, index), toByteOffset: 4 + index, as: UInt8.self) }
+        for index in 0..<dataSize {
+            let byte = UInt8(truncatingIfNeeded: nodeWord(node, index / 8) >> (56 - 8 * UInt64(index % 8)))
+            key.storeBytes(of: byte, toByteOffset: 4 + index, as: UInt8.self)
+        }
     }
 
     // MARK: Pools
