@@ -469,8 +469,8 @@ struct X86BackEnd: JITBackEnd {
     /// map_lookup_elem(r1 = map handle, r2 = key) without the helper path, as the kernel's
     /// JIT runs it: an array's value address computed here (array_map_gen_lookup), a hash's or
     /// trie's lookup function called directly. r1–r5 are dead after a call (the verifier
-    /// proved it), so only the budget register is kept across the call into Swift. A handle
-    /// not in the table (none the verifier lets through today) takes the helper path.
+    /// proved it), so only the budget register is kept across the call into Swift. Anything
+    /// but a handle of the table (an inner map's slot) takes the helper path, which says why.
     private mutating func mapLookup(at pc: Int) {
         guard let table = mapLookups else { return helperCall(at: pc) }
         let handle = r(1), key = r(2), result = r(0)
