@@ -50,7 +50,6 @@ public final class Interpreter: Engine, CallbackRunner {
         let baseDepth: Int
         var budget: UInt64
         var mayGotoLeft: UInt64
-        var granted: [MemoryRegion]?
         var stackLow: UInt64 = 0
         var stackLength: UInt64 = 0
     }
@@ -116,14 +115,14 @@ public final class Interpreter: Engine, CallbackRunner {
         }
         r[10] = stackTop
         let initialBudget = options.instructionBudget
-        // `granted` is nil until a helper grants memory, unless the program has maps: no cost per run.
-        var run = Run(pc: 0, depth: 0, baseDepth: 0, budget: initialBudget, mayGotoLeft: Self.mayGotoLimit, granted: regions)
-        let fault = dispatch(&run, inputLow: inputLow, inputCount: inputCount)
+        var run = Run(pc: 0, depth: 0, baseDepth: 0, budget: initialBudget, mayGotoLeft: Self.mayGotoLimit)
+        var granted = regions  // nil until a helper grants memory, unless the program has maps: no cost per run
+        let fault = dispatch(&run, granted: &granted, inputLow: inputLow, inputCount: inputCount)
         counters.pointee = initialBudget - run.budget
         guard let fault else { return r[0] }
         throw fault.error(pc: run.pc, program: program,
                           stack: MemoryRegion(name: "stack", start: run.stackLow, count: Int(run.stackLength)),
-                          input: (inputLow, inputCount), granted: run.granted, budget: initialBudget)
+                          input: (inputLow, inputCount), granted: granted, budget: initialBudget)
     }
 
     func startsInstruction(_ pc: Int) -> Bool {
@@ -131,22 +130,23 @@ public final class Interpreter: Engine, CallbackRunner {
     }
 
     func runCallback(at pc: Int, depth: Int, call: HelperCall) -> Result<UInt64, VMError> {
-        var run = Run(pc: pc, depth: depth, baseDepth: depth, budget: callState[0], mayGotoLeft: callState[1],
-                      granted: call.regions.pointee)
-        let fault = dispatch(&run, inputLow: call.input.start, inputCount: call.input.count)
+        var run = Run(pc: pc, depth: depth, baseDepth: depth, budget: callState[0], mayGotoLeft: callState[1])
+        var granted = call.regions.pointee
+        let fault = dispatch(&run, granted: &granted, inputLow: call.input.start, inputCount: call.input.count)
         callState[0] = run.budget
         callState[1] = run.mayGotoLeft
-        call.regions.pointee = run.granted
+        call.regions.pointee = granted
         guard let fault else { return .success(registers[0]) }
         return .failure(fault.error(pc: run.pc, program: program,
                                     stack: MemoryRegion(name: "stack", start: run.stackLow, count: Int(run.stackLength)),
-                                    input: call.input, granted: run.granted, budget: options.instructionBudget))
+                                    input: call.input, granted: granted, budget: options.instructionBudget))
     }
 
     /// The dispatch loop, from `run.pc` in frame `run.depth` (r1–r5 and r10 set) until the
-    /// frame `run.baseDepth` exits or a fault; leaves in `run` where it stopped.
+    /// frame `run.baseDepth` exits or a fault; leaves in `run` where it stopped. `granted` is
+    /// the memory known at load time and what helpers granted.
     @inline(__always)
-    private func dispatch(_ run: inout Run, inputLow: UInt64, inputCount: Int) -> RunFault? {
+    private func dispatch(_ run: inout Run, granted: inout [MemoryRegion]?, inputLow: UInt64, inputCount: Int) -> RunFault? {
         let r = registers
         let callState = self.callState
         let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
@@ -249,75 +249,75 @@ public final class Interpreter: Engine, CallbackRunner {
 
             case .ldxb:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 1, stackLow, stackLength) || grantedContains(run.granted, a, 1, false) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, false) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
                 r[d] = UInt64(pointer(a).load(as: UInt8.self))
             case .ldxh:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 2, stackLow, stackLength) || grantedContains(run.granted, a, 2, false) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, false) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
                 r[d] = UInt64(pointer(a).loadUnaligned(as: UInt16.self))
             case .ldxw:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength) || grantedContains(run.granted, a, 4, false) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, false) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
                 r[d] = UInt64(pointer(a).loadUnaligned(as: UInt32.self))
             case .ldxdw:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 8, stackLow, stackLength) || grantedContains(run.granted, a, 8, false) else { fault = .outOfBounds(address: a, size: 8, isWrite: false); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, false) else { fault = .outOfBounds(address: a, size: 8, isWrite: false); break dispatch }
                 r[d] = pointer(a).loadUnaligned(as: UInt64.self)
             case .ldxsb:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 1, stackLow, stackLength) || grantedContains(run.granted, a, 1, false) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, false) else { fault = .outOfBounds(address: a, size: 1, isWrite: false); break dispatch }
                 r[d] = UInt64(bitPattern: Int64(pointer(a).load(as: Int8.self)))
             case .ldxsh:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 2, stackLow, stackLength) || grantedContains(run.granted, a, 2, false) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, false) else { fault = .outOfBounds(address: a, size: 2, isWrite: false); break dispatch }
                 r[d] = UInt64(bitPattern: Int64(pointer(a).loadUnaligned(as: Int16.self)))
             case .ldxsw:
                 let a = r[Int(s.src)] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength) || grantedContains(run.granted, a, 4, false) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, false) else { fault = .outOfBounds(address: a, size: 4, isWrite: false); break dispatch }
                 r[d] = UInt64(bitPattern: Int64(pointer(a).loadUnaligned(as: Int32.self)))
 
             case .stb:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 1, stackLow, stackLength) || grantedContains(run.granted, a, 1, true) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, true) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt8(truncatingIfNeeded: s.imm), as: UInt8.self)
             case .sth:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 2, stackLow, stackLength) || grantedContains(run.granted, a, 2, true) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, true) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt16(truncatingIfNeeded: s.imm), as: UInt16.self)
             case .stw:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 4, stackLow, stackLength) || grantedContains(run.granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt32(truncatingIfNeeded: s.imm), as: UInt32.self)
             case .stdw:
                 let a = r[d] &+ UInt64(bitPattern: Int64(s.target))
-                guard accessible(a, 8, stackLow, stackLength) || grantedContains(run.granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: s.imm, as: UInt64.self)
             case .stxb:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 1, stackLow, stackLength) || grantedContains(run.granted, a, 1, true) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
+                guard accessible(a, 1, stackLow, stackLength) || grantedContains(granted, a, 1, true) else { fault = .outOfBounds(address: a, size: 1, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt8(truncatingIfNeeded: r[Int(s.src)]), as: UInt8.self)
             case .stxh:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 2, stackLow, stackLength) || grantedContains(run.granted, a, 2, true) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
+                guard accessible(a, 2, stackLow, stackLength) || grantedContains(granted, a, 2, true) else { fault = .outOfBounds(address: a, size: 2, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt16(truncatingIfNeeded: r[Int(s.src)]), as: UInt16.self)
             case .stxw:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength) || grantedContains(run.granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: UInt32(truncatingIfNeeded: r[Int(s.src)]), as: UInt32.self)
             case .stxdw:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 8, stackLow, stackLength) || grantedContains(run.granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
                 pointer(a).storeBytes(of: r[Int(s.src)], as: UInt64.self)
 
             case .atomicAdd32, .atomicOr32, .atomicAnd32, .atomicXor32, .atomicFetchAdd32, .atomicFetchOr32,
                  .atomicFetchAnd32, .atomicFetchXor32, .atomicXchg32, .atomicCmpxchg32:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 4, stackLow, stackLength) || grantedContains(run.granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
+                guard accessible(a, 4, stackLow, stackLength) || grantedContains(granted, a, 4, true) else { fault = .outOfBounds(address: a, size: 4, isWrite: true); break dispatch }
                 atomic32(s.op, pointer(a), r, Int(s.src))
             case .atomicAdd64, .atomicOr64, .atomicAnd64, .atomicXor64, .atomicFetchAdd64, .atomicFetchOr64,
                  .atomicFetchAnd64, .atomicFetchXor64, .atomicXchg64, .atomicCmpxchg64:
                 let a = r[d] &+ s.imm
-                guard accessible(a, 8, stackLow, stackLength) || grantedContains(run.granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
+                guard accessible(a, 8, stackLow, stackLength) || grantedContains(granted, a, 8, true) else { fault = .outOfBounds(address: a, size: 8, isWrite: true); break dispatch }
                 atomic64(s.op, pointer(a), r, Int(s.src))
 
             case .lddw:
@@ -390,7 +390,7 @@ public final class Interpreter: Engine, CallbackRunner {
                 }
                 callState[0] = budget
                 callState[1] = mayGotoLeft
-                let result = callHelper(Int(index), live: (stackLow, Int(stackLength)), input: (inputLow, inputCount), granted: &run.granted)
+                let result = callHelper(Int(index), live: (stackLow, Int(stackLength)), input: (inputLow, inputCount), granted: &granted)
                 budget = callState[0]
                 mayGotoLeft = callState[1]
                 switch result {
