@@ -18,7 +18,8 @@ enum RuntimeBenchmark {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let subjects = [Subject(source: "Tests/BPFVMTests/Fixtures/objects/pass.bpf.c", program: "pass"),
-                           Subject(source: "Tests/BPFVMTests/Fixtures/objects/counter.bpf.c", program: "count")]
+                           Subject(source: "Tests/BPFVMTests/Fixtures/objects/counter.bpf.c", program: "count"),
+                           Subject(source: "Tests/BPFVMTests/Fixtures/runtime/callbacks.bpf.c", program: "callbacks")]
 
     static func run() throws {
         print("suite runtime: XDP programs of clang-built objects in the VM over the corpus's Ethernet packets in memory (release build)")
@@ -41,6 +42,8 @@ enum RuntimeBenchmark {
         }
         #if os(Linux)
         try RuntimeKernelBenchmark.run(packets: packets)
+        try RuntimeKernelBenchmark.run(packets: packets, fixture: "callbacks",
+                                       about: "XDP: bpf_loop and for_each_map_elem over four maps per packet")
         #endif
     }
 

@@ -49,9 +49,11 @@ final class HelperTable {
     /// r1–r5, the live stack, the input and `regions` (memory known at load time and what
     /// helpers granted before); returns r0 and whether the program stops; what it grants
     /// goes into `regions`.
+    /// `runner` is the engine, for helpers that call the program's functions back.
     func call(_ index: Int, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
-              input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>) -> Result<(UInt64, Bool), VMError> {
-        var call = HelperCall(id: ids[index], registers: registers, stack: stack, input: input, regions: regions)
+              input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>,
+              runner: any CallbackRunner) -> Result<(UInt64, Bool), VMError> {
+        var call = HelperCall(id: ids[index], registers: registers, stack: stack, input: input, regions: regions, runner: runner)
         return bodies[index]._withUnsafeGuaranteedRef { box in Self.call(box, &call) }
     }
 
@@ -80,14 +82,20 @@ public struct HelperCall {
     let input: (start: UInt64, count: Int)
     /// The engine's memory known at load time (maps, the context) and what helpers granted.
     let regions: UnsafeMutablePointer<[MemoryRegion]?>
+    /// The engine's registers, which a callback's run uses (`callFunction`).
+    let registers: UnsafeMutablePointer<UInt64>
+    /// The engine running the program; unowned, as the run holds it alive.
+    unowned(unsafe) let runner: any CallbackRunner
 
     init(id: Int32, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
-         input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>) {
+         input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>, runner: any CallbackRunner) {
         self.id = id
         (r1, r2, r3, r4, r5) = (registers[1], registers[2], registers[3], registers[4], registers[5])
         self.stack = stack
         self.input = input
         self.regions = regions
+        self.registers = registers
+        self.runner = runner
     }
 
     /// The program memory an argument points to, checked like a program's own access.

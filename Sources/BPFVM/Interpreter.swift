@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// The program is decoded once, at init, into a form made for dispatch; a run allocates
 /// nothing. One instance runs one program at a time (it owns its stack); use one per thread.
-public final class Interpreter: Engine {
+public final class Interpreter: Engine, CallbackRunner {
     public struct Options: Sendable {
         /// Instructions a run may execute before it is stopped.
         public var instructionBudget: UInt64
@@ -38,6 +38,21 @@ public final class Interpreter: Engine {
     private let frames: UnsafeMutablePointer<UInt64>
     /// Run statistics live outside the object so that a run pays no exclusivity checks.
     private let counters: UnsafeMutablePointer<UInt64>
+    /// The budget and may_goto count left, handed to a helper's callbacks and back.
+    private let callState: UnsafeMutablePointer<UInt64>
+
+    /// Where a stretch of dispatch starts and, when it ends, where it stopped: the whole run,
+    /// or a callback's run inside a helper call.
+    private struct Run {
+        var pc: Int
+        var depth: Int
+        /// The frame whose `exit` ends this stretch.
+        let baseDepth: Int
+        var budget: UInt64
+        var mayGotoLeft: UInt64
+        var stackLow: UInt64 = 0
+        var stackLength: UInt64 = 0
+    }
 
     /// `regions` is memory the program may use besides its input and stack for as long as
     /// the interpreter lives (map values, a context structure).
@@ -61,6 +76,8 @@ public final class Interpreter: Engine {
         frames.initialize(repeating: 0, count: 5 * Self.maxCallDepth)
         counters = .allocate(capacity: 1)
         counters.initialize(to: 0)
+        callState = .allocate(capacity: 2)
+        callState.initialize(repeating: 0, count: 2)
     }
 
     deinit {
@@ -69,6 +86,7 @@ public final class Interpreter: Engine {
         stack.deallocate()
         frames.deallocate()
         counters.deallocate()
+        callState.deallocate()
     }
 
     /// Runs with r1 = the address of `memory` and r2 = its length; returns r0.
@@ -89,24 +107,59 @@ public final class Interpreter: Engine {
         // Read once: the buffer's `count` is an out-of-line call in the standard library.
         let inputCount = input.count
         let inputLow = inputCount == 0 ? 0 : UInt64(UInt(bitPattern: input.baseAddress))
-        let inputLength = UInt64(inputCount)
         if let context {
             r[1] = UInt64(UInt(bitPattern: context))
         } else {
             r[1] = inputLow
-            r[2] = inputLength
+            r[2] = UInt64(inputCount)
         }
         r[10] = stackTop
-        var stackLow = stackTop &- UInt64(Self.stackSize)
-        var stackLength = UInt64(Self.stackSize)
-        var depth = 0
         let initialBudget = options.instructionBudget
-        var budget = initialBudget
-        var mayGotoLeft = Self.mayGotoLimit
+        var run = Run(pc: 0, depth: 0, baseDepth: 0, budget: initialBudget, mayGotoLeft: Self.mayGotoLimit)
         var granted = regions  // nil until a helper grants memory, unless the program has maps: no cost per run
+        let fault = dispatch(&run, granted: &granted, inputLow: inputLow, inputCount: inputCount)
+        counters.pointee = initialBudget - run.budget
+        guard let fault else { return r[0] }
+        throw fault.error(pc: run.pc, program: program,
+                          stack: MemoryRegion(name: "stack", start: run.stackLow, count: Int(run.stackLength)),
+                          input: (inputLow, inputCount), granted: granted, budget: initialBudget)
+    }
+
+    func startsInstruction(_ pc: Int) -> Bool {
+        pc >= 0 && pc < codeCount - 1 && code[pc].op != .wideSecondHalf
+    }
+
+    func runCallback(at pc: Int, depth: Int, call: HelperCall) -> Result<UInt64, VMError> {
+        var run = Run(pc: pc, depth: depth, baseDepth: depth, budget: callState[0], mayGotoLeft: callState[1])
+        var granted = call.regions.pointee
+        let fault = dispatch(&run, granted: &granted, inputLow: call.input.start, inputCount: call.input.count)
+        callState[0] = run.budget
+        callState[1] = run.mayGotoLeft
+        call.regions.pointee = granted
+        guard let fault else { return .success(registers[0]) }
+        return .failure(fault.error(pc: run.pc, program: program,
+                                    stack: MemoryRegion(name: "stack", start: run.stackLow, count: Int(run.stackLength)),
+                                    input: call.input, granted: granted, budget: options.instructionBudget))
+    }
+
+    /// The dispatch loop, from `run.pc` in frame `run.depth` (r1–r5 and r10 set) until the
+    /// frame `run.baseDepth` exits or a fault; leaves in `run` where it stopped. `granted` is
+    /// the memory known at load time and what helpers granted.
+    @inline(__always)
+    private func dispatch(_ run: inout Run, granted: inout [MemoryRegion]?, inputLow: UInt64, inputCount: Int) -> RunFault? {
+        let r = registers
+        let callState = self.callState
+        let stackTop = UInt64(UInt(bitPattern: stack)) &+ UInt64(Self.stackSize * Self.maxCallDepth)
+        let inputLength = UInt64(inputCount)
+        var stackLength = UInt64(Self.stackSize) &* UInt64(run.depth + 1)
+        var stackLow = stackTop &- stackLength
+        var depth = run.depth
+        let baseDepth = run.baseDepth
+        var budget = run.budget
+        var mayGotoLeft = run.mayGotoLeft
         var fault: RunFault?
         let code = UnsafePointer(self.code)
-        var ip = code
+        var ip = code + run.pc
 
         // Packet data is checked first, then the stack; helper memory only when both fail.
         @inline(__always) func accessible(_ address: UInt64, _ size: UInt64, _ stackLow: UInt64, _ stackLength: UInt64) -> Bool {
@@ -335,7 +388,12 @@ public final class Interpreter: Engine {
                     fault = .unknownHelper(s.op == .call ? Int64(bitPattern: s.imm) : Int64(bitPattern: r[d]))
                     break dispatch
                 }
-                switch callHelper(Int(index), live: (stackLow, Int(stackLength)), input: (inputLow, inputCount), granted: &granted) {
+                callState[0] = budget
+                callState[1] = mayGotoLeft
+                let result = callHelper(Int(index), live: (stackLow, Int(stackLength)), input: (inputLow, inputCount), granted: &granted)
+                budget = callState[0]
+                mayGotoLeft = callState[1]
+                switch result {
                 case .success(let (value, stops)):
                     r[0] = value
                     if stops { break dispatch }
@@ -354,7 +412,7 @@ public final class Interpreter: Engine {
                 stackLength &+= UInt64(Self.stackSize)
                 ip = code + Int(s.target)
             case .exit:
-                if depth == 0 { break dispatch }
+                if depth == baseDepth { break dispatch }
                 depth -= 1
                 let frame = frames + depth * 5
                 ip = code + Int(frame[0])
@@ -373,18 +431,20 @@ public final class Interpreter: Engine {
             }
         }
 
-        counters.pointee = initialBudget - budget
-        guard let fault else { return r[0] }
-        throw fault.error(pc: ip - code - 1, program: program,
-                          stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackLength)),
-                          input: (inputLow, inputCount), granted: granted, budget: initialBudget)
+        run.pc = ip - code - 1
+        run.depth = depth
+        run.budget = budget
+        run.mayGotoLeft = mayGotoLeft
+        run.stackLow = stackLow
+        run.stackLength = stackLength
+        return fault
     }
 
     /// Runs helper `index` outside the hot loop; returns its value and whether it ends the program.
     @inline(never)
     private func callHelper(_ index: Int, live: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
                             granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        withUnsafeMutablePointer(to: &granted) { helpers.call(index, registers: registers, stack: live, input: input, regions: $0) }
+        withUnsafeMutablePointer(to: &granted) { helpers.call(index, registers: registers, stack: live, input: input, regions: $0, runner: self) }
     }
 }
 

@@ -65,10 +65,14 @@ protocol JITBackEnd {
     /// Verified mode: `call 1` (map_lookup_elem) with a map handle of `table` looks up inline
     /// or calls the map directly (`MapLookupDescriptor`); other arguments take the helper path.
     mutating func inlineMapLookups(_ table: MapLookupDescriptor.Table)
+    /// After `finish`: where callbacks enter, for a back end that has the routine.
+    func callbackEntry() -> JITCallbackEntry?
 }
 
+/// Defaults for back ends without inline map lookups or a callback entry (AArch64 today).
 extension JITBackEnd {
     mutating func inlineMapLookups(_ table: MapLookupDescriptor.Table) {}
+    func callbackEntry() -> JITCallbackEntry? { nil }
 }
 
 /// What the front end hands back: the code, and for each slot how many instructions were
@@ -76,6 +80,19 @@ extension JITBackEnd {
 struct JITCompilation {
     var code: [UInt8]
     var chargedAfter: [Int32]
+    /// How Swift enters the code to run a callback; nil when the back end cannot.
+    var callbacks: JITCallbackEntry? = nil
+}
+
+/// A second entry into generated code, for helpers that call the program back: the routine
+/// (taking the `JITContext` and the address to call, returning a `JITStatus`) sets up as the
+/// program's entry does, calls the function as a local call would, and ends as the program
+/// ends — so the callback runs on the same registers, budget and checks.
+struct JITCallbackEntry {
+    /// Code offset of the routine.
+    var routine: Int
+    /// Code offset of each slot's instruction, -1 where none starts.
+    var slotOffsets: [Int32]
 }
 
 /// The target-independent half of the JIT: block boundaries and the instruction walk.
@@ -158,7 +175,8 @@ enum JITCompiler {
                 pc += slots[pc].op == .lddw ? 2 : 1
             }
         }
-        return backEnd.finish().map { JITCompilation(code: $0, chargedAfter: chargedAfter) }
+        guard let code = backEnd.finish() else { return nil }
+        return JITCompilation(code: code, chargedAfter: chargedAfter, callbacks: backEnd.callbackEntry())
     }
 
     /// What a back end does with a slot, decoded once here for every target.

@@ -11,7 +11,7 @@ import BPFVerifier
 /// Verified mode drops the memory checks, and only a `VerifiedProgram` — which only
 /// `BPFVerifier` makes — opens it: the proof covers every access for input of one size,
 /// which each run then checks.
-public final class JITProgram: Engine {
+public final class JITProgram: Engine, CallbackRunner {
     public let program: Program
     public let options: Interpreter.Options
     public var executedInstructions: UInt64 { counters.pointee }
@@ -26,6 +26,10 @@ public final class JITProgram: Engine {
     private let regions: [MemoryRegion]?
     private let code: ExecutableMemory
     private let entry: @convention(c) (UnsafeMutableRawPointer) -> UInt32
+    /// Runs a callback: (context, address of the function's code).
+    private let callbackEntry: (@convention(c) (UnsafeMutableRawPointer, UInt) -> UInt32)?
+    /// Code offset of each slot's instruction, -1 where none starts (`JITCallbackEntry`).
+    private let slotOffsets: [Int32]
     private let stack: UnsafeMutableRawPointer
     private let stackTop: UInt64
     /// The `JITContext`, as 8-byte words.
@@ -122,6 +126,13 @@ public final class JITProgram: Engine {
         self.codeSize = compilation.code.count
         chargedAfter = compilation.chargedAfter
         self.entry = unsafeBitCast(base, to: (@convention(c) (UnsafeMutableRawPointer) -> UInt32).self)
+        if let callbacks = compilation.callbacks {
+            callbackEntry = unsafeBitCast(base + callbacks.routine, to: (@convention(c) (UnsafeMutableRawPointer, UInt) -> UInt32).self)
+            slotOffsets = callbacks.slotOffsets
+        } else {
+            callbackEntry = nil
+            slotOffsets = []
+        }
         self.stack = stack
         self.stackTop = stackTop
         context = .allocate(capacity: JITContext.size / 8)
@@ -200,11 +211,38 @@ public final class JITProgram: Engine {
         // Wraps: a fault inside a block leaves `left` below what it charged (see `error`).
         counters.pointee = options.instructionBudget &- (status == JITStatus.budget.rawValue ? 0 : left)
         if status == JITStatus.returned.rawValue { return context[0] }
-        throw error(status: status, left: left, input: (inputStart, inputCount))
+        let (error, unexecuted) = self.error(status: status, left: left, input: (inputStart, inputCount))
+        counters.pointee &-= unexecuted
+        throw error
     }
 
+    func startsInstruction(_ pc: Int) -> Bool {
+        pc >= 0 && pc < slots.count - 1 && slots[pc].op != .wideSecondHalf
+    }
+
+    func runCallback(at pc: Int, depth: Int, call: HelperCall) -> Result<UInt64, VMError> {
+        guard let callbackEntry, let base = code.base, slotOffsets.indices.contains(pc), slotOffsets[pc] >= 0 else {
+            return .failure(call.failure("this JIT back end cannot run callbacks; use the interpreter"))
+        }
+        // The callback's run saves the host stack pointer where the calling run keeps its own.
+        let savedStackPointer = get(JITContext.savedStackPointer), savedDepth = get(JITContext.depth)
+        set(JITContext.depth, UInt64(depth))
+        let status = callbackEntry(UnsafeMutableRawPointer(context), UInt(bitPattern: base) + UInt(slotOffsets[pc]))
+        set(JITContext.savedStackPointer, savedStackPointer)
+        set(JITContext.depth, savedDepth)
+        if status == JITStatus.returned.rawValue { return .success(context[0]) }
+        // The calling run counts from the budget it finds: leave what was really executed.
+        let left = get(JITContext.budget)
+        let (error, unexecuted) = self.error(status: status, left: left, input: call.input)
+        set(JITContext.budget, status == JITStatus.budget.rawValue ? 0 : left &+ unexecuted)
+        return .failure(error)
+    }
+
+    /// The error a run stopped with, and how many of the instructions charged from the
+    /// budget it did not execute.
     @inline(never)
-    private func error(status: UInt32, left: UInt64, input: (start: UInt64, count: Int)) -> VMError {
+    private func error(status: UInt32, left: UInt64, input: (start: UInt64, count: Int)) -> (VMError, unexecuted: UInt64) {
+        var unexecuted: UInt64 = 0
         var pc = Int(get(JITContext.faultPC))
         let fault: RunFault
         switch JITStatus(rawValue: status) {
@@ -220,14 +258,14 @@ public final class JITProgram: Engine {
             pc = recorded.pc
             fault = recorded.fault
             // A fault inside a block leaves the rest of what the block charged unexecuted.
-            if chargedAfter.indices.contains(pc) { counters.pointee &-= UInt64(chargedAfter[pc]) }
+            if chargedAfter.indices.contains(pc) { unexecuted = UInt64(chargedAfter[pc]) }
         case .returned, nil:
-            return VMError(.unsupported("the JIT's code ended with unknown status \(status)"), pc: pc)
+            return (VMError(.unsupported("the JIT's code ended with unknown status \(status)"), pc: pc), 0)
         }
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
-        return fault.error(pc: pc, program: program,
-                           stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow)),
-                           input: input, granted: granted.pointee, budget: options.instructionBudget)
+        return (fault.error(pc: pc, program: program,
+                            stack: MemoryRegion(name: "stack", start: stackLow, count: Int(stackTop &- stackLow)),
+                            input: input, granted: granted.pointee, budget: options.instructionBudget), unexecuted)
     }
 
     // MARK: Calls from generated code
@@ -257,7 +295,7 @@ public final class JITProgram: Engine {
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
         let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
         switch helpers.call(Int(index), registers: context, stack: (stackLow, Int(stackTop &- stackLow)), input: input,
-                            regions: granted) {
+                            regions: granted, runner: self) {
         case .success(let (value, stops)):
             context[0] = value
             return stops ? 1 : 0

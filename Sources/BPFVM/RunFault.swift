@@ -10,6 +10,9 @@ enum RunFault {
     /// The error naming the pc, the instruction and, for a bad access, the regions that were valid.
     func error(pc: Int, program: Program, stack: MemoryRegion, input: (start: UInt64, count: Int),
                granted: [MemoryRegion]?, budget: UInt64) -> VMError {
+        // A helper's error that names a pc comes from a callback's run: it says where the
+        // run really stopped.
+        if case .helper(let error) = self, error.pc != nil { return error }
         let instruction = pc < program.slots.count
             ? (try? Instruction(decoding: program.slots, at: pc)).map(describe) : nil
         let kind: VMError.Kind

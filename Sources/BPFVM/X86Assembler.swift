@@ -58,6 +58,9 @@ struct X86Assembler {
 
     func isBound(_ label: Int) -> Bool { labels[label] >= 0 }
 
+    /// The code offset a label is bound to, -1 while unbound.
+    func position(of label: Int) -> Int { labels[label] }
+
     /// Patches every branch; false when a short branch turned out too far (a front-end bug).
     mutating func resolve() -> Bool {
         for fixup in fixups {

@@ -31,6 +31,9 @@ struct X86BackEnd: JITBackEnd {
     private let stackCheckRoutines: Int
     /// Ends the run for the budget: the block's pc in r10d, the budget as the block began in r9.
     private let budgetRoutine: Int
+    /// Swift's way in to run a callback (`JITCallbackEntry`).
+    private let callbackRoutine: Int
+    private let slotCount: Int
     private var stubs: [Stub] = []
     private let checksMemory: Bool
     private var ledger: BudgetLedger
@@ -53,6 +56,8 @@ struct X86BackEnd: JITBackEnd {
         regionCheckRoutine = asm.newLabel()
         stackCheckRoutines = asm.newLabels(4)
         budgetRoutine = asm.newLabel()
+        callbackRoutine = asm.newLabel()
+        self.slotCount = slotCount
         prologue()
     }
 
@@ -62,9 +67,11 @@ struct X86BackEnd: JITBackEnd {
 
     // MARK: Entry and exit
 
-    private mutating func prologue() {
+    /// `keepsTarget`: the callback routine's second argument (rsi) goes to r10 first.
+    private mutating func prologue(keepsTarget: Bool = false) {
         for register in [X86Register.rbx, .rbp, .r12, .r13, .r14, .r15] { asm.push(register) }
         asm.alu(extension: 5, .register(.rsp), immediate: 8, wide: true)  // keeps rsp 16-byte aligned
+        if keepsTarget { asm.move(Self.scratch, .rsi, wide: true) }
         asm.move(Self.context, .rdi, wide: true)
         asm.store(.rsp, field(JITContext.savedStackPointer))
         asm.load(Self.budget, field(JITContext.budget))
@@ -171,6 +178,7 @@ struct X86BackEnd: JITBackEnd {
         }
         stackCheckRoutinesAndBudget()
         swiftCallRoutines()
+        callbackEntryRoutine()
         epilogue()
         guard asm.resolve() else { return nil }
         return asm.bytes
@@ -566,6 +574,23 @@ struct X86BackEnd: JITBackEnd {
         asm.call(pcLabels + target)
         for register in saved.reversed() { asm.pop(register) }
         asm.alu(extension: 5, field(JITContext.depth), immediate: 1, wide: true)
+    }
+
+    /// Entered from Swift with (context, address to call), r1–r5, r10, the depth and the
+    /// budget in the context: the callee runs as under a local call (its `exit` returns here,
+    /// the depth above 0), and its r0 leaves through the program's own exit; a fault inside
+    /// ends this entry as it would end a run.
+    private mutating func callbackEntryRoutine() {
+        asm.bind(callbackRoutine)
+        prologue(keepsTarget: true)
+        asm.alu(extension: 5, .register(.rsp), immediate: 40, wide: true)  // as a local call's saved registers
+        asm.emit(0xff, wide: false, reg: 2, .register(Self.scratch))  // call r10
+        asm.jump(to: exitLabel)
+    }
+
+    func callbackEntry() -> JITCallbackEntry? {
+        let offsets = (0..<slotCount).map { Int32(asm.position(of: pcLabels + $0)) }
+        return JITCallbackEntry(routine: asm.position(of: callbackRoutine), slotOffsets: offsets)
     }
 
     // MARK: Out-of-line code

@@ -149,8 +149,10 @@ final class HashTable: @unchecked Sendable {
     @inline(__always)
     func value(_ element: Int) -> UnsafeMutableRawPointer { values.base + element * elementStride }
 
+    /// A zero-seeded table (BPF_F_ZERO_SEED) hashes as the kernel's does (`kernelHash`), so
+    /// that walks and dumps meet its keys in the kernel's order.
     @inline(__always)
-    func hash(_ key: UnsafeRawPointer) -> UInt64 { hashKey(key, count: keySize, seed: seed) }
+    func hash(_ key: UnsafeRawPointer) -> UInt64 { seed == 0 ? kernelHash(key) : hashKey(key, count: keySize, seed: seed) }
 
     /// The element holding `key` in `bucket`, or -1. Under the bucket's lock, or checked
     /// against the bucket's sequence: without the lock a walk may stray into another chain

@@ -6,9 +6,13 @@ import BPFVerifier
 /// Each loaded program gets its own list (its own packet frame and random generator), so a
 /// call allocates nothing and no two threads share mutable state.
 enum KernelHelpers {
-    static func helpers(maps: MapTable, frame: PacketFrame?, tailCalls: TailCalls, host: HostEnvironment) -> [Helper] {
+    /// `keys` holds the array indexes for_each_map_elem hands its callbacks; the program's
+    /// regions must include it.
+    static func helpers(maps: MapTable, frame: PacketFrame?, tailCalls: TailCalls, host: HostEnvironment,
+                        keys: CallbackKeys = CallbackKeys()) -> [Helper] {
         let seed = host.randomSeed ?? host.clock()
         var list = mapHelpers(maps, processor: host.processor)
+            + [loop, forEachMapElement(maps, processor: host.processor, keys: keys)]
             + environmentHelpers(host, random: RandomState(seed: seed))
             + stringHelpers(trace: host.trace)
             + [checksumDifference]

@@ -28,6 +28,7 @@ public final class LoadedProgram: @unchecked Sendable {
     private let helpers: [Helper]
     private let regions: [MemoryRegion]
     private let tailCalls = TailCalls()
+    private let callbackKeys = CallbackKeys()
     /// The programs tail calls reached, by program id, prepared on first use.
     private var tailTargets: [UInt32: any Engine] = [:]
     /// Whether the frame holds a packet (`rerun()` needs one).
@@ -41,8 +42,10 @@ public final class LoadedProgram: @unchecked Sendable {
         self.object = object
         let frame = PacketFrame(layout: layout)
         self.frame = frame
-        let helpers = KernelHelpers.helpers(maps: object.table, frame: frame, tailCalls: tailCalls, host: object.host)
+        let helpers = KernelHelpers.helpers(maps: object.table, frame: frame, tailCalls: tailCalls, host: object.host,
+                                            keys: callbackKeys)
         let regions = object.table.storage + [MemoryRegion(name: "context", start: frame.contextAddress, count: layout.hostSize)]
+            + object.table.callbackRegions + [callbackKeys.region]
         self.helpers = helpers
         self.regions = regions
         engine = try Self.engine(name, verified: verified, rewritten: rewritten, kind: object.engine, helpers: helpers, regions: regions,
