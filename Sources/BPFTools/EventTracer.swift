@@ -77,10 +77,9 @@ public final class EventTracer<Event: Sendable> {
         do { return try lost.get() } catch { throw ToolError(tool: tool, error) }
     }
 
-    /// Program runs the kernel skipped because another BPF program was running on that CPU
-    /// at the time (a hook firing in an interrupt over one, for instance).
-    public func missedRuns() throws(ToolError) -> UInt64 {
-        do { return try attached.missedRuns() } catch { throw ToolError(tool: tool, error) }
+    /// How often the programs ran and how often the kernel skipped them.
+    public func runCounts() throws(ToolError) -> ProgramRunCounts {
+        do { return try attached.runCounts() } catch { throw ToolError(tool: tool, error) }
     }
 
     /// Detaches the programs and releases the object.

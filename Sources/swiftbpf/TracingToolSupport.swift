@@ -57,7 +57,7 @@ func runTracer<Event: Encodable>(_ tracer: EventTracer<Event>, _ options: Tracin
     let lost = try tracer.lostEvents()
     var summary = "\(tracer.tool): \(tracer.eventCount) event\(tracer.eventCount == 1 ? "" : "s")"
     summary += lost == 0 ? ", none lost" : ", \(lost) lost (the ring buffer was full)"
-    let missed = try tracer.missedRuns()
+    let missed = try tracer.runCounts().missed
     if missed > 0 {
         summary += "; the kernel skipped \(missed) run\(missed == 1 ? "" : "s") (another BPF program was running on that CPU)"
     }
