@@ -40,13 +40,24 @@ extension AttachKernelTests {
                 #expect(busy?.description.contains("another XDP program is already attached to va") == true, "\(String(describing: busy))")
 
                 try link.update(program: try fixture.program("xdp_count_again"), replacing: program)
+                // A receive poll that began before the swap may still give a frame to the old
+                // program. Frames are received in order, so once the new program has counted
+                // one, every frame before it is counted and every later one is the new one's.
+                var primed: UInt64 = 0
+                for _ in 0..<3 where primed == 0 {
+                    try TestNetworkNamespace.sendFrames(1, on: sender)
+                    primed = try fixture.count(4, awaiting: 1)
+                }
+                #expect(primed == 1, "the replacing program never saw a frame")
+                let old = try fixture.count(0)
+                #expect((20...22).contains(old), "the replaced program counted \(old)")
                 try TestNetworkNamespace.sendFrames(5, on: sender)
-                #expect(try fixture.count(0, awaiting: 20) == 20)
-                #expect(try fixture.count(4, awaiting: 5) == 5)
+                #expect(try fixture.count(4, awaiting: 6) == 6)
+                #expect(try fixture.count(0) == old, "the replaced program ran after the replacing one")
 
                 link.close()
                 try TestNetworkNamespace.sendFrames(5, on: sender)
-                #expect(try fixture.count(4, awaiting: 5) == 5, "detached when closed")
+                #expect(try fixture.count(4, awaiting: 6) == 6, "detached when closed")
             }
         }
 
