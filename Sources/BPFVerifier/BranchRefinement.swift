@@ -171,7 +171,8 @@ extension Analysis {
             if isNull { return .scalar(.constant(0)) }
             p.kind = p.kind.nonNull
             switch p.kind {
-            case .mapValue, .map: p.id = 0
+            case .mapValue(let map) where map.spinLockOffset == nil: p.id = 0
+            case .map: p.id = 0
             default: break
             }
             return .pointer(p)

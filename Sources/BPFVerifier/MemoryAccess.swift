@@ -12,6 +12,14 @@ extension Analysis {
             }
             return try contextAccess(pointer, offset: offset, size: size.rawValue, write: false, at: pc, state)
         }
+        if case .socket(let socket) = pointer.kind {
+            if let denial = SocketAccess.denial(socket, offset: offset, size: size.rawValue) {
+                throw reject(.invalidMemoryAccess, at: pc, state,
+                             "this \(size.rawValue)-byte read through \(base) (a \(socket.name) pointer) at offset \(offset) \(denial)",
+                             facts: ["the pointer came from \(helperName(at: pointer.origin)) at \(pointer.origin)"])
+            }
+            return signed ? signedUnknown(size) : .scalar(zeroExtendedUnknown(size))
+        }
         try checkAccess(pointer, base: base, offset: offset, size: size.rawValue, write: false, at: pc, state)
         if case .stack(let frame) = pointer.kind, let at = pointer.offset.constantValue {
             let address = Int(Int64(bitPattern: at)) + offset
@@ -139,7 +147,7 @@ extension Analysis {
     }
 
     func pathText(_ state: VerifierState, _ pc: Int) -> String {
-        Rejection.pathText(state.trail + [pc])
+        Rejection.pathText(state.trail.last == pc ? state.trail : state.trail + [pc])
     }
 
     private func contextAccess(_ pointer: Pointer, offset: Int, size: Int, write: Bool, at pc: Int,
@@ -194,6 +202,10 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(map.valueSize) else {
                 throw outside("the \(map.valueSize)-byte value of map \(map.name)")
             }
+            if let lock = map.spinLockOffset, low.partialValue < Int64(lock + 4), high.partialValue > Int64(lock) {
+                throw reject(.invalidMemoryAccess, at: pc, state,
+                             "\(what()) touches the bpf_spin_lock at offset \(lock) of map \(map.name)'s value, which only bpf_spin_lock and bpf_spin_unlock may use")
+            }
         case .memory(let size), .input(let size):
             guard low.partialValue >= 0, high.partialValue <= Int64(size) else { throw outside("the \(size) bytes of memory") }
         case .packet:
@@ -214,7 +226,9 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(map.keySize) else {
                 throw outside("the \(map.keySize)-byte key of map \(map.name)")
             }
-        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function:
+        case .socket:
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, whose fields may only be read")
+        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function, .socketOrNull:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }

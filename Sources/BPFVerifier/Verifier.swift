@@ -48,8 +48,9 @@ public enum Verifier {
                                contextAccesses: analysis.contextAccesses)
     }
 
-    /// Verifies a program of an object, with its maps and line info.
-    public static func verify(_ spec: ProgramSpec, maps: [MapSpec], kind: ProgramKind? = nil,
+    /// Verifies a program of an object, with its maps and line info; `btf`, the object's,
+    /// describes the maps' values (where their spin locks are).
+    public static func verify(_ spec: ProgramSpec, maps: [MapSpec], btf: BTF? = nil, kind: ProgramKind? = nil,
                               options: Options = Options()) throws(Rejection) -> VerifiedProgram {
         guard let program = spec.program else {
             var reason = "no instructions"
@@ -58,7 +59,7 @@ public enum Verifier {
                             message: "the program does not decode: \(reason)")
         }
         var byIndex: [Int32: MapInfo] = [:]
-        for (index, map) in maps.enumerated() { byIndex[Int32(index)] = MapInfo(map) }
+        for (index, map) in maps.enumerated() { byIndex[Int32(index)] = MapInfo(map, btf: btf) }
         return try verify(program, as: kind ?? .kernel(spec.type), maps: byIndex, lineInfo: spec.lineInfo, options: options)
     }
 }

@@ -16,7 +16,9 @@ struct VerifyCommand: ParsableCommand {
             and stack byte holds, the range of every number, which pointers may be NULL and how \
             much of the packet a comparison with data_end has proven. A program passes when no \
             path reads uninitialised registers, touches memory it does not own, calls a helper \
-            with the wrong arguments, leaks a ring buffer reservation or loops forever.
+            with the wrong arguments, leaks a ring buffer reservation or a socket reference, \
+            ends holding a spin lock or loops forever. An object's BTF says where its maps' \
+            values hold spin locks.
 
             A rejection names the instruction (with its C source line when an object has line \
             info), says what is wrong, lists the facts that matter and the path of branch \
@@ -83,7 +85,7 @@ struct VerifyCommand: ParsableCommand {
             for spec in specs {
                 let kind = try type.map(parseKind) ?? .kernel(spec.type)
                 verdicts.append((spec.name, kind, Result { () throws(Rejection) in
-                    try Verifier.verify(spec, maps: object.maps, kind: kind, options: options)
+                    try Verifier.verify(spec, maps: object.maps, btf: object.btf, kind: kind, options: options)
                 }))
             }
         } else {

@@ -62,7 +62,7 @@ import Testing
                 for source in sources {
                     let object = try Self.compile(directory.appendingPathComponent(source))
                     for spec in object.programs where ProgramKind.supportedTypes.contains(spec.type) {
-                        let ours = Result { () throws(Rejection) in try Verifier.verify(spec, maps: object.maps) }
+                        let ours = Result { () throws(Rejection) in try Verifier.verify(spec, maps: object.maps, btf: object.btf) }
                         let kernel = try KernelPeer.verify(spec, object: object)
                         outcomes.append(Outcome(name: "\(source) \(spec.name)", ours: ours, kernel: kernel))
                     }
