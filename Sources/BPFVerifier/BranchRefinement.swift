@@ -51,6 +51,9 @@ extension Analysis {
             if p.kind.mayBeNull {
                 settleNull(p.id, isNull: nullOnTaken, &takenState)
                 settleNull(p.id, isNull: !nullOnTaken, &fallState)
+            } else if case .kernelObject(let object) = p.kind, !object.trusted {
+                // A pointer loaded from a kernel struct may be NULL though it may be read (the
+                // kernel turns such reads into ones that cannot fault): both ways are possible.
             } else if nullOnTaken {
                 takenPossible = false
             } else {

@@ -91,6 +91,11 @@ extension Analysis {
                 released = p.id
             case .spinLock(let unlock):
                 try takeOrGiveBack(lock: value, register: register, unlock: unlock, name: name, at: pc, &state)
+            case .kernelStruct(let structName):
+                guard case .pointer(let p) = value, case .kernelObject(let object) = p.kind, object.name == structName,
+                      p.offset.constantValue == 0 else {
+                    throw wrong("a pointer to struct \(structName) typed by the kernel's BTF (such as bpf_get_current_task_btf returns)")
+                }
             }
         }
         if id == 12 && !state.references.isEmpty {
@@ -119,6 +124,13 @@ extension Analysis {
             let id = makeID()
             state[0] = .pointer(Pointer(kind: .memoryOrNull(size: reservationSize), offset: .constant(0), id: id, origin: pc))
             state.references[id] = pc
+        case .kernelStruct(let structName, let trusted):
+            guard let types = options.kernelTypes, let type = types.structID(named: structName) else {
+                throw reject(.unsupported, at: pc, state,
+                             "bpf_\(prototype.name) returns a pointer to struct \(structName) typed by the kernel's BTF, which is needed to check its use; verify with the kernel's BTF (/sys/kernel/btf/vmlinux)")
+            }
+            state[0] = .pointer(Pointer(kind: .kernelObject(KernelObject(type: type, name: structName, trusted: trusted)),
+                                        offset: .constant(0), origin: pc))
         case .socketOrNull(let common):
             let id = makeID()
             state[0] = .pointer(Pointer(kind: .socketOrNull(common ? .common : .full), offset: .constant(0), id: id, origin: pc))

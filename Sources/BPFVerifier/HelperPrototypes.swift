@@ -26,12 +26,16 @@ public struct HelperPrototype: Sendable {
         case socketReference
         /// A `struct bpf_spin_lock` in a map value, which the call takes (or, `unlock`, gives back).
         case spinLock(unlock: Bool)
+        /// A pointer to this kernel struct, typed by vmlinux BTF, not NULL.
+        case kernelStruct(String)
     }
 
     public enum Return: Sendable, Hashable {
         case scalar, nothing, mapValueOrNull, reservationOrNull
         /// A socket (`full`) or its common part (`common`) the program holds a reference to, or NULL.
         case socketOrNull(common: Bool)
+        /// A pointer to this kernel struct, typed by vmlinux BTF; `trusted` when the kernel vouches for it.
+        case kernelStruct(String, trusted: Bool)
     }
 
     public var name: String
@@ -118,8 +122,11 @@ enum HelperPrototypes {
         132: HelperPrototype(name: "ringbuf_submit", arguments: [.reservation, .scalar], returns: .nothing),
         133: HelperPrototype(name: "ringbuf_discard", arguments: [.reservation, .scalar], returns: .nothing),
         134: HelperPrototype(name: "ringbuf_query", arguments: [.map([.ringBuffer]), .scalar]),
+        158: HelperPrototype(name: "get_current_task_btf", arguments: [], returns: .kernelStruct("task_struct", trusted: true)),
         165: HelperPrototype(name: "snprintf",
                              arguments: [.writableMemory, .size(orZero: true), .string, .readableMemory, .size(orZero: true)]),
+        175: HelperPrototype(name: "task_pt_regs", arguments: [.kernelStruct("task_struct")],
+                             returns: .kernelStruct("pt_regs", trusted: false), allowed: .tracing),
         182: HelperPrototype(name: "strncmp", arguments: [.readableMemory, .size(orZero: false), .string]),
     ]
 

@@ -12,6 +12,9 @@ extension Analysis {
             }
             return try contextAccess(pointer, offset: offset, size: size.rawValue, write: false, at: pc, state)
         }
+        if case .kernelObject(let object) = pointer.kind {
+            return try kernelObjectLoad(object, pointer, base: base, offset: offset, size: size, signed: signed, at: pc, state)
+        }
         if case .socket(let socket) = pointer.kind {
             if let denial = SocketAccess.denial(socket, offset: offset, size: size.rawValue) {
                 throw reject(.invalidMemoryAccess, at: pc, state,
@@ -33,6 +36,30 @@ extension Analysis {
             return value
         }
         return signed ? signedUnknown(size) : .scalar(zeroExtendedUnknown(size))
+    }
+
+    /// A load from a kernel struct: it must fall inside one field, at a constant offset; a
+    /// pointer field loaded whole gives a pointer to its struct (untrusted, as the kernel's).
+    private func kernelObjectLoad(_ object: KernelObject, _ pointer: Pointer, base: Register, offset: Int, size: MemorySize,
+                                  signed: Bool, at pc: Int, _ state: VerifierState) throws(Rejection) -> Value {
+        let what = "this \(size.rawValue)-byte read through \(base) (a pointer to struct \(object.name))"
+        guard let types = options.kernelTypes, let base = pointer.offset.constantValue.map({ Int64(bitPattern: $0) }) else {
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) uses a variable offset; kernel structs are read at constant ones",
+                         facts: ["the offset is \(pointer.offset.description)"])
+        }
+        let at = base + Int64(offset)
+        guard at >= 0, at < 1 << 29 else {
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at offset \(at) is outside the struct")
+        }
+        switch types.field(in: object.type, offset: Int(at), size: size.rawValue) {
+        case .failure(let denial):
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at offset \(at) \(denial.text)")
+        case .success(.scalar):
+            return signed ? signedUnknown(size) : .scalar(zeroExtendedUnknown(size))
+        case .success(.pointer(let type)):
+            let loaded = KernelObject(type: type, name: types.name(of: type), trusted: false)
+            return .pointer(Pointer(kind: .kernelObject(loaded), offset: .constant(0), origin: pc))
+        }
     }
 
     private func signedUnknown(_ size: MemorySize) -> Value {
@@ -226,7 +253,7 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(map.keySize) else {
                 throw outside("the \(map.keySize)-byte key of map \(map.name)")
             }
-        case .socket:
+        case .socket, .kernelObject:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, whose fields may only be read")
         case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function, .socketOrNull:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")

@@ -23,6 +23,9 @@ enum PointerKind: Hashable, Sendable {
     /// holds a reference to it until bpf_sk_release.
     case socket(SocketKind)
     case socketOrNull(SocketKind)
+    /// A kernel struct typed by vmlinux BTF (bpf_get_current_task_btf's task_struct, or a
+    /// pointer field loaded from one): read-only, field by field.
+    case kernelObject(KernelObject)
 
     var name: String {
         switch self {
@@ -42,6 +45,7 @@ enum PointerKind: Hashable, Sendable {
         case .function: "func"
         case .socket(let socket): socket.name
         case .socketOrNull(let socket): socket.name + "_or_null"
+        case .kernelObject(let object): (object.trusted ? "trusted_ptr_" : "ptr_") + object.name
         }
     }
 
@@ -70,6 +74,14 @@ enum SocketKind: Hashable, Sendable {
     case full, common
 
     var name: String { self == .full ? "sock" : "sock_common" }
+}
+
+/// A struct of the kernel's: its type in vmlinux BTF and its name; `trusted` when a helper
+/// vouches for it (then it is never NULL), not when it was loaded from a field (which may be).
+struct KernelObject: Hashable, Sendable {
+    var type: UInt32
+    var name: String
+    var trusted: Bool
 }
 
 /// A pointer: its kind, its offset from the start of the memory (possibly a range), and an

@@ -20,10 +20,14 @@ public enum Verifier {
         /// For a tracepoint program: the record of the tracepoint it is for, from tracefs; reads
         /// past its end are refused (the kernel refuses to attach such a program).
         public var tracepointFormat: TracepointFormat?
+        /// The kernel's types (vmlinux BTF), for pointers to kernel structs (bpf_get_current_task_btf);
+        /// without them, programs that get such a pointer are refused.
+        public var kernelTypes: KernelTypes?
 
         public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true,
                     helpers: [Int32: HelperPrototype] = [:], tracksPrecision: Bool = true,
-                    tracepointFormat: TracepointFormat? = nil) {
+                    tracepointFormat: TracepointFormat? = nil, kernelTypes: KernelTypes? = nil) {
+            self.kernelTypes = kernelTypes
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
             self.allowsUninitializedStackReads = allowsUninitializedStackReads

@@ -59,6 +59,8 @@ struct VerifyCommand: ParsableCommand {
                                valueName: "category/name")) var tracepoint: String?
     @Option(help: ArgumentHelp("A tracepoint's format file (tracefs' events/CATEGORY/NAME/format) for the record's layout.",
                                valueName: "file")) var tracepointFormat: String?
+    @Option(name: .customLong("kernel-btf"), help: ArgumentHelp("The kernel's BTF (/sys/kernel/btf/vmlinux) for pointers to kernel structs, such as bpf_get_current_task_btf's; without it such programs are refused.",
+                               valueName: "file")) var kernelBTF: String?
     @Option(help: "0: verdict; 1: with statistics; 2: with the state at every instruction.") var log: Int = 0
     @Flag(help: "Print the verdicts as JSON.") var json = false
 
@@ -69,6 +71,12 @@ struct VerifyCommand: ParsableCommand {
         var verdicts: [(name: String, kind: ProgramKind, result: Result<VerifiedProgram, Rejection>)] = []
         var options = Verifier.Options(recordsStates: log >= 2)
         options.tracepointFormat = try loadTracepointFormat()
+        if let kernelBTF {
+            guard let data = FileManager.default.contents(atPath: kernelBTF) else { throw CommandError("\(kernelBTF): cannot read the file") }
+            do { options.kernelTypes = KernelTypes(try BTF(parsing: Array(data))) } catch {
+                throw CommandError("\(kernelBTF): not BTF: \(error)")
+            }
+        }
         if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
             let object: ObjectFile
             do { object = try ObjectFile(parsing: bytes, name: ObjectFile.defaultName(forPath: file)) } catch {
