@@ -150,7 +150,8 @@ extension Analysis {
             throw reject(.invalidHelperCall, at: pc, state, "the value of map \(map.name) has no struct bpf_spin_lock (its BTF names none)",
                          facts: valueFacts(register, value))
         }
-        guard let offset = p.offset.constantValue.map({ Int64(bitPattern: $0) }), offset == Int64(lockOffset) else {
+        // No closures in typed-throws code (Swift 6.3's release-mode miscompile).
+        guard let offset = p.offset.constantValue, Int64(bitPattern: offset) == Int64(lockOffset) else {
             throw reject(.invalidHelperCall, at: pc, state,
                          "\(register) must point at the bpf_spin_lock of map \(map.name)'s value, at offset \(lockOffset)",
                          facts: valueFacts(register, value))

@@ -43,11 +43,11 @@ extension Analysis {
     private func kernelObjectLoad(_ object: KernelObject, _ pointer: Pointer, base: Register, offset: Int, size: MemorySize,
                                   signed: Bool, at pc: Int, _ state: VerifierState) throws(Rejection) -> Value {
         let what = "this \(size.rawValue)-byte read through \(base) (a pointer to struct \(object.name))"
-        guard let types = options.kernelTypes, let base = pointer.offset.constantValue.map({ Int64(bitPattern: $0) }) else {
+        guard let types = options.kernelTypes, let constant = pointer.offset.constantValue else {
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what) uses a variable offset; kernel structs are read at constant ones",
                          facts: ["the offset is \(pointer.offset.description)"])
         }
-        let at = base + Int64(offset)
+        let at = Int64(bitPattern: constant) &+ Int64(offset)
         guard at >= 0, at < 1 << 29 else {
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at offset \(at) is outside the struct")
         }
