@@ -72,8 +72,10 @@ extension Analysis {
             try callHelper(helper, at: pc, &state)
         case .callLocal(let offset):
             return .next(try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state))
-        case .callKernelFunction:
-            throw reject(.unsupported, at: pc, state, "calls of kernel functions (kfuncs) are not supported by this verifier")
+        case .callKernelFunction(let btfID, let module):
+            throw reject(.unsupported, at: pc, state,
+                         "calls of kernel functions (kfuncs) are not verified by SwiftBPF: the kernel's rules for each (which programs may call it, what it acquires and releases) are not in its BTF",
+                         facts: kernelFunctionFacts(btfID, module))
         case .callRegister:
             throw reject(.invalidCall, at: pc, state, "a call through a register (callx) is not allowed: its target cannot be checked")
         case .exit:
@@ -81,6 +83,13 @@ extension Analysis {
             return .end
         }
         return .next(next)
+    }
+
+    /// The kfunc's name and prototype from the kernel's BTF, when given.
+    private func kernelFunctionFacts(_ btfID: Int32, _ module: Int16) -> [String] {
+        guard module == 0, btfID > 0, let types = options.kernelTypes, types.btf.kind(of: UInt32(btfID)) == .function,
+              let name = types.btf.name(of: UInt32(btfID)) else { return ["the call names BTF id \(btfID)"] }
+        return ["the call names \(name) (BTF id \(btfID)) in the kernel's BTF"]
     }
 
     // MARK: Registers

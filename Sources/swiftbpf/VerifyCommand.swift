@@ -90,7 +90,14 @@ struct VerifyCommand: ParsableCommand {
                     throw CommandError("\(file): no program named '\(program)' (programs: \(names.isEmpty ? "none" : names))")
                 }
             }
-            for spec in specs {
+            for original in specs {
+                // With the kernel's BTF, CO-RE relocations are applied against it, as a loader would.
+                var spec = original
+                if let kernel = options.kernelTypes?.btf {
+                    do { spec = try original.relocatedForCORE(localBTF: object.btf, targetBTF: kernel) } catch {
+                        throw CommandError("\(file): \(original.name): CO-RE relocation against --kernel-btf failed: \(error)")
+                    }
+                }
                 let kind = try type.map(parseKind) ?? .kernel(spec.type)
                 verdicts.append((spec.name, kind, Result { () throws(Rejection) in
                     try Verifier.verify(spec, maps: object.maps, btf: object.btf, kind: kind, options: options)

@@ -114,12 +114,8 @@ import Testing
 
     /// The program with its CO-RE relocations applied against the running kernel, as libbpf loads it.
     static func relocated(_ spec: ProgramSpec, in object: ObjectFile) throws -> ProgramSpec {
-        guard !spec.coreRelocations.isEmpty, let local = object.btf, let target = kernelTypes?.btf else { return spec }
-        var relocated = spec
-        relocated.instructions = try spec.relocatingCORE(localBTF: local, targetBTF: target).instructions
-        relocated.program = try Program(slots: relocated.instructions)
-        relocated.coreRelocations = []
-        return relocated
+        guard let target = kernelTypes?.btf else { return spec }
+        return try spec.relocatedForCORE(localBTF: object.btf, targetBTF: target)
     }
 
     static func lastLine(_ log: String) -> String {

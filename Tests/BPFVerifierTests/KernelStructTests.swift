@@ -72,5 +72,16 @@ import Testing
         }
         #expect(argument.index == 4 && argument.message.contains("struct task_struct"), "\(argument)")
     }
+
+    @Test func kfuncCallsAreRefusedNamingTheFunction() throws {
+        guard let types = Self.kernelTypes() else { return }
+        let id = try #require(types.btf.ids(named: "bpf_task_acquire", kind: .function).first)
+        let program = try Program([.callKernelFunction(btfID: Int32(id), module: 0), .arithmetic(.mov, .bits64, dst: .r0, source: .immediate(0)), .exit])
+        let error = try #require(throws: Rejection.self) {
+            try Verifier.verify(program, as: .kernel(.rawTracepoint), options: .init(kernelTypes: types))
+        }
+        #expect(error.kind == .unsupported && error.message.contains("kfuncs"), "\(error)")
+        #expect(error.facts == ["the call names bpf_task_acquire (BTF id \(id)) in the kernel's BTF"], "\(error.facts)")
+    }
 }
 #endif
