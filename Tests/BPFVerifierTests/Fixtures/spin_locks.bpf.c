@@ -1,6 +1,7 @@
 // Programs with spin locks in map values, right and wrong, for the verifier-agreement corpus:
 // the kernel and SwiftBPF must give each the same verdict. Accepted: a value updated under
-// its lock. Refused: a path that ends with the lock held, a helper called under the lock, a second lock, an
+// its lock. The kernel's verdict decides a lock taken in a function and given back by its
+// caller. Refused: a path that ends with the lock held, a helper called under the lock, a second lock, an
 // unlock without a lock, an unlock of another value's lock, a lock at the wrong offset, a
 // direct read of the lock, and a map with a lock used by a socket filter or a kprobe.
 #include <linux/types.h>
@@ -118,6 +119,20 @@ SEC("kprobe/do_nanosleep") int lock_in_kprobe(void *ctx) {
     struct counter *c = bpf_map_lookup_elem(&counters, &key);
     if (!c) return 0;
     bpf_spin_lock(&c->lock);
+    c->count += 1;
+    bpf_spin_unlock(&c->lock);
+    return 0;
+}
+
+static __attribute__((noinline)) int take(struct counter *c) {
+    bpf_spin_lock(&c->lock);
+    return 0;
+}
+
+SEC("tc") int lock_taken_in_a_function(struct __sk_buff *skb) {
+    struct counter *c = find(skb, 0);
+    if (!c) return 0;
+    take(c);
     c->count += 1;
     bpf_spin_unlock(&c->lock);
     return 0;
