@@ -26,7 +26,7 @@ enum VerifierBenchmark {
         if let object = try compile(fixture.path) {
             for spec in object.programs where ProgramKind.supportedTypes.contains(spec.type) {
                 entries.append(Entry(name: spec.name,
-                                     ours: { try Verifier.verify(spec, maps: object.maps) },
+                                     ours: { try Verifier.verify(spec, maps: object.maps, btf: object.btf) },
                                      kernel: { try kernelTime(spec, object) }))
             }
         } else {

@@ -255,4 +255,15 @@ extension ProgramSpec {
         var relocator = CORERelocator(localBTF: localBTF, targetBTF: targetBTF)
         return try relocator.relocate(self)
     }
+
+    /// This program as a loader hands it to the kernel: its CO-RE relocations applied against
+    /// `targetBTF` (none left), or unchanged when it has none.
+    public func relocatedForCORE(localBTF: BTF?, targetBTF: BTF) throws -> ProgramSpec {
+        guard !coreRelocations.isEmpty, let localBTF else { return self }
+        var relocated = self
+        relocated.instructions = try relocatingCORE(localBTF: localBTF, targetBTF: targetBTF).instructions
+        relocated.program = try Program(slots: relocated.instructions)
+        relocated.coreRelocations = []
+        return relocated
+    }
 }

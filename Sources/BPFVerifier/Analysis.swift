@@ -334,6 +334,8 @@ final class Analysis {
             parts.append(prefix + items.joined(separator: " "))
         }
         if state.packetBytes > 0 { parts.append("pkt_range=\(state.packetBytes)") }
+        if let lock = state.lock { parts.append("spin_lock=\(lock.map) taken at \(lock.origin)") }
+        if !state.references.isEmpty { parts.append("refs=" + state.references.values.sorted().map(String.init).joined(separator: ",")) }
         return parts.joined(separator: " | ")
     }
 }

@@ -51,6 +51,9 @@ extension Analysis {
             if p.kind.mayBeNull {
                 settleNull(p.id, isNull: nullOnTaken, &takenState)
                 settleNull(p.id, isNull: !nullOnTaken, &fallState)
+            } else if case .kernelObject(let object) = p.kind, !object.trusted {
+                // A pointer loaded from a kernel struct may be NULL though it may be read (the
+                // kernel turns such reads into ones that cannot fault): both ways are possible.
             } else if nullOnTaken {
                 takenPossible = false
             } else {
@@ -171,7 +174,8 @@ extension Analysis {
             if isNull { return .scalar(.constant(0)) }
             p.kind = p.kind.nonNull
             switch p.kind {
-            case .mapValue, .map: p.id = 0
+            case .mapValue(let map) where map.spinLockOffset == nil: p.id = 0
+            case .map: p.id = 0
             default: break
             }
             return .pointer(p)

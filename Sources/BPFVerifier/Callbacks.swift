@@ -154,8 +154,11 @@ extension Analysis {
                          facts: ["r0 is \(state[0].description)", "the callback was called by \(text(at: frame.callSite)) at \(frame.callSite)"])
         }
         if hasNewReferences(state, since: entry) {
-            throw reject(.unreleasedReference, at: pc, state, "the callback ends with a ring buffer reservation it made still open",
-                         facts: referenceFacts(state))
+            throw reject(.unreleasedReference, at: pc, state, "the callback ends without releasing a reference it took",
+                         facts: referenceFacts(state, at: pc))
+        }
+        if let held = state.lock {
+            throw reject(.unreleasedReference, at: pc, state, "the callback ends while holding the spin lock taken at \(held.origin)")
         }
         state.frames.removeLast()
         state.current.callbackRuns += 1

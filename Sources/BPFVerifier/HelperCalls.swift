@@ -83,11 +83,24 @@ extension Analysis {
                     throw wrong("an unmodified pointer to a ring buffer reservation that was not yet submitted or discarded")
                 }
                 released = p.id
+            case .socketReference:
+                guard case .pointer(let p) = value, case .socket = p.kind, p.id != 0, state.references[p.id] != nil,
+                      p.offset.constantValue == 0 else {
+                    throw wrong("a socket pointer from bpf_sk_lookup_* or bpf_skc_lookup_tcp, checked for NULL and not yet released")
+                }
+                released = p.id
+            case .spinLock(let unlock):
+                try takeOrGiveBack(lock: value, register: register, unlock: unlock, name: name, at: pc, &state)
+            case .kernelStruct(let structName):
+                guard case .pointer(let p) = value, case .kernelObject(let object) = p.kind, object.name == structName,
+                      p.offset.constantValue == 0 else {
+                    throw wrong("a pointer to struct \(structName) typed by the kernel's BTF (such as bpf_get_current_task_btf returns)")
+                }
             }
         }
         if id == 12 && !state.references.isEmpty {
-            throw reject(.unreleasedReference, at: pc, state, "a tail call here would leave ring buffer reservations open",
-                         facts: referenceFacts(state))
+            throw reject(.unreleasedReference, at: pc, state, "a tail call here would leave references open, as it never returns",
+                         facts: referenceFacts(state, at: pc))
         }
         applyEffects(of: prototype, released: released, &state)
         for r in 1...5 { state[r] = .uninitialized }
@@ -103,14 +116,67 @@ extension Analysis {
                 state[0] = .pointer(Pointer(kind: .mapOrNull(inner), offset: .constant(0), id: makeID(), origin: pc))
                 break
             }
+            // A value with a spin lock keeps an id, which tells its lock from other values' (as the kernel).
             state[0] = map.alwaysHasValue(forKey: key)
-                ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), origin: pc))
+                ? .pointer(Pointer(kind: .mapValue(map), offset: .constant(0), id: map.spinLockOffset == nil ? 0 : makeID(), origin: pc))
                 : .pointer(Pointer(kind: .mapValueOrNull(map), offset: .constant(0), id: makeID(), origin: pc))
         case .reservationOrNull:
             let id = makeID()
             state[0] = .pointer(Pointer(kind: .memoryOrNull(size: reservationSize), offset: .constant(0), id: id, origin: pc))
             state.references[id] = pc
+        case .kernelStruct(let structName, let trusted):
+            guard let types = options.kernelTypes, let type = types.structID(named: structName) else {
+                throw reject(.unsupported, at: pc, state,
+                             "bpf_\(prototype.name) returns a pointer to struct \(structName) typed by the kernel's BTF, which is needed to check its use; verify with the kernel's BTF (/sys/kernel/btf/vmlinux)")
+            }
+            state[0] = .pointer(Pointer(kind: .kernelObject(KernelObject(type: type, name: structName, trusted: trusted)),
+                                        offset: .constant(0), origin: pc))
+        case .socketOrNull(let common):
+            let id = makeID()
+            state[0] = .pointer(Pointer(kind: .socketOrNull(common ? .common : .full), offset: .constant(0), id: id, origin: pc))
+            state.references[id] = pc
         }
+    }
+
+    /// bpf_spin_lock and bpf_spin_unlock: the pointer must point at the `struct bpf_spin_lock`
+    /// of a map value; unlock gives back the very lock taken. (No second lock can be taken:
+    /// while one is held, no helper but bpf_spin_unlock may be called.)
+    private func takeOrGiveBack(lock value: Value, register: Register, unlock: Bool, name: String, at pc: Int,
+                                _ state: inout VerifierState) throws(Rejection) {
+        guard case .pointer(let p) = value, case .mapValue(let map) = p.kind else {
+            throw wrongArgument(name, "a pointer to the bpf_spin_lock of a map value", register, value, pc, state)
+        }
+        guard let lockOffset = map.spinLockOffset else {
+            throw reject(.invalidHelperCall, at: pc, state, "the value of map \(map.name) has no struct bpf_spin_lock (its BTF names none)",
+                         facts: valueFacts(register, value))
+        }
+        // No closures in typed-throws code (Swift 6.3's release-mode miscompile).
+        guard let offset = p.offset.constantValue, Int64(bitPattern: offset) == Int64(lockOffset) else {
+            throw reject(.invalidHelperCall, at: pc, state,
+                         "\(register) must point at the bpf_spin_lock of map \(map.name)'s value, at offset \(lockOffset)",
+                         facts: valueFacts(register, value))
+        }
+        let lock = HeldLock(map: map.name, id: p.id, origin: pc)
+        guard unlock else {
+            state.lock = lock
+            return
+        }
+        guard let held = state.lock else {
+            throw reject(.invalidHelperCall, at: pc, state, "bpf_spin_unlock is called, but no spin lock is held on the path \(pathText(state, pc))")
+        }
+        guard held.map == lock.map, held.id == lock.id else {
+            throw reject(.invalidHelperCall, at: pc, state, "bpf_spin_unlock gives back a different lock from the one taken",
+                         facts: ["the lock held was taken at \(held.origin), in a value of map \(held.map)", "\(register) is \(value.description)"])
+        }
+        state.lock = nil
+    }
+
+    /// Refuses a helper call while a spin lock is held (but the unlock), as the kernel does.
+    func checkNoLockHeld(calling id: Int32, at pc: Int, _ state: VerifierState) throws(Rejection) {
+        guard let held = state.lock, id != 94 else { return }
+        throw reject(.invalidCall, at: pc, state,
+                     "\(HelperPrototypes.name(id)) may not be called while a spin lock is held; call bpf_spin_unlock first",
+                     facts: ["the lock was taken by bpf_spin_lock at \(held.origin) on the path \(pathText(state, pc))"])
     }
 
     @inline(never)
@@ -204,8 +270,34 @@ extension Analysis {
         return key
     }
 
-    func referenceFacts(_ state: VerifierState) -> [String] {
-        state.references.sorted { $0.value < $1.value }.map { "the reservation made by ringbuf_reserve at \($0.value) is still open" }
+    /// For each open reference: what holds it, the call that took it and the path on which it stays open.
+    func referenceFacts(_ state: VerifierState, at pc: Int) -> [String] {
+        state.references.sorted { $0.value < $1.value }.map { id, origin in
+            let what = if case .call(131)? = instructions[origin] {
+                "a ring buffer reservation made by ringbuf_reserve at \(origin)"
+            } else {
+                "a socket reference acquired by \(helperName(at: origin)) at \(origin)"
+            }
+            let holders = holders(of: id, state)
+            guard !holders.isEmpty else {
+                return "\(what) is not released on the path \(pathText(state, pc)), and no register or stack slot holds it any more"
+            }
+            return holders.joined(separator: " and ") + (holders.count == 1 ? " holds " : " hold ")
+                + "\(what) that is not released on the path \(pathText(state, pc))"
+        }
+    }
+
+    /// The registers and stack slots that hold a pointer with this id.
+    private func holders(of id: Int, _ state: VerifierState) -> [String] {
+        var names: [String] = []
+        for (depth, frame) in state.frames.enumerated() {
+            let prefix = state.frames.count > 1 ? "frame \(depth) " : ""
+            for (r, value) in frame.registers.enumerated() where value.pointer?.id == id { names.append("\(prefix)r\(r)") }
+            for slot in frame.stack.spills.keys.sorted() where frame.stack.spills[slot]?.pointer?.id == id {
+                names.append("\(prefix)fp\(slot * 8 - StackState.size)")
+            }
+        }
+        return names
     }
 
     // MARK: Local calls and exits
@@ -234,7 +326,8 @@ extension Analysis {
     /// Returns the caller's next instruction, or nil at the end of the program.
     func exit(at pc: Int, _ state: inout VerifierState) throws(Rejection) -> Int? {
         let r0 = state[0]
-        guard r0.isInitialized else {
+        // A function may return nothing (as the kernel allows): its caller then may not read r0.
+        guard r0.isInitialized || (state.frames.count > 1 && state.current.callback == nil) else {
             throw reject(.invalidReturn, at: pc, state, "r0 holds no value at exit; set the return value first")
         }
         if state.frames.count > 1 {
@@ -249,10 +342,14 @@ extension Analysis {
             state.note(pc)
             return callee.returnIndex
         }
+        if let held = state.lock {
+            throw reject(.unreleasedReference, at: pc, state, "the program ends while holding the spin lock taken at \(held.origin); call bpf_spin_unlock first",
+                         facts: ["the lock is in a value of map \(held.map), on the path \(pathText(state, pc))"])
+        }
         guard state.references.isEmpty else {
             throw reject(.unreleasedReference, at: pc, state,
-                         "the program ends with a ring buffer reservation neither submitted nor discarded",
-                         facts: referenceFacts(state))
+                         "the program ends without releasing what it holds (submit or discard a ring buffer reservation, bpf_sk_release a socket)",
+                         facts: referenceFacts(state, at: pc))
         }
         if let range = kind.returnRange {
             markPrecise(.r0, in: state)

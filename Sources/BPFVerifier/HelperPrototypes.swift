@@ -22,9 +22,21 @@ public struct HelperPrototype: Sendable {
         case reservation
         /// A NUL-terminated string the helper reads (a format, a constant to compare with).
         case string
+        /// A socket the program holds a reference to, which the call releases.
+        case socketReference
+        /// A `struct bpf_spin_lock` in a map value, which the call takes (or, `unlock`, gives back).
+        case spinLock(unlock: Bool)
+        /// A pointer to this kernel struct, typed by vmlinux BTF, not NULL.
+        case kernelStruct(String)
     }
 
-    public enum Return: Sendable { case scalar, nothing, mapValueOrNull, reservationOrNull }
+    public enum Return: Sendable, Hashable {
+        case scalar, nothing, mapValueOrNull, reservationOrNull
+        /// A socket (`full`) or its common part (`common`) the program holds a reference to, or NULL.
+        case socketOrNull(common: Bool)
+        /// A pointer to this kernel struct, typed by vmlinux BTF; `trusted` when the kernel vouches for it.
+        case kernelStruct(String, trusted: Bool)
+    }
 
     public var name: String
     public var arguments: [Argument]
@@ -34,7 +46,7 @@ public struct HelperPrototype: Sendable {
     /// Which program kinds may call it.
     public var allowed: Availability = .all
 
-    public enum Availability: Sendable { case all, tracing, socketBuffer, trafficControl, xdp, tracingOrNetworking }
+    public enum Availability: Sendable { case all, tracing, socketBuffer, trafficControl, xdp, tracingOrNetworking, socketLookup }
 
     public init(name: String, arguments: [Argument], returns: Return = .scalar, changesPacket: Bool = false,
                 allowed: Availability = .all) {
@@ -53,6 +65,8 @@ public struct HelperPrototype: Sendable {
         case .socketBuffer: kind.usesSocketBuffer
         case .xdp: kind == .kernel(.xdp)
         case .tracingOrNetworking: kind.isTracing || kind.usesSocketBuffer || kind == .kernel(.xdp)
+        // The kernel's tc, XDP and cgroup skb helper tables; socket filters have no lookups.
+        case .socketLookup: kind.usesSocketBuffer && kind != .kernel(.socketFilter) || kind == .kernel(.xdp)
         }
     }
 }
@@ -84,9 +98,18 @@ enum HelperPrototypes {
         44: HelperPrototype(name: "xdp_adjust_head", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
         54: HelperPrototype(name: "xdp_adjust_meta", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
         65: HelperPrototype(name: "xdp_adjust_tail", arguments: [.context, .scalar], changesPacket: true, allowed: .xdp),
+        84: HelperPrototype(name: "sk_lookup_tcp", arguments: socketLookup, returns: .socketOrNull(common: false),
+                            allowed: .socketLookup),
+        85: HelperPrototype(name: "sk_lookup_udp", arguments: socketLookup, returns: .socketOrNull(common: false),
+                            allowed: .socketLookup),
+        86: HelperPrototype(name: "sk_release", arguments: [.socketReference], allowed: .socketLookup),
         87: HelperPrototype(name: "map_push_elem", arguments: [.map([.queue, .stack, .bloomFilter]), .mapValue, .scalar]),
         88: HelperPrototype(name: "map_pop_elem", arguments: [.map([.queue, .stack]), .mapValue]),
         89: HelperPrototype(name: "map_peek_elem", arguments: [.map([.queue, .stack, .bloomFilter]), .mapValue]),
+        93: HelperPrototype(name: "spin_lock", arguments: [.spinLock(unlock: false)], returns: .nothing),
+        94: HelperPrototype(name: "spin_unlock", arguments: [.spinLock(unlock: true)], returns: .nothing),
+        99: HelperPrototype(name: "skc_lookup_tcp", arguments: socketLookup, returns: .socketOrNull(common: true),
+                            allowed: .socketLookup),
         112: HelperPrototype(name: "probe_read_user", arguments: [.writableMemory, .size(orZero: true), .anything]),
         113: HelperPrototype(name: "probe_read_kernel", arguments: [.writableMemory, .size(orZero: true), .anything]),
         114: HelperPrototype(name: "probe_read_user_str", arguments: [.writableMemory, .size(orZero: true), .anything]),
@@ -99,10 +122,16 @@ enum HelperPrototypes {
         132: HelperPrototype(name: "ringbuf_submit", arguments: [.reservation, .scalar], returns: .nothing),
         133: HelperPrototype(name: "ringbuf_discard", arguments: [.reservation, .scalar], returns: .nothing),
         134: HelperPrototype(name: "ringbuf_query", arguments: [.map([.ringBuffer]), .scalar]),
+        158: HelperPrototype(name: "get_current_task_btf", arguments: [], returns: .kernelStruct("task_struct", trusted: true)),
         165: HelperPrototype(name: "snprintf",
                              arguments: [.writableMemory, .size(orZero: true), .string, .readableMemory, .size(orZero: true)]),
+        175: HelperPrototype(name: "task_pt_regs", arguments: [.kernelStruct("task_struct")],
+                             returns: .kernelStruct("pt_regs", trusted: false), allowed: .tracing),
         182: HelperPrototype(name: "strncmp", arguments: [.readableMemory, .size(orZero: false), .string]),
     ]
+
+    /// ctx, the tuple and its size, the network namespace, flags.
+    private static let socketLookup: [HelperPrototype.Argument] = [.context, .readableMemory, .size(orZero: false), .anything, .anything]
 
     /// The helper's name for messages, also for helpers the verifier does not know.
     static func name(_ id: Int32) -> String { byID[id].map { "bpf_\($0.name)" } ?? "helper \(id)" }

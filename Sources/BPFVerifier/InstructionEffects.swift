@@ -67,12 +67,15 @@ extension Analysis {
             taken.note(pc)
             return .fork(next, other: (next + Int(offset), taken))
         case .call(let helper):
+            try checkNoLockHeld(calling: helper, at: pc, state)
             if let successors = try callWithCallback(helper, at: pc, next: next, &state) { return successors }
             try callHelper(helper, at: pc, &state)
         case .callLocal(let offset):
             return .next(try callLocal(at: pc, target: next + Int(offset), returnTo: next, &state))
-        case .callKernelFunction:
-            throw reject(.unsupported, at: pc, state, "calls of kernel functions (kfuncs) are not supported by this verifier")
+        case .callKernelFunction(let btfID, let module):
+            throw reject(.unsupported, at: pc, state,
+                         "calls of kernel functions (kfuncs) are not verified by SwiftBPF: the kernel's rules for each (which programs may call it, what it acquires and releases) are not in its BTF",
+                         facts: kernelFunctionFacts(btfID, module))
         case .callRegister:
             throw reject(.invalidCall, at: pc, state, "a call through a register (callx) is not allowed: its target cannot be checked")
         case .exit:
@@ -80,6 +83,13 @@ extension Analysis {
             return .end
         }
         return .next(next)
+    }
+
+    /// The kfunc's name and prototype from the kernel's BTF, when given.
+    private func kernelFunctionFacts(_ btfID: Int32, _ module: Int16) -> [String] {
+        guard module == 0, btfID > 0, let types = options.kernelTypes, types.btf.kind(of: UInt32(btfID)) == .function,
+              let name = types.btf.name(of: UInt32(btfID)) else { return ["the call names BTF id \(btfID)"] }
+        return ["the call names \(name) (BTF id \(btfID)) in the kernel's BTF"]
     }
 
     // MARK: Registers
@@ -191,7 +201,7 @@ extension Analysis {
         }
         switch pointer.kind {
         case .map where scalar.constantValue == 0: return pointer
-        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function:
+        case .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function, .socket, .socketOrNull:
             throw reject(.invalidPointerArithmetic, at: pc, state,
                          "arithmetic on a \(pointer.kind.name) pointer is not allowed\(pointer.kind.mayBeNull ? "; check it for NULL first" : "")",
                          facts: originFacts(pointer))
@@ -221,8 +231,13 @@ extension Analysis {
 
     func originFacts(_ pointer: Pointer) -> [String] {
         guard pointer.kind.mayBeNull else { return [] }
-        let helper = if case .memoryOrNull = pointer.kind { "ringbuf_reserve" } else { "map_lookup_elem" }
-        return ["the pointer came from \(helper) at \(pointer.origin), which returns NULL on failure"]
+        return ["the pointer came from \(helperName(at: pointer.origin)) at \(pointer.origin), which returns NULL on failure"]
+    }
+
+    /// The helper the call at `index` calls, without the bpf_ prefix, for messages.
+    func helperName(at index: Int) -> String {
+        guard index >= 0, index < instructions.count, case .call(let id)? = instructions[index] else { return "instruction \(index)" }
+        return HelperPrototypes.byID[id]?.name ?? "helper \(id)"
     }
 
     private func signExtended(_ s: Scalar, bits: Int, width: Width) -> Scalar {
@@ -264,6 +279,10 @@ extension Analysis {
             guard let map = maps[imm] else {
                 throw reject(.unknownMap, at: pc, state, "the instruction refers to map \(imm), which the verifier was not given")
             }
+            if map.spinLockOffset != nil, kind == .kernel(.socketFilter) || kind.isTracing {
+                throw reject(.unsupported, at: pc, state,
+                             "map \(map.name) has a bpf_spin_lock, which the kernel does not let \(kind) programs use")
+            }
             if source == .mapFD || source == .mapIndex {
                 return .pointer(Pointer(kind: .map(map), offset: .constant(0), origin: pc))
             }
@@ -290,7 +309,11 @@ extension Analysis {
                              facts: ["r6 is \(state[6].description)"])
             }
             guard state.references.isEmpty else {
-                throw reject(.unreleasedReference, at: pc, state, "a legacy packet load may end the program while a reservation is open")
+                throw reject(.unreleasedReference, at: pc, state, "a legacy packet load may end the program while it holds a reference",
+                             facts: referenceFacts(state, at: pc))
+            }
+            if let held = state.lock {
+                throw reject(.invalidInstruction, at: pc, state, "a legacy packet load may not run while the spin lock taken at \(held.origin) is held")
             }
         default:
             throw reject(.invalidInstruction, at: pc, state, "legacy packet loads are only allowed in programs that get a socket buffer")

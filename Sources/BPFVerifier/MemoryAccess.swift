@@ -12,6 +12,17 @@ extension Analysis {
             }
             return try contextAccess(pointer, offset: offset, size: size.rawValue, write: false, at: pc, state)
         }
+        if case .kernelObject(let object) = pointer.kind {
+            return try kernelObjectLoad(object, pointer, base: base, offset: offset, size: size, signed: signed, at: pc, state)
+        }
+        if case .socket(let socket) = pointer.kind {
+            if let denial = SocketAccess.denial(socket, offset: offset, size: size.rawValue) {
+                throw reject(.invalidMemoryAccess, at: pc, state,
+                             "this \(size.rawValue)-byte read through \(base) (a \(socket.name) pointer) at offset \(offset) \(denial)",
+                             facts: ["the pointer came from \(helperName(at: pointer.origin)) at \(pointer.origin)"])
+            }
+            return signed ? signedUnknown(size) : .scalar(zeroExtendedUnknown(size))
+        }
         try checkAccess(pointer, base: base, offset: offset, size: size.rawValue, write: false, at: pc, state)
         if case .stack(let frame) = pointer.kind, let at = pointer.offset.constantValue {
             let address = Int(Int64(bitPattern: at)) + offset
@@ -25,6 +36,30 @@ extension Analysis {
             return value
         }
         return signed ? signedUnknown(size) : .scalar(zeroExtendedUnknown(size))
+    }
+
+    /// A load from a kernel struct: it must fall inside one field, at a constant offset; a
+    /// pointer field loaded whole gives a pointer to its struct (untrusted, as the kernel's).
+    private func kernelObjectLoad(_ object: KernelObject, _ pointer: Pointer, base: Register, offset: Int, size: MemorySize,
+                                  signed: Bool, at pc: Int, _ state: VerifierState) throws(Rejection) -> Value {
+        let what = "this \(size.rawValue)-byte read through \(base) (a pointer to struct \(object.name))"
+        guard let types = options.kernelTypes, let constant = pointer.offset.constantValue else {
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) uses a variable offset; kernel structs are read at constant ones",
+                         facts: ["the offset is \(pointer.offset.description)"])
+        }
+        let at = Int64(bitPattern: constant) &+ Int64(offset)
+        guard at >= 0, at < 1 << 29 else {
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at offset \(at) is outside the struct")
+        }
+        switch types.field(in: object.type, offset: Int(at), size: size.rawValue) {
+        case .failure(let denial):
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what) at offset \(at) \(denial.text)")
+        case .success(.scalar):
+            return signed ? signedUnknown(size) : .scalar(zeroExtendedUnknown(size))
+        case .success(.pointer(let type)):
+            let loaded = KernelObject(type: type, name: types.name(of: type), trusted: false)
+            return .pointer(Pointer(kind: .kernelObject(loaded), offset: .constant(0), origin: pc))
+        }
     }
 
     private func signedUnknown(_ size: MemorySize) -> Value {
@@ -139,7 +174,7 @@ extension Analysis {
     }
 
     func pathText(_ state: VerifierState, _ pc: Int) -> String {
-        Rejection.pathText(state.trail + [pc])
+        Rejection.pathText(state.trail.last == pc ? state.trail : state.trail + [pc])
     }
 
     private func contextAccess(_ pointer: Pointer, offset: Int, size: Int, write: Bool, at pc: Int,
@@ -194,6 +229,10 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(map.valueSize) else {
                 throw outside("the \(map.valueSize)-byte value of map \(map.name)")
             }
+            if let lock = map.spinLockOffset, low.partialValue < Int64(lock + 4), high.partialValue > Int64(lock) {
+                throw reject(.invalidMemoryAccess, at: pc, state,
+                             "\(what()) touches the bpf_spin_lock at offset \(lock) of map \(map.name)'s value, which only bpf_spin_lock and bpf_spin_unlock may use")
+            }
         case .memory(let size), .input(let size):
             guard low.partialValue >= 0, high.partialValue <= Int64(size) else { throw outside("the \(size) bytes of memory") }
         case .packet:
@@ -214,7 +253,9 @@ extension Analysis {
             guard low.partialValue >= 0, high.partialValue <= Int64(map.keySize) else {
                 throw outside("the \(map.keySize)-byte key of map \(map.name)")
             }
-        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function:
+        case .socket, .kernelObject:
+            throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, whose fields may only be read")
+        case .context, .map, .packetEnd, .mapValueOrNull, .memoryOrNull, .mapOrNull, .function, .socketOrNull:
             throw reject(.invalidMemoryAccess, at: pc, state, "\(what()) goes through a \(pointer.kind.name) pointer, which may not be dereferenced")
         }
     }

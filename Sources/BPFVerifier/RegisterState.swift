@@ -19,6 +19,13 @@ enum PointerKind: Hashable, Sendable {
     case mapKey(MapInfo)
     /// A subprogram's address (ld_imm64 of BPF_PSEUDO_FUNC): only a callback argument.
     case function(start: Int)
+    /// A socket a lookup found (bpf_sk_lookup_*), read as `struct bpf_sock`; the program
+    /// holds a reference to it until bpf_sk_release.
+    case socket(SocketKind)
+    case socketOrNull(SocketKind)
+    /// A kernel struct typed by vmlinux BTF (bpf_get_current_task_btf's task_struct, or a
+    /// pointer field loaded from one): read-only, field by field.
+    case kernelObject(KernelObject)
 
     var name: String {
         switch self {
@@ -36,12 +43,15 @@ enum PointerKind: Hashable, Sendable {
         case .input: "mem"
         case .mapKey: "map_key"
         case .function: "func"
+        case .socket(let socket): socket.name
+        case .socketOrNull(let socket): socket.name + "_or_null"
+        case .kernelObject(let object): (object.trusted ? "trusted_ptr_" : "ptr_") + object.name
         }
     }
 
     var mayBeNull: Bool {
         switch self {
-        case .mapValueOrNull, .memoryOrNull, .mapOrNull: true
+        case .mapValueOrNull, .memoryOrNull, .mapOrNull, .socketOrNull: true
         default: false
         }
     }
@@ -52,9 +62,26 @@ enum PointerKind: Hashable, Sendable {
         case .mapValueOrNull(let map): .mapValue(map)
         case .mapOrNull(let map): .map(map)
         case .memoryOrNull(let size): .memory(size: size)
+        case .socketOrNull(let socket): .socket(socket)
         default: self
         }
     }
+}
+
+/// What a socket pointer may read: a full socket (`struct sock`) or only the part every
+/// socket shares (`struct sock_common`, from bpf_skc_lookup_tcp), as the kernel tells them apart.
+enum SocketKind: Hashable, Sendable {
+    case full, common
+
+    var name: String { self == .full ? "sock" : "sock_common" }
+}
+
+/// A struct of the kernel's: its type in vmlinux BTF and its name; `trusted` when a helper
+/// vouches for it (then it is never NULL), not when it was loaded from a field (which may be).
+struct KernelObject: Hashable, Sendable {
+    var type: UInt32
+    var name: String
+    var trusted: Bool
 }
 
 /// A pointer: its kind, its offset from the start of the memory (possibly a range), and an

@@ -36,7 +36,7 @@ public struct Rejection: Error, Sendable, CustomStringConvertible {
     }
 
     /// The path as people read it: "0 → 4 → 7 → 9".
-    public var pathText: String { Self.pathText(path + [index]) }
+    public var pathText: String { Self.pathText(path.last == index ? path : path + [index]) }
 
     /// Instruction indices as a path; a long one (a loop's rounds) keeps its start and its
     /// end, where the mistake is, and says how many steps it leaves out.

@@ -20,10 +20,14 @@ public enum Verifier {
         /// For a tracepoint program: the record of the tracepoint it is for, from tracefs; reads
         /// past its end are refused (the kernel refuses to attach such a program).
         public var tracepointFormat: TracepointFormat?
+        /// The kernel's types (vmlinux BTF), for pointers to kernel structs (bpf_get_current_task_btf);
+        /// without them, programs that get such a pointer are refused.
+        public var kernelTypes: KernelTypes?
 
         public init(complexityLimit: Int = 1_000_000, recordsStates: Bool = false, allowsUninitializedStackReads: Bool = true,
                     helpers: [Int32: HelperPrototype] = [:], tracksPrecision: Bool = true,
-                    tracepointFormat: TracepointFormat? = nil) {
+                    tracepointFormat: TracepointFormat? = nil, kernelTypes: KernelTypes? = nil) {
+            self.kernelTypes = kernelTypes
             self.complexityLimit = complexityLimit
             self.recordsStates = recordsStates
             self.allowsUninitializedStackReads = allowsUninitializedStackReads
@@ -48,8 +52,9 @@ public enum Verifier {
                                contextAccesses: analysis.contextAccesses)
     }
 
-    /// Verifies a program of an object, with its maps and line info.
-    public static func verify(_ spec: ProgramSpec, maps: [MapSpec], kind: ProgramKind? = nil,
+    /// Verifies a program of an object, with its maps and line info; `btf`, the object's,
+    /// describes the maps' values (where their spin locks are).
+    public static func verify(_ spec: ProgramSpec, maps: [MapSpec], btf: BTF? = nil, kind: ProgramKind? = nil,
                               options: Options = Options()) throws(Rejection) -> VerifiedProgram {
         guard let program = spec.program else {
             var reason = "no instructions"
@@ -58,7 +63,7 @@ public enum Verifier {
                             message: "the program does not decode: \(reason)")
         }
         var byIndex: [Int32: MapInfo] = [:]
-        for (index, map) in maps.enumerated() { byIndex[Int32(index)] = MapInfo(map) }
+        for (index, map) in maps.enumerated() { byIndex[Int32(index)] = MapInfo(map, btf: btf) }
         return try verify(program, as: kind ?? .kernel(spec.type), maps: byIndex, lineInfo: spec.lineInfo, options: options)
     }
 }

@@ -15,8 +15,10 @@ struct Frame: Hashable, Sendable {
 /// Everything known at one point of one path.
 struct VerifierState: Sendable {
     var frames: [Frame]
-    /// Open references (ring buffer reservations): id -> the instruction that took it.
+    /// Open references (ring buffer reservations, sockets): id -> the helper call that took it.
     var references: [Int: Int] = [:]
+    /// The spin lock held, if any.
+    var lock: HeldLock? = nil
     /// Bytes from the packet's start known to be inside it (proven by a check against data_end).
     var packetBytes = 0
     /// Bytes from data_meta known to lie before data.
@@ -71,6 +73,14 @@ struct VerifierState: Sendable {
             for (slot, value) in frames[f].stack.spills { frames[f].stack.spills[slot] = change(value) }
         }
     }
+}
+
+/// A spin lock a path holds: the map whose value has it, the id of the map value pointer
+/// it was taken through (0 for a global's), and the bpf_spin_lock call.
+struct HeldLock: Hashable, Sendable {
+    var map: String
+    var id: Int
+    var origin: Int
 }
 
 /// Whether an explored state covers a new one: every behaviour possible from the new state
@@ -132,7 +142,11 @@ struct StateComparison {
         for id in old.references.keys {
             guard let mapped = oldToNew[id], new.references[mapped] != nil else { return false }
         }
-        return true
+        switch (old.lock, new.lock) {
+        case (nil, nil): return true
+        case (let a?, let b?): return a.map == b.map && matches(a.id, b.id)
+        default: return false
+        }
     }
 
     /// An id of its own for a number without copies (ids made by the analysis are positive).

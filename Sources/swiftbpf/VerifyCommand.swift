@@ -16,7 +16,9 @@ struct VerifyCommand: ParsableCommand {
             and stack byte holds, the range of every number, which pointers may be NULL and how \
             much of the packet a comparison with data_end has proven. A program passes when no \
             path reads uninitialised registers, touches memory it does not own, calls a helper \
-            with the wrong arguments, leaks a ring buffer reservation or loops forever.
+            with the wrong arguments, leaks a ring buffer reservation or a socket reference, \
+            ends holding a spin lock or loops forever. An object's BTF says where its maps' \
+            values hold spin locks.
 
             A rejection names the instruction (with its C source line when an object has line \
             info), says what is wrong, lists the facts that matter and the path of branch \
@@ -57,6 +59,8 @@ struct VerifyCommand: ParsableCommand {
                                valueName: "category/name")) var tracepoint: String?
     @Option(help: ArgumentHelp("A tracepoint's format file (tracefs' events/CATEGORY/NAME/format) for the record's layout.",
                                valueName: "file")) var tracepointFormat: String?
+    @Option(name: .customLong("kernel-btf"), help: ArgumentHelp("The kernel's BTF (/sys/kernel/btf/vmlinux) for pointers to kernel structs, such as bpf_get_current_task_btf's; without it such programs are refused.",
+                               valueName: "file")) var kernelBTF: String?
     @Option(help: "0: verdict; 1: with statistics; 2: with the state at every instruction.") var log: Int = 0
     @Flag(help: "Print the verdicts as JSON.") var json = false
 
@@ -67,6 +71,12 @@ struct VerifyCommand: ParsableCommand {
         var verdicts: [(name: String, kind: ProgramKind, result: Result<VerifiedProgram, Rejection>)] = []
         var options = Verifier.Options(recordsStates: log >= 2)
         options.tracepointFormat = try loadTracepointFormat()
+        if let kernelBTF {
+            guard let data = FileManager.default.contents(atPath: kernelBTF) else { throw CommandError("\(kernelBTF): cannot read the file") }
+            do { options.kernelTypes = KernelTypes(try BTF(parsing: Array(data))) } catch {
+                throw CommandError("\(kernelBTF): not BTF: \(error)")
+            }
+        }
         if bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) {
             let object: ObjectFile
             do { object = try ObjectFile(parsing: bytes, name: ObjectFile.defaultName(forPath: file)) } catch {
@@ -80,10 +90,17 @@ struct VerifyCommand: ParsableCommand {
                     throw CommandError("\(file): no program named '\(program)' (programs: \(names.isEmpty ? "none" : names))")
                 }
             }
-            for spec in specs {
+            for original in specs {
+                // With the kernel's BTF, CO-RE relocations are applied against it, as a loader would.
+                var spec = original
+                if let kernel = options.kernelTypes?.btf {
+                    do { spec = try original.relocatedForCORE(localBTF: object.btf, targetBTF: kernel) } catch {
+                        throw CommandError("\(file): \(original.name): CO-RE relocation against --kernel-btf failed: \(error)")
+                    }
+                }
                 let kind = try type.map(parseKind) ?? .kernel(spec.type)
                 verdicts.append((spec.name, kind, Result { () throws(Rejection) in
-                    try Verifier.verify(spec, maps: object.maps, kind: kind, options: options)
+                    try Verifier.verify(spec, maps: object.maps, btf: object.btf, kind: kind, options: options)
                 }))
             }
         } else {

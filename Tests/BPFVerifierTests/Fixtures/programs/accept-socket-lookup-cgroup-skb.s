@@ -1,0 +1,19 @@
+# Checks: a cgroup skb program may look up a socket and release it.
+# Type: cgroup_skb
+# Expect: accept
+r6 = r1
+r1 = 0
+*(u64 *)(r10 - 16) = r1
+*(u64 *)(r10 - 8) = r1
+r1 = r6
+r2 = r10
+r2 += -16
+r3 = 12
+r4 = -1
+r5 = 0
+call 84
+if r0 == 0 goto +2
+r1 = r0
+call 86
+r0 = 1
+exit

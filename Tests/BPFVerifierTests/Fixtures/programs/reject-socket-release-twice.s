@@ -1,0 +1,22 @@
+# Checks: releasing a socket twice (the second time through a copy) is refused.
+# Type: sched_cls
+# Expect: reject
+r6 = r1
+r1 = 0
+*(u64 *)(r10 - 16) = r1
+*(u64 *)(r10 - 8) = r1
+r1 = r6
+r2 = r10
+r2 += -16
+r3 = 12
+r4 = -1
+r5 = 0
+call 84
+if r0 == 0 goto +5
+r7 = r0
+r1 = r0
+call 86
+r1 = r7
+call 86
+r0 = 0
+exit

@@ -1,0 +1,25 @@
+# Checks: a tail call while a socket reference is held is refused (the reference would leak).
+# Type: sched_cls
+# Maps: prog_array 4 4 4
+# Expect: reject
+r6 = r1
+r1 = 0
+*(u64 *)(r10 - 16) = r1
+*(u64 *)(r10 - 8) = r1
+r1 = r6
+r2 = r10
+r2 += -16
+r3 = 12
+r4 = -1
+r5 = 0
+call 84
+if r0 == 0 goto +8
+r7 = r0
+r1 = r6
+r2 = map[idx:0]
+r3 = 0
+call 12
+r1 = r7
+call 86
+r0 = 0
+exit
