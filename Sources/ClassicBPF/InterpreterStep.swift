@@ -271,3 +271,27 @@ extension LoadSize {
         }
     }
 }
+
+extension UnsafePointer where Pointee == Step {
+    /// The step `distance` bytes on.
+    @inline(__always)
+    func jump(_ distance: Int32) -> UnsafePointer<Step> {
+        UnsafeRawPointer(self).advanced(by: Int(distance)).assumingMemoryBound(to: Step.self)
+    }
+
+    /// The step a jump on A against a constant goes to, trying the second condition when
+    /// the first fails; each side reads only its own distance.
+    @inline(__always)
+    func branch(on a: UInt32) -> UnsafePointer<Step> {
+        if _fastPath(pointee.comparison.holds(a)) { return jump(pointee.jt) }
+        if _fastPath(pointee.second.holds(a)) { return jump(pointee.jt2) }
+        return jump(pointee.jf)
+    }
+
+    /// The step a conditional jump goes to; each side reads only its own distance.
+    @inline(__always)
+    func branch(_ taken: Bool) -> UnsafePointer<Step> {
+        if _fastPath(taken) { return jump(pointee.jt) }
+        return jump(pointee.jf)
+    }
+}
