@@ -201,24 +201,18 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 pc = pc.branch(on: a)
                 continue
             case .mshWordJump:
-                guard let length = headerLength(packet, pc.pointee.k3) else { return 0 }
-                x = length
-                guard let value = indexed(packet, x, pc.pointee.k, 4, ancillary) else { return 0 }
-                a = value & pc.pointee.mask
+                guard let value = headerIndexed(packet, pc, 4, &x, ancillary) else { return 0 }
+                a = value
                 pc = pc.branch(on: a)
                 continue
             case .mshHalfJump:
-                guard let length = headerLength(packet, pc.pointee.k3) else { return 0 }
-                x = length
-                guard let value = indexed(packet, x, pc.pointee.k, 2, ancillary) else { return 0 }
-                a = value & pc.pointee.mask
+                guard let value = headerIndexed(packet, pc, 2, &x, ancillary) else { return 0 }
+                a = value
                 pc = pc.branch(on: a)
                 continue
             case .mshByteJump:
-                guard let length = headerLength(packet, pc.pointee.k3) else { return 0 }
-                x = length
-                guard let value = indexed(packet, x, pc.pointee.k, 1, ancillary) else { return 0 }
-                a = value & pc.pointee.mask
+                guard let value = headerIndexed(packet, pc, 1, &x, ancillary) else { return 0 }
+                a = value
                 pc = pc.branch(on: a)
                 continue
             case .andJump:
@@ -229,29 +223,30 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 a = wireLength & pc.pointee.mask
                 pc = pc.branch(on: a)
                 continue
-            case .mshWord:
-                guard let length = headerLength(packet, pc.pointee.k3) else { return 0 }
-                x = length
-                guard let value = indexed(packet, x, pc.pointee.k, 4, ancillary) else { return 0 }
-                a = value & pc.pointee.mask
-                pc = pc.jump(pc.pointee.jt)
-                continue
-            case .mshHalf:
-                guard let length = headerLength(packet, pc.pointee.k3) else { return 0 }
-                x = length
-                guard let value = indexed(packet, x, pc.pointee.k, 2, ancillary) else { return 0 }
-                a = value & pc.pointee.mask
-                pc = pc.jump(pc.pointee.jt)
-                continue
-            case .mshByte:
-                guard let length = headerLength(packet, pc.pointee.k3) else { return 0 }
-                x = length
-                guard let value = indexed(packet, x, pc.pointee.k, 1, ancillary) else { return 0 }
-                a = value & pc.pointee.mask
+            case .mshWord, .mshHalf, .mshByte:
+                // Without a jump after it the shape is rare: a second switch for the size.
+                let size = switch pc.pointee.op {
+                case .mshWord: 4
+                case .mshHalf: 2
+                default: 1
+                }
+                guard let value = headerIndexed(packet, pc, size, &x, ancillary) else { return 0 }
+                a = value
                 pc = pc.jump(pc.pointee.jt)
                 continue
             }
             pc += 1
         }
     }
+}
+
+/// `ldxb 4*([k3]&0xf); ld [x + k]` of a fused step: sets X; the value loaded, masked, or
+/// nil when a load fails.
+@inline(__always)
+private func headerIndexed(_ packet: PacketBytes, _ step: UnsafePointer<Step>, _ size: Int, _ x: inout UInt32,
+                           _ ancillary: UnsafePointer<AncillaryData>?) -> UInt32? {
+    guard let length = headerLength(packet, step.pointee.k3) else { return nil }
+    x = length
+    guard let value = indexed(packet, length, step.pointee.k, size, ancillary) else { return nil }
+    return value & step.pointee.mask
 }
