@@ -68,22 +68,29 @@ enum FilterBenchmark {
             var kept = 0
             for frame in frames where interpreter.run(packet: UnsafeRawBufferPointer(frame)) != 0 { kept += 1 }
             var sink: UInt64 = 0
-            let ours = frames.withUnsafeBufferPointer { frames in
-                measure { for frame in frames { sink &+= UInt64(interpreter.run(packet: UnsafeRawBufferPointer(frame))) } }
-            } / Double(frames.count)
-            var line = pad(expression, 50, left: true) + pad(String(kept), 7) + pad(format(ours, decimals: 1), 10)
-            if let libpcap, libpcap.compile(handle, expression, into: program) != nil {
-                defer { libpcap.freeCode(program) }
-                let instructions = program.load(fromByteOffset: 8, as: UnsafeRawPointer?.self)
-                var theirsKept = 0
-                for frame in frames {
-                    let bytes = UnsafePointer(frame.baseAddress?.assumingMemoryBound(to: UInt8.self))
-                    if libpcap.filter(instructions, bytes, UInt32(frame.count), UInt32(frame.count)) != 0 { theirsKept += 1 }
+            let runOurs = {
+                frames.withUnsafeBufferPointer { frames in
+                    for frame in frames { sink &+= UInt64(interpreter.run(packet: UnsafeRawBufferPointer(frame))) }
                 }
-                let theirs = measure { sink &+= UInt64(libpcap.filterAll(instructions, frames)) } / Double(frames.count)
-                line += pad(format(theirs, decimals: 1), 10) + pad(format(ours / theirs, decimals: 2), 14)
-                if theirsKept != kept { line += "  (libpcap keeps \(theirsKept)!)" }
             }
+            guard let libpcap, libpcap.compile(handle, expression, into: program) != nil else {
+                let ours = measure(runOurs) / Double(frames.count)
+                print(pad(expression, 50, left: true) + pad(String(kept), 7) + pad(format(ours, decimals: 1), 10))
+                continue
+            }
+            defer { libpcap.freeCode(program) }
+            let instructions = program.load(fromByteOffset: 8, as: UnsafeRawPointer?.self)
+            var theirsKept = 0
+            for frame in frames {
+                let bytes = UnsafePointer(frame.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                if libpcap.filter(instructions, bytes, UInt32(frame.count), UInt32(frame.count)) != 0 { theirsKept += 1 }
+            }
+            // Timed in turns (see `measureAgainstPeer`).
+            let times = measureAgainstPeer(runOurs, peer: { sink &+= UInt64(libpcap.filterAll(instructions, frames)) }, rounds: 40)
+            let ours = times.ours / Double(frames.count), theirs = times.peer / Double(frames.count)
+            var line = pad(expression, 50, left: true) + pad(String(kept), 7) + pad(format(ours, decimals: 1), 10)
+            line += pad(format(theirs, decimals: 1), 10) + pad(format(ours / theirs, decimals: 2), 14)
+            if theirsKept != kept { line += "  (libpcap keeps \(theirsKept)!)" }
             print(line)
             if sink == 0x5eed { print("") }  // keeps the results alive
         }

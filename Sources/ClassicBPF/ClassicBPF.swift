@@ -6,6 +6,7 @@
 // - `ClassicProgram` holds only what the kernel's `bpf_check_classic` accepts, and says
 //   which instruction fails and why (`ClassicValidationError`).
 // - `ClassicInterpreter` runs programs with libpcap's `bpf_filter` semantics, or Linux's
-//   when given `AncillaryData`.
+//   when given `AncillaryData`, over `Step`s decoded once, with tcpdump's common shapes
+//   fused; `PacketLoads` holds its bounds-checked loads and the slow paths.
 // - `ClassicTextFormat` prints and reads the three forms of `tcpdump -d`, `-dd` and `-ddd`.
 // - `ClassicTranslator` turns a program into eBPF for BPFVM or for a Linux socket filter.
