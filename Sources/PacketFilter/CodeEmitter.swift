@@ -1,12 +1,12 @@
 import ClassicBPF
 
-/// What A and X are known to hold.
+/// What A and X are known to hold: value numbers in the graph's `ValueTable`, -1 for unknown.
 struct RegisterState: Equatable, Sendable {
-    var a: FilterValue?
-    var x: FilterValue?
+    var a: Int32 = -1
+    var x: Int32 = -1
 
     func meet(_ other: RegisterState) -> RegisterState {
-        RegisterState(a: a == other.a ? a : nil, x: x == other.x ? x : nil)
+        RegisterState(a: a == other.a ? a : -1, x: x == other.x ? x : -1)
     }
 }
 
@@ -20,11 +20,15 @@ private struct NodeCode: Hashable {
 /// Writes straight-line code for values, tracking what A and X hold so that a value
 /// already there is not loaded again.
 private struct ValueWriter {
+    let values: ValueTable
     var code: [ClassicInstruction] = []
     var state: RegisterState
     var nextScratch: UInt32 = 0
 
-    init(state: RegisterState) { self.state = state }
+    init(_ values: ValueTable, state: RegisterState) {
+        self.values = values
+        self.state = state
+    }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
         guard nextScratch < UInt32(ClassicOpcode.scratchWords) else {
@@ -34,34 +38,35 @@ private struct ValueWriter {
         return nextScratch
     }
 
-    mutating func intoA(_ value: FilterValue) throws(FilterError) {
+    mutating func intoA(_ value: Int32) throws(FilterError) {
         if state.a == value { return }
-        switch value {
-        case .constant(let k): code.append(.loadA(.constant(k)))
-        case .load(let size, let k): code.append(.loadA(.packet(size, offset: k)))
+        let entry = values[value]
+        switch entry.kind {
+        case .constant: code.append(.loadA(.constant(entry.k)))
+        case .load: code.append(.loadA(.packet(entry.size, offset: entry.k)))
         case .length: code.append(.loadA(.length))
-        case .loadIndexed(let size, let index, let k):
-            if let c = index.constantValue, case (let sum, false) = c.addingReportingOverflow(k) {
-                code.append(.loadA(.packet(size, offset: sum)))
+        case .loadIndexed:
+            if let c = values.constant(entry.left), case (let sum, false) = c.addingReportingOverflow(entry.k) {
+                code.append(.loadA(.packet(entry.size, offset: sum)))
             } else {
-                try intoX(index)
-                code.append(.loadA(.packetIndexed(size, offset: k)))
+                try intoX(entry.left)
+                code.append(.loadA(.packetIndexed(entry.size, offset: entry.k)))
             }
-        case .ipHeaderLength(let k):
-            code += [.loadA(.packet(.byte, offset: k)), .arithmetic(.and, .constant(0xf)), .arithmetic(.lsh, .constant(2))]
-        case .negate(let inner):
-            try intoA(inner)
+        case .ipHeaderLength:
+            code += [.loadA(.packet(.byte, offset: entry.k)), .arithmetic(.and, .constant(0xf)), .arithmetic(.lsh, .constant(2))]
+        case .negate:
+            try intoA(entry.left)
             code.append(.negate)
-        case .protocolChain(let chain):
-            code += try chain.code(scratch: try scratch())
-            state.x = nil
-        case .binary(let op, let left, let right):
-            if let k = right.constantValue {
-                try intoA(left)
-                code.append(.arithmetic(op, .constant(k)))
+        case .protocolChain:
+            code += try values.chains[Int(entry.k)].code(scratch: try scratch())
+            state.x = -1
+        case .binary:
+            if let k = values.constant(entry.right) {
+                try intoA(entry.left)
+                code.append(.arithmetic(entry.operation, .constant(k)))
             } else {
-                try operands(left, right, commutative: op.isCommutative)
-                code.append(.arithmetic(op, .x))
+                try operands(entry.left, entry.right, commutative: entry.operation.isCommutative)
+                code.append(.arithmetic(entry.operation, .x))
             }
         }
         state.a = value
@@ -69,7 +74,7 @@ private struct ValueWriter {
 
     /// Puts `left` in A and `right` in X, or the other way round when the operation does
     /// not care and only that order avoids a scratch word (libpcap's `ldxb` then `add x`).
-    mutating func operands(_ left: FilterValue, _ right: FilterValue, commutative: Bool = false) throws(FilterError) {
+    mutating func operands(_ left: Int32, _ right: Int32, commutative: Bool = false) throws(FilterError) {
         if try placeWithoutScratch(left, right) { return }
         if commutative, try placeWithoutScratch(right, left) { return }
         try intoA(right)
@@ -83,23 +88,24 @@ private struct ValueWriter {
     /// Puts `left` in A and `right` in X if no scratch word is needed, decided before any
     /// code is written: X first when computing A leaves X alone, or A first when X then
     /// loads with `ldxb`, which leaves A alone.
-    mutating func placeWithoutScratch(_ left: FilterValue, _ right: FilterValue) throws(FilterError) -> Bool {
-        if !left.usesX || (state.a == left && state.x == right) {
+    mutating func placeWithoutScratch(_ left: Int32, _ right: Int32) throws(FilterError) -> Bool {
+        if !values[left].usesX || (state.a == left && state.x == right) {
             try intoX(right)
             try intoA(left)
             return true
         }
-        guard case .ipHeaderLength = right else { return false }
+        guard values[right].kind == .ipHeaderLength else { return false }
         try intoA(left)
         try intoX(right)
         return true
     }
 
-    mutating func intoX(_ value: FilterValue) throws(FilterError) {
+    mutating func intoX(_ value: Int32) throws(FilterError) {
         if state.x == value { return }
-        switch value {
-        case .ipHeaderLength(let k): code.append(.loadX(.headerLength(offset: k)))
-        case .constant(let k): code.append(.loadX(.constant(k)))
+        let entry = values[value]
+        switch entry.kind {
+        case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
+        case .constant: code.append(.loadX(.constant(entry.k)))
         default:
             try intoA(value)
             code.append(.tax)
@@ -124,14 +130,15 @@ enum CodeEmitter {
         codes.reserveCapacity(order.count)
         for (i, n) in order.enumerated() {
             let node = graph[n]
-            let test = graph.tests[node.test]
-            var writer = ValueWriter(state: reuseRegisters ? (entry[i] ?? RegisterState()) : RegisterState())
-            var code = NodeCode(condition: test.condition)
-            if let k = test.operand.constantValue {
-                try writer.intoA(test.value)
+            let tests = graph.tests
+            var writer = ValueWriter(tests.valueTable, state: reuseRegisters ? (entry[i] ?? RegisterState()) : RegisterState())
+            var code = NodeCode(condition: tests.conditions[node.test])
+            let value = Int32(tests.values[node.test])
+            if let k = tests.constants[node.test] {
+                try writer.intoA(value)
                 code.operand = .constant(k)
             } else {
-                try writer.operands(test.value, test.operand)
+                try writer.operands(value, tests.operands[node.test])
                 code.operand = .x
             }
             code.body = writer.code

@@ -178,49 +178,43 @@ struct DecisionGraph: Sendable {
     }
 }
 
-/// The distinct tests of a graph, numbered, with the number of each test's value.
+/// The distinct tests of a graph, numbered, each as the numbers of its value and operand
+/// in the graph's `ValueTable`.
 struct TestTable: Sendable {
-    private var tests: [FilterTest] = []
+    private(set) var valueTable = ValueTable()
     /// For each test, the number of its value: tests of one value share it.
     private(set) var values: [Int] = []
+    /// For each test, the number of its operand.
+    private(set) var operands: [Int32] = []
     /// For each test, its constant operand, if it has one.
     private(set) var constants: [UInt32?] = []
     /// For each test, its condition.
     private(set) var conditions: [ClassicCondition] = []
-    /// The distinct values, by number.
-    private var distinctValues: [FilterValue] = []
-    private var valueIndex = FingerprintIndex()
-    private var testIndex = FingerprintIndex()
+    private var testIndex = FingerprintIndex(capacity: 32)
 
     init() {
         // Room for the tests of a typical expression, so they are not copied as they come.
         let capacity = 32
-        tests.reserveCapacity(capacity)
         values.reserveCapacity(capacity)
+        operands.reserveCapacity(capacity)
         constants.reserveCapacity(capacity)
         conditions.reserveCapacity(capacity)
-        distinctValues.reserveCapacity(capacity)
     }
 
-    subscript(_ number: Int) -> FilterTest { tests[number] }
-
     mutating func number(_ test: FilterTest) -> Int {
-        let valuePrint = test.value.fingerprint
-        let value = valueIndex.find(valuePrint) { distinctValues[$0] == test.value } ?? {
-            distinctValues.append(test.value)
-            valueIndex.insert(valuePrint, distinctValues.count - 1)
-            return distinctValues.count - 1
-        }()
-        let testPrint = mix(UInt64(value) << 2 | UInt64(test.condition.rawValue), test.operand.fingerprint)
-        if let number = testIndex.find(testPrint, { values[$0] == value && conditions[$0] == test.condition && tests[$0].operand == test.operand }) {
+        let value = valueTable.number(test.value)
+        let operand = valueTable.number(test.operand)
+        let condition = test.condition
+        let print = mix(UInt64(UInt32(bitPattern: value)) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
+        if let number = testIndex.find(print, { values[$0] == Int(value) && conditions[$0] == condition && operands[$0] == operand }) {
             return number
         }
-        tests.append(test)
-        values.append(value)
-        constants.append(test.operand.constantValue)
-        conditions.append(test.condition)
-        testIndex.insert(testPrint, tests.count - 1)
-        return tests.count - 1
+        values.append(Int(value))
+        operands.append(operand)
+        constants.append(valueTable.constant(operand))
+        conditions.append(condition)
+        testIndex.insert(print, values.count - 1)
+        return values.count - 1
     }
 }
 
@@ -244,15 +238,25 @@ struct FingerprintIndex: Sendable {
         return nil
     }
 
+    init(capacity: Int = 0) {
+        guard capacity > 0 else { return }
+        var size = 16
+        while size < capacity * 2 { size *= 2 }
+        prints = [UInt64](repeating: 0, count: size)
+        slots = [Int32](repeating: -1, count: size)
+    }
+
     mutating func insert(_ print: UInt64, _ number: Int) {
-        if (used + 1) * 2 > slots.count {
-            let old = zip(prints, slots).filter { $0.1 >= 0 }
-            prints = [UInt64](repeating: 0, count: max(16, slots.count * 2))
-            slots = [Int32](repeating: -1, count: prints.count)
-            used = 0
-            for (print, number) in old { place(print, number) }
-        }
+        if (used + 1) * 2 > slots.count { grow() }
         place(print, Int32(truncatingIfNeeded: number))
+    }
+
+    private mutating func grow() {
+        let (oldPrints, oldSlots) = (prints, slots)
+        prints = [UInt64](repeating: 0, count: max(16, slots.count * 2))
+        slots = [Int32](repeating: -1, count: prints.count)
+        used = 0
+        for i in oldSlots.indices where oldSlots[i] >= 0 { place(oldPrints[i], oldSlots[i]) }
     }
 
     private mutating func place(_ print: UInt64, _ number: Int32) {

@@ -22,31 +22,6 @@ indirect enum FilterValue: Hashable, Sendable {
         return nil
     }
 
-    /// Whether computing this value sets X (indexed loads do), which matters when X holds an operand.
-    var usesX: Bool {
-        switch self {
-        case .constant, .load, .length: false
-        case .loadIndexed, .ipHeaderLength, .protocolChain: true
-        case .binary(_, let left, let right): left.usesX || right.usesX || right.constantValue == nil
-        case .negate(let value): value.usesX
-        }
-    }
-
-    /// A well-mixed summary of the whole tree, for interning values without Swift's seeded
-    /// hashing; equal values have equal fingerprints.
-    var fingerprint: UInt64 {
-        switch self {
-        case .constant(let k): mix(1, UInt64(k))
-        case .load(let size, let k): mix(2, UInt64(k) << 2 | size.code)
-        case .loadIndexed(let size, let index, let k): mix(3 ^ index.fingerprint, UInt64(k) << 2 | size.code)
-        case .ipHeaderLength(let k): mix(4, UInt64(k))
-        case .length: mix(5, 0)
-        case .binary(let op, let left, let right): mix(left.fingerprint &* 31 ^ right.fingerprint, UInt64(op.rawValue) << 3 | 6)
-        case .negate(let value): mix(7, value.fingerprint)
-        case .protocolChain(let chain): mix(8 ^ UInt64(chain.ipVersion) << 40 ^ UInt64(chain.networkOffset) << 8, UInt64(chain.target))
-        }
-    }
-
     /// How deeply binary operations nest: each level needs a scratch word.
     var depth: Int {
         switch self {
@@ -64,16 +39,6 @@ func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
     z = (z ^ z >> 30) &* 0xbf58_476d_1ce4_e5b9
     z = (z ^ z >> 27) &* 0x94d0_49bb_1331_11eb
     return z ^ z >> 31
-}
-
-private extension LoadSize {
-    var code: UInt64 {
-        switch self {
-        case .word: 0
-        case .half: 1
-        case .byte: 2
-        }
-    }
 }
 
 /// One conditional jump: `value condition operand`.
