@@ -10,11 +10,24 @@ struct RegisterState: Equatable, Sendable {
     }
 }
 
-/// The code of one test: what computes its operands, then the jump.
-private struct NodeCode: Hashable {
-    var body: [ClassicInstruction] = []
+/// One test as laid out: where its instructions are in the emitter's shared buffer, its
+/// jump, and what the layout learns about it — all in one record, so that a compile
+/// allocates one array for its tests rather than one per fact.
+private struct NodeCode {
+    /// Its instructions (what computes its operands): `body[start..<end]`.
+    var start = 0, end = 0
     var condition: ClassicCondition = .eq
     var operand: ClassicOperand = .constant(0)
+    /// What every predecessor leaves in A and X, once one has been laid out.
+    var entry: RegisterState?
+    /// The test (by layout index) whose code stands in for this one.
+    var kept = 0
+    /// Its targets as layout indices (-1 accept, -2 reject), for finding equal code.
+    var trueTarget = 0, falseTarget = 0
+    /// Whether each jump needs a `ja` trampoline.
+    var farTrue = false, farFalse = false
+    /// Its address in the program.
+    var address = 0
 }
 
 /// Writes straight-line code for values, tracking what A and X hold so that a value
@@ -120,54 +133,54 @@ enum CodeEmitter {
     static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
         let order = graph.topologicalOrder()
         if order.isEmpty { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
-        var position = [Int?](repeating: nil, count: graph.nodes.count)
+        // Layout index by node number, -1 for nodes not laid out.
+        var position = [Int](repeating: -1, count: graph.nodes.count)
         for (i, n) in order.enumerated() { position[n] = i }
 
-        // Entry states: what every predecessor leaves in A and X.
-        var entry = [RegisterState?](repeating: nil, count: order.count)
-        entry[0] = RegisterState()
-        var codes: [NodeCode] = []
-        codes.reserveCapacity(order.count)
+        var codes = [NodeCode](repeating: NodeCode(), count: order.count)
+        codes[0].entry = RegisterState()
+        let tests = graph.tests
+        var writer = ValueWriter(tests.valueTable, state: RegisterState())
+        writer.code.reserveCapacity(order.count * 2)
         for (i, n) in order.enumerated() {
             let node = graph[n]
-            let tests = graph.tests
-            var writer = ValueWriter(tests.valueTable, state: reuseRegisters ? (entry[i] ?? RegisterState()) : RegisterState())
-            var code = NodeCode(condition: tests.conditions[node.test])
-            let value = Int32(tests.values[node.test])
-            if let k = tests.constants[node.test] {
-                try writer.intoA(value)
-                code.operand = .constant(k)
+            let test = tests[node.test]
+            writer.state = reuseRegisters ? (codes[i].entry ?? RegisterState()) : RegisterState()
+            writer.nextScratch = 0
+            codes[i].start = writer.code.count
+            codes[i].condition = test.condition
+            if let k = test.constant {
+                try writer.intoA(Int32(test.value))
+                codes[i].operand = .constant(k)
             } else {
-                try writer.operands(value, tests.operands[node.test])
-                code.operand = .x
+                try writer.operands(Int32(test.value), test.operand)
+                codes[i].operand = .x
             }
-            code.body = writer.code
-            codes.append(code)
+            codes[i].end = writer.code.count
             for outcome in [true, false] {
-                guard case .node(let m) = node.target(outcome), let j = position[m] else { continue }
-                entry[j] = entry[j].map { $0.meet(writer.state) } ?? writer.state
+                guard case .node(let m) = node.target(outcome) else { continue }
+                let j = position[m]
+                codes[j].entry = codes[j].entry.map { $0.meet(writer.state) } ?? writer.state
             }
         }
+        let body = writer.code
 
         // Tests whose code and targets are the same instructions are laid out once, as
         // libpcap's optimizer merges equal blocks: `jeq #17` on whichever protocol byte A
         // holds. Each path runs the instructions it ran before and leaves A and X as before,
         // so the entry states found above stay true. The later copy is kept: it comes after
         // every predecessor of both.
-        let kept = sharedCode(order, graph, position, codes)
+        shareCode(order, graph, position, body, &codes)
 
         // Which jumps need a trampoline; grows until every short jump fits.
-        var farTrue = [Bool](repeating: false, count: order.count)
-        var farFalse = [Bool](repeating: false, count: order.count)
         let acceptUsed = order.contains { graph[$0].whenTrue == .accept || graph[$0].whenFalse == .accept }
         let rejectUsed = order.contains { graph[$0].whenTrue == .reject || graph[$0].whenFalse == .reject }
         while true {
-            var starts: [Int] = []
             var at = 0
-            for (i, code) in codes.enumerated() {
-                starts.append(at)
-                guard kept[i] == i else { continue }
-                at += code.body.count + 1 + (farTrue[i] ? 1 : 0) + (farFalse[i] ? 1 : 0)
+            for i in codes.indices {
+                codes[i].address = at
+                guard codes[i].kept == i else { continue }
+                at += codes[i].end - codes[i].start + 1 + (codes[i].farTrue ? 1 : 0) + (codes[i].farFalse ? 1 : 0)
             }
             let acceptAt = at
             let rejectAt = at + (acceptUsed ? 1 : 0)
@@ -179,27 +192,27 @@ enum CodeEmitter {
                 switch target {
                 case .accept: acceptAt
                 case .reject: rejectAt
-                case .node(let m): starts[kept[position[m] ?? 0]]
+                case .node(let m): codes[codes[position[m]].kept].address
                 }
             }
             var grew = false
             var program: [ClassicInstruction] = []
             program.reserveCapacity(total)
-            for (i, n) in order.enumerated() where kept[i] == i {
+            for (i, n) in order.enumerated() where codes[i].kept == i {
                 let node = graph[n]
                 let code = codes[i]
-                program += code.body
-                let branchAt = starts[i] + code.body.count
+                program += body[code.start..<code.end]
+                let branchAt = code.address + code.end - code.start
                 let trueTarget = address(node.whenTrue)
                 let falseTarget = address(node.whenFalse)
-                let trueFar = farTrue[i], falseFar = farFalse[i]
+                let trueFar = code.farTrue, falseFar = code.farFalse
                 // Trampolines follow the branch: the true one first.
                 let trueSlot = branchAt + 1
                 let falseSlot = branchAt + 1 + (trueFar ? 1 : 0)
                 let jt = trueFar ? 0 : trueTarget - branchAt - 1
                 let jf = falseFar ? falseSlot - branchAt - 1 : falseTarget - branchAt - 1
                 if jt > 255 || jf > 255 {
-                    (farTrue[i], farFalse[i]) = (trueFar || jt > 255, falseFar || jf > 255)
+                    (codes[i].farTrue, codes[i].farFalse) = (trueFar || jt > 255, falseFar || jf > 255)
                     grew = true
                     continue
                 }
@@ -214,42 +227,49 @@ enum CodeEmitter {
         }
     }
 
-    /// For each test (by layout index), the index of the test whose code stands in for it:
-    /// itself, or a later one with the same instructions and the same targets.
-    private static func sharedCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int?],
-                                   _ codes: [NodeCode]) -> [Int] {
-        var kept = Array(order.indices)
-        var trueTargets = [Int](repeating: 0, count: order.count)
-        var falseTargets = [Int](repeating: 0, count: order.count)
-        var seen = FingerprintIndex()
-        func index(_ target: GraphTarget) -> Int {
-            switch target {
-            case .accept: -1
-            case .reject: -2
-            case .node(let m): kept[position[m] ?? 0]
-            }
-        }
+    /// Sets each test's `kept` (by layout index): itself, or a later test with the same
+    /// instructions and the same targets.
+    private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int],
+                                  _ body: [ClassicInstruction], _ codes: inout [NodeCode]) {
+        var seen = FingerprintIndex(capacity: order.count)
         // Back to front, so targets are already mapped when their predecessors are looked at.
         for i in order.indices.reversed() {
             let node = graph[order[i]]
+            func index(_ target: GraphTarget) -> Int {
+                switch target {
+                case .accept: -1
+                case .reject: -2
+                case .node(let m): codes[position[m]].kept
+                }
+            }
             let (t, f) = (index(node.whenTrue), index(node.whenFalse))
-            (trueTargets[i], falseTargets[i]) = (t, f)
+            codes[i].kept = i
+            (codes[i].trueTarget, codes[i].falseTarget) = (t, f)
             // The targets, the condition and the code's length: equal code is rare enough that
             // comparing the few that collide costs less than summarizing every instruction.
             let code = codes[i]
             let print = mix(UInt64(bitPattern: Int64(t)) << 32 ^ UInt64(bitPattern: Int64(f)),
-                            UInt64(code.body.count) << 16 | UInt64(code.condition.rawValue))
+                            UInt64(code.end - code.start) << 16 | UInt64(code.condition.rawValue))
+            func sameCode(_ j: Int) -> Bool {
+                let other = codes[j]
+                return other.trueTarget == t && other.falseTarget == f && other.condition == code.condition
+                    && other.operand == code.operand && body[other.start..<other.end].elementsEqual(body[code.start..<code.end])
+            }
             // The first test stays where it is: the program starts there.
-            if i > 0, let later = seen.find(print, { trueTargets[$0] == t && falseTargets[$0] == f && codes[$0] == code }) {
-                kept[i] = later
+            if i > 0, let later = seen.find(print, sameCode) {
+                codes[i].kept = later
             } else {
                 seen.insert(print, i)
             }
         }
-        return kept
     }
 }
 
 private extension ClassicArithmetic {
-    var isCommutative: Bool { [.add, .mul, .and, .or, .xor].contains(self) }
+    var isCommutative: Bool {
+        switch self {
+        case .add, .mul, .and, .or, .xor: true
+        default: false
+        }
+    }
 }

@@ -178,62 +178,64 @@ struct DecisionGraph: Sendable {
     }
 }
 
-/// The distinct tests of a graph, numbered, each as the numbers of its value and operand
-/// in the graph's `ValueTable`.
+/// One distinct test: the numbers of its value and operand in the graph's `ValueTable`.
+struct TestEntry: Sendable {
+    /// Tests of one value share it.
+    var value: Int
+    var operand: Int32
+    var condition: ClassicCondition
+    /// The operand when it is a constant.
+    var constant: UInt32?
+}
+
+/// The distinct tests of a graph, numbered.
 struct TestTable: Sendable {
     private(set) var valueTable = ValueTable()
-    /// For each test, the number of its value: tests of one value share it.
-    private(set) var values: [Int] = []
-    /// For each test, the number of its operand.
-    private(set) var operands: [Int32] = []
-    /// For each test, its constant operand, if it has one.
-    private(set) var constants: [UInt32?] = []
-    /// For each test, its condition.
-    private(set) var conditions: [ClassicCondition] = []
-    private var testIndex = FingerprintIndex(capacity: 32)
+    private var entries: [TestEntry] = []
+    private var index = FingerprintIndex(capacity: 32)
 
     init() {
         // Room for the tests of a typical expression, so they are not copied as they come.
-        let capacity = 32
-        values.reserveCapacity(capacity)
-        operands.reserveCapacity(capacity)
-        constants.reserveCapacity(capacity)
-        conditions.reserveCapacity(capacity)
+        entries.reserveCapacity(32)
     }
 
+    subscript(_ number: Int) -> TestEntry { entries[number] }
+
     mutating func number(_ test: FilterTest) -> Int {
-        let value = valueTable.number(test.value)
+        let value = Int(valueTable.number(test.value))
         let operand = valueTable.number(test.operand)
         let condition = test.condition
-        let print = mix(UInt64(UInt32(bitPattern: value)) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
-        if let number = testIndex.find(print, { values[$0] == Int(value) && conditions[$0] == condition && operands[$0] == operand }) {
+        let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
+        if let number = index.find(print, { entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand }) {
             return number
         }
-        values.append(Int(value))
-        operands.append(operand)
-        constants.append(valueTable.constant(operand))
-        conditions.append(condition)
-        testIndex.insert(print, values.count - 1)
-        return values.count - 1
+        entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
+        index.insert(print, entries.count - 1)
+        return entries.count - 1
     }
 }
 
 /// Numbers of things by a 64-bit fingerprint: open addressing, with the caller telling
 /// equal things apart when fingerprints collide.
 struct FingerprintIndex: Sendable {
-    private var prints: [UInt64] = []
-    /// The numbers, -1 where a slot is free; the count is a power of two.
-    private var slots: [Int32] = []
+    private struct Slot {
+        var print: UInt64 = 0
+        /// -1 where the slot is free.
+        var number: Int32 = -1
+    }
+
+    /// The count is a power of two.
+    private var slots: [Slot] = []
     private var used = 0
 
     /// The number whose fingerprint is `print` and for which `matches` holds.
     func find(_ print: UInt64, _ matches: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: print >> 32) & mask
-        while slots[slot] >= 0 {
-            if prints[slot] == print, matches(Int(slots[slot])) { return Int(slots[slot]) }
-            slot = (slot + 1) & mask
+        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[at].number >= 0 {
+            if slots[at].print == print, matches(Int(slots[at].number)) { return Int(slots[at].number) }
+            at = (at + 1) & mask
         }
         return nil
     }
@@ -242,8 +244,7 @@ struct FingerprintIndex: Sendable {
         guard capacity > 0 else { return }
         var size = 16
         while size < capacity * 2 { size *= 2 }
-        prints = [UInt64](repeating: 0, count: size)
-        slots = [Int32](repeating: -1, count: size)
+        slots = [Slot](repeating: Slot(), count: size)
     }
 
     mutating func insert(_ print: UInt64, _ number: Int) {
@@ -252,19 +253,17 @@ struct FingerprintIndex: Sendable {
     }
 
     private mutating func grow() {
-        let (oldPrints, oldSlots) = (prints, slots)
-        prints = [UInt64](repeating: 0, count: max(16, slots.count * 2))
-        slots = [Int32](repeating: -1, count: prints.count)
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: max(16, slots.count * 2))
         used = 0
-        for i in oldSlots.indices where oldSlots[i] >= 0 { place(oldPrints[i], oldSlots[i]) }
+        for slot in old where slot.number >= 0 { place(slot.print, slot.number) }
     }
 
     private mutating func place(_ print: UInt64, _ number: Int32) {
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: print >> 32) & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        prints[slot] = print
-        slots[slot] = number
+        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[at].number >= 0 { at = (at + 1) & mask }
+        slots[at] = Slot(print: print, number: number)
         used += 1
     }
 }

@@ -20,20 +20,20 @@ struct Knowledge: Sendable {
 
     /// The constant the first `value == k` fact pins `value` to, if there is one.
     func pinned(_ value: Int, _ tests: TestTable) -> UInt32? {
-        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests.conditions[fact.test] == .eq {
-            if let k = tests.constants[fact.test] { return k }
+        for fact in facts where fact.outcome && tests[fact.test].value == value && tests[fact.test].condition == .eq {
+            if let k = tests[fact.test].constant { return k }
         }
         return nil
     }
 
     /// This knowledge after `test` came out as `outcome`.
     mutating func learn(_ test: Int, _ outcome: Bool, _ tests: TestTable) {
-        guard let k = tests.constants[test] else { return }
+        guard let k = tests[test].constant else { return }
         facts.append(Fact(test: test, outcome: outcome))
         if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
-        let value = tests.values[test]
+        let value = tests[test].value
         if !possible.isEmpty, let set = possible[value] {
-            let condition = tests.conditions[test]
+            let condition = tests[test].condition
             let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
             // None left means the path cannot run; forget rather than reason from a contradiction.
             possible[value] = left.isEmpty ? nil : left
@@ -48,8 +48,8 @@ struct Knowledge: Sendable {
         func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
         for value in possible.keys { note(value) }
         for value in other.possible.keys { note(value) }
-        for fact in facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
-        for fact in other.facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
+        for fact in facts where fact.outcome && tests[fact.test].condition == .eq { note(tests[fact.test].value) }
+        for fact in other.facts where fact.outcome && tests[fact.test].condition == .eq { note(tests[fact.test].value) }
         for value in values {
             guard let mine = members(of: value, tests), let theirs = other.members(of: value, tests) else { continue }
             var union = mine
@@ -61,9 +61,9 @@ struct Knowledge: Sendable {
 
     /// The outcome of `test` if this knowledge settles it.
     func decide(_ test: Int, _ tests: TestTable) -> Bool? {
-        if let k = tests.constants[test] {
-            let value = tests.values[test]
-            let condition = tests.conditions[test]
+        if let k = tests[test].constant {
+            let value = tests[test].value
+            let condition = tests[test].condition
             if !possible.isEmpty, let set = possible[value] {
                 if let first = set.first {
                     let outcome = FilterTest.evaluate(condition, first, k)
@@ -111,7 +111,7 @@ enum GraphOptimizer {
         // (a test leaves its value in A).
         var entryValue = [Int?](repeating: nil, count: graph.nodes.count)
         for n in order {
-            let value = graph.tests.values[graph[n].test]
+            let value = graph.tests[graph[n].test].value
             for outcome in [true, false] {
                 guard case .node(let m) = graph[n].target(outcome) else { continue }
                 entryValue[m] = predecessors[m] == 0 || entryValue[m] == value ? value : nil
@@ -135,8 +135,8 @@ enum GraphOptimizer {
                 guard chain.count > 1 else { continue }
                 for n in chain.dropFirst() { inChain[n] = true }
                 let tests = chain.map { graph[$0].test }
-                let values = graph.tests.values
-                func value(_ test: Int) -> Int { values[test] }
+                let table = graph.tests
+                func value(_ test: Int) -> Int { table[test].value }
                 // The group of the value A already holds goes first.
                 var grouped = tests.filter { value($0) == entryValue[head] }
                 for test in tests where !grouped.contains(where: { value($0) == value(test) }) {
@@ -182,11 +182,11 @@ enum GraphOptimizer {
 
     /// The outcome of `test` if `facts` settle it.
     static func decide(_ number: Int, _ facts: [Fact], _ tests: TestTable) -> Bool? {
-        guard let c = tests.constants[number] else {
+        guard let c = tests[number].constant else {
             return facts.first { $0.test == number }?.outcome
         }
-        let condition = tests.conditions[number]
-        let value = tests.values[number]
+        let condition = tests[number].condition
+        let value = tests[number].value
         // What the facts say about the value: an interval, and — told as they come, so that
         // nothing is collected — whether it is known not to be c and what its masks say of c.
         var low: UInt32 = 0
@@ -194,10 +194,10 @@ enum GraphOptimizer {
         var excludesC = false
         var clearMaskMeetsC = false, clearMaskCoversC = false
         var setMaskMissesC = false, setMaskWithinC = false
-        for fact in facts where tests.values[fact.test] == value {
+        for fact in facts where tests[fact.test].value == value {
             if fact.test == number { return fact.outcome }
-            guard let k = tests.constants[fact.test] else { continue }
-            switch (tests.conditions[fact.test], fact.outcome) {
+            guard let k = tests[fact.test].constant else { continue }
+            switch (tests[fact.test].condition, fact.outcome) {
             case (.eq, true): return FilterTest.evaluate(condition, k, c)
             case (.eq, false): if k == c { excludesC = true }
             case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
