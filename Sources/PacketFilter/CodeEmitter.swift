@@ -157,7 +157,7 @@ enum CodeEmitter {
                 codes[i].operand = .x
             }
             codes[i].end = writer.code.count
-            for outcome in [true, false] {
+            for outcome in GraphNode.outcomes {
                 guard case .node(let m) = node.target(outcome) else { continue }
                 let j = position[m]
                 codes[j].entry = codes[j].entry.map { $0.meet(writer.state) } ?? writer.state

@@ -14,6 +14,9 @@ struct GraphNode: Hashable, Sendable {
 
     func target(_ outcome: Bool) -> GraphTarget { outcome ? whenTrue : whenFalse }
 
+    /// Both outcomes, true first: a constant, as an array literal in a loop allocates each time.
+    static let outcomes = [true, false]
+
     /// One well-mixed word for the node's three fields.
     var key: UInt64 {
         func code(_ target: GraphTarget) -> UInt64 {
@@ -120,25 +123,35 @@ struct DecisionGraph: Sendable {
     /// true side comes first, as libpcap lays code out. Iterative: graphs can be deep.
     func topologicalOrder() -> [Int] {
         guard case .node(let start) = root else { return [] }
-        var visited = [Bool](repeating: false, count: nodes.count)
         var postorder: [Int] = []
         postorder.reserveCapacity(nodes.count)
-        // Each entry is node * 4 + step: plain integers, no tuple array to describe at run time.
-        var stack: [Int] = [start * 4]
-        stack.reserveCapacity(nodes.count * 2 + 1)
-        visited[start] = true
-        while let entry = stack.popLast() {
-            let (n, step) = (entry >> 2, entry & 3)
-            if step == 2 {
-                postorder.append(n)
-                continue
-            }
-            stack.append(entry + 1)
-            // False first, so that after reversal the true side follows its test.
-            let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
-            if case .node(let c) = child, !visited[c] {
-                visited[c] = true
-                stack.append(c * 4)
+        // The marks (the first half) and the stack (the second) live on the machine stack
+        // for small graphs: no allocation.
+        let count = nodes.count
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: count * 2) { work in
+            work.initialize(repeating: 0)
+            // Each stack entry is node * 4 + step; a node is on the stack at most once.
+            var top = count
+            work[top] = Int32(start * 4)
+            top += 1
+            work[start] = 1
+            while top > count {
+                top -= 1
+                let entry = Int(work[top])
+                let (n, step) = (entry >> 2, entry & 3)
+                if step == 2 {
+                    postorder.append(n)
+                    continue
+                }
+                work[top] = Int32(entry + 1)
+                top += 1
+                // False first, so that after reversal the true side follows its test.
+                let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
+                if case .node(let c) = child, work[c] == 0 {
+                    work[c] = 1
+                    work[top] = Int32(c * 4)
+                    top += 1
+                }
             }
         }
         postorder.reverse()

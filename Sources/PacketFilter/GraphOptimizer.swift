@@ -4,11 +4,33 @@ struct Fact: Hashable, Sendable {
     var outcome: Bool
 }
 
+/// The facts known on a path, oldest first, at most 64 of them (the newest, which bounds
+/// the work per edge on long expressions): held inline, packed in words, so that copying what is known along an edge
+/// allocates nothing.
+struct FactList: RandomAccessCollection, Sendable {
+    private var words = InlineArray<64, UInt32>(repeating: 0)
+    private(set) var count = 0
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+    subscript(_ i: Int) -> Fact { Fact(test: Int(words[i] >> 1), outcome: words[i] & 1 != 0) }
+
+    mutating func append(_ fact: Fact) {
+        if count == words.count {
+            // Full: the oldest goes.
+            for i in 1..<count { words[i - 1] = words[i] }
+            count -= 1
+        }
+        words[count] = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
+        count += 1
+    }
+}
+
 /// What is known on the way into a test: facts that hold on every path there, and for some
 /// values (by number) the few constants they can be, when every path pinned them (`ip
 /// proto` is one of tcp, udp and sctp after `port 80`'s protocol checks).
 struct Knowledge: Sendable {
-    var facts: [Fact] = []
+    var facts = FactList()
     var possible: [Int: [UInt32]] = [:]
     static let memberLimit = 16
 
@@ -30,7 +52,6 @@ struct Knowledge: Sendable {
     mutating func learn(_ test: Int, _ outcome: Bool, _ tests: TestTable) {
         guard let k = tests[test].constant else { return }
         facts.append(Fact(test: test, outcome: outcome))
-        if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
         let value = tests[test].value
         if !possible.isEmpty, let set = possible[value] {
             let condition = tests[test].condition
@@ -42,7 +63,8 @@ struct Knowledge: Sendable {
 
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: TestTable) -> Knowledge {
-        var result = Knowledge(facts: facts.filter { other.facts.contains($0) })
+        var result = Knowledge()
+        for fact in facts where other.facts.contains(fact) { result.facts.append(fact) }
         // The values either side may pin, each once (a handful: a linear search beats a set).
         var values: [Int] = []
         func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
@@ -78,13 +100,22 @@ struct Knowledge: Sendable {
     }
 }
 
+/// What `groupChains` knows of a node.
+private struct ChainNode {
+    var predecessors = 0
+    /// The value A holds on the way in, when every way in leaves the same one (a test leaves
+    /// its value in A); -1 when not.
+    var entryValue = -1
+    /// Whether the node is in a chain after its head.
+    var inChain = false
+}
+
 /// Jump threading over the decision graph: every edge carries the facts known on all paths
 /// to it; a test that those facts decide is skipped, its edge sent straight to the side
 /// that would be taken. Skipping is safe because a fact names a value that was computed
 /// (its loads succeeded) earlier on every path. Rebuilding afterwards drops dead nodes,
 /// merges equal ones and removes tests whose two exits meet.
 enum GraphOptimizer {
-    static let factLimit = 64
 
     static func optimize(_ graph: inout DecisionGraph) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
@@ -106,43 +137,41 @@ enum GraphOptimizer {
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.topologicalOrder()
-        var predecessors = [Int](repeating: 0, count: graph.nodes.count)
-        // The value A holds on the way into a node, when every way in leaves the same one
-        // (a test leaves its value in A).
-        var entryValue = [Int?](repeating: nil, count: graph.nodes.count)
+        var nodes = [ChainNode](repeating: ChainNode(), count: graph.nodes.count)
+        let table = graph.tests
         for n in order {
-            let value = graph.tests[graph[n].test].value
-            for outcome in [true, false] {
+            let value = table[graph[n].test].value
+            for outcome in GraphNode.outcomes {
                 guard case .node(let m) = graph[n].target(outcome) else { continue }
-                entryValue[m] = predecessors[m] == 0 || entryValue[m] == value ? value : nil
-                predecessors[m] += 1
+                nodes[m].entryValue = nodes[m].predecessors == 0 || nodes[m].entryValue == value ? value : -1
+                nodes[m].predecessors += 1
             }
         }
-        var inChain = [Bool](repeating: false, count: graph.nodes.count)
+        // One chain at a time, in buffers kept from chain to chain.
+        var chain: [Int] = [], grouped: [Int] = []
         var changed = false
-        for head in order where !inChain[head] {
-            for along in [false, true] {
+        for head in order where !nodes[head].inChain {
+            for along in GraphNode.outcomes.reversed() {
                 // Along the false exits with a shared true exit (or), or the other way (and).
                 let shared = graph[head].target(!along)
-                // Most heads start no chain: look before allocating one.
-                guard case .node(let second) = graph[head].target(along), !inChain[second],
-                      predecessors[second] == 1, graph[second].target(!along) == shared else { continue }
-                var chain = [head, second]
-                while case .node(let next) = graph[chain[chain.count - 1]].target(along), !inChain[next],
-                      predecessors[next] == 1, graph[next].target(!along) == shared {
-                    chain.append(next)
+                func continues(_ target: GraphTarget) -> Int? {
+                    guard case .node(let next) = target, !nodes[next].inChain, nodes[next].predecessors == 1,
+                          graph[next].target(!along) == shared else { return nil }
+                    return next
                 }
-                guard chain.count > 1 else { continue }
-                for n in chain.dropFirst() { inChain[n] = true }
-                let tests = chain.map { graph[$0].test }
-                let table = graph.tests
-                func value(_ test: Int) -> Int { table[test].value }
+                guard let second = continues(graph[head].target(along)) else { continue }
+                chain.removeAll(keepingCapacity: true)
+                chain += [head, second]
+                while let next = continues(graph[chain[chain.count - 1]].target(along)) { chain.append(next) }
+                for n in chain.dropFirst() { nodes[n].inChain = true }
+                func value(_ n: Int) -> Int { table[graph[n].test].value }
                 // The group of the value A already holds goes first.
-                var grouped = tests.filter { value($0) == entryValue[head] }
-                for test in tests where !grouped.contains(where: { value($0) == value(test) }) {
-                    grouped += tests.filter { value($0) == value(test) }
+                grouped.removeAll(keepingCapacity: true)
+                for n in chain where value(n) == nodes[head].entryValue { grouped.append(graph[n].test) }
+                for n in chain where !grouped.contains(where: { table[$0].value == value(n) }) {
+                    for m in chain where value(m) == value(n) { grouped.append(graph[m].test) }
                 }
-                guard grouped != tests else { continue }
+                guard zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
                 changed = true
             }
@@ -181,7 +210,7 @@ enum GraphOptimizer {
     }
 
     /// The outcome of `test` if `facts` settle it.
-    static func decide(_ number: Int, _ facts: [Fact], _ tests: TestTable) -> Bool? {
+    static func decide(_ number: Int, _ facts: FactList, _ tests: TestTable) -> Bool? {
         guard let c = tests[number].constant else {
             return facts.first { $0.test == number }?.outcome
         }

@@ -2,18 +2,19 @@ import ClassicBPF
 
 /// A 32-bit value computed from the packet without side effects, so that equal values can
 /// be reused and tests on them reasoned about. Loads outside the packet drop it, as in BPF.
-indirect enum FilterValue: Hashable, Sendable {
+/// Only the cases that hold other values are boxed: a constant or a load costs no allocation.
+enum FilterValue: Hashable, Sendable {
     case constant(UInt32)
     /// `[k]`
     case load(LoadSize, UInt32)
     /// `[index + k]`
-    case loadIndexed(LoadSize, index: FilterValue, UInt32)
+    indirect case loadIndexed(LoadSize, index: FilterValue, UInt32)
     /// `4*([k]&0xf)`, the IPv4 header length, which `ldxb` puts straight into X.
     case ipHeaderLength(UInt32)
     /// The packet's length on the wire.
     case length
-    case binary(ClassicArithmetic, FilterValue, FilterValue)
-    case negate(FilterValue)
+    indirect case binary(ClassicArithmetic, FilterValue, FilterValue)
+    indirect case negate(FilterValue)
     /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
     case protocolChain(ProtocolChain)
 
@@ -63,13 +64,14 @@ struct FilterTest: Hashable, Sendable {
     }
 }
 
-/// A boolean combination of tests: what a filter expression means.
-indirect enum Predicate: Sendable {
+/// A boolean combination of tests: what a filter expression means. Only the combinations
+/// are boxed.
+enum Predicate: Sendable {
     case always(Bool)
     case test(FilterTest)
-    case not(Predicate)
-    case and(Predicate, Predicate)
-    case or(Predicate, Predicate)
+    indirect case not(Predicate)
+    indirect case and(Predicate, Predicate)
+    indirect case or(Predicate, Predicate)
 
     static func && (lhs: Predicate, rhs: Predicate) -> Predicate { .and(lhs, rhs) }
     static func || (lhs: Predicate, rhs: Predicate) -> Predicate { .or(lhs, rhs) }
