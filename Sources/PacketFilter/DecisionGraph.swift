@@ -204,7 +204,7 @@ struct TestEntry: Sendable {
 /// The distinct tests of a graph, numbered.
 struct TestTable: Sendable {
     private(set) var valueTable = ValueTable()
-    private var entries: [TestEntry] = []
+    private(set) var entries: [TestEntry] = []
     private var index = FingerprintIndex(capacity: 32)
 
     init() {

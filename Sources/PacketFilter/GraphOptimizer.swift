@@ -4,26 +4,58 @@ struct Fact: Hashable, Sendable {
     var outcome: Bool
 }
 
-/// The facts known on a path, oldest first, at most 64 of them (the newest, which bounds
-/// the work per edge on long expressions): held inline, packed in words, so that copying what is known along an edge
-/// allocates nothing.
-struct FactList: RandomAccessCollection, Sendable {
-    private var words = InlineArray<64, UInt32>(repeating: 0)
-    private(set) var count = 0
+/// The facts known on a path: a list through a `FactArena`, newest first, of which the
+/// newest 64 count (which bounds the work per edge on long expressions). Paths share their
+/// tails, so learning a fact on an edge adds one cell instead of copying the path's facts.
+struct FactList: Sendable, Equatable {
+    static let limit = 64
+    var head: Int32 = -1
+    var count: Int32 = 0
+}
 
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
-    subscript(_ i: Int) -> Fact { Fact(test: Int(words[i] >> 1), outcome: words[i] & 1 != 0) }
-
-    mutating func append(_ fact: Fact) {
-        if count == words.count {
-            // Full: the oldest goes.
-            for i in 1..<count { words[i - 1] = words[i] }
-            count -= 1
-        }
-        words[count] = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
-        count += 1
+/// The cells of every fact list of one threading pass.
+struct FactArena: Sendable {
+    private struct Cell {
+        /// The test's number << 1 | its outcome.
+        var word: UInt32
+        var next: Int32
     }
+
+    private var cells: [Cell] = []
+
+    init(capacity: Int) { cells.reserveCapacity(capacity) }
+
+    mutating func add(_ fact: Fact, to list: FactList) -> FactList {
+        cells.append(Cell(word: UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0), next: list.head))
+        return FactList(head: Int32(cells.count - 1), count: min(list.count + 1, Int32(FactList.limit)))
+    }
+
+    /// Calls `body` with the list's facts, oldest first, packed as in `Cell.word`.
+    func withFacts<Result>(_ list: FactList, _ body: (UnsafeMutableBufferPointer<UInt32>) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
+            var cell = list.head
+            for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
+                words[i] = cells[Int(cell)].word
+                cell = cells[Int(cell)].next
+            }
+            return body(words)
+        }
+    }
+
+    /// Whether `list` holds `fact`.
+    func contains(_ list: FactList, _ fact: Fact) -> Bool {
+        let word = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
+        var cell = list.head
+        for _ in 0..<list.count {
+            if cells[Int(cell)].word == word { return true }
+            cell = cells[Int(cell)].next
+        }
+        return false
+    }
+}
+
+extension Fact {
+    init(word: UInt32) { self.init(test: Int(word >> 1), outcome: word & 1 != 0) }
 }
 
 /// What is known on the way into a test: facts that hold on every path there, and for some
@@ -35,23 +67,27 @@ struct Knowledge: Sendable {
     static let memberLimit = 16
 
     /// The constants `value` can be here, if known.
-    func members(of value: Int, _ tests: TestTable) -> [UInt32]? {
+    func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> [UInt32]? {
         if !possible.isEmpty, let set = possible[value] { return set }
-        return pinned(value, tests).map { [$0] }
+        return pinned(value, tests, arena).map { [$0] }
     }
 
-    /// The constant the first `value == k` fact pins `value` to, if there is one.
-    func pinned(_ value: Int, _ tests: TestTable) -> UInt32? {
-        for fact in facts where fact.outcome && tests[fact.test].value == value && tests[fact.test].condition == .eq {
-            if let k = tests[fact.test].constant { return k }
+    /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
+    func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
+        arena.withFacts(facts) { words in
+            for word in words {
+                let fact = Fact(word: word)
+                guard fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq else { continue }
+                if let k = tests[fact.test].constant { return k }
+            }
+            return nil
         }
-        return nil
     }
 
     /// This knowledge after `test` came out as `outcome`.
-    mutating func learn(_ test: Int, _ outcome: Bool, _ tests: TestTable) {
+    mutating func learn(_ test: Int, _ outcome: Bool, _ tests: [TestEntry], _ arena: inout FactArena) {
         guard let k = tests[test].constant else { return }
-        facts.append(Fact(test: test, outcome: outcome))
+        facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
         let value = tests[test].value
         if !possible.isEmpty, let set = possible[value] {
             let condition = tests[test].condition
@@ -62,18 +98,39 @@ struct Knowledge: Sendable {
     }
 
     /// What holds on both ways in.
-    func meet(_ other: Knowledge, _ tests: TestTable) -> Knowledge {
+    func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
         var result = Knowledge()
-        for fact in facts where other.facts.contains(fact) { result.facts.append(fact) }
+        if facts == other.facts {
+            result.facts = facts
+        } else {
+            // Oldest first, as the list would have been built.
+            let shared = arena.withFacts(facts) { words in
+                var shared = FactList()
+                var added = arena
+                for word in words where arena.contains(other.facts, Fact(word: word)) {
+                    shared = added.add(Fact(word: word), to: shared)
+                }
+                return (added, shared)
+            }
+            (arena, result.facts) = shared
+        }
         // The values either side may pin, each once (a handful: a linear search beats a set).
         var values: [Int] = []
         func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
         for value in possible.keys { note(value) }
         for value in other.possible.keys { note(value) }
-        for fact in facts where fact.outcome && tests[fact.test].condition == .eq { note(tests[fact.test].value) }
-        for fact in other.facts where fact.outcome && tests[fact.test].condition == .eq { note(tests[fact.test].value) }
+        func notePinned(_ list: FactList) {
+            arena.withFacts(list) { words in
+                for word in words {
+                    let fact = Fact(word: word)
+                    if fact.outcome && tests[fact.test].condition == .eq { note(tests[fact.test].value) }
+                }
+            }
+        }
+        notePinned(facts)
+        notePinned(other.facts)
         for value in values {
-            guard let mine = members(of: value, tests), let theirs = other.members(of: value, tests) else { continue }
+            guard let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { continue }
             var union = mine
             for k in theirs where !union.contains(k) { union.append(k) }
             if union.count <= Self.memberLimit { result.possible[value] = union }
@@ -82,7 +139,7 @@ struct Knowledge: Sendable {
     }
 
     /// The outcome of `test` if this knowledge settles it.
-    func decide(_ test: Int, _ tests: TestTable) -> Bool? {
+    func decide(_ test: Int, _ tests: [TestEntry], _ arena: FactArena) -> Bool? {
         if let k = tests[test].constant {
             let value = tests[test].value
             let condition = tests[test].condition
@@ -91,12 +148,12 @@ struct Knowledge: Sendable {
                     let outcome = FilterTest.evaluate(condition, first, k)
                     if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
                 }
-            } else if let only = pinned(value, tests) {
+            } else if let only = pinned(value, tests, arena) {
                 // One member: `members` without the array.
                 return FilterTest.evaluate(condition, only, k)
             }
         }
-        return GraphOptimizer.decide(test, facts, tests)
+        return arena.withFacts(facts) { GraphOptimizer.decide(test, $0, tests) }
     }
 }
 
@@ -138,7 +195,7 @@ enum GraphOptimizer {
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.topologicalOrder()
         var nodes = [ChainNode](repeating: ChainNode(), count: graph.nodes.count)
-        let table = graph.tests
+        let table = graph.tests.entries
         for n in order {
             let value = table[graph[n].test].value
             for outcome in GraphNode.outcomes {
@@ -182,23 +239,25 @@ enum GraphOptimizer {
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.topologicalOrder()
         var knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
+        var arena = FactArena(capacity: order.count * 4)
         if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
         var changed = false
+        let tests = graph.tests.entries
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = graph[n]
             func threaded(_ outcome: Bool) -> GraphTarget {
                 var target = node.target(outcome)
-                // A verdict needs no knowledge: no copy to learn into.
+                // A verdict needs no knowledge: nothing to learn.
                 guard case .node = target else { return target }
                 var known = before
-                known.learn(node.test, outcome, graph.tests)
-                while case .node(let m) = target, let decided = known.decide(graph[m].test, graph.tests) {
+                known.learn(node.test, outcome, tests, &arena)
+                while case .node(let m) = target, let decided = known.decide(graph[m].test, tests, arena) {
                     target = graph[m].target(decided)
                     changed = true
                 }
                 if case .node(let m) = target {
-                    knownIn[m] = knownIn[m].map { $0.meet(known, graph.tests) } ?? known
+                    knownIn[m] = knownIn[m].map { $0.meet(known, tests, &arena) } ?? known
                 }
                 return target
             }
@@ -210,7 +269,8 @@ enum GraphOptimizer {
     }
 
     /// The outcome of `test` if `facts` settle it.
-    static func decide(_ number: Int, _ facts: FactList, _ tests: TestTable) -> Bool? {
+    static func decide(_ number: Int, _ words: UnsafeMutableBufferPointer<UInt32>, _ tests: [TestEntry]) -> Bool? {
+        let facts = words.lazy.map(Fact.init(word:))
         guard let c = tests[number].constant else {
             return facts.first { $0.test == number }?.outcome
         }
