@@ -60,7 +60,7 @@ enum FilterLexer {
                 // libpcap's names end in a letter, digit or dot.
                 while end > start + 1, bytes[end - 1] == 0x2d || bytes[end - 1] == 0x5f { end -= 1 }
                 var word = String(decoding: bytes[start..<end], as: UTF8.self)
-                if word.contains(":"), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
+                if bytes[start..<end].contains(0x3a), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
                     let colon = bytes[start..<end].firstIndex(of: 0x3a) ?? end
                     if colon == start {
                         throw FilterError(offset: start, length: end - start, message: "'\(word)' is not an address")
