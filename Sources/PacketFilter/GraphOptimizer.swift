@@ -114,26 +114,20 @@ struct Knowledge: Sendable {
             }
             (arena, result.facts) = shared
         }
-        // The values either side may pin, each once (a handful: a linear search beats a set).
-        var values: [Int] = []
-        func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
-        for value in possible.keys { note(value) }
-        for value in other.possible.keys { note(value) }
-        func notePinned(_ list: FactList) {
-            arena.withFacts(list) { words in
-                for word in words {
-                    let fact = Fact(word: word)
-                    if fact.outcome && tests[fact.test].condition == .eq { note(tests[fact.test].value) }
-                }
-            }
-        }
-        notePinned(facts)
-        notePinned(other.facts)
-        for value in values {
-            guard let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { continue }
+        // The values both sides pin: only those this side pins need looking at.
+        func merge(_ value: Int) {
+            guard result.possible.isEmpty || result.possible[value] == nil,
+                  let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { return }
             var union = mine
             for k in theirs where !union.contains(k) { union.append(k) }
             if union.count <= Self.memberLimit { result.possible[value] = union }
+        }
+        for value in possible.keys { merge(value) }
+        arena.withFacts(facts) { words in
+            for word in words {
+                let fact = Fact(word: word)
+                if fact.outcome && tests[fact.test].condition == .eq { merge(tests[fact.test].value) }
+            }
         }
         return result
     }
