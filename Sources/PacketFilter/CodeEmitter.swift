@@ -141,7 +141,7 @@ enum CodeEmitter {
         codes[0].entry = RegisterState()
         let tests = graph.tests
         var writer = ValueWriter(tests.valueTable, state: RegisterState())
-        writer.code.reserveCapacity(order.count * 2)
+        writer.code.reserveCapacity(order.count * 4)
         for (i, n) in order.enumerated() {
             let node = graph[n]
             let test = tests[node.test]

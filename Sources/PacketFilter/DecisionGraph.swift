@@ -79,6 +79,7 @@ struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
     private var index = NodeIndex()
+    private var cachedOrder: [Int]?
     /// The tests the nodes refer to by number, so that sharing and the optimizer compare
     /// small integers rather than expression trees.
     private(set) var tests = TestTable()
@@ -122,6 +123,7 @@ struct DecisionGraph: Sendable {
     /// Nodes reachable from the root, each before every node it leads to; at each node the
     /// true side comes first, as libpcap lays code out. Iterative: graphs can be deep.
     func topologicalOrder() -> [Int] {
+        if let cachedOrder { return cachedOrder }
         guard case .node(let start) = root else { return [] }
         var postorder: [Int] = []
         postorder.reserveCapacity(nodes.count)
@@ -179,15 +181,26 @@ struct DecisionGraph: Sendable {
         return result
     }
 
+    /// The topological order, kept until an edge changes: the optimizer's passes and the
+    /// emitter often see the same graph.
+    mutating func cachedTopologicalOrder() -> [Int] {
+        if let cachedOrder { return cachedOrder }
+        let order = topologicalOrder()
+        cachedOrder = order
+        return order
+    }
+
     mutating func setTest(of n: Int, _ test: Int) {
-        // As for setTargets: a rebuild follows.
+        // As for setTargets: a rebuild follows. The edges, and so the order, stay.
         nodes[n].test = test
     }
 
     mutating func setTargets(of n: Int, whenTrue: GraphTarget, whenFalse: GraphTarget) {
         // Only the optimizer calls this, between rebuilds, so the index may go stale.
+        guard nodes[n].whenTrue != whenTrue || nodes[n].whenFalse != whenFalse else { return }
         nodes[n].whenTrue = whenTrue
         nodes[n].whenFalse = whenFalse
+        cachedOrder = nil
     }
 }
 

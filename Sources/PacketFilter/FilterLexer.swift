@@ -32,6 +32,8 @@ enum FilterLexer {
     static func tokenize(_ text: String) throws(FilterError) -> [FilterToken] {
         let bytes = Array(text.utf8)
         var tokens: [FilterToken] = []
+        // A token takes at least two bytes with its space, as a rule.
+        tokens.reserveCapacity(bytes.count / 2 + 2)
         var i = 0
         func isWordByte(_ b: UInt8) -> Bool {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)

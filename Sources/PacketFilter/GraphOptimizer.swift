@@ -187,7 +187,7 @@ enum GraphOptimizer {
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.topologicalOrder()
+        let order = graph.cachedTopologicalOrder()
         var nodes = [ChainNode](repeating: ChainNode(), count: graph.nodes.count)
         let table = graph.tests.entries
         for n in order {
@@ -231,9 +231,9 @@ enum GraphOptimizer {
     }
 
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.topologicalOrder()
+        let order = graph.cachedTopologicalOrder()
         var knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
-        var arena = FactArena(capacity: order.count * 4)
+        var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
         var changed = false
         let tests = graph.tests.entries
