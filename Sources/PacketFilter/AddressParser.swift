@@ -49,68 +49,101 @@ enum AddressParser {
 
     /// Six hex bytes separated by `:`, `-` or `.` (the last as `xxxx.xxxx.xxxx`).
     static func macAddress(_ text: String) -> [UInt8]? {
+        // Over the UTF-8 bytes, as everywhere in the lexer's path: string searching and
+        // splitting cost more than the rest of a short compile.
+        let utf8 = text.utf8
+        let colons = utf8.contains(UInt8(ascii: ":")) || utf8.contains(UInt8(ascii: "-"))
+        guard colons || utf8.contains(UInt8(ascii: ".")) else { return nil }
         var bytes: [UInt8] = []
-        if text.contains(":") || text.contains("-") {
-            let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" }).map(String.init)
-            guard parts.count == 6, text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "-" }).count == 6 else { return nil }
-            for part in parts {
-                guard (1...2).contains(part.count), let v = UInt8(part, radix: 16) else { return nil }
-                bytes.append(v)
+        bytes.reserveCapacity(6)
+        // Parts of 1–2 hex digits between `:` or `-`, or of exactly 4 between dots.
+        var value: UInt32 = 0, digits = 0, parts = 0
+        func endPart() -> Bool {
+            if colons {
+                guard (1...2).contains(digits) else { return false }
+                bytes.append(UInt8(value))
+            } else {
+                guard digits == 4 else { return false }
+                bytes += [UInt8(value >> 8), UInt8(value & 0xff)]
             }
-        } else if text.contains(".") {
-            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count == 3 else { return nil }
-            for part in parts {
-                guard part.count == 4, let v = UInt16(part, radix: 16) else { return nil }
-                bytes += [UInt8(v >> 8), UInt8(v & 0xff)]
-            }
-        } else {
-            return nil
+            (value, digits, parts) = (0, 0, parts + 1)
+            return true
         }
+        for byte in utf8 {
+            let separator = colons ? byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-") : byte == UInt8(ascii: ".")
+            if separator {
+                guard endPart() else { return nil }
+            } else {
+                guard let digit = hexDigit(byte) else { return nil }
+                value = value << 4 | digit
+                digits += 1
+                if digits > 4 { return nil }
+            }
+        }
+        guard endPart(), parts == (colons ? 6 : 3) else { return nil }
         return bytes
+    }
+
+    static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A")) + 10
+        default: nil
+        }
     }
 
     /// An IPv6 address in the forms of RFC 4291 (with `::` and an embedded IPv4 tail) as four words.
     static func ipv6Address(_ text: String) -> [UInt32]? {
-        guard text.contains(":"), text.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
-        let halves = text.splitting(on: "::")
-        guard halves.count <= 2 else { return nil }
-        func groups(_ part: String) -> [UInt16]? {
-            if part.isEmpty { return [] }
-            var result: [UInt16] = []
-            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
-            for (i, piece) in pieces.enumerated() {
-                if i == pieces.count - 1, piece.contains(".") {
-                    guard let (v4, bits) = ipv4(String(piece)), bits == 32 else { return nil }
-                    result += [UInt16(v4 >> 16), UInt16(v4 & 0xffff)]
-                } else {
-                    guard (1...4).contains(piece.count), let v = UInt16(piece, radix: 16) else { return nil }
-                    result.append(v)
-                }
+        let bytes = Array(text.utf8)
+        let colon = UInt8(ascii: ":"), dot = UInt8(ascii: ".")
+        guard bytes.contains(colon), bytes.allSatisfy({ hexDigit($0) != nil || $0 == colon || $0 == dot }) else { return nil }
+        // Where `::` stands for the zero groups; at most one.
+        var gap: Int?
+        var i = 0
+        while i + 1 < bytes.count {
+            if bytes[i] == colon, bytes[i + 1] == colon {
+                guard gap == nil else { return nil }
+                gap = i
+                i += 2
+            } else {
+                i += 1
             }
-            return result
         }
-        guard let head = groups(halves[0]) else { return nil }
-        var all = head
-        if halves.count == 2 {
-            guard let tail = groups(halves[1]), head.count + tail.count <= 7 else { return nil }
-            all += [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
+        var groups: [UInt16] = []
+        groups.reserveCapacity(8)
+        /// The groups of `part` (`:`-separated, the last one possibly IPv4), appended.
+        func read(_ part: ArraySlice<UInt8>) -> Bool {
+            guard !part.isEmpty else { return true }
+            var start = part.startIndex
+            while true {
+                let end = part[start...].firstIndex(of: colon) ?? part.endIndex
+                let piece = part[start..<end]
+                if end == part.endIndex, piece.contains(dot) {
+                    guard let (v4, bits) = ipv4(String(decoding: piece, as: UTF8.self)), bits == 32 else { return false }
+                    groups += [UInt16(v4 >> 16), UInt16(v4 & 0xffff)]
+                } else {
+                    guard (1...4).contains(piece.count) else { return false }
+                    var value: UInt32 = 0
+                    for byte in piece {
+                        guard let digit = hexDigit(byte) else { return false }
+                        value = value << 4 | digit
+                    }
+                    groups.append(UInt16(value))
+                }
+                if end == part.endIndex { return true }
+                start = end + 1
+            }
         }
-        guard all.count == 8 else { return nil }
-        return (0..<4).map { UInt32(all[2 * $0]) << 16 | UInt32(all[2 * $0 + 1]) }
-    }
-}
-
-extension String {
-    /// Splits on a separator string; the standard library has no such split for strings.
-    func splitting(on separator: String) -> [String] {
-        var result: [String] = []
-        var rest = Substring(self)
-        while let range = rest.firstRange(of: separator) {
-            result.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
+        if let gap {
+            guard read(bytes[..<gap]) else { return nil }
+            let head = groups.count
+            guard read(bytes[(gap + 2)...]), groups.count <= 7 else { return nil }
+            groups.insert(contentsOf: repeatElement(0, count: 8 - groups.count), at: head)
+        } else {
+            guard read(bytes[...]) else { return nil }
         }
-        result.append(String(rest))
-        return result
+        guard groups.count == 8 else { return nil }
+        return (0..<4).map { UInt32(groups[2 * $0]) << 16 | UInt32(groups[2 * $0 + 1]) }
     }
 }

@@ -1,30 +1,47 @@
 import ClassicBPF
 
-/// What A and X are known to hold.
+/// What A and X are known to hold: value numbers in the graph's `ValueTable`, -1 for unknown.
 struct RegisterState: Equatable, Sendable {
-    var a: FilterValue?
-    var x: FilterValue?
+    var a: Int32 = -1
+    var x: Int32 = -1
 
     func meet(_ other: RegisterState) -> RegisterState {
-        RegisterState(a: a == other.a ? a : nil, x: x == other.x ? x : nil)
+        RegisterState(a: a == other.a ? a : -1, x: x == other.x ? x : -1)
     }
 }
 
-/// The code of one test: what computes its operands, then the jump.
-private struct NodeCode: Hashable {
-    var body: [ClassicInstruction] = []
+/// One test as laid out: where its instructions are in the emitter's shared buffer, its
+/// jump, and what the layout learns about it — all in one record, so that a compile
+/// allocates one array for its tests rather than one per fact.
+private struct NodeCode {
+    /// Its instructions (what computes its operands): `body[start..<end]`.
+    var start = 0, end = 0
     var condition: ClassicCondition = .eq
     var operand: ClassicOperand = .constant(0)
+    /// What every predecessor leaves in A and X, once one has been laid out.
+    var entry: RegisterState?
+    /// The test (by layout index) whose code stands in for this one.
+    var kept = 0
+    /// Its targets as layout indices (-1 accept, -2 reject), for finding equal code.
+    var trueTarget = 0, falseTarget = 0
+    /// Whether each jump needs a `ja` trampoline.
+    var farTrue = false, farFalse = false
+    /// Its address in the program.
+    var address = 0
 }
 
 /// Writes straight-line code for values, tracking what A and X hold so that a value
 /// already there is not loaded again.
 private struct ValueWriter {
+    let values: ValueTable
     var code: [ClassicInstruction] = []
     var state: RegisterState
     var nextScratch: UInt32 = 0
 
-    init(state: RegisterState) { self.state = state }
+    init(_ values: ValueTable, state: RegisterState) {
+        self.values = values
+        self.state = state
+    }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
         guard nextScratch < UInt32(ClassicOpcode.scratchWords) else {
@@ -34,34 +51,35 @@ private struct ValueWriter {
         return nextScratch
     }
 
-    mutating func intoA(_ value: FilterValue) throws(FilterError) {
+    mutating func intoA(_ value: Int32) throws(FilterError) {
         if state.a == value { return }
-        switch value {
-        case .constant(let k): code.append(.loadA(.constant(k)))
-        case .load(let size, let k): code.append(.loadA(.packet(size, offset: k)))
+        let entry = values[value]
+        switch entry.kind {
+        case .constant: code.append(.loadA(.constant(entry.k)))
+        case .load: code.append(.loadA(.packet(entry.size, offset: entry.k)))
         case .length: code.append(.loadA(.length))
-        case .loadIndexed(let size, let index, let k):
-            if let c = index.constantValue, case (let sum, false) = c.addingReportingOverflow(k) {
-                code.append(.loadA(.packet(size, offset: sum)))
+        case .loadIndexed:
+            if let c = values.constant(entry.left), case (let sum, false) = c.addingReportingOverflow(entry.k) {
+                code.append(.loadA(.packet(entry.size, offset: sum)))
             } else {
-                try intoX(index)
-                code.append(.loadA(.packetIndexed(size, offset: k)))
+                try intoX(entry.left)
+                code.append(.loadA(.packetIndexed(entry.size, offset: entry.k)))
             }
-        case .ipHeaderLength(let k):
-            code += [.loadA(.packet(.byte, offset: k)), .arithmetic(.and, .constant(0xf)), .arithmetic(.lsh, .constant(2))]
-        case .negate(let inner):
-            try intoA(inner)
+        case .ipHeaderLength:
+            code += [.loadA(.packet(.byte, offset: entry.k)), .arithmetic(.and, .constant(0xf)), .arithmetic(.lsh, .constant(2))]
+        case .negate:
+            try intoA(entry.left)
             code.append(.negate)
-        case .protocolChain(let chain):
-            code += try chain.code(scratch: try scratch())
-            state.x = nil
-        case .binary(let op, let left, let right):
-            if let k = right.constantValue {
-                try intoA(left)
-                code.append(.arithmetic(op, .constant(k)))
+        case .protocolChain:
+            code += try values.chains[Int(entry.k)].code(scratch: try scratch())
+            state.x = -1
+        case .binary:
+            if let k = values.constant(entry.right) {
+                try intoA(entry.left)
+                code.append(.arithmetic(entry.operation, .constant(k)))
             } else {
-                try operands(left, right, commutative: op.isCommutative)
-                code.append(.arithmetic(op, .x))
+                try operands(entry.left, entry.right, commutative: entry.operation.isCommutative)
+                code.append(.arithmetic(entry.operation, .x))
             }
         }
         state.a = value
@@ -69,7 +87,7 @@ private struct ValueWriter {
 
     /// Puts `left` in A and `right` in X, or the other way round when the operation does
     /// not care and only that order avoids a scratch word (libpcap's `ldxb` then `add x`).
-    mutating func operands(_ left: FilterValue, _ right: FilterValue, commutative: Bool = false) throws(FilterError) {
+    mutating func operands(_ left: Int32, _ right: Int32, commutative: Bool = false) throws(FilterError) {
         if try placeWithoutScratch(left, right) { return }
         if commutative, try placeWithoutScratch(right, left) { return }
         try intoA(right)
@@ -83,23 +101,24 @@ private struct ValueWriter {
     /// Puts `left` in A and `right` in X if no scratch word is needed, decided before any
     /// code is written: X first when computing A leaves X alone, or A first when X then
     /// loads with `ldxb`, which leaves A alone.
-    mutating func placeWithoutScratch(_ left: FilterValue, _ right: FilterValue) throws(FilterError) -> Bool {
-        if !left.usesX || (state.a == left && state.x == right) {
+    mutating func placeWithoutScratch(_ left: Int32, _ right: Int32) throws(FilterError) -> Bool {
+        if !values[left].usesX || (state.a == left && state.x == right) {
             try intoX(right)
             try intoA(left)
             return true
         }
-        guard case .ipHeaderLength = right else { return false }
+        guard values[right].kind == .ipHeaderLength else { return false }
         try intoA(left)
         try intoX(right)
         return true
     }
 
-    mutating func intoX(_ value: FilterValue) throws(FilterError) {
+    mutating func intoX(_ value: Int32) throws(FilterError) {
         if state.x == value { return }
-        switch value {
-        case .ipHeaderLength(let k): code.append(.loadX(.headerLength(offset: k)))
-        case .constant(let k): code.append(.loadX(.constant(k)))
+        let entry = values[value]
+        switch entry.kind {
+        case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
+        case .constant: code.append(.loadX(.constant(entry.k)))
         default:
             try intoA(value)
             code.append(.tax)
@@ -114,53 +133,54 @@ enum CodeEmitter {
     static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
         let order = graph.topologicalOrder()
         if order.isEmpty { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
-        var position = [Int?](repeating: nil, count: graph.nodes.count)
+        // Layout index by node number, -1 for nodes not laid out.
+        var position = [Int](repeating: -1, count: graph.nodes.count)
         for (i, n) in order.enumerated() { position[n] = i }
 
-        // Entry states: what every predecessor leaves in A and X.
-        var entry = [RegisterState?](repeating: nil, count: order.count)
-        entry[0] = RegisterState()
-        var codes: [NodeCode] = []
-        codes.reserveCapacity(order.count)
+        var codes = [NodeCode](repeating: NodeCode(), count: order.count)
+        codes[0].entry = RegisterState()
+        let tests = graph.tests
+        var writer = ValueWriter(tests.valueTable, state: RegisterState())
+        writer.code.reserveCapacity(order.count * 4)
         for (i, n) in order.enumerated() {
             let node = graph[n]
-            let test = graph.tests[node.test]
-            var writer = ValueWriter(state: reuseRegisters ? (entry[i] ?? RegisterState()) : RegisterState())
-            var code = NodeCode(condition: test.condition)
-            if let k = test.operand.constantValue {
-                try writer.intoA(test.value)
-                code.operand = .constant(k)
+            let test = tests[node.test]
+            writer.state = reuseRegisters ? (codes[i].entry ?? RegisterState()) : RegisterState()
+            writer.nextScratch = 0
+            codes[i].start = writer.code.count
+            codes[i].condition = test.condition
+            if let k = test.constant {
+                try writer.intoA(Int32(test.value))
+                codes[i].operand = .constant(k)
             } else {
-                try writer.operands(test.value, test.operand)
-                code.operand = .x
+                try writer.operands(Int32(test.value), test.operand)
+                codes[i].operand = .x
             }
-            code.body = writer.code
-            codes.append(code)
-            for outcome in [true, false] {
-                guard case .node(let m) = node.target(outcome), let j = position[m] else { continue }
-                entry[j] = entry[j].map { $0.meet(writer.state) } ?? writer.state
+            codes[i].end = writer.code.count
+            for outcome in GraphNode.outcomes {
+                guard case .node(let m) = node.target(outcome) else { continue }
+                let j = position[m]
+                codes[j].entry = codes[j].entry.map { $0.meet(writer.state) } ?? writer.state
             }
         }
+        let body = writer.code
 
         // Tests whose code and targets are the same instructions are laid out once, as
         // libpcap's optimizer merges equal blocks: `jeq #17` on whichever protocol byte A
         // holds. Each path runs the instructions it ran before and leaves A and X as before,
         // so the entry states found above stay true. The later copy is kept: it comes after
         // every predecessor of both.
-        let kept = sharedCode(order, graph, position, codes)
+        shareCode(order, graph, position, body, &codes)
 
         // Which jumps need a trampoline; grows until every short jump fits.
-        var farTrue = [Bool](repeating: false, count: order.count)
-        var farFalse = [Bool](repeating: false, count: order.count)
         let acceptUsed = order.contains { graph[$0].whenTrue == .accept || graph[$0].whenFalse == .accept }
         let rejectUsed = order.contains { graph[$0].whenTrue == .reject || graph[$0].whenFalse == .reject }
         while true {
-            var starts: [Int] = []
             var at = 0
-            for (i, code) in codes.enumerated() {
-                starts.append(at)
-                guard kept[i] == i else { continue }
-                at += code.body.count + 1 + (farTrue[i] ? 1 : 0) + (farFalse[i] ? 1 : 0)
+            for i in codes.indices {
+                codes[i].address = at
+                guard codes[i].kept == i else { continue }
+                at += codes[i].end - codes[i].start + 1 + (codes[i].farTrue ? 1 : 0) + (codes[i].farFalse ? 1 : 0)
             }
             let acceptAt = at
             let rejectAt = at + (acceptUsed ? 1 : 0)
@@ -172,27 +192,27 @@ enum CodeEmitter {
                 switch target {
                 case .accept: acceptAt
                 case .reject: rejectAt
-                case .node(let m): starts[kept[position[m] ?? 0]]
+                case .node(let m): codes[codes[position[m]].kept].address
                 }
             }
             var grew = false
             var program: [ClassicInstruction] = []
             program.reserveCapacity(total)
-            for (i, n) in order.enumerated() where kept[i] == i {
+            for (i, n) in order.enumerated() where codes[i].kept == i {
                 let node = graph[n]
                 let code = codes[i]
-                program += code.body
-                let branchAt = starts[i] + code.body.count
+                program += body[code.start..<code.end]
+                let branchAt = code.address + code.end - code.start
                 let trueTarget = address(node.whenTrue)
                 let falseTarget = address(node.whenFalse)
-                let trueFar = farTrue[i], falseFar = farFalse[i]
+                let trueFar = code.farTrue, falseFar = code.farFalse
                 // Trampolines follow the branch: the true one first.
                 let trueSlot = branchAt + 1
                 let falseSlot = branchAt + 1 + (trueFar ? 1 : 0)
                 let jt = trueFar ? 0 : trueTarget - branchAt - 1
                 let jf = falseFar ? falseSlot - branchAt - 1 : falseTarget - branchAt - 1
                 if jt > 255 || jf > 255 {
-                    (farTrue[i], farFalse[i]) = (trueFar || jt > 255, falseFar || jf > 255)
+                    (codes[i].farTrue, codes[i].farFalse) = (trueFar || jt > 255, falseFar || jf > 255)
                     grew = true
                     continue
                 }
@@ -207,42 +227,49 @@ enum CodeEmitter {
         }
     }
 
-    /// For each test (by layout index), the index of the test whose code stands in for it:
-    /// itself, or a later one with the same instructions and the same targets.
-    private static func sharedCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int?],
-                                   _ codes: [NodeCode]) -> [Int] {
-        var kept = Array(order.indices)
-        var trueTargets = [Int](repeating: 0, count: order.count)
-        var falseTargets = [Int](repeating: 0, count: order.count)
-        var seen = FingerprintIndex()
-        func index(_ target: GraphTarget) -> Int {
-            switch target {
-            case .accept: -1
-            case .reject: -2
-            case .node(let m): kept[position[m] ?? 0]
-            }
-        }
+    /// Sets each test's `kept` (by layout index): itself, or a later test with the same
+    /// instructions and the same targets.
+    private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int],
+                                  _ body: [ClassicInstruction], _ codes: inout [NodeCode]) {
+        var seen = FingerprintIndex(capacity: order.count)
         // Back to front, so targets are already mapped when their predecessors are looked at.
         for i in order.indices.reversed() {
             let node = graph[order[i]]
+            func index(_ target: GraphTarget) -> Int {
+                switch target {
+                case .accept: -1
+                case .reject: -2
+                case .node(let m): codes[position[m]].kept
+                }
+            }
             let (t, f) = (index(node.whenTrue), index(node.whenFalse))
-            (trueTargets[i], falseTargets[i]) = (t, f)
+            codes[i].kept = i
+            (codes[i].trueTarget, codes[i].falseTarget) = (t, f)
             // The targets, the condition and the code's length: equal code is rare enough that
             // comparing the few that collide costs less than summarizing every instruction.
             let code = codes[i]
             let print = mix(UInt64(bitPattern: Int64(t)) << 32 ^ UInt64(bitPattern: Int64(f)),
-                            UInt64(code.body.count) << 16 | UInt64(code.condition.rawValue))
+                            UInt64(code.end - code.start) << 16 | UInt64(code.condition.rawValue))
+            func sameCode(_ j: Int) -> Bool {
+                let other = codes[j]
+                return other.trueTarget == t && other.falseTarget == f && other.condition == code.condition
+                    && other.operand == code.operand && body[other.start..<other.end].elementsEqual(body[code.start..<code.end])
+            }
             // The first test stays where it is: the program starts there.
-            if i > 0, let later = seen.find(print, { trueTargets[$0] == t && falseTargets[$0] == f && codes[$0] == code }) {
-                kept[i] = later
+            if i > 0, let later = seen.find(print, sameCode) {
+                codes[i].kept = later
             } else {
                 seen.insert(print, i)
             }
         }
-        return kept
     }
 }
 
 private extension ClassicArithmetic {
-    var isCommutative: Bool { [.add, .mul, .and, .or, .xor].contains(self) }
+    var isCommutative: Bool {
+        switch self {
+        case .add, .mul, .and, .or, .xor: true
+        default: false
+        }
+    }
 }

@@ -14,6 +14,9 @@ struct GraphNode: Hashable, Sendable {
 
     func target(_ outcome: Bool) -> GraphTarget { outcome ? whenTrue : whenFalse }
 
+    /// Both outcomes, true first: a constant, as an array literal in a loop allocates each time.
+    static let outcomes = [true, false]
+
     /// One well-mixed word for the node's three fields.
     var key: UInt64 {
         func code(_ target: GraphTarget) -> UInt64 {
@@ -76,6 +79,7 @@ struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
     private var index = NodeIndex()
+    private var cachedOrder: [Int]?
     /// The tests the nodes refer to by number, so that sharing and the optimizer compare
     /// small integers rather than expression trees.
     private(set) var tests = TestTable()
@@ -119,26 +123,37 @@ struct DecisionGraph: Sendable {
     /// Nodes reachable from the root, each before every node it leads to; at each node the
     /// true side comes first, as libpcap lays code out. Iterative: graphs can be deep.
     func topologicalOrder() -> [Int] {
+        if let cachedOrder { return cachedOrder }
         guard case .node(let start) = root else { return [] }
-        var visited = [Bool](repeating: false, count: nodes.count)
         var postorder: [Int] = []
         postorder.reserveCapacity(nodes.count)
-        // Each entry is node * 4 + step: plain integers, no tuple array to describe at run time.
-        var stack: [Int] = [start * 4]
-        stack.reserveCapacity(nodes.count * 2 + 1)
-        visited[start] = true
-        while let entry = stack.popLast() {
-            let (n, step) = (entry >> 2, entry & 3)
-            if step == 2 {
-                postorder.append(n)
-                continue
-            }
-            stack.append(entry + 1)
-            // False first, so that after reversal the true side follows its test.
-            let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
-            if case .node(let c) = child, !visited[c] {
-                visited[c] = true
-                stack.append(c * 4)
+        // The marks (the first half) and the stack (the second) live on the machine stack
+        // for small graphs: no allocation.
+        let count = nodes.count
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: count * 2) { work in
+            work.initialize(repeating: 0)
+            // Each stack entry is node * 4 + step; a node is on the stack at most once.
+            var top = count
+            work[top] = Int32(start * 4)
+            top += 1
+            work[start] = 1
+            while top > count {
+                top -= 1
+                let entry = Int(work[top])
+                let (n, step) = (entry >> 2, entry & 3)
+                if step == 2 {
+                    postorder.append(n)
+                    continue
+                }
+                work[top] = Int32(entry + 1)
+                top += 1
+                // False first, so that after reversal the true side follows its test.
+                let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
+                if case .node(let c) = child, work[c] == 0 {
+                    work[c] = 1
+                    work[top] = Int32(c * 4)
+                    top += 1
+                }
             }
         }
         postorder.reverse()
@@ -166,101 +181,115 @@ struct DecisionGraph: Sendable {
         return result
     }
 
+    /// The topological order, kept until an edge changes: the optimizer's passes and the
+    /// emitter often see the same graph.
+    mutating func cachedTopologicalOrder() -> [Int] {
+        if let cachedOrder { return cachedOrder }
+        let order = topologicalOrder()
+        cachedOrder = order
+        return order
+    }
+
     mutating func setTest(of n: Int, _ test: Int) {
-        // As for setTargets: a rebuild follows.
+        // As for setTargets: a rebuild follows. The edges, and so the order, stay.
         nodes[n].test = test
     }
 
     mutating func setTargets(of n: Int, whenTrue: GraphTarget, whenFalse: GraphTarget) {
         // Only the optimizer calls this, between rebuilds, so the index may go stale.
+        guard nodes[n].whenTrue != whenTrue || nodes[n].whenFalse != whenFalse else { return }
         nodes[n].whenTrue = whenTrue
         nodes[n].whenFalse = whenFalse
+        cachedOrder = nil
     }
 }
 
-/// The distinct tests of a graph, numbered, with the number of each test's value.
+/// One distinct test: the numbers of its value and operand in the graph's `ValueTable`.
+struct TestEntry: Sendable {
+    /// Tests of one value share it.
+    var value: Int
+    var operand: Int32
+    var condition: ClassicCondition
+    /// The operand when it is a constant.
+    var constant: UInt32?
+}
+
+/// The distinct tests of a graph, numbered.
 struct TestTable: Sendable {
-    private var tests: [FilterTest] = []
-    /// For each test, the number of its value: tests of one value share it.
-    private(set) var values: [Int] = []
-    /// For each test, its constant operand, if it has one.
-    private(set) var constants: [UInt32?] = []
-    /// For each test, its condition.
-    private(set) var conditions: [ClassicCondition] = []
-    /// The distinct values, by number.
-    private var distinctValues: [FilterValue] = []
-    private var valueIndex = FingerprintIndex()
-    private var testIndex = FingerprintIndex()
+    private(set) var valueTable = ValueTable()
+    private(set) var entries: [TestEntry] = []
+    private var index = FingerprintIndex(capacity: 32)
 
     init() {
         // Room for the tests of a typical expression, so they are not copied as they come.
-        let capacity = 32
-        tests.reserveCapacity(capacity)
-        values.reserveCapacity(capacity)
-        constants.reserveCapacity(capacity)
-        conditions.reserveCapacity(capacity)
-        distinctValues.reserveCapacity(capacity)
+        entries.reserveCapacity(32)
     }
 
-    subscript(_ number: Int) -> FilterTest { tests[number] }
+    subscript(_ number: Int) -> TestEntry { entries[number] }
 
     mutating func number(_ test: FilterTest) -> Int {
-        let valuePrint = test.value.fingerprint
-        let value = valueIndex.find(valuePrint) { distinctValues[$0] == test.value } ?? {
-            distinctValues.append(test.value)
-            valueIndex.insert(valuePrint, distinctValues.count - 1)
-            return distinctValues.count - 1
-        }()
-        let testPrint = mix(UInt64(value) << 2 | UInt64(test.condition.rawValue), test.operand.fingerprint)
-        if let number = testIndex.find(testPrint, { values[$0] == value && conditions[$0] == test.condition && tests[$0].operand == test.operand }) {
+        let value = Int(valueTable.number(test.value))
+        let operand = valueTable.number(test.operand)
+        let condition = test.condition
+        let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
+        if let number = index.find(print, { entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand }) {
             return number
         }
-        tests.append(test)
-        values.append(value)
-        constants.append(test.operand.constantValue)
-        conditions.append(test.condition)
-        testIndex.insert(testPrint, tests.count - 1)
-        return tests.count - 1
+        entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
+        index.insert(print, entries.count - 1)
+        return entries.count - 1
     }
 }
 
 /// Numbers of things by a 64-bit fingerprint: open addressing, with the caller telling
 /// equal things apart when fingerprints collide.
 struct FingerprintIndex: Sendable {
-    private var prints: [UInt64] = []
-    /// The numbers, -1 where a slot is free; the count is a power of two.
-    private var slots: [Int32] = []
+    private struct Slot {
+        var print: UInt64 = 0
+        /// -1 where the slot is free.
+        var number: Int32 = -1
+    }
+
+    /// The count is a power of two.
+    private var slots: [Slot] = []
     private var used = 0
 
     /// The number whose fingerprint is `print` and for which `matches` holds.
     func find(_ print: UInt64, _ matches: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: print >> 32) & mask
-        while slots[slot] >= 0 {
-            if prints[slot] == print, matches(Int(slots[slot])) { return Int(slots[slot]) }
-            slot = (slot + 1) & mask
+        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[at].number >= 0 {
+            if slots[at].print == print, matches(Int(slots[at].number)) { return Int(slots[at].number) }
+            at = (at + 1) & mask
         }
         return nil
     }
 
+    init(capacity: Int = 0) {
+        guard capacity > 0 else { return }
+        var size = 16
+        while size < capacity * 2 { size *= 2 }
+        slots = [Slot](repeating: Slot(), count: size)
+    }
+
     mutating func insert(_ print: UInt64, _ number: Int) {
-        if (used + 1) * 2 > slots.count {
-            let old = zip(prints, slots).filter { $0.1 >= 0 }
-            prints = [UInt64](repeating: 0, count: max(16, slots.count * 2))
-            slots = [Int32](repeating: -1, count: prints.count)
-            used = 0
-            for (print, number) in old { place(print, number) }
-        }
+        if (used + 1) * 2 > slots.count { grow() }
         place(print, Int32(truncatingIfNeeded: number))
+    }
+
+    private mutating func grow() {
+        let old = slots
+        slots = [Slot](repeating: Slot(), count: max(16, slots.count * 2))
+        used = 0
+        for slot in old where slot.number >= 0 { place(slot.print, slot.number) }
     }
 
     private mutating func place(_ print: UInt64, _ number: Int32) {
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: print >> 32) & mask
-        while slots[slot] >= 0 { slot = (slot + 1) & mask }
-        prints[slot] = print
-        slots[slot] = number
+        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[at].number >= 0 { at = (at + 1) & mask }
+        slots[at] = Slot(print: print, number: number)
         used += 1
     }
 }

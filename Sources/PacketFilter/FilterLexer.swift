@@ -32,6 +32,8 @@ enum FilterLexer {
     static func tokenize(_ text: String) throws(FilterError) -> [FilterToken] {
         let bytes = Array(text.utf8)
         var tokens: [FilterToken] = []
+        // A token takes at least two bytes with its space, as a rule.
+        tokens.reserveCapacity(bytes.count / 2 + 2)
         var i = 0
         func isWordByte(_ b: UInt8) -> Bool {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
@@ -60,7 +62,7 @@ enum FilterLexer {
                 // libpcap's names end in a letter, digit or dot.
                 while end > start + 1, bytes[end - 1] == 0x2d || bytes[end - 1] == 0x5f { end -= 1 }
                 var word = String(decoding: bytes[start..<end], as: UTF8.self)
-                if word.contains(":"), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
+                if bytes[start..<end].contains(0x3a), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
                     let colon = bytes[start..<end].firstIndex(of: 0x3a) ?? end
                     if colon == start {
                         throw FilterError(offset: start, length: end - start, message: "'\(word)' is not an address")

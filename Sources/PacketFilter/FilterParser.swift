@@ -312,7 +312,7 @@ struct FilterParser {
         case "net":
             return try network(text, token: token, qualifiers)
         default:
-            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && AddressParser.macAddress(text) != nil && !text.contains(".")) {
+            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && AddressParser.macAddress(text) != nil && !text.utf8.contains(UInt8(ascii: "."))) {
                 guard let mac = AddressParser.macAddress(text) ?? resolver?.ethernetAddress(ofHost: text) else {
                     throw fail(resolver == nil ? "'\(text)' is not an Ethernet address" : "unknown Ethernet host '\(text)'")
                 }

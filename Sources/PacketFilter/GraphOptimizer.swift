@@ -4,36 +4,93 @@ struct Fact: Hashable, Sendable {
     var outcome: Bool
 }
 
+/// The facts known on a path: a list through a `FactArena`, newest first, of which the
+/// newest 64 count (which bounds the work per edge on long expressions). Paths share their
+/// tails, so learning a fact on an edge adds one cell instead of copying the path's facts.
+struct FactList: Sendable, Equatable {
+    static let limit = 64
+    var head: Int32 = -1
+    var count: Int32 = 0
+}
+
+/// The cells of every fact list of one threading pass.
+struct FactArena: Sendable {
+    private struct Cell {
+        /// The test's number << 1 | its outcome.
+        var word: UInt32
+        var next: Int32
+    }
+
+    private var cells: [Cell] = []
+
+    init(capacity: Int) { cells.reserveCapacity(capacity) }
+
+    mutating func add(_ fact: Fact, to list: FactList) -> FactList {
+        cells.append(Cell(word: UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0), next: list.head))
+        return FactList(head: Int32(cells.count - 1), count: min(list.count + 1, Int32(FactList.limit)))
+    }
+
+    /// Calls `body` with the list's facts, oldest first, packed as in `Cell.word`.
+    func withFacts<Result>(_ list: FactList, _ body: (UnsafeMutableBufferPointer<UInt32>) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
+            var cell = list.head
+            for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
+                words[i] = cells[Int(cell)].word
+                cell = cells[Int(cell)].next
+            }
+            return body(words)
+        }
+    }
+
+    /// Whether `list` holds `fact`.
+    func contains(_ list: FactList, _ fact: Fact) -> Bool {
+        let word = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
+        var cell = list.head
+        for _ in 0..<list.count {
+            if cells[Int(cell)].word == word { return true }
+            cell = cells[Int(cell)].next
+        }
+        return false
+    }
+}
+
+extension Fact {
+    init(word: UInt32) { self.init(test: Int(word >> 1), outcome: word & 1 != 0) }
+}
+
 /// What is known on the way into a test: facts that hold on every path there, and for some
 /// values (by number) the few constants they can be, when every path pinned them (`ip
 /// proto` is one of tcp, udp and sctp after `port 80`'s protocol checks).
 struct Knowledge: Sendable {
-    var facts: [Fact] = []
+    var facts = FactList()
     var possible: [Int: [UInt32]] = [:]
     static let memberLimit = 16
 
     /// The constants `value` can be here, if known.
-    func members(of value: Int, _ tests: TestTable) -> [UInt32]? {
+    func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> [UInt32]? {
         if !possible.isEmpty, let set = possible[value] { return set }
-        return pinned(value, tests).map { [$0] }
+        return pinned(value, tests, arena).map { [$0] }
     }
 
-    /// The constant the first `value == k` fact pins `value` to, if there is one.
-    func pinned(_ value: Int, _ tests: TestTable) -> UInt32? {
-        for fact in facts where fact.outcome && tests.values[fact.test] == value && tests.conditions[fact.test] == .eq {
-            if let k = tests.constants[fact.test] { return k }
+    /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
+    func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
+        arena.withFacts(facts) { words in
+            for word in words {
+                let fact = Fact(word: word)
+                guard fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq else { continue }
+                if let k = tests[fact.test].constant { return k }
+            }
+            return nil
         }
-        return nil
     }
 
     /// This knowledge after `test` came out as `outcome`.
-    mutating func learn(_ test: Int, _ outcome: Bool, _ tests: TestTable) {
-        guard let k = tests.constants[test] else { return }
-        facts.append(Fact(test: test, outcome: outcome))
-        if facts.count > GraphOptimizer.factLimit { facts.removeFirst(facts.count - GraphOptimizer.factLimit) }
-        let value = tests.values[test]
+    mutating func learn(_ test: Int, _ outcome: Bool, _ tests: [TestEntry], _ arena: inout FactArena) {
+        guard let k = tests[test].constant else { return }
+        facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
+        let value = tests[test].value
         if !possible.isEmpty, let set = possible[value] {
-            let condition = tests.conditions[test]
+            let condition = tests[test].condition
             let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
             // None left means the path cannot run; forget rather than reason from a contradiction.
             possible[value] = left.isEmpty ? nil : left
@@ -41,41 +98,67 @@ struct Knowledge: Sendable {
     }
 
     /// What holds on both ways in.
-    func meet(_ other: Knowledge, _ tests: TestTable) -> Knowledge {
-        var result = Knowledge(facts: facts.filter { other.facts.contains($0) })
-        // The values either side may pin, each once (a handful: a linear search beats a set).
-        var values: [Int] = []
-        func note(_ value: Int) { if !values.contains(value) { values.append(value) } }
-        for value in possible.keys { note(value) }
-        for value in other.possible.keys { note(value) }
-        for fact in facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
-        for fact in other.facts where fact.outcome && tests.conditions[fact.test] == .eq { note(tests.values[fact.test]) }
-        for value in values {
-            guard let mine = members(of: value, tests), let theirs = other.members(of: value, tests) else { continue }
+    func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
+        var result = Knowledge()
+        if facts == other.facts {
+            result.facts = facts
+        } else {
+            // Oldest first, as the list would have been built.
+            let shared = arena.withFacts(facts) { words in
+                var shared = FactList()
+                var added = arena
+                for word in words where arena.contains(other.facts, Fact(word: word)) {
+                    shared = added.add(Fact(word: word), to: shared)
+                }
+                return (added, shared)
+            }
+            (arena, result.facts) = shared
+        }
+        // The values both sides pin: only those this side pins need looking at.
+        func merge(_ value: Int) {
+            guard result.possible.isEmpty || result.possible[value] == nil,
+                  let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { return }
             var union = mine
             for k in theirs where !union.contains(k) { union.append(k) }
             if union.count <= Self.memberLimit { result.possible[value] = union }
+        }
+        for value in possible.keys { merge(value) }
+        arena.withFacts(facts) { words in
+            for word in words {
+                let fact = Fact(word: word)
+                if fact.outcome && tests[fact.test].condition == .eq { merge(tests[fact.test].value) }
+            }
         }
         return result
     }
 
     /// The outcome of `test` if this knowledge settles it.
-    func decide(_ test: Int, _ tests: TestTable) -> Bool? {
-        if let k = tests.constants[test] {
-            let value = tests.values[test]
-            let condition = tests.conditions[test]
+    func decide(_ test: Int, _ tests: [TestEntry], _ arena: FactArena) -> Bool? {
+        if let k = tests[test].constant {
+            let value = tests[test].value
+            let condition = tests[test].condition
             if !possible.isEmpty, let set = possible[value] {
                 if let first = set.first {
                     let outcome = FilterTest.evaluate(condition, first, k)
                     if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
                 }
-            } else if let only = pinned(value, tests) {
+            } else if let only = pinned(value, tests, arena) {
                 // One member: `members` without the array.
                 return FilterTest.evaluate(condition, only, k)
             }
         }
-        return GraphOptimizer.decide(test, facts, tests)
+        return arena.withFacts(facts) { GraphOptimizer.decide(test, $0, tests) }
     }
+}
+
+/// What `groupChains` knows of a node.
+private struct ChainNode {
+    var predecessors = 0
+    /// The value A holds on the way in, when every way in leaves the same one (a test leaves
+    /// its value in A); -1 when not.
+    var entryValue = -1
+    /// Whether the node is in a chain after its head.
+    var inChain = false
 }
 
 /// Jump threading over the decision graph: every edge carries the facts known on all paths
@@ -84,7 +167,6 @@ struct Knowledge: Sendable {
 /// (its loads succeeded) earlier on every path. Rebuilding afterwards drops dead nodes,
 /// merges equal ones and removes tests whose two exits meet.
 enum GraphOptimizer {
-    static let factLimit = 64
 
     static func optimize(_ graph: inout DecisionGraph) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
@@ -105,44 +187,42 @@ enum GraphOptimizer {
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.topologicalOrder()
-        var predecessors = [Int](repeating: 0, count: graph.nodes.count)
-        // The value A holds on the way into a node, when every way in leaves the same one
-        // (a test leaves its value in A).
-        var entryValue = [Int?](repeating: nil, count: graph.nodes.count)
+        let order = graph.cachedTopologicalOrder()
+        var nodes = [ChainNode](repeating: ChainNode(), count: graph.nodes.count)
+        let table = graph.tests.entries
         for n in order {
-            let value = graph.tests.values[graph[n].test]
-            for outcome in [true, false] {
+            let value = table[graph[n].test].value
+            for outcome in GraphNode.outcomes {
                 guard case .node(let m) = graph[n].target(outcome) else { continue }
-                entryValue[m] = predecessors[m] == 0 || entryValue[m] == value ? value : nil
-                predecessors[m] += 1
+                nodes[m].entryValue = nodes[m].predecessors == 0 || nodes[m].entryValue == value ? value : -1
+                nodes[m].predecessors += 1
             }
         }
-        var inChain = [Bool](repeating: false, count: graph.nodes.count)
+        // One chain at a time, in buffers kept from chain to chain.
+        var chain: [Int] = [], grouped: [Int] = []
         var changed = false
-        for head in order where !inChain[head] {
-            for along in [false, true] {
+        for head in order where !nodes[head].inChain {
+            for along in GraphNode.outcomes.reversed() {
                 // Along the false exits with a shared true exit (or), or the other way (and).
                 let shared = graph[head].target(!along)
-                // Most heads start no chain: look before allocating one.
-                guard case .node(let second) = graph[head].target(along), !inChain[second],
-                      predecessors[second] == 1, graph[second].target(!along) == shared else { continue }
-                var chain = [head, second]
-                while case .node(let next) = graph[chain[chain.count - 1]].target(along), !inChain[next],
-                      predecessors[next] == 1, graph[next].target(!along) == shared {
-                    chain.append(next)
+                func continues(_ target: GraphTarget) -> Int? {
+                    guard case .node(let next) = target, !nodes[next].inChain, nodes[next].predecessors == 1,
+                          graph[next].target(!along) == shared else { return nil }
+                    return next
                 }
-                guard chain.count > 1 else { continue }
-                for n in chain.dropFirst() { inChain[n] = true }
-                let tests = chain.map { graph[$0].test }
-                let values = graph.tests.values
-                func value(_ test: Int) -> Int { values[test] }
+                guard let second = continues(graph[head].target(along)) else { continue }
+                chain.removeAll(keepingCapacity: true)
+                chain += [head, second]
+                while let next = continues(graph[chain[chain.count - 1]].target(along)) { chain.append(next) }
+                for n in chain.dropFirst() { nodes[n].inChain = true }
+                func value(_ n: Int) -> Int { table[graph[n].test].value }
                 // The group of the value A already holds goes first.
-                var grouped = tests.filter { value($0) == entryValue[head] }
-                for test in tests where !grouped.contains(where: { value($0) == value(test) }) {
-                    grouped += tests.filter { value($0) == value(test) }
+                grouped.removeAll(keepingCapacity: true)
+                for n in chain where value(n) == nodes[head].entryValue { grouped.append(graph[n].test) }
+                for n in chain where !grouped.contains(where: { table[$0].value == value(n) }) {
+                    for m in chain where value(m) == value(n) { grouped.append(graph[m].test) }
                 }
-                guard grouped != tests else { continue }
+                guard zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
                 changed = true
             }
@@ -151,25 +231,27 @@ enum GraphOptimizer {
     }
 
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.topologicalOrder()
+        let order = graph.cachedTopologicalOrder()
         var knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
+        var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
         var changed = false
+        let tests = graph.tests.entries
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = graph[n]
             func threaded(_ outcome: Bool) -> GraphTarget {
                 var target = node.target(outcome)
-                // A verdict needs no knowledge: no copy to learn into.
+                // A verdict needs no knowledge: nothing to learn.
                 guard case .node = target else { return target }
                 var known = before
-                known.learn(node.test, outcome, graph.tests)
-                while case .node(let m) = target, let decided = known.decide(graph[m].test, graph.tests) {
+                known.learn(node.test, outcome, tests, &arena)
+                while case .node(let m) = target, let decided = known.decide(graph[m].test, tests, arena) {
                     target = graph[m].target(decided)
                     changed = true
                 }
                 if case .node(let m) = target {
-                    knownIn[m] = knownIn[m].map { $0.meet(known, graph.tests) } ?? known
+                    knownIn[m] = knownIn[m].map { $0.meet(known, tests, &arena) } ?? known
                 }
                 return target
             }
@@ -181,12 +263,13 @@ enum GraphOptimizer {
     }
 
     /// The outcome of `test` if `facts` settle it.
-    static func decide(_ number: Int, _ facts: [Fact], _ tests: TestTable) -> Bool? {
-        guard let c = tests.constants[number] else {
+    static func decide(_ number: Int, _ words: UnsafeMutableBufferPointer<UInt32>, _ tests: [TestEntry]) -> Bool? {
+        let facts = words.lazy.map(Fact.init(word:))
+        guard let c = tests[number].constant else {
             return facts.first { $0.test == number }?.outcome
         }
-        let condition = tests.conditions[number]
-        let value = tests.values[number]
+        let condition = tests[number].condition
+        let value = tests[number].value
         // What the facts say about the value: an interval, and — told as they come, so that
         // nothing is collected — whether it is known not to be c and what its masks say of c.
         var low: UInt32 = 0
@@ -194,10 +277,10 @@ enum GraphOptimizer {
         var excludesC = false
         var clearMaskMeetsC = false, clearMaskCoversC = false
         var setMaskMissesC = false, setMaskWithinC = false
-        for fact in facts where tests.values[fact.test] == value {
+        for fact in facts where tests[fact.test].value == value {
             if fact.test == number { return fact.outcome }
-            guard let k = tests.constants[fact.test] else { continue }
-            switch (tests.conditions[fact.test], fact.outcome) {
+            guard let k = tests[fact.test].constant else { continue }
+            switch (tests[fact.test].condition, fact.outcome) {
             case (.eq, true): return FilterTest.evaluate(condition, k, c)
             case (.eq, false): if k == c { excludesC = true }
             case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }

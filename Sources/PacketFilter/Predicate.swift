@@ -2,49 +2,25 @@ import ClassicBPF
 
 /// A 32-bit value computed from the packet without side effects, so that equal values can
 /// be reused and tests on them reasoned about. Loads outside the packet drop it, as in BPF.
-indirect enum FilterValue: Hashable, Sendable {
+/// Only the cases that hold other values are boxed: a constant or a load costs no allocation.
+enum FilterValue: Hashable, Sendable {
     case constant(UInt32)
     /// `[k]`
     case load(LoadSize, UInt32)
     /// `[index + k]`
-    case loadIndexed(LoadSize, index: FilterValue, UInt32)
+    indirect case loadIndexed(LoadSize, index: FilterValue, UInt32)
     /// `4*([k]&0xf)`, the IPv4 header length, which `ldxb` puts straight into X.
     case ipHeaderLength(UInt32)
     /// The packet's length on the wire.
     case length
-    case binary(ClassicArithmetic, FilterValue, FilterValue)
-    case negate(FilterValue)
+    indirect case binary(ClassicArithmetic, FilterValue, FilterValue)
+    indirect case negate(FilterValue)
     /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
     case protocolChain(ProtocolChain)
 
     var constantValue: UInt32? {
         if case .constant(let k) = self { return k }
         return nil
-    }
-
-    /// Whether computing this value sets X (indexed loads do), which matters when X holds an operand.
-    var usesX: Bool {
-        switch self {
-        case .constant, .load, .length: false
-        case .loadIndexed, .ipHeaderLength, .protocolChain: true
-        case .binary(_, let left, let right): left.usesX || right.usesX || right.constantValue == nil
-        case .negate(let value): value.usesX
-        }
-    }
-
-    /// A well-mixed summary of the whole tree, for interning values without Swift's seeded
-    /// hashing; equal values have equal fingerprints.
-    var fingerprint: UInt64 {
-        switch self {
-        case .constant(let k): mix(1, UInt64(k))
-        case .load(let size, let k): mix(2, UInt64(k) << 2 | size.code)
-        case .loadIndexed(let size, let index, let k): mix(3 ^ index.fingerprint, UInt64(k) << 2 | size.code)
-        case .ipHeaderLength(let k): mix(4, UInt64(k))
-        case .length: mix(5, 0)
-        case .binary(let op, let left, let right): mix(left.fingerprint &* 31 ^ right.fingerprint, UInt64(op.rawValue) << 3 | 6)
-        case .negate(let value): mix(7, value.fingerprint)
-        case .protocolChain(let chain): mix(8 ^ UInt64(chain.ipVersion) << 40 ^ UInt64(chain.networkOffset) << 8, UInt64(chain.target))
-        }
     }
 
     /// How deeply binary operations nest: each level needs a scratch word.
@@ -64,16 +40,6 @@ func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
     z = (z ^ z >> 30) &* 0xbf58_476d_1ce4_e5b9
     z = (z ^ z >> 27) &* 0x94d0_49bb_1331_11eb
     return z ^ z >> 31
-}
-
-private extension LoadSize {
-    var code: UInt64 {
-        switch self {
-        case .word: 0
-        case .half: 1
-        case .byte: 2
-        }
-    }
 }
 
 /// One conditional jump: `value condition operand`.
@@ -98,13 +64,14 @@ struct FilterTest: Hashable, Sendable {
     }
 }
 
-/// A boolean combination of tests: what a filter expression means.
-indirect enum Predicate: Sendable {
+/// A boolean combination of tests: what a filter expression means. Only the combinations
+/// are boxed.
+enum Predicate: Sendable {
     case always(Bool)
     case test(FilterTest)
-    case not(Predicate)
-    case and(Predicate, Predicate)
-    case or(Predicate, Predicate)
+    indirect case not(Predicate)
+    indirect case and(Predicate, Predicate)
+    indirect case or(Predicate, Predicate)
 
     static func && (lhs: Predicate, rhs: Predicate) -> Predicate { .and(lhs, rhs) }
     static func || (lhs: Predicate, rhs: Predicate) -> Predicate { .or(lhs, rhs) }

@@ -1,0 +1,88 @@
+import ClassicBPF
+
+/// One distinct value of a compiled expression, in flat form: its operands are the numbers
+/// of other entries, so that comparing two values compares two integers.
+struct ValueEntry: Equatable, Sendable {
+    enum Kind: UInt8, Sendable {
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain
+    }
+
+    var kind: Kind
+    var size: LoadSize = .word
+    var operation: ClassicArithmetic = .add
+    /// The constant, the offset, or for `protocolChain` the chain's number in the table.
+    var k: UInt32 = 0
+    /// The index of an indexed load, the operand of a negation, the left side of a binary operation.
+    var left: Int32 = -1
+    var right: Int32 = -1
+    /// Whether computing the value sets X.
+    var usesX = false
+
+    /// Four words mixed into one; equal entries have equal keys.
+    var key: UInt64 {
+        let tags = UInt64(kind.rawValue) | UInt64(operation.rawValue) << 8 | UInt64(size.hashCode) << 24
+        return mix(tags ^ UInt64(k) << 32, UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right)))
+    }
+}
+
+private extension LoadSize {
+    var hashCode: UInt8 {
+        switch self {
+        case .word: 0
+        case .half: 1
+        case .byte: 2
+        }
+    }
+}
+
+/// The values of an expression, each stored once and numbered, operands before the values
+/// built from them: the parser's trees turned into integers once, for the optimizer and
+/// the code emitter to compare cheaply.
+struct ValueTable: Sendable {
+    private(set) var entries: [ValueEntry] = []
+    private(set) var chains: [ProtocolChain] = []
+    private var index = FingerprintIndex(capacity: 32)
+
+    init() { entries.reserveCapacity(32) }
+
+    subscript(_ number: Int32) -> ValueEntry { entries[Int(number)] }
+
+    /// The constant `number` is, if it is one.
+    func constant(_ number: Int32) -> UInt32? {
+        let entry = entries[Int(number)]
+        return entry.kind == .constant ? entry.k : nil
+    }
+
+    /// The number of `value`, adding it (and its operands) if it is new.
+    mutating func number(_ value: FilterValue) -> Int32 {
+        switch value {
+        case .constant(let k): return number(ValueEntry(kind: .constant, k: k))
+        case .load(let size, let k): return number(ValueEntry(kind: .load, size: size, k: k))
+        case .loadIndexed(let size, let index, let k):
+            return number(ValueEntry(kind: .loadIndexed, size: size, k: k, left: number(index), usesX: true))
+        case .ipHeaderLength(let k): return number(ValueEntry(kind: .ipHeaderLength, k: k, usesX: true))
+        case .length: return number(ValueEntry(kind: .length))
+        case .binary(let operation, let left, let right):
+            let (l, r) = (number(left), number(right))
+            let usesX = self[l].usesX || self[r].usesX || self[r].kind != .constant
+            return number(ValueEntry(kind: .binary, operation: operation, left: l, right: r, usesX: usesX))
+        case .negate(let inner):
+            let n = number(inner)
+            return number(ValueEntry(kind: .negate, left: n, usesX: self[n].usesX))
+        case .protocolChain(let chain):
+            let at = chains.firstIndex(of: chain) ?? {
+                chains.append(chain)
+                return chains.count - 1
+            }()
+            return number(ValueEntry(kind: .protocolChain, k: UInt32(at), usesX: true))
+        }
+    }
+
+    private mutating func number(_ entry: ValueEntry) -> Int32 {
+        let key = entry.key
+        if let found = index.find(key, { entries[$0] == entry }) { return Int32(found) }
+        entries.append(entry)
+        index.insert(key, entries.count - 1)
+        return Int32(entries.count - 1)
+    }
+}
