@@ -49,6 +49,12 @@ extension HashTable {
     func walkPosition(fromBucket first: Int) -> HashMap.WalkPosition? {
         var bucket = first
         while bucket <= bucketMask {
+            // A look without the lock passes empty buckets by, as the kernel's RCU walk does;
+            // the lock then confirms the head.
+            if heads.pointer[bucket] < 0 {
+                bucket += 1
+                continue
+            }
             let head = locks.pointer[bucket & lockMask].withLock { _ in Int(heads.pointer[bucket]) }
             if head >= 0 { return HashMap.WalkPosition(bucket: bucket, element: head) }
             bucket += 1
