@@ -10,6 +10,31 @@ protocol CallbackRunner: AnyObject {
     func runCallback(at pc: Int, depth: Int, call: HelperCall) -> Result<UInt64, VMError>
 }
 
+/// The engine that called a helper, unretained (its run holds it alive) and by its concrete
+/// class, so that a callback costs no reference counting and no existential call.
+enum RunningEngine {
+    case interpreter(Unmanaged<Interpreter>)
+    case jit(Unmanaged<JITProgram>)
+
+    // Not inlined: their closures must stay out of the helpers' typed-throws bodies, which
+    // Swift 6.3's release mode miscompiles.
+    @inline(never)
+    func startsInstruction(_ pc: Int) -> Bool {
+        switch self {
+        case .interpreter(let engine): engine._withUnsafeGuaranteedRef { $0.startsInstruction(pc) }
+        case .jit(let engine): engine._withUnsafeGuaranteedRef { $0.startsInstruction(pc) }
+        }
+    }
+
+    @inline(never)
+    func runCallback(at pc: Int, depth: Int, call: HelperCall) -> Result<UInt64, VMError> {
+        switch self {
+        case .interpreter(let engine): engine._withUnsafeGuaranteedRef { $0.runCallback(at: pc, depth: depth, call: call) }
+        case .jit(let engine): engine._withUnsafeGuaranteedRef { $0.runCallback(at: pc, depth: depth, call: call) }
+        }
+    }
+}
+
 extension HelperCall {
     /// Calls the program's function `function` — the value an `ld_imm64` of a function gave
     /// the program — with r1–r5 = the arguments, in a stack frame of its own below the

@@ -52,7 +52,7 @@ final class HelperTable {
     /// `runner` is the engine, for helpers that call the program's functions back.
     func call(_ index: Int, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
               input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>,
-              runner: any CallbackRunner) -> Result<(UInt64, Bool), VMError> {
+              runner: RunningEngine) -> Result<(UInt64, Bool), VMError> {
         var call = HelperCall(id: ids[index], registers: registers, stack: stack, input: input, regions: regions, runner: runner)
         return bodies[index]._withUnsafeGuaranteedRef { box in Self.call(box, &call) }
     }
@@ -84,11 +84,11 @@ public struct HelperCall {
     let regions: UnsafeMutablePointer<[MemoryRegion]?>
     /// The engine's registers, which a callback's run uses (`callFunction`).
     let registers: UnsafeMutablePointer<UInt64>
-    /// The engine running the program; unowned, as the run holds it alive.
-    unowned(unsafe) let runner: any CallbackRunner
+    /// The engine running the program.
+    let runner: RunningEngine
 
     init(id: Int32, registers: UnsafeMutablePointer<UInt64>, stack: (start: UInt64, count: Int),
-         input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>, runner: any CallbackRunner) {
+         input: (start: UInt64, count: Int), regions: UnsafeMutablePointer<[MemoryRegion]?>, runner: RunningEngine) {
         self.id = id
         (r1, r2, r3, r4, r5) = (registers[1], registers[2], registers[3], registers[4], registers[5])
         self.stack = stack

@@ -444,7 +444,7 @@ public final class Interpreter: Engine, CallbackRunner {
     @inline(never)
     private func callHelper(_ index: Int, live: (start: UInt64, count: Int), input: (start: UInt64, count: Int),
                             granted: inout [MemoryRegion]?) -> Result<(UInt64, Bool), VMError> {
-        withUnsafeMutablePointer(to: &granted) { helpers.call(index, registers: registers, stack: live, input: input, regions: $0, runner: self) }
+        withUnsafeMutablePointer(to: &granted) { helpers.call(index, registers: registers, stack: live, input: input, regions: $0, runner: .interpreter(Unmanaged.passUnretained(self))) }
     }
 }
 

@@ -295,7 +295,7 @@ public final class JITProgram: Engine, CallbackRunner {
         let stackLow = context[10] &- UInt64(Interpreter.stackSize)
         let input = (get(JITContext.inputStart), Int(get(JITContext.inputCount)))
         switch helpers.call(Int(index), registers: context, stack: (stackLow, Int(stackTop &- stackLow)), input: input,
-                            regions: granted, runner: self) {
+                            regions: granted, runner: .jit(Unmanaged.passUnretained(self))) {
         case .success(let (value, stops)):
             context[0] = value
             return stops ? 1 : 0

@@ -52,6 +52,12 @@ extension HashTable {
     func walkPosition(fromBucket first: Int) -> HashMap.WalkPosition? {
         var bucket = first
         while bucket <= bucketMask {
+            // A look without the lock passes empty buckets by, as the kernel's RCU walk does;
+            // the lock then confirms the head.
+            if head(bucket) < 0 {
+                bucket += 1
+                continue
+            }
             let element = locks.pointer[bucket & lockMask].withLock { _ in head(bucket) }
             if element >= 0 { return HashMap.WalkPosition(bucket: bucket, element: element) }
             bucket += 1
