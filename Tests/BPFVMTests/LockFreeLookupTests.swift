@@ -67,7 +67,8 @@ import Testing
         for key in staying {
             var key = key, value = key
             #expect(map.programUpdate(key: &key, value: &value, flags: 0, cpu: 0) == 0)
-            addresses.append(UInt(bitPattern: try #require(map.programLookup(key: &key, cpu: 0))))
+            let pointer = try #require(map.programLookup(key: &key, cpu: 0))
+            addresses.append(UInt(bitPattern: pointer))
         }
         let stayingAddresses = addresses
         let storage = map.storage[0]
@@ -112,7 +113,10 @@ import Testing
         // Where each staying prefix's value lives, found through an address only it holds.
         var probes = [Self.key(32, 10, 3, 0, 1), Self.key(32, 10, 1, 200, 1)] + stayingSubnets.map { Self.key(32, 10, 1, $0, 250) }
         var found: [UInt] = []
-        for index in probes.indices { found.append(UInt(bitPattern: try #require(map.programLookup(key: &probes[index], cpu: 0)))) }
+        for index in probes.indices {
+            let pointer = try #require(map.programLookup(key: &probes[index], cpu: 0))
+            found.append(UInt(bitPattern: pointer))
+        }
         let addresses = found
         let storage = map.storage[0]
         let failures = Self.race(write: { thread, round in
