@@ -127,7 +127,7 @@ extension Analysis {
         case .kernelStruct(let structName, let trusted):
             guard let types = options.kernelTypes, let type = types.structID(named: structName) else {
                 throw reject(.unsupported, at: pc, state,
-                             "bpf_\(prototype.name) returns a pointer to struct \(structName) typed by the kernel's BTF, which is needed to check its use; verify with the kernel's BTF (/sys/kernel/btf/vmlinux)")
+                             "bpf_\(prototype.name) returns a pointer to struct \(structName) typed by the kernel's BTF, which is needed to check its use: give the kernel's BTF (swiftbpf verify --kernel-btf /sys/kernel/btf/vmlinux, or Verifier.Options.kernelTypes)")
             }
             state[0] = .pointer(Pointer(kind: .kernelObject(KernelObject(type: type, name: structName, trusted: trusted)),
                                         offset: .constant(0), origin: pc))
