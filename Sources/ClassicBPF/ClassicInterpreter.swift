@@ -62,8 +62,9 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
         }
     }
 
-    /// The loop specialized for libpcap semantics, where no ancillary data exists.
-    @inline(never)
+    /// The loop specialized for libpcap semantics, where no ancillary data exists; inlined
+    /// into `run`, so that a packet costs one call.
+    @inline(__always)
     private func executeLibpcap(_ packet: PacketBytes, _ wireLength: UInt32, _ m: UnsafeMutablePointer<UInt32>) -> UInt32 {
         execute(packet, wireLength, nil, m)
     }
@@ -86,6 +87,13 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
         var a: UInt32 = 0
         var x: UInt32 = 0
         var pc = UnsafePointer(code)
+        // tcpdump's programs for Ethernet start with `ldh [12]; jeq #type`, and many
+        // packets leave one or two steps later: that first step runs without a dispatch.
+        if pc.pointee.op == .absHalfJump {
+            guard let value = packetLoad(packet, Int(pc.pointee.k), 2) else { return 0 }
+            a = value & pc.pointee.mask
+            pc = pc.branch(on: a)
+        }
         while true {
             switch pc.pointee.op {
             case .retK: return pc.pointee.k

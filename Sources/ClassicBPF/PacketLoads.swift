@@ -93,7 +93,9 @@ func headerLength(_ packet: PacketBytes, _ offset: UInt32) -> UInt32? {
 /// A big-endian load of `size` bytes at `offset`, nil outside the packet.
 @inline(__always)
 func packetLoad(_ packet: PacketBytes, _ offset: Int, _ size: Int) -> UInt32? {
-    guard offset >= 0, offset <= packet.count - size else { return nil }
+    // The count is never negative, so `&-` cannot wrap; a trapping `-` would keep overflow
+    // flags for each size alive across the whole run loop.
+    guard offset >= 0, offset <= packet.count &- size else { return nil }
     switch size {
     case 4: return word(packet, offset)
     case 2: return half(packet, offset)
