@@ -37,7 +37,7 @@ public class UserspaceMapBase: @unchecked Sendable {
     /// Values hold a spin lock at `offset`: writes leave its word alone and the host reads
     /// it as zero, as the kernel's copy_map_value and check_and_init_map_value do.
     func holdSpinLock(at offset: Int) {
-        guard !type.isPerCPU, offset >= 0, offset + 4 <= valueSize else { return }
+        guard type == .hash || type == .array, offset >= 0, offset + 4 <= valueSize else { return }
         spinLockOffset = offset
     }
 

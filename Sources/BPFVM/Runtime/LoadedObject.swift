@@ -52,7 +52,11 @@ public final class LoadedObject: Sendable {
                 throw RuntimeError(.map, "map \(spec.name): \(error)")
             }
             // The object's BTF says where a value holds a spin lock, which map writes leave alone.
-            if let offset = MapInfo(spec, btf: file.btf).spinLockOffset, let base = map as? UserspaceMapBase {
+            if let offset = MapInfo(spec, btf: file.btf).spinLockOffset {
+                // As the kernel's map_check_btf: EOPNOTSUPP for other map types.
+                guard spec.type == .hash || spec.type == .array, let base = map as? UserspaceMapBase else {
+                    throw RuntimeError(.map, "map \(spec.name): a \(spec.type.kernelName) map cannot hold a bpf_spin_lock in its values; hash and array maps can")
+                }
                 base.holdSpinLock(at: offset)
             }
             if spec.origin == .globalData || spec.origin == .kconfig {
