@@ -1,8 +1,11 @@
 #if os(Linux)
+import BPFInstructions
+import BPFLinux
 import BPFVM
 import Foundation
 import Synchronization
 import Testing
+import TestPeers
 
 extension RuntimeFixture {
     static let spinLocks = RuntimeFixture(name: "spin_locks", kind: .xdp)
@@ -76,6 +79,49 @@ struct SpinLockAgreementTests {
         #expect(le64(slot, at: 16) == 3 * total, "bytes counted in the array")
         #expect(le64(entry, at: 0) == total, "packets counted in the hash")
         #expect(le64(entry, at: 16) == 3 * total, "bytes counted in the hash")
+    }
+
+    /// Host writes with and without BPF_F_LOCK, on the kernel's maps and the VM's: the same
+    /// errnos, and the same contents after, lock words read as zero although every value
+    /// written sets them.
+    @Test func hostWritesWithTheLockAgreeWithTheKernel() throws {
+        let value = { (packets: UInt8) -> [UInt8] in [packets, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0] }
+        // (map, key, packets, flags): BPF_F_LOCK alone, with BPF_NOEXIST / BPF_EXIST, past an array's end.
+        let writes: [(String, UInt8, UInt8, UInt64)] = [
+            ("locked_array", 2, 10, 4), ("locked_array", 2, 11, 4), ("locked_array", 3, 12, 0), ("locked_array", 9, 13, 4),
+            ("locked_array", 1, 14, 5), ("locked_hash", 3, 20, 4), ("locked_hash", 3, 21, 4), ("locked_hash", 4, 22, 0),
+            ("locked_hash", 4, 23, 5), ("locked_hash", 5, 24, 6), ("locked_hash", 4, 25, 6), ("locked_hash", 6, 26, 8),
+        ]
+        var kernelResults: [String] = [], kernelMaps: [String: [String]] = [:]
+        try KernelPeer.run {
+            let collection = try RuntimeFixture.spinLocks.object().load()
+            defer { collection.close() }
+            for (map, key, packets, flags) in writes {
+                do {
+                    try collection.map(map).update(key: [key, 0, 0, 0], value: value(packets), flags: Map.ElementFlags(rawValue: flags))
+                    kernelResults.append("ok")
+                } catch let error as BPFError { kernelResults.append("errno \(error.errno)") }
+            }
+            for map in ["locked_array", "locked_hash"] {
+                kernelMaps[map] = try collection.map(map).entries().map { "\(Hex.short($0.key))=\(Hex.short($0.value))" }.sorted()
+            }
+        }
+        guard !kernelResults.isEmpty else { return }   // no kernel: skipped with its reason
+        let object = try LoadedObject(file: RuntimeFixture.spinLocks.object(), engine: .interpreter)
+        var vmResults: [String] = []
+        for (map, key, packets, flags) in writes {
+            do {
+                try #require(object.map(named: map)).update(key: [key, 0, 0, 0], value: value(packets), flags: MapUpdateFlags(rawValue: flags))
+                vmResults.append("ok")
+            } catch let error as MapError { vmResults.append("errno \(error.errno)") }
+        }
+        print("spin lock host writes: kernel \(kernelResults), VM \(vmResults)")
+        #expect(vmResults == kernelResults)
+        #expect(kernelResults.filter { $0 == "ok" }.count >= 6 && kernelResults.contains { $0 != "ok" })
+        for map in ["locked_array", "locked_hash"] {
+            let entries = try object.contents(ofMap: map).map { "\(Hex.short($0.key))=\(Hex.short($0.value))" }.sorted()
+            #expect(entries == kernelMaps[map], "\(map)")
+        }
     }
 
     /// The packets counted in each map, and every value's lock word (bytes 8–11).
