@@ -71,4 +71,11 @@ import Testing
         #expect(short?.description.contains("a packet of 3 bytes cannot be run") == true)
         #expect(throws: RuntimeError.self) { try LoadedObject(bytes: [0x7f, 0x45, 0x4c], name: "junk") }
     }
+
+    /// Spin locks go in hash and array values only, as the kernel's map_check_btf has it.
+    @Test func spinLockInAnLRUHashIsRefused() throws {
+        let refused = #expect(throws: RuntimeError.self) { try ObjectFixtures.load("lru_spin_lock", engine: .interpreter) }
+        #expect(refused?.kind == .map)
+        #expect(refused?.description == "map recent: a lru_hash map cannot hold a bpf_spin_lock in its values; hash and array maps can")
+    }
 }

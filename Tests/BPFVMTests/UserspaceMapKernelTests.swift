@@ -143,6 +143,43 @@ import Testing
         }
     }
 
+    /// Zero-seeded hashes (BPF_F_ZERO_SEED) put keys in the kernel's buckets, so the walk
+    /// order must be the kernel's too after every step: replacing a key of a plain or LRU hash
+    /// links a new element at the head of its bucket (the key moves to the front), a per-CPU
+    /// hash changes the value in place. Keys crowd few buckets, so that order shows.
+    @Test(arguments: [("hash", 0), ("hash no prealloc", 1), ("percpu_hash", 0), ("lru_hash", 0), ("lru_percpu_hash", 0)])
+    func zeroSeedHashKeepsTheKernelsOrder(_ name: String, extraFlags: UInt32) throws {
+        let type: MapType = switch name {
+        case "percpu_hash": .perCPUHash
+        case "lru_hash": .lruHash
+        case "lru_percpu_hash": .lruPerCPUHash
+        default: .hash
+        }
+        let isLRU = type == .lruHash || type == .lruPerCPUHash
+        // LRU maps large enough that the kernel never evicts 40 keys.
+        let spec = MapKernel.spec(type, key: 4, value: 8, entries: isLRU ? 256 : 16, flags: 64 | extraFlags)
+        try MapKernel.run {
+            let pair = try Pair(spec)
+            defer { pair.close() }
+            var random = SeededGenerator(seed: 0x0DE2 ^ UInt64(type.rawValue))
+            let keys: [[UInt8]] = (0..<(isLRU ? 40 : 24)).map { withUnsafeBytes(of: UInt32($0 * 7)) { Array($0) } }
+            var replaced = 0
+            for step in 0..<400 {
+                let key = keys.randomElement(using: &random) ?? keys[0]
+                if Int.random(in: 0..<100, using: &random) < 80 {
+                    let flags: UInt64 = [0, 0, 1, 2].randomElement(using: &random) ?? 0
+                    if try pair.kernel.lookup(key: key) != nil && flags != 1 { replaced += 1 }
+                    pair.update(key, Self.bytes(pair.user.valueBufferSize, &random), flags: flags)
+                } else {
+                    pair.delete(key)
+                }
+                if step % 10 == 9 { try pair.expectSameContents(ordered: true) }
+            }
+            try pair.expectSameContents(ordered: true)
+            #expect(replaced > 50, "the sequence replaced existing keys")
+        }
+    }
+
     /// An LRU hash that must evict: which keys go differs (the kernel's LRU lists are per CPU
     /// and evict in batches), but both keep what the kernel guarantees — never more than max
     /// entries, and a fresh update always succeeds and is then there.

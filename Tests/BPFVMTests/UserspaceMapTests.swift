@@ -110,10 +110,14 @@ import Testing
             #expect(map.storage.contains { $0.contains(UInt64(UInt(bitPattern: address)), size: 16) })
             addresses[key] = address
         }
-        // Replacing a value writes it where it was.
+        // Replacing a value links a new element, as the kernel's hash does; the old one stays the
+        // map's memory, still holding the old value.
         try map.update(key: Self.bytes(UInt64(5)), value: [UInt8](repeating: 0xAB, count: 16))
-        #expect(withUnsafePointer(to: UInt64(5)) { map.programLookup(key: $0, cpu: 0) } == addresses[5])
-        #expect(addresses[5]?.load(as: UInt8.self) == 0xAB)
+        let replaced = try #require(withUnsafePointer(to: UInt64(5)) { map.programLookup(key: $0, cpu: 0) })
+        #expect(replaced != addresses[5])
+        #expect(map.storage.contains { $0.contains(UInt64(UInt(bitPattern: replaced)), size: 16) })
+        #expect(replaced.load(as: UInt8.self) == 0xAB)
+        #expect(addresses[5]?.load(as: UInt64.self) == 5)
 
         let array: ArrayMap = try Self.make(Self.spec(.array, key: 4, value: 3, entries: 4))
         let first = try #require(withUnsafePointer(to: UInt32(0)) { array.programLookup(key: $0, cpu: 0) })
@@ -261,10 +265,13 @@ import Testing
         #expect(resolving.innerMap(at: reference) === inner)
         #expect(resolving.storage.contains { $0.contains(UInt64(UInt(bitPattern: reference)), size: 4) })
         #expect(withUnsafePointer(to: UInt32(3)) { resolving.programLookup(key: $0, cpu: 0) } == nil)
+        // A replace links a new element (the kernel's hash of maps does too): a new lookup
+        // leads to the new map, and once the key is gone its slot leads nowhere.
         try resolving.update(key: Self.bytes(UInt32(1)), value: Self.bytes(UInt32(6)))
-        #expect(resolving.innerMap(at: reference) === other)
+        let replaced = try #require(withUnsafePointer(to: UInt32(1)) { resolving.programLookup(key: $0, cpu: 0) })
+        #expect(resolving.innerMap(at: replaced) === other)
         #expect(try resolving.delete(key: Self.bytes(UInt32(1))))
-        #expect(resolving.innerMap(at: reference) == nil)
+        #expect(resolving.innerMap(at: replaced) == nil)
         #expect(try !resolving.delete(key: Self.bytes(UInt32(1))))
 
         try outer.setInnerMap(inner, id: 40, key: Self.bytes(UInt32(0)))

@@ -41,10 +41,11 @@ public final class ArrayMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable
 
     public func programUpdate(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64, cpu: Int) -> Int64 {
         let index = Int(key.loadUnaligned(as: UInt32.self))
-        let status = arrayUpdateCheck(index: index, flags: flags, maxEntries: maxEntries)
+        let status = arrayUpdateCheck(index: index, flags: flags, maxEntries: maxEntries, hasLock: spinLockOffset >= 0)
         if status != 0 { return -Int64(status) }
         // A program writes its own CPU's value only.
-        self.value(at: index, cpu: cpuIndex(cpu)).copyMemory(from: value, byteCount: valueSize)
+        storeMapValue(into: self.value(at: index, cpu: cpuIndex(cpu)), from: value, count: valueSize,
+                      lockOffset: spinLockOffset, locked: flags & MapUpdateFlags.lock.rawValue != 0)
         return 0
     }
 
@@ -61,13 +62,14 @@ public final class ArrayMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable
 
     override func hostUpdate(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64) -> Int32 {
         let index = Int(key.loadUnaligned(as: UInt32.self))
-        let status = arrayUpdateCheck(index: index, flags: flags, maxEntries: maxEntries)
+        let status = arrayUpdateCheck(index: index, flags: flags, maxEntries: maxEntries, hasLock: spinLockOffset >= 0)
         if status != 0 { return status }
         if type.isPerCPU {
             // bpf(2) copies each CPU's whole 8-byte-rounded slot, padding included.
             self.value(at: index, cpu: 0).copyMemory(from: value, byteCount: elementStride)
         } else {
-            self.value(at: index, cpu: 0).copyMemory(from: value, byteCount: valueSize)
+            storeMapValue(into: self.value(at: index, cpu: 0), from: value, count: valueSize, lockOffset: spinLockOffset,
+                          locked: flags & MapUpdateFlags.lock.rawValue != 0)
         }
         return 0
     }
@@ -84,13 +86,14 @@ public final class ArrayMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable
 }
 
 /// The update checks every array kind makes, in the kernel's order: flags beyond BPF_EXIST
-/// (BPF_F_LOCK aside), an index past the end (E2BIG), then BPF_NOEXIST (every index exists).
+/// (BPF_F_LOCK aside), an index past the end (E2BIG), BPF_NOEXIST (every index exists), then
+/// BPF_F_LOCK without a spin lock in the value.
 @inline(__always)
-func arrayUpdateCheck(index: Int, flags: UInt64, maxEntries: Int) -> Int32 {
+func arrayUpdateCheck(index: Int, flags: UInt64, maxEntries: Int, hasLock: Bool = false) -> Int32 {
     if flags & ~MapUpdateFlags.lock.rawValue > MapUpdateFlags.exist.rawValue { return LinuxErrno.invalid }
     if index >= maxEntries { return LinuxErrno.tooBig }
     if flags & MapUpdateFlags.noExist.rawValue != 0 { return LinuxErrno.exists }
-    if flags & MapUpdateFlags.lock.rawValue != 0 { return LinuxErrno.invalid }
+    if flags & MapUpdateFlags.lock.rawValue != 0 && !hasLock { return LinuxErrno.invalid }
     return 0
 }
 

@@ -19,6 +19,11 @@ public final class HashMap: UserspaceMapBase, UserspaceMap, @unchecked Sendable 
         super.init(spec, maxEntries: maxEntries, cpuCount: cpuCount)
     }
 
+    override func holdSpinLock(at offset: Int) {
+        super.holdSpinLock(at: offset)
+        table.lockOffset = spinLockOffset
+    }
+
     /// Elements in the map now.
     public var count: Int { table.count }
 

@@ -16,6 +16,13 @@ import Synchronization
 /// reused at once, so a value a program holds may change under it, but it is always one of
 /// this map's values, never freed memory.
 ///
+/// Replacing a key's value goes as in the kernel (kernel/bpf/hashtab.c): a plain or LRU table
+/// links a new element at the head of the bucket, then unlinks the old one, so the key moves
+/// to the front of its bucket's walk; per-CPU tables, and BPF_F_LOCK writes, change the value
+/// in place. A plain table takes the new element from its lock stripe's spare and keeps the old
+/// one as the spare (as the kernel swaps with its per-CPU extra element), so a replace works in
+/// a full table; an LRU table takes it from the free elements (evicting if need be).
+///
 /// An LRU table never fails for want of room: when no element is free, the clock hand walks
 /// the elements, giving each one looked up since it last passed a second chance, and evicts the
 /// first without one.
@@ -29,6 +36,10 @@ final class HashTable: @unchecked Sendable {
     let elementStride: Int
     let capacity: Int
     let isLRU: Bool
+    /// Whether replacing a key links a new element (plain and LRU tables, not per-CPU ones).
+    let replacesElements: Bool
+    /// Where a value holds its spin lock, or -1; set once before programs run.
+    var lockOffset = -1
     let bucketMask: Int
     let lockMask: Int
     let seed: UInt64
@@ -51,6 +62,9 @@ final class HashTable: @unchecked Sendable {
     /// Free element indexes; the count is the mutex's value.
     let freeStack: FixedArray<Int32>
     let freeCount: Mutex<Int>
+    /// Plain tables: per lock stripe, the element the next replace under that lock links (past
+    /// `capacity`, or an element a replace took out). Changed only under the stripe's lock.
+    let spares: FixedArray<Int32>
     let clockHand = Mutex<Int>(0)
 
     static func bucketCount(capacity: Int) -> Int {
@@ -61,7 +75,9 @@ final class HashTable: @unchecked Sendable {
 
     static func bytesNeeded(keySize: Int, valueSize: Int, perCPU: Bool, cpuCount: Int, capacity: Int) -> Int {
         let perElement = perCPUStride(valueSize: keySize) + perCPUStride(valueSize: valueSize) * (perCPU ? cpuCount : 1) + 20
-        return perElement * capacity + 8 * bucketCount(capacity: capacity)
+        let buckets = bucketCount(capacity: capacity)
+        let spares = perCPU ? 0 : min(buckets, 1024)
+        return perElement * (capacity + spares) + 8 * buckets
     }
 
     init(keySize: Int, valueSize: Int, perCPU: Bool, cpuCount: Int, capacity: Int, isLRU: Bool, zeroSeed: Bool) {
@@ -73,23 +89,27 @@ final class HashTable: @unchecked Sendable {
         elementStride = slotStride * self.cpuCount
         self.capacity = capacity
         self.isLRU = isLRU
+        replacesElements = !perCPU
         let buckets = HashTable.bucketCount(capacity: capacity)
         bucketMask = buckets - 1
         lockMask = min(buckets, 1024) - 1
+        let spareCount = !perCPU && !isLRU ? lockMask + 1 : 0
+        let elements = capacity + spareCount
         seed = zeroSeed ? 0 : UInt64.random(in: 0...UInt64.max)
         keyWords = (keySize + 7) / 8
-        keys = FixedArray(count: keyWords * capacity) { _ in Atomic(0) }
-        values = MapMemory(count: elementStride * capacity)
+        keys = FixedArray(count: keyWords * elements) { _ in Atomic(0) }
+        values = MapMemory(count: elementStride * elements)
         heads = FixedArray(count: buckets) { _ in Atomic(-1) }
-        next = FixedArray(count: capacity) { _ in Atomic(-1) }
-        hashes = FixedArray(count: capacity) { _ in Atomic(0) }
+        next = FixedArray(count: elements) { _ in Atomic(-1) }
+        hashes = FixedArray(count: elements) { _ in Atomic(0) }
         sequences = FixedArray(count: buckets) { _ in Atomic(0) }
-        bucketOfElement = FixedArray(count: capacity) { _ in Atomic(-1) }
+        bucketOfElement = FixedArray(count: elements) { _ in Atomic(-1) }
         referenced = FixedArray(count: isLRU ? capacity : 0) { _ in Atomic(0) }
         locks = FixedArray(count: lockMask + 1) { _ in Mutex(()) }
         // Handed out from index 0 up, so a fresh table fills its memory in order.
         freeStack = FixedArray(count: capacity) { Int32(capacity - 1 - $0) }
         freeCount = Mutex(capacity)
+        spares = FixedArray(count: spareCount) { Int32(capacity + $0) }
     }
 
     /// Elements in the table.
@@ -161,7 +181,7 @@ final class HashTable: @unchecked Sendable {
     func find(_ key: UnsafeRawPointer, hash: UInt32, bucket: Int) -> Int {
         var element = head(bucket)
         var steps = 0
-        while element >= 0 && steps < capacity {
+        while element >= 0 && steps < capacity + spares.count {
             if hashes.pointer[element].load(ordering: .relaxed) == hash && keyMatches(element, key) { return element }
             element = successor(element)
             steps += 1
@@ -214,9 +234,11 @@ final class HashTable: @unchecked Sendable {
     /// otherwise only that CPU's value is written and a new element's other CPUs start at zero.
     /// 0 or EINVAL, EEXIST, ENOENT, E2BIG (full), ENOMEM (LRU with nothing to evict).
     func update(_ key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64, cpu: Int) -> Int32 {
-        if flags & ~MapUpdateFlags.lock.rawValue > MapUpdateFlags.exist.rawValue || flags & MapUpdateFlags.lock.rawValue != 0 {
+        let locked = flags & MapUpdateFlags.lock.rawValue != 0
+        if flags & ~MapUpdateFlags.lock.rawValue > MapUpdateFlags.exist.rawValue || locked && lockOffset < 0 {
             return LinuxErrno.invalid
         }
+        let flags = flags & ~MapUpdateFlags.lock.rawValue
         let hash = self.hash(key)
         let bucket = Int(truncatingIfNeeded: hash) & bucketMask
         // A full LRU table evicts outside the bucket lock, keeps the evicted element for this
@@ -227,22 +249,38 @@ final class HashTable: @unchecked Sendable {
                 let element = find(key, hash: UInt32(truncatingIfNeeded: hash), bucket: bucket)
                 if element >= 0 {
                     if flags == MapUpdateFlags.noExist.rawValue { return LinuxErrno.exists }
-                    store(value, into: element, cpu: cpu, isNew: false)
-                    return 0
+                    if locked || !replacesElements {
+                        store(value, into: element, cpu: cpu, isNew: false, locked: locked)
+                        return 0
+                    }
+                } else if flags == MapUpdateFlags.exist.rawValue {
+                    return LinuxErrno.noEntry
                 }
-                if flags == MapUpdateFlags.exist.rawValue { return LinuxErrno.noEntry }
-                let fresh = reserved >= 0 ? reserved : popFree()
-                reserved = -1
-                if fresh < 0 { return isLRU ? -1 : LinuxErrno.tooBig }
+                let fresh: Int
+                if element >= 0 && !isLRU {
+                    fresh = Int(spares.pointer[bucket & lockMask])
+                    spares.pointer[bucket & lockMask] = Int32(element)
+                } else {
+                    fresh = reserved >= 0 ? reserved : popFree()
+                    reserved = -1
+                    if fresh < 0 { return isLRU ? -1 : LinuxErrno.tooBig }
+                }
+                // Linked before the old element goes, all inside one odd sequence: a lock-free
+                // reader walks again and finds one of the two, as the kernel's RCU readers do.
                 changeChain(bucket) {
                     storeKey(key, into: fresh)
-                    store(value, into: fresh, cpu: cpu, isNew: true)
+                    store(value, into: fresh, cpu: cpu, isNew: true, locked: false)
                     hashes.pointer[fresh].store(UInt32(truncatingIfNeeded: hash), ordering: .relaxed)
                     next.pointer[fresh].store(Int32(head(bucket)), ordering: .relaxed)
                     heads.pointer[bucket].store(Int32(fresh), ordering: .relaxed)
+                    if element >= 0 { removeFromChain(element, bucket: bucket) }
                 }
                 bucketOfElement.pointer[fresh].store(Int32(bucket), ordering: .relaxed)
                 if isLRU { referenced.pointer[fresh].store(0, ordering: .relaxed) }
+                if element >= 0 {
+                    bucketOfElement.pointer[element].store(-1, ordering: .relaxed)
+                    if isLRU { pushFree(element) }
+                }
                 return 0
             }
             if status >= 0 {
@@ -303,11 +341,14 @@ final class HashTable: @unchecked Sendable {
 
     // MARK: Elements
 
+    /// A new element's spin lock starts free; an element in place keeps its lock word, and
+    /// with `locked` (BPF_F_LOCK) the copy happens under that lock.
     @inline(__always)
-    func store(_ value: UnsafeRawPointer, into element: Int, cpu: Int, isNew: Bool) {
+    func store(_ value: UnsafeRawPointer, into element: Int, cpu: Int, isNew: Bool, locked: Bool) {
         let destination = self.value(element)
         if !isPerCPU {
-            destination.copyMemory(from: value, byteCount: valueSize)
+            if isNew && lockOffset >= 0 { (destination + lockOffset).storeBytes(of: 0, as: UInt32.self) }
+            storeMapValue(into: destination, from: value, count: valueSize, lockOffset: lockOffset, locked: locked)
         } else if cpu < 0 {
             // bpf(2) copies each CPU's whole 8-byte-rounded slot, padding included.
             destination.copyMemory(from: value, byteCount: elementStride)
@@ -320,23 +361,26 @@ final class HashTable: @unchecked Sendable {
     /// Takes `element` out of `bucket`'s chain and, unless `free` is false, frees it. Under
     /// the bucket's lock.
     func unlink(_ element: Int, bucket: Int, free: Bool = true) {
-        changeChain(bucket) {
-            if head(bucket) == element {
-                heads.pointer[bucket].store(Int32(successor(element)), ordering: .relaxed)
-                return
-            }
-            var previous = head(bucket)
-            while previous >= 0 {
-                let following = successor(previous)
-                if following == element {
-                    next.pointer[previous].store(Int32(successor(element)), ordering: .relaxed)
-                    return
-                }
-                previous = following
-            }
-        }
+        changeChain(bucket) { removeFromChain(element, bucket: bucket) }
         bucketOfElement.pointer[element].store(-1, ordering: .relaxed)
         if free { pushFree(element) }
+    }
+
+    /// Inside `changeChain`, under the bucket's lock.
+    private func removeFromChain(_ element: Int, bucket: Int) {
+        if head(bucket) == element {
+            heads.pointer[bucket].store(Int32(successor(element)), ordering: .relaxed)
+            return
+        }
+        var previous = head(bucket)
+        while previous >= 0 {
+            let following = successor(previous)
+            if following == element {
+                next.pointer[previous].store(Int32(successor(element)), ordering: .relaxed)
+                return
+            }
+            previous = following
+        }
     }
 
     func pushFree(_ element: Int) {

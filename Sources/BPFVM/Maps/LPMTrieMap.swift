@@ -32,10 +32,12 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     /// compares 64 bits at a time, as the kernel's longest_prefix_match does.
     let nodeWords: FixedArray<Atomic<UInt64>>
     let dataWords: Int
-    let children: FixedArray<Atomic<Int32>>       // two per node, -1 for none
-    let prefixLengths: FixedArray<Atomic<UInt32>>
-    /// The node's value slot, or -1 for an intermediate node.
-    let valueSlots: FixedArray<Atomic<Int32>>
+    /// Both children of a node in one word (side 0 low, side 1 high; -1 for none), so that a
+    /// lookup loads them before it knows the side, alongside the node's other words.
+    let children: FixedArray<Atomic<UInt64>>
+    /// A node's prefix length (low half) and value slot (high half; -1 for an intermediate
+    /// node) in one word.
+    let nodeMeta: FixedArray<Atomic<UInt64>>
     let rootNode = Atomic<Int32>(-1)
     // Under `lock` only:
     let freeNodes: FixedArray<Int32>
@@ -54,9 +56,8 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
         storage = [values.region("\(spec.name) values", isWritable: spec.flags & MapCreationFlag.readOnlyProgram == 0)]
         dataWords = (Int(spec.keySize) - 4 + 7) / 8
         nodeWords = FixedArray(count: dataWords * nodes) { _ in Atomic(0) }
-        children = FixedArray(count: 2 * nodes) { _ in Atomic(-1) }
-        prefixLengths = FixedArray(count: nodes) { _ in Atomic(0) }
-        valueSlots = FixedArray(count: nodes) { _ in Atomic(-1) }
+        children = FixedArray(count: nodes) { _ in Atomic(UInt64.max) }
+        nodeMeta = FixedArray(count: nodes) { _ in Atomic(UInt64(UInt32.max) << 32) }
         freeNodes = FixedArray(count: nodes) { Int32(nodes - 1 - $0) }
         freeValues = FixedArray(count: entries) { Int32(entries - 1 - $0) }
         freeNodeCount = nodes
@@ -134,20 +135,38 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     @inline(__always) func nodeWord(_ node: Int32, _ index: Int) -> UInt64 {
         nodeWords.pointer[Int(node) * dataWords + index].load(ordering: .relaxed)
     }
-    @inline(__always) func prefixLength(_ node: Int32) -> Int { Int(prefixLengths.pointer[Int(node)].load(ordering: .relaxed)) }
-    @inline(__always) func child(_ node: Int32, _ side: Int) -> Int32 { children.pointer[2 * Int(node) + side].load(ordering: .relaxed) }
-    @inline(__always) func setChild(_ node: Int32, _ side: Int, _ value: Int32) {
-        children.pointer[2 * Int(node) + side].store(value, ordering: .relaxed)
+    @inline(__always) func prefixLength(_ node: Int32) -> Int {
+        Int(UInt32(truncatingIfNeeded: nodeMeta.pointer[Int(node)].load(ordering: .relaxed)))
     }
-    @inline(__always) func valueSlot(_ node: Int32) -> Int32 { valueSlots.pointer[Int(node)].load(ordering: .relaxed) }
-    @inline(__always) func setValueSlot(_ node: Int32, _ slot: Int32) { valueSlots.pointer[Int(node)].store(slot, ordering: .relaxed) }
+    @inline(__always) func valueSlot(_ node: Int32) -> Int32 {
+        Int32(truncatingIfNeeded: nodeMeta.pointer[Int(node)].load(ordering: .relaxed) >> 32)
+    }
+    @inline(__always) func child(_ node: Int32, _ side: Int) -> Int32 {
+        Int32(truncatingIfNeeded: children.pointer[Int(node)].load(ordering: .relaxed) >> UInt64(side * 32))
+    }
+    // Writers change one half of a word; only they write, under the lock, and lookups load
+    // the whole word, so they see it before or after.
+    @inline(__always) func setChild(_ node: Int32, _ side: Int, _ value: Int32) {
+        setHalf(children.pointer + Int(node), high: side == 1, UInt32(bitPattern: value))
+    }
+    @inline(__always) func setPrefixLength(_ node: Int32, _ length: Int) {
+        setHalf(nodeMeta.pointer + Int(node), high: false, UInt32(length))
+    }
+    @inline(__always) func setValueSlot(_ node: Int32, _ slot: Int32) {
+        setHalf(nodeMeta.pointer + Int(node), high: true, UInt32(bitPattern: slot))
+    }
+    @inline(__always) private func setHalf(_ word: UnsafeMutablePointer<Atomic<UInt64>>, high: Bool, _ half: UInt32) {
+        let old = word.pointee.load(ordering: .relaxed)
+        let new = high ? old & 0xffff_ffff | UInt64(half) << 32 : old & ~0xffff_ffff | UInt64(half)
+        word.pointee.store(new, ordering: .relaxed)
+    }
     @inline(__always) func isIntermediate(_ node: Int32) -> Bool { valueSlot(node) < 0 }
     var root: Int32 { rootNode.load(ordering: .relaxed) }
 
     /// A place that points to a node: the root (-1) or side `s` of node `n` (2n + s).
-    @inline(__always) func target(of link: Int) -> Int32 { link < 0 ? root : children.pointer[link].load(ordering: .relaxed) }
+    @inline(__always) func target(of link: Int) -> Int32 { link < 0 ? root : child(Int32(link >> 1), link & 1) }
     @inline(__always) func set(_ link: Int, to node: Int32) {
-        if link < 0 { rootNode.store(node, ordering: .relaxed) } else { children.pointer[link].store(node, ordering: .relaxed) }
+        if link < 0 { rootNode.store(node, ordering: .relaxed) } else { setChild(Int32(link >> 1), link & 1, node) }
     }
 
     @inline(__always)
@@ -198,7 +217,9 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     /// fields are read once, and a walk longer than a still trie can be ends (the caller sees
     /// the sequence changed).
     func longestMatch(_ key: UnsafeRawPointer) -> Int {
-        if Int(key.loadUnaligned(as: UInt32.self)) > maxPrefixLength { return -1 }
+        let keyLength = Int(key.loadUnaligned(as: UInt32.self))
+        if keyLength > maxPrefixLength { return -1 }
+        if dataWords == 1 { return longestMatch(word: dataWord(key + 4, 0), keyLength: keyLength) }
         var found: Int32 = -1
         var node = root
         var depth = 0
@@ -214,6 +235,35 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
             if match < length { break }
             if slot >= 0 { found = slot }
             node = child(node, LPMTrieMap.bit(key + 4, length))
+        }
+        return Int(found)
+    }
+
+    /// `longestMatch` for keys of up to 8 data bytes (IPv4 addresses, ...): the key's data
+    /// read once into a register, each node compared in one step. A node's prefix is shorter
+    /// than 64 bits wherever the walk goes on, so bit `length` of the word is the next side.
+    @inline(__always)
+    private func longestMatch(word: UInt64, keyLength: Int) -> Int {
+        var found: Int32 = -1
+        var node = root
+        var depth = 0
+        while node >= 0 && depth <= maxPrefixLength {
+            depth += 1
+            // The node's three words, loaded at once.
+            let meta = nodeMeta.pointer[Int(node)].load(ordering: .relaxed)
+            let pair = children.pointer[Int(node)].load(ordering: .relaxed)
+            let difference = nodeWords.pointer[Int(node)].load(ordering: .relaxed) ^ word
+            let length = Int(UInt32(truncatingIfNeeded: meta))
+            let slot = Int32(truncatingIfNeeded: meta >> 32)
+            let match = min(difference.leadingZeroBitCount, length, keyLength)
+            if match == maxPrefixLength {
+                found = slot
+                break
+            }
+            if match < length { break }
+            if slot >= 0 { found = slot }
+            let side = (word << UInt64(length & 63)) >> 63
+            node = Int32(truncatingIfNeeded: pair >> (side << 5))
         }
         return Int(found)
     }
@@ -259,7 +309,7 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
             } else {
                 // They part at bit `match`: an intermediate node holds both.
                 let parting = takeNode()
-                prefixLengths.pointer[Int(parting)].store(UInt32(match), ordering: .relaxed)
+                setPrefixLength(parting, match)
                 for index in 0..<dataWords {
                     nodeWords.pointer[Int(parting) * dataWords + index].store(nodeWord(node, index), ordering: .relaxed)
                 }
@@ -282,7 +332,7 @@ public final class LPMTrieMap: UserspaceMapBase, UserspaceMap, @unchecked Sendab
     }
 
     func fill(_ node: Int32, key: UnsafeRawPointer, length: Int, value: UnsafeRawPointer) {
-        prefixLengths.pointer[Int(node)].store(UInt32(length), ordering: .relaxed)
+        setPrefixLength(node, length)
         storeData(node, from: key + 4)
         (values.base + Int(valueSlot(node)) * valueStride).copyMemory(from: value, byteCount: valueSize)
     }

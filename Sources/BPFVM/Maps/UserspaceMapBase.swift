@@ -19,6 +19,9 @@ public class UserspaceMapBase: @unchecked Sendable {
     /// Bytes of one host-side value: `valueSize`, or for per-CPU maps one 8-byte-aligned slot
     /// per CPU, as bpf(2) lays them out (`Map.valueBufferSize` in BPFLinux).
     public let valueBufferSize: Int
+    /// Where each value holds a `struct bpf_spin_lock`, or -1: set once, by the loader that
+    /// knows the value's BTF, before programs run.
+    public private(set) var spinLockOffset = -1
 
     init(_ spec: MapSpec, maxEntries: Int? = nil, cpuCount: Int = 1) {
         name = spec.name
@@ -29,6 +32,13 @@ public class UserspaceMapBase: @unchecked Sendable {
         flags = spec.flags
         self.cpuCount = spec.type.isPerCPU ? max(cpuCount, 1) : 1
         valueBufferSize = spec.type.isPerCPU ? self.cpuCount * perCPUStride(valueSize: Int(spec.valueSize)) : Int(spec.valueSize)
+    }
+
+    /// Values hold a spin lock at `offset`: writes leave its word alone and the host reads
+    /// it as zero, as the kernel's copy_map_value and check_and_init_map_value do.
+    func holdSpinLock(at offset: Int) {
+        guard type == .hash || type == .array, offset >= 0, offset + 4 <= valueSize else { return }
+        spinLockOffset = offset
     }
 
     // MARK: Hooks for the map kinds (0 or a positive errno)
@@ -55,9 +65,10 @@ public class UserspaceMapBase: @unchecked Sendable {
         try check(key: key, "update")
         try check(value: value, "update")
         try checkWritable("update")
-        // The kernel refuses BPF_F_LOCK before anything else when the value has no spin lock,
-        // and userspace maps have no BTF to give them one.
-        if flags.contains(.lock) { throw error(LinuxErrno.invalid, "update", "BPF_F_LOCK needs a bpf_spin_lock in the value, and this map has none") }
+        // The kernel refuses BPF_F_LOCK before anything else when the value has no spin lock.
+        if flags.contains(.lock) && spinLockOffset < 0 {
+            throw error(LinuxErrno.invalid, "update", "BPF_F_LOCK needs a bpf_spin_lock in the value, and this map has none")
+        }
         let status = callWithInputs(key, value) { key, value in hostUpdate(key: key, value: value, flags: flags.rawValue) }
         try check(status, "update")
     }
@@ -102,6 +113,7 @@ public class UserspaceMapBase: @unchecked Sendable {
         }
         if status == LinuxErrno.noEntry { return nil }
         try check(status, operation)
+        if spinLockOffset >= 0 { value.replaceSubrange(spinLockOffset..<spinLockOffset + 4, with: [0, 0, 0, 0]) }
         return value
     }
 

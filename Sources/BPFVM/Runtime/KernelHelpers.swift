@@ -12,7 +12,7 @@ enum KernelHelpers {
                         keys: CallbackKeys = CallbackKeys()) -> [Helper] {
         let seed = host.randomSeed ?? host.clock()
         var list = mapHelpers(maps, processor: host.processor)
-            + [loop, forEachMapElement(maps, processor: host.processor, keys: keys)]
+            + [loop, forEachMapElement(maps, processor: host.processor, keys: keys), spinLock, spinUnlock]
             + environmentHelpers(host, random: RandomState(seed: seed))
             + stringHelpers(trace: host.trace)
             + [checksumDifference]

@@ -51,6 +51,14 @@ public final class LoadedObject: Sendable {
             } catch {
                 throw RuntimeError(.map, "map \(spec.name): \(error)")
             }
+            // The object's BTF says where a value holds a spin lock, which map writes leave alone.
+            if let offset = MapInfo(spec, btf: file.btf).spinLockOffset {
+                // As the kernel's map_check_btf: EOPNOTSUPP for other map types.
+                guard spec.type == .hash || spec.type == .array, let base = map as? UserspaceMapBase else {
+                    throw RuntimeError(.map, "map \(spec.name): a \(spec.type.kernelName) map cannot hold a bpf_spin_lock in its values; hash and array maps can")
+                }
+                base.holdSpinLock(at: offset)
+            }
             if spec.origin == .globalData || spec.origin == .kconfig {
                 let zero: UInt32 = 0
                 addresses[index] = Self.lookupAddress(map, key: zero)
@@ -113,7 +121,7 @@ public final class LoadedObject: Sendable {
         do {
             var options = Verifier.Options()
             options.helpers = KernelHelpers.prototypes(host)
-            verified = try Verifier.verify(spec, maps: file.maps, options: options)
+            verified = try Verifier.verify(spec, maps: file.maps, btf: file.btf, options: options)
         } catch {
             throw RuntimeError(.rejected, "program \(name) was refused by the verifier: \(error)")
         }
