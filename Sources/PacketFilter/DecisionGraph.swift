@@ -166,18 +166,21 @@ struct DecisionGraph: Sendable {
         result.tests = tests
         result.nodes.reserveCapacity(nodes.count)
         result.index = NodeIndex(capacity: nodes.count)
-        var mapping = [GraphTarget?](repeating: nil, count: nodes.count)
-        func mapped(_ target: GraphTarget) -> GraphTarget {
-            if case .node(let n) = target { return mapping[n] ?? target }
-            return target
+        // Where each old node went, on the machine stack for small graphs (no allocation).
+        withUnsafeTemporaryAllocation(of: GraphTarget?.self, capacity: nodes.count) { mapping in
+            mapping.initialize(repeating: nil)
+            func mapped(_ target: GraphTarget) -> GraphTarget {
+                if case .node(let n) = target { return mapping[n] ?? target }
+                return target
+            }
+            for n in topologicalOrder().reversed() {
+                var node = rewrite(nodes[n])
+                node.whenTrue = mapped(node.whenTrue)
+                node.whenFalse = mapped(node.whenFalse)
+                mapping[n] = result.node(number: node.test, node.whenTrue, node.whenFalse)
+            }
+            result.root = mapped(root)
         }
-        for n in topologicalOrder().reversed() {
-            var node = rewrite(nodes[n])
-            node.whenTrue = mapped(node.whenTrue)
-            node.whenFalse = mapped(node.whenFalse)
-            mapping[n] = result.node(number: node.test, node.whenTrue, node.whenFalse)
-        }
-        result.root = mapped(root)
         return result
     }
 

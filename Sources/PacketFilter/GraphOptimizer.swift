@@ -63,13 +63,22 @@ extension Fact {
 /// proto` is one of tcp, udp and sctp after `port 80`'s protocol checks).
 struct Knowledge: Sendable {
     var facts = FactList()
-    var possible: [Int: [UInt32]] = [:]
+    /// Nil rather than empty, so that copying knowledge (every edge does) retains nothing.
+    private(set) var possible: [Int: [UInt32]]?
     static let memberLimit = 16
 
     /// The constants `value` can be here, if known.
     func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> [UInt32]? {
-        if !possible.isEmpty, let set = possible[value] { return set }
+        if let set = possible?[value] { return set }
         return pinned(value, tests, arena).map { [$0] }
+    }
+
+    /// Sets (or, with nil, forgets) the constants `value` can be.
+    mutating func setPossible(_ value: Int, _ set: [UInt32]?) {
+        var table = possible ?? [:]
+        possible = nil
+        table[value] = set
+        possible = table.isEmpty ? nil : table
     }
 
     /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
@@ -89,11 +98,11 @@ struct Knowledge: Sendable {
         guard let k = tests[test].constant else { return }
         facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
         let value = tests[test].value
-        if !possible.isEmpty, let set = possible[value] {
+        if let set = possible?[value] {
             let condition = tests[test].condition
             let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
             // None left means the path cannot run; forget rather than reason from a contradiction.
-            possible[value] = left.isEmpty ? nil : left
+            setPossible(value, left.isEmpty ? nil : left)
         }
     }
 
@@ -116,13 +125,13 @@ struct Knowledge: Sendable {
         }
         // The values both sides pin: only those this side pins need looking at.
         func merge(_ value: Int) {
-            guard result.possible.isEmpty || result.possible[value] == nil,
+            guard result.possible?[value] == nil,
                   let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { return }
             var union = mine
             for k in theirs where !union.contains(k) { union.append(k) }
-            if union.count <= Self.memberLimit { result.possible[value] = union }
+            if union.count <= Self.memberLimit { result.setPossible(value, union) }
         }
-        for value in possible.keys { merge(value) }
+        if let possible { for value in possible.keys { merge(value) } }
         arena.withFacts(facts) { words in
             for word in words {
                 let fact = Fact(word: word)
@@ -137,7 +146,7 @@ struct Knowledge: Sendable {
         if let k = tests[test].constant {
             let value = tests[test].value
             let condition = tests[test].condition
-            if !possible.isEmpty, let set = possible[value] {
+            if let set = possible?[value] {
                 if let first = set.first {
                     let outcome = FilterTest.evaluate(condition, first, k)
                     if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
@@ -231,8 +240,17 @@ enum GraphOptimizer {
     }
 
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
+        // What is known on the way into each node, in a buffer on the machine stack for small
+        // graphs: an array here cost an allocation and a metadata lookup per pass.
+        withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
+            knownIn.initialize(repeating: nil)
+            defer { knownIn.deinitialize() }
+            return thread(&graph, knownIn)
+        }
+    }
+
+    private static func thread(_ graph: inout DecisionGraph, _ knownIn: UnsafeMutableBufferPointer<Knowledge?>) -> Bool {
         let order = graph.cachedTopologicalOrder()
-        var knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
         var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
         var changed = false
