@@ -287,8 +287,15 @@ enum GraphOptimizer {
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
+        // What is known of each node, on the machine stack for small graphs (no allocation).
+        withUnsafeTemporaryAllocation(of: ChainNode.self, capacity: graph.nodes.count) { nodes in
+            nodes.initialize(repeating: ChainNode())
+            return groupChains(&graph, nodes)
+        }
+    }
+
+    private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>) -> Bool {
         let order = graph.cachedTopologicalOrder()
-        var nodes = [ChainNode](repeating: ChainNode(), count: graph.nodes.count)
         let table = graph.tests.entries
         for n in order {
             let value = table[graph[n].test].value
