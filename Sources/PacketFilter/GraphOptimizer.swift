@@ -91,11 +91,7 @@ struct FactArena: Sendable {
     /// The facts of `list` that `other` holds too, oldest first as `list` had them.
     mutating func shared(_ list: FactList, _ other: FactList) -> FactList {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
-            var cell = list.head
-            for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
-                words[i] = cells[Int(cell)].word
-                cell = cells[Int(cell)].next
-            }
+            copy(list, into: words)
             var shared = FactList()
             for word in words where contains(other, Fact(word: word)) {
                 shared = add(Fact(word: word), to: shared)
@@ -111,16 +107,18 @@ struct FactArena: Sendable {
 
     /// Calls `body` with the list's facts, oldest first, packed as in `Cell.word`.
     func withFacts<Result>(_ list: FactList, _ body: (UnsafeMutableBufferPointer<UInt32>) -> Result) -> Result {
-        // Through a pointer to the cells: capturing the array in the closure retained it.
-        cells.withUnsafeBufferPointer { cells in
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
-                var cell = list.head
-                for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
-                    words[i] = cells[Int(cell)].word
-                    cell = cells[Int(cell)].next
-                }
-                return body(words)
-            }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
+            copy(list, into: words)
+            return body(words)
+        }
+    }
+
+    /// The list's facts, oldest first, packed as in `Cell.word`, into `words` (room for `list.count`).
+    private func copy(_ list: FactList, into words: UnsafeMutableBufferPointer<UInt32>) {
+        var cell = list.head
+        for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
+            words[i] = cells[Int(cell)].word
+            cell = cells[Int(cell)].next
         }
     }
 
@@ -198,16 +196,18 @@ struct Knowledge: Sendable {
                   let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { return }
             // The union, mine first, built at the end of the arena's members.
             let start = arena.membersEnd
-            func add(_ k: UInt32, unlessPresent: Bool) {
-                if unlessPresent, (start..<arena.membersEnd).contains(where: { arena.member($0) == k }) { return }
-                arena.addMember(k)
-            }
-            for (members, unlessPresent) in [(mine, false), (theirs, true)] {
+            func add(_ members: Members, unlessPresent: Bool) {
+                func add(_ k: UInt32) {
+                    if unlessPresent, (start..<arena.membersEnd).contains(where: { arena.member($0) == k }) { return }
+                    arena.addMember(k)
+                }
                 switch members {
-                case .range(let range): for i in range { add(arena.member(i), unlessPresent: unlessPresent) }
-                case .one(let k): add(k, unlessPresent: unlessPresent)
+                case .range(let range): for i in range { add(arena.member(i)) }
+                case .one(let k): add(k)
                 }
             }
+            add(mine, unlessPresent: false)
+            add(theirs, unlessPresent: true)
             if arena.membersEnd - start <= Self.memberLimit {
                 result.possible = arena.setPossible(result.possible, value, membersFrom: start)
             } else {
