@@ -346,7 +346,7 @@ enum GraphOptimizer {
             defer { knownIn.deinitialize() }
             return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: graph.nodes.count * 2) { targets in
                 let order = graph.cachedTopologicalOrder()
-                let changed = thread(graph, order, knownIn, targets)
+                let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets)
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
                 for n in order where knownIn[n] != nil {
@@ -357,25 +357,26 @@ enum GraphOptimizer {
         }
     }
 
-    /// One threading pass over `graph`: the new targets of each node reached go to `targets`
-    /// (true at 2n, false at 2n + 1).
-    private static func thread(_ graph: DecisionGraph, _ order: [Int], _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
+    /// One threading pass over a graph's nodes: the new targets of each node reached go to
+    /// `targets` (true at 2n, false at 2n + 1). The parts, not the graph: passing the graph
+    /// from inside the closure above copied it.
+    private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ order: [Int],
+                               _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
                                _ targets: UnsafeMutableBufferPointer<GraphTarget>) -> Bool {
         var arena = FactArena(capacity: order.count * 8)
-        if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
+        if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
-        let tests = graph.tests.entries
         for n in order {
             guard let before = knownIn[n] else { continue }
-            let node = graph[n]
+            let node = nodes[n]
             for outcome in [true, false] {
                 var target = node.target(outcome)
                 // A verdict needs no knowledge: nothing to learn.
                 if case .node = target {
                     var known = before
                     known.learn(node.test, outcome, tests, &arena)
-                    while case .node(let m) = target, let decided = known.decide(graph[m].test, tests, arena) {
-                        target = graph[m].target(decided)
+                    while case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) {
+                        target = nodes[m].target(decided)
                         changed = true
                     }
                     if case .node(let m) = target {
