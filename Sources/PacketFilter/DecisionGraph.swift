@@ -78,22 +78,31 @@ struct NodeIndex: Sendable {
 struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
-    private var index = NodeIndex()
+    private var index: NodeIndex
     private var cachedOrder: [Int]?
     /// The tests the nodes refer to by number, so that sharing and the optimizer compare
     /// small integers rather than expression trees.
-    private(set) var tests = TestTable()
+    private(set) var tests: TestTable
     /// Whether a test whose exits meet is dropped; off without the optimizer, as libpcap
     /// keeps every load then (a load past the end of the packet rejects it).
     let simplify: Bool
 
     init(_ predicate: Predicate, simplify: Bool = true) {
         self.simplify = simplify
+        index = NodeIndex()
+        tests = TestTable()
         nodes.reserveCapacity(32)
         root = build(predicate, .accept, .reject)
     }
 
-    private init(simplify: Bool) { self.simplify = simplify }
+    /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
+    /// index and table: each would cost allocations only to be replaced.
+    private init(simplify: Bool, tests: TestTable, capacity: Int) {
+        self.simplify = simplify
+        self.tests = tests
+        index = NodeIndex(capacity: capacity)
+        nodes.reserveCapacity(capacity)
+    }
 
     subscript(_ index: Int) -> GraphNode { nodes[index] }
 
@@ -162,22 +171,22 @@ struct DecisionGraph: Sendable {
 
     /// The same graph with only reachable nodes, rewritten with `rewrite` (children first) and shared again.
     func rebuilt(_ rewrite: (GraphNode) -> GraphNode = { $0 }) -> DecisionGraph {
-        var result = DecisionGraph(simplify: simplify)
-        result.tests = tests
-        result.nodes.reserveCapacity(nodes.count)
-        result.index = NodeIndex(capacity: nodes.count)
-        var mapping = [GraphTarget?](repeating: nil, count: nodes.count)
-        func mapped(_ target: GraphTarget) -> GraphTarget {
-            if case .node(let n) = target { return mapping[n] ?? target }
-            return target
+        var result = DecisionGraph(simplify: simplify, tests: tests, capacity: nodes.count)
+        // Where each old node went, on the machine stack for small graphs (no allocation).
+        withUnsafeTemporaryAllocation(of: GraphTarget?.self, capacity: nodes.count) { mapping in
+            mapping.initialize(repeating: nil)
+            func mapped(_ target: GraphTarget) -> GraphTarget {
+                if case .node(let n) = target { return mapping[n] ?? target }
+                return target
+            }
+            for n in topologicalOrder().reversed() {
+                var node = rewrite(nodes[n])
+                node.whenTrue = mapped(node.whenTrue)
+                node.whenFalse = mapped(node.whenFalse)
+                mapping[n] = result.node(number: node.test, node.whenTrue, node.whenFalse)
+            }
+            result.root = mapped(root)
         }
-        for n in topologicalOrder().reversed() {
-            var node = rewrite(nodes[n])
-            node.whenTrue = mapped(node.whenTrue)
-            node.whenFalse = mapped(node.whenFalse)
-            mapping[n] = result.node(number: node.test, node.whenTrue, node.whenFalse)
-        }
-        result.root = mapped(root)
         return result
     }
 

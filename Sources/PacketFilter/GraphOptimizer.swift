@@ -23,7 +23,82 @@ struct FactArena: Sendable {
 
     private var cells: [Cell] = []
 
+    /// One entry of a list of possible constants: the constants `value` can be, members
+    /// `start..<start + count` of `members`, or none known when `count` is -1.
+    private struct PossibleCell {
+        var value: Int32
+        var start: Int32
+        var count: Int32
+        var next: Int32
+    }
+
+    private var possibleCells: [PossibleCell] = []
+    private var members: [UInt32] = []
+
     init(capacity: Int) { cells.reserveCapacity(capacity) }
+
+    /// The constants `value` can be by the newest entry for it in `list`, if it has one.
+    func possible(_ list: Int32, _ value: Int) -> Range<Int>? {
+        var cell = list
+        while cell >= 0 {
+            let entry = possibleCells[Int(cell)]
+            if Int(entry.value) == value { return entry.count < 0 ? nil : Int(entry.start)..<Int(entry.start + entry.count) }
+            cell = entry.next
+        }
+        return nil
+    }
+
+    func member(_ index: Int) -> UInt32 { members[index] }
+
+    /// Where the next member added goes.
+    var membersEnd: Int { members.count }
+
+    mutating func addMember(_ k: UInt32) { members.append(k) }
+
+    /// Forgets the members from `start` on, added but not wanted.
+    mutating func dropMembers(from start: Int) { members.removeSubrange(start...) }
+
+    /// `list` with `value` able to be the members from `start` to the end, or (with nil) nothing known.
+    mutating func setPossible(_ list: Int32, _ value: Int, membersFrom start: Int?) -> Int32 {
+        let count = start.map { Int32(members.count - $0) } ?? -1
+        possibleCells.append(PossibleCell(value: Int32(truncatingIfNeeded: value), start: Int32(start ?? 0), count: count, next: list))
+        return Int32(possibleCells.count - 1)
+    }
+
+    /// How many entries `list` has (a value may have several: the newest counts).
+    func possibleEntries(_ list: Int32) -> Int {
+        var count = 0
+        var cell = list
+        while cell >= 0 {
+            count += 1
+            cell = possibleCells[Int(cell)].next
+        }
+        return count
+    }
+
+    /// The values of `list`'s entries, newest first, into `values`; returns how many.
+    func possibleValues(_ list: Int32, into values: UnsafeMutableBufferPointer<Int>) -> Int {
+        var count = 0
+        var cell = list
+        while cell >= 0 {
+            values[count] = Int(possibleCells[Int(cell)].value)
+            count += 1
+            cell = possibleCells[Int(cell)].next
+        }
+        return count
+    }
+
+    /// The facts of `list` that `other` holds too, oldest first as `list` had them.
+    mutating func shared(_ list: FactList, _ other: FactList) -> FactList {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
+            copy(list, into: words)
+            var shared = FactList()
+            for word in words where contains(other, Fact(word: word)) {
+                shared = add(Fact(word: word), to: shared)
+            }
+            return shared
+        }
+    }
 
     mutating func add(_ fact: Fact, to list: FactList) -> FactList {
         cells.append(Cell(word: UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0), next: list.head))
@@ -33,12 +108,17 @@ struct FactArena: Sendable {
     /// Calls `body` with the list's facts, oldest first, packed as in `Cell.word`.
     func withFacts<Result>(_ list: FactList, _ body: (UnsafeMutableBufferPointer<UInt32>) -> Result) -> Result {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(list.count)) { words in
-            var cell = list.head
-            for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
-                words[i] = cells[Int(cell)].word
-                cell = cells[Int(cell)].next
-            }
+            copy(list, into: words)
             return body(words)
+        }
+    }
+
+    /// The list's facts, oldest first, packed as in `Cell.word`, into `words` (room for `list.count`).
+    private func copy(_ list: FactList, into words: UnsafeMutableBufferPointer<UInt32>) {
+        var cell = list.head
+        for i in stride(from: Int(list.count) - 1, through: 0, by: -1) {
+            words[i] = cells[Int(cell)].word
+            cell = cells[Int(cell)].next
         }
     }
 
@@ -63,13 +143,20 @@ extension Fact {
 /// proto` is one of tcp, udp and sctp after `port 80`'s protocol checks).
 struct Knowledge: Sendable {
     var facts = FactList()
-    var possible: [Int: [UInt32]] = [:]
+    /// The values whose possible constants are known: a list through the arena's entries
+    /// (-1 when empty), so that copying knowledge (every edge does) copies two words.
+    var possible: Int32 = -1
     static let memberLimit = 16
 
-    /// The constants `value` can be here, if known.
-    func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> [UInt32]? {
-        if !possible.isEmpty, let set = possible[value] { return set }
-        return pinned(value, tests, arena).map { [$0] }
+    /// The constants `value` can be here, if known: members of `arena`, or the one it is pinned to.
+    private func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> Members? {
+        if let range = arena.possible(possible, value) { return .range(range) }
+        return pinned(value, tests, arena).map { .one($0) }
+    }
+
+    private enum Members {
+        case range(Range<Int>)
+        case one(UInt32)
     }
 
     /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
@@ -89,45 +176,58 @@ struct Knowledge: Sendable {
         guard let k = tests[test].constant else { return }
         facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
         let value = tests[test].value
-        if !possible.isEmpty, let set = possible[value] {
+        if let set = arena.possible(possible, value) {
             let condition = tests[test].condition
-            let left = set.filter { FilterTest.evaluate(condition, $0, k) == outcome }
+            let start = arena.membersEnd
+            for i in set where FilterTest.evaluate(condition, arena.member(i), k) == outcome { arena.addMember(arena.member(i)) }
             // None left means the path cannot run; forget rather than reason from a contradiction.
-            possible[value] = left.isEmpty ? nil : left
+            possible = arena.setPossible(possible, value, membersFrom: arena.membersEnd > start ? start : nil)
         }
     }
 
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
         var result = Knowledge()
-        if facts == other.facts {
-            result.facts = facts
-        } else {
-            // Oldest first, as the list would have been built.
-            let shared = arena.withFacts(facts) { words in
-                var shared = FactList()
-                var added = arena
-                for word in words where arena.contains(other.facts, Fact(word: word)) {
-                    shared = added.add(Fact(word: word), to: shared)
-                }
-                return (added, shared)
-            }
-            (arena, result.facts) = shared
-        }
+        // Oldest first, as the list would have been built.
+        result.facts = facts == other.facts ? facts : arena.shared(facts, other.facts)
         // The values both sides pin: only those this side pins need looking at.
         func merge(_ value: Int) {
-            guard result.possible.isEmpty || result.possible[value] == nil,
+            guard arena.possible(result.possible, value) == nil,
                   let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { return }
-            var union = mine
-            for k in theirs where !union.contains(k) { union.append(k) }
-            if union.count <= Self.memberLimit { result.possible[value] = union }
-        }
-        for value in possible.keys { merge(value) }
-        arena.withFacts(facts) { words in
-            for word in words {
-                let fact = Fact(word: word)
-                if fact.outcome && tests[fact.test].condition == .eq { merge(tests[fact.test].value) }
+            // The union, mine first, built at the end of the arena's members.
+            let start = arena.membersEnd
+            func add(_ members: Members, unlessPresent: Bool) {
+                func add(_ k: UInt32) {
+                    if unlessPresent, (start..<arena.membersEnd).contains(where: { arena.member($0) == k }) { return }
+                    arena.addMember(k)
+                }
+                switch members {
+                case .range(let range): for i in range { add(arena.member(i)) }
+                case .one(let k): add(k)
+                }
             }
+            add(mine, unlessPresent: false)
+            add(theirs, unlessPresent: true)
+            if arena.membersEnd - start <= Self.memberLimit {
+                result.possible = arena.setPossible(result.possible, value, membersFrom: start)
+            } else {
+                arena.dropMembers(from: start)
+            }
+        }
+        // The values to look at first, then merged: merging adds to the arena.
+        let known = arena.possibleEntries(possible)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: known + Int(facts.count)) { values in
+            var count = arena.possibleValues(possible, into: values)
+            arena.withFacts(facts) { words in
+                for word in words {
+                    let fact = Fact(word: word)
+                    if fact.outcome && tests[fact.test].condition == .eq {
+                        values[count] = tests[fact.test].value
+                        count += 1
+                    }
+                }
+            }
+            for i in 0..<count { merge(values[i]) }
         }
         return result
     }
@@ -137,13 +237,13 @@ struct Knowledge: Sendable {
         if let k = tests[test].constant {
             let value = tests[test].value
             let condition = tests[test].condition
-            if !possible.isEmpty, let set = possible[value] {
+            if let set = arena.possible(possible, value) {
                 if let first = set.first {
-                    let outcome = FilterTest.evaluate(condition, first, k)
-                    if set.allSatisfy({ FilterTest.evaluate(condition, $0, k) == outcome }) { return outcome }
+                    let outcome = FilterTest.evaluate(condition, arena.member(first), k)
+                    if set.allSatisfy({ FilterTest.evaluate(condition, arena.member($0), k) == outcome }) { return outcome }
                 }
             } else if let only = pinned(value, tests, arena) {
-                // One member: `members` without the array.
+                // One member: `members` without a range.
                 return FilterTest.evaluate(condition, only, k)
             }
         }
@@ -187,8 +287,15 @@ enum GraphOptimizer {
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
+        // What is known of each node, on the machine stack for small graphs (no allocation).
+        withUnsafeTemporaryAllocation(of: ChainNode.self, capacity: graph.nodes.count) { nodes in
+            nodes.initialize(repeating: ChainNode())
+            return groupChains(&graph, nodes)
+        }
+    }
+
+    private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>) -> Bool {
         let order = graph.cachedTopologicalOrder()
-        var nodes = [ChainNode](repeating: ChainNode(), count: graph.nodes.count)
         let table = graph.tests.entries
         for n in order {
             let value = table[graph[n].test].value
@@ -231,33 +338,57 @@ enum GraphOptimizer {
     }
 
     private static func thread(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.cachedTopologicalOrder()
-        var knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
+        // What is known on the way into each node and where its edges go after threading, in
+        // buffers on the machine stack for small graphs: arrays here cost an allocation and a
+        // metadata lookup each per pass.
+        withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
+            knownIn.initialize(repeating: nil)
+            defer { knownIn.deinitialize() }
+            return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: graph.nodes.count * 2) { targets in
+                let order = graph.cachedTopologicalOrder()
+                let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets)
+                // Edges change only now: a pass reads every node as it was, which is what it
+                // would see anyway, as a node's successors come after it in the order.
+                for n in order where knownIn[n] != nil {
+                    graph.setTargets(of: n, whenTrue: targets[2 * n], whenFalse: targets[2 * n + 1])
+                }
+                return changed
+            }
+        }
+    }
+
+    /// One threading pass over a graph's nodes: the new targets of each node reached go to
+    /// `targets` (true at 2n, false at 2n + 1). The parts, not the graph: passing the graph
+    /// from inside the closure above copied it.
+    private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ order: [Int],
+                               _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
+                               _ targets: UnsafeMutableBufferPointer<GraphTarget>) -> Bool {
         var arena = FactArena(capacity: order.count * 8)
-        if case .node(let start) = graph.root { knownIn[start] = Knowledge() }
+        if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
-        let tests = graph.tests.entries
         for n in order {
             guard let before = knownIn[n] else { continue }
-            let node = graph[n]
-            func threaded(_ outcome: Bool) -> GraphTarget {
+            let node = nodes[n]
+            for outcome in [true, false] {
                 var target = node.target(outcome)
                 // A verdict needs no knowledge: nothing to learn.
-                guard case .node = target else { return target }
-                var known = before
-                known.learn(node.test, outcome, tests, &arena)
-                while case .node(let m) = target, let decided = known.decide(graph[m].test, tests, arena) {
-                    target = graph[m].target(decided)
-                    changed = true
+                if case .node = target {
+                    var known = before
+                    known.learn(node.test, outcome, tests, &arena)
+                    while case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) {
+                        target = nodes[m].target(decided)
+                        changed = true
+                    }
+                    if case .node(let m) = target {
+                        if let there = knownIn[m] {
+                            knownIn[m] = there.meet(known, tests, &arena)
+                        } else {
+                            knownIn[m] = known
+                        }
+                    }
                 }
-                if case .node(let m) = target {
-                    knownIn[m] = knownIn[m].map { $0.meet(known, tests, &arena) } ?? known
-                }
-                return target
+                targets[outcome ? 2 * n : 2 * n + 1] = target
             }
-            let whenTrue = threaded(true)
-            let whenFalse = threaded(false)
-            graph.setTargets(of: n, whenTrue: whenTrue, whenFalse: whenFalse)
         }
         return changed
     }
