@@ -9,10 +9,10 @@ enum KernelHelpers {
     /// `keys` holds the array indexes for_each_map_elem hands its callbacks; the program's
     /// regions must include it.
     static func helpers(maps: MapTable, frame: PacketFrame?, tailCalls: TailCalls, host: HostEnvironment,
-                        keys: CallbackKeys = CallbackKeys()) -> [Helper] {
+                        keys: CallbackKeys = CallbackKeys(), spinLocks: SpinLockHolding = SpinLockHolding()) -> [Helper] {
         let seed = host.randomSeed ?? host.clock()
         var list = mapHelpers(maps, processor: host.processor)
-            + [loop, forEachMapElement(maps, processor: host.processor, keys: keys), spinLock, spinUnlock]
+            + [loop, forEachMapElement(maps, processor: host.processor, keys: keys), spinLock(spinLocks), spinUnlock(spinLocks)]
             + environmentHelpers(host, random: RandomState(seed: seed))
             + stringHelpers(trace: host.trace)
             + [checksumDifference]

@@ -28,6 +28,7 @@ public final class LoadedProgram: @unchecked Sendable {
     private let helpers: [Helper]
     private let regions: [MemoryRegion]
     private let tailCalls = TailCalls()
+    private let spinLocks = SpinLockHolding()
     private let callbackKeys = CallbackKeys()
     /// The programs tail calls reached, by program id, prepared on first use.
     private var tailTargets: [UInt32: any Engine] = [:]
@@ -43,7 +44,7 @@ public final class LoadedProgram: @unchecked Sendable {
         let frame = PacketFrame(layout: layout)
         self.frame = frame
         let helpers = KernelHelpers.helpers(maps: object.table, frame: frame, tailCalls: tailCalls, host: object.host,
-                                            keys: callbackKeys)
+                                            keys: callbackKeys, spinLocks: spinLocks)
         let regions = object.table.storage + [MemoryRegion(name: "context", start: frame.contextAddress, count: layout.hostSize)]
             + object.table.callbackRegions + [callbackKeys.region]
         self.helpers = helpers
@@ -107,6 +108,7 @@ public final class LoadedProgram: @unchecked Sendable {
 
     private func runFrame() throws(RuntimeError) -> UInt64 {
         tailCalls.reset()
+        defer { spinLocks.releaseLeftover() }
         var verdict: UInt64
         do { verdict = try engine.run(context: frame.context, input: frame.input) } catch {
             throw RuntimeError(.runFailed, "program \(name) stopped: \(error)")

@@ -1,5 +1,20 @@
 import Synchronization
 
+/// The spin lock a loaded program's run holds, at most one (the verifier allows no more).
+/// The kernel's programs cannot stop while holding one; a run here can (a fault in checked
+/// mode, the instruction budget, a host helper's error), so the loaded program releases what
+/// the run left held, or every later run on that value would wait forever.
+final class SpinLockHolding: @unchecked Sendable {
+    var word: UnsafeMutablePointer<Atomic<UInt32>>?
+
+    /// Releases the lock a stopped run left held.
+    func releaseLeftover() {
+        guard let word else { return }
+        word.pointee.store(0, ordering: .releasing)
+        self.word = nil
+    }
+}
+
 /// bpf_spin_lock (93) and bpf_spin_unlock (94): a lock on the 4-byte `struct bpf_spin_lock`
 /// word inside a map value, taken by swapping 0 for 1 and released by storing 0, as the
 /// kernel's queued spin lock behaves for programs. The verifier proves that r1 points at the
@@ -7,16 +22,22 @@ import Synchronization
 /// does and releases it before it returns, so a wait is only ever for another thread's short
 /// critical section.
 extension KernelHelpers {
-    static let spinLock = Helper(id: 93, name: "spin_lock") { call throws(VMError) in
-        guard let word = lockWord(call.r1) else { throw call.failure("bpf_spin_lock with a null lock") }
-        acquire(word)
-        return 0
+    static func spinLock(_ holding: SpinLockHolding) -> Helper {
+        Helper(id: 93, name: "spin_lock") { call throws(VMError) in
+            guard let word = lockWord(call.r1) else { throw call.failure("bpf_spin_lock with a null lock") }
+            acquire(word)
+            holding.word = word
+            return 0
+        }
     }
 
-    static let spinUnlock = Helper(id: 94, name: "spin_unlock") { call throws(VMError) in
-        guard let word = lockWord(call.r1) else { throw call.failure("bpf_spin_unlock with a null lock") }
-        word.pointee.store(0, ordering: .releasing)
-        return 0
+    static func spinUnlock(_ holding: SpinLockHolding) -> Helper {
+        Helper(id: 94, name: "spin_unlock") { call throws(VMError) in
+            guard let word = lockWord(call.r1) else { throw call.failure("bpf_spin_unlock with a null lock") }
+            holding.word = nil
+            word.pointee.store(0, ordering: .releasing)
+            return 0
+        }
     }
 
     @inline(__always)
