@@ -93,6 +93,10 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
             guard let value = packetLoad(packet, Int(pc.pointee.k), 2) else { return 0 }
             a = value & pc.pointee.mask
             pc = pc.branch(on: a)
+        } else if pc.pointee.op == .absHalfEqual {
+            guard let value = packetLoad(packet, Int(pc.pointee.k), 2) else { return 0 }
+            a = value
+            pc = pc.branch(equal: a)
         }
         while true {
             switch pc.pointee.op {
@@ -192,6 +196,21 @@ public final class ClassicInterpreter: @unchecked Sendable {  // immutable after
                 guard let value = packetLoad(packet, Int(pc.pointee.k), 1) else { return 0 }
                 a = value & pc.pointee.mask
                 pc = pc.branch(on: a)
+                continue
+            case .absWordEqual:
+                guard let value = packetLoad(packet, Int(pc.pointee.k), 4) else { return 0 }
+                a = value
+                pc = pc.branch(equal: a)
+                continue
+            case .absHalfEqual:
+                guard let value = packetLoad(packet, Int(pc.pointee.k), 2) else { return 0 }
+                a = value
+                pc = pc.branch(equal: a)
+                continue
+            case .absByteEqual:
+                guard let value = packetLoad(packet, Int(pc.pointee.k), 1) else { return 0 }
+                a = value
+                pc = pc.branch(equal: a)
                 continue
             case .indWordJump:
                 guard let value = indexed(packet, x, pc.pointee.k, 4, ancillary) else { return 0 }

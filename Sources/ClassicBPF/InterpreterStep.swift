@@ -37,7 +37,10 @@ struct Step {
         /// A jump on A against a constant, by `comparison`.
         case jumpK
         // Fused: the instructions before a jump on A against a constant, then the jump.
-        case absWordJump, absHalfJump, absByteJump, indWordJump, indHalfJump, indByteJump
+        case absWordJump, absHalfJump, absByteJump
+        /// An absolute load then `jeq #k` with no mask: a plain compare, not the range check.
+        case absWordEqual, absHalfEqual, absByteEqual
+        case indWordJump, indHalfJump, indByteJump
         case mshWordJump, mshHalfJump, mshByteJump, andJump, lenJump
         // Fused without a jump: `ldxb 4*([k3]&0xf); ld [x + k]`.
         case mshWord, mshHalf, mshByte
@@ -138,6 +141,10 @@ struct Step {
             step.comparison = Comparison(condition, constant)
             step.jt = Int32(jt)
             step.jf = Int32(jf)
+            if condition == .eq, step.mask == .max, header == nil,
+               case .loadA(.packet(let size, _)) = program[next - 1] {
+                step.op = size.pick(.absWordEqual, .absHalfEqual, .absByteEqual)
+            }
             return (step, next + 1 - index)
         }
         guard let size = step.op.loadSize, header != nil else { return nil }
@@ -284,6 +291,14 @@ extension UnsafePointer where Pointee == Step {
     @inline(__always)
     func branch(on a: UInt32) -> UnsafePointer<Step> {
         if _fastPath(pointee.comparison.holds(a)) { return jump(pointee.jt) }
+        if _fastPath(pointee.second.holds(a)) { return jump(pointee.jt2) }
+        return jump(pointee.jf)
+    }
+
+    /// `branch(on:)` for a first condition that is `jeq #k`: a plain compare with k.
+    @inline(__always)
+    func branch(equal a: UInt32) -> UnsafePointer<Step> {
+        if _fastPath(a == pointee.comparison.low) { return jump(pointee.jt) }
         if _fastPath(pointee.second.holds(a)) { return jump(pointee.jt2) }
         return jump(pointee.jf)
     }

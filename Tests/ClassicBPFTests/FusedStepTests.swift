@@ -51,7 +51,7 @@ import Testing
             let expected = FusedShapes.possibleOutcomes(of: op)
             #expect(expected.isSubset(of: seen), "\(op): outcomes \(expected.subtracting(seen)) never seen")
         }
-        for op in [Step.Operation.absWordJump, .absHalfJump, .absByteJump] {
+        for op in [Step.Operation.absWordJump, .absHalfJump, .absByteJump, .absWordEqual, .absHalfEqual, .absByteEqual] {
             for first in [true, false] {
                 let seen = outcomesByPlace[first, default: [:]][op, default: []]
                 let expected = FusedShapes.possibleOutcomes(of: op)
@@ -75,7 +75,8 @@ import Testing
             }
         }
         // What tcpdump emits for ports, protocols, TCP flags and `greater`.
-        for op in [Step.Operation.absHalfJump, .absByteJump, .absWordJump, .mshHalfJump, .andJump, .lenJump] {
+        for op in [Step.Operation.absHalfJump, .absByteJump, .absWordJump, .absHalfEqual, .absByteEqual, .absWordEqual,
+                   .mshHalfJump, .andJump, .lenJump] {
             #expect(used[op, default: 0] > 0, "no tcpdump filter used \(op)")
         }
         #expect(seconds > 0, "no tcpdump filter has a second condition folded into a step")
@@ -214,6 +215,10 @@ enum FusedShapes {
             .branch(condition, .constant(constant()), jumpTrue: 1, jumpFalse: 0),
             .branch(second, .constant(constant()), jumpTrue: 2, jumpFalse: 1),
         ] + ret
+        // An absolute load and a plain `jeq` compile to the step that compares with k alone.
+        if condition == .eq, mask == .max, let plain = [LoadSize.word, .half, .byte].first(where: { expected == $0.pick(.absWordJump, .absHalfJump, .absByteJump) }) {
+            expected = plain.pick(.absWordEqual, .absHalfEqual, .absByteEqual)
+        }
         return Shape(instructions: setup + body + tail, expected: expected, jumps: true)
     }
 
