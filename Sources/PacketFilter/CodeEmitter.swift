@@ -66,7 +66,10 @@ private struct ValueWriter {
                 code.append(.loadA(.packetIndexed(entry.size, offset: entry.k)))
             }
         case .ipHeaderLength:
-            code += [.loadA(.packet(.byte, offset: entry.k)), .arithmetic(.and, .constant(0xf)), .arithmetic(.lsh, .constant(2))]
+            // Appended one by one: an array literal here would allocate per load.
+            code.append(.loadA(.packet(.byte, offset: entry.k)))
+            code.append(.arithmetic(.and, .constant(0xf)))
+            code.append(.arithmetic(.lsh, .constant(2)))
         case .negate:
             try intoA(entry.left)
             code.append(.negate)

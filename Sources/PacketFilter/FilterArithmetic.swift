@@ -139,7 +139,7 @@ extension FilterParser {
             _ = advance()
             return Arithmetic(value: .constant(k))
         }
-        if FilterNames.protocolQualifiers.contains(w), peek().isSymbol("[") {
+        if FilterNames.isProtocolQualifier(w), peek().isSymbol("[") {
             _ = advance()
             _ = advance()
             let index = try arithmetic()

@@ -125,7 +125,7 @@ struct FilterParser {
         if t.isSymbol("-") { return true }
         guard let w = t.word else { return false }
         if w == "len" { return true }
-        if FilterNames.protocolQualifiers.contains(w) { return peek().isSymbol("[") }
+        if FilterNames.isProtocolQualifier(w) { return peek().isSymbol("[") }
         if FilterNames.constants[w] != nil { return true }
         if AddressParser.number(w) != nil {
             guard case .symbol(let s) = peek().kind else { return false }
@@ -148,7 +148,7 @@ struct FilterParser {
         guard case .word(let w, let escaped) = start.kind else {
             throw unexpected("a primitive such as 'host', 'port', 'tcp' or '('")
         }
-        if escaped || !FilterNames.keywords.contains(w) {
+        if escaped || !FilterNames.isKeyword(w) {
             // An id alone: the last qualifiers, or `host`.
             return try identifier(last ?? Qualifiers(), start: start)
         }
@@ -184,7 +184,7 @@ struct FilterParser {
             break
         }
         var qualifiers = Qualifiers()
-        if FilterNames.protocolQualifiers.contains(w) {
+        if FilterNames.isProtocolQualifier(w) {
             qualifiers.proto = w
             _ = advance()
             // `ether broadcast`, `ip multicast`...
@@ -213,7 +213,7 @@ struct FilterParser {
                 qualifiers.direction = first == "src" ? .source : .destination
             }
         }
-        if let type = current.word, ["host", "net", "port", "portrange", "gateway"].contains(type) {
+        if let type = current.word, Self.isIdentifierType(type) {
             if type == "gateway" {
                 guard qualifiers.direction == nil else { throw error("'gateway' takes no 'src' or 'dst'") }
                 return try gateway(protocol: qualifiers.proto)
@@ -226,9 +226,17 @@ struct FilterParser {
         return try identifier(qualifiers, start: current)
     }
 
+    /// The type qualifiers, matched without building an array per primitive.
+    static func isIdentifierType(_ word: String) -> Bool {
+        switch word {
+        case "host", "net", "port", "portrange", "gateway": true
+        default: false
+        }
+    }
+
     func startsIdentifier() -> Bool {
         guard case .word(let w, let escaped) = current.kind else { return false }
-        return escaped || !FilterNames.keywords.contains(w)
+        return escaped || !FilterNames.isKeyword(w)
     }
 
     mutating func optionalNumber() throws(FilterError) -> UInt32? {
