@@ -50,10 +50,10 @@ extension BPFToolsKernelTests {
 enum Loopback {
     /// Runs `exchange` (which returns the client's port) and collects the tracer's events until
     /// one satisfies `until`, at most three times in all. In three full test runs under heavy
-    /// load a whole exchange went unreported although the program ran on each of its state
-    /// changes and the kernel skipped none; the cause is not found yet, so each attempt prints
-    /// the program's runs, the runs the kernel skipped and the events lost to a full ring,
-    /// and a test passes only with the events of one whole exchange.
+    /// load a whole exchange went unreported with no run skipped by the kernel; the cause is
+    /// not found yet, so each attempt prints the program's runs (other tests' TCP traffic
+    /// counts too), the runs the kernel skipped and the events lost to a full ring, and a test
+    /// passes only with the events of one whole exchange.
     static func observe<Event>(_ tracer: EventTracer<Event>, exchange: () throws -> UInt16,
                                until found: (Event, UInt16) -> Bool) throws -> (client: UInt16, events: [Event], attempts: [String]) {
         let statistics = try SystemCall.enableStatistics()
