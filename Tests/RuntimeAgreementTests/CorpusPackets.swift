@@ -15,6 +15,19 @@ struct CorpusPackets: Sendable {
         var location: String { "\(file)#\(index)" }
     }
 
+    /// `count` frames of `size` bytes from a linear congruential generator seeded with
+    /// `seed`: the same every run, for fixtures that need no real traffic.
+    static func generated(count: Int = 64, size: Int = 64, seed: UInt32) -> [Packet] {
+        var state = seed
+        return (0..<count).map { index in
+            let data = (0..<size).map { _ -> UInt8 in
+                state = state &* 1_664_525 &+ 1_013_904_223
+                return UInt8(truncatingIfNeeded: state >> 24)
+            }
+            return Packet(file: "generated", index: index, data: data)
+        }
+    }
+
     var packets: [Packet] = []
     var files = 0
     /// Reason → packets (or files) left out.

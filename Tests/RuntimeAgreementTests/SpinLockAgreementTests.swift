@@ -19,16 +19,7 @@ extension RuntimeFixture {
 @Suite(.serialized)
 struct SpinLockAgreementTests {
     /// 64 frames of 64 bytes, from a fixed generator: the same every run.
-    static let packets: [CorpusPackets.Packet] = {
-        var state: UInt32 = 0x2545_f491
-        return (0..<64).map { index in
-            let data = (0..<64).map { _ -> UInt8 in
-                state = state &* 1_664_525 &+ 1_013_904_223
-                return UInt8(truncatingIfNeeded: state >> 24)
-            }
-            return CorpusPackets.Packet(file: "generated", index: index, data: data)
-        }
-    }()
+    static let packets = CorpusPackets.generated(seed: 0x2545_f491)
 
     @Test(arguments: [EngineKind.jit, .interpreter])
     func spinLocksAgreeWithTheKernel(engine: EngineKind) throws {
