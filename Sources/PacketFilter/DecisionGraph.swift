@@ -87,12 +87,12 @@ struct DecisionGraph: Sendable {
     /// keeps every load then (a load past the end of the packet rejects it).
     let simplify: Bool
 
-    init(_ predicate: Predicate, simplify: Bool = true) {
+    init(_ predicate: PredicateTree, simplify: Bool = true) {
         self.simplify = simplify
         index = NodeIndex()
         tests = TestTable()
         nodes.reserveCapacity(32)
-        root = build(predicate, .accept, .reject)
+        root = build(predicate.root, in: predicate.arena.parts, .accept, .reject)
     }
 
     /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
@@ -119,13 +119,13 @@ struct DecisionGraph: Sendable {
         return .node(index.intern(GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse), in: &nodes))
     }
 
-    private mutating func build(_ p: Predicate, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
-        switch p {
+    private mutating func build(_ p: Predicate, in parts: [PredicatePart], _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        switch parts[Int(p.index)] {
         case .always(let value): value ? whenTrue : whenFalse
         case .test(let test): node(test, whenTrue, whenFalse)
-        case .not(let q): build(q, whenFalse, whenTrue)
-        case .and(let a, let b): build(a, build(b, whenTrue, whenFalse), whenFalse)
-        case .or(let a, let b): build(a, whenTrue, build(b, whenTrue, whenFalse))
+        case .not(let q): build(q, in: parts, whenFalse, whenTrue)
+        case .and(let a, let b): build(a, in: parts, build(b, in: parts, whenTrue, whenFalse), whenFalse)
+        case .or(let a, let b): build(a, in: parts, whenTrue, build(b, in: parts, whenTrue, whenFalse))
         }
     }
 

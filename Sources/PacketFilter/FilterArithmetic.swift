@@ -15,24 +15,27 @@ extension FilterParser {
         }
         _ = advance()
         let right = try arithmetic()
-        var test: Predicate
+        var result: Predicate
         switch op {
-        case ">": test = Self.test(left.value, .gt, right.value)
-        case ">=": test = Self.test(left.value, .ge, right.value)
-        case "<": test = !Self.test(left.value, .ge, right.value)
-        case "<=": test = !Self.test(left.value, .gt, right.value)
-        case "!=": test = !Self.test(left.value, .eq, right.value)
-        default: test = Self.test(left.value, .eq, right.value)
+        case ">": result = test(left.value, .gt, right.value)
+        case ">=": result = test(left.value, .ge, right.value)
+        case "<": result = arena.not(test(left.value, .ge, right.value))
+        case "<=": result = arena.not(test(left.value, .gt, right.value))
+        case "!=": result = arena.not(test(left.value, .eq, right.value))
+        default: result = test(left.value, .eq, right.value)
         }
-        return .all(left.guards + right.guards + [test])
+        // The guards, then the comparison: `g1 and (g2 and (... and test))`, built from the end.
+        for g in right.guards.reversed() { result = arena.and(g, result) }
+        for g in left.guards.reversed() { result = arena.and(g, result) }
+        return result
     }
 
     /// `v & m == 0` is `jset #m` false, as libpcap's optimizer rewrites it.
-    static func test(_ value: FilterValue, _ condition: ClassicCondition, _ operand: FilterValue) -> Predicate {
+    func test(_ value: FilterValue, _ condition: ClassicCondition, _ operand: FilterValue) -> Predicate {
         if condition == .eq, operand == .constant(0), case .binary(.and, let inner, .constant(let mask)) = value {
-            return !Predicate.test(FilterTest(value: inner, condition: .set, operand: .constant(mask)))
+            return arena.not(arena.add(.test(FilterTest(value: inner, condition: .set, operand: .constant(mask)))))
         }
-        return .test(FilterTest(value: value, condition: condition, operand: operand))
+        return arena.add(.test(FilterTest(value: value, condition: condition, operand: operand)))
     }
 
     mutating func arithmetic(_ level: Int = 0) throws(FilterError) -> Arithmetic {
@@ -193,11 +196,11 @@ extension PredicateBuilder {
         case ("ip", true):
             // Without the netmask libpcap knows only the all-zeros and all-ones broadcasts.
             let destination = FilterValue.load(.word, networkOffset + 16)
-            return try linkProtocol(0x0800) && (.equal(destination, 0) || .equal(destination, 0xffff_ffff))
+            return try arena.and(linkProtocol(0x0800), arena.or(arena.equal(destination, 0), arena.equal(destination, 0xffff_ffff)))
         case ("ip", false):
-            return try linkProtocol(0x0800) && .compare(.load(.byte, networkOffset + 16), .ge, 224)
+            return try arena.and(linkProtocol(0x0800), arena.compare(.load(.byte, networkOffset + 16), .ge, 224))
         case ("ip6", false):
-            return try linkProtocol(0x86dd) && .equal(.load(.byte, networkOffset + 24), 0xff)
+            return try arena.and(linkProtocol(0x86dd), arena.equal(.load(.byte, networkOffset + 24), 0xff))
         default:
             throw Failure(message: "only link-layer and IP broadcast and multicast filters are supported")
         }

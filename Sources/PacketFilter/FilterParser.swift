@@ -31,14 +31,17 @@ struct FilterParser {
     var primitives = 0
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
-                      resolver: (any FilterNameResolver)? = nil) throws(FilterError) -> Predicate {
-        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder)
+                      resolver: (any FilterNameResolver)? = nil) throws(FilterError) -> PredicateTree {
+        let arena = PredicateArena()
+        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, arena: arena)
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
-        if parser.current.kind == .end { return .always(true) }
+        if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()
         guard parser.current.kind == .end else { throw parser.unexpected("'and', 'or' or the end") }
-        return predicate
+        return PredicateTree(arena: arena, root: predicate)
     }
+
+    var arena: PredicateArena { builder.arena }
 
     var current: FilterToken { tokens[min(position, tokens.count - 1)] }
     func peek(_ ahead: Int = 1) -> FilterToken { tokens[min(position + ahead, tokens.count - 1)] }
@@ -76,10 +79,10 @@ struct FilterParser {
         while true {
             if isWord("and") || current.isSymbol("&&") {
                 _ = advance()
-                left = left && (try term())
+                left = arena.and(left, try term())
             } else if isWord("or") || current.isSymbol("||") {
                 _ = advance()
-                left = left || (try term())
+                left = arena.or(left, try term())
             } else {
                 return left
             }
@@ -92,7 +95,7 @@ struct FilterParser {
         guard depth <= Self.nestingLimit else { throw error("the expression nests more than \(Self.nestingLimit) levels deep") }
         if isWord("not") || current.isSymbol("!") {
             _ = advance()
-            return !(try term())
+            return arena.not(try term())
         }
         if current.isSymbol("(") {
             // Either a parenthesized expression or arithmetic: `(ip[0] + 1) > 2`.
@@ -169,7 +172,7 @@ struct FilterParser {
         case "less", "greater":
             _ = advance()
             let n = try number()
-            return w == "less" ? !Predicate.compare(.length, .gt, n) : .compare(.length, .ge, n)
+            return w == "less" ? arena.not(arena.compare(.length, .gt, n)) : arena.compare(.length, .ge, n)
         case "llc":
             _ = advance()
             return try build { b throws(PredicateBuilder.Failure) in try b.llc() }
@@ -269,7 +272,7 @@ struct FilterParser {
                 switch qualifier {
                 case "ip": return try builder.protocolChain(number, ipVersion: 4)
                 case "ip6": return try builder.protocolChain(number, ipVersion: 6)
-                case nil: return try builder.protocolChain(number, ipVersion: 4) || builder.protocolChain(number, ipVersion: 6)
+                case nil: return try arena.or(builder.protocolChain(number, ipVersion: 4), builder.protocolChain(number, ipVersion: 6))
                 default: throw PredicateBuilder.Failure(message: "'\(qualifier ?? "")' does not take 'protochain'")
                 }
             }
@@ -277,7 +280,7 @@ struct FilterParser {
             case "ether", "link": return try builder.linkProtocol(number)
             case "ip": return try builder.ipProtocol(number)
             case "ip6": return try builder.ip6Protocol(number)
-            case nil: return try builder.ipProtocol(number) || builder.ip6Protocol(number)
+            case nil: return try arena.or(builder.ipProtocol(number), builder.ip6Protocol(number))
             default: throw PredicateBuilder.Failure(message: "'\(qualifier ?? "")' does not take 'proto'")
             }
         } catch {
@@ -297,13 +300,13 @@ struct FilterParser {
         let builder = self.builder
         switch qualifiers.type {
         case "port", "portrange":
-            let range: (UInt32, UInt32)
+            let ports: PortMatch
             if qualifiers.type == "port" {
                 guard let port = AddressParser.number(text) ?? servicePort(text) else {
                     throw fail("unknown port '\(text)'")
                 }
                 guard port <= 0xffff else { throw fail("port \(port) is greater than 65535") }
-                range = (port, port)
+                ports = .single(port)
             } else {
                 let ends = text.split(separator: "-", omittingEmptySubsequences: false)
                 guard ends.count == 2, let a = AddressParser.number(String(ends[0])) ?? servicePort(String(ends[0])),
@@ -311,12 +314,9 @@ struct FilterParser {
                     throw fail("'\(text)' is not a port range such as 6000-6010")
                 }
                 guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
-                range = (min(a, b), max(a, b))
+                ports = .range(min(a, b), max(a, b))
             }
-            let test: (FilterValue) -> Predicate = qualifiers.type == "port"
-                ? { .equal($0, range.0) }
-                : { .compare($0, .ge, range.0) && !Predicate.compare($0, .gt, range.1) }
-            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(test, direction, protocol: qualifiers.proto) }
+            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(ports, direction, protocol: qualifiers.proto) }
         case "net":
             return try network(text, token: token, qualifiers)
         default:
@@ -373,7 +373,7 @@ struct FilterParser {
             throw self.error(error.message, at: token)
         }
         guard !alternatives.isEmpty else { throw self.error("unknown host '\(name)'", at: token) }
-        return .any(alternatives)
+        return arena.any(alternatives)
     }
 
     /// `gateway NAME`: packets sent through the host as a router, its Ethernet address in
@@ -400,7 +400,7 @@ struct FilterParser {
             let hosts = try ipv4.map { (value: UInt32) throws(PredicateBuilder.Failure) -> Predicate in
                 try builder.ipv4Address(value, mask: .max, .either, protocol: qualifier)
             }
-            return try builder.etherAddress(mac, .either) && !Predicate.any(hosts)
+            return try arena.and(builder.etherAddress(mac, .either), arena.not(arena.any(hosts)))
         } catch {
             throw self.error(error.message, at: token)
         }

@@ -64,45 +64,75 @@ struct FilterTest: Hashable, Sendable {
     }
 }
 
-/// A boolean combination of tests: what a filter expression means. Only the combinations
-/// are boxed.
-enum Predicate: Sendable {
+/// A boolean combination of tests: what a filter expression means, as the number of its
+/// top part in the expression's `PredicateArena`.
+struct Predicate: Sendable {
+    var index: Int32
+}
+
+/// One part of a predicate: a verdict, a test, or a combination of other parts.
+enum PredicatePart: Sendable {
     case always(Bool)
     case test(FilterTest)
-    indirect case not(Predicate)
-    indirect case and(Predicate, Predicate)
-    indirect case or(Predicate, Predicate)
+    case not(Predicate)
+    case and(Predicate, Predicate)
+    case or(Predicate, Predicate)
+}
 
-    static func && (lhs: Predicate, rhs: Predicate) -> Predicate { .and(lhs, rhs) }
-    static func || (lhs: Predicate, rhs: Predicate) -> Predicate { .or(lhs, rhs) }
-    static prefix func ! (p: Predicate) -> Predicate { .not(p) }
+/// The parts of one expression's predicates in one array, a combination naming its parts
+/// by number: combining allocates no box per part, and one array is freed at the end.
+/// Parts left by a parse that backtracked are never reached, so they do no harm.
+final class PredicateArena {
+    private(set) var parts: [PredicatePart] = []
 
-    /// `value == k`
-    static func equal(_ value: FilterValue, _ k: UInt32) -> Predicate {
-        .test(FilterTest(value: value, condition: .eq, operand: .constant(k)))
+    init() {
+        // Room for a typical expression, so the parts are not copied as they come.
+        parts.reserveCapacity(64)
     }
 
-    static func compare(_ value: FilterValue, _ condition: ClassicCondition, _ k: UInt32) -> Predicate {
-        .test(FilterTest(value: value, condition: condition, operand: .constant(k)))
+    func add(_ part: PredicatePart) -> Predicate {
+        parts.append(part)
+        return Predicate(index: Int32(truncatingIfNeeded: parts.count - 1))
+    }
+
+    func always(_ value: Bool) -> Predicate { add(.always(value)) }
+    func and(_ a: Predicate, _ b: Predicate) -> Predicate { add(.and(a, b)) }
+    func or(_ a: Predicate, _ b: Predicate) -> Predicate { add(.or(a, b)) }
+    func not(_ p: Predicate) -> Predicate { add(.not(p)) }
+
+    /// `value == k`
+    func equal(_ value: FilterValue, _ k: UInt32) -> Predicate {
+        add(.test(FilterTest(value: value, condition: .eq, operand: .constant(k))))
+    }
+
+    func compare(_ value: FilterValue, _ condition: ClassicCondition, _ k: UInt32) -> Predicate {
+        add(.test(FilterTest(value: value, condition: condition, operand: .constant(k))))
     }
 
     /// `value & mask == k`, without the `and` when the mask keeps every bit.
     /// A zero mask leaves no load, as libpcap's optimizer folds `and #0`.
-    static func masked(_ value: FilterValue, _ mask: UInt32, _ k: UInt32) -> Predicate {
-        if mask == 0 { return .always(k == 0) }
+    func masked(_ value: FilterValue, _ mask: UInt32, _ k: UInt32) -> Predicate {
+        if mask == 0 { return always(k == 0) }
         return mask == .max ? equal(value, k) : equal(.binary(.and, value, .constant(mask)), k)
     }
 
-    /// Any of the alternatives, tried in order.
-    static func any(_ alternatives: [Predicate]) -> Predicate {
-        guard var result = alternatives.last else { return .always(false) }
-        for p in alternatives.dropLast().reversed() { result = .or(p, result) }
+    /// Any of the alternatives, tried in order: `a or (b or c)`.
+    func any(_ alternatives: [Predicate]) -> Predicate {
+        guard var result = alternatives.last else { return always(false) }
+        for p in alternatives.dropLast().reversed() { result = or(p, result) }
         return result
     }
 
-    static func all(_ parts: [Predicate]) -> Predicate {
-        guard var result = parts.last else { return .always(true) }
-        for p in parts.dropLast().reversed() { result = .and(p, result) }
+    /// All of the parts, in order: `a and (b and c)`.
+    func all(_ parts: [Predicate]) -> Predicate {
+        guard var result = parts.last else { return always(true) }
+        for p in parts.dropLast().reversed() { result = and(p, result) }
         return result
     }
+}
+
+/// What the parser hands the graph builder: a predicate and the arena holding its parts.
+struct PredicateTree {
+    var arena: PredicateArena
+    var root: Predicate
 }

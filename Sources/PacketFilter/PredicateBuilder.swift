@@ -10,8 +10,11 @@ enum Encapsulation: Sendable {
 
 /// Builds the predicates of the primitives for one link type: the tests libpcap's gencode
 /// makes, so that both accept the same packets. Errors carry no position; the parser adds it.
-struct PredicateBuilder: Sendable {
+struct PredicateBuilder {
     let linkType: FilterLinkType
+    /// Where the predicates' parts go; shared by copies of the builder, as the parser
+    /// copies it to backtrack.
+    let arena: PredicateArena
     /// Where the EtherType (or SLL protocol) is; nil for raw IP and BSD loopback.
     var etherTypeOffset: UInt32?
     var networkOffset: UInt32
@@ -20,8 +23,9 @@ struct PredicateBuilder: Sendable {
     /// captured on this host.
     let fileByteOrder: ByteOrder?
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil) {
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, arena: PredicateArena) {
         self.linkType = linkType
+        self.arena = arena
         self.fileByteOrder = fileByteOrder
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
@@ -53,10 +57,10 @@ struct PredicateBuilder: Sendable {
         switch encapsulation {
         case .mpls:
             // Only the bottom label can be followed by IP, told apart by its version nibble.
-            let bottom = Predicate.compare(.load(.byte, networkOffset - 2), .set, 1)
+            let bottom = arena.compare(.load(.byte, networkOffset - 2), .set, 1)
             switch etherType {
-            case 0x0800: return bottom && .masked(.load(.byte, networkOffset), 0xf0, 0x40)
-            case 0x86dd: return bottom && .masked(.load(.byte, networkOffset), 0xf0, 0x60)
+            case 0x0800: return arena.and(bottom, arena.masked(.load(.byte, networkOffset), 0xf0, 0x40))
+            case 0x86dd: return arena.and(bottom, arena.masked(.load(.byte, networkOffset), 0xf0, 0x60))
             default: throw Failure(message: "only ip and ip6 can follow mpls")
             }
         case .pppoe:
@@ -68,27 +72,27 @@ struct PredicateBuilder: Sendable {
             case 0x6003: 0x27
             default: etherType
             }
-            return .equal(.load(.half, networkOffset - 2), ppp)
+            return arena.equal(.load(.half, networkOffset - 2), ppp)
         case .plain:
             break
         }
         switch linkType {
         case .raw:
             switch etherType {
-            case 0x0800: return .masked(.load(.byte, 0), 0xf0, 0x40)
-            case 0x86dd: return .masked(.load(.byte, 0), 0xf0, 0x60)
-            default: return .always(false)
+            case 0x0800: return arena.masked(.load(.byte, 0), 0xf0, 0x40)
+            case 0x86dd: return arena.masked(.load(.byte, 0), 0xf0, 0x60)
+            default: return arena.always(false)
             }
         case .null:
             // The family is in the byte order of the host that captured. A live capture is
             // this host's (Linux: AF_INET6 is 10); a file may come from any BSD, whose
             // AF_INET6 is 30, 24 or 28, as libpcap checks for savefiles.
             let order = fileByteOrder ?? .host
-            func family(_ value: UInt32) -> Predicate { .equal(.load(.word, 0), order == .little ? value.byteSwapped : value) }
+            func family(_ value: UInt32) -> Predicate { arena.equal(.load(.word, 0), order == .little ? value.byteSwapped : value) }
             switch etherType {
             case 0x0800: return family(2)
-            case 0x86dd: return fileByteOrder == nil ? family(10) : .any([family(30), family(24), family(28)])
-            default: return .always(false)
+            case 0x86dd: return fileByteOrder == nil ? family(10) : arena.any([family(30), family(24), family(28)])
+            default: return arena.always(false)
             }
         case .ethernet:
             return try ethernetProtocol(etherType)
@@ -100,23 +104,24 @@ struct PredicateBuilder: Sendable {
     private func ethernetProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
         let type = FilterValue.load(.half, etherTypeOffset ?? 12)
         let llc = (etherTypeOffset ?? 12) + 2
-        let isLength = !Predicate.compare(type, .gt, Self.etherMTU)
+        // Built only where used: the common EtherTypes need no 802.3 length check.
+        var isLength: Predicate { arena.not(arena.compare(type, .gt, Self.etherMTU)) }
         switch etherType {
         case 0xfe, 0xf0, 0x06:
-            return isLength && .equal(.load(.half, llc), etherType << 8 | etherType)
+            return arena.and(isLength, arena.equal(.load(.half, llc), etherType << 8 | etherType))
         case 0x8137:
-            let snap = Predicate.equal(.load(.word, llc + 4), 0x8137) && .equal(.load(.word, llc), 0xaaaa_0300)
-            let llcForms = Predicate.any([snap, .equal(.load(.byte, llc), 0xe0), .equal(.load(.half, llc), 0xffff)])
-            return .equal(type, 0x8137) || (isLength && llcForms)
+            let snap = arena.and(arena.equal(.load(.word, llc + 4), 0x8137), arena.equal(.load(.word, llc), 0xaaaa_0300))
+            let llcForms = arena.any([snap, arena.equal(.load(.byte, llc), 0xe0), arena.equal(.load(.half, llc), 0xffff)])
+            return arena.or(arena.equal(type, 0x8137), arena.and(isLength, llcForms))
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            let snap = Predicate.equal(.load(.word, llc + 4), snapType) && .equal(.load(.word, llc), snapHeader)
-            return .equal(type, etherType) || (isLength && snap)
+            let snap = arena.and(arena.equal(.load(.word, llc + 4), snapType), arena.equal(.load(.word, llc), snapHeader))
+            return arena.or(arena.equal(type, etherType), arena.and(isLength, snap))
         case ...Self.etherMTU:
-            return isLength && .equal(.load(.byte, llc), etherType)
+            return arena.and(isLength, arena.equal(.load(.byte, llc), etherType))
         default:
-            return .equal(type, etherType)
+            return arena.equal(type, etherType)
         }
     }
 
@@ -127,27 +132,28 @@ struct PredicateBuilder: Sendable {
             // libpcap 1.10 has no 802.2 forms for cooked v2: it compares the protocol
             // field alone, and IPX's with the IPX SAP.
             switch etherType {
-            case 0x8137: return .equal(type, 0xe0)
-            case 0x809b, 0x80f3: return .equal(type, etherType)
+            case 0x8137: return arena.equal(type, 0xe0)
+            case 0x809b, 0x80f3: return arena.equal(type, etherType)
             default: break
             }
         }
-        let isLLC = Predicate.equal(type, 4)
+        var isLLC: Predicate { arena.equal(type, 4) }
         switch etherType {
         case 0x8137:
-            let snap = Predicate.equal(.load(.word, payload + 4), 0x8137) && .equal(.load(.word, payload), 0xaaaa_0300)
-            return .any([.equal(type, 0x8137), .equal(type, 1), isLLC && (.equal(.load(.byte, payload), 0xe0) || snap)])
+            let snap = arena.and(arena.equal(.load(.word, payload + 4), 0x8137), arena.equal(.load(.word, payload), 0xaaaa_0300))
+            return arena.any([arena.equal(type, 0x8137), arena.equal(type, 1),
+                              arena.and(isLLC, arena.or(arena.equal(.load(.byte, payload), 0xe0), snap))])
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            return .equal(type, etherType)
-                || (isLLC && .equal(.load(.word, payload + 4), snapType) && .equal(.load(.word, payload), snapHeader))
+            let snap = arena.and(arena.and(isLLC, arena.equal(.load(.word, payload + 4), snapType)), arena.equal(.load(.word, payload), snapHeader))
+            return arena.or(arena.equal(type, etherType), snap)
         case 0xfe, 0xf0, 0x06:
-            return .equal(type, 4) && .equal(.load(.half, payload), etherType << 8 | etherType)
+            return arena.and(isLLC, arena.equal(.load(.half, payload), etherType << 8 | etherType))
         case ...Self.etherMTU:
-            return .equal(type, 4) && .equal(.load(.byte, payload), etherType)
+            return arena.and(isLLC, arena.equal(.load(.byte, payload), etherType))
         default:
-            return .equal(type, etherType)
+            return arena.equal(type, etherType)
         }
     }
 
@@ -157,7 +163,8 @@ struct PredicateBuilder: Sendable {
             throw Failure(message: "'llc' is not supported for \(linkName)")
         }
         let offset = etherTypeOffset ?? 12
-        return !Predicate.compare(.load(.half, offset), .gt, Self.etherMTU) && !Predicate.equal(.load(.half, offset + 2), 0xffff)
+        return arena.and(arena.not(arena.compare(.load(.half, offset), .gt, Self.etherMTU)),
+                         arena.not(arena.equal(.load(.half, offset + 2), 0xffff)))
     }
 
     func requireEthernet(_ what: String) throws(Failure) {
@@ -172,19 +179,19 @@ struct PredicateBuilder: Sendable {
         func at(_ offset: UInt32) -> Predicate {
             let low = mac[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let high = UInt32(mac[0]) << 8 | UInt32(mac[1])
-            return .equal(.load(.word, offset + 2), low) && .equal(.load(.half, offset), high)
+            return arena.and(arena.equal(.load(.word, offset + 2), low), arena.equal(.load(.half, offset), high))
         }
-        return direction.combine(source: at(6), destination: at(0))
+        return direction.combine(source: at(6), destination: at(0), in: arena)
     }
 
     func etherBroadcast() throws(Failure) -> Predicate {
         guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
-        return .equal(.load(.word, 2), 0xffff_ffff) && .equal(.load(.half, 0), 0xffff)
+        return arena.and(arena.equal(.load(.word, 2), 0xffff_ffff), arena.equal(.load(.half, 0), 0xffff))
     }
 
     func etherMulticast() throws(Failure) -> Predicate {
         guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
-        return .compare(.load(.byte, 0), .set, 1)
+        return arena.compare(.load(.byte, 0), .set, 1)
     }
 
     // MARK: VLAN, MPLS, PPPoE
@@ -195,8 +202,8 @@ struct PredicateBuilder: Sendable {
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
         let type = FilterValue.load(.half, offset)
-        var p = Predicate.any([.equal(type, 0x8100), .equal(type, 0x88a8), .equal(type, 0x9100)])
-        if let id { p = p && .masked(.load(.half, offset + 2), 0x0fff, id) }
+        var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
+        if let id { p = arena.and(p, arena.masked(.load(.half, offset + 2), 0x0fff, id)) }
         etherTypeOffset = offset + 4
         networkOffset += 4
         return p
@@ -208,9 +215,9 @@ struct PredicateBuilder: Sendable {
         }
         if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
         var p: Predicate = encapsulation == .mpls
-            ? !Predicate.compare(.load(.byte, networkOffset - 2), .set, 1)
+            ? arena.not(arena.compare(.load(.byte, networkOffset - 2), .set, 1))
             : try linkProtocol(0x8847)
-        if let label { p = p && .masked(.load(.word, networkOffset), 0xffff_f000, label << 12) }
+        if let label { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff_f000, label << 12)) }
         encapsulation = .mpls
         networkOffset += 4
         return p
@@ -220,7 +227,7 @@ struct PredicateBuilder: Sendable {
         guard encapsulation == .plain else { throw Failure(message: "pppoes cannot follow vlan-less encapsulation here") }
         if let id, id > 0xffff { throw Failure(message: "PPPoE session \(id) is greater than the maximum 65535") }
         var p = try linkProtocol(0x8864)
-        if let id { p = p && .masked(.load(.word, networkOffset), 0xffff, id) }
+        if let id { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff, id)) }
         encapsulation = .pppoe
         networkOffset += 8
         return p
@@ -229,20 +236,21 @@ struct PredicateBuilder: Sendable {
     // MARK: Network layer
 
     func ipProtocol(_ number: UInt32) throws(Failure) -> Predicate {
-        try linkProtocol(0x0800) && .equal(.load(.byte, networkOffset + 9), number)
+        try arena.and(linkProtocol(0x0800), arena.equal(.load(.byte, networkOffset + 9), number))
     }
 
     /// The IPv6 next header, or the one after a fragment header.
     func ip6Protocol(_ number: UInt32) throws(Failure) -> Predicate {
         let next = FilterValue.load(.byte, networkOffset + 6)
-        return try linkProtocol(0x86dd)
-            && (.equal(next, number) || (.equal(next, 44) && .equal(.load(.byte, networkOffset + 40), number)))
+        return try arena.and(linkProtocol(0x86dd),
+                             arena.or(arena.equal(next, number),
+                                      arena.and(arena.equal(next, 44), arena.equal(.load(.byte, networkOffset + 40), number))))
     }
 
     /// `ip protochain N` or `ip6 protochain N`.
     func protocolChain(_ number: UInt32, ipVersion: UInt8) throws(Failure) -> Predicate {
         let chain = ProtocolChain(networkOffset: networkOffset, ipVersion: ipVersion, target: number)
-        return try linkProtocol(ipVersion == 6 ? 0x86dd : 0x0800) && .equal(.protocolChain(chain), 1)
+        return try arena.and(linkProtocol(ipVersion == 6 ? 0x86dd : 0x0800), arena.equal(.protocolChain(chain), 1))
     }
 
     /// A transport or other IP protocol keyword (`tcp`, `icmp`, `pim`...).
@@ -254,7 +262,7 @@ struct PredicateBuilder: Sendable {
             return try ip6Protocol(58)
         case "tcp", "udp", "sctp", "pim", "ah", "esp":
             let number = FilterNames.ipProtocols[name] ?? 0
-            return try ipProtocol(number) || ip6Protocol(number)
+            return try arena.or(ipProtocol(number), ip6Protocol(number))
         default:
             guard let etherType = FilterNames.etherTypes[name] else {
                 throw Failure(message: "'\(name)' cannot be used alone")
@@ -264,21 +272,21 @@ struct PredicateBuilder: Sendable {
     }
 
     /// Not a fragment after the first: the IPv4 fragment offset is zero.
-    var firstFragment: Predicate { !Predicate.compare(.load(.half, networkOffset + 6), .set, 0x1fff) }
+    var firstFragment: Predicate { arena.not(arena.compare(.load(.half, networkOffset + 6), .set, 0x1fff)) }
 
     /// Where a transport header starts, past the IPv4 header's options.
     var transportIndex: FilterValue { .ipHeaderLength(networkOffset) }
 
     func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
         func compare(_ source: UInt32, _ destination: UInt32) -> Predicate {
-            direction.combine(source: .masked(.load(.word, networkOffset + source), mask, address),
-                              destination: .masked(.load(.word, networkOffset + destination), mask, address))
+            direction.combine(source: arena.masked(.load(.word, networkOffset + source), mask, address),
+                              destination: arena.masked(.load(.word, networkOffset + destination), mask, address), in: arena)
         }
-        let ip = try linkProtocol(0x0800) && compare(12, 16)
-        let arp = try linkProtocol(0x0806) && compare(14, 24)
-        let rarp = try linkProtocol(0x8035) && compare(14, 24)
+        let ip = try arena.and(linkProtocol(0x0800), compare(12, 16))
+        let arp = try arena.and(linkProtocol(0x0806), compare(14, 24))
+        let rarp = try arena.and(linkProtocol(0x8035), compare(14, 24))
         switch name {
-        case nil: return ip || arp || rarp
+        case nil: return arena.or(arena.or(ip, arp), rarp)
         case "ip": return ip
         case "arp": return arp
         case "rarp": return rarp
@@ -290,36 +298,48 @@ struct PredicateBuilder: Sendable {
         guard name == nil || name == "ip6" else {
             throw Failure(message: "'\(name ?? "")' does not take IPv6 addresses")
         }
+        // The words the mask keeps, all of them: `w0 and (w1 and ...)`, built from the last.
         func compare(_ at: UInt32) -> Predicate {
-            var parts: [Predicate] = []
-            for i in 0..<4 where mask[i] != 0 {
-                parts.append(.masked(.load(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i]))
+            var result: Predicate?
+            for i in (0..<4).reversed() where mask[i] != 0 {
+                let word = arena.masked(.load(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i])
+                result = result.map { arena.and(word, $0) } ?? word
             }
-            return .all(parts)
+            return result ?? arena.always(true)
         }
-        return try linkProtocol(0x86dd) && direction.combine(source: compare(8), destination: compare(24))
+        return try arena.and(linkProtocol(0x86dd), direction.combine(source: compare(8), destination: compare(24), in: arena))
     }
 
     // MARK: Transport layer
 
     /// `port` and `portrange`: IPv6 first, then unfragmented IPv4, as libpcap orders them.
-    func port(_ test: (FilterValue) -> Predicate, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
-        let numbers: [UInt32] = switch name {
-        case nil: [132, 6, 17]
-        case "tcp": [6]
-        case "udp": [17]
-        case "sctp": [132]
+    func port(_ ports: PortMatch, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
+        // The transport protocol's number, or nil for any of SCTP, TCP and UDP.
+        let number: UInt32? = switch name {
+        case nil: nil
+        case "tcp": 6
+        case "udp": 17
+        case "sctp": 132
         default: throw Failure(message: "'\(name ?? "")' has no ports; use tcp, udp or sctp")
         }
-        let ip6Next = FilterValue.load(.byte, networkOffset + 6)
-        let ip6 = try linkProtocol(0x86dd) && .any(numbers.map { .equal(ip6Next, $0) })
-            && direction.combine(source: test(.load(.half, networkOffset + 40)), destination: test(.load(.half, networkOffset + 42)))
-        let ipNext = FilterValue.load(.byte, networkOffset + 9)
+        func carries(_ next: FilterValue) -> Predicate {
+            if let number { return arena.equal(next, number) }
+            return arena.or(arena.equal(next, 132), arena.or(arena.equal(next, 6), arena.equal(next, 17)))
+        }
+        func matches(_ port: FilterValue) -> Predicate {
+            switch ports {
+            case .single(let k): arena.equal(port, k)
+            case .range(let low, let high): arena.and(arena.compare(port, .ge, low), arena.not(arena.compare(port, .gt, high)))
+            }
+        }
+        let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(.load(.byte, networkOffset + 6))),
+                                direction.combine(source: matches(.load(.half, networkOffset + 40)),
+                                                  destination: matches(.load(.half, networkOffset + 42)), in: arena))
         let index = transportIndex
-        let ip = try linkProtocol(0x0800) && .any(numbers.map { .equal(ipNext, $0) }) && firstFragment
-            && direction.combine(source: test(.loadIndexed(.half, index: index, networkOffset)),
-                                 destination: test(.loadIndexed(.half, index: index, networkOffset + 2)))
-        return ip6 || ip
+        let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(.load(.byte, networkOffset + 9))), firstFragment),
+                               direction.combine(source: matches(.loadIndexed(.half, index: index, networkOffset)),
+                                                 destination: matches(.loadIndexed(.half, index: index, networkOffset + 2)), in: arena))
+        return arena.or(ip6, ip)
     }
 
     // MARK: Packet data
@@ -328,33 +348,40 @@ struct PredicateBuilder: Sendable {
     func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
         switch name {
         case "ether", "link":
-            return (.always(true), nil, 0)
+            return (arena.always(true), nil, 0)
         case "ip", "arp", "rarp", "atalk", "aarp", "decnet", "sca", "lat", "mopdl", "moprc", "iso", "stp", "ipx", "netbeui":
             return (try protocolKeyword(name), nil, networkOffset)
         case "ip6":
             return (try linkProtocol(0x86dd), nil, networkOffset)
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
-            return (try ipProtocol(number) && firstFragment, transportIndex, networkOffset)
+            return (try arena.and(ipProtocol(number), firstFragment), transportIndex, networkOffset)
         case "icmp6":
             let next = FilterValue.load(.byte, networkOffset + 6)
-            return (try linkProtocol(0x86dd) && .equal(next, 58), nil, networkOffset + 40)
+            return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), nil, networkOffset + 40)
         default:
             throw Failure(message: "'\(name)[...]' is not supported")
         }
     }
 }
 
+/// What `port` or `portrange` matches.
+enum PortMatch: Sendable {
+    case single(UInt32)
+    /// From the first to the second, both included.
+    case range(UInt32, UInt32)
+}
+
 /// `src`, `dst`, and their combinations; no qualifier means either.
 enum Direction: Sendable {
     case source, destination, either, both
 
-    func combine(source: Predicate, destination: Predicate) -> Predicate {
+    func combine(source: Predicate, destination: Predicate, in arena: PredicateArena) -> Predicate {
         switch self {
         case .source: source
         case .destination: destination
-        case .either: source || destination
-        case .both: source && destination
+        case .either: arena.or(source, destination)
+        case .both: arena.and(source, destination)
         }
     }
 }
