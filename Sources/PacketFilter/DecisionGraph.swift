@@ -89,9 +89,11 @@ struct DecisionGraph: Sendable {
 
     init(_ predicate: PredicateTree, simplify: Bool = true) {
         self.simplify = simplify
-        index = NodeIndex()
+        // Each part makes at most one node: sized so, the index never grows.
+        let parts = predicate.arena.parts.count
+        index = NodeIndex(capacity: parts)
         tests = TestTable()
-        nodes.reserveCapacity(32)
+        nodes.reserveCapacity(parts)
         root = build(predicate.root, in: predicate.arena.parts, .accept, .reject)
     }
 

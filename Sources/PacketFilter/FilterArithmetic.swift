@@ -138,7 +138,7 @@ extension FilterParser {
             _ = advance()
             return Arithmetic(value: .length)
         }
-        if let k = AddressParser.number(w) ?? FilterNames.constants[w] {
+        if let k = AddressParser.number(w) ?? FilterNames.constant(w) {
             _ = advance()
             return Arithmetic(value: .constant(k))
         }

@@ -17,7 +17,22 @@ struct FilterToken: Sendable, Equatable {
         return nil
     }
 
-    func isSymbol(_ s: String) -> Bool { kind == .symbol(s) }
+    /// Whether this is the keyword `w`, not escaped.
+    func isWord(_ w: String) -> Bool {
+        guard case .word(let text, false) = kind else { return false }
+        return Self.same(text, w)
+    }
+
+    func isSymbol(_ s: String) -> Bool {
+        guard case .symbol(let text) = kind else { return false }
+        return Self.same(text, s)
+    }
+
+    /// Lengths first: the parser asks mostly about words of other lengths, and comparing
+    /// two unequal strings costs more than the rest of its step.
+    private static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
+    }
 }
 
 /// Splits an expression into tokens. Words follow libpcap's lexer: letters, digits and

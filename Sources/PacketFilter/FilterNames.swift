@@ -45,6 +45,14 @@ enum FilterNames {
         "icmp6-multicastrouterterm": 153,
     ]
 
+    /// The named constant `word` stands for. Every name starts with `icmp` or `tcp`, so
+    /// most words are turned away by their first byte, without hashing.
+    static func constant(_ word: String) -> UInt32? {
+        let first = word.utf8.first
+        guard first == UInt8(ascii: "i") || first == UInt8(ascii: "t") else { return nil }
+        return constants[word]
+    }
+
     /// Protocol qualifiers: the words that may open a primitive or index packet data.
     /// A switch on the length, then on the word: no hashing per token.
     static func isProtocolQualifier(_ word: String) -> Bool {

@@ -65,7 +65,7 @@ struct FilterParser {
         }
     }
 
-    func isWord(_ w: String, _ token: FilterToken? = nil) -> Bool { (token ?? current).word == w }
+    func isWord(_ w: String) -> Bool { current.isWord(w) }
 
     mutating func expect(_ symbol: String) throws(FilterError) {
         guard current.isSymbol(symbol) else { throw unexpected("'\(symbol)'") }
@@ -129,7 +129,7 @@ struct FilterParser {
         guard let w = t.word else { return false }
         if w == "len" { return true }
         if FilterNames.isProtocolQualifier(w) { return peek().isSymbol("[") }
-        if FilterNames.constants[w] != nil { return true }
+        if FilterNames.constant(w) != nil { return true }
         if AddressParser.number(w) != nil {
             guard case .symbol(let s) = peek().kind else { return false }
             return s != "(" && s != ")" && s != "!"
@@ -208,7 +208,7 @@ struct FilterParser {
         if isWord("proto") || isWord("protochain") { return try protoPrimitive(nil) }
         if isWord("src") || isWord("dst") {
             let first = advance().word
-            if (isWord("or") || isWord("and")), isWord(first == "src" ? "dst" : "src", peek()) {
+            if (isWord("or") || isWord("and")), peek().isWord(first == "src" ? "dst" : "src") {
                 qualifiers.direction = isWord("or") ? .either : .both
                 _ = advance()
                 _ = advance()

@@ -83,7 +83,9 @@ enum PredicatePart: Sendable {
 /// by number: combining allocates no box per part, and one array is freed at the end.
 /// Parts left by a parse that backtracked are never reached, so they do no harm.
 final class PredicateArena {
-    private(set) var parts: [PredicatePart] = []
+    /// Unchecked: only the parse of one expression uses an arena, never two accesses at
+    /// once, and the runtime's check cost as much as the appends.
+    @exclusivity(unchecked) private(set) var parts: [PredicatePart] = []
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
