@@ -94,7 +94,7 @@ struct DecisionGraph: Sendable {
         index = NodeIndex(capacity: parts)
         tests = TestTable()
         nodes.reserveCapacity(parts)
-        root = build(predicate.root, in: predicate.arena.parts, .accept, .reject)
+        root = build(predicate.root, in: predicate.arena, .accept, .reject)
     }
 
     /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
@@ -108,11 +108,16 @@ struct DecisionGraph: Sendable {
 
     subscript(_ index: Int) -> GraphNode { nodes[index] }
 
-    mutating func node(_ test: FilterTest, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+    /// A node for the test `value condition operand` of `arena`'s values.
+    mutating func node(value: Int32, _ condition: ClassicCondition, operand: Int32, of arena: PredicateArena,
+                       _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         if simplify, whenTrue == whenFalse { return whenTrue }
         // Constants involve no load, so folding never hides a drop.
-        if let outcome = test.constantOutcome { return outcome ? whenTrue : whenFalse }
-        return node(number: tests.number(test), whenTrue, whenFalse)
+        let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
+        if a.kind == .constant, b.kind == .constant {
+            return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
+        }
+        return node(number: tests.number(value: value, condition, operand: operand, of: arena), whenTrue, whenFalse)
     }
 
     /// A node for a test already in the table.
@@ -121,13 +126,13 @@ struct DecisionGraph: Sendable {
         return .node(index.intern(GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse), in: &nodes))
     }
 
-    private mutating func build(_ p: Predicate, in parts: [PredicatePart], _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
-        switch parts[Int(p.index)] {
+    private mutating func build(_ p: Predicate, in arena: PredicateArena, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        switch arena.parts[Int(p.index)] {
         case .always(let value): value ? whenTrue : whenFalse
-        case .test(let test): node(test, whenTrue, whenFalse)
-        case .not(let q): build(q, in: parts, whenFalse, whenTrue)
-        case .and(let a, let b): build(a, in: parts, build(b, in: parts, whenTrue, whenFalse), whenFalse)
-        case .or(let a, let b): build(a, in: parts, whenTrue, build(b, in: parts, whenTrue, whenFalse))
+        case .test(let value, let condition, let operand): node(value: value, condition, operand: operand, of: arena, whenTrue, whenFalse)
+        case .not(let q): build(q, in: arena, whenFalse, whenTrue)
+        case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
+        case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
         }
     }
 
@@ -238,10 +243,11 @@ struct TestTable: Sendable {
 
     subscript(_ number: Int) -> TestEntry { entries[number] }
 
-    mutating func number(_ test: FilterTest) -> Int {
-        let value = Int(valueTable.number(test.value))
-        let operand = valueTable.number(test.operand)
-        let condition = test.condition
+    /// The number of the test `value condition operand` of `arena`'s values.
+    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand arenaOperand: Int32,
+                         of arena: PredicateArena) -> Int {
+        let value = Int(valueTable.number(arenaValue, of: arena))
+        let operand = valueTable.number(arenaOperand, of: arena)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
         if let number = index.find(print, { entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand }) {
             return number

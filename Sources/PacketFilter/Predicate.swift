@@ -48,12 +48,6 @@ struct FilterTest: Hashable, Sendable {
     var condition: ClassicCondition
     var operand: FilterValue
 
-    /// The outcome when both sides are constants.
-    var constantOutcome: Bool? {
-        guard let a = value.constantValue, let b = operand.constantValue else { return nil }
-        return FilterTest.evaluate(condition, a, b)
-    }
-
     static func evaluate(_ condition: ClassicCondition, _ a: UInt32, _ b: UInt32) -> Bool {
         switch condition {
         case .eq: a == b
@@ -70,10 +64,12 @@ struct Predicate: Sendable {
     var index: Int32
 }
 
-/// One part of a predicate: a verdict, a test, or a combination of other parts.
+/// One part of a predicate: a verdict, a test, or a combination of other parts. Plain
+/// data, so that the arena is freed without visiting its parts.
 enum PredicatePart: Sendable {
     case always(Bool)
-    case test(FilterTest)
+    /// The value and operand are the numbers of entries in the arena's `values`.
+    case test(value: Int32, ClassicCondition, operand: Int32)
     case not(Predicate)
     case and(Predicate, Predicate)
     case or(Predicate, Predicate)
@@ -83,13 +79,45 @@ enum PredicatePart: Sendable {
 /// by number: combining allocates no box per part, and one array is freed at the end.
 /// Parts left by a parse that backtracked are never reached, so they do no harm.
 final class PredicateArena {
-    /// Unchecked: only the parse of one expression uses an arena, never two accesses at
-    /// once, and the runtime's check cost as much as the appends.
+    // Unchecked: only the parse of one expression uses an arena, never two accesses at
+    // once, and the runtime's checks cost as much as the appends.
     @exclusivity(unchecked) private(set) var parts: [PredicatePart] = []
+    /// The tests' values in flat form, operands first, not shared: the graph builder
+    /// numbers them in its `ValueTable`, in the order it meets them.
+    @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
+    /// The chains of `protocolChain` values, by their `k`.
+    @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
         parts.reserveCapacity(64)
+        values.reserveCapacity(64)
+    }
+
+    func test(_ test: FilterTest) -> Predicate {
+        let value = addValue(test.value)
+        return add(.test(value: value, test.condition, operand: addValue(test.operand)))
+    }
+
+    /// `value` added to `values`, its operands before it; its number there.
+    func addValue(_ value: FilterValue) -> Int32 {
+        let entry: ValueEntry
+        switch value {
+        case .constant(let k): entry = ValueEntry(kind: .constant, k: k)
+        case .load(let size, let k): entry = ValueEntry(kind: .load, size: size, k: k)
+        case .loadIndexed(let size, let index, let k): entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
+        case .ipHeaderLength(let k): entry = ValueEntry(kind: .ipHeaderLength, k: k)
+        case .length: entry = ValueEntry(kind: .length)
+        case .binary(let operation, let left, let right):
+            let l = addValue(left)
+            entry = ValueEntry(kind: .binary, operation: operation, left: l, right: addValue(right))
+        case .negate(let inner): entry = ValueEntry(kind: .negate, left: addValue(inner))
+        case .protocolChain(let chain):
+            chains.append(chain)
+            entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
+        }
+        values.append(entry)
+        return Int32(truncatingIfNeeded: values.count - 1)
     }
 
     func add(_ part: PredicatePart) -> Predicate {
@@ -104,11 +132,11 @@ final class PredicateArena {
 
     /// `value == k`
     func equal(_ value: FilterValue, _ k: UInt32) -> Predicate {
-        add(.test(FilterTest(value: value, condition: .eq, operand: .constant(k))))
+        test(FilterTest(value: value, condition: .eq, operand: .constant(k)))
     }
 
     func compare(_ value: FilterValue, _ condition: ClassicCondition, _ k: UInt32) -> Predicate {
-        add(.test(FilterTest(value: value, condition: condition, operand: .constant(k))))
+        test(FilterTest(value: value, condition: condition, operand: .constant(k)))
     }
 
     /// `value & mask == k`, without the `and` when the mask keeps every bit.

@@ -53,23 +53,26 @@ struct ValueTable: Sendable {
         return entry.kind == .constant ? entry.k : nil
     }
 
-    /// The number of `value`, adding it (and its operands) if it is new.
-    mutating func number(_ value: FilterValue) -> Int32 {
-        switch value {
-        case .constant(let k): return number(ValueEntry(kind: .constant, k: k))
-        case .load(let size, let k): return number(ValueEntry(kind: .load, size: size, k: k))
-        case .loadIndexed(let size, let index, let k):
-            return number(ValueEntry(kind: .loadIndexed, size: size, k: k, left: number(index), usesX: true))
-        case .ipHeaderLength(let k): return number(ValueEntry(kind: .ipHeaderLength, k: k, usesX: true))
+    /// The number of `arena`'s value `arenaValue`, adding it (and its operands) if it is new.
+    mutating func number(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
+        let value = arena.values[Int(arenaValue)]
+        let k = value.k
+        switch value.kind {
+        case .constant: return number(ValueEntry(kind: .constant, k: k))
+        case .load: return number(ValueEntry(kind: .load, size: value.size, k: k))
+        case .loadIndexed:
+            return number(ValueEntry(kind: .loadIndexed, size: value.size, k: k, left: number(value.left, of: arena), usesX: true))
+        case .ipHeaderLength: return number(ValueEntry(kind: .ipHeaderLength, k: k, usesX: true))
         case .length: return number(ValueEntry(kind: .length))
-        case .binary(let operation, let left, let right):
-            let (l, r) = (number(left), number(right))
+        case .binary:
+            let (l, r) = (number(value.left, of: arena), number(value.right, of: arena))
             let usesX = self[l].usesX || self[r].usesX || self[r].kind != .constant
-            return number(ValueEntry(kind: .binary, operation: operation, left: l, right: r, usesX: usesX))
-        case .negate(let inner):
-            let n = number(inner)
+            return number(ValueEntry(kind: .binary, operation: value.operation, left: l, right: r, usesX: usesX))
+        case .negate:
+            let n = number(value.left, of: arena)
             return number(ValueEntry(kind: .negate, left: n, usesX: self[n].usesX))
-        case .protocolChain(let chain):
+        case .protocolChain:
+            let chain = arena.chains[Int(k)]
             let at = chains.firstIndex(of: chain) ?? {
                 chains.append(chain)
                 return chains.count - 1
