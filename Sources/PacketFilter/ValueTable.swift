@@ -36,8 +36,8 @@ private extension LoadSize {
 }
 
 /// The values of an expression, each stored once and numbered, operands before the values
-/// built from them: the parser's trees turned into integers once, for the optimizer and
-/// the code emitter to compare cheaply.
+/// built from them: the predicate arena's values, shared and numbered once, for the
+/// optimizer and the code emitter to compare cheaply.
 struct ValueTable: Sendable {
     private(set) var entries: [ValueEntry] = []
     private(set) var chains: [ProtocolChain] = []
