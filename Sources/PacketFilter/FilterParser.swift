@@ -98,28 +98,48 @@ struct FilterParser {
             return arena.not(try term())
         }
         if current.isSymbol("(") {
-            // Either a parenthesized expression or arithmetic: `(ip[0] + 1) > 2`.
+            // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
+            // When the first operand already rules arithmetic out (`(port 80 or ...)`), it is
+            // tried only for its error, should the expression fail too: the error that got
+            // further is reported, and the parser is left where the expression failed.
             let saved = self
-            do {
-                return try relation()
-            } catch let arithmeticError {
-                let arithmeticPosition = position
+            var arithmeticFailure: (error: FilterError, position: Int)?
+            if mayStartArithmetic() {
+                do { return try relation() } catch { arithmeticFailure = (error, position) }
                 self = saved
-                do {
-                    _ = advance()
-                    let inner = try expression()
-                    try expect(")")
-                    return inner
-                } catch {
-                    let booleanPosition = position
-                    throw booleanPosition >= arithmeticPosition ? error : arithmeticError
+            }
+            do {
+                _ = advance()
+                let inner = try expression()
+                try expect(")")
+                return inner
+            } catch {
+                let afterExpression = self
+                if arithmeticFailure == nil {
+                    self = saved
+                    do { _ = try relation() } catch let failure { arithmeticFailure = (failure, position) }
+                    self = afterExpression
                 }
+                let (arithmeticError, arithmeticPosition) = arithmeticFailure ?? (error, position)
+                throw position >= arithmeticPosition ? error : arithmeticError
             }
         }
         if startsRelation() { return try relation() }
         primitives += 1
         guard primitives <= Self.primitiveLimit else { throw error("the expression has more than \(Self.primitiveLimit) primitives") }
         return try primitive()
+    }
+
+    /// Whether arithmetic can start at the current `(`: the first token past the opening
+    /// parentheses is one that `primary` takes.
+    func mayStartArithmetic() -> Bool {
+        var ahead = 1
+        while peek(ahead).isSymbol("(") { ahead += 1 }
+        let first = peek(ahead)
+        if first.isSymbol("-") { return true }
+        guard case .word(let w, _) = first.kind else { return false }
+        return w == "len" || AddressParser.number(w) != nil || FilterNames.constant(w) != nil
+            || (FilterNames.isProtocolQualifier(w) && peek(ahead + 1).isSymbol("["))
     }
 
     /// Whether the next tokens are arithmetic rather than a primitive.
