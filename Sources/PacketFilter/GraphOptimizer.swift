@@ -274,7 +274,13 @@ enum GraphOptimizer {
         // graph's shape, not on how its nodes are numbered.
         for _ in 0..<16 {
             guard thread(&graph) else { break }
+            let reachable = graph.cachedTopologicalOrder().count
             graph = graph.rebuilt()
+            // A rebuild that neither merged nor dropped a reachable node gives the graph the
+            // pass just made, whose edges already carry what the pass knew: another pass would
+            // find the same facts and decide nothing new. (With more nodes than a fact list
+            // holds, which facts are kept depends on the order paths meet in; pass again.)
+            if graph.nodes.count == reachable, reachable <= FactList.limit { break }
         }
         if groupChains(&graph) { graph = graph.rebuilt() }
     }
