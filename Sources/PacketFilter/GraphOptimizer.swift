@@ -271,18 +271,20 @@ enum GraphOptimizer {
     static func optimize(_ graph: inout DecisionGraph) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
-        // graph's shape, not on how its nodes are numbered.
+        // graph's shape, not on how its nodes are numbered. So a graph still shared after a
+        // pass needs none either: a rebuild would only drop nodes no edge leads to.
         for _ in 0..<16 {
             guard thread(&graph) else { break }
-            let reachable = graph.cachedTopologicalOrder().count
-            graph = graph.rebuilt()
-            // A rebuild that neither merged nor dropped a reachable node gives the graph the
-            // pass just made, whose edges already carry what the pass knew: another pass would
-            // find the same facts and decide nothing new. (With more nodes than a fact list
-            // holds, which facts are kept depends on the order paths meet in; pass again.)
-            if graph.nodes.count == reachable, reachable <= FactList.limit { break }
+            if graph.isShared {
+                // Another pass would find the facts this one left on the edges and decide
+                // nothing new. (With more nodes than a fact list holds, which facts are kept
+                // depends on the order paths meet in: pass again.)
+                if graph.cachedTopologicalOrder().count <= FactList.limit { break }
+            } else {
+                graph = graph.rebuilt()
+            }
         }
-        if groupChains(&graph) { graph = graph.rebuilt() }
+        if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
     }
 
     /// Reorders each chain of tests that share an exit — `a or b or c`, all true exits to one
@@ -325,7 +327,8 @@ enum GraphOptimizer {
                 }
                 guard let second = continues(graph[head].target(along)) else { continue }
                 chain.removeAll(keepingCapacity: true)
-                chain += [head, second]
+                chain.append(head)
+                chain.append(second)
                 while let next = continues(graph[chain[chain.count - 1]].target(along)) { chain.append(next) }
                 for n in chain.dropFirst() { nodes[n].inChain = true }
                 func value(_ n: Int) -> Int { table[graph[n].test].value }
@@ -375,7 +378,9 @@ enum GraphOptimizer {
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = nodes[n]
-            for outcome in [true, false] {
+            // Both outcomes, true first, without an array per node.
+            for side in 0..<2 {
+                let outcome = side == 0
                 var target = node.target(outcome)
                 // A verdict needs no knowledge: nothing to learn.
                 if case .node = target {
