@@ -122,6 +122,11 @@ struct FactArena: Sendable {
         }
     }
 
+    /// The fact in `cell` of some list, and the cell of the next older one.
+    func fact(at cell: Int32) -> (fact: Fact, older: Int32) {
+        (Fact(word: cells[Int(cell)].word), cells[Int(cell)].next)
+    }
+
     /// Whether `list` holds `fact`.
     func contains(_ list: FactList, _ fact: Fact) -> Bool {
         let word = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
@@ -161,14 +166,18 @@ struct Knowledge: Sendable {
 
     /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
     func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
-        arena.withFacts(facts) { words in
-            for word in words {
-                let fact = Fact(word: word)
-                guard fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq else { continue }
-                if let k = tests[fact.test].constant { return k }
+        // Newest first: the last one found is the oldest.
+        var oldest: UInt32?
+        var cell = facts.head
+        for _ in 0..<facts.count {
+            let (fact, older) = arena.fact(at: cell)
+            if fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq,
+               let k = tests[fact.test].constant {
+                oldest = k
             }
-            return nil
+            cell = older
         }
+        return oldest
     }
 
     /// This knowledge after `test` came out as `outcome`.
@@ -247,7 +256,7 @@ struct Knowledge: Sendable {
                 return FilterTest.evaluate(condition, only, k)
             }
         }
-        return arena.withFacts(facts) { GraphOptimizer.decide(test, $0, tests) }
+        return GraphOptimizer.decide(test, facts, arena, tests)
     }
 }
 
@@ -327,6 +336,8 @@ enum GraphOptimizer {
                 }
                 guard let second = continues(graph[head].target(along)) else { continue }
                 chain.removeAll(keepingCapacity: true)
+                // Room for the longest chain, so that it is not copied as it grows.
+                chain.reserveCapacity(order.count)
                 chain.append(head)
                 chain.append(second)
                 while let next = continues(graph[chain[chain.count - 1]].target(along)) { chain.append(next) }
@@ -334,6 +345,7 @@ enum GraphOptimizer {
                 func value(_ n: Int) -> Int { table[graph[n].test].value }
                 // The group of the value A already holds goes first.
                 grouped.removeAll(keepingCapacity: true)
+                grouped.reserveCapacity(chain.count)
                 for n in chain where value(n) == nodes[head].entryValue { grouped.append(graph[n].test) }
                 for n in chain where !grouped.contains(where: { table[$0].value == value(n) }) {
                     for m in chain where value(m) == value(n) { grouped.append(graph[m].test) }
@@ -405,10 +417,18 @@ enum GraphOptimizer {
     }
 
     /// The outcome of `test` if `facts` settle it.
-    static func decide(_ number: Int, _ words: UnsafeMutableBufferPointer<UInt32>, _ tests: [TestEntry]) -> Bool? {
-        let facts = words.lazy.map(Fact.init(word:))
+    static func decide(_ number: Int, _ facts: FactList, _ arena: FactArena, _ tests: [TestEntry]) -> Bool? {
+        // The facts are read newest first, straight from the arena. A fact that settles the
+        // question alone (`earliest`) counts only if no older one does, as if read oldest first.
+        var earliest: Bool??
+        var cell = facts.head
         guard let c = tests[number].constant else {
-            return facts.first { $0.test == number }?.outcome
+            for _ in 0..<facts.count {
+                let (fact, older) = arena.fact(at: cell)
+                if fact.test == number { earliest = fact.outcome }
+                cell = older
+            }
+            return earliest ?? nil
         }
         let condition = tests[number].condition
         let value = tests[number].value
@@ -419,16 +439,22 @@ enum GraphOptimizer {
         var excludesC = false
         var clearMaskMeetsC = false, clearMaskCoversC = false
         var setMaskMissesC = false, setMaskWithinC = false
-        for fact in facts where tests[fact.test].value == value {
-            if fact.test == number { return fact.outcome }
+        for _ in 0..<facts.count {
+            let (fact, older) = arena.fact(at: cell)
+            cell = older
+            guard tests[fact.test].value == value else { continue }
+            if fact.test == number {
+                earliest = fact.outcome
+                continue
+            }
             guard let k = tests[fact.test].constant else { continue }
             switch (tests[fact.test].condition, fact.outcome) {
-            case (.eq, true): return FilterTest.evaluate(condition, k, c)
+            case (.eq, true): earliest = FilterTest.evaluate(condition, k, c)
             case (.eq, false): if k == c { excludesC = true }
-            case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
+            case (.gt, true): if k == .max { earliest = .some(nil) } else { low = max(low, k + 1) }
             case (.gt, false): high = min(high, k)
             case (.ge, true): low = max(low, k)
-            case (.ge, false): if k == 0 { return nil } else { high = min(high, k - 1) }
+            case (.ge, false): if k == 0 { earliest = .some(nil) } else { high = min(high, k - 1) }
             case (.set, true):
                 if c & k == 0 { setMaskMissesC = true }
                 if k & ~c == 0 { setMaskWithinC = true }
@@ -437,6 +463,7 @@ enum GraphOptimizer {
                 if c & ~k == 0 { clearMaskCoversC = true }
             }
         }
+        if let earliest { return earliest }
         // Contradictory facts mean the path cannot run; leave it alone.
         guard low <= high else { return nil }
         if low == high { return FilterTest.evaluate(condition, low, c) }
