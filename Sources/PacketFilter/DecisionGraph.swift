@@ -39,7 +39,9 @@ struct NodeIndex: Sendable {
     private var slots: [Int32] = []
     private var used = 0
 
-    init(capacity: Int = 0) {
+    /// By default, room for the nodes of a typical expression, so that building one rarely
+    /// grows the table (each growth puts every node back).
+    init(capacity: Int = 32) {
         var size = 16
         while size < capacity * 2 { size *= 2 }
         slots = [Int32](repeating: -1, count: size)
@@ -86,8 +88,11 @@ struct NodeIndex: Sendable {
     private mutating func place(_ n: Int, at slot: Int, _ nodes: [GraphNode]) {
         slots[slot] = Int32(truncatingIfNeeded: n)
         used += 1
-        guard used * 2 > slots.count else { return }
-        // Grow and put every node back.
+        if used * 2 > slots.count { grow(nodes) }
+    }
+
+    /// Twice the slots, with every node put back.
+    private mutating func grow(_ nodes: [GraphNode]) {
         slots = [Int32](repeating: -1, count: slots.count * 2)
         used = nodes.count
         let mask = slots.count - 1
