@@ -315,18 +315,23 @@ enum GraphOptimizer {
         let order = graph.cachedTopologicalOrder()
         let table = graph.tests.entries
         for n in order {
-            let value = table[graph[n].test].value
-            for outcome in GraphNode.outcomes {
-                guard case .node(let m) = graph[n].target(outcome) else { continue }
+            let node = graph[n]
+            let value = table[node.test].value
+            func enter(_ target: GraphTarget) {
+                guard case .node(let m) = target else { return }
                 nodes[m].entryValue = nodes[m].predecessors == 0 || nodes[m].entryValue == value ? value : -1
                 nodes[m].predecessors += 1
             }
+            enter(node.whenTrue)
+            enter(node.whenFalse)
         }
         // One chain at a time, in buffers kept from chain to chain.
         var chain: [Int] = [], grouped: [Int] = []
         var changed = false
         for head in order where !nodes[head].inChain {
-            for along in GraphNode.outcomes.reversed() {
+            // False first, without an array per node.
+            for side in 0..<2 {
+                let along = side == 1
                 // Along the false exits with a shared true exit (or), or the other way (and).
                 let shared = graph[head].target(!along)
                 func continues(_ target: GraphTarget) -> Int? {
