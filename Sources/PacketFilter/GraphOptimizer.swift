@@ -375,6 +375,7 @@ enum GraphOptimizer {
                 let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets)
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
+                guard changed else { return false }
                 for n in order where knownIn[n] != nil {
                     graph.setTargets(of: n, whenTrue: targets[2 * n], whenFalse: targets[2 * n + 1])
                 }
