@@ -304,14 +304,20 @@ enum GraphOptimizer {
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
-        // What is known of each node, on the machine stack for small graphs (no allocation).
-        withUnsafeTemporaryAllocation(of: ChainNode.self, capacity: graph.nodes.count) { nodes in
+        // What is known of each node, and room for one chain and its tests regrouped, on the
+        // machine stack for small graphs (no allocation).
+        let count = graph.nodes.count
+        return withUnsafeTemporaryAllocation(of: ChainNode.self, capacity: count) { nodes in
             nodes.initialize(repeating: ChainNode())
-            return groupChains(&graph, nodes)
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { room in
+                groupChains(&graph, nodes, chainRoom: UnsafeMutableBufferPointer(rebasing: room[..<count]),
+                            groupedRoom: UnsafeMutableBufferPointer(rebasing: room[count...]))
+            }
         }
     }
 
-    private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>) -> Bool {
+    private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>,
+                                    chainRoom: UnsafeMutableBufferPointer<Int>, groupedRoom: UnsafeMutableBufferPointer<Int>) -> Bool {
         let order = graph.cachedTopologicalOrder()
         let table = graph.tests.entries
         for n in order {
@@ -325,8 +331,6 @@ enum GraphOptimizer {
             enter(node.whenTrue)
             enter(node.whenFalse)
         }
-        // One chain at a time, in buffers kept from chain to chain.
-        var chain: [Int] = [], grouped: [Int] = []
         var changed = false
         for head in order where !nodes[head].inChain {
             // False first, without an array per node.
@@ -340,21 +344,28 @@ enum GraphOptimizer {
                     return next
                 }
                 guard let second = continues(graph[head].target(along)) else { continue }
-                chain.removeAll(keepingCapacity: true)
-                // Room for the longest chain, so that it is not copied as it grows.
-                chain.reserveCapacity(order.count)
-                chain.append(head)
-                chain.append(second)
-                while let next = continues(graph[chain[chain.count - 1]].target(along)) { chain.append(next) }
+                // A chain holds a node at most once (the graph has no cycles): it fits its room.
+                (chainRoom[0], chainRoom[1]) = (head, second)
+                var length = 2
+                while length < chainRoom.count, let next = continues(graph[chainRoom[length - 1]].target(along)) {
+                    chainRoom[length] = next
+                    length += 1
+                }
+                let chain = chainRoom[..<length]
                 for n in chain.dropFirst() { nodes[n].inChain = true }
                 func value(_ n: Int) -> Int { table[graph[n].test].value }
-                // The group of the value A already holds goes first.
-                grouped.removeAll(keepingCapacity: true)
-                grouped.reserveCapacity(chain.count)
-                for n in chain where value(n) == nodes[head].entryValue { grouped.append(graph[n].test) }
-                for n in chain where !grouped.contains(where: { table[$0].value == value(n) }) {
-                    for m in chain where value(m) == value(n) { grouped.append(graph[m].test) }
+                // The tests grouped by value, each chain node's once; the group of the value A
+                // already holds goes first.
+                var filled = 0
+                func add(_ n: Int) {
+                    groupedRoom[filled] = graph[n].test
+                    filled += 1
                 }
+                for n in chain where value(n) == nodes[head].entryValue { add(n) }
+                for n in chain where !groupedRoom[..<filled].contains(where: { table[$0].value == value(n) }) {
+                    for m in chain where value(m) == value(n) { add(m) }
+                }
+                let grouped = groupedRoom[..<filled]
                 guard zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
                 changed = true
