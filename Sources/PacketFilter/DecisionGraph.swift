@@ -39,7 +39,9 @@ struct NodeIndex: Sendable {
     private var slots: [Int32] = []
     private var used = 0
 
-    init(capacity: Int = 0) {
+    /// By default, room for the nodes of a typical expression, so that building one rarely
+    /// grows the table (each growth puts every node back).
+    init(capacity: Int = 32) {
         var size = 16
         while size < capacity * 2 { size *= 2 }
         slots = [Int32](repeating: -1, count: size)
@@ -47,7 +49,7 @@ struct NodeIndex: Sendable {
 
     /// The index of the node equal to `node`, or a new one appended to `nodes`.
     mutating func intern(_ node: GraphNode, in nodes: inout [GraphNode]) -> Int {
-        var mask = slots.count - 1
+        let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
         while true {
             let found = Int(slots[slot])
@@ -56,19 +58,49 @@ struct NodeIndex: Sendable {
             slot = (slot + 1) & mask
         }
         nodes.append(node)
-        slots[slot] = Int32(truncatingIfNeeded: nodes.count - 1)
-        used += 1
-        if used * 2 > slots.count {
-            // Grow and put every node back.
-            slots = [Int32](repeating: -1, count: slots.count * 2)
-            mask = slots.count - 1
-            for (n, node) in nodes.enumerated() {
-                var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
-                while slots[slot] >= 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(truncatingIfNeeded: n)
-            }
-        }
+        place(nodes.count - 1, at: slot, nodes)
         return nodes.count - 1
+    }
+
+    /// Indexes node `n` again after its fields changed, unless another node now equals it:
+    /// then it returns false. The slot under its old fields stays, harmless: lookups
+    /// compare the nodes as they are now.
+    mutating func reindex(_ n: Int, in nodes: [GraphNode]) -> Bool {
+        let node = nodes[n]
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
+        // The whole run: `n` may sit in it under other fields, before a node equal to it.
+        var present = false
+        while true {
+            let found = Int(slots[slot])
+            if found < 0 { break }
+            if found == n {
+                present = true
+            } else if nodes[found] == node {
+                return false
+            }
+            slot = (slot + 1) & mask
+        }
+        if !present { place(n, at: slot, nodes) }
+        return true
+    }
+
+    private mutating func place(_ n: Int, at slot: Int, _ nodes: [GraphNode]) {
+        slots[slot] = Int32(truncatingIfNeeded: n)
+        used += 1
+        if used * 2 > slots.count { grow(nodes) }
+    }
+
+    /// Twice the slots, with every node put back.
+    private mutating func grow(_ nodes: [GraphNode]) {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        used = nodes.count
+        let mask = slots.count - 1
+        for (n, node) in nodes.enumerated() {
+            var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(truncatingIfNeeded: n)
+        }
     }
 }
 
@@ -80,6 +112,10 @@ struct DecisionGraph: Sendable {
     var root: GraphTarget = .accept
     private var index: NodeIndex
     private var cachedOrder: [Int]?
+    /// Whether no two nodes are equal and (when simplifying) no test's exits meet, as after
+    /// building or rebuilding: then a rebuild would only drop unreachable nodes, and the
+    /// optimizer's edits need none.
+    private(set) var isShared = true
     /// The tests the nodes refer to by number, so that sharing and the optimizer compare
     /// small integers rather than expression trees.
     private(set) var tests: TestTable
@@ -207,16 +243,29 @@ struct DecisionGraph: Sendable {
     }
 
     mutating func setTest(of n: Int, _ test: Int) {
-        // As for setTargets: a rebuild follows. The edges, and so the order, stay.
+        // The edges, and so the order, stay.
+        guard nodes[n].test != test else { return }
         nodes[n].test = test
+        noteChange(of: n)
     }
 
     mutating func setTargets(of n: Int, whenTrue: GraphTarget, whenFalse: GraphTarget) {
-        // Only the optimizer calls this, between rebuilds, so the index may go stale.
         guard nodes[n].whenTrue != whenTrue || nodes[n].whenFalse != whenFalse else { return }
         nodes[n].whenTrue = whenTrue
         nodes[n].whenFalse = whenFalse
         cachedOrder = nil
+        noteChange(of: n)
+    }
+
+    /// Keeps `isShared` true while an edited node equals no other one and (when simplifying)
+    /// its exits do not meet.
+    private mutating func noteChange(of n: Int) {
+        guard isShared else { return }
+        if simplify, nodes[n].whenTrue == nodes[n].whenFalse {
+            isShared = false
+        } else {
+            isShared = index.reindex(n, in: nodes)
+        }
     }
 }
 

@@ -122,6 +122,11 @@ struct FactArena: Sendable {
         }
     }
 
+    /// The fact in `cell` of some list, and the cell of the next older one.
+    func fact(at cell: Int32) -> (fact: Fact, older: Int32) {
+        (Fact(word: cells[Int(cell)].word), cells[Int(cell)].next)
+    }
+
     /// Whether `list` holds `fact`.
     func contains(_ list: FactList, _ fact: Fact) -> Bool {
         let word = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
@@ -161,14 +166,18 @@ struct Knowledge: Sendable {
 
     /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
     func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
-        arena.withFacts(facts) { words in
-            for word in words {
-                let fact = Fact(word: word)
-                guard fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq else { continue }
-                if let k = tests[fact.test].constant { return k }
+        // Newest first: the last one found is the oldest.
+        var oldest: UInt32?
+        var cell = facts.head
+        for _ in 0..<facts.count {
+            let (fact, older) = arena.fact(at: cell)
+            if fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq,
+               let k = tests[fact.test].constant {
+                oldest = k
             }
-            return nil
+            cell = older
         }
+        return oldest
     }
 
     /// This knowledge after `test` came out as `outcome`.
@@ -247,7 +256,7 @@ struct Knowledge: Sendable {
                 return FilterTest.evaluate(condition, only, k)
             }
         }
-        return arena.withFacts(facts) { GraphOptimizer.decide(test, $0, tests) }
+        return GraphOptimizer.decide(test, facts, arena, tests)
     }
 }
 
@@ -271,12 +280,20 @@ enum GraphOptimizer {
     static func optimize(_ graph: inout DecisionGraph) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
-        // graph's shape, not on how its nodes are numbered.
+        // graph's shape, not on how its nodes are numbered. So a graph still shared after a
+        // pass needs none either: a rebuild would only drop nodes no edge leads to.
         for _ in 0..<16 {
             guard thread(&graph) else { break }
-            graph = graph.rebuilt()
+            if graph.isShared {
+                // Another pass would find the facts this one left on the edges and decide
+                // nothing new. (With more nodes than a fact list holds, which facts are kept
+                // depends on the order paths meet in: pass again.)
+                if graph.cachedTopologicalOrder().count <= FactList.limit { break }
+            } else {
+                graph = graph.rebuilt()
+            }
         }
-        if groupChains(&graph) { graph = graph.rebuilt() }
+        if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
     }
 
     /// Reorders each chain of tests that share an exit — `a or b or c`, all true exits to one
@@ -287,29 +304,38 @@ enum GraphOptimizer {
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it.
     static func groupChains(_ graph: inout DecisionGraph) -> Bool {
-        // What is known of each node, on the machine stack for small graphs (no allocation).
-        withUnsafeTemporaryAllocation(of: ChainNode.self, capacity: graph.nodes.count) { nodes in
+        // What is known of each node, and room for one chain and its tests regrouped, on the
+        // machine stack for small graphs (no allocation).
+        let count = graph.nodes.count
+        return withUnsafeTemporaryAllocation(of: ChainNode.self, capacity: count) { nodes in
             nodes.initialize(repeating: ChainNode())
-            return groupChains(&graph, nodes)
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { room in
+                groupChains(&graph, nodes, chainRoom: UnsafeMutableBufferPointer(rebasing: room[..<count]),
+                            groupedRoom: UnsafeMutableBufferPointer(rebasing: room[count...]))
+            }
         }
     }
 
-    private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>) -> Bool {
+    private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>,
+                                    chainRoom: UnsafeMutableBufferPointer<Int>, groupedRoom: UnsafeMutableBufferPointer<Int>) -> Bool {
         let order = graph.cachedTopologicalOrder()
         let table = graph.tests.entries
         for n in order {
-            let value = table[graph[n].test].value
-            for outcome in GraphNode.outcomes {
-                guard case .node(let m) = graph[n].target(outcome) else { continue }
+            let node = graph[n]
+            let value = table[node.test].value
+            func enter(_ target: GraphTarget) {
+                guard case .node(let m) = target else { return }
                 nodes[m].entryValue = nodes[m].predecessors == 0 || nodes[m].entryValue == value ? value : -1
                 nodes[m].predecessors += 1
             }
+            enter(node.whenTrue)
+            enter(node.whenFalse)
         }
-        // One chain at a time, in buffers kept from chain to chain.
-        var chain: [Int] = [], grouped: [Int] = []
         var changed = false
         for head in order where !nodes[head].inChain {
-            for along in GraphNode.outcomes.reversed() {
+            // False first, without an array per node.
+            for side in 0..<2 {
+                let along = side == 1
                 // Along the false exits with a shared true exit (or), or the other way (and).
                 let shared = graph[head].target(!along)
                 func continues(_ target: GraphTarget) -> Int? {
@@ -318,17 +344,28 @@ enum GraphOptimizer {
                     return next
                 }
                 guard let second = continues(graph[head].target(along)) else { continue }
-                chain.removeAll(keepingCapacity: true)
-                chain += [head, second]
-                while let next = continues(graph[chain[chain.count - 1]].target(along)) { chain.append(next) }
+                // A chain holds a node at most once (the graph has no cycles): it fits its room.
+                (chainRoom[0], chainRoom[1]) = (head, second)
+                var length = 2
+                while length < chainRoom.count, let next = continues(graph[chainRoom[length - 1]].target(along)) {
+                    chainRoom[length] = next
+                    length += 1
+                }
+                let chain = chainRoom[..<length]
                 for n in chain.dropFirst() { nodes[n].inChain = true }
                 func value(_ n: Int) -> Int { table[graph[n].test].value }
-                // The group of the value A already holds goes first.
-                grouped.removeAll(keepingCapacity: true)
-                for n in chain where value(n) == nodes[head].entryValue { grouped.append(graph[n].test) }
-                for n in chain where !grouped.contains(where: { table[$0].value == value(n) }) {
-                    for m in chain where value(m) == value(n) { grouped.append(graph[m].test) }
+                // The tests grouped by value, each chain node's once; the group of the value A
+                // already holds goes first.
+                var filled = 0
+                func add(_ n: Int) {
+                    groupedRoom[filled] = graph[n].test
+                    filled += 1
                 }
+                for n in chain where value(n) == nodes[head].entryValue { add(n) }
+                for n in chain where !groupedRoom[..<filled].contains(where: { table[$0].value == value(n) }) {
+                    for m in chain where value(m) == value(n) { add(m) }
+                }
+                let grouped = groupedRoom[..<filled]
                 guard zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
                 changed = true
@@ -349,6 +386,7 @@ enum GraphOptimizer {
                 let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets)
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
+                guard changed else { return false }
                 for n in order where knownIn[n] != nil {
                     graph.setTargets(of: n, whenTrue: targets[2 * n], whenFalse: targets[2 * n + 1])
                 }
@@ -369,7 +407,9 @@ enum GraphOptimizer {
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = nodes[n]
-            for outcome in [true, false] {
+            // Both outcomes, true first, without an array per node.
+            for side in 0..<2 {
+                let outcome = side == 0
                 var target = node.target(outcome)
                 // A verdict needs no knowledge: nothing to learn.
                 if case .node = target {
@@ -394,10 +434,18 @@ enum GraphOptimizer {
     }
 
     /// The outcome of `test` if `facts` settle it.
-    static func decide(_ number: Int, _ words: UnsafeMutableBufferPointer<UInt32>, _ tests: [TestEntry]) -> Bool? {
-        let facts = words.lazy.map(Fact.init(word:))
+    static func decide(_ number: Int, _ facts: FactList, _ arena: FactArena, _ tests: [TestEntry]) -> Bool? {
+        // The facts are read newest first, straight from the arena. A fact that settles the
+        // question alone (`earliest`) counts only if no older one does, as if read oldest first.
+        var earliest: Bool??
+        var cell = facts.head
         guard let c = tests[number].constant else {
-            return facts.first { $0.test == number }?.outcome
+            for _ in 0..<facts.count {
+                let (fact, older) = arena.fact(at: cell)
+                if fact.test == number { earliest = fact.outcome }
+                cell = older
+            }
+            return earliest ?? nil
         }
         let condition = tests[number].condition
         let value = tests[number].value
@@ -408,16 +456,22 @@ enum GraphOptimizer {
         var excludesC = false
         var clearMaskMeetsC = false, clearMaskCoversC = false
         var setMaskMissesC = false, setMaskWithinC = false
-        for fact in facts where tests[fact.test].value == value {
-            if fact.test == number { return fact.outcome }
+        for _ in 0..<facts.count {
+            let (fact, older) = arena.fact(at: cell)
+            cell = older
+            guard tests[fact.test].value == value else { continue }
+            if fact.test == number {
+                earliest = fact.outcome
+                continue
+            }
             guard let k = tests[fact.test].constant else { continue }
             switch (tests[fact.test].condition, fact.outcome) {
-            case (.eq, true): return FilterTest.evaluate(condition, k, c)
+            case (.eq, true): earliest = FilterTest.evaluate(condition, k, c)
             case (.eq, false): if k == c { excludesC = true }
-            case (.gt, true): if k == .max { return nil } else { low = max(low, k + 1) }
+            case (.gt, true): if k == .max { earliest = .some(nil) } else { low = max(low, k + 1) }
             case (.gt, false): high = min(high, k)
             case (.ge, true): low = max(low, k)
-            case (.ge, false): if k == 0 { return nil } else { high = min(high, k - 1) }
+            case (.ge, false): if k == 0 { earliest = .some(nil) } else { high = min(high, k - 1) }
             case (.set, true):
                 if c & k == 0 { setMaskMissesC = true }
                 if k & ~c == 0 { setMaskWithinC = true }
@@ -426,6 +480,7 @@ enum GraphOptimizer {
                 if c & ~k == 0 { clearMaskCoversC = true }
             }
         }
+        if let earliest { return earliest }
         // Contradictory facts mean the path cannot run; leave it alone.
         guard low <= high else { return nil }
         if low == high { return FilterTest.evaluate(condition, low, c) }
