@@ -28,6 +28,11 @@ private struct NodeCode {
     var farTrue = false, farFalse = false
     /// Its address in the program.
     var address = 0
+    /// Equal code is looked up in a chained hash table whose buckets are these records, so
+    /// that it needs no table of its own: the first kept test in this record's bucket, and
+    /// the next one in this test's bucket (-1 for none); `print` summarizes the code.
+    var bucketHead = -1, nextInBucket = -1
+    var print: UInt64 = 0
 }
 
 /// A test's branch offsets, and those of the `ja` trampolines that carry its far jumps
@@ -276,37 +281,41 @@ enum CodeEmitter {
     /// instructions and the same targets. Returns whether any test was given another's code.
     private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ code: [ClassicInstruction],
                                   _ codes: inout [NodeCode]) -> Bool {
-        var seen = FingerprintIndex(capacity: order.count)
+        func index(_ target: GraphTarget) -> Int {
+            switch target {
+            case .accept: -1
+            case .reject: -2
+            case .node(let m): codes[m].kept
+            }
+        }
         var shared = false
         // Back to front, so targets are already mapped when their predecessors are looked at.
         for n in order.reversed() {
             let node = graph[n]
-            func index(_ target: GraphTarget) -> Int {
-                switch target {
-                case .accept: -1
-                case .reject: -2
-                case .node(let m): codes[m].kept
-                }
-            }
-            let (t, f) = (index(node.whenTrue), index(node.whenFalse))
-            codes[n].kept = n
-            (codes[n].trueTarget, codes[n].falseTarget) = (t, f)
+            var this = codes[n]
+            (this.kept, this.trueTarget, this.falseTarget) = (n, index(node.whenTrue), index(node.whenFalse))
             // The targets, the condition and the code's length: equal code is rare enough that
             // comparing the few that collide costs less than summarizing every instruction.
-            let this = codes[n]
-            let print = mix(UInt64(bitPattern: Int64(t)) << 32 ^ UInt64(bitPattern: Int64(f)),
-                            UInt64(this.end - this.start) << 16 | UInt64(this.condition.rawValue))
-            func sameCode(_ m: Int) -> Bool {
-                let other = codes[m]
-                return other.trueTarget == t && other.falseTarget == f && other.condition == this.condition
-                    && other.operand == this.operand && code[other.start..<other.end].elementsEqual(code[this.start..<this.end])
+            this.print = mix(UInt64(bitPattern: Int64(this.trueTarget)) << 32 ^ UInt64(bitPattern: Int64(this.falseTarget)),
+                             UInt64(this.end - this.start) << 16 | UInt64(this.condition.rawValue))
+            let bucket = Int(truncatingIfNeeded: this.print % UInt64(codes.count))
+            var candidate = codes[bucket].bucketHead
+            while candidate >= 0 {
+                let other = codes[candidate]
+                if other.print == this.print, other.trueTarget == this.trueTarget, other.falseTarget == this.falseTarget,
+                   other.condition == this.condition, other.operand == this.operand,
+                   code[other.start..<other.end].elementsEqual(code[this.start..<this.end]) { break }
+                candidate = other.nextInBucket
             }
             // The first test stays where it is: the program starts there.
-            if n != order[0], let later = seen.find(print, sameCode) {
-                codes[n].kept = later
+            if candidate >= 0, n != order[0] {
+                this.kept = candidate
                 shared = true
+                codes[n] = this
             } else {
-                seen.insert(print, n)
+                this.nextInBucket = codes[bucket].bucketHead
+                codes[n] = this
+                codes[bucket].bucketHead = n
             }
         }
         return shared
