@@ -14,18 +14,15 @@ struct RegisterState: Equatable, Sendable {
 /// emitter's buffer, its jump, and what the layout learns about it — all in one record, so
 /// that a compile allocates one array for its tests rather than one per fact.
 private struct NodeCode {
+    // Word-sized fields first, so that none of the small ones after them straddles a word:
+    // the record is copied whole, and misaligned fields made that slow.
+
     /// Its instructions (what computes its operands) are `code[start..<end]`, its branch `code[end]`.
     var start = 0, end = 0
-    var condition: ClassicCondition = .eq
-    var operand: ClassicOperand = .constant(0)
-    /// What every predecessor leaves in A and X, once one has been laid out.
-    var entry: RegisterState?
     /// The test (by node number) whose code stands in for this one.
     var kept = 0
     /// Its targets as node numbers of kept tests (-1 accept, -2 reject), for finding equal code.
     var trueTarget = 0, falseTarget = 0
-    /// Whether each jump needs a `ja` trampoline.
-    var farTrue = false, farFalse = false
     /// Its address in the program.
     var address = 0
     /// Equal code is looked up in a chained hash table whose buckets are these records, so
@@ -33,6 +30,12 @@ private struct NodeCode {
     /// the next one in this test's bucket (-1 for none); `print` summarizes the code.
     var bucketHead = -1, nextInBucket = -1
     var print: UInt64 = 0
+    /// What every predecessor leaves in A and X, once one has been laid out.
+    var entry: RegisterState?
+    var operand: ClassicOperand = .constant(0)
+    var condition: ClassicCondition = .eq
+    /// Whether each jump needs a `ja` trampoline.
+    var farTrue = false, farFalse = false
 }
 
 /// A test's branch offsets, and those of the `ja` trampolines that carry its far jumps
@@ -162,7 +165,11 @@ enum CodeEmitter {
         let order = graph.topologicalOrder()
         guard let first = order.first else { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
         // By node number: a graph the optimizer rebuilt holds only the tests laid out.
-        var codes = [NodeCode](repeating: NodeCode(), count: graph.nodes.count)
+        // Appended rather than `Array(repeating:count:)`, which finds the array's type at run
+        // time on every call (a generic entry point in the standard library).
+        var codes: [NodeCode] = []
+        codes.reserveCapacity(graph.nodes.count)
+        for _ in graph.nodes.indices { codes.append(NodeCode()) }
         codes[first].entry = RegisterState()
         var verdicts = Verdicts()
         // Each test's code and then its branch, in layout order: unless code is shared or a
