@@ -14,8 +14,15 @@ public struct ClassicProgram: Sendable, Hashable {
         self.raw = raw
     }
 
+    /// Checks the instructions as they are, without the round trip through their encoding
+    /// (which gives them back unchanged): the compiler makes one of these per expression.
     public init(_ instructions: [ClassicInstruction]) throws(ClassicValidationError) {
-        try self.init(instructions.map(\.raw))
+        try ClassicValidator.validate(instructions)
+        var raw: [RawClassicInstruction] = []
+        raw.reserveCapacity(instructions.count)
+        for instruction in instructions { raw.append(instruction.raw) }
+        self.raw = raw
+        self.instructions = instructions
     }
 
     /// Decodes and validates an array of `struct sock_filter` (8 bytes each).

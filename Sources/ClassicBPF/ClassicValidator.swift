@@ -1,49 +1,83 @@
 /// The kernel's checks of a classic filter, in the kernel's order, so that a program passes
 /// here exactly when `SO_ATTACH_FILTER` would take it (net/core/filter.c).
 enum ClassicValidator {
+    /// Decodes and checks `raw`, returning the decoded instructions.
     static func validate(_ raw: [RawClassicInstruction]) throws(ClassicValidationError) -> [ClassicInstruction] {
-        guard !raw.isEmpty else { throw ClassicValidationError(index: 0, reason: .empty) }
-        guard raw.count <= ClassicOpcode.maxInstructions else {
-            throw ClassicValidationError(index: ClassicOpcode.maxInstructions, reason: .tooLong(count: raw.count))
-        }
+        try checkCount(raw.count)
         var decoded: [ClassicInstruction] = []
         decoded.reserveCapacity(raw.count)
-        let count = raw.count
+        var readsScratch = false
         for (index, slot) in raw.enumerated() {
-            func fail(_ reason: ClassicValidationError.Reason) -> ClassicValidationError {
-                ClassicValidationError(index: index, reason: reason)
+            guard let instruction = ClassicInstruction(slot) else {
+                throw ClassicValidationError(index: index, reason: .unknownOpcode(slot.code))
             }
-            guard let instruction = ClassicInstruction(slot) else { throw fail(.unknownOpcode(slot.code)) }
-            switch instruction {
-            case .arithmetic(.div, .constant(0)), .arithmetic(.mod, .constant(0)):
-                throw fail(.divisionByZero)
-            case .arithmetic(.lsh, .constant(let k)) where k >= 32, .arithmetic(.rsh, .constant(let k)) where k >= 32:
-                throw fail(.shiftTooLarge(k))
-            case .loadA(.scratch(let k)), .loadX(.scratch(let k)), .storeA(let k), .storeX(let k):
-                if k >= UInt32(ClassicOpcode.scratchWords) { throw fail(.scratchOutOfRange(k)) }
-            case .jump(let k):
-                // Unsigned, as the kernel compares: a "negative" k is a far forward jump.
-                if UInt64(k) >= UInt64(count - index - 1) {
-                    throw fail(.jumpOutOfRange(target: Int64(index) + 1 + Int64(Int32(bitPattern: k)), count: count))
-                }
-            case .branch(_, _, let jt, let jf):
-                for skip in [jt, jf] where index + Int(skip) + 1 >= count {
-                    throw fail(.jumpOutOfRange(target: Int64(index + Int(skip) + 1), count: count))
-                }
-            case .loadA(.packet(_, let k)):
-                if AncillaryField.isAncillary(k), AncillaryField(offset: k) == nil {
-                    throw fail(.unknownAncillaryField(offset: k))
-                }
-            default:
-                break
-            }
+            try check(instruction, at: index, count: raw.count, readsScratch: &readsScratch)
             decoded.append(instruction)
         }
-        guard case .ret = decoded[count - 1] else {
-            throw ClassicValidationError(index: count - 1, reason: .lastIsNotReturn)
-        }
-        try checkLoadsAndStores(decoded)
+        try checkEnd(decoded, readsScratch: readsScratch)
         return decoded
+    }
+
+    /// Checks instructions that are already decoded, as `validate` checks their encoding:
+    /// every `ClassicInstruction` encodes to a known opcode, so only that check is left out.
+    static func validate(_ instructions: [ClassicInstruction]) throws(ClassicValidationError) {
+        try checkCount(instructions.count)
+        var readsScratch = false
+        for (index, instruction) in instructions.enumerated() {
+            try check(instruction, at: index, count: instructions.count, readsScratch: &readsScratch)
+        }
+        try checkEnd(instructions, readsScratch: readsScratch)
+    }
+
+    private static func checkCount(_ count: Int) throws(ClassicValidationError) {
+        guard count > 0 else { throw ClassicValidationError(index: 0, reason: .empty) }
+        guard count <= ClassicOpcode.maxInstructions else {
+            throw ClassicValidationError(index: ClassicOpcode.maxInstructions, reason: .tooLong(count: count))
+        }
+    }
+
+    /// The kernel's per-instruction checks; notes whether a scratch word is read, since only
+    /// then is there anything for `checkLoadsAndStores` to find.
+    private static func check(_ instruction: ClassicInstruction, at index: Int, count: Int,
+                              readsScratch: inout Bool) throws(ClassicValidationError) {
+        func fail(_ reason: ClassicValidationError.Reason) -> ClassicValidationError {
+            ClassicValidationError(index: index, reason: reason)
+        }
+        switch instruction {
+        case .arithmetic(.div, .constant(0)), .arithmetic(.mod, .constant(0)):
+            throw fail(.divisionByZero)
+        case .arithmetic(.lsh, .constant(let k)) where k >= 32, .arithmetic(.rsh, .constant(let k)) where k >= 32:
+            throw fail(.shiftTooLarge(k))
+        case .loadA(.scratch(let k)), .loadX(.scratch(let k)):
+            if k >= UInt32(ClassicOpcode.scratchWords) { throw fail(.scratchOutOfRange(k)) }
+            readsScratch = true
+        case .storeA(let k), .storeX(let k):
+            if k >= UInt32(ClassicOpcode.scratchWords) { throw fail(.scratchOutOfRange(k)) }
+        case .jump(let k):
+            // Unsigned, as the kernel compares: a "negative" k is a far forward jump.
+            if UInt64(k) >= UInt64(count - index - 1) {
+                throw fail(.jumpOutOfRange(target: Int64(index) + 1 + Int64(Int32(bitPattern: k)), count: count))
+            }
+        case .branch(_, _, let jt, let jf):
+            // The true target first, as the kernel checks.
+            if index + Int(jt) + 1 >= count { throw fail(.jumpOutOfRange(target: Int64(index + Int(jt) + 1), count: count)) }
+            if index + Int(jf) + 1 >= count { throw fail(.jumpOutOfRange(target: Int64(index + Int(jf) + 1), count: count)) }
+        case .loadA(.packet(_, let k)):
+            if AncillaryField.isAncillary(k), AncillaryField(offset: k) == nil {
+                throw fail(.unknownAncillaryField(offset: k))
+            }
+        default:
+            break
+        }
+    }
+
+    /// The checks after the per-instruction ones: the last instruction returns, then scratch
+    /// words are written before they are read.
+    private static func checkEnd(_ program: [ClassicInstruction], readsScratch: Bool) throws(ClassicValidationError) {
+        guard case .ret = program[program.count - 1] else {
+            throw ClassicValidationError(index: program.count - 1, reason: .lastIsNotReturn)
+        }
+        if readsScratch { try checkLoadsAndStores(program) }
     }
 
     /// The kernel's `check_load_and_stores`: one pass in program order, where each jump

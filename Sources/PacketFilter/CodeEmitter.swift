@@ -10,24 +10,52 @@ struct RegisterState: Equatable, Sendable {
     }
 }
 
-/// One test as laid out: where its instructions are in the emitter's shared buffer, its
-/// jump, and what the layout learns about it — all in one record, so that a compile
-/// allocates one array for its tests rather than one per fact.
+/// One test as laid out, by node number: where its instructions and branch are in the
+/// emitter's buffer, its jump, and what the layout learns about it — all in one record, so
+/// that a compile allocates one array for its tests rather than one per fact.
 private struct NodeCode {
-    /// Its instructions (what computes its operands): `body[start..<end]`.
+    // Word-sized fields first, so that none of the small ones after them straddles a word:
+    // the record is copied whole, and misaligned fields made that slow.
+
+    /// Its instructions (what computes its operands) are `code[start..<end]`, its branch `code[end]`.
     var start = 0, end = 0
-    var condition: ClassicCondition = .eq
-    var operand: ClassicOperand = .constant(0)
-    /// What every predecessor leaves in A and X, once one has been laid out.
-    var entry: RegisterState?
-    /// The test (by layout index) whose code stands in for this one.
+    /// The test (by node number) whose code stands in for this one.
     var kept = 0
-    /// Its targets as layout indices (-1 accept, -2 reject), for finding equal code.
+    /// Its targets as node numbers of kept tests (-1 accept, -2 reject), for finding equal code.
     var trueTarget = 0, falseTarget = 0
-    /// Whether each jump needs a `ja` trampoline.
-    var farTrue = false, farFalse = false
     /// Its address in the program.
     var address = 0
+    /// Equal code is looked up in a chained hash table whose buckets are these records, so
+    /// that it needs no table of its own: the first kept test in this record's bucket, and
+    /// the next one in this test's bucket (-1 for none); `print` summarizes the code.
+    var bucketHead = -1, nextInBucket = -1
+    var print: UInt64 = 0
+    /// What every predecessor leaves in A and X, once one has been laid out.
+    var entry: RegisterState?
+    var operand: ClassicOperand = .constant(0)
+    var condition: ClassicCondition = .eq
+    /// Whether each jump needs a `ja` trampoline.
+    var farTrue = false, farFalse = false
+}
+
+/// A test's branch offsets, and those of the `ja` trampolines that carry its far jumps
+/// (right after the branch, the true one first).
+private struct BranchOffsets {
+    var jumpTrue: Int, jumpFalse: Int
+    var trueTrampoline: Int?, falseTrampoline: Int?
+}
+
+/// Where the verdicts go: after the tests, accept first; each only if some test leads to it.
+private struct Verdicts {
+    var acceptUsed = false, rejectUsed = false
+    var acceptAt = 0, rejectAt = 0
+
+    /// Places the verdicts after `testsEnd`; returns the program's length.
+    mutating func place(after testsEnd: Int) -> Int {
+        acceptAt = testsEnd
+        rejectAt = acceptAt + (acceptUsed ? 1 : 0)
+        return rejectAt + (rejectUsed ? 1 : 0)
+    }
 }
 
 /// Writes straight-line code for values, tracking what A and X hold so that a value
@@ -38,9 +66,9 @@ private struct ValueWriter {
     var state: RegisterState
     var nextScratch: UInt32 = 0
 
-    init(_ values: ValueTable, state: RegisterState) {
+    init(_ values: ValueTable) {
         self.values = values
-        self.state = state
+        state = RegisterState()
     }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
@@ -135,136 +163,169 @@ private struct ValueWriter {
 enum CodeEmitter {
     static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
         let order = graph.topologicalOrder()
-        if order.isEmpty { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
-        // Layout index by node number, -1 for nodes not laid out.
-        var position = [Int](repeating: -1, count: graph.nodes.count)
-        for (i, n) in order.enumerated() { position[n] = i }
-
-        var codes = [NodeCode](repeating: NodeCode(), count: order.count)
-        codes[0].entry = RegisterState()
-        let tests = graph.tests
-        var writer = ValueWriter(tests.valueTable, state: RegisterState())
-        writer.code.reserveCapacity(order.count * 4)
-        for (i, n) in order.enumerated() {
+        guard let first = order.first else { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
+        // By node number: a graph the optimizer rebuilt holds only the tests laid out.
+        // Appended rather than `Array(repeating:count:)`, which finds the array's type at run
+        // time on every call (a generic entry point in the standard library).
+        var codes: [NodeCode] = []
+        codes.reserveCapacity(graph.nodes.count)
+        for _ in graph.nodes.indices { codes.append(NodeCode()) }
+        codes[first].entry = RegisterState()
+        var verdicts = Verdicts()
+        // Each test's code and then its branch, in layout order: unless code is shared or a
+        // jump needs a trampoline, this is the program once the branches' offsets are known.
+        var writer = ValueWriter(graph.tests.valueTable)
+        writer.code.reserveCapacity(order.count * 4 + 2)
+        for n in order {
             let node = graph[n]
-            let test = tests[node.test]
-            writer.state = reuseRegisters ? (codes[i].entry ?? RegisterState()) : RegisterState()
+            let test = graph.tests[node.test]
+            writer.state = reuseRegisters ? (codes[n].entry ?? RegisterState()) : RegisterState()
             writer.nextScratch = 0
-            codes[i].start = writer.code.count
-            codes[i].condition = test.condition
+            codes[n].start = writer.code.count
+            codes[n].condition = test.condition
             if let k = test.constant {
                 try writer.intoA(Int32(test.value))
-                codes[i].operand = .constant(k)
+                codes[n].operand = .constant(k)
             } else {
                 try writer.operands(Int32(test.value), test.operand)
-                codes[i].operand = .x
+                codes[n].operand = .x
             }
-            codes[i].end = writer.code.count
-            for outcome in GraphNode.outcomes {
-                guard case .node(let m) = node.target(outcome) else { continue }
-                let j = position[m]
-                codes[j].entry = codes[j].entry.map { $0.meet(writer.state) } ?? writer.state
-            }
+            codes[n].end = writer.code.count
+            writer.code.append(.branch(test.condition, codes[n].operand, jumpTrue: 0, jumpFalse: 0))
+            enter(node.whenTrue, leaving: writer.state, &codes, &verdicts)
+            enter(node.whenFalse, leaving: writer.state, &codes, &verdicts)
         }
-        let body = writer.code
 
         // Tests whose code and targets are the same instructions are laid out once, as
         // libpcap's optimizer merges equal blocks: `jeq #17` on whichever protocol byte A
         // holds. Each path runs the instructions it ran before and leaves A and X as before,
         // so the entry states found above stay true. The later copy is kept: it comes after
         // every predecessor of both.
-        shareCode(order, graph, position, body, &codes)
+        var reshaped = shareCode(order, graph, writer.code, &codes)
 
         // Which jumps need a trampoline; grows until every short jump fits.
-        let acceptUsed = order.contains { graph[$0].whenTrue == .accept || graph[$0].whenFalse == .accept }
-        let rejectUsed = order.contains { graph[$0].whenTrue == .reject || graph[$0].whenFalse == .reject }
         while true {
             var at = 0
-            for i in codes.indices {
-                codes[i].address = at
-                guard codes[i].kept == i else { continue }
-                at += codes[i].end - codes[i].start + 1 + (codes[i].farTrue ? 1 : 0) + (codes[i].farFalse ? 1 : 0)
+            for n in order {
+                codes[n].address = at
+                guard codes[n].kept == n else { continue }
+                at += codes[n].end - codes[n].start + 1 + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
             }
-            let acceptAt = at
-            let rejectAt = at + (acceptUsed ? 1 : 0)
-            let total = rejectAt + (rejectUsed ? 1 : 0)
+            let total = verdicts.place(after: at)
             guard total <= ClassicOpcode.maxInstructions else {
                 throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; classic BPF allows \(ClassicOpcode.maxInstructions)")
             }
-            func address(_ target: GraphTarget) -> Int {
-                switch target {
-                case .accept: acceptAt
-                case .reject: rejectAt
-                case .node(let m): codes[codes[position[m]].kept].address
-                }
-            }
             var grew = false
-            var program: [ClassicInstruction] = []
-            program.reserveCapacity(total)
-            for (i, n) in order.enumerated() where codes[i].kept == i {
-                let node = graph[n]
-                let code = codes[i]
-                program += body[code.start..<code.end]
-                let branchAt = code.address + code.end - code.start
-                let trueTarget = address(node.whenTrue)
-                let falseTarget = address(node.whenFalse)
-                let trueFar = code.farTrue, falseFar = code.farFalse
-                // Trampolines follow the branch: the true one first.
-                let trueSlot = branchAt + 1
-                let falseSlot = branchAt + 1 + (trueFar ? 1 : 0)
-                let jt = trueFar ? 0 : trueTarget - branchAt - 1
-                let jf = falseFar ? falseSlot - branchAt - 1 : falseTarget - branchAt - 1
-                if jt > 255 || jf > 255 {
-                    (codes[i].farTrue, codes[i].farFalse) = (trueFar || jt > 255, falseFar || jf > 255)
-                    grew = true
-                    continue
-                }
-                program.append(.branch(code.condition, code.operand, jumpTrue: UInt8(jt), jumpFalse: UInt8(jf)))
-                if trueFar { program.append(.jump(offset: UInt32(trueTarget - trueSlot - 1))) }
-                if falseFar { program.append(.jump(offset: UInt32(falseTarget - falseSlot - 1))) }
+            for n in order where codes[n].kept == n {
+                let offsets = branchOffsets(n, graph[n], codes, verdicts)
+                guard offsets.jumpTrue > 255 || offsets.jumpFalse > 255 else { continue }
+                codes[n].farTrue = codes[n].farTrue || offsets.jumpTrue > 255
+                codes[n].farFalse = codes[n].farFalse || offsets.jumpFalse > 255
+                grew = true
             }
-            if grew { continue }
-            if acceptUsed { program.append(.ret(.constant(snapshotLength))) }
-            if rejectUsed { program.append(.ret(.constant(0))) }
-            return program
+            if !grew { break }
+            reshaped = true
+        }
+
+        var program: [ClassicInstruction] = []
+        if reshaped {
+            program.reserveCapacity(verdicts.rejectAt + 1)
+            for n in order where codes[n].kept == n {
+                for at in codes[n].start..<codes[n].end { program.append(writer.code[at]) }
+                let offsets = branchOffsets(n, graph[n], codes, verdicts)
+                program.append(branch(codes[n], offsets))
+                if let jump = offsets.trueTrampoline { program.append(.jump(offset: UInt32(jump))) }
+                if let jump = offsets.falseTrampoline { program.append(.jump(offset: UInt32(jump))) }
+            }
+        } else {
+            // Every test is where it was written: only the branches change.
+            for n in order { writer.code[codes[n].end] = branch(codes[n], branchOffsets(n, graph[n], codes, verdicts)) }
+            // Taken, not copied: the verdicts are appended without copying the buffer.
+            swap(&program, &writer.code)
+        }
+        if verdicts.acceptUsed { program.append(.ret(.constant(snapshotLength))) }
+        if verdicts.rejectUsed { program.append(.ret(.constant(0))) }
+        return program
+    }
+
+    /// Notes that a test leaving A and X as `state` leads to `target`: a test's entry state
+    /// is what all its predecessors agree on.
+    private static func enter(_ target: GraphTarget, leaving state: RegisterState,
+                              _ codes: inout [NodeCode], _ verdicts: inout Verdicts) {
+        switch target {
+        case .accept: verdicts.acceptUsed = true
+        case .reject: verdicts.rejectUsed = true
+        case .node(let m): codes[m].entry = codes[m].entry.map { $0.meet(state) } ?? state
         }
     }
 
-    /// Sets each test's `kept` (by layout index): itself, or a later test with the same
-    /// instructions and the same targets.
-    private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ position: [Int],
-                                  _ body: [ClassicInstruction], _ codes: inout [NodeCode]) {
-        var seen = FingerprintIndex(capacity: order.count)
-        // Back to front, so targets are already mapped when their predecessors are looked at.
-        for i in order.indices.reversed() {
-            let node = graph[order[i]]
-            func index(_ target: GraphTarget) -> Int {
-                switch target {
-                case .accept: -1
-                case .reject: -2
-                case .node(let m): codes[position[m]].kept
-                }
-            }
-            let (t, f) = (index(node.whenTrue), index(node.whenFalse))
-            codes[i].kept = i
-            (codes[i].trueTarget, codes[i].falseTarget) = (t, f)
-            // The targets, the condition and the code's length: equal code is rare enough that
-            // comparing the few that collide costs less than summarizing every instruction.
-            let code = codes[i]
-            let print = mix(UInt64(bitPattern: Int64(t)) << 32 ^ UInt64(bitPattern: Int64(f)),
-                            UInt64(code.end - code.start) << 16 | UInt64(code.condition.rawValue))
-            func sameCode(_ j: Int) -> Bool {
-                let other = codes[j]
-                return other.trueTarget == t && other.falseTarget == f && other.condition == code.condition
-                    && other.operand == code.operand && body[other.start..<other.end].elementsEqual(body[code.start..<code.end])
-            }
-            // The first test stays where it is: the program starts there.
-            if i > 0, let later = seen.find(print, sameCode) {
-                codes[i].kept = later
-            } else {
-                seen.insert(print, i)
+    /// The offsets of test `n`'s jumps at the addresses laid out so far.
+    private static func branchOffsets(_ n: Int, _ node: GraphNode, _ codes: [NodeCode], _ verdicts: Verdicts) -> BranchOffsets {
+        func address(_ target: GraphTarget) -> Int {
+            switch target {
+            case .accept: verdicts.acceptAt
+            case .reject: verdicts.rejectAt
+            case .node(let m): codes[codes[m].kept].address
             }
         }
+        let code = codes[n]
+        let branchAt = code.address + code.end - code.start
+        let trueTarget = address(node.whenTrue), falseTarget = address(node.whenFalse)
+        let trueSlot = branchAt + 1
+        let falseSlot = trueSlot + (code.farTrue ? 1 : 0)
+        return BranchOffsets(
+            jumpTrue: code.farTrue ? 0 : trueTarget - branchAt - 1,
+            jumpFalse: (code.farFalse ? falseSlot : falseTarget) - branchAt - 1,
+            trueTrampoline: code.farTrue ? trueTarget - trueSlot - 1 : nil,
+            falseTrampoline: code.farFalse ? falseTarget - falseSlot - 1 : nil)
+    }
+
+    private static func branch(_ code: NodeCode, _ offsets: BranchOffsets) -> ClassicInstruction {
+        .branch(code.condition, code.operand, jumpTrue: UInt8(offsets.jumpTrue), jumpFalse: UInt8(offsets.jumpFalse))
+    }
+
+    /// Sets each test's `kept` (by node number): itself, or a later test with the same
+    /// instructions and the same targets. Returns whether any test was given another's code.
+    private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ code: [ClassicInstruction],
+                                  _ codes: inout [NodeCode]) -> Bool {
+        func index(_ target: GraphTarget) -> Int {
+            switch target {
+            case .accept: -1
+            case .reject: -2
+            case .node(let m): codes[m].kept
+            }
+        }
+        var shared = false
+        // Back to front, so targets are already mapped when their predecessors are looked at.
+        for n in order.reversed() {
+            let node = graph[n]
+            var this = codes[n]
+            (this.kept, this.trueTarget, this.falseTarget) = (n, index(node.whenTrue), index(node.whenFalse))
+            // The targets, the condition and the code's length: equal code is rare enough that
+            // comparing the few that collide costs less than summarizing every instruction.
+            this.print = mix(UInt64(bitPattern: Int64(this.trueTarget)) << 32 ^ UInt64(bitPattern: Int64(this.falseTarget)),
+                             UInt64(this.end - this.start) << 16 | UInt64(this.condition.rawValue))
+            let bucket = Int(truncatingIfNeeded: this.print % UInt64(codes.count))
+            var candidate = codes[bucket].bucketHead
+            while candidate >= 0 {
+                let other = codes[candidate]
+                if other.print == this.print, other.trueTarget == this.trueTarget, other.falseTarget == this.falseTarget,
+                   other.condition == this.condition, other.operand == this.operand,
+                   code[other.start..<other.end].elementsEqual(code[this.start..<this.end]) { break }
+                candidate = other.nextInBucket
+            }
+            // The first test stays where it is: the program starts there.
+            if candidate >= 0, n != order[0] {
+                this.kept = candidate
+                shared = true
+                codes[n] = this
+            } else {
+                this.nextInBucket = codes[bucket].bucketHead
+                codes[n] = this
+                codes[bucket].bucketHead = n
+            }
+        }
+        return shared
     }
 }
 

@@ -120,6 +120,42 @@ import Testing
         #expect(reject([.loadA(.scratch(0)), .loadA(.length)])?.reason == .lastIsNotReturn)
     }
 
+    /// Decoded instructions are checked without their encoding; both ways must agree on
+    /// every program: the same instructions, or the same error at the same index.
+    @Test func decodedAndEncodedProgramsAgree() {
+        var generator = SeededGenerator(seed: 6)
+        var accepted = 0, refused = 0
+        for _ in 0..<20_000 {
+            var program = RandomClassicPrograms.instructions(using: &generator, linux: true, maxLength: 16)
+            let at = Int.random(in: 0..<program.count, using: &generator)
+            let k = UInt32.random(in: 0...33, using: &generator)
+            switch Int.random(in: 0..<8, using: &generator) {
+            case 0: program[at] = .loadA(.scratch(k % 18))
+            case 1: program[at] = .storeX(scratch: k % 18)
+            case 2: program[at] = .branch(.ge, .x, jumpTrue: UInt8(k % 20), jumpFalse: UInt8.random(in: 0...20, using: &generator))
+            case 3: program[at] = .jump(offset: k % 20 == 0 ? 0xffff_ffff : k % 20)
+            case 4: program[at] = .arithmetic([.div, .mod, .lsh, .rsh][Int(k % 4)], .constant(k % 2 == 0 ? 0 : k))
+            case 5: program[at] = .loadA(.packet(.half, offset: 0xffff_f000 &+ k * 2))
+            case 6: program.removeLast()
+            default: break
+            }
+            let decoded = Result { () throws(ClassicValidationError) in try ClassicProgram(program) }
+            let encoded = Result { () throws(ClassicValidationError) in try ClassicProgram(program.map(\.raw)) }
+            switch (decoded, encoded) {
+            case (.success(let a), .success(let b)):
+                #expect(a == b && a.instructions == b.instructions && a.instructions == program)
+                accepted += 1
+            case (.failure(let a), .failure(let b)):
+                #expect(a == b)
+                refused += 1
+            default:
+                Issue.record("decoded \(decoded), encoded \(encoded): \(program)")
+            }
+        }
+        #expect(accepted > 2000 && refused > 2000)
+        print("validator, decoded against encoded: \(accepted) accepted, \(refused) refused by both")
+    }
+
     @Test func tcpdumpOutputValidatesExceptBackwardJumps() throws {
         let compiled = ClassicTestSupport.compiledFilters
         if compiled.isEmpty { _ = ClassicTestSupport.tcpdump(); return }
