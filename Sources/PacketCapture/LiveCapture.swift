@@ -82,6 +82,29 @@ public final class LiveCapture: Sendable {
         try PacketRing.linkType(of: interface).0
     }
 
+    /// The interface tcpdump captures on when given none: the first, in the kernel's index
+    /// order, that is up and running and not loopback; "any" (all of them) when none is.
+    public static func defaultInterface() -> String {
+        guard let list = if_nameindex() else { return "any" }
+        defer { if_freenameindex(list) }
+        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return "any" }
+        defer { Glibc.close(probe) }
+        var entry = list
+        while entry.pointee.if_index != 0, let name = entry.pointee.if_name {
+            entry += 1
+            var request = ifreq()
+            let length = strlen(name)
+            guard length < MemoryLayout.size(ofValue: request.ifr_ifrn.ifrn_name) else { continue }
+            withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { $0.copyMemory(from: UnsafeRawBufferPointer(start: name, count: length)) }
+            guard ioctl(probe, UInt(SIOCGIFFLAGS), &request) == 0 else { continue }
+            let flags = Int32(request.ifr_ifru.ifru_flags)
+            let wanted = Int32(IFF_UP) | Int32(IFF_RUNNING)
+            if flags & wanted == wanted, flags & Int32(IFF_LOOPBACK) == 0 { return String(cString: name) }
+        }
+        return "any"
+    }
+
     /// The kernel's counters so far (and, after `close()`, the final ones).
     public func statistics() -> CaptureStatistics { ring.statistics() }
 

@@ -25,7 +25,9 @@ struct CaptureCommand: ParsableCommand {
 
             Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
             then prints on stderr how many packets were captured, received by the filter and \
-            dropped by the kernel. `-i any` captures on every interface (Linux cooked headers).
+            dropped by the kernel. `-i any` captures on every interface (Linux cooked headers). \
+            Without -i or -r, as with tcpdump, the capture (or -d) is on the first interface \
+            that is up and not loopback.
 
             Examples:
               swiftbpf capture -r trace.pcap -t 'udp port 53'
@@ -60,8 +62,8 @@ struct CaptureCommand: ParsableCommand {
     var filterText: String { expression.joined(separator: " ") }
 
     func validate() throws {
-        guard (interface == nil) != (readFile == nil) else {
-            throw ValidationError("give either -i INTERFACE or -r FILE")
+        guard interface == nil || readFile == nil else {
+            throw ValidationError("give either -i INTERFACE or -r FILE, not both")
         }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         guard (1...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 1 and 262144") }
@@ -71,9 +73,18 @@ struct CaptureCommand: ParsableCommand {
     func run() throws {
         if let readFile {
             try read(readFile)
-        } else if let interface {
-            try capture(on: interface)
+        } else {
+            try capture(on: interface ?? defaultInterface())
         }
+    }
+
+    /// As tcpdump: the first interface that is up and not loopback.
+    func defaultInterface() -> String {
+        #if os(Linux)
+        LiveCapture.defaultInterface()
+        #else
+        "any"
+        #endif
     }
 
     /// The classic program for `linkType`; nil when there is no expression (every packet matches).

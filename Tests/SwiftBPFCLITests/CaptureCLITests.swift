@@ -162,6 +162,21 @@ import Testing
         }
     }
 
+    /// Without -i or -r, both pick the same interface and compile for its link type.
+    @Test func dumpsTheFilterForTheDefaultInterface() throws {
+        guard geteuid() == 0 else {
+            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "tcpdump -d without -i opens an interface: needs root")
+            return
+        }
+        guard let (_, tcpdump) = Self.peers() else { return }
+        for flag in ["-d", "-ddd"] {
+            let ours = try CLITests.swiftbpf(["capture", flag, "tcp", "port", "80"])
+            let theirs = try Subprocess.run(tcpdump, [flag, "tcp port 80"])
+            #expect(theirs.status == 0, "\(theirs.errors)")
+            #expect(ours.status == 0 && ours.stdout == theirs.text, "\(flag): \(ours.stdout) \(ours.stderr) vs \(theirs.text)")
+        }
+    }
+
     /// `-i lo -c 3` while datagrams go to two ports: the three to the filtered port print,
     /// and the counters follow on stderr.
     @Test func liveCaptureOnLoopback() throws {
@@ -213,7 +228,7 @@ import Testing
 
     @Test func mistakesGiveOneLineErrors() throws {
         let cases: [([String], String)] = [
-            (["capture"], "give either -i INTERFACE or -r FILE"),
+            (["capture", "-i", "lo", "-r", "/nonexistent.pcap"], "give either -i INTERFACE or -r FILE, not both"),
             (["capture", "-r", "/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
             (["capture", "-r", "Package.swift"], "capture: Package.swift:"),
             (["capture", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
