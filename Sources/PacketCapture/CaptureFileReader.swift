@@ -60,6 +60,16 @@ public struct CaptureFileReader: ~Copyable {
         reader[keyPath: keyPath]
     }
 
+    /// The file's first interface. A pcapng file describes it in a block after the section
+    /// header, so until a packet has been read it is found by reading ahead, on a copy of
+    /// the reader, in the part of the file already in memory.
+    public var firstInterface: CaptureInterface? {
+        if let first = reader.interfaces.first { return first }
+        var probe = reader
+        _ = probe.nextRecord()
+        return probe.interfaces.first
+    }
+
     /// The next packet's position and metadata; its bytes are `reader.bytes[dataRange]`
     /// until the next call. Nil at the end of the file or when `error` is set.
     public mutating func nextRecord() -> PacketRecord? {

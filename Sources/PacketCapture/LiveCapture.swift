@@ -87,22 +87,27 @@ public final class LiveCapture: Sendable {
     public static func defaultInterface() -> String {
         guard let list = if_nameindex() else { return "any" }
         defer { if_freenameindex(list) }
-        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { return "any" }
-        defer { Glibc.close(probe) }
         var entry = list
         while entry.pointee.if_index != 0, let name = entry.pointee.if_name {
             entry += 1
-            var request = ifreq()
-            let length = strlen(name)
-            guard length < MemoryLayout.size(ofValue: request.ifr_ifrn.ifrn_name) else { continue }
-            withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { $0.copyMemory(from: UnsafeRawBufferPointer(start: name, count: length)) }
-            guard ioctl(probe, UInt(SIOCGIFFLAGS), &request) == 0 else { continue }
-            let flags = Int32(request.ifr_ifru.ifru_flags)
+            guard let flags = interfaceFlags(String(cString: name)) else { continue }
             let wanted = Int32(IFF_UP) | Int32(IFF_RUNNING)
             if flags & wanted == wanted, flags & Int32(IFF_LOOPBACK) == 0 { return String(cString: name) }
         }
         return "any"
+    }
+
+    /// The interface's IFF_* flags, nil when it cannot be asked (no such interface).
+    static func interfaceFlags(_ name: String) -> Int32? {
+        var request = ifreq()
+        let bytes = Array(name.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: request.ifr_ifrn.ifrn_name) else { return nil }
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { $0.copyBytes(from: bytes) }
+        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return nil }
+        defer { Glibc.close(probe) }
+        guard ioctl(probe, UInt(SIOCGIFFLAGS), &request) == 0 else { return nil }
+        return Int32(request.ifr_ifru.ifru_flags)
     }
 
     /// The kernel's counters so far (and, after `close()`, the final ones).
@@ -131,8 +136,6 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     let blockCount: Int
     let snapshotLength: Int
     let cooked: Bool
-    /// On loopback every packet is seen leaving and arriving; libpcap keeps only the arrival.
-    let skipsOutgoing: Bool
     let continuation: AsyncThrowingStream<Packet, any Error>.Continuation
     /// Runs on each packet here when the kernel cannot run the filter (cooked headers a
     /// kernel filter cannot see).
@@ -158,13 +161,15 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         }
         let index: UInt32
         (linkType, index) = try Self.linkType(of: configuration.interface)
+        if let name = configuration.interface, name != "any", let flags = LiveCapture.interfaceFlags(name), flags & Int32(IFF_UP) == 0 {
+            throw LiveCaptureError(.interfaceDown, "the interface is not up (ip link set \(name) up)")
+        }
         cooked = linkType == .linuxSLL
         var kernelFilter = configuration.filter
         if cooked, let filter = configuration.filter {
             kernelFilter = CookedSocketFilter.kernelForm(filter)
         }
         userFilter = kernelFilter == nil ? configuration.filter.map(ClassicInterpreter.init) : nil
-        skipsOutgoing = configuration.interface.map { Self.hardwareType($0) == 772 } ?? false
         // Protocol 0: nothing arrives before the filter is attached and the socket bound.
         let socketType = cooked ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_RAW.rawValue)
         let fd = socket(AF_PACKET, socketType | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -405,8 +410,11 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
             guard offset > 0, offset + 48 <= blockSize else { break }
             let packet = header + offset
             let packetHeader = PacketHeader(packet)
-            // sockaddr_ll follows the header; its pkttype 4 is PACKET_OUTGOING.
-            if skipsOutgoing && packet.load(fromByteOffset: 48 + 10, as: UInt8.self) == 4 {
+            // sockaddr_ll follows the header. On loopback (hatype 772) every packet is seen
+            // leaving (pkttype 4, PACKET_OUTGOING) and arriving; as libpcap does, on `lo` and
+            // on `any` alike, only the arrival is kept.
+            if packet.load(fromByteOffset: 48 + 10, as: UInt8.self) == 4,
+               packet.loadUnaligned(fromByteOffset: 48 + 8, as: UInt16.self) == 772 {
                 let next = Int(packetHeader.nextOffset)
                 if next == 0 { break }
                 offset += next

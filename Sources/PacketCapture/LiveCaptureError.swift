@@ -3,6 +3,8 @@ public struct LiveCaptureError: Error, Sendable, Hashable, CustomStringConvertib
     public enum Kind: Sendable, Hashable {
         /// No interface by that name.
         case noSuchInterface
+        /// The interface is down: nothing would arrive.
+        case interfaceDown
         /// Packet sockets need root or CAP_NET_RAW.
         case permissionDenied
         /// The kernel refused the filter program.

@@ -44,7 +44,7 @@ struct CaptureCommand: ParsableCommand {
     var writeFile: String?
     @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
     var count: Int?
-    @Option(name: .customShort("s"), help: ArgumentHelp("Keep at most this many bytes of each live packet.", valueName: "snaplen"))
+    @Option(name: .customShort("s"), help: ArgumentHelp("Keep at most this many bytes of each live packet (0: 262144, the default).", valueName: "snaplen"))
     var snapshotLength: Int = 262_144
     @Flag(name: .customShort("n"), help: "Do not resolve names (SwiftBPF never does; accepted for tcpdump users).")
     var numeric = false
@@ -60,13 +60,15 @@ struct CaptureCommand: ParsableCommand {
     var expression: [String] = []
 
     var filterText: String { expression.joined(separator: " ") }
+    /// The snapshot length to use: -s 0 means the largest, as in tcpdump.
+    var snapshot: Int { snapshotLength == 0 ? 262_144 : snapshotLength }
 
     func validate() throws {
         guard interface == nil || readFile == nil else {
             throw ValidationError("give either -i INTERFACE or -r FILE, not both")
         }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
-        guard (1...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 1 and 262144") }
+        guard (0...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 0 (the default, 262144) and 262144") }
         if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
     }
 
@@ -97,7 +99,7 @@ struct CaptureCommand: ParsableCommand {
         }
         do {
             // A match returns the snapshot length, the file's when reading one, as libpcap does.
-            return try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: UInt32(snapshotLength ?? self.snapshotLength),
+            return try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: UInt32(snapshotLength ?? snapshot),
                                             fileByteOrder: fileByteOrder, resolver: SystemNameResolver())
         } catch {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
@@ -119,9 +121,10 @@ struct CaptureCommand: ParsableCommand {
         } catch {
             throw CommandError(error.kind == .unreadable ? "capture: \(error.message)" : "capture: \(path): \(error)")
         }
-        let firstLinkType = reader.interfaces.first?.linkType ?? .ethernet
+        let firstInterface = reader.firstInterface
+        let firstLinkType = firstInterface?.linkType ?? .ethernet
         let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
-        let fileSnapshotLength = reader.interfaces.first.map { $0.snapshotLength == 0 ? 262_144 : Int($0.snapshotLength) }
+        let fileSnapshotLength = firstInterface.map { $0.snapshotLength == 0 ? 262_144 : Int($0.snapshotLength) }
         if dumpLevel > 0 {
             if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { dump(program) }
             return
@@ -131,7 +134,7 @@ struct CaptureCommand: ParsableCommand {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
-        let output = try PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: reader.interfaces.first?.snapshotLength ?? 262_144)
+        let output = try PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144)
         var filters: [LinkType: ClassicInterpreter?] = [:]
         let limit = count ?? Int.max
         var matched = 0
@@ -295,19 +298,24 @@ extension CaptureCommand {
         let capture: LiveCapture
         do {
             capture = try LiveCapture(.init(
-                interface: interface, filter: program, promiscuous: !noPromiscuous, snapshotLength: snapshotLength))
+                interface: interface, filter: program, promiscuous: !noPromiscuous, snapshotLength: snapshot))
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }
-        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType), snapshot length \(snapshotLength) bytes\n".utf8))
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { capture.close() }
-        interrupt.resume()
+        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType), snapshot length \(snapshot) bytes\n".utf8))
+        // Ctrl-C, kill and timeout (SIGTERM) and a closed terminal (SIGHUP) all stop the
+        // capture the same way, so the counts print and a -w file is complete, as in tcpdump.
+        let stops = [SIGINT, SIGTERM, SIGHUP].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { capture.close() }
+            source.resume()
+            return source
+        }
         let done = DispatchSemaphore(value: 0)
         let outcome = LiveOutcome()
         let limit = count ?? Int.max
-        let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshotLength))
+        let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot))
         Task {
             do {
                 let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
@@ -326,7 +334,7 @@ extension CaptureCommand {
             done.signal()
         }
         done.wait()
-        interrupt.cancel()
+        for source in stops { source.cancel() }
         capture.close()
         let statistics = capture.statistics()
         FileHandle.standardError.write(Data("""

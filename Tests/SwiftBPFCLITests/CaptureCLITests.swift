@@ -154,11 +154,14 @@ import Testing
 
     @Test func dumpsTheFilterForTheFilesLinkType() throws {
         guard let (corpus, tcpdump) = Self.peers() else { return }
-        let file = corpus.appendingPathComponent("LINKTYPE_RAW_ipv6.pcap").path
-        for flag in ["-d", "-dd", "-ddd"] {
-            let ours = try CLITests.swiftbpf(["capture", "-r", file, flag, "ip6", "and", "tcp"])
-            let theirs = try Subprocess.run(tcpdump, ["-r", file, flag, "ip6 and tcp"])
-            #expect(ours.status == 0 && ours.stdout == theirs.text, "\(flag): \(ours.stdout) vs \(theirs.text)")
+        // A pcapng file names its link type in an interface block after the section header.
+        for name in ["LINKTYPE_RAW_ipv6.pcap", "bgp-orf.pcapng"] {
+            let file = corpus.appendingPathComponent(name).path
+            for flag in ["-d", "-dd", "-ddd"] {
+                let ours = try CLITests.swiftbpf(["capture", "-r", file, flag, "ip6", "and", "tcp"])
+                let theirs = try Subprocess.run(tcpdump, ["-r", file, flag, "ip6 and tcp"])
+                #expect(ours.status == 0 && ours.stdout == theirs.text, "\(name) \(flag): \(ours.stdout) vs \(theirs.text)")
+            }
         }
     }
 
@@ -192,26 +195,8 @@ import Testing
         process.standardError = errors
         try process.run()
         defer { if process.isRunning { process.terminate() } }
-        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(sender) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
         // Until the capture has started and taken three, send one of each a tenth of a second.
-        for round in 0..<100 where process.isRunning {
-            for port in [UInt16(9993), 9994] {
-                address.sin_port = port.bigEndian
-                let payload = Array("round \(round)".utf8)
-                _ = payload.withUnsafeBytes { bytes in
-                    withUnsafePointer(to: &address) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                            sendto(sender, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                        }
-                    }
-                }
-            }
-            usleep(100_000)
-        }
+        Self.sendDatagrams(to: [9993, 9994], rounds: 100, while: process)
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -224,6 +209,59 @@ import Testing
         #expect(report.contains("listening on lo, link-type ETHERNET"))
         #expect(report.contains("3 packets captured\n"), "\(report)")
         #expect(report.contains("packets received by filter\n") && report.contains("0 packets dropped by kernel"))
+    }
+
+    /// Datagrams to 127.0.0.1 on each of `ports` a tenth of a second, for `rounds` rounds or
+    /// until `process` ends.
+    static func sendDatagrams(to ports: [UInt16], rounds: Int, while process: Process) {
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        for round in 0..<rounds where process.isRunning {
+            for port in ports {
+                address.sin_port = port.bigEndian
+                let payload = Array("round \(round)".utf8)
+                _ = payload.withUnsafeBytes { bytes in
+                    withUnsafePointer(to: &address) {
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            sendto(sender, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        }
+                    }
+                }
+            }
+            usleep(100_000)
+        }
+    }
+
+    /// SIGTERM (kill, timeout) stops a capture as Ctrl-C does: the counts print and the
+    /// -w file holds every packet counted, as with tcpdump. -s 0 means the largest length.
+    @Test func terminateCompletesTheSavedFile() throws {
+        guard geteuid() == 0 else {
+            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
+            return
+        }
+        guard let (_, tcpdump) = Self.peers() else { return }
+        let saved = try CLITests.temporaryFile("terminated.pcap", Data())
+        let process = Process()
+        process.executableURL = CLITests.executable
+        process.arguments = ["capture", "-i", "lo", "-s", "0", "-w", saved.path, "udp", "dst", "port", "9995"]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        Self.sendDatagrams(to: [9995], rounds: 15, while: process)
+        process.terminate()
+        let report = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(report)")
+        #expect(report.contains("snapshot length 262144 bytes"), "\(report)")
+        let read = try Subprocess.run(tcpdump, ["-n", "-r", saved.path])
+        let lines = Self.lines(read.text)
+        #expect(read.status == 0 && !lines.isEmpty, "\(read.errors)")
+        #expect(report.contains("\(lines.count) packets captured\n"), "\(report) vs \(lines.count) packets in the file")
+        for line in lines { #expect(line.contains(" > 127.0.0.1.9995: UDP"), "\(line)") }
     }
 
     @Test func mistakesGiveOneLineErrors() throws {
