@@ -198,6 +198,9 @@ extension PacketDecoding {
         case 17: udp(at: offset, length: length, fragmented: fragmented)
         case 1 where version == 4: icmp(at: offset, length: length)
         case 58 where version == 6: icmpv6(at: offset, length: length)
+        // Named as tcpdump names them; their headers are not decoded.
+        case 132: undecoded("sctp")
+        case 33: undecoded("dccp")
         default: undecoded("IP protocol \(protocolNumber)")
         }
     }

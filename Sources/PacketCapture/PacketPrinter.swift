@@ -52,7 +52,7 @@ public struct PacketPrinter: Sendable {
                 if header.fragmentOffset != 0 {
                     text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
                     addressesPrinted = true
-                } else if ![6, 17, 132, 33].contains(header.protocolNumber) {
+                } else if ![6, 17].contains(header.protocolNumber) {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
@@ -61,7 +61,7 @@ public struct PacketPrinter: Sendable {
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
-                if ![6, 17, 132, 33].contains(header.nextHeader) {
+                if ![6, 17].contains(header.nextHeader) {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
