@@ -36,20 +36,20 @@ struct CaptureCommand: ParsableCommand {
               swiftbpf capture -r trace.pcap -ddd 'ip6 and tcp'
             """)
 
-    @Option(name: .customShort("i"), help: ArgumentHelp("Capture live on this interface (any: all of them).", valueName: "interface"))
+    @Option(name: .customShort("i", allowingJoined: true), help: ArgumentHelp("Capture live on this interface (any: all of them).", valueName: "interface"))
     var interface: String?
-    @Option(name: .customShort("r"), help: ArgumentHelp("Read packets from this pcap or pcapng file (- for standard input), streamed in 1 MiB pieces.", valueName: "file"))
+    @Option(name: .customShort("r", allowingJoined: true), help: ArgumentHelp("Read packets from this pcap or pcapng file (- for standard input), streamed in 1 MiB pieces.", valueName: "file"))
     var readFile: String?
-    @Option(name: .customShort("w"), help: ArgumentHelp("Write the matching packets to this pcap file (- for standard output) instead of printing them.", valueName: "file"))
+    @Option(name: .customShort("w", allowingJoined: true), help: ArgumentHelp("Write the matching packets to this pcap file (- for standard output) instead of printing them.", valueName: "file"))
     var writeFile: String?
-    @Option(name: .customShort("c"), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
+    @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
     var count: Int?
-    @Option(name: .customShort("s"), help: ArgumentHelp("Keep at most this many bytes of each live packet (0: 262144, the default).", valueName: "snaplen"))
+    @Option(name: .customShort("s", allowingJoined: true), help: ArgumentHelp("Keep at most this many bytes of each live packet (0: 262144, the default).", valueName: "snaplen"))
     var snapshotLength: Int = 262_144
     @Flag(name: .customShort("n"), help: "Do not resolve names (SwiftBPF never does; accepted for tcpdump users).")
     var numeric = false
-    @Flag(name: .customShort("t"), help: "Leave out the timestamp on each line.")
-    var noTimestamp = false
+    @Flag(name: .customShort("t"), help: "Leave out the timestamp; -tt seconds since 1970, -ttt the time since the previous packet, -tttt the date too, -ttttt the time since the first packet (as tcpdump).")
+    var timestampLevel: Int
     @Flag(name: .customShort("p"), help: "Do not put the interface into promiscuous mode.")
     var noPromiscuous = false
     @Flag(name: .customShort("d"), help: "Print the compiled filter and exit: -d as tcpdump -d, -dd as a C array, -ddd as decimal numbers.")
@@ -70,6 +70,7 @@ struct CaptureCommand: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         guard (0...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 0 (the default, 262144) and 262144") }
         if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
+        if timestampLevel > 5 { throw ValidationError("-t may be given at most five times (-ttttt)") }
     }
 
     func run() throws {
@@ -134,7 +135,7 @@ struct CaptureCommand: ParsableCommand {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
-        let output = try PacketOutput(timestamps: !noTimestamp, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144)
+        let output = try PacketOutput(timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144)
         var filters: [LinkType: ClassicInterpreter?] = [:]
         let limit = count ?? Int.max
         var matched = 0
@@ -178,14 +179,14 @@ struct CaptureCommand: ParsableCommand {
 /// Where matching packets go: lines (or JSON) on standard output, or a pcap file written
 /// as the packets come.
 final class PacketOutput {
-    let timestamps: Bool
+    var timestamps: TimestampStyle
     let json: Bool
     let linkType: LinkType
     var printer = PacketPrinter()
     var file: CaptureFileWriter?
     var text = ""
 
-    init(timestamps: Bool, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) throws {
+    init(timestamps: TimestampStyle, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) throws {
         self.timestamps = timestamps
         self.json = json
         self.linkType = linkType
@@ -211,7 +212,7 @@ final class PacketOutput {
         if json {
             text += Self.json(summary, line: line, timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"
         } else {
-            text += (timestamps ? Self.time(timestamp) + " " : "") + line + "\n"
+            text += timestamps.prefix(timestamp) + line + "\n"
         }
         if text.utf8.count > 1 << 16 { flush() }
     }
@@ -245,18 +246,15 @@ final class PacketOutput {
     /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in local time as tcpdump prints it
     /// (the TZ environment variable chooses the zone).
     static func time(_ nanoseconds: Int64) -> String {
-        let microseconds = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
-        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
-        let fraction = microseconds - seconds * 1_000_000
+        let (seconds, fraction) = TimestampStyle.split(nanoseconds)
         var ofDay = ((seconds % 86_400) + 86_400) % 86_400
         var clock = time_t(seconds)
         var local = tm()
         if localtime_r(&clock, &local) != nil {
             ofDay = Int64(local.tm_hour) * 3600 + Int64(local.tm_min) * 60 + Int64(local.tm_sec)
         }
-        let two = { (value: Int64) in value < 10 ? "0\(value)" : "\(value)" }
-        let six = String(fraction)
-        return "\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60))." + String(repeating: "0", count: 6 - six.count) + six
+        let two = TimestampStyle.two
+        return "\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60)).\(TimestampStyle.six(fraction))"
     }
 
     struct JSONPacket: Encodable {
@@ -315,7 +313,7 @@ extension CaptureCommand {
         let done = DispatchSemaphore(value: 0)
         let outcome = LiveOutcome()
         let limit = count ?? Int.max
-        let settings = (timestamps: !noTimestamp, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot))
+        let settings = (timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot))
         Task {
             do {
                 let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)

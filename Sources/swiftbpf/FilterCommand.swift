@@ -15,7 +15,7 @@ struct FilterCommand: ParsableCommand {
             src/dst, ether, ip, ip6, arp, tcp, udp, icmp, vlan, mpls, pppoes, protochain, gateway, \
             less/greater, arithmetic on packet bytes (tcp[tcpflags] & tcp-syn != 0) joined by \
             and/or/not. Host names are resolved as libpcap resolves them (hosts file, DNS, \
-            /etc/ethers, /etc/services). Quote the expression.
+            /etc/ethers, /etc/services). The expression may be quoted or given as several words.
 
             The program prints as tcpdump -d does; -dd and -ddd print tcpdump's C array and \
             decimal forms, --ebpf the eBPF translation for a socket filter.
@@ -26,13 +26,19 @@ struct FilterCommand: ParsableCommand {
               swiftbpf filter --ebpf 'host 10.0.0.1 and not port 22'
             """)
 
-    @Argument(help: "The filter expression.") var expression: String
+    @Argument(help: "The filter expression, as one or more words.") var words: [String]
     @Option(help: "The link-layer header: ethernet, raw, sll, sll2 or null.") var linktype: FilterLinkType = .ethernet
     @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
     @Flag(help: "Leave the program as generated, unoptimized.") var noOptimize = false
-    @Flag(name: .customShort("d"), help: "Print as tcpdump -d (the default).") var listing = false
+    @Flag(name: .customShort("d"), help: "Print as tcpdump -d (the default); -dd a C array, -ddd decimal numbers, as tcpdump.") var dumpLevel: Int
     @Flag(name: .customLong("dd"), help: "Print as tcpdump -dd: a C array.") var cArray = false
     @Flag(name: .customLong("ddd"), help: "Print as tcpdump -ddd: decimal numbers.") var decimal = false
+
+    var expression: String { words.joined(separator: " ") }
+
+    func validate() throws {
+        if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
+    }
 
     func run() throws {
         let program: ClassicProgram
@@ -51,7 +57,7 @@ struct FilterCommand: ParsableCommand {
             }
             return
         }
-        let format: ClassicTextFormat = decimal ? .decimal : cArray ? .cArray : .listing
+        let format: ClassicTextFormat = decimal || dumpLevel == 3 ? .decimal : cArray || dumpLevel == 2 ? .cArray : .listing
         print(format.format(program), terminator: "")
     }
 }

@@ -87,6 +87,31 @@ import Testing
         #expect(actual == expected, "TZ=\(zone)")
     }
 
+    /// Every -t level prints what tcpdump's prints, whole lines compared (`-c1` and `-r FILE`
+    /// joined as tcpdump users write them).
+    @Test(arguments: ["-t", "-tt", "-ttt", "-tttt", "-ttttt"])
+    func timestampLevelsAsTcpdump(level: String) throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        let theirs = try Subprocess.run("/usr/bin/env", ["TZ=Asia/Kolkata", tcpdump, "-n", level, "-r", file])
+        let ours = try Subprocess.run("/usr/bin/env", ["TZ=Asia/Kolkata", CLITests.executable.path, "capture", level, "-r" + file])
+        #expect(ours.status == 0 && !ours.text.isEmpty, "\(ours.errors)")
+        #expect(ours.text == theirs.text, "\(level)")
+        let one = try CLITests.swiftbpf(["capture", "-c1", level, "-r", file])
+        #expect(Self.lines(one.stdout).count == 1, "\(one.stderr)")
+    }
+
+    /// `swiftbpf filter` takes the expression as words and -d, -dd, -ddd as tcpdump does.
+    @Test func filterPrintsAsTcpdump() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        for flag in ["-d", "-dd", "-ddd"] {
+            let ours = try CLITests.swiftbpf(["filter", flag, "tcp", "port", "80", "and", "host", "10.0.0.1"])
+            let theirs = try Subprocess.run(tcpdump, ["-r", file, flag, "tcp port 80 and host 10.0.0.1"])
+            #expect(ours.status == 0 && ours.stdout == theirs.text, "\(flag): \(ours.stdout) \(ours.stderr) vs \(theirs.text)")
+        }
+    }
+
     /// Linux cooked v2 packets print the name of this machine's interface of their index (lo
     /// is always 1; an index no interface has prints `?`), as tcpdump prints them.
     @Test func cookedV2PacketsNameTheInterface() throws {
