@@ -40,6 +40,18 @@ public enum AncillaryField: UInt32, Sendable, Hashable, CaseIterable {
     /// Whether `k` lies in the ancillary range, known field or not (the kernel refuses unknown ones).
     public static func isAncillary(_ k: UInt32) -> Bool { k >= UInt32(bitPattern: baseOffset) }
 
+    /// The field named `name`: libpcap's name (`ld [vlanp]`) or the kernel's bpf_asm name
+    /// (`ld #vlan_avail`, Documentation/networking/filter.rst) where that differs.
+    public init?(name: String) {
+        switch name {
+        case "vlan_avail": self = .vlanTagPresent
+        case "rand": self = .random
+        default:
+            guard let field = AncillaryField.allCases.first(where: { $0.name == name }) else { return nil }
+            self = field
+        }
+    }
+
     /// The name libpcap's `bpf_image` prints inside the brackets: `ld [proto]`.
     public var name: String {
         switch self {

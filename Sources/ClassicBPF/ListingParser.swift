@@ -41,13 +41,16 @@ enum ListingParser {
             throw s.error("expected '#k' or nothing after ret, found \(s.found)")
         case "ld", "ldh", "ldb":
             let size = mnemonic == "ld" ? O.sizeW : mnemonic == "ldh" ? O.sizeH : O.sizeB
-            if size == O.sizeW {
-                if s.take("#") {
-                    if s.take("pktlen") || s.take("len") { return RawClassicInstruction(code: O.classLD | O.modeLEN | O.sizeW) }
-                    return RawClassicInstruction(code: O.classLD | O.modeIMM, k: try k(&s, "constant"))
+            if s.take("#") {
+                if size == O.sizeW, s.take("pktlen") || s.take("len") { return RawClassicInstruction(code: O.classLD | O.modeLEN | O.sizeW) }
+                // bpf_asm's ancillary form, `ld #proto`, for any size.
+                if let scalar = s.current, scalar.properties.isAlphabetic {
+                    return RawClassicInstruction(code: O.classLD | O.modeABS | size, k: try ancillaryField(&s).offset)
                 }
-                if s.take("M[") { return RawClassicInstruction(code: O.classLD | O.modeMEM, k: try scratch(&s)) }
+                guard size == O.sizeW else { throw s.error("expected an ancillary field after \(mnemonic) #, found \(s.found)") }
+                return RawClassicInstruction(code: O.classLD | O.modeIMM, k: try k(&s, "constant"))
             }
+            if size == O.sizeW, s.take("M[") { return RawClassicInstruction(code: O.classLD | O.modeMEM, k: try scratch(&s)) }
             guard s.take("[") else { throw s.error("expected '[' after \(mnemonic), found \(s.found)") }
             s.skipSpaces()
             if s.current == "x" || s.current == "X", s.peek(1) == " " || s.peek(1) == "+" || s.peek(1) == "\t" {
@@ -61,12 +64,7 @@ enum ListingParser {
             }
             let offset: UInt32
             if let scalar = s.current, scalar.properties.isAlphabetic {
-                let column = s.column
-                guard let name = s.word(), let field = AncillaryField.allCases.first(where: { $0.name == name }) else {
-                    throw ClassicSyntaxError(line: s.line, column: column, message: "unknown ancillary field; known: "
-                        + AncillaryField.allCases.map(\.name).joined(separator: ", "))
-                }
-                offset = field.offset
+                offset = try ancillaryField(&s).offset
             } else {
                 offset = try k(&s, "offset")
             }
@@ -150,6 +148,16 @@ enum ListingParser {
             s.skipSpaces()
         }
         return RawClassicInstruction(code: O.classLDX | O.modeMSH | O.sizeB, k: offset)
+    }
+
+    /// An ancillary field by libpcap's or bpf_asm's name.
+    private static func ancillaryField(_ s: inout TextScanner) throws(ClassicSyntaxError) -> AncillaryField {
+        let column = s.column
+        guard let name = s.word(), let field = AncillaryField(name: name) else {
+            throw ClassicSyntaxError(line: s.line, column: column, message: "unknown ancillary field; known: "
+                + AncillaryField.allCases.map(\.name).joined(separator: ", ") + ", vlan_avail, rand")
+        }
+        return field
     }
 
     private static func close(_ s: inout TextScanner) throws(ClassicSyntaxError) {

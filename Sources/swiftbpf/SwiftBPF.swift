@@ -20,7 +20,7 @@ struct SwiftBPF: ParsableCommand {
               swiftbpf disasm prog.bin --syntax kernel
               sudo swiftbpf execsnoop
             """,
-        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, CaptureCommand.self, VerifyCommand.self] + tracingTools)
+        subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, ClassicCommand.self, CaptureCommand.self, VerifyCommand.self] + tracingTools)
 
     /// The conformance runner calls its plugin as `PLUGIN MEMORY OPTIONS...`, so with
     /// `--plugin_options conformance-plugin` the memory comes before the subcommand.

@@ -112,6 +112,22 @@ import Testing
         ])
     }
 
+    /// The kernel's bpf_asm writes ancillary loads as `ld #name` (filter.rst), with a few
+    /// names of its own; both spellings give the same load.
+    @Test func readsBpfAsmAncillaryNames() throws {
+        let pairs: [(String, AncillaryField, LoadSize)] = [
+            ("ld #proto", .protocol, .word), ("ldh #proto", .protocol, .half), ("ld #type", .packetType, .word),
+            ("ld #ifidx", .interfaceIndex, .word), ("ld #vlan_tci", .vlanTag, .word), ("ldb #vlan_avail", .vlanTagPresent, .byte),
+            ("ld #rxhash", .receiveHash, .word), ("ld #cpu", .cpu, .word), ("ld #rand", .random, .word),
+            ("ld #poff", .payloadOffset, .word), ("ld [vlan_avail]", .vlanTagPresent, .word), ("ld [rand]", .random, .word),
+        ]
+        for (text, field, size) in pairs {
+            let instructions = try ClassicTextFormat.listing.parse(text).compactMap(ClassicInstruction.init)
+            #expect(instructions == [.loadAncillary(field, size: size)], "\(text)")
+        }
+        #expect(try ClassicTextFormat.listing.parse("ld #len\nld #7").compactMap(ClassicInstruction.init) == [.loadA(.length), .loadA(.constant(7))])
+    }
+
     @Test func syntaxErrorsSayWhere() {
         func error(_ text: String, as format: ClassicTextFormat = .listing) -> String {
             do {
@@ -129,7 +145,8 @@ import Testing
         #expect(error("ld #99999999999") == "line 1:5: constant 99999999999 is outside -2147483648...4294967295")
         #expect(error("ld #0x1g") == "line 1:8: unexpected 'g' in constant")
         #expect(error("ldh [frob]") == "line 1:6: unknown ancillary field; known: "
-                + AncillaryField.allCases.map(\.name).joined(separator: ", "))
+                + AncillaryField.allCases.map(\.name).joined(separator: ", ") + ", vlan_avail, rand")
+        #expect(error("ldb #12") == "line 1:6: expected an ancillary field after ldb #, found '12'")
         #expect(error("ret #1 x") == "line 1:8: unexpected 'x' after the instruction")
         #expect(error("add M[1]") == "line 1:5: expected '#k' or 'x' after add, found 'M[1]'")
         #expect(error("ldxb 4*([14]&0xe)") == "line 1:14: expected '4*([k]&0xf)', found '0xe)'")

@@ -1,0 +1,87 @@
+import ArgumentParser
+import BPFInstructions
+import ClassicBPF
+import Foundation
+
+extension ClassicTextFormat: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "d", "listing": self = .listing
+        case "dd", "c": self = .cArray
+        case "ddd", "decimal": self = .decimal
+        default: return nil
+        }
+    }
+}
+
+struct ClassicCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classic",
+        abstract: "Assemble and check a classic BPF program written as tcpdump prints one.",
+        discussion: """
+            The program is read in any of tcpdump's three forms: -d (`ldh [12]`, `jeq #0x800 \
+            jt 2 jf 5`; jump targets absolute, the `(000)` numbers optional, `;` comments; \
+            ancillary loads as libpcap writes them, `ld [proto]`, or as the kernel's bpf_asm \
+            does, `ld #proto`), -dd (the C array) or -ddd (decimal, as `iptables -m bpf` takes \
+            it). The form is detected unless --form is given. It is then checked with the \
+            kernel's rules (forward jumps, scratch memory written before read, no division by \
+            a constant zero, a final return, at most 4096 instructions) and printed as -d \
+            (the default), -dd or -ddd print, or with --ebpf as the eBPF socket filter the \
+            kernel would run.
+
+            Examples:
+              swiftbpf filter 'tcp port 80' > web.txt && swiftbpf classic web.txt -ddd
+              echo 'ld #proto
+              jeq #0x800 jt 2 jf 3
+              ret #-1
+              ret #0' | swiftbpf classic - --ebpf
+            """)
+
+    @Argument(help: "The program's text ('-' for standard input).") var file: String
+    @Option(help: "The input form: d (listing), dd (C array) or ddd (decimal); detected when not given.") var form: ClassicTextFormat?
+    @Flag(name: .customShort("d"), help: "Print as tcpdump -d (the default); -dd a C array, -ddd decimal numbers.") var dumpLevel: Int
+    @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
+
+    func validate() throws {
+        if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
+    }
+
+    func run() throws {
+        let text: String
+        do {
+            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            text = String(decoding: data, as: UTF8.self)
+        } catch {
+            throw CommandError("classic: cannot read \(file): \(error.localizedDescription)")
+        }
+        let inputForm = form ?? Self.detectForm(text)
+        let program: ClassicProgram
+        do {
+            program = try ClassicProgram(try inputForm.parse(text))
+        } catch let error as ClassicSyntaxError {
+            throw CommandError("classic: \(file): \(error)")
+        } catch {
+            throw CommandError("classic: \(file): \(error)")
+        }
+        if ebpf {
+            do {
+                let translated = try ClassicTranslator.translate(program, to: .socketFilter)
+                print(Disassembler.disassemble(translated, syntax: .kernel), terminator: "")
+            } catch {
+                throw CommandError("classic: cannot translate to eBPF: \(error)")
+            }
+            return
+        }
+        let output: ClassicTextFormat = dumpLevel == 3 ? .decimal : dumpLevel == 2 ? .cArray : .listing
+        print(output.format(program), terminator: "")
+    }
+
+    /// `{` starts the C array; a first line that is a lone number, the decimal form.
+    static func detectForm(_ text: String) -> ClassicTextFormat {
+        let first = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { !$0.isEmpty && !$0.hasPrefix(";") && !$0.hasPrefix("//") && !$0.hasPrefix("#") } ?? ""
+        if first.hasPrefix("{") { return .cArray }
+        if !first.isEmpty, first.allSatisfy(\.isNumber) || first.contains(",") && first.first?.isNumber == true { return .decimal }
+        return .listing
+    }
+}
