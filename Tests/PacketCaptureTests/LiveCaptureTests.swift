@@ -230,7 +230,7 @@ private func send(_ fd: Int32, port: UInt16, _ payload: [UInt8]) {
 }
 
 /// An Ethernet/IPv4/UDP frame from 10.9.0.2:4000 to 10.9.0.1:`port` carrying "frame N".
-private func frame(port: UInt16, _ number: Int) -> [UInt8] {
+func frame(port: UInt16, _ number: Int) -> [UInt8] {
     let payload = Array("frame \(number)".utf8)
     let udpLength = 8 + payload.count, totalLength = 20 + udpLength
     var ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, UInt8(number), 0x40, 0, 64, 17, 0, 0, 10, 9, 0, 2, 10, 9, 0, 1]
@@ -244,7 +244,7 @@ private func frame(port: UInt16, _ number: Int) -> [UInt8] {
 }
 
 /// Writes `frame` out of interface `index` through a raw packet socket.
-private func sendFrame(_ fd: Int32, _ index: UInt32, _ frame: [UInt8]) {
+func sendFrame(_ fd: Int32, _ index: UInt32, _ frame: [UInt8]) {
     // struct sockaddr_ll: family, protocol, ifindex, then fields unused for sending.
     var address = [UInt8](repeating: 0, count: 20)
     withUnsafeBytes(of: UInt16(AF_PACKET)) { address.replaceSubrange(0..<2, with: $0) }
@@ -258,7 +258,7 @@ private func sendFrame(_ fd: Int32, _ index: UInt32, _ frame: [UInt8]) {
     #expect(sent == frame.count, "sendto: \(String(cString: strerror(errno)))")
 }
 
-private func ip(_ arguments: [String]) -> Bool {
+func ip(_ arguments: [String]) -> Bool {
     let path = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
     guard let result = try? Subprocess.run(path, arguments) else { return false }
     if result.status != 0 { print("ip \(arguments.joined(separator: " ")): \(result.errors)") }
