@@ -33,10 +33,7 @@ import Testing
     static func taggedFrame(_ sample: Sample, _ number: Int) -> [UInt8] {
         var bytes = frame(port: 9999, number)
         bytes[23] = sample.ipProtocol
-        for tag in sample.tags.reversed() {
-            bytes.insert(contentsOf: [UInt8(tag.protocolID >> 8), UInt8(tag.protocolID & 0xff), UInt8(tag.tci >> 8), UInt8(tag.tci & 0xff)], at: 12)
-        }
-        return bytes
+        return tagged(bytes, sample.tags)
     }
 
     /// The frame as a socket filter sees it: without its outer tag, which is in the
