@@ -23,6 +23,10 @@ public final class LiveCapture: Sendable {
         public var interface: String?
         /// Runs in the kernel on every packet; nil accepts all.
         public var filter: ClassicProgram?
+        /// Run `filter` here instead, on each frame after its VLAN tag is put back, and let
+        /// the kernel keep every packet: for filters that read VLAN tags, which the kernel
+        /// takes out of the frame before a socket filter runs (`SocketFilter.runsInKernel`).
+        public var filterInUserSpace: Bool
         /// Lock the filter so it cannot be replaced or removed (SO_LOCK_FILTER).
         public var lockFilter: Bool
         /// Receive packets not addressed to this host (PACKET_MR_PROMISC).
@@ -38,12 +42,13 @@ public final class LiveCapture: Sendable {
         public var readerBuffer: Int
 
         public init(
-            interface: String?, filter: ClassicProgram? = nil, lockFilter: Bool = false, promiscuous: Bool = false,
+            interface: String?, filter: ClassicProgram? = nil, filterInUserSpace: Bool = false, lockFilter: Bool = false, promiscuous: Bool = false,
             snapshotLength: Int = 262_144, blockSize: Int = 1 << 20, blockCount: Int = 8, blockTimeout: Int = 50,
             readerBuffer: Int = 65_536
         ) {
             self.interface = interface
             self.filter = filter
+            self.filterInUserSpace = filterInUserSpace
             self.lockFilter = lockFilter
             self.promiscuous = promiscuous
             self.snapshotLength = snapshotLength
@@ -137,8 +142,8 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     let snapshotLength: Int
     let cooked: Bool
     let continuation: AsyncThrowingStream<Packet, any Error>.Continuation
-    /// Runs on each packet here when the kernel cannot run the filter (cooked headers a
-    /// kernel filter cannot see).
+    /// Runs on each packet here when the kernel cannot run the filter (cooked headers or
+    /// VLAN tags a kernel filter cannot see).
     let userFilter: ClassicInterpreter?
     let lock: Mutex<State>
     /// Set by `wake()`; read by the thread after each poll.
@@ -165,8 +170,8 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
             throw LiveCaptureError(.interfaceDown, "the interface is not up (ip link set \(name) up)")
         }
         cooked = linkType == .linuxSLL
-        var kernelFilter = configuration.filter
-        if cooked, let filter = configuration.filter {
+        var kernelFilter = configuration.filterInUserSpace ? nil : configuration.filter
+        if cooked, !configuration.filterInUserSpace, let filter = configuration.filter {
             kernelFilter = CookedSocketFilter.kernelForm(filter)
         }
         userFilter = kernelFilter == nil ? configuration.filter.map(ClassicInterpreter.init) : nil

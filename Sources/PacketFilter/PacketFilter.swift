@@ -30,6 +30,21 @@ public enum PacketFilter {
         resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
+        return try program(predicate, optimize: optimize, snapshotLength: snapshotLength)
+    }
+
+    /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`: the
+    /// program and whether the kernel can run it (see `SocketFilter`).
+    public static func compileForSocket(
+        _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
+        snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
+    ) throws(FilterError) -> SocketFilter {
+        let predicate = try FilterParser.parse(expression, linkType: linkType, resolver: resolver)
+        let program = try program(predicate, optimize: optimize, snapshotLength: snapshotLength)
+        return SocketFilter(program: program, runsInKernel: !predicate.arena.readsVLANTag)
+    }
+
+    private static func program(_ predicate: PredicateTree, optimize: Bool, snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
         var graph = DecisionGraph(predicate)
         if optimize { GraphOptimizer.optimize(&graph) }
         let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)

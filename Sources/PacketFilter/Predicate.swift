@@ -87,6 +87,9 @@ final class PredicateArena {
     @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
     /// The chains of `protocolChain` values, by their `k`.
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
+    /// Set by `vlan`: the expression reads VLAN tags from the frame, where a live Linux
+    /// socket does not have the outer one (see `SocketFilter`).
+    var readsVLANTag = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.

@@ -201,6 +201,7 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
+        arena.readsVLANTag = true
         let type = FilterValue.load(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
         if let id { p = arena.and(p, arena.masked(.load(.half, offset + 2), 0x0fff, id)) }

@@ -29,6 +29,13 @@ struct CaptureCommand: ParsableCommand {
             Without -i or -r, as with tcpdump, the capture (or -d) is on the first interface \
             that is up and not loopback.
 
+            A filter that reads VLAN tags (`vlan`, `vlan 5`) runs in user space on a live \
+            interface: Linux takes the outer tag out of each received frame before a socket \
+            filter runs, so the kernel keeps every packet and swiftbpf filters each frame \
+            with its tag put back, the same packets `tcpdump -i` keeps with its ancillary \
+            loads (then "received by filter" counts every packet, and -d prints the program \
+            swiftbpf runs, not tcpdump's).
+
             Examples:
               swiftbpf capture -r trace.pcap -t 'udp port 53'
               swiftbpf capture -r trace.pcapng -w web.pcap tcp port 80
@@ -93,20 +100,38 @@ struct CaptureCommand: ParsableCommand {
     /// The classic program for `linkType`; nil when there is no expression (every packet matches).
     /// `fileByteOrder` is the byte order of the file being read, nil for a live capture.
     func compileFilter(_ linkType: LinkType, snapshotLength: Int? = nil, fileByteOrder: ByteOrder? = nil) throws -> ClassicProgram? {
+        // A match returns the snapshot length, the file's when reading one, as libpcap does.
+        let snapshotLength = UInt32(snapshotLength ?? snapshot)
+        return try compile(linkType) { text, filterLinkType throws(FilterError) in
+            try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: snapshotLength,
+                                     fileByteOrder: fileByteOrder, resolver: SystemNameResolver())
+        }
+    }
+
+    /// The filter for a live socket of `linkType`, and whether the kernel can run it.
+    func compileSocketFilter(_ linkType: LinkType) throws -> SocketFilter? {
+        let snapshotLength = UInt32(snapshot)
+        return try compile(linkType) { text, filterLinkType throws(FilterError) in
+            try PacketFilter.compileForSocket(text, linkType: filterLinkType, snapshotLength: snapshotLength, resolver: SystemNameResolver())
+        }
+    }
+
+    /// `body`'s filter for the expression; nil when there is none; errors with a caret under the culprit.
+    func compile<Filter>(_ linkType: LinkType, _ body: (String, FilterLinkType) throws(FilterError) -> Filter) throws -> Filter? {
         let text = filterText
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty || dumpLevel > 0 else { return nil }
         guard let filterLinkType = FilterLinkType(linkTypeValue: linkType.rawValue) else {
             throw CommandError("capture: filters on link type \(linkType) are not supported (ethernet, raw, sll, sll2 and null are)")
         }
         do {
-            // A match returns the snapshot length, the file's when reading one, as libpcap does.
-            return try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: UInt32(snapshotLength ?? snapshot),
-                                            fileByteOrder: fileByteOrder, resolver: SystemNameResolver())
+            return try body(text, filterLinkType)
         } catch {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("capture: \(error)\n  \(text)\n  \(caret)")
         }
     }
+
+    static let userSpaceNote = "note: this filter reads VLAN tags, which Linux takes out of the frame before a socket filter runs, so swiftbpf runs it in user space on each frame with its tag put back and the kernel keeps every packet"
 
     func dump(_ program: ClassicProgram) {
         let format: ClassicTextFormat = dumpLevel >= 3 ? .decimal : dumpLevel == 2 ? .cArray : .listing
@@ -288,15 +313,18 @@ extension CaptureCommand {
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }
-        let program = try compileFilter(linkType)
+        let filter = try compileSocketFilter(linkType)
+        let inUserSpace = filter.map { !$0.runsInKernel } ?? false
         if dumpLevel > 0 {
-            if let program { dump(program) }
+            if let filter { dump(filter.program) }
+            if inUserSpace { FileHandle.standardError.write(Data("\(Self.userSpaceNote)\n".utf8)) }
             return
         }
         let capture: LiveCapture
         do {
             capture = try LiveCapture(.init(
-                interface: interface, filter: program, promiscuous: !noPromiscuous, snapshotLength: snapshot))
+                interface: interface, filter: filter?.program, filterInUserSpace: inUserSpace, promiscuous: !noPromiscuous,
+                snapshotLength: snapshot))
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }

@@ -229,39 +229,4 @@ private func send(_ fd: Int32, port: UInt16, _ payload: [UInt8]) {
     }
 }
 
-/// An Ethernet/IPv4/UDP frame from 10.9.0.2:4000 to 10.9.0.1:`port` carrying "frame N".
-private func frame(port: UInt16, _ number: Int) -> [UInt8] {
-    let payload = Array("frame \(number)".utf8)
-    let udpLength = 8 + payload.count, totalLength = 20 + udpLength
-    var ip: [UInt8] = [0x45, 0, UInt8(totalLength >> 8), UInt8(totalLength & 0xff), 0, UInt8(number), 0x40, 0, 64, 17, 0, 0, 10, 9, 0, 2, 10, 9, 0, 1]
-    var sum: UInt32 = 0
-    for index in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[index]) << 8 | UInt32(ip[index + 1]) }
-    while sum > 0xffff { sum = (sum & 0xffff) + (sum >> 16) }
-    ip[10] = UInt8(~sum >> 8 & 0xff)
-    ip[11] = UInt8(~sum & 0xff)
-    let udp: [UInt8] = [0x0f, 0xa0, UInt8(port >> 8), UInt8(port & 0xff), UInt8(udpLength >> 8), UInt8(udpLength & 0xff), 0, 0]
-    return [0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00] + ip + udp + payload
-}
-
-/// Writes `frame` out of interface `index` through a raw packet socket.
-private func sendFrame(_ fd: Int32, _ index: UInt32, _ frame: [UInt8]) {
-    // struct sockaddr_ll: family, protocol, ifindex, then fields unused for sending.
-    var address = [UInt8](repeating: 0, count: 20)
-    withUnsafeBytes(of: UInt16(AF_PACKET)) { address.replaceSubrange(0..<2, with: $0) }
-    withUnsafeBytes(of: Int32(bitPattern: index)) { address.replaceSubrange(4..<8, with: $0) }
-    address[11] = 6
-    let sent = frame.withUnsafeBytes { bytes in
-        address.withUnsafeBytes { target in
-            sendto(fd, bytes.baseAddress, bytes.count, 0, target.baseAddress?.assumingMemoryBound(to: sockaddr.self), socklen_t(target.count))
-        }
-    }
-    #expect(sent == frame.count, "sendto: \(String(cString: strerror(errno)))")
-}
-
-private func ip(_ arguments: [String]) -> Bool {
-    let path = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
-    guard let result = try? Subprocess.run(path, arguments) else { return false }
-    if result.status != 0 { print("ip \(arguments.joined(separator: " ")): \(result.errors)") }
-    return result.status == 0
-}
 #endif
