@@ -404,33 +404,71 @@ enum GraphOptimizer {
         var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
+        // The places each side passes through, kept from node to node.
+        var trueWay: [GraphTarget] = [], falseWay: [GraphTarget] = []
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = nodes[n]
-            // Both outcomes, true first, without an array per node.
-            for side in 0..<2 {
-                let outcome = side == 0
-                var target = node.target(outcome)
-                // A verdict needs no knowledge: nothing to learn.
-                if case .node = target {
-                    var known = before
-                    known.learn(node.test, outcome, tests, &arena)
-                    while case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) {
-                        target = nodes[m].target(decided)
-                        changed = true
-                    }
-                    if case .node(let m) = target {
-                        if let there = knownIn[m] {
-                            knownIn[m] = there.meet(known, tests, &arena)
-                        } else {
-                            knownIn[m] = known
-                        }
-                    }
-                }
-                targets[outcome ? 2 * n : 2 * n + 1] = target
+            var trueKnown = before, falseKnown = before
+            // Two verdicts need no knowledge: nothing to learn. (One side's knowledge may be
+            // asked about the other side's exit below, so one node is enough to learn both.)
+            if case .node = node.whenTrue {
+            } else if case .node = node.whenFalse {
+            } else {
+                targets[2 * n] = node.whenTrue
+                targets[2 * n + 1] = node.whenFalse
+                continue
             }
+            trueKnown.learn(node.test, true, tests, &arena)
+            falseKnown.learn(node.test, false, tests, &arena)
+            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &trueWay)
+            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &falseWay)
+            // The test cannot change where a packet ends up when both sides reach one place
+            // through tests they decide, or when one side's packets would end where they do
+            // now if they took the other side's exit: then both go there, the exits meet and
+            // the rebuild drops the test (libpcap's optimizer finds these too).
+            if let meeting = falseWay.first(where: { trueWay.contains($0) }) {
+                (whenTrue, whenFalse) = (meeting, meeting)
+            } else if reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: falseWay) {
+                (whenTrue, whenFalse) = (node.whenTrue, node.whenTrue)
+            } else if reaches(from: node.whenFalse, trueKnown, nodes, tests, arena, anyOf: trueWay) {
+                (whenTrue, whenFalse) = (node.whenFalse, node.whenFalse)
+            }
+            if whenTrue != node.whenTrue || whenFalse != node.whenFalse { changed = true }
+            func enter(_ target: GraphTarget, _ known: Knowledge) {
+                guard case .node(let m) = target else { return }
+                knownIn[m] = knownIn[m].map { $0.meet(known, tests, &arena) } ?? known
+            }
+            enter(whenTrue, trueKnown)
+            enter(whenFalse, falseKnown)
+            targets[2 * n] = whenTrue
+            targets[2 * n + 1] = whenFalse
         }
         return changed
+    }
+
+    /// Where a packet that `known` describes goes from `start`, past the tests `known`
+    /// decides; every place on the way, `start` first, into `way`.
+    private static func walk(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
+                             _ arena: FactArena, into way: inout [GraphTarget]) -> GraphTarget {
+        way.removeAll(keepingCapacity: true)
+        var target = start
+        while true {
+            way.append(target)
+            guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return target }
+            target = nodes[m].target(decided)
+        }
+    }
+
+    /// Whether a packet that `known` describes passes through one of `places` from `start`.
+    private static func reaches(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
+                                _ arena: FactArena, anyOf places: [GraphTarget]) -> Bool {
+        var target = start
+        while true {
+            if places.contains(target) { return true }
+            guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return false }
+            target = nodes[m].target(decided)
+        }
     }
 
     /// The outcome of `test` if `facts` settle it.
