@@ -4,6 +4,11 @@ import ClassicBPF
 enum GraphTarget: Hashable, Sendable {
     case accept, reject
     case node(Int)
+
+    var isNode: Bool {
+        if case .node = self { return true }
+        return false
+    }
 }
 
 struct GraphNode: Hashable, Sendable {

@@ -260,6 +260,30 @@ struct Knowledge: Sendable {
     }
 }
 
+/// The places one side of a test passes through, in a buffer the threading pass lends it.
+struct Way {
+    let places: UnsafeMutableBufferPointer<GraphTarget>
+    var count = 0
+
+    init(_ places: UnsafeMutableBufferPointer<GraphTarget>) { self.places = places }
+
+    mutating func append(_ place: GraphTarget) {
+        places[count] = place
+        count += 1
+    }
+
+    func contains(_ place: GraphTarget) -> Bool {
+        for i in 0..<count where places[i] == place { return true }
+        return false
+    }
+
+    /// The first of these places that `other` passes through too.
+    func first(in other: Way) -> GraphTarget? {
+        for i in 0..<count where other.contains(places[i]) { return places[i] }
+        return nil
+    }
+}
+
 /// What `groupChains` knows of a node.
 private struct ChainNode {
     var predecessors = 0
@@ -381,9 +405,15 @@ enum GraphOptimizer {
         withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
             knownIn.initialize(repeating: nil)
             defer { knownIn.deinitialize() }
-            return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: graph.nodes.count * 2) { targets in
+            // The targets, then room for the two ways a node's sides take (each passes a node
+            // at most once, then ends in a verdict).
+            let wayCapacity = graph.nodes.count + 1
+            return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: graph.nodes.count * 2 + 2 * wayCapacity) { buffer in
+                let targets = UnsafeMutableBufferPointer(rebasing: buffer[..<(graph.nodes.count * 2)])
+                var ways = (Way(UnsafeMutableBufferPointer(rebasing: buffer[(graph.nodes.count * 2)...].prefix(wayCapacity))),
+                            Way(UnsafeMutableBufferPointer(rebasing: buffer.suffix(wayCapacity))))
                 let order = graph.cachedTopologicalOrder()
-                let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets)
+                let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways)
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
                 guard changed else { return false }
@@ -400,38 +430,34 @@ enum GraphOptimizer {
     /// from inside the closure above copied it.
     private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ order: [Int],
                                _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
-                               _ targets: UnsafeMutableBufferPointer<GraphTarget>) -> Bool {
+                               _ targets: UnsafeMutableBufferPointer<GraphTarget>, _ ways: inout (Way, Way)) -> Bool {
         var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
-        // The places each side passes through, kept from node to node.
-        var trueWay: [GraphTarget] = [], falseWay: [GraphTarget] = []
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = nodes[n]
             var trueKnown = before, falseKnown = before
-            // Two verdicts need no knowledge: nothing to learn. (One side's knowledge may be
-            // asked about the other side's exit below, so one node is enough to learn both.)
-            if case .node = node.whenTrue {
-            } else if case .node = node.whenFalse {
-            } else {
+            // Two verdicts need no knowledge. Otherwise both sides learn the outcome: one
+            // side's knowledge may be asked about the other side's exit below.
+            guard node.whenTrue.isNode || node.whenFalse.isNode else {
                 targets[2 * n] = node.whenTrue
                 targets[2 * n + 1] = node.whenFalse
                 continue
             }
             trueKnown.learn(node.test, true, tests, &arena)
             falseKnown.learn(node.test, false, tests, &arena)
-            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &trueWay)
-            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &falseWay)
+            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0)
+            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1)
             // The test cannot change where a packet ends up when both sides reach one place
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
             // the rebuild drops the test (libpcap's optimizer finds these too).
-            if let meeting = falseWay.first(where: { trueWay.contains($0) }) {
+            if let meeting = ways.1.first(in: ways.0) {
                 (whenTrue, whenFalse) = (meeting, meeting)
-            } else if reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: falseWay) {
+            } else if reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: ways.1) {
                 (whenTrue, whenFalse) = (node.whenTrue, node.whenTrue)
-            } else if reaches(from: node.whenFalse, trueKnown, nodes, tests, arena, anyOf: trueWay) {
+            } else if reaches(from: node.whenFalse, trueKnown, nodes, tests, arena, anyOf: ways.0) {
                 (whenTrue, whenFalse) = (node.whenFalse, node.whenFalse)
             }
             if whenTrue != node.whenTrue || whenFalse != node.whenFalse { changed = true }
@@ -450,8 +476,8 @@ enum GraphOptimizer {
     /// Where a packet that `known` describes goes from `start`, past the tests `known`
     /// decides; every place on the way, `start` first, into `way`.
     private static func walk(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                             _ arena: FactArena, into way: inout [GraphTarget]) -> GraphTarget {
-        way.removeAll(keepingCapacity: true)
+                             _ arena: FactArena, into way: inout Way) -> GraphTarget {
+        way.count = 0
         var target = start
         while true {
             way.append(target)
@@ -462,7 +488,7 @@ enum GraphOptimizer {
 
     /// Whether a packet that `known` describes passes through one of `places` from `start`.
     private static func reaches(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                                _ arena: FactArena, anyOf places: [GraphTarget]) -> Bool {
+                                _ arena: FactArena, anyOf places: Way) -> Bool {
         var target = start
         while true {
             if places.contains(target) { return true }
