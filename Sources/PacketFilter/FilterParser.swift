@@ -320,23 +320,17 @@ struct FilterParser {
         let builder = self.builder
         switch qualifiers.type {
         case "port", "portrange":
-            let ports: PortMatch
-            if qualifiers.type == "port" {
-                guard let port = AddressParser.number(text) ?? servicePort(text) else {
-                    throw fail("unknown port '\(text)'")
+            let (ports, transport) = try portMatch(text, range: qualifiers.type == "portrange", fail: fail)
+            var proto = qualifiers.proto
+            if transport != .any {
+                // A name listed for one protocol stands for that protocol alone, as in libpcap.
+                if proto == nil {
+                    proto = transport.rawValue
+                } else if proto == "tcp" || proto == "udp" || proto == "sctp", proto != transport.rawValue {
+                    throw fail("port \(qualifiers.type == "port" ? "" : "in range ")'\(text)' is \(transport.rawValue)")
                 }
-                guard port <= 0xffff else { throw fail("port \(port) is greater than 65535") }
-                ports = .single(port)
-            } else {
-                let ends = text.split(separator: "-", omittingEmptySubsequences: false)
-                guard ends.count == 2, let a = AddressParser.number(String(ends[0])) ?? servicePort(String(ends[0])),
-                      let b = AddressParser.number(String(ends[1])) ?? servicePort(String(ends[1])) else {
-                    throw fail("'\(text)' is not a port range such as 6000-6010")
-                }
-                guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
-                ports = .range(min(a, b), max(a, b))
             }
-            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(ports, direction, protocol: qualifiers.proto) }
+            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(ports, direction, protocol: proto) }
         case "net":
             return try network(text, token: token, qualifiers)
         default:
@@ -364,9 +358,32 @@ struct FilterParser {
         }
     }
 
+    /// The ports of `port TEXT` or `portrange TEXT` and the protocols a service name limits
+    /// them to. A range's names must agree on the protocol to limit it (libpcap's
+    /// pcap_nametoportrange); a number alone is the range of that one port.
+    func portMatch(_ text: String, range: Bool, fail: (String) -> FilterError) throws(FilterError) -> (PortMatch, ServiceTransport) {
+        func port(_ part: String) -> (UInt32, ServiceTransport)? {
+            if let number = AddressParser.number(part) { return (number, .any) }
+            return servicePort(part).map { (UInt32($0.number), $0.transport) }
+        }
+        if !range || AddressParser.number(text) != nil {
+            guard let (number, transport) = port(text) else {
+                throw fail(range ? "'\(text)' is not a port range such as 6000-6010" : "unknown port '\(text)'")
+            }
+            guard number <= 0xffff else { throw fail("port \(number) is greater than 65535") }
+            return (range ? .range(number, number) : .single(number), transport)
+        }
+        let ends = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2, let (a, first) = port(String(ends[0])), let (b, second) = port(String(ends[1])) else {
+            throw fail("'\(text)' is not a port range such as 6000-6010")
+        }
+        guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
+        return (.range(min(a, b), max(a, b)), first == second ? first : .any)
+    }
+
     /// The well-known service names, or the system's through the resolver.
-    func servicePort(_ name: String) -> UInt32? {
-        resolver?.port(ofService: name).map(UInt32.init) ?? FilterNames.ports[name]
+    func servicePort(_ name: String) -> ServicePort? {
+        resolver?.port(ofService: name) ?? FilterNames.services[name]
     }
 
     /// `host NAME`: any of its addresses, those of the qualifier's IP version only.

@@ -67,6 +67,10 @@ struct AgreementTests {
         // Names, resolved by the system as libpcap resolves them (/etc/hosts, /etc/services)
         "host localhost", "src host localhost or dst host vm", "ip6 host localhost", "port ssh or port domain",
         "udp portrange domain-100", "gateway 1.2.3.4", "gateway localhost",
+        // A service name stands for the protocols /etc/services lists it for
+        "port http", "port ntp", "port bootps", "src port ssh", "sctp port domain", "udp port http", "tcp port ntp",
+        "sctp port http", "portrange ntp-ntp", "portrange http-https", "tcp portrange ntp-ntp", "portrange 80",
+        "portrange http-80", "udp portrange 53", "port http or 53",
     ]
 
 
