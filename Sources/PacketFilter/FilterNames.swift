@@ -130,7 +130,7 @@ enum FilterNames {
             }
         case 7:
             return switch word {
-            case "gateway", "greater", "inbound", "rulenum", "ruleset", "oamf4ec", "subtype": true
+            case "gateway", "greater", "inbound", "ifindex", "rulenum", "ruleset", "oamf4ec", "subtype": true
             default: false
             }
         case 8:

@@ -203,11 +203,25 @@ struct FilterParser {
             }
         case "gateway":
             return try gateway(protocol: nil)
+        case "inbound", "outbound":
+            _ = advance()
+            return try build { b throws(PredicateBuilder.Failure) in try b.packetDirection(outbound: w == "outbound") }
+        case "ifindex":
+            _ = advance()
+            let index = try number()
+            return try build { b throws(PredicateBuilder.Failure) in try b.interfaceIndex(index) }
         default:
             break
         }
         var qualifiers = Qualifiers()
-        if FilterNames.isProtocolQualifier(w) {
+        if w == "fddi" || w == "tr" || w == "wlan" {
+            // pcap-filter(7): their host addresses are Ethernet's, on every link type we know.
+            qualifiers.proto = "ether"
+            _ = advance()
+            guard isWord("src") || isWord("dst") || isWord("host") || startsIdentifier() else {
+                throw unexpected("'host', 'src', 'dst' or an Ethernet address after '\(w)'")
+            }
+        } else if FilterNames.isProtocolQualifier(w) {
             qualifiers.proto = w
             _ = advance()
             // `ether broadcast`, `ip multicast`...
@@ -334,7 +348,9 @@ struct FilterParser {
         case "net":
             return try network(text, token: token, qualifiers)
         default:
-            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && AddressParser.macAddress(text) != nil && !text.utf8.contains(UInt8(ascii: "."))) {
+            // Unqualified, only the forms with `:` or `-` are Ethernet addresses.
+            let separated = text.utf8.contains(UInt8(ascii: ":")) || text.utf8.contains(UInt8(ascii: "-"))
+            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && separated && AddressParser.macAddress(text) != nil) {
                 guard let mac = AddressParser.macAddress(text) ?? resolver?.ethernetAddress(ofHost: text) else {
                     throw fail(resolver == nil ? "'\(text)' is not an Ethernet address" : "unknown Ethernet host '\(text)'")
                 }
@@ -354,6 +370,7 @@ struct FilterParser {
             if AddressParser.number(text) != nil {
                 throw fail("'\(text)' is not an address; a number needs 'port', 'net' or 'proto' before it")
             }
+            if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
             return try hostName(text, at: token, direction, protocol: qualifiers.proto)
         }
     }
@@ -476,6 +493,7 @@ struct FilterParser {
             } catch let failure { throw fail(failure.message) }
         }
         guard let (address, bits) = AddressParser.ipv4(text) else {
+            if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
             throw fail("'\(text)' is not a network number; name resolution is not supported")
         }
         let mask: UInt32

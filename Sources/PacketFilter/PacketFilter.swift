@@ -15,7 +15,8 @@ public enum PacketFilter {
     public static let defaultSnapshotLength: UInt32 = 262_144
 
     /// Compiles `expression` for packets that start with `linkType`'s header.
-    /// An empty expression (or only spaces) accepts every packet, as in libpcap.
+    /// An empty expression (or only spaces) accepts every packet, as in libpcap; with
+    /// `optimize`, one that can match no packet is an error ("expression rejects all packets").
     ///
     /// `fileByteOrder` is for packets read from a capture file: the byte order it was
     /// written in. Only BSD loopback depends on it (its address family is in the capturing
@@ -33,6 +34,10 @@ public enum PacketFilter {
         var graph = DecisionGraph(predicate)
         if optimize { GraphOptimizer.optimize(&graph) }
         let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
+        // libpcap's optimizer refuses a filter it proves false: most likely a mistake.
+        if optimize, instructions == [.ret(.constant(0))] {
+            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "expression rejects all packets")
+        }
         do {
             return try ClassicProgram(instructions)
         } catch {
