@@ -19,8 +19,12 @@ struct Arithmetic: Sendable {
 /// `mpls` shift what follows in the order written. `and` and `or` have equal precedence
 /// and group from the left; `not` binds tighter (pcap-filter(7)).
 struct FilterParser {
-    static let nestingLimit = 64
-    static let primitiveLimit = 400
+    /// Bounds on the recursion (parsing, and the graph and code built from the predicates),
+    /// checked to fit a test thread's stack in a debug build; both are above libpcap's
+    /// practical sizes (100 levels, 450 hosts). 1000 primitives compile in hundredths of a
+    /// second; classic BPF's 4096 instructions are usually reached first.
+    static let nestingLimit = 128
+    static let primitiveLimit = 1000
 
     var tokens: [FilterToken]
     var position = 0
