@@ -88,8 +88,10 @@ enum FilterLexer {
                     end = colon
                     word = String(decoding: bytes[start..<end], as: UTF8.self)
                 }
-                // As libpcap's lexer; twelve hex digits are an Ethernet address first.
-                if !escaped, (0x30...0x39).contains(first), AddressParser.overflows(word), AddressParser.macAddress(word) == nil {
+                // As libpcap's lexer; twelve hex digits are an Ethernet address first. Numbers
+                // of fewer than ten characters fit, so most words skip the check.
+                if !escaped, end - start >= 10, (0x30...0x39).contains(first), AddressParser.overflows(word),
+                   AddressParser.macAddress(word) == nil {
                     throw FilterError(offset: start, length: end - start, message: "number \(word) overflows 32 bits")
                 }
                 tokens.append(FilterToken(kind: .word(word, escaped: escaped), offset: i, length: end - i))
