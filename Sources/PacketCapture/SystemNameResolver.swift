@@ -61,13 +61,19 @@ public struct SystemNameResolver: FilterNameResolver {
         return nil
     }
 
-    public func port(ofService name: String) -> UInt16? {
-        for proto in ["tcp", "udp"] {
-            if let entry = getservbyname(name, proto) {
-                return UInt16(bigEndian: UInt16(truncatingIfNeeded: entry.pointee.s_port))
-            }
+    /// As libpcap's pcap_nametoport: the TCP port if there is one, for both protocols
+    /// when UDP lists the same port.
+    public func port(ofService name: String) -> ServicePort? {
+        func lookup(_ proto: String) -> UInt16? {
+            guard let entry = getservbyname(name, proto) else { return nil }
+            return UInt16(bigEndian: UInt16(truncatingIfNeeded: entry.pointee.s_port))
         }
-        return nil
+        switch (lookup("tcp"), lookup("udp")) {
+        case (let tcp?, let udp?): return ServicePort(tcp, tcp == udp ? .any : .tcp)
+        case (let tcp?, nil): return ServicePort(tcp, .tcp)
+        case (nil, let udp?): return ServicePort(udp, .udp)
+        case (nil, nil): return nil
+        }
     }
 }
 #endif

@@ -2,6 +2,18 @@
 enum AddressParser {
     /// Decimal, `0x` hex or leading-zero octal, as libpcap's `stoulen`; nil past 32 bits.
     static func number(_ text: String) -> UInt32? {
+        if case .value(let value) = readNumber(text) { return value }
+        return nil
+    }
+
+    /// Whether `text` is a number too large for 32 bits, which libpcap's lexer refuses.
+    static func overflows(_ text: String) -> Bool { readNumber(text) == .overflow }
+
+    enum NumberReading: Equatable {
+        case value(UInt32), overflow, notANumber
+    }
+
+    static func readNumber(_ text: String) -> NumberReading {
         // Over the UTF-8 bytes: walking Characters cost more than the rest of a short compile.
         var digits = Substring(text).utf8
         var radix: UInt32 = 10
@@ -15,23 +27,38 @@ enum AddressParser {
                 digits = digits.dropFirst()
             }
         }
-        guard !digits.isEmpty else { return nil }
+        guard !digits.isEmpty else { return .notANumber }
         var value: UInt32 = 0
+        var overflow = false
         for byte in digits {
             let digit: UInt32
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
             case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a")) + 10
             case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A")) + 10
-            default: return nil
+            default: return .notANumber
             }
-            guard digit < radix else { return nil }
+            guard digit < radix else { return .notANumber }
             let (m, o1) = value.multipliedReportingOverflow(by: radix)
             let (s, o2) = m.addingReportingOverflow(digit)
-            if o1 || o2 { return nil }
+            overflow = overflow || o1 || o2
             value = s
         }
-        return value
+        return overflow ? .overflow : .value(value)
+    }
+
+    /// Whether `text` is written as a dotted IPv4 address (`10.0.0.256`), valid or not.
+    static func isDottedDecimal(_ text: String) -> Bool {
+        let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return (2...4).contains(parts.count)
+            && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } }
+    }
+
+    /// Whether `bytes` look like an Ethernet address with a wrong number of parts
+    /// (`0:1:2:3:4`): two colons or more between groups of one or two hex digits.
+    static func isBogusEthernetAddress(_ bytes: ArraySlice<UInt8>) -> Bool {
+        let groups = bytes.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
+        return groups.count >= 3 && groups.allSatisfy { (1...2).contains($0.count) && $0.allSatisfy { hexDigit($0) != nil } }
     }
 
     /// `a`, `a.b`, `a.b.c` or `a.b.c.d`, each part 0–255: the address (left-aligned) and how
@@ -47,13 +74,29 @@ enum AddressParser {
         return (address << (8 * UInt32(4 - parts.count)), 8 * parts.count)
     }
 
-    /// Six hex bytes separated by `:`, `-` or `.` (the last as `xxxx.xxxx.xxxx`).
+    /// Six hex bytes separated by `:`, `-` or `.` (the last as `xxxx.xxxx.xxxx`), or twelve
+    /// hex digits together.
     static func macAddress(_ text: String) -> [UInt8]? {
         // Over the UTF-8 bytes, as everywhere in the lexer's path: string searching and
         // splitting cost more than the rest of a short compile.
         let utf8 = text.utf8
         let colons = utf8.contains(UInt8(ascii: ":")) || utf8.contains(UInt8(ascii: "-"))
-        guard colons || utf8.contains(UInt8(ascii: ".")) else { return nil }
+        guard colons || utf8.contains(UInt8(ascii: ".")) else {
+            guard utf8.count == 12 else { return nil }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(6)
+            var high: UInt32?
+            for byte in utf8 {
+                guard let digit = hexDigit(byte) else { return nil }
+                if let h = high {
+                    bytes.append(UInt8(h << 4 | digit))
+                    high = nil
+                } else {
+                    high = digit
+                }
+            }
+            return bytes
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(6)
         // Parts of 1–2 hex digits between `:` or `-`, or of exactly 4 between dots.

@@ -66,7 +66,7 @@ extension FilterParser {
         default: .rsh
         }
         if let k = right.value.constantValue {
-            if (op == .div || op == .mod) && k == 0 { throw error("division by zero", at: token) }
+            if (op == .div || op == .mod) && k == 0 { throw error(op == .div ? "division by zero" : "modulus by zero", at: token) }
             if (op == .lsh || op == .rsh) && k > 31 { throw error("shift by \(k) is more than 31 bits", at: token) }
         }
         var value = FilterValue.binary(op, left.value, right.value)

@@ -78,12 +78,21 @@ enum FilterLexer {
                 while end > start + 1, bytes[end - 1] == 0x2d || bytes[end - 1] == 0x5f { end -= 1 }
                 var word = String(decoding: bytes[start..<end], as: UTF8.self)
                 if bytes[start..<end].contains(0x3a), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
+                    if AddressParser.isBogusEthernetAddress(bytes[start..<end]) {
+                        throw FilterError(offset: start, length: end - start, message: "bogus Ethernet address '\(word)': it needs six parts")
+                    }
                     let colon = bytes[start..<end].firstIndex(of: 0x3a) ?? end
                     if colon == start {
                         throw FilterError(offset: start, length: end - start, message: "'\(word)' is not an address")
                     }
                     end = colon
                     word = String(decoding: bytes[start..<end], as: UTF8.self)
+                }
+                // As libpcap's lexer; twelve hex digits are an Ethernet address first. Numbers
+                // of fewer than ten characters fit, so most words skip the check.
+                if !escaped, end - start >= 10, (0x30...0x39).contains(first), AddressParser.overflows(word),
+                   AddressParser.macAddress(word) == nil {
+                    throw FilterError(offset: start, length: end - start, message: "number \(word) overflows 32 bits")
                 }
                 tokens.append(FilterToken(kind: .word(word, escaped: escaped), offset: i, length: end - i))
                 i = end

@@ -7,8 +7,28 @@ public protocol FilterNameResolver: Sendable {
     func addresses(ofHost name: String) -> [HostAddress]
     /// The host's Ethernet address, or nil when unknown.
     func ethernetAddress(ofHost name: String) -> [UInt8]?
-    /// The port of a TCP or UDP service, or nil when unknown.
-    func port(ofService name: String) -> UInt16?
+    /// The port of a TCP or UDP service and the protocols it is listed for, or nil when unknown.
+    func port(ofService name: String) -> ServicePort?
+}
+
+/// A service name's port and the transport protocols the system lists it for: libpcap
+/// keeps `port NAME` to those (`port http` is TCP only) and refuses another (`udp port http`).
+public struct ServicePort: Sendable, Hashable {
+    public var number: UInt16
+    public var transport: ServiceTransport
+
+    public init(_ number: UInt16, _ transport: ServiceTransport) {
+        self.number = number
+        self.transport = transport
+    }
+}
+
+/// Which transport protocols a service name stands for.
+public enum ServiceTransport: String, Sendable, Hashable {
+    case tcp, udp
+    /// Listed for TCP and UDP with the same port: the name then works as its number does,
+    /// for TCP, UDP and SCTP.
+    case any
 }
 
 /// An IP address a host name resolves to.
@@ -23,9 +43,9 @@ public enum HostAddress: Sendable, Hashable {
 public struct FilterNameTable: FilterNameResolver {
     public var hosts: [String: [HostAddress]]
     public var ethernetHosts: [String: [UInt8]]
-    public var services: [String: UInt16]
+    public var services: [String: ServicePort]
 
-    public init(hosts: [String: [HostAddress]] = [:], ethernetHosts: [String: [UInt8]] = [:], services: [String: UInt16] = [:]) {
+    public init(hosts: [String: [HostAddress]] = [:], ethernetHosts: [String: [UInt8]] = [:], services: [String: ServicePort] = [:]) {
         self.hosts = hosts
         self.ethernetHosts = ethernetHosts
         self.services = services
@@ -33,5 +53,5 @@ public struct FilterNameTable: FilterNameResolver {
 
     public func addresses(ofHost name: String) -> [HostAddress] { hosts[name] ?? [] }
     public func ethernetAddress(ofHost name: String) -> [UInt8]? { ethernetHosts[name] }
-    public func port(ofService name: String) -> UInt16? { services[name] }
+    public func port(ofService name: String) -> ServicePort? { services[name] }
 }

@@ -14,13 +14,18 @@ enum FilterNames {
         "iso": 0xfe, "stp": 0x42, "ipx": 0x8137, "netbeui": 0xf0,
     ]
 
-    /// Ports from /etc/services that are the same for TCP and UDP everywhere.
-    static let ports: [String: UInt32] = [
-        "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53, "bootps": 67,
-        "bootpc": 68, "tftp": 69, "http": 80, "www": 80, "kerberos": 88, "pop3": 110, "sunrpc": 111,
-        "ntp": 123, "netbios-ns": 137, "netbios-dgm": 138, "netbios-ssn": 139, "imap": 143,
-        "snmp": 161, "snmp-trap": 162, "bgp": 179, "ldap": 389, "https": 443, "microsoft-ds": 445,
-        "syslog": 514, "submission": 587, "ldaps": 636, "imaps": 993, "pop3s": 995, "nfs": 2049,
+    /// Well-known services with the protocols /etc/services lists them for (IANA's
+    /// registry as Debian ships it), for when there is no resolver.
+    static let services: [String: ServicePort] = [
+        "ftp-data": .init(20, .tcp), "ftp": .init(21, .tcp), "ssh": .init(22, .tcp), "telnet": .init(23, .tcp),
+        "smtp": .init(25, .tcp), "domain": .init(53, .any), "bootps": .init(67, .udp), "bootpc": .init(68, .udp),
+        "tftp": .init(69, .udp), "http": .init(80, .tcp), "www": .init(80, .tcp), "kerberos": .init(88, .any),
+        "pop3": .init(110, .tcp), "sunrpc": .init(111, .any), "ntp": .init(123, .udp), "netbios-ns": .init(137, .udp),
+        "netbios-dgm": .init(138, .udp), "netbios-ssn": .init(139, .tcp), "imap": .init(143, .tcp),
+        "snmp": .init(161, .any), "snmp-trap": .init(162, .any), "bgp": .init(179, .tcp), "ldap": .init(389, .any),
+        "https": .init(443, .any), "microsoft-ds": .init(445, .tcp), "syslog": .init(514, .udp),
+        "submission": .init(587, .tcp), "ldaps": .init(636, .any), "imaps": .init(993, .tcp), "pop3s": .init(995, .tcp),
+        "nfs": .init(2049, .any),
     ]
 
     static let constants: [String: UInt32] = [
@@ -125,7 +130,7 @@ enum FilterNames {
             }
         case 7:
             return switch word {
-            case "gateway", "greater", "inbound", "rulenum", "ruleset", "oamf4ec", "subtype": true
+            case "gateway", "greater", "inbound", "ifindex", "rulenum", "ruleset", "oamf4ec", "subtype": true
             default: false
             }
         case 8:

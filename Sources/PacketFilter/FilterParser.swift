@@ -19,8 +19,12 @@ struct Arithmetic: Sendable {
 /// `mpls` shift what follows in the order written. `and` and `or` have equal precedence
 /// and group from the left; `not` binds tighter (pcap-filter(7)).
 struct FilterParser {
-    static let nestingLimit = 64
-    static let primitiveLimit = 400
+    /// Bounds on the recursion (parsing, and the graph and code built from the predicates),
+    /// checked to fit a test thread's stack in a debug build; both are above libpcap's
+    /// practical sizes (100 levels, 450 hosts). 1000 primitives compile in hundredths of a
+    /// second; classic BPF's 4096 instructions are usually reached first.
+    static let nestingLimit = 128
+    static let primitiveLimit = 1000
 
     var tokens: [FilterToken]
     var position = 0
@@ -203,11 +207,25 @@ struct FilterParser {
             }
         case "gateway":
             return try gateway(protocol: nil)
+        case "inbound", "outbound":
+            _ = advance()
+            return try build { b throws(PredicateBuilder.Failure) in try b.packetDirection(outbound: w == "outbound") }
+        case "ifindex":
+            _ = advance()
+            let index = try number()
+            return try build { b throws(PredicateBuilder.Failure) in try b.interfaceIndex(index) }
         default:
             break
         }
         var qualifiers = Qualifiers()
-        if FilterNames.isProtocolQualifier(w) {
+        if w == "fddi" || w == "tr" || w == "wlan" {
+            // pcap-filter(7): their host addresses are Ethernet's, on every link type we know.
+            qualifiers.proto = "ether"
+            _ = advance()
+            guard isWord("src") || isWord("dst") || isWord("host") || startsIdentifier() else {
+                throw unexpected("'host', 'src', 'dst' or an Ethernet address after '\(w)'")
+            }
+        } else if FilterNames.isProtocolQualifier(w) {
             qualifiers.proto = w
             _ = advance()
             // `ether broadcast`, `ip multicast`...
@@ -320,27 +338,23 @@ struct FilterParser {
         let builder = self.builder
         switch qualifiers.type {
         case "port", "portrange":
-            let ports: PortMatch
-            if qualifiers.type == "port" {
-                guard let port = AddressParser.number(text) ?? servicePort(text) else {
-                    throw fail("unknown port '\(text)'")
+            let (ports, transport) = try portMatch(text, range: qualifiers.type == "portrange", fail: fail)
+            var proto = qualifiers.proto
+            if transport != .any {
+                // A name listed for one protocol stands for that protocol alone, as in libpcap.
+                if proto == nil {
+                    proto = transport.rawValue
+                } else if proto == "tcp" || proto == "udp" || proto == "sctp", proto != transport.rawValue {
+                    throw fail("port \(qualifiers.type == "port" ? "" : "in range ")'\(text)' is \(transport.rawValue)")
                 }
-                guard port <= 0xffff else { throw fail("port \(port) is greater than 65535") }
-                ports = .single(port)
-            } else {
-                let ends = text.split(separator: "-", omittingEmptySubsequences: false)
-                guard ends.count == 2, let a = AddressParser.number(String(ends[0])) ?? servicePort(String(ends[0])),
-                      let b = AddressParser.number(String(ends[1])) ?? servicePort(String(ends[1])) else {
-                    throw fail("'\(text)' is not a port range such as 6000-6010")
-                }
-                guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
-                ports = .range(min(a, b), max(a, b))
             }
-            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(ports, direction, protocol: qualifiers.proto) }
+            return try wrap { () throws(PredicateBuilder.Failure) in try builder.port(ports, direction, protocol: proto) }
         case "net":
             return try network(text, token: token, qualifiers)
         default:
-            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && AddressParser.macAddress(text) != nil && !text.utf8.contains(UInt8(ascii: "."))) {
+            // Unqualified, only the forms with `:` or `-` are Ethernet addresses.
+            let separated = text.utf8.contains(UInt8(ascii: ":")) || text.utf8.contains(UInt8(ascii: "-"))
+            if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && separated && AddressParser.macAddress(text) != nil) {
                 guard let mac = AddressParser.macAddress(text) ?? resolver?.ethernetAddress(ofHost: text) else {
                     throw fail(resolver == nil ? "'\(text)' is not an Ethernet address" : "unknown Ethernet host '\(text)'")
                 }
@@ -360,13 +374,37 @@ struct FilterParser {
             if AddressParser.number(text) != nil {
                 throw fail("'\(text)' is not an address; a number needs 'port', 'net' or 'proto' before it")
             }
+            if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
             return try hostName(text, at: token, direction, protocol: qualifiers.proto)
         }
     }
 
+    /// The ports of `port TEXT` or `portrange TEXT` and the protocols a service name limits
+    /// them to. A range's names must agree on the protocol to limit it (libpcap's
+    /// pcap_nametoportrange); a number alone is the range of that one port.
+    func portMatch(_ text: String, range: Bool, fail: (String) -> FilterError) throws(FilterError) -> (PortMatch, ServiceTransport) {
+        func port(_ part: String) -> (UInt32, ServiceTransport)? {
+            if let number = AddressParser.number(part) { return (number, .any) }
+            return servicePort(part).map { (UInt32($0.number), $0.transport) }
+        }
+        if !range || AddressParser.number(text) != nil {
+            guard let (number, transport) = port(text) else {
+                throw fail(range ? "'\(text)' is not a port range such as 6000-6010" : "unknown port '\(text)'")
+            }
+            guard number <= 0xffff else { throw fail("port \(number) is greater than 65535") }
+            return (range ? .range(number, number) : .single(number), transport)
+        }
+        let ends = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard ends.count == 2, let (a, first) = port(String(ends[0])), let (b, second) = port(String(ends[1])) else {
+            throw fail("'\(text)' is not a port range such as 6000-6010")
+        }
+        guard a <= 0xffff, b <= 0xffff else { throw fail("ports must be at most 65535") }
+        return (.range(min(a, b), max(a, b)), first == second ? first : .any)
+    }
+
     /// The well-known service names, or the system's through the resolver.
-    func servicePort(_ name: String) -> UInt32? {
-        resolver?.port(ofService: name).map(UInt32.init) ?? FilterNames.ports[name]
+    func servicePort(_ name: String) -> ServicePort? {
+        resolver?.port(ofService: name) ?? FilterNames.services[name]
     }
 
     /// `host NAME`: any of its addresses, those of the qualifier's IP version only.
@@ -459,6 +497,7 @@ struct FilterParser {
             } catch let failure { throw fail(failure.message) }
         }
         guard let (address, bits) = AddressParser.ipv4(text) else {
+            if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
             throw fail("'\(text)' is not a network number; name resolution is not supported")
         }
         let mask: UInt32

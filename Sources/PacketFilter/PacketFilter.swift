@@ -15,7 +15,8 @@ public enum PacketFilter {
     public static let defaultSnapshotLength: UInt32 = 262_144
 
     /// Compiles `expression` for packets that start with `linkType`'s header.
-    /// An empty expression (or only spaces) accepts every packet, as in libpcap.
+    /// An empty expression (or only spaces) accepts every packet, as in libpcap; with
+    /// `optimize`, one that can match no packet is an error ("expression rejects all packets").
     ///
     /// `fileByteOrder` is for packets read from a capture file: the byte order it was
     /// written in. Only BSD loopback depends on it (its address family is in the capturing
@@ -30,7 +31,7 @@ public enum PacketFilter {
         resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        return try program(predicate, optimize: optimize, snapshotLength: snapshotLength)
+        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
     }
 
     /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`: the
@@ -40,14 +41,19 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> SocketFilter {
         let predicate = try FilterParser.parse(expression, linkType: linkType, resolver: resolver)
-        let program = try program(predicate, optimize: optimize, snapshotLength: snapshotLength)
+        let program = try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
         return SocketFilter(program: program, runsInKernel: !predicate.arena.readsVLANTag)
     }
 
-    private static func program(_ predicate: PredicateTree, optimize: Bool, snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
+    private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
+                                snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
         var graph = DecisionGraph(predicate)
         if optimize { GraphOptimizer.optimize(&graph) }
         let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
+        // libpcap's optimizer refuses a filter it proves false: most likely a mistake.
+        if optimize, instructions == [.ret(.constant(0))] {
+            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "expression rejects all packets")
+        }
         do {
             return try ClassicProgram(instructions)
         } catch {

@@ -311,6 +311,24 @@ struct PredicateBuilder {
         return try arena.and(linkProtocol(0x86dd), direction.combine(source: compare(8), destination: compare(24), in: arena))
     }
 
+    /// `inbound` and `outbound`: the packet type Linux cooked headers carry (4 is
+    /// PACKET_OUTGOING). Other headers say nothing of it in a file.
+    func packetDirection(outbound: Bool) throws(Failure) -> Predicate {
+        let packetType: FilterValue = switch linkType {
+        case .sll: .load(.half, 0)
+        case .sll2: .load(.byte, 10)
+        case .ethernet, .raw, .null: throw Failure(message: "inbound/outbound not supported on \(linkName) when reading savefiles")
+        }
+        let outgoing = arena.equal(packetType, 4)
+        return outbound ? outgoing : arena.not(outgoing)
+    }
+
+    /// `ifindex N`: the interface index only Linux cooked v2 headers carry.
+    func interfaceIndex(_ index: UInt32) throws(Failure) -> Predicate {
+        guard linkType == .sll2 else { throw Failure(message: "ifindex not supported on \(linkName) when reading savefiles") }
+        return arena.equal(.load(.word, 4), index)
+    }
+
     // MARK: Transport layer
 
     /// `port` and `portrange`: IPv6 first, then unfragmented IPv4, as libpcap orders them.

@@ -67,6 +67,17 @@ struct AgreementTests {
         // Names, resolved by the system as libpcap resolves them (/etc/hosts, /etc/services)
         "host localhost", "src host localhost or dst host vm", "ip6 host localhost", "port ssh or port domain",
         "udp portrange domain-100", "gateway 1.2.3.4", "gateway localhost",
+        // A service name stands for the protocols /etc/services lists it for
+        "port http", "port ntp", "port bootps", "src port ssh", "sctp port domain", "udp port http", "tcp port ntp",
+        "sctp port http", "portrange ntp-ntp", "portrange http-https", "tcp portrange ntp-ntp", "portrange 80",
+        "portrange http-80", "udp portrange 53", "port http or 53",
+        // Ethernet addresses as twelve hex digits, and the link types whose addresses are Ethernet's
+        "ether host 001122334455", "ether src 112233445566", "ether dst aabbccddeeff", "fddi host 0:1:2:3:4:5",
+        "tr src 0:1:2:3:4:5", "wlan dst 0:1:2:3:4:5", "fddi src or dst 0:1:2:3:4:5", "wlan host 0:1:2:3:4:5 or 0:1:2:3:4:6",
+        // Errors libpcap gives too, and filters its optimizer proves false ("rejects all packets")
+        "ether host 00:11:22:33:44", "vlan 99999999999999999999", "ip[4294967296] = 1", "ether proto 4294967296",
+        "host 10.0.0.256", "net 10.0.0.256", "ip[0] % 0 = 1", "tcp or udp and icmp", "ip and ip6", "2 * 3 = 7",
+        "tcp and udp port 53", "not ip and ip[0] = 4",
         // A part that cannot change the verdict, once the tests after it are decided
         "not port 53 or host 192.1.2.23 or len > 100 and esp and arp or greater 1000",
         "(len > 100 or len > 200) and ip and arp or greater 1000", "esp or ip and ether proto 0x88cc or ip6[6] = 58",
@@ -139,7 +150,7 @@ struct AgreementTests {
                 }
                 let label = "-y \(linkType.dataLinkName) '\(expression)'"
                 switch (mine, reference) {
-                case (.failure, .refused(let message)) where !message.contains("rejects all packets"):
+                case (.failure, .refused):
                     totals.bothRefused += 1
                     continue
                 case (.failure(let error), _):

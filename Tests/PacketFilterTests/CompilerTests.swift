@@ -25,6 +25,18 @@ struct CompilerTests {
         ("ether protochain 6", 6, "does not take 'protochain'"),
         ("ip and # 1", 7, "unexpected character"),
         ("(tcp", 4, "')'"),
+        ("udp port http", 9, "port 'http' is tcp"),
+        ("tcp portrange ntp-ntp", 14, "port in range 'ntp-ntp' is udp"),
+        ("ether host 00:11:22:33:44", 11, "bogus Ethernet address"),
+        ("vlan 99999999999999999999", 5, "number 99999999999999999999 overflows 32 bits"),
+        ("ip[4294967296] = 1", 3, "overflows 32 bits"),
+        ("ether proto 4294967296", 12, "overflows 32 bits"),
+        ("host 10.0.0.256", 5, "invalid IPv4 address '10.0.0.256'"),
+        ("net 10.0.0.256", 4, "invalid IPv4 address"),
+        ("ip[0] % 0 = 1", 6, "modulus by zero"),
+        ("inbound", 0, "inbound/outbound not supported on Ethernet when reading savefiles"),
+        ("ifindex 2", 0, "ifindex not supported on Ethernet"),
+        ("tcp or udp and icmp", 0, "expression rejects all packets"),
     ])
     func errorPositions(_ expression: String, _ offset: Int, _ text: String) throws {
         let error = try #require(Self.error(expression))
@@ -39,11 +51,29 @@ struct CompilerTests {
         #expect(Self.error("broadcast", .null)?.message.contains("not a broadcast link") == true)
     }
 
-    @Test("an empty expression accepts everything; a false one rejects everything")
+    @Test("an empty expression accepts everything; a false one is refused, or rejects everything unoptimized")
     func constants() throws {
         #expect(try PacketFilter.compile("").instructions == [.ret(.constant(PacketFilter.defaultSnapshotLength))])
-        #expect(try PacketFilter.compile("1 = 2").instructions == [.ret(.constant(0))])
-        #expect(try PacketFilter.compile("arp", linkType: .raw).instructions == [.ret(.constant(0))])
+        for (expression, linkType) in [("1 = 2", FilterLinkType.ethernet), ("arp", .raw), ("ip and ip6", .sll)] {
+            #expect(Self.error(expression, linkType)?.message == "expression rejects all packets")
+            #expect(try PacketFilter.compile(expression, linkType: linkType, optimize: false).instructions.last == .ret(.constant(0)))
+        }
+    }
+
+    @Test("a service name keeps to its protocols; numbers and names of both stand for TCP, UDP and SCTP")
+    func serviceProtocols() throws {
+        let table = FilterNameTable(services: ["web": ServicePort(8080, .tcp), "clock": ServicePort(123, .udp), "dns": ServicePort(53, .any)])
+        func program(_ expression: String) throws -> [ClassicInstruction] {
+            try PacketFilter.compile(expression, resolver: table).instructions
+        }
+        #expect(try program("port web") == program("tcp port 8080"))
+        #expect(try program("port clock") == program("udp port 123"))
+        #expect(try program("port dns") == program("port 53"))
+        #expect(try program("portrange web-clock") == program("portrange 123-8080"))
+        #expect(try program("portrange web-web") == program("tcp portrange 8080-8080"))
+        #expect(try program("portrange 8080") == program("portrange 8080-8080"))
+        #expect(throws: FilterError.self) { try PacketFilter.compile("sctp port clock", resolver: table) }
+        #expect(try program("sctp port dns") == program("sctp port 53"))
     }
 
     @Test("the optimizer shortens and keeps the meaning")

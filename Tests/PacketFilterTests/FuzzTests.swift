@@ -80,4 +80,34 @@ struct FuzzTests {
         Self.check(Array(repeating: "len", count: 5_000).joined(separator: " + ") + " > 1")
         Self.check(Array(repeating: "tcp port 80", count: 300).joined(separator: " or "))
     }
+
+    /// Up to the limits, past libpcap's 100 levels and 450 hosts, the recursion fits a
+    /// test thread's stack in a debug build. Arithmetic counts a level per precedence
+    /// level, six per parenthesis.
+    @Test("the largest nesting and the most primitives allowed compile")
+    func atTheLimits() throws {
+        let deepest = 127
+        let expressions = [
+            String(repeating: "(", count: deepest) + "ip" + String(repeating: ")", count: deepest),
+            String(repeating: "not ", count: deepest) + "ip",
+            String(repeating: "(", count: 20) + "len" + String(repeating: ")", count: 20) + " > 1",
+            Array(repeating: "len", count: deepest).joined(separator: " + ") + " > 1",
+            (0..<1000).map { "ether proto \(1600 + $0)" }.joined(separator: " or "),
+        ]
+        // Unoptimized, 450 hosts need more than classic BPF's 4096 instructions.
+        let hosts = (0..<450).map { "host 10.\($0 / 250).\($0 % 250).1" }.joined(separator: " or ")
+        for expression in expressions + [hosts] {
+            for optimize in expression == hosts ? [true] : [true, false] {
+                do {
+                    _ = try PacketFilter.compile(expression, optimize: optimize)
+                } catch {
+                    Issue.record("\(expression.prefix(60))... (optimize \(optimize)): \(error)")
+                }
+            }
+        }
+        #expect(throws: FilterError.self) { try PacketFilter.compile(String(repeating: "not ", count: deepest + 1) + "ip") }
+        #expect(throws: FilterError.self) {
+            try PacketFilter.compile((0...1000).map { "ether proto \(1600 + $0)" }.joined(separator: " or "))
+        }
+    }
 }

@@ -362,5 +362,12 @@ import Testing
         guard let (corpus, _) = Self.peers() else { return }
         let bad = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("dns_udp.pcap").path, "tcp", "port", "99999"])
         #expect(bad.status != 0 && bad.stderr.contains("99999"), "\(bad.stderr)")
+        // A filter that can match nothing is a mistake, as tcpdump says; unoptimized, it runs.
+        let never = ["ip", "and", "ip6"]
+        let refused = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("dns_udp.pcap").path] + never)
+        #expect(refused.status != 0 && refused.stderr.contains("expression rejects all packets"), "\(refused.stderr)")
+        let filter = try CLITests.swiftbpf(["filter", never.joined(separator: " ")])
+        #expect(filter.status != 0 && filter.stderr.contains("expression rejects all packets"), "\(filter.stderr)")
+        #expect(try CLITests.swiftbpf(["filter", "--no-optimize", never.joined(separator: " ")]).status == 0)
     }
 }
