@@ -191,6 +191,13 @@ struct Knowledge: Sendable {
             for i in set where FilterTest.evaluate(condition, arena.member(i), k) == outcome { arena.addMember(arena.member(i)) }
             // None left means the path cannot run; forget rather than reason from a contradiction.
             possible = arena.setPossible(possible, value, membersFrom: arena.membersEnd > start ? start : nil)
+        } else if outcome, tests[test].condition == .eq {
+            // The value is pinned. Said among the possible constants too, which outlive the
+            // newest facts the list keeps: on a long chain (`host a or host b or ...`) the
+            // EtherType test at its start still decides the ones after the chain.
+            let start = arena.membersEnd
+            arena.addMember(k)
+            possible = arena.setPossible(possible, value, membersFrom: start)
         }
     }
 
