@@ -58,22 +58,10 @@ struct ClassicCommand: ParsableCommand {
         let program: ClassicProgram
         do {
             program = try ClassicProgram(try inputForm.parse(text))
-        } catch let error as ClassicSyntaxError {
-            throw CommandError("classic: \(file): \(error)")
         } catch {
             throw CommandError("classic: \(file): \(error)")
         }
-        if ebpf {
-            do {
-                let translated = try ClassicTranslator.translate(program, to: .socketFilter)
-                print(Disassembler.disassemble(translated, syntax: .kernel), terminator: "")
-            } catch {
-                throw CommandError("classic: cannot translate to eBPF: \(error)")
-            }
-            return
-        }
-        let output: ClassicTextFormat = dumpLevel == 3 ? .decimal : dumpLevel == 2 ? .cArray : .listing
-        print(output.format(program), terminator: "")
+        try ClassicProgramOutput.print(program, dumpLevel: dumpLevel, ebpf: ebpf, command: "classic")
     }
 
     /// `{` starts the C array; a first line that is a lone number, the decimal form.

@@ -62,16 +62,6 @@ struct FilterCommand: ParsableCommand {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("filter: \(error)\n  \(expression)\n  \(caret)")
         }
-        if ebpf {
-            do {
-                let translated = try ClassicTranslator.translate(program, to: .socketFilter)
-                print(Disassembler.disassemble(translated, syntax: .kernel), terminator: "")
-            } catch {
-                throw CommandError("filter: cannot translate to eBPF: \(error)")
-            }
-            return
-        }
-        let format: ClassicTextFormat = decimal || dumpLevel == 3 ? .decimal : cArray || dumpLevel == 2 ? .cArray : .listing
-        print(format.format(program), terminator: "")
+        try ClassicProgramOutput.print(program, dumpLevel: decimal ? 3 : cArray ? 2 : dumpLevel, ebpf: ebpf, command: "filter")
     }
 }

@@ -115,13 +115,8 @@ import Testing
 
     @Test func vethFramesArriveByteForByte() throws {
         guard Self.available() else { return }
-        let (inside, outside) = ("sbc\(getpid() % 100_000)a", "sbc\(getpid() % 100_000)b")
-        guard ip(["link", "add", inside, "type", "veth", "peer", "name", outside]) else {
-            Issue.record("cannot create a veth pair")
-            return
-        }
+        guard let (inside, outside) = makeVethPair("sbc") else { return }
         defer { _ = ip(["link", "del", inside]) }
-        #expect(ip(["link", "set", inside, "up"]) && ip(["link", "set", outside, "up"]))
         let program = try PacketFilter.compile("udp port 9999", linkType: .ethernet)
         try Self.withCapture(.init(interface: inside, filter: program, promiscuous: true, blockSize: 1 << 16, blockCount: 4, blockTimeout: 10)) { capture in
             #expect(capture.linkType == .ethernet)

@@ -106,13 +106,8 @@ import Testing
     /// byte for byte with their tags put back.
     @Test func vethCaptureKeepsWhatTcpdumpKeeps() throws {
         guard LiveCaptureTests.available() else { return }
-        let (inside, outside) = ("sbv\(getpid() % 100_000)a", "sbv\(getpid() % 100_000)b")
-        guard ip(["link", "add", inside, "type", "veth", "peer", "name", outside]) else {
-            Issue.record("cannot create a veth pair")
-            return
-        }
+        guard let (inside, outside) = makeVethPair("sbv") else { return }
         defer { _ = ip(["link", "del", inside]) }
-        #expect(ip(["link", "set", inside, "up"]) && ip(["link", "set", outside, "up"]))
         for (expression, kept) in Self.keptByTcpdump.sorted(by: { $0.key < $1.key }) {
             let filter = try PacketFilter.compileForSocket(expression)
             let configuration = LiveCapture.Configuration(

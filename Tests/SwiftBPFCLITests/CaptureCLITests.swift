@@ -300,10 +300,8 @@ import Testing
             return
         }
         guard let (_, tcpdump) = Self.peers() else { return }
-        let (inside, outside) = ("sbq\(getpid() % 100_000)a", "sbq\(getpid() % 100_000)b")
-        #expect(ip(["link", "add", inside, "type", "veth", "peer", "name", outside]))
+        guard let (inside, outside) = makeVethPair("sbq") else { return }
         defer { _ = ip(["link", "del", inside]) }
-        #expect(ip(["link", "set", inside, "up"]) && ip(["link", "set", outside, "up"]))
         let id = 5
         let ours = try Self.start(CLITests.executable.path, ["capture", "-i", inside, "-c", "3", "-t", "vlan \(id)"])
         let theirs = try Self.start(tcpdump, ["-i", inside, "-c", "3", "-n", "-t", "vlan \(id)"])

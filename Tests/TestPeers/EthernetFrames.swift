@@ -44,6 +44,22 @@ public func sendFrame(_ fd: Int32, _ index: UInt32, _ frame: [UInt8]) {
     #expect(sent == frame.count, "sendto: \(String(cString: strerror(errno)))")
 }
 
+/// A veth pair, `<prefix><pid>a` and `…b`, both up, or nil after recording why not. The
+/// caller deletes it (`ip link del` of `inside`), also when the test fails.
+public func makeVethPair(_ prefix: String) -> (inside: String, outside: String)? {
+    let (inside, outside) = ("\(prefix)\(getpid() % 100_000)a", "\(prefix)\(getpid() % 100_000)b")
+    guard ip(["link", "add", inside, "type", "veth", "peer", "name", outside]) else {
+        Issue.record("cannot create a veth pair")
+        return nil
+    }
+    guard ip(["link", "set", inside, "up"]), ip(["link", "set", outside, "up"]) else {
+        _ = ip(["link", "del", inside])
+        Issue.record("cannot bring the veth pair \(inside)/\(outside) up")
+        return nil
+    }
+    return (inside, outside)
+}
+
 public func ip(_ arguments: [String]) -> Bool {
     let path = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
     guard let result = try? Subprocess.run(path, arguments) else { return false }

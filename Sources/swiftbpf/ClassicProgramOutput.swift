@@ -1,0 +1,20 @@
+import BPFInstructions
+import ClassicBPF
+
+/// How `filter` and `classic` print a classic program: in tcpdump's -d (1), -dd (2) or -ddd
+/// (3) form, or as the eBPF socket filter the kernel would run.
+enum ClassicProgramOutput {
+    static func print(_ program: ClassicProgram, dumpLevel: Int, ebpf: Bool, command: String) throws {
+        if ebpf {
+            do {
+                let translated = try ClassicTranslator.translate(program, to: .socketFilter)
+                Swift.print(Disassembler.disassemble(translated, syntax: .kernel), terminator: "")
+            } catch {
+                throw CommandError("\(command): cannot translate to eBPF: \(error)")
+            }
+            return
+        }
+        let format: ClassicTextFormat = dumpLevel == 3 ? .decimal : dumpLevel == 2 ? .cArray : .listing
+        Swift.print(format.format(program), terminator: "")
+    }
+}
