@@ -35,7 +35,12 @@ struct FactArena: Sendable {
     private var possibleCells: [PossibleCell] = []
     private var members: [UInt32] = []
 
-    init(capacity: Int) { cells.reserveCapacity(capacity) }
+    init(capacity: Int) {
+        // Every outcome learned adds a cell, and a pinned one a possible entry and a member.
+        cells.reserveCapacity(capacity)
+        possibleCells.reserveCapacity(capacity)
+        members.reserveCapacity(capacity)
+    }
 
     /// The constants `value` can be by the newest entry for it in `list`, if it has one.
     func possible(_ list: Int32, _ value: Int) -> Range<Int>? {
@@ -127,6 +132,13 @@ struct FactArena: Sendable {
         (Fact(word: cells[Int(cell)].word), cells[Int(cell)].next)
     }
 
+    /// The oldest fact `list` keeps: the next one added pushes it out of a full list.
+    func oldest(_ list: FactList) -> Fact? {
+        var cell = list.head
+        for _ in 1..<max(1, Int(list.count)) { cell = cells[Int(cell)].next }
+        return cell >= 0 ? Fact(word: cells[Int(cell)].word) : nil
+    }
+
     /// Whether `list` holds `fact`.
     func contains(_ list: FactList, _ fact: Fact) -> Bool {
         let word = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
@@ -183,6 +195,9 @@ struct Knowledge: Sendable {
     /// This knowledge after `test` came out as `outcome`.
     mutating func learn(_ test: Int, _ outcome: Bool, _ tests: [TestEntry], _ arena: inout FactArena) {
         guard let k = tests[test].constant else { return }
+        if facts.count == FactList.limit, let oldest = arena.oldest(facts) {
+            keepPinned(oldest, tests, &arena)
+        }
         facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
         let value = tests[test].value
         if let set = arena.possible(possible, value) {
@@ -191,14 +206,19 @@ struct Knowledge: Sendable {
             for i in set where FilterTest.evaluate(condition, arena.member(i), k) == outcome { arena.addMember(arena.member(i)) }
             // None left means the path cannot run; forget rather than reason from a contradiction.
             possible = arena.setPossible(possible, value, membersFrom: arena.membersEnd > start ? start : nil)
-        } else if outcome, tests[test].condition == .eq {
-            // The value is pinned. Said among the possible constants too, which outlive the
-            // newest facts the list keeps: on a long chain (`host a or host b or ...`) the
-            // EtherType test at its start still decides the ones after the chain.
-            let start = arena.membersEnd
-            arena.addMember(k)
-            possible = arena.setPossible(possible, value, membersFrom: start)
         }
+    }
+
+    /// A fact about to fall off the list: if it pins a value, that is said among the possible
+    /// constants, which the list's length does not limit. So on a long chain (`host a or
+    /// host b or ...`) the EtherType test at its start still decides the ones after it.
+    private mutating func keepPinned(_ fact: Fact, _ tests: [TestEntry], _ arena: inout FactArena) {
+        let value = tests[fact.test].value
+        guard fact.outcome, tests[fact.test].condition == .eq, let k = tests[fact.test].constant,
+              arena.possible(possible, value) == nil else { return }
+        let start = arena.membersEnd
+        arena.addMember(k)
+        possible = arena.setPossible(possible, value, membersFrom: start)
     }
 
     /// What holds on both ways in.
@@ -462,9 +482,11 @@ enum GraphOptimizer {
             // the rebuild drops the test (libpcap's optimizer finds these too).
             if let meeting = ways.1.first(in: ways.0) {
                 (whenTrue, whenFalse) = (meeting, meeting)
-            } else if reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: ways.1) {
+            } else if mayDecideOtherSide(node, ways.0, nodes, tests),
+                      reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: ways.1) {
                 (whenTrue, whenFalse) = (node.whenTrue, node.whenTrue)
-            } else if reaches(from: node.whenFalse, trueKnown, nodes, tests, arena, anyOf: ways.0) {
+            } else if mayDecideOtherSide(node, ways.1, nodes, tests),
+                      reaches(from: node.whenFalse, trueKnown, nodes, tests, arena, anyOf: ways.0) {
                 (whenTrue, whenFalse) = (node.whenFalse, node.whenFalse)
             }
             if whenTrue != node.whenTrue || whenFalse != node.whenFalse { changed = true }
@@ -491,6 +513,16 @@ enum GraphOptimizer {
             guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return target }
             target = nodes[m].target(decided)
         }
+    }
+
+    /// Whether the other side's knowledge could take a different first step along `way`
+    /// than this side's did. The sides differ only in what they know of the value `node`
+    /// tests, and deciding a test looks only at its own value's facts: a first test of
+    /// another value is decided alike on both sides. Then, when this side did not pass it,
+    /// neither would the other, and the walk would stop where the meeting check already looked.
+    private static func mayDecideOtherSide(_ node: GraphNode, _ way: Way, _ nodes: [GraphNode], _ tests: [TestEntry]) -> Bool {
+        guard way.count > 0, case .node(let first) = way.places[0] else { return false }
+        return way.count > 1 || tests[nodes[first].test].value == tests[node.test].value
     }
 
     /// Whether a packet that `known` describes passes through one of `places` from `start`.
