@@ -52,6 +52,11 @@ public func makeVethPair(_ prefix: String) -> (inside: String, outside: String)?
         Issue.record("cannot create a veth pair")
         return nil
     }
+    // No IPv6 on them: the kernel's own neighbour and multicast listener messages, sent
+    // whenever it likes after the link comes up, would join the frames a test counts.
+    for name in [inside, outside] {
+        _ = try? "1".write(toFile: "/proc/sys/net/ipv6/conf/\(name)/disable_ipv6", atomically: false, encoding: .utf8)
+    }
     guard ip(["link", "set", inside, "up"]), ip(["link", "set", outside, "up"]) else {
         _ = ip(["link", "del", inside])
         Issue.record("cannot bring the veth pair \(inside)/\(outside) up")
