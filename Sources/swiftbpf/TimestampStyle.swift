@@ -32,8 +32,8 @@ struct TimestampStyle {
         case .epoch:
             let (seconds, fraction) = Self.split(nanoseconds)
             return "\(seconds).\(Self.six(fraction)) "
-        case .sincePrevious: return Self.duration(nanoseconds - (previous ?? nanoseconds)) + " "
-        case .sinceFirst: return Self.duration(nanoseconds - (first ?? nanoseconds)) + " "
+        case .sincePrevious: return Self.duration(Self.difference(nanoseconds, previous ?? nanoseconds)) + " "
+        case .sinceFirst: return Self.duration(Self.difference(nanoseconds, first ?? nanoseconds)) + " "
         case .dateAndClock:
             var clock = time_t(Self.split(nanoseconds).seconds)
             var local = tm()
@@ -43,10 +43,21 @@ struct TimestampStyle {
         }
     }
 
+    /// `a - b`, held at the ends of Int64: a damaged file's timestamps can be that far apart.
+    static func difference(_ a: Int64, _ b: Int64) -> Int64 {
+        let (result, overflow) = a.subtractingReportingOverflow(b)
+        return overflow ? (a > b ? .max : .min) : result
+    }
+
     /// Whole seconds (rounded down) and microseconds.
     static func split(_ nanoseconds: Int64) -> (seconds: Int64, microseconds: Int64) {
-        let microseconds = nanoseconds >= 0 ? nanoseconds / 1000 : (nanoseconds - 999) / 1000
-        let seconds = microseconds >= 0 ? microseconds / 1_000_000 : (microseconds - 999_999) / 1_000_000
+        // Rounded down, without the overflow `nanoseconds - 999` would have at Int64.min.
+        func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+            let (quotient, remainder) = a.quotientAndRemainder(dividingBy: b)
+            return remainder < 0 ? quotient - 1 : quotient
+        }
+        let microseconds = floorDivide(nanoseconds, 1000)
+        let seconds = floorDivide(microseconds, 1_000_000)
         return (seconds, microseconds - seconds * 1_000_000)
     }
 
