@@ -479,7 +479,7 @@ enum GraphOptimizer {
             // The test cannot change where a packet ends up when both sides reach one place
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
-            // the rebuild drops the test (libpcap's optimizer finds these too).
+            // the rebuild drops the test.
             if let meeting = ways.1.first(in: ways.0) {
                 (whenTrue, whenFalse) = (meeting, meeting)
             } else if mayDecideOtherSide(node, ways.0, nodes, tests),

@@ -133,9 +133,8 @@ struct CaptureCommand: ParsableCommand {
 
     static let userSpaceNote = "note: this filter reads VLAN tags, which Linux takes out of the frame before a socket filter runs, so swiftbpf runs it in user space on each frame with its tag put back and the kernel keeps every packet"
 
-    func dump(_ program: ClassicProgram) {
-        let format: ClassicTextFormat = dumpLevel >= 3 ? .decimal : dumpLevel == 2 ? .cArray : .listing
-        print(format.format(program), terminator: "")
+    func dump(_ program: ClassicProgram) throws {
+        try ClassicProgramOutput.print(program, dumpLevel: dumpLevel, ebpf: false, command: "capture")
     }
 
     // MARK: Reading a file
@@ -152,7 +151,7 @@ struct CaptureCommand: ParsableCommand {
         let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
         let fileSnapshotLength = firstInterface.map { $0.snapshotLength == 0 ? 262_144 : Int($0.snapshotLength) }
         if dumpLevel > 0 {
-            if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { dump(program) }
+            if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { try dump(program) }
             return
         }
         FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
@@ -316,7 +315,7 @@ extension CaptureCommand {
         let filter = try compileSocketFilter(linkType)
         let inUserSpace = filter.map { !$0.runsInKernel } ?? false
         if dumpLevel > 0 {
-            if let filter { dump(filter.program) }
+            if let filter { try dump(filter.program) }
             if inUserSpace { FileHandle.standardError.write(Data("\(Self.userSpaceNote)\n".utf8)) }
             return
         }
