@@ -23,6 +23,11 @@ struct CaptureCommand: ParsableCommand {
             (microsecond timestamps, as tcpdump writes) instead of printing them. Names are \
             never resolved, so -n is accepted and changes nothing.
 
+            As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
+            beside the printable characters, text), without the link-layer header; -xx, -XX \
+            and -AA keep it. -l writes each line as it comes, for a pipe. -F FILE reads the \
+            expression from a file (# starts a comment). -D lists the interfaces to capture on.
+
             Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
             then prints on stderr how many packets were captured, received by the filter and \
             dropped by the kernel. `-i any` captures on every interface (Linux cooked headers). \
@@ -63,10 +68,19 @@ struct CaptureCommand: ParsableCommand {
     var dumpLevel: Int
     @Flag(help: "Print one JSON object a packet.")
     var json = false
+    @OptionGroup var bytes: PacketBytesOptions
+    @Option(name: .customShort("F", allowingJoined: true), help: ArgumentHelp("Read the filter expression from this file (# starts a comment to the end of a line), as tcpdump -F.", valueName: "file"))
+    var filterFile: String?
+    @Flag(name: .customShort("D"), help: "List the interfaces a live capture can use, with their state, as tcpdump -D, and exit.")
+    var listInterfaces = false
     @Argument(help: "The filter expression, as one or more words.")
     var expression: [String] = []
 
-    var filterText: String { expression.joined(separator: " ") }
+    /// The expression: from -F's file, else the words on the command line.
+    func filterText() throws -> String {
+        guard let filterFile else { return expression.joined(separator: " ") }
+        return try FilterFile.read(filterFile)
+    }
     /// The snapshot length to use: -s 0 means the largest, as in tcpdump.
     var snapshot: Int { snapshotLength == 0 ? 262_144 : snapshotLength }
 
@@ -81,6 +95,17 @@ struct CaptureCommand: ParsableCommand {
     }
 
     func run() throws {
+        if listInterfaces {
+            #if os(Linux)
+            print(InterfaceListing.current().map(\.description).joined(separator: "\n"))
+            return
+            #else
+            throw CommandError("capture: -D needs Linux")
+            #endif
+        }
+        if filterFile != nil, !expression.isEmpty {
+            FileHandle.standardError.write(Data("warning: -F gives the filter, so the expression on the command line is ignored, as tcpdump does\n".utf8))
+        }
         if let readFile {
             try read(readFile)
         } else {
@@ -118,7 +143,7 @@ struct CaptureCommand: ParsableCommand {
 
     /// `body`'s filter for the expression; nil when there is none; errors with a caret under the culprit.
     func compile<Filter>(_ linkType: LinkType, _ body: (String, FilterLinkType) throws(FilterError) -> Filter) throws -> Filter? {
-        let text = filterText
+        let text = try filterText()
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty || dumpLevel > 0 else { return nil }
         guard let filterLinkType = FilterLinkType(linkTypeValue: linkType.rawValue) else {
             throw CommandError("capture: filters on link type \(linkType) are not supported (ethernet, raw, sll, sll2 and null are)")
@@ -154,13 +179,16 @@ struct CaptureCommand: ParsableCommand {
             if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { try dump(program) }
             return
         }
+        // The expression is checked before any packet is read, so that a mistake is
+        // reported even for a file with no packets, as tcpdump does.
+        var filters: [LinkType: ClassicInterpreter?] = [:]
+        filters[firstLinkType] = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder).map(ClassicInterpreter.init)
         FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
         if reader.interfaces.contains(where: { $0.linkType == .linuxSLL2 }) {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
-        let output = try PacketOutput(timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144)
-        var filters: [LinkType: ClassicInterpreter?] = [:]
+        let output = try PacketOutput(timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144, bytes: bytes)
         let limit = count ?? Int.max
         var matched = 0
         var failure: Error?
@@ -209,11 +237,17 @@ final class PacketOutput {
     var printer = PacketPrinter()
     var file: CaptureFileWriter?
     var text = ""
+    /// The packet's bytes under each line (-x, -X, -A).
+    let dump: PacketDump?
+    /// Each line written as it comes (-l), not gathered.
+    let lineBuffered: Bool
 
-    init(timestamps: TimestampStyle, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) throws {
+    init(timestamps: TimestampStyle, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, bytes: PacketBytesOptions) throws {
         self.timestamps = timestamps
         self.json = json
         self.linkType = linkType
+        dump = bytes.dump
+        lineBuffered = bytes.lineBuffered
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif
@@ -231,14 +265,17 @@ final class PacketOutput {
             try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
             return
         }
-        let summary = PacketDecoder.decode(Array(data), originalLength: originalLength, linkType: linkType)
+        let bytes = Array(data)
+        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType)
         let line = printer.line(summary)
         if json {
             text += Self.json(summary, line: line, timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"
         } else {
-            text += timestamps.prefix(timestamp) + line + "\n"
+            text += timestamps.prefix(timestamp) + line
+            if let dump { text += dump.text(bytes, linkType: linkType, summary: summary) }
+            text += "\n"
         }
-        if text.utf8.count > 1 << 16 { flush() }
+        if lineBuffered || text.utf8.count > 1 << 16 { flush() }
     }
 
     func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
@@ -340,10 +377,10 @@ extension CaptureCommand {
         let done = DispatchSemaphore(value: 0)
         let outcome = LiveOutcome()
         let limit = count ?? Int.max
-        let settings = (timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot))
+        let settings = (timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot), bytes: bytes)
         Task {
             do {
-                let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength)
+                let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength, bytes: settings.bytes)
                 for try await packet in capture.packets {
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)

@@ -1,0 +1,43 @@
+import ArgumentParser
+import PacketCapture
+
+/// tcpdump's options that print each packet's bytes under its line, and -l.
+struct PacketBytesOptions: ParsableArguments {
+    @Flag(name: .customShort("x"), help: "Print each packet's bytes in hex under its line, without the link-layer header; -xx with it.")
+    var hex: Int
+    @Flag(name: .customShort("X"), help: "As -x, with the printable characters beside the hex; -XX with the link-layer header.")
+    var hexAndASCII: Int
+    @Flag(name: .customShort("A"), help: "Print each packet's bytes as text (. for what cannot be shown), without the link-layer header; -AA with it.")
+    var ascii: Int
+    @Flag(name: .customShort("l"), help: "Write each packet's line as it comes (line-buffered), for a pipe into grep or tee.")
+    var lineBuffered = false
+
+    func validate() throws {
+        if max(hex, hexAndASCII, ascii) > 2 { throw ValidationError("-x, -X and -A may each be given at most twice") }
+    }
+
+    /// What to print under each line, and whether the link-layer header is part of it; -X
+    /// wins over -x and -x over -A, as in tcpdump.
+    var dump: PacketDump? {
+        if hexAndASCII > 0 { return PacketDump(style: .hexAndASCII, withLinkHeader: hexAndASCII > 1) }
+        if hex > 0 { return PacketDump(style: .hex, withLinkHeader: hex > 1) }
+        if ascii > 0 { return PacketDump(style: .ascii, withLinkHeader: ascii > 1) }
+        return nil
+    }
+}
+
+struct PacketDump {
+    var style: PacketBytesText.Style
+    var withLinkHeader: Bool
+
+    /// The text under a packet's line; nothing when the packet has no bytes past its
+    /// link-layer header and that header is left out. A packet whose ARP message is cut
+    /// short prints whole: tcpdump's ARP printer then gives up the whole packet, link
+    /// header and all.
+    func text(_ bytes: [UInt8], linkType: LinkType, summary: PacketSummary) -> String {
+        let whole = withLinkHeader || summary.truncatedIn == "arp"
+        let start = whole ? 0 : PacketBytesText.linkHeaderLength(bytes, linkType: linkType)
+        guard start < bytes.count else { return "" }
+        return PacketBytesText.text(bytes[start...], style: style)
+    }
+}
