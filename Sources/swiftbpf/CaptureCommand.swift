@@ -174,7 +174,8 @@ struct CaptureCommand: ParsableCommand {
         let firstInterface = reader.firstInterface
         let firstLinkType = firstInterface?.linkType ?? .ethernet
         let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
-        let fileSnapshotLength = firstInterface.map { $0.snapshotLength == 0 ? 262_144 : Int($0.snapshotLength) }
+        // As libpcap: a snapshot length of 0 or past the link type's largest means the largest.
+        let fileSnapshotLength = firstInterface.map { min(Int($0.snapshotLength) == 0 ? Int.max : Int($0.snapshotLength), $0.linkType.maximumCapturedLength) }
         if dumpLevel > 0 {
             if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { try dump(program) }
             return
@@ -183,7 +184,7 @@ struct CaptureCommand: ParsableCommand {
         // reported even for a file with no packets, as tcpdump does.
         var filters: [LinkType: ClassicInterpreter?] = [:]
         filters[firstLinkType] = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder).map(ClassicInterpreter.init)
-        FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType)\n".utf8))
+        FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType.pcapDescription), snapshot length \(fileSnapshotLength ?? 262_144)\n".utf8))
         if reader.interfaces.contains(where: { $0.linkType == .linuxSLL2 }) {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
@@ -364,7 +365,7 @@ extension CaptureCommand {
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }
-        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType), snapshot length \(snapshot) bytes\n".utf8))
+        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType.pcapDescription), snapshot length \(snapshot) bytes\n".utf8))
         // Ctrl-C, kill and timeout (SIGTERM) and a closed terminal (SIGHUP) all stop the
         // capture the same way, so the counts print and a -w file is complete, as in tcpdump.
         let stops = [SIGINT, SIGTERM, SIGHUP].map { signalNumber in

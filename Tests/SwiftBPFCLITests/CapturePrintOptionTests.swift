@@ -56,6 +56,26 @@ import Testing
         #expect(compared > 3000, "only \(compared) packets had lines equal to tcpdump's")
     }
 
+    /// "reading from file …, link-type EN10MB (Ethernet), snapshot length N" as tcpdump
+    /// writes it, for link types named and unnamed, and snapshot lengths 0 and too large.
+    @Test func fileHeaderLineAsTcpdump() throws {
+        guard let (_, tcpdump) = CaptureCLITests.peers() else { return }
+        let linkTypes: [UInt32] = [0, 1, 9, 101, 105, 113, 127, 195, 228, 229, 239, 276, 281, 285, 2, 150, 299, 0x3000_0001]
+        for (linkType, snapshotLength) in linkTypes.map({ ($0, UInt32(65_535)) }) + [(1, 0), (1, 0x8104_0000), (231, 0x0400_0000)] {
+            var header = Data()
+            // Magic, version 2.4 (two little-endian 16-bit words), zone, accuracy, snapshot length, link type.
+            for word in [UInt32(0xa1b2_c3d4), 0x0004_0002, 0, 0, snapshotLength, linkType] {
+                withUnsafeBytes(of: word.littleEndian) { header.append(contentsOf: $0) }
+            }
+            let file = try CLITests.temporaryFile("header-\(linkType)-\(snapshotLength).pcap", header).path
+            let theirs = try Subprocess.run(tcpdump, ["-r", file])
+            let ours = try CLITests.swiftbpf(["capture", "-r", file])
+            #expect(ours.status == 0, "\(ours.stderr)")
+            let line = theirs.errors.split(separator: "\n").first { $0.hasPrefix("reading from file") }
+            #expect(line != nil && ours.stderr.split(separator: "\n").first == line, "\(linkType) \(snapshotLength): \(ours.stderr) vs \(theirs.errors)")
+        }
+    }
+
     @Test func filterFromAFileAsTcpdump() throws {
         guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
