@@ -232,7 +232,7 @@ import Testing
         for line in lines {
             #expect(line.hasPrefix("IP 127.0.0.1.") && line.contains(" > 127.0.0.1.9994: UDP, length "), "\(line)")
         }
-        #expect(report.contains("listening on lo, link-type ETHERNET"))
+        #expect(report.contains("listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n"), "\(report)")
         #expect(report.contains("3 packets captured\n"), "\(report)")
         #expect(report.contains("packets received by filter\n") && report.contains("0 packets dropped by kernel"))
     }
