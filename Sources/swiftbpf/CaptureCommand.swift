@@ -400,13 +400,15 @@ extension CaptureCommand {
         for source in stops { source.cancel() }
         capture.close()
         let statistics = capture.statistics()
+        // "1 packet", as tcpdump counts.
+        func packets(_ count: some BinaryInteger) -> String { count == 1 ? "1 packet" : "\(count) packets" }
         FileHandle.standardError.write(Data("""
-            \(outcome.captured) packets captured
-            \(statistics.received) packets received by filter
-            \(statistics.droppedByKernel) packets dropped by kernel\n
+            \(packets(outcome.captured)) captured
+            \(packets(statistics.received)) received by filter
+            \(packets(statistics.droppedByKernel)) dropped by kernel\n
             """.utf8))
         if statistics.droppedByReader > 0 {
-            FileHandle.standardError.write(Data("\(statistics.droppedByReader) packets dropped because the output fell behind\n".utf8))
+            FileHandle.standardError.write(Data("\(packets(statistics.droppedByReader)) dropped because the output fell behind\n".utf8))
         }
         if let failure = outcome.failure { throw CommandError("capture: \(interface): \(failure)") }
         #else
