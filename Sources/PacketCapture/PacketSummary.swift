@@ -11,6 +11,13 @@ public struct PacketSummary: Sendable, Hashable, Encodable {
         self.truncatedIn = truncatedIn
     }
 
+    /// True when the record's lengths are impossible (`[Invalid header: …]`): the packet
+    /// was not decoded, and tcpdump prints no timestamp before the notice.
+    public var hasInvalidRecordHeader: Bool {
+        if layers.count == 1, case .notice(let text) = layers[0] { return text.hasPrefix("[Invalid header:") }
+        return false
+    }
+
     /// The protocols met that the decoder does not take apart (`"ethertype 0x88cc"`,
     /// `"HTTP"`); empty when every byte it looked at was understood.
     public var undecoded: [String] {

@@ -68,7 +68,7 @@ struct CaptureCommand: ParsableCommand {
     var dumpLevel: Int
     @Flag(help: "Print one JSON object a packet.")
     var json = false
-    @OptionGroup var bytes: PacketBytesOptions
+    @OptionGroup var printing: CaptureOutputOptions
     @Option(name: .customShort("F", allowingJoined: true), help: ArgumentHelp("Read the filter expression from this file (# starts a comment to the end of a line), as tcpdump -F.", valueName: "file"))
     var filterFile: String?
     @Flag(name: .customShort("D"), help: "List the interfaces a live capture can use, with their state, as tcpdump -D, and exit.")
@@ -109,8 +109,22 @@ struct CaptureCommand: ParsableCommand {
         if let readFile {
             try read(readFile)
         } else {
-            try capture(on: interface ?? defaultInterface())
+            try capture(on: try interface.map(Self.interfaceNamed) ?? defaultInterface())
         }
+    }
+
+    /// The interface -i names: a number that is no interface's name is a place in the -D
+    /// list, as in tcpdump.
+    static func interfaceNamed(_ name: String) throws -> String {
+        #if os(Linux)
+        guard let number = Int(name), if_nametoindex(name) == 0 else { return name }
+        guard let listed = InterfaceListing.current().first(where: { $0.number == number }) else {
+            throw CommandError("capture: there is no interface number \(name) (capture -D lists them)")
+        }
+        return listed.name
+        #else
+        return name
+        #endif
     }
 
     /// As tcpdump: the first interface that is up and not loopback.
@@ -189,7 +203,7 @@ struct CaptureCommand: ParsableCommand {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
-        let output = try PacketOutput(timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144, bytes: bytes)
+        let output = try PacketOutput(timestampLevel: timestampLevel, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing)
         let limit = count ?? Int.max
         var matched = 0
         var failure: Error?
@@ -230,31 +244,30 @@ struct CaptureCommand: ParsableCommand {
 }
 
 /// Where matching packets go: lines (or JSON) on standard output, or a pcap file written
-/// as the packets come.
+/// as the packets come (and lines too with --print), or only their count (--count).
 final class PacketOutput {
     var timestamps: TimestampStyle
     let json: Bool
     let linkType: LinkType
+    let options: CaptureOutputOptions
     var printer = PacketPrinter()
     var file: CaptureFileWriter?
     var text = ""
-    /// The packet's bytes under each line (-x, -X, -A).
-    let dump: PacketDump?
-    /// Each line written as it comes (-l), not gathered.
-    let lineBuffered: Bool
+    /// Packets emitted so far: -# numbers them, --count prints how many.
+    var emitted = 0
 
-    init(timestamps: TimestampStyle, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, bytes: PacketBytesOptions) throws {
-        self.timestamps = timestamps
+    init(timestampLevel: Int, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions) throws {
+        timestamps = TimestampStyle(tCount: timestampLevel, nanoseconds: options.nanosecondTimestamps)
         self.json = json
         self.linkType = linkType
-        dump = bytes.dump
-        lineBuffered = bytes.lineBuffered
+        self.options = options
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif
         if let writeFile {
             do {
-                file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+                file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength,
+                                             precision: options.nanosecondTimestamps ? .nanoseconds : .microseconds)
             } catch {
                 throw CommandError("capture: \(error)")
             }
@@ -262,21 +275,33 @@ final class PacketOutput {
     }
 
     func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+        emitted += 1
         if file != nil {
             try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
-            return
+            guard options.printWhileWriting else { return }
         }
+        guard !options.count else { return }
         let bytes = Array(data)
         let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType)
         let line = printer.line(summary)
         if json {
-            text += Self.json(summary, line: line, timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"
+            text += Self.json(summary, line: line, clock: timestamps.clock(timestamp), timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"
         } else {
-            text += timestamps.prefix(timestamp) + line
-            if let dump { text += dump.text(bytes, linkType: linkType, summary: summary) }
+            if options.number { text += Self.number(emitted) }
+            // A record with impossible lengths prints only tcpdump's notice.
+            let valid = !summary.hasInvalidRecordHeader
+            if valid { text += timestamps.prefix(timestamp) }
+            text += line
+            if valid, let dump = options.dump { text += dump.text(bytes, linkType: linkType, summary: summary) }
             text += "\n"
         }
-        if lineBuffered || text.utf8.count > 1 << 16 { flush() }
+        if options.lineBuffered || text.utf8.count > 1 << 16 { flush() }
+    }
+
+    /// tcpdump's -# column: the number right-aligned in five places, then two spaces.
+    static func number(_ value: Int) -> String {
+        let digits = String(value)
+        return String(repeating: " ", count: max(0, 5 - digits.count)) + digits + "  "
     }
 
     func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
@@ -285,6 +310,7 @@ final class PacketOutput {
         }
         do {
             try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            if options.packetBuffered { try file?.flush() }
         } catch {
             throw CommandError("capture: cannot write packet \(error)")
         }
@@ -297,26 +323,13 @@ final class PacketOutput {
     }
 
     func finish() throws {
+        if options.count { text += emitted == 1 ? "1 packet\n" : "\(emitted) packets\n" }
         flush()
         do {
             try file.take()?.close()
         } catch {
             throw CommandError("capture: \(error)")
         }
-    }
-
-    /// tcpdump's default timestamp, `HH:MM:SS.uuuuuu`, in local time as tcpdump prints it
-    /// (the TZ environment variable chooses the zone).
-    static func time(_ nanoseconds: Int64) -> String {
-        let (seconds, fraction) = TimestampStyle.split(nanoseconds)
-        var ofDay = ((seconds % 86_400) + 86_400) % 86_400
-        var clock = time_t(seconds)
-        var local = tm()
-        if localtime_r(&clock, &local) != nil {
-            ofDay = Int64(local.tm_hour) * 3600 + Int64(local.tm_min) * 60 + Int64(local.tm_sec)
-        }
-        let two = TimestampStyle.two
-        return "\(two(ofDay / 3600)):\(two(ofDay / 60 % 60)):\(two(ofDay % 60)).\(TimestampStyle.six(fraction))"
     }
 
     struct JSONPacket: Encodable {
@@ -329,9 +342,9 @@ final class PacketOutput {
         var truncatedIn: String?
     }
 
-    static func json(_ summary: PacketSummary, line: String, timestamp: Int64, capturedLength: Int, originalLength: Int) -> String {
+    static func json(_ summary: PacketSummary, line: String, clock: String, timestamp: Int64, capturedLength: Int, originalLength: Int) -> String {
         let packet = JSONPacket(
-            timestamp: time(timestamp), timestampNanoseconds: timestamp, capturedLength: capturedLength,
+            timestamp: clock, timestampNanoseconds: timestamp, capturedLength: capturedLength,
             originalLength: originalLength, line: line, layers: summary.layers, truncatedIn: summary.truncatedIn)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -378,10 +391,10 @@ extension CaptureCommand {
         let done = DispatchSemaphore(value: 0)
         let outcome = LiveOutcome()
         let limit = count ?? Int.max
-        let settings = (timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot), bytes: bytes)
+        let settings = (timestampLevel: timestampLevel, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot), printing: printing)
         Task {
             do {
-                let output = try PacketOutput(timestamps: settings.timestamps, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength, bytes: settings.bytes)
+                let output = try PacketOutput(timestampLevel: settings.timestampLevel, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength, options: settings.printing)
                 for try await packet in capture.packets {
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)

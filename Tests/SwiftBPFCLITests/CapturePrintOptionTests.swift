@@ -22,6 +22,52 @@ import Testing
         }
     }
 
+    static let lineOptions = ["-#", "--number -t", "--nano", "--time-stamp-precision nano -tt", "--micro -ttt", "--nano -ttttt", "--count", "--count -c 1 udp"]
+
+    /// Numbers, timestamp precision and --count print as in tcpdump, on standard output
+    /// and standard error alike.
+    @Test(arguments: lineOptions) func linesAsTcpdump(options: String) throws {
+        guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
+        let words = options.split(separator: " ").map(String.init)
+        for name in ["dns_tcp.pcap", "icmpv6.pcap"] {
+            let file = corpus.appendingPathComponent(name).path
+            let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file] + words)
+            let ours = try CLITests.swiftbpf(["capture", "-r", file] + words)
+            #expect(ours.status == 0 && !ours.stdout.isEmpty && ours.stdout == theirs.text, "\(name) \(options)")
+            #expect(ours.stderr == theirs.errors, "\(name) \(options)")
+        }
+    }
+
+    /// -w with --nano writes a nanosecond file, and --print and -U write what tcpdump writes;
+    /// --print also prints the lines.
+    @Test func savedFilesAsTcpdump() throws {
+        guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_tcp.pcap").path
+        for options in [["--nano"], ["--print", "-c", "3"], ["-U", "tcp"]] {
+            let theirFile = try CLITests.temporaryFile("theirs.pcap", Data()), ourFile = try CLITests.temporaryFile("ours.pcap", Data())
+            let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file, "-w", theirFile.path] + options)
+            let ours = try CLITests.swiftbpf(["capture", "-r", file, "-w", ourFile.path] + options)
+            #expect(ours.status == 0 && ours.stdout == theirs.text, "\(options): \(ours.stderr)")
+            #expect(try Data(contentsOf: ourFile) == Data(contentsOf: theirFile), "\(options)")
+        }
+    }
+
+    /// `-i 1` is the first interface of the -D list, as in tcpdump.
+    @Test func interfaceByNumber() throws {
+        guard geteuid() == 0 else {
+            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "tcpdump -i N -d opens an interface: needs root")
+            return
+        }
+        guard let (_, tcpdump) = CaptureCLITests.peers() else { return }
+        for number in ["1", "3"] {
+            let theirs = try Subprocess.run(tcpdump, ["-i", number, "-d", "udp port 53"])
+            let ours = try CLITests.swiftbpf(["capture", "-i", number, "-d", "udp", "port", "53"])
+            #expect(ours.status == 0 && ours.stdout == theirs.text, "-i \(number): \(ours.stderr)")
+        }
+        let missing = try CLITests.swiftbpf(["capture", "-i", "999", "-c", "1"])
+        #expect(missing.status != 0 && missing.stderr.contains("no interface number 999"))
+    }
+
     /// Packets as tcpdump splits them: each line with the hex lines under it (the ones
     /// tcpdump's own printers add, indented further, left out).
     static func packets(_ text: String) -> [(line: String, hex: [String])] {

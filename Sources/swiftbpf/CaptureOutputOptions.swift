@@ -1,20 +1,43 @@
 import ArgumentParser
 import PacketCapture
 
-/// tcpdump's options that print each packet's bytes under its line, and -l.
-struct PacketBytesOptions: ParsableArguments {
+/// tcpdump's options that shape what `capture` prints or saves for each packet.
+struct CaptureOutputOptions: ParsableArguments {
+    enum Precision: String, ExpressibleByArgument, CaseIterable {
+        case micro, nano
+    }
+
     @Flag(name: .customShort("x"), help: "Print each packet's bytes in hex under its line, without the link-layer header; -xx with it.")
     var hex: Int
     @Flag(name: .customShort("X"), help: "As -x, with the printable characters beside the hex; -XX with the link-layer header.")
     var hexAndASCII: Int
     @Flag(name: .customShort("A"), help: "Print each packet's bytes as text (. for what cannot be shown), without the link-layer header; -AA with it.")
     var ascii: Int
+    @Flag(name: [.customShort("#"), .customLong("number")], help: "Number the packets, before each line's timestamp.")
+    var number = false
+    @Option(name: .customLong("time-stamp-precision"), help: ArgumentHelp("Print timestamps to the microsecond or the nanosecond, and save -w files with that precision.", valueName: "micro|nano"))
+    var precisionOption: Precision?
+    @Flag(help: "Same as --time-stamp-precision nano.")
+    var nano = false
+    @Flag(help: "Same as --time-stamp-precision micro.")
+    var micro = false
     @Flag(name: .customShort("l"), help: "Write each packet's line as it comes (line-buffered), for a pipe into grep or tee.")
     var lineBuffered = false
+    @Flag(name: [.customShort("U"), .customLong("packet-buffered")], help: "With -w, write each packet to the file as it comes, not in blocks.")
+    var packetBuffered = false
+    @Flag(name: .customLong("print"), help: "With -w, also print each packet's line.")
+    var printWhileWriting = false
+    @Flag(help: "With -r, print only how many packets match, not the packets.")
+    var count = false
 
     func validate() throws {
         if max(hex, hexAndASCII, ascii) > 2 { throw ValidationError("-x, -X and -A may each be given at most twice") }
+        if [precisionOption != nil, nano, micro].filter({ $0 }).count > 1 {
+            throw ValidationError("give one of --time-stamp-precision, --nano and --micro")
+        }
     }
+
+    var nanosecondTimestamps: Bool { nano || precisionOption == .nano }
 
     /// What to print under each line, and whether the link-layer header is part of it; -X
     /// wins over -x and -x over -A, as in tcpdump.
