@@ -6,7 +6,8 @@ enum ListingParser {
     static func parse(_ text: String) throws(ClassicSyntaxError) -> [RawClassicInstruction] {
         var instructions: [RawClassicInstruction] = []
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Any line break, so a file written on Windows ("\r\n", one Character) reads too.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
             var scanner = TextScanner(line.prefix { $0 != ";" }, line: lineNumber)
             scanner.skipSpaces()

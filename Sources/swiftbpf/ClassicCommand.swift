@@ -39,20 +39,15 @@ struct ClassicCommand: ParsableCommand {
 
     @Argument(help: "The program's text ('-' for standard input).") var file: String
     @Option(help: "The input form: d (listing), dd (C array) or ddd (decimal); detected when not given.") var form: ClassicTextFormat?
-    @Flag(name: .customShort("d"), help: "Print as tcpdump -d (the default); -dd a C array, -ddd decimal numbers.") var dumpLevel: Int
+    @OptionGroup var dump: ClassicDumpOptions
     @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
-
-    func validate() throws {
-        if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
-    }
 
     func run() throws {
         let text: String
         do {
-            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-            text = String(decoding: data, as: UTF8.self)
+            text = String(decoding: try readFile(file), as: UTF8.self)
         } catch {
-            throw CommandError("classic: cannot read \(file): \(error.localizedDescription)")
+            throw CommandError("classic: \(error)")
         }
         let inputForm = form ?? Self.detectForm(text)
         let program: ClassicProgram
@@ -61,7 +56,7 @@ struct ClassicCommand: ParsableCommand {
         } catch {
             throw CommandError("classic: \(file): \(error)")
         }
-        try ClassicProgramOutput.print(program, dumpLevel: dumpLevel, ebpf: ebpf, command: "classic")
+        try ClassicProgramOutput.print(program, dumpLevel: dump.level, ebpf: ebpf, command: "classic")
     }
 
     /// `{` starts the C array; a first line that is a lone number, the decimal form.

@@ -2,12 +2,13 @@ import BPFInstructions
 import ClassicBPF
 
 /// How `filter` and `classic` print a classic program: in tcpdump's -d (1), -dd (2) or -ddd
-/// (3) form, or as the eBPF socket filter the kernel would run.
+/// (3) form, or as the eBPF socket filter the kernel would run: with Linux's rules, so the
+/// ancillary fields (`#proto`, `[vlanp]`) read the socket buffer.
 enum ClassicProgramOutput {
     static func print(_ program: ClassicProgram, dumpLevel: Int, ebpf: Bool, command: String) throws {
         if ebpf {
             do {
-                let translated = try ClassicTranslator.translate(program, to: .socketFilter)
+                let translated = try ClassicTranslator.translate(program, to: .socketFilter, semantics: .linux)
                 Swift.print(Disassembler.disassemble(translated, syntax: .kernel), terminator: "")
             } catch {
                 throw CommandError("\(command): cannot translate to eBPF: \(error)")

@@ -33,20 +33,14 @@ struct FilterCommand: ParsableCommand {
               swiftbpf filter --ebpf 'host 10.0.0.1 and not port 22'
             """)
 
-    @Argument(help: "The filter expression, as one or more words.") var words: [String]
+    @Argument(help: "The filter expression, as one or more words; none keeps every packet, as in tcpdump.") var words: [String] = []
     @Option(help: "The link-layer header: ethernet, raw, sll, sll2 or null.") var linktype: FilterLinkType = .ethernet
     @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
     @Flag(help: "Leave the program as generated, unoptimized.") var noOptimize = false
     @Flag(help: "Compile for a live Linux packet socket, as capture -i does, and say on stderr if the filter must run in user space.") var live = false
-    @Flag(name: .customShort("d"), help: "Print as tcpdump -d (the default); -dd a C array, -ddd decimal numbers, as tcpdump.") var dumpLevel: Int
-    @Flag(name: .customLong("dd"), help: "Print as tcpdump -dd: a C array.") var cArray = false
-    @Flag(name: .customLong("ddd"), help: "Print as tcpdump -ddd: decimal numbers.") var decimal = false
+    @OptionGroup var dump: ClassicDumpOptions
 
     var expression: String { words.joined(separator: " ") }
-
-    func validate() throws {
-        if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
-    }
 
     func run() throws {
         let program: ClassicProgram
@@ -62,6 +56,6 @@ struct FilterCommand: ParsableCommand {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("filter: \(error)\n  \(expression)\n  \(caret)")
         }
-        try ClassicProgramOutput.print(program, dumpLevel: decimal ? 3 : cArray ? 2 : dumpLevel, ebpf: ebpf, command: "filter")
+        try ClassicProgramOutput.print(program, dumpLevel: dump.level, ebpf: ebpf, command: "filter")
     }
 }

@@ -74,8 +74,14 @@ struct TimestampStyle {
             return remainder < 0 ? quotient - 1 : quotient
         }
         let (ticks, perSecond, width) = self.nanoseconds ? (nanoseconds, Int64(1_000_000_000), 9) : (floorDivide(nanoseconds, 1000), 1_000_000, 6)
-        let seconds = floorDivide(ticks, perSecond)
-        let digits = String(ticks - seconds * perSecond)
+        // The remainder, made positive, rather than `ticks - seconds * perSecond`, which
+        // overflows for the earliest times.
+        var (seconds, fraction) = ticks.quotientAndRemainder(dividingBy: perSecond)
+        if fraction < 0 {
+            seconds -= 1
+            fraction += perSecond
+        }
+        let digits = String(fraction)
         return (seconds, String(repeating: "0", count: max(0, width - digits.count)) + digits)
     }
 

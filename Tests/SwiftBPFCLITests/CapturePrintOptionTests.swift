@@ -52,6 +52,29 @@ import Testing
         }
     }
 
+    /// A pcapng interface whose time offset (if_tsoffset) puts its packets at the earliest
+    /// time Int64 nanoseconds hold: every timestamp form prints, none traps.
+    @Test func earliestTimestampsPrint() throws {
+        var file = Data()
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { file.append(contentsOf: $0) } }
+        // Section header block: type, length 28, byte-order magic, version 1.0, unknown section length.
+        append(UInt32(0x0a0d_0d0a)); append(UInt32(28)); append(UInt32(0x1a2b_3c4d)); append(UInt16(1)); append(UInt16(0))
+        append(Int64(-1)); append(UInt32(28))
+        // Interface description block: Ethernet, snapshot 65535, if_tsoffset -12e9 seconds, end of options.
+        append(UInt32(1)); append(UInt32(36)); append(UInt16(1)); append(UInt16(0)); append(UInt32(65_535))
+        append(UInt16(14)); append(UInt16(8)); append(Int64(-12_000_000_000)); append(UInt32(0)); append(UInt32(36))
+        // Enhanced packet block: interface 0, time 5 s, a 42-byte UDP frame.
+        let frame: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1, 0x08, 0x00,
+                              0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x03, 0xe9, 0x00, 0x35, 0, 8, 0, 0]
+        append(UInt32(6)); append(UInt32(32 + 44)); append(UInt32(0)); append(UInt32(0)); append(UInt32(5_000_000))
+        append(UInt32(frame.count)); append(UInt32(frame.count)); file.append(contentsOf: frame + [0, 0]); append(UInt32(32 + 44))
+        let path = try CLITests.temporaryFile("earliest.pcapng", file).path
+        for options in [[], ["--nano"], ["--nano", "-tt"], ["-tt"], ["--nano", "-tttt"], ["--nano", "--json"], ["-ttt"]] {
+            let ours = try CLITests.swiftbpf(["capture", "-r", path] + options)
+            #expect(ours.status == 0 && ours.stdout.contains("10.0.0.1.1001 > 10.0.0.2.53"), "\(options): \(ours.stdout) \(ours.stderr)")
+        }
+    }
+
     /// `-i 1` is the first interface of the -D list, as in tcpdump.
     @Test func interfaceByNumber() throws {
         guard geteuid() == 0 else {
