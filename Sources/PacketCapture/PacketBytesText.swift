@@ -75,14 +75,15 @@ public enum PacketBytesText {
 
     /// How many bytes of the packet are its link-layer header, which -x, -X and -A leave
     /// out (and -xx, -XX and -AA keep): the Ethernet header with its VLAN tags and any
-    /// 802.2 LLC/SNAP header, the cooked or loopback header; never more than the packet.
+    /// 802.2 LLC/SNAP header, the cooked, loopback or Cisco HDLC header; never more than
+    /// the packet.
     public static func linkHeaderLength(_ bytes: [UInt8], linkType: LinkType) -> Int {
         let length: Int
         switch linkType {
         case .ethernet: length = ethernetHeaderLength(bytes)
         case .linuxSLL: length = 16
         case .linuxSLL2: length = 20
-        case .null, .loop: length = 4
+        case .null, .loop, .cHDLC: length = 4
         default: length = 0
         }
         return min(length, bytes.count)

@@ -53,12 +53,15 @@ struct PacketDump {
     var style: PacketBytesText.Style
     var withLinkHeader: Bool
 
+    /// The protocols whose tcpdump printer, when the captured bytes run out, gives up the
+    /// whole packet (`[|arp]`), so that tcpdump prints it whole, link header and all; its
+    /// other printers stop where they are and keep the header out.
+    static let printersThatGiveUpThePacket: Set = ["arp", "hsrp", "ssh"]
+
     /// The text under a packet's line; nothing when the packet has no bytes past its
-    /// link-layer header and that header is left out. A packet whose ARP message is cut
-    /// short prints whole: tcpdump's ARP printer then gives up the whole packet, link
-    /// header and all.
+    /// link-layer header and that header is left out.
     func text(_ bytes: [UInt8], linkType: LinkType, summary: PacketSummary) -> String {
-        let whole = withLinkHeader || summary.truncatedIn == "arp"
+        let whole = withLinkHeader || summary.truncatedIn.map(Self.printersThatGiveUpThePacket.contains) == true
         let start = whole ? 0 : PacketBytesText.linkHeaderLength(bytes, linkType: linkType)
         guard start < bytes.count else { return "" }
         return PacketBytesText.text(bytes[start...], style: style)

@@ -91,12 +91,15 @@ import Testing
         #expect(missing.status != 0 && missing.stderr.contains("no interface number 999"))
     }
 
-    /// Packets as tcpdump splits them: each line with the hex lines under it (the ones
-    /// tcpdump's own printers add, indented further, left out).
+    /// Packets as tcpdump splits them: each line with the -x hex lines under it. Hex that
+    /// tcpdump's own printers add comes before the -x lines, which are the last run that
+    /// starts again at offset 0.
     static func packets(_ text: String) -> [(line: String, hex: [String])] {
         var packets: [(line: String, hex: [String])] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) {
-            if line.hasPrefix("\t0x") {
+            if line.hasPrefix("\t0x0000:") {
+                if !packets.isEmpty { packets[packets.count - 1].hex = [line] }
+            } else if line.hasPrefix("\t0x") {
                 if !packets.isEmpty { packets[packets.count - 1].hex.append(line) }
             } else if !line.hasPrefix("\t") {
                 packets.append((line, []))
