@@ -20,12 +20,14 @@ struct CaptureCommand: ParsableCommand {
             out); Linux cooked v2 packets name this machine's interface of their index, as \
             tcpdump does. --json prints one JSON object \
             a packet instead, with the decoded layers. -w saves the matches as a pcap file \
-            (microsecond timestamps, as tcpdump writes) instead of printing them. Names are \
+            (microsecond timestamps, as tcpdump writes) instead of printing them; a pcap file \
+            read with -r keeps its link-type field and record times exactly, as with tcpdump. Names are \
             never resolved, so -n is accepted and changes nothing.
 
             Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
             then prints on stderr how many packets were captured, received by the filter and \
-            dropped by the kernel. `-i any` captures on every interface (Linux cooked headers). \
+            dropped by the kernel. `-i any` captures on every interface, with Linux cooked v2 headers (LINUX_SLL2) \
+            that name each packet's interface, as tcpdump does. \
             Without -i or -r, as with tcpdump, the capture (or -d) is on the first interface \
             that is up and not loopback.
 
@@ -159,13 +161,18 @@ struct CaptureCommand: ParsableCommand {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
-        let output = try PacketOutput(timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144)
+        // A pcap file is copied as libpcap copies it: header fields and record times as they are.
+        let output = try PacketOutput(timestamps: TimestampStyle(tCount: timestampLevel), json: json, writeFile: writeFile, linkType: firstLinkType,
+                                      snapshotLength: firstInterface?.snapshotLength ?? 262_144, copying: reader.pcapHeader)
         var filters: [LinkType: ClassicInterpreter?] = [:]
         let limit = count ?? Int.max
         var matched = 0
         var failure: Error?
-        forEachRecord(&reader) { record, data in
+        // libpcap cuts a pcap record longer than the file's snapshot length before filtering.
+        let cut = reader.pcapHeader.map { Int($0.effectiveSnapshotLength) } ?? Int.max
+        forEachRecord(&reader) { record, whole in
             if failure != nil || matched >= limit { return }
+            let data = whole.count > cut ? UnsafeRawBufferPointer(rebasing: whole.prefix(cut)) : whole
             let filter: ClassicInterpreter?
             if let known = filters[record.linkType] {
                 filter = known
@@ -182,7 +189,7 @@ struct CaptureCommand: ParsableCommand {
             if let filter, filter.run(packet: data, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) == 0 { return }
             matched += 1
             do {
-                try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType)
+                try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType, pcapTime: record.pcapTime)
             } catch {
                 failure = error
             }
@@ -210,7 +217,7 @@ final class PacketOutput {
     var file: CaptureFileWriter?
     var text = ""
 
-    init(timestamps: TimestampStyle, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32) throws {
+    init(timestamps: TimestampStyle, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, copying pcapHeader: PcapFileHeader? = nil) throws {
         self.timestamps = timestamps
         self.json = json
         self.linkType = linkType
@@ -219,16 +226,18 @@ final class PacketOutput {
         #endif
         if let writeFile {
             do {
-                file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+                let writer = pcapHeader.map { CaptureWriter(copying: $0) }
+                    ?? CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: .microseconds)
+                file = try CaptureFileWriter(path: writeFile, writer: writer)
             } catch {
                 throw CommandError("capture: \(error)")
             }
         }
     }
 
-    func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+    func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType, pcapTime: PcapRecordTime? = nil) throws {
         if file != nil {
-            try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
+            try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType, pcapTime: pcapTime)
             return
         }
         let summary = PacketDecoder.decode(Array(data), originalLength: originalLength, linkType: linkType)
@@ -241,12 +250,16 @@ final class PacketOutput {
         if text.utf8.count > 1 << 16 { flush() }
     }
 
-    func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+    func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType, pcapTime: PcapRecordTime?) throws {
         guard linkType == self.linkType else {
             throw CommandError("capture: -w writes one link type, \(self.linkType); this packet is \(linkType)")
         }
         do {
-            try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            if let pcapTime, file?.format == .pcap {
+                try file?.write(data: data, pcapTime: pcapTime, originalLength: originalLength)
+            } else {
+                try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            }
         } catch {
             throw CommandError("capture: cannot write packet \(error)")
         }
