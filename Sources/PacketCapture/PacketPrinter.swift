@@ -165,7 +165,7 @@ public struct PacketPrinter: Sendable {
         if segment.flags & 0x20 != 0 { text += ", urg \(segment.urgentPointer)" }
         if segment.headerLength > 20 {
             text += ", options ["
-            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base) }.joined(separator: ",")
+            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base, flags: segment.flags) }.joined(separator: ",")
             let printed = segment.options.filter(\.complete).count
             if segment.badOptions { return text + "[bad opt]" + (printed > 0 ? "]" : "") }
             if segment.optionsTruncated { return text }
@@ -185,7 +185,7 @@ public struct PacketPrinter: Sendable {
         return letters.isEmpty ? "none" : letters
     }
 
-    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32)) -> String {
+    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32), flags: UInt8) -> String {
         if option.kind == 29 {
             // tcp-ao: key IDs, then the MAC, as far as the bytes go.
             let data = option.data
@@ -197,6 +197,10 @@ public struct PacketPrinter: Sendable {
                 text += " mac 0x" + data.dropFirst(2).map { hex($0, width: 2) }.joined()
             }
             return text
+        }
+        if option.kind == 30, option.data.count == option.length - 2 {
+            // Whole, but tcpdump may still find it malformed (and print [bad opt] after it).
+            return "mptcp" + option.mptcpText(flags: flags).text
         }
         guard option.complete else {
             // Cut short: tcpdump got as far as the name, and the bytes of an unknown option.
@@ -234,6 +238,9 @@ public struct PacketPrinter: Sendable {
         case 28:
             let value = u16(0)
             text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? (value >> 1) * 60 : value >> 1)"
+        case 34: text = "tfo " + TCPOption.fastOpenText(data[...])
+        case 254 where data.count >= 2 && u16(0) == 0xf989:
+            text = "exp-tfo" + TCPOption.fastOpenText(data.dropFirst(2))
         case 254 where data.count >= 2:
             text = "exp-" + hex(u16(0), width: 4)
         default:

@@ -30,15 +30,10 @@ extension PacketDecoding {
             add(.tcp(segment))
             return
         }
-        var undecodedOption: String?
         if headerLength > 20 {
-            (segment.options, segment.badOptions, segment.optionsTruncated, undecodedOption) = tcpOptions(at: offset + 20, length: headerLength - 20)
+            (segment.options, segment.badOptions, segment.optionsTruncated) = tcpOptions(at: offset + 20, length: headerLength - 20, flags: segment.flags)
         }
         add(.tcp(segment))
-        if let undecodedOption {
-            undecoded(undecodedOption)
-            return
-        }
         if segment.badOptions { return }
         if segment.optionsTruncated {
             truncated("tcp")
@@ -54,18 +49,46 @@ extension PacketDecoding {
         if sourcePort == 53 || destinationPort == 53 {
             dns(at: offset + headerLength, length: payload, overTCP: true)
         } else if let name = Self.tcpApplication(sourcePort, destinationPort) {
-            undecoded(name)
+            if name == "SSH" {
+                sshVersion(at: offset + headerLength, length: payload)
+            } else {
+                undecoded(name)
+            }
         }
+    }
+
+    /// The version line an SSH connection starts with (`SSH-2.0-...`), which is all tcpdump
+    /// prints of SSH: nothing for other payload, or a line not ended in this packet.
+    mutating func sshVersion(at offset: Int, length: Int) {
+        for (index, expected) in "SSH-".utf8.enumerated() {
+            guard let byte = u8(offset + index) else { return truncated("ssh") }
+            guard byte == expected else { return }
+        }
+        var index = 4
+        while index < length {
+            guard let byte = u8(offset + index) else { return truncated("ssh") }
+            if byte == 0x0a { break }
+            if byte == 0x0d {
+                guard index + 1 < length else { return }
+                guard let next = u8(offset + index + 1) else { return truncated("ssh") }
+                guard next == 0x0a else { return }
+                break
+            }
+            guard (0x20...0x7e).contains(byte) else { return }
+            index += 1
+        }
+        guard index < length, let line = bytes(offset, index) else { return }
+        note(": SSH: " + String(decoding: line, as: UTF8.self))
     }
 
     /// The options, whether they were malformed (`[bad opt]`), and whether they ran past the
     /// captured bytes.
-    func tcpOptions(at start: Int, length: Int) -> ([TCPOption], bad: Bool, truncated: Bool, undecoded: String?) {
+    func tcpOptions(at start: Int, length: Int, flags: UInt8) -> ([TCPOption], bad: Bool, truncated: Bool) {
         var options: [TCPOption] = []
         var cursor = start
         var left = length
         while left > 0 {
-            guard let kind = u8(cursor) else { return (options, false, true, nil) }
+            guard let kind = u8(cursor) else { return (options, false, true) }
             if kind == 0 || kind == 1 {
                 options.append(TCPOption(kind: kind, length: 1, data: [], complete: true))
                 cursor += 1
@@ -73,29 +96,32 @@ extension PacketDecoding {
                 if kind == 0 { break }
                 continue
             }
-            guard let lengthByte = u8(cursor + 1) else { return (options, false, true, nil) }
+            guard let lengthByte = u8(cursor + 1) else { return (options, false, true) }
             let optionLength = Int(lengthByte)
-            guard optionLength >= 2, optionLength <= left else { return (options, true, false, nil) }
+            guard optionLength >= 2, optionLength <= left else { return (options, true, false) }
             left -= 2
-            if kind == 30 || (kind == 254 && optionLength >= 4 && u16(cursor + 2) == 0xf989) || kind == 34 {
-                return (options, false, false, kind == 30 ? "MPTCP option" : "TCP fast open option")
-            }
             let expected = Self.tcpOptionDataLength[kind] ?? optionLength - 2
             guard expected <= left else {
                 options.append(TCPOption(kind: kind, length: optionLength, data: [], complete: false))
-                return (options, true, false, nil)
+                return (options, true, false)
             }
             guard let data = bytes(cursor + 2, expected) else {
                 // tcpdump prints the bytes of a variable option up to the end of the capture.
                 let available = Self.tcpOptionDataLength[kind] == nil || kind == 29 ? (bytes(cursor + 2, max(0, end - cursor - 2)) ?? []) : []
                 options.append(TCPOption(kind: kind, length: optionLength, data: available, complete: false))
-                return (options, false, true, nil)
+                return (options, false, true)
             }
-            options.append(TCPOption(kind: kind, length: optionLength, data: data, complete: true))
+            let option = TCPOption(kind: kind, length: optionLength, data: data, complete: true)
+            if kind == 30, !option.mptcpText(flags: flags).valid {
+                // tcpdump prints what it read of it, then [bad opt]; kept as not complete.
+                options.append(TCPOption(kind: kind, length: optionLength, data: data, complete: false))
+                return (options, true, false)
+            }
+            options.append(option)
             cursor += 2 + expected
             left -= expected
         }
-        return (options, false, false, nil)
+        return (options, false, false)
     }
 
     /// Data bytes tcpdump reads for options of a fixed size, whatever their length byte says.
