@@ -198,9 +198,8 @@ extension PacketDecoding {
         case 17: udp(at: offset, length: length, fragmented: fragmented)
         case 1 where version == 4: icmp(at: offset, length: length)
         case 58 where version == 6: icmpv6(at: offset, length: length)
-        // Named as tcpdump names them; their headers are not decoded.
-        case 132: undecoded("sctp")
-        case 33: undecoded("dccp")
+        case 132: sctp(at: offset, length: length)
+        case 33: dccp(at: offset, length: length)
         default: undecoded("IP protocol \(protocolNumber)")
         }
     }

@@ -36,6 +36,8 @@ public enum PacketDecoder {
 struct PacketDecoding {
     var reader: ByteReader
     var summary = PacketSummary()
+    /// The whole frame's length on the wire, which tcpdump prints for types it cannot read.
+    var frameLength = 0
 
     init(_ data: [UInt8]) {
         reader = ByteReader(data, order: .big)
@@ -76,6 +78,7 @@ struct PacketDecoding {
     // MARK: Link layers
 
     mutating func ethernet(length: Int) {
+        frameLength = length
         let captured = end
         guard length >= captured else {
             note("[length \(length) < caplen \(captured)] (invalid)")
@@ -185,8 +188,18 @@ struct PacketDecoding {
         case 0x0800: ipv4(at: offset, length: length)
         case 0x86dd: ipv6(at: offset, length: length)
         case 0x0806, 0x8035: arp(at: offset, length: length)
-        default: undecoded("ethertype 0x\(hex(type, width: 4))")
+        default: otherEtherType(type)
         }
+    }
+
+    /// A type this decoder does not take apart. On Ethernet, one tcpdump does not either
+    /// prints as tcpdump prints it (its hex dump of the rest aside): the addresses, the type
+    /// and the frame's length; one it does is named and left undecoded.
+    mutating func otherEtherType(_ type: UInt16) {
+        let name = "ethertype 0x\(hex(type, width: 4))"
+        guard case .ethernet(let header)? = summary.layers.first else { return undecoded(name) }
+        note("\(header.source) > \(header.destination), ethertype \(EtherTypes.name(type)) (0x\(hex(type, width: 4))), length \(frameLength): ")
+        if EtherTypes.dissected.contains(type) { undecoded(EtherTypes.names[type] ?? name) }
     }
 }
 

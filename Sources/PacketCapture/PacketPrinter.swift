@@ -31,7 +31,7 @@ public struct PacketPrinter: Sendable {
             case .ethernet, .loopback:
                 break
             case .vlan(let tag):
-                if tag.inCookedHeader { text += "ethertype \(Self.etherTypeName(tag.etherType)), " }
+                if tag.inCookedHeader { text += "ethertype \(EtherTypes.name(tag.etherType)), " }
             case .linuxCooked(let header):
                 if let interfaceIndex = header.interfaceIndex {
                     let type = Self.packetTypeNames[header.packetType] ?? "?"
@@ -52,7 +52,7 @@ public struct PacketPrinter: Sendable {
                 if header.fragmentOffset != 0 {
                     text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
                     addressesPrinted = true
-                } else if ![6, 17].contains(header.protocolNumber) {
+                } else if !Self.printsOwnAddresses.contains(header.protocolNumber) {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
@@ -61,7 +61,7 @@ public struct PacketPrinter: Sendable {
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
-                if ![6, 17].contains(header.nextHeader) {
+                if !Self.printsOwnAddresses.contains(header.nextHeader) {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
@@ -84,6 +84,10 @@ public struct PacketPrinter: Sendable {
                 } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
                     text += "UDP, length \(datagram.payloadLength)"
                 }
+            case .sctp(let packet):
+                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
+            case .dccp(let packet):
+                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
             case .icmpv6(let message):
@@ -108,6 +112,10 @@ public struct PacketPrinter: Sendable {
         }
         return text
     }
+
+    /// IP protocols whose line starts with the addresses and ports together (TCP, UDP,
+    /// DCCP, SCTP), so IP leaves the addresses to them.
+    static let printsOwnAddresses: Set<UInt8> = [6, 17, 33, 132]
 
     struct NetworkEndpoints {
         var source: IPAddress
@@ -341,10 +349,6 @@ public struct PacketPrinter: Sendable {
         249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR", 253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI",
     ]
 
-    static func etherTypeName(_ type: UInt16) -> String {
-        [0x0800: "IPv4", 0x86dd: "IPv6", 0x0806: "ARP", 0x8035: "Reverse ARP", 0x8100: "802.1Q", 0x88a8: "802.1Q-QinQ",
-         0x9100: "802.1Q-9100", 0x9200: "802.1Q-9200", 4: "Unknown"][type] ?? "Unknown"
-    }
 
     /// `text` left-aligned in `width` columns, as printf's `%-*s`.
     private func padded(_ text: String, _ width: Int) -> String {

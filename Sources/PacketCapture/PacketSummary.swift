@@ -30,6 +30,8 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case ipv6Extension(IPv6ExtensionHeader)
     case tcp(TCPSegment)
     case udp(UDPDatagram)
+    case sctp(SCTPPacket)
+    case dccp(DCCPPacket)
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
@@ -58,6 +60,8 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .ipv6Extension(let value): try container.encode(value, forKey: Key(stringValue: "ipv6Extension"))
         case .tcp(let value): try container.encode(value, forKey: Key(stringValue: "tcp"))
         case .udp(let value): try container.encode(value, forKey: Key(stringValue: "udp"))
+        case .sctp(let value): try container.encode(value, forKey: Key(stringValue: "sctp"))
+        case .dccp(let value): try container.encode(value, forKey: Key(stringValue: "dccp"))
         case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
@@ -187,6 +191,24 @@ public struct UDPDatagram: Sendable, Hashable, Encodable {
     /// Payload bytes the IP layer says are there.
     public var availableLength: Int
     public var problem: String?
+}
+
+/// An SCTP packet: its ports, the type of each chunk, and tcpdump's words for the chunks
+/// (`sctp (1) [INIT] [init tag: 1] ...`).
+public struct SCTPPacket: Sendable, Hashable, Encodable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var chunkTypes: [UInt8]
+    public var text: String
+}
+
+/// A DCCP packet: its ports, type (0 Request to 9 SyncAck) and tcpdump's words for it
+/// (`DCCP DCCP-Response (service=0) (ack=38464816766) `).
+public struct DCCPPacket: Sendable, Hashable, Encodable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var type: UInt8
+    public var text: String
 }
 
 /// ICMP and ICMPv6: the type and code, and the message in tcpdump's words

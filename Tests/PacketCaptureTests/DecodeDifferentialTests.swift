@@ -8,7 +8,10 @@ import Testing
 /// loopback, raw IP). tcpdump runs as `tcpdump -n -t -# -r FILE`; `-#` numbers each packet so
 /// its lines pair up with ours.
 ///
-/// A packet is compared when our decoder understood every layer it met. Packets that reach a
+/// A packet is compared when our decoder understood every layer it met; the protocols it
+/// reads include SCTP and DCCP, MPTCP and Fast Open options, SSH's version line, and
+/// EtherTypes tcpdump has no dissector for (it prints the addresses, type and length, then a
+/// hex dump, which is left out). Packets that reach a
 /// protocol outside the decoder's scope (an application protocol tcpdump dissects, an
 /// ethertype, an IP protocol, LLC frames) are excluded and counted by that protocol; the test
 /// prints the counts. Files libpcap refuses or whose link type is out of scope are listed.
@@ -28,7 +31,8 @@ struct DecodeDifferentialTests {
                line.dropFirst(5).hasPrefix("  ") {
                 lines[number] = (String(line.dropFirst(7)), false)
                 current = number
-            } else if let current, !line.isEmpty {
+            } else if let current, !line.isEmpty, !line.hasPrefix("\t0x") {
+                // tcpdump's hex dump of bytes it has no dissector for is not part of the line.
                 lines[current]?.continued = true
             }
         }
