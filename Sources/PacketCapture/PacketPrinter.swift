@@ -45,6 +45,7 @@ public struct PacketPrinter: Sendable {
             case .arp(let message):
                 text += Self.arp(message)
             case .ipv4(let header):
+                addressesPrinted = false
                 text += "IP "
                 if let missing = header.missingBytes { text += "truncated-ip - \(missing) bytes missing! " }
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
@@ -57,6 +58,7 @@ public struct PacketPrinter: Sendable {
                     addressesPrinted = true
                 }
             case .ipv6(let header):
+                addressesPrinted = false
                 text += "IP6 "
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
@@ -69,7 +71,7 @@ public struct PacketPrinter: Sendable {
                 switch header.kind {
                 case .hopByHop: text += "HBH "
                 case .destinationOptions: text += "DSTOPT "
-                case .routing: text += "srcrt "
+                case .routing: text += header.text ?? "RT6 "
                 case .fragment:
                     text += "frag (\(header.fragmentOffset ?? 0)|\(header.fragmentLength ?? 0))"
                     if header.fragmentOffset == 0 { text += " " }
@@ -79,6 +81,9 @@ public struct PacketPrinter: Sendable {
                 text += tcp(segment, network)
             case .udp(let datagram):
                 text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted)
+                // tcpdump ends the addresses of a datagram cut before its ports with a space
+                // (a TCP segment's without one).
+                if datagram.sourcePort == nil, network != nil, !addressesPrinted { text += " " }
                 if let problem = datagram.problem {
                     text += problem
                 } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {

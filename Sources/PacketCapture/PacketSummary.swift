@@ -149,6 +149,8 @@ public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
     /// Fragment header only: the offset in bytes and the length of this fragment's data.
     public var fragmentOffset: Int?
     public var fragmentLength: Int?
+    /// Routing header only: tcpdump's words for it (`RT6 (len=2, type=0 [Deprecated], ...) `).
+    public var text: String? = nil
 }
 
 public struct TCPSegment: Sendable, Hashable, Encodable {
