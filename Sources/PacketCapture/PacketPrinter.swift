@@ -73,7 +73,8 @@ public struct PacketPrinter: Sendable {
                 case .destinationOptions: text += "DSTOPT "
                 case .routing: text += header.text ?? "RT6 "
                 case .fragment:
-                    text += "frag (\(header.fragmentOffset ?? 0)|\(header.fragmentLength ?? 0))"
+                    // tcpdump computes the length unsigned: a jumbogram's fragment wraps it.
+                    text += "frag (\(header.fragmentOffset ?? 0)|\(UInt64(bitPattern: Int64(header.fragmentLength ?? 0))))"
                     if header.fragmentOffset == 0 { text += " " }
                 }
             case .tcp(let segment):
@@ -296,7 +297,9 @@ public struct PacketPrinter: Sendable {
             text += message.answers.map { record in
                 guard let type = record.type else { return "" }
                 var part = ""
-                if record.recordClass != 1 && record.type != 41 { part += " " + className(record.recordClass) }
+                let recordClass = message.multicast ? record.recordClass & 0x7fff : record.recordClass
+                if recordClass != 1 && record.type != 41 { part += " " + className(recordClass) }
+                if message.multicast && record.recordClass & 0x8000 != 0 { part += " (Cache flush)" }
                 part += " " + typeName(type)
                 if !record.data.isEmpty { part += " " + record.data }
                 return part
@@ -315,7 +318,9 @@ public struct PacketPrinter: Sendable {
             if message.additionalCount != 0 { text += " [\(message.additionalCount)au]" }
             for question in message.questions {
                 text += " " + typeName(question.type)
-                if question.recordClass != 1 { text += " " + className(question.recordClass) }
+                let recordClass = message.multicast ? question.recordClass & 0x7fff : question.recordClass
+                if recordClass != 1 { text += " " + className(recordClass) }
+                if message.multicast { text += question.recordClass & 0x8000 != 0 ? " (QU)" : " (QM)" }
                 text += "? " + question.name
             }
         }

@@ -242,6 +242,8 @@ public struct DNSMessage: Sendable, Hashable, Encodable {
     public var overTCP: Bool
     /// Something wrong in the message, printed in place of its body.
     public var problem: String?
+    /// mDNS: a class's top bit asks for a unicast reply (questions) or flushes caches (answers).
+    public var multicast: Bool = false
 }
 
 public struct DNSQuestion: Sendable, Hashable, Encodable {

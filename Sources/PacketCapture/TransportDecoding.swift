@@ -160,10 +160,13 @@ extension PacketDecoding {
             return
         }
         let isDNS = sourcePort == 53 || destinationPort == 53
-        if udpLength > available && !fragmented && !isDNS { datagram.problem = "UDP, bad length \(udpLength) > \(available)" }
+        let isMulticastDNS = !isDNS && (sourcePort == 5353 || destinationPort == 5353)
+        if udpLength > available && !fragmented && !isDNS && !isMulticastDNS {
+            datagram.problem = "UDP, bad length \(udpLength) > \(available)"
+        }
         add(.udp(datagram))
-        if isDNS {
-            dns(at: offset + 8, length: available, overTCP: false)
+        if isDNS || isMulticastDNS {
+            dns(at: offset + 8, length: available, overTCP: false, multicast: isMulticastDNS)
         } else if let name = udpApplication(sourcePort, destinationPort, payload: offset + 8) {
             undecoded(name)
         }
@@ -198,7 +201,7 @@ extension PacketDecoding {
     }
 
     static let udpApplicationPorts: [UInt16: String] = [
-        5353: "mDNS", 525: "timed", 69: "TFTP", 67: "BOOTP", 68: "BOOTP", 520: "RIP", 654: "AODV", 500: "ISAKMP",
+        525: "timed", 69: "TFTP", 67: "BOOTP", 68: "BOOTP", 520: "RIP", 654: "AODV", 500: "ISAKMP",
         4500: "ISAKMP", 7500: "ISAKMP", 8500: "ISAKMP", 161: "SNMP", 162: "SNMP", 123: "NTP", 88: "Kerberos",
         750: "Kerberos", 1701: "L2TP", 137: "NetBIOS name", 138: "NetBIOS datagram", 2103: "Zephyr", 2104: "Zephyr",
         521: "RIPng", 546: "DHCPv6", 547: "DHCPv6", 5359: "AHCP", 6696: "Babel", 6697: "Babel", 8231: "HNCP",

@@ -46,6 +46,7 @@ struct DecodeDifferentialTests {
         var excluded: [String: Int] = [:]
         var filesOutOfScope: [String: Int] = [:]
         var filesCompared = 0
+        var featuresCompared: [String: Int] = [:]
         for file in files {
             guard var reader = try? CaptureReader(try CaptureTestData.bytes(file)) else { continue }
             var packets = reader.readAll()
@@ -74,6 +75,7 @@ struct DecodeDifferentialTests {
                 }
                 if ours == expected.line && !expected.continued {
                     passed += 1
+                    for feature in Self.features where ours.contains(feature) { featuresCompared[feature, default: 0] += 1 }
                 } else {
                     failed.append("\(file.lastPathComponent) #\(index + 1):\n    ours:    \(ours)\n    tcpdump: \(expected.line)\(expected.continued ? " (+ more lines)" : "")")
                 }
@@ -84,7 +86,18 @@ struct DecodeDifferentialTests {
         print("files with link types out of scope: " + filesOutOfScope.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         for failure in failed.prefix(400) { print(failure) }
         #expect(failed.isEmpty, "\(failed.count) packets decode differently from tcpdump")
+        print("agreeing lines with: " + Self.features.map { "\($0) \(featuresCompared[$0] ?? 0)" }.joined(separator: ", "))
+        for feature in Self.features { #expect(featuresCompared[feature] != nil, "no agreeing line shows \(feature)") }
     }
+
+    /// What the decoder was taught to print after it was first compared, each of which the
+    /// corpus must show in lines that agree with tcpdump's: MPTCP options, experimental TCP
+    /// Fast Open options, SSH version lines, SCTP and DCCP, IPv6 routing headers and
+    /// jumbograms, IP in IPv6, and EtherTypes tcpdump does not know.
+    static let features = [
+        ",mptcp ", "exp-tfo ", ": SSH: SSH-", ": sctp (1) [", ": DCCP DCCP-", ": RT6 (len=", "HBH ICMP6, echo request",
+        ") IP6 ", "ethertype Unknown (0x",
+    ]
 
     /// Every packet of the corpus cut short at every length up to 160 bytes, and with bytes
     /// flipped, on every link type the decoder reads: decoding and printing must only ever
