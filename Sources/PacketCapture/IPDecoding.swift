@@ -12,19 +12,20 @@ extension PacketDecoding {
             truncated("arp")
             return
         }
-        guard hardwareType == 1 || hardwareType == 6, hardwareLength == 6, protocolType == 0x0800, protocolLength == 4,
-              (1...4).contains(operation) || operation == 8 || operation == 9
-        else {
-            undecoded("ARP for hardware \(hardwareType) (\(hardwareLength) bytes), protocol 0x\(hex(protocolType, width: 4)) (\(protocolLength) bytes), operation \(operation)")
+        // ATM's and Frame Relay's address formats are their own; tcpdump prints them apart.
+        guard hardwareType != 19, hardwareType != 15 else {
+            undecoded("ARP for hardware \(hardwareType)")
             return
         }
-        let senderHardware = bytes(offset + 8, 6) ?? []
-        let targetHardware = bytes(offset + 18, 6) ?? []
+        let protocolStart = offset + 8 + hardwareLength
+        let targetStart = protocolStart + protocolLength
         add(.arp(ARPMessage(
             hardwareType: hardwareType, protocolType: protocolType, operation: operation,
-            senderHardware: MACAddress(senderHardware), senderAddress: IPv4Address(u32(offset + 14) ?? 0),
-            targetHardware: MACAddress(targetHardware), targetAddress: IPv4Address(u32(offset + 24) ?? 0),
-            length: length)))
+            senderHardware: MACAddress(bytes(offset + 8, hardwareLength) ?? []),
+            senderAddress: IPv4Address(protocolLength == 4 ? u32(protocolStart) ?? 0 : 0),
+            targetHardware: MACAddress(bytes(targetStart, hardwareLength) ?? []),
+            targetAddress: IPv4Address(protocolLength == 4 ? u32(targetStart + hardwareLength) ?? 0 : 0),
+            length: length, protocolLength: protocolLength)))
     }
 
     mutating func ipv4(at offset: Int, length: Int) {

@@ -265,20 +265,41 @@ public struct PacketPrinter: Sendable {
         return text
     }
 
+    static let arpHardwareNames: [UInt16: String] = [
+        1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip", 24: "IEEE 1394", 19: "ATM", 32: "InfiniBand",
+    ]
+    static let arpOperationNames: [UInt16: String] = [
+        1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply", 8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply",
+    ]
+
     static func arp(_ message: ARPMessage) -> String {
         var text = "ARP, "
+        let hardwareLength = message.senderHardware.bytes.count
+        // Addresses tcpdump cannot read: the types and lengths only.
+        guard [0x0800, 0x1000].contains(message.protocolType), message.protocolLength == 4, hardwareLength != 0 else {
+            text += (arpHardwareNames[message.hardwareType] ?? "Unknown Hardware (\(message.hardwareType))") + " (len \(hardwareLength)), "
+            text += (EtherTypes.names[message.protocolType] ?? "Unknown Protocol (0x\(hex(message.protocolType, width: 4)))")
+            return text + " (len \(message.protocolLength)), length \(message.length)"
+        }
+        text += (arpOperationNames[message.operation] ?? "Unknown (\(message.operation))") + " "
+        let sender = linkAddress(message.senderHardware), target = linkAddress(message.targetHardware)
         switch message.operation {
         case 1:
-            text += "Request who-has \(message.targetAddress)"
-            if message.targetHardware.bytes.contains(where: { $0 != 0 }) { text += " (\(message.targetHardware))" }
+            text += "who-has \(message.targetAddress)"
+            if message.targetHardware.bytes.contains(where: { $0 != 0 }) { text += " (\(target))" }
             text += " tell \(message.senderAddress)"
-        case 2: text += "Reply \(message.senderAddress) is-at \(message.senderHardware)"
-        case 3: text += "Reverse Request who-is \(message.targetHardware) tell \(message.senderHardware)"
-        case 4: text += "Reverse Reply \(message.targetHardware) at \(message.targetAddress)"
-        case 8: text += "Inverse Request who-is \(message.targetHardware) tell \(message.senderHardware)"
-        default: text += "Inverse Reply \(message.senderHardware) at \(message.senderAddress)"
+        case 2: text += "\(message.senderAddress) is-at \(sender)"
+        case 3, 8: text += "who-is \(target) tell \(sender)"
+        case 4: text += "\(target) at \(message.targetAddress)"
+        case 9: text += "\(sender) at \(message.senderAddress)"
+        default: return text  // tcpdump dumps the rest in hex, on lines of its own
         }
         return text + ", length \(message.length)"
+    }
+
+    /// A hardware address as tcpdump writes one of any length.
+    static func linkAddress(_ address: MACAddress) -> String {
+        address.bytes.isEmpty ? "<empty>" : address.description
     }
 
     static func dns(_ message: DNSMessage, complete: Bool) -> String {

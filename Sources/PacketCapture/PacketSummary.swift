@@ -110,6 +110,8 @@ public struct ARPMessage: Sendable, Hashable, Encodable {
     public var targetAddress: IPv4Address
     /// Bytes from the ARP header on, as on the wire.
     public var length: Int
+    /// The protocol address length; the addresses are IPv4 ones only when it is 4.
+    public var protocolLength: Int
 }
 
 public struct IPv4Header: Sendable, Hashable, Encodable {
