@@ -276,6 +276,13 @@ extension PacketDecoding {
         return true
     }
 
+    /// tcpdump's `ip_demux_print` cases: AH, ESP, IPComp, SCTP, DCCP, TCP, UDP, ICMP, ICMPv6,
+    /// PIGP, EIGRP, ND, EGP, OSPF, IGMP, IPv4, IPv6, RSVP, GRE, MOBILE, PIM, VRRP, PGM,
+    /// Ethernet and no next header.
+    static let ipProtocolsTcpdumpDissects: Set<UInt8> = [
+        51, 50, 108, 132, 33, 6, 17, 1, 58, 9, 88, 77, 8, 89, 2, 4, 41, 46, 47, 55, 103, 112, 113, 143, 59,
+    ]
+
     /// The protocol above IP: `version` 4 or 6, `fragmented` when more fragments follow.
     mutating func demultiplex(_ protocolNumber: UInt8, at offset: Int, length: Int, version: Int, fragmented: Bool) {
         switch protocolNumber {
@@ -283,10 +290,16 @@ extension PacketDecoding {
         case 17: udp(at: offset, length: length, fragmented: fragmented)
         case 1 where version == 4: icmp(at: offset, length: length)
         case 58 where version == 6: icmpv6(at: offset, length: length)
+        case 1, 2 where version == 6: note("[\(protocolNumber == 1 ? "ICMP" : "IGMP") requires IPv4] (invalid)")
+        case 58, 143 where version == 4: note("[\(protocolNumber == 58 ? "ICMPv6" : "Ethernet") requires IPv6] (invalid)")
+        case 59: note("no next header")
+        case 77: note(" nd \(length)")
         case 4: ipv4(at: offset, length: length)
         case 41: ipv6(at: offset, length: length)
         case 132: sctp(at: offset, length: length)
         case 33: dccp(at: offset, length: length)
+        // Protocols tcpdump has no dissector for print as their number and length.
+        case let other where !Self.ipProtocolsTcpdumpDissects.contains(other): note(" ip-proto-\(other) \(length)")
         default: undecoded("IP protocol \(protocolNumber)")
         }
     }

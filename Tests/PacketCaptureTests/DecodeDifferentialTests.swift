@@ -93,10 +93,12 @@ struct DecodeDifferentialTests {
     /// What the decoder was taught to print after it was first compared, each of which the
     /// corpus must show in lines that agree with tcpdump's: MPTCP options, experimental TCP
     /// Fast Open options, SSH version lines, SCTP and DCCP, IPv6 routing headers and
-    /// jumbograms, IP in IPv6, and EtherTypes tcpdump does not know.
+    /// jumbograms, IP in IPv6, EtherTypes, IP protocols and ICMPv6 types tcpdump does not
+    /// know, and ARP for other hardware and protocols.
     static let features = [
         ",mptcp ", "exp-tfo ", ": SSH: SSH-", ": sctp (1) [", ": DCCP DCCP-", ": RT6 (len=", "HBH ICMP6, echo request",
-        ") IP6 ", "ethertype Unknown (0x",
+        ") IP6 ", "ethertype Unknown (0x", " ip-proto-", "unknown icmp6 type (", "no next header", "ARP, Unknown (",
+        "Unknown Protocol (0x",
     ]
 
     /// Every packet of the corpus cut short at every length up to 160 bytes, and with bytes
