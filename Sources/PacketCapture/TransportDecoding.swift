@@ -172,7 +172,9 @@ extension PacketDecoding {
         }
     }
 
-    /// Ports tcpdump hands to a dissector of its own for TCP payload (from its tcp.h).
+    /// Ports tcpdump hands to a dissector of its own for TCP payload (from its tcp.h). Its
+    /// NetBIOS and SMB printers are left out of a default build (configure's --enable-smb),
+    /// so those ports print as plain TCP and UDP.
     static func tcpApplication(_ source: UInt16, _ destination: UInt16) -> String? {
         for port in [source, destination] {
             if let name = tcpApplicationPorts[port] { return name }
@@ -181,8 +183,8 @@ extension PacketDecoding {
     }
 
     static let tcpApplicationPorts: [UInt16: String] = [
-        21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 43: "WHOIS", 80: "HTTP", 139: "NetBIOS session", 179: "BGP",
-        323: "RPKI-RTR", 445: "SMB", 554: "RTSP", 639: "MSDP", 646: "LDP", 1723: "PPTP", 2049: "NFS",
+        21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 43: "WHOIS", 80: "HTTP", 179: "BGP",
+        323: "RPKI-RTR", 554: "RTSP", 639: "MSDP", 646: "LDP", 1723: "PPTP", 2049: "NFS",
         6379: "RESP", 6633: "OpenFlow", 6653: "OpenFlow", 8080: "HTTP", 8554: "RTSP", 10288: "BEEP",
     ]
 
@@ -203,7 +205,7 @@ extension PacketDecoding {
     static let udpApplicationPorts: [UInt16: String] = [
         525: "timed", 69: "TFTP", 67: "BOOTP", 68: "BOOTP", 520: "RIP", 654: "AODV", 500: "ISAKMP",
         4500: "ISAKMP", 7500: "ISAKMP", 8500: "ISAKMP", 161: "SNMP", 162: "SNMP", 123: "NTP", 88: "Kerberos",
-        750: "Kerberos", 1701: "L2TP", 137: "NetBIOS name", 138: "NetBIOS datagram", 2103: "Zephyr", 2104: "Zephyr",
+        750: "Kerberos", 1701: "L2TP", 2103: "Zephyr", 2104: "Zephyr",
         521: "RIPng", 546: "DHCPv6", 547: "DHCPv6", 5359: "AHCP", 6696: "Babel", 6697: "Babel", 8231: "HNCP",
         496: "Cisco AutoRP", 1645: "RADIUS", 1812: "RADIUS", 1646: "RADIUS", 1813: "RADIUS", 1700: "RADIUS",
         3799: "RADIUS", 921: "LWRES", 646: "LDP", 698: "OLSR", 3503: "LSP ping", 701: "LMP", 1589: "VQP",
