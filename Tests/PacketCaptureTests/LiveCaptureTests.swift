@@ -186,6 +186,11 @@ import Testing
             #expect(Array(packet.data.suffix(6)) == Array("cooked".utf8))
             // SLL2: protocol IPv4, interface lo, hardware type loopback (772), packet type host.
             #expect(Array(packet.data.prefix(12)) == [0x08, 0x00, 0, 0, 0, 0, 0, UInt8(if_nametoindex("lo")), 0x03, 0x04, 0, 6])
+            // The filter ran in the kernel: of the datagram's two copies on lo it accepted only
+            // the arriving one (`inbound`), where a user-space filter would count both.
+            capture.close()
+            let statistics = capture.statistics()
+            #expect(statistics.received == 1, "\(statistics)")
         }
     }
 }
