@@ -94,6 +94,8 @@ public struct PacketPrinter: Sendable {
                 text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
             case .dccp(let packet):
                 text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
+            case .igmp(let message):
+                text += message.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
             case .icmpv6(let message):

@@ -32,6 +32,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case udp(UDPDatagram)
     case sctp(SCTPPacket)
     case dccp(DCCPPacket)
+    case igmp(IGMPMessage)
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
@@ -62,6 +63,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .udp(let value): try container.encode(value, forKey: Key(stringValue: "udp"))
         case .sctp(let value): try container.encode(value, forKey: Key(stringValue: "sctp"))
         case .dccp(let value): try container.encode(value, forKey: Key(stringValue: "dccp"))
+        case .igmp(let value): try container.encode(value, forKey: Key(stringValue: "igmp"))
         case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
@@ -211,6 +213,12 @@ public struct SCTPPacket: Sendable, Hashable, Encodable {
 public struct DCCPPacket: Sendable, Hashable, Encodable {
     public var sourcePort: UInt16
     public var destinationPort: UInt16
+    public var type: UInt8
+    public var text: String
+}
+
+/// An IGMP message: its type and tcpdump's words for it (`igmp v2 report 224.0.0.251`).
+public struct IGMPMessage: Sendable, Hashable, Encodable {
     public var type: UInt8
     public var text: String
 }
