@@ -56,4 +56,10 @@ public struct PcapRecordTime: Sendable, Hashable {
     /// Microseconds, or nanoseconds when `inNanoseconds` (the file's magic number says).
     public var fraction: UInt32
     public var inNanoseconds: Bool
+
+    public init(seconds: UInt32, fraction: UInt32, inNanoseconds: Bool) {
+        self.seconds = seconds
+        self.fraction = fraction
+        self.inNanoseconds = inNanoseconds
+    }
 }

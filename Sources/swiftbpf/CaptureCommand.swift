@@ -21,13 +21,13 @@ struct CaptureCommand: ParsableCommand {
             tcpdump does. --json prints one JSON object \
             a packet instead, with the decoded layers. -w saves the matches as a pcap file \
             (microsecond timestamps, as tcpdump writes) instead of printing them; a pcap file \
-            read with -r keeps its link-type field and record times exactly, as with tcpdump. Names are \
-            never resolved, so -n is accepted and changes nothing.
+            read with -r keeps its link-type field and record times exactly, as with tcpdump. \
+            Names are never resolved, so -n is accepted and changes nothing.
 
             Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
             then prints on stderr how many packets were captured, received by the filter and \
-            dropped by the kernel. `-i any` captures on every interface, with Linux cooked v2 headers (LINUX_SLL2) \
-            that name each packet's interface, as tcpdump does. \
+            dropped by the kernel. `-i any` captures on every interface, with Linux cooked v2 \
+            headers (LINUX_SLL2) that name each packet's interface, as tcpdump does. \
             Without -i or -r, as with tcpdump, the capture (or -d) is on the first interface \
             that is up and not loopback.
 
