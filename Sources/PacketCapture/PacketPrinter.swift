@@ -96,6 +96,8 @@ public struct PacketPrinter: Sendable {
                 text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
             case .igmp(let message):
                 text += message.text
+            case .gre(let packet):
+                text += packet.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
             case .icmpv6(let message):

@@ -33,6 +33,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case sctp(SCTPPacket)
     case dccp(DCCPPacket)
     case igmp(IGMPMessage)
+    case gre(GREPacket)
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
@@ -64,6 +65,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .sctp(let value): try container.encode(value, forKey: Key(stringValue: "sctp"))
         case .dccp(let value): try container.encode(value, forKey: Key(stringValue: "dccp"))
         case .igmp(let value): try container.encode(value, forKey: Key(stringValue: "igmp"))
+        case .gre(let value): try container.encode(value, forKey: Key(stringValue: "gre"))
         case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
@@ -220,6 +222,14 @@ public struct DCCPPacket: Sendable, Hashable, Encodable {
 /// An IGMP message: its type and tcpdump's words for it (`igmp v2 report 224.0.0.251`).
 public struct IGMPMessage: Sendable, Hashable, Encodable {
     public var type: UInt8
+    public var text: String
+}
+
+/// A GRE header: its version, the EtherType of what it carries, and tcpdump's words for it
+/// (`GREv0, key=0x1, length 88: `).
+public struct GREPacket: Sendable, Hashable, Encodable {
+    public var version: UInt8
+    public var protocolType: UInt16
     public var text: String
 }
 
