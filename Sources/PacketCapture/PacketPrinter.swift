@@ -98,6 +98,8 @@ public struct PacketPrinter: Sendable {
                 text += message.text
             case .gre(let packet):
                 text += packet.text
+            case .vrrp(let message):
+                text += message.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
             case .icmpv6(let message):

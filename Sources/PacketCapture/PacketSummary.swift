@@ -34,6 +34,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case dccp(DCCPPacket)
     case igmp(IGMPMessage)
     case gre(GREPacket)
+    case vrrp(VRRPMessage)
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
@@ -66,6 +67,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .dccp(let value): try container.encode(value, forKey: Key(stringValue: "dccp"))
         case .igmp(let value): try container.encode(value, forKey: Key(stringValue: "igmp"))
         case .gre(let value): try container.encode(value, forKey: Key(stringValue: "gre"))
+        case .vrrp(let value): try container.encode(value, forKey: Key(stringValue: "vrrp"))
         case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
@@ -230,6 +232,14 @@ public struct IGMPMessage: Sendable, Hashable, Encodable {
 public struct GREPacket: Sendable, Hashable, Encodable {
     public var version: UInt8
     public var protocolType: UInt16
+    public var text: String
+}
+
+/// A VRRP message: its version, type and tcpdump's words for it
+/// (`VRRPv2, Advertisement, vrid 42, prio 191, authtype simple, intvl 10s, length 28`).
+public struct VRRPMessage: Sendable, Hashable, Encodable {
+    public var version: UInt8
+    public var type: UInt8
     public var text: String
 }
 
