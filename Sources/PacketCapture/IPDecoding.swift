@@ -293,6 +293,7 @@ extension PacketDecoding {
         case 2 where version == 4: igmp(at: offset, length: length)
         case 47: gre(at: offset, length: length)
         case 112: vrrp(at: offset, length: length)
+        case 88: eigrp(at: offset, length: length)
         case 1, 2 where version == 6: note("[\(protocolNumber == 1 ? "ICMP" : "IGMP") requires IPv4] (invalid)")
         case 58, 143 where version == 4: note("[\(protocolNumber == 58 ? "ICMPv6" : "Ethernet") requires IPv6] (invalid)")
         case 59: note("no next header")

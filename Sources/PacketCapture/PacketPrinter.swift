@@ -100,6 +100,8 @@ public struct PacketPrinter: Sendable {
                 text += packet.text
             case .vrrp(let message):
                 text += message.text
+            case .eigrp(let message):
+                text += message.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
             case .icmpv6(let message):

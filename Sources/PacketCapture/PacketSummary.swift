@@ -35,6 +35,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case igmp(IGMPMessage)
     case gre(GREPacket)
     case vrrp(VRRPMessage)
+    case eigrp(EIGRPMessage)
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
@@ -68,6 +69,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .igmp(let value): try container.encode(value, forKey: Key(stringValue: "igmp"))
         case .gre(let value): try container.encode(value, forKey: Key(stringValue: "gre"))
         case .vrrp(let value): try container.encode(value, forKey: Key(stringValue: "vrrp"))
+        case .eigrp(let value): try container.encode(value, forKey: Key(stringValue: "eigrp"))
         case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
@@ -240,6 +242,13 @@ public struct GREPacket: Sendable, Hashable, Encodable {
 public struct VRRPMessage: Sendable, Hashable, Encodable {
     public var version: UInt8
     public var type: UInt8
+    public var text: String
+}
+
+/// An EIGRP packet: its version, opcode and tcpdump's words for it (`EIGRP Hello, length: 40`).
+public struct EIGRPMessage: Sendable, Hashable, Encodable {
+    public var version: UInt8
+    public var opcode: UInt8
     public var text: String
 }
 
