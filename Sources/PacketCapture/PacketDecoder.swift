@@ -1,12 +1,13 @@
 import BPFObject
 
 /// Takes a captured packet apart, layer by layer, the way `tcpdump -n` reads it: Ethernet
-/// (with 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, BSD loopback and raw IP links;
-/// ARP, IPv4, IPv6 with its extension headers (jumbograms and routing headers too), TCP
-/// with its options (MPTCP and Fast Open among them), UDP, SCTP, DCCP, ICMP, ICMPv6, IGMP,
-/// GRE, VRRP, EIGRP, DNS and mDNS, and what tcpdump prints of what it cannot dissect either (an unknown EtherType or
-/// IP protocol). Anything else becomes an `.undecoded` layer, and bytes that run out mark
-/// the summary truncated — a packet never makes it fail.
+/// (with 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, BSD loopback, Cisco HDLC and raw
+/// IP links; ARP, IPv4, IPv6 with its extension headers (jumbograms and routing headers
+/// too), TCP with its options (MPTCP and Fast Open among them), UDP, SCTP, DCCP, ICMP,
+/// ICMPv6, IGMP, GRE, VRRP, EIGRP, DNS and mDNS, and what tcpdump prints of what it cannot
+/// dissect either (an unknown EtherType or IP protocol). Anything else becomes an
+/// `.undecoded` layer, and bytes that run out mark the summary truncated — a packet never
+/// makes it fail.
 public enum PacketDecoder {
     public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType) -> PacketSummary {
         // libpcap's sanity limits; tcpdump prints the record header's faults instead.
@@ -73,6 +74,7 @@ struct PacketDecoding {
         case .linuxSLL2: linuxCooked(version: 2, length: length)
         case .null, .loop: loopback(length: length)
         case .raw, .ipv4, .ipv6: rawIP(at: 0, length: length)
+        case .cHDLC: ciscoHDLC(length: length)
         default: undecoded("link type \(linkType)")
         }
     }
@@ -166,6 +168,20 @@ struct PacketDecoding {
         case 2: ipv4(at: 4, length: length - 4)
         case 24, 28, 30: ipv6(at: 4, length: length - 4)
         default: undecoded("address family \(family)")
+        }
+    }
+
+    /// Cisco HDLC: address, control and an EtherType; tcpdump prints nothing of it without -e.
+    mutating func ciscoHDLC(length: Int) {
+        guard length >= 4, let type = u16(2) else { return truncated("chdlc") }
+        add(.ciscoHDLC(protocolType: type))
+        switch type {
+        case 0x0800: ipv4(at: 4, length: length - 4)
+        case 0x86dd: ipv6(at: 4, length: length - 4)
+        case 0x8035: undecoded("SLARP")
+        case 0x8847, 0x8848: undecoded("MPLS")
+        case 0xfefe: undecoded("OSI")
+        default: note("unknown CHDLC protocol (0x\(hex(type, width: 4)))")
         }
     }
 

@@ -28,7 +28,7 @@ public struct PacketPrinter: Sendable {
         var addressesPrinted = false
         for (index, layer) in summary.layers.enumerated() {
             switch layer {
-            case .ethernet, .loopback:
+            case .ethernet, .loopback, .ciscoHDLC:
                 break
             case .vlan(let tag):
                 if tag.inCookedHeader { text += "ethertype \(EtherTypes.name(tag.etherType)), " }

@@ -5,8 +5,8 @@ import Testing
 
 /// Our one-line decoding against tcpdump's, packet by packet, over every capture in the
 /// shared corpus whose link type the decoder reads (Ethernet, Linux cooked SLL/SLL2, BSD
-/// loopback, raw IP). tcpdump runs as `tcpdump -n -t -# -r FILE`; `-#` numbers each packet so
-/// its lines pair up with ours.
+/// loopback, Cisco HDLC, raw IP). tcpdump runs as `tcpdump -n -t -# -r FILE`; `-#` numbers
+/// each packet so its lines pair up with ours.
 ///
 /// A packet is compared when our decoder understood every layer it met; the protocols it
 /// reads include SCTP and DCCP, MPTCP and Fast Open options, SSH's version line, and
@@ -16,7 +16,7 @@ import Testing
 /// ethertype, an IP protocol, LLC frames) are excluded and counted by that protocol; the test
 /// prints the counts. Files libpcap refuses or whose link type is out of scope are listed.
 struct DecodeDifferentialTests {
-    static let linkTypesInScope: Set<LinkType> = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .ipv4, .ipv6]
+    static let linkTypesInScope: Set<LinkType> = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .ipv4, .ipv6, .cHDLC]
 
     /// tcpdump's lines for `file`, keyed by packet number: the first line of each packet and
     /// whether more lines followed it.
