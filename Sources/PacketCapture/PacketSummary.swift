@@ -41,7 +41,8 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
-    /// A remark on a malformed packet, printed as it stands (`truncated-ip - 20 bytes missing! `).
+    /// Text printed as it stands: a remark on a malformed packet (`truncated-ip - 20 bytes
+    /// missing! `) or tcpdump's words for a protocol that ends the decoding (`ip-proto-63 62`).
     case notice(String)
     /// A protocol this decoder does not take apart; the rest of the packet stays undecoded.
     case undecoded(String)

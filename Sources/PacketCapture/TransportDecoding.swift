@@ -168,7 +168,11 @@ extension PacketDecoding {
         if isDNS || isMulticastDNS {
             dns(at: offset + 8, length: available, overTCP: false, multicast: isMulticastDNS)
         } else if let name = udpApplication(sourcePort, destinationPort, payload: offset + 8) {
-            undecoded(name)
+            if name == "HSRP" {
+                hsrp(at: offset + 8, length: available)
+            } else {
+                undecoded(name)
+            }
         }
     }
 
@@ -217,6 +221,29 @@ extension PacketDecoding {
     static let udpDestinationPorts: [UInt16: String] = [
         3456: "VAT", 4567: "WB", 1985: "HSRP", 3784: "BFD", 4784: "BFD", 6784: "BFD", 3785: "BFD",
     ]
+}
+
+extension PacketDecoding {
+    /// HSRP (RFC 2281) as tcpdump prints it without -v: version, operation, length, state,
+    /// group and virtual address (version 0; later ones by their number only).
+    mutating func hsrp(at offset: Int, length: Int) {
+        var text = "HSRPv"
+        defer { note(text) }
+        guard let version = u8(offset) else { return truncated("hsrp") }
+        text += "\(version)"
+        guard version == 0 else { return }
+        guard let operation = u8(offset + 1) else { return truncated("hsrp") }
+        text += "-" + (operation < 3 ? ["hello", "coup", "resign"][Int(operation)] : "unknown (\(operation))") + " \(length): "
+        guard let state = u8(offset + 2) else { return truncated("hsrp") }
+        let states: [UInt8: String] = [0: "initial", 1: "learn", 2: "listen", 4: "speak", 8: "standby", 16: "active"]
+        text += "state=\(states[state] ?? "Unknown (\(state))") "
+        guard let group = u8(offset + 6) else { return truncated("hsrp") }
+        text += "group=\(group) "
+        guard let reserved = u8(offset + 7) else { return truncated("hsrp") }
+        if reserved != 0 { text += "[reserved=\(reserved)!] " }
+        guard let address = u32(offset + 16) else { return truncated("hsrp") }
+        text += "addr=\(IPv4Address(address))"
+    }
 }
 
 extension TCPSegment {
