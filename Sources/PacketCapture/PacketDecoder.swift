@@ -4,8 +4,8 @@ import BPFObject
 /// (with 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, BSD loopback, Cisco HDLC and raw
 /// IP links; ARP, IPv4, IPv6 with its extension headers (jumbograms and routing headers
 /// too), TCP with its options (MPTCP and Fast Open among them), UDP, SCTP, DCCP, ICMP,
-/// ICMPv6, IGMP, GRE, VRRP, EIGRP, HSRP, DNS and mDNS, and what tcpdump prints of what it
-/// cannot dissect either (an unknown EtherType or IP protocol). Anything else becomes an
+/// ICMPv6, IGMP, GRE, VRRP, EIGRP, HSRP, BFD, DNS and mDNS, and what tcpdump prints of what
+/// it cannot dissect either (an unknown EtherType or IP protocol). Anything else becomes an
 /// `.undecoded` layer, and bytes that run out mark the summary truncated — a packet never
 /// makes it fail.
 public enum PacketDecoder {

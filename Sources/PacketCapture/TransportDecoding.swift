@@ -170,6 +170,8 @@ extension PacketDecoding {
         } else if let name = udpApplication(sourcePort, destinationPort, payload: offset + 8) {
             if name == "HSRP" {
                 hsrp(at: offset + 8, length: available)
+            } else if name == "BFD", let kind = Self.bfdPorts[destinationPort] {
+                bfd(at: offset + 8, length: available, kind: kind)
             } else {
                 undecoded(name)
             }
@@ -200,7 +202,9 @@ extension PacketDecoding {
         }
         if (7000...7009).contains(source) || (7000...7009).contains(destination) { return "AFS RX" }
         if let name = Self.udpDestinationPorts[destination] { return name }
+        // In tcpdump's order: Broadcom's LI shim by its source port before BFD.
         if source == 49152 { return "Broadcom LI" }
+        if Self.bfdPorts[destination] != nil || destination == 3785 { return "BFD" }
         let atalk: (UInt16) -> Bool = { (200..<328).contains($0) || (768..<896).contains($0) || (16512..<16640).contains($0) }
         if u8(payload + 2) == 2 && (atalk(source) || atalk(destination)) { return "AppleTalk" }
         return nil
@@ -219,7 +223,7 @@ extension PacketDecoding {
     ]
 
     static let udpDestinationPorts: [UInt16: String] = [
-        3456: "VAT", 4567: "WB", 1985: "HSRP", 3784: "BFD", 4784: "BFD", 6784: "BFD", 3785: "BFD",
+        3456: "VAT", 4567: "WB", 1985: "HSRP",
     ]
 }
 
@@ -243,6 +247,23 @@ extension PacketDecoding {
         if reserved != 0 { text += "[reserved=\(reserved)!] " }
         guard let address = u32(offset + 16) else { return truncated("hsrp") }
         text += "addr=\(IPv4Address(address))"
+    }
+}
+
+extension PacketDecoding {
+    /// The BFD control ports (RFC 5881, 5883, 7130) by tcpdump's names for them.
+    static let bfdPorts: [UInt16: String] = [3784: "Control", 4784: "Multihop", 6784: "Lag"]
+
+    /// A BFD version 1 control packet as tcpdump prints it without -v: the kind of session,
+    /// the state, the flags and the length. Version 0 stays undecoded.
+    mutating func bfd(at offset: Int, length: Int, kind: String) {
+        // tcpdump wants the whole 24-byte header captured before it prints anything.
+        guard has(offset, 24), let first = u8(offset), let flags = u8(offset + 1) else { return truncated("bfd") }
+        guard first >> 5 == 1 else { return undecoded("BFDv\(first >> 5)") }
+        let states = ["AdminDown", "Down", "Init", "Up"]
+        let names = zip([UInt8(0x20), 0x10, 0x08, 0x04, 0x02, 0x01], ["Poll", "Final", "Control Plane Independent", "Authentication Present", "Demand", "Multipoint"])
+            .filter { flags & $0.0 != 0 }.map(\.1)
+        note("BFDv1, \(kind), State \(states[Int(flags >> 6)]), Flags: [\(names.isEmpty ? "none" : names.joined(separator: ", "))], length: \(length)")
     }
 }
 
