@@ -50,6 +50,12 @@ public struct CaptureFileWriter: ~Copyable {
         if writer.bytes.count >= chunkSize { try flush() }
     }
 
+    /// Writes one pcap record with another pcap file's time fields as they were.
+    public mutating func write(data: UnsafeRawBufferPointer, pcapTime: PcapRecordTime, originalLength: Int) throws(CaptureWriteError) {
+        try writer.write(data: data, pcapTime: pcapTime, originalLength: originalLength)
+        if writer.bytes.count >= chunkSize { try flush() }
+    }
+
     /// Writes `packet` on interface `packet.interfaceIndex`.
     public mutating func write(_ packet: Packet) throws(CaptureWriteError) {
         try writer.write(packet)

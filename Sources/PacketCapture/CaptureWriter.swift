@@ -50,6 +50,9 @@ public struct CaptureWriter: Sendable {
     public private(set) var packetCount = 0
 
     private let unitNanoseconds: Int64
+    /// The pcap link-type field to write whole, high bits and all, instead of one made from
+    /// the interface (see `init(copying:precision:)`).
+    private var pcapLinkTypeField: UInt32?
 
     /// A writer with no interface yet: pcap writes its file header with the first
     /// `addInterface(_:)`, pcapng its section header now.
@@ -68,6 +71,15 @@ public struct CaptureWriter: Sendable {
         _ = try? addInterface(CaptureInterface(linkType: linkType, snapshotLength: snapshotLength))
     }
 
+    /// A pcap writer whose header is the one libpcap writes for a copy of the file `header`
+    /// came from (`tcpdump -r F -w G`): the link-type field whole (FCS length, reserved bits)
+    /// and the snapshot length libpcap reads it as; pair it with `write(data:pcapTime:originalLength:)`.
+    public init(copying header: PcapFileHeader, precision: TimestampPrecision = .microseconds) {
+        self.init(format: .pcap, precision: precision)
+        pcapLinkTypeField = header.linkTypeField
+        _ = try? addInterface(CaptureInterface(linkType: header.linkType, snapshotLength: header.effectiveSnapshotLength, fcsBitCount: header.fcsBitCount))
+    }
+
     /// Adds an interface and returns its index for `Packet.interfaceIndex`. pcap takes one.
     @discardableResult
     public mutating func addInterface(_ interface: CaptureInterface) throws(CaptureWriteError) -> Int {
@@ -83,7 +95,7 @@ public struct CaptureWriter: Sendable {
             append(UInt32(0))
             append(UInt32(0))
             append(interface.snapshotLength)
-            append(PcapFileHeader.linkTypeField(interface.linkType, fcsBitCount: interface.fcsBitCount))
+            append(pcapLinkTypeField ?? PcapFileHeader.linkTypeField(interface.linkType, fcsBitCount: interface.fcsBitCount))
         case .pcapng:
             var options = interface.options.filter {
                 ![OptionCode.timestampResolution, OptionCode.timestampOffset, OptionCode.fcsLength].contains($0.code)
@@ -152,11 +164,7 @@ public struct CaptureWriter: Sendable {
             guard let fileSeconds = UInt32(exactly: seconds) else {
                 throw CaptureWriteError(.timestampOutOfRange, "timestamp \(timestamp) ns is outside pcap's seconds 0...\(UInt32.max)", packetNumber: number)
             }
-            append(fileSeconds)
-            append(UInt32(units - seconds * perSecond))
-            append(captured)
-            append(original)
-            bytes.append(contentsOf: data)
+            appendPcapRecord(fileSeconds, UInt32(units - seconds * perSecond), captured, original, data)
         case .pcapng:
             guard let fileUnits = UInt64(exactly: units) else {
                 throw CaptureWriteError(.timestampOutOfRange, "timestamp \(timestamp) ns falls before the interface's timestamp offset", packetNumber: number)
@@ -171,6 +179,40 @@ public struct CaptureWriter: Sendable {
             }
         }
         packetCount += 1
+    }
+
+    /// Writes one pcap record with the time fields another pcap file held, as they were
+    /// (a fraction of a second or more too): scaled down from nanoseconds when this writer
+    /// writes microseconds, as libpcap reads such a file, and up in the other case.
+    public mutating func write(data: UnsafeRawBufferPointer, pcapTime: PcapRecordTime, originalLength: Int) throws(CaptureWriteError) {
+        let number = packetCount + 1
+        guard format == .pcap, interfaces.count == 1 else {
+            throw CaptureWriteError(.notRepresentable, "pcap record times go only into a pcap file with its interface", packetNumber: number)
+        }
+        guard let captured = UInt32(exactly: data.count), let original = UInt32(exactly: originalLength) else {
+            throw CaptureWriteError(.tooLong, "lengths \(data.count) captured, \(originalLength) original do not fit in 32 bits", packetNumber: number)
+        }
+        var fraction = pcapTime.fraction
+        switch (pcapTime.inNanoseconds, precision == .nanoseconds) {
+        // libpcap holds the field as a signed 32-bit number and divides toward zero.
+        case (true, false): fraction = UInt32(bitPattern: Int32(bitPattern: fraction) / 1000)
+        case (false, true):
+            guard let scaled = UInt32(exactly: UInt64(fraction) * 1000) else {
+                throw CaptureWriteError(.timestampOutOfRange, "microseconds \(fraction) do not fit a nanosecond field", packetNumber: number)
+            }
+            fraction = scaled
+        default: break
+        }
+        appendPcapRecord(pcapTime.seconds, fraction, captured, original, data)
+        packetCount += 1
+    }
+
+    private mutating func appendPcapRecord(_ seconds: UInt32, _ fraction: UInt32, _ captured: UInt32, _ original: UInt32, _ data: UnsafeRawBufferPointer) {
+        append(seconds)
+        append(fraction)
+        append(captured)
+        append(original)
+        bytes.append(contentsOf: data)
     }
 
     /// Everything written since the last call; the writer carries on where it was.

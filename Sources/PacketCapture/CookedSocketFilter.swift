@@ -1,30 +1,50 @@
 import ClassicBPF
 
-/// A filter compiled for Linux cooked (SLL) headers, rewritten for the kernel. A cooked
-/// socket hands its filter the packet from the network header on — there is no SLL header in
-/// front — so offsets past the 16-byte header move down by 16, and the two header fields a
-/// filter reads become ancillary loads: the packet type (offset 0) and the protocol
-/// (offset 14). A program that reads anything else of the header cannot run in the kernel.
+/// A filter compiled for Linux cooked headers (SLL or SLL2), rewritten for the kernel. A
+/// cooked socket hands its filter the packet from the network header on — there is no cooked
+/// header in front — so offsets past the header move down by its length, and the header
+/// fields a filter reads become ancillary loads of the same width. A program that reads any
+/// other header byte cannot run in the kernel.
 enum CookedSocketFilter {
-    static let headerLength: UInt32 = 16
     static let ancillaryBase = UInt32(bitPattern: -0x1000)  // SKF_AD_OFF
-    static let protocolField: UInt32 = 0  // SKF_AD_PROTOCOL
-    static let packetTypeField: UInt32 = 4  // SKF_AD_PKTTYPE
 
-    /// The kernel form of `program`, or nil when it reads header bytes the kernel cannot supply.
-    static func kernelForm(_ program: ClassicProgram) -> ClassicProgram? {
+    /// A header field the kernel supplies: where it lies, how wide a load of it is (the
+    /// classic size bits: 0x00 word, 0x08 half word, 0x10 byte) and its ancillary number.
+    struct Field {
+        var offset: UInt32
+        var size: UInt8
+        var ancillary: UInt32
+    }
+
+    /// SLL: packet type (2 bytes at 0) and protocol (2 at 14), in a 16-byte header.
+    static let sll = (headerLength: UInt32(16), fields: [
+        Field(offset: 0, size: 0x08, ancillary: 4),  // SKF_AD_PKTTYPE
+        Field(offset: 14, size: 0x08, ancillary: 0),  // SKF_AD_PROTOCOL
+    ])
+    /// SLL2: protocol (2 bytes at 0), interface index (4 at 4), hardware type (2 at 8) and
+    /// packet type (1 at 10), in a 20-byte header.
+    static let sll2 = (headerLength: UInt32(20), fields: [
+        Field(offset: 0, size: 0x08, ancillary: 0),  // SKF_AD_PROTOCOL
+        Field(offset: 4, size: 0x00, ancillary: 8),  // SKF_AD_IFINDEX
+        Field(offset: 8, size: 0x08, ancillary: 28),  // SKF_AD_HATYPE
+        Field(offset: 10, size: 0x10, ancillary: 4),  // SKF_AD_PKTTYPE
+    ])
+
+    /// The kernel form of `program` for `linkType` (`.linuxSLL` or `.linuxSLL2`), or nil
+    /// when it reads header bytes the kernel cannot supply.
+    static func kernelForm(_ program: ClassicProgram, linkType: LinkType) -> ClassicProgram? {
+        let header = linkType == .linuxSLL2 ? sll2 : sll
         var rewritten: [RawClassicInstruction] = []
         for var instruction in program.raw {
             let instructionClass = instruction.code & 0x07
             let mode = instruction.code & 0xe0
             // Loads (ld, ldx) that address the packet: absolute, indexed, and ldx 4*([k]&0xf).
             if (instructionClass == 0x00 || instructionClass == 0x01) && (mode == 0x20 || mode == 0x40 || mode == 0xa0) {
-                if instruction.k >= headerLength {
-                    instruction.k -= headerLength
-                } else if mode == 0x20 && instruction.k == 0 {
-                    instruction.k = ancillaryBase &+ packetTypeField
-                } else if mode == 0x20 && instruction.k == 14 {
-                    instruction.k = ancillaryBase &+ protocolField
+                if instruction.k >= header.headerLength {
+                    instruction.k -= header.headerLength
+                } else if mode == 0x20, instructionClass == 0x00,
+                          let field = header.fields.first(where: { $0.offset == instruction.k && $0.size == instruction.code & 0x18 }) {
+                    instruction.k = ancillaryBase &+ field.ancillary
                 } else {
                     return nil
                 }

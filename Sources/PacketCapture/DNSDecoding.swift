@@ -1,7 +1,8 @@
 /// DNS messages (RFC 1035) over UDP and TCP, as far as tcpdump's one line shows them: the
 /// header, the questions of a query, the answers of a response.
 extension PacketDecoding {
-    mutating func dns(at offset: Int, length: Int, overTCP: Bool) {
+    /// `multicast`: mDNS (RFC 6762), whose classes carry a flag in their top bit.
+    mutating func dns(at offset: Int, length: Int, overTCP: Bool, multicast: Bool = false) {
         var start = offset
         var length = length
         if overTCP {
@@ -33,7 +34,7 @@ extension PacketDecoding {
         var message = DNSMessage(
             id: id, flags: flags, isResponse: flags & 0x8000 != 0, opcode: Int(flags >> 11 & 0xf),
             responseCode: Int(flags & 0xf), questionCount: Int(qd), answerCount: Int(an), authorityCount: Int(ns),
-            additionalCount: Int(ar), questions: [], questionsSkipped: 0, answers: [], length: length, overTCP: overTCP, problem: nil)
+            additionalCount: Int(ar), questions: [], questionsSkipped: 0, answers: [], length: length, overTCP: overTCP, problem: nil, multicast: multicast)
         message.responseCode |= extendedResponseCode(start, message)
         var cursor = start + 12
         var complete = true
@@ -49,7 +50,7 @@ extension PacketDecoding {
             if complete {
                 // Without its fixed fields a record prints as nothing and ends the list.
                 complete = walk(message.answerCount, from: cursor, into: &message.answers) { at in
-                    dnsRecord(at: at, message: start) ?? (DNSRecord(type: nil, recordClass: 0, data: ""), end)
+                    dnsRecord(at: at, message: start, multicast: multicast) ?? (DNSRecord(type: nil, recordClass: 0, data: ""), end)
                 }
             }
         } else {
@@ -89,7 +90,7 @@ extension PacketDecoding {
 
     /// The resource record at `at` as tcpdump prints it without -v, and where the next one
     /// starts (nil when the data was cut short). Nil when not even its fixed fields are there.
-    func dnsRecord(at offset: Int, message: Int) -> (DNSRecord, Int?)? {
+    func dnsRecord(at offset: Int, message: Int, multicast: Bool) -> (DNSRecord, Int?)? {
         guard let cursor = skipName(offset), has(cursor, 10), let type = u16(cursor), let recordClass = u16(cursor + 2),
               let dataLength = u16(cursor + 8).map(Int.init)
         else { return nil }
@@ -136,7 +137,7 @@ extension PacketDecoding {
             record.data = IPv6Address(address).description
         case 41:
             let optionFlags = u16(cursor + 6) ?? 0
-            record.data = "UDPsize=\(recordClass)" + (optionFlags & 0x8000 != 0 ? " DO" : "")
+            record.data = "UDPsize=\(multicast ? recordClass & 0x7fff : recordClass)" + (optionFlags & 0x8000 != 0 ? " DO" : "")
             if dataLength > 0 { record.data += " [EDNS options]" }
         case 256:
             guard has(data, 4), let priority = u16(data), let weight = u16(data + 2) else { return (record, nil) }

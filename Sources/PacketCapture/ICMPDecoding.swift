@@ -233,7 +233,8 @@ extension PacketDecoding {
         case 145, 147:
             return .text("")
         default:
-            return .undecoded("ICMPv6 type \(type)")
+            // A type tcpdump has no name for prints as just that and the length.
+            return Self.icmpv6Names[type] == nil ? .text("") : .undecoded("ICMPv6 type \(type)")
         }
     }
 

@@ -12,19 +12,20 @@ extension PacketDecoding {
             truncated("arp")
             return
         }
-        guard hardwareType == 1 || hardwareType == 6, hardwareLength == 6, protocolType == 0x0800, protocolLength == 4,
-              (1...4).contains(operation) || operation == 8 || operation == 9
-        else {
-            undecoded("ARP for hardware \(hardwareType) (\(hardwareLength) bytes), protocol 0x\(hex(protocolType, width: 4)) (\(protocolLength) bytes), operation \(operation)")
+        // ATM's and Frame Relay's address formats are their own; tcpdump prints them apart.
+        guard hardwareType != 19, hardwareType != 15 else {
+            undecoded("ARP for hardware \(hardwareType)")
             return
         }
-        let senderHardware = bytes(offset + 8, 6) ?? []
-        let targetHardware = bytes(offset + 18, 6) ?? []
+        let protocolStart = offset + 8 + hardwareLength
+        let targetStart = protocolStart + protocolLength
         add(.arp(ARPMessage(
             hardwareType: hardwareType, protocolType: protocolType, operation: operation,
-            senderHardware: MACAddress(senderHardware), senderAddress: IPv4Address(u32(offset + 14) ?? 0),
-            targetHardware: MACAddress(targetHardware), targetAddress: IPv4Address(u32(offset + 24) ?? 0),
-            length: length)))
+            senderHardware: MACAddress(bytes(offset + 8, hardwareLength) ?? []),
+            senderAddress: IPv4Address(protocolLength == 4 ? u32(protocolStart) ?? 0 : 0),
+            targetHardware: MACAddress(bytes(targetStart, hardwareLength) ?? []),
+            targetAddress: IPv4Address(protocolLength == 4 ? u32(targetStart + hardwareLength) ?? 0 : 0),
+            length: length, protocolLength: protocolLength)))
     }
 
     mutating func ipv4(at offset: Int, length: Int) {
@@ -86,17 +87,14 @@ extension PacketDecoding {
             note("IP6 version error: \(first >> 4) != 6")
             return
         }
-        let payloadLength = Int(u16(offset + 4) ?? 0)
-        guard payloadLength != 0 else {
-            note("IP6")
-            undecoded("IPv6 jumbogram")
-            return
-        }
-        var remaining = payloadLength + 40
+        var payloadLength = Int(u16(offset + 4) ?? 0)
+        // A payload length of 0 announces a jumbogram, whose length a hop-by-hop option gives;
+        // until it is found, everything in the packet counts, as in tcpdump.
+        var remaining = payloadLength == 0 ? length + 40 : payloadLength + 40
         let header = IPv6Header(
             source: IPv6Address(bytes(offset + 8, 16) ?? []), destination: IPv6Address(bytes(offset + 24, 16) ?? []),
             nextHeader: u8(offset + 6) ?? 0, hopLimit: u8(offset + 7) ?? 0, payloadLength: payloadLength,
-            flowLabel: (u32(offset) ?? 0) & 0xfffff, missingBytes: length < remaining ? remaining - length : nil)
+            flowLabel: (u32(offset) ?? 0) & 0xfffff, missingBytes: payloadLength != 0 && length < remaining ? remaining - length : nil)
         add(.ipv6(header))
         limit(from: offset, count: remaining)
         var next = header.nextHeader
@@ -104,6 +102,7 @@ extension PacketDecoding {
         var advance = 40
         var fragmented = false
         var sawHopByHop = false
+        var jumboLength: Int?
         while cursor < end && advance > 0 {
             guard remaining >= advance else {
                 truncated("ip6")
@@ -123,12 +122,26 @@ extension PacketDecoding {
             case 60: kind = .destinationOptions
             case 44: kind = .fragment
             case 43:
-                undecoded("IPv6 routing header")
-                return
+                guard let headerLength = routingHeader(at: cursor) else { return }
+                advance = headerLength
+                next = u8(cursor) ?? 0
+                continue
             case 135, 62:
                 undecoded("IPv6 mobility header")
                 return
             default:
+                if let jumboLength {
+                    let total = jumboLength + 40
+                    guard total >= cursor - offset else { return truncated("ip6") }
+                    if length < total { note("truncated-ip6 - \(total - length) bytes missing!") }
+                    limit(from: offset, count: total)
+                    remaining = total - (cursor - offset)
+                } else if payloadLength == 0 {
+                    // No payload at all: an extension header here is a truncated one.
+                    guard cursor == offset + 40 else { return truncated("ip6") }
+                    limit(from: offset, count: 40)
+                    remaining = 0
+                }
                 demultiplex(next, at: cursor, length: remaining, version: 6, fragmented: fragmented)
                 return
             }
@@ -162,10 +175,82 @@ extension PacketDecoding {
                     return
                 }
                 add(.ipv6Extension(IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)))
+                if kind == .hopByHop {
+                    if payloadLength == 0, let jumbo = jumboPayloadLength(cursor + 2, headerLength - 2), jumbo >= 65536 {
+                        jumboLength = jumbo
+                        payloadLength = jumbo
+                    }
+                    guard payloadLength != 0 else {
+                        return note("[No valid Jumbo Payload Hop-by-Hop option found] (invalid)")
+                    }
+                }
                 advance = headerLength
             }
             next = nextHeader
         }
+    }
+
+    /// The first Jumbo Payload option's length among well-formed options.
+    func jumboPayloadLength(_ start: Int, _ length: Int) -> Int? {
+        var index = 0
+        while index < length {
+            guard let type = u8(start + index) else { return nil }
+            if type == 0 {
+                index += 1
+                continue
+            }
+            guard let optionLength = u8(start + index + 1).map({ Int($0) + 2 }) else { return nil }
+            if type == 0xc2 { return u32(start + index + 2).map(Int.init) }
+            index += optionLength
+        }
+        return nil
+    }
+
+    /// A routing header as tcpdump prints it (`RT6 (len=2, type=0 [Deprecated], segleft=1,
+    /// [0]2200::1) `): type 0 and 2 list their addresses, type 4 (segment routing) its
+    /// last entry, flags, tag and segments. Its length in bytes, or nil where tcpdump stops
+    /// (an unknown type or odd length, or the captured bytes end).
+    mutating func routingHeader(at offset: Int) -> Int? {
+        var header = IPv6ExtensionHeader(kind: .routing, nextHeader: u8(offset) ?? 0, length: 0, text: "RT6")
+        defer { add(.ipv6Extension(header)) }
+        guard let lengthField = u8(offset + 1) else { return stopRouting(truncated: true) }
+        header.length = (Int(lengthField) + 1) * 8
+        header.text? += " (len=\(lengthField)"
+        guard let type = u8(offset + 2) else { return stopRouting(truncated: true) }
+        header.text? += ", type=\(type)" + (type == 0 ? " [Deprecated]" : "")
+        guard let segmentsLeft = u8(offset + 3) else { return stopRouting(truncated: true) }
+        header.text? += ", segleft=\(segmentsLeft)"
+        switch type {
+        case 0, 2:
+            guard let reserved = u32(offset + 4) else { return stopRouting(truncated: true) }
+            if reserved != 0 { header.text? += ", rsv=0x\(String(reserved, radix: 16))" }
+        case 4:
+            guard let lastEntry = u8(offset + 4) else { return stopRouting(truncated: true) }
+            header.text? += ", last-entry=\(lastEntry)"
+            guard let flags = u8(offset + 5) else { return stopRouting(truncated: true) }
+            if flags != 0 { header.text? += ", flags=0x\(String(flags, radix: 16))" }
+            guard let tag = u16(offset + 6) else { return stopRouting(truncated: true) }
+            header.text? += ", tag=\(String(tag, radix: 16))"
+        default:
+            header.text? += " (unknown type) (invalid)"
+            return stopRouting(truncated: false)
+        }
+        guard lengthField % 2 == 0 else {
+            header.text? += " (invalid length \(lengthField)) (invalid)"
+            return stopRouting(truncated: false)
+        }
+        for index in 0..<Int(lengthField / 2) {
+            guard let address = bytes(offset + 8 + 16 * index, 16) else { return stopRouting(truncated: true) }
+            header.text? += ", [\(index)]\(IPv6Address(address))"
+        }
+        header.text? += ") "
+        return header.length
+    }
+
+    /// Ends a routing header: the line stops there, cut short (`[|rt6]`) or not.
+    private mutating func stopRouting(truncated isTruncated: Bool) -> Int? {
+        if isTruncated { truncated("rt6") }
+        return nil
     }
 
     /// Whether the options of a hop-by-hop header fit it, each with a sane length.
@@ -191,6 +276,13 @@ extension PacketDecoding {
         return true
     }
 
+    /// tcpdump's `ip_demux_print` cases: AH, ESP, IPComp, SCTP, DCCP, TCP, UDP, ICMP, ICMPv6,
+    /// PIGP, EIGRP, ND, EGP, OSPF, IGMP, IPv4, IPv6, RSVP, GRE, MOBILE, PIM, VRRP, PGM,
+    /// Ethernet and no next header.
+    static let ipProtocolsTcpdumpDissects: Set<UInt8> = [
+        51, 50, 108, 132, 33, 6, 17, 1, 58, 9, 88, 77, 8, 89, 2, 4, 41, 46, 47, 55, 103, 112, 113, 143, 59,
+    ]
+
     /// The protocol above IP: `version` 4 or 6, `fragmented` when more fragments follow.
     mutating func demultiplex(_ protocolNumber: UInt8, at offset: Int, length: Int, version: Int, fragmented: Bool) {
         switch protocolNumber {
@@ -198,9 +290,20 @@ extension PacketDecoding {
         case 17: udp(at: offset, length: length, fragmented: fragmented)
         case 1 where version == 4: icmp(at: offset, length: length)
         case 58 where version == 6: icmpv6(at: offset, length: length)
-        // Named as tcpdump names them; their headers are not decoded.
-        case 132: undecoded("sctp")
-        case 33: undecoded("dccp")
+        case 2 where version == 4: igmp(at: offset, length: length)
+        case 47: gre(at: offset, length: length)
+        case 112: vrrp(at: offset, length: length)
+        case 88: eigrp(at: offset, length: length)
+        case 1, 2 where version == 6: note("[\(protocolNumber == 1 ? "ICMP" : "IGMP") requires IPv4] (invalid)")
+        case 58, 143 where version == 4: note("[\(protocolNumber == 58 ? "ICMPv6" : "Ethernet") requires IPv6] (invalid)")
+        case 59: note("no next header")
+        case 77: note(" nd \(length)")
+        case 4: ipv4(at: offset, length: length)
+        case 41: ipv6(at: offset, length: length)
+        case 132: sctp(at: offset, length: length)
+        case 33: dccp(at: offset, length: length)
+        // Protocols tcpdump has no dissector for print as their number and length.
+        case let other where !Self.ipProtocolsTcpdumpDissects.contains(other): note(" ip-proto-\(other) \(length)")
         default: undecoded("IP protocol \(protocolNumber)")
         }
     }

@@ -169,10 +169,10 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         if let name = configuration.interface, name != "any", let flags = LiveCapture.interfaceFlags(name), flags & Int32(IFF_UP) == 0 {
             throw LiveCaptureError(.interfaceDown, "the interface is not up (ip link set \(name) up)")
         }
-        cooked = linkType == .linuxSLL
+        cooked = linkType == .linuxSLL || linkType == .linuxSLL2
         var kernelFilter = configuration.filterInUserSpace ? nil : configuration.filter
         if cooked, !configuration.filterInUserSpace, let filter = configuration.filter {
-            kernelFilter = CookedSocketFilter.kernelForm(filter)
+            kernelFilter = CookedSocketFilter.kernelForm(filter, linkType: linkType)
         }
         userFilter = kernelFilter == nil ? configuration.filter.map(ClassicInterpreter.init) : nil
         // Protocol 0: nothing arrives before the filter is attached and the socket bound.
@@ -308,9 +308,10 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
 
     /// The link type a capture on `interface` delivers, and the interface index (0 for all).
     /// Ethernet-framed devices (loopback too) give whole frames; tunnels without a link
-    /// header give bare IP; anything else, and all interfaces at once, get Linux cooked headers.
+    /// header give bare IP; anything else gets Linux cooked headers, and all interfaces at
+    /// once the second version (SLL2, which names the interface), as libpcap 1.10 gives.
     static func linkType(of interface: String?) throws(LiveCaptureError) -> (LinkType, UInt32) {
-        guard let name = interface, name != "any" else { return (.linuxSLL, 0) }
+        guard let name = interface, name != "any" else { return (.linuxSLL2, 0) }
         guard name.utf8.count < 16, !name.contains("/") else {
             throw LiveCaptureError(.noSuchInterface, "no interface named \(name)")
         }
@@ -429,8 +430,9 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
             var data = [UInt8](UnsafeRawBufferPointer(start: packet + Int(packetHeader.mac), count: Int(packetHeader.snapshotLength)))
             var length = Int(packetHeader.length)
             if cooked {
-                data.insert(contentsOf: Self.cookedHeader(packet + 48), at: 0)
-                length += 16
+                let header = linkType == .linuxSLL2 ? Self.cookedHeaderV2(packet + 48) : Self.cookedHeader(packet + 48)
+                data.insert(contentsOf: header, at: 0)
+                length += header.count
             } else if linkType == .ethernet, packetHeader.status & 0x10 != 0, data.count >= 12 {
                 // The kernel took the VLAN tag out of the frame (TP_STATUS_VLAN_VALID); put it back.
                 let protocolID = packetHeader.status & 0x40 != 0 ? packetHeader.vlanProtocol : 0x8100
@@ -475,6 +477,21 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         var header: [UInt8] = [0, packetType, UInt8(hardwareType >> 8), UInt8(hardwareType & 0xff), 0, UInt8(addressLength)]
         for index in 0..<8 { header.append(index < addressLength ? address.load(fromByteOffset: 12 + index, as: UInt8.self) : 0) }
         header += [UInt8(protocolID >> 8), UInt8(protocolID & 0xff)]
+        return header
+    }
+
+    /// The 20-byte SLL2 header libpcap writes for `any`: protocol, a reserved zero, the
+    /// interface index, hardware type, packet type and address, from the ring's sockaddr_ll.
+    static func cookedHeaderV2(_ address: UnsafeMutableRawPointer) -> [UInt8] {
+        let protocolID = UInt16(bigEndian: address.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+        let interfaceIndex = UInt32(bitPattern: address.loadUnaligned(fromByteOffset: 4, as: Int32.self))
+        let hardwareType = address.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        let packetType = address.load(fromByteOffset: 10, as: UInt8.self)
+        let addressLength = min(Int(address.load(fromByteOffset: 11, as: UInt8.self)), 8)
+        var header: [UInt8] = [UInt8(protocolID >> 8), UInt8(protocolID & 0xff), 0, 0]
+        header += [UInt8(interfaceIndex >> 24), UInt8(interfaceIndex >> 16 & 0xff), UInt8(interfaceIndex >> 8 & 0xff), UInt8(interfaceIndex & 0xff)]
+        header += [UInt8(hardwareType >> 8), UInt8(hardwareType & 0xff), packetType, UInt8(addressLength)]
+        for index in 0..<8 { header.append(index < addressLength ? address.load(fromByteOffset: 12 + index, as: UInt8.self) : 0) }
         return header
     }
 

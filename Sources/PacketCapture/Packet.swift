@@ -42,6 +42,24 @@ public struct PacketRecord: Sendable, Hashable {
     public var optionsRange: Range<Int>
     /// Offset of the record header or block in the file.
     public var offset: Int
+    /// A pcap record's time fields as the file holds them; nil for pcapng.
+    public var pcapTime: PcapRecordTime? = nil
 
     public var capturedLength: Int { dataRange.count }
+}
+
+/// A pcap record's seconds and fraction (in the file's unit), kept as they are: a damaged or
+/// odd file's fraction of a whole second or more cannot be told from the next second once
+/// added into a timestamp, and libpcap copies the fields unchanged (`tcpdump -r F -w G`).
+public struct PcapRecordTime: Sendable, Hashable {
+    public var seconds: UInt32
+    /// Microseconds, or nanoseconds when `inNanoseconds` (the file's magic number says).
+    public var fraction: UInt32
+    public var inNanoseconds: Bool
+
+    public init(seconds: UInt32, fraction: UInt32, inNanoseconds: Bool) {
+        self.seconds = seconds
+        self.fraction = fraction
+        self.inNanoseconds = inNanoseconds
+    }
 }

@@ -1,10 +1,13 @@
 import BPFObject
 
 /// Takes a captured packet apart, layer by layer, the way `tcpdump -n` reads it: Ethernet
-/// (with 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, BSD loopback and raw IP links;
-/// ARP, IPv4, IPv6 with its extension headers, TCP, UDP, ICMP, ICMPv6 and DNS. Anything
-/// else becomes an `.undecoded` layer, and bytes that run out mark the summary truncated —
-/// a packet never makes it fail.
+/// (with 802.1Q/802.1ad tags), Linux cooked SLL and SLL2, BSD loopback, Cisco HDLC and raw
+/// IP links; ARP, IPv4, IPv6 with its extension headers (jumbograms and routing headers
+/// too), TCP with its options (MPTCP and Fast Open among them), UDP, SCTP, DCCP, ICMP,
+/// ICMPv6, IGMP, GRE, VRRP, EIGRP, HSRP, BFD, DNS and mDNS, and what tcpdump prints of what
+/// it cannot dissect either (an unknown EtherType or IP protocol). Anything else becomes an
+/// `.undecoded` layer, and bytes that run out mark the summary truncated — a packet never
+/// makes it fail.
 public enum PacketDecoder {
     public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType) -> PacketSummary {
         // libpcap's sanity limits; tcpdump prints the record header's faults instead.
@@ -36,6 +39,8 @@ public enum PacketDecoder {
 struct PacketDecoding {
     var reader: ByteReader
     var summary = PacketSummary()
+    /// The whole frame's length on the wire, which tcpdump prints for types it cannot read.
+    var frameLength = 0
 
     init(_ data: [UInt8]) {
         reader = ByteReader(data, order: .big)
@@ -69,6 +74,7 @@ struct PacketDecoding {
         case .linuxSLL2: linuxCooked(version: 2, length: length)
         case .null, .loop: loopback(length: length)
         case .raw, .ipv4, .ipv6: rawIP(at: 0, length: length)
+        case .cHDLC: ciscoHDLC(length: length)
         default: undecoded("link type \(linkType)")
         }
     }
@@ -76,6 +82,7 @@ struct PacketDecoding {
     // MARK: Link layers
 
     mutating func ethernet(length: Int) {
+        frameLength = length
         let captured = end
         guard length >= captured else {
             note("[length \(length) < caplen \(captured)] (invalid)")
@@ -164,6 +171,20 @@ struct PacketDecoding {
         }
     }
 
+    /// Cisco HDLC: address, control and an EtherType; tcpdump prints nothing of it without -e.
+    mutating func ciscoHDLC(length: Int) {
+        guard length >= 4, let type = u16(2) else { return truncated("chdlc") }
+        add(.ciscoHDLC(protocolType: type))
+        switch type {
+        case 0x0800: ipv4(at: 4, length: length - 4)
+        case 0x86dd: ipv6(at: 4, length: length - 4)
+        case 0x8035: undecoded("SLARP")
+        case 0x8847, 0x8848: undecoded("MPLS")
+        case 0xfefe: undecoded("OSI")
+        default: note("unknown CHDLC protocol (0x\(hex(type, width: 4)))")
+        }
+    }
+
     mutating func rawIP(at offset: Int, length: Int) {
         guard length >= 1 else {
             note("truncated-ip \(length)")
@@ -185,8 +206,18 @@ struct PacketDecoding {
         case 0x0800: ipv4(at: offset, length: length)
         case 0x86dd: ipv6(at: offset, length: length)
         case 0x0806, 0x8035: arp(at: offset, length: length)
-        default: undecoded("ethertype 0x\(hex(type, width: 4))")
+        default: otherEtherType(type)
         }
+    }
+
+    /// A type this decoder does not take apart. On Ethernet, one tcpdump does not either
+    /// prints as tcpdump prints it (its hex dump of the rest aside): the addresses, the type
+    /// and the frame's length; one it does is named and left undecoded.
+    mutating func otherEtherType(_ type: UInt16) {
+        let name = "ethertype 0x\(hex(type, width: 4))"
+        guard case .ethernet(let header)? = summary.layers.first else { return undecoded(name) }
+        note("\(header.source) > \(header.destination), ethertype \(EtherTypes.name(type)) (0x\(hex(type, width: 4))), length \(frameLength): ")
+        if EtherTypes.dissected.contains(type) { undecoded(EtherTypes.names[type] ?? name) }
     }
 }
 

@@ -28,10 +28,10 @@ public struct PacketPrinter: Sendable {
         var addressesPrinted = false
         for (index, layer) in summary.layers.enumerated() {
             switch layer {
-            case .ethernet, .loopback:
+            case .ethernet, .loopback, .ciscoHDLC:
                 break
             case .vlan(let tag):
-                if tag.inCookedHeader { text += "ethertype \(Self.etherTypeName(tag.etherType)), " }
+                if tag.inCookedHeader { text += "ethertype \(EtherTypes.name(tag.etherType)), " }
             case .linuxCooked(let header):
                 if let interfaceIndex = header.interfaceIndex {
                     let type = Self.packetTypeNames[header.packetType] ?? "?"
@@ -45,6 +45,7 @@ public struct PacketPrinter: Sendable {
             case .arp(let message):
                 text += Self.arp(message)
             case .ipv4(let header):
+                addressesPrinted = false
                 text += "IP "
                 if let missing = header.missingBytes { text += "truncated-ip - \(missing) bytes missing! " }
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
@@ -52,16 +53,17 @@ public struct PacketPrinter: Sendable {
                 if header.fragmentOffset != 0 {
                     text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
                     addressesPrinted = true
-                } else if ![6, 17].contains(header.protocolNumber) {
+                } else if !Self.printsOwnAddresses.contains(header.protocolNumber) {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
             case .ipv6(let header):
+                addressesPrinted = false
                 text += "IP6 "
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
-                if ![6, 17].contains(header.nextHeader) {
+                if !Self.printsOwnAddresses.contains(header.nextHeader) {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
@@ -69,9 +71,10 @@ public struct PacketPrinter: Sendable {
                 switch header.kind {
                 case .hopByHop: text += "HBH "
                 case .destinationOptions: text += "DSTOPT "
-                case .routing: text += "srcrt "
+                case .routing: text += header.text ?? "RT6 "
                 case .fragment:
-                    text += "frag (\(header.fragmentOffset ?? 0)|\(header.fragmentLength ?? 0))"
+                    // tcpdump computes the length unsigned: a jumbogram's fragment wraps it.
+                    text += "frag (\(header.fragmentOffset ?? 0)|\(UInt64(bitPattern: Int64(header.fragmentLength ?? 0))))"
                     if header.fragmentOffset == 0 { text += " " }
                 }
             case .tcp(let segment):
@@ -79,11 +82,26 @@ public struct PacketPrinter: Sendable {
                 text += tcp(segment, network)
             case .udp(let datagram):
                 text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted)
+                // tcpdump ends the addresses of a datagram cut before its ports with a space
+                // (a TCP segment's without one).
+                if datagram.sourcePort == nil, network != nil, !addressesPrinted { text += " " }
                 if let problem = datagram.problem {
                     text += problem
                 } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
                     text += "UDP, length \(datagram.payloadLength)"
                 }
+            case .sctp(let packet):
+                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
+            case .dccp(let packet):
+                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
+            case .igmp(let message):
+                text += message.text
+            case .gre(let packet):
+                text += packet.text
+            case .vrrp(let message):
+                text += message.text
+            case .eigrp(let message):
+                text += message.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
             case .icmpv6(let message):
@@ -108,6 +126,10 @@ public struct PacketPrinter: Sendable {
         }
         return text
     }
+
+    /// IP protocols whose line starts with the addresses and ports together (TCP, UDP,
+    /// DCCP, SCTP), so IP leaves the addresses to them.
+    static let printsOwnAddresses: Set<UInt8> = [6, 17, 33, 132]
 
     struct NetworkEndpoints {
         var source: IPAddress
@@ -165,7 +187,7 @@ public struct PacketPrinter: Sendable {
         if segment.flags & 0x20 != 0 { text += ", urg \(segment.urgentPointer)" }
         if segment.headerLength > 20 {
             text += ", options ["
-            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base) }.joined(separator: ",")
+            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base, flags: segment.flags) }.joined(separator: ",")
             let printed = segment.options.filter(\.complete).count
             if segment.badOptions { return text + "[bad opt]" + (printed > 0 ? "]" : "") }
             if segment.optionsTruncated { return text }
@@ -185,7 +207,7 @@ public struct PacketPrinter: Sendable {
         return letters.isEmpty ? "none" : letters
     }
 
-    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32)) -> String {
+    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32), flags: UInt8) -> String {
         if option.kind == 29 {
             // tcp-ao: key IDs, then the MAC, as far as the bytes go.
             let data = option.data
@@ -197,6 +219,10 @@ public struct PacketPrinter: Sendable {
                 text += " mac 0x" + data.dropFirst(2).map { hex($0, width: 2) }.joined()
             }
             return text
+        }
+        if option.kind == 30, option.data.count == option.length - 2 {
+            // Whole, but tcpdump may still find it malformed (and print [bad opt] after it).
+            return "mptcp" + option.mptcpText(flags: flags).text
         }
         guard option.complete else {
             // Cut short: tcpdump got as far as the name, and the bytes of an unknown option.
@@ -234,6 +260,9 @@ public struct PacketPrinter: Sendable {
         case 28:
             let value = u16(0)
             text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? (value >> 1) * 60 : value >> 1)"
+        case 34: text = "tfo " + TCPOption.fastOpenText(data[...])
+        case 254 where data.count >= 2 && u16(0) == 0xf989:
+            text = "exp-tfo" + TCPOption.fastOpenText(data.dropFirst(2))
         case 254 where data.count >= 2:
             text = "exp-" + hex(u16(0), width: 4)
         default:
@@ -244,20 +273,41 @@ public struct PacketPrinter: Sendable {
         return text
     }
 
+    static let arpHardwareNames: [UInt16: String] = [
+        1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip", 24: "IEEE 1394", 19: "ATM", 32: "InfiniBand",
+    ]
+    static let arpOperationNames: [UInt16: String] = [
+        1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply", 8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply",
+    ]
+
     static func arp(_ message: ARPMessage) -> String {
         var text = "ARP, "
+        let hardwareLength = message.senderHardware.bytes.count
+        // Addresses tcpdump cannot read: the types and lengths only.
+        guard [0x0800, 0x1000].contains(message.protocolType), message.protocolLength == 4, hardwareLength != 0 else {
+            text += (arpHardwareNames[message.hardwareType] ?? "Unknown Hardware (\(message.hardwareType))") + " (len \(hardwareLength)), "
+            text += (EtherTypes.names[message.protocolType] ?? "Unknown Protocol (0x\(hex(message.protocolType, width: 4)))")
+            return text + " (len \(message.protocolLength)), length \(message.length)"
+        }
+        text += (arpOperationNames[message.operation] ?? "Unknown (\(message.operation))") + " "
+        let sender = linkAddress(message.senderHardware), target = linkAddress(message.targetHardware)
         switch message.operation {
         case 1:
-            text += "Request who-has \(message.targetAddress)"
-            if message.targetHardware.bytes.contains(where: { $0 != 0 }) { text += " (\(message.targetHardware))" }
+            text += "who-has \(message.targetAddress)"
+            if message.targetHardware.bytes.contains(where: { $0 != 0 }) { text += " (\(target))" }
             text += " tell \(message.senderAddress)"
-        case 2: text += "Reply \(message.senderAddress) is-at \(message.senderHardware)"
-        case 3: text += "Reverse Request who-is \(message.targetHardware) tell \(message.senderHardware)"
-        case 4: text += "Reverse Reply \(message.targetHardware) at \(message.targetAddress)"
-        case 8: text += "Inverse Request who-is \(message.targetHardware) tell \(message.senderHardware)"
-        default: text += "Inverse Reply \(message.senderHardware) at \(message.senderAddress)"
+        case 2: text += "\(message.senderAddress) is-at \(sender)"
+        case 3, 8: text += "who-is \(target) tell \(sender)"
+        case 4: text += "\(target) at \(message.targetAddress)"
+        case 9: text += "\(sender) at \(message.senderAddress)"
+        default: return text  // tcpdump dumps the rest in hex, on lines of its own
         }
         return text + ", length \(message.length)"
+    }
+
+    /// A hardware address as tcpdump writes one of any length.
+    static func linkAddress(_ address: MACAddress) -> String {
+        address.bytes.isEmpty ? "<empty>" : address.description
     }
 
     static func dns(_ message: DNSMessage, complete: Bool) -> String {
@@ -276,7 +326,9 @@ public struct PacketPrinter: Sendable {
             text += message.answers.map { record in
                 guard let type = record.type else { return "" }
                 var part = ""
-                if record.recordClass != 1 && record.type != 41 { part += " " + className(record.recordClass) }
+                let recordClass = message.multicast ? record.recordClass & 0x7fff : record.recordClass
+                if recordClass != 1 && record.type != 41 { part += " " + className(recordClass) }
+                if message.multicast && record.recordClass & 0x8000 != 0 { part += " (Cache flush)" }
                 part += " " + typeName(type)
                 if !record.data.isEmpty { part += " " + record.data }
                 return part
@@ -295,7 +347,9 @@ public struct PacketPrinter: Sendable {
             if message.additionalCount != 0 { text += " [\(message.additionalCount)au]" }
             for question in message.questions {
                 text += " " + typeName(question.type)
-                if question.recordClass != 1 { text += " " + className(question.recordClass) }
+                let recordClass = message.multicast ? question.recordClass & 0x7fff : question.recordClass
+                if recordClass != 1 { text += " " + className(recordClass) }
+                if message.multicast { text += question.recordClass & 0x8000 != 0 ? " (QU)" : " (QM)" }
                 text += "? " + question.name
             }
         }
@@ -334,10 +388,6 @@ public struct PacketPrinter: Sendable {
         249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR", 253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI",
     ]
 
-    static func etherTypeName(_ type: UInt16) -> String {
-        [0x0800: "IPv4", 0x86dd: "IPv6", 0x0806: "ARP", 0x8035: "Reverse ARP", 0x8100: "802.1Q", 0x88a8: "802.1Q-QinQ",
-         0x9100: "802.1Q-9100", 0x9200: "802.1Q-9200", 4: "Unknown"][type] ?? "Unknown"
-    }
 
     /// `text` left-aligned in `width` columns, as printf's `%-*s`.
     private func padded(_ text: String, _ width: Int) -> String {

@@ -31,16 +31,25 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     case linuxCooked(LinuxCookedHeader)
     /// The 4-byte address family of BSD loopback (`null`) and OpenBSD `loop` captures.
     case loopback(family: UInt32)
+    /// The EtherType of a Cisco HDLC frame.
+    case ciscoHDLC(protocolType: UInt16)
     case arp(ARPMessage)
     case ipv4(IPv4Header)
     case ipv6(IPv6Header)
     case ipv6Extension(IPv6ExtensionHeader)
     case tcp(TCPSegment)
     case udp(UDPDatagram)
+    case sctp(SCTPPacket)
+    case dccp(DCCPPacket)
+    case igmp(IGMPMessage)
+    case gre(GREPacket)
+    case vrrp(VRRPMessage)
+    case eigrp(EIGRPMessage)
     case icmp(ICMPMessage)
     case icmpv6(ICMPMessage)
     case dns(DNSMessage)
-    /// A remark on a malformed packet, printed as it stands (`truncated-ip - 20 bytes missing! `).
+    /// Text printed as it stands: a remark on a malformed packet (`truncated-ip - 20 bytes
+    /// missing! `) or tcpdump's words for a protocol that ends the decoding (`ip-proto-63 62`).
     case notice(String)
     /// A protocol this decoder does not take apart; the rest of the packet stays undecoded.
     case undecoded(String)
@@ -59,12 +68,19 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .vlan(let value): try container.encode(value, forKey: Key(stringValue: "vlan"))
         case .linuxCooked(let value): try container.encode(value, forKey: Key(stringValue: "linuxCooked"))
         case .loopback(let family): try container.encode(["family": family], forKey: Key(stringValue: "loopback"))
+        case .ciscoHDLC(let type): try container.encode(["protocolType": type], forKey: Key(stringValue: "ciscoHDLC"))
         case .arp(let value): try container.encode(value, forKey: Key(stringValue: "arp"))
         case .ipv4(let value): try container.encode(value, forKey: Key(stringValue: "ipv4"))
         case .ipv6(let value): try container.encode(value, forKey: Key(stringValue: "ipv6"))
         case .ipv6Extension(let value): try container.encode(value, forKey: Key(stringValue: "ipv6Extension"))
         case .tcp(let value): try container.encode(value, forKey: Key(stringValue: "tcp"))
         case .udp(let value): try container.encode(value, forKey: Key(stringValue: "udp"))
+        case .sctp(let value): try container.encode(value, forKey: Key(stringValue: "sctp"))
+        case .dccp(let value): try container.encode(value, forKey: Key(stringValue: "dccp"))
+        case .igmp(let value): try container.encode(value, forKey: Key(stringValue: "igmp"))
+        case .gre(let value): try container.encode(value, forKey: Key(stringValue: "gre"))
+        case .vrrp(let value): try container.encode(value, forKey: Key(stringValue: "vrrp"))
+        case .eigrp(let value): try container.encode(value, forKey: Key(stringValue: "eigrp"))
         case .icmp(let value): try container.encode(value, forKey: Key(stringValue: "icmp"))
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
@@ -113,6 +129,8 @@ public struct ARPMessage: Sendable, Hashable, Encodable {
     public var targetAddress: IPv4Address
     /// Bytes from the ARP header on, as on the wire.
     public var length: Int
+    /// The protocol address length; the addresses are IPv4 ones only when it is 4.
+    public var protocolLength: Int
 }
 
 public struct IPv4Header: Sendable, Hashable, Encodable {
@@ -152,6 +170,8 @@ public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
     /// Fragment header only: the offset in bytes and the length of this fragment's data.
     public var fragmentOffset: Int?
     public var fragmentLength: Int?
+    /// Routing header only: tcpdump's words for it (`RT6 (len=2, type=0 [Deprecated], ...) `).
+    public var text: String? = nil
 }
 
 public struct TCPSegment: Sendable, Hashable, Encodable {
@@ -196,6 +216,53 @@ public struct UDPDatagram: Sendable, Hashable, Encodable {
     public var problem: String?
 }
 
+/// An SCTP packet: its ports, the type of each chunk, and tcpdump's words for the chunks
+/// (`sctp (1) [INIT] [init tag: 1] ...`).
+public struct SCTPPacket: Sendable, Hashable, Encodable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var chunkTypes: [UInt8]
+    public var text: String
+}
+
+/// A DCCP packet: its ports, type (0 Request to 9 SyncAck) and tcpdump's words for it
+/// (`DCCP DCCP-Response (service=0) (ack=38464816766) `).
+public struct DCCPPacket: Sendable, Hashable, Encodable {
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    public var type: UInt8
+    public var text: String
+}
+
+/// An IGMP message: its type and tcpdump's words for it (`igmp v2 report 224.0.0.251`).
+public struct IGMPMessage: Sendable, Hashable, Encodable {
+    public var type: UInt8
+    public var text: String
+}
+
+/// A GRE header: its version, the EtherType of what it carries, and tcpdump's words for it
+/// (`GREv0, key=0x1, length 88: `).
+public struct GREPacket: Sendable, Hashable, Encodable {
+    public var version: UInt8
+    public var protocolType: UInt16
+    public var text: String
+}
+
+/// A VRRP message: its version, type and tcpdump's words for it
+/// (`VRRPv2, Advertisement, vrid 42, prio 191, authtype simple, intvl 10s, length 28`).
+public struct VRRPMessage: Sendable, Hashable, Encodable {
+    public var version: UInt8
+    public var type: UInt8
+    public var text: String
+}
+
+/// An EIGRP packet: its version, opcode and tcpdump's words for it (`EIGRP Hello, length: 40`).
+public struct EIGRPMessage: Sendable, Hashable, Encodable {
+    public var version: UInt8
+    public var opcode: UInt8
+    public var text: String
+}
+
 /// ICMP and ICMPv6: the type and code, and the message in tcpdump's words
 /// (`echo request, id 1, seq 2`).
 public struct ICMPMessage: Sendable, Hashable, Encodable {
@@ -225,6 +292,8 @@ public struct DNSMessage: Sendable, Hashable, Encodable {
     public var overTCP: Bool
     /// Something wrong in the message, printed in place of its body.
     public var problem: String?
+    /// mDNS: a class's top bit asks for a unicast reply (questions) or flushes caches (answers).
+    public var multicast: Bool = false
 }
 
 public struct DNSQuestion: Sendable, Hashable, Encodable {

@@ -43,6 +43,12 @@ public struct PcapFileHeader: Sendable, Hashable {
 
     public var linkType: LinkType { LinkType(UInt16(truncatingIfNeeded: linkTypeField)) }
 
+    /// The snapshot length libpcap reads the file with: the header's, or the link type's
+    /// largest when the header's is 0 or negative as a C int. libpcap cuts longer records to it.
+    public var effectiveSnapshotLength: UInt32 {
+        snapshotLength == 0 || snapshotLength > UInt32(Int32.max) ? UInt32(linkType.maximumCapturedLength) : snapshotLength
+    }
+
     static let fcsPresentBit: UInt32 = 0x0400_0000
     /// Bits 16–25 and bit 27 must be zero.
     static let reservedBits: UInt32 = 0x0bff_0000

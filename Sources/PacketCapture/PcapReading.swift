@@ -135,7 +135,8 @@ extension CaptureReader {
         let timestamp = Int64(seconds) * 1_000_000_000 + Int64(fraction) * pcap.nanosecondsPerFraction
         return PacketRecord(
             timestamp: timestamp, originalLength: Int(original), dataRange: dataStart..<offset, interfaceIndex: 0,
-            linkType: pcap.linkType, optionsRange: offset..<offset, offset: start)
+            linkType: pcap.linkType, optionsRange: offset..<offset, offset: start,
+            pcapTime: PcapRecordTime(seconds: seconds, fraction: fraction, inNanoseconds: pcap.nanosecondsPerFraction == 1))
     }
 }
 

@@ -30,15 +30,10 @@ extension PacketDecoding {
             add(.tcp(segment))
             return
         }
-        var undecodedOption: String?
         if headerLength > 20 {
-            (segment.options, segment.badOptions, segment.optionsTruncated, undecodedOption) = tcpOptions(at: offset + 20, length: headerLength - 20)
+            (segment.options, segment.badOptions, segment.optionsTruncated) = tcpOptions(at: offset + 20, length: headerLength - 20, flags: segment.flags)
         }
         add(.tcp(segment))
-        if let undecodedOption {
-            undecoded(undecodedOption)
-            return
-        }
         if segment.badOptions { return }
         if segment.optionsTruncated {
             truncated("tcp")
@@ -54,18 +49,46 @@ extension PacketDecoding {
         if sourcePort == 53 || destinationPort == 53 {
             dns(at: offset + headerLength, length: payload, overTCP: true)
         } else if let name = Self.tcpApplication(sourcePort, destinationPort) {
-            undecoded(name)
+            if name == "SSH" {
+                sshVersion(at: offset + headerLength, length: payload)
+            } else {
+                undecoded(name)
+            }
         }
+    }
+
+    /// The version line an SSH connection starts with (`SSH-2.0-...`), which is all tcpdump
+    /// prints of SSH: nothing for other payload, or a line not ended in this packet.
+    mutating func sshVersion(at offset: Int, length: Int) {
+        for (index, expected) in "SSH-".utf8.enumerated() {
+            guard let byte = u8(offset + index) else { return truncated("ssh") }
+            guard byte == expected else { return }
+        }
+        var index = 4
+        while index < length {
+            guard let byte = u8(offset + index) else { return truncated("ssh") }
+            if byte == 0x0a { break }
+            if byte == 0x0d {
+                guard index + 1 < length else { return }
+                guard let next = u8(offset + index + 1) else { return truncated("ssh") }
+                guard next == 0x0a else { return }
+                break
+            }
+            guard (0x20...0x7e).contains(byte) else { return }
+            index += 1
+        }
+        guard index < length, let line = bytes(offset, index) else { return }
+        note(": SSH: " + String(decoding: line, as: UTF8.self))
     }
 
     /// The options, whether they were malformed (`[bad opt]`), and whether they ran past the
     /// captured bytes.
-    func tcpOptions(at start: Int, length: Int) -> ([TCPOption], bad: Bool, truncated: Bool, undecoded: String?) {
+    func tcpOptions(at start: Int, length: Int, flags: UInt8) -> ([TCPOption], bad: Bool, truncated: Bool) {
         var options: [TCPOption] = []
         var cursor = start
         var left = length
         while left > 0 {
-            guard let kind = u8(cursor) else { return (options, false, true, nil) }
+            guard let kind = u8(cursor) else { return (options, false, true) }
             if kind == 0 || kind == 1 {
                 options.append(TCPOption(kind: kind, length: 1, data: [], complete: true))
                 cursor += 1
@@ -73,29 +96,32 @@ extension PacketDecoding {
                 if kind == 0 { break }
                 continue
             }
-            guard let lengthByte = u8(cursor + 1) else { return (options, false, true, nil) }
+            guard let lengthByte = u8(cursor + 1) else { return (options, false, true) }
             let optionLength = Int(lengthByte)
-            guard optionLength >= 2, optionLength <= left else { return (options, true, false, nil) }
+            guard optionLength >= 2, optionLength <= left else { return (options, true, false) }
             left -= 2
-            if kind == 30 || (kind == 254 && optionLength >= 4 && u16(cursor + 2) == 0xf989) || kind == 34 {
-                return (options, false, false, kind == 30 ? "MPTCP option" : "TCP fast open option")
-            }
             let expected = Self.tcpOptionDataLength[kind] ?? optionLength - 2
             guard expected <= left else {
                 options.append(TCPOption(kind: kind, length: optionLength, data: [], complete: false))
-                return (options, true, false, nil)
+                return (options, true, false)
             }
             guard let data = bytes(cursor + 2, expected) else {
                 // tcpdump prints the bytes of a variable option up to the end of the capture.
                 let available = Self.tcpOptionDataLength[kind] == nil || kind == 29 ? (bytes(cursor + 2, max(0, end - cursor - 2)) ?? []) : []
                 options.append(TCPOption(kind: kind, length: optionLength, data: available, complete: false))
-                return (options, false, true, nil)
+                return (options, false, true)
             }
-            options.append(TCPOption(kind: kind, length: optionLength, data: data, complete: true))
+            let option = TCPOption(kind: kind, length: optionLength, data: data, complete: true)
+            if kind == 30, !option.mptcpText(flags: flags).valid {
+                // tcpdump prints what it read of it, then [bad opt]; kept as not complete.
+                options.append(TCPOption(kind: kind, length: optionLength, data: data, complete: false))
+                return (options, true, false)
+            }
+            options.append(option)
             cursor += 2 + expected
             left -= expected
         }
-        return (options, false, false, nil)
+        return (options, false, false)
     }
 
     /// Data bytes tcpdump reads for options of a fixed size, whatever their length byte says.
@@ -134,16 +160,27 @@ extension PacketDecoding {
             return
         }
         let isDNS = sourcePort == 53 || destinationPort == 53
-        if udpLength > available && !fragmented && !isDNS { datagram.problem = "UDP, bad length \(udpLength) > \(available)" }
+        let isMulticastDNS = !isDNS && (sourcePort == 5353 || destinationPort == 5353)
+        if udpLength > available && !fragmented && !isDNS && !isMulticastDNS {
+            datagram.problem = "UDP, bad length \(udpLength) > \(available)"
+        }
         add(.udp(datagram))
-        if isDNS {
-            dns(at: offset + 8, length: available, overTCP: false)
+        if isDNS || isMulticastDNS {
+            dns(at: offset + 8, length: available, overTCP: false, multicast: isMulticastDNS)
         } else if let name = udpApplication(sourcePort, destinationPort, payload: offset + 8) {
-            undecoded(name)
+            if name == "HSRP" {
+                hsrp(at: offset + 8, length: available)
+            } else if name == "BFD", let kind = Self.bfdPorts[destinationPort] {
+                bfd(at: offset + 8, length: available, kind: kind)
+            } else {
+                undecoded(name)
+            }
         }
     }
 
-    /// Ports tcpdump hands to a dissector of its own for TCP payload (from its tcp.h).
+    /// Ports tcpdump hands to a dissector of its own for TCP payload (from its tcp.h). Its
+    /// NetBIOS and SMB printers are left out of a default build (configure's --enable-smb),
+    /// so those ports print as plain TCP and UDP.
     static func tcpApplication(_ source: UInt16, _ destination: UInt16) -> String? {
         for port in [source, destination] {
             if let name = tcpApplicationPorts[port] { return name }
@@ -152,8 +189,8 @@ extension PacketDecoding {
     }
 
     static let tcpApplicationPorts: [UInt16: String] = [
-        21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 43: "WHOIS", 80: "HTTP", 139: "NetBIOS session", 179: "BGP",
-        323: "RPKI-RTR", 445: "SMB", 554: "RTSP", 639: "MSDP", 646: "LDP", 1723: "PPTP", 2049: "NFS",
+        21: "FTP", 22: "SSH", 23: "Telnet", 25: "SMTP", 43: "WHOIS", 80: "HTTP", 179: "BGP",
+        323: "RPKI-RTR", 554: "RTSP", 639: "MSDP", 646: "LDP", 1723: "PPTP", 2049: "NFS",
         6379: "RESP", 6633: "OpenFlow", 6653: "OpenFlow", 8080: "HTTP", 8554: "RTSP", 10288: "BEEP",
     ]
 
@@ -165,16 +202,18 @@ extension PacketDecoding {
         }
         if (7000...7009).contains(source) || (7000...7009).contains(destination) { return "AFS RX" }
         if let name = Self.udpDestinationPorts[destination] { return name }
+        // In tcpdump's order: Broadcom's LI shim by its source port before BFD.
         if source == 49152 { return "Broadcom LI" }
+        if Self.bfdPorts[destination] != nil || destination == 3785 { return "BFD" }
         let atalk: (UInt16) -> Bool = { (200..<328).contains($0) || (768..<896).contains($0) || (16512..<16640).contains($0) }
         if u8(payload + 2) == 2 && (atalk(source) || atalk(destination)) { return "AppleTalk" }
         return nil
     }
 
     static let udpApplicationPorts: [UInt16: String] = [
-        5353: "mDNS", 525: "timed", 69: "TFTP", 67: "BOOTP", 68: "BOOTP", 520: "RIP", 654: "AODV", 500: "ISAKMP",
+        525: "timed", 69: "TFTP", 67: "BOOTP", 68: "BOOTP", 520: "RIP", 654: "AODV", 500: "ISAKMP",
         4500: "ISAKMP", 7500: "ISAKMP", 8500: "ISAKMP", 161: "SNMP", 162: "SNMP", 123: "NTP", 88: "Kerberos",
-        750: "Kerberos", 1701: "L2TP", 137: "NetBIOS name", 138: "NetBIOS datagram", 2103: "Zephyr", 2104: "Zephyr",
+        750: "Kerberos", 1701: "L2TP", 2103: "Zephyr", 2104: "Zephyr",
         521: "RIPng", 546: "DHCPv6", 547: "DHCPv6", 5359: "AHCP", 6696: "Babel", 6697: "Babel", 8231: "HNCP",
         496: "Cisco AutoRP", 1645: "RADIUS", 1812: "RADIUS", 1646: "RADIUS", 1813: "RADIUS", 1700: "RADIUS",
         3799: "RADIUS", 921: "LWRES", 646: "LDP", 698: "OLSR", 3503: "LSP ping", 701: "LMP", 1589: "VQP",
@@ -184,8 +223,48 @@ extension PacketDecoding {
     ]
 
     static let udpDestinationPorts: [UInt16: String] = [
-        3456: "VAT", 4567: "WB", 1985: "HSRP", 3784: "BFD", 4784: "BFD", 6784: "BFD", 3785: "BFD",
+        3456: "VAT", 4567: "WB", 1985: "HSRP",
     ]
+}
+
+extension PacketDecoding {
+    /// HSRP (RFC 2281) as tcpdump prints it without -v: version, operation, length, state,
+    /// group and virtual address (version 0; later ones by their number only).
+    mutating func hsrp(at offset: Int, length: Int) {
+        var text = "HSRPv"
+        defer { note(text) }
+        guard let version = u8(offset) else { return truncated("hsrp") }
+        text += "\(version)"
+        guard version == 0 else { return }
+        guard let operation = u8(offset + 1) else { return truncated("hsrp") }
+        text += "-" + (operation < 3 ? ["hello", "coup", "resign"][Int(operation)] : "unknown (\(operation))") + " \(length): "
+        guard let state = u8(offset + 2) else { return truncated("hsrp") }
+        let states: [UInt8: String] = [0: "initial", 1: "learn", 2: "listen", 4: "speak", 8: "standby", 16: "active"]
+        text += "state=\(states[state] ?? "Unknown (\(state))") "
+        guard let group = u8(offset + 6) else { return truncated("hsrp") }
+        text += "group=\(group) "
+        guard let reserved = u8(offset + 7) else { return truncated("hsrp") }
+        if reserved != 0 { text += "[reserved=\(reserved)!] " }
+        guard let address = u32(offset + 16) else { return truncated("hsrp") }
+        text += "addr=\(IPv4Address(address))"
+    }
+}
+
+extension PacketDecoding {
+    /// The BFD control ports (RFC 5881, 5883, 7130) by tcpdump's names for them.
+    static let bfdPorts: [UInt16: String] = [3784: "Control", 4784: "Multihop", 6784: "Lag"]
+
+    /// A BFD version 1 control packet as tcpdump prints it without -v: the kind of session,
+    /// the state, the flags and the length. Version 0 stays undecoded.
+    mutating func bfd(at offset: Int, length: Int, kind: String) {
+        // tcpdump wants the whole 24-byte header captured before it prints anything.
+        guard has(offset, 24), let first = u8(offset), let flags = u8(offset + 1) else { return truncated("bfd") }
+        guard first >> 5 == 1 else { return undecoded("BFDv\(first >> 5)") }
+        let states = ["AdminDown", "Down", "Init", "Up"]
+        let names = zip([UInt8(0x20), 0x10, 0x08, 0x04, 0x02, 0x01], ["Poll", "Final", "Control Plane Independent", "Authentication Present", "Demand", "Multipoint"])
+            .filter { flags & $0.0 != 0 }.map(\.1)
+        note("BFDv1, \(kind), State \(states[Int(flags >> 6)]), Flags: [\(names.isEmpty ? "none" : names.joined(separator: ", "))], length: \(length)")
+    }
 }
 
 extension TCPSegment {

@@ -20,8 +20,9 @@ struct CaptureCommand: ParsableCommand {
             out); Linux cooked v2 packets name this machine's interface of their index, as \
             tcpdump does. --json prints one JSON object \
             a packet instead, with the decoded layers. -w saves the matches as a pcap file \
-            (microsecond timestamps, as tcpdump writes) instead of printing them. Names are \
-            never resolved, so -n is accepted and changes nothing.
+            (microsecond timestamps, as tcpdump writes) instead of printing them; a pcap file \
+            read with -r keeps its link-type field and record times exactly, as with tcpdump. \
+            Names are never resolved, so -n is accepted and changes nothing.
 
             As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
             beside the printable characters, text), without the link-layer header; -xx, -XX \
@@ -30,7 +31,8 @@ struct CaptureCommand: ParsableCommand {
 
             Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
             then prints on stderr how many packets were captured, received by the filter and \
-            dropped by the kernel. `-i any` captures on every interface (Linux cooked headers). \
+            dropped by the kernel. `-i any` captures on every interface, with Linux cooked v2 \
+            headers (LINUX_SLL2) that name each packet's interface, as tcpdump does. \
             Without -i or -r, as with tcpdump, the capture (or -d) is on the first interface \
             that is up and not loopback.
 
@@ -203,12 +205,17 @@ struct CaptureCommand: ParsableCommand {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
-        let output = try PacketOutput(timestampLevel: timestampLevel, json: json, writeFile: writeFile, linkType: firstLinkType, snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing)
+        // A pcap file is copied as libpcap copies it: header fields and record times as they are.
+        let output = try PacketOutput(timestampLevel: timestampLevel, json: json, writeFile: writeFile, linkType: firstLinkType,
+                                      snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing, copying: reader.pcapHeader)
         let limit = count ?? Int.max
         var matched = 0
         var failure: Error?
-        forEachRecord(&reader) { record, data in
+        // libpcap cuts a pcap record longer than the file's snapshot length before filtering.
+        let cut = reader.pcapHeader.map { Int($0.effectiveSnapshotLength) } ?? Int.max
+        forEachRecord(&reader) { record, whole in
             if failure != nil || matched >= limit { return }
+            let data = whole.count > cut ? UnsafeRawBufferPointer(rebasing: whole.prefix(cut)) : whole
             let filter: ClassicInterpreter?
             if let known = filters[record.linkType] {
                 filter = known
@@ -225,7 +232,7 @@ struct CaptureCommand: ParsableCommand {
             if let filter, filter.run(packet: data, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) == 0 { return }
             matched += 1
             do {
-                try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType)
+                try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType, pcapTime: record.pcapTime)
             } catch {
                 failure = error
             }
@@ -256,7 +263,8 @@ final class PacketOutput {
     /// Packets emitted so far: -# numbers them, --count prints how many.
     var emitted = 0
 
-    init(timestampLevel: Int, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions) throws {
+    init(timestampLevel: Int, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions,
+         copying pcapHeader: PcapFileHeader? = nil) throws {
         timestamps = TimestampStyle(tCount: timestampLevel, nanoseconds: options.nanosecondTimestamps)
         self.json = json
         self.linkType = linkType
@@ -266,18 +274,20 @@ final class PacketOutput {
         #endif
         if let writeFile {
             do {
-                file = try CaptureFileWriter(path: writeFile, format: .pcap, linkType: linkType, snapshotLength: snapshotLength,
-                                             precision: options.nanosecondTimestamps ? .nanoseconds : .microseconds)
+                let precision: TimestampPrecision = options.nanosecondTimestamps ? .nanoseconds : .microseconds
+                let writer = pcapHeader.map { CaptureWriter(copying: $0, precision: precision) }
+                    ?? CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: precision)
+                file = try CaptureFileWriter(path: writeFile, writer: writer)
             } catch {
                 throw CommandError("capture: \(error)")
             }
         }
     }
 
-    func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+    func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType, pcapTime: PcapRecordTime? = nil) throws {
         emitted += 1
         if file != nil {
-            try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType)
+            try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType, pcapTime: pcapTime)
             guard options.printWhileWriting else { return }
         }
         guard !options.count else { return }
@@ -304,12 +314,16 @@ final class PacketOutput {
         return String(repeating: " ", count: max(0, 5 - digits.count)) + digits + "  "
     }
 
-    func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType) throws {
+    func save(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType, pcapTime: PcapRecordTime?) throws {
         guard linkType == self.linkType else {
             throw CommandError("capture: -w writes one link type, \(self.linkType); this packet is \(linkType)")
         }
         do {
-            try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            if let pcapTime, file?.format == .pcap {
+                try file?.write(data: data, pcapTime: pcapTime, originalLength: originalLength)
+            } else {
+                try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
+            }
             if options.packetBuffered { try file?.flush() }
         } catch {
             throw CommandError("capture: cannot write packet \(error)")

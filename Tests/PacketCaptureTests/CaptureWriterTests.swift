@@ -105,5 +105,28 @@ struct CaptureWriterTests {
         #expect(performing: {
             try pcapng.write(Packet(timestamp: 0, originalLength: 1, data: [1], linkType: .ethernet, options: [CaptureOption(code: 1, value: Array(repeating: 0, count: 70_000))]))
         }, throws: { ($0 as? CaptureWriteError)?.kind == .tooLong })
+        // A pcap record's own time fields go only into a pcap file, and must fit its unit.
+        let time = PcapRecordTime(seconds: 1, fraction: 5_000_000, inNanoseconds: false)
+        #expect(performing: { try [UInt8(1)].withUnsafeBytes { try pcapng.write(data: $0, pcapTime: time, originalLength: 1) } },
+                throws: { ($0 as? CaptureWriteError)?.kind == .notRepresentable })
+        var nanoseconds = CaptureWriter(format: .pcap, linkType: .ethernet, precision: .nanoseconds)
+        #expect(performing: { try [UInt8(1)].withUnsafeBytes { try nanoseconds.write(data: $0, pcapTime: time, originalLength: 1) } },
+                throws: { ($0 as? CaptureWriteError)?.kind == .timestampOutOfRange })
+        #expect(nanoseconds.packetCount == 0)
+    }
+
+    /// A copy keeps the header's whole link-type field and a record's fraction of a second
+    /// or more, which reading back as a timestamp cannot tell from the next second.
+    @Test func copiesKeepHeaderFieldsAndRecordTimes() throws {
+        let header = PcapFileHeader(snapshotLength: 0, linkTypeField: 0x2400_0001)
+        var writer = CaptureWriter(copying: header)
+        let time = PcapRecordTime(seconds: 7, fraction: 1_500_000, inNanoseconds: false)
+        try [UInt8(9)].withUnsafeBytes { try writer.write(data: $0, pcapTime: time, originalLength: 60) }
+        var reader = try CaptureReader(writer.takeBytes())
+        #expect(reader.pcapHeader?.linkTypeField == 0x2400_0001)
+        #expect(reader.pcapHeader?.snapshotLength == 262_144)  // 0 read as the link type's largest, as libpcap does
+        #expect(reader.interfaces.first?.fcsBitCount == 32)
+        let record = reader.nextRecord()
+        #expect(record?.pcapTime == time && record?.originalLength == 60)
     }
 }

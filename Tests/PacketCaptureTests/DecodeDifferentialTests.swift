@@ -5,15 +5,18 @@ import Testing
 
 /// Our one-line decoding against tcpdump's, packet by packet, over every capture in the
 /// shared corpus whose link type the decoder reads (Ethernet, Linux cooked SLL/SLL2, BSD
-/// loopback, raw IP). tcpdump runs as `tcpdump -n -t -# -r FILE`; `-#` numbers each packet so
-/// its lines pair up with ours.
+/// loopback, Cisco HDLC, raw IP). tcpdump runs as `tcpdump -n -t -# -r FILE`; `-#` numbers
+/// each packet so its lines pair up with ours.
 ///
-/// A packet is compared when our decoder understood every layer it met. Packets that reach a
+/// A packet is compared when our decoder understood every layer it met; the protocols it
+/// reads include SCTP and DCCP, MPTCP and Fast Open options, SSH's version line, and
+/// EtherTypes tcpdump has no dissector for (it prints the addresses, type and length, then a
+/// hex dump, which is left out). Packets that reach a
 /// protocol outside the decoder's scope (an application protocol tcpdump dissects, an
 /// ethertype, an IP protocol, LLC frames) are excluded and counted by that protocol; the test
 /// prints the counts. Files libpcap refuses or whose link type is out of scope are listed.
 struct DecodeDifferentialTests {
-    static let linkTypesInScope: Set<LinkType> = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .ipv4, .ipv6]
+    static let linkTypesInScope: Set<LinkType> = [.ethernet, .linuxSLL, .linuxSLL2, .null, .loop, .raw, .ipv4, .ipv6, .cHDLC]
 
     /// tcpdump's lines for `file`, keyed by packet number: the first line of each packet and
     /// whether more lines followed it.
@@ -28,7 +31,8 @@ struct DecodeDifferentialTests {
                line.dropFirst(5).hasPrefix("  ") {
                 lines[number] = (String(line.dropFirst(7)), false)
                 current = number
-            } else if let current, !line.isEmpty {
+            } else if let current, !line.isEmpty, !line.hasPrefix("\t0x") {
+                // tcpdump's hex dump of bytes it has no dissector for is not part of the line.
                 lines[current]?.continued = true
             }
         }
@@ -42,6 +46,7 @@ struct DecodeDifferentialTests {
         var excluded: [String: Int] = [:]
         var filesOutOfScope: [String: Int] = [:]
         var filesCompared = 0
+        var featuresCompared: [String: Int] = [:]
         for file in files {
             guard var reader = try? CaptureReader(try CaptureTestData.bytes(file)) else { continue }
             var packets = reader.readAll()
@@ -70,6 +75,7 @@ struct DecodeDifferentialTests {
                 }
                 if ours == expected.line && !expected.continued {
                     passed += 1
+                    for feature in Self.features where ours.contains(feature) { featuresCompared[feature, default: 0] += 1 }
                 } else {
                     failed.append("\(file.lastPathComponent) #\(index + 1):\n    ours:    \(ours)\n    tcpdump: \(expected.line)\(expected.continued ? " (+ more lines)" : "")")
                 }
@@ -80,7 +86,21 @@ struct DecodeDifferentialTests {
         print("files with link types out of scope: " + filesOutOfScope.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         for failure in failed.prefix(400) { print(failure) }
         #expect(failed.isEmpty, "\(failed.count) packets decode differently from tcpdump")
+        print("agreeing lines with: " + Self.features.map { "\($0) \(featuresCompared[$0] ?? 0)" }.joined(separator: ", "))
+        for feature in Self.features { #expect(featuresCompared[feature] != nil, "no agreeing line shows \(feature)") }
     }
+
+    /// What the decoder was taught to print after it was first compared, each of which the
+    /// corpus must show in lines that agree with tcpdump's: MPTCP options, experimental TCP
+    /// Fast Open options, SSH version lines, SCTP and DCCP, IPv6 routing headers and
+    /// jumbograms, IP in IPv6, EtherTypes, IP protocols and ICMPv6 types tcpdump does not
+    /// know, ARP for other hardware and protocols, IGMP, GRE with IP inside, VRRP, EIGRP, HSRP and BFD.
+    static let features = [
+        ",mptcp ", "exp-tfo ", ": SSH: SSH-", ": sctp (1) [", ": DCCP DCCP-", ": RT6 (len=", "HBH ICMP6, echo request",
+        ") IP6 ", "ethertype Unknown (0x", " ip-proto-", "unknown icmp6 type (", "no next header", "ARP, Unknown (",
+        "Unknown Protocol (0x", ": igmp v2 report ", ": igmp query v",
+        ": GREv0, length ", ": VRRPv2, Advertisement, ", ": VRRPv3, Advertisement, ", ": EIGRP Hello, length: ", ": HSRPv0-hello ", ": BFDv1, Control, State ",
+    ]
 
     /// Every packet of the corpus cut short at every length up to 160 bytes, and with bytes
     /// flipped, on every link type the decoder reads: decoding and printing must only ever

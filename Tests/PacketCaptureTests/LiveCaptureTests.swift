@@ -166,14 +166,15 @@ import Testing
             #expect(error.kind == .invalidConfiguration)
         }
         #expect(try LiveCapture.linkType(of: "lo") == .ethernet)
-        #expect(try LiveCapture.linkType(of: nil) == .linuxSLL)
+        #expect(try LiveCapture.linkType(of: nil) == .linuxSLL2)
     }
 
     @Test func anyInterfaceGivesCookedHeaders() throws {
         guard Self.available() else { return }
-        let program = try PacketFilter.compile("udp port 9997", linkType: .sll)
+        // The header fields become ancillary loads in the kernel: protocol, interface, packet type.
+        let program = try PacketFilter.compile("udp port 9997 and ifindex \(if_nametoindex("lo")) and inbound", linkType: .sll2)
         try Self.withCapture(.init(interface: "any", filter: program)) { capture in
-            #expect(capture.linkType == .linuxSLL)
+            #expect(capture.linkType == .linuxSLL2)
             let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
             defer { close(sender) }
             send(sender, port: 9997, Array("cooked".utf8))
@@ -183,7 +184,13 @@ import Testing
             let summary = PacketDecoder.decode(packet)
             #expect(summary.undecoded.isEmpty && summary.truncatedIn == nil)
             #expect(Array(packet.data.suffix(6)) == Array("cooked".utf8))
-            #expect(packet.data[14] == 0x08 && packet.data[15] == 0x00)  // SLL protocol: IPv4
+            // SLL2: protocol IPv4, interface lo, hardware type loopback (772), packet type host.
+            #expect(Array(packet.data.prefix(12)) == [0x08, 0x00, 0, 0, 0, 0, 0, UInt8(if_nametoindex("lo")), 0x03, 0x04, 0, 6])
+            // The filter ran in the kernel: of the datagram's two copies on lo it accepted only
+            // the arriving one (`inbound`), where a user-space filter would count both.
+            capture.close()
+            let statistics = capture.statistics()
+            #expect(statistics.received == 1, "\(statistics)")
         }
     }
 }

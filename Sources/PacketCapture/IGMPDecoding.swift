@@ -1,0 +1,85 @@
+/// IGMP (RFC 1112, 2236, 3376) as tcpdump prints it without -v: queries with their version,
+/// maximum response time and group, reports and leaves with their group, and a v3 report's
+/// number of group records. DVMRP, PIMv1 and mtrace, which tcpdump also reads, stay undecoded.
+extension PacketDecoding {
+    mutating func igmp(at offset: Int, length: Int) {
+        guard let type = u8(offset) else { return truncated("igmp") }
+        var message = IGMPMessage(type: type, text: "")
+        var complete = true
+        switch type {
+        case 0x11:
+            message.text = "igmp query"
+            if length >= 12 {
+                complete = igmpV3Query(&message.text, at: offset, length: length)
+            } else if let maximum = u8(offset + 1), let group = u32(offset + 4) {
+                message.text += maximum != 0 ? " v2" + (maximum != 100 ? " [max resp time \(maximum)]" : "") : " v1"
+                if group != 0 { message.text += " [gaddr \(IPv4Address(group))]" }
+                if length != 8 { message.text += " [len \(length)]" }
+            } else {
+                complete = false
+            }
+        case 0x12, 0x16, 0x17:
+            message.text = type == 0x12 ? "igmp v1 report" : type == 0x16 ? "igmp v2 report" : "igmp leave"
+            guard let group = u32(offset + 4) else {
+                complete = false
+                break
+            }
+            message.text += " \(IPv4Address(group))"
+            if type == 0x12 && length != 8 { message.text += " [len \(length)]" }
+        case 0x22:
+            message.text = "igmp v3 report"
+            if length < 16 || length % 4 != 0 {
+                message.text += " [invalid len \(length)]"
+            } else if let groups = u16(offset + 6) {
+                message.text += ", \(groups) group record(s)"
+            } else {
+                complete = false
+            }
+        case 0x13, 0x14, 0x1e, 0x1f:
+            // tcpdump's first words, then the protocol left undecoded.
+            let (words, name) = [0x13: ("igmp dvmrp", "DVMRP"), 0x14: ("igmp pimv1", "PIMv1"), 0x1e: ("mresp", "mtrace")][type] ?? ("mtrace", "mtrace")
+            message.text = words
+            add(.igmp(message))
+            return undecoded(name)
+        default:
+            message.text = "igmp-\(type)"
+        }
+        add(.igmp(message))
+        if !complete { truncated("igmp") }
+    }
+
+    /// A version 3 query's fields after " v3"; false when the captured bytes end first.
+    func igmpV3Query(_ text: inout String, at offset: Int, length: Int) -> Bool {
+        text += " v3"
+        guard length % 4 == 0 else {
+            text += " [invalid len \(length)]"
+            return true
+        }
+        guard let code = u8(offset + 1) else { return false }
+        // Codes from 128 on are a floating-point form: mantissa and exponent.
+        let time = code < 128 ? Int(code) : (Int(code & 0x0f) | 0x10) << (Int((code & 0x70) >> 4) + 3)
+        if code != 100 {
+            text += " [max resp time " + (time < 600 ? "\(time / 10).\(time % 10)s" : Self.relativeTime(time / 10)) + "]"
+        }
+        guard let group = u32(offset + 4) else { return false }
+        guard group != 0 else { return true }
+        text += " [gaddr \(IPv4Address(group))"
+        guard let sources = u16(offset + 10) else { return false }
+        if sources > 0 {
+            text += length < 12 + Int(sources) * 4 ? " [invalid number of sources]" : ", \(sources) source(s)"
+        }
+        text += "]"
+        return true
+    }
+
+    /// Seconds as tcpdump writes a span: `1h2m3s`, `0s`.
+    static func relativeTime(_ seconds: Int) -> String {
+        guard seconds > 0 else { return "0s" }
+        var left = seconds, text = ""
+        for (unit, size) in zip(["y", "w", "d", "h", "m", "s"], [31_536_000, 604_800, 86_400, 3600, 60, 1]) where left >= size {
+            text += "\(left / size)\(unit)"
+            left %= size
+        }
+        return text
+    }
+}

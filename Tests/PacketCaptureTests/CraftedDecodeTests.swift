@@ -1,0 +1,81 @@
+import Foundation
+import PacketCapture
+import TestPeers
+import Testing
+
+/// Packets the corpus lacks, built here and printed by tcpdump at test time: TCP Fast Open
+/// on its own option kind (and as an experimental option), malformed MPTCP options, mDNS
+/// questions and answers with the class's top bit, and an EtherType tcpdump does not know.
+struct CraftedDecodeTests {
+    static let source: [UInt8] = [192, 0, 2, 1], destination: [UInt8] = [192, 0, 2, 2]
+
+    /// Ethernet and IPv4 around `payload` of IP protocol `protocolNumber`.
+    static func ipv4Frame(_ protocolNumber: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        let total = 20 + payload.count
+        let ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 1, 0, 0, 64, protocolNumber, 0, 0] + source + destination
+        return [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00] + ip + payload
+    }
+
+    /// A TCP segment with `flags` and `options` (padded with nops to a multiple of 4).
+    static func tcp(flags: UInt8, options: [UInt8]) -> [UInt8] {
+        let padded = options + [UInt8](repeating: 1, count: (4 - options.count % 4) % 4)
+        let offset = UInt8((20 + padded.count) / 4) << 4
+        return [0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, offset, flags, 0xff, 0xff, 0, 0, 0, 0] + padded
+    }
+
+    static func udp(port: UInt16, _ payload: [UInt8]) -> [UInt8] {
+        let length = 8 + payload.count
+        return [UInt8(port >> 8), UInt8(port & 0xff), UInt8(port >> 8), UInt8(port & 0xff), UInt8(length >> 8), UInt8(length & 0xff), 0, 0] + payload
+    }
+
+    /// A DNS name in labels.
+    static func name(_ text: String) -> [UInt8] {
+        text.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0]
+    }
+
+    static var frames: [[UInt8]] {
+        let syn: UInt8 = 0x02, ack: UInt8 = 0x10
+        let cookie: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        let mdnsQuery: [UInt8] = [0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0]
+            + name("_http._tcp.local") + [0, 12, 0x80, 1] + name("printer.local") + [0, 1, 0, 1]
+        let mdnsAnswer: [UInt8] = [0, 0, 0x84, 0, 0, 0, 0, 2, 0, 0, 0, 0]
+            + name("printer.local") + [0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 192, 0, 2, 9]
+            + name("printer.local") + [0, 28, 0, 1, 0, 0, 0, 120, 0, 16] + [UInt8](repeating: 0, count: 15) + [1]
+        return [
+            ipv4Frame(6, tcp(flags: syn, options: [2, 4, 5, 0xb4, 34, 2])),  // Fast Open cookie request
+            ipv4Frame(6, tcp(flags: syn | ack, options: [34, 10] + cookie)),  // a cookie
+            ipv4Frame(6, tcp(flags: syn, options: [34, 5, 1, 2, 3])),  // an odd cookie length
+            ipv4Frame(6, tcp(flags: syn, options: [254, 4, 0xf9, 0x89])),  // experimental kind
+            ipv4Frame(6, tcp(flags: syn, options: [254, 12, 0xf9, 0x89] + cookie)),
+            ipv4Frame(6, tcp(flags: ack, options: [30, 4, 0x01, 0x00])),  // MP_CAPABLE without SYN
+            ipv4Frame(6, tcp(flags: ack, options: [8, 10, 0, 0, 0, 1, 0, 0, 0, 2, 30, 5, 0x20, 0x01, 0])),  // DSS cut short
+            ipv4Frame(6, tcp(flags: ack, options: [30, 6, 0x40, 1, 2, 3])),  // REMOVE_ADDR
+            ipv4Frame(17, udp(port: 5353, mdnsQuery)),
+            ipv4Frame(17, udp(port: 5353, mdnsAnswer)),
+            [1, 0, 0x5e, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0x88, 0xb5] + [UInt8](repeating: 0x5a, count: 46),  // unknown EtherType
+        ]
+    }
+
+    @Test func craftedPacketsPrintAsTcpdump() throws {
+        guard let tcpdump = CaptureTestData.tcpdump() else { return }
+        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
+        let packets = Self.frames.enumerated().map { index, frame in
+            Packet(timestamp: Int64(index) * 1_000_000_000, originalLength: frame.count, data: frame, linkType: .ethernet)
+        }
+        for packet in packets { try writer.write(packet) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("crafted-\(getpid()).pcap")
+        try Data(writer.takeBytes()).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let theirs = try DecodeDifferentialTests.tcpdumpLines(tcpdump, file)
+        #expect(theirs.count == packets.count)
+        var printer = PacketPrinter()
+        for (index, packet) in packets.enumerated() {
+            let summary = PacketDecoder.decode(packet)
+            let ours = printer.line(summary)
+            let expected = theirs[index + 1]
+            print("crafted \(index + 1): \(ours)")
+            #expect(summary.undecoded.isEmpty, "packet \(index + 1): \(summary.undecoded)")
+            #expect(ours == expected?.line && expected?.continued == false, "packet \(index + 1):\n    ours:    \(ours)\n    tcpdump: \(expected?.line ?? "-")")
+        }
+    }
+}
