@@ -530,7 +530,20 @@ struct FilterParser {
         }
         guard let (address, bits) = AddressParser.ipv4(text) else {
             if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
-            throw fail("'\(text)' is not a network number; name resolution is not supported")
+            guard let resolver else { throw fail("'\(text)' is not a network number; names need a resolver (the command line has one)") }
+            guard prefix == nil, explicitMask == nil else { throw fail("a network name takes no /length or mask") }
+            // As libpcap: the number /etc/networks gives, its leading zero bytes shifted out
+            // of the mask (a name for 10 is 10.0.0.0/8; `loopback`, 127.0.0.0, is matched whole).
+            var network = resolver.network(named: text) ?? 0
+            var mask = UInt32.max
+            while network != 0, network & 0xff00_0000 == 0 {
+                network <<= 8
+                mask <<= 8
+            }
+            guard network != 0 else { throw fail("unknown network '\(text)'") }
+            do {
+                return try builder.ipv4Address(network, mask: mask, direction, protocol: qualifiers.proto)
+            } catch let failure { throw fail(failure.message) }
         }
         let mask: UInt32
         if let prefix {

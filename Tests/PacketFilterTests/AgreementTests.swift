@@ -92,6 +92,8 @@ struct AgreementTests {
         "host 1.1.1.1 or (2.2.2.2)", "host 1.1.1.1 and not 2.2.2.2", "localhost", "tcp or 10.0.0.1", "(host 1.1.1.1) or 2.2.2.2",
         "ip 10.0.0.1", "aarp[0] = 0", "iso[0] = 0x81", "llc nosuch", "iso proto \\foo", "l1 proto 3", "clnp proto 5",
         "decnet host localhost", "isis broadcast",
+        // Network names from /etc/networks, as libpcap reads them
+        "net loopback", "src net link-local", "arp net loopback", "net default", "net nosuch", "net loopback/8",
         // Errors libpcap gives too, and filters its optimizer proves false ("rejects all packets")
         "ether host 00:11:22:33:44", "vlan 99999999999999999999", "ip[4294967296] = 1", "ether proto 4294967296",
         "host 10.0.0.256", "net 10.0.0.256", "ip[0] % 0 = 1", "tcp or udp and icmp", "ip and ip6", "2 * 3 = 7",

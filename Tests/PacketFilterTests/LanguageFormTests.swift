@@ -60,6 +60,25 @@ struct LanguageFormTests {
         }
     }
 
+    @Test("a network name is its number with the leading zero bytes out of the mask, as libpcap's")
+    func networkNames() throws {
+        let table = FilterNameTable(networks: ["office": 10, "lab": 0xac10_0000, "none": 0])
+        func program(_ expression: String) throws(FilterError) -> [ClassicInstruction] {
+            try PacketFilter.compile(expression, resolver: table).instructions
+        }
+        #expect(try program("net office") == Self.program("net 10.0.0.0/8"))
+        #expect(try program("src net lab") == Self.program("src net 172.16.0.0/32"))
+        for (expression, text) in [("net none", "unknown network 'none'"), ("net office/8", "takes no /length or mask")] {
+            do {
+                _ = try program(expression)
+                Issue.record("'\(expression)' compiled")
+            } catch {
+                #expect(error.message.contains(text), "\(error)")
+            }
+        }
+        #expect(CompilerTests.error("net office")?.message.contains("names need a resolver") == true)
+    }
+
     @Test("the OSI names stand for their protocol IDs and IS-IS PDU types")
     func osiNames() throws {
         #expect(try Self.program("isis") == Self.program("iso proto 0x83"))
