@@ -33,6 +33,9 @@ struct FilterParser {
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
+    /// Set by `geneve`, after which libpcap reads every header past the Geneve header's
+    /// variable length; that is not supported here, so nothing may follow it.
+    var afterGeneve = false
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
                       resolver: (any FilterNameResolver)? = nil) throws(FilterError) -> PredicateTree {
@@ -100,6 +103,9 @@ struct FilterParser {
         if isWord("not") || current.isSymbol("!") {
             _ = advance()
             return arena.not(try term())
+        }
+        guard !afterGeneve else {
+            throw error("nothing can follow 'geneve' yet: what comes after it is read past the Geneve header, whose length varies")
         }
         if current.isSymbol("(") {
             // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
@@ -202,6 +208,11 @@ struct FilterParser {
                 default: try b.pppoeSession(number)
                 }
             }
+        case "geneve":
+            _ = advance()
+            let vni = try optionalNumber()
+            afterGeneve = true
+            return try build { b throws(PredicateBuilder.Failure) in try b.geneve(vni) }
         case "pppoed":
             _ = advance()
             return try build { b throws(PredicateBuilder.Failure) in try b.linkProtocol(0x8863) }

@@ -92,6 +92,9 @@ struct AgreementTests {
         "host 1.1.1.1 or (2.2.2.2)", "host 1.1.1.1 and not 2.2.2.2", "localhost", "tcp or 10.0.0.1", "(host 1.1.1.1) or 2.2.2.2",
         "ip 10.0.0.1", "aarp[0] = 0", "iso[0] = 0x81", "llc nosuch", "iso proto \\foo", "l1 proto 3", "clnp proto 5",
         "decnet host localhost", "isis broadcast",
+        // Geneve, alone: nothing may follow it yet
+        "geneve", "geneve 10", "geneve 0xb", "tcp or geneve", "not geneve", "(geneve)", "vlan and geneve", "mpls and geneve 5",
+        "geneve 16777216",
         // Network names from /etc/networks, as libpcap reads them
         "net loopback", "src net link-local", "arp net loopback", "net default", "net nosuch", "net loopback/8",
         // Errors libpcap gives too, and filters its optimizer proves false ("rejects all packets")

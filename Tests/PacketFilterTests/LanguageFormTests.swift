@@ -29,6 +29,9 @@ struct LanguageFormTests {
         ("ip 10.0.0.1", .ethernet, 3, "expected 'and', 'or' or the end, found '10.0.0.1'"),
         ("ppp", .ethernet, 0, "'ppp' needs a qualifier such as 'host' or 'proto'"),
         ("fddi 0:1:2:3:4:5", .ethernet, 0, "'fddi' needs a qualifier"),
+        ("geneve and ip", .ethernet, 11, "nothing can follow 'geneve' yet"),
+        ("geneve 5 or (tcp)", .ethernet, 12, "nothing can follow 'geneve' yet"),
+        ("geneve 16777216", .ethernet, 0, "Geneve VNI 16777216 is greater than the maximum 16777215"),
     ])
     func refusals(_ expression: String, _ linkType: FilterLinkType, _ offset: Int, _ text: String) throws {
         let error = try #require(CompilerTests.error(expression, linkType))
