@@ -61,6 +61,12 @@ public struct SystemNameResolver: FilterNameResolver {
         return nil
     }
 
+    /// As libpcap's pcap_nametonetaddr: the number getnetbyname gives.
+    public func network(named name: String) -> UInt32? {
+        guard let entry = getnetbyname(name), entry.pointee.n_addrtype == AF_INET else { return nil }
+        return UInt32(truncatingIfNeeded: entry.pointee.n_net)
+    }
+
     /// As libpcap's pcap_nametoport: the TCP port if there is one, for both protocols
     /// when UDP lists the same port.
     public func port(ofService name: String) -> ServicePort? {

@@ -99,10 +99,12 @@ enum AddressParser {
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(6)
+        // Six dotted parts are bytes (`0.1b.2.3.4.5`), as between colons.
+        let shortParts = colons || utf8.lazy.filter { $0 == UInt8(ascii: ".") }.count == 5
         // Parts of 1–2 hex digits between `:` or `-`, or of exactly 4 between dots.
         var value: UInt32 = 0, digits = 0, parts = 0
         func endPart() -> Bool {
-            if colons {
+            if shortParts {
                 guard (1...2).contains(digits) else { return false }
                 bytes.append(UInt8(value))
             } else {
@@ -123,7 +125,7 @@ enum AddressParser {
                 if digits > 4 { return nil }
             }
         }
-        guard endPart(), parts == (colons ? 6 : 3) else { return nil }
+        guard endPart(), parts == (shortParts ? 6 : 3) else { return nil }
         return bytes
     }
 

@@ -9,6 +9,13 @@ public protocol FilterNameResolver: Sendable {
     func ethernetAddress(ofHost name: String) -> [UInt8]?
     /// The port of a TCP or UDP service and the protocols it is listed for, or nil when unknown.
     func port(ofService name: String) -> ServicePort?
+    /// The IPv4 network number of a network name (/etc/networks), or nil when unknown.
+    func network(named name: String) -> UInt32?
+}
+
+extension FilterNameResolver {
+    /// No network names, for resolvers that keep none.
+    public func network(named name: String) -> UInt32? { nil }
 }
 
 /// A service name's port and the transport protocols the system lists it for: libpcap
@@ -44,14 +51,18 @@ public struct FilterNameTable: FilterNameResolver {
     public var hosts: [String: [HostAddress]]
     public var ethernetHosts: [String: [UInt8]]
     public var services: [String: ServicePort]
+    public var networks: [String: UInt32]
 
-    public init(hosts: [String: [HostAddress]] = [:], ethernetHosts: [String: [UInt8]] = [:], services: [String: ServicePort] = [:]) {
+    public init(hosts: [String: [HostAddress]] = [:], ethernetHosts: [String: [UInt8]] = [:], services: [String: ServicePort] = [:],
+                networks: [String: UInt32] = [:]) {
         self.hosts = hosts
         self.ethernetHosts = ethernetHosts
         self.services = services
+        self.networks = networks
     }
 
     public func addresses(ofHost name: String) -> [HostAddress] { hosts[name] ?? [] }
     public func ethernetAddress(ofHost name: String) -> [UInt8]? { ethernetHosts[name] }
     public func port(ofService name: String) -> ServicePort? { services[name] }
+    public func network(named name: String) -> UInt32? { networks[name] }
 }

@@ -11,8 +11,39 @@ enum FilterNames {
     static let etherTypes: [String: UInt32] = [
         "ip": 0x0800, "ip6": 0x86dd, "arp": 0x0806, "rarp": 0x8035, "atalk": 0x809b, "aarp": 0x80f3,
         "decnet": 0x6003, "sca": 0x6007, "lat": 0x6004, "mopdl": 0x6001, "moprc": 0x6002,
-        "iso": 0xfe, "stp": 0x42, "ipx": 0x8137, "netbeui": 0xf0,
+        "iso": 0xfe, "stp": 0x42, "ipx": 0x8137, "netbeui": 0xf0, "loopback": 0x9000,
     ]
+
+    /// The OSI network-layer protocol IDs `iso proto` takes by name.
+    static let isoProtocols: [String: UInt32] = ["clnp": 0x81, "esis": 0x82, "isis": 0x83]
+
+    /// The IS-IS PDU types each IS-IS keyword stands for (ISO 10589): LAN hellos of level
+    /// 1 and 2 (15, 16), point-to-point hellos (17), link-state PDUs (18, 20), complete
+    /// (24, 25) and partial (26, 27) sequence-number PDUs. libpcap counts point-to-point
+    /// hellos as both levels.
+    static let isisPDUTypes: [String: [UInt32]] = [
+        "l1": [15, 17, 18, 24, 26], "l2": [16, 17, 20, 25, 27], "iih": [15, 16, 17], "lsp": [18, 20],
+        "snp": [24, 25, 26, 27], "csnp": [24, 25], "psnp": [26, 27],
+    ]
+
+    /// `llc TYPE`: the control-field bits that tell the PDU apart, and their value (802.2).
+    static let llcTypes: [String: (mask: UInt32, value: UInt32)] = [
+        "i": (0x01, 0x00), "s": (0x03, 0x01), "u": (0x03, 0x03),
+        "rr": (0x0f, 0x01), "rnr": (0x0f, 0x05), "rej": (0x0f, 0x09),
+        "ui": (0xef, 0x03), "ua": (0xef, 0x63), "disc": (0xef, 0x43), "dm": (0xef, 0x0f),
+        "sabme": (0xef, 0x6f), "test": (0xef, 0xe3), "xid": (0xef, 0xaf), "frmr": (0xef, 0x87),
+    ]
+
+    /// The other names of the link layer (pcap-filter(7)): on every link type here their
+    /// headers are read as `link` reads them.
+    static func isLinkAlias(_ word: String) -> Bool {
+        switch word.utf8.count {
+        case 2: word == "tr"
+        case 3: word == "ppp"
+        case 4: word == "fddi" || word == "wlan" || word == "slip"
+        default: false
+        }
+    }
 
     /// Well-known services with the protocols /etc/services lists them for (IANA's
     /// registry as Debian ships it), for when there is no resolver.
@@ -64,17 +95,19 @@ enum FilterNames {
         switch word.utf8.count {
         case 2:
             switch word {
-            case "ip", "ah": true
+            case "ip", "ah", "tr", "l1", "l2": true
             default: false
             }
         case 3:
             switch word {
-            case "ip6", "arp", "tcp", "udp", "pim", "esp", "lat", "sca", "iso", "stp", "ipx": true
+            case "ip6", "arp", "tcp", "udp", "pim", "esp", "lat", "sca", "iso", "stp", "ipx", "ppp", "iih", "lsp",
+                 "snp": true
             default: false
             }
         case 4:
             switch word {
-            case "link", "rarp", "sctp", "icmp", "igmp", "igrp", "vrrp", "carp", "aarp": true
+            case "link", "rarp", "sctp", "icmp", "igmp", "igrp", "vrrp", "carp", "aarp", "fddi", "wlan", "slip",
+                 "clnp", "esis", "isis", "csnp", "psnp": true
             default: false
             }
         case 5:
@@ -102,19 +135,17 @@ enum FilterNames {
         switch word.utf8.count {
         case 2:
             return switch word {
-            case "or", "on", "tr", "l1", "l2", "sc", "ra", "ta": true
+            case "or", "on", "sc", "ra", "ta": true
             default: false
             }
         case 3:
             return switch word {
-            case "net", "src", "dst", "len", "llc", "and", "not", "rnr", "ppp", "iih", "lsp", "snp", "atm",
-                 "oam", "bcc", "dir": true
+            case "net", "src", "dst", "len", "llc", "and", "not", "rnr", "atm", "oam", "bcc", "dir": true
             default: false
             }
         case 4:
             return switch word {
-            case "host", "port", "mask", "less", "vlan", "mpls", "rset", "srnr", "fddi", "wlan", "slip",
-                 "clnp", "esis", "isis", "csnp", "psnp", "lane", "type": true
+            case "host", "port", "mask", "less", "vlan", "mpls", "rset", "srnr", "lane", "type": true
             default: false
             }
         case 5:

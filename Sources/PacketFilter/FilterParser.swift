@@ -33,6 +33,9 @@ struct FilterParser {
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
+    /// Set by `geneve`, after which libpcap reads every header past the Geneve header's
+    /// variable length; that is not supported here, so nothing may follow it.
+    var afterGeneve = false
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
                       resolver: (any FilterNameResolver)? = nil) throws(FilterError) -> PredicateTree {
@@ -101,6 +104,9 @@ struct FilterParser {
             _ = advance()
             return arena.not(try term())
         }
+        guard !afterGeneve else {
+            throw error("nothing can follow 'geneve' yet: what comes after it is read past the Geneve header, whose length varies")
+        }
         if current.isSymbol("(") {
             // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
             // When the first operand already rules arithmetic out (`(port 80 or ...)`), it is
@@ -109,13 +115,19 @@ struct FilterParser {
             let saved = self
             var arithmeticFailure: (error: FilterError, position: Int)?
             if mayStartArithmetic() {
-                do { return try relation() } catch { arithmeticFailure = (error, position) }
+                do {
+                    let result = try relation()
+                    last = nil
+                    return result
+                } catch { arithmeticFailure = (error, position) }
                 self = saved
             }
             do {
                 _ = advance()
                 let inner = try expression()
                 try expect(")")
+                // What follows takes the qualifiers from before the parentheses (libpcap).
+                last = saved.last
                 return inner
             } catch {
                 let afterExpression = self
@@ -128,7 +140,10 @@ struct FilterParser {
                 throw position >= arithmeticPosition ? error : arithmeticError
             }
         }
-        if startsRelation() { return try relation() }
+        if startsRelation() {
+            last = nil
+            return try relation()
+        }
         primitives += 1
         guard primitives <= Self.primitiveLimit else { throw error("the expression has more than \(Self.primitiveLimit) primitives") }
         return try primitive()
@@ -176,9 +191,12 @@ struct FilterParser {
             throw unexpected("a primitive such as 'host', 'port', 'tcp' or '('")
         }
         if escaped || !FilterNames.isKeyword(w) {
-            // An id alone: the last qualifiers, or `host`.
-            return try identifier(last ?? Qualifiers(), start: start)
+            // An id alone takes the qualifiers of the primitive before it, as in libpcap:
+            // there must be one, with an id of its own (`host a or b`, not `tcp or b`).
+            guard let last else { throw error("'\(w)' needs a qualifier such as 'host', 'net' or 'port' before it", at: start) }
+            return try identifier(last, start: start)
         }
+        last = nil
         switch w {
         case "vlan", "mpls", "pppoes":
             _ = advance()
@@ -190,6 +208,11 @@ struct FilterParser {
                 default: try b.pppoeSession(number)
                 }
             }
+        case "geneve":
+            _ = advance()
+            let vni = try optionalNumber()
+            afterGeneve = true
+            return try build { b throws(PredicateBuilder.Failure) in try b.geneve(vni) }
         case "pppoed":
             _ = advance()
             return try build { b throws(PredicateBuilder.Failure) in try b.linkProtocol(0x8863) }
@@ -199,6 +222,15 @@ struct FilterParser {
             return w == "less" ? arena.not(arena.compare(.length, .gt, n)) : arena.compare(.length, .ge, n)
         case "llc":
             _ = advance()
+            // `llc TYPE`: a name after it (`rnr` too, though it is a keyword), never a number.
+            if case .word(let name, let escaped) = current.kind, escaped || !FilterNames.isKeyword(name) || name == "rnr",
+               AddressParser.number(name) == nil {
+                let typeToken = advance()
+                guard let type = FilterNames.llcTypes[name.lowercased()] else {
+                    throw error("unknown LLC type '\(name)': i, s, u, rr, rnr, rej, ui, ua, disc, dm, sabme, test, xid or frmr", at: typeToken)
+                }
+                return try build { b throws(PredicateBuilder.Failure) in try b.llc(type: type) }
+            }
             return try build { b throws(PredicateBuilder.Failure) in try b.llc() }
         case "broadcast", "multicast":
             _ = advance()
@@ -218,28 +250,24 @@ struct FilterParser {
             break
         }
         var qualifiers = Qualifiers()
-        if w == "fddi" || w == "tr" || w == "wlan" {
-            // pcap-filter(7): their host addresses are Ethernet's, on every link type we know.
-            qualifiers.proto = "ether"
-            _ = advance()
-            guard isWord("src") || isWord("dst") || isWord("host") || startsIdentifier() else {
-                throw unexpected("'host', 'src', 'dst' or an Ethernet address after '\(w)'")
-            }
-        } else if FilterNames.isProtocolQualifier(w) {
-            qualifiers.proto = w
+        if FilterNames.isProtocolQualifier(w) {
+            // pcap-filter(7): `fddi`, `tr`, `wlan`, `ppp` and `slip` name the link layer as
+            // `link` does; on every link type here its addresses are Ethernet's.
+            let name = FilterNames.isLinkAlias(w) ? "link" : w
+            qualifiers.proto = name
             _ = advance()
             // `ether broadcast`, `ip multicast`...
             if isWord("broadcast") || isWord("multicast") {
                 let broadcast = isWord("broadcast")
                 _ = advance()
-                let name = w
                 return try build { b throws(PredicateBuilder.Failure) in try b.castPrimitive(name, broadcast: broadcast) }
             }
-            if isWord("proto") || isWord("protochain") { return try protoPrimitive(qualifiers.proto) }
+            if isWord("proto") || isWord("protochain") { return try protoPrimitive(name) }
+            // As in libpcap, an address needs `host`, `net`, `src` or `dst` after the protocol.
             if !(isWord("src") || isWord("dst") || isWord("host") || isWord("net") || isWord("port")
-                 || isWord("portrange") || isWord("gateway") || startsIdentifier()) {
-                let name = w
-                guard name != "ether", name != "link" else { throw error("'\(name)' needs a qualifier such as 'host' or 'proto'", at: start) }
+                 || isWord("portrange") || isWord("gateway")) {
+                guard name != "link", name != "ether" else { throw error("'\(w)' needs a qualifier such as 'host' or 'proto'", at: start) }
+                last = nil
                 return try build { b throws(PredicateBuilder.Failure) in try b.protocolKeyword(name) }
             }
         }
@@ -300,8 +328,13 @@ struct FilterParser {
         let valueToken = current
         guard case .word(let w, _) = valueToken.kind else { throw unexpected("a protocol number or name") }
         _ = advance()
-        let table = qualifier == "ether" || qualifier == "link" ? FilterNames.etherTypes : FilterNames.ipProtocols
+        let table = switch qualifier {
+        case "ether", "link": FilterNames.etherTypes
+        case "iso": FilterNames.isoProtocols
+        default: FilterNames.ipProtocols
+        }
         guard let number = AddressParser.number(w) ?? table[w] else {
+            if qualifier == "iso" { throw error("unknown OSI protocol '\(w)': clnp, esis, isis or a number", at: valueToken) }
             throw error("unknown protocol '\(w)'; give its number", at: valueToken)
         }
         do throws(PredicateBuilder.Failure) {
@@ -319,6 +352,8 @@ struct FilterParser {
             case "ip": return try builder.ipProtocol(number)
             case "ip6": return try builder.ip6Protocol(number)
             case nil: return try arena.or(builder.ipProtocol(number), builder.ip6Protocol(number))
+            case "iso": return try builder.isoProtocol(number)
+            case "isis": return try builder.isisPDU(number)
             default: throw PredicateBuilder.Failure(message: "'\(qualifier ?? "")' does not take 'proto'")
             }
         } catch {
@@ -336,6 +371,14 @@ struct FilterParser {
             do { return try body() } catch { throw fail(error.message) }
         }
         let builder = self.builder
+        if qualifiers.proto == "decnet", qualifiers.type != "port", qualifiers.type != "portrange" {
+            let address: UInt16
+            switch PredicateBuilder.decnetAddress(text) {
+            case .success(let value): address = value
+            case .failure(let failure): throw fail(failure.message)
+            }
+            return try wrap { () throws(PredicateBuilder.Failure) in try builder.decnetAddress(address, direction) }
+        }
         switch qualifiers.type {
         case "port", "portrange":
             let (ports, transport) = try portMatch(text, range: qualifiers.type == "portrange", fail: fail)
@@ -498,7 +541,20 @@ struct FilterParser {
         }
         guard let (address, bits) = AddressParser.ipv4(text) else {
             if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
-            throw fail("'\(text)' is not a network number; name resolution is not supported")
+            guard let resolver else { throw fail("'\(text)' is not a network number; names need a resolver (the command line has one)") }
+            guard prefix == nil, explicitMask == nil else { throw fail("a network name takes no /length or mask") }
+            // As libpcap: the number /etc/networks gives, its leading zero bytes shifted out
+            // of the mask (a name for 10 is 10.0.0.0/8; `loopback`, 127.0.0.0, is matched whole).
+            var network = resolver.network(named: text) ?? 0
+            var mask = UInt32.max
+            while network != 0, network & 0xff00_0000 == 0 {
+                network <<= 8
+                mask <<= 8
+            }
+            guard network != 0 else { throw fail("unknown network '\(text)'") }
+            do {
+                return try builder.ipv4Address(network, mask: mask, direction, protocol: qualifiers.proto)
+            } catch let failure { throw fail(failure.message) }
         }
         let mask: UInt32
         if let prefix {

@@ -130,12 +130,8 @@ struct PredicateBuilder {
         let payload = networkOffset
         if linkType == .sll2 {
             // libpcap 1.10 has no 802.2 forms for cooked v2: it compares the protocol
-            // field alone, and IPX's with the IPX SAP.
-            switch etherType {
-            case 0x8137: return arena.equal(type, 0xe0)
-            case 0x809b, 0x80f3: return arena.equal(type, etherType)
-            default: break
-            }
+            // field alone (with an LLC SAP too), and IPX's with the IPX SAP.
+            return arena.equal(type, etherType == 0x8137 ? 0xe0 : etherType)
         }
         var isLLC: Predicate { arena.equal(type, 4) }
         switch etherType {
@@ -160,7 +156,12 @@ struct PredicateBuilder {
     /// `llc`: 802.2 frames, which are neither Ethernet II nor Novell's raw 802.3.
     func llc() throws(Failure) -> Predicate {
         guard linkType == .ethernet, encapsulation == .plain else {
-            throw Failure(message: "'llc' is not supported for \(linkName)")
+            let link = switch encapsulation {
+            case .plain: linkName
+            case .pppoe: "PPP"
+            case .mpls: "MPLS"
+            }
+            throw Failure(message: "'llc' is not supported for \(link)")
         }
         let offset = etherTypeOffset ?? 12
         return arena.and(arena.not(arena.compare(.load(.half, offset), .gt, Self.etherMTU)),
@@ -211,13 +212,17 @@ struct PredicateBuilder {
     }
 
     mutating func mpls(_ label: UInt32?) throws(Failure) -> Predicate {
-        guard linkType == .ethernet, encapsulation != .pppoe else {
+        // PPPoE carries MPLS on any link type; a label stack goes on wherever it started.
+        guard linkType == .ethernet || encapsulation != .plain else {
             throw Failure(message: "no MPLS support for \(linkName)")
         }
         if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
-        var p: Predicate = encapsulation == .mpls
-            ? arena.not(arena.compare(.load(.byte, networkOffset - 2), .set, 1))
-            : try linkProtocol(0x8847)
+        var p: Predicate = switch encapsulation {
+        case .mpls: arena.not(arena.compare(.load(.byte, networkOffset - 2), .set, 1))
+        // PPP's protocol number for unicast MPLS.
+        case .pppoe: arena.equal(.load(.half, networkOffset - 2), 0x0281)
+        case .plain: try linkProtocol(0x8847)
+        }
         if let label { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff_f000, label << 12)) }
         encapsulation = .mpls
         networkOffset += 4
@@ -265,10 +270,12 @@ struct PredicateBuilder {
             let number = FilterNames.ipProtocols[name] ?? 0
             return try arena.or(ipProtocol(number), ip6Protocol(number))
         default:
-            guard let etherType = FilterNames.etherTypes[name] else {
-                throw Failure(message: "'\(name)' cannot be used alone")
+            if let etherType = FilterNames.etherTypes[name] { return try linkProtocol(etherType) }
+            if let number = FilterNames.isoProtocols[name] { return try isoProtocol(number) }
+            if let types = FilterNames.isisPDUTypes[name] {
+                return try arena.any(types.map { (type: UInt32) throws(Failure) -> Predicate in try isisPDU(type) })
             }
-            return try linkProtocol(etherType)
+            throw Failure(message: "'\(name)' cannot be used alone")
         }
     }
 
@@ -283,14 +290,15 @@ struct PredicateBuilder {
             direction.combine(source: arena.masked(.load(.word, networkOffset + source), mask, address),
                               destination: arena.masked(.load(.word, networkOffset + destination), mask, address), in: arena)
         }
-        let ip = try arena.and(linkProtocol(0x0800), compare(12, 16))
-        let arp = try arena.and(linkProtocol(0x0806), compare(14, 24))
-        let rarp = try arena.and(linkProtocol(0x8035), compare(14, 24))
+        var ip: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x0800), compare(12, 16)) } }
+        var arp: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x0806), compare(14, 24)) } }
+        var rarp: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x8035), compare(14, 24)) } }
         switch name {
-        case nil: return arena.or(arena.or(ip, arp), rarp)
-        case "ip": return ip
-        case "arp": return arp
-        case "rarp": return rarp
+        // Past MPLS labels only IP is looked for, as in libpcap.
+        case nil: return encapsulation == .mpls ? try ip : try arena.or(arena.or(ip, arp), rarp)
+        case "ip": return try ip
+        case "arp": return try arp
+        case "rarp": return try rarp
         default: throw Failure(message: "'\(name ?? "")' does not take IPv4 addresses")
         }
     }
@@ -366,9 +374,9 @@ struct PredicateBuilder {
     /// Where `name[...]` indexes from, and what must hold for that header to be there.
     func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
         switch name {
-        case "ether", "link":
+        case "ether", "link", "fddi", "tr", "wlan", "ppp", "slip":
             return (arena.always(true), nil, 0)
-        case "ip", "arp", "rarp", "atalk", "aarp", "decnet", "sca", "lat", "mopdl", "moprc", "iso", "stp", "ipx", "netbeui":
+        case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "mopdl", "moprc":
             return (try protocolKeyword(name), nil, networkOffset)
         case "ip6":
             return (try linkProtocol(0x86dd), nil, networkOffset)

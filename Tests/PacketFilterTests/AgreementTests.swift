@@ -74,6 +74,29 @@ struct AgreementTests {
         // Ethernet addresses as twelve hex digits, and the link types whose addresses are Ethernet's
         "ether host 001122334455", "ether src 112233445566", "ether dst aabbccddeeff", "fddi host 0:1:2:3:4:5",
         "tr src 0:1:2:3:4:5", "wlan dst 0:1:2:3:4:5", "fddi src or dst 0:1:2:3:4:5", "wlan host 0:1:2:3:4:5 or 0:1:2:3:4:6",
+        // 802.2 LLC PDU types; OSI and its IS-IS PDU types; DECnet addresses in every header layout
+        "llc i", "llc s", "llc u", "llc rr", "llc rnr", "llc rej", "llc ui", "llc ua", "llc disc", "llc dm", "llc sabme",
+        "llc test", "llc xid", "llc frmr", "llc RR", "vlan and llc u", "not llc xid", "stp and llc",
+        "iso proto 0x81", "iso proto \\clnp", "iso proto \\esis", "iso proto \\isis", "clnp", "esis", "isis", "l1", "l2",
+        "iih", "lsp", "snp", "csnp", "psnp", "isis proto 17", "vlan and isis", "pppoes and iso", "not isis",
+        "decnet host 10.23", "decnet src 1.1", "decnet dst 63.1023", "decnet src or dst 1.1", "decnet src and dst 1.1",
+        "decnet net 10.23", "decnet host 1025", "decnet src 1.2 or 1.3", "vlan and decnet host 1.2", "pppoes and decnet host 1.2",
+        // Past MPLS labels the payload is IP; PPPoE carries MPLS too
+        "mpls and host 10.0.0.1", "mpls and net 10.0.0.0/8", "mpls and src host 10.0.0.1", "mpls 100 and mpls 200 and host 10.0.0.1",
+        "mpls and net 10.0.0.0 mask 255.0.0.0", "mpls and host 10.0.0.1 or 10.0.0.2", "pppoes and mpls", "pppoes and mpls and ip",
+        "pppoes 3 and mpls 5 and tcp port 80", "mpls and arp",
+        // The link layer's other names, and the rest of the EtherType and Ethernet address forms
+        "ether proto \\loopback", "ether host 00.11.22.33.44.55", "ppp host 0:1:2:3:4:5", "slip proto \\ip", "fddi broadcast",
+        "tr multicast", "fddi[12:2] = 0x800", "wlan[0] & 1 = 1",
+        // An id alone needs the qualifiers of a primitive before it; refusals as libpcap's
+        "host 1.1.1.1 or (2.2.2.2)", "host 1.1.1.1 and not 2.2.2.2", "localhost", "tcp or 10.0.0.1", "(host 1.1.1.1) or 2.2.2.2",
+        "ip 10.0.0.1", "aarp[0] = 0", "iso[0] = 0x81", "llc nosuch", "iso proto \\foo", "l1 proto 3", "clnp proto 5",
+        "decnet host localhost", "isis broadcast",
+        // Geneve, alone: nothing may follow it yet
+        "geneve", "geneve 10", "geneve 0xb", "tcp or geneve", "not geneve", "(geneve)", "vlan and geneve", "mpls and geneve 5",
+        "geneve 16777216",
+        // Network names from /etc/networks, as libpcap reads them
+        "net loopback", "src net link-local", "arp net loopback", "net default", "net nosuch", "net loopback/8",
         // Errors libpcap gives too, and filters its optimizer proves false ("rejects all packets")
         "ether host 00:11:22:33:44", "vlan 99999999999999999999", "ip[4294967296] = 1", "ether proto 4294967296",
         "host 10.0.0.256", "net 10.0.0.256", "ip[0] % 0 = 1", "tcp or udp and icmp", "ip and ip6", "2 * 3 = 7",
