@@ -19,7 +19,9 @@ enum CookedSocketFilter {
             let mode = instruction.code & 0xe0
             // Loads (ld, ldx) that address the packet: absolute, indexed, and ldx 4*([k]&0xf).
             if (instructionClass == 0x00 || instructionClass == 0x01) && (mode == 0x20 || mode == 0x40 || mode == 0xa0) {
-                if instruction.k >= headerLength {
+                if mode == 0x20 && AncillaryField.isAncillary(instruction.k) {
+                    // Already the kernel's (`ifindex` on a live socket).
+                } else if instruction.k >= headerLength {
                     instruction.k -= headerLength
                 } else if mode == 0x20 && instruction.k == 0 {
                     instruction.k = ancillaryBase &+ packetTypeField

@@ -174,6 +174,7 @@ struct DecisionGraph: Sendable {
         case .not(let q): build(q, in: arena, whenFalse, whenTrue)
         case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
         case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
+        case .choose(let c, let a, let b): build(c, in: arena, build(a, in: arena, whenTrue, whenFalse), build(b, in: arena, whenTrue, whenFalse))
         }
     }
 
