@@ -62,6 +62,7 @@ struct FilterCommand: ParsableCommand {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("filter: \(error)\n  \(expression)\n  \(caret)")
         }
-        try ClassicProgramOutput.print(program, dumpLevel: decimal ? 3 : cArray ? 2 : dumpLevel, ebpf: ebpf, command: "filter")
+        try ClassicProgramOutput.print(program, dumpLevel: decimal ? 3 : cArray ? 2 : dumpLevel, ebpf: ebpf, command: "filter",
+                                       semantics: live ? .linux : .libpcap)
     }
 }
