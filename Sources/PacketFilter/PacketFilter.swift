@@ -64,7 +64,8 @@ public enum PacketFilter {
     }
 
     /// The fuzzing entry point: compiles `bytes` as an expression for every link type, with
-    /// and without the optimizer. Only ever returns: how many programs and errors came out.
+    /// and without the optimizer, for a capture file and for a live socket. Only ever
+    /// returns: how many programs and errors came out.
     @discardableResult
     public static func fuzz(_ bytes: [UInt8]) -> (programs: Int, errors: Int) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -72,11 +73,14 @@ public enum PacketFilter {
         var errors = 0
         for linkType in FilterLinkType.allCases {
             for optimize in [true, false] {
-                do {
-                    _ = try compile(text, linkType: linkType, optimize: optimize)
-                    programs += 1
-                } catch {
-                    errors += 1
+                for live in [false, true] {
+                    do {
+                        _ = live ? try compileForSocket(text, linkType: linkType, optimize: optimize)
+                            : try compile(text, linkType: linkType, optimize: optimize)
+                        programs += 1
+                    } catch {
+                        errors += 1
+                    }
                 }
             }
         }

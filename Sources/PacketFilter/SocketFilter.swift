@@ -43,8 +43,7 @@ enum SocketFilter {
         guard let unmovedFirst = arena.firstVLAN,
               let movedPath = path(to: first.test, from: moved.root, in: arena),
               let unmovedPath = path(to: unmovedFirst.test, from: unmoved.root, in: arena),
-              movedPath.count == unmovedPath.count,
-              zip(movedPath, unmovedPath).allSatisfy({ shape($0.0, in: arena) == shape($0.1, in: arena) }) else {
+              alike(movedPath, unmovedPath, in: arena) else {
             throw FilterError(offset: 0, message: "internal error: the two parses of the live filter differ")
         }
         let root = tagBranching(movedPath, unmovedPath, offloaded: offloadedTest(first.id, in: arena), in: arena)
@@ -102,16 +101,21 @@ enum SocketFilter {
         return arena.masked(.load(.byte, AncillaryField.vlanTag.offset), 0x0fff, id)
     }
 
-    /// What kind of part `p` is, for comparing the two paths.
-    static func shape(_ p: Predicate, in arena: PredicateArena) -> Int {
-        switch arena.parts[Int(p.index)] {
-        case .always: 0
-        case .test: 1
-        case .not: 2
-        case .and: 3
-        case .or: 4
-        case .choose: 5
+    /// Whether two paths have the same parts but for their numbers. Out of line: a closure in
+    /// the typed-throws caller could clobber its error in a release build (Swift 6.3).
+    @inline(never)
+    static func alike(_ a: [Predicate], _ b: [Predicate], in arena: PredicateArena) -> Bool {
+        func shape(_ p: Predicate) -> Int {
+            switch arena.parts[Int(p.index)] {
+            case .always: 0
+            case .test: 1
+            case .not: 2
+            case .and: 3
+            case .or: 4
+            case .choose: 5
+            }
         }
+        return a.count == b.count && zip(a, b).allSatisfy { shape($0.0) == shape($0.1) }
     }
 
     /// The parts from `root` down to `target`, both included; nil if `target` is not there.
