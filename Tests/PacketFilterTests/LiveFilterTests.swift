@@ -98,6 +98,9 @@ import Testing
         "vlan and llc", "udp", "tcp port 80",
         "inbound", "outbound", "ifindex 3", "ifindex 5", "inbound and vlan 5", "vlan and outbound",
         "outbound or vlan 6 and udp", "ifindex 3 and vlan and udp", "not inbound and not ifindex 5",
+        // `and` and `or` alternate down to the first vlan (they group from the left): each
+        // level's continuations are shared, built once each or the compile never ends.
+        "ip6 or " + (1...40).map { "vlan \($0 % 8) and udp port \(9 + $0 % 2)" }.joined(separator: " or "),
     ]
 
     /// libpcap's live program for `expression`, optimized or not (`-O`).
