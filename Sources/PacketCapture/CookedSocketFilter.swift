@@ -40,7 +40,9 @@ enum CookedSocketFilter {
             let mode = instruction.code & 0xe0
             // Loads (ld, ldx) that address the packet: absolute, indexed, and ldx 4*([k]&0xf).
             if (instructionClass == 0x00 || instructionClass == 0x01) && (mode == 0x20 || mode == 0x40 || mode == 0xa0) {
-                if instruction.k >= header.headerLength {
+                if mode == 0x20 && AncillaryField.isAncillary(instruction.k) {
+                    // Already the kernel's (`ifindex` on a live socket).
+                } else if instruction.k >= header.headerLength {
                     instruction.k -= header.headerLength
                 } else if mode == 0x20, instructionClass == 0x00,
                           let field = header.fields.first(where: { $0.offset == instruction.k && $0.size == instruction.code & 0x18 }) {

@@ -21,12 +21,9 @@ public final class LiveCapture: Sendable {
     public struct Configuration: Sendable {
         /// The interface name; nil (or "any") captures on all of them with Linux cooked headers.
         public var interface: String?
-        /// Runs in the kernel on every packet; nil accepts all.
+        /// Runs in the kernel on every packet (compiled for a live socket, as
+        /// `PacketFilter.compileForSocket` does); nil accepts all.
         public var filter: ClassicProgram?
-        /// Run `filter` here instead, on each frame after its VLAN tag is put back, and let
-        /// the kernel keep every packet: for filters that read VLAN tags, which the kernel
-        /// takes out of the frame before a socket filter runs (`SocketFilter.runsInKernel`).
-        public var filterInUserSpace: Bool
         /// Lock the filter so it cannot be replaced or removed (SO_LOCK_FILTER).
         public var lockFilter: Bool
         /// Receive packets not addressed to this host (PACKET_MR_PROMISC).
@@ -42,13 +39,12 @@ public final class LiveCapture: Sendable {
         public var readerBuffer: Int
 
         public init(
-            interface: String?, filter: ClassicProgram? = nil, filterInUserSpace: Bool = false, lockFilter: Bool = false, promiscuous: Bool = false,
+            interface: String?, filter: ClassicProgram? = nil, lockFilter: Bool = false, promiscuous: Bool = false,
             snapshotLength: Int = 262_144, blockSize: Int = 1 << 20, blockCount: Int = 8, blockTimeout: Int = 50,
             readerBuffer: Int = 65_536
         ) {
             self.interface = interface
             self.filter = filter
-            self.filterInUserSpace = filterInUserSpace
             self.lockFilter = lockFilter
             self.promiscuous = promiscuous
             self.snapshotLength = snapshotLength
@@ -118,6 +114,10 @@ public final class LiveCapture: Sendable {
     /// The kernel's counters so far (and, after `close()`, the final ones).
     public func statistics() -> CaptureStatistics { ring.statistics() }
 
+    /// The filter the kernel runs on the socket, as it reports it (SO_GET_FILTER); nil when
+    /// none is attached. On `any`, it is the cooked form of the configured filter.
+    public func kernelFilter() throws(LiveCaptureError) -> ClassicProgram? { try ring.kernelFilter() }
+
     /// Stops the capture and releases the socket and ring; `packets` then ends. Safe to call
     /// more than once and from any thread.
     public func close() { ring.close() }
@@ -142,8 +142,8 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     let snapshotLength: Int
     let cooked: Bool
     let continuation: AsyncThrowingStream<Packet, any Error>.Continuation
-    /// Runs on each packet here when the kernel cannot run the filter (cooked headers or
-    /// VLAN tags a kernel filter cannot see).
+    /// Runs on each packet here when the kernel cannot run the filter: on cooked headers,
+    /// one that reads header fields a cooked socket does not have.
     let userFilter: ClassicInterpreter?
     let lock: Mutex<State>
     /// Set by `wake()`; read by the thread after each poll.
@@ -170,8 +170,8 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
             throw LiveCaptureError(.interfaceDown, "the interface is not up (ip link set \(name) up)")
         }
         cooked = linkType == .linuxSLL || linkType == .linuxSLL2
-        var kernelFilter = configuration.filterInUserSpace ? nil : configuration.filter
-        if cooked, !configuration.filterInUserSpace, let filter = configuration.filter {
+        var kernelFilter = configuration.filter
+        if cooked, let filter = configuration.filter {
             kernelFilter = CookedSocketFilter.kernelForm(filter, linkType: linkType)
         }
         userFilter = kernelFilter == nil ? configuration.filter.map(ClassicInterpreter.init) : nil
@@ -513,6 +513,36 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         guard result == 0 else { return }
         state.statistics.received += UInt64(counters[0])
         state.statistics.droppedByKernel += UInt64(counters[1])
+    }
+
+    func kernelFilter() throws(LiveCaptureError) -> ClassicProgram? {
+        guard let reply = readFilter() else {
+            throw LiveCaptureError(.system, "cannot read the kernel's filter: the capture is closed")
+        }
+        guard reply.errno == 0 else {
+            throw LiveCaptureError(.system, "cannot read the kernel's filter: \(Self.describe(reply.errno))", errno: reply.errno)
+        }
+        guard !reply.bytes.isEmpty else { return nil }
+        do {
+            return try ClassicProgram(bytes: reply.bytes, order: .host)
+        } catch {
+            throw LiveCaptureError(.badFilter, "the kernel reported a filter that does not validate: \(error)")
+        }
+    }
+
+    /// The socket's filter by SO_GET_FILTER (no bytes: none) or errno; nil once closed.
+    /// Its closures stay out of the typed-throws caller (see `bind`).
+    @inline(never)
+    private func readFilter() -> (bytes: [UInt8], errno: Int32)? {
+        lock.withLock { state in
+            guard !state.closed else { return nil }
+            // Asked and answered in instructions, at most BPF_MAXINSNS (4096) of 8 bytes.
+            var buffer = [UInt8](repeating: 0, count: 4096 * 8)
+            var length = socklen_t(4096)
+            let result = buffer.withUnsafeMutableBytes { getsockopt(state.socket, SOL_SOCKET, SO_ATTACH_FILTER, $0.baseAddress, &length) }
+            guard result == 0 else { return ([], Glibc.errno) }
+            return (Array(buffer[..<(min(Int(length), 4096) * 8)]), 0)
+        }
     }
 
     /// Tells the reader thread to stop; it finishes `packets` on its way out.

@@ -136,7 +136,16 @@ struct DecisionGraph: Sendable {
         tests = TestTable()
         nodes.reserveCapacity(parts)
         root = build(predicate.root, in: predicate.arena, .accept, .reject)
+        builtChoices = [:]
     }
+
+    private struct ChoiceKey: Hashable {
+        var part: Int32
+        var whenTrue: GraphTarget, whenFalse: GraphTarget
+    }
+
+    /// What each `choose` part was built into, for its targets; emptied after building.
+    private var builtChoices: [ChoiceKey: GraphTarget] = [:]
 
     /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
     /// index and table: each would cost allocations only to be replaced.
@@ -174,7 +183,19 @@ struct DecisionGraph: Sendable {
         case .not(let q): build(q, in: arena, whenFalse, whenTrue)
         case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
         case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
+        case .choose(let c, let a, let b): choice(p, c, a, b, in: arena, whenTrue, whenFalse)
         }
+    }
+
+    /// A `choose` part, built once for each pair of targets: its branches share their
+    /// continuations (see `SocketFilter`), which building each time would take exponential time.
+    private mutating func choice(_ p: Predicate, _ c: Predicate, _ a: Predicate, _ b: Predicate, in arena: PredicateArena,
+                                 _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        let key = ChoiceKey(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse)
+        if let built = builtChoices[key] { return built }
+        let target = build(c, in: arena, build(a, in: arena, whenTrue, whenFalse), build(b, in: arena, whenTrue, whenFalse))
+        builtChoices[key] = target
+        return target
     }
 
     /// Nodes reachable from the root, each before every node it leads to; at each node the

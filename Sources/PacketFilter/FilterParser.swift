@@ -37,10 +37,9 @@ struct FilterParser {
     /// variable length; that is not supported here, so nothing may follow it.
     var afterGeneve = false
 
-    static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
-                      resolver: (any FilterNameResolver)? = nil) throws(FilterError) -> PredicateTree {
-        let arena = PredicateArena()
-        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, arena: arena)
+    static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
+                      resolver: (any FilterNameResolver)? = nil, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
+        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()

@@ -34,15 +34,16 @@ public enum PacketFilter {
         return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
     }
 
-    /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`: the
-    /// program and whether the kernel can run it (see `SocketFilter`).
+    /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`, to run
+    /// in the kernel with the meaning of libpcap's live program: `vlan` reads a tag the kernel
+    /// took out of the frame through the ancillary loads, and `inbound`, `outbound` and
+    /// `ifindex` the kernel's packet type and interface index (see `SocketFilter`).
     public static func compileForSocket(
         _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
-    ) throws(FilterError) -> SocketFilter {
-        let predicate = try FilterParser.parse(expression, linkType: linkType, resolver: resolver)
-        let program = try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
-        return SocketFilter(program: program, runsInKernel: !predicate.arena.readsVLANTag)
+    ) throws(FilterError) -> ClassicProgram {
+        let predicate = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
+        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
     }
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
@@ -63,7 +64,8 @@ public enum PacketFilter {
     }
 
     /// The fuzzing entry point: compiles `bytes` as an expression for every link type, with
-    /// and without the optimizer. Only ever returns: how many programs and errors came out.
+    /// and without the optimizer, for a capture file and for a live socket. Only ever
+    /// returns: how many programs and errors came out.
     @discardableResult
     public static func fuzz(_ bytes: [UInt8]) -> (programs: Int, errors: Int) {
         let text = String(decoding: bytes, as: UTF8.self)
@@ -71,11 +73,14 @@ public enum PacketFilter {
         var errors = 0
         for linkType in FilterLinkType.allCases {
             for optimize in [true, false] {
-                do {
-                    _ = try compile(text, linkType: linkType, optimize: optimize)
-                    programs += 1
-                } catch {
-                    errors += 1
+                for live in [false, true] {
+                    do {
+                        _ = live ? try compileForSocket(text, linkType: linkType, optimize: optimize)
+                            : try compile(text, linkType: linkType, optimize: optimize)
+                        programs += 1
+                    } catch {
+                        errors += 1
+                    }
                 }
             }
         }

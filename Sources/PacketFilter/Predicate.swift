@@ -73,6 +73,8 @@ enum PredicatePart: Sendable {
     case not(Predicate)
     case and(Predicate, Predicate)
     case or(Predicate, Predicate)
+    /// If the first holds, the second, else the third: the first is evaluated once.
+    case choose(Predicate, Predicate, Predicate)
 }
 
 /// The parts of one expression's predicates in one array, a combination naming its parts
@@ -87,9 +89,9 @@ final class PredicateArena {
     @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
     /// The chains of `protocolChain` values, by their `k`.
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
-    /// Set by `vlan`: the expression reads VLAN tags from the frame, where a live Linux
-    /// socket does not have the outer one (see `SocketFilter`).
-    var readsVLANTag = false
+    /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
+    /// the frame (see `SocketFilter`).
+    var firstVLAN: VLANPrimitive?
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
@@ -132,6 +134,9 @@ final class PredicateArena {
     func and(_ a: Predicate, _ b: Predicate) -> Predicate { add(.and(a, b)) }
     func or(_ a: Predicate, _ b: Predicate) -> Predicate { add(.or(a, b)) }
     func not(_ p: Predicate) -> Predicate { add(.not(p)) }
+    func choose(_ condition: Predicate, _ whenTrue: Predicate, _ whenFalse: Predicate) -> Predicate {
+        add(.choose(condition, whenTrue, whenFalse))
+    }
 
     /// `value == k`
     func equal(_ value: FilterValue, _ k: UInt32) -> Predicate {

@@ -22,11 +22,16 @@ struct PredicateBuilder {
     /// For packets from a capture file, the byte order it was written in; nil for packets
     /// captured on this host.
     let fileByteOrder: ByteOrder?
+    /// For a live Linux packet socket, what reads differently there; nil for capture files.
+    let live: LiveForm?
+    /// Whether a `vlan` came before: only the first one can find its tag taken out.
+    var seenVLAN = false
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, arena: PredicateArena) {
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
         self.linkType = linkType
         self.arena = arena
         self.fileByteOrder = fileByteOrder
+        self.live = live
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
@@ -202,10 +207,14 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
-        arena.readsVLANTag = true
         let type = FilterValue.load(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
         if let id { p = arena.and(p, arena.masked(.load(.half, offset + 2), 0x0fff, id)) }
+        if !seenVLAN {
+            seenVLAN = true
+            arena.firstVLAN = VLANPrimitive(test: p, id: id)
+            if live?.firstTagMoves == false { return p }
+        }
         etherTypeOffset = offset + 4
         networkOffset += 4
         return p
@@ -320,21 +329,27 @@ struct PredicateBuilder {
     }
 
     /// `inbound` and `outbound`: the packet type Linux cooked headers carry (4 is
-    /// PACKET_OUTGOING). Other headers say nothing of it in a file.
+    /// PACKET_OUTGOING). Other headers say nothing of it in a file; on a live socket the
+    /// kernel's ancillary field tells it, as libpcap reads it.
     func packetDirection(outbound: Bool) throws(Failure) -> Predicate {
-        let packetType: FilterValue = switch linkType {
-        case .sll: .load(.half, 0)
-        case .sll2: .load(.byte, 10)
-        case .ethernet, .raw, .null: throw Failure(message: "inbound/outbound not supported on \(linkName) when reading savefiles")
+        let packetType: FilterValue
+        switch linkType {
+        case .sll: packetType = .load(.half, 0)
+        case .sll2: packetType = .load(.byte, 10)
+        case .ethernet, .raw, .null:
+            guard live != nil else { throw Failure(message: "inbound/outbound not supported on \(linkName) when reading savefiles") }
+            packetType = .load(.half, AncillaryField.packetType.offset)
         }
         let outgoing = arena.equal(packetType, 4)
         return outbound ? outgoing : arena.not(outgoing)
     }
 
-    /// `ifindex N`: the interface index only Linux cooked v2 headers carry.
+    /// `ifindex N`: the interface index only Linux cooked v2 headers carry in a file; on a
+    /// live socket of other headers the kernel's ancillary field, as libpcap reads it.
     func interfaceIndex(_ index: UInt32) throws(Failure) -> Predicate {
-        guard linkType == .sll2 else { throw Failure(message: "ifindex not supported on \(linkName) when reading savefiles") }
-        return arena.equal(.load(.word, 4), index)
+        if linkType == .sll2 { return arena.equal(.load(.word, 4), index) }
+        guard live != nil else { throw Failure(message: "ifindex not supported on \(linkName) when reading savefiles") }
+        return arena.equal(.load(.word, AncillaryField.interfaceIndex.offset), index)
     }
 
     // MARK: Transport layer

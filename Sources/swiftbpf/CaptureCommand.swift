@@ -36,12 +36,12 @@ struct CaptureCommand: ParsableCommand {
             Without -i or -r, as with tcpdump, the capture (or -d) is on the first interface \
             that is up and not loopback.
 
-            A filter that reads VLAN tags (`vlan`, `vlan 5`) runs in user space on a live \
-            interface: Linux takes the outer tag out of each received frame before a socket \
-            filter runs, so the kernel keeps every packet and swiftbpf filters each frame \
-            with its tag put back, the same packets `tcpdump -i` keeps with its ancillary \
-            loads (then "received by filter" counts every packet, and -d prints the program \
-            swiftbpf runs, not tcpdump's).
+            On a live interface the filter is compiled as libpcap compiles it for one: \
+            Linux takes the outer VLAN tag out of each received frame before a socket filter \
+            runs, so `vlan` reads it through the ancillary loads, and inbound, outbound and \
+            ifindex read the kernel's packet type and interface index; -d with -i prints that \
+            program, as `tcpdump -i IF -d` does. Packets are saved and printed with their tag \
+            put back.
 
             Examples:
               swiftbpf capture -r trace.pcap -t 'udp port 53'
@@ -149,8 +149,8 @@ struct CaptureCommand: ParsableCommand {
         }
     }
 
-    /// The filter for a live socket of `linkType`, and whether the kernel can run it.
-    func compileSocketFilter(_ linkType: LinkType) throws -> SocketFilter? {
+    /// The filter the kernel runs on a live socket of `linkType`.
+    func compileSocketFilter(_ linkType: LinkType) throws -> ClassicProgram? {
         let snapshotLength = UInt32(snapshot)
         return try compile(linkType) { text, filterLinkType throws(FilterError) in
             try PacketFilter.compileForSocket(text, linkType: filterLinkType, snapshotLength: snapshotLength, resolver: SystemNameResolver())
@@ -171,8 +171,6 @@ struct CaptureCommand: ParsableCommand {
             throw CommandError("capture: \(error)\n  \(text)\n  \(caret)")
         }
     }
-
-    static let userSpaceNote = "note: this filter reads VLAN tags, which Linux takes out of the frame before a socket filter runs, so swiftbpf runs it in user space on each frame with its tag put back and the kernel keeps every packet"
 
     func dump(_ program: ClassicProgram) throws {
         try ClassicProgramOutput.print(program, dumpLevel: dumpLevel, ebpf: false, command: "capture")
@@ -378,16 +376,14 @@ extension CaptureCommand {
             throw CommandError("capture: \(interface): \(error)")
         }
         let filter = try compileSocketFilter(linkType)
-        let inUserSpace = filter.map { !$0.runsInKernel } ?? false
         if dumpLevel > 0 {
-            if let filter { try dump(filter.program) }
-            if inUserSpace { FileHandle.standardError.write(Data("\(Self.userSpaceNote)\n".utf8)) }
+            if let filter { try dump(filter) }
             return
         }
         let capture: LiveCapture
         do {
             capture = try LiveCapture(.init(
-                interface: interface, filter: filter?.program, filterInUserSpace: inUserSpace, promiscuous: !noPromiscuous,
+                interface: interface, filter: filter, promiscuous: !noPromiscuous,
                 snapshotLength: snapshot))
         } catch {
             throw CommandError("capture: \(interface): \(error)")

@@ -21,23 +21,25 @@ struct FilterCommand: ParsableCommand {
             The program prints as tcpdump -d does; -dd and -ddd print tcpdump's C array and \
             decimal forms, --ebpf the eBPF translation for a socket filter.
 
-            --live compiles for a live Linux packet socket, as `swiftbpf capture -i` does. \
-            Linux takes the outer VLAN tag out of a received frame before a socket filter \
-            runs, so a filter that reads VLAN tags (vlan, vlan 5) cannot run in the kernel as \
-            compiled: --live says so on stderr (capture -i then runs it in user space on \
-            frames with the tag put back). The program printed is the same either way.
+            --live compiles for a live Linux packet socket, the program `swiftbpf capture -i` \
+            attaches in the kernel and `tcpdump -i IF -d` prints: Linux takes the outer VLAN \
+            tag out of a received frame before a socket filter runs, so the first vlan reads \
+            it through the ancillary loads [vlanp] and [vlan_tci] (and the frame when no tag \
+            was taken out), and inbound, outbound and ifindex read the kernel's [type] and \
+            [ifidx]. Without --live the program is for capture files.
 
             Examples:
               swiftbpf filter 'tcp port 80'
               swiftbpf filter --linktype raw --ddd 'ip6 and udp'
               swiftbpf filter --ebpf 'host 10.0.0.1 and not port 22'
+              swiftbpf filter --live 'vlan 10 and tcp port 80'
             """)
 
     @Argument(help: "The filter expression, as one or more words; none keeps every packet, as in tcpdump.") var words: [String] = []
     @Option(help: "The link-layer header: ethernet, raw, sll, sll2 or null.") var linktype: FilterLinkType = .ethernet
     @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
     @Flag(help: "Leave the program as generated, unoptimized.") var noOptimize = false
-    @Flag(help: "Compile for a live Linux packet socket, as capture -i does, and say on stderr if the filter must run in user space.") var live = false
+    @Flag(help: "Compile for a live Linux packet socket, as capture -i and tcpdump -i do.") var live = false
     @OptionGroup var dump: ClassicDumpOptions
 
     var expression: String { words.joined(separator: " ") }
@@ -46,9 +48,7 @@ struct FilterCommand: ParsableCommand {
         let program: ClassicProgram
         do {
             if live {
-                let filter = try PacketFilter.compileForSocket(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver())
-                if !filter.runsInKernel { FileHandle.standardError.write(Data("\(CaptureCommand.userSpaceNote)\n".utf8)) }
-                program = filter.program
+                program = try PacketFilter.compileForSocket(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver())
             } else {
                 program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver())
             }

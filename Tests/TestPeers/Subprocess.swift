@@ -106,6 +106,99 @@ public enum Subprocess {
     }
 }
 
+extension Subprocess {
+    /// A tool left running while the test works (tcpdump capturing), with its standard
+    /// error read as it comes; standard input and output are /dev/null. Ended by
+    /// `interruptAndWait()`, or killed when released.
+    public final class Background {
+        public let pid: pid_t
+        private var errorsFD: Int32
+        private var ended = false
+        /// What it printed on standard error so far.
+        public private(set) var errors = ""
+
+        public init(_ executable: String, _ arguments: [String]) throws {
+            var pipe: [Int32] = [-1, -1]
+            guard systemPipe2(&pipe, O_CLOEXEC) == 0 else { throw Failure("pipe: \(String(cString: strerror(errno)))") }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
+            // SIGINT must stop it, whatever the test runner ignores or blocks (both inherited).
+            var attributes = posix_spawnattr_t()
+            posix_spawnattr_init(&attributes)
+            defer { posix_spawnattr_destroy(&attributes) }
+            var signals = sigset_t()
+            sigemptyset(&signals)
+            posix_spawnattr_setsigmask(&attributes, &signals)
+            sigaddset(&signals, SIGINT)
+            posix_spawnattr_setsigdefault(&attributes, &signals)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+            let argv = ([executable] + arguments).map { strdup($0) }
+            defer { argv.forEach { free($0) } }
+            var pid: pid_t = 0
+            let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv + [nil], environ)
+            close(pipe[1])
+            guard spawned == 0 else {
+                close(pipe[0])
+                throw Failure("\(executable): \(String(cString: strerror(spawned)))")
+            }
+            self.pid = pid
+            errorsFD = pipe[0]
+        }
+
+        /// Reads standard error until it holds `text`, it ends, or `seconds` pass (a guard
+        /// against a tool that never says it, not a measurement); whether it holds `text`.
+        public func waitForErrors(containing text: String, seconds: Int32) -> Bool {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            var waited: Int32 = 0
+            while !errors.contains(text), errorsFD >= 0, waited < seconds * 10 {
+                var fds = [pollfd(fd: errorsFD, events: Int16(POLLIN), revents: 0)]
+                let ready = poll(&fds, 1, 100)
+                if ready == 0 { waited += 1; continue }
+                guard ready > 0 || errno == EINTR else { break }
+                let n = buffer.withUnsafeMutableBytes { read(errorsFD, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    errors += String(decoding: buffer[0..<n], as: UTF8.self)
+                } else if n == 0 || errno != EINTR {
+                    close(errorsFD)
+                    errorsFD = -1
+                }
+            }
+            return errors.contains(text)
+        }
+
+        /// Sends SIGINT, reads the rest of standard error and waits for the tool to end:
+        /// its exit status, or 128 + the signal that ended it.
+        @discardableResult
+        public func interruptAndWait() -> Int32 {
+            kill(pid, SIGINT)
+            _ = waitForErrors(containing: "\u{0}", seconds: 10)  // to the end of its output
+            return reap()
+        }
+
+        private func reap() -> Int32 {
+            ended = true
+            if errorsFD >= 0 {
+                close(errorsFD)
+                errorsFD = -1
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        }
+
+        deinit {
+            if !ended {
+                kill(pid, SIGKILL)
+                _ = reap()
+            }
+        }
+    }
+}
+
 // glibc has these, but Swift's Glibc module leaves them out (they need _GNU_SOURCE). pipe2
 // makes the pipes close-on-exec atomically, so a tool another test spawns at the same moment
 // cannot inherit them and hold our reads open.
