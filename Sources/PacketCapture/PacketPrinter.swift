@@ -16,9 +16,13 @@ public struct PacketPrinter: Sendable {
     /// cooked v2 packets (`lo    In  IP ...`, `?` for an index it does not have); nil
     /// prints the index instead (`ifindex 1 In  IP ...`).
     public var interfaceNames: [UInt32: String]?
+    /// TCP sequence and acknowledgment numbers as they are in the packet, not relative to
+    /// the connection's first ones (tcpdump -S).
+    public var absoluteSequenceNumbers: Bool
 
-    public init(interfaceNames: [UInt32: String]? = nil) {
+    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false) {
         self.interfaceNames = interfaceNames
+        self.absoluteSequenceNumbers = absoluteSequenceNumbers
     }
 
     /// The line for `summary`, without a timestamp.
@@ -156,7 +160,7 @@ public struct PacketPrinter: Sendable {
         var sequence = segment.sequence, acknowledgment = segment.acknowledgment
         var reversed = false
         var base: (sequence: UInt32, acknowledgment: UInt32) = (0, 0)
-        if segment.flags & 0x10 != 0, let network, let sourcePort = segment.sourcePort, let destinationPort = segment.destinationPort {
+        if !absoluteSequenceNumbers, segment.flags & 0x10 != 0, let network, let sourcePort = segment.sourcePort, let destinationPort = segment.destinationPort {
             reversed = sourcePort > destinationPort
                 || (sourcePort == destinationPort && network.sourceBytes.lexicographicallyPrecedes(network.destinationBytes) == false
                     && network.sourceBytes != network.destinationBytes)

@@ -267,6 +267,7 @@ final class PacketOutput {
         self.json = json
         self.linkType = linkType
         self.options = options
+        printer.absoluteSequenceNumbers = options.absoluteSequenceNumbers
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif

@@ -22,14 +22,14 @@ import Testing
         }
     }
 
-    static let lineOptions = ["-#", "--number -t", "--nano", "--time-stamp-precision nano -tt", "--micro -ttt", "--nano -ttttt", "--count", "--count -c 1 udp"]
+    static let lineOptions = ["-S", "-S -t tcp", "-#", "--number -t", "--nano", "--time-stamp-precision nano -tt", "--micro -ttt", "--nano -ttttt", "--count", "--count -c 1 udp"]
 
     /// Numbers, timestamp precision and --count print as in tcpdump, on standard output
     /// and standard error alike.
     @Test(arguments: lineOptions) func linesAsTcpdump(options: String) throws {
         guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
         let words = options.split(separator: " ").map(String.init)
-        for name in ["dns_tcp.pcap", "icmpv6.pcap"] {
+        for name in ["dns_tcp.pcap", "icmpv6.pcap", "ssh.pcap"] {
             let file = corpus.appendingPathComponent(name).path
             let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file] + words)
             let ours = try CLITests.swiftbpf(["capture", "-r", file] + words)
