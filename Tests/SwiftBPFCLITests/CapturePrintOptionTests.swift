@@ -22,7 +22,7 @@ import Testing
         }
     }
 
-    static let lineOptions = ["-S", "-S -t tcp", "-#", "--number -t", "--nano", "--time-stamp-precision nano -tt", "--micro -ttt", "--nano -ttttt", "--count", "--count -c 1 udp"]
+    static let lineOptions = ["-S", "-S -t tcp or icmp6", "-#", "--number -t", "--nano", "--time-stamp-precision nano -tt", "--micro -ttt", "--nano -ttttt", "--count", "--count -c 1 udp"]
 
     /// Numbers, timestamp precision and --count print as in tcpdump, on standard output
     /// and standard error alike.
