@@ -311,6 +311,33 @@ struct Way {
     }
 }
 
+/// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
+/// its own stamp, so none needs clearing.
+struct DestinationSearch {
+    let marks: UnsafeMutableBufferPointer<UInt32>
+    /// Nodes still to look at, then the nodes found, by where they are in the pass's order.
+    let stack: UnsafeMutableBufferPointer<UInt32>
+    let found: UnsafeMutableBufferPointer<UInt32>
+    /// Each node's place in the pass's topological order.
+    let position: UnsafeMutableBufferPointer<UInt32>
+    /// How many ways from the nodes swept so far lead into each node.
+    let waysIn: UnsafeMutableBufferPointer<UInt32>
+    var stamp: UInt32 = 0
+    /// Whether walks look past undecided tests at all.
+    var enabled = false
+    /// Nodes one search may look at: beyond that, it gives up (long expressions).
+    static let nodeLimit = 48
+    static let parts = 5
+    static let allowAccept = false
+
+    init(_ room: UnsafeMutableBufferPointer<UInt32>, nodes count: Int) {
+        func part(_ i: Int) -> UnsafeMutableBufferPointer<UInt32> {
+            UnsafeMutableBufferPointer(rebasing: room[(i * count)..<((i + 1) * count)])
+        }
+        (marks, stack, found, position, waysIn) = (part(0), part(1), part(2), part(3), part(4))
+    }
+}
+
 /// What `groupChains` knows of a node.
 private struct ChainNode {
     var predecessors = 0
@@ -333,15 +360,19 @@ enum GraphOptimizer {
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
         // pass needs none either: a rebuild would only drop nodes no edge leads to.
-        for _ in 0..<16 {
-            guard thread(&graph) else { break }
-            if graph.isShared {
-                // Another pass would find the facts this one left on the edges and decide
-                // nothing new. (With more nodes than a fact list holds, which facts are kept
-                // depends on the order paths meet in: pass again.)
-                if graph.cachedTopologicalOrder().count <= FactList.limit { break }
-            } else {
-                graph = graph.rebuilt()
+        // Looking past undecided tests comes last: jumping over them earlier would split up
+        // the shared tails that the other rules drop whole.
+        for looksBeyond in GraphNode.outcomes.reversed() {
+            for _ in 0..<16 {
+                guard thread(&graph, looksBeyond: looksBeyond) else { break }
+                if graph.isShared {
+                    // Another pass would find the facts this one left on the edges and decide
+                    // nothing new. (With more nodes than a fact list holds, which facts are kept
+                    // depends on the order paths meet in: pass again.)
+                    if graph.cachedTopologicalOrder().count <= FactList.limit { break }
+                } else {
+                    graph = graph.rebuilt()
+                }
             }
         }
         if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
@@ -425,7 +456,7 @@ enum GraphOptimizer {
         return changed
     }
 
-    private static func thread(_ graph: inout DecisionGraph) -> Bool {
+    private static func thread(_ graph: inout DecisionGraph, looksBeyond: Bool) -> Bool {
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
         // metadata lookup each per pass.
@@ -440,7 +471,13 @@ enum GraphOptimizer {
                 var ways = (Way(UnsafeMutableBufferPointer(rebasing: buffer[(graph.nodes.count * 2)...].prefix(wayCapacity))),
                             Way(UnsafeMutableBufferPointer(rebasing: buffer.suffix(wayCapacity))))
                 let order = graph.cachedTopologicalOrder()
-                let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways)
+                let changed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: graph.nodes.count * DestinationSearch.parts) { room in
+                    room.initialize(repeating: 0)
+                    var search = DestinationSearch(room, nodes: graph.nodes.count)
+                    search.enabled = looksBeyond
+                    for (i, n) in order.enumerated() { search.position[n] = UInt32(truncatingIfNeeded: i) }
+                    return thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways, &search)
+                }
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
                 guard changed else { return false }
@@ -457,7 +494,8 @@ enum GraphOptimizer {
     /// from inside the closure above copied it.
     private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ order: [Int],
                                _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
-                               _ targets: UnsafeMutableBufferPointer<GraphTarget>, _ ways: inout (Way, Way)) -> Bool {
+                               _ targets: UnsafeMutableBufferPointer<GraphTarget>, _ ways: inout (Way, Way),
+                               _ search: inout DestinationSearch) -> Bool {
         var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
@@ -474,8 +512,8 @@ enum GraphOptimizer {
             }
             trueKnown.learn(node.test, true, tests, &arena)
             falseKnown.learn(node.test, false, tests, &arena)
-            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0)
-            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1)
+            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0, &search)
+            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1, &search)
             // The test cannot change where a packet ends up when both sides reach one place
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
@@ -503,16 +541,84 @@ enum GraphOptimizer {
     }
 
     /// Where a packet that `known` describes goes from `start`, past the tests `known`
-    /// decides; every place on the way, `start` first, into `way`.
+    /// decides and past those after which every way meets again; every place on the way,
+    /// `start` first, into `way`.
     private static func walk(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                             _ arena: FactArena, into way: inout Way) -> GraphTarget {
+                             _ arena: FactArena, into way: inout Way, _ search: inout DestinationSearch) -> GraphTarget {
         way.count = 0
         var target = start
         while true {
             way.append(target)
-            guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return target }
-            target = nodes[m].target(decided)
+            guard case .node(let m) = target else { return target }
+            if let decided = known.decide(nodes[m].test, tests, arena) {
+                target = nodes[m].target(decided)
+            } else if search.enabled, let next = destination(from: m, known, nodes, tests, arena, &search) {
+                target = next
+            } else {
+                return target
+            }
         }
+    }
+
+    /// The place every packet that `known` describes passes through from node `start` on,
+    /// the first after it, if there is one: each test `known` does not decide may go either
+    /// way. libpcap keeps each primitive's tests apart, so what one path knows reaches tests
+    /// that our shared nodes see only after paths meet (`port 53 and udp`: an SCTP packet is
+    /// rejected before its port is looked at); this finds the same on our graph.
+    private static func destination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
+                                    _ arena: FactArena, _ search: inout DestinationSearch) -> GraphTarget? {
+        search.stamp &+= 1
+        let stamp = search.stamp
+        // The nodes reachable, each marked once.
+        search.marks[start] = stamp
+        search.stack[0] = UInt32(truncatingIfNeeded: start)
+        var top = 1, count = 0
+        while top > 0 {
+            top -= 1
+            let n = Int(search.stack[top])
+            guard count < DestinationSearch.nodeLimit else { return nil }
+            search.waysIn[n] = 0
+            let decided = known.decide(nodes[n].test, tests, arena)
+            // The node and what `known` decides of it: << 2 | 0 (nothing), 2 (false), 3 (true).
+            search.found[count] = UInt32(truncatingIfNeeded: n) << 2 | (decided.map { $0 ? 3 : 2 } ?? 0)
+            count += 1
+            for outcome in GraphNode.outcomes where decided == nil || decided == outcome {
+                guard case .node(let next) = nodes[n].target(outcome), search.marks[next] != stamp else { continue }
+                search.marks[next] = stamp
+                search.stack[top] = UInt32(truncatingIfNeeded: next)
+                top += 1
+            }
+        }
+        // In the pass's order (insertion sort: a few nodes).
+        for i in 1..<max(1, count) {
+            let n = search.found[i]
+            var j = i
+            while j > 0, search.position[Int(search.found[j - 1] >> 2)] > search.position[Int(n >> 2)] {
+                search.found[j] = search.found[j - 1]
+                j -= 1
+            }
+            search.found[j] = n
+        }
+        // Swept in order, counting the ways still open: a node that all of them lead into is
+        // on every way. `start` comes first.
+        var open = 0, intoAccept = 0, intoReject = 0
+        for i in 0..<count {
+            let n = Int(search.found[i] >> 2)
+            if i > 0, Int(search.waysIn[n]) == open { return .node(n) }
+            open -= Int(search.waysIn[n])
+            let decided: Bool? = search.found[i] & 2 == 0 ? nil : search.found[i] & 1 == 1
+            for outcome in GraphNode.outcomes where decided == nil || decided == outcome {
+                open += 1
+                switch nodes[n].target(outcome) {
+                case .node(let next): search.waysIn[next] += 1
+                case .accept: intoAccept += 1
+                case .reject: intoReject += 1
+                }
+            }
+        }
+        if open == intoReject { return .reject }
+        if open == intoAccept, DestinationSearch.allowAccept { return .accept }
+        return nil
     }
 
     /// Whether the other side's knowledge could take a different first step along `way`
