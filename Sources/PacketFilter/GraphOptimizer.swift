@@ -268,6 +268,29 @@ struct Knowledge: Sendable {
         return result
     }
 
+    /// The outcome of `test` if libpcap's optimizer, knowing the same, settles it: a fact
+    /// about the same test, or an `==` that held on the same value, for another `==`.
+    func decideLikeLibpcap(_ test: Int, _ tests: [TestEntry], _ arena: FactArena) -> Bool? {
+        let entry = tests[test]
+        var cell = facts.head
+        for _ in 0..<facts.count {
+            let (fact, older) = arena.fact(at: cell)
+            cell = older
+            if fact.test == test { return fact.outcome }
+            let known = tests[fact.test]
+            if fact.outcome, known.value == entry.value, known.condition == .eq, entry.condition == .eq,
+               known.constant != nil, entry.constant != nil {
+                return false
+            }
+        }
+        return nil
+    }
+
+    /// The outcome of `test` if this knowledge settles it in `mode`.
+    func decide(_ test: Int, _ tests: [TestEntry], _ arena: FactArena, _ mode: ThreadingMode) -> Bool? {
+        mode == .likeLibpcap ? decideLikeLibpcap(test, tests, arena) : decide(test, tests, arena)
+    }
+
     /// The outcome of `test` if this knowledge settles it.
     func decide(_ test: Int, _ tests: [TestEntry], _ arena: FactArena) -> Bool? {
         if let k = tests[test].constant {
@@ -311,6 +334,19 @@ struct Way {
     }
 }
 
+/// What a threading pass does with an edge.
+enum ThreadingMode {
+    /// Jumps past the tests the edge's facts decide.
+    case decided
+    /// Also past tests after which every way meets again (`GraphOptimizer.destination`).
+    case beyond
+    /// Only past the tests libpcap's optimizer decides, and no other rule.
+    case likeLibpcap
+
+    /// The optimizer's passes, in order: a constant, as an array literal allocates each time.
+    static let optimizing: [ThreadingMode] = [.decided, .beyond]
+}
+
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
 /// its own stamp, so none needs clearing.
 struct DestinationSearch {
@@ -323,8 +359,7 @@ struct DestinationSearch {
     /// How many ways from the nodes swept so far lead into each node.
     let waysIn: UnsafeMutableBufferPointer<UInt32>
     var stamp: UInt32 = 0
-    /// Whether walks look past undecided tests at all.
-    var enabled = false
+    var mode = ThreadingMode.decided
     /// Nodes one search may look at: beyond that, it gives up (long expressions).
     static let nodeLimit = 48
     static let parts = 5
@@ -355,6 +390,21 @@ private struct ChainNode {
 /// merges equal ones and removes tests whose two exits meet.
 enum GraphOptimizer {
 
+    /// Whether libpcap's optimizer finds that `predicate` matches no packet, so that a filter
+    /// is refused ("expression rejects all packets") only where tcpdump refuses it, even when
+    /// ours proves more. libpcap threads jumps over unshared tests (it merges equal blocks
+    /// only at its end) and decides a test only from one of the same condition and operand on
+    /// the same value, or an `==` from another constant's `==` that held. This proves no
+    /// more than that, and sometimes less (a primitive here may share tests that libpcap's
+    /// keeps apart, `port 53 and icmp`): then the filter compiles, to `ret #0`.
+    static func provesFalseLikeLibpcap(_ predicate: PredicateTree) -> Bool {
+        var graph = DecisionGraph(predicate, simplify: false, shares: false)
+        for _ in 0..<16 {
+            guard thread(&graph, mode: .likeLibpcap) else { break }
+        }
+        return !graph.canAccept
+    }
+
     static func optimize(_ graph: inout DecisionGraph) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
@@ -362,9 +412,9 @@ enum GraphOptimizer {
         // pass needs none either: a rebuild would only drop nodes no edge leads to.
         // Looking past undecided tests comes last: jumping over them earlier would split up
         // the shared tails that the other rules drop whole.
-        for looksBeyond in GraphNode.outcomes.reversed() {
+        for mode in ThreadingMode.optimizing {
             for _ in 0..<16 {
-                guard thread(&graph, looksBeyond: looksBeyond) else { break }
+                guard thread(&graph, mode: mode) else { break }
                 if graph.isShared {
                     // Another pass would find the facts this one left on the edges and decide
                     // nothing new. (With more nodes than a fact list holds, which facts are kept
@@ -456,7 +506,7 @@ enum GraphOptimizer {
         return changed
     }
 
-    private static func thread(_ graph: inout DecisionGraph, looksBeyond: Bool) -> Bool {
+    private static func thread(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
         // metadata lookup each per pass.
@@ -474,7 +524,7 @@ enum GraphOptimizer {
                 let changed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: graph.nodes.count * DestinationSearch.parts) { room in
                     room.initialize(repeating: 0)
                     var search = DestinationSearch(room, nodes: graph.nodes.count)
-                    search.enabled = looksBeyond
+                    search.mode = mode
                     for (i, n) in order.enumerated() { search.position[n] = UInt32(truncatingIfNeeded: i) }
                     return thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways, &search)
                 }
@@ -518,7 +568,9 @@ enum GraphOptimizer {
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
             // the rebuild drops the test.
-            if let meeting = ways.1.first(in: ways.0) {
+            if search.mode == .likeLibpcap {
+                // Only jumps past decided tests.
+            } else if let meeting = ways.1.first(in: ways.0) {
                 (whenTrue, whenFalse) = (meeting, meeting)
             } else if mayDecideOtherSide(node, ways.0, nodes, tests),
                       reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: ways.1) {
@@ -550,9 +602,9 @@ enum GraphOptimizer {
         while true {
             way.append(target)
             guard case .node(let m) = target else { return target }
-            if let decided = known.decide(nodes[m].test, tests, arena) {
+            if let decided = known.decide(nodes[m].test, tests, arena, search.mode) {
                 target = nodes[m].target(decided)
-            } else if search.enabled, let next = destination(from: m, known, nodes, tests, arena, &search) {
+            } else if search.mode == .beyond, let next = destination(from: m, known, nodes, tests, arena, &search) {
                 target = next
             } else {
                 return target
