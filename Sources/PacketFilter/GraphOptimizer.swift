@@ -1,4 +1,5 @@
-/// What is known on a path: a test (by number) and its outcome.
+/// What is known on a path: a test (by number; a node, by number, when threading as libpcap
+/// does) and its outcome.
 struct Fact: Hashable, Sendable {
     var test: Int
     var outcome: Bool
@@ -221,6 +222,11 @@ struct Knowledge: Sendable {
         possible = arena.setPossible(possible, value, membersFrom: start)
     }
 
+    /// The facts that hold on both ways in, and nothing else: for facts about nodes.
+    func meetFacts(_ other: Knowledge, _ arena: inout FactArena) -> Knowledge {
+        Knowledge(facts: facts == other.facts ? facts : arena.shared(facts, other.facts))
+    }
+
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
         var result = Knowledge()
@@ -269,26 +275,25 @@ struct Knowledge: Sendable {
     }
 
     /// The outcome of `test` if libpcap's optimizer, knowing the same, settles it: a fact
-    /// about the same test, or an `==` that held on the same value, for another `==`.
-    func decideLikeLibpcap(_ test: Int, _ tests: [TestEntry], _ arena: FactArena) -> Bool? {
+    /// about the same test, or an `==` that held on the same value, for another `==`. With
+    /// `factsNameNodes`, a fact names the node whose test it is about (`nodes`): libpcap's facts
+    /// are edges, so paths through two equal tests meet knowing neither.
+    func decideLikeLibpcap(_ test: Int, _ tests: [TestEntry], _ arena: FactArena,
+                           factsNameNodes nodes: [GraphNode]? = nil) -> Bool? {
         let entry = tests[test]
         var cell = facts.head
         for _ in 0..<facts.count {
             let (fact, older) = arena.fact(at: cell)
             cell = older
-            if fact.test == test { return fact.outcome }
-            let known = tests[fact.test]
+            let factTest = nodes.map { $0[fact.test].test } ?? fact.test
+            if factTest == test { return fact.outcome }
+            let known = tests[factTest]
             if fact.outcome, known.value == entry.value, known.condition == .eq, entry.condition == .eq,
                known.constant != nil, entry.constant != nil {
                 return false
             }
         }
         return nil
-    }
-
-    /// The outcome of `test` if this knowledge settles it in `mode`.
-    func decide(_ test: Int, _ tests: [TestEntry], _ arena: FactArena, _ mode: ThreadingMode) -> Bool? {
-        mode == .likeLibpcap ? decideLikeLibpcap(test, tests, arena) : decide(test, tests, arena)
     }
 
     /// The outcome of `test` if this knowledge settles it.
@@ -363,7 +368,6 @@ struct DestinationSearch {
     /// Nodes one search may look at: beyond that, it gives up (long expressions).
     static let nodeLimit = 48
     static let parts = 5
-    static let allowAccept = false
 
     init(_ room: UnsafeMutableBufferPointer<UInt32>, nodes count: Int) {
         func part(_ i: Int) -> UnsafeMutableBufferPointer<UInt32> {
@@ -560,8 +564,14 @@ enum GraphOptimizer {
                 targets[2 * n + 1] = node.whenFalse
                 continue
             }
-            trueKnown.learn(node.test, true, tests, &arena)
-            falseKnown.learn(node.test, false, tests, &arena)
+            if search.mode == .likeLibpcap {
+                // libpcap's facts are edges: the node, not its test.
+                trueKnown.facts = arena.add(Fact(test: n, outcome: true), to: trueKnown.facts)
+                falseKnown.facts = arena.add(Fact(test: n, outcome: false), to: falseKnown.facts)
+            } else {
+                trueKnown.learn(node.test, true, tests, &arena)
+                falseKnown.learn(node.test, false, tests, &arena)
+            }
             var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0, &search)
             var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1, &search)
             // The test cannot change where a packet ends up when both sides reach one place
@@ -582,7 +592,11 @@ enum GraphOptimizer {
             if whenTrue != node.whenTrue || whenFalse != node.whenFalse { changed = true }
             func enter(_ target: GraphTarget, _ known: Knowledge) {
                 guard case .node(let m) = target else { return }
-                knownIn[m] = knownIn[m].map { $0.meet(known, tests, &arena) } ?? known
+                guard let earlier = knownIn[m] else {
+                    knownIn[m] = known
+                    return
+                }
+                knownIn[m] = search.mode == .likeLibpcap ? earlier.meetFacts(known, &arena) : earlier.meet(known, tests, &arena)
             }
             enter(whenTrue, trueKnown)
             enter(whenFalse, falseKnown)
@@ -602,9 +616,14 @@ enum GraphOptimizer {
         while true {
             way.append(target)
             guard case .node(let m) = target else { return target }
-            if let decided = known.decide(nodes[m].test, tests, arena, search.mode) {
+            let decided = search.mode == .likeLibpcap ? known.decideLikeLibpcap(nodes[m].test, tests, arena, factsNameNodes: nodes)
+                : known.decide(nodes[m].test, tests, arena)
+            if let decided {
                 target = nodes[m].target(decided)
-            } else if search.mode == .beyond, let next = destination(from: m, known, nodes, tests, arena, &search) {
+            } else if search.mode == .beyond, let next = destination(from: m, known, nodes, tests, arena, &search),
+                      next != .accept || destination(from: m, known, nodes, tests, arena, &search, likeLibpcap: true) == .accept {
+                // Skipping loads to the accept keeps a packet too short for them, which libpcap's
+                // program drops unless its optimizer skipped them too: only then.
                 target = next
             } else {
                 return target
@@ -618,7 +637,8 @@ enum GraphOptimizer {
     /// that our shared nodes see only after paths meet (`port 53 and udp`: an SCTP packet is
     /// rejected before its port is looked at); this finds the same on our graph.
     private static func destination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                                    _ arena: FactArena, _ search: inout DestinationSearch) -> GraphTarget? {
+                                    _ arena: FactArena, _ search: inout DestinationSearch,
+                                    likeLibpcap: Bool = false) -> GraphTarget? {
         search.stamp &+= 1
         let stamp = search.stamp
         // The nodes reachable, each marked once.
@@ -630,7 +650,7 @@ enum GraphOptimizer {
             let n = Int(search.stack[top])
             guard count < DestinationSearch.nodeLimit else { return nil }
             search.waysIn[n] = 0
-            let decided = known.decide(nodes[n].test, tests, arena)
+            let decided = likeLibpcap ? known.decideLikeLibpcap(nodes[n].test, tests, arena) : known.decide(nodes[n].test, tests, arena)
             // The node and what `known` decides of it: << 2 | 0 (nothing), 2 (false), 3 (true).
             search.found[count] = UInt32(truncatingIfNeeded: n) << 2 | (decided.map { $0 ? 3 : 2 } ?? 0)
             count += 1
@@ -669,7 +689,7 @@ enum GraphOptimizer {
             }
         }
         if open == intoReject { return .reject }
-        if open == intoAccept, DestinationSearch.allowAccept { return .accept }
+        if open == intoAccept { return .accept }
         return nil
     }
 
