@@ -363,17 +363,19 @@ struct DestinationSearch {
     let position: UnsafeMutableBufferPointer<UInt32>
     /// How many ways from the nodes swept so far lead into each node.
     let waysIn: UnsafeMutableBufferPointer<UInt32>
+    /// How many edges lead into each node.
+    let predecessors: UnsafeMutableBufferPointer<UInt32>
     var stamp: UInt32 = 0
     var mode = ThreadingMode.decided
     /// Nodes one search may look at: beyond that, it gives up (long expressions).
     static let nodeLimit = 48
-    static let parts = 5
+    static let parts = 6
 
     init(_ room: UnsafeMutableBufferPointer<UInt32>, nodes count: Int) {
         func part(_ i: Int) -> UnsafeMutableBufferPointer<UInt32> {
             UnsafeMutableBufferPointer(rebasing: room[(i * count)..<((i + 1) * count)])
         }
-        (marks, stack, found, position, waysIn) = (part(0), part(1), part(2), part(3), part(4))
+        (marks, stack, found, position, waysIn, predecessors) = (part(0), part(1), part(2), part(3), part(4), part(5))
     }
 }
 
@@ -511,10 +513,12 @@ enum GraphOptimizer {
     }
 
     private static func thread(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
+        // Searching past undecided tests starts only at a node two edges lead into.
+        if mode == .beyond, !hasJoin(&graph) { return false }
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
         // metadata lookup each per pass.
-        withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
+        return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
             knownIn.initialize(repeating: nil)
             defer { knownIn.deinitialize() }
             // The targets, then room for the two ways a node's sides take (each passes a node
@@ -525,11 +529,18 @@ enum GraphOptimizer {
                 var ways = (Way(UnsafeMutableBufferPointer(rebasing: buffer[(graph.nodes.count * 2)...].prefix(wayCapacity))),
                             Way(UnsafeMutableBufferPointer(rebasing: buffer.suffix(wayCapacity))))
                 let order = graph.cachedTopologicalOrder()
-                let changed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: graph.nodes.count * DestinationSearch.parts) { room in
+                // The searches' room only for a pass that searches.
+                let searched = mode == .beyond ? graph.nodes.count : 0
+                let changed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: searched * DestinationSearch.parts) { room in
                     room.initialize(repeating: 0)
-                    var search = DestinationSearch(room, nodes: graph.nodes.count)
+                    var search = DestinationSearch(room, nodes: searched)
                     search.mode = mode
-                    for (i, n) in order.enumerated() { search.position[n] = UInt32(truncatingIfNeeded: i) }
+                    for (i, n) in order.enumerated() where searched > 0 {
+                        search.position[n] = UInt32(truncatingIfNeeded: i)
+                        for outcome in GraphNode.outcomes {
+                            if case .node(let m) = graph.nodes[n].target(outcome) { search.predecessors[m] += 1 }
+                        }
+                    }
                     return thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways, &search)
                 }
                 // Edges change only now: a pass reads every node as it was, which is what it
@@ -540,6 +551,22 @@ enum GraphOptimizer {
                 }
                 return changed
             }
+        }
+    }
+
+    /// Whether two edges lead into one node: a count per node on the machine stack.
+    private static func hasJoin(_ graph: inout DecisionGraph) -> Bool {
+        let order = graph.cachedTopologicalOrder()
+        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: graph.nodes.count) { entered in
+            entered.initialize(repeating: false)
+            for n in order {
+                for outcome in GraphNode.outcomes {
+                    guard case .node(let m) = graph.nodes[n].target(outcome) else { continue }
+                    if entered[m] { return true }
+                    entered[m] = true
+                }
+            }
+            return false
         }
     }
 
@@ -620,7 +647,12 @@ enum GraphOptimizer {
                 : known.decide(nodes[m].test, tests, arena)
             if let decided {
                 target = nodes[m].target(decided)
-            } else if search.mode == .beyond, let next = destination(from: m, known, nodes, tests, arena, &search),
+            } else if search.mode == .beyond,
+                      // Only where other paths lead too: there what this path knows was lost
+                      // where they meet. A node with one way in knows all this edge knows, and
+                      // the search from its own edges finds the rest.
+                      search.predecessors[m] > 1,
+                      let next = destination(from: m, known, nodes, tests, arena, &search),
                       next != .accept || destination(from: m, known, nodes, tests, arena, &search, likeLibpcap: true) == .accept {
                 // Skipping loads to the accept keeps a packet too short for them, which libpcap's
                 // program drops unless its optimizer skipped them too: only then.
@@ -645,6 +677,7 @@ enum GraphOptimizer {
         search.marks[start] = stamp
         search.stack[0] = UInt32(truncatingIfNeeded: start)
         var top = 1, count = 0
+        var decidedAny = false
         while top > 0 {
             top -= 1
             let n = Int(search.stack[top])
@@ -654,6 +687,7 @@ enum GraphOptimizer {
             // The node and what `known` decides of it: << 2 | 0 (nothing), 2 (false), 3 (true).
             search.found[count] = UInt32(truncatingIfNeeded: n) << 2 | (decided.map { $0 ? 3 : 2 } ?? 0)
             count += 1
+            decidedAny = decidedAny || decided != nil
             for outcome in GraphNode.outcomes where decided == nil || decided == outcome {
                 guard case .node(let next) = nodes[n].target(outcome), search.marks[next] != stamp else { continue }
                 search.marks[next] = stamp
@@ -661,6 +695,9 @@ enum GraphOptimizer {
                 top += 1
             }
         }
+        // Where `known` decides nothing, the ways meet (if they do) whatever the path: the
+        // other rules see that at the node itself.
+        guard decidedAny else { return nil }
         // In the pass's order (insertion sort: a few nodes).
         for i in 1..<max(1, count) {
             let n = search.found[i]
