@@ -127,9 +127,13 @@ struct DecisionGraph: Sendable {
     /// Whether a test whose exits meet is dropped; off without the optimizer, as libpcap
     /// keeps every load then (a load past the end of the packet rejects it).
     let simplify: Bool
+    /// Whether equal nodes are one node; off to see each primitive's tests apart, as libpcap's
+    /// optimizer does until its end.
+    let shares: Bool
 
-    init(_ predicate: PredicateTree, simplify: Bool = true) {
+    init(_ predicate: PredicateTree, simplify: Bool = true, shares: Bool = true) {
         self.simplify = simplify
+        self.shares = shares
         // Each part makes at most one node: sized so, the index never grows.
         let parts = predicate.arena.parts.count
         index = NodeIndex(capacity: parts)
@@ -151,6 +155,7 @@ struct DecisionGraph: Sendable {
     /// index and table: each would cost allocations only to be replaced.
     private init(simplify: Bool, tests: TestTable, capacity: Int) {
         self.simplify = simplify
+        shares = true
         self.tests = tests
         index = NodeIndex(capacity: capacity)
         nodes.reserveCapacity(capacity)
@@ -173,7 +178,12 @@ struct DecisionGraph: Sendable {
     /// A node for a test already in the table.
     mutating func node(number test: Int, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         if simplify, whenTrue == whenFalse { return whenTrue }
-        return .node(index.intern(GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse), in: &nodes))
+        let node = GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse)
+        guard shares else {
+            nodes.append(node)
+            return .node(nodes.count - 1)
+        }
+        return .node(index.intern(node, in: &nodes))
     }
 
     private mutating func build(_ p: Predicate, in arena: PredicateArena, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
@@ -266,6 +276,11 @@ struct DecisionGraph: Sendable {
         let order = topologicalOrder()
         cachedOrder = order
         return order
+    }
+
+    /// Whether some packet can reach the accept.
+    var canAccept: Bool {
+        root == .accept || topologicalOrder().contains { nodes[$0].whenTrue == .accept || nodes[$0].whenFalse == .accept }
     }
 
     mutating func setTest(of n: Int, _ test: Int) {

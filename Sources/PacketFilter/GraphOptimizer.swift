@@ -1,4 +1,5 @@
-/// What is known on a path: a test (by number) and its outcome.
+/// What is known on a path: a test (by number; a node, by number, when threading as libpcap
+/// does) and its outcome.
 struct Fact: Hashable, Sendable {
     var test: Int
     var outcome: Bool
@@ -221,6 +222,11 @@ struct Knowledge: Sendable {
         possible = arena.setPossible(possible, value, membersFrom: start)
     }
 
+    /// The facts that hold on both ways in, and nothing else: for facts about nodes.
+    func meetFacts(_ other: Knowledge, _ arena: inout FactArena) -> Knowledge {
+        Knowledge(facts: facts == other.facts ? facts : arena.shared(facts, other.facts))
+    }
+
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
         var result = Knowledge()
@@ -268,6 +274,28 @@ struct Knowledge: Sendable {
         return result
     }
 
+    /// The outcome of `test` if libpcap's optimizer, knowing the same, settles it: a fact
+    /// about the same test, or an `==` that held on the same value, for another `==`. With
+    /// `factsNameNodes`, a fact names the node whose test it is about (`nodes`): libpcap's facts
+    /// are edges, so paths through two equal tests meet knowing neither.
+    func decideLikeLibpcap(_ test: Int, _ tests: [TestEntry], _ arena: FactArena,
+                           factsNameNodes nodes: [GraphNode]? = nil) -> Bool? {
+        let entry = tests[test]
+        var cell = facts.head
+        for _ in 0..<facts.count {
+            let (fact, older) = arena.fact(at: cell)
+            cell = older
+            let factTest = nodes.map { $0[fact.test].test } ?? fact.test
+            if factTest == test { return fact.outcome }
+            let known = tests[factTest]
+            if fact.outcome, known.value == entry.value, known.condition == .eq, entry.condition == .eq,
+               known.constant != nil, entry.constant != nil {
+                return false
+            }
+        }
+        return nil
+    }
+
     /// The outcome of `test` if this knowledge settles it.
     func decide(_ test: Int, _ tests: [TestEntry], _ arena: FactArena) -> Bool? {
         if let k = tests[test].constant {
@@ -311,6 +339,46 @@ struct Way {
     }
 }
 
+/// What a threading pass does with an edge.
+enum ThreadingMode {
+    /// Jumps past the tests the edge's facts decide.
+    case decided
+    /// Also past tests after which every way meets again (`GraphOptimizer.destination`).
+    case beyond
+    /// Only past the tests libpcap's optimizer decides, and no other rule.
+    case likeLibpcap
+
+    /// The optimizer's passes, in order: a constant, as an array literal allocates each time.
+    static let optimizing: [ThreadingMode] = [.decided, .beyond]
+}
+
+/// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
+/// its own stamp, so none needs clearing.
+struct DestinationSearch {
+    let marks: UnsafeMutableBufferPointer<UInt32>
+    /// Nodes still to look at, then the nodes found, by where they are in the pass's order.
+    let stack: UnsafeMutableBufferPointer<UInt32>
+    let found: UnsafeMutableBufferPointer<UInt32>
+    /// Each node's place in the pass's topological order.
+    let position: UnsafeMutableBufferPointer<UInt32>
+    /// How many ways from the nodes swept so far lead into each node.
+    let waysIn: UnsafeMutableBufferPointer<UInt32>
+    /// How many edges lead into each node.
+    let predecessors: UnsafeMutableBufferPointer<UInt32>
+    var stamp: UInt32 = 0
+    var mode = ThreadingMode.decided
+    /// Nodes one search may look at: beyond that, it gives up (long expressions).
+    static let nodeLimit = 48
+    static let parts = 6
+
+    init(_ room: UnsafeMutableBufferPointer<UInt32>, nodes count: Int) {
+        func part(_ i: Int) -> UnsafeMutableBufferPointer<UInt32> {
+            UnsafeMutableBufferPointer(rebasing: room[(i * count)..<((i + 1) * count)])
+        }
+        (marks, stack, found, position, waysIn, predecessors) = (part(0), part(1), part(2), part(3), part(4), part(5))
+    }
+}
+
 /// What `groupChains` knows of a node.
 private struct ChainNode {
     var predecessors = 0
@@ -328,20 +396,39 @@ private struct ChainNode {
 /// merges equal ones and removes tests whose two exits meet.
 enum GraphOptimizer {
 
+    /// Whether libpcap's optimizer finds that `predicate` matches no packet, so that a filter
+    /// is refused ("expression rejects all packets") only where tcpdump refuses it, even when
+    /// ours proves more. libpcap threads jumps over unshared tests (it merges equal blocks
+    /// only at its end) and decides a test only from one of the same condition and operand on
+    /// the same value, or an `==` from another constant's `==` that held. This proves no
+    /// more than that, and sometimes less (a primitive here may share tests that libpcap's
+    /// keeps apart, `port 53 and icmp`): then the filter compiles, to `ret #0`.
+    static func provesFalseLikeLibpcap(_ predicate: PredicateTree) -> Bool {
+        var graph = DecisionGraph(predicate, simplify: false, shares: false)
+        for _ in 0..<16 {
+            guard thread(&graph, mode: .likeLibpcap) else { break }
+        }
+        return !graph.canAccept
+    }
+
     static func optimize(_ graph: inout DecisionGraph) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
         // pass needs none either: a rebuild would only drop nodes no edge leads to.
-        for _ in 0..<16 {
-            guard thread(&graph) else { break }
-            if graph.isShared {
-                // Another pass would find the facts this one left on the edges and decide
-                // nothing new. (With more nodes than a fact list holds, which facts are kept
-                // depends on the order paths meet in: pass again.)
-                if graph.cachedTopologicalOrder().count <= FactList.limit { break }
-            } else {
-                graph = graph.rebuilt()
+        // Looking past undecided tests comes last: jumping over them earlier would split up
+        // the shared tails that the other rules drop whole.
+        for mode in ThreadingMode.optimizing {
+            for _ in 0..<16 {
+                guard thread(&graph, mode: mode) else { break }
+                if graph.isShared {
+                    // Another pass would find the facts this one left on the edges and decide
+                    // nothing new. (With more nodes than a fact list holds, which facts are kept
+                    // depends on the order paths meet in: pass again.)
+                    if graph.cachedTopologicalOrder().count <= FactList.limit { break }
+                } else {
+                    graph = graph.rebuilt()
+                }
             }
         }
         if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
@@ -425,11 +512,13 @@ enum GraphOptimizer {
         return changed
     }
 
-    private static func thread(_ graph: inout DecisionGraph) -> Bool {
+    private static func thread(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
+        // Searching past undecided tests starts only at a node two edges lead into.
+        if mode == .beyond, !hasJoin(&graph) { return false }
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
         // metadata lookup each per pass.
-        withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
+        return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
             knownIn.initialize(repeating: nil)
             defer { knownIn.deinitialize() }
             // The targets, then room for the two ways a node's sides take (each passes a node
@@ -440,7 +529,20 @@ enum GraphOptimizer {
                 var ways = (Way(UnsafeMutableBufferPointer(rebasing: buffer[(graph.nodes.count * 2)...].prefix(wayCapacity))),
                             Way(UnsafeMutableBufferPointer(rebasing: buffer.suffix(wayCapacity))))
                 let order = graph.cachedTopologicalOrder()
-                let changed = thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways)
+                // The searches' room only for a pass that searches.
+                let searched = mode == .beyond ? graph.nodes.count : 0
+                let changed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: searched * DestinationSearch.parts) { room in
+                    room.initialize(repeating: 0)
+                    var search = DestinationSearch(room, nodes: searched)
+                    search.mode = mode
+                    for (i, n) in order.enumerated() where searched > 0 {
+                        search.position[n] = UInt32(truncatingIfNeeded: i)
+                        for outcome in GraphNode.outcomes {
+                            if case .node(let m) = graph.nodes[n].target(outcome) { search.predecessors[m] += 1 }
+                        }
+                    }
+                    return thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways, &search)
+                }
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
                 guard changed else { return false }
@@ -452,12 +554,29 @@ enum GraphOptimizer {
         }
     }
 
+    /// Whether two edges lead into one node: a count per node on the machine stack.
+    private static func hasJoin(_ graph: inout DecisionGraph) -> Bool {
+        let order = graph.cachedTopologicalOrder()
+        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: graph.nodes.count) { entered in
+            entered.initialize(repeating: false)
+            for n in order {
+                for outcome in GraphNode.outcomes {
+                    guard case .node(let m) = graph.nodes[n].target(outcome) else { continue }
+                    if entered[m] { return true }
+                    entered[m] = true
+                }
+            }
+            return false
+        }
+    }
+
     /// One threading pass over a graph's nodes: the new targets of each node reached go to
     /// `targets` (true at 2n, false at 2n + 1). The parts, not the graph: passing the graph
     /// from inside the closure above copied it.
     private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ order: [Int],
                                _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
-                               _ targets: UnsafeMutableBufferPointer<GraphTarget>, _ ways: inout (Way, Way)) -> Bool {
+                               _ targets: UnsafeMutableBufferPointer<GraphTarget>, _ ways: inout (Way, Way),
+                               _ search: inout DestinationSearch) -> Bool {
         var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
@@ -472,15 +591,23 @@ enum GraphOptimizer {
                 targets[2 * n + 1] = node.whenFalse
                 continue
             }
-            trueKnown.learn(node.test, true, tests, &arena)
-            falseKnown.learn(node.test, false, tests, &arena)
-            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0)
-            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1)
+            if search.mode == .likeLibpcap {
+                // libpcap's facts are edges: the node, not its test.
+                trueKnown.facts = arena.add(Fact(test: n, outcome: true), to: trueKnown.facts)
+                falseKnown.facts = arena.add(Fact(test: n, outcome: false), to: falseKnown.facts)
+            } else {
+                trueKnown.learn(node.test, true, tests, &arena)
+                falseKnown.learn(node.test, false, tests, &arena)
+            }
+            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0, &search)
+            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1, &search)
             // The test cannot change where a packet ends up when both sides reach one place
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
             // the rebuild drops the test.
-            if let meeting = ways.1.first(in: ways.0) {
+            if search.mode == .likeLibpcap {
+                // Only jumps past decided tests.
+            } else if let meeting = ways.1.first(in: ways.0) {
                 (whenTrue, whenFalse) = (meeting, meeting)
             } else if mayDecideOtherSide(node, ways.0, nodes, tests),
                       reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: ways.1) {
@@ -492,7 +619,11 @@ enum GraphOptimizer {
             if whenTrue != node.whenTrue || whenFalse != node.whenFalse { changed = true }
             func enter(_ target: GraphTarget, _ known: Knowledge) {
                 guard case .node(let m) = target else { return }
-                knownIn[m] = knownIn[m].map { $0.meet(known, tests, &arena) } ?? known
+                guard let earlier = knownIn[m] else {
+                    knownIn[m] = known
+                    return
+                }
+                knownIn[m] = search.mode == .likeLibpcap ? earlier.meetFacts(known, &arena) : earlier.meet(known, tests, &arena)
             }
             enter(whenTrue, trueKnown)
             enter(whenFalse, falseKnown)
@@ -503,16 +634,100 @@ enum GraphOptimizer {
     }
 
     /// Where a packet that `known` describes goes from `start`, past the tests `known`
-    /// decides; every place on the way, `start` first, into `way`.
+    /// decides and past those after which every way meets again; every place on the way,
+    /// `start` first, into `way`.
     private static func walk(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                             _ arena: FactArena, into way: inout Way) -> GraphTarget {
+                             _ arena: FactArena, into way: inout Way, _ search: inout DestinationSearch) -> GraphTarget {
         way.count = 0
         var target = start
         while true {
             way.append(target)
-            guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return target }
-            target = nodes[m].target(decided)
+            guard case .node(let m) = target else { return target }
+            let decided = search.mode == .likeLibpcap ? known.decideLikeLibpcap(nodes[m].test, tests, arena, factsNameNodes: nodes)
+                : known.decide(nodes[m].test, tests, arena)
+            if let decided {
+                target = nodes[m].target(decided)
+            } else if search.mode == .beyond,
+                      // Only where other paths lead too: there what this path knows was lost
+                      // where they meet. A node with one way in knows all this edge knows, and
+                      // the search from its own edges finds the rest.
+                      search.predecessors[m] > 1,
+                      let next = destination(from: m, known, nodes, tests, arena, &search),
+                      next != .accept || destination(from: m, known, nodes, tests, arena, &search, likeLibpcap: true) == .accept {
+                // Skipping loads to the accept keeps a packet too short for them, which libpcap's
+                // program drops unless its optimizer skipped them too: only then.
+                target = next
+            } else {
+                return target
+            }
         }
+    }
+
+    /// The place every packet that `known` describes passes through from node `start` on,
+    /// the first after it, if there is one: each test `known` does not decide may go either
+    /// way. libpcap keeps each primitive's tests apart, so what one path knows reaches tests
+    /// that our shared nodes see only after paths meet (`port 53 and udp`: an SCTP packet is
+    /// rejected before its port is looked at); this finds the same on our graph.
+    private static func destination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
+                                    _ arena: FactArena, _ search: inout DestinationSearch,
+                                    likeLibpcap: Bool = false) -> GraphTarget? {
+        search.stamp &+= 1
+        let stamp = search.stamp
+        // The nodes reachable, each marked once.
+        search.marks[start] = stamp
+        search.stack[0] = UInt32(truncatingIfNeeded: start)
+        var top = 1, count = 0
+        var decidedAny = false
+        while top > 0 {
+            top -= 1
+            let n = Int(search.stack[top])
+            guard count < DestinationSearch.nodeLimit else { return nil }
+            search.waysIn[n] = 0
+            let decided = likeLibpcap ? known.decideLikeLibpcap(nodes[n].test, tests, arena) : known.decide(nodes[n].test, tests, arena)
+            // The node and what `known` decides of it: << 2 | 0 (nothing), 2 (false), 3 (true).
+            search.found[count] = UInt32(truncatingIfNeeded: n) << 2 | (decided.map { $0 ? 3 : 2 } ?? 0)
+            count += 1
+            decidedAny = decidedAny || decided != nil
+            for outcome in GraphNode.outcomes where decided == nil || decided == outcome {
+                guard case .node(let next) = nodes[n].target(outcome), search.marks[next] != stamp else { continue }
+                search.marks[next] = stamp
+                search.stack[top] = UInt32(truncatingIfNeeded: next)
+                top += 1
+            }
+        }
+        // Where `known` decides nothing, the ways meet (if they do) whatever the path: the
+        // other rules see that at the node itself.
+        guard decidedAny else { return nil }
+        // In the pass's order (insertion sort: a few nodes).
+        for i in 1..<max(1, count) {
+            let n = search.found[i]
+            var j = i
+            while j > 0, search.position[Int(search.found[j - 1] >> 2)] > search.position[Int(n >> 2)] {
+                search.found[j] = search.found[j - 1]
+                j -= 1
+            }
+            search.found[j] = n
+        }
+        // Swept in order, counting the ways still open: a node that all of them lead into is
+        // on every way. `start` comes first.
+        var open = 0, intoAccept = 0, intoReject = 0
+        for i in 0..<count {
+            let n = Int(search.found[i] >> 2)
+            if i > 0, Int(search.waysIn[n]) == open { return .node(n) }
+            open -= Int(search.waysIn[n])
+            let decided: Bool? = search.found[i] & 2 == 0 ? nil : search.found[i] & 1 == 1
+            for outcome in GraphNode.outcomes where decided == nil || decided == outcome {
+                open += 1
+                switch nodes[n].target(outcome) {
+                case .node(let next): search.waysIn[next] += 1
+                case .accept: intoAccept += 1
+                case .reject: intoReject += 1
+                }
+            }
+        }
+        if open == intoReject { return .reject }
+        if open == intoAccept { return .accept }
+        return nil
     }
 
     /// Whether the other side's knowledge could take a different first step along `way`

@@ -51,8 +51,11 @@ public enum PacketFilter {
         var graph = DecisionGraph(predicate)
         if optimize { GraphOptimizer.optimize(&graph) }
         let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
-        // libpcap's optimizer refuses a filter it proves false: most likely a mistake.
-        if optimize, instructions == [.ret(.constant(0))] {
+        // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
+        // what libpcap proves is refused: a tcpdump command that works there works here. With
+        // `protochain` (a loop) libpcap does not optimize at all, so refuses nothing.
+        if optimize, instructions == [.ret(.constant(0))], predicate.arena.chains.isEmpty,
+           GraphOptimizer.provesFalseLikeLibpcap(predicate) {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "expression rejects all packets")
         }
         do {

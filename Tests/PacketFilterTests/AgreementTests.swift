@@ -101,6 +101,12 @@ struct AgreementTests {
         "ether host 00:11:22:33:44", "vlan 99999999999999999999", "ip[4294967296] = 1", "ether proto 4294967296",
         "host 10.0.0.256", "net 10.0.0.256", "ip[0] % 0 = 1", "tcp or udp and icmp", "ip and ip6", "2 * 3 = 7",
         "tcp and udp port 53", "not ip and ip[0] = 4",
+        // Proven false by our optimizer, not libpcap's: compiled (to a program rejecting everything), as tcpdump does
+        "iso and carp", "len > 100 and less 80", "greater 1000 and less 80",
+        // Tests a later test makes impossible on a path, rejected before what lies between is looked at
+        "port 53 and udp", "dst port 443 or tcp and port 53 or dst port 443", "((stp or dst port 443) or not tcp[13] & 2 != 0) and greater 1000",
+        "not ether src 00:0c:ff:7f:96:77 and (dst port 443 or udp and (ip multicast or ether broadcast))",
+        "pim or len > 100 or ip proto 50 or ether src 00:0c:ff:7f:96:77 or host 10.0.0.1 and port 80 or net 10.0.0.0/8",
         // A part that cannot change the verdict, once the tests after it are decided
         "not port 53 or host 192.1.2.23 or len > 100 and esp and arp or greater 1000",
         "(len > 100 or len > 200) and ip and arp or greater 1000", "esp or ip and ether proto 0x88cc or ip6[6] = 58",

@@ -1,0 +1,60 @@
+import ClassicBPF
+import PacketFilter
+import Testing
+
+/// "expression rejects all packets" comes where libpcap's optimizer says it and nowhere else:
+/// a tcpdump command that works there works here, though our optimizer proves more filters
+/// false than libpcap's.
+@Suite("Refusing false filters as libpcap does")
+struct RefusalTests {
+    /// Filters libpcap proves false, and filters only ours does (ranges of one value, the
+    /// 802.3 length range against an EtherType): which is which is tcpdump's to say.
+    static let expressions = [
+        "tcp and udp", "ip and ip6", "tcp or udp and icmp", "not ip and ip[0] = 4", "1 = 2", "2 * 3 = 7",
+        "(tcp or udp) and icmp", "stp and ip", "arp and tcp port 80", "tcp port 80 and udp", "ip[0] = 1 and ip[0] = 2",
+        "tcp[13] & 2 != 0 and not tcp[13] & 2 != 0", "ether proto 0x800 and arp", "ip6 and ip proto 6",
+        "iso and carp", "len > 100 and less 80", "greater 1000 and less 80", "ip[0] > 5 and ip[0] < 3",
+        "len < 10 and len > 20", "iso and ip", "llc and ip6", "vlan 10 and vlan 20",
+        // libpcap does not optimize a filter with protochain, so proves nothing false
+        "protochain 6 and ip6 and ip", "(host 1.2.3.4 or 5.6.7.8) and (ip6 protochain 44)",
+    ]
+
+    @Test("a filter is refused as false exactly where tcpdump refuses it, on every link type")
+    func refusals() throws {
+        guard let tcpdump = FilterTestSupport.tcpdump() else { return }
+        var refused = 0, compiled = 0
+        for expression in Self.expressions {
+            for linkType in FilterLinkType.allCases {
+                let label = "-y \(linkType.dataLinkName) '\(expression)'"
+                let theirs: Bool
+                switch FilterTestSupport.libpcap(tcpdump, expression, linkType) {
+                case .program: theirs = false
+                case .refused(let message):
+                    // Other errors (a keyword with no meaning on the link type) are not in question here.
+                    guard message.contains("rejects all packets") else { continue }
+                    theirs = true
+                }
+                let ours: Bool
+                switch Result(catching: { () throws(FilterError) in try PacketFilter.compile(expression, linkType: linkType) }) {
+                case .success: ours = false
+                case .failure(let error):
+                    #expect(error.message == "expression rejects all packets", "\(label): \(error)")
+                    ours = true
+                }
+                #expect(ours == theirs, "\(label): libpcap \(theirs ? "refuses" : "compiles"), we \(ours ? "refuse" : "compile")")
+                if theirs { refused += 1 } else { compiled += 1 }
+            }
+        }
+        print("refusals as libpcap's: \(refused) pairs refused by both, \(compiled) compiled by both (libpcap's verdict)")
+        #expect(refused > 0 && compiled > 0, "the list must hold both kinds")
+    }
+
+    @Test("a filter only our optimizer proves false compiles to a program that rejects every packet")
+    func provenFalseOnlyHere() throws {
+        for expression in ["iso and carp", "len > 100 and less 80"] {
+            #expect(try PacketFilter.compile(expression).instructions == [.ret(.constant(0))], "\(expression)")
+            // Without the optimizer nothing is proven; the program is libpcap's unoptimized one.
+            #expect(try PacketFilter.compile(expression, optimize: false).instructions.count > 1)
+        }
+    }
+}
