@@ -173,8 +173,8 @@ struct PacketDecoding {
 
     /// Cisco HDLC: address, control and an EtherType; tcpdump prints nothing of it without -e.
     mutating func ciscoHDLC(length: Int) {
-        guard length >= 4, let type = u16(2) else { return truncated("chdlc") }
-        add(.ciscoHDLC(protocolType: type))
+        guard length >= 4, let address = u8(0), let type = u16(2) else { return truncated("chdlc") }
+        add(.ciscoHDLC(address: address, protocolType: type))
         switch type {
         case 0x0800: ipv4(at: 4, length: length - 4)
         case 0x86dd: ipv6(at: 4, length: length - 4)

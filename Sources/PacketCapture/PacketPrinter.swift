@@ -19,23 +19,41 @@ public struct PacketPrinter: Sendable {
     /// TCP sequence and acknowledgment numbers as they are in the packet, not relative to
     /// the connection's first ones (tcpdump -S).
     public var absoluteSequenceNumbers: Bool
+    /// Each line starts with the link-layer header, and the network layer's name (`IP `,
+    /// `IP6 `, `ARP, `) is left out, as tcpdump -e prints them.
+    public var linkHeaders: Bool
 
-    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false) {
+    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false) {
         self.interfaceNames = interfaceNames
         self.absoluteSequenceNumbers = absoluteSequenceNumbers
+        self.linkHeaders = linkHeaders
     }
 
-    /// The line for `summary`, without a timestamp.
-    public mutating func line(_ summary: PacketSummary) -> String {
+    /// The line for `summary`, without a timestamp; `frameLength`, the packet's length on
+    /// the wire, goes into the link-layer header with `linkHeaders`.
+    public mutating func line(_ summary: PacketSummary, frameLength: Int = 0) -> String {
         var text = ""
         var network: NetworkEndpoints?
         var addressesPrinted = false
         for (index, layer) in summary.layers.enumerated() {
             switch layer {
-            case .ethernet, .loopback, .ciscoHDLC:
-                break
+            case .ethernet(let header):
+                // A type tcpdump cannot dissect prints this header anyway, as the decoder's notice.
+                if linkHeaders, !Self.noticeFollows(summary.layers, after: index) {
+                    text += Self.ethernetHeaderText(header, frameLength: frameLength)
+                }
+            case .loopback(let family):
+                if linkHeaders { text += Self.loopbackHeaderText(family: family, frameLength: frameLength) }
+            case .ciscoHDLC(let address, let type):
+                if linkHeaders { text += Self.ciscoHDLCHeaderText(address: address, protocolType: type, frameLength: frameLength) }
             case .vlan(let tag):
-                if tag.inCookedHeader { text += "ethertype \(EtherTypes.name(tag.etherType)), " }
+                if tag.inCookedHeader {
+                    text += "ethertype \(EtherTypes.name(tag.etherType)), "
+                } else if linkHeaders {
+                    text += Self.vlanTagText(tag)
+                }
+            case .linuxCooked(let header) where linkHeaders:
+                text += cookedHeaderText(header, frameLength: frameLength)
             case .linuxCooked(let header):
                 if let interfaceIndex = header.interfaceIndex {
                     let type = Self.packetTypeNames[header.packetType] ?? "?"
@@ -47,10 +65,10 @@ public struct PacketPrinter: Sendable {
                     text += padded(type, 3) + " "
                 }
             case .arp(let message):
-                text += Self.arp(message)
+                text += linkHeaders ? String(Self.arp(message).dropFirst("ARP, ".count)) : Self.arp(message)
             case .ipv4(let header):
                 addressesPrinted = false
-                text += "IP "
+                text += linkHeaders ? (index == 0 ? "ip: " : "") : "IP "
                 if let missing = header.missingBytes { text += "truncated-ip - \(missing) bytes missing! " }
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
@@ -63,7 +81,7 @@ public struct PacketPrinter: Sendable {
                 }
             case .ipv6(let header):
                 addressesPrinted = false
-                text += "IP6 "
+                text += linkHeaders ? (index == 0 ? "ip: " : "") : "IP6 "
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
@@ -101,7 +119,7 @@ public struct PacketPrinter: Sendable {
             case .igmp(let message):
                 text += message.text
             case .gre(let packet):
-                text += packet.text
+                text += linkHeaders ? Self.withProtocol(packet) : packet.text
             case .vrrp(let message):
                 text += message.text
             case .eigrp(let message):
@@ -394,7 +412,7 @@ public struct PacketPrinter: Sendable {
 
 
     /// `text` left-aligned in `width` columns, as printf's `%-*s`.
-    private func padded(_ text: String, _ width: Int) -> String {
+    func padded(_ text: String, _ width: Int) -> String {
         text + String(repeating: " ", count: max(0, width - text.count))
     }
 

@@ -32,7 +32,8 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     /// The 4-byte address family of BSD loopback (`null`) and OpenBSD `loop` captures.
     case loopback(family: UInt32)
     /// The EtherType of a Cisco HDLC frame.
-    case ciscoHDLC(protocolType: UInt16)
+    /// Cisco HDLC: the address (0x0f unicast, 0x8f broadcast) and the EtherType.
+    case ciscoHDLC(address: UInt8, protocolType: UInt16)
     case arp(ARPMessage)
     case ipv4(IPv4Header)
     case ipv6(IPv6Header)
@@ -68,7 +69,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .vlan(let value): try container.encode(value, forKey: Key(stringValue: "vlan"))
         case .linuxCooked(let value): try container.encode(value, forKey: Key(stringValue: "linuxCooked"))
         case .loopback(let family): try container.encode(["family": family], forKey: Key(stringValue: "loopback"))
-        case .ciscoHDLC(let type): try container.encode(["protocolType": type], forKey: Key(stringValue: "ciscoHDLC"))
+        case .ciscoHDLC(let address, let type): try container.encode(["address": UInt16(address), "protocolType": type], forKey: Key(stringValue: "ciscoHDLC"))
         case .arp(let value): try container.encode(value, forKey: Key(stringValue: "arp"))
         case .ipv4(let value): try container.encode(value, forKey: Key(stringValue: "ipv4"))
         case .ipv6(let value): try container.encode(value, forKey: Key(stringValue: "ipv6"))

@@ -26,7 +26,8 @@ struct CaptureCommand: ParsableCommand {
 
             As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
             beside the printable characters, text), without the link-layer header; -xx, -XX \
-            and -AA keep it. -l writes each line as it comes, for a pipe. -F FILE reads the \
+            and -AA keep it. -e starts each line with the link-layer header, -S prints TCP \
+            sequence numbers as they are. -l writes each line as it comes, for a pipe. -F FILE reads the \
             expression from a file (# starts a comment). -D lists the interfaces to capture on.
 
             Live capture (-i) needs root or CAP_NET_RAW; it runs until Ctrl-C or -c packets, \
@@ -268,6 +269,7 @@ final class PacketOutput {
         self.linkType = linkType
         self.options = options
         printer.absoluteSequenceNumbers = options.absoluteSequenceNumbers
+        printer.linkHeaders = options.linkHeaders
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif
@@ -292,7 +294,7 @@ final class PacketOutput {
         guard !options.count else { return }
         let bytes = Array(data)
         let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType)
-        let line = printer.line(summary)
+        let line = printer.line(summary, frameLength: originalLength)
         if json {
             text += Self.json(summary, line: line, clock: timestamps.clock(timestamp), timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"
         } else {

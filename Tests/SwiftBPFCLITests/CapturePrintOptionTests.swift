@@ -91,6 +91,18 @@ import Testing
         #expect(missing.status != 0 && missing.stderr.contains("no interface number 999"))
     }
 
+    /// -e: each line starts with the link-layer header as tcpdump prints it (Ethernet with
+    /// QinQ tags, raw IP, BSD loopback), alone and with -S.
+    @Test(arguments: [["-e"], ["-e", "-S", "-t"]]) func linkHeadersAsTcpdump(options: [String]) throws {
+        guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
+        for name in Self.agreeingFiles + ["ssh.pcap"] {
+            let file = corpus.appendingPathComponent(name).path
+            let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file] + options)
+            let ours = try CLITests.swiftbpf(["capture", "-r", file] + options)
+            #expect(ours.status == 0 && !theirs.text.isEmpty && ours.stdout == theirs.text, "\(name) \(options)")
+        }
+    }
+
     /// Packets as tcpdump splits them: each line with the -x hex lines under it. Hex that
     /// tcpdump's own printers add comes before the -x lines, which are the last run that
     /// starts again at offset 0.

@@ -1,0 +1,72 @@
+/// The link-layer header as tcpdump -e prints it before the rest of a packet's line: the
+/// addresses, the type by name and number, and the frame's length.
+extension PacketPrinter {
+    /// `00:11:22:33:44:55 > 66:77:88:99:aa:bb, ethertype IPv4 (0x0800), length 98: `, or
+    /// `802.3` in place of the type for a frame that gives its length.
+    static func ethernetHeaderText(_ header: EthernetHeader, frameLength: Int) -> String {
+        "\(header.source) > \(header.destination), "
+            + (header.etherType <= 1500 ? "802.3" : etherTypeText(header.etherType)) + ", length \(frameLength): "
+    }
+
+    /// `vlan 10, p 0, ethertype IPv4 (0x0800), `: a tag and the type after it.
+    static func vlanTagText(_ tag: VLANTag) -> String {
+        "vlan \(tag.id), p \(tag.priority), " + (tag.dropEligible ? "DEI, " : "") + etherTypeText(tag.etherType) + ", "
+    }
+
+    /// A Linux cooked header: for v1 the packet type in three places (` In`), for v2 the
+    /// interface and packet type as without -e and `ifindex N`; then the sender's address
+    /// when it is a MAC address, the type and the frame's length.
+    func cookedHeaderText(_ header: LinuxCookedHeader, frameLength: Int) -> String {
+        let type = Self.packetTypeNames[header.packetType] ?? "?"
+        var text: String
+        if let interfaceIndex = header.interfaceIndex {
+            text = (interfaceNames.map { padded($0[interfaceIndex] ?? "?", 5) } ?? "ifindex \(interfaceIndex)") + " "
+            text += padded(type, 3) + " ifindex \(interfaceIndex) "
+        } else {
+            text = String(repeating: " ", count: max(0, 3 - type.count)) + type + " "
+        }
+        if header.address.count == 6 { text += header.address.map { hex($0, width: 2) }.joined(separator: ":") + " " }
+        return text + (header.etherType > 1500 ? Self.etherTypeText(header.etherType) + ", " : "") + "length \(frameLength): "
+    }
+
+    /// Cisco HDLC: `unicast, ethertype IPv4 (0x0800), length 104: `.
+    static func ciscoHDLCHeaderText(address: UInt8, protocolType: UInt16, frameLength: Int) -> String {
+        let cast = switch address {
+        case 0x0f: "unicast"
+        case 0x8f: "bcast"
+        default: "0x" + hex(address, width: 2)
+        }
+        return "\(cast), \(etherTypeText(protocolType)), length \(frameLength): "
+    }
+
+    /// A GRE header's words with the type of what it carries before its length, as tcpdump
+    /// -e adds it (`GREv0, key=0x28, proto IPv4 (0x0800), length 44: `).
+    static func withProtocol(_ packet: GREPacket) -> String {
+        guard let length = packet.text.firstRange(of: ", length ") else { return packet.text }
+        let proto = ", proto \(EtherTypes.names[packet.protocolType] ?? "unknown") (0x\(hex(packet.protocolType, width: 4)))"
+        return packet.text[..<length.lowerBound] + proto + packet.text[length.lowerBound...]
+    }
+
+    /// BSD loopback: `AF IPv4 (2), length 88: `.
+    static func loopbackHeaderText(family: UInt32, frameLength: Int) -> String {
+        let name = switch family {
+        case 2: "IPv4"
+        case 24, 28, 30: "IPv6"
+        case 7: "OSI"
+        case 16: "Appletalk"
+        case 23: "IPX"
+        default: "Unknown"
+        }
+        return "AF \(name) (\(family)), length \(frameLength): "
+    }
+
+    /// Whether the decoder's notice for an EtherType tcpdump does not dissect comes after
+    /// `index`: that notice is the header tcpdump prints, -e or not.
+    static func noticeFollows(_ layers: [PacketLayer], after index: Int) -> Bool {
+        layers[(index + 1)...].contains { if case .notice(let text) = $0 { text.contains(", ethertype ") } else { false } }
+    }
+
+    static func etherTypeText(_ type: UInt16) -> String {
+        "ethertype \(EtherTypes.name(type)) (0x\(hex(type, width: 4)))"
+    }
+}
