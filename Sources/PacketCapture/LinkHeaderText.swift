@@ -2,15 +2,17 @@
 /// addresses, the type by name and number, and the frame's length.
 extension PacketPrinter {
     /// `00:11:22:33:44:55 > 66:77:88:99:aa:bb, ethertype IPv4 (0x0800), length 98: `, or
-    /// `802.3` in place of the type for a frame that gives its length.
-    static func ethernetHeaderText(_ header: EthernetHeader, frameLength: Int) -> String {
-        "\(header.source) > \(header.destination), "
-            + (header.etherType <= 1500 ? "802.3" : etherTypeText(header.etherType)) + ", length \(frameLength): "
+    /// `802.3` in place of the type for a frame that gives its length; `IPv4` alone when quick.
+    static func ethernetHeaderText(_ header: EthernetHeader, frameLength: Int, quick: Bool = false) -> String {
+        let type = header.etherType <= 1500 ? "802.3" : quick ? EtherTypes.name(header.etherType) : etherTypeText(header.etherType)
+        return "\(header.source) > \(header.destination), \(type), length \(frameLength): "
     }
 
-    /// `vlan 10, p 0, ethertype IPv4 (0x0800), `: a tag and the type after it.
-    static func vlanTagText(_ tag: VLANTag) -> String {
-        "vlan \(tag.id), p \(tag.priority), " + (tag.dropEligible ? "DEI, " : "") + etherTypeText(tag.etherType) + ", "
+    /// `vlan 10, p 0, ethertype IPv4 (0x0800), `: a tag and the type after it (`IPv4` alone
+    /// when quick).
+    static func vlanTagText(_ tag: VLANTag, quick: Bool = false) -> String {
+        "vlan \(tag.id), p \(tag.priority), " + (tag.dropEligible ? "DEI, " : "")
+            + (quick ? EtherTypes.name(tag.etherType) : etherTypeText(tag.etherType)) + ", "
     }
 
     /// A Linux cooked header: for v1 the packet type in three places (` In`), for v2 the
@@ -47,8 +49,8 @@ extension PacketPrinter {
         return packet.text[..<length.lowerBound] + proto + packet.text[length.lowerBound...]
     }
 
-    /// BSD loopback: `AF IPv4 (2), length 88: `.
-    static func loopbackHeaderText(family: UInt32, frameLength: Int) -> String {
+    /// BSD loopback: `AF IPv4 (2), length 88: `, or `IPv4, length 88: ` when quick.
+    static func loopbackHeaderText(family: UInt32, frameLength: Int, quick: Bool = false) -> String {
         let name = switch family {
         case 2: "IPv4"
         case 24, 28, 30: "IPv6"
@@ -57,7 +59,7 @@ extension PacketPrinter {
         case 23: "IPX"
         default: "Unknown"
         }
-        return "AF \(name) (\(family)), length \(frameLength): "
+        return (quick ? name : "AF \(name) (\(family))") + ", length \(frameLength): "
     }
 
     /// Whether the decoder's notice for an EtherType tcpdump does not dissect comes after

@@ -22,11 +22,15 @@ public struct PacketPrinter: Sendable {
     /// Each line starts with the link-layer header, and the network layer's name (`IP `,
     /// `IP6 `, `ARP, `) is left out, as tcpdump -e prints them.
     public var linkHeaders: Bool
+    /// TCP and UDP end the line with their payload's length, as tcpdump -q prints them
+    /// (`tcp 0`, `UDP, length 56`), whatever they carry.
+    public var quick: Bool
 
-    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false) {
+    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false, quick: Bool = false) {
         self.interfaceNames = interfaceNames
         self.absoluteSequenceNumbers = absoluteSequenceNumbers
         self.linkHeaders = linkHeaders
+        self.quick = quick
     }
 
     /// The line for `summary`, without a timestamp; `frameLength`, the packet's length on
@@ -40,17 +44,17 @@ public struct PacketPrinter: Sendable {
             case .ethernet(let header):
                 // A type tcpdump cannot dissect prints this header anyway, as the decoder's notice.
                 if linkHeaders, !Self.noticeFollows(summary.layers, after: index) {
-                    text += Self.ethernetHeaderText(header, frameLength: frameLength)
+                    text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)
                 }
             case .loopback(let family):
-                if linkHeaders { text += Self.loopbackHeaderText(family: family, frameLength: frameLength) }
+                if linkHeaders { text += Self.loopbackHeaderText(family: family, frameLength: frameLength, quick: quick) }
             case .ciscoHDLC(let address, let type):
                 if linkHeaders { text += Self.ciscoHDLCHeaderText(address: address, protocolType: type, frameLength: frameLength) }
             case .vlan(let tag):
                 if tag.inCookedHeader {
                     text += "ethertype \(EtherTypes.name(tag.etherType)), "
                 } else if linkHeaders {
-                    text += Self.vlanTagText(tag)
+                    text += Self.vlanTagText(tag, quick: quick)
                 }
             case .linuxCooked(let header) where linkHeaders:
                 text += cookedHeaderText(header, frameLength: frameLength)
@@ -101,6 +105,9 @@ public struct PacketPrinter: Sendable {
                 }
             case .tcp(let segment):
                 text += endpoints(network, segment.sourcePort, segment.destinationPort, addressesPrinted)
+                if quick, segment.sourcePort != nil, segment.problem == nil, summary.truncatedIn != "tcp" {
+                    return text + "tcp \(segment.payloadLength)"
+                }
                 text += tcp(segment, network)
             case .udp(let datagram):
                 text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted)
@@ -109,6 +116,8 @@ public struct PacketPrinter: Sendable {
                 if datagram.sourcePort == nil, network != nil, !addressesPrinted { text += " " }
                 if let problem = datagram.problem {
                     text += problem
+                } else if quick, datagram.sourcePort != nil {
+                    return text + "UDP, length \(datagram.payloadLength)"
                 } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
                     text += "UDP, length \(datagram.payloadLength)"
                 }
@@ -117,6 +126,7 @@ public struct PacketPrinter: Sendable {
             case .dccp(let packet):
                 text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
             case .igmp(let message):
+                if quick { return text + "igmp" }
                 text += message.text
             case .gre(let packet):
                 text += linkHeaders ? Self.withProtocol(packet) : packet.text
@@ -132,7 +142,8 @@ public struct PacketPrinter: Sendable {
             case .dns(let message):
                 text += Self.dns(message, complete: summary.truncatedIn == nil)
             case .notice(let remark):
-                text += remark
+                // tcpdump -q names a type it does not know the other way round.
+                text += quick ? remark.replacing(", ethertype Unknown (", with: ", Unknown Ethertype (") : remark
             case .undecoded(let name):
                 // Not tcpdump's words (it would dissect further); says what stopped us.
                 text += text.isEmpty || text.hasSuffix(" ") ? name : " [\(name)]"

@@ -17,6 +17,8 @@ struct CaptureOutputOptions: ParsableArguments {
     var number = false
     @Flag(name: .customShort("e"), help: "Start each line with the link-layer header: addresses, type and frame length.")
     var linkHeaders = false
+    @Flag(name: .customShort("q"), help: "Quick: TCP and UDP lines end with the payload's length, whatever it carries.")
+    var quick = false
     @Flag(name: [.customShort("S"), .customLong("absolute-tcp-sequence-numbers")], help: "Print TCP sequence numbers as they are, not relative to the connection's first.")
     var absoluteSequenceNumbers = false
     @Option(name: .customLong("time-stamp-precision"), help: ArgumentHelp("Print timestamps to the microsecond or the nanosecond, and save -w files with that precision.", valueName: "micro|nano"))

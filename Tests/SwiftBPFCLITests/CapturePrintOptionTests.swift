@@ -92,8 +92,8 @@ import Testing
     }
 
     /// -e: each line starts with the link-layer header as tcpdump prints it (Ethernet with
-    /// QinQ tags, raw IP, BSD loopback), alone and with -S.
-    @Test(arguments: [["-e"], ["-e", "-S", "-t"]]) func linkHeadersAsTcpdump(options: [String]) throws {
+    /// QinQ tags, raw IP, BSD loopback), alone, with -S and with -q; -q alone.
+    @Test(arguments: [["-e"], ["-e", "-S", "-t"], ["-q"], ["-q", "-e"]]) func linkHeadersAsTcpdump(options: [String]) throws {
         guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
         for name in Self.agreeingFiles + ["ssh.pcap"] {
             let file = corpus.appendingPathComponent(name).path
