@@ -6,28 +6,26 @@ import ClassicBPF
 /// fields a filter reads become ancillary loads of the same width. A program that reads any
 /// other header byte cannot run in the kernel.
 enum CookedSocketFilter {
-    static let ancillaryBase = UInt32(bitPattern: -0x1000)  // SKF_AD_OFF
-
     /// A header field the kernel supplies: where it lies, how wide a load of it is (the
-    /// classic size bits: 0x00 word, 0x08 half word, 0x10 byte) and its ancillary number.
+    /// classic size bits: 0x00 word, 0x08 half word, 0x10 byte) and the ancillary field.
     struct Field {
         var offset: UInt32
         var size: UInt8
-        var ancillary: UInt32
+        var ancillary: AncillaryField
     }
 
     /// SLL: packet type (2 bytes at 0) and protocol (2 at 14), in a 16-byte header.
     static let sll = (headerLength: UInt32(16), fields: [
-        Field(offset: 0, size: 0x08, ancillary: 4),  // SKF_AD_PKTTYPE
-        Field(offset: 14, size: 0x08, ancillary: 0),  // SKF_AD_PROTOCOL
+        Field(offset: 0, size: 0x08, ancillary: .packetType),
+        Field(offset: 14, size: 0x08, ancillary: .protocol),
     ])
     /// SLL2: protocol (2 bytes at 0), interface index (4 at 4), hardware type (2 at 8) and
     /// packet type (1 at 10), in a 20-byte header.
     static let sll2 = (headerLength: UInt32(20), fields: [
-        Field(offset: 0, size: 0x08, ancillary: 0),  // SKF_AD_PROTOCOL
-        Field(offset: 4, size: 0x00, ancillary: 8),  // SKF_AD_IFINDEX
-        Field(offset: 8, size: 0x08, ancillary: 28),  // SKF_AD_HATYPE
-        Field(offset: 10, size: 0x10, ancillary: 4),  // SKF_AD_PKTTYPE
+        Field(offset: 0, size: 0x08, ancillary: .protocol),
+        Field(offset: 4, size: 0x00, ancillary: .interfaceIndex),
+        Field(offset: 8, size: 0x08, ancillary: .hardwareType),
+        Field(offset: 10, size: 0x10, ancillary: .packetType),
     ])
 
     /// The kernel form of `program` for `linkType` (`.linuxSLL` or `.linuxSLL2`), or nil
@@ -46,7 +44,7 @@ enum CookedSocketFilter {
                     instruction.k -= header.headerLength
                 } else if mode == 0x20, instructionClass == 0x00,
                           let field = header.fields.first(where: { $0.offset == instruction.k && $0.size == instruction.code & 0x18 }) {
-                    instruction.k = ancillaryBase &+ field.ancillary
+                    instruction.k = field.ancillary.offset
                 } else {
                     return nil
                 }

@@ -279,12 +279,20 @@ extension PacketDecoding {
     /// tcpdump's `ip_demux_print` cases: AH, ESP, IPComp, SCTP, DCCP, TCP, UDP, ICMP, ICMPv6,
     /// PIGP, EIGRP, ND, EGP, OSPF, IGMP, IPv4, IPv6, RSVP, GRE, MOBILE, PIM, VRRP, PGM,
     /// Ethernet and no next header.
+    static let tunnelLimit = 32
+
     static let ipProtocolsTcpdumpDissects: Set<UInt8> = [
         51, 50, 108, 132, 33, 6, 17, 1, 58, 9, 88, 77, 8, 89, 2, 4, 41, 46, 47, 55, 103, 112, 113, 143, 59,
     ]
 
     /// The protocol above IP: `version` 4 or 6, `fragmented` when more fragments follow.
     mutating func demultiplex(_ protocolNumber: UInt8, at offset: Int, length: Int, version: Int, fragmented: Bool) {
+        // Each tunnel (IP in IP, GRE) decodes the packet inside by recursion: a crafted
+        // packet of thousands of nested headers stops here, not on the thread's stack.
+        if [4, 41, 47].contains(protocolNumber) {
+            guard tunnels < Self.tunnelLimit else { return undecoded("tunnels nested more than \(Self.tunnelLimit) deep") }
+            tunnels += 1
+        }
         switch protocolNumber {
         case 6: tcp(at: offset, length: length, fragmented: fragmented)
         case 17: udp(at: offset, length: length, fragmented: fragmented)

@@ -2,9 +2,12 @@
 /// addresses, the type by name and number, and the frame's length.
 extension PacketPrinter {
     /// `00:11:22:33:44:55 > 66:77:88:99:aa:bb, ethertype IPv4 (0x0800), length 98: `, or
-    /// `802.3` in place of the type for a frame that gives its length; `IPv4` alone when quick.
+    /// `802.3` in place of the type for a frame that gives its length; quick, the type's
+    /// name alone (`IPv4`, `Unknown Ethertype (0x3030)`).
     static func ethernetHeaderText(_ header: EthernetHeader, frameLength: Int, quick: Bool = false) -> String {
-        let type = header.etherType <= 1500 ? "802.3" : quick ? EtherTypes.name(header.etherType) : etherTypeText(header.etherType)
+        let type = header.etherType <= 1500 ? "802.3"
+            : quick ? EtherTypes.names[header.etherType] ?? "Unknown Ethertype (0x\(hex(header.etherType, width: 4)))"
+            : etherTypeText(header.etherType)
         return "\(header.source) > \(header.destination), \(type), length \(frameLength): "
     }
 
@@ -15,16 +18,23 @@ extension PacketPrinter {
             + (quick ? EtherTypes.name(tag.etherType) : etherTypeText(tag.etherType)) + ", "
     }
 
-    /// A Linux cooked header: for v1 the packet type in three places (` In`), for v2 the
-    /// interface and packet type as without -e and `ifindex N`; then the sender's address
-    /// when it is a MAC address, the type and the frame's length.
+    /// What a Linux cooked v2 header adds to every line, -e or not: the interface's name
+    /// (its index when names are not known) and the packet type (`lo    In  `); nothing for v1.
+    func cookedInterfaceText(_ header: LinuxCookedHeader) -> String {
+        guard let interfaceIndex = header.interfaceIndex else { return "" }
+        let name = interfaceNames.map { padded($0[interfaceIndex] ?? "?", 5) } ?? "ifindex \(interfaceIndex)"
+        return name + " " + padded(Self.packetTypeNames[header.packetType] ?? "?", 3) + " "
+    }
+
+    /// A Linux cooked header under -e: for v2 what `cookedInterfaceText` prints and
+    /// `ifindex N`, for v1 the packet type in three places (` In`); then the sender's
+    /// address when it is a MAC address, the type and the frame's length.
     func cookedHeaderText(_ header: LinuxCookedHeader, frameLength: Int) -> String {
-        let type = Self.packetTypeNames[header.packetType] ?? "?"
         var text: String
         if let interfaceIndex = header.interfaceIndex {
-            text = (interfaceNames.map { padded($0[interfaceIndex] ?? "?", 5) } ?? "ifindex \(interfaceIndex)") + " "
-            text += padded(type, 3) + " ifindex \(interfaceIndex) "
+            text = cookedInterfaceText(header) + "ifindex \(interfaceIndex) "
         } else {
+            let type = Self.packetTypeNames[header.packetType] ?? "?"
             text = String(repeating: " ", count: max(0, 3 - type.count)) + type + " "
         }
         if header.address.count == 6 { text += header.address.map { hex($0, width: 2) }.joined(separator: ":") + " " }
@@ -60,12 +70,6 @@ extension PacketPrinter {
         default: "Unknown"
         }
         return (quick ? name : "AF \(name) (\(family))") + ", length \(frameLength): "
-    }
-
-    /// Whether the decoder's notice for an EtherType tcpdump does not dissect comes after
-    /// `index`: that notice is the header tcpdump prints, -e or not.
-    static func noticeFollows(_ layers: [PacketLayer], after index: Int) -> Bool {
-        layers[(index + 1)...].contains { if case .notice(let text) = $0 { text.contains(", ethertype ") } else { false } }
     }
 
     static func etherTypeText(_ type: UInt16) -> String {

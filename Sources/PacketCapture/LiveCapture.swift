@@ -83,19 +83,10 @@ public final class LiveCapture: Sendable {
         try PacketRing.linkType(of: interface).0
     }
 
-    /// The interface tcpdump captures on when given none: the first, in the kernel's index
-    /// order, that is up and running and not loopback; "any" (all of them) when none is.
+    /// The interface tcpdump captures on when given none: the first libpcap lists (`-D`),
+    /// which is one up and running and not loopback when there is one, else "any".
     public static func defaultInterface() -> String {
-        guard let list = if_nameindex() else { return "any" }
-        defer { if_freenameindex(list) }
-        var entry = list
-        while entry.pointee.if_index != 0, let name = entry.pointee.if_name {
-            entry += 1
-            guard let flags = interfaceFlags(String(cString: name)) else { continue }
-            let wanted = Int32(IFF_UP) | Int32(IFF_RUNNING)
-            if flags & wanted == wanted, flags & Int32(IFF_LOOPBACK) == 0 { return String(cString: name) }
-        }
-        return "any"
+        InterfaceListing.current().first?.name ?? "any"
     }
 
     /// The interface's IFF_* flags, nil when it cannot be asked (no such interface).

@@ -41,6 +41,8 @@ struct PacketDecoding {
     var summary = PacketSummary()
     /// The whole frame's length on the wire, which tcpdump prints for types it cannot read.
     var frameLength = 0
+    /// How many tunnels (IP in IP, GRE) the packet has been decoded into so far.
+    var tunnels = 0
 
     init(_ data: [UInt8]) {
         reader = ByteReader(data, order: .big)
@@ -216,7 +218,7 @@ struct PacketDecoding {
     mutating func otherEtherType(_ type: UInt16) {
         let name = "ethertype 0x\(hex(type, width: 4))"
         guard case .ethernet(let header)? = summary.layers.first else { return undecoded(name) }
-        note("\(header.source) > \(header.destination), ethertype \(EtherTypes.name(type)) (0x\(hex(type, width: 4))), length \(frameLength): ")
+        add(.undissectedFrame(EthernetHeader(source: header.source, destination: header.destination, etherType: type), frameLength: frameLength))
         if EtherTypes.dissected.contains(type) { undecoded(EtherTypes.names[type] ?? name) }
     }
 }

@@ -42,8 +42,8 @@ public struct PacketPrinter: Sendable {
         for (index, layer) in summary.layers.enumerated() {
             switch layer {
             case .ethernet(let header):
-                // A type tcpdump cannot dissect prints this header anyway, as the decoder's notice.
-                if linkHeaders, !Self.noticeFollows(summary.layers, after: index) {
+                // A frame tcpdump takes no further prints this header anyway (below).
+                if linkHeaders, !summary.layers.contains(where: \.isUndissectedFrame) {
                     text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)
                 }
             case .loopback(let family):
@@ -56,18 +56,8 @@ public struct PacketPrinter: Sendable {
                 } else if linkHeaders {
                     text += Self.vlanTagText(tag, quick: quick)
                 }
-            case .linuxCooked(let header) where linkHeaders:
-                text += cookedHeaderText(header, frameLength: frameLength)
             case .linuxCooked(let header):
-                if let interfaceIndex = header.interfaceIndex {
-                    let type = Self.packetTypeNames[header.packetType] ?? "?"
-                    if let interfaceNames {
-                        text += padded(interfaceNames[interfaceIndex] ?? "?", 5) + " "
-                    } else {
-                        text += "ifindex \(interfaceIndex) "
-                    }
-                    text += padded(type, 3) + " "
-                }
+                text += linkHeaders ? cookedHeaderText(header, frameLength: frameLength) : cookedInterfaceText(header)
             case .arp(let message):
                 text += linkHeaders ? String(Self.arp(message).dropFirst("ARP, ".count)) : Self.arp(message)
             case .ipv4(let header):
@@ -142,8 +132,9 @@ public struct PacketPrinter: Sendable {
             case .dns(let message):
                 text += Self.dns(message, complete: summary.truncatedIn == nil)
             case .notice(let remark):
-                // tcpdump -q names a type it does not know the other way round.
-                text += quick ? remark.replacing(", ethertype Unknown (", with: ", Unknown Ethertype (") : remark
+                text += remark
+            case .undissectedFrame(let header, let frameLength):
+                text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)
             case .undecoded(let name):
                 // Not tcpdump's words (it would dissect further); says what stopped us.
                 text += text.isEmpty || text.hasSuffix(" ") ? name : " [\(name)]"
@@ -436,6 +427,10 @@ extension PacketLayer {
         case .dns, .notice: true
         default: false
         }
+    }
+
+    var isUndissectedFrame: Bool {
+        if case .undissectedFrame = self { true } else { false }
     }
 }
 

@@ -52,6 +52,9 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     /// Text printed as it stands: a remark on a malformed packet (`truncated-ip - 20 bytes
     /// missing! `) or tcpdump's words for a protocol that ends the decoding (`ip-proto-63 62`).
     case notice(String)
+    /// The Ethernet header of a frame whose type (after any VLAN tags, in `etherType`)
+    /// tcpdump takes no further: it prints the header then, -e or not.
+    case undissectedFrame(EthernetHeader, frameLength: Int)
     /// A protocol this decoder does not take apart; the rest of the packet stays undecoded.
     case undecoded(String)
 
@@ -86,9 +89,17 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
         case .notice(let text): try container.encode(text, forKey: Key(stringValue: "notice"))
+        case .undissectedFrame(let header, let frameLength):
+            try container.encode(UndissectedFrame(header: header, frameLength: frameLength), forKey: Key(stringValue: "undissectedFrame"))
         case .undecoded(let name): try container.encode(name, forKey: Key(stringValue: "undecoded"))
         }
     }
+}
+
+/// `PacketLayer.undissectedFrame` in JSON.
+private struct UndissectedFrame: Encodable {
+    var header: EthernetHeader
+    var frameLength: Int
 }
 
 public struct EthernetHeader: Sendable, Hashable, Encodable {

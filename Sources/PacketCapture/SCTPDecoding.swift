@@ -50,7 +50,7 @@ extension PacketDecoding {
                 forces = true
             }
         }
-        var remaining = UInt32(length)
+        var remaining = UInt32(clamping: length)
         var cursor = start
         var separator = " ("
         var number = 1

@@ -44,9 +44,9 @@ struct NodeIndex: Sendable {
     private var slots: [Int32] = []
     private var used = 0
 
-    /// By default, room for the nodes of a typical expression, so that building one rarely
-    /// grows the table (each growth puts every node back).
-    init(capacity: Int = 32) {
+    /// Room for `capacity` nodes, so that building rarely grows the table (each growth puts
+    /// every node back).
+    init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size *= 2 }
         slots = [Int32](repeating: -1, count: size)
@@ -134,6 +134,8 @@ struct DecisionGraph: Sendable {
     init(_ predicate: PredicateTree, simplify: Bool = true, shares: Bool = true) {
         self.simplify = simplify
         self.shares = shares
+        // Without sharing, equal nodes stay apart.
+        isShared = shares
         // Each part makes at most one node: sized so, the index never grows.
         let parts = predicate.arena.parts.count
         index = NodeIndex(capacity: parts)

@@ -42,6 +42,20 @@ struct CaptureFuzzTests {
         return seeds
     }
 
+    /// IPv4 in IPv4 nested 3,000 deep (20 bytes each, as a crafted file may hold): the
+    /// decoder stops at its tunnel limit and says so, rather than recursing 3,000 times.
+    @Test func deeplyNestedTunnelsStopAtTheLimit() {
+        let depth = 3000
+        var packet: [UInt8] = []
+        for level in 0..<depth {
+            let total = (depth - level) * 20
+            packet += [0x45, 0, UInt8(total >> 8), UInt8(total & 0xff), 0, 0, 0, 0, 64, 4, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
+        }
+        let summary = PacketDecoder.decode(packet, originalLength: packet.count, linkType: .raw)
+        #expect(summary.undecoded == ["tunnels nested more than 32 deep"])
+        #expect(summary.layers.count < 40)
+    }
+
     @Test func damagedVariantsNeverCrash() throws {
         var random = Random(state: 0x5eed_ca97)
         var variants = 0, refused = 0, partial = 0

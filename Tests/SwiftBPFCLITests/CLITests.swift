@@ -25,6 +25,14 @@ import Testing
         return Output(status: result.status, stdout: result.text, stderr: result.errors)
     }
 
+    /// Whether this process is root, which `why` needs; if not, the test is skipped, or fails
+    /// when SWIFTBPF_REQUIRE_KERNEL=1 says the kernel must be tested.
+    static func isRoot(_ why: String) -> Bool {
+        if geteuid() == 0 { return true }
+        #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "\(why)")
+        return false
+    }
+
     static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-cli-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

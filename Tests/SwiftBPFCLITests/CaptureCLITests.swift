@@ -237,10 +237,7 @@ import Testing
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
     @Test func anyInterfaceCapturesCookedV2AsTcpdump() throws {
-        guard geteuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
-            return
-        }
+        guard CLITests.isRoot("live capture needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
         for flag in ["-d", "-dd"] {
             let ours = try CLITests.swiftbpf(["capture", "-i", "any", flag, "udp", "dst", "port", "9996"])
@@ -286,10 +283,7 @@ import Testing
 
     /// Without -i or -r, both pick the same interface and compile for its link type.
     @Test func dumpsTheFilterForTheDefaultInterface() throws {
-        guard geteuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "tcpdump -d without -i opens an interface: needs root")
-            return
-        }
+        guard CLITests.isRoot("tcpdump -d without -i opens an interface: needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
         for flag in ["-d", "-ddd"] {
             let ours = try CLITests.swiftbpf(["capture", flag, "tcp", "port", "80"])
@@ -302,10 +296,7 @@ import Testing
     /// `-i lo -c 3` while datagrams go to two ports: the three to the filtered port print,
     /// and the counters follow on stderr.
     @Test func liveCaptureOnLoopback() throws {
-        guard geteuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
-            return
-        }
+        guard CLITests.isRoot("live capture needs root") else { return }
         let process = Process()
         process.executableURL = CLITests.executable
         process.arguments = ["capture", "-i", "lo", "-c", "3", "-t", "udp", "dst", "port", "9994"]
@@ -362,10 +353,7 @@ import Testing
     /// SIGTERM (kill, timeout) stops a capture as Ctrl-C does: the counts print and the
     /// -w file holds every packet counted, as with tcpdump. -s 0 means the largest length.
     @Test func terminateCompletesTheSavedFile() throws {
-        guard geteuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
-            return
-        }
+        guard CLITests.isRoot("live capture needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
         let saved = try CLITests.temporaryFile("terminated.pcap", Data())
         let process = Process()
@@ -393,10 +381,7 @@ import Testing
     /// `tcpdump -i IF -c 3 vlan 5` prints at the same time, while untagged and VLAN 6
     /// frames go by too.
     @Test func liveVLANFilterPrintsWhatTcpdumpPrints() throws {
-        guard geteuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "live capture needs root")
-            return
-        }
+        guard CLITests.isRoot("live capture needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
         guard let (inside, outside) = makeVethPair("sbq") else { return }
         defer { _ = ip(["link", "del", inside]) }

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import TestPeers
 import Testing
 
@@ -77,10 +76,7 @@ import Testing
 
     /// `-i 1` is the first interface of the -D list, as in tcpdump.
     @Test func interfaceByNumber() throws {
-        guard geteuid() == 0 else {
-            #expect(ProcessInfo.processInfo.environment["SWIFTBPF_REQUIRE_KERNEL"] != "1", "tcpdump -i N -d opens an interface: needs root")
-            return
-        }
+        guard CLITests.isRoot("tcpdump -i N -d opens an interface: needs root") else { return }
         guard let (_, tcpdump) = CaptureCLITests.peers() else { return }
         for number in ["1", "3"] {
             let theirs = try Subprocess.run(tcpdump, ["-i", number, "-d", "udp port 53"])
