@@ -48,6 +48,11 @@ public struct CaptureWriter: Sendable {
     /// Output not yet taken.
     public private(set) var bytes: [UInt8] = []
     public private(set) var packetCount = 0
+    /// Whether a pcap record time outside the 32-bit seconds field (before 1970 or past
+    /// 2106-02-07) keeps its low 32 bits, as libpcap writes it, instead of being refused.
+    public var wrapsSeconds = false
+    /// Records written with their seconds wrapped (see `wrapsSeconds`).
+    public private(set) var wrappedSecondsCount = 0
 
     private let unitNanoseconds: Int64
     /// The pcap link-type field to write whole, high bits and all, instead of one made from
@@ -161,8 +166,12 @@ public struct CaptureWriter: Sendable {
         case .pcap:
             let perSecond = Int128(1_000_000_000) / unit
             let seconds = units >= 0 ? units / perSecond : (units - perSecond + 1) / perSecond
-            guard let fileSeconds = UInt32(exactly: seconds) else {
-                throw CaptureWriteError(.timestampOutOfRange, "timestamp \(timestamp) ns is outside pcap's seconds 0...\(UInt32.max)", packetNumber: number)
+            let fileSeconds = UInt32(truncatingIfNeeded: seconds)
+            if Int128(fileSeconds) != seconds {
+                guard wrapsSeconds else {
+                    throw CaptureWriteError(.timestampOutOfRange, "timestamp \(timestamp) ns is outside pcap's seconds 0...\(UInt32.max)", packetNumber: number)
+                }
+                wrappedSecondsCount += 1
             }
             appendPcapRecord(fileSeconds, UInt32(units - seconds * perSecond), captured, original, data)
         case .pcapng:

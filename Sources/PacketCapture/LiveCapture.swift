@@ -37,11 +37,13 @@ public final class LiveCapture: Sendable {
         public var blockTimeout: Int
         /// Packets buffered between the ring thread and a slow reader before it drops them.
         public var readerBuffer: Int
+        /// Received packets, sent ones or both.
+        public var direction: CaptureDirection
 
         public init(
             interface: String?, filter: ClassicProgram? = nil, lockFilter: Bool = false, promiscuous: Bool = false,
             snapshotLength: Int = 262_144, blockSize: Int = 1 << 20, blockCount: Int = 8, blockTimeout: Int = 50,
-            readerBuffer: Int = 65_536
+            readerBuffer: Int = 65_536, direction: CaptureDirection = .both
         ) {
             self.interface = interface
             self.filter = filter
@@ -52,6 +54,7 @@ public final class LiveCapture: Sendable {
             self.blockCount = blockCount
             self.blockTimeout = blockTimeout
             self.readerBuffer = readerBuffer
+            self.direction = direction
         }
     }
 
@@ -132,6 +135,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     let blockCount: Int
     let snapshotLength: Int
     let cooked: Bool
+    let direction: CaptureDirection
     let continuation: AsyncThrowingStream<Packet, any Error>.Continuation
     /// Runs on each packet here when the kernel cannot run the filter: on cooked headers,
     /// one that reads header fields a cooked socket does not have.
@@ -145,6 +149,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         blockSize = configuration.blockSize
         blockCount = configuration.blockCount
         snapshotLength = configuration.snapshotLength
+        direction = configuration.direction
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard blockSize >= pageSize, blockSize & (blockSize - 1) == 0, blockSize <= 1 << 30 else {
             throw LiveCaptureError(.invalidConfiguration, "block size \(blockSize) must be a power of two from the page size (\(pageSize)) to 1 GiB")
@@ -407,11 +412,9 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
             guard offset > 0, offset + 48 <= blockSize else { break }
             let packet = header + offset
             let packetHeader = PacketHeader(packet)
-            // sockaddr_ll follows the header. On loopback (hatype 772) every packet is seen
-            // leaving (pkttype 4, PACKET_OUTGOING) and arriving; as libpcap does, on `lo` and
-            // on `any` alike, only the arrival is kept.
-            if packet.load(fromByteOffset: 48 + 10, as: UInt8.self) == 4,
-               packet.loadUnaligned(fromByteOffset: 48 + 8, as: UInt16.self) == 772 {
+            // sockaddr_ll follows the header, with the packet's type and the interface's.
+            if !direction.keeps(packetType: packet.load(fromByteOffset: 48 + 10, as: UInt8.self),
+                                hardwareType: packet.loadUnaligned(fromByteOffset: 48 + 8, as: UInt16.self)) {
                 let next = Int(packetHeader.nextOffset)
                 if next == 0 { break }
                 offset += next

@@ -5,6 +5,8 @@ import Foundation
 import PacketCapture
 import PacketFilter
 
+extension CaptureDirection: ExpressibleByArgument {}
+
 struct CaptureCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capture",
@@ -68,6 +70,8 @@ struct CaptureCommand: ParsableCommand {
     var timestampLevel: Int
     @Flag(name: .customShort("p"), help: "Do not put the interface into promiscuous mode.")
     var noPromiscuous = false
+    @Option(name: [.customShort("Q"), .customLong("direction")], help: ArgumentHelp("Capture only the packets received (in), sent (out) or both (inout, the default), as tcpdump -Q.", valueName: "in|out|inout"))
+    var direction: CaptureDirection = .both
     @Flag(name: .customShort("d"), help: "Print the compiled filter and exit: -d as tcpdump -d, -dd as a C array, -ddd as decimal numbers.")
     var dumpLevel: Int
     @Flag(help: "Print one JSON object a packet.")
@@ -111,6 +115,9 @@ struct CaptureCommand: ParsableCommand {
             FileHandle.standardError.write(Data("warning: -F gives the filter, so the expression on the command line is ignored, as tcpdump does\n".utf8))
         }
         if let readFile {
+            if direction != .both {
+                FileHandle.standardError.write(Data("warning: -Q applies to live captures; every packet of the file is read, as tcpdump does\n".utf8))
+            }
             try read(readFile)
         } else {
             try capture(on: try interface.map(Self.interfaceNamed) ?? defaultInterface())
@@ -278,8 +285,10 @@ final class PacketOutput {
         if let writeFile {
             do {
                 let precision: TimestampPrecision = options.nanosecondTimestamps ? .nanoseconds : .microseconds
-                let writer = pcapHeader.map { CaptureWriter(copying: $0, precision: precision) }
+                var writer = pcapHeader.map { CaptureWriter(copying: $0, precision: precision) }
                     ?? CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: precision)
+                // tcpdump writes such times too (a pcapng file's, past 2106); we say so at the end.
+                writer.wrapsSeconds = true
                 file = try CaptureFileWriter(path: writeFile, writer: writer)
             } catch {
                 throw CommandError("capture: \(error)")
@@ -329,7 +338,7 @@ final class PacketOutput {
             }
             if options.packetBuffered { try file?.flush() }
         } catch {
-            throw CommandError("capture: cannot write packet \(error)")
+            throw CommandError("capture: cannot write \(error)")
         }
     }
 
@@ -342,6 +351,10 @@ final class PacketOutput {
     func finish() throws {
         if options.count { text += emitted == 1 ? "1 packet\n" : "\(emitted) packets\n" }
         flush()
+        if let wrapped = file?.wrappedSecondsCount, wrapped > 0 {
+            let packets = wrapped == 1 ? "1 packet's time lies" : "\(wrapped) packets' times lie"
+            FileHandle.standardError.write(Data("warning: \(packets) outside pcap's seconds (1970 to 2106-02-07 06:28:15); written with the low 32 bits of the seconds, as libpcap writes them\n".utf8))
+        }
         do {
             try file.take()?.close()
         } catch {
@@ -389,7 +402,7 @@ extension CaptureCommand {
         do {
             capture = try LiveCapture(.init(
                 interface: interface, filter: filter, promiscuous: !noPromiscuous,
-                snapshotLength: snapshot))
+                snapshotLength: snapshot, direction: direction))
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }

@@ -115,6 +115,20 @@ struct CaptureWriterTests {
         #expect(nanoseconds.packetCount == 0)
     }
 
+    /// Told to, a pcap writer keeps a time's low 32 bits of seconds, as libpcap does, and
+    /// counts the records it wrapped.
+    @Test func wrapsSecondsPastPcapsRange() throws {
+        var pcap = CaptureWriter(format: .pcap, linkType: .ethernet)
+        pcap.wrapsSeconds = true
+        let past2106: Int64 = ((1 << 32) + 5) * 1_000_000_000 + 7_000
+        for timestamp in [past2106, -1_000_000_000, 3_000_000_000] {
+            try pcap.write(Packet(timestamp: timestamp, originalLength: 1, data: [1], linkType: .ethernet))
+        }
+        #expect(pcap.wrappedSecondsCount == 2)
+        var reader = try CaptureReader(pcap.takeBytes())
+        #expect(reader.readAll().map(\.timestamp) == [5_000_007_000, Int64(UInt32.max) * 1_000_000_000, 3_000_000_000])
+    }
+
     /// A copy keeps the header's whole link-type field and a record's fraction of a second
     /// or more, which reading back as a timestamp cannot tell from the next second.
     @Test func copiesKeepHeaderFieldsAndRecordTimes() throws {

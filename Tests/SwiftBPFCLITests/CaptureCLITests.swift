@@ -212,7 +212,7 @@ import Testing
 
     /// Every pcap file of the corpus copied with `-r F -w -` as tcpdump copies it, byte for
     /// byte (and both refuse the same files). pcapng files convert to pcap the same way too,
-    /// but for times past 2106, which tcpdump writes cut to 32 bits and we refuse.
+    /// times past 2106 included: both write their low 32 bits, and we warn.
     @Test func corpusCopiesAsTcpdump() throws {
         guard let (corpus, tcpdump) = Self.peers() else { return }
         var same = 0, differ: [String] = []
@@ -222,8 +222,7 @@ import Testing
             let ours = try Subprocess.run(CLITests.executable.path, ["capture", "-r", file, "-w", "-"])
             if ours.output == theirs.output && (ours.status == 0) == (theirs.status == 0) {
                 same += 1
-            } else if ours.status != 0, ours.errors.contains("outside pcap's seconds") {
-                continue
+                if name.hasPrefix("time_210"), name.hasSuffix(".pcapng") { #expect(ours.errors.contains("outside pcap's seconds"), "\(name): \(ours.errors)") }
             } else {
                 differ.append("\(name): ours \(ours.output.count) bytes (\(ours.status)), tcpdump \(theirs.output.count) bytes (\(theirs.status))")
             }
@@ -404,6 +403,39 @@ import Testing
         #expect(ours.process.terminationStatus == 0 && theirs.process.terminationStatus == 0, "\(ourReport) \(theirReport)")
         #expect(ourLines.count == 3 && ourLines == theirLines, "ours: \(ourLines), tcpdump's: \(theirLines)")
         #expect(ourReport.contains("3 packets captured\n"), "\(ourReport)")
+    }
+
+    /// `-Q in` and `-Q out` keep what tcpdump keeps, as it happens: on one end of a veth
+    /// pair, frames to port 9999 arrive from the other end while frames to port 8888 leave.
+    @Test func directionKeepsWhatTcpdumpKeeps() throws {
+        guard CLITests.isRoot("live capture needs root") else { return }
+        guard let (_, tcpdump) = Self.peers() else { return }
+        guard let (inside, outside) = makeVethPair("sbd") else { return }
+        defer { _ = ip(["link", "del", inside]) }
+        let filter = "udp and (port 9999 or port 8888)"
+        var runs: [(direction: String, ours: (process: Process, output: Pipe, errors: Pipe), theirs: (process: Process, output: Pipe, errors: Pipe))] = []
+        for direction in ["in", "out"] {
+            runs.append((direction,
+                         try Self.start(CLITests.executable.path, ["capture", "-i", inside, "-Q", direction, "-c", "3", "-t", filter]),
+                         try Self.start(tcpdump, ["-i", inside, "-Q", direction, "-c", "3", "-n", "-t", filter])))
+        }
+        defer { for run in runs { for process in [run.ours.process, run.theirs.process] where process.isRunning { process.terminate() } } }
+        let writer = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        // Until all four have taken three, one frame each way a tenth of a second.
+        for round in 0..<100 where runs.contains(where: { $0.ours.process.isRunning || $0.theirs.process.isRunning }) {
+            sendFrame(writer, if_nametoindex(outside), frame(port: 9999, round))
+            sendFrame(writer, if_nametoindex(inside), frame(port: 8888, round))
+            usleep(100_000)
+        }
+        for run in runs {
+            let (ourLines, ourReport) = Self.finish(run.ours)
+            let (theirLines, theirReport) = Self.finish(run.theirs)
+            let port = run.direction == "in" ? ".9999:" : ".8888:"
+            #expect(ourLines.count == 3 && ourLines.allSatisfy { $0.contains(port) }, "-Q \(run.direction): \(ourLines) \(ourReport)")
+            #expect(ourLines == theirLines, "-Q \(run.direction): ours \(ourLines), tcpdump's \(theirLines) \(theirReport)")
+        }
     }
 
     static func start(_ executable: String, _ arguments: [String]) throws -> (process: Process, output: Pipe, errors: Pipe) {
