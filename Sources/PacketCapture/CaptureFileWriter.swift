@@ -15,7 +15,12 @@ public struct CaptureFileWriter: ~Copyable {
     /// The writer whose output is buffered; its `bytes` are what has not gone out yet.
     public private(set) var writer: CaptureWriter
     public let chunkSize: Int
+    /// Bytes already sent to the file.
+    public private(set) var flushedCount = 0
     private let file: CaptureFile
+
+    /// The file's size once everything buffered has gone out (tcpdump -C compares it).
+    public var size: Int { flushedCount + writer.bytes.count }
 
     /// Creates (or empties) `path` and writes to it what `writer` produces, starting with
     /// the file header it already holds.
@@ -64,6 +69,7 @@ public struct CaptureFileWriter: ~Copyable {
 
     /// Sends everything buffered to the file.
     public mutating func flush() throws(CaptureWriteError) {
+        flushedCount += writer.bytes.count
         if let failure = writeOut(&writer, to: file) {
             throw CaptureWriteError(.unwritable, failure.message)
         }

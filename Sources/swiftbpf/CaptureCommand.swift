@@ -60,6 +60,10 @@ struct CaptureCommand: ParsableCommand {
     var readFile: String?
     @Option(name: .customShort("w", allowingJoined: true), help: ArgumentHelp("Write the matching packets to this pcap file (- for standard output) instead of printing them.", valueName: "file"))
     var writeFile: String?
+    @Option(name: .customShort("C", allowingJoined: true), help: ArgumentHelp("With -w, start a new file before a packet once the current one is past this many millions of bytes: FILE, FILE1, FILE2, … (as tcpdump -C).", valueName: "file_size"))
+    var fileSize: Int?
+    @Option(name: .customShort("W", allowingJoined: true), help: ArgumentHelp("With -C, keep at most this many files, writing over the first again after the last: FILE0, FILE1, … (as tcpdump -W).", valueName: "filecount"))
+    var fileCount: Int?
     @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
     var count: Int?
     @Option(name: .customShort("s", allowingJoined: true), help: ArgumentHelp("Keep at most this many bytes of each live packet (0: 262144, the default).", valueName: "snaplen"))
@@ -89,6 +93,10 @@ struct CaptureCommand: ParsableCommand {
         guard let filterFile else { return expression.joined(separator: " ") }
         return try FilterFile.read(filterFile)
     }
+    /// The files -w, -C and -W ask for.
+    var savefile: SavefileTarget? {
+        writeFile.map { SavefileTarget(name: $0, sizeLimit: fileSize.map { $0 * 1_000_000 }, fileLimit: fileCount) }
+    }
     /// The snapshot length to use: -s 0 means the largest, as in tcpdump.
     var snapshot: Int { snapshotLength == 0 ? 262_144 : snapshotLength }
 
@@ -97,6 +105,10 @@ struct CaptureCommand: ParsableCommand {
             throw ValidationError("give either -i INTERFACE or -r FILE, not both")
         }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
+        if let fileSize, !(1...Int.max / 1_000_000).contains(fileSize) { throw ValidationError("-C must be a size in millions of bytes, from 1") }
+        if let fileCount, fileCount < 1 { throw ValidationError("-W must be at least 1") }
+        if fileCount != nil, fileSize == nil { throw ValidationError("-W limits the files -C starts; give -C too") }
+        if fileSize != nil, writeFile == nil || writeFile == "-" { throw ValidationError("-C starts new files, so -w must name a file") }
         guard (0...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 0 (the default, 262144) and 262144") }
         if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
         if timestampLevel > 5 { throw ValidationError("-t may be given at most five times (-ttttt)") }
@@ -213,7 +225,7 @@ struct CaptureCommand: ParsableCommand {
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
         // A pcap file is copied as libpcap copies it: header fields and record times as they are.
-        let output = try PacketOutput(timestampLevel: timestampLevel, json: json, writeFile: writeFile, linkType: firstLinkType,
+        let output = try PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: firstLinkType,
                                       snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing, copying: reader.pcapHeader)
         let limit = count ?? Int.max
         var matched = 0
@@ -265,12 +277,12 @@ final class PacketOutput {
     let linkType: LinkType
     let options: CaptureOutputOptions
     var printer = PacketPrinter()
-    var file: CaptureFileWriter?
+    var file: SavefileSeries?
     var text = ""
     /// Packets emitted so far: -# numbers them, --count prints how many.
     var emitted = 0
 
-    init(timestampLevel: Int, json: Bool, writeFile: String?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions,
+    init(timestampLevel: Int, json: Bool, savefile: SavefileTarget?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions,
          copying pcapHeader: PcapFileHeader? = nil) throws {
         timestamps = TimestampStyle(tCount: timestampLevel, nanoseconds: options.nanosecondTimestamps)
         self.json = json
@@ -282,14 +294,14 @@ final class PacketOutput {
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif
-        if let writeFile {
+        if let savefile {
             do {
                 let precision: TimestampPrecision = options.nanosecondTimestamps ? .nanoseconds : .microseconds
                 var writer = pcapHeader.map { CaptureWriter(copying: $0, precision: precision) }
                     ?? CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: precision)
                 // tcpdump writes such times too (a pcapng file's, past 2106); we say so at the end.
                 writer.wrapsSeconds = true
-                file = try CaptureFileWriter(path: writeFile, writer: writer)
+                file = try SavefileSeries(savefile, header: writer)
             } catch {
                 throw CommandError("capture: \(error)")
             }
@@ -331,11 +343,7 @@ final class PacketOutput {
             throw CommandError("capture: -w writes one link type, \(self.linkType); this packet is \(linkType)")
         }
         do {
-            if let pcapTime, file?.format == .pcap {
-                try file?.write(data: data, pcapTime: pcapTime, originalLength: originalLength)
-            } else {
-                try file?.write(data: data, timestamp: timestamp, originalLength: originalLength)
-            }
+            try file?.write(data: data, timestamp: timestamp, originalLength: originalLength, pcapTime: pcapTime)
             if options.packetBuffered { try file?.flush() }
         } catch {
             throw CommandError("capture: cannot write \(error)")
@@ -351,14 +359,14 @@ final class PacketOutput {
     func finish() throws {
         if options.count { text += emitted == 1 ? "1 packet\n" : "\(emitted) packets\n" }
         flush()
+        do {
+            try file?.close()
+        } catch {
+            throw CommandError("capture: \(error)")
+        }
         if let wrapped = file?.wrappedSecondsCount, wrapped > 0 {
             let packets = wrapped == 1 ? "1 packet's time lies" : "\(wrapped) packets' times lie"
             FileHandle.standardError.write(Data("warning: \(packets) outside pcap's seconds (1970 to 2106-02-07 06:28:15); written with the low 32 bits of the seconds, as libpcap writes them\n".utf8))
-        }
-        do {
-            try file.take()?.close()
-        } catch {
-            throw CommandError("capture: \(error)")
         }
     }
 
@@ -419,10 +427,10 @@ extension CaptureCommand {
         let done = DispatchSemaphore(value: 0)
         let outcome = LiveOutcome()
         let limit = count ?? Int.max
-        let settings = (timestampLevel: timestampLevel, json: json, writeFile: writeFile, snapshotLength: UInt32(snapshot), printing: printing)
+        let settings = (timestampLevel: timestampLevel, json: json, savefile: savefile, snapshotLength: UInt32(snapshot), printing: printing)
         Task {
             do {
-                let output = try PacketOutput(timestampLevel: settings.timestampLevel, json: settings.json, writeFile: settings.writeFile, linkType: linkType, snapshotLength: settings.snapshotLength, options: settings.printing)
+                let output = try PacketOutput(timestampLevel: settings.timestampLevel, json: settings.json, savefile: settings.savefile, linkType: linkType, snapshotLength: settings.snapshotLength, options: settings.printing)
                 for try await packet in capture.packets {
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)

@@ -232,6 +232,41 @@ import Testing
         #expect(same > 800)
     }
 
+    /// `-w F -C 1` (and with `-W`) starts new files where tcpdump does, with its names and
+    /// the same bytes in each, over a 3.7 MB file of records of many sizes.
+    @Test(arguments: [["-C", "1"], ["-C", "2"], ["-C", "1", "-W", "2"], ["-C", "1", "-W", "1"], ["-C", "1", "-W", "12"]])
+    func rotatesFilesAsTcpdump(_ rotation: [String]) throws {
+        guard let (_, tcpdump) = Self.peers() else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-rotate-\(getpid())-\(rotation.joined())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var bytes: [UInt8] = []
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        for field: UInt32 in [0xa1b2_c3d4, 0x0004_0002, 0, 0, 65535, 1] { append(field) }
+        for number in 0..<3500 {
+            let length = 600 + (number * 37) % 900
+            for field in [UInt32(1000 + number), UInt32(number), UInt32(length), UInt32(length)] { append(field) }
+            bytes += (0..<length).map { UInt8(truncatingIfNeeded: number + $0) }
+        }
+        let input = folder.appendingPathComponent("in.pcap")
+        try Data(bytes).write(to: input)
+        var listings: [[String: Data]] = []
+        for (program, arguments) in [(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input.path]), (CLITests.executable.path, ["capture", "-r", input.path])] {
+            let output = folder.appendingPathComponent(listings.isEmpty ? "theirs" : "ours")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            let run = try Subprocess.run(program, arguments + ["-w", output.appendingPathComponent("x").path] + rotation)
+            #expect(run.status == 0, "\(program): \(run.errors)")
+            var files: [String: Data] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: output.path) {
+                files[name] = try Data(contentsOf: output.appendingPathComponent(name))
+            }
+            listings.append(files)
+        }
+        #expect(listings[1].keys.sorted() == listings[0].keys.sorted())
+        for (name, theirs) in listings[0] { #expect(listings[1][name] == theirs, "\(rotation): \(name) differs") }
+        #expect(listings[0].count > 1 || rotation.contains("-W") && rotation.last == "1")
+    }
+
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
@@ -465,6 +500,11 @@ import Testing
             (["capture", "-r", "Package.swift"], "capture: Package.swift:"),
             (["capture", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
             (["capture", "-i", "nosuchinterface0"], "nosuchinterface0"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "-", "-C", "1"], "-C starts new files, so -w must name a file"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-W", "3"], "-W limits the files -C starts; give -C too"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "0"], "-C must be a size in millions of bytes, from 1"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
+            (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
         ]
         for (arguments, message) in cases {
             let result = try CLITests.swiftbpf(arguments)
