@@ -56,6 +56,17 @@ public final class LiveCapture: Sendable {
             self.readerBuffer = readerBuffer
             self.direction = direction
         }
+
+        /// Sizes the ring to hold about `bytes` (tcpdump -B): blocks of 1 MiB, smaller for a
+        /// small buffer, larger when 1024 of them would not hold it.
+        public mutating func setBufferSize(_ bytes: Int) {
+            let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+            var size = 1 << 20
+            while size > pageSize && size > bytes { size >>= 1 }
+            while bytes / size > 1024 && size < 1 << 30 { size <<= 1 }
+            blockSize = size
+            blockCount = min(max(bytes / size, 1), 1024)
+        }
     }
 
     /// The link type of the packets' bytes.

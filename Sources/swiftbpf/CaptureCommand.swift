@@ -76,6 +76,10 @@ struct CaptureCommand: ParsableCommand {
     var noPromiscuous = false
     @Option(name: [.customShort("Q"), .customLong("direction")], help: ArgumentHelp("Capture only the packets received (in), sent (out) or both (inout, the default), as tcpdump -Q.", valueName: "in|out|inout"))
     var direction: CaptureDirection = .both
+    @Option(name: [.customShort("B", allowingJoined: true), .customLong("buffer-size")], help: ArgumentHelp("The kernel's ring for a live capture, in KiB (default 8192).", valueName: "buffer_size"))
+    var bufferSize: Int?
+    @Flag(name: .customLong("immediate-mode"), help: "Hand each live packet over as it arrives rather than in blocks; the default when printing to a terminal, as in tcpdump.")
+    var immediateMode = false
     @Flag(name: .customShort("d"), help: "Print the compiled filter and exit: -d as tcpdump -d, -dd as a C array, -ddd as decimal numbers.")
     var dumpLevel: Int
     @Flag(help: "Print one JSON object a packet.")
@@ -106,6 +110,7 @@ struct CaptureCommand: ParsableCommand {
         }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if let fileSize, !(1...Int.max / 1_000_000).contains(fileSize) { throw ValidationError("-C must be a size in millions of bytes, from 1") }
+        if let bufferSize, !(1...(1 << 30)).contains(bufferSize) { throw ValidationError("-B must be a size in KiB, from 1 to \(1 << 30)") }
         if let fileCount, fileCount < 1 { throw ValidationError("-W must be at least 1") }
         if fileCount != nil, fileSize == nil { throw ValidationError("-W limits the files -C starts; give -C too") }
         if fileSize != nil, writeFile == nil || writeFile == "-" { throw ValidationError("-C starts new files, so -w must name a file") }
@@ -406,11 +411,14 @@ extension CaptureCommand {
             if let filter { try dump(filter) }
             return
         }
+        var configuration = LiveCapture.Configuration(
+            interface: interface, filter: filter, promiscuous: !noPromiscuous, snapshotLength: snapshot, direction: direction)
+        if let bufferSize { configuration.setBufferSize(bufferSize * 1024) }
+        // A block the kernel holds back is handed over after 1 ms instead of 50.
+        if immediateMode || writeFile == nil && isatty(1) == 1 { configuration.blockTimeout = 1 }
         let capture: LiveCapture
         do {
-            capture = try LiveCapture(.init(
-                interface: interface, filter: filter, promiscuous: !noPromiscuous,
-                snapshotLength: snapshot, direction: direction))
+            capture = try LiveCapture(configuration)
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }

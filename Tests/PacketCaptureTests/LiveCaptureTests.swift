@@ -169,6 +169,18 @@ import Testing
         #expect(try LiveCapture.linkType(of: nil) == .linuxSLL2)
     }
 
+    /// -B sizes: the ring holds the buffer asked for in blocks the kernel takes.
+    @Test(arguments: [1024, 65_536, 8 << 20, 3 << 30])
+    func bufferSizeGivesAValidRing(_ bytes: Int) {
+        var configuration = LiveCapture.Configuration(interface: "lo")
+        configuration.setBufferSize(bytes)
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        #expect(configuration.blockSize >= pageSize && configuration.blockSize.nonzeroBitCount == 1 && configuration.blockSize <= 1 << 30)
+        #expect((1...1024).contains(configuration.blockCount))
+        let total = configuration.blockSize * configuration.blockCount
+        #expect(total <= max(bytes, pageSize) && total > bytes / 2, "\(bytes): \(configuration.blockSize) × \(configuration.blockCount)")
+    }
+
     @Test func anyInterfaceGivesCookedHeaders() throws {
         guard Self.available() else { return }
         // The header fields become ancillary loads in the kernel: protocol, interface, packet type.

@@ -442,6 +442,7 @@ import Testing
 
     /// `-Q in` and `-Q out` keep what tcpdump keeps, as it happens: on one end of a veth
     /// pair, frames to port 9999 arrive from the other end while frames to port 8888 leave.
+    /// Ours runs on a small ring (-B 256) handed over at once (--immediate-mode).
     @Test func directionKeepsWhatTcpdumpKeeps() throws {
         guard CLITests.isRoot("live capture needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
@@ -451,7 +452,7 @@ import Testing
         var runs: [(direction: String, ours: (process: Process, output: Pipe, errors: Pipe), theirs: (process: Process, output: Pipe, errors: Pipe))] = []
         for direction in ["in", "out"] {
             runs.append((direction,
-                         try Self.start(CLITests.executable.path, ["capture", "-i", inside, "-Q", direction, "-c", "3", "-t", filter]),
+                         try Self.start(CLITests.executable.path, ["capture", "-i", inside, "-Q", direction, "-B", "256", "--immediate-mode", "-c", "3", "-t", filter]),
                          try Self.start(tcpdump, ["-i", inside, "-Q", direction, "-c", "3", "-n", "-t", filter])))
         }
         defer { for run in runs { for process in [run.ours.process, run.theirs.process] where process.isRunning { process.terminate() } } }
