@@ -80,6 +80,8 @@ struct CaptureCommand: ParsableCommand {
     var bufferSize: Int?
     @Flag(name: .customLong("immediate-mode"), help: "Hand each live packet over as it arrives rather than in blocks; the default when printing to a terminal, as in tcpdump.")
     var immediateMode = false
+    @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Do not optimize the compiled filter (as tcpdump -O).")
+    var noOptimize = false
     @Flag(name: .customShort("d"), help: "Print the compiled filter and exit: -d as tcpdump -d, -dd as a C array, -ddd as decimal numbers.")
     var dumpLevel: Int
     @Flag(help: "Print one JSON object a packet.")
@@ -170,7 +172,7 @@ struct CaptureCommand: ParsableCommand {
         // A match returns the snapshot length, the file's when reading one, as libpcap does.
         let snapshotLength = UInt32(snapshotLength ?? snapshot)
         return try compile(linkType) { text, filterLinkType throws(FilterError) in
-            try PacketFilter.compile(text, linkType: filterLinkType, snapshotLength: snapshotLength,
+            try PacketFilter.compile(text, linkType: filterLinkType, optimize: !noOptimize, snapshotLength: snapshotLength,
                                      fileByteOrder: fileByteOrder, resolver: SystemNameResolver())
         }
     }
@@ -179,7 +181,7 @@ struct CaptureCommand: ParsableCommand {
     func compileSocketFilter(_ linkType: LinkType) throws -> ClassicProgram? {
         let snapshotLength = UInt32(snapshot)
         return try compile(linkType) { text, filterLinkType throws(FilterError) in
-            try PacketFilter.compileForSocket(text, linkType: filterLinkType, snapshotLength: snapshotLength, resolver: SystemNameResolver())
+            try PacketFilter.compileForSocket(text, linkType: filterLinkType, optimize: !noOptimize, snapshotLength: snapshotLength, resolver: SystemNameResolver())
         }
     }
 

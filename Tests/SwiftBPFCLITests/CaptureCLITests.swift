@@ -313,6 +313,12 @@ import Testing
                 #expect(ours.status == 0 && ours.stdout == theirs.text, "\(name) \(flag): \(ours.stdout) vs \(theirs.text)")
             }
         }
+        // -O leaves the filter unoptimized: for `tcp port 80`, libpcap's own unoptimized program.
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        let ours = try CLITests.swiftbpf(["capture", "-r", file, "-O", "-d", "tcp", "port", "80"])
+        let theirs = try Subprocess.run(tcpdump, ["-r", file, "-O", "-d", "tcp port 80"])
+        let optimized = try CLITests.swiftbpf(["capture", "-r", file, "-d", "tcp", "port", "80"])
+        #expect(ours.status == 0 && ours.stdout == theirs.text && ours.stdout != optimized.stdout, "\(ours.stdout) vs \(theirs.text)")
     }
 
     /// Without -i or -r, both pick the same interface and compile for its link type.
