@@ -62,7 +62,9 @@ struct CaptureCommand: ParsableCommand {
     var writeFile: String?
     @Option(name: .customShort("C", allowingJoined: true), help: ArgumentHelp("With -w, start a new file before a packet once the current one is past this many millions of bytes: FILE, FILE1, FILE2, … (as tcpdump -C).", valueName: "file_size"))
     var fileSize: Int?
-    @Option(name: .customShort("W", allowingJoined: true), help: ArgumentHelp("With -C, keep at most this many files, writing over the first again after the last: FILE0, FILE1, … (as tcpdump -W).", valueName: "filecount"))
+    @Option(name: .customShort("G", allowingJoined: true), help: ArgumentHelp("With -w, start a new file before a packet once the current one is this many seconds old; the -w name may hold strftime(3) conversions, filled in with the file's start (as tcpdump -G).", valueName: "rotate_seconds"))
+    var rotateSeconds: Int?
+    @Option(name: .customShort("W", allowingJoined: true), help: ArgumentHelp("With -C, keep at most this many files, writing over the first again after the last: FILE0, FILE1, …; with -G alone, stop after this many files (as tcpdump -W).", valueName: "filecount"))
     var fileCount: Int?
     @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
     var count: Int?
@@ -101,7 +103,9 @@ struct CaptureCommand: ParsableCommand {
     }
     /// The files -w, -C and -W ask for.
     var savefile: SavefileTarget? {
-        writeFile.map { SavefileTarget(name: $0, sizeLimit: fileSize.map { $0 * 1_000_000 }, fileLimit: fileCount) }
+        writeFile.map {
+            SavefileTarget(name: $0, sizeLimit: fileSize.map { $0 * 1_000_000 }, secondsPerFile: rotateSeconds == 0 ? nil : rotateSeconds, fileLimit: fileCount)
+        }
     }
     /// The snapshot length to use: -s 0 means the largest, as in tcpdump.
     var snapshot: Int { snapshotLength == 0 ? 262_144 : snapshotLength }
@@ -114,8 +118,10 @@ struct CaptureCommand: ParsableCommand {
         if let fileSize, !(1...Int.max / 1_000_000).contains(fileSize) { throw ValidationError("-C must be a size in millions of bytes, from 1") }
         if let bufferSize, !(1...(1 << 30)).contains(bufferSize) { throw ValidationError("-B must be a size in KiB, from 1 to \(1 << 30)") }
         if let fileCount, fileCount < 1 { throw ValidationError("-W must be at least 1") }
-        if fileCount != nil, fileSize == nil { throw ValidationError("-W limits the files -C starts; give -C too") }
-        if fileSize != nil, writeFile == nil || writeFile == "-" { throw ValidationError("-C starts new files, so -w must name a file") }
+        if let rotateSeconds, rotateSeconds < 0 { throw ValidationError("-G must be a number of seconds, from 1 (0: never)") }
+        let rotating = fileSize != nil || (rotateSeconds ?? 0) > 0
+        if fileCount != nil, !rotating { throw ValidationError("-W limits the files -C or -G starts; give one of them too") }
+        if rotating, writeFile == nil || writeFile == "-" { throw ValidationError("-C and -G start new files, so -w must name a file") }
         guard (0...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 0 (the default, 262144) and 262144") }
         if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }
         if timestampLevel > 5 { throw ValidationError("-t may be given at most five times (-ttttt)") }
@@ -240,7 +246,7 @@ struct CaptureCommand: ParsableCommand {
         // libpcap cuts a pcap record longer than the file's snapshot length before filtering.
         let cut = reader.pcapHeader.map { Int($0.effectiveSnapshotLength) } ?? Int.max
         forEachRecord(&reader) { record, whole in
-            if failure != nil || matched >= limit { return }
+            if failure != nil || matched >= limit || output.finished { return }
             let data = whole.count > cut ? UnsafeRawBufferPointer(rebasing: whole.prefix(cut)) : whole
             let filter: ClassicInterpreter?
             if let known = filters[record.linkType] {
@@ -288,6 +294,8 @@ final class PacketOutput {
     var text = ""
     /// Packets emitted so far: -# numbers them, --count prints how many.
     var emitted = 0
+    /// Set when -G with -W has written its last file: the capture ends, as tcpdump's does.
+    var finished = false
 
     init(timestampLevel: Int, json: Bool, savefile: SavefileTarget?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions,
          copying pcapHeader: PcapFileHeader? = nil) throws {
@@ -316,10 +324,13 @@ final class PacketOutput {
     }
 
     func emit(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, linkType: LinkType, pcapTime: PcapRecordTime? = nil) throws {
-        emitted += 1
         if file != nil {
             try save(data: data, timestamp: timestamp, originalLength: originalLength, linkType: linkType, pcapTime: pcapTime)
+            if finished { return }
+            emitted += 1
             guard options.printWhileWriting else { return }
+        } else {
+            emitted += 1
         }
         guard !options.count else { return }
         let bytes = Array(data)
@@ -350,7 +361,11 @@ final class PacketOutput {
             throw CommandError("capture: -w writes one link type, \(self.linkType); this packet is \(linkType)")
         }
         do {
-            try file?.write(data: data, timestamp: timestamp, originalLength: originalLength, pcapTime: pcapTime)
+            if try file?.write(data: data, timestamp: timestamp, originalLength: originalLength, pcapTime: pcapTime) == false {
+                finished = true
+                FileHandle.standardError.write(Data("Maximum file limit reached: \(file?.target.fileLimit ?? 0)\n".utf8))
+                return
+            }
             if options.packetBuffered { try file?.flush() }
         } catch {
             throw CommandError("capture: cannot write \(error)")
@@ -446,6 +461,7 @@ extension CaptureCommand {
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)
                     }
                     output.flush()
+                    if output.finished { break }
                     outcome.captured += 1
                     if outcome.captured >= limit { break }
                 }

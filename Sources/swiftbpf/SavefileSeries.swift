@@ -1,63 +1,108 @@
+import Foundation
 import PacketCapture
 
-/// What `-w`, `-C` and `-W` ask for.
+/// What `-w`, `-C`, `-G` and `-W` ask for.
 struct SavefileTarget: Sendable {
     var name: String
     /// Bytes a file may reach before the next packet starts a new one (`-C`, in millions).
     var sizeLimit: Int?
-    /// How many files before the first is written over again (`-W`).
+    /// Seconds after which the next packet starts a new file (`-G`); the name is then a
+    /// strftime(3) pattern, filled in with the local time the file starts.
+    var secondsPerFile: Int?
+    /// With -C, how many files before the first is written over again; with -G alone, how
+    /// many files before the capture ends (`-W`).
     var fileLimit: Int?
 
-    /// tcpdump's name for file `number`: NAME itself when files are not rotated, or for the
-    /// first with no -W; else NAME and the number, with as many digits as -W's last needs.
-    func fileName(number: Int) -> String {
-        guard sizeLimit != nil else { return name }
+    /// tcpdump's name for file `number` of the period that began at `start`: the name (its
+    /// time filled in with -G), then with -C the number, as many digits as -W's last needs;
+    /// no number for the first file without -W.
+    func fileName(number: Int, start: Int) throws(CaptureWriteError) -> String {
+        var base = name
+        if secondsPerFile != nil {
+            guard let formatted = Self.localTime(name, start) else {
+                throw CaptureWriteError(.unwritable, "-w \(name): the name with -G's time filled in is longer than a path may be")
+            }
+            base = formatted
+        }
+        guard sizeLimit != nil else { return base }
         var width = 0
         if let fileLimit {
             var last = fileLimit - 1
             while last > 0 { width += 1; last /= 10 }
         }
-        if number == 0 && width == 0 { return name }
+        if number == 0 && width == 0 { return base }
         let digits = String(number)
-        return name + String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return base + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// `pattern` with strftime(3)'s conversions filled in for `seconds` in local time.
+    static func localTime(_ pattern: String, _ seconds: Int) -> String? {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard localtime_r(&time, &parts) != nil else { return nil }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = strftime(&buffer, buffer.count, pattern, &parts)
+        guard count > 0 || pattern.isEmpty else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
-/// The files `-w` writes: one, or with `-C` a series, where a new file starts before a
-/// packet whenever the current one has grown past the size. Names are tcpdump's: NAME,
-/// NAME1, NAME2, …; with `-W N`, NAME0 … NAME(N-1) padded to one width and reused in turn.
+/// The files `-w` writes: one, or a series where a new file starts before a packet once the
+/// current one has grown past `-C`'s size or lived `-G`'s seconds, as tcpdump rotates them.
+/// Names are tcpdump's: NAME, NAME1, NAME2, …; with `-W N`, NAME0 … NAME(N-1) padded to one
+/// width and reused in turn; with -G, NAME's strftime conversions give each period's time.
 struct SavefileSeries: ~Copyable {
     let target: SavefileTarget
     /// A writer with the file header every file of the series starts with.
     let header: CaptureWriter
     private(set) var current: CaptureFileWriter?
+    /// The -C number of the current file within its period.
     private(set) var number = 0
+    /// When the current -G period began (seconds since 1970), and how many have ended.
+    private(set) var periodStart: Int
+    private(set) var periodsEnded = 0
     /// Records written with their seconds wrapped, in all the files.
     private(set) var wrappedSecondsCount = 0
 
-    init(_ target: SavefileTarget, header: CaptureWriter) throws(CaptureWriteError) {
+    init(_ target: SavefileTarget, header: CaptureWriter, now: Int = Int(time(nil))) throws(CaptureWriteError) {
         self.target = target
         self.header = header
-        current = try CaptureFileWriter(path: target.fileName(number: 0), writer: header)
+        periodStart = now
+        current = try CaptureFileWriter(path: target.fileName(number: 0, start: now), writer: header)
     }
 
-    /// Starts the next file when the current one is past the size limit, as tcpdump checks
-    /// before each packet (so a file ends with the packet that took it past).
-    mutating func startNextFileIfFull() throws(CaptureWriteError) {
-        guard let sizeLimit = target.sizeLimit, let size = current?.size, size > sizeLimit else { return }
-        try close()
-        number += 1
-        if let fileLimit = target.fileLimit, number >= fileLimit { number = 0 }
-        current = try CaptureFileWriter(path: target.fileName(number: number), writer: header)
+    /// Starts the next file when the current one has lived -G's seconds or grown past -C's
+    /// size, as tcpdump checks before each packet (so a file may end past the size with the
+    /// packet that took it there). False when -G with -W has ended its last file: the
+    /// capture is over, and the packet is not written.
+    mutating func startNextFileIfDue(now: Int) throws(CaptureWriteError) -> Bool {
+        if let seconds = target.secondsPerFile, now - periodStart >= seconds {
+            try close()
+            periodStart = now
+            periodsEnded += 1
+            if target.sizeLimit == nil, let fileLimit = target.fileLimit, periodsEnded >= fileLimit { return false }
+            number = 0
+            current = try CaptureFileWriter(path: target.fileName(number: 0, start: periodStart), writer: header)
+        }
+        if let sizeLimit = target.sizeLimit, let size = current?.size, size > sizeLimit {
+            try close()
+            number += 1
+            if let fileLimit = target.fileLimit, number >= fileLimit { number = 0 }
+            current = try CaptureFileWriter(path: target.fileName(number: number, start: periodStart), writer: header)
+        }
+        return true
     }
 
-    mutating func write(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, pcapTime: PcapRecordTime?) throws(CaptureWriteError) {
-        try startNextFileIfFull()
+    /// Writes one packet into the current file; false (and nothing written) when the
+    /// series has ended (see `startNextFileIfDue`).
+    mutating func write(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, pcapTime: PcapRecordTime?) throws(CaptureWriteError) -> Bool {
+        guard try startNextFileIfDue(now: Int(time(nil))) else { return false }
         if let pcapTime {
             try current?.write(data: data, pcapTime: pcapTime, originalLength: originalLength)
         } else {
             try current?.write(data: data, timestamp: timestamp, originalLength: originalLength)
         }
+        return true
     }
 
     mutating func flush() throws(CaptureWriteError) { try current?.flush() }

@@ -267,6 +267,54 @@ import Testing
         #expect(listings[0].count > 1 || rotation.contains("-W") && rotation.last == "1")
     }
 
+    /// `-G` names files with strftime(3) conversions of their start: reading a file (in
+    /// well under an hour) gives one, the bytes tcpdump writes.
+    @Test func timedRotationNamesFilesByTheirStart() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-rotate-g-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = corpus.appendingPathComponent("dns_udp.pcap").path
+        let year = Calendar.current.component(.year, from: Date())
+        let ours = try CLITests.swiftbpf(["capture", "-r", input, "-G", "3600", "-w", folder.path + "/ours-%Y.pcap"])
+        let theirs = try Subprocess.run(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input, "-G", "3600", "-w", folder.path + "/theirs-%Y.pcap"])
+        #expect(ours.status == 0 && theirs.status == 0, "\(ours.stderr) \(theirs.errors)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(written == ["ours-\(year).pcap", "theirs-\(year).pcap"])
+        #expect(FileManager.default.contents(atPath: folder.path + "/ours-\(year).pcap") == FileManager.default.contents(atPath: folder.path + "/theirs-\(year).pcap"))
+    }
+
+    /// `-G 1 -W 2` on a live capture: two files a second or more apart, then the capture
+    /// ends by itself with tcpdump's notice, and every packet it counted is in the files.
+    @Test func timedRotationStopsAfterTheFileLimit() throws {
+        guard CLITests.isRoot("live capture needs root") else { return }
+        guard let (_, tcpdump) = Self.peers() else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-rotate-gw-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = try Self.start(CLITests.executable.path, ["capture", "-i", "lo", "-G", "1", "-W", "2", "-w", folder.path + "/x-%s", "udp", "port", "9994"])
+        defer { if run.process.isRunning { run.process.terminate() } }
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var target = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: UInt16(9994).bigEndian, sin_addr: in_addr(s_addr: UInt32(0x7f00_0001).bigEndian), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        for _ in 0..<100 where run.process.isRunning {
+            _ = withUnsafePointer(to: &target) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "x", 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            usleep(100_000)
+        }
+        let (_, report) = Self.finish(run)
+        #expect(run.process.terminationStatus == 0 && report.contains("Maximum file limit reached: 2\n"), "\(report)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        let starts = names.compactMap { Int($0.dropFirst(2)) }
+        #expect(starts.count == 2 && starts[1] - starts[0] >= 1, "\(names)")
+        var saved = 0
+        for name in names {
+            let read = try Subprocess.run(tcpdump, ["-n", "-r", folder.path + "/" + name])
+            #expect(read.status == 0, "\(name): \(read.errors)")
+            saved += Self.lines(read.text).count
+        }
+        #expect(report.contains("\n\(saved) packet"), "\(saved) saved; \(report)")
+    }
+
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
@@ -507,8 +555,8 @@ import Testing
             (["capture", "-r", "Package.swift"], "capture: Package.swift:"),
             (["capture", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
             (["capture", "-i", "nosuchinterface0"], "nosuchinterface0"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "-", "-C", "1"], "-C starts new files, so -w must name a file"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-W", "3"], "-W limits the files -C starts; give -C too"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "-", "-C", "1"], "-C and -G start new files, so -w must name a file"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-W", "3"], "-W limits the files -C or -G starts; give one of them too"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "0"], "-C must be a size in millions of bytes, from 1"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
             (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
