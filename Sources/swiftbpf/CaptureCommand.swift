@@ -64,6 +64,8 @@ struct CaptureCommand: ParsableCommand {
     var fileSize: Int?
     @Option(name: .customShort("G", allowingJoined: true), help: ArgumentHelp("With -w, start a new file before a packet once the current one is this many seconds old; the -w name may hold strftime(3) conversions, filled in with the file's start (as tcpdump -G).", valueName: "rotate_seconds"))
     var rotateSeconds: Int?
+    @Option(name: .customShort("z", allowingJoined: true), help: ArgumentHelp("With -C or -G, run this program on each file they close, e.g. gzip (as tcpdump -z).", valueName: "postrotate-command"))
+    var postRotateCommand: String?
     @Option(name: .customShort("W", allowingJoined: true), help: ArgumentHelp("With -C, keep at most this many files, writing over the first again after the last: FILE0, FILE1, …; with -G alone, stop after this many files (as tcpdump -W).", valueName: "filecount"))
     var fileCount: Int?
     @Option(name: .customShort("c", allowingJoined: true), help: ArgumentHelp("Stop after this many matching packets.", valueName: "count"))
@@ -104,7 +106,8 @@ struct CaptureCommand: ParsableCommand {
     /// The files -w, -C and -W ask for.
     var savefile: SavefileTarget? {
         writeFile.map {
-            SavefileTarget(name: $0, sizeLimit: fileSize.map { $0 * 1_000_000 }, secondsPerFile: rotateSeconds == 0 ? nil : rotateSeconds, fileLimit: fileCount)
+            SavefileTarget(name: $0, sizeLimit: fileSize.map { $0 * 1_000_000 }, secondsPerFile: rotateSeconds == 0 ? nil : rotateSeconds,
+                           fileLimit: fileCount, postRotateCommand: postRotateCommand)
         }
     }
     /// The snapshot length to use: -s 0 means the largest, as in tcpdump.
@@ -121,6 +124,7 @@ struct CaptureCommand: ParsableCommand {
         if let rotateSeconds, rotateSeconds < 0 { throw ValidationError("-G must be a number of seconds, from 1 (0: never)") }
         let rotating = fileSize != nil || (rotateSeconds ?? 0) > 0
         if fileCount != nil, !rotating { throw ValidationError("-W limits the files -C or -G starts; give one of them too") }
+        if postRotateCommand != nil, !rotating { throw ValidationError("-z runs on the files -C or -G closes; give one of them too") }
         if rotating, writeFile == nil || writeFile == "-" { throw ValidationError("-C and -G start new files, so -w must name a file") }
         guard (0...262_144).contains(snapshotLength) else { throw ValidationError("-s must be between 0 (the default, 262144) and 262144") }
         if dumpLevel > 3 { throw ValidationError("-d may be given at most three times (-ddd)") }

@@ -12,6 +12,8 @@ struct SavefileTarget: Sendable {
     /// With -C, how many files before the first is written over again; with -G alone, how
     /// many files before the capture ends (`-W`).
     var fileLimit: Int?
+    /// A program run on each file that rotation closes, with the file's name (`-z`).
+    var postRotateCommand: String?
 
     /// tcpdump's name for file `number` of the period that began at `start`: the name (its
     /// time filled in with -G), then with -C the number, as many digits as -W's last needs;
@@ -56,6 +58,7 @@ struct SavefileSeries: ~Copyable {
     /// A writer with the file header every file of the series starts with.
     let header: CaptureWriter
     private(set) var current: CaptureFileWriter?
+    private(set) var currentName: String
     /// The -C number of the current file within its period.
     private(set) var number = 0
     /// When the current -G period began (seconds since 1970), and how many have ended.
@@ -65,10 +68,35 @@ struct SavefileSeries: ~Copyable {
     private(set) var wrappedSecondsCount = 0
 
     init(_ target: SavefileTarget, header: CaptureWriter, now: Int = Int(time(nil))) throws(CaptureWriteError) {
+        let name = try target.fileName(number: 0, start: now)
+        let first = try CaptureFileWriter(path: name, writer: header)
         self.target = target
         self.header = header
         periodStart = now
-        current = try CaptureFileWriter(path: target.fileName(number: 0, start: now), writer: header)
+        currentName = name
+        current = consume first
+    }
+
+    /// Closes the current file for rotation, hands it to -z's program, and opens the next.
+    private mutating func rotate(to name: String?) throws(CaptureWriteError) {
+        try close()
+        if let command = target.postRotateCommand { Self.start(command, on: currentName) }
+        guard let name else { return }
+        currentName = name
+        current = try CaptureFileWriter(path: name, writer: header)
+    }
+
+    /// Runs `command FILE` at the lowest priority without waiting, as tcpdump -z does; a
+    /// program that cannot start is reported, and the capture goes on.
+    static func start(_ command: String, on file: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["nice", "-n", "19", command, file]
+        do {
+            try process.run()
+        } catch {
+            FileHandle.standardError.write(Data("warning: -z: cannot run \(command) \(file): \(error.localizedDescription)\n".utf8))
+        }
     }
 
     /// Starts the next file when the current one has lived -G's seconds or grown past -C's
@@ -77,18 +105,19 @@ struct SavefileSeries: ~Copyable {
     /// capture is over, and the packet is not written.
     mutating func startNextFileIfDue(now: Int) throws(CaptureWriteError) -> Bool {
         if let seconds = target.secondsPerFile, now - periodStart >= seconds {
-            try close()
             periodStart = now
             periodsEnded += 1
-            if target.sizeLimit == nil, let fileLimit = target.fileLimit, periodsEnded >= fileLimit { return false }
+            if target.sizeLimit == nil, let fileLimit = target.fileLimit, periodsEnded >= fileLimit {
+                try rotate(to: nil)
+                return false
+            }
             number = 0
-            current = try CaptureFileWriter(path: target.fileName(number: 0, start: periodStart), writer: header)
+            try rotate(to: target.fileName(number: 0, start: periodStart))
         }
         if let sizeLimit = target.sizeLimit, let size = current?.size, size > sizeLimit {
-            try close()
             number += 1
             if let fileLimit = target.fileLimit, number >= fileLimit { number = 0 }
-            current = try CaptureFileWriter(path: target.fileName(number: number, start: periodStart), writer: header)
+            try rotate(to: target.fileName(number: number, start: periodStart))
         }
         return true
     }

@@ -234,12 +234,17 @@ import Testing
 
     /// `-w F -C 1` (and with `-W`) starts new files where tcpdump does, with its names and
     /// the same bytes in each, over a 3.7 MB file of records of many sizes.
-    @Test(arguments: [["-C", "1"], ["-C", "2"], ["-C", "1", "-W", "2"], ["-C", "1", "-W", "1"], ["-C", "1", "-W", "12"]])
-    func rotatesFilesAsTcpdump(_ rotation: [String]) throws {
+    /// With `-z PROGRAM`, each closed file is handed to it (here a script renaming it).
+    @Test(arguments: [["-C", "1"], ["-C", "2"], ["-C", "1", "-W", "2"], ["-C", "1", "-W", "1"], ["-C", "1", "-W", "12"], ["-C", "1", "-z", "SCRIPT"]])
+    func rotatesFilesAsTcpdump(_ arguments: [String]) throws {
         guard let (_, tcpdump) = Self.peers() else { return }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-rotate-\(getpid())-\(rotation.joined())")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-rotate-\(getpid())-\(arguments.count)-\(arguments.last ?? "")")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("mark.sh")
+        try Data("#!/bin/sh\nmv \"$1\" \"$1.closed\"\n".utf8).write(to: script)
+        chmod(script.path, 0o755)
+        let rotation = arguments.map { $0 == "SCRIPT" ? script.path : $0 }
         var bytes: [UInt8] = []
         func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
         for field: UInt32 in [0xa1b2_c3d4, 0x0004_0002, 0, 0, 65535, 1] { append(field) }
@@ -251,11 +256,17 @@ import Testing
         let input = folder.appendingPathComponent("in.pcap")
         try Data(bytes).write(to: input)
         var listings: [[String: Data]] = []
-        for (program, arguments) in [(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input.path]), (CLITests.executable.path, ["capture", "-r", input.path])] {
+        for (program, command) in [(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input.path]), (CLITests.executable.path, ["capture", "-r", input.path])] {
             let output = folder.appendingPathComponent(listings.isEmpty ? "theirs" : "ours")
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-            let run = try Subprocess.run(program, arguments + ["-w", output.appendingPathComponent("x").path] + rotation)
+            let run = try Subprocess.run(program, command + ["-w", output.appendingPathComponent("x").path] + rotation)
             #expect(run.status == 0, "\(program): \(run.errors)")
+            // -z's programs run on their own: wait until all but the last file are renamed.
+            for _ in 0..<100 where rotation.contains("-z") {
+                let names = try FileManager.default.contentsOfDirectory(atPath: output.path)
+                if names.count == 4 && names.filter({ $0.hasSuffix(".closed") }).count == 3 { break }
+                usleep(50_000)
+            }
             var files: [String: Data] = [:]
             for name in try FileManager.default.contentsOfDirectory(atPath: output.path) {
                 files[name] = try Data(contentsOf: output.appendingPathComponent(name))
@@ -560,6 +571,7 @@ import Testing
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "0"], "-C must be a size in millions of bytes, from 1"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
             (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
+            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
         ]
         for (arguments, message) in cases {
             let result = try CLITests.swiftbpf(arguments)
