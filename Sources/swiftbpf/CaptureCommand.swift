@@ -103,7 +103,7 @@ struct CaptureCommand: ParsableCommand {
         guard let filterFile else { return expression.joined(separator: " ") }
         return try FilterFile.read(filterFile)
     }
-    /// The files -w, -C and -W ask for.
+    /// The files -w asks for, and how -C, -G, -W and -z rotate them.
     var savefile: SavefileTarget? {
         writeFile.map {
             SavefileTarget(name: $0, sizeLimit: fileSize.map { $0 * 1_000_000 }, secondsPerFile: rotateSeconds == 0 ? nil : rotateSeconds,
