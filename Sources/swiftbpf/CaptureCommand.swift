@@ -274,9 +274,26 @@ struct CaptureCommand: ParsableCommand {
             }
         }
         try output.finish()
+        Self.report(reader.warnings, in: path, cut: cut != Int.max)
         if let failure { throw failure }
         if let error = reader.error, matched < limit {
             throw CommandError("capture: \(path) is damaged after packet \(reader.packetCount): \(error)")
+        }
+    }
+
+    /// What was odd in the file but did not stop the reading, on standard error: the first
+    /// of each kind, and how many more there were. `cut`: records past the snapshot length
+    /// were cut to it (pcap, as libpcap does), not kept whole (pcapng).
+    static func report(_ warnings: [CaptureWarning], in path: String, cut: Bool) {
+        var seen: [CaptureWarning.Kind: Int] = [:]
+        for warning in warnings { seen[warning.kind, default: 0] += 1 }
+        for warning in warnings where seen[warning.kind] != nil {
+            let more = (seen.removeValue(forKey: warning.kind) ?? 1) - 1
+            var tail = more == 0 ? "" : " (and \(more) more like it)"
+            if warning.kind == .capturedLengthExceedsSnapshotLength {
+                tail += cut ? "; cut to it, as libpcap does" : "; kept whole (libpcap 1.10 stops at such a record)"
+            }
+            FileHandle.standardError.write(Data("warning: \(path): \(warning)\(tail)\n".utf8))
         }
     }
 

@@ -326,6 +326,16 @@ import Testing
         #expect(report.contains("\n\(saved) packet"), "\(saved) saved; \(report)")
     }
 
+    /// Oddities that do not stop the reading are reported once a kind, with their count:
+    /// 17 records of this file are longer than its snapshot length of 9 and are cut to it.
+    @Test func fileWarningsAreReportedOnceAKind() throws {
+        guard let (corpus, _) = Self.peers() else { return }
+        let run = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("q933-heapoverflow-2.pcap").path])
+        let warnings = run.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
+        #expect(run.status == 0 && warnings.count == 1, "\(run.stderr)")
+        #expect(warnings.first?.hasSuffix("packet 1 at offset 24 (0x18): captured length 86 exceeds the snapshot length 9 (and 16 more like it); cut to it, as libpcap does") == true, "\(warnings)")
+    }
+
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
