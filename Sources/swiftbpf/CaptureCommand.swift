@@ -58,6 +58,8 @@ struct CaptureCommand: ParsableCommand {
     var interface: String?
     @Option(name: .customShort("r", allowingJoined: true), help: ArgumentHelp("Read packets from this pcap or pcapng file (- for standard input), streamed in 1 MiB pieces.", valueName: "file"))
     var readFile: String?
+    @Option(name: .customShort("V", allowingJoined: true), help: ArgumentHelp("Read the capture files named in this file, one a line (- for standard input), in turn as one stream (as tcpdump -V).", valueName: "file"))
+    var fileList: String?
     @Option(name: .customShort("w", allowingJoined: true), help: ArgumentHelp("Write the matching packets to this pcap file (- for standard output) instead of printing them.", valueName: "file"))
     var writeFile: String?
     @Option(name: .customShort("C", allowingJoined: true), help: ArgumentHelp("With -w, start a new file before a packet once the current one is past this many millions of bytes: FILE, FILE1, FILE2, … (as tcpdump -C).", valueName: "file_size"))
@@ -114,8 +116,8 @@ struct CaptureCommand: ParsableCommand {
     var snapshot: Int { snapshotLength == 0 ? 262_144 : snapshotLength }
 
     func validate() throws {
-        guard interface == nil || readFile == nil else {
-            throw ValidationError("give either -i INTERFACE or -r FILE, not both")
+        guard [interface != nil, readFile != nil, fileList != nil].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give one of -i INTERFACE, -r FILE and -V LIST")
         }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if let fileSize, !(1...Int.max / 1_000_000).contains(fileSize) { throw ValidationError("-C must be a size in millions of bytes, from 1") }
@@ -143,11 +145,11 @@ struct CaptureCommand: ParsableCommand {
         if filterFile != nil, !expression.isEmpty {
             FileHandle.standardError.write(Data("warning: -F gives the filter, so the expression on the command line is ignored, as tcpdump does\n".utf8))
         }
-        if let readFile {
+        if let files = try readFile.map({ [$0] }) ?? fileList.map(Self.fileNames) {
             if direction != .both {
                 FileHandle.standardError.write(Data("warning: -Q applies to live captures; every packet of the file is read, as tcpdump does\n".utf8))
             }
-            try read(readFile)
+            try read(files)
         } else {
             try capture(on: try interface.map(Self.interfaceNamed) ?? defaultInterface())
         }
@@ -216,7 +218,44 @@ struct CaptureCommand: ParsableCommand {
 
     // MARK: Reading a file
 
-    func read(_ path: String) throws {
+    /// The capture files a -V list names: one a line, blank lines left out.
+    static func fileNames(_ list: String) throws -> [String] {
+        let text: String
+        if list == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: list) else {
+                throw CommandError("capture: cannot read the file list \(list)")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let names = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.allSatisfy(\.isWhitespace) }
+        guard !names.isEmpty else { throw CommandError("capture: \(list) names no file") }
+        return names
+    }
+
+    /// Reads the files in turn as one stream: -c, -w and --count span them all. A file of
+    /// another link type is filtered and printed as its own, as tcpdump -V does, but cannot
+    /// go into the same -w file.
+    func read(_ paths: [String]) throws {
+        var output: PacketOutput?
+        var matched = 0
+        var failure: Error?
+        for path in paths {
+            do {
+                guard try read(path, into: &output, matched: &matched) else { break }
+            } catch {
+                failure = error
+                break
+            }
+        }
+        try output?.finish()
+        if let failure { throw failure }
+    }
+
+    /// Reads one file into `output` (made for the first file); false when no more packets
+    /// are wanted.
+    func read(_ path: String, into shared: inout PacketOutput?, matched: inout Int) throws -> Bool {
         var reader: CaptureFileReader
         do {
             reader = try CaptureFileReader(path: path)
@@ -230,7 +269,7 @@ struct CaptureCommand: ParsableCommand {
         let fileSnapshotLength = firstInterface.map { min(Int($0.snapshotLength) == 0 ? Int.max : Int($0.snapshotLength), $0.linkType.maximumCapturedLength) }
         if dumpLevel > 0 {
             if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { try dump(program) }
-            return
+            return false
         }
         // The expression is checked before any packet is read, so that a mistake is
         // reported even for a file with no packets, as tcpdump does.
@@ -241,16 +280,20 @@ struct CaptureCommand: ParsableCommand {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
             FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
         }
+        if let shared, shared.file != nil, firstLinkType != shared.linkType {
+            throw CommandError("capture: \(path): link type \(firstLinkType.pcapDescription) differs from the first file's, \(shared.linkType.pcapDescription); a -w file holds one")
+        }
         // A pcap file is copied as libpcap copies it: header fields and record times as they are.
-        let output = try PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: firstLinkType,
-                                      snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing, copying: reader.pcapHeader)
+        let output = try shared ?? PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: firstLinkType,
+                                                snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing, copying: reader.pcapHeader)
+        shared = output
         let limit = count ?? Int.max
-        var matched = 0
         var failure: Error?
+        var counted = matched
         // libpcap cuts a pcap record longer than the file's snapshot length before filtering.
         let cut = reader.pcapHeader.map { Int($0.effectiveSnapshotLength) } ?? Int.max
         forEachRecord(&reader) { record, whole in
-            if failure != nil || matched >= limit || output.finished { return }
+            if failure != nil || counted >= limit || output.finished { return }
             let data = whole.count > cut ? UnsafeRawBufferPointer(rebasing: whole.prefix(cut)) : whole
             let filter: ClassicInterpreter?
             if let known = filters[record.linkType] {
@@ -266,19 +309,20 @@ struct CaptureCommand: ParsableCommand {
                 filters[record.linkType] = filter
             }
             if let filter, filter.run(packet: data, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) == 0 { return }
-            matched += 1
+            counted += 1
             do {
                 try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType, pcapTime: record.pcapTime)
             } catch {
                 failure = error
             }
         }
-        try output.finish()
+        matched = counted
         Self.report(reader.warnings, in: path, cut: cut != Int.max)
         if let failure { throw failure }
         if let error = reader.error, matched < limit {
             throw CommandError("capture: \(path) is damaged after packet \(reader.packetCount): \(error)")
         }
+        return matched < limit && !output.finished
     }
 
     /// What was odd in the file but did not stop the reading, on standard error: the first

@@ -336,6 +336,31 @@ import Testing
         #expect(warnings.first?.hasSuffix("packet 1 at offset 24 (0x18): captured length 86 exceeds the snapshot length 9 (and 16 more like it); cut to it, as libpcap does") == true, "\(warnings)")
     }
 
+    /// `-V LIST` reads the files it names in turn, as tcpdump -V: the same lines across link
+    /// types, the same -w file where they share one, and a refusal where they do not.
+    @Test func fileListReadsAsTcpdump() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-list-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let names = ["dns_udp.pcap", "icmpv6.pcap", "LINKTYPE_RAW_ipv6.pcap", "dns_tcp.pcap"].map { corpus.appendingPathComponent($0).path }
+        let mixed = folder.appendingPathComponent("mixed.txt").path, ethernet = folder.appendingPathComponent("ethernet.txt").path
+        try Data(names.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: mixed))
+        try Data((names[0] + "\n" + names[3] + "\n").utf8).write(to: URL(fileURLWithPath: ethernet))
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-V", mixed])
+        let theirs = try Subprocess.run(tcpdump, ["-n", "-V", mixed])
+        #expect(ours.status == 0 && ours.stdout == theirs.text && Self.lines(ours.stdout).count > 15, "\(ours.stderr)")
+        #expect(ours.stderr == theirs.errors)
+        let fromInput = try CLITests.swiftbpf(["capture", "-n", "-V", "-"], stdin: names.joined(separator: "\n"))
+        #expect(fromInput.stdout == theirs.text)
+        let oursSaved = folder.appendingPathComponent("ours.pcap").path, theirsSaved = folder.appendingPathComponent("theirs.pcap").path
+        _ = try CLITests.swiftbpf(["capture", "-V", ethernet, "-w", oursSaved, "udp"])
+        _ = try Subprocess.run(tcpdump, ["-V", ethernet, "-w", theirsSaved, "udp"])
+        #expect(FileManager.default.contents(atPath: oursSaved) == FileManager.default.contents(atPath: theirsSaved))
+        let refused = try CLITests.swiftbpf(["capture", "-V", mixed, "-w", oursSaved])
+        #expect(refused.status != 0 && refused.stderr.contains("LINKTYPE_RAW_ipv6.pcap: link type RAW (Raw IP) differs from the first file's, EN10MB (Ethernet)"), "\(refused.stderr)")
+    }
+
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
@@ -571,7 +596,7 @@ import Testing
 
     @Test func mistakesGiveOneLineErrors() throws {
         let cases: [([String], String)] = [
-            (["capture", "-i", "lo", "-r", "/nonexistent.pcap"], "give either -i INTERFACE or -r FILE, not both"),
+            (["capture", "-i", "lo", "-r", "/nonexistent.pcap"], "give one of -i INTERFACE, -r FILE and -V LIST"),
             (["capture", "-r", "/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
             (["capture", "-r", "Package.swift"], "capture: Package.swift:"),
             (["capture", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
