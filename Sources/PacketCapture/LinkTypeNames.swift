@@ -65,6 +65,15 @@ extension LinkType {
         285: ("DSA_TAG_EDSA", "Marvell EDSA"),
     ]
 
+    /// The link type libpcap names `name` (`EN10MB`, `LINUX_SLL2`; any case, `DLT_` or not),
+    /// as tcpdump -y takes it.
+    public init?(pcapName name: String) {
+        var wanted = name.uppercased()
+        if wanted.hasPrefix("DLT_") { wanted.removeFirst(4) }
+        guard let value = Self.pcapNames.first(where: { $0.value.name == wanted })?.key else { return nil }
+        self.init(rawValue: value)
+    }
+
     /// `EN10MB (Ethernet)`, or the number.
     public var pcapDescription: String {
         guard let known = Self.pcapNames[rawValue] else { return "\(rawValue)" }

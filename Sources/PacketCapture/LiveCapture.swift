@@ -39,11 +39,14 @@ public final class LiveCapture: Sendable {
         public var readerBuffer: Int
         /// Received packets, sent ones or both.
         public var direction: CaptureDirection
+        /// The link type to capture with, one of `LiveCapture.linkTypes(of:)`; nil: the
+        /// interface's first (tcpdump -y).
+        public var linkType: LinkType?
 
         public init(
             interface: String?, filter: ClassicProgram? = nil, lockFilter: Bool = false, promiscuous: Bool = false,
             snapshotLength: Int = 262_144, blockSize: Int = 1 << 20, blockCount: Int = 8, blockTimeout: Int = 50,
-            readerBuffer: Int = 65_536, direction: CaptureDirection = .both
+            readerBuffer: Int = 65_536, direction: CaptureDirection = .both, linkType: LinkType? = nil
         ) {
             self.interface = interface
             self.filter = filter
@@ -55,6 +58,7 @@ public final class LiveCapture: Sendable {
             self.blockTimeout = blockTimeout
             self.readerBuffer = readerBuffer
             self.direction = direction
+            self.linkType = linkType
         }
 
         /// Sizes the ring to hold about `bytes` (tcpdump -B): blocks of 1 MiB, smaller for a
@@ -95,6 +99,13 @@ public final class LiveCapture: Sendable {
     /// filter can be compiled for it before the capture starts.
     public static func linkType(of interface: String?) throws(LiveCaptureError) -> LinkType {
         try PacketRing.linkType(of: interface).0
+    }
+
+    /// The link types a capture on `interface` can deliver, the default first (tcpdump -L):
+    /// on `any`, Linux cooked headers of either version.
+    public static func linkTypes(of interface: String?) throws(LiveCaptureError) -> [LinkType] {
+        let first = try linkType(of: interface)
+        return first == .linuxSLL2 ? [.linuxSLL2, .linuxSLL] : [first]
     }
 
     /// The interface tcpdump captures on when given none: the first libpcap lists (`-D`),
@@ -172,7 +183,15 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
             throw LiveCaptureError(.invalidConfiguration, "snapshot length \(snapshotLength) must be between 1 and 262144")
         }
         let index: UInt32
-        (linkType, index) = try Self.linkType(of: configuration.interface)
+        let interfaceLinkType: LinkType
+        (interfaceLinkType, index) = try Self.linkType(of: configuration.interface)
+        if let wanted = configuration.linkType, wanted != interfaceLinkType {
+            let offered = try LiveCapture.linkTypes(of: configuration.interface)
+            guard offered.contains(wanted) else {
+                throw LiveCaptureError(.invalidConfiguration, "\(wanted.pcapDescription) is not a link type this interface offers (\(offered.map(\.pcapDescription).joined(separator: ", ")))")
+            }
+        }
+        linkType = configuration.linkType ?? interfaceLinkType
         if let name = configuration.interface, name != "any", let flags = LiveCapture.interfaceFlags(name), flags & Int32(IFF_UP) == 0 {
             throw LiveCaptureError(.interfaceDown, "the interface is not up (ip link set \(name) up)")
         }

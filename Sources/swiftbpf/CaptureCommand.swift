@@ -95,6 +95,10 @@ struct CaptureCommand: ParsableCommand {
     @OptionGroup var printing: CaptureOutputOptions
     @Option(name: .customShort("F", allowingJoined: true), help: ArgumentHelp("Read the filter expression from this file (# starts a comment to the end of a line), as tcpdump -F.", valueName: "file"))
     var filterFile: String?
+    @Option(name: .customShort("y", allowingJoined: true), help: ArgumentHelp("Capture with this link type, one -L lists (e.g. LINUX_SLL on any, for tools that read only cooked v1).", valueName: "datalinktype"))
+    var linkTypeName: String?
+    @Flag(name: .customShort("L"), help: "List the link types the interface can capture with, as tcpdump -L, and exit.")
+    var listLinkTypes = false
     @Flag(name: .customShort("D"), help: "List the interfaces a live capture can use, with their state, as tcpdump -D, and exit.")
     var listInterfaces = false
     @Argument(help: "The filter expression, as one or more words.")
@@ -105,6 +109,8 @@ struct CaptureCommand: ParsableCommand {
         guard let filterFile else { return expression.joined(separator: " ") }
         return try FilterFile.read(filterFile)
     }
+    /// -y's link type.
+    var requestedLinkType: LinkType? { linkTypeName.flatMap(LinkType.init(pcapName:)) }
     /// The files -w asks for, and how -C, -G, -W and -z rotate them.
     var savefile: SavefileTarget? {
         writeFile.map {
@@ -120,6 +126,7 @@ struct CaptureCommand: ParsableCommand {
             throw ValidationError("give one of -i INTERFACE, -r FILE and -V LIST")
         }
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
+        if let linkTypeName, LinkType(pcapName: linkTypeName) == nil { throw ValidationError("-y: \(linkTypeName) is no link type libpcap names (-L lists an interface's)") }
         if let fileSize, !(1...Int.max / 1_000_000).contains(fileSize) { throw ValidationError("-C must be a size in millions of bytes, from 1") }
         if let bufferSize, !(1...(1 << 30)).contains(bufferSize) { throw ValidationError("-B must be a size in KiB, from 1 to \(1 << 30)") }
         if let fileCount, fileCount < 1 { throw ValidationError("-W must be at least 1") }
@@ -142,12 +149,19 @@ struct CaptureCommand: ParsableCommand {
             throw CommandError("capture: -D needs Linux")
             #endif
         }
+        if listLinkTypes {
+            try printLinkTypes(of: try interface.map(Self.interfaceNamed) ?? defaultInterface())
+            return
+        }
         if filterFile != nil, !expression.isEmpty {
             FileHandle.standardError.write(Data("warning: -F gives the filter, so the expression on the command line is ignored, as tcpdump does\n".utf8))
         }
         if let files = try readFile.map({ [$0] }) ?? fileList.map(Self.fileNames) {
             if direction != .both {
                 FileHandle.standardError.write(Data("warning: -Q applies to live captures; every packet of the file is read, as tcpdump does\n".utf8))
+            }
+            if linkTypeName != nil {
+                FileHandle.standardError.write(Data("warning: -y applies to live captures; a file's packets keep their link type, as tcpdump does\n".utf8))
             }
             try read(files)
         } else {
@@ -479,12 +493,27 @@ final class PacketOutput {
 }
 
 extension CaptureCommand {
+    /// tcpdump -L's list for `interface`, on standard error as tcpdump prints it.
+    func printLinkTypes(of interface: String) throws {
+        #if os(Linux)
+        do {
+            let types = try LiveCapture.linkTypes(of: interface).sorted { $0.rawValue < $1.rawValue }
+            let lines = ["Data link types for \(interface) (use option -y to set):"] + types.map { "  \($0.pcapDescription)" }
+            FileHandle.standardError.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        } catch {
+            throw CommandError("capture: \(interface): \(error)")
+        }
+        #else
+        throw CommandError("capture: -L needs Linux")
+        #endif
+    }
+
     /// Live capture until Ctrl-C or -c packets, then tcpdump's three counters on stderr.
     func capture(on interface: String) throws {
         #if os(Linux)
         let linkType: LinkType
         do {
-            linkType = try LiveCapture.linkType(of: interface)
+            linkType = try requestedLinkType ?? LiveCapture.linkType(of: interface)
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }
@@ -494,7 +523,8 @@ extension CaptureCommand {
             return
         }
         var configuration = LiveCapture.Configuration(
-            interface: interface, filter: filter, promiscuous: !noPromiscuous, snapshotLength: snapshot, direction: direction)
+            interface: interface, filter: filter, promiscuous: !noPromiscuous, snapshotLength: snapshot, direction: direction,
+            linkType: requestedLinkType)
         if let bufferSize { configuration.setBufferSize(bufferSize * 1024) }
         // A block the kernel holds back is handed over after 1 ms instead of 50.
         if immediateMode || writeFile == nil && isatty(1) == 1 { configuration.blockTimeout = 1 }

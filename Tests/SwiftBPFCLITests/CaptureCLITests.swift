@@ -364,36 +364,53 @@ import Testing
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
-    @Test func anyInterfaceCapturesCookedV2AsTcpdump() throws {
+    /// With `-y LINUX_SLL`, the same with cooked v1 headers (link type 113).
+    @Test(.serialized, arguments: [[], ["-y", "LINUX_SLL"]])
+    func anyInterfaceCapturesCookedV2AsTcpdump(_ choice: [String]) throws {
         guard CLITests.isRoot("live capture needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
+        let version1 = !choice.isEmpty
         for flag in ["-d", "-dd"] {
-            let ours = try CLITests.swiftbpf(["capture", "-i", "any", flag, "udp", "dst", "port", "9996"])
-            let theirs = try Subprocess.run(tcpdump, ["-i", "any", flag, "udp dst port 9996"])
-            #expect(ours.status == 0 && ours.stdout == theirs.text && (flag != "-d" || theirs.text.hasPrefix("(000) ldh      [0]")), "\(ours.stdout) vs \(theirs.text)")
+            let ours = try CLITests.swiftbpf(["capture", "-i", "any"] + choice + [flag, "udp", "dst", "port", "9996"])
+            let theirs = try Subprocess.run(tcpdump, ["-i", "any"] + choice + [flag, "udp dst port 9996"])
+            #expect(ours.status == 0 && ours.stdout == theirs.text && (flag != "-d" || theirs.text.hasPrefix(version1 ? "(000) ldh      [14]" : "(000) ldh      [0]")), "\(ours.stdout) vs \(theirs.text)")
         }
-        let ourFile = try CLITests.temporaryFile("any.pcap", Data())
-        let theirFile = try CLITests.temporaryFile("any-tcpdump.pcap", Data())
-        let ours = try Self.start(CLITests.executable.path, ["capture", "-i", "any", "-c", "3", "-w", ourFile.path, "udp", "dst", "port", "9996"])
-        let theirs = try Self.start(tcpdump, ["-i", "any", "-c", "3", "-w", theirFile.path, "udp dst port 9996"])
+        let ourFile = try CLITests.temporaryFile("any\(choice.count).pcap", Data())
+        let theirFile = try CLITests.temporaryFile("any\(choice.count)-tcpdump.pcap", Data())
+        let ours = try Self.start(CLITests.executable.path, ["capture", "-i", "any"] + choice + ["-c", "3", "-w", ourFile.path, "udp", "dst", "port", "9996"])
+        let theirs = try Self.start(tcpdump, ["-i", "any"] + choice + ["-c", "3", "-w", theirFile.path, "udp dst port 9996"])
         defer { for run in [ours, theirs] where run.process.isRunning { run.process.terminate() } }
         Self.sendDatagrams(to: [9995, 9996], rounds: 100, while: [ours.process, theirs.process])
         let (_, ourReport) = Self.finish(ours)
         let (_, theirReport) = Self.finish(theirs)
         #expect(ours.process.terminationStatus == 0 && theirs.process.terminationStatus == 0, "\(ourReport) \(theirReport)")
-        #expect(ourReport.contains("listening on any, link-type LINUX_SLL2"), "\(ourReport)")
+        #expect(ourReport.contains(version1 ? "listening on any, link-type LINUX_SLL (" : "listening on any, link-type LINUX_SLL2"), "\(ourReport)")
         let ourBytes = try Data(contentsOf: ourFile), theirBytes = try Data(contentsOf: theirFile)
-        #expect(Array(ourBytes.dropFirst(20).prefix(4)) == [0x14, 0x01, 0, 0])
+        #expect(Array(ourBytes.dropFirst(20).prefix(4)) == (version1 ? [0x71, 0, 0, 0] : [0x14, 0x01, 0, 0]))
         #expect(Array(ourBytes.prefix(24)) == Array(theirBytes.prefix(24)))
         let read = try Subprocess.run(tcpdump, ["-n", "-t", "-r", ourFile.path])
         let printed = try CLITests.swiftbpf(["capture", "-n", "-t", "-r", ourFile.path])
         let lines = Self.lines(read.text)
         #expect(lines.count == 3 && Self.lines(printed.stdout) == lines, "\(printed.stdout) vs \(read.text)")
-        for line in lines { #expect(line.hasPrefix("lo    In  IP 127.0.0.1.") && line.contains(" > 127.0.0.1.9996: UDP, length "), "\(line)") }
+        for line in lines { #expect(line.hasPrefix(version1 ? "IP 127.0.0.1." : "lo    In  IP 127.0.0.1.") && line.contains(" > 127.0.0.1.9996: UDP, length "), "\(line)") }
         // tcpdump's own capture reads the same, but for which datagrams (and so lengths) it caught.
         let theirLines = Self.lines(try Subprocess.run(tcpdump, ["-n", "-t", "-r", theirFile.path]).text)
         let withoutLength = { (lines: [String]) in lines.map { $0.components(separatedBy: ", length").first ?? $0 } }
         #expect(withoutLength(theirLines) == withoutLength(lines))
+    }
+
+    /// `-L` lists what `-y` can choose, as tcpdump -L (on `lo`, and the two cooked versions
+    /// on `any`); `-y` refuses one the interface does not offer.
+    @Test func listsLinkTypesAsTcpdump() throws {
+        guard CLITests.isRoot("live capture needs root") else { return }
+        guard let (_, tcpdump) = Self.peers() else { return }
+        for interface in ["lo", "any"] {
+            let ours = try CLITests.swiftbpf(["capture", "-L", "-i", interface])
+            let theirs = try Subprocess.run(tcpdump, ["-L", "-i", interface])
+            #expect(ours.status == 0 && ours.stderr == theirs.errors && ours.stderr.contains("  EN10MB") != (interface == "any"), "\(ours.stderr) vs \(theirs.errors)")
+        }
+        let refused = try CLITests.swiftbpf(["capture", "-i", "lo", "-y", "LINUX_SLL2", "-c", "1"])
+        #expect(refused.status != 0 && refused.stderr.contains("LINUX_SLL2 (Linux cooked v2) is not a link type this interface offers (EN10MB (Ethernet))"), "\(refused.stderr)")
     }
 
     @Test func dumpsTheFilterForTheFilesLinkType() throws {
@@ -606,6 +623,7 @@ import Testing
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "0"], "-C must be a size in millions of bytes, from 1"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
             (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
+            (["capture", "-i", "any", "-y", "bogus"], "-y: bogus is no link type libpcap names"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
         ]
         for (arguments, message) in cases {
