@@ -46,21 +46,15 @@ final class CaptureFile {
         descriptor = -1
     }
 
-    /// Fills `buffer` from the file, stopping early only at the end of the file; how many
-    /// bytes it read.
+    /// Reads into `buffer` what one read(2) gives: all of it from a regular file short of
+    /// its end, what has arrived so far from a pipe. 0 only at the end of the file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(Failure) -> Int {
-        guard let base = buffer.baseAddress else { return 0 }
-        var filled = 0
-        while filled < buffer.count {
-            let count = Self.readDescriptor(descriptor, base + filled, buffer.count - filled)
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Self.failure("cannot read", path)
-            }
-            filled += count
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            let count = Self.readDescriptor(descriptor, base, buffer.count)
+            if count >= 0 { return count }
+            if errno != EINTR { throw Self.failure("cannot read", path) }
         }
-        return filled
     }
 
     /// Writes all of `bytes`.

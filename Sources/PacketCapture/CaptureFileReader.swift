@@ -37,19 +37,23 @@ public struct CaptureFileReader: ~Copyable {
     }
 
     /// A reader over the first window of the file.
+    /// A pipe delivers what has been written so far, so it reads on until the file header
+    /// and, in pcapng, the first interface are in memory (or the file ends).
     private static func start(_ file: CaptureFile, chunkSize: Int) throws(CaptureError) -> CaptureReader {
         var window = [UInt8](repeating: 0, count: chunkSize)
-        var count = try fill(&window, from: 0, file)
+        var count = 0
         while true {
-            let isComplete = count < window.count
+            let read = try fill(&window, from: count, file)
+            count += read
+            let atEnd = read == 0
             do {
-                return try CaptureReader(window: window, count: count, isComplete: isComplete)
+                let reader = try CaptureReader(window: window, count: count, isComplete: atEnd)
+                if atEnd || !reader.awaitsFirstInterface { return reader }
             } catch {
-                // A first section header larger than the window: read on.
-                guard error.kind == .truncated, !isComplete else { throw error }
-                window.append(contentsOf: repeatElement(0, count: window.count))
-                count = try fill(&window, from: count, file)
+                // A first section header larger than what has arrived: read on.
+                guard error.kind == .truncated, !atEnd else { throw error }
             }
+            if count == window.count { window.append(contentsOf: repeatElement(0, count: window.count)) }
         }
     }
 
@@ -106,11 +110,10 @@ public struct CaptureFileReader: ~Copyable {
         }
     }
 
-    /// Reads into `window` from `start` to its end or the end of the file; the bytes now
-    /// valid.
+    /// Reads into `window` from `start`, as much as one read gives; 0 at the end of the file.
     private static func fill(_ window: inout [UInt8], from start: Int, _ file: CaptureFile) throws(CaptureError) -> Int {
         switch readFile(file, into: &window, from: start) {
-        case .success(let count): return start + count
+        case .success(let count): return count
         case .failure(let failure): throw CaptureError(.unreadable, failure.message, offset: start)
         }
     }
@@ -126,6 +129,14 @@ func readFile(_ file: CaptureFile, into window: inout [UInt8], from start: Int) 
 }
 
 extension CaptureReader {
+    /// Whether a pcapng file's first interface lies past the bytes in memory.
+    var awaitsFirstInterface: Bool {
+        guard interfaces.isEmpty else { return false }
+        var probe = self
+        _ = probe.nextRecord()
+        return probe.interfaces.isEmpty && probe.wanted > 0
+    }
+
     /// Stops at a record that runs past `end` when more of the file may follow: `wanted`
     /// says how many bytes from `offset` it needs. False for a complete file, whose
     /// records are then too short.
@@ -153,7 +164,8 @@ extension CaptureReader {
         switch result {
         case .success(let read):
             count = kept + read
-            isComplete = count < bytes.count
+            // A short read is what a pipe has so far; only an empty one is the end.
+            isComplete = read == 0
         case .failure(let failure):
             count = kept
             isComplete = true

@@ -35,7 +35,8 @@ public final class LiveCapture: Sendable {
         public var blockCount: Int
         /// How long the kernel holds a partly filled block before handing it over, in ms.
         public var blockTimeout: Int
-        /// Packets buffered between the ring thread and a slow reader before it drops them.
+        /// Bytes of packets held for a slow reader; past them the ring thread waits and the
+        /// kernel's ring fills (see `LivePackets`).
         public var readerBuffer: Int
         /// Received packets, sent ones or both.
         public var direction: CaptureDirection
@@ -46,7 +47,7 @@ public final class LiveCapture: Sendable {
         public init(
             interface: String?, filter: ClassicProgram? = nil, lockFilter: Bool = false, promiscuous: Bool = false,
             snapshotLength: Int = 262_144, blockSize: Int = 1 << 20, blockCount: Int = 8, blockTimeout: Int = 50,
-            readerBuffer: Int = 65_536, direction: CaptureDirection = .both, linkType: LinkType? = nil
+            readerBuffer: Int = 16 << 20, direction: CaptureDirection = .both, linkType: LinkType? = nil
         ) {
             self.interface = interface
             self.filter = filter
@@ -77,16 +78,17 @@ public final class LiveCapture: Sendable {
     public let linkType: LinkType
     public let configuration: Configuration
     /// The packets, in arrival order; ends after `close()`, throws if the socket fails.
-    public let packets: AsyncThrowingStream<Packet, any Error>
+    public let packets: LivePackets
 
     let ring: PacketRing
 
     public init(_ configuration: Configuration) throws(LiveCaptureError) {
         self.configuration = configuration
-        let (stream, continuation) = AsyncThrowingStream<Packet, any Error>.makeStream(
-            bufferingPolicy: .bufferingOldest(max(1, configuration.readerBuffer)))
-        packets = stream
-        ring = try PacketRing(configuration, continuation)
+        // Unbounded here: the backlog's byte count bounds it.
+        let (stream, continuation) = AsyncThrowingStream<Packet, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let backlog = LivePackets.Backlog()
+        packets = LivePackets(stream: stream, backlog: backlog)
+        ring = try PacketRing(configuration, continuation, backlog: backlog)
         linkType = ring.linkType
         let ring = self.ring
         continuation.onTermination = { _ in ring.wake() }
@@ -159,6 +161,8 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     let cooked: Bool
     let direction: CaptureDirection
     let continuation: AsyncThrowingStream<Packet, any Error>.Continuation
+    let backlog: LivePackets.Backlog
+    let readerBuffer: Int
     /// Runs on each packet here when the kernel cannot run the filter: on cooked headers,
     /// one that reads header fields a cooked socket does not have.
     let userFilter: ClassicInterpreter?
@@ -166,8 +170,11 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     /// Set by `wake()`; read by the thread after each poll.
     let stopping = Atomic<Bool>(false)
 
-    init(_ configuration: LiveCapture.Configuration, _ continuation: AsyncThrowingStream<Packet, any Error>.Continuation) throws(LiveCaptureError) {
+    init(_ configuration: LiveCapture.Configuration, _ continuation: AsyncThrowingStream<Packet, any Error>.Continuation,
+         backlog: LivePackets.Backlog) throws(LiveCaptureError) {
         self.continuation = continuation
+        self.backlog = backlog
+        readerBuffer = max(configuration.readerBuffer, 1)
         blockSize = configuration.blockSize
         blockCount = configuration.blockCount
         snapshotLength = configuration.snapshotLength
@@ -437,7 +444,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     private func deliver(block header: UnsafeMutableRawPointer) {
         let count = Int(header.load(fromByteOffset: 12, as: UInt32.self))
         var offset = Int(header.load(fromByteOffset: 16, as: UInt32.self))
-        var delivered: UInt64 = 0, dropped: UInt64 = 0
+        var delivered: UInt64 = 0
         for _ in 0..<count {
             guard offset > 0, offset + 48 <= blockSize else { break }
             let packet = header + offset
@@ -471,19 +478,26 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
                 continue
             }
             let timestamp = Int64(packetHeader.seconds) * 1_000_000_000 + Int64(packetHeader.nanoseconds)
-            switch continuation.yield(Packet(timestamp: timestamp, originalLength: length, data: data, linkType: linkType)) {
-            case .enqueued: delivered += 1
-            case .dropped: dropped += 1
-            case .terminated: break
-            @unknown default: break
+            waitForTheReader(data.count)
+            if case .enqueued = continuation.yield(Packet(timestamp: timestamp, originalLength: length, data: data, linkType: linkType)) {
+                backlog.bytes.add(data.count, ordering: .relaxed)
+                delivered += 1
             }
             let next = Int(packetHeader.nextOffset)
             if next == 0 { break }
             offset += next
         }
-        lock.withLock { state in
-            state.statistics.delivered += delivered
-            state.statistics.droppedByReader += dropped
+        lock.withLock { state in state.statistics.delivered += delivered }
+    }
+
+    /// Waits while the reader has `readerBuffer` bytes or more still to take (one packet
+    /// always goes), holding the block, so that the kernel's ring fills instead; stops
+    /// waiting when the capture stops.
+    private func waitForTheReader(_ count: Int) {
+        while backlog.bytes.load(ordering: .relaxed) + count > readerBuffer,
+              backlog.bytes.load(ordering: .relaxed) > 0,
+              !stopping.load(ordering: .relaxed) {
+            usleep(200)
         }
     }
 

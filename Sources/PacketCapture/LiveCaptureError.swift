@@ -37,15 +37,12 @@ public struct CaptureStatistics: Sendable, Hashable {
     public var received: UInt64
     /// Packets accepted by the filter but dropped because the ring was full.
     public var droppedByKernel: UInt64
-    /// Packets taken off the ring but dropped because the reader fell too far behind.
-    public var droppedByReader: UInt64
     /// Packets handed to the reader.
     public var delivered: UInt64
 
-    public init(received: UInt64 = 0, droppedByKernel: UInt64 = 0, droppedByReader: UInt64 = 0, delivered: UInt64 = 0) {
+    public init(received: UInt64 = 0, droppedByKernel: UInt64 = 0, delivered: UInt64 = 0) {
         self.received = received
         self.droppedByKernel = droppedByKernel
-        self.droppedByReader = droppedByReader
         self.delivered = delivered
     }
 }

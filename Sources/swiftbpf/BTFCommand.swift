@@ -75,27 +75,29 @@ struct BTFDumpCommand: ParsableCommand {
         case .raw:
             for id in btf.ownIDs {
                 guard let text = btf.rawDump(of: id) else { continue }
-                output.write(text)
-                output.write("\n")
+                try output.write(text)
+                try output.write("\n")
             }
         case .json:
-            output.write("{\"types\":[")
+            try output.write("{\"types\":[")
             var separator = ""
             for id in btf.ownIDs {
                 guard let text = btf.jsonDump(of: id) else { continue }
-                output.write(separator)
-                output.write(text)
+                try output.write(separator)
+                try output.write(text)
                 separator = ","
             }
-            output.write("]}\n")
+            try output.write("]}\n")
         case .c:
+            let header: [UInt8]
             do {
-                output.write(bytes: try btf.cHeaderBytes())
+                header = try btf.cHeaderBytes()
             } catch {
                 throw CommandError("\(source): cannot write a C header: \(error)")
             }
+            try output.write(bytes: header)
         }
-        output.flush()
+        try output.flush()
     }
 
     /// The `.BTF` section of an ELF object file.
@@ -126,19 +128,19 @@ struct BufferedOutput {
 
     init() { buffer.reserveCapacity(1 << 17) }
 
-    mutating func write(_ text: String) {
+    mutating func write(_ text: String) throws(CommandError) {
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    mutating func write(bytes: [UInt8]) {
-        flush()
-        FileHandle.standardOutput.write(Data(bytes))
+    mutating func write(bytes: [UInt8]) throws(CommandError) {
+        try flush()
+        try StandardStreams.write(bytes)
     }
 
-    mutating func flush() {
+    mutating func flush() throws(CommandError) {
         guard !buffer.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(buffer))
-        buffer.removeAll(keepingCapacity: true)
+        defer { buffer.removeAll(keepingCapacity: true) }
+        try StandardStreams.write(buffer)
     }
 }

@@ -154,14 +154,14 @@ struct CaptureCommand: ParsableCommand {
             return
         }
         if filterFile != nil, !expression.isEmpty {
-            FileHandle.standardError.write(Data("warning: -F gives the filter, so the expression on the command line is ignored, as tcpdump does\n".utf8))
+            printError("warning: -F gives the filter, so the expression on the command line is ignored, as tcpdump does")
         }
         if let files = try readFile.map({ [$0] }) ?? fileList.map(Self.fileNames) {
             if direction != .both {
-                FileHandle.standardError.write(Data("warning: -Q applies to live captures; every packet of the file is read, as tcpdump does\n".utf8))
+                printError("warning: -Q applies to live captures; every packet of the file is read, as tcpdump does")
             }
             if linkTypeName != nil {
-                FileHandle.standardError.write(Data("warning: -y applies to live captures; a file's packets keep their link type, as tcpdump does\n".utf8))
+                printError("warning: -y applies to live captures; a file's packets keep their link type, as tcpdump does")
             }
             try read(files)
         } else {
@@ -289,10 +289,10 @@ struct CaptureCommand: ParsableCommand {
         // reported even for a file with no packets, as tcpdump does.
         var filters: [LinkType: ClassicInterpreter?] = [:]
         filters[firstLinkType] = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder).map(ClassicInterpreter.init)
-        FileHandle.standardError.write(Data("reading from file \(path), link-type \(firstLinkType.pcapDescription), snapshot length \(fileSnapshotLength ?? 262_144)\n".utf8))
+        printError("reading from file \(path), link-type \(firstLinkType.pcapDescription), snapshot length \(fileSnapshotLength ?? 262_144)")
         if reader.interfaces.contains(where: { $0.linkType == .linuxSLL2 }) {
             // As tcpdump says: the names are this machine's, not necessarily the capturing one's.
-            FileHandle.standardError.write(Data("Warning: interface names might be incorrect\n".utf8))
+            printError("Warning: interface names might be incorrect")
         }
         if let shared, shared.file != nil, firstLinkType != shared.linkType {
             throw CommandError("capture: \(path): link type \(firstLinkType.pcapDescription) differs from the first file's, \(shared.linkType.pcapDescription); a -w file holds one")
@@ -351,7 +351,7 @@ struct CaptureCommand: ParsableCommand {
             if warning.kind == .capturedLengthExceedsSnapshotLength {
                 tail += cut ? "; cut to it, as libpcap does" : "; kept whole (libpcap 1.10 stops at such a record)"
             }
-            FileHandle.standardError.write(Data("warning: \(path): \(warning)\(tail)\n".utf8))
+            printError("warning: \(path): \(warning)\(tail)")
         }
     }
 
@@ -375,6 +375,9 @@ final class PacketOutput {
     var emitted = 0
     /// Set when -G with -W has written its last file: the capture ends, as tcpdump's does.
     var finished = false
+    /// Each line goes out as it is printed (-l, or a terminal, as stdio does); else in
+    /// blocks of 8 KiB, as tcpdump's output to a file or pipe.
+    let lineBuffered: Bool
 
     init(timestampLevel: Int, json: Bool, savefile: SavefileTarget?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions,
          copying pcapHeader: PcapFileHeader? = nil) throws {
@@ -382,6 +385,7 @@ final class PacketOutput {
         self.json = json
         self.linkType = linkType
         self.options = options
+        lineBuffered = options.lineBuffered || isatty(1) == 1
         printer.absoluteSequenceNumbers = options.absoluteSequenceNumbers
         printer.linkHeaders = options.linkHeaders
         printer.quick = options.quick
@@ -426,7 +430,7 @@ final class PacketOutput {
             if valid, let dump = options.dump { text += dump.text(bytes, linkType: linkType, summary: summary) }
             text += "\n"
         }
-        if options.lineBuffered || text.utf8.count > 1 << 16 { flush() }
+        if lineBuffered || text.utf8.count >= 1 << 13 { try flush() }
     }
 
     /// tcpdump's -# column: the number right-aligned in five places, then two spaces.
@@ -442,7 +446,7 @@ final class PacketOutput {
         do {
             if try file?.write(data: data, timestamp: timestamp, originalLength: originalLength, pcapTime: pcapTime) == false {
                 finished = true
-                FileHandle.standardError.write(Data("Maximum file limit reached: \(file?.target.fileLimit ?? 0)\n".utf8))
+                printError("Maximum file limit reached: \(file?.target.fileLimit ?? 0)")
                 return
             }
             if options.packetBuffered { try file?.flush() }
@@ -451,15 +455,15 @@ final class PacketOutput {
         }
     }
 
-    func flush() {
+    func flush() throws {
         guard !text.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(text.utf8))
-        text = ""
+        defer { text = "" }
+        try StandardStreams.write(text)
     }
 
     func finish() throws {
         if options.count { text += emitted == 1 ? "1 packet\n" : "\(emitted) packets\n" }
-        flush()
+        try flush()
         do {
             try file?.close()
         } catch {
@@ -467,7 +471,7 @@ final class PacketOutput {
         }
         if let wrapped = file?.wrappedSecondsCount, wrapped > 0 {
             let packets = wrapped == 1 ? "1 packet's time lies" : "\(wrapped) packets' times lie"
-            FileHandle.standardError.write(Data("warning: \(packets) outside pcap's seconds (1970 to 2106-02-07 06:28:15); written with the low 32 bits of the seconds, as libpcap writes them\n".utf8))
+            printError("warning: \(packets) outside pcap's seconds (1970 to 2106-02-07 06:28:15); written with the low 32 bits of the seconds, as libpcap writes them")
         }
     }
 
@@ -499,7 +503,7 @@ extension CaptureCommand {
         do {
             let types = try LiveCapture.linkTypes(of: interface).sorted { $0.rawValue < $1.rawValue }
             let lines = ["Data link types for \(interface) (use option -y to set):"] + types.map { "  \($0.pcapDescription)" }
-            FileHandle.standardError.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+            printError(lines.joined(separator: "\n"))
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }
@@ -534,13 +538,17 @@ extension CaptureCommand {
         } catch {
             throw CommandError("capture: \(interface): \(error)")
         }
-        FileHandle.standardError.write(Data("listening on \(interface), link-type \(linkType.pcapDescription), snapshot length \(snapshot) bytes\n".utf8))
+        printError("listening on \(interface), link-type \(linkType.pcapDescription), snapshot length \(snapshot) bytes")
         // Ctrl-C, kill and timeout (SIGTERM) and a closed terminal (SIGHUP) all stop the
         // capture the same way, so the counts print and a -w file is complete, as in tcpdump.
         let stops = [SIGINT, SIGTERM, SIGHUP].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { capture.close() }
+            source.setEventHandler {
+                // The output stops at the packet it is on, and a write blocked on a full pipe gives up.
+                StandardStreams.stopping.store(true, ordering: .relaxed)
+                capture.close()
+            }
             source.resume()
             return source
         }
@@ -555,8 +563,7 @@ extension CaptureCommand {
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)
                     }
-                    output.flush()
-                    if output.finished { break }
+                    if output.finished || StandardStreams.stopping.load(ordering: .relaxed) { break }
                     outcome.captured += 1
                     if outcome.captured >= limit { break }
                 }
@@ -572,14 +579,11 @@ extension CaptureCommand {
         let statistics = capture.statistics()
         // "1 packet", as tcpdump counts.
         func packets(_ count: some BinaryInteger) -> String { count == 1 ? "1 packet" : "\(count) packets" }
-        FileHandle.standardError.write(Data("""
+        printError("""
             \(packets(outcome.captured)) captured
             \(packets(statistics.received)) received by filter
-            \(packets(statistics.droppedByKernel)) dropped by kernel\n
-            """.utf8))
-        if statistics.droppedByReader > 0 {
-            FileHandle.standardError.write(Data("\(packets(statistics.droppedByReader)) dropped because the output fell behind\n".utf8))
-        }
+            \(packets(statistics.droppedByKernel)) dropped by kernel
+            """)
         if let failure = outcome.failure { throw CommandError("capture: \(interface): \(failure)") }
         #else
         throw CommandError("capture: live capture needs Linux")

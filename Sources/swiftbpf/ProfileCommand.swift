@@ -51,7 +51,7 @@ struct ProfileCommand: ParsableCommand {
         defer { profiler.close() }
         let scope = pid.map { "process \($0)" } ?? "all threads"
         let stacks = userOnly ? "user" : kernelOnly ? "kernel" : "user + kernel"
-        FileHandle.standardError.write(Data("Sampling at \(frequency) Hertz of \(scope) by \(stacks) stack... Hit Ctrl-C to end.\n".utf8))
+        printError("Sampling at \(frequency) Hertz of \(scope) by \(stacks) stack... Hit Ctrl-C to end.")
         try everyInterval(interval: nil, count: nil, duration: duration) { _ in }
         let samples = try profiler.samples()
         let lost = try profiler.lostSamples()
@@ -73,7 +73,7 @@ struct ProfileCommand: ParsableCommand {
             }
         }
         for line in lines { emit(line) }
-        FileHandle.standardError.write(Data("profile: \(total) samples, \(lost == 0 ? "none" : String(lost)) lost\(svg.map { "; flame graph in \($0)" } ?? "")\n".utf8))
+        printError("profile: \(total) samples, \(lost == 0 ? "none" : String(lost)) lost\(svg.map { "; flame graph in \($0)" } ?? "")")
     }
 }
 #endif

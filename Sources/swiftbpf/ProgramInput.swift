@@ -77,6 +77,3 @@ func hexOption(_ text: String, name: String) throws -> [UInt8] {
     do { return try Hex.bytes(text) } catch { throw CommandError("\(name): \(error)") }
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-}

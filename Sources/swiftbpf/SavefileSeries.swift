@@ -95,7 +95,7 @@ struct SavefileSeries: ~Copyable {
         do {
             try process.run()
         } catch {
-            FileHandle.standardError.write(Data("warning: -z: cannot run \(command) \(file): \(error.localizedDescription)\n".utf8))
+            printError("warning: -z: cannot run \(command) \(file): \(error.localizedDescription)")
         }
     }
 

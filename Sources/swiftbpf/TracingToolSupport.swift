@@ -61,7 +61,7 @@ func runTracer<Event: Encodable>(_ tracer: EventTracer<Event>, _ options: Tracin
     if missed > 0 {
         summary += "; the kernel skipped \(missed) run\(missed == 1 ? "" : "s") (another BPF program was running on that CPU)"
     }
-    FileHandle.standardError.write(Data((summary + "\n").utf8))
+    printError(summary)
 }
 
 /// Writes one line to standard output at once, so that it shows while the tool runs even

@@ -361,6 +361,38 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("LINKTYPE_RAW_ipv6.pcap: link type RAW (Raw IP) differs from the first file's, EN10MB (Ethernet)"), "\(refused.stderr)")
     }
 
+    /// `-r -` prints each packet as it arrives through a pipe, as tcpdump does, rather than
+    /// when a window fills or the writer ends (`ssh host tcpdump -U -w - | … -r -`).
+    @Test func readsAPipeAsItArrives() throws {
+        let process = Process()
+        process.executableURL = CLITests.executable
+        process.arguments = ["capture", "-l", "-t", "-r", "-"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var bytes: [UInt8] = []
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        for field: UInt32 in [0xa1b2_c3d4, 0x0004_0002, 0, 0, 65535, 1] { append(field) }
+        let arp: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1,
+                            0, 0x11, 0x22, 0x33, 0x44, 0x55, 192, 168, 0, 1, 0, 0, 0, 0, 0, 0, 192, 168, 0, 2]
+        for field in [UInt32(1000), 0, UInt32(arp.count), UInt32(arp.count)] { append(field) }
+        input.fileHandleForWriting.write(Data(bytes + arp))
+        // The writer keeps the pipe open: the line must come all the same.
+        let line = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var printed = Data()
+        DispatchQueue.global().async {
+            printed = output.fileHandleForReading.availableData
+            line.signal()
+        }
+        #expect(line.wait(timeout: .now() + 20) == .success, "no line while the pipe stays open")
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(String(decoding: printed, as: UTF8.self) == "ARP, Request who-has 192.168.0.2 tell 192.168.0.1, length 28\n")
+    }
+
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
