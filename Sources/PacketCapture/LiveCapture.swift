@@ -62,15 +62,17 @@ public final class LiveCapture: Sendable {
             self.linkType = linkType
         }
 
-        /// Sizes the ring to hold about `bytes` (tcpdump -B): blocks of 1 MiB, smaller for a
-        /// small buffer, larger when 1024 of them would not hold it.
+        /// Sizes the ring to hold about `bytes` (tcpdump -B), in blocks as small as hold one
+        /// packet of `snapshotLength` with its headers (as libpcap sizes them), larger when
+        /// 1024 of them would not hold it, and at least two, so that the kernel fills one
+        /// while the other is read.
         public mutating func setBufferSize(_ bytes: Int) {
             let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-            var size = 1 << 20
-            while size > pageSize && size > bytes { size >>= 1 }
+            var size = pageSize
+            while size < snapshotLength + 128 && size < 1 << 30 { size <<= 1 }
             while bytes / size > 1024 && size < 1 << 30 { size <<= 1 }
             blockSize = size
-            blockCount = min(max(bytes / size, 1), 1024)
+            blockCount = min(max(bytes / size, 2), 1024)
         }
     }
 

@@ -109,6 +109,31 @@ struct CaptureCommand: ParsableCommand {
         guard let filterFile else { return expression.joined(separator: " ") }
         return try FilterFile.read(filterFile)
     }
+    /// The short options that take a value.
+    static let valueOptions: Set<Character> = ["i", "r", "w", "C", "G", "z", "W", "V", "c", "s", "Q", "B", "y", "F"]
+
+    /// The arguments with each cluster of short flags that ends in an option and its value
+    /// split before that option (`-Xs0` → `-X -s0`, `-nnc1` → `-nn -c1`, `-ni lo` → `-n -i lo`),
+    /// which tcpdump takes and the argument parser does not.
+    static func splittingClusters(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--" {
+                result += arguments[index...]
+                break
+            }
+            let letters = Array(argument.dropFirst())
+            guard argument.hasPrefix("-"), !argument.hasPrefix("--"), letters.count > 1,
+                  let split = letters.indices.dropFirst().first(where: { valueOptions.contains(letters[$0]) }),
+                  letters[..<split].allSatisfy({ $0.isLetter && !valueOptions.contains($0) }) else {
+                result.append(argument)
+                continue
+            }
+            result += ["-" + String(letters[..<split]), "-" + String(letters[split...])]
+        }
+        return result
+    }
+
     /// -y's link type.
     var requestedLinkType: LinkType? { linkTypeName.flatMap(LinkType.init(pcapName:)) }
     /// The files -w asks for, and how -C, -G, -W and -z rotate them.
@@ -451,7 +476,7 @@ final class PacketOutput {
             }
             if options.packetBuffered { try file?.flush() }
         } catch {
-            throw CommandError("capture: cannot write \(error)")
+            throw CommandError(error.kind == .unwritable ? "capture: \(error.message)" : "capture: cannot write \(error)")
         }
     }
 
@@ -532,6 +557,10 @@ extension CaptureCommand {
         if let bufferSize { configuration.setBufferSize(bufferSize * 1024) }
         // A block the kernel holds back is handed over after 1 ms instead of 50.
         if immediateMode || writeFile == nil && isatty(1) == 1 { configuration.blockTimeout = 1 }
+        // Made first, so that a -w file that cannot be created stops us before listening;
+        // the task below is its only user.
+        nonisolated(unsafe) let output = try PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: linkType,
+                                                          snapshotLength: UInt32(snapshot), options: printing)
         let capture: LiveCapture
         do {
             capture = try LiveCapture(configuration)
@@ -555,21 +584,20 @@ extension CaptureCommand {
         let done = DispatchSemaphore(value: 0)
         let outcome = LiveOutcome()
         let limit = count ?? Int.max
-        let settings = (timestampLevel: timestampLevel, json: json, savefile: savefile, snapshotLength: UInt32(snapshot), printing: printing)
         Task {
             do {
-                let output = try PacketOutput(timestampLevel: settings.timestampLevel, json: settings.json, savefile: settings.savefile, linkType: linkType, snapshotLength: settings.snapshotLength, options: settings.printing)
                 for try await packet in capture.packets {
+                    if StandardStreams.stopping.load(ordering: .relaxed) { break }
                     try packet.data.withUnsafeBytes { data in
                         try output.emit(data: data, timestamp: packet.timestamp, originalLength: packet.originalLength, linkType: packet.linkType)
                     }
-                    if output.finished || StandardStreams.stopping.load(ordering: .relaxed) { break }
+                    if output.finished { break }
                     outcome.captured += 1
                     if outcome.captured >= limit { break }
                 }
                 try output.finish()
             } catch {
-                outcome.failure = "\(error)"
+                outcome.failure = error
             }
             done.signal()
         }
@@ -584,7 +612,7 @@ extension CaptureCommand {
             \(packets(statistics.received)) received by filter
             \(packets(statistics.droppedByKernel)) dropped by kernel
             """)
-        if let failure = outcome.failure { throw CommandError("capture: \(interface): \(failure)") }
+        if let failure = outcome.failure { throw failure as? CommandError ?? CommandError("capture: \(interface): \(failure)") }
         #else
         throw CommandError("capture: live capture needs Linux")
         #endif
@@ -594,5 +622,5 @@ extension CaptureCommand {
 /// What the capture task reports back to the waiting command.
 final class LiveOutcome: @unchecked Sendable {  // written by the task, read after the semaphore
     var captured = 0
-    var failure: String?
+    var failure: (any Error)?
 }

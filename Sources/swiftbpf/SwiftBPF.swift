@@ -30,6 +30,9 @@ struct SwiftBPF: ParsableCommand {
            arguments[..<position].allSatisfy({ !$0.hasPrefix("-") }) {
             arguments.insert(arguments.remove(at: position), at: 0)
         }
+        if arguments.first == CaptureCommand.configuration.commandName {
+            arguments = CaptureCommand.splittingClusters(arguments)
+        }
         main(arguments)
     }
 }

@@ -169,16 +169,17 @@ import Testing
         #expect(try LiveCapture.linkType(of: nil) == .linuxSLL2)
     }
 
-    /// -B sizes: the ring holds the buffer asked for in blocks the kernel takes.
-    @Test(arguments: [1024, 65_536, 8 << 20, 3 << 30])
-    func bufferSizeGivesAValidRing(_ bytes: Int) {
-        var configuration = LiveCapture.Configuration(interface: "lo")
+    /// -B sizes: the ring holds the buffer asked for, in at least two blocks the kernel
+    /// takes, each with room for a packet of the snapshot length.
+    @Test(arguments: [(1024, 262_144), (65_536, 1500), (1 << 20, 262_144), (8 << 20, 262_144), (8 << 20, 96), (3 << 30, 262_144)])
+    func bufferSizeGivesAValidRing(_ bytes: Int, _ snapshotLength: Int) {
+        var configuration = LiveCapture.Configuration(interface: "lo", snapshotLength: snapshotLength)
         configuration.setBufferSize(bytes)
         let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        #expect(configuration.blockSize >= pageSize && configuration.blockSize.nonzeroBitCount == 1 && configuration.blockSize <= 1 << 30)
-        #expect((1...1024).contains(configuration.blockCount))
-        let total = configuration.blockSize * configuration.blockCount
-        #expect(total <= max(bytes, pageSize) && total > bytes / 2, "\(bytes): \(configuration.blockSize) × \(configuration.blockCount)")
+        let size = configuration.blockSize, count = configuration.blockCount
+        #expect(size >= pageSize && size.nonzeroBitCount == 1 && size <= 1 << 30 && size >= snapshotLength + 128)
+        #expect((2...1024).contains(count))
+        #expect(size * count <= max(bytes, 2 * size) && size * count > bytes / 2, "\(bytes): \(size) × \(count)")
     }
 
     @Test func anyInterfaceGivesCookedHeaders() throws {

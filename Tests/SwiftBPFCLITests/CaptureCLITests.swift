@@ -393,6 +393,32 @@ import Testing
         #expect(String(decoding: printed, as: UTF8.self) == "ARP, Request who-has 192.168.0.2 tell 192.168.0.1, length 28\n")
     }
 
+    /// A full disk or a closed pipe on standard output ends the command with tcpdump's
+    /// words and status 1, not a trap; a -w file that cannot be written is named once.
+    @Test func outputFailuresAreErrorsNotCrashes() throws {
+        guard let (corpus, _) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("afs.pcap").path
+        let command = "'\(CLITests.executable.path)' capture -r '\(file)'"
+        let full = try Subprocess.run("/bin/sh", ["-c", command + " > /dev/full"])
+        #expect(full.status == 1 && full.errors.hasSuffix("Error: Unable to write output: No space left on device\n"), "\(full.status) \(full.errors)")
+        let closed = try Subprocess.run("/bin/sh", ["-c", "trap '' PIPE; " + command + " | head -c 10 > /dev/null; exit 0"])
+        #expect(closed.status == 0 && closed.errors.contains("Error: Unable to write output: Broken pipe") && !closed.errors.contains("Fatal error"), "\(closed.errors)")
+        let quiet = try Subprocess.run("/bin/sh", ["-c", command + " > /dev/null 2> /dev/full"])
+        #expect(quiet.status == 0)
+        let unwritable = try CLITests.swiftbpf(["capture", "-r", file, "-w", "/dev/full"])
+        #expect(unwritable.status == 1 && unwritable.stderr.hasSuffix("Error: capture: cannot write /dev/full: No space left on device\n"), "\(unwritable.stderr)")
+    }
+
+    /// Short flags clustered with an option and its value, as tcpdump users type them.
+    @Test(arguments: [["-nnc1"], ["-Xs0", "-c2"], ["-nntc", "3"], ["-ec1"]])
+    func flagClustersAsTcpdump(_ flags: [String]) throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_tcp.pcap").path
+        let ours = try CLITests.swiftbpf(["capture", "-n"] + flags + ["-r", file])
+        let theirs = try Subprocess.run(tcpdump, ["-n"] + flags + ["-r", file])
+        #expect(ours.status == 0 && ours.stdout == theirs.text && !ours.stdout.isEmpty, "\(flags): \(ours.stderr)")
+    }
+
     /// `-i any` captures with Linux cooked v2 headers, as tcpdump 4.99 with libpcap 1.10
     /// does: the same -d program (`ldh [0]`), a saved file of link type LINUX_SLL2 (276) as
     /// tcpdump's own, and loopback datagrams in it that tcpdump reads as the lines we print.
@@ -656,6 +682,7 @@ import Testing
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
             (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
             (["capture", "-i", "any", "-y", "bogus"], "-y: bogus is no link type libpcap names"),
+            (["capture", "-i", "lo", "-w", "/nonexistent/x.pcap"], "capture: cannot create /nonexistent/x.pcap"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
         ]
         for (arguments, message) in cases {
@@ -663,6 +690,8 @@ import Testing
             #expect(result.status != 0, "\(arguments)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
             #expect(!result.stderr.contains("Fatal error"))
+            // Refused before the capture starts, with the reason said once.
+            #expect(!result.stderr.contains("listening on") && !result.stderr.contains("capture: capture:"), "\(arguments): \(result.stderr)")
         }
         guard let (corpus, _) = Self.peers() else { return }
         let bad = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("dns_udp.pcap").path, "tcp", "port", "99999"])
