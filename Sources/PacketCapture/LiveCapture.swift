@@ -87,7 +87,7 @@ public final class LiveCapture: Sendable {
     public init(_ configuration: Configuration) throws(LiveCaptureError) {
         self.configuration = configuration
         // Unbounded here: the backlog's byte count bounds it.
-        let (stream, continuation) = AsyncThrowingStream<Packet, any Error>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncThrowingStream<[Packet], any Error>.makeStream(bufferingPolicy: .unbounded)
         let backlog = LivePackets.Backlog()
         packets = LivePackets(stream: stream, backlog: backlog)
         ring = try PacketRing(configuration, continuation, backlog: backlog)
@@ -162,7 +162,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     let snapshotLength: Int
     let cooked: Bool
     let direction: CaptureDirection
-    let continuation: AsyncThrowingStream<Packet, any Error>.Continuation
+    let continuation: AsyncThrowingStream<[Packet], any Error>.Continuation
     let backlog: LivePackets.Backlog
     let readerBuffer: Int
     /// Runs on each packet here when the kernel cannot run the filter: on cooked headers,
@@ -172,7 +172,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     /// Set by `wake()`; read by the thread after each poll.
     let stopping = Atomic<Bool>(false)
 
-    init(_ configuration: LiveCapture.Configuration, _ continuation: AsyncThrowingStream<Packet, any Error>.Continuation,
+    init(_ configuration: LiveCapture.Configuration, _ continuation: AsyncThrowingStream<[Packet], any Error>.Continuation,
          backlog: LivePackets.Backlog) throws(LiveCaptureError) {
         self.continuation = continuation
         self.backlog = backlog
@@ -446,7 +446,9 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
     private func deliver(block header: UnsafeMutableRawPointer) {
         let count = Int(header.load(fromByteOffset: 12, as: UInt32.self))
         var offset = Int(header.load(fromByteOffset: 16, as: UInt32.self))
-        var delivered: UInt64 = 0
+        var batch: [Packet] = []
+        batch.reserveCapacity(count)
+        var batchBytes = 0
         for _ in 0..<count {
             guard offset > 0, offset + 48 <= blockSize else { break }
             let packet = header + offset
@@ -480,19 +482,22 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
                 continue
             }
             let timestamp = Int64(packetHeader.seconds) * 1_000_000_000 + Int64(packetHeader.nanoseconds)
-            waitForTheReader(data.count)
-            if case .enqueued = continuation.yield(Packet(timestamp: timestamp, originalLength: length, data: data, linkType: linkType)) {
-                backlog.bytes.add(data.count, ordering: .relaxed)
-                delivered += 1
-            }
+            batchBytes += data.count
+            batch.append(Packet(timestamp: timestamp, originalLength: length, data: data, linkType: linkType))
             let next = Int(packetHeader.nextOffset)
             if next == 0 { break }
             offset += next
         }
-        lock.withLock { state in state.statistics.delivered += delivered }
+        guard !batch.isEmpty else { return }
+        // A block's packets go over together: one hand-over, not one a packet.
+        waitForTheReader(batchBytes)
+        if case .enqueued = continuation.yield(batch) {
+            backlog.bytes.add(batchBytes, ordering: .relaxed)
+            lock.withLock { state in state.statistics.delivered += UInt64(batch.count) }
+        }
     }
 
-    /// Waits while the reader has `readerBuffer` bytes or more still to take (one packet
+    /// Waits while the reader has `readerBuffer` bytes or more still to take (one block
     /// always goes), holding the block, so that the kernel's ring fills instead; stops
     /// waiting when the capture stops.
     private func waitForTheReader(_ count: Int) {

@@ -10,7 +10,8 @@ import Synchronization
 public struct LivePackets: AsyncSequence, Sendable {
     public typealias Element = Packet
 
-    let stream: AsyncThrowingStream<Packet, any Error>
+    /// The packets of each ring block, handed over together.
+    let stream: AsyncThrowingStream<[Packet], any Error>
     let backlog: Backlog
 
     /// Bytes of packets handed over and not yet taken by the reader.
@@ -19,11 +20,20 @@ public struct LivePackets: AsyncSequence, Sendable {
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<Packet, any Error>.AsyncIterator
+        var base: AsyncThrowingStream<[Packet], any Error>.AsyncIterator
         let backlog: Backlog
+        /// The current block's packets, and the next one to give.
+        var batch: [Packet] = []
+        var position = 0
 
         public mutating func next() async throws -> Packet? {
-            guard let packet = try await base.next() else { return nil }
+            while position == batch.count {
+                guard let next = try await base.next() else { return nil }
+                batch = next
+                position = 0
+            }
+            let packet = batch[position]
+            position += 1
             backlog.bytes.subtract(packet.data.count, ordering: .relaxed)
             return packet
         }
