@@ -115,12 +115,19 @@ struct CaptureCommand: ParsableCommand {
     /// The arguments with each cluster of short flags that ends in an option and its value
     /// split before that option (`-Xs0` → `-X -s0`, `-nnc1` → `-nn -c1`, `-ni lo` → `-n -i lo`),
     /// which tcpdump takes and the argument parser does not.
+    /// A negative number after an option (`-c -5`) is joined to it, so that the option's
+    /// own check refuses it rather than the parser taking it for an unknown option.
     static func splittingClusters(_ arguments: [String]) -> [String] {
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {
             if argument == "--" {
                 result += arguments[index...]
                 break
+            }
+            if argument.hasPrefix("-"), argument.dropFirst().allSatisfy(\.isNumber), argument.count > 1,
+               let option = result.last, option.count == 2, option.hasPrefix("-"), let letter = option.last, valueOptions.contains(letter) {
+                result[result.count - 1] += argument
+                continue
             }
             let letters = Array(argument.dropFirst())
             guard argument.hasPrefix("-"), !argument.hasPrefix("--"), letters.count > 1,

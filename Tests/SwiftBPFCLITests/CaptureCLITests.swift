@@ -683,6 +683,7 @@ import Testing
             (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
             (["capture", "-i", "any", "-y", "bogus"], "-y: bogus is no link type libpcap names"),
             (["capture", "-i", "lo", "-w", "/nonexistent/x.pcap"], "capture: cannot create /nonexistent/x.pcap"),
+            (["capture", "-r", "/nonexistent.pcap", "-c", "-5"], "-c must be at least 1"),
             (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
         ]
         for (arguments, message) in cases {
