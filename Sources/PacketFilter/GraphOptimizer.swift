@@ -347,9 +347,6 @@ enum ThreadingMode {
     case beyond
     /// Only past the tests libpcap's optimizer decides, and no other rule.
     case likeLibpcap
-
-    /// The optimizer's passes, in order: a constant, as an array literal allocates each time.
-    static let optimizing: [ThreadingMode] = [.decided, .beyond]
 }
 
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
@@ -418,20 +415,30 @@ enum GraphOptimizer {
         // pass needs none either: a rebuild would only drop nodes no edge leads to.
         // Looking past undecided tests comes last: jumping over them earlier would split up
         // the shared tails that the other rules drop whole.
-        for mode in ThreadingMode.optimizing {
-            for _ in 0..<16 {
-                guard thread(&graph, mode: mode) else { break }
-                if graph.isShared {
-                    // Another pass would find the facts this one left on the edges and decide
-                    // nothing new. (With more nodes than a fact list holds, which facts are kept
-                    // depends on the order paths meet in: pass again.)
-                    if graph.cachedTopologicalOrder().count <= FactList.limit { break }
-                } else {
-                    graph = graph.rebuilt()
-                }
-            }
+        // A `.beyond` pass that can find nothing is a `.decided` one: after a `.decided` pass
+        // that changed nothing, it would change nothing either.
+        if !threadUntilSettled(&graph, mode: .decided) || mayLookBeyond(&graph) {
+            _ = threadUntilSettled(&graph, mode: .beyond)
         }
         if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
+    }
+
+    /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
+    /// shared and small, until one has changed something (false), at most 16.
+    private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
+        for _ in 0..<16 {
+            guard thread(&graph, mode: mode) else { return true }
+            if graph.isShared {
+                // Another pass would find the facts this one left on the edges and seldom decide
+                // anything new (the `.beyond` pass after the `.decided` ones does it then). With
+                // more nodes than a fact list holds, which facts are kept depends on the order
+                // paths meet in: pass again.
+                if graph.cachedTopologicalOrder().count <= FactList.limit { return false }
+            } else {
+                graph = graph.rebuilt()
+            }
+        }
+        return false
     }
 
     /// Reorders each chain of tests that share an exit — `a or b or c`, all true exits to one
@@ -512,9 +519,14 @@ enum GraphOptimizer {
         return changed
     }
 
-    private static func thread(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
-        // Searching past undecided tests starts only at a node two edges lead into.
-        if mode == .beyond, !hasJoin(&graph) { return false }
+    private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode) -> Bool {
+        var mode = asked
+        if mode == .beyond {
+            // Searching past undecided tests starts only at a node two edges lead into.
+            guard hasJoin(&graph) else { return false }
+            // Where no search can find anything, the same pass without the searches' room.
+            if !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) { mode = .decided }
+        }
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
         // metadata lookup each per pass.
@@ -565,6 +577,44 @@ enum GraphOptimizer {
                     if entered[m] { return true }
                     entered[m] = true
                 }
+            }
+            return false
+        }
+    }
+
+    /// Whether a `.beyond` search could find anything. One starts only at a node two edges
+    /// lead into, whose test the edge's knowledge does not decide, and finds something only
+    /// where that knowledge decides a test after it; the knowledge names only values tested
+    /// above the node. So where no such node has a value tested both above and after it, a
+    /// `.beyond` pass does what a `.decided` one does.
+    private static func mayLookBeyond(_ graph: inout DecisionGraph) -> Bool {
+        hasJoin(&graph) && mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
+    }
+
+    /// The values tested above each node and after it, told apart by their number's low six
+    /// bits (which can only answer yes too often), on the machine stack for small graphs.
+    private static func mayLookBeyond(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry]) -> Bool {
+        let count = nodes.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * count) { room in
+            room.initialize(repeating: 0)
+            let (above, after, waysIn) = (UnsafeMutableBufferPointer(rebasing: room[..<count]),
+                                          UnsafeMutableBufferPointer(rebasing: room[count..<(2 * count)]),
+                                          UnsafeMutableBufferPointer(rebasing: room[(2 * count)...]))
+            func bit(_ n: Int) -> UInt64 { 1 << UInt64(tests[nodes[n].test].value & 63) }
+            for n in order {
+                for outcome in GraphNode.outcomes {
+                    guard case .node(let m) = nodes[n].target(outcome) else { continue }
+                    above[m] |= above[n] | bit(n)
+                    waysIn[m] += 1
+                }
+            }
+            for n in order.reversed() {
+                var mask: UInt64 = 0
+                for outcome in GraphNode.outcomes {
+                    if case .node(let m) = nodes[n].target(outcome) { mask |= after[m] | bit(m) }
+                }
+                after[n] = mask
+                if waysIn[n] > 1, above[n] & mask != 0 { return true }
             }
             return false
         }
