@@ -37,10 +37,10 @@ struct FactArena: Sendable {
     private var members: [UInt32] = []
 
     init(capacity: Int) {
-        // Every outcome learned adds a cell, and a pinned one a possible entry and a member.
+        // Every outcome learned adds a cell, and a pinned one a possible entry and a member:
+        // room for those as for the cells, reserved when the first comes (most passes over a
+        // graph without joins have none, and each array reserved costs an allocation).
         cells.reserveCapacity(capacity)
-        possibleCells.reserveCapacity(capacity)
-        members.reserveCapacity(capacity)
     }
 
     /// The constants `value` can be by the newest entry for it in `list`, if it has one.
@@ -59,7 +59,10 @@ struct FactArena: Sendable {
     /// Where the next member added goes.
     var membersEnd: Int { members.count }
 
-    mutating func addMember(_ k: UInt32) { members.append(k) }
+    mutating func addMember(_ k: UInt32) {
+        if members.capacity == 0 { members.reserveCapacity(cells.capacity) }
+        members.append(k)
+    }
 
     /// Forgets the members from `start` on, added but not wanted.
     mutating func dropMembers(from start: Int) { members.removeSubrange(start...) }
@@ -67,6 +70,7 @@ struct FactArena: Sendable {
     /// `list` with `value` able to be the members from `start` to the end, or (with nil) nothing known.
     mutating func setPossible(_ list: Int32, _ value: Int, membersFrom start: Int?) -> Int32 {
         let count = start.map { Int32(members.count - $0) } ?? -1
+        if possibleCells.capacity == 0 { possibleCells.reserveCapacity(cells.capacity) }
         possibleCells.append(PossibleCell(value: Int32(truncatingIfNeeded: value), start: Int32(start ?? 0), count: count, next: list))
         return Int32(possibleCells.count - 1)
     }
