@@ -169,6 +169,12 @@ struct Knowledge: Sendable {
     /// (-1 when empty), so that copying knowledge (every edge does) copies two words.
     var possible: Int32 = -1
     static let memberLimit = 16
+    /// The values (by their number's low six bits) that a fact may be about, and that an `==`
+    /// that held may pin: a look here spares reading the facts about a value none names.
+    var named: UInt64 = 0
+    var pinnable: UInt64 = 0
+
+    static func bit(_ value: Int) -> UInt64 { 1 << UInt64(value & 63) }
 
     /// The constants `value` can be here, if known: members of `arena`, or the one it is pinned to.
     private func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> Members? {
@@ -183,6 +189,7 @@ struct Knowledge: Sendable {
 
     /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
     func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
+        guard pinnable & Self.bit(value) != 0 else { return nil }
         // Newest first: the last one found is the oldest.
         var oldest: UInt32?
         var cell = facts.head
@@ -205,6 +212,8 @@ struct Knowledge: Sendable {
         }
         facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
         let value = tests[test].value
+        named |= Self.bit(value)
+        if outcome, tests[test].condition == .eq { pinnable |= Self.bit(value) }
         if let set = arena.possible(possible, value) {
             let condition = tests[test].condition
             let start = arena.membersEnd
@@ -228,12 +237,13 @@ struct Knowledge: Sendable {
 
     /// The facts that hold on both ways in, and nothing else: for facts about nodes.
     func meetFacts(_ other: Knowledge, _ arena: inout FactArena) -> Knowledge {
-        Knowledge(facts: facts == other.facts ? facts : arena.shared(facts, other.facts))
+        Knowledge(facts: facts == other.facts ? facts : arena.shared(facts, other.facts),
+                  named: named | other.named, pinnable: pinnable | other.pinnable)
     }
 
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
-        var result = Knowledge()
+        var result = Knowledge(named: named | other.named, pinnable: pinnable | other.pinnable)
         // Oldest first, as the list would have been built.
         result.facts = facts == other.facts ? facts : arena.shared(facts, other.facts)
         // The values both sides pin: only those this side pins need looking at.
@@ -314,6 +324,12 @@ struct Knowledge: Sendable {
                 // One member: `members` without a range.
                 return FilterTest.evaluate(condition, only, k)
             }
+        }
+        // No fact names the value: none decides an `==` or a mask test, and a test of no
+        // constant has no facts at all (`learn`).
+        if tests[test].constant == nil || (named & Self.bit(tests[test].value) == 0
+                                           && (tests[test].condition == .eq || tests[test].condition == .set)) {
+            return nil
         }
         return GraphOptimizer.decide(test, facts, arena, tests)
     }
