@@ -611,8 +611,8 @@ enum GraphOptimizer {
         hasJoin(&graph) && mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
     }
 
-    /// The values tested above each node and after it, told apart by their number's low six
-    /// bits (which can only answer yes too often), on the machine stack for small graphs.
+    /// The values tested above each node and after it, as `Knowledge.named` tells values apart
+    /// (which can only answer yes too often), on the machine stack for small graphs.
     private static func mayLookBeyond(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry]) -> Bool {
         let count = nodes.count
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * count) { room in
@@ -620,7 +620,7 @@ enum GraphOptimizer {
             let (above, after, waysIn) = (UnsafeMutableBufferPointer(rebasing: room[..<count]),
                                           UnsafeMutableBufferPointer(rebasing: room[count..<(2 * count)]),
                                           UnsafeMutableBufferPointer(rebasing: room[(2 * count)...]))
-            func bit(_ n: Int) -> UInt64 { 1 << UInt64(tests[nodes[n].test].value & 63) }
+            func bit(_ n: Int) -> UInt64 { Knowledge.bit(tests[nodes[n].test].value) }
             for n in order {
                 for outcome in GraphNode.outcomes {
                     guard case .node(let m) = nodes[n].target(outcome) else { continue }
