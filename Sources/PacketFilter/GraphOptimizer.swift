@@ -428,7 +428,11 @@ enum GraphOptimizer {
         return !graph.canAccept
     }
 
-    static func optimize(_ graph: inout DecisionGraph) {
+    /// With `skippingFruitlessSearches` off, every `.beyond` pass searches, as before the
+    /// searches were skipped where they can find nothing: for a test that they change nothing.
+    /// Returns whether a `.beyond` pass was skipped so.
+    @discardableResult
+    static func optimize(_ graph: inout DecisionGraph, skippingFruitlessSearches: Bool = true) -> Bool {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -437,17 +441,22 @@ enum GraphOptimizer {
         // the shared tails that the other rules drop whole.
         // A `.beyond` pass that can find nothing is a `.decided` one: after a `.decided` pass
         // that changed nothing, it would change nothing either.
-        if !threadUntilSettled(&graph, mode: .decided) || mayLookBeyond(&graph) {
-            _ = threadUntilSettled(&graph, mode: .beyond)
-        }
+        // Without a join the `.beyond` pass returns at once.
+        let settled = threadUntilSettled(&graph, mode: .decided)
+        let joins = hasJoin(&graph)
+        let skipped = settled && skippingFruitlessSearches && joins
+            && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
+        if joins, !skipped { _ = threadUntilSettled(&graph, mode: .beyond, skippingFruitlessSearches: skippingFruitlessSearches) }
         if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
+        return skipped
     }
 
     /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
     /// shared and small, until one has changed something (false), at most 16.
-    private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
+    private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode,
+                                           skippingFruitlessSearches: Bool = true) -> Bool {
         for _ in 0..<16 {
-            guard thread(&graph, mode: mode) else { return true }
+            guard thread(&graph, mode: mode, skippingFruitlessSearches: skippingFruitlessSearches) else { return true }
             if graph.isShared {
                 // Another pass would find the facts this one left on the edges and seldom decide
                 // anything new (the `.beyond` pass after the `.decided` ones does it then). With
@@ -539,13 +548,16 @@ enum GraphOptimizer {
         return changed
     }
 
-    private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode) -> Bool {
+    private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode,
+                               skippingFruitlessSearches: Bool = true) -> Bool {
         var mode = asked
         if mode == .beyond {
             // Searching past undecided tests starts only at a node two edges lead into.
             guard hasJoin(&graph) else { return false }
             // Where no search can find anything, the same pass without the searches' room.
-            if !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) { mode = .decided }
+            if skippingFruitlessSearches, !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
+                mode = .decided
+            }
         }
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
@@ -607,12 +619,8 @@ enum GraphOptimizer {
     /// where that knowledge decides a test after it; the knowledge names only values tested
     /// above the node. So where no such node has a value tested both above and after it, a
     /// `.beyond` pass does what a `.decided` one does.
-    private static func mayLookBeyond(_ graph: inout DecisionGraph) -> Bool {
-        hasJoin(&graph) && mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
-    }
-
-    /// The values tested above each node and after it, as `Knowledge.named` tells values apart
-    /// (which can only answer yes too often), on the machine stack for small graphs.
+    /// `Knowledge.named` tells values apart here (which can only answer yes too often); the
+    /// values tested above each node and after it are on the machine stack for small graphs.
     private static func mayLookBeyond(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry]) -> Bool {
         let count = nodes.count
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * count) { room in
