@@ -140,7 +140,13 @@ enum AddressParser {
 
     /// An IPv6 address in the forms of RFC 4291 (with `::` and an embedded IPv4 tail) as four words.
     static func ipv6Address(_ text: String) -> [UInt32]? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { ipv6Address($0) }
+    }
+
+    /// The same over the text's bytes, the groups in a vector rather than arrays: the lexer
+    /// asks about every word with a colon, and the parser again about each address.
+    private static func ipv6Address(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt32]? {
         let colon = UInt8(ascii: ":"), dot = UInt8(ascii: ".")
         guard bytes.contains(colon), bytes.allSatisfy({ hexDigit($0) != nil || $0 == colon || $0 == dot }) else { return nil }
         // Where `::` stands for the zero groups; at most one.
@@ -155,26 +161,29 @@ enum AddressParser {
                 i += 1
             }
         }
-        var groups: [UInt16] = []
-        groups.reserveCapacity(8)
-        /// The groups of `part` (`:`-separated, the last one possibly IPv4), appended.
-        func read(_ part: ArraySlice<UInt8>) -> Bool {
+        var groups = SIMD8<UInt16>()
+        var count = 0
+        /// The groups of `part` (`:`-separated, the last one possibly IPv4), appended; false
+        /// when a group is malformed or there are more than eight.
+        func read(_ part: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
             guard !part.isEmpty else { return true }
             var start = part.startIndex
             while true {
                 let end = part[start...].firstIndex(of: colon) ?? part.endIndex
                 let piece = part[start..<end]
                 if end == part.endIndex, piece.contains(dot) {
-                    guard let (v4, bits) = ipv4(String(decoding: piece, as: UTF8.self)), bits == 32 else { return false }
-                    groups += [UInt16(v4 >> 16), UInt16(v4 & 0xffff)]
+                    guard let (v4, bits) = ipv4(String(decoding: piece, as: UTF8.self)), bits == 32, count <= 6 else { return false }
+                    (groups[count], groups[count + 1]) = (UInt16(v4 >> 16), UInt16(v4 & 0xffff))
+                    count += 2
                 } else {
-                    guard (1...4).contains(piece.count) else { return false }
-                    var value: UInt32 = 0
+                    guard (1...4).contains(piece.count), count < 8 else { return false }
+                    var value: UInt16 = 0
                     for byte in piece {
                         guard let digit = hexDigit(byte) else { return false }
-                        value = value << 4 | digit
+                        value = value << 4 | UInt16(digit)
                     }
-                    groups.append(UInt16(value))
+                    groups[count] = value
+                    count += 1
                 }
                 if end == part.endIndex { return true }
                 start = end + 1
@@ -182,13 +191,15 @@ enum AddressParser {
         }
         if let gap {
             guard read(bytes[..<gap]) else { return nil }
-            let head = groups.count
-            guard read(bytes[(gap + 2)...]), groups.count <= 7 else { return nil }
-            groups.insert(contentsOf: repeatElement(0, count: 8 - groups.count), at: head)
+            let head = count
+            guard read(bytes[(gap + 2)...]), count <= 7 else { return nil }
+            // The groups after the gap move to the end; zeros fill in behind them.
+            let zeros = 8 - count
+            for g in stride(from: count - 1, through: head, by: -1) { groups[g + zeros] = groups[g] }
+            for g in head..<(head + zeros) { groups[g] = 0 }
         } else {
-            guard read(bytes[...]) else { return nil }
+            guard read(bytes[...]), count == 8 else { return nil }
         }
-        guard groups.count == 8 else { return nil }
         return (0..<4).map { UInt32(groups[2 * $0]) << 16 | UInt32(groups[2 * $0 + 1]) }
     }
 }

@@ -37,10 +37,10 @@ struct FactArena: Sendable {
     private var members: [UInt32] = []
 
     init(capacity: Int) {
-        // Every outcome learned adds a cell, and a pinned one a possible entry and a member.
+        // Every outcome learned adds a cell, and a pinned one a possible entry and a member:
+        // room for those as for the cells, reserved when the first comes (most passes over a
+        // graph without joins have none, and each array reserved costs an allocation).
         cells.reserveCapacity(capacity)
-        possibleCells.reserveCapacity(capacity)
-        members.reserveCapacity(capacity)
     }
 
     /// The constants `value` can be by the newest entry for it in `list`, if it has one.
@@ -59,7 +59,10 @@ struct FactArena: Sendable {
     /// Where the next member added goes.
     var membersEnd: Int { members.count }
 
-    mutating func addMember(_ k: UInt32) { members.append(k) }
+    mutating func addMember(_ k: UInt32) {
+        if members.capacity == 0 { members.reserveCapacity(cells.capacity) }
+        members.append(k)
+    }
 
     /// Forgets the members from `start` on, added but not wanted.
     mutating func dropMembers(from start: Int) { members.removeSubrange(start...) }
@@ -67,6 +70,7 @@ struct FactArena: Sendable {
     /// `list` with `value` able to be the members from `start` to the end, or (with nil) nothing known.
     mutating func setPossible(_ list: Int32, _ value: Int, membersFrom start: Int?) -> Int32 {
         let count = start.map { Int32(members.count - $0) } ?? -1
+        if possibleCells.capacity == 0 { possibleCells.reserveCapacity(cells.capacity) }
         possibleCells.append(PossibleCell(value: Int32(truncatingIfNeeded: value), start: Int32(start ?? 0), count: count, next: list))
         return Int32(possibleCells.count - 1)
     }
@@ -165,6 +169,12 @@ struct Knowledge: Sendable {
     /// (-1 when empty), so that copying knowledge (every edge does) copies two words.
     var possible: Int32 = -1
     static let memberLimit = 16
+    /// The values (by their number's low six bits) that a fact may be about, and that an `==`
+    /// that held may pin: a look here spares reading the facts about a value none names.
+    var named: UInt64 = 0
+    var pinnable: UInt64 = 0
+
+    static func bit(_ value: Int) -> UInt64 { 1 << UInt64(value & 63) }
 
     /// The constants `value` can be here, if known: members of `arena`, or the one it is pinned to.
     private func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> Members? {
@@ -179,6 +189,7 @@ struct Knowledge: Sendable {
 
     /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
     func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
+        guard pinnable & Self.bit(value) != 0 else { return nil }
         // Newest first: the last one found is the oldest.
         var oldest: UInt32?
         var cell = facts.head
@@ -201,6 +212,8 @@ struct Knowledge: Sendable {
         }
         facts = arena.add(Fact(test: test, outcome: outcome), to: facts)
         let value = tests[test].value
+        named |= Self.bit(value)
+        if outcome, tests[test].condition == .eq { pinnable |= Self.bit(value) }
         if let set = arena.possible(possible, value) {
             let condition = tests[test].condition
             let start = arena.membersEnd
@@ -224,12 +237,13 @@ struct Knowledge: Sendable {
 
     /// The facts that hold on both ways in, and nothing else: for facts about nodes.
     func meetFacts(_ other: Knowledge, _ arena: inout FactArena) -> Knowledge {
-        Knowledge(facts: facts == other.facts ? facts : arena.shared(facts, other.facts))
+        Knowledge(facts: facts == other.facts ? facts : arena.shared(facts, other.facts),
+                  named: named | other.named, pinnable: pinnable | other.pinnable)
     }
 
     /// What holds on both ways in.
     func meet(_ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Knowledge {
-        var result = Knowledge()
+        var result = Knowledge(named: named | other.named, pinnable: pinnable | other.pinnable)
         // Oldest first, as the list would have been built.
         result.facts = facts == other.facts ? facts : arena.shared(facts, other.facts)
         // The values both sides pin: only those this side pins need looking at.
@@ -311,6 +325,12 @@ struct Knowledge: Sendable {
                 return FilterTest.evaluate(condition, only, k)
             }
         }
+        // No fact names the value: none decides an `==` or a mask test, and a test of no
+        // constant has no facts at all (`learn`).
+        if tests[test].constant == nil || (named & Self.bit(tests[test].value) == 0
+                                           && (tests[test].condition == .eq || tests[test].condition == .set)) {
+            return nil
+        }
         return GraphOptimizer.decide(test, facts, arena, tests)
     }
 }
@@ -347,9 +367,6 @@ enum ThreadingMode {
     case beyond
     /// Only past the tests libpcap's optimizer decides, and no other rule.
     case likeLibpcap
-
-    /// The optimizer's passes, in order: a constant, as an array literal allocates each time.
-    static let optimizing: [ThreadingMode] = [.decided, .beyond]
 }
 
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
@@ -411,27 +428,46 @@ enum GraphOptimizer {
         return !graph.canAccept
     }
 
-    static func optimize(_ graph: inout DecisionGraph) {
+    /// With `skippingFruitlessSearches` off, every `.beyond` pass searches, as before the
+    /// searches were skipped where they can find nothing: for a test that they change nothing.
+    /// Returns whether a `.beyond` pass was skipped so.
+    @discardableResult
+    static func optimize(_ graph: inout DecisionGraph, skippingFruitlessSearches: Bool = true) -> Bool {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
         // pass needs none either: a rebuild would only drop nodes no edge leads to.
         // Looking past undecided tests comes last: jumping over them earlier would split up
         // the shared tails that the other rules drop whole.
-        for mode in ThreadingMode.optimizing {
-            for _ in 0..<16 {
-                guard thread(&graph, mode: mode) else { break }
-                if graph.isShared {
-                    // Another pass would find the facts this one left on the edges and decide
-                    // nothing new. (With more nodes than a fact list holds, which facts are kept
-                    // depends on the order paths meet in: pass again.)
-                    if graph.cachedTopologicalOrder().count <= FactList.limit { break }
-                } else {
-                    graph = graph.rebuilt()
-                }
+        // A `.beyond` pass that can find nothing is a `.decided` one: after a `.decided` pass
+        // that changed nothing, it would change nothing either.
+        // Without a join the `.beyond` pass returns at once.
+        let settled = threadUntilSettled(&graph, mode: .decided)
+        let joins = hasJoin(&graph)
+        let skipped = settled && skippingFruitlessSearches && joins
+            && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
+        if joins, !skipped { _ = threadUntilSettled(&graph, mode: .beyond, skippingFruitlessSearches: skippingFruitlessSearches) }
+        if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
+        return skipped
+    }
+
+    /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
+    /// shared and small, until one has changed something (false), at most 16.
+    private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode,
+                                           skippingFruitlessSearches: Bool = true) -> Bool {
+        for _ in 0..<16 {
+            guard thread(&graph, mode: mode, skippingFruitlessSearches: skippingFruitlessSearches) else { return true }
+            if graph.isShared {
+                // Another pass would find the facts this one left on the edges and seldom decide
+                // anything new (the `.beyond` pass after the `.decided` ones does it then). With
+                // more nodes than a fact list holds, which facts are kept depends on the order
+                // paths meet in: pass again.
+                if graph.cachedTopologicalOrder().count <= FactList.limit { return false }
+            } else {
+                graph = graph.rebuilt()
             }
         }
-        if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
+        return false
     }
 
     /// Reorders each chain of tests that share an exit — `a or b or c`, all true exits to one
@@ -512,9 +548,17 @@ enum GraphOptimizer {
         return changed
     }
 
-    private static func thread(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
-        // Searching past undecided tests starts only at a node two edges lead into.
-        if mode == .beyond, !hasJoin(&graph) { return false }
+    private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode,
+                               skippingFruitlessSearches: Bool = true) -> Bool {
+        var mode = asked
+        if mode == .beyond {
+            // Searching past undecided tests starts only at a node two edges lead into.
+            guard hasJoin(&graph) else { return false }
+            // Where no search can find anything, the same pass without the searches' room.
+            if skippingFruitlessSearches, !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
+                mode = .decided
+            }
+        }
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
         // metadata lookup each per pass.
@@ -565,6 +609,40 @@ enum GraphOptimizer {
                     if entered[m] { return true }
                     entered[m] = true
                 }
+            }
+            return false
+        }
+    }
+
+    /// Whether a `.beyond` search could find anything. One starts only at a node two edges
+    /// lead into, whose test the edge's knowledge does not decide, and finds something only
+    /// where that knowledge decides a test after it; the knowledge names only values tested
+    /// above the node. So where no such node has a value tested both above and after it, a
+    /// `.beyond` pass does what a `.decided` one does.
+    /// `Knowledge.named` tells values apart here (which can only answer yes too often); the
+    /// values tested above each node and after it are on the machine stack for small graphs.
+    private static func mayLookBeyond(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry]) -> Bool {
+        let count = nodes.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * count) { room in
+            room.initialize(repeating: 0)
+            let (above, after, waysIn) = (UnsafeMutableBufferPointer(rebasing: room[..<count]),
+                                          UnsafeMutableBufferPointer(rebasing: room[count..<(2 * count)]),
+                                          UnsafeMutableBufferPointer(rebasing: room[(2 * count)...]))
+            func bit(_ n: Int) -> UInt64 { Knowledge.bit(tests[nodes[n].test].value) }
+            for n in order {
+                for outcome in GraphNode.outcomes {
+                    guard case .node(let m) = nodes[n].target(outcome) else { continue }
+                    above[m] |= above[n] | bit(n)
+                    waysIn[m] += 1
+                }
+            }
+            for n in order.reversed() {
+                var mask: UInt64 = 0
+                for outcome in GraphNode.outcomes {
+                    if case .node(let m) = nodes[n].target(outcome) { mask |= after[m] | bit(m) }
+                }
+                after[n] = mask
+                if waysIn[n] > 1, above[n] & mask != 0 { return true }
             }
             return false
         }
