@@ -65,14 +65,26 @@ private struct ValueWriter {
     var code: [ClassicInstruction] = []
     var state: RegisterState
     var nextScratch: UInt32 = 0
+    /// The scratch words free for arithmetic: all but the one `frameTagLength` is kept in.
+    let scratchWords: UInt32
 
     init(_ values: ValueTable) {
         self.values = values
         state = RegisterState()
+        scratchWords = values.frameTagLength == nil ? UInt32(ClassicOpcode.scratchWords) : FilterValue.frameTagLengthScratch
+    }
+
+    /// Computes `frameTagLength` (4 unless `[vlanp]` is 1) into its scratch word, leaving it in A.
+    mutating func computeFrameTagLength(_ value: Int32) {
+        code.append(.loadA(.packet(.byte, offset: AncillaryField.vlanTagPresent.offset)))
+        code.append(.arithmetic(.xor, .constant(1)))
+        code.append(.arithmetic(.lsh, .constant(2)))
+        code.append(.storeA(scratch: FilterValue.frameTagLengthScratch))
+        state = RegisterState(a: value, x: -1)
     }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
-        guard nextScratch < UInt32(ClassicOpcode.scratchWords) else {
+        guard nextScratch < scratchWords else {
             throw FilterError(offset: 0, message: "the arithmetic nests too deeply: it needs more than 16 scratch words")
         }
         defer { nextScratch += 1 }
@@ -104,6 +116,7 @@ private struct ValueWriter {
         case .protocolChain:
             code += try values.chains[Int(entry.k)].code(scratch: try scratch())
             state.x = -1
+        case .frameTagLength: code.append(.loadA(.scratch(FilterValue.frameTagLengthScratch)))
         case .binary:
             if let k = values.constant(entry.right) {
                 try intoA(entry.left)
@@ -138,10 +151,24 @@ private struct ValueWriter {
             try intoA(left)
             return true
         }
+        if values[right].kind == .frameTagLength, try leavesX(right, computing: left) { return true }
         guard values[right].kind == .ipHeaderLength else { return false }
         try intoA(left)
         try intoX(right)
         return true
+    }
+
+    /// Puts `right` in X and `left` in A if computing `left` leaves X holding `right`, as
+    /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`);
+    /// otherwise writes nothing.
+    mutating func leavesX(_ right: Int32, computing left: Int32) throws(FilterError) -> Bool {
+        let (mark, saved) = (code.count, state)
+        try intoX(right)
+        try intoA(left)
+        if state.x == right { return true }
+        code.removeSubrange(mark...)
+        state = saved
+        return false
     }
 
     mutating func intoX(_ value: Int32) throws(FilterError) {
@@ -150,6 +177,7 @@ private struct ValueWriter {
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant: code.append(.loadX(.constant(entry.k)))
+        case .frameTagLength: code.append(.loadX(.scratch(FilterValue.frameTagLengthScratch)))
         default:
             try intoA(value)
             code.append(.tax)
@@ -176,12 +204,17 @@ enum CodeEmitter {
         // jump needs a trampoline, this is the program once the branches' offsets are known.
         var writer = ValueWriter(graph.tests.valueTable)
         writer.code.reserveCapacity(order.count * 4 + 2)
+        // A value every later load may need is computed once, as part of the first test.
+        if let value = graph.tests.valueTable.frameTagLength {
+            writer.computeFrameTagLength(value)
+            codes[first].entry = writer.state
+        }
         for n in order {
             let node = graph[n]
             let test = graph.tests[node.test]
             writer.state = reuseRegisters ? (codes[n].entry ?? RegisterState()) : RegisterState()
             writer.nextScratch = 0
-            codes[n].start = writer.code.count
+            codes[n].start = n == first ? 0 : writer.code.count
             codes[n].condition = test.condition
             if let k = test.constant {
                 try writer.intoA(Int32(test.value))

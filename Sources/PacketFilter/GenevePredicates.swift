@@ -17,9 +17,9 @@ extension PredicateBuilder {
         let ip = try arena.and(arena.and(arena.and(ipProtocol(17), firstFragment), arena.equal(.loadIndexed(.half, index: index, networkOffset + 2), Self.genevePort)),
                                header { size, offset in .loadIndexed(size, index: index, networkOffset + offset) })
         let udp = networkOffset + 40
-        let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(.load(.byte, networkOffset + 6), 17)),
-                                          arena.equal(.load(.half, udp + 2), Self.genevePort)),
-                                header { size, offset in .load(size, udp + offset) })
+        let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, networkOffset + 6), 17)),
+                                          arena.equal(packet(.half, udp + 2), Self.genevePort)),
+                                header { size, offset in packet(size, udp + offset) })
         return arena.or(ip, ip6)
     }
 }

@@ -42,8 +42,12 @@ public enum PacketFilter {
         _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
-        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
+        let twice = try program(forms.twice, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        // The same meaning, so the same verdicts: only the length decides.
+        guard let once = forms.once, let indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength),
+              indexed.instructions.count < twice.instructions.count else { return twice }
+        return indexed
     }
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,

@@ -17,6 +17,13 @@ enum FilterValue: Hashable, Sendable {
     indirect case negate(FilterValue)
     /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
     case protocolChain(ProtocolChain)
+    /// On a live Linux socket, the length of the first VLAN tag in the frame: 0 when the
+    /// kernel took it out (`[vlanp]` is 1), else 4. What follows the first `vlan` reads past
+    /// it, as libpcap's M[1]; the program computes it once, into `frameTagLengthScratch`.
+    case frameTagLength
+
+    /// The scratch word holding `frameTagLength`: the last, as the others fill from 0.
+    static let frameTagLengthScratch = UInt32(ClassicOpcode.scratchWords - 1)
 
     var constantValue: UInt32? {
         if case .constant(let k) = self { return k }
@@ -120,6 +127,7 @@ final class PredicateArena {
         case .protocolChain(let chain):
             chains.append(chain)
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
+        case .frameTagLength: entry = ValueEntry(kind: .frameTagLength)
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)

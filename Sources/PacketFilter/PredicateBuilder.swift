@@ -26,6 +26,9 @@ struct PredicateBuilder {
     let live: LiveForm?
     /// Whether a `vlan` came before: only the first one can find its tag taken out.
     var seenVLAN = false
+    /// The run-time part of every offset past the link header, once something of variable
+    /// length came before it (see `packet`); nil while offsets are constants.
+    var offsetIndex: FilterValue?
 
     init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
         self.linkType = linkType
@@ -55,6 +58,13 @@ struct PredicateBuilder {
         }
     }
 
+    /// The packet's `size` bytes at `offset` past the link header's start, moved by the
+    /// run-time `offsetIndex` when there is one.
+    func packet(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+        guard let offsetIndex else { return .load(size, offset) }
+        return .loadIndexed(size, index: offsetIndex, offset)
+    }
+
     // MARK: Link layer
 
     /// The packet carries `etherType` (or an LLC SAP for values up to 1500): libpcap's gen_linktype.
@@ -62,10 +72,10 @@ struct PredicateBuilder {
         switch encapsulation {
         case .mpls:
             // Only the bottom label can be followed by IP, told apart by its version nibble.
-            let bottom = arena.compare(.load(.byte, networkOffset - 2), .set, 1)
+            let bottom = arena.compare(packet(.byte, networkOffset - 2), .set, 1)
             switch etherType {
-            case 0x0800: return arena.and(bottom, arena.masked(.load(.byte, networkOffset), 0xf0, 0x40))
-            case 0x86dd: return arena.and(bottom, arena.masked(.load(.byte, networkOffset), 0xf0, 0x60))
+            case 0x0800: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x40))
+            case 0x86dd: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x60))
             default: throw Failure(message: "only ip and ip6 can follow mpls")
             }
         case .pppoe:
@@ -77,7 +87,7 @@ struct PredicateBuilder {
             case 0x6003: 0x27
             default: etherType
             }
-            return arena.equal(.load(.half, networkOffset - 2), ppp)
+            return arena.equal(packet(.half, networkOffset - 2), ppp)
         case .plain:
             break
         }
@@ -107,31 +117,31 @@ struct PredicateBuilder {
     }
 
     private func ethernetProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
-        let type = FilterValue.load(.half, etherTypeOffset ?? 12)
+        let type = packet(.half, etherTypeOffset ?? 12)
         let llc = (etherTypeOffset ?? 12) + 2
         // Built only where used: the common EtherTypes need no 802.3 length check.
         var isLength: Predicate { arena.not(arena.compare(type, .gt, Self.etherMTU)) }
         switch etherType {
         case 0xfe, 0xf0, 0x06:
-            return arena.and(isLength, arena.equal(.load(.half, llc), etherType << 8 | etherType))
+            return arena.and(isLength, arena.equal(packet(.half, llc), etherType << 8 | etherType))
         case 0x8137:
-            let snap = arena.and(arena.equal(.load(.word, llc + 4), 0x8137), arena.equal(.load(.word, llc), 0xaaaa_0300))
-            let llcForms = arena.any([snap, arena.equal(.load(.byte, llc), 0xe0), arena.equal(.load(.half, llc), 0xffff)])
+            let snap = arena.and(arena.equal(packet(.word, llc + 4), 0x8137), arena.equal(packet(.word, llc), 0xaaaa_0300))
+            let llcForms = arena.any([snap, arena.equal(packet(.byte, llc), 0xe0), arena.equal(packet(.half, llc), 0xffff)])
             return arena.or(arena.equal(type, 0x8137), arena.and(isLength, llcForms))
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            let snap = arena.and(arena.equal(.load(.word, llc + 4), snapType), arena.equal(.load(.word, llc), snapHeader))
+            let snap = arena.and(arena.equal(packet(.word, llc + 4), snapType), arena.equal(packet(.word, llc), snapHeader))
             return arena.or(arena.equal(type, etherType), arena.and(isLength, snap))
         case ...Self.etherMTU:
-            return arena.and(isLength, arena.equal(.load(.byte, llc), etherType))
+            return arena.and(isLength, arena.equal(packet(.byte, llc), etherType))
         default:
             return arena.equal(type, etherType)
         }
     }
 
     private func cookedProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
-        let type = FilterValue.load(.half, etherTypeOffset ?? 0)
+        let type = packet(.half, etherTypeOffset ?? 0)
         let payload = networkOffset
         if linkType == .sll2 {
             // libpcap 1.10 has no 802.2 forms for cooked v2: it compares the protocol
@@ -141,18 +151,18 @@ struct PredicateBuilder {
         var isLLC: Predicate { arena.equal(type, 4) }
         switch etherType {
         case 0x8137:
-            let snap = arena.and(arena.equal(.load(.word, payload + 4), 0x8137), arena.equal(.load(.word, payload), 0xaaaa_0300))
+            let snap = arena.and(arena.equal(packet(.word, payload + 4), 0x8137), arena.equal(packet(.word, payload), 0xaaaa_0300))
             return arena.any([arena.equal(type, 0x8137), arena.equal(type, 1),
-                              arena.and(isLLC, arena.or(arena.equal(.load(.byte, payload), 0xe0), snap))])
+                              arena.and(isLLC, arena.or(arena.equal(packet(.byte, payload), 0xe0), snap))])
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            let snap = arena.and(arena.and(isLLC, arena.equal(.load(.word, payload + 4), snapType)), arena.equal(.load(.word, payload), snapHeader))
+            let snap = arena.and(arena.and(isLLC, arena.equal(packet(.word, payload + 4), snapType)), arena.equal(packet(.word, payload), snapHeader))
             return arena.or(arena.equal(type, etherType), snap)
         case 0xfe, 0xf0, 0x06:
-            return arena.and(isLLC, arena.equal(.load(.half, payload), etherType << 8 | etherType))
+            return arena.and(isLLC, arena.equal(packet(.half, payload), etherType << 8 | etherType))
         case ...Self.etherMTU:
-            return arena.and(isLLC, arena.equal(.load(.byte, payload), etherType))
+            return arena.and(isLLC, arena.equal(packet(.byte, payload), etherType))
         default:
             return arena.equal(type, etherType)
         }
@@ -169,8 +179,8 @@ struct PredicateBuilder {
             throw Failure(message: "'llc' is not supported for \(link)")
         }
         let offset = etherTypeOffset ?? 12
-        return arena.and(arena.not(arena.compare(.load(.half, offset), .gt, Self.etherMTU)),
-                         arena.not(arena.equal(.load(.half, offset + 2), 0xffff)))
+        return arena.and(arena.not(arena.compare(packet(.half, offset), .gt, Self.etherMTU)),
+                         arena.not(arena.equal(packet(.half, offset + 2), 0xffff)))
     }
 
     func requireEthernet(_ what: String) throws(Failure) {
@@ -207,13 +217,19 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
-        let type = FilterValue.load(.half, offset)
+        let type = packet(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
-        if let id { p = arena.and(p, arena.masked(.load(.half, offset + 2), 0x0fff, id)) }
+        if let id { p = arena.and(p, arena.masked(packet(.half, offset + 2), 0x0fff, id)) }
         if !seenVLAN {
             seenVLAN = true
             arena.firstVLAN = VLANPrimitive(test: p, id: id)
-            if live?.firstTagMoves == false { return p }
+            switch live?.firstTag {
+            case .stays: return p
+            case .indexes:
+                offsetIndex = .frameTagLength
+                return p
+            case .moves, nil: break
+            }
         }
         etherTypeOffset = offset + 4
         networkOffset += 4
@@ -227,12 +243,12 @@ struct PredicateBuilder {
         }
         if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
         var p: Predicate = switch encapsulation {
-        case .mpls: arena.not(arena.compare(.load(.byte, networkOffset - 2), .set, 1))
+        case .mpls: arena.not(arena.compare(packet(.byte, networkOffset - 2), .set, 1))
         // PPP's protocol number for unicast MPLS.
-        case .pppoe: arena.equal(.load(.half, networkOffset - 2), 0x0281)
+        case .pppoe: arena.equal(packet(.half, networkOffset - 2), 0x0281)
         case .plain: try linkProtocol(0x8847)
         }
-        if let label { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff_f000, label << 12)) }
+        if let label { p = arena.and(p, arena.masked(packet(.word, networkOffset), 0xffff_f000, label << 12)) }
         encapsulation = .mpls
         networkOffset += 4
         return p
@@ -242,7 +258,7 @@ struct PredicateBuilder {
         guard encapsulation == .plain else { throw Failure(message: "pppoes cannot follow vlan-less encapsulation here") }
         if let id, id > 0xffff { throw Failure(message: "PPPoE session \(id) is greater than the maximum 65535") }
         var p = try linkProtocol(0x8864)
-        if let id { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff, id)) }
+        if let id { p = arena.and(p, arena.masked(packet(.word, networkOffset), 0xffff, id)) }
         encapsulation = .pppoe
         networkOffset += 8
         return p
@@ -251,19 +267,21 @@ struct PredicateBuilder {
     // MARK: Network layer
 
     func ipProtocol(_ number: UInt32) throws(Failure) -> Predicate {
-        try arena.and(linkProtocol(0x0800), arena.equal(.load(.byte, networkOffset + 9), number))
+        try arena.and(linkProtocol(0x0800), arena.equal(packet(.byte, networkOffset + 9), number))
     }
 
     /// The IPv6 next header, or the one after a fragment header.
     func ip6Protocol(_ number: UInt32) throws(Failure) -> Predicate {
-        let next = FilterValue.load(.byte, networkOffset + 6)
+        let next = packet(.byte, networkOffset + 6)
         return try arena.and(linkProtocol(0x86dd),
                              arena.or(arena.equal(next, number),
-                                      arena.and(arena.equal(next, 44), arena.equal(.load(.byte, networkOffset + 40), number))))
+                                      arena.and(arena.equal(next, 44), arena.equal(packet(.byte, networkOffset + 40), number))))
     }
 
     /// `ip protochain N` or `ip6 protochain N`.
     func protocolChain(_ number: UInt32, ipVersion: UInt8) throws(Failure) -> Predicate {
+        // The chain's loop reads at constant offsets: a live VLAN filter moves it by parsing twice.
+        guard offsetIndex == nil else { throw Failure(message: "protochain cannot follow a run-time offset") }
         let chain = ProtocolChain(networkOffset: networkOffset, ipVersion: ipVersion, target: number)
         return try arena.and(linkProtocol(ipVersion == 6 ? 0x86dd : 0x0800), arena.equal(.protocolChain(chain), 1))
     }
@@ -289,15 +307,21 @@ struct PredicateBuilder {
     }
 
     /// Not a fragment after the first: the IPv4 fragment offset is zero.
-    var firstFragment: Predicate { arena.not(arena.compare(.load(.half, networkOffset + 6), .set, 0x1fff)) }
+    var firstFragment: Predicate { arena.not(arena.compare(packet(.half, networkOffset + 6), .set, 0x1fff)) }
 
     /// Where a transport header starts, past the IPv4 header's options.
-    var transportIndex: FilterValue { .ipHeaderLength(networkOffset) }
+    /// With an `offsetIndex`, the header length is read through it (libpcap's `ldb [x+k]`
+    /// then `add x`): `ldxb` takes only a constant offset.
+    var transportIndex: FilterValue {
+        guard let offsetIndex else { return .ipHeaderLength(networkOffset) }
+        let length = FilterValue.binary(.lsh, .binary(.and, packet(.byte, networkOffset), .constant(0xf)), .constant(2))
+        return .binary(.add, length, offsetIndex)
+    }
 
     func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
         func compare(_ source: UInt32, _ destination: UInt32) -> Predicate {
-            direction.combine(source: arena.masked(.load(.word, networkOffset + source), mask, address),
-                              destination: arena.masked(.load(.word, networkOffset + destination), mask, address), in: arena)
+            direction.combine(source: arena.masked(packet(.word, networkOffset + source), mask, address),
+                              destination: arena.masked(packet(.word, networkOffset + destination), mask, address), in: arena)
         }
         var ip: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x0800), compare(12, 16)) } }
         var arp: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x0806), compare(14, 24)) } }
@@ -320,7 +344,7 @@ struct PredicateBuilder {
         func compare(_ at: UInt32) -> Predicate {
             var result: Predicate?
             for i in (0..<4).reversed() where mask[i] != 0 {
-                let word = arena.masked(.load(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i])
+                let word = arena.masked(packet(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i])
                 result = result.map { arena.and(word, $0) } ?? word
             }
             return result ?? arena.always(true)
@@ -374,11 +398,11 @@ struct PredicateBuilder {
             case .range(let low, let high): arena.and(arena.compare(port, .ge, low), arena.not(arena.compare(port, .gt, high)))
             }
         }
-        let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(.load(.byte, networkOffset + 6))),
-                                direction.combine(source: matches(.load(.half, networkOffset + 40)),
-                                                  destination: matches(.load(.half, networkOffset + 42)), in: arena))
+        let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(packet(.byte, networkOffset + 6))),
+                                direction.combine(source: matches(packet(.half, networkOffset + 40)),
+                                                  destination: matches(packet(.half, networkOffset + 42)), in: arena))
         let index = transportIndex
-        let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(.load(.byte, networkOffset + 9))), firstFragment),
+        let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
                                direction.combine(source: matches(.loadIndexed(.half, index: index, networkOffset)),
                                                  destination: matches(.loadIndexed(.half, index: index, networkOffset + 2)), in: arena))
         return arena.or(ip6, ip)
@@ -392,15 +416,15 @@ struct PredicateBuilder {
         case "ether", "link", "fddi", "tr", "wlan", "ppp", "slip":
             return (arena.always(true), nil, 0)
         case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "mopdl", "moprc":
-            return (try protocolKeyword(name), nil, networkOffset)
+            return (try protocolKeyword(name), offsetIndex, networkOffset)
         case "ip6":
-            return (try linkProtocol(0x86dd), nil, networkOffset)
+            return (try linkProtocol(0x86dd), offsetIndex, networkOffset)
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
             return (try arena.and(ipProtocol(number), firstFragment), transportIndex, networkOffset)
         case "icmp6":
-            let next = FilterValue.load(.byte, networkOffset + 6)
-            return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), nil, networkOffset + 40)
+            let next = packet(.byte, networkOffset + 6)
+            return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), offsetIndex, networkOffset + 40)
         default:
             throw Failure(message: "'\(name)[...]' is not supported")
         }

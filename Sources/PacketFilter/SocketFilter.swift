@@ -4,8 +4,17 @@ import ClassicBPF
 /// file: `inbound`, `outbound` and `ifindex` read the kernel's ancillary fields, and the
 /// first `vlan` may move nothing (see `SocketFilter`).
 struct LiveForm: Sendable {
-    /// Whether the first `vlan` moves what follows it past its tag, as in a capture file.
-    var firstTagMoves: Bool
+    /// How what follows the first `vlan` reads past its tag.
+    enum FirstTag: Sendable {
+        /// 4 bytes further, as in a capture file.
+        case moves
+        /// Where it would without the tag: the kernel took it out.
+        case stays
+        /// `frameTagLength` bytes further, known at run time.
+        case indexes
+    }
+
+    var firstTag: FirstTag
 }
 
 /// The first `vlan` of an expression as parsed: its test of the tag in the frame, and the
@@ -30,15 +39,22 @@ struct VLANPrimitive: Sendable {
 /// file), or `unmoved`. The predicate follows the evaluation down to the first `vlan`, which
 /// branches on `[vlanp]`; from there each outcome continues in the parse its offsets need,
 /// so what comes before the first `vlan` is tested once and only what follows it twice.
+///
+/// Or, as libpcap does, once: in an `indexed` parse, what follows the first `vlan` reads
+/// past `frameTagLength`, a pure value of `[vlanp]` the program computes first, and both
+/// outcomes continue there. That costs the computation and an `ldx` per load where X was
+/// lost; which of the two forms is shorter depends on the expression, so both are compiled.
 enum SocketFilter {
-    /// The predicate of `expression` for a live socket of `linkType`.
+    /// The predicates of `expression` for a live socket of `linkType`: the one with the
+    /// tag's continuations written twice, and, when there is a first `vlan` and what follows
+    /// it can read at a run-time offset, the one with them written once.
     static func parse(_ expression: String, linkType: FilterLinkType,
-                      resolver: (any FilterNameResolver)?) throws(FilterError) -> PredicateTree {
+                      resolver: (any FilterNameResolver)?) throws(FilterError) -> (twice: PredicateTree, once: PredicateTree?) {
         let arena = PredicateArena()
-        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTagMoves: true), resolver: resolver, arena: arena)
-        guard let first = arena.firstVLAN else { return moved }
+        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena)
+        guard let first = arena.firstVLAN else { return (moved, nil) }
         arena.firstVLAN = nil
-        let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTagMoves: false), resolver: resolver, arena: arena)
+        let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .stays), resolver: resolver, arena: arena)
         // Both parses read the same words: a difference is a bug, reported rather than trapped.
         guard let unmovedFirst = arena.firstVLAN,
               let movedPath = path(to: first.test, from: moved.root, in: arena),
@@ -46,8 +62,19 @@ enum SocketFilter {
               alike(movedPath, unmovedPath, in: arena) else {
             throw FilterError(offset: 0, message: "internal error: the two parses of the live filter differ")
         }
-        let root = tagBranching(movedPath, unmovedPath, offloaded: offloadedTest(first.id, in: arena), in: arena)
-        return PredicateTree(arena: arena, root: root)
+        let offloaded = offloadedTest(first.id, in: arena)
+        let present = arena.equal(.load(.byte, AncillaryField.vlanTagPresent.offset), 1)
+        let twice = tagBranching(movedPath, unmovedPath, present: present, offloaded: offloaded, in: arena)
+        // What cannot read at a run-time offset (`protochain`) is refused by this parse alone.
+        arena.firstVLAN = nil
+        guard let indexed = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes), resolver: resolver, arena: arena),
+              let indexedFirst = arena.firstVLAN,
+              let indexedPath = path(to: indexedFirst.test, from: indexed.root, in: arena),
+              alike(indexedPath, unmovedPath, in: arena) else {
+            return (PredicateTree(arena: arena, root: twice), nil)
+        }
+        let once = tagBranching(indexedPath, unmovedPath, present: arena.equal(.frameTagLength, 0), offloaded: offloaded, in: arena, sharing: true)
+        return (PredicateTree(arena: arena, root: twice), PredicateTree(arena: arena, root: once))
     }
 
     /// How the evaluation continues after a part: as the unmoved parse reads (the first
@@ -58,8 +85,10 @@ enum SocketFilter {
     }
 
     /// The expression along `moved` and `unmoved` (the paths from each parse's root to its
-    /// first `vlan`, alike in shape), with that `vlan` branching on `[vlanp]`.
-    static func tagBranching(_ moved: [Predicate], _ unmoved: [Predicate], offloaded: Predicate, in arena: PredicateArena) -> Predicate {
+    /// first `vlan`, alike in shape), with that `vlan` branching on `present`. With
+    /// `sharing`, `moved` reads past the tag at run time, and both outcomes continue in it.
+    static func tagBranching(_ moved: [Predicate], _ unmoved: [Predicate], present: Predicate, offloaded: Predicate,
+                             in arena: PredicateArena, sharing: Bool = false) -> Predicate {
         // Where each part on the path continues, from the root down: a right side after the
         // path comes from the parse of the state the evaluation is in.
         var whenTrue = [Continuation(unmoved: arena.always(true), moved: arena.always(true))]
@@ -80,9 +109,10 @@ enum SocketFilter {
             whenFalse.append(f)
         }
         // Back up from the `vlan`: a left side before the path is tested first, unmoved.
-        let present = arena.equal(.load(.byte, AncillaryField.vlanTagPresent.offset), 1)
         let (t, f) = (whenTrue[moved.count - 1], whenFalse[moved.count - 1])
-        var result = arena.choose(present, arena.choose(offloaded, t.unmoved, f.unmoved), arena.choose(moved[moved.count - 1], t.moved, f.moved))
+        var result = sharing
+            ? arena.choose(arena.choose(present, offloaded, moved[moved.count - 1]), t.moved, f.moved)
+            : arena.choose(present, arena.choose(offloaded, t.unmoved, f.unmoved), arena.choose(moved[moved.count - 1], t.moved, f.moved))
         for level in stride(from: moved.count - 2, through: 0, by: -1) {
             let next = moved[level + 1].index
             switch arena.parts[Int(moved[level].index)] {

@@ -4,7 +4,7 @@ import ClassicBPF
 /// of other entries, so that comparing two values compares two integers.
 struct ValueEntry: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, frameTagLength
     }
 
     var kind: Kind
@@ -42,6 +42,8 @@ struct ValueTable: Sendable {
     private(set) var entries: [ValueEntry] = []
     private(set) var chains: [ProtocolChain] = []
     private var index = FingerprintIndex(capacity: 32)
+    /// The number of `frameTagLength`, which the program computes first, if it is used.
+    private(set) var frameTagLength: Int32?
 
     init() { entries.reserveCapacity(32) }
 
@@ -78,6 +80,10 @@ struct ValueTable: Sendable {
                 return chains.count - 1
             }()
             return number(ValueEntry(kind: .protocolChain, k: UInt32(at), usesX: true))
+        case .frameTagLength:
+            let n = number(ValueEntry(kind: .frameTagLength))
+            frameTagLength = n
+            return n
         }
     }
 
