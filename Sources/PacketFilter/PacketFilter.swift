@@ -30,7 +30,7 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil,
         resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
+        let predicate = try GeneveForms.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
         return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
     }
 

@@ -99,6 +99,9 @@ final class PredicateArena {
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
     /// the frame (see `SocketFilter`).
     var firstVLAN: VLANPrimitive?
+    /// The expression's first `geneve`, and whether anything follows one (see `GeneveForms`).
+    var firstGeneve: GenevePrimitive?
+    var followsGeneve = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.

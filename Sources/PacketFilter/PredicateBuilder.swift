@@ -29,12 +29,21 @@ struct PredicateBuilder {
     /// The run-time part of every offset past the link header, once something of variable
     /// length came before it (see `packet`); nil while offsets are constants.
     var offsetIndex: FilterValue?
+    /// The run-time part of the EtherType's offset (see `linkTypeField`): past `geneve`,
+    /// not always `offsetIndex`, as without an inner Ethernet header it is Geneve's own.
+    var linkTypeIndex: FilterValue?
+    /// For a parse of what follows the first `geneve`, how it reads (see `GeneveForms`).
+    let geneveVariant: GeneveVariant?
+    /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
+    var afterGeneve = false
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: GeneveVariant? = nil,
+         arena: PredicateArena) {
         self.linkType = linkType
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
+        geneveVariant = geneve
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
@@ -65,6 +74,12 @@ struct PredicateBuilder {
         return .loadIndexed(size, index: offsetIndex, offset)
     }
 
+    /// The packet's `size` bytes at `offset` from the EtherType on, moved by `linkTypeIndex`.
+    func linkTypeField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+        guard let linkTypeIndex else { return .load(size, offset) }
+        return .loadIndexed(size, index: linkTypeIndex, offset)
+    }
+
     // MARK: Link layer
 
     /// The packet carries `etherType` (or an LLC SAP for values up to 1500): libpcap's gen_linktype.
@@ -91,6 +106,8 @@ struct PredicateBuilder {
         case .plain:
             break
         }
+        // libpcap reads an inner frame past Geneve as Ethernet, whatever the outer link.
+        if afterGeneve { return try ethernetProtocol(etherType) }
         switch linkType {
         case .raw:
             switch etherType {
@@ -117,24 +134,26 @@ struct PredicateBuilder {
     }
 
     private func ethernetProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
-        let type = packet(.half, etherTypeOffset ?? 12)
+        let type = linkTypeField(.half, etherTypeOffset ?? 12)
+        // The LLC SAPs follow the EtherType (or length); the 802.2 SNAP and IPX forms are
+        // read at the network offset, the same place unless Geneve carries no inner header.
         let llc = (etherTypeOffset ?? 12) + 2
         // Built only where used: the common EtherTypes need no 802.3 length check.
         var isLength: Predicate { arena.not(arena.compare(type, .gt, Self.etherMTU)) }
         switch etherType {
         case 0xfe, 0xf0, 0x06:
-            return arena.and(isLength, arena.equal(packet(.half, llc), etherType << 8 | etherType))
+            return arena.and(isLength, arena.equal(linkTypeField(.half, llc), etherType << 8 | etherType))
         case 0x8137:
-            let snap = arena.and(arena.equal(packet(.word, llc + 4), 0x8137), arena.equal(packet(.word, llc), 0xaaaa_0300))
-            let llcForms = arena.any([snap, arena.equal(packet(.byte, llc), 0xe0), arena.equal(packet(.half, llc), 0xffff)])
+            let snap = arena.and(arena.equal(packet(.word, networkOffset + 4), 0x8137), arena.equal(packet(.word, networkOffset), 0xaaaa_0300))
+            let llcForms = arena.any([snap, arena.equal(packet(.byte, networkOffset), 0xe0), arena.equal(packet(.half, networkOffset), 0xffff)])
             return arena.or(arena.equal(type, 0x8137), arena.and(isLength, llcForms))
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            let snap = arena.and(arena.equal(packet(.word, llc + 4), snapType), arena.equal(packet(.word, llc), snapHeader))
+            let snap = arena.and(arena.equal(packet(.word, networkOffset + 4), snapType), arena.equal(packet(.word, networkOffset), snapHeader))
             return arena.or(arena.equal(type, etherType), arena.and(isLength, snap))
         case ...Self.etherMTU:
-            return arena.and(isLength, arena.equal(packet(.byte, llc), etherType))
+            return arena.and(isLength, arena.equal(linkTypeField(.byte, llc), etherType))
         default:
             return arena.equal(type, etherType)
         }
@@ -170,7 +189,7 @@ struct PredicateBuilder {
 
     /// `llc`: 802.2 frames, which are neither Ethernet II nor Novell's raw 802.3.
     func llc() throws(Failure) -> Predicate {
-        guard linkType == .ethernet, encapsulation == .plain else {
+        guard linkType == .ethernet || afterGeneve, encapsulation == .plain else {
             let link = switch encapsulation {
             case .plain: linkName
             case .pppoe: "PPP"
@@ -179,11 +198,12 @@ struct PredicateBuilder {
             throw Failure(message: "'llc' is not supported for \(link)")
         }
         let offset = etherTypeOffset ?? 12
-        return arena.and(arena.not(arena.compare(packet(.half, offset), .gt, Self.etherMTU)),
-                         arena.not(arena.equal(packet(.half, offset + 2), 0xffff)))
+        return arena.and(arena.not(arena.compare(linkTypeField(.half, offset), .gt, Self.etherMTU)),
+                         arena.not(arena.equal(packet(.half, networkOffset), 0xffff)))
     }
 
     func requireEthernet(_ what: String) throws(Failure) {
+        guard !afterGeneve else { throw Failure(message: "\(what) cannot follow geneve yet") }
         guard linkType == .ethernet else {
             throw Failure(message: "\(what) are supported only on Ethernet, not on \(linkName)")
         }
@@ -200,26 +220,32 @@ struct PredicateBuilder {
         return direction.combine(source: at(6), destination: at(0), in: arena)
     }
 
-    func etherBroadcast() throws(Failure) -> Predicate {
+    private func requireBroadcastLink() throws(Failure) {
+        guard !afterGeneve else { throw Failure(message: "Ethernet broadcast and multicast cannot follow geneve yet") }
         guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
+    }
+
+    func etherBroadcast() throws(Failure) -> Predicate {
+        try requireBroadcastLink()
         return arena.and(arena.equal(.load(.word, 2), 0xffff_ffff), arena.equal(.load(.half, 0), 0xffff))
     }
 
     func etherMulticast() throws(Failure) -> Predicate {
-        guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
+        try requireBroadcastLink()
         return arena.compare(.load(.byte, 0), .set, 1)
     }
 
     // MARK: VLAN, MPLS, PPPoE
 
     mutating func vlan(_ id: UInt32?) throws(Failure) -> Predicate {
-        guard linkType == .ethernet, encapsulation == .plain, let offset = etherTypeOffset else {
+        guard linkType == .ethernet || afterGeneve, encapsulation == .plain, let offset = etherTypeOffset else {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
-        let type = packet(.half, offset)
+        let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
-        if let id { p = arena.and(p, arena.masked(packet(.half, offset + 2), 0x0fff, id)) }
+        // The tag's TCI is where the network header would be (libpcap reads it there).
+        if let id { p = arena.and(p, arena.masked(packet(.half, networkOffset), 0x0fff, id)) }
         if !seenVLAN {
             seenVLAN = true
             arena.firstVLAN = VLANPrimitive(test: p, id: id)
@@ -227,6 +253,7 @@ struct PredicateBuilder {
             case .stays: return p
             case .indexes:
                 offsetIndex = .frameTagLength
+                linkTypeIndex = .frameTagLength
                 return p
             case .moves, nil: break
             }
@@ -238,7 +265,7 @@ struct PredicateBuilder {
 
     mutating func mpls(_ label: UInt32?) throws(Failure) -> Predicate {
         // PPPoE carries MPLS on any link type; a label stack goes on wherever it started.
-        guard linkType == .ethernet || encapsulation != .plain else {
+        guard linkType == .ethernet || encapsulation != .plain || afterGeneve else {
             throw Failure(message: "no MPLS support for \(linkName)")
         }
         if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
@@ -280,8 +307,8 @@ struct PredicateBuilder {
 
     /// `ip protochain N` or `ip6 protochain N`.
     func protocolChain(_ number: UInt32, ipVersion: UInt8) throws(Failure) -> Predicate {
-        // The chain's loop reads at constant offsets: a live VLAN filter moves it by parsing twice.
-        guard offsetIndex == nil else { throw Failure(message: "protochain cannot follow a run-time offset") }
+        // The chain's loop reads at constant offsets (a live VLAN filter moves it by parsing twice).
+        guard offsetIndex == nil, !afterGeneve else { throw Failure(message: "'protochain' is not supported with variable length headers") }
         let chain = ProtocolChain(networkOffset: networkOffset, ipVersion: ipVersion, target: number)
         return try arena.and(linkProtocol(ipVersion == 6 ? 0x86dd : 0x0800), arena.equal(.protocolChain(chain), 1))
     }
@@ -414,6 +441,7 @@ struct PredicateBuilder {
     func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
         switch name {
         case "ether", "link", "fddi", "tr", "wlan", "ppp", "slip":
+            guard !afterGeneve else { throw Failure(message: "'\(name)[...]' cannot follow geneve yet") }
             return (arena.always(true), nil, 0)
         case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "mopdl", "moprc":
             return (try protocolKeyword(name), offsetIndex, networkOffset)

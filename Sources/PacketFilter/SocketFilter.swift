@@ -50,8 +50,11 @@ enum SocketFilter {
     static func parse(_ expression: String, linkType: FilterLinkType,
                       resolver: (any FilterNameResolver)?) throws(FilterError) -> (twice: PredicateTree, once: PredicateTree?) {
         let arena = PredicateArena()
-        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena)
+        let moved = try GeneveForms.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena)
         guard let first = arena.firstVLAN else { return (moved, nil) }
+        guard !arena.followsGeneve else {
+            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "on a live socket, nothing can follow geneve in an expression with vlan yet")
+        }
         arena.firstVLAN = nil
         let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .stays), resolver: resolver, arena: arena)
         // Both parses read the same words: a difference is a bug, reported rather than trapped.
