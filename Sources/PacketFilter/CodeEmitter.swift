@@ -1,12 +1,14 @@
 import ClassicBPF
 
-/// What A and X are known to hold: value numbers in the graph's `ValueTable`, -1 for unknown.
+/// What A, X and the scratch word of `saved` values are known to hold: value numbers in
+/// the graph's `ValueTable`, -1 for unknown.
 struct RegisterState: Equatable, Sendable {
     var a: Int32 = -1
     var x: Int32 = -1
+    var saved: Int32 = -1
 
     func meet(_ other: RegisterState) -> RegisterState {
-        RegisterState(a: a == other.a ? a : -1, x: x == other.x ? x : -1)
+        RegisterState(a: a == other.a ? a : -1, x: x == other.x ? x : -1, saved: saved == other.saved ? saved : -1)
     }
 }
 
@@ -71,7 +73,8 @@ private struct ValueWriter {
     init(_ values: ValueTable) {
         self.values = values
         state = RegisterState()
-        scratchWords = values.frameTagLength == nil ? UInt32(ClassicOpcode.scratchWords) : FilterValue.frameTagLengthScratch
+        scratchWords = values.usesSavedWord ? FilterValue.savedScratch
+            : values.frameTagLength == nil ? UInt32(ClassicOpcode.scratchWords) : FilterValue.frameTagLengthScratch
     }
 
     /// Computes `frameTagLength` (4 unless `[vlanp]` is 1) into its scratch word, leaving it in A.
@@ -80,7 +83,7 @@ private struct ValueWriter {
         code.append(.arithmetic(.xor, .constant(1)))
         code.append(.arithmetic(.lsh, .constant(2)))
         code.append(.storeA(scratch: FilterValue.frameTagLengthScratch))
-        state = RegisterState(a: value, x: -1)
+        state = RegisterState(a: value)
     }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
@@ -117,6 +120,14 @@ private struct ValueWriter {
             code += try values.chains[Int(entry.k)].code(scratch: try scratch())
             state.x = -1
         case .frameTagLength: code.append(.loadA(.scratch(FilterValue.frameTagLengthScratch)))
+        case .saved:
+            if state.saved == value {
+                code.append(.loadA(.scratch(FilterValue.savedScratch)))
+            } else {
+                try intoA(entry.left)
+                code.append(.storeA(scratch: FilterValue.savedScratch))
+                state.saved = value
+            }
         case .binary:
             if let k = values.constant(entry.right) {
                 try intoA(entry.left)
@@ -151,7 +162,7 @@ private struct ValueWriter {
             try intoA(left)
             return true
         }
-        if values[right].kind == .frameTagLength, try leavesX(right, computing: left) { return true }
+        if values[right].kind == .frameTagLength || values[right].kind == .saved, try leavesX(right, computing: left) { return true }
         guard values[right].kind == .ipHeaderLength else { return false }
         try intoA(left)
         try intoX(right)
@@ -178,6 +189,7 @@ private struct ValueWriter {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant: code.append(.loadX(.constant(entry.k)))
         case .frameTagLength: code.append(.loadX(.scratch(FilterValue.frameTagLengthScratch)))
+        case .saved where state.saved == value: code.append(.loadX(.scratch(FilterValue.savedScratch)))
         default:
             try intoA(value)
             code.append(.tax)

@@ -63,24 +63,26 @@ extension PredicateBuilder {
             ethernetInIPv6: arena.equal(udp6(.half, 10), Self.transparentEthernetBridging),
             protocolTypeInIPv4: arena.masked(udp4(.half, 10), 0xffff_0000, 0),
             protocolTypeInIPv6: arena.masked(udp6(.half, 10), 0xffff_0000, 0))
-        // The payload's offset past `network + 16` (IPv4, past its UDP header) or `network + 56`.
-        func optionsLength(_ firstByte: FilterValue) -> FilterValue {
-            .binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
+        // Where the payload starts (`saved`, so what reads past it is the same code over
+        // IPv4 and IPv6): past the UDP header, the Geneve header and its options.
+        func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ offset: UInt32) -> FilterValue {
+            let options = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
+            return .saved(.binary(.add, start.map { .binary(.add, options, $0) } ?? options, .constant(offset)))
         }
-        let payload4 = FilterValue.binary(.add, optionsLength(udp4(.byte, 8)), index)
-        let payload6 = offsetIndex.map { FilterValue.binary(.add, optionsLength(udp6(.byte, 8)), $0) } ?? optionsLength(udp6(.byte, 8))
+        let payload4 = payload(udp4(.byte, 8), index, network + 16)
+        let payload6 = payload(udp6(.byte, 8), offsetIndex, network + 56)
         encapsulation = .plain
         switch geneveVariant {
         case .notMatched, nil:
             (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (nil, nil, 0, 0)
         case .ipv4Ethernet:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload4, payload4, network + 28, network + 30)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload4, payload4, 12, 14)
         case .ipv4Payload:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload4, index, network + 10, network + 16)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload4, index, network + 10, 0)
         case .ipv6Ethernet:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload6, payload6, network + 68, network + 70)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload6, payload6, 12, 14)
         case .ipv6Payload:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload6, offsetIndex, network + 50, network + 56)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload6, offsetIndex, network + 50, 0)
         }
         return test
     }

@@ -22,8 +22,16 @@ enum FilterValue: Hashable, Sendable {
     /// it, as libpcap's M[1]; the program computes it once, into `frameTagLengthScratch`.
     case frameTagLength
 
+    /// A value the program keeps in `savedScratch` once a path has computed it, so that the
+    /// loads past it cost an `ldx`, and that the code reading past it is the same text
+    /// whichever way it was computed (Geneve's payload over IPv4 or IPv6), so laid out once.
+    /// At most one is computed on any path.
+    indirect case saved(FilterValue)
+
     /// The scratch word holding `frameTagLength`: the last, as the others fill from 0.
     static let frameTagLengthScratch = UInt32(ClassicOpcode.scratchWords - 1)
+    /// The scratch word holding a `saved` value: the one before.
+    static let savedScratch = UInt32(ClassicOpcode.scratchWords - 2)
 
     var constantValue: UInt32? {
         if case .constant(let k) = self { return k }
@@ -34,7 +42,7 @@ enum FilterValue: Hashable, Sendable {
     var depth: Int {
         switch self {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
-        case .negate(let value), .loadIndexed(_, let value, _): value.depth
+        case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
         default: 0
         }
     }
@@ -131,6 +139,7 @@ final class PredicateArena {
             chains.append(chain)
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
         case .frameTagLength: entry = ValueEntry(kind: .frameTagLength)
+        case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)

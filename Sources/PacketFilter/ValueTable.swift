@@ -4,7 +4,7 @@ import ClassicBPF
 /// of other entries, so that comparing two values compares two integers.
 struct ValueEntry: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, frameTagLength
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, frameTagLength, saved
     }
 
     var kind: Kind
@@ -44,6 +44,8 @@ struct ValueTable: Sendable {
     private var index = FingerprintIndex(capacity: 32)
     /// The number of `frameTagLength`, which the program computes first, if it is used.
     private(set) var frameTagLength: Int32?
+    /// Whether a `saved` value is used, which takes a scratch word.
+    private(set) var usesSavedWord = false
 
     init() { entries.reserveCapacity(32) }
 
@@ -84,6 +86,10 @@ struct ValueTable: Sendable {
             let n = number(ValueEntry(kind: .frameTagLength))
             frameTagLength = n
             return n
+        case .saved:
+            let n = number(value.left, of: arena)
+            usesSavedWord = true
+            return number(ValueEntry(kind: .saved, left: n, usesX: self[n].usesX))
         }
     }
 
