@@ -63,26 +63,36 @@ extension PredicateBuilder {
             ethernetInIPv6: arena.equal(udp6(.half, 10), Self.transparentEthernetBridging),
             protocolTypeInIPv4: arena.masked(udp4(.half, 10), 0xffff_0000, 0),
             protocolTypeInIPv6: arena.masked(udp6(.half, 10), 0xffff_0000, 0))
-        // Where the payload starts (`saved`, so what reads past it is the same code over
-        // IPv4 and IPv6): past the UDP header, the Geneve header and its options.
-        func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ offset: UInt32) -> FilterValue {
+        // Where the payload starts, less `back` (`saved`, so that what reads past it is the
+        // same code over IPv4 and IPv6): past the UDP header, the Geneve header and its options.
+        func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ offset: UInt32, back: UInt32) -> FilterValue {
             let options = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
-            return .saved(.binary(.add, start.map { .binary(.add, options, $0) } ?? options, .constant(offset)))
+            return .saved(.binary(.add, start.map { .binary(.add, options, $0) } ?? options, .constant(offset - back)))
         }
-        let payload4 = payload(udp4(.byte, 8), index, network + 16)
-        let payload6 = payload(udp6(.byte, 8), offsetIndex, network + 56)
+        // A bare payload is indexed from 14 bytes before it, so that its network header is at
+        // the same offsets as past an inner Ethernet header: the same code again.
+        let bare: UInt32 = 14
         encapsulation = .plain
         switch geneveVariant {
         case .notMatched, nil:
             (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (nil, nil, 0, 0)
+            innerLinkHeader = InnerLinkHeader(index: nil, offset: 0, isEthernet: false)
         case .ipv4Ethernet:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload4, payload4, 12, 14)
+            let payload = payload(udp4(.byte, 8), index, network + 16, back: 0)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, payload, 12, 14)
+            innerLinkHeader = InnerLinkHeader(index: payload, offset: 0, isEthernet: true)
         case .ipv4Payload:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload4, index, network + 10, 0)
+            let payload = payload(udp4(.byte, 8), index, network + 16, back: bare)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, index, network + 10, bare)
+            innerLinkHeader = InnerLinkHeader(index: payload, offset: bare, isEthernet: false)
         case .ipv6Ethernet:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload6, payload6, 12, 14)
+            let payload = payload(udp6(.byte, 8), offsetIndex, network + 56, back: 0)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, payload, 12, 14)
+            innerLinkHeader = InnerLinkHeader(index: payload, offset: 0, isEthernet: true)
         case .ipv6Payload:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload6, offsetIndex, network + 50, 0)
+            let payload = payload(udp6(.byte, 8), offsetIndex, network + 56, back: bare)
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, offsetIndex, network + 50, bare)
+            innerLinkHeader = InnerLinkHeader(index: payload, offset: bare, isEthernet: false)
         }
         return test
     }

@@ -36,6 +36,16 @@ struct PredicateBuilder {
     let geneveVariant: GeneveVariant?
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
     var afterGeneve = false
+    /// Past `geneve`, where the link header is read (libpcap's M[1]: the payload).
+    var innerLinkHeader: InnerLinkHeader?
+
+    struct InnerLinkHeader {
+        var index: FilterValue?
+        var offset: UInt32
+        /// Whether an Ethernet header is there, for `ether host` and the like; libpcap tells
+        /// by the network header not starting at the payload.
+        var isEthernet: Bool
+    }
 
     init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: GeneveVariant? = nil,
          arena: PredicateArena) {
@@ -72,6 +82,13 @@ struct PredicateBuilder {
     func packet(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
         guard let offsetIndex else { return .load(size, offset) }
         return .loadIndexed(size, index: offsetIndex, offset)
+    }
+
+    /// The link header's `size` bytes at `offset`: past `geneve`, the inner frame's.
+    func linkHeaderField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+        guard let innerLinkHeader else { return .load(size, offset) }
+        guard let index = innerLinkHeader.index else { return .load(size, innerLinkHeader.offset + offset) }
+        return .loadIndexed(size, index: index, innerLinkHeader.offset + offset)
     }
 
     /// The packet's `size` bytes at `offset` from the EtherType on, moved by `linkTypeIndex`.
@@ -203,8 +220,7 @@ struct PredicateBuilder {
     }
 
     func requireEthernet(_ what: String) throws(Failure) {
-        guard !afterGeneve else { throw Failure(message: "\(what) cannot follow geneve yet") }
-        guard linkType == .ethernet else {
+        guard linkType == .ethernet || innerLinkHeader != nil else {
             throw Failure(message: "\(what) are supported only on Ethernet, not on \(linkName)")
         }
     }
@@ -212,27 +228,29 @@ struct PredicateBuilder {
     /// `ether src/dst/host MAC`: a 4-byte then a 2-byte comparison, as libpcap.
     func etherAddress(_ mac: [UInt8], _ direction: Direction) throws(Failure) -> Predicate {
         try requireEthernet("Ethernet addresses")
+        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
         func at(_ offset: UInt32) -> Predicate {
             let low = mac[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let high = UInt32(mac[0]) << 8 | UInt32(mac[1])
-            return arena.and(arena.equal(.load(.word, offset + 2), low), arena.equal(.load(.half, offset), high))
+            return arena.and(arena.equal(linkHeaderField(.word, offset + 2), low), arena.equal(linkHeaderField(.half, offset), high))
         }
         return direction.combine(source: at(6), destination: at(0), in: arena)
     }
 
     private func requireBroadcastLink() throws(Failure) {
-        guard !afterGeneve else { throw Failure(message: "Ethernet broadcast and multicast cannot follow geneve yet") }
-        guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
+        guard linkType == .ethernet || innerLinkHeader != nil else { throw Failure(message: "\(linkName) is not a broadcast link") }
     }
 
     func etherBroadcast() throws(Failure) -> Predicate {
         try requireBroadcastLink()
-        return arena.and(arena.equal(.load(.word, 2), 0xffff_ffff), arena.equal(.load(.half, 0), 0xffff))
+        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
+        return arena.and(arena.equal(linkHeaderField(.word, 2), 0xffff_ffff), arena.equal(linkHeaderField(.half, 0), 0xffff))
     }
 
     func etherMulticast() throws(Failure) -> Predicate {
         try requireBroadcastLink()
-        return arena.compare(.load(.byte, 0), .set, 1)
+        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
+        return arena.compare(linkHeaderField(.byte, 0), .set, 1)
     }
 
     // MARK: VLAN, MPLS, PPPoE
@@ -441,7 +459,7 @@ struct PredicateBuilder {
     func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
         switch name {
         case "ether", "link", "fddi", "tr", "wlan", "ppp", "slip":
-            guard !afterGeneve else { throw Failure(message: "'\(name)[...]' cannot follow geneve yet") }
+            if let inner = innerLinkHeader { return (arena.always(true), inner.index, inner.offset) }
             return (arena.always(true), nil, 0)
         case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "mopdl", "moprc":
             return (try protocolKeyword(name), offsetIndex, networkOffset)

@@ -14,7 +14,9 @@ import Testing
         "geneve or ip", "geneve or tcp port 80", "not geneve and ip", "geneve and arp", "geneve and vlan", "geneve and vlan 5 and ip",
         "geneve and ip[9] = 6", "geneve and tcp[13] & 2 != 0", "udp and geneve and udp port 53", "(geneve and tcp) or udp port 53",
         "geneve and portrange 50-90", "geneve and icmp", "geneve and ip6 and udp", "geneve and stp", "geneve and ipx",
-        "geneve and mpls", "geneve and ip and len > 100",
+        "geneve and mpls", "geneve and ip and len > 100", "geneve and ether host 02:00:00:00:00:01", "geneve and ether src 02:00:00:00:00:02",
+        "geneve and ether broadcast", "geneve and ether multicast", "geneve and ether[0] = 2", "geneve and ether[12:2] = 0x800",
+        "geneve and llc",
     ]
 
     // MARK: Crafted packets
