@@ -63,37 +63,33 @@ extension PredicateBuilder {
             ethernetInIPv6: arena.equal(udp6(.half, 10), Self.transparentEthernetBridging),
             protocolTypeInIPv4: arena.masked(udp4(.half, 10), 0xffff_0000, 0),
             protocolTypeInIPv6: arena.masked(udp6(.half, 10), 0xffff_0000, 0))
-        // Where the payload starts, less `back` (`saved`, so that what reads past it is the
-        // same code over IPv4 and IPv6): past the UDP header, the Geneve header and its options.
-        func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ offset: UInt32, back: UInt32) -> FilterValue {
-            let options = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
-            return .saved(.binary(.add, start.map { .binary(.add, options, $0) } ?? options, .constant(offset - back)))
-        }
-        // A bare payload is indexed from 14 bytes before it, so that its network header is at
-        // the same offsets as past an inner Ethernet header: the same code again.
-        let bare: UInt32 = 14
         encapsulation = .plain
+        let (overIPv4, ethernet): (Bool, Bool)
         switch geneveVariant {
         case .notMatched, nil:
             (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (nil, nil, 0, 0)
             innerLinkHeader = InnerLinkHeader(index: nil, offset: 0, isEthernet: false)
-        case .ipv4Ethernet:
-            let payload = payload(udp4(.byte, 8), index, network + 16, back: 0)
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, payload, 12, 14)
-            innerLinkHeader = InnerLinkHeader(index: payload, offset: 0, isEthernet: true)
-        case .ipv4Payload:
-            let payload = payload(udp4(.byte, 8), index, network + 16, back: bare)
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, index, network + 10, bare)
-            innerLinkHeader = InnerLinkHeader(index: payload, offset: bare, isEthernet: false)
-        case .ipv6Ethernet:
-            let payload = payload(udp6(.byte, 8), offsetIndex, network + 56, back: 0)
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, payload, 12, 14)
-            innerLinkHeader = InnerLinkHeader(index: payload, offset: 0, isEthernet: true)
-        case .ipv6Payload:
-            let payload = payload(udp6(.byte, 8), offsetIndex, network + 56, back: bare)
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (payload, offsetIndex, network + 50, bare)
-            innerLinkHeader = InnerLinkHeader(index: payload, offset: bare, isEthernet: false)
+            return test
+        case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
+        case .ipv4Payload: (overIPv4, ethernet) = (true, false)
+        case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
+        case .ipv6Payload: (overIPv4, ethernet) = (false, false)
         }
+        // Past the UDP header, the Geneve header and its options. A bare payload is indexed
+        // from 14 bytes before it, so that its network header is at the same offsets as past
+        // an inner Ethernet header; `saved`, so that what reads past it is one piece of code
+        // over IPv4 and IPv6 and for both.
+        let (firstByte, start, end) = overIPv4 ? (udp4(.byte, 8), index, network + 16) : (udp6(.byte, 8), offsetIndex, network + 56)
+        let back: UInt32 = ethernet ? 0 : 14
+        var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
+        if let start { past = .binary(.add, past, start) }
+        let payload = FilterValue.saved(.binary(.add, past, .constant(end - back)))
+        // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
+        let protocolType = overIPv4 ? (index: Optional(index), offset: network + 10) : (index: offsetIndex, offset: network + 50)
+        linkTypeIndex = ethernet ? payload : protocolType.index
+        etherTypeOffset = ethernet ? 12 : protocolType.offset
+        (offsetIndex, networkOffset) = (payload, 14)
+        innerLinkHeader = InnerLinkHeader(index: payload, offset: back, isEthernet: ethernet)
         return test
     }
 }
