@@ -67,23 +67,13 @@ private struct ValueWriter {
     var code: [ClassicInstruction] = []
     var state: RegisterState
     var nextScratch: UInt32 = 0
-    /// The scratch words free for arithmetic: all but the one `frameTagLength` is kept in.
+    /// The scratch words free for arithmetic: all but the one a `saved` value is kept in.
     let scratchWords: UInt32
 
     init(_ values: ValueTable) {
         self.values = values
         state = RegisterState()
-        scratchWords = values.usesSavedWord ? FilterValue.savedScratch
-            : values.frameTagLength == nil ? UInt32(ClassicOpcode.scratchWords) : FilterValue.frameTagLengthScratch
-    }
-
-    /// Computes `frameTagLength` (4 unless `[vlanp]` is 1) into its scratch word, leaving it in A.
-    mutating func computeFrameTagLength(_ value: Int32) {
-        code.append(.loadA(.packet(.byte, offset: AncillaryField.vlanTagPresent.offset)))
-        code.append(.arithmetic(.xor, .constant(1)))
-        code.append(.arithmetic(.lsh, .constant(2)))
-        code.append(.storeA(scratch: FilterValue.frameTagLengthScratch))
-        state = RegisterState(a: value)
+        scratchWords = values.usesSavedWord ? FilterValue.savedScratch : UInt32(ClassicOpcode.scratchWords)
     }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
@@ -119,7 +109,6 @@ private struct ValueWriter {
         case .protocolChain:
             code += try values.chains[Int(entry.k)].code(scratch: try scratch())
             state.x = -1
-        case .frameTagLength: code.append(.loadA(.scratch(FilterValue.frameTagLengthScratch)))
         case .saved:
             if state.saved == value {
                 code.append(.loadA(.scratch(FilterValue.savedScratch)))
@@ -162,7 +151,7 @@ private struct ValueWriter {
             try intoA(left)
             return true
         }
-        if values[right].kind == .frameTagLength || values[right].kind == .saved, try leavesX(right, computing: left) { return true }
+        if values[right].kind == .saved, try leavesX(right, computing: left) { return true }
         guard values[right].kind == .ipHeaderLength else { return false }
         try intoA(left)
         try intoX(right)
@@ -188,7 +177,6 @@ private struct ValueWriter {
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant: code.append(.loadX(.constant(entry.k)))
-        case .frameTagLength: code.append(.loadX(.scratch(FilterValue.frameTagLengthScratch)))
         case .saved where state.saved == value: code.append(.loadX(.scratch(FilterValue.savedScratch)))
         default:
             try intoA(value)
@@ -216,17 +204,12 @@ enum CodeEmitter {
         // jump needs a trampoline, this is the program once the branches' offsets are known.
         var writer = ValueWriter(graph.tests.valueTable)
         writer.code.reserveCapacity(order.count * 4 + 2)
-        // A value every later load may need is computed once, as part of the first test.
-        if let value = graph.tests.valueTable.frameTagLength {
-            writer.computeFrameTagLength(value)
-            codes[first].entry = writer.state
-        }
         for n in order {
             let node = graph[n]
             let test = graph.tests[node.test]
             writer.state = reuseRegisters ? (codes[n].entry ?? RegisterState()) : RegisterState()
             writer.nextScratch = 0
-            codes[n].start = n == first ? 0 : writer.code.count
+            codes[n].start = writer.code.count
             codes[n].condition = test.condition
             if let k = test.constant {
                 try writer.intoA(Int32(test.value))

@@ -17,21 +17,16 @@ enum FilterValue: Hashable, Sendable {
     indirect case negate(FilterValue)
     /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
     case protocolChain(ProtocolChain)
-    /// On a live Linux socket, the length of the first VLAN tag in the frame: 0 when the
-    /// kernel took it out (`[vlanp]` is 1), else 4. What follows the first `vlan` reads past
-    /// it, as libpcap's M[1]; the program computes it once, into `frameTagLengthScratch`.
-    case frameTagLength
 
     /// A value the program keeps in `savedScratch` once a path has computed it, so that the
     /// loads past it cost an `ldx`, and that the code reading past it is the same text
-    /// whichever way it was computed (Geneve's payload over IPv4 or IPv6), so laid out once.
-    /// At most one is computed on any path.
+    /// whichever value it is (Geneve's payload over IPv4 or IPv6; the length of the first
+    /// VLAN tag in a live frame, or 0 where the first `vlan` was not evaluated), so laid out
+    /// once. At most one is computed on any path.
     indirect case saved(FilterValue)
 
-    /// The scratch word holding `frameTagLength`: the last, as the others fill from 0.
-    static let frameTagLengthScratch = UInt32(ClassicOpcode.scratchWords - 1)
-    /// The scratch word holding a `saved` value: the one before.
-    static let savedScratch = UInt32(ClassicOpcode.scratchWords - 2)
+    /// The scratch word holding a `saved` value: the last, as the others fill from 0.
+    static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
 
     var constantValue: UInt32? {
         if case .constant(let k) = self { return k }
@@ -138,7 +133,6 @@ final class PredicateArena {
         case .protocolChain(let chain):
             chains.append(chain)
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
-        case .frameTagLength: entry = ValueEntry(kind: .frameTagLength)
         case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
         }
         values.append(entry)

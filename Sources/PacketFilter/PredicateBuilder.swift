@@ -269,9 +269,9 @@ struct PredicateBuilder {
             arena.firstVLAN = VLANPrimitive(test: p, id: id)
             switch live?.firstTag {
             case .stays: return p
-            case .indexes:
-                offsetIndex = .frameTagLength
-                linkTypeIndex = .frameTagLength
+            case .indexes(let length):
+                offsetIndex = .saved(length)
+                linkTypeIndex = offsetIndex
                 return p
             case .moves, nil: break
             }

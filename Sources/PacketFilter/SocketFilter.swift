@@ -10,8 +10,8 @@ struct LiveForm: Sendable {
         case moves
         /// Where it would without the tag: the kernel took it out.
         case stays
-        /// `frameTagLength` bytes further, known at run time.
-        case indexes
+        /// `length` bytes further, known at run time (a `saved` value).
+        case indexes(by: FilterValue)
     }
 
     var firstTag: FirstTag
@@ -40,9 +40,10 @@ struct VLANPrimitive: Sendable {
 /// so what comes before it is tested once and only what follows it twice.
 ///
 /// Or, as libpcap does, once: in an `indexed` parse, what follows the first `vlan` reads
-/// past `frameTagLength`, a pure value of `[vlanp]` the program computes first, and both
-/// outcomes continue there. That costs the computation and an `ldx` per load where X was
-/// lost; which of the two forms is shorter depends on the expression, so both are compiled.
+/// past `tagLength`, a pure value of `[vlanp]` kept in a scratch word once computed (a
+/// `saved` value), and both outcomes continue there. That costs the computation and an
+/// `ldx` per load where X was lost; which of the two forms is shorter depends on the
+/// expression, so both are compiled.
 enum SocketFilter {
     /// The predicates of `expression` for a live socket of `linkType`: the one with the
     /// tag's continuations written twice, and, when there is a first `vlan` and what follows
@@ -65,14 +66,19 @@ enum SocketFilter {
         let offloaded = offloadedTest(first.id, in: arena)
         let present = arena.equal(.load(.byte, AncillaryField.vlanTagPresent.offset), 1)
         let twice = joinedTwice(twiceVariants, present: present, offloaded: offloaded, in: arena)
-        // What cannot read at a run-time offset (`protochain`) is refused by this parse alone.
+        // What cannot read at a run-time offset (`protochain`) is refused by these parses alone.
         arena.firstVLAN = nil
-        guard let indexed = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes), resolver: resolver, arena: arena),
+        guard let skipped = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes(by: .constant(0))),
+                                                    resolver: resolver, arena: arena),
+              let skippedFirst = arena.firstVLAN else { return (PredicateTree(arena: arena, root: twice), nil) }
+        arena.firstVLAN = nil
+        guard let indexed = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes(by: tagLength)),
+                                                    resolver: resolver, arena: arena),
               let indexedFirst = arena.firstVLAN,
-              let onceVariants = ParseVariants(roots: [unmoved.root, indexed.root], targets: [unmovedFirst.test, indexedFirst.test], in: arena) else {
+              let onceVariants = ParseVariants(roots: [skipped.root, indexed.root], targets: [skippedFirst.test, indexedFirst.test], in: arena) else {
             return (PredicateTree(arena: arena, root: twice), nil)
         }
-        let once = joinedOnce(onceVariants, present: arena.equal(.frameTagLength, 0), offloaded: offloaded, in: arena)
+        let once = joinedOnce(onceVariants, present: present, offloaded: offloaded, in: arena)
         return (PredicateTree(arena: arena, root: twice), PredicateTree(arena: arena, root: once))
     }
 
@@ -87,8 +93,12 @@ enum SocketFilter {
         }
     }
 
+    /// The length of the first tag in the frame: 0 when the kernel took it out, else 4.
+    static let tagLength = FilterValue.binary(.lsh, .binary(.xor, .load(.byte, AncillaryField.vlanTagPresent.offset), .constant(1)), .constant(2))
+
     /// The first `vlan` as one test of the tag wherever it is; both outcomes continue in the
-    /// parse that reads past `frameTagLength`.
+    /// parse that reads past `tagLength`. Where the first `vlan` is not evaluated, what
+    /// follows it reads past 0 bytes kept in the same scratch word: the same code, laid out once.
     @inline(never)
     static func joinedOnce(_ variants: ParseVariants, present: Predicate, offloaded: Predicate, in arena: PredicateArena) -> Predicate {
         let tag = arena.choose(present, offloaded, variants.paths[1][variants.paths[1].count - 1])

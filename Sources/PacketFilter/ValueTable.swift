@@ -4,7 +4,7 @@ import ClassicBPF
 /// of other entries, so that comparing two values compares two integers.
 struct ValueEntry: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, frameTagLength, saved
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, saved
     }
 
     var kind: Kind
@@ -42,8 +42,6 @@ struct ValueTable: Sendable {
     private(set) var entries: [ValueEntry] = []
     private(set) var chains: [ProtocolChain] = []
     private var index = FingerprintIndex(capacity: 32)
-    /// The number of `frameTagLength`, which the program computes first, if it is used.
-    private(set) var frameTagLength: Int32?
     /// Whether a `saved` value is used, which takes a scratch word.
     private(set) var usesSavedWord = false
 
@@ -82,10 +80,6 @@ struct ValueTable: Sendable {
                 return chains.count - 1
             }()
             return number(ValueEntry(kind: .protocolChain, k: UInt32(at), usesX: true))
-        case .frameTagLength:
-            let n = number(ValueEntry(kind: .frameTagLength))
-            frameTagLength = n
-            return n
         case .saved:
             let n = number(value.left, of: arena)
             usesSavedWord = true
