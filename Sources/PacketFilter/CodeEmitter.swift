@@ -1,14 +1,12 @@
 import ClassicBPF
 
-/// What A, X and the scratch word of `saved` values are known to hold: value numbers in
-/// the graph's `ValueTable`, -1 for unknown.
+/// What A and X are known to hold: value numbers in the graph's `ValueTable`, -1 for unknown.
 struct RegisterState: Equatable, Sendable {
     var a: Int32 = -1
     var x: Int32 = -1
-    var saved: Int32 = -1
 
     func meet(_ other: RegisterState) -> RegisterState {
-        RegisterState(a: a == other.a ? a : -1, x: x == other.x ? x : -1, saved: saved == other.saved ? saved : -1)
+        RegisterState(a: a == other.a ? a : -1, x: x == other.x ? x : -1)
     }
 }
 
@@ -66,6 +64,9 @@ private struct ValueWriter {
     let values: ValueTable
     var code: [ClassicInstruction] = []
     var state: RegisterState
+    /// The `saved` value its scratch word is known to hold, -1 for none: kept apart from
+    /// `state`, so that the records of programs without one stay as small as they were.
+    var saved: Int32 = -1
     var nextScratch: UInt32 = 0
     /// The scratch words free for arithmetic: all but the one a `saved` value is kept in.
     let scratchWords: UInt32
@@ -110,12 +111,12 @@ private struct ValueWriter {
             code += try values.chains[Int(entry.k)].code(scratch: try scratch())
             state.x = -1
         case .saved:
-            if state.saved == value {
+            if saved == value {
                 code.append(.loadA(.scratch(FilterValue.savedScratch)))
             } else {
                 try intoA(entry.left)
                 code.append(.storeA(scratch: FilterValue.savedScratch))
-                state.saved = value
+                saved = value
             }
         case .binary:
             if let k = values.constant(entry.right) {
@@ -162,12 +163,12 @@ private struct ValueWriter {
     /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`);
     /// otherwise writes nothing.
     mutating func leavesX(_ right: Int32, computing left: Int32) throws(FilterError) -> Bool {
-        let (mark, saved) = (code.count, state)
+        let (mark, before, savedBefore) = (code.count, state, saved)
         try intoX(right)
         try intoA(left)
         if state.x == right { return true }
         code.removeSubrange(mark...)
-        state = saved
+        (state, saved) = (before, savedBefore)
         return false
     }
 
@@ -177,7 +178,7 @@ private struct ValueWriter {
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant: code.append(.loadX(.constant(entry.k)))
-        case .saved where state.saved == value: code.append(.loadX(.scratch(FilterValue.savedScratch)))
+        case .saved where saved == value: code.append(.loadX(.scratch(FilterValue.savedScratch)))
         default:
             try intoA(value)
             code.append(.tax)
@@ -204,10 +205,18 @@ enum CodeEmitter {
         // jump needs a trampoline, this is the program once the branches' offsets are known.
         var writer = ValueWriter(graph.tests.valueTable)
         writer.code.reserveCapacity(order.count * 4 + 2)
+        // By node number, what every predecessor leaves in the `saved` value's scratch word
+        // (-2 before one is laid out); empty when no value is saved.
+        var savedEntry: [Int32] = []
+        if graph.tests.valueTable.usesSavedWord {
+            for _ in graph.nodes.indices { savedEntry.append(-2) }
+            savedEntry[first] = -1
+        }
         for n in order {
             let node = graph[n]
             let test = graph.tests[node.test]
             writer.state = reuseRegisters ? (codes[n].entry ?? RegisterState()) : RegisterState()
+            if !savedEntry.isEmpty { writer.saved = reuseRegisters ? max(savedEntry[n], -1) : -1 }
             writer.nextScratch = 0
             codes[n].start = writer.code.count
             codes[n].condition = test.condition
@@ -222,6 +231,11 @@ enum CodeEmitter {
             writer.code.append(.branch(test.condition, codes[n].operand, jumpTrue: 0, jumpFalse: 0))
             enter(node.whenTrue, leaving: writer.state, &codes, &verdicts)
             enter(node.whenFalse, leaving: writer.state, &codes, &verdicts)
+            if !savedEntry.isEmpty {
+                for case .node(let m) in [node.whenTrue, node.whenFalse] {
+                    savedEntry[m] = savedEntry[m] == -2 || savedEntry[m] == writer.saved ? writer.saved : -1
+                }
+            }
         }
 
         // Tests whose code and targets are the same instructions are laid out once, as
