@@ -67,6 +67,8 @@ private struct ValueWriter {
     /// The `saved` value its scratch word is known to hold, -1 for none: kept apart from
     /// `state`, so that the records of programs without one stay as small as they were.
     var saved: Int32 = -1
+    /// Whether any code reads the `saved` value back; if none does, its stores are dropped.
+    var savedReloaded = false
     var nextScratch: UInt32 = 0
     /// The scratch words free for arithmetic: all but the one a `saved` value is kept in.
     let scratchWords: UInt32
@@ -113,6 +115,7 @@ private struct ValueWriter {
         case .saved:
             if saved == value {
                 code.append(.loadA(.scratch(FilterValue.savedScratch)))
+                savedReloaded = true
             } else {
                 try intoA(entry.left)
                 code.append(.storeA(scratch: FilterValue.savedScratch))
@@ -178,7 +181,9 @@ private struct ValueWriter {
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant: code.append(.loadX(.constant(entry.k)))
-        case .saved where saved == value: code.append(.loadX(.scratch(FilterValue.savedScratch)))
+        case .saved where saved == value:
+            code.append(.loadX(.scratch(FilterValue.savedScratch)))
+            savedReloaded = true
         default:
             try intoA(value)
             code.append(.tax)
@@ -237,6 +242,7 @@ enum CodeEmitter {
                 }
             }
         }
+        if !savedEntry.isEmpty, !writer.savedReloaded { dropSavedStores(order, &writer.code, &codes) }
 
         // Tests whose code and targets are the same instructions are laid out once, as
         // libpcap's optimizer merges equal blocks: `jeq #17` on whichever protocol byte A
@@ -288,6 +294,21 @@ enum CodeEmitter {
         if verdicts.acceptUsed { program.append(.ret(.constant(snapshotLength))) }
         if verdicts.rejectUsed { program.append(.ret(.constant(0))) }
         return program
+    }
+
+    /// Drops the stores of a `saved` value no code reads back. The tests' code lies in
+    /// layout order, each followed by its branch.
+    private static func dropSavedStores(_ order: [Int], _ code: inout [ClassicInstruction], _ codes: inout [NodeCode]) {
+        var kept: [ClassicInstruction] = []
+        kept.reserveCapacity(code.count)
+        for n in order {
+            let (start, end) = (codes[n].start, codes[n].end)
+            codes[n].start = kept.count
+            for at in start..<end where code[at] != .storeA(scratch: FilterValue.savedScratch) { kept.append(code[at]) }
+            codes[n].end = kept.count
+            kept.append(code[end])
+        }
+        code = kept
     }
 
     /// Notes that a test leaving A and X as `state` leads to `target`: a test's entry state
