@@ -43,10 +43,17 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
-        let twice = try program(forms.twice, of: expression, optimize: optimize, snapshotLength: snapshotLength)
-        // The same meaning, so the same verdicts: only the length decides.
-        guard let once = forms.once, let indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength),
-              indexed.instructions.count < twice.instructions.count else { return twice }
+        // The same meaning, so the same verdicts: only the length decides (or which fits).
+        var indexed: ClassicProgram?
+        if let once = forms.once { indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
+        let twice: ClassicProgram
+        do {
+            twice = try program(forms.twice, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        } catch {
+            guard let indexed else { throw error }
+            return indexed
+        }
+        guard let indexed, indexed.instructions.count < twice.instructions.count else { return twice }
         return indexed
     }
 
