@@ -8,6 +8,11 @@ import ClassicBPF
 // into a DAG of tests; `GraphOptimizer` threads jumps whose outcome is known on the way in
 // and merges equal tests; `CodeEmitter` lays the DAG out as classic instructions, skipping
 // loads whose value A or X already holds.
+//
+// Where what follows a primitive reads at offsets known only at run time (the first `vlan`
+// on a live socket, `geneve`), the expression is parsed once per way of reading and the
+// parses are joined where that primitive is evaluated (`ParseVariants`); a `saved` value
+// keeps the run-time offset in a scratch word, so the code past it is laid out once.
 
 /// The pcap filter language compiler.
 public enum PacketFilter {
