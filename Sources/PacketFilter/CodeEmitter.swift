@@ -64,15 +64,23 @@ private struct ValueWriter {
     let values: ValueTable
     var code: [ClassicInstruction] = []
     var state: RegisterState
+    /// The `saved` value its scratch word is known to hold, -1 for none: kept apart from
+    /// `state`, so that the records of programs without one stay as small as they were.
+    var saved: Int32 = -1
+    /// Whether any code reads the `saved` value back; if none does, its stores are dropped.
+    var savedReloaded = false
     var nextScratch: UInt32 = 0
+    /// The scratch words free for arithmetic: all but the one a `saved` value is kept in.
+    let scratchWords: UInt32
 
     init(_ values: ValueTable) {
         self.values = values
         state = RegisterState()
+        scratchWords = values.usesSavedWord ? FilterValue.savedScratch : UInt32(ClassicOpcode.scratchWords)
     }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
-        guard nextScratch < UInt32(ClassicOpcode.scratchWords) else {
+        guard nextScratch < scratchWords else {
             throw FilterError(offset: 0, message: "the arithmetic nests too deeply: it needs more than 16 scratch words")
         }
         defer { nextScratch += 1 }
@@ -104,6 +112,15 @@ private struct ValueWriter {
         case .protocolChain:
             code += try values.chains[Int(entry.k)].code(scratch: try scratch())
             state.x = -1
+        case .saved:
+            if saved == value {
+                code.append(.loadA(.scratch(FilterValue.savedScratch)))
+                savedReloaded = true
+            } else {
+                try intoA(entry.left)
+                code.append(.storeA(scratch: FilterValue.savedScratch))
+                saved = value
+            }
         case .binary:
             if let k = values.constant(entry.right) {
                 try intoA(entry.left)
@@ -138,10 +155,24 @@ private struct ValueWriter {
             try intoA(left)
             return true
         }
+        if values[right].kind == .saved, try leavesX(right, computing: left) { return true }
         guard values[right].kind == .ipHeaderLength else { return false }
         try intoA(left)
         try intoX(right)
         return true
+    }
+
+    /// Puts `right` in X and `left` in A if computing `left` leaves X holding `right`, as
+    /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`);
+    /// otherwise writes nothing.
+    mutating func leavesX(_ right: Int32, computing left: Int32) throws(FilterError) -> Bool {
+        let (mark, before, savedBefore) = (code.count, state, saved)
+        try intoX(right)
+        try intoA(left)
+        if state.x == right { return true }
+        code.removeSubrange(mark...)
+        (state, saved) = (before, savedBefore)
+        return false
     }
 
     mutating func intoX(_ value: Int32) throws(FilterError) {
@@ -150,6 +181,9 @@ private struct ValueWriter {
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant: code.append(.loadX(.constant(entry.k)))
+        case .saved where saved == value:
+            code.append(.loadX(.scratch(FilterValue.savedScratch)))
+            savedReloaded = true
         default:
             try intoA(value)
             code.append(.tax)
@@ -176,10 +210,18 @@ enum CodeEmitter {
         // jump needs a trampoline, this is the program once the branches' offsets are known.
         var writer = ValueWriter(graph.tests.valueTable)
         writer.code.reserveCapacity(order.count * 4 + 2)
+        // By node number, what every predecessor leaves in the `saved` value's scratch word
+        // (-2 before one is laid out); empty when no value is saved.
+        var savedEntry: [Int32] = []
+        if graph.tests.valueTable.usesSavedWord {
+            for _ in graph.nodes.indices { savedEntry.append(-2) }
+            savedEntry[first] = -1
+        }
         for n in order {
             let node = graph[n]
             let test = graph.tests[node.test]
             writer.state = reuseRegisters ? (codes[n].entry ?? RegisterState()) : RegisterState()
+            if !savedEntry.isEmpty { writer.saved = reuseRegisters ? max(savedEntry[n], -1) : -1 }
             writer.nextScratch = 0
             codes[n].start = writer.code.count
             codes[n].condition = test.condition
@@ -194,7 +236,13 @@ enum CodeEmitter {
             writer.code.append(.branch(test.condition, codes[n].operand, jumpTrue: 0, jumpFalse: 0))
             enter(node.whenTrue, leaving: writer.state, &codes, &verdicts)
             enter(node.whenFalse, leaving: writer.state, &codes, &verdicts)
+            if !savedEntry.isEmpty {
+                for case .node(let m) in [node.whenTrue, node.whenFalse] {
+                    savedEntry[m] = savedEntry[m] == -2 || savedEntry[m] == writer.saved ? writer.saved : -1
+                }
+            }
         }
+        if !savedEntry.isEmpty, !writer.savedReloaded { dropSavedStores(order, &writer.code, &codes) }
 
         // Tests whose code and targets are the same instructions are laid out once, as
         // libpcap's optimizer merges equal blocks: `jeq #17` on whichever protocol byte A
@@ -246,6 +294,21 @@ enum CodeEmitter {
         if verdicts.acceptUsed { program.append(.ret(.constant(snapshotLength))) }
         if verdicts.rejectUsed { program.append(.ret(.constant(0))) }
         return program
+    }
+
+    /// Drops the stores of a `saved` value no code reads back. The tests' code lies in
+    /// layout order, each followed by its branch.
+    private static func dropSavedStores(_ order: [Int], _ code: inout [ClassicInstruction], _ codes: inout [NodeCode]) {
+        var kept: [ClassicInstruction] = []
+        kept.reserveCapacity(code.count)
+        for n in order {
+            let (start, end) = (codes[n].start, codes[n].end)
+            codes[n].start = kept.count
+            for at in start..<end where code[at] != .storeA(scratch: FilterValue.savedScratch) { kept.append(code[at]) }
+            codes[n].end = kept.count
+            kept.append(code[end])
+        }
+        code = kept
     }
 
     /// Notes that a test leaving A and X as `state` leads to `target`: a test's entry state

@@ -195,12 +195,12 @@ extension PredicateBuilder {
         case ("ether", false), ("link", false): return try etherMulticast()
         case ("ip", true):
             // Without the netmask libpcap knows only the all-zeros and all-ones broadcasts.
-            let destination = FilterValue.load(.word, networkOffset + 16)
+            let destination = packet(.word, networkOffset + 16)
             return try arena.and(linkProtocol(0x0800), arena.or(arena.equal(destination, 0), arena.equal(destination, 0xffff_ffff)))
         case ("ip", false):
-            return try arena.and(linkProtocol(0x0800), arena.compare(.load(.byte, networkOffset + 16), .ge, 224))
+            return try arena.and(linkProtocol(0x0800), arena.compare(packet(.byte, networkOffset + 16), .ge, 224))
         case ("ip6", false):
-            return try arena.and(linkProtocol(0x86dd), arena.equal(.load(.byte, networkOffset + 24), 0xff))
+            return try arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, networkOffset + 24), 0xff))
         default:
             throw Failure(message: "only link-layer and IP broadcast and multicast filters are supported")
         }

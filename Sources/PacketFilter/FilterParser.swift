@@ -34,12 +34,13 @@ struct FilterParser {
     var depth = 0
     var primitives = 0
     /// Set by `geneve`, after which libpcap reads every header past the Geneve header's
-    /// variable length; that is not supported here, so nothing may follow it.
+    /// variable length: what follows it is parsed once per `GeneveVariant` (`GeneveForms`).
     var afterGeneve = false
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
-                      resolver: (any FilterNameResolver)? = nil, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
-        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
+                      geneve: GeneveVariant? = nil, resolver: (any FilterNameResolver)? = nil,
+                      arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
+        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: geneve, arena: arena)
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()
@@ -103,9 +104,7 @@ struct FilterParser {
             _ = advance()
             return arena.not(try term())
         }
-        guard !afterGeneve else {
-            throw error("nothing can follow 'geneve' yet: what comes after it is read past the Geneve header, whose length varies")
-        }
+        if afterGeneve { arena.followsGeneve = true }
         if current.isSymbol("(") {
             // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
             // When the first operand already rules arithmetic out (`(port 80 or ...)`), it is

@@ -1,11 +1,43 @@
+import BPFInstructions
 import ClassicBPF
+
+/// How what follows the first `geneve` reads the packet, in one parse of the expression.
+///
+/// libpcap keeps the inner frame's offsets in scratch words, set when `geneve` holds: the
+/// payload starts past the UDP header, the Geneve header's 8 bytes and its options (4 times
+/// the low 6 bits of its first byte). With Geneve's protocol type 0x6558 an inner Ethernet
+/// header starts there; otherwise the payload is the network header and Geneve's protocol
+/// type field stands for the EtherType. Predicates are pure, so each case is a parse of its
+/// own, with run-time offsets that are values of the packet (see `GeneveForms`).
+enum GeneveVariant: CaseIterable, Sendable {
+    /// `geneve` not evaluated, or false: libpcap reads the scratch words it did not write,
+    /// which hold 0 (in the kernel and in our interpreter), so from the packet's start.
+    case notMatched
+    case ipv4Ethernet, ipv4Payload, ipv6Ethernet, ipv6Payload
+}
+
+/// The first `geneve` of an expression: its test, and the tests that pick the variant.
+struct GenevePrimitive: Sendable {
+    var test: Predicate
+    var overIPv4: Predicate
+    var overIPv6: Predicate
+    /// Geneve's protocol type is Ethernet (0x6558), over IPv4 and over IPv6.
+    var ethernetInIPv4: Predicate
+    var ethernetInIPv6: Predicate
+    /// Always true, but reads the protocol type: libpcap does once `geneve` holds, so a
+    /// packet cut short before it is dropped even where what follows cannot tell.
+    var protocolTypeInIPv4: Predicate
+    var protocolTypeInIPv6: Predicate
+}
 
 /// `geneve [VNI]`: UDP to port 6081 with a Geneve version 0 header (RFC 8926), over IPv4 or IPv6.
 extension PredicateBuilder {
     static let genevePort: UInt32 = 6081
+    static let transparentEthernetBridging: UInt32 = 0x6558
 
-    func geneve(_ vni: UInt32?) throws(Failure) -> Predicate {
+    mutating func geneve(_ vni: UInt32?) throws(Failure) -> Predicate {
         if let vni, vni > 0xff_ffff { throw Failure(message: "Geneve VNI \(vni) is greater than the maximum 16777215") }
+        if afterGeneve, geneveVariant != nil { throw Failure(message: "geneve cannot follow geneve yet") }
         /// The header `at` the UDP header: version 0 in the top bits of its first byte, the
         /// VNI in the top three bytes of its second word.
         func header(_ load: (LoadSize, UInt32) -> FilterValue) -> Predicate {
@@ -13,13 +45,96 @@ extension PredicateBuilder {
             guard let vni else { return version }
             return arena.and(version, arena.masked(load(.word, 12), 0xffff_ff00, vni << 8))
         }
+        let network = networkOffset
         let index = transportIndex
-        let ip = try arena.and(arena.and(arena.and(ipProtocol(17), firstFragment), arena.equal(.loadIndexed(.half, index: index, networkOffset + 2), Self.genevePort)),
-                               header { size, offset in .loadIndexed(size, index: index, networkOffset + offset) })
-        let udp = networkOffset + 40
-        let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(.load(.byte, networkOffset + 6), 17)),
-                                          arena.equal(.load(.half, udp + 2), Self.genevePort)),
-                                header { size, offset in .load(size, udp + offset) })
-        return arena.or(ip, ip6)
+        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { .loadIndexed(size, index: index, network + offset) }
+        func udp6(_ size: LoadSize, _ offset: UInt32) -> FilterValue { packet(size, network + 40 + offset) }
+        let ip = try arena.and(arena.and(arena.and(ipProtocol(17), firstFragment), arena.equal(udp4(.half, 2), Self.genevePort)),
+                               header(udp4))
+        let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, network + 6), 17)),
+                                          arena.equal(udp6(.half, 2), Self.genevePort)),
+                                header(udp6))
+        let test = arena.or(ip, ip6)
+        guard !afterGeneve else { return test }
+        afterGeneve = true
+        arena.firstGeneve = GenevePrimitive(
+            test: test, overIPv4: ip, overIPv6: ip6,
+            ethernetInIPv4: arena.equal(udp4(.half, 10), Self.transparentEthernetBridging),
+            ethernetInIPv6: arena.equal(udp6(.half, 10), Self.transparentEthernetBridging),
+            protocolTypeInIPv4: arena.masked(udp4(.half, 10), 0xffff_0000, 0),
+            protocolTypeInIPv6: arena.masked(udp6(.half, 10), 0xffff_0000, 0))
+        encapsulation = .plain
+        let (overIPv4, ethernet): (Bool, Bool)
+        switch geneveVariant {
+        case .notMatched, nil:
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (nil, nil, 0, 0)
+            innerLinkHeader = InnerLinkHeader(index: nil, offset: 0, isEthernet: false)
+            return test
+        case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
+        case .ipv4Payload: (overIPv4, ethernet) = (true, false)
+        case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
+        case .ipv6Payload: (overIPv4, ethernet) = (false, false)
+        }
+        // Past the UDP header, the Geneve header and its options. A bare payload is indexed
+        // from 14 bytes before it, so that its network header is at the same offsets as past
+        // an inner Ethernet header; `saved`, so that what reads past it is one piece of code
+        // over IPv4 and IPv6 and for both.
+        let (firstByte, start, end) = overIPv4 ? (udp4(.byte, 8), index, network + 16) : (udp6(.byte, 8), offsetIndex, network + 56)
+        let back: UInt32 = ethernet ? 0 : 14
+        var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
+        if let start { past = .binary(.add, past, start) }
+        let payload = FilterValue.saved(.binary(.add, past, .constant(end - back)))
+        // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
+        let protocolType = overIPv4 ? (index: Optional(index), offset: network + 10) : (index: offsetIndex, offset: network + 50)
+        linkTypeIndex = ethernet ? payload : protocolType.index
+        etherTypeOffset = ethernet ? 12 : protocolType.offset
+        (offsetIndex, networkOffset) = (payload, 14)
+        innerLinkHeader = InnerLinkHeader(index: payload, offset: back, isEthernet: ethernet)
+        return test
+    }
+}
+
+/// Expressions in which something follows `geneve`: one parse per `GeneveVariant`, joined
+/// where the first `geneve` is evaluated.
+enum GeneveForms {
+    /// The predicate of `expression`; a plain parse when nothing follows a `geneve`.
+    static func parse(_ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
+                      resolver: (any FilterNameResolver)?, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
+        let plain = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)
+        guard arena.followsGeneve, arena.firstGeneve != nil else { return plain }
+        var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = []
+        for variant in GeneveVariant.allCases {
+            arena.firstGeneve = nil
+            let tree = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: variant,
+                                              resolver: resolver, arena: arena)
+            guard let first = arena.firstGeneve else { break }
+            roots.append(tree.root)
+            targets.append(first.test)
+            firsts.append(first)
+        }
+        // Every parse reads the same words: a difference is a bug, reported rather than trapped.
+        guard firsts.count == GeneveVariant.allCases.count,
+              let variants = ParseVariants(roots: roots, targets: targets, in: arena) else {
+            throw FilterError(offset: 0, message: "internal error: the parses of the geneve filter differ")
+        }
+        return PredicateTree(arena: arena, root: joined(variants, firsts[0], in: arena))
+    }
+
+    /// At the first `geneve`, the variant the packet is in: the order of `GeneveVariant`.
+    /// Out of line: a closure in the typed-throws caller could clobber its error (Swift 6.3).
+    @inline(never)
+    static func joined(_ variants: ParseVariants, _ geneve: GenevePrimitive, in arena: PredicateArena) -> Predicate {
+        /// Whichever of `ethernet` and `payload` the protocol type picks; when both are the
+        /// same verdict, that verdict once the protocol type is read.
+        func inner(_ isEthernet: Predicate, _ ethernet: Predicate, _ payload: Predicate, reading read: Predicate) -> Predicate {
+            if case .always(let a) = arena.parts[Int(ethernet.index)], case .always(let b) = arena.parts[Int(payload.index)], a == b {
+                return arena.and(read, ethernet)
+            }
+            return arena.choose(isEthernet, ethernet, payload)
+        }
+        return variants.joined(in: arena) { t, f in
+            arena.choose(geneve.overIPv4, inner(geneve.ethernetInIPv4, t[1], t[2], reading: geneve.protocolTypeInIPv4),
+                         arena.choose(geneve.overIPv6, inner(geneve.ethernetInIPv6, t[3], t[4], reading: geneve.protocolTypeInIPv6), f[0]))
+        }
     }
 }

@@ -3,7 +3,7 @@
 extension PredicateBuilder {
     /// `llc TYPE`: an 802.2 frame whose control field has the PDU type's bits.
     func llc(type: (mask: UInt32, value: UInt32)) throws(Failure) -> Predicate {
-        let control = FilterValue.load(.byte, networkOffset + 2)
+        let control = packet(.byte, networkOffset + 2)
         // `llc i` tests one bit: clear, as libpcap's `jset` false.
         let matches = type.mask == 0x01 ? arena.not(arena.compare(control, .set, 1)) : arena.masked(control, type.mask, type.value)
         return try arena.and(llc(), matches)
@@ -17,12 +17,12 @@ extension PredicateBuilder {
 
     /// `iso proto N`: an OSI packet of network-layer protocol N (`clnp` 0x81, `esis` 0x82, `isis` 0x83).
     func isoProtocol(_ number: UInt32) throws(Failure) -> Predicate {
-        try arena.and(linkProtocol(0xfe), arena.equal(.load(.byte, osiOffset), number))
+        try arena.and(linkProtocol(0xfe), arena.equal(packet(.byte, osiOffset), number))
     }
 
     /// `isis proto N`: an IS-IS PDU of type N, the fifth byte of its header.
     func isisPDU(_ type: UInt32) throws(Failure) -> Predicate {
-        try arena.and(isoProtocol(0x83), arena.equal(.load(.byte, osiOffset + 4), type))
+        try arena.and(isoProtocol(0x83), arena.equal(packet(.byte, osiOffset + 4), type))
     }
 
     /// `decnet src/dst/host AREA.NODE`: the DECnet routing header's address, which is in
@@ -34,12 +34,12 @@ extension PredicateBuilder {
         let flags = networkOffset + 2
         func at(short: UInt32, long: UInt32) -> Predicate {
             let layouts: [(Predicate, UInt32)] = [
-                (arena.masked(.load(.byte, flags), 0x07, 0x02), short),
-                (arena.masked(.load(.half, flags), 0xff07, 0x8102), short + 1),
-                (arena.masked(.load(.byte, flags), 0x07, 0x06), long),
-                (arena.masked(.load(.half, flags), 0xff07, 0x8106), long + 1),
+                (arena.masked(packet(.byte, flags), 0x07, 0x02), short),
+                (arena.masked(packet(.half, flags), 0xff07, 0x8102), short + 1),
+                (arena.masked(packet(.byte, flags), 0x07, 0x06), long),
+                (arena.masked(packet(.half, flags), 0xff07, 0x8106), long + 1),
             ]
-            return arena.any(layouts.map { header, offset in arena.and(header, arena.equal(.load(.half, flags + offset), wire)) })
+            return arena.any(layouts.map { header, offset in arena.and(header, arena.equal(packet(.half, flags + offset), wire)) })
         }
         // Past the flags: the destination node, then the source; in a long header, each
         // after its area, subarea and the 4-byte HIORD prefix.

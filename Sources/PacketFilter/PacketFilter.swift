@@ -8,6 +8,11 @@ import ClassicBPF
 // into a DAG of tests; `GraphOptimizer` threads jumps whose outcome is known on the way in
 // and merges equal tests; `CodeEmitter` lays the DAG out as classic instructions, skipping
 // loads whose value A or X already holds.
+//
+// Where what follows a primitive reads at offsets known only at run time (the first `vlan`
+// on a live socket, `geneve`), the expression is parsed once per way of reading and the
+// parses are joined where that primitive is evaluated (`ParseVariants`); a `saved` value
+// keeps the run-time offset in a scratch word, so the code past it is laid out once.
 
 /// The pcap filter language compiler.
 public enum PacketFilter {
@@ -30,7 +35,7 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil,
         resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
+        let predicate = try GeneveForms.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
         return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
     }
 
@@ -42,8 +47,19 @@ public enum PacketFilter {
         _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
-        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
+        // The same meaning, so the same verdicts: only the length decides (or which fits).
+        var indexed: ClassicProgram?
+        if let once = forms.once { indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
+        let twice: ClassicProgram
+        do {
+            twice = try program(forms.twice, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        } catch {
+            guard let indexed else { throw error }
+            return indexed
+        }
+        guard let indexed, indexed.instructions.count < twice.instructions.count else { return twice }
+        return indexed
     }
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,

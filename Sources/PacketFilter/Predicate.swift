@@ -18,6 +18,16 @@ enum FilterValue: Hashable, Sendable {
     /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
     case protocolChain(ProtocolChain)
 
+    /// A value the program keeps in `savedScratch` once a path has computed it, so that the
+    /// loads past it cost an `ldx`, and that the code reading past it is the same text
+    /// whichever value it is (Geneve's payload over IPv4 or IPv6; the length of the first
+    /// VLAN tag in a live frame, or 0 where the first `vlan` was not evaluated), so laid out
+    /// once. At most one is computed on any path.
+    indirect case saved(FilterValue)
+
+    /// The scratch word holding a `saved` value: the last, as the others fill from 0.
+    static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
+
     var constantValue: UInt32? {
         if case .constant(let k) = self { return k }
         return nil
@@ -27,7 +37,7 @@ enum FilterValue: Hashable, Sendable {
     var depth: Int {
         switch self {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
-        case .negate(let value), .loadIndexed(_, let value, _): value.depth
+        case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
         default: 0
         }
     }
@@ -92,6 +102,9 @@ final class PredicateArena {
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
     /// the frame (see `SocketFilter`).
     var firstVLAN: VLANPrimitive?
+    /// The expression's first `geneve`, and whether anything follows one (see `GeneveForms`).
+    var firstGeneve: GenevePrimitive?
+    var followsGeneve = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
@@ -120,6 +133,7 @@ final class PredicateArena {
         case .protocolChain(let chain):
             chains.append(chain)
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
+        case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)

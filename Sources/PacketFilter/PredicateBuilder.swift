@@ -26,12 +26,34 @@ struct PredicateBuilder {
     let live: LiveForm?
     /// Whether a `vlan` came before: only the first one can find its tag taken out.
     var seenVLAN = false
+    /// The run-time part of every offset past the link header, once something of variable
+    /// length came before it (see `packet`); nil while offsets are constants.
+    var offsetIndex: FilterValue?
+    /// The run-time part of the EtherType's offset (see `linkTypeField`): past `geneve`,
+    /// not always `offsetIndex`, as without an inner Ethernet header it is Geneve's own.
+    var linkTypeIndex: FilterValue?
+    /// For a parse of what follows the first `geneve`, how it reads (see `GeneveForms`).
+    let geneveVariant: GeneveVariant?
+    /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
+    var afterGeneve = false
+    /// Past `geneve`, where the link header is read (libpcap's M[1]: the payload).
+    var innerLinkHeader: InnerLinkHeader?
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
+    struct InnerLinkHeader {
+        var index: FilterValue?
+        var offset: UInt32
+        /// Whether an Ethernet header is there, for `ether host` and the like; libpcap tells
+        /// by the network header not starting at the payload.
+        var isEthernet: Bool
+    }
+
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: GeneveVariant? = nil,
+         arena: PredicateArena) {
         self.linkType = linkType
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
+        geneveVariant = geneve
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
@@ -55,6 +77,26 @@ struct PredicateBuilder {
         }
     }
 
+    /// The packet's `size` bytes at `offset` past the link header's start, moved by the
+    /// run-time `offsetIndex` when there is one.
+    func packet(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+        guard let offsetIndex else { return .load(size, offset) }
+        return .loadIndexed(size, index: offsetIndex, offset)
+    }
+
+    /// The link header's `size` bytes at `offset`: past `geneve`, the inner frame's.
+    func linkHeaderField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+        guard let innerLinkHeader else { return .load(size, offset) }
+        guard let index = innerLinkHeader.index else { return .load(size, innerLinkHeader.offset + offset) }
+        return .loadIndexed(size, index: index, innerLinkHeader.offset + offset)
+    }
+
+    /// The packet's `size` bytes at `offset` from the EtherType on, moved by `linkTypeIndex`.
+    func linkTypeField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+        guard let linkTypeIndex else { return .load(size, offset) }
+        return .loadIndexed(size, index: linkTypeIndex, offset)
+    }
+
     // MARK: Link layer
 
     /// The packet carries `etherType` (or an LLC SAP for values up to 1500): libpcap's gen_linktype.
@@ -62,10 +104,10 @@ struct PredicateBuilder {
         switch encapsulation {
         case .mpls:
             // Only the bottom label can be followed by IP, told apart by its version nibble.
-            let bottom = arena.compare(.load(.byte, networkOffset - 2), .set, 1)
+            let bottom = arena.compare(packet(.byte, networkOffset - 2), .set, 1)
             switch etherType {
-            case 0x0800: return arena.and(bottom, arena.masked(.load(.byte, networkOffset), 0xf0, 0x40))
-            case 0x86dd: return arena.and(bottom, arena.masked(.load(.byte, networkOffset), 0xf0, 0x60))
+            case 0x0800: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x40))
+            case 0x86dd: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x60))
             default: throw Failure(message: "only ip and ip6 can follow mpls")
             }
         case .pppoe:
@@ -77,10 +119,12 @@ struct PredicateBuilder {
             case 0x6003: 0x27
             default: etherType
             }
-            return arena.equal(.load(.half, networkOffset - 2), ppp)
+            return arena.equal(packet(.half, networkOffset - 2), ppp)
         case .plain:
             break
         }
+        // libpcap reads an inner frame past Geneve as Ethernet, whatever the outer link.
+        if afterGeneve { return try ethernetProtocol(etherType) }
         switch linkType {
         case .raw:
             switch etherType {
@@ -107,31 +151,33 @@ struct PredicateBuilder {
     }
 
     private func ethernetProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
-        let type = FilterValue.load(.half, etherTypeOffset ?? 12)
+        let type = linkTypeField(.half, etherTypeOffset ?? 12)
+        // The LLC SAPs follow the EtherType (or length); the 802.2 SNAP and IPX forms are
+        // read at the network offset, the same place unless Geneve carries no inner header.
         let llc = (etherTypeOffset ?? 12) + 2
         // Built only where used: the common EtherTypes need no 802.3 length check.
         var isLength: Predicate { arena.not(arena.compare(type, .gt, Self.etherMTU)) }
         switch etherType {
         case 0xfe, 0xf0, 0x06:
-            return arena.and(isLength, arena.equal(.load(.half, llc), etherType << 8 | etherType))
+            return arena.and(isLength, arena.equal(linkTypeField(.half, llc), etherType << 8 | etherType))
         case 0x8137:
-            let snap = arena.and(arena.equal(.load(.word, llc + 4), 0x8137), arena.equal(.load(.word, llc), 0xaaaa_0300))
-            let llcForms = arena.any([snap, arena.equal(.load(.byte, llc), 0xe0), arena.equal(.load(.half, llc), 0xffff)])
+            let snap = arena.and(arena.equal(packet(.word, networkOffset + 4), 0x8137), arena.equal(packet(.word, networkOffset), 0xaaaa_0300))
+            let llcForms = arena.any([snap, arena.equal(packet(.byte, networkOffset), 0xe0), arena.equal(packet(.half, networkOffset), 0xffff)])
             return arena.or(arena.equal(type, 0x8137), arena.and(isLength, llcForms))
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            let snap = arena.and(arena.equal(.load(.word, llc + 4), snapType), arena.equal(.load(.word, llc), snapHeader))
+            let snap = arena.and(arena.equal(packet(.word, networkOffset + 4), snapType), arena.equal(packet(.word, networkOffset), snapHeader))
             return arena.or(arena.equal(type, etherType), arena.and(isLength, snap))
         case ...Self.etherMTU:
-            return arena.and(isLength, arena.equal(.load(.byte, llc), etherType))
+            return arena.and(isLength, arena.equal(linkTypeField(.byte, llc), etherType))
         default:
             return arena.equal(type, etherType)
         }
     }
 
     private func cookedProtocol(_ etherType: UInt32) throws(Failure) -> Predicate {
-        let type = FilterValue.load(.half, etherTypeOffset ?? 0)
+        let type = packet(.half, etherTypeOffset ?? 0)
         let payload = networkOffset
         if linkType == .sll2 {
             // libpcap 1.10 has no 802.2 forms for cooked v2: it compares the protocol
@@ -141,18 +187,18 @@ struct PredicateBuilder {
         var isLLC: Predicate { arena.equal(type, 4) }
         switch etherType {
         case 0x8137:
-            let snap = arena.and(arena.equal(.load(.word, payload + 4), 0x8137), arena.equal(.load(.word, payload), 0xaaaa_0300))
+            let snap = arena.and(arena.equal(packet(.word, payload + 4), 0x8137), arena.equal(packet(.word, payload), 0xaaaa_0300))
             return arena.any([arena.equal(type, 0x8137), arena.equal(type, 1),
-                              arena.and(isLLC, arena.or(arena.equal(.load(.byte, payload), 0xe0), snap))])
+                              arena.and(isLLC, arena.or(arena.equal(packet(.byte, payload), 0xe0), snap))])
         case 0x809b, 0x80f3:
             let snapType: UInt32 = etherType == 0x809b ? 0x0007_809b : 0x80f3
             let snapHeader: UInt32 = etherType == 0x809b ? 0xaaaa_0308 : 0xaaaa_0300
-            let snap = arena.and(arena.and(isLLC, arena.equal(.load(.word, payload + 4), snapType)), arena.equal(.load(.word, payload), snapHeader))
+            let snap = arena.and(arena.and(isLLC, arena.equal(packet(.word, payload + 4), snapType)), arena.equal(packet(.word, payload), snapHeader))
             return arena.or(arena.equal(type, etherType), snap)
         case 0xfe, 0xf0, 0x06:
-            return arena.and(isLLC, arena.equal(.load(.half, payload), etherType << 8 | etherType))
+            return arena.and(isLLC, arena.equal(packet(.half, payload), etherType << 8 | etherType))
         case ...Self.etherMTU:
-            return arena.and(isLLC, arena.equal(.load(.byte, payload), etherType))
+            return arena.and(isLLC, arena.equal(packet(.byte, payload), etherType))
         default:
             return arena.equal(type, etherType)
         }
@@ -160,7 +206,7 @@ struct PredicateBuilder {
 
     /// `llc`: 802.2 frames, which are neither Ethernet II nor Novell's raw 802.3.
     func llc() throws(Failure) -> Predicate {
-        guard linkType == .ethernet, encapsulation == .plain else {
+        guard linkType == .ethernet || afterGeneve, encapsulation == .plain else {
             let link = switch encapsulation {
             case .plain: linkName
             case .pppoe: "PPP"
@@ -169,12 +215,12 @@ struct PredicateBuilder {
             throw Failure(message: "'llc' is not supported for \(link)")
         }
         let offset = etherTypeOffset ?? 12
-        return arena.and(arena.not(arena.compare(.load(.half, offset), .gt, Self.etherMTU)),
-                         arena.not(arena.equal(.load(.half, offset + 2), 0xffff)))
+        return arena.and(arena.not(arena.compare(linkTypeField(.half, offset), .gt, Self.etherMTU)),
+                         arena.not(arena.equal(packet(.half, networkOffset), 0xffff)))
     }
 
     func requireEthernet(_ what: String) throws(Failure) {
-        guard linkType == .ethernet else {
+        guard linkType == .ethernet || innerLinkHeader != nil else {
             throw Failure(message: "\(what) are supported only on Ethernet, not on \(linkName)")
         }
     }
@@ -182,38 +228,53 @@ struct PredicateBuilder {
     /// `ether src/dst/host MAC`: a 4-byte then a 2-byte comparison, as libpcap.
     func etherAddress(_ mac: [UInt8], _ direction: Direction) throws(Failure) -> Predicate {
         try requireEthernet("Ethernet addresses")
+        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
         func at(_ offset: UInt32) -> Predicate {
             let low = mac[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let high = UInt32(mac[0]) << 8 | UInt32(mac[1])
-            return arena.and(arena.equal(.load(.word, offset + 2), low), arena.equal(.load(.half, offset), high))
+            return arena.and(arena.equal(linkHeaderField(.word, offset + 2), low), arena.equal(linkHeaderField(.half, offset), high))
         }
         return direction.combine(source: at(6), destination: at(0), in: arena)
     }
 
+    private func requireBroadcastLink() throws(Failure) {
+        guard linkType == .ethernet || innerLinkHeader != nil else { throw Failure(message: "\(linkName) is not a broadcast link") }
+    }
+
     func etherBroadcast() throws(Failure) -> Predicate {
-        guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
-        return arena.and(arena.equal(.load(.word, 2), 0xffff_ffff), arena.equal(.load(.half, 0), 0xffff))
+        try requireBroadcastLink()
+        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
+        return arena.and(arena.equal(linkHeaderField(.word, 2), 0xffff_ffff), arena.equal(linkHeaderField(.half, 0), 0xffff))
     }
 
     func etherMulticast() throws(Failure) -> Predicate {
-        guard linkType == .ethernet else { throw Failure(message: "\(linkName) is not a broadcast link") }
-        return arena.compare(.load(.byte, 0), .set, 1)
+        try requireBroadcastLink()
+        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
+        return arena.compare(linkHeaderField(.byte, 0), .set, 1)
     }
 
     // MARK: VLAN, MPLS, PPPoE
 
     mutating func vlan(_ id: UInt32?) throws(Failure) -> Predicate {
-        guard linkType == .ethernet, encapsulation == .plain, let offset = etherTypeOffset else {
+        guard linkType == .ethernet || afterGeneve, encapsulation == .plain, let offset = etherTypeOffset else {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
-        let type = FilterValue.load(.half, offset)
+        let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
-        if let id { p = arena.and(p, arena.masked(.load(.half, offset + 2), 0x0fff, id)) }
+        // The tag's TCI is where the network header would be (libpcap reads it there).
+        if let id { p = arena.and(p, arena.masked(packet(.half, networkOffset), 0x0fff, id)) }
         if !seenVLAN {
             seenVLAN = true
             arena.firstVLAN = VLANPrimitive(test: p, id: id)
-            if live?.firstTagMoves == false { return p }
+            switch live?.firstTag {
+            case .stays: return p
+            case .indexes(let length):
+                offsetIndex = .saved(length)
+                linkTypeIndex = offsetIndex
+                return p
+            case .moves, nil: break
+            }
         }
         etherTypeOffset = offset + 4
         networkOffset += 4
@@ -222,17 +283,17 @@ struct PredicateBuilder {
 
     mutating func mpls(_ label: UInt32?) throws(Failure) -> Predicate {
         // PPPoE carries MPLS on any link type; a label stack goes on wherever it started.
-        guard linkType == .ethernet || encapsulation != .plain else {
+        guard linkType == .ethernet || encapsulation != .plain || afterGeneve else {
             throw Failure(message: "no MPLS support for \(linkName)")
         }
         if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
         var p: Predicate = switch encapsulation {
-        case .mpls: arena.not(arena.compare(.load(.byte, networkOffset - 2), .set, 1))
+        case .mpls: arena.not(arena.compare(packet(.byte, networkOffset - 2), .set, 1))
         // PPP's protocol number for unicast MPLS.
-        case .pppoe: arena.equal(.load(.half, networkOffset - 2), 0x0281)
+        case .pppoe: arena.equal(packet(.half, networkOffset - 2), 0x0281)
         case .plain: try linkProtocol(0x8847)
         }
-        if let label { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff_f000, label << 12)) }
+        if let label { p = arena.and(p, arena.masked(packet(.word, networkOffset), 0xffff_f000, label << 12)) }
         encapsulation = .mpls
         networkOffset += 4
         return p
@@ -242,7 +303,7 @@ struct PredicateBuilder {
         guard encapsulation == .plain else { throw Failure(message: "pppoes cannot follow vlan-less encapsulation here") }
         if let id, id > 0xffff { throw Failure(message: "PPPoE session \(id) is greater than the maximum 65535") }
         var p = try linkProtocol(0x8864)
-        if let id { p = arena.and(p, arena.masked(.load(.word, networkOffset), 0xffff, id)) }
+        if let id { p = arena.and(p, arena.masked(packet(.word, networkOffset), 0xffff, id)) }
         encapsulation = .pppoe
         networkOffset += 8
         return p
@@ -251,19 +312,21 @@ struct PredicateBuilder {
     // MARK: Network layer
 
     func ipProtocol(_ number: UInt32) throws(Failure) -> Predicate {
-        try arena.and(linkProtocol(0x0800), arena.equal(.load(.byte, networkOffset + 9), number))
+        try arena.and(linkProtocol(0x0800), arena.equal(packet(.byte, networkOffset + 9), number))
     }
 
     /// The IPv6 next header, or the one after a fragment header.
     func ip6Protocol(_ number: UInt32) throws(Failure) -> Predicate {
-        let next = FilterValue.load(.byte, networkOffset + 6)
+        let next = packet(.byte, networkOffset + 6)
         return try arena.and(linkProtocol(0x86dd),
                              arena.or(arena.equal(next, number),
-                                      arena.and(arena.equal(next, 44), arena.equal(.load(.byte, networkOffset + 40), number))))
+                                      arena.and(arena.equal(next, 44), arena.equal(packet(.byte, networkOffset + 40), number))))
     }
 
     /// `ip protochain N` or `ip6 protochain N`.
     func protocolChain(_ number: UInt32, ipVersion: UInt8) throws(Failure) -> Predicate {
+        // The chain's loop reads at constant offsets (a live VLAN filter moves it by parsing twice).
+        guard offsetIndex == nil, !afterGeneve else { throw Failure(message: "'protochain' is not supported with variable length headers") }
         let chain = ProtocolChain(networkOffset: networkOffset, ipVersion: ipVersion, target: number)
         return try arena.and(linkProtocol(ipVersion == 6 ? 0x86dd : 0x0800), arena.equal(.protocolChain(chain), 1))
     }
@@ -289,15 +352,21 @@ struct PredicateBuilder {
     }
 
     /// Not a fragment after the first: the IPv4 fragment offset is zero.
-    var firstFragment: Predicate { arena.not(arena.compare(.load(.half, networkOffset + 6), .set, 0x1fff)) }
+    var firstFragment: Predicate { arena.not(arena.compare(packet(.half, networkOffset + 6), .set, 0x1fff)) }
 
     /// Where a transport header starts, past the IPv4 header's options.
-    var transportIndex: FilterValue { .ipHeaderLength(networkOffset) }
+    /// With an `offsetIndex`, the header length is read through it (libpcap's `ldb [x+k]`
+    /// then `add x`): `ldxb` takes only a constant offset.
+    var transportIndex: FilterValue {
+        guard let offsetIndex else { return .ipHeaderLength(networkOffset) }
+        let length = FilterValue.binary(.lsh, .binary(.and, packet(.byte, networkOffset), .constant(0xf)), .constant(2))
+        return .binary(.add, length, offsetIndex)
+    }
 
     func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
         func compare(_ source: UInt32, _ destination: UInt32) -> Predicate {
-            direction.combine(source: arena.masked(.load(.word, networkOffset + source), mask, address),
-                              destination: arena.masked(.load(.word, networkOffset + destination), mask, address), in: arena)
+            direction.combine(source: arena.masked(packet(.word, networkOffset + source), mask, address),
+                              destination: arena.masked(packet(.word, networkOffset + destination), mask, address), in: arena)
         }
         var ip: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x0800), compare(12, 16)) } }
         var arp: Predicate { get throws(Failure) { try arena.and(linkProtocol(0x0806), compare(14, 24)) } }
@@ -320,7 +389,7 @@ struct PredicateBuilder {
         func compare(_ at: UInt32) -> Predicate {
             var result: Predicate?
             for i in (0..<4).reversed() where mask[i] != 0 {
-                let word = arena.masked(.load(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i])
+                let word = arena.masked(packet(.word, networkOffset + at + 4 * UInt32(i)), mask[i], words[i])
                 result = result.map { arena.and(word, $0) } ?? word
             }
             return result ?? arena.always(true)
@@ -374,11 +443,11 @@ struct PredicateBuilder {
             case .range(let low, let high): arena.and(arena.compare(port, .ge, low), arena.not(arena.compare(port, .gt, high)))
             }
         }
-        let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(.load(.byte, networkOffset + 6))),
-                                direction.combine(source: matches(.load(.half, networkOffset + 40)),
-                                                  destination: matches(.load(.half, networkOffset + 42)), in: arena))
+        let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(packet(.byte, networkOffset + 6))),
+                                direction.combine(source: matches(packet(.half, networkOffset + 40)),
+                                                  destination: matches(packet(.half, networkOffset + 42)), in: arena))
         let index = transportIndex
-        let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(.load(.byte, networkOffset + 9))), firstFragment),
+        let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
                                direction.combine(source: matches(.loadIndexed(.half, index: index, networkOffset)),
                                                  destination: matches(.loadIndexed(.half, index: index, networkOffset + 2)), in: arena))
         return arena.or(ip6, ip)
@@ -390,17 +459,18 @@ struct PredicateBuilder {
     func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
         switch name {
         case "ether", "link", "fddi", "tr", "wlan", "ppp", "slip":
+            if let inner = innerLinkHeader { return (arena.always(true), inner.index, inner.offset) }
             return (arena.always(true), nil, 0)
         case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "mopdl", "moprc":
-            return (try protocolKeyword(name), nil, networkOffset)
+            return (try protocolKeyword(name), offsetIndex, networkOffset)
         case "ip6":
-            return (try linkProtocol(0x86dd), nil, networkOffset)
+            return (try linkProtocol(0x86dd), offsetIndex, networkOffset)
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
             return (try arena.and(ipProtocol(number), firstFragment), transportIndex, networkOffset)
         case "icmp6":
-            let next = FilterValue.load(.byte, networkOffset + 6)
-            return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), nil, networkOffset + 40)
+            let next = packet(.byte, networkOffset + 6)
+            return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), offsetIndex, networkOffset + 40)
         default:
             throw Failure(message: "'\(name)[...]' is not supported")
         }

@@ -4,8 +4,17 @@ import ClassicBPF
 /// file: `inbound`, `outbound` and `ifindex` read the kernel's ancillary fields, and the
 /// first `vlan` may move nothing (see `SocketFilter`).
 struct LiveForm: Sendable {
-    /// Whether the first `vlan` moves what follows it past its tag, as in a capture file.
-    var firstTagMoves: Bool
+    /// How what follows the first `vlan` reads past its tag.
+    enum FirstTag: Sendable {
+        /// 4 bytes further, as in a capture file.
+        case moves
+        /// Where it would without the tag: the kernel took it out.
+        case stays
+        /// `length` bytes further, known at run time (a `saved` value).
+        case indexes(by: FilterValue)
+    }
+
+    var firstTag: FirstTag
 }
 
 /// The first `vlan` of an expression as parsed: its test of the tag in the frame, and the
@@ -26,72 +35,74 @@ struct VLANPrimitive: Sendable {
 /// evaluate that first `vlan` (`ip and vlan or udp` skips it on a frame that is not IPv4).
 ///
 /// Predicates here are pure, so what follows the first `vlan` comes from one of two parses
-/// of the expression: `moved`, where the first `vlan` moves it by 4 bytes (as in a capture
-/// file), or `unmoved`. The predicate follows the evaluation down to the first `vlan`, which
-/// branches on `[vlanp]`; from there each outcome continues in the parse its offsets need,
-/// so what comes before the first `vlan` is tested once and only what follows it twice.
+/// of the expression (joined by `ParseVariants`): `moved`, where the first `vlan` moves it
+/// by 4 bytes (as in a capture file), or `unmoved`; the first `vlan` branches on `[vlanp]`,
+/// so what comes before it is tested once and only what follows it twice.
+///
+/// Or, as libpcap does, once: in an `indexed` parse, what follows the first `vlan` reads
+/// past `tagLength`, a pure value of `[vlanp]` kept in a scratch word once computed (a
+/// `saved` value), and both outcomes continue there. That costs the computation and an
+/// `ldx` per load where X was lost; which of the two forms is shorter depends on the
+/// expression, so both are compiled.
 enum SocketFilter {
-    /// The predicate of `expression` for a live socket of `linkType`.
+    /// The predicates of `expression` for a live socket of `linkType`: the one with the
+    /// tag's continuations written twice, and, when there is a first `vlan` and what follows
+    /// it can read at a run-time offset, the one with them written once.
     static func parse(_ expression: String, linkType: FilterLinkType,
-                      resolver: (any FilterNameResolver)?) throws(FilterError) -> PredicateTree {
+                      resolver: (any FilterNameResolver)?) throws(FilterError) -> (twice: PredicateTree, once: PredicateTree?) {
         let arena = PredicateArena()
-        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTagMoves: true), resolver: resolver, arena: arena)
-        guard let first = arena.firstVLAN else { return moved }
+        let moved = try GeneveForms.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena)
+        guard let first = arena.firstVLAN else { return (moved, nil) }
+        guard !arena.followsGeneve else {
+            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "on a live socket, nothing can follow geneve in an expression with vlan yet")
+        }
         arena.firstVLAN = nil
-        let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTagMoves: false), resolver: resolver, arena: arena)
+        let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .stays), resolver: resolver, arena: arena)
         // Both parses read the same words: a difference is a bug, reported rather than trapped.
         guard let unmovedFirst = arena.firstVLAN,
-              let movedPath = path(to: first.test, from: moved.root, in: arena),
-              let unmovedPath = path(to: unmovedFirst.test, from: unmoved.root, in: arena),
-              alike(movedPath, unmovedPath, in: arena) else {
+              let twiceVariants = ParseVariants(roots: [unmoved.root, moved.root], targets: [unmovedFirst.test, first.test], in: arena) else {
             throw FilterError(offset: 0, message: "internal error: the two parses of the live filter differ")
         }
-        let root = tagBranching(movedPath, unmovedPath, offloaded: offloadedTest(first.id, in: arena), in: arena)
-        return PredicateTree(arena: arena, root: root)
-    }
-
-    /// How the evaluation continues after a part: as the unmoved parse reads (the first
-    /// `vlan` not evaluated, or its tag taken out) or as the moved one does.
-    struct Continuation {
-        var unmoved: Predicate
-        var moved: Predicate
-    }
-
-    /// The expression along `moved` and `unmoved` (the paths from each parse's root to its
-    /// first `vlan`, alike in shape), with that `vlan` branching on `[vlanp]`.
-    static func tagBranching(_ moved: [Predicate], _ unmoved: [Predicate], offloaded: Predicate, in arena: PredicateArena) -> Predicate {
-        // Where each part on the path continues, from the root down: a right side after the
-        // path comes from the parse of the state the evaluation is in.
-        var whenTrue = [Continuation(unmoved: arena.always(true), moved: arena.always(true))]
-        var whenFalse = [Continuation(unmoved: arena.always(false), moved: arena.always(false))]
-        for level in 0..<(moved.count - 1) {
-            var (t, f) = (whenTrue[level], whenFalse[level])
-            func then(_ unmovedPart: Predicate, _ movedPart: Predicate) -> Continuation {
-                Continuation(unmoved: arena.choose(unmovedPart, t.unmoved, f.unmoved), moved: arena.choose(movedPart, t.moved, f.moved))
-            }
-            let next = moved[level + 1].index
-            switch (arena.parts[Int(moved[level].index)], arena.parts[Int(unmoved[level].index)]) {
-            case (.not, _): swap(&t, &f)
-            case (.and(let left, let movedRight), .and(_, let unmovedRight)) where left.index == next: t = then(unmovedRight, movedRight)
-            case (.or(let left, let movedRight), .or(_, let unmovedRight)) where left.index == next: f = then(unmovedRight, movedRight)
-            default: break  // the path goes right: what follows is the part's own continuation
-            }
-            whenTrue.append(t)
-            whenFalse.append(f)
-        }
-        // Back up from the `vlan`: a left side before the path is tested first, unmoved.
+        let offloaded = offloadedTest(first.id, in: arena)
         let present = arena.equal(.load(.byte, AncillaryField.vlanTagPresent.offset), 1)
-        let (t, f) = (whenTrue[moved.count - 1], whenFalse[moved.count - 1])
-        var result = arena.choose(present, arena.choose(offloaded, t.unmoved, f.unmoved), arena.choose(moved[moved.count - 1], t.moved, f.moved))
-        for level in stride(from: moved.count - 2, through: 0, by: -1) {
-            let next = moved[level + 1].index
-            switch arena.parts[Int(moved[level].index)] {
-            case .and(let left, _) where left.index != next: result = arena.choose(left, result, whenFalse[level].unmoved)
-            case .or(let left, _) where left.index != next: result = arena.choose(left, whenTrue[level].unmoved, result)
-            default: break
-            }
+        let twice = joinedTwice(twiceVariants, present: present, offloaded: offloaded, in: arena)
+        // What cannot read at a run-time offset (`protochain`) is refused by these parses alone.
+        arena.firstVLAN = nil
+        guard let skipped = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes(by: .constant(0))),
+                                                    resolver: resolver, arena: arena),
+              let skippedFirst = arena.firstVLAN else { return (PredicateTree(arena: arena, root: twice), nil) }
+        arena.firstVLAN = nil
+        guard let indexed = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes(by: tagLength)),
+                                                    resolver: resolver, arena: arena),
+              let indexedFirst = arena.firstVLAN,
+              let onceVariants = ParseVariants(roots: [skipped.root, indexed.root], targets: [skippedFirst.test, indexedFirst.test], in: arena) else {
+            return (PredicateTree(arena: arena, root: twice), nil)
         }
-        return result
+        let once = joinedOnce(onceVariants, present: present, offloaded: offloaded, in: arena)
+        return (PredicateTree(arena: arena, root: twice), PredicateTree(arena: arena, root: once))
+    }
+
+    /// The first `vlan` branching on `present`: the unmoved parse continues where the tag was
+    /// taken out, the moved one where it is in the frame. Out of line, as the closures in
+    /// the typed-throws caller could clobber its error in a release build (Swift 6.3).
+    @inline(never)
+    static func joinedTwice(_ variants: ParseVariants, present: Predicate, offloaded: Predicate, in arena: PredicateArena) -> Predicate {
+        let movedTest = variants.paths[1][variants.paths[1].count - 1]
+        return variants.joined(in: arena) { t, f in
+            arena.choose(present, arena.choose(offloaded, t[0], f[0]), arena.choose(movedTest, t[1], f[1]))
+        }
+    }
+
+    /// The length of the first tag in the frame: 0 when the kernel took it out, else 4.
+    static let tagLength = FilterValue.binary(.lsh, .binary(.xor, .load(.byte, AncillaryField.vlanTagPresent.offset), .constant(1)), .constant(2))
+
+    /// The first `vlan` as one test of the tag wherever it is; both outcomes continue in the
+    /// parse that reads past `tagLength`. Where the first `vlan` is not evaluated, what
+    /// follows it reads past 0 bytes kept in the same scratch word: the same code, laid out once.
+    @inline(never)
+    static func joinedOnce(_ variants: ParseVariants, present: Predicate, offloaded: Predicate, in arena: PredicateArena) -> Predicate {
+        let tag = arena.choose(present, offloaded, variants.paths[1][variants.paths[1].count - 1])
+        return variants.joined(in: arena) { t, f in arena.choose(tag, t[1], f[1]) }
     }
 
     /// The first `vlan` when the kernel took the tag out (its presence tested before): the
@@ -99,39 +110,5 @@ enum SocketFilter {
     static func offloadedTest(_ id: UInt32?, in arena: PredicateArena) -> Predicate {
         guard let id else { return arena.always(true) }
         return arena.masked(.load(.byte, AncillaryField.vlanTag.offset), 0x0fff, id)
-    }
-
-    /// Whether two paths have the same parts but for their numbers. Out of line: a closure in
-    /// the typed-throws caller could clobber its error in a release build (Swift 6.3).
-    @inline(never)
-    static func alike(_ a: [Predicate], _ b: [Predicate], in arena: PredicateArena) -> Bool {
-        func shape(_ p: Predicate) -> Int {
-            switch arena.parts[Int(p.index)] {
-            case .always: 0
-            case .test: 1
-            case .not: 2
-            case .and: 3
-            case .or: 4
-            case .choose: 5
-            }
-        }
-        return a.count == b.count && zip(a, b).allSatisfy { shape($0.0) == shape($0.1) }
-    }
-
-    /// The parts from `root` down to `target`, both included; nil if `target` is not there.
-    static func path(to target: Predicate, from root: Predicate, in arena: PredicateArena) -> [Predicate]? {
-        var path: [Predicate] = []
-        func search(_ p: Predicate) -> Bool {
-            path.append(p)
-            if p.index == target.index { return true }
-            switch arena.parts[Int(p.index)] {
-            case .not(let q): if search(q) { return true }
-            case .and(let a, let b), .or(let a, let b): if search(a) || search(b) { return true }
-            case .always, .test, .choose: break
-            }
-            path.removeLast()
-            return false
-        }
-        return search(root) ? path : nil
     }
 }

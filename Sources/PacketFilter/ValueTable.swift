@@ -4,7 +4,7 @@ import ClassicBPF
 /// of other entries, so that comparing two values compares two integers.
 struct ValueEntry: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, saved
     }
 
     var kind: Kind
@@ -42,6 +42,8 @@ struct ValueTable: Sendable {
     private(set) var entries: [ValueEntry] = []
     private(set) var chains: [ProtocolChain] = []
     private var index = FingerprintIndex(capacity: 32)
+    /// Whether a `saved` value is used, which takes a scratch word.
+    private(set) var usesSavedWord = false
 
     init() { entries.reserveCapacity(32) }
 
@@ -78,6 +80,10 @@ struct ValueTable: Sendable {
                 return chains.count - 1
             }()
             return number(ValueEntry(kind: .protocolChain, k: UInt32(at), usesX: true))
+        case .saved:
+            let n = number(value.left, of: arena)
+            usesSavedWord = true
+            return number(ValueEntry(kind: .saved, left: n, usesX: self[n].usesX))
         }
     }
 

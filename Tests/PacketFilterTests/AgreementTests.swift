@@ -92,7 +92,7 @@ struct AgreementTests {
         "host 1.1.1.1 or (2.2.2.2)", "host 1.1.1.1 and not 2.2.2.2", "localhost", "tcp or 10.0.0.1", "(host 1.1.1.1) or 2.2.2.2",
         "ip 10.0.0.1", "aarp[0] = 0", "iso[0] = 0x81", "llc nosuch", "iso proto \\foo", "l1 proto 3", "clnp proto 5",
         "decnet host localhost", "isis broadcast",
-        // Geneve, alone: nothing may follow it yet
+        // Geneve, alone (what follows it: GeneveFilterTests)
         "geneve", "geneve 10", "geneve 0xb", "tcp or geneve", "not geneve", "(geneve)", "vlan and geneve", "mpls and geneve 5",
         "geneve 16777216",
         // Network names from /etc/networks, as libpcap reads them

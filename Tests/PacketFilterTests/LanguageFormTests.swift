@@ -29,8 +29,8 @@ struct LanguageFormTests {
         ("ip 10.0.0.1", .ethernet, 3, "expected 'and', 'or' or the end, found '10.0.0.1'"),
         ("ppp", .ethernet, 0, "'ppp' needs a qualifier such as 'host' or 'proto'"),
         ("fddi 0:1:2:3:4:5", .ethernet, 0, "'fddi' needs a qualifier"),
-        ("geneve and ip", .ethernet, 11, "nothing can follow 'geneve' yet"),
-        ("geneve 5 or (tcp)", .ethernet, 12, "nothing can follow 'geneve' yet"),
+        ("geneve and ip protochain 6", .ethernet, 14, "'protochain' is not supported with variable length headers"),
+        ("geneve and geneve 5", .ethernet, 11, "geneve cannot follow geneve yet"),
         ("geneve 16777216", .ethernet, 0, "Geneve VNI 16777216 is greater than the maximum 16777215"),
     ])
     func refusals(_ expression: String, _ linkType: FilterLinkType, _ offset: Int, _ text: String) throws {
