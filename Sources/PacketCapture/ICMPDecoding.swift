@@ -1,11 +1,28 @@
 /// ICMP and ICMPv6, each message put in tcpdump's words.
 extension PacketDecoding {
-    mutating func icmp(at offset: Int, length: Int) {
+    mutating func icmp(at offset: Int, length: Int, fragmented: Bool = false) {
         guard let type = u8(offset), let code = u8(offset + 1), let text = icmpText(type, code, at: offset) else {
             truncated("icmp")
             return
         }
-        add(.icmp(ICMPMessage(type: type, code: code, text: text, length: length)))
+        var message = ICMPMessage(type: type, code: code, text: text, length: length)
+        guard verbosity > 0 else { return add(.icmp(message)) }
+        if !fragmented, let data = bytes(offset, length) {
+            message.checksum = ChecksumCheck(stored: u16(offset + 2) ?? 0, residual: InternetChecksum.residual([data[...]]))
+        }
+        // tcpdump -v prints the IP packet an error quotes, on a line of its own.
+        guard [3, 4, 5, 11, 12].contains(type), tunnels < Self.tunnelLimit else { return add(.icmp(message)) }
+        guard let quotedLength = u16(offset + 10).map(Int.init) else {
+            add(.icmp(message))
+            return truncated("icmp")
+        }
+        var quoted = self
+        quoted.summary = PacketSummary()
+        quoted.tunnels += 1
+        quoted.limit(from: offset + 8, count: quotedLength)
+        quoted.ipv4(at: offset + 8, length: quotedLength)
+        message.quoted = quoted.summary
+        add(.icmp(message))
     }
 
     /// The message text, or nil when the bytes it needs were not captured.
@@ -116,10 +133,13 @@ extension PacketDecoding {
         return "\(two(hours)):\(two(minutes % 60)):\(two(seconds % 60)).\(fraction < 10 ? "00" : fraction < 100 ? "0" : "")\(fraction)"
     }
 
-    mutating func icmpv6(at offset: Int, length: Int) {
+    mutating func icmpv6(at offset: Int, length: Int, fragmented: Bool = false) {
         guard length > 0 else {
             note("ICMP6, length 0 (invalid)")
             return
+        }
+        if verbosity > 0 && !fragmented, let check = transportChecksum(at: offset, length: length, protocolNumber: 58, checksumAt: offset + 2) {
+            note(check.isCorrect ? "[icmp6 sum ok] " : "[bad icmp6 cksum 0x\(hex(check.stored, width: 4)) -> 0x\(hex(check.expected, width: 4))!] ")
         }
         guard let type = u8(offset) else {
             truncated("icmp6")

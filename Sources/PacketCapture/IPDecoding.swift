@@ -59,12 +59,26 @@ extension PacketDecoding {
         }
         limit(from: offset, count: totalLength)
         let fragmentField = u16(offset + 6) ?? 0
-        let header = IPv4Header(
+        var header = IPv4Header(
             source: IPv4Address(u32(offset + 12) ?? 0), destination: IPv4Address(u32(offset + 16) ?? 0),
             protocolNumber: u8(offset + 9) ?? 0, timeToLive: u8(offset + 8) ?? 0, identification: u16(offset + 4) ?? 0,
             headerLength: headerLength, totalLength: totalLength, fragmentOffset: Int(fragmentField & 0x1fff) * 8,
             moreFragments: fragmentField & 0x2000 != 0, dontFragment: fragmentField & 0x4000 != 0, missingBytes: missing)
+        if verbosity > 0 {
+            header.typeOfService = u8(offset + 1) ?? 0
+            header.reservedFlag = fragmentField & 0x8000 != 0
+            if headerLength > 20 {
+                let options = ipv4OptionsText(at: offset + 20, length: headerLength - 20)
+                header.options = options.text
+                header.optionsTruncated = options.truncated
+            }
+            if let headerBytes = bytes(offset, headerLength) {
+                header.headerChecksum = ChecksumCheck(stored: u16(offset + 10) ?? 0, residual: InternetChecksum.residual([headerBytes[...]]))
+            }
+        }
         add(.ipv4(header))
+        if header.optionsTruncated { return truncated("ip") }
+        pseudoAddresses = (4, header.source.bytes, ipv4FinalDestination(at: offset + 20, length: headerLength - 20) ?? header.destination.bytes)
         guard header.fragmentOffset == 0 else { return }
         guard has(offset, headerLength) else {
             note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
@@ -91,11 +105,13 @@ extension PacketDecoding {
         // A payload length of 0 announces a jumbogram, whose length a hop-by-hop option gives;
         // until it is found, everything in the packet counts, as in tcpdump.
         var remaining = payloadLength == 0 ? length + 40 : payloadLength + 40
-        let header = IPv6Header(
+        var header = IPv6Header(
             source: IPv6Address(bytes(offset + 8, 16) ?? []), destination: IPv6Address(bytes(offset + 24, 16) ?? []),
             nextHeader: u8(offset + 6) ?? 0, hopLimit: u8(offset + 7) ?? 0, payloadLength: payloadLength,
             flowLabel: (u32(offset) ?? 0) & 0xfffff, missingBytes: payloadLength != 0 && length < remaining ? remaining - length : nil)
+        header.trafficClass = UInt8(truncatingIfNeeded: (u32(offset) ?? 0) >> 20)
         add(.ipv6(header))
+        pseudoAddresses = (6, header.source.bytes, header.destination.bytes)
         limit(from: offset, count: remaining)
         var next = header.nextHeader
         var cursor = offset
@@ -242,6 +258,8 @@ extension PacketDecoding {
         for index in 0..<Int(lengthField / 2) {
             guard let address = bytes(offset + 8 + 16 * index, 16) else { return stopRouting(truncated: true) }
             header.text? += ", [\(index)]\(IPv6Address(address))"
+            // The pseudo-header's destination is the last address (type 0) or first segment (type 4).
+            if type == 0 || (type == 4 && index == 0) { pseudoAddresses?.destination = address }
         }
         header.text? += ") "
         return header.length
@@ -296,8 +314,8 @@ extension PacketDecoding {
         switch protocolNumber {
         case 6: tcp(at: offset, length: length, fragmented: fragmented)
         case 17: udp(at: offset, length: length, fragmented: fragmented)
-        case 1 where version == 4: icmp(at: offset, length: length)
-        case 58 where version == 6: icmpv6(at: offset, length: length)
+        case 1 where version == 4: icmp(at: offset, length: length, fragmented: fragmented)
+        case 58 where version == 6: icmpv6(at: offset, length: length, fragmented: fragmented)
         case 2 where version == 4: igmp(at: offset, length: length)
         case 47: gre(at: offset, length: length)
         case 112: vrrp(at: offset, length: length)

@@ -159,6 +159,14 @@ public struct IPv4Header: Sendable, Hashable, Encodable {
     public var dontFragment: Bool
     /// Bytes the header's total length claims beyond those on the wire.
     public var missingBytes: Int?
+    /// Decoded with -v only: the type of service, the reserved ("evil") flag, the options in
+    /// tcpdump's words, whether the capture ended inside them, and the header checksum
+    /// (nil when the header was not captured whole).
+    public var typeOfService: UInt8 = 0
+    public var reservedFlag = false
+    public var options: String?
+    public var optionsTruncated = false
+    public var headerChecksum: ChecksumCheck?
 }
 
 public struct IPv6Header: Sendable, Hashable, Encodable {
@@ -170,6 +178,7 @@ public struct IPv6Header: Sendable, Hashable, Encodable {
     public var flowLabel: UInt32
     /// Bytes the header's payload length claims beyond those on the wire.
     public var missingBytes: Int?
+    public var trafficClass: UInt8 = 0
 }
 
 public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
@@ -205,6 +214,11 @@ public struct TCPSegment: Sendable, Hashable, Encodable {
     public var payloadLength: Int
     /// Something wrong with the header, printed in place of the details.
     public var problem: String?
+    /// -v: the checksum, when the whole segment was captured and is not a fragment.
+    public var checksum: ChecksumCheck?
+    /// -v: the payload of a reset (tcpdump prints it as text), and whether all was captured.
+    public var resetData: [UInt8]?
+    public var resetDataComplete = false
 }
 
 public struct TCPOption: Sendable, Hashable, Encodable {
@@ -226,6 +240,10 @@ public struct UDPDatagram: Sendable, Hashable, Encodable {
     /// Payload bytes the IP layer says are there.
     public var availableLength: Int
     public var problem: String?
+    /// -v over IPv6, -vv over IPv4: the checksum, when the datagram was captured whole.
+    public var checksum: ChecksumCheck?
+    /// -vv over IPv4: the sender left the checksum out (0).
+    public var checksumAbsent = false
 }
 
 /// An SCTP packet: its ports, the type of each chunk, and tcpdump's words for the chunks
@@ -282,6 +300,13 @@ public struct ICMPMessage: Sendable, Hashable, Encodable {
     public var code: UInt8
     public var text: String
     public var length: Int
+    /// -v: the checksum, when the message was captured whole and is not a fragment.
+    public var checksum: ChecksumCheck?
+    /// -v: what tcpdump prints after the message on lines of its own (the packet an error
+    /// quotes, neighbor discovery options).
+    public var details: String?
+    /// -v, ICMP errors: the IP packet the message quotes.
+    public var quoted: PacketSummary?
 }
 
 public struct DNSMessage: Sendable, Hashable, Encodable {

@@ -30,8 +30,20 @@ extension PacketDecoding {
             add(.tcp(segment))
             return
         }
+        if verbosity > 0 && !fragmented {
+            segment.checksum = transportChecksum(at: offset, length: length, protocolNumber: 6, checksumAt: offset + 16)
+        }
         if headerLength > 20 {
             (segment.options, segment.badOptions, segment.optionsTruncated) = tcpOptions(at: offset + 20, length: headerLength - 20, flags: segment.flags)
+        }
+        let payload = length - headerLength
+        if verbosity > 0, segment.flags & 0x04 != 0, payload > 0, !segment.badOptions, !segment.optionsTruncated, has(offset, headerLength) {
+            // tcpdump prints a reset's payload (up to 30 bytes) as text, and nothing above it.
+            let shown = min(payload, 30)
+            segment.resetData = bytes(offset + headerLength, min(shown, end - offset - headerLength)) ?? []
+            segment.resetDataComplete = has(offset + headerLength, payload)
+            add(.tcp(segment))
+            return
         }
         add(.tcp(segment))
         if segment.badOptions { return }
@@ -39,7 +51,6 @@ extension PacketDecoding {
             truncated("tcp")
             return
         }
-        let payload = length - headerLength
         guard payload > 0 else { return }
         guard has(offset, headerLength) else {
             note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
@@ -158,6 +169,17 @@ extension PacketDecoding {
             add(.udp(datagram))
             truncated("udp")
             return
+        }
+        if verbosity > 0 && !fragmented, let pseudoAddresses {
+            if pseudoAddresses.version == 6 {
+                datagram.checksum = transportChecksum(at: offset, length: available + 8, protocolNumber: 17, checksumAt: offset + 6)
+            } else if verbosity > 1 {
+                if u16(offset + 6) == 0 {
+                    datagram.checksumAbsent = true
+                } else {
+                    datagram.checksum = transportChecksum(at: offset, length: available + 8, protocolNumber: 17, checksumAt: offset + 6)
+                }
+            }
         }
         let isDNS = sourcePort == 53 || destinationPort == 53
         let isMulticastDNS = !isDNS && (sourcePort == 5353 || destinationPort == 5353)

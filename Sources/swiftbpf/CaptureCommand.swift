@@ -272,6 +272,7 @@ final class PacketOutput {
         printer.absoluteSequenceNumbers = options.absoluteSequenceNumbers
         printer.linkHeaders = options.linkHeaders
         printer.quick = options.quick
+        printer.verbosity = options.verbosity
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif
@@ -295,7 +296,7 @@ final class PacketOutput {
         }
         guard !options.count else { return }
         let bytes = Array(data)
-        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType)
+        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity)
         let line = printer.line(summary, frameLength: originalLength)
         if json {
             text += Self.json(summary, line: line, clock: timestamps.clock(timestamp), timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"

@@ -1,0 +1,113 @@
+/// IPv4 header options in tcpdump -v's words (`options (NOP,NOP,RA)`), and the final
+/// destination a source route gives, which TCP's and UDP's checksums cover.
+extension PacketDecoding {
+    static let ipv4OptionNames: [UInt8: String] = [
+        0: "EOL", 1: "NOP", 68: "timestamp", 130: "security", 7: "RR", 137: "SSRR", 131: "LSRR", 148: "RA", 82: "traceroute",
+    ]
+
+    /// The options' text, and whether the captured bytes ended inside them.
+    func ipv4OptionsText(at start: Int, length: Int) -> (text: String, truncated: Bool) {
+        var text = ""
+        var cursor = start
+        var left = length
+        while left > 0 {
+            if cursor != start { text += "," }
+            guard let code = u8(cursor) else { return (text + " [truncated-option]", true) }
+            text += Self.ipv4OptionNames[code] ?? "unknown \(code)"
+            var optionLength = 1
+            if code > 1 {
+                guard let lengthByte = u8(cursor + 1) else { return (text + " [truncated-option]", true) }
+                optionLength = Int(lengthByte)
+                if optionLength < 2 { return (text + " [bad length \(optionLength)]", false) }
+            }
+            if optionLength > left { return (text + " [bad length \(optionLength)]", false) }
+            guard has(cursor, optionLength) else { return (text + " [truncated-option]", true) }
+            switch code {
+            case 0:
+                return (text, false)
+            case 68:
+                let detail = timestampOption(at: cursor, length: optionLength)
+                text += detail.text
+                if detail.truncated { return (text + " [truncated-option]", true) }
+            case 7, 131, 137:
+                text += routeOption(at: cursor, length: optionLength)
+            case 148:
+                if optionLength < 4 {
+                    text += " [bad length \(optionLength)]"
+                } else if let value = u16(cursor + 2), value != 0 {
+                    text += " value \(value)"
+                }
+            default:
+                break
+            }
+            cursor += optionLength
+            left -= optionLength
+        }
+        return (text, false)
+    }
+
+    /// A recorded or source route: its addresses, a comma after those already passed.
+    func routeOption(at start: Int, length: Int) -> String {
+        guard length >= 3 else { return " [bad length \(length)]" }
+        var text = (length + 1) & 3 != 0 ? " [bad length \(length)]" : ""
+        let pointerByte = Int(u8(start + 2) ?? 0)
+        let pointer = pointerByte - 1
+        if pointer < 3 || (pointer + 1) & 3 != 0 || pointer > length + 1 { text += " [bad ptr \(pointerByte)]" }
+        var index = 3
+        while index < length {
+            guard let address = u32(start + index) else { break }
+            text += " \(IPv4Address(address))" + (pointer > index ? "," : "")
+            index += 4
+        }
+        return text
+    }
+
+    /// A timestamp option (`TS{TSONLY 1234@ ^ }`), as far as its entries were captured.
+    func timestampOption(at start: Int, length: Int) -> (text: String, truncated: Bool) {
+        guard length >= 4, let pointerByte = u8(start + 2), let flags = u8(start + 3) else { return ("[bad length \(length)]", false) }
+        var text = " TS{"
+        let entryLength = flags & 0xf != 0 ? 8 : 4
+        if (length - 4) & (entryLength - 1) != 0 { text += "[bad length \(length)]" }
+        let pointer = Int(pointerByte) - 1
+        if pointer < 4 || (pointer - 4) & (entryLength - 1) != 0 || pointer > length + 1 { text += "[bad ptr \(pointerByte)]" }
+        var index = 0
+        switch flags & 0xf {
+        case 0: text += "TSONLY"
+        case 1: text += "TS+ADDR"
+        case 3: text += "PRESPEC"
+        default: text += "[bad ts type \(flags & 0xf)]"
+        }
+        if [0, 1, 3].contains(flags & 0xf) {
+            index = 4
+            while index < length {
+                guard let stamp = u32(start + index + entryLength - 4),
+                      let address = entryLength == 8 ? u32(start + index).map({ IPv4Address($0).description }) : ""
+                else { return (text, true) }
+                text += (pointer == index ? " ^ " : " ") + "\(stamp)@\(address)"
+                index += entryLength
+            }
+        }
+        text += pointer == index ? " ^ " : ""
+        text += flags >> 4 != 0 ? " [\(flags >> 4) hops not recorded]} " : "}"
+        return (text, false)
+    }
+
+    /// The last address of a loose or strict source route, if the options hold one.
+    func ipv4FinalDestination(at start: Int, length: Int) -> [UInt8]? {
+        var cursor = start
+        var left = length
+        while left > 0 {
+            guard let code = u8(cursor), code != 0 else { return nil }
+            var optionLength = 1
+            if code != 1 {
+                guard let lengthByte = u8(cursor + 1), lengthByte >= 2 else { return nil }
+                optionLength = Int(lengthByte)
+            }
+            guard optionLength <= left, has(cursor, optionLength) else { return nil }
+            if (code == 131 || code == 137) && optionLength >= 7 { return bytes(cursor + optionLength - 4, 4) }
+            cursor += optionLength
+            left -= optionLength
+        }
+        return nil
+    }
+}
