@@ -8,13 +8,20 @@ extension PacketDecoding {
         var message = ICMPMessage(type: type, code: code, text: text, length: length)
         guard verbosity > 0 else { return add(.icmp(message)) }
         if !fragmented, let data = bytes(offset, length) {
-            message.checksum = ChecksumCheck(stored: u16(offset + 2) ?? 0, residual: InternetChecksum.residual([data[...]]))
+            let residual = InternetChecksum.residual([data[...]])
+            // tcpdump reads the checksum field only to print a wrong one, and gives up there
+            // when the message is too short to hold it.
+            guard let stored = u16(offset + 2) ?? (residual == 0 ? 0 : nil) else {
+                add(.icmp(message))
+                return truncated("icmp")
+            }
+            message.checksum = ChecksumCheck(stored: stored, residual: residual)
         }
         // tcpdump -v prints the IP packet an error quotes, on a line of its own.
         guard [3, 4, 5, 11, 12].contains(type), tunnels < Self.tunnelLimit else { return add(.icmp(message)) }
         guard let quotedLength = u16(offset + 10).map(Int.init) else {
-            add(.icmp(message))
-            return truncated("icmp")
+            message.quoted = PacketSummary(truncatedIn: "icmp")
+            return add(.icmp(message))
         }
         var quoted = self
         quoted.summary = PacketSummary()

@@ -78,7 +78,9 @@ extension PacketDecoding {
         }
         add(.ipv4(header))
         if header.optionsTruncated { return truncated("ip") }
-        pseudoAddresses = (4, header.source.bytes, ipv4FinalDestination(at: offset + 20, length: headerLength - 20) ?? header.destination.bytes)
+        if verbosity > 0 {
+            pseudoAddresses = (4, header.source.bytes, ipv4FinalDestination(at: offset + 20, length: headerLength - 20) ?? header.destination.bytes)
+        }
         guard header.fragmentOffset == 0 else { return }
         guard has(offset, headerLength) else {
             note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
@@ -111,7 +113,7 @@ extension PacketDecoding {
             flowLabel: (u32(offset) ?? 0) & 0xfffff, missingBytes: payloadLength != 0 && length < remaining ? remaining - length : nil)
         header.trafficClass = UInt8(truncatingIfNeeded: (u32(offset) ?? 0) >> 20)
         add(.ipv6(header))
-        pseudoAddresses = (6, header.source.bytes, header.destination.bytes)
+        if verbosity > 0 { pseudoAddresses = (6, header.source.bytes, header.destination.bytes) }
         limit(from: offset, count: remaining)
         var next = header.nextHeader
         var cursor = offset

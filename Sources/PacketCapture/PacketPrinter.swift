@@ -316,7 +316,7 @@ public struct PacketPrinter: Sendable {
         case 20: text = "scps cap \(hex(data[0], width: 2)) id \(data[1])"
         case 28:
             let value = u16(0)
-            text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? (value >> 1) * 60 : value >> 1)"
+            text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? Int(value >> 1) * 60 : Int(value >> 1))"
         case 34: text = "tfo " + TCPOption.fastOpenText(data[...])
         case 254 where data.count >= 2 && u16(0) == 0xf989:
             text = "exp-tfo" + TCPOption.fastOpenText(data.dropFirst(2))
