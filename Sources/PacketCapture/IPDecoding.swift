@@ -175,8 +175,12 @@ extension PacketDecoding {
                 }
                 let fragmentOffset = Int(field & 0xfff8)
                 let fragmentLength = 40 + payloadLength - (cursor - offset) - 8
-                add(.ipv6Extension(IPv6ExtensionHeader(
-                    kind: .fragment, nextHeader: nextHeader, length: 8, fragmentOffset: fragmentOffset, fragmentLength: fragmentLength)))
+                var header = IPv6ExtensionHeader(kind: .fragment, nextHeader: nextHeader, length: 8, fragmentOffset: fragmentOffset, fragmentLength: fragmentLength)
+                if verbosity > 0 {
+                    guard let identification = u32(cursor + 4) else { return truncated(protocolName) }
+                    header.identification = identification
+                }
+                add(.ipv6Extension(header))
                 // Later fragments hold no header to decode; neither does a first one that ends here.
                 if fragmentOffset != 0 || end <= cursor + 8 { return }
                 advance = 8
@@ -192,7 +196,16 @@ extension PacketDecoding {
                     truncated(protocolName)
                     return
                 }
-                add(.ipv6Extension(IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)))
+                var header = IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)
+                if verbosity > 0 {
+                    let options = ipv6OptionsText(at: cursor + 2, length: headerLength - 2, hopByHop: kind == .hopByHop, payloadLength: payloadLength)
+                    header.text = options.text
+                    if options.truncated {
+                        add(.ipv6Extension(header))
+                        return truncated(protocolName)
+                    }
+                }
+                add(.ipv6Extension(header))
                 if kind == .hopByHop {
                     if payloadLength == 0, let jumbo = jumboPayloadLength(cursor + 2, headerLength - 2), jumbo >= 65536 {
                         jumboLength = jumbo
@@ -241,12 +254,12 @@ extension PacketDecoding {
         switch type {
         case 0, 2:
             guard let reserved = u32(offset + 4) else { return stopRouting(truncated: true) }
-            if reserved != 0 { header.text? += ", rsv=0x\(String(reserved, radix: 16))" }
+            if reserved != 0 || verbosity > 0 { header.text? += ", rsv=0x\(String(reserved, radix: 16))" }
         case 4:
             guard let lastEntry = u8(offset + 4) else { return stopRouting(truncated: true) }
             header.text? += ", last-entry=\(lastEntry)"
             guard let flags = u8(offset + 5) else { return stopRouting(truncated: true) }
-            if flags != 0 { header.text? += ", flags=0x\(String(flags, radix: 16))" }
+            if flags != 0 || verbosity > 0 { header.text? += ", flags=0x\(String(flags, radix: 16))" }
             guard let tag = u16(offset + 6) else { return stopRouting(truncated: true) }
             header.text? += ", tag=\(String(tag, radix: 16))"
         default:

@@ -111,3 +111,60 @@ extension PacketDecoding {
         return nil
     }
 }
+
+extension PacketDecoding {
+    /// IPv6 hop-by-hop or destination options in tcpdump -v's words (`(rtalert: 0x0000)
+    /// (padn) `), and whether they ended malformed or cut short, where tcpdump stops.
+    func ipv6OptionsText(at start: Int, length: Int, hopByHop: Bool, payloadLength: Int) -> (text: String, truncated: Bool) {
+        var text = ""
+        var index = 0
+        var sawJumbo = false
+        while index < length {
+            guard let type = u8(start + index) else { return (text, true) }
+            var optionLength = 1
+            if type != 0 {
+                guard index + 1 < length, let lengthByte = u8(start + index + 1) else { return (text, true) }
+                optionLength = Int(lengthByte) + 2
+            }
+            guard index + optionLength <= length else { return (text, true) }
+            let left = length - index
+            let lengthByte = optionLength - 2
+            switch type {
+            case 0:
+                text += "(pad1)"
+            case 1:
+                text += "(padn)"
+            case 5:
+                guard left >= 4 else { return (text + "(rtalert: trunc)", true) }
+                guard lengthByte == 2 else { return (text + "(rtalert: invalid len \(lengthByte))", true) }
+                guard let value = u16(start + index + 2) else { return (text, true) }
+                text += "(rtalert: 0x\(hex(value, width: 4))) "
+            case 0xc2:
+                guard left >= 6 else { return (text + "(jumbo: trunc)", true) }
+                guard lengthByte == 4 else { return (text + "(jumbo: invalid len \(lengthByte))", true) }
+                guard let jumbo = u32(start + index + 2) else { return (text, true) }
+                if sawJumbo {
+                    text += "(jumbo: \(jumbo) - already seen) "
+                } else if !hopByHop {
+                    text += "(jumbo: \(jumbo) - not a hop-by-hop option) "
+                } else if payloadLength != 0 {
+                    text += "(jumbo: \(jumbo) - payload len != 0) "
+                } else {
+                    text += jumbo < 65536 ? "(jumbo: \(jumbo) - < 65536) " : "(jumbo: \(jumbo)) "
+                }
+                sawJumbo = true
+            case 0xc9:
+                guard left >= 18 else { return (text + "(homeaddr: trunc)", true) }
+                guard lengthByte >= 16 else { return (text + "(homeaddr: invalid len \(lengthByte))", true) }
+                guard let address = bytes(start + index + 2, 16) else { return (text, true) }
+                // Sub-options after the address are not taken apart.
+                guard lengthByte == 16 else { return (text + "(homeaddr: \(IPv6Address(address))", true) }
+                text += "(homeaddr: \(IPv6Address(address)))"
+            default:
+                text += "(opt_type 0x\(hex(type, width: 2)): len=\(lengthByte))"
+            }
+            index += optionLength
+        }
+        return (text + " ", false)
+    }
+}

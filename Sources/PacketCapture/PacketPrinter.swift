@@ -93,12 +93,12 @@ public struct PacketPrinter: Sendable {
                 }
             case .ipv6Extension(let header):
                 switch header.kind {
-                case .hopByHop: text += "HBH "
-                case .destinationOptions: text += "DSTOPT "
+                case .hopByHop: text += "HBH " + (header.text ?? "")
+                case .destinationOptions: text += "DSTOPT " + (header.text ?? "")
                 case .routing: text += header.text ?? "RT6 "
                 case .fragment:
                     // tcpdump computes the length unsigned: a jumbogram's fragment wraps it.
-                    text += "frag (\(header.fragmentOffset ?? 0)|\(UInt64(bitPattern: Int64(header.fragmentLength ?? 0))))"
+                    text += "frag (" + (header.identification.map { "0x\(hex($0, width: 8)):" } ?? "") + "\(header.fragmentOffset ?? 0)|\(UInt64(bitPattern: Int64(header.fragmentLength ?? 0))))"
                     if header.fragmentOffset == 0 { text += " " }
                 }
             case .tcp(let segment):

@@ -191,8 +191,11 @@ public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
     /// Fragment header only: the offset in bytes and the length of this fragment's data.
     public var fragmentOffset: Int?
     public var fragmentLength: Int?
-    /// Routing header only: tcpdump's words for it (`RT6 (len=2, type=0 [Deprecated], ...) `).
+    /// Routing header: tcpdump's words for it (`RT6 (len=2, type=0 [Deprecated], ...) `);
+    /// hop-by-hop and destination options with -v: the options (`(rtalert: 0x0000) (padn) `).
     public var text: String? = nil
+    /// Fragment header with -v: the identification.
+    public var identification: UInt32? = nil
 }
 
 public struct TCPSegment: Sendable, Hashable, Encodable {

@@ -44,19 +44,7 @@ extension PacketPrinter {
         guard let data = segment.resetData else { return "" }
         var text = segment.resetDataComplete ? " [RST" : " [!RST"
         if segment.payloadLength > 30 { text += "+" }
-        text += " "
-        for var byte in data {
-            if byte >= 0x80 {
-                byte &= 0x7f
-                text += "M-"
-            }
-            if byte < 0x20 || byte == 0x7f {
-                byte ^= 0x40
-                text += "^"
-            }
-            text += String(UnicodeScalar(byte))
-        }
-        return text + "]"
+        return text + " " + data.map(printableCharacter).joined() + "]"
     }
 
     /// tcpdump's names for IP protocol numbers (its `ipproto_values`).
@@ -66,4 +54,20 @@ extension PacketPrinter {
         62: "Mobile IP (old)", 88: "EIGRP", 89: "OSPF", 103: "PIM", 108: "Compressed IP", 112: "VRRP", 113: "PGM",
         132: "SCTP", 135: "Mobility", 143: "Ethernet",
     ]
+}
+
+/// A byte as tcpdump prints text from a packet: `M-` before a byte with the top bit set,
+/// `^` before a control character (`^@` for 0, `^?` for DEL).
+func printableCharacter(_ byte: UInt8) -> String {
+    var byte = byte
+    var text = ""
+    if byte >= 0x80 {
+        byte &= 0x7f
+        text += "M-"
+    }
+    if byte < 0x20 || byte == 0x7f {
+        byte ^= 0x40
+        text += "^"
+    }
+    return text + String(UnicodeScalar(byte))
 }
