@@ -65,8 +65,9 @@ struct PacketDecoding {
 
     /// The checksum of `length` bytes at `offset` carried by IP protocol `protocolNumber`,
     /// with the pseudo-header; nil when not all of them were captured.
-    func transportChecksum(at offset: Int, length: Int, protocolNumber: UInt8, checksumAt: Int) -> ChecksumCheck? {
-        guard let pseudoAddresses, let data = bytes(offset, length), let stored = u16(checksumAt) else { return nil }
+    /// `covering`: how many of the bytes the checksum covers, when not all (DCCP's coverage).
+    func transportChecksum(at offset: Int, length: Int, protocolNumber: UInt8, checksumAt: Int, covering: Int? = nil) -> ChecksumCheck? {
+        guard let pseudoAddresses, let data = bytes(offset, covering ?? length), let stored = u16(checksumAt) else { return nil }
         let lengthBytes: [UInt8] = pseudoAddresses.version == 4
             ? [0, protocolNumber, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
             : [UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),

@@ -388,8 +388,8 @@ public struct PacketPrinter: Sendable {
                 text += " \(message.answerCount)/\(message.authorityCount)/\(message.additionalCount)"
             }
             text += message.answers.map { record in
-                guard let type = record.type else { return "" }
-                var part = ""
+                var part = record.name.map { " " + $0 } ?? ""
+                guard let type = record.type else { return part }
                 let recordClass = message.multicast ? record.recordClass & 0x7fff : record.recordClass
                 if recordClass != 1 && record.type != 41 { part += " " + className(recordClass) }
                 if message.multicast && record.recordClass & 0x8000 != 0 { part += " (Cache flush)" }

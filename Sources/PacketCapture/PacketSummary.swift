@@ -349,4 +349,6 @@ public struct DNSRecord: Sendable, Hashable, Encodable {
     /// The record data as tcpdump prints it (`192.0.2.1`, `mail.example. 10`); empty for
     /// types it only names.
     public var data: String
+    /// -v: the owner name, as far as it could be read.
+    public var name: String? = nil
 }
