@@ -100,7 +100,7 @@ extension PacketDecoding {
         }
         guard let cursor = skipName(offset), has(cursor, 10), let type = u16(cursor), let recordClass = u16(cursor + 2),
               let dataLength = u16(cursor + 8).map(Int.init)
-        else { return name.map { (DNSRecord(type: nil, recordClass: 0, data: "", name: $0), nil) } }
+        else { return name.map { (DNSRecord(type: nil, recordClass: 0, data: "", name: $0), end) } }
         let data = cursor + 10
         let next = data + dataLength
         var record = DNSRecord(type: type, recordClass: recordClass, data: "", name: name)

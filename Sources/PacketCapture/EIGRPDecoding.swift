@@ -86,10 +86,10 @@ extension PacketDecoding {
 
     /// tcpdump's dump of bytes it does not dissect, one indented line per 16 bytes, as far
     /// as they were captured.
-    func hexDump(at start: Int, count: Int) -> String {
+    func hexDump(at start: Int, count: Int, prefix: String = "\n\t    ") -> String {
         let available = min(count, max(0, end - start))
         guard let data = bytes(start, available) else { return "" }
-        return PacketBytesText.hexLines(data, ascii: false, prefix: "\n\t    ")
+        return PacketBytesText.hexLines(data, ascii: false, prefix: prefix)
     }
 
     static let eigrpTLVNames: [UInt16: String] = [

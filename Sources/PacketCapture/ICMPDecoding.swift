@@ -160,7 +160,12 @@ extension PacketDecoding {
         }
         switch icmpv6Details(type, code, at: offset, length: length) {
         case .text(let details):
-            add(.icmpv6(ICMPMessage(type: type, code: code, text: name + details, length: length)))
+            var message = ICMPMessage(type: type, code: code, text: name + details, length: length)
+            guard verbosity > 0, (133...137).contains(type) else { return add(.icmpv6(message)) }
+            let discovery = neighborDiscoveryDetails(type, at: offset, length: length)
+            message.details = discovery.text
+            add(.icmpv6(message))
+            if discovery.truncated { truncated("icmp6") }
         case .truncated(let partial):
             add(.icmpv6(ICMPMessage(type: type, code: code, text: name + partial, length: length)))
             truncated("icmp6")
@@ -226,8 +231,22 @@ extension PacketDecoding {
             guard let id = u16(offset + 4), let sequence = u16(offset + 6) else { return .truncated("") }
             return .text(", id \(id), seq \(sequence)")
         case 130 where length >= 28:
-            guard let group = address(offset + 8), let sources = u16(offset + 26) else { return .truncated(" v2") }
-            var text = " v2 [gaddr \(group)"
+            var text = " v2"
+            if verbosity > 0 {
+                guard let code = u16(offset + 4) else { return .truncated(text) }
+                let delay = code < 32768 ? Int(code) : (Int(code & 0x0fff) | 0x1000) << (Int(code & 0x7000) >> 12 + 3)
+                text += " [max resp delay=\(delay)]"
+            }
+            guard let group = address(offset + 8) else { return .truncated(text) }
+            text += " [gaddr \(group)"
+            if verbosity > 0 {
+                guard let flags = u8(offset + 24), let interval = u8(offset + 25) else { return .truncated(text) }
+                if flags & 0x08 != 0 { text += " sflag" }
+                if flags & 0x07 != 0 { text += " robustness=\(flags & 0x07)" }
+                let queryInterval = interval < 128 ? Int(interval) : (Int(interval & 0x0f) | 0x10) << (Int(interval & 0x70) >> 4 + 3)
+                text += " qqi=\(queryInterval)"
+            }
+            guard let sources = u16(offset + 26) else { return .truncated(text) }
             if sources > 0 {
                 text += length < 28 + Int(sources) * 16 ? " [invalid number of sources]" : ", \(sources) source(s)"
             }
@@ -253,7 +272,19 @@ extension PacketDecoding {
         case 143:
             guard length >= 8 else { return .text(" [invalid len \(length)]") }
             guard let groups = u16(offset + 6) else { return .truncated("") }
-            return .text(", \(groups) group record(s)")
+            var text = ", \(groups) group record(s)"
+            guard verbosity > 0 else { return .text(text) }
+            // -v: each group record with its number of sources.
+            var record = offset + 8
+            for _ in 0..<groups {
+                guard length >= record - offset + 20 else { return .text(text + " [invalid number of groups]") }
+                guard let group = address(record + 4), let kind = u8(record), let sources = u16(record + 2).map(Int.init) else { return .truncated(text) }
+                text += " [gaddr \(group) " + (Self.groupRecordTypes[kind] ?? " [v2-report-#\(kind)]")
+                guard length >= record - offset + 20 + sources * 16 else { return .text(text + " [invalid number of sources \(sources)]") }
+                text += ", \(sources) source(s)]"
+                record += 20 + sources * 16
+            }
+            return .text(text)
         case 144, 146:
             guard let id = u16(offset + 4) else { return .truncated("") }
             return .text(", id 0x\(hex(id, width: 4))")

@@ -30,7 +30,9 @@ extension PacketDecoding {
                 text += detail.text
                 if detail.truncated { return (text + " [truncated-option]", true) }
             case 7, 131, 137:
-                text += routeOption(at: cursor, length: optionLength)
+                let route = routeOption(at: cursor, length: optionLength)
+                text += route.text
+                if route.truncated { return (text + " [truncated-option]", true) }
             case 148:
                 if optionLength < 4 {
                     text += " [bad length \(optionLength)]"
@@ -46,20 +48,21 @@ extension PacketDecoding {
         return (text, false)
     }
 
-    /// A recorded or source route: its addresses, a comma after those already passed.
-    func routeOption(at start: Int, length: Int) -> String {
-        guard length >= 3 else { return " [bad length \(length)]" }
+    /// A recorded or source route: its addresses, a comma after those already passed; and
+    /// whether the captured bytes ended inside them.
+    func routeOption(at start: Int, length: Int) -> (text: String, truncated: Bool) {
+        guard length >= 3 else { return (" [bad length \(length)]", false) }
         var text = (length + 1) & 3 != 0 ? " [bad length \(length)]" : ""
         let pointerByte = Int(u8(start + 2) ?? 0)
         let pointer = pointerByte - 1
         if pointer < 3 || (pointer + 1) & 3 != 0 || pointer > length + 1 { text += " [bad ptr \(pointerByte)]" }
         var index = 3
         while index < length {
-            guard let address = u32(start + index) else { break }
+            guard let address = u32(start + index) else { return (text, true) }
             text += " \(IPv4Address(address))" + (pointer > index ? "," : "")
             index += 4
         }
-        return text
+        return (text, false)
     }
 
     /// A timestamp option (`TS{TSONLY 1234@ ^ }`), as far as its entries were captured.

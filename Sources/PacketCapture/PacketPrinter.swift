@@ -73,7 +73,7 @@ public struct PacketPrinter: Sendable {
                 if verbosity > 0 { text += Self.ipv4Details(header) }
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
-                if header.fragmentOffset != 0 {
+                if header.fragmentOffset != 0 && !header.optionsTruncated {
                     text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
                     addressesPrinted = true
                 } else if !Self.printsOwnAddresses.contains(header.protocolNumber) || header.optionsTruncated {

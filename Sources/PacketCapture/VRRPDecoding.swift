@@ -34,11 +34,12 @@ extension PacketDecoding {
 
     /// What -v adds: a bad checksum, the virtual addresses, version 2's simple password.
     mutating func vrrpDetails(_ message: inout VRRPMessage, at offset: Int, length: Int, authenticationType: UInt8) {
-        guard let count = u8(offset + 3), let stored = u16(offset + 6) else { return truncated("vrrp") }
+        guard let count = u8(offset + 3) else { return truncated("vrrp") }
+        // Checked only when the whole message was captured.
         let checksum: ChecksumCheck? = message.version == 2
-            ? bytes(offset, length).map { ChecksumCheck(stored: stored, residual: InternetChecksum.residual([$0[...]])) }
+            ? bytes(offset, length).map { ChecksumCheck(stored: u16(offset + 6) ?? 0, residual: InternetChecksum.residual([$0[...]])) }
             : transportChecksum(at: offset, length: length, protocolNumber: 112, checksumAt: offset + 6)
-        if let checksum, !checksum.isCorrect { message.text += ", (bad vrrp cksum \(String(stored, radix: 16)))" }
+        if let checksum, !checksum.isCorrect { message.text += ", (bad vrrp cksum \(String(checksum.stored, radix: 16)))" }
         message.text += ", addrs" + (count > 1 ? "(\(count))" : "") + ":"
         let addressLength = pseudoAddresses?.version == 6 ? 16 : 4
         for index in 0..<Int(count) {
