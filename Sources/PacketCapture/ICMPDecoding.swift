@@ -29,7 +29,48 @@ extension PacketDecoding {
         quoted.limit(from: offset + 8, count: quotedLength)
         quoted.ipv4(at: offset + 8, length: quotedLength)
         message.quoted = quoted.summary
+        guard [3, 11, 12].contains(type), length > 136 else { return add(.icmp(message)) }
+        let extensions = icmpExtensions(at: offset, length: length)
+        message.details = extensions.text
         add(.icmp(message))
+        if extensions.truncated { truncated("icmp") }
+    }
+
+    /// -v: the multi-part extensions (RFC 4884) after the 128 bytes an error quotes, with
+    /// MPLS label stacks (RFC 4950); tcpdump looks for them when the message is longer
+    /// than that, and takes a right checksum for their presence when the length is 0.
+    func icmpExtensions(at offset: Int, length: Int) -> (text: String, truncated: Bool) {
+        guard has(offset, 141), let quotedWords = u8(offset + 5), let first = u8(offset + 136) else { return ("", true) }
+        let extensionLength = length - 136
+        let whole = bytes(offset + 136, extensionLength)
+        if quotedWords == 0, let whole, InternetChecksum.residual([whole[...]]) != 0 { return ("", false) }
+        var text = "\n\tICMP Multi-Part extension v\(first >> 4)"
+        guard first >> 4 == 2 else { return (text + " packet not supported", false) }
+        if let whole {
+            let correct = InternetChecksum.residual([whole[...]]) == 0
+            text += ", checksum 0x\(hex(u16(offset + 138) ?? 0, width: 4)) (\(correct ? "" : "in")correct), length \(extensionLength)"
+        }
+        var left = extensionLength - 4
+        var cursor = offset + 140
+        while left > 4 {
+            guard let objectLength = u16(cursor).map(Int.init), let objectClass = u8(cursor + 2), let classType = u8(cursor + 3) else { return (text, true) }
+            let name = [1: "MPLS Stack Entry", 2: "Interface Identification"][objectClass] ?? "unknown"
+            text += "\n\t  \(name) Object (\(objectClass)), Class-Type: \(classType), length \(objectLength)"
+            cursor += 4
+            left -= 4
+            guard objectClass != 0, objectLength >= 4 else { return (text, false) }
+            let valueLength = objectLength - 4
+            if objectClass == 1 && classType == 1 {
+                guard let entry = u32(cursor) else { return (text, true) }
+                text += "\n\t    label \(entry >> 12), tc \((entry >> 9) & 7)" + (entry & 0x100 != 0 ? ", [S]" : "") + ", ttl \(entry & 0xff)"
+            } else {
+                text += hexDump(at: cursor, count: valueLength)
+            }
+            guard left >= valueLength else { break }
+            left -= valueLength
+            cursor += valueLength
+        }
+        return (text, false)
     }
 
     /// The message text, or nil when the bytes it needs were not captured.
@@ -288,6 +329,23 @@ extension PacketDecoding {
         case 144, 146:
             guard let id = u16(offset + 4) else { return .truncated("") }
             return .text(", id 0x\(hex(id, width: 4))")
+        case 145, 147 where verbosity > 0:
+            // -v: a home agent reply's addresses, a mobile prefix advertisement's flags and options.
+            guard let id = u16(offset + 4) else { return .truncated("") }
+            var text = ", id 0x\(hex(id, width: 4))"
+            if type == 145 {
+                for at in stride(from: offset + 8, to: offset + length, by: 16) {
+                    guard let agent = address(at) else { return .truncated(text) }
+                    text += ", \(agent)"
+                }
+                return .text(text)
+            }
+            guard let flags = u16(offset + 6) else { return .truncated(text) }
+            if flags & 0xc000 != 0 { text += " " }
+            if flags & 0x8000 != 0 { text += "M" }
+            if flags & 0x4000 != 0 { text += "O" }
+            let options = neighborDiscoveryOptions(at: offset + 8, length: length - 8, message: offset)
+            return options.truncated ? .truncated(text + options.text) : .text(text + options.text)
         case 145, 147:
             return .text("")
         default:

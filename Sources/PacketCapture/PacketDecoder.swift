@@ -66,8 +66,10 @@ struct PacketDecoding {
     /// The checksum of `length` bytes at `offset` carried by IP protocol `protocolNumber`,
     /// with the pseudo-header; nil when not all of them were captured.
     /// `covering`: how many of the bytes the checksum covers, when not all (DCCP's coverage).
+    /// A checksum field past the captured bytes reads as 0.
     func transportChecksum(at offset: Int, length: Int, protocolNumber: UInt8, checksumAt: Int, covering: Int? = nil) -> ChecksumCheck? {
-        guard let pseudoAddresses, let data = bytes(offset, covering ?? length), let stored = u16(checksumAt) else { return nil }
+        guard let pseudoAddresses, let data = bytes(offset, covering ?? length) else { return nil }
+        let stored = u16(checksumAt) ?? 0
         let lengthBytes: [UInt8] = pseudoAddresses.version == 4
             ? [0, protocolNumber, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
             : [UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),

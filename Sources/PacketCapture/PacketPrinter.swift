@@ -138,7 +138,7 @@ public struct PacketPrinter: Sendable {
                 if let checksum = message.checksum, !checksum.isCorrect {
                     text += " (wrong icmp cksum \(String(checksum.stored, radix: 16)) (->\(String(checksum.expected, radix: 16)))!)"
                 }
-                if let quoted = message.quoted { text += "\n\t" + line(quoted) }
+                if let quoted = message.quoted { text += "\n\t" + line(quoted) + (message.details ?? "") }
             case .icmpv6(let message):
                 text += "ICMP6, " + icmpv6Text(message, last: summary.truncatedIn == nil && index + 1 == summary.layers.count)
             case .dns(let message):

@@ -39,7 +39,11 @@ extension PacketDecoding {
         let checksum: ChecksumCheck? = message.version == 2
             ? bytes(offset, length).map { ChecksumCheck(stored: u16(offset + 6) ?? 0, residual: InternetChecksum.residual([$0[...]])) }
             : transportChecksum(at: offset, length: length, protocolNumber: 112, checksumAt: offset + 6)
-        if let checksum, !checksum.isCorrect { message.text += ", (bad vrrp cksum \(String(checksum.stored, radix: 16)))" }
+        if let checksum, !checksum.isCorrect {
+            // The field itself may lie past a message too short to hold it.
+            guard let stored = u16(offset + 6) else { return truncated("vrrp") }
+            message.text += ", (bad vrrp cksum \(String(stored, radix: 16)))"
+        }
         message.text += ", addrs" + (count > 1 ? "(\(count))" : "") + ":"
         let addressLength = pseudoAddresses?.version == 6 ? 16 : 4
         for index in 0..<Int(count) {
