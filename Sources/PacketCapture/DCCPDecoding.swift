@@ -23,6 +23,8 @@ extension PacketDecoding {
         let type = ((u8(offset + 8) ?? 0) >> 1) & 0x0f
         let name = type < Self.dccpTypeNames.count ? Self.dccpTypeNames[Int(type)] : ""
         var packet = DCCPPacket(sourcePort: sourcePort, destinationPort: destinationPort, type: type, text: "DCCP ")
+        packet.dataOffset = Int(u8(offset + 4) ?? 0) * 4
+        packet.length = length
         if verbosity > 0, let field = u8(offset + 5) {
             // -v: the congestion control value, the checksum's coverage and the checksum.
             let coverage = Int(field & 0x0f)

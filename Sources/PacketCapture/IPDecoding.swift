@@ -38,23 +38,26 @@ extension PacketDecoding {
             return
         }
         guard has(offset, 20) else {
-            note("IP ")
+            add(.protocolName("IP "))
             truncated("ip")
             return
         }
         guard length >= 20 else {
-            note("IP truncated-ip \(length)")
+            add(.protocolName("IP "))
+            note("truncated-ip \(length)")
             return
         }
         let headerLength = Int(first & 0x0f) * 4
         guard headerLength >= 20 else {
-            note("IP bad-hlen \(headerLength)")
+            add(.protocolName("IP "))
+            note("bad-hlen \(headerLength)")
             return
         }
         let totalLength = Int(u16(offset + 2) ?? 0)
         let missing = length < totalLength ? totalLength - length : nil
         guard totalLength >= headerLength else {
-            note("IP " + (missing.map { "truncated-ip - \($0) bytes missing! " } ?? "") + "bad-len \(totalLength)")
+            add(.protocolName("IP "))
+            note((missing.map { "truncated-ip - \($0) bytes missing! " } ?? "") + "bad-len \(totalLength)")
             return
         }
         limit(from: offset, count: totalLength)
@@ -100,7 +103,8 @@ extension PacketDecoding {
             return
         }
         guard first >> 4 == 6 else {
-            note("IP6 version error: \(first >> 4) != 6")
+            add(.protocolName("IP6 "))
+            note("version error: \(first >> 4) != 6")
             return
         }
         var payloadLength = Int(u16(offset + 4) ?? 0)

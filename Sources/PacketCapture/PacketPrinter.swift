@@ -103,8 +103,10 @@ public struct PacketPrinter: Sendable {
                 }
             case .tcp(let segment):
                 text += endpoints(network, segment.sourcePort, segment.destinationPort, addressesPrinted)
-                if quick, segment.sourcePort != nil, segment.problem == nil, summary.truncatedIn != "tcp" {
-                    return text + "tcp \(segment.payloadLength)"
+                // tcpdump -q prints the payload's length once the 20-byte header is there,
+                // however long the header says it is.
+                if quick, segment.sourcePort != nil, segment.headerLength >= 20 {
+                    return text + "tcp \(UInt32(truncatingIfNeeded: segment.payloadLength))" + (segment.problem ?? "")
                 }
                 text += tcp(segment, network)
             case .udp(let datagram):
@@ -116,6 +118,7 @@ public struct PacketPrinter: Sendable {
                 if let problem = datagram.problem {
                     text += problem
                 } else if quick, datagram.sourcePort != nil {
+                    if datagram.lengthExceedsPacket { return text + "UDP, bad length \(datagram.payloadLength) > \(datagram.availableLength)" }
                     return text + "UDP, length \(datagram.payloadLength)"
                 } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
                     text += "UDP, length \(datagram.payloadLength)"
@@ -123,7 +126,12 @@ public struct PacketPrinter: Sendable {
             case .sctp(let packet):
                 text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
             case .dccp(let packet):
-                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
+                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted)
+                if quick {
+                    let tooLong = packet.dataOffset > packet.length ? " [bad hdr length \(packet.dataOffset) - too long, > \(packet.length)]" : ""
+                    return text + "DCCP \(UInt32(truncatingIfNeeded: packet.length - packet.dataOffset))" + tooLong
+                }
+                text += packet.text
             case .igmp(let message):
                 if quick { return text + "igmp" }
                 text += message.text
@@ -143,7 +151,12 @@ public struct PacketPrinter: Sendable {
                 text += "ICMP6, " + icmpv6Text(message, last: summary.truncatedIn == nil && index + 1 == summary.layers.count)
             case .dns(let message):
                 text += Self.dns(message, complete: summary.truncatedIn == nil)
+            case .protocolName(let name):
+                if !linkHeaders { text += name }
             case .notice(let remark):
+                // After a Cisco HDLC header, tcpdump's words for a protocol it does not know,
+                // which -e leaves to the header.
+                if linkHeaders, index > 0, case .ciscoHDLC = summary.layers[index - 1] { continue }
                 text += remark
             case .undissectedFrame(let header, let frameLength):
                 text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)

@@ -52,6 +52,9 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     /// Text printed as it stands: a remark on a malformed packet (`truncated-ip - 20 bytes
     /// missing! `) or tcpdump's words for a protocol that ends the decoding (`ip-proto-63 62`).
     case notice(String)
+    /// The network layer's name (`IP `) before a remark on a header that could not be read;
+    /// -e leaves it out, as it does for a decoded header.
+    case protocolName(String)
     /// The Ethernet header of a frame whose type (after any VLAN tags, in `etherType`)
     /// tcpdump takes no further: it prints the header then, -e or not.
     case undissectedFrame(EthernetHeader, frameLength: Int)
@@ -89,6 +92,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
         case .notice(let text): try container.encode(text, forKey: Key(stringValue: "notice"))
+        case .protocolName(let name): try container.encode(name, forKey: Key(stringValue: "protocolName"))
         case .undissectedFrame(let header, let frameLength):
             try container.encode(UndissectedFrame(header: header, frameLength: frameLength), forKey: Key(stringValue: "undissectedFrame"))
         case .undecoded(let name): try container.encode(name, forKey: Key(stringValue: "undecoded"))
@@ -243,6 +247,9 @@ public struct UDPDatagram: Sendable, Hashable, Encodable {
     /// Payload bytes the IP layer says are there.
     public var availableLength: Int
     public var problem: String?
+    /// The length field claims more than the IP layer holds, and this is no fragment:
+    /// tcpdump's `bad length`, which DNS's printer does not say but -q does.
+    public var lengthExceedsPacket = false
     /// -v over IPv6, -vv over IPv4: the checksum, when the datagram was captured whole.
     public var checksum: ChecksumCheck?
     /// -vv over IPv4: the sender left the checksum out (0).
@@ -265,6 +272,10 @@ public struct DCCPPacket: Sendable, Hashable, Encodable {
     public var destinationPort: UInt16
     public var type: UInt8
     public var text: String
+    /// The header length in bytes (the data offset field's words) and the packet's length,
+    /// which tcpdump -q prints the difference of.
+    public var dataOffset = 0
+    public var length = 0
 }
 
 /// An IGMP message: its type and tcpdump's words for it (`igmp v2 report 224.0.0.251`).

@@ -183,7 +183,8 @@ extension PacketDecoding {
         }
         let isDNS = sourcePort == 53 || destinationPort == 53
         let isMulticastDNS = !isDNS && (sourcePort == 5353 || destinationPort == 5353)
-        if udpLength > available && !fragmented && !isDNS && !isMulticastDNS {
+        datagram.lengthExceedsPacket = udpLength > available && !fragmented
+        if datagram.lengthExceedsPacket && !isDNS && !isMulticastDNS {
             datagram.problem = "UDP, bad length \(udpLength) > \(available)"
         }
         add(.udp(datagram))
