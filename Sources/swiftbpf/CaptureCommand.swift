@@ -27,7 +27,8 @@ struct CaptureCommand: ParsableCommand {
             As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
             beside the printable characters, text), without the link-layer header; -xx, -XX \
             and -AA keep it. -e starts each line with the link-layer header, -q ends TCP and \
-            UDP lines with their payload's length, -S prints TCP \
+            UDP lines with their payload's length, -v adds the IP headers' fields and the \
+            checksums (an IPv4 packet's line breaks after its header, as in tcpdump -v), -S prints TCP \
             sequence numbers as they are. -l writes each line as it comes, for a pipe. -F FILE reads the \
             expression from a file (# starts a comment). -D lists the interfaces to capture on.
 
