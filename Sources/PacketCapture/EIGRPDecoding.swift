@@ -35,6 +35,8 @@ extension PacketDecoding {
             text += "\n\t  \(Self.eigrpTLVNames[type] ?? "Unknown") TLV (0x\(hex(type, width: 4))), length: \(tlvLength)"
             guard has(cursor, tlvLength) else { complete = false; break }
             text += eigrpTLV(type, at: cursor + 4, length: tlvLength - 4)
+            // -vv dumps every TLV's value in hex too.
+            if verbosity > 1 { text += hexDump(at: cursor + 4, count: tlvLength - 4) }
             cursor += tlvLength
             left -= tlvLength
         }
