@@ -46,11 +46,24 @@ enum CaptureBenchmark {
                     while let packet = reader.next() { sink &+= packet.data.count }
                     count = reader.packetCount
                 }),
+                // What `capture -r` does for each packet's line, which tcpdump -w does not do.
+                ("decode+print", {
+                    var reader = try CaptureReader(input.bytes)
+                    var printer = PacketPrinter()
+                    while let packet = reader.next() { sink &+= printer.line(PacketDecoder.decode(packet)).utf8.count }
+                    count = reader.packetCount
+                }),
+                ("decode+print -v", {
+                    var reader = try CaptureReader(input.bytes)
+                    var printer = PacketPrinter(verbosity: 1)
+                    while let packet = reader.next() { sink &+= printer.line(PacketDecoder.decode(packet, verbosity: 1)).utf8.count }
+                    count = reader.packetCount
+                }),
             ]
             for (mode, body) in modes {
                 let nanoseconds = try measure(rounds: large ? 3 : 5, target: .milliseconds(large ? 300 : 200), body)
                 let perPacket = nanoseconds / Double(max(count, 1))
-                let ratio = peer.map { format($0 * 1e6 / nanoseconds, decimals: 1) + "x" } ?? "-"
+                let ratio = mode.hasPrefix("decode") ? "-" : peer.map { format($0 * 1e6 / nanoseconds, decimals: 1) + "x" } ?? "-"
                 print(pad(input.name, 30, left: true) + pad(mode, 16, left: true) + pad(String(count), 9)
                       + pad(format(megabytes, decimals: 1), 8) + pad(format(nanoseconds / 1e6, decimals: 2), 9)
                       + pad(format(perPacket, decimals: 1), 11) + pad(format(1e3 / perPacket, decimals: 1), 12)

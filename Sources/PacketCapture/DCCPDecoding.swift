@@ -1,5 +1,6 @@
-/// DCCP (RFC 4340) as tcpdump prints it without -v: the ports, the packet type, a Request's
-/// or Response's service code, a Reset's code, and the acknowledgment number.
+/// DCCP (RFC 4340) as tcpdump prints it: the ports, the packet type, a Request's or
+/// Response's service code, a Reset's code, and the acknowledgment number; with -v the
+/// congestion control value and the checksum first.
 extension PacketDecoding {
     static let dccpTypeNames = [
         "DCCP-Request", "DCCP-Response", "DCCP-Data", "DCCP-Ack", "DCCP-DataAck", "DCCP-CloseReq", "DCCP-Close",
@@ -22,6 +23,18 @@ extension PacketDecoding {
         let type = ((u8(offset + 8) ?? 0) >> 1) & 0x0f
         let name = type < Self.dccpTypeNames.count ? Self.dccpTypeNames[Int(type)] : ""
         var packet = DCCPPacket(sourcePort: sourcePort, destinationPort: destinationPort, type: type, text: "DCCP ")
+        packet.dataOffset = Int(u8(offset + 4) ?? 0) * 4
+        packet.length = length
+        if verbosity > 0, let field = u8(offset + 5) {
+            // -v: the congestion control value, the checksum's coverage and the checksum.
+            let coverage = Int(field & 0x0f)
+            packet.text = "DCCP (CCVal \(field >> 4), CsCov \(coverage)"
+            let covered = coverage == 0 ? length : min(length, (Int(u8(offset + 4) ?? 0) + coverage - 1) * 4)
+            if has(offset, length), let checksum = transportChecksum(at: offset, length: length, protocolNumber: 33, checksumAt: offset + 6, covering: covered) {
+                packet.text += ", " + String(PacketPrinter.tcpChecksumText(checksum).dropFirst(2))
+            }
+            packet.text += ") "
+        }
         // The fixed part each type adds after the generic header, and what it prints.
         let added: Int
         switch type {

@@ -91,12 +91,19 @@ extension PacketDecoding {
     /// The resource record at `at` as tcpdump prints it without -v, and where the next one
     /// starts (nil when the data was cut short). Nil when not even its fixed fields are there.
     func dnsRecord(at offset: Int, message: Int, multicast: Bool) -> (DNSRecord, Int?)? {
+        // tcpdump -v prints each record's name first.
+        var name: String?
+        if verbosity > 0 {
+            let (text, after) = domainName(at: offset, message: message)
+            name = text
+            if after == nil { return (DNSRecord(type: nil, recordClass: 0, data: "", name: text), nil) }
+        }
         guard let cursor = skipName(offset), has(cursor, 10), let type = u16(cursor), let recordClass = u16(cursor + 2),
               let dataLength = u16(cursor + 8).map(Int.init)
-        else { return nil }
+        else { return name.map { (DNSRecord(type: nil, recordClass: 0, data: "", name: $0), end) } }
         let data = cursor + 10
         let next = data + dataLength
-        var record = DNSRecord(type: type, recordClass: recordClass, data: "")
+        var record = DNSRecord(type: type, recordClass: recordClass, data: "", name: name)
         guard next <= end else { return (record, nil) }
         switch type {
         case 1:
@@ -144,6 +151,14 @@ extension PacketDecoding {
             let (target, complete) = printable(data + 4, dataLength - 4)
             record.data = "\(priority) \(weight) " + target
             if !complete { return (record, nil) }
+        case 6 where verbosity > 0:
+            let (primary, afterPrimary) = domainName(at: data, message: message)
+            record.data = primary
+            guard let afterPrimary else { return (record, nil) }
+            let (mailbox, afterMailbox) = domainName(at: afterPrimary, message: message)
+            record.data += " " + mailbox
+            guard let afterMailbox, has(afterMailbox, 20) else { return (record, nil) }
+            for index in 0..<5 { record.data += " \(u32(afterMailbox + 4 * index) ?? 0)" }
         case 38, 103, 104, 250:
             record.data = "[type \(type) data]"
         default:

@@ -1,5 +1,6 @@
 /// GRE version 0 (RFC 2784, 2890) as tcpdump prints it without -v: the version, the offset,
 /// key and sequence number when present, the length, then the IPv4 or IPv6 packet inside.
+/// With -v, the flags by name and the checksum too.
 /// Other payloads (MPLS, Ethernet, IPX, ...), source routes and version 1 stay undecoded.
 extension PacketDecoding {
     mutating func gre(at offset: Int, length: Int) {
@@ -9,6 +10,10 @@ extension PacketDecoding {
         guard version == 0 else {
             add(.gre(packet))
             return version == 1 ? undecoded("GREv1") : note(" ERROR: unknown-version")
+        }
+        if verbosity > 0 {
+            let names = Self.greFlagNames.filter { flags & $0.0 != 0 }.map(\.1)
+            packet.text += ", Flags [\(names.isEmpty ? "none" : names.joined(separator: ", "))]"
         }
         var cursor = offset + 2, left = length - 2
         /// The next `size`-byte field, or nil (and `[|gre]`) when it is not there.
@@ -22,7 +27,9 @@ extension PacketDecoding {
             guard let protocolType = field(2) else { complete = false; break parsing }
             packet.protocolType = UInt16(protocolType)
             if flags & 0xc000 != 0 {
-                guard field(2) != nil, let routingOffset = field(2) else { complete = false; break parsing }
+                guard let checksum = field(2) else { complete = false; break parsing }
+                if verbosity > 0 { packet.text += ", sum 0x\(String(checksum, radix: 16))" }
+                guard let routingOffset = field(2) else { complete = false; break parsing }
                 packet.text += ", off 0x\(String(routingOffset, radix: 16))"
             }
             if flags & 0x2000 != 0 {
@@ -42,7 +49,8 @@ extension PacketDecoding {
             add(.gre(packet))
             return undecoded("GRE source route")
         }
-        packet.text += ", length \(length): "
+        // tcpdump -v goes on to a line of its own for what GRE carries.
+        packet.text += ", length \(length)" + (verbosity > 0 ? "\n\t" : ": ")
         add(.gre(packet))
         switch packet.protocolType {
         case 0x0800: ipv4(at: cursor, length: left)
@@ -51,4 +59,9 @@ extension PacketDecoding {
         default: note("gre-proto-0x\(String(packet.protocolType, radix: 16))")
         }
     }
+
+    static let greFlagNames: [(UInt16, String)] = [
+        (0x8000, "checksum present"), (0x4000, "routing present"), (0x2000, "key present"), (0x1000, "sequence# present"),
+        (0x0800, "source routing present"), (0x0080, "ack present"),
+    ]
 }

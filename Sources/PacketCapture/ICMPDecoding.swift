@@ -1,11 +1,76 @@
 /// ICMP and ICMPv6, each message put in tcpdump's words.
 extension PacketDecoding {
-    mutating func icmp(at offset: Int, length: Int) {
+    mutating func icmp(at offset: Int, length: Int, fragmented: Bool = false) {
         guard let type = u8(offset), let code = u8(offset + 1), let text = icmpText(type, code, at: offset) else {
             truncated("icmp")
             return
         }
-        add(.icmp(ICMPMessage(type: type, code: code, text: text, length: length)))
+        var message = ICMPMessage(type: type, code: code, text: text, length: length)
+        guard verbosity > 0 else { return add(.icmp(message)) }
+        if !fragmented, let data = bytes(offset, length) {
+            let residual = InternetChecksum.residual([data[...]])
+            // tcpdump reads the checksum field only to print a wrong one, and gives up there
+            // when the message is too short to hold it.
+            guard let stored = u16(offset + 2) ?? (residual == 0 ? 0 : nil) else {
+                add(.icmp(message))
+                return truncated("icmp")
+            }
+            message.checksum = ChecksumCheck(stored: stored, residual: residual)
+        }
+        // tcpdump -v prints the IP packet an error quotes, on a line of its own.
+        guard [3, 4, 5, 11, 12].contains(type), tunnels < Self.tunnelLimit else { return add(.icmp(message)) }
+        guard let quotedLength = u16(offset + 10).map(Int.init) else {
+            message.quoted = PacketSummary(truncatedIn: "icmp")
+            return add(.icmp(message))
+        }
+        var quoted = self
+        quoted.summary = PacketSummary()
+        quoted.tunnels += 1
+        quoted.limit(from: offset + 8, count: quotedLength)
+        quoted.ipv4(at: offset + 8, length: quotedLength)
+        message.quoted = quoted.summary
+        guard [3, 11, 12].contains(type), length > 136 else { return add(.icmp(message)) }
+        let extensions = icmpExtensions(at: offset, length: length)
+        message.details = extensions.text
+        add(.icmp(message))
+        if extensions.truncated { truncated("icmp") }
+    }
+
+    /// -v: the multi-part extensions (RFC 4884) after the 128 bytes an error quotes, with
+    /// MPLS label stacks (RFC 4950); tcpdump looks for them when the message is longer
+    /// than that, and takes a right checksum for their presence when the length is 0.
+    func icmpExtensions(at offset: Int, length: Int) -> (text: String, truncated: Bool) {
+        guard has(offset, 141), let quotedWords = u8(offset + 5), let first = u8(offset + 136) else { return ("", true) }
+        let extensionLength = length - 136
+        let whole = bytes(offset + 136, extensionLength)
+        if quotedWords == 0, let whole, InternetChecksum.residual([whole[...]]) != 0 { return ("", false) }
+        var text = "\n\tICMP Multi-Part extension v\(first >> 4)"
+        guard first >> 4 == 2 else { return (text + " packet not supported", false) }
+        if let whole {
+            let correct = InternetChecksum.residual([whole[...]]) == 0
+            text += ", checksum 0x\(hex(u16(offset + 138) ?? 0, width: 4)) (\(correct ? "" : "in")correct), length \(extensionLength)"
+        }
+        var left = extensionLength - 4
+        var cursor = offset + 140
+        while left > 4 {
+            guard let objectLength = u16(cursor).map(Int.init), let objectClass = u8(cursor + 2), let classType = u8(cursor + 3) else { return (text, true) }
+            let name = [1: "MPLS Stack Entry", 2: "Interface Identification"][objectClass] ?? "unknown"
+            text += "\n\t  \(name) Object (\(objectClass)), Class-Type: \(classType), length \(objectLength)"
+            cursor += 4
+            left -= 4
+            guard objectClass != 0, objectLength >= 4 else { return (text, false) }
+            let valueLength = objectLength - 4
+            if objectClass == 1 && classType == 1 {
+                guard let entry = u32(cursor) else { return (text, true) }
+                text += "\n\t    label \(entry >> 12), tc \((entry >> 9) & 7)" + (entry & 0x100 != 0 ? ", [S]" : "") + ", ttl \(entry & 0xff)"
+            } else {
+                text += hexDump(at: cursor, count: valueLength)
+            }
+            guard left >= valueLength else { break }
+            left -= valueLength
+            cursor += valueLength
+        }
+        return (text, false)
     }
 
     /// The message text, or nil when the bytes it needs were not captured.
@@ -116,10 +181,13 @@ extension PacketDecoding {
         return "\(two(hours)):\(two(minutes % 60)):\(two(seconds % 60)).\(fraction < 10 ? "00" : fraction < 100 ? "0" : "")\(fraction)"
     }
 
-    mutating func icmpv6(at offset: Int, length: Int) {
+    mutating func icmpv6(at offset: Int, length: Int, fragmented: Bool = false) {
         guard length > 0 else {
             note("ICMP6, length 0 (invalid)")
             return
+        }
+        if verbosity > 0 && !fragmented, let check = transportChecksum(at: offset, length: length, protocolNumber: 58, checksumAt: offset + 2) {
+            note(check.isCorrect ? "[icmp6 sum ok] " : "[bad icmp6 cksum 0x\(hex(check.stored, width: 4)) -> 0x\(hex(check.expected, width: 4))!] ")
         }
         guard let type = u8(offset) else {
             truncated("icmp6")
@@ -133,7 +201,12 @@ extension PacketDecoding {
         }
         switch icmpv6Details(type, code, at: offset, length: length) {
         case .text(let details):
-            add(.icmpv6(ICMPMessage(type: type, code: code, text: name + details, length: length)))
+            var message = ICMPMessage(type: type, code: code, text: name + details, length: length)
+            guard verbosity > 0, (133...137).contains(type) else { return add(.icmpv6(message)) }
+            let discovery = neighborDiscoveryDetails(type, at: offset, length: length)
+            message.details = discovery.text
+            add(.icmpv6(message))
+            if discovery.truncated { truncated("icmp6") }
         case .truncated(let partial):
             add(.icmpv6(ICMPMessage(type: type, code: code, text: name + partial, length: length)))
             truncated("icmp6")
@@ -199,8 +272,22 @@ extension PacketDecoding {
             guard let id = u16(offset + 4), let sequence = u16(offset + 6) else { return .truncated("") }
             return .text(", id \(id), seq \(sequence)")
         case 130 where length >= 28:
-            guard let group = address(offset + 8), let sources = u16(offset + 26) else { return .truncated(" v2") }
-            var text = " v2 [gaddr \(group)"
+            var text = " v2"
+            if verbosity > 0 {
+                guard let code = u16(offset + 4) else { return .truncated(text) }
+                let delay = code < 32768 ? Int(code) : (Int(code & 0x0fff) | 0x1000) << (Int(code & 0x7000) >> 12 + 3)
+                text += " [max resp delay=\(delay)]"
+            }
+            guard let group = address(offset + 8) else { return .truncated(text) }
+            text += " [gaddr \(group)"
+            if verbosity > 0 {
+                guard let flags = u8(offset + 24), let interval = u8(offset + 25) else { return .truncated(text) }
+                if flags & 0x08 != 0 { text += " sflag" }
+                if flags & 0x07 != 0 { text += " robustness=\(flags & 0x07)" }
+                let queryInterval = interval < 128 ? Int(interval) : (Int(interval & 0x0f) | 0x10) << (Int(interval & 0x70) >> 4 + 3)
+                text += " qqi=\(queryInterval)"
+            }
+            guard let sources = u16(offset + 26) else { return .truncated(text) }
             if sources > 0 {
                 text += length < 28 + Int(sources) * 16 ? " [invalid number of sources]" : ", \(sources) source(s)"
             }
@@ -226,10 +313,39 @@ extension PacketDecoding {
         case 143:
             guard length >= 8 else { return .text(" [invalid len \(length)]") }
             guard let groups = u16(offset + 6) else { return .truncated("") }
-            return .text(", \(groups) group record(s)")
+            var text = ", \(groups) group record(s)"
+            guard verbosity > 0 else { return .text(text) }
+            // -v: each group record with its number of sources.
+            var record = offset + 8
+            for _ in 0..<groups {
+                guard length >= record - offset + 20 else { return .text(text + " [invalid number of groups]") }
+                guard let group = address(record + 4), let kind = u8(record), let sources = u16(record + 2).map(Int.init) else { return .truncated(text) }
+                text += " [gaddr \(group) " + (Self.groupRecordTypes[kind] ?? " [v2-report-#\(kind)]")
+                guard length >= record - offset + 20 + sources * 16 else { return .text(text + " [invalid number of sources \(sources)]") }
+                text += ", \(sources) source(s)]"
+                record += 20 + sources * 16
+            }
+            return .text(text)
         case 144, 146:
             guard let id = u16(offset + 4) else { return .truncated("") }
             return .text(", id 0x\(hex(id, width: 4))")
+        case 145, 147 where verbosity > 0:
+            // -v: a home agent reply's addresses, a mobile prefix advertisement's flags and options.
+            guard let id = u16(offset + 4) else { return .truncated("") }
+            var text = ", id 0x\(hex(id, width: 4))"
+            if type == 145 {
+                for at in stride(from: offset + 8, to: offset + length, by: 16) {
+                    guard let agent = address(at) else { return .truncated(text) }
+                    text += ", \(agent)"
+                }
+                return .text(text)
+            }
+            guard let flags = u16(offset + 6) else { return .truncated(text) }
+            if flags & 0xc000 != 0 { text += " " }
+            if flags & 0x8000 != 0 { text += "M" }
+            if flags & 0x4000 != 0 { text += "O" }
+            let options = neighborDiscoveryOptions(at: offset + 8, length: length - 8, message: offset)
+            return options.truncated ? .truncated(text + options.text) : .text(text + options.text)
         case 145, 147:
             return .text("")
         default:

@@ -32,6 +32,7 @@ extension PacketDecoding {
                 message.text += " [invalid len \(length)]"
             } else if let groups = u16(offset + 6) {
                 message.text += ", \(groups) group record(s)"
+                if verbosity > 0, !igmpGroupRecords(&message.text, count: Int(groups), at: offset, length: length) { complete = false }
             } else {
                 complete = false
             }
@@ -82,4 +83,27 @@ extension PacketDecoding {
         }
         return text
     }
+
+    /// -v: IGMPv3's group records with their number of sources; false when cut short.
+    func igmpGroupRecords(_ text: inout String, count: Int, at offset: Int, length: Int) -> Bool {
+        var record = 8
+        for _ in 0..<count {
+            guard length >= record + 8 else {
+                text += " [invalid number of groups]"
+                return true
+            }
+            guard let group = u32(offset + record + 4), let kind = u8(offset + record), let sources = u16(offset + record + 2).map(Int.init) else { return false }
+            text += " [gaddr \(IPv4Address(group)) " + (Self.groupRecordTypes[kind] ?? " [v3-report-#\(kind)]")
+            guard length >= record + 8 + sources * 4 else {
+                text += " [invalid number of sources \(sources)]"
+                return true
+            }
+            text += ", \(sources) source(s)]"
+            record += 8 + sources * 4
+        }
+        return true
+    }
+
+    /// IGMPv3's and MLDv2's group record types.
+    static let groupRecordTypes: [UInt8: String] = [1: "is_in", 2: "is_ex", 3: "to_in", 4: "to_ex", 5: "allow", 6: "block"]
 }

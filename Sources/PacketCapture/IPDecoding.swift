@@ -38,33 +38,52 @@ extension PacketDecoding {
             return
         }
         guard has(offset, 20) else {
-            note("IP ")
+            add(.protocolName("IP "))
             truncated("ip")
             return
         }
         guard length >= 20 else {
-            note("IP truncated-ip \(length)")
+            add(.protocolName("IP "))
+            note("truncated-ip \(length)")
             return
         }
         let headerLength = Int(first & 0x0f) * 4
         guard headerLength >= 20 else {
-            note("IP bad-hlen \(headerLength)")
+            add(.protocolName("IP "))
+            note("bad-hlen \(headerLength)")
             return
         }
         let totalLength = Int(u16(offset + 2) ?? 0)
         let missing = length < totalLength ? totalLength - length : nil
         guard totalLength >= headerLength else {
-            note("IP " + (missing.map { "truncated-ip - \($0) bytes missing! " } ?? "") + "bad-len \(totalLength)")
+            add(.protocolName("IP "))
+            note((missing.map { "truncated-ip - \($0) bytes missing! " } ?? "") + "bad-len \(totalLength)")
             return
         }
         limit(from: offset, count: totalLength)
         let fragmentField = u16(offset + 6) ?? 0
-        let header = IPv4Header(
+        var header = IPv4Header(
             source: IPv4Address(u32(offset + 12) ?? 0), destination: IPv4Address(u32(offset + 16) ?? 0),
             protocolNumber: u8(offset + 9) ?? 0, timeToLive: u8(offset + 8) ?? 0, identification: u16(offset + 4) ?? 0,
             headerLength: headerLength, totalLength: totalLength, fragmentOffset: Int(fragmentField & 0x1fff) * 8,
             moreFragments: fragmentField & 0x2000 != 0, dontFragment: fragmentField & 0x4000 != 0, missingBytes: missing)
+        if verbosity > 0 {
+            header.typeOfService = u8(offset + 1) ?? 0
+            header.reservedFlag = fragmentField & 0x8000 != 0
+            if headerLength > 20 {
+                let options = ipv4OptionsText(at: offset + 20, length: headerLength - 20)
+                header.options = options.text
+                header.optionsTruncated = options.truncated
+            }
+            if let headerBytes = bytes(offset, headerLength) {
+                header.headerChecksum = ChecksumCheck(stored: u16(offset + 10) ?? 0, residual: InternetChecksum.residual([headerBytes[...]]))
+            }
+        }
         add(.ipv4(header))
+        if header.optionsTruncated { return truncated("ip") }
+        if verbosity > 0 {
+            pseudoAddresses = (4, header.source.bytes, ipv4FinalDestination(at: offset + 20, length: headerLength - 20) ?? header.destination.bytes)
+        }
         guard header.fragmentOffset == 0 else { return }
         guard has(offset, headerLength) else {
             note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
@@ -84,18 +103,21 @@ extension PacketDecoding {
             return
         }
         guard first >> 4 == 6 else {
-            note("IP6 version error: \(first >> 4) != 6")
+            add(.protocolName("IP6 "))
+            note("version error: \(first >> 4) != 6")
             return
         }
         var payloadLength = Int(u16(offset + 4) ?? 0)
         // A payload length of 0 announces a jumbogram, whose length a hop-by-hop option gives;
         // until it is found, everything in the packet counts, as in tcpdump.
         var remaining = payloadLength == 0 ? length + 40 : payloadLength + 40
-        let header = IPv6Header(
+        var header = IPv6Header(
             source: IPv6Address(bytes(offset + 8, 16) ?? []), destination: IPv6Address(bytes(offset + 24, 16) ?? []),
             nextHeader: u8(offset + 6) ?? 0, hopLimit: u8(offset + 7) ?? 0, payloadLength: payloadLength,
             flowLabel: (u32(offset) ?? 0) & 0xfffff, missingBytes: payloadLength != 0 && length < remaining ? remaining - length : nil)
+        header.trafficClass = UInt8(truncatingIfNeeded: (u32(offset) ?? 0) >> 20)
         add(.ipv6(header))
+        if verbosity > 0 { pseudoAddresses = (6, header.source.bytes, header.destination.bytes) }
         limit(from: offset, count: remaining)
         var next = header.nextHeader
         var cursor = offset
@@ -157,8 +179,12 @@ extension PacketDecoding {
                 }
                 let fragmentOffset = Int(field & 0xfff8)
                 let fragmentLength = 40 + payloadLength - (cursor - offset) - 8
-                add(.ipv6Extension(IPv6ExtensionHeader(
-                    kind: .fragment, nextHeader: nextHeader, length: 8, fragmentOffset: fragmentOffset, fragmentLength: fragmentLength)))
+                var header = IPv6ExtensionHeader(kind: .fragment, nextHeader: nextHeader, length: 8, fragmentOffset: fragmentOffset, fragmentLength: fragmentLength)
+                if verbosity > 0 {
+                    guard let identification = u32(cursor + 4) else { return truncated(protocolName) }
+                    header.identification = identification
+                }
+                add(.ipv6Extension(header))
                 // Later fragments hold no header to decode; neither does a first one that ends here.
                 if fragmentOffset != 0 || end <= cursor + 8 { return }
                 advance = 8
@@ -174,7 +200,16 @@ extension PacketDecoding {
                     truncated(protocolName)
                     return
                 }
-                add(.ipv6Extension(IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)))
+                var header = IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)
+                if verbosity > 0 {
+                    let options = ipv6OptionsText(at: cursor + 2, length: headerLength - 2, hopByHop: kind == .hopByHop, payloadLength: payloadLength)
+                    header.text = options.text
+                    if options.truncated {
+                        add(.ipv6Extension(header))
+                        return truncated(protocolName)
+                    }
+                }
+                add(.ipv6Extension(header))
                 if kind == .hopByHop {
                     if payloadLength == 0, let jumbo = jumboPayloadLength(cursor + 2, headerLength - 2), jumbo >= 65536 {
                         jumboLength = jumbo
@@ -223,12 +258,12 @@ extension PacketDecoding {
         switch type {
         case 0, 2:
             guard let reserved = u32(offset + 4) else { return stopRouting(truncated: true) }
-            if reserved != 0 { header.text? += ", rsv=0x\(String(reserved, radix: 16))" }
+            if reserved != 0 || verbosity > 0 { header.text? += ", rsv=0x\(String(reserved, radix: 16))" }
         case 4:
             guard let lastEntry = u8(offset + 4) else { return stopRouting(truncated: true) }
             header.text? += ", last-entry=\(lastEntry)"
             guard let flags = u8(offset + 5) else { return stopRouting(truncated: true) }
-            if flags != 0 { header.text? += ", flags=0x\(String(flags, radix: 16))" }
+            if flags != 0 || verbosity > 0 { header.text? += ", flags=0x\(String(flags, radix: 16))" }
             guard let tag = u16(offset + 6) else { return stopRouting(truncated: true) }
             header.text? += ", tag=\(String(tag, radix: 16))"
         default:
@@ -242,6 +277,8 @@ extension PacketDecoding {
         for index in 0..<Int(lengthField / 2) {
             guard let address = bytes(offset + 8 + 16 * index, 16) else { return stopRouting(truncated: true) }
             header.text? += ", [\(index)]\(IPv6Address(address))"
+            // The pseudo-header's destination is the last address (type 0) or first segment (type 4).
+            if type == 0 || (type == 4 && index == 0) { pseudoAddresses?.destination = address }
         }
         header.text? += ") "
         return header.length
@@ -296,8 +333,8 @@ extension PacketDecoding {
         switch protocolNumber {
         case 6: tcp(at: offset, length: length, fragmented: fragmented)
         case 17: udp(at: offset, length: length, fragmented: fragmented)
-        case 1 where version == 4: icmp(at: offset, length: length)
-        case 58 where version == 6: icmpv6(at: offset, length: length)
+        case 1 where version == 4: icmp(at: offset, length: length, fragmented: fragmented)
+        case 58 where version == 6: icmpv6(at: offset, length: length, fragmented: fragmented)
         case 2 where version == 4: igmp(at: offset, length: length)
         case 47: gre(at: offset, length: length)
         case 112: vrrp(at: offset, length: length)

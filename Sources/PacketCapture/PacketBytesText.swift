@@ -23,13 +23,15 @@ public enum PacketBytesText {
 
     static let digits = Array("0123456789abcdef".utf8)
 
-    static func hexLines(_ bytes: [UInt8], ascii: Bool) -> String {
+    /// `prefix` starts each line: a line break and a tab for -x; tcpdump's printers that
+    /// dump what they do not dissect indent further (`\n\t    `).
+    static func hexLines(_ bytes: [UInt8], ascii: Bool, prefix: String = "\n\t") -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count / 16 * 68 + 68)
         var offset = 0
         while offset < bytes.count {
             let line = bytes[offset..<min(offset + 16, bytes.count)]
-            out += Array("\n\t0x".utf8)
+            out += Array((prefix + "0x").utf8)
             // At least four hex digits, more for offsets past 0xffff.
             let width = max(4, (String(offset, radix: 16).utf8.count))
             for shift in stride(from: (width - 1) * 4, through: 0, by: -4) {

@@ -9,7 +9,9 @@ import BPFObject
 /// `.undecoded` layer, and bytes that run out mark the summary truncated — a packet never
 /// makes it fail.
 public enum PacketDecoder {
-    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType) -> PacketSummary {
+    /// `verbosity` is tcpdump's -v count: from 1 on, checksums are checked and the details
+    /// tcpdump -v prints are decoded too.
+    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType, verbosity: Int = 0) -> PacketSummary {
         // libpcap's sanity limits; tcpdump prints the record header's faults instead.
         let maximum = 262_144
         var faults: [String] = []
@@ -25,12 +27,13 @@ public enum PacketDecoder {
             return PacketSummary(layers: [.notice("[Invalid header:" + faults.joined(separator: ",") + "]")])
         }
         var decoding = PacketDecoding(data)
+        decoding.verbosity = verbosity
         decoding.link(linkType, length: originalLength)
         return decoding.summary
     }
 
-    public static func decode(_ packet: Packet) -> PacketSummary {
-        decode(packet.data, originalLength: packet.originalLength, linkType: packet.linkType)
+    public static func decode(_ packet: Packet, verbosity: Int = 0) -> PacketSummary {
+        decode(packet.data, originalLength: packet.originalLength, linkType: packet.linkType, verbosity: verbosity)
     }
 }
 
@@ -43,6 +46,10 @@ struct PacketDecoding {
     var frameLength = 0
     /// How many tunnels (IP in IP, GRE) the packet has been decoded into so far.
     var tunnels = 0
+    /// tcpdump's -v count.
+    var verbosity = 0
+    /// The innermost IP header's version and the addresses its upper layer's checksum covers.
+    var pseudoAddresses: (version: Int, source: [UInt8], destination: [UInt8])?
 
     init(_ data: [UInt8]) {
         reader = ByteReader(data, order: .big)
@@ -55,6 +62,21 @@ struct PacketDecoding {
     func u16(_ at: Int) -> UInt16? { try? reader.u16(at: at) }
     func u32(_ at: Int) -> UInt32? { try? reader.u32(at: at) }
     func bytes(_ at: Int, _ count: Int) -> [UInt8]? { (try? reader.bytes(at: at, count: count)).map(Array.init) }
+
+    /// The checksum of `length` bytes at `offset` carried by IP protocol `protocolNumber`,
+    /// with the pseudo-header; nil when not all of them were captured.
+    /// `covering`: how many of the bytes the checksum covers, when not all (DCCP's coverage).
+    /// A checksum field past the captured bytes reads as 0.
+    func transportChecksum(at offset: Int, length: Int, protocolNumber: UInt8, checksumAt: Int, covering: Int? = nil) -> ChecksumCheck? {
+        guard let pseudoAddresses, let data = bytes(offset, covering ?? length) else { return nil }
+        let stored = u16(checksumAt) ?? 0
+        let lengthBytes: [UInt8] = pseudoAddresses.version == 4
+            ? [0, protocolNumber, UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length)]
+            : [UInt8(truncatingIfNeeded: length >> 24), UInt8(truncatingIfNeeded: length >> 16), UInt8(truncatingIfNeeded: length >> 8),
+               UInt8(truncatingIfNeeded: length), 0, 0, 0, protocolNumber]
+        let residual = InternetChecksum.residual([pseudoAddresses.source[...], pseudoAddresses.destination[...], lengthBytes[...], data[...]])
+        return ChecksumCheck(stored: stored, residual: residual)
+    }
 
     mutating func add(_ layer: PacketLayer) { summary.layers.append(layer) }
     mutating func note(_ text: String) { summary.layers.append(.notice(text)) }

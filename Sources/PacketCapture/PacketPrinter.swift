@@ -25,12 +25,17 @@ public struct PacketPrinter: Sendable {
     /// TCP and UDP end the line with their payload's length, as tcpdump -q prints them
     /// (`tcp 0`, `UDP, length 56`), whatever they carry.
     public var quick: Bool
+    /// tcpdump's -v count: from 1 on, the IP headers' fields and checksums print too, and an
+    /// IPv4 packet's line breaks after its header, as tcpdump -v prints them. The summary
+    /// must come from `PacketDecoder` with the same verbosity.
+    public var verbosity: Int
 
-    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false, quick: Bool = false) {
+    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false, quick: Bool = false, verbosity: Int = 0) {
         self.interfaceNames = interfaceNames
         self.absoluteSequenceNumbers = absoluteSequenceNumbers
         self.linkHeaders = linkHeaders
         self.quick = quick
+        self.verbosity = verbosity
     }
 
     /// The line for `summary`, without a timestamp; `frameLength`, the packet's length on
@@ -59,17 +64,19 @@ public struct PacketPrinter: Sendable {
             case .linuxCooked(let header):
                 text += linkHeaders ? cookedHeaderText(header, frameLength: frameLength) : cookedInterfaceText(header)
             case .arp(let message):
-                text += linkHeaders ? String(Self.arp(message).dropFirst("ARP, ".count)) : Self.arp(message)
+                let arpText = Self.arp(message, verbose: verbosity > 0)
+                text += linkHeaders ? String(arpText.dropFirst("ARP, ".count)) : arpText
             case .ipv4(let header):
                 addressesPrinted = false
                 text += linkHeaders ? (index == 0 ? "ip: " : "") : "IP "
                 if let missing = header.missingBytes { text += "truncated-ip - \(missing) bytes missing! " }
+                if verbosity > 0 { text += Self.ipv4Details(header) }
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
-                if header.fragmentOffset != 0 {
+                if header.fragmentOffset != 0 && !header.optionsTruncated {
                     text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
                     addressesPrinted = true
-                } else if !Self.printsOwnAddresses.contains(header.protocolNumber) {
+                } else if !Self.printsOwnAddresses.contains(header.protocolNumber) || header.optionsTruncated {
                     text += "\(header.source) > \(header.destination): "
                     addressesPrinted = true
                 }
@@ -77,6 +84,7 @@ public struct PacketPrinter: Sendable {
                 addressesPrinted = false
                 text += linkHeaders ? (index == 0 ? "ip: " : "") : "IP6 "
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
+                if verbosity > 0 { text += Self.ipv6Details(header) }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
                 if !Self.printsOwnAddresses.contains(header.nextHeader) {
@@ -85,18 +93,20 @@ public struct PacketPrinter: Sendable {
                 }
             case .ipv6Extension(let header):
                 switch header.kind {
-                case .hopByHop: text += "HBH "
-                case .destinationOptions: text += "DSTOPT "
+                case .hopByHop: text += "HBH " + (header.text ?? "")
+                case .destinationOptions: text += "DSTOPT " + (header.text ?? "")
                 case .routing: text += header.text ?? "RT6 "
                 case .fragment:
                     // tcpdump computes the length unsigned: a jumbogram's fragment wraps it.
-                    text += "frag (\(header.fragmentOffset ?? 0)|\(UInt64(bitPattern: Int64(header.fragmentLength ?? 0))))"
+                    text += "frag (" + (header.identification.map { "0x\(hex($0, width: 8)):" } ?? "") + "\(header.fragmentOffset ?? 0)|\(UInt64(bitPattern: Int64(header.fragmentLength ?? 0))))"
                     if header.fragmentOffset == 0 { text += " " }
                 }
             case .tcp(let segment):
                 text += endpoints(network, segment.sourcePort, segment.destinationPort, addressesPrinted)
-                if quick, segment.sourcePort != nil, segment.problem == nil, summary.truncatedIn != "tcp" {
-                    return text + "tcp \(segment.payloadLength)"
+                // tcpdump -q prints the payload's length once the 20-byte header is there,
+                // however long the header says it is.
+                if quick, segment.sourcePort != nil, segment.headerLength >= 20 {
+                    return text + "tcp \(UInt32(truncatingIfNeeded: segment.payloadLength))" + (segment.problem ?? "")
                 }
                 text += tcp(segment, network)
             case .udp(let datagram):
@@ -104,9 +114,11 @@ public struct PacketPrinter: Sendable {
                 // tcpdump ends the addresses of a datagram cut before its ports with a space
                 // (a TCP segment's without one).
                 if datagram.sourcePort == nil, network != nil, !addressesPrinted { text += " " }
+                text += Self.udpChecksumText(datagram)
                 if let problem = datagram.problem {
                     text += problem
                 } else if quick, datagram.sourcePort != nil {
+                    if datagram.lengthExceedsPacket { return text + "UDP, bad length \(datagram.payloadLength) > \(datagram.availableLength)" }
                     return text + "UDP, length \(datagram.payloadLength)"
                 } else if datagram.sourcePort != nil, summary.truncatedIn == nil, !summary.layers.dropFirst(index + 1).contains(where: \.isDNSOrRemark) {
                     text += "UDP, length \(datagram.payloadLength)"
@@ -114,7 +126,12 @@ public struct PacketPrinter: Sendable {
             case .sctp(let packet):
                 text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
             case .dccp(let packet):
-                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted) + packet.text
+                text += endpoints(network, packet.sourcePort, packet.destinationPort, addressesPrinted)
+                if quick {
+                    let tooLong = packet.dataOffset > packet.length ? " [bad hdr length \(packet.dataOffset) - too long, > \(packet.length)]" : ""
+                    return text + "DCCP \(UInt32(truncatingIfNeeded: packet.length - packet.dataOffset))" + tooLong
+                }
+                text += packet.text
             case .igmp(let message):
                 if quick { return text + "igmp" }
                 text += message.text
@@ -126,12 +143,20 @@ public struct PacketPrinter: Sendable {
                 text += message.text
             case .icmp(let message):
                 text += "ICMP \(message.text), length \(message.length)"
+                if let checksum = message.checksum, !checksum.isCorrect {
+                    text += " (wrong icmp cksum \(String(checksum.stored, radix: 16)) (->\(String(checksum.expected, radix: 16)))!)"
+                }
+                if let quoted = message.quoted { text += "\n\t" + line(quoted) + (message.details ?? "") }
             case .icmpv6(let message):
-                text += "ICMP6, \(message.text)"
-                if summary.truncatedIn == nil, index + 1 == summary.layers.count { text += ", length \(message.length)" }
+                text += "ICMP6, " + icmpv6Text(message, last: summary.truncatedIn == nil && index + 1 == summary.layers.count)
             case .dns(let message):
                 text += Self.dns(message, complete: summary.truncatedIn == nil)
+            case .protocolName(let name):
+                if !linkHeaders { text += name }
             case .notice(let remark):
+                // After a Cisco HDLC header, tcpdump's words for a protocol it does not know,
+                // which -e leaves to the header.
+                if linkHeaders, index > 0, case .ciscoHDLC = summary.layers[index - 1] { continue }
                 text += remark
             case .undissectedFrame(let header, let frameLength):
                 text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)
@@ -201,8 +226,9 @@ public struct PacketPrinter: Sendable {
             }
         }
         if let problem = segment.problem { return text + problem }
+        if let checksum = segment.checksum { text += Self.tcpChecksumText(checksum) }
         let payload = segment.payloadLength
-        if payload > 0 || segment.flags & 0x07 != 0 {
+        if payload > 0 || segment.flags & 0x07 != 0 || verbosity > 1 {
             text += ", seq \(sequence)"
             if payload > 0 { text += ":\(sequence &+ UInt32(truncatingIfNeeded: payload))" }
         }
@@ -217,8 +243,28 @@ public struct PacketPrinter: Sendable {
             if segment.optionsTruncated { return text }
             text += "]"
         }
-        return text + ", length \(payload)"
+        return text + ", length \(payload)" + Self.resetDataText(segment)
     }
+
+    /// An ICMPv6 message after `ICMP6, `: with -v, neighbor discovery's length follows the
+    /// name, and types tcpdump knows print no length at the end.
+    func icmpv6Text(_ message: ICMPMessage, last: Bool) -> String {
+        guard verbosity > 0 else { return message.text + (last ? ", length \(message.length)" : "") }
+        let name = PacketDecoding.icmpv6Names[message.type] ?? ""
+        var text = message.text
+        if Self.icmpv6LengthAfterName.contains(message.type), text.hasPrefix(name) {
+            text = name + ", length \(message.length)" + text.dropFirst(name.count)
+        } else if last && !Self.icmpv6TypesDecoded.contains(message.type) {
+            text += ", length \(message.length)"
+        }
+        return text + (message.details ?? "")
+    }
+
+    /// Router and neighbor solicitations and advertisements, redirects, home agent replies,
+    /// mobile prefix advertisements.
+    static let icmpv6LengthAfterName: Set<UInt8> = [133, 134, 135, 136, 137, 145, 147]
+    /// The types tcpdump's ICMPv6 printer has a case for; others print their length with -v.
+    static let icmpv6TypesDecoded: Set<UInt8> = Set((1...4).map(UInt8.init) + (128...147).map(UInt8.init) + [155])
 
     static let tcpOptionNames: [UInt8: String] = [
         0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack", 6: "echo", 7: "echoreply", 8: "TS", 11: "cc",
@@ -283,7 +329,7 @@ public struct PacketPrinter: Sendable {
         case 20: text = "scps cap \(hex(data[0], width: 2)) id \(data[1])"
         case 28:
             let value = u16(0)
-            text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? (value >> 1) * 60 : value >> 1)"
+            text = "uto 0x\(String(value, radix: 16)) \(value & 1 != 0 ? Int(value >> 1) * 60 : Int(value >> 1))"
         case 34: text = "tfo " + TCPOption.fastOpenText(data[...])
         case 254 where data.count >= 2 && u16(0) == 0xf989:
             text = "exp-tfo" + TCPOption.fastOpenText(data.dropFirst(2))
@@ -304,26 +350,33 @@ public struct PacketPrinter: Sendable {
         1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply", 8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply",
     ]
 
-    static func arp(_ message: ARPMessage) -> String {
+    /// With `verbose` (-v), the types and lengths always print, and the operation after them.
+    static func arp(_ message: ARPMessage, verbose: Bool = false) -> String {
         var text = "ARP, "
         let hardwareLength = message.senderHardware.bytes.count
-        // Addresses tcpdump cannot read: the types and lengths only.
-        guard [0x0800, 0x1000].contains(message.protocolType), message.protocolLength == 4, hardwareLength != 0 else {
+        let readable = [0x0800, 0x1000].contains(message.protocolType) && message.protocolLength == 4
+        // Addresses tcpdump cannot read: the types and lengths only (-v goes on).
+        if !readable || hardwareLength == 0 || verbose {
             text += (arpHardwareNames[message.hardwareType] ?? "Unknown Hardware (\(message.hardwareType))") + " (len \(hardwareLength)), "
             text += (EtherTypes.names[message.protocolType] ?? "Unknown Protocol (0x\(hex(message.protocolType, width: 4)))")
-            return text + " (len \(message.protocolLength)), length \(message.length)"
+            text += " (len \(message.protocolLength))"
+            guard verbose else { return text + ", length \(message.length)" }
+            text += ", "
         }
         text += (arpOperationNames[message.operation] ?? "Unknown (\(message.operation))") + " "
         let sender = linkAddress(message.senderHardware), target = linkAddress(message.targetHardware)
+        let wrong = [0x0800, 0x1000].contains(message.protocolType) ? "<wrong len>" : "<wrong proto type>"
+        let senderAddress = readable ? message.senderAddress.description : wrong
+        let targetAddress = readable ? message.targetAddress.description : wrong
         switch message.operation {
         case 1:
-            text += "who-has \(message.targetAddress)"
+            text += "who-has \(targetAddress)"
             if message.targetHardware.bytes.contains(where: { $0 != 0 }) { text += " (\(target))" }
-            text += " tell \(message.senderAddress)"
-        case 2: text += "\(message.senderAddress) is-at \(sender)"
+            text += " tell \(senderAddress)"
+        case 2: text += "\(senderAddress) is-at \(sender)"
         case 3, 8: text += "who-is \(target) tell \(sender)"
-        case 4: text += "\(target) at \(message.targetAddress)"
-        case 9: text += "\(sender) at \(message.senderAddress)"
+        case 4: text += "\(target) at \(targetAddress)"
+        case 9: text += "\(sender) at \(senderAddress)"
         default: return text  // tcpdump dumps the rest in hex, on lines of its own
         }
         return text + ", length \(message.length)"
@@ -348,8 +401,8 @@ public struct PacketPrinter: Sendable {
                 text += " \(message.answerCount)/\(message.authorityCount)/\(message.additionalCount)"
             }
             text += message.answers.map { record in
-                guard let type = record.type else { return "" }
-                var part = ""
+                var part = record.name.map { " " + $0 } ?? ""
+                guard let type = record.type else { return part }
                 let recordClass = message.multicast ? record.recordClass & 0x7fff : record.recordClass
                 if recordClass != 1 && record.type != 41 { part += " " + className(recordClass) }
                 if message.multicast && record.recordClass & 0x8000 != 0 { part += " (Cache flush)" }

@@ -52,6 +52,9 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
     /// Text printed as it stands: a remark on a malformed packet (`truncated-ip - 20 bytes
     /// missing! `) or tcpdump's words for a protocol that ends the decoding (`ip-proto-63 62`).
     case notice(String)
+    /// The network layer's name (`IP `) before a remark on a header that could not be read;
+    /// -e leaves it out, as it does for a decoded header.
+    case protocolName(String)
     /// The Ethernet header of a frame whose type (after any VLAN tags, in `etherType`)
     /// tcpdump takes no further: it prints the header then, -e or not.
     case undissectedFrame(EthernetHeader, frameLength: Int)
@@ -89,6 +92,7 @@ public enum PacketLayer: Sendable, Hashable, Encodable {
         case .icmpv6(let value): try container.encode(value, forKey: Key(stringValue: "icmpv6"))
         case .dns(let value): try container.encode(value, forKey: Key(stringValue: "dns"))
         case .notice(let text): try container.encode(text, forKey: Key(stringValue: "notice"))
+        case .protocolName(let name): try container.encode(name, forKey: Key(stringValue: "protocolName"))
         case .undissectedFrame(let header, let frameLength):
             try container.encode(UndissectedFrame(header: header, frameLength: frameLength), forKey: Key(stringValue: "undissectedFrame"))
         case .undecoded(let name): try container.encode(name, forKey: Key(stringValue: "undecoded"))
@@ -159,6 +163,14 @@ public struct IPv4Header: Sendable, Hashable, Encodable {
     public var dontFragment: Bool
     /// Bytes the header's total length claims beyond those on the wire.
     public var missingBytes: Int?
+    /// Decoded with -v only: the type of service, the reserved ("evil") flag, the options in
+    /// tcpdump's words, whether the capture ended inside them, and the header checksum
+    /// (nil when the header was not captured whole).
+    public var typeOfService: UInt8 = 0
+    public var reservedFlag = false
+    public var options: String?
+    public var optionsTruncated = false
+    public var headerChecksum: ChecksumCheck?
 }
 
 public struct IPv6Header: Sendable, Hashable, Encodable {
@@ -170,6 +182,7 @@ public struct IPv6Header: Sendable, Hashable, Encodable {
     public var flowLabel: UInt32
     /// Bytes the header's payload length claims beyond those on the wire.
     public var missingBytes: Int?
+    public var trafficClass: UInt8 = 0
 }
 
 public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
@@ -182,8 +195,11 @@ public struct IPv6ExtensionHeader: Sendable, Hashable, Encodable {
     /// Fragment header only: the offset in bytes and the length of this fragment's data.
     public var fragmentOffset: Int?
     public var fragmentLength: Int?
-    /// Routing header only: tcpdump's words for it (`RT6 (len=2, type=0 [Deprecated], ...) `).
+    /// Routing header: tcpdump's words for it (`RT6 (len=2, type=0 [Deprecated], ...) `);
+    /// hop-by-hop and destination options with -v: the options (`(rtalert: 0x0000) (padn) `).
     public var text: String? = nil
+    /// Fragment header with -v: the identification.
+    public var identification: UInt32? = nil
 }
 
 public struct TCPSegment: Sendable, Hashable, Encodable {
@@ -205,6 +221,11 @@ public struct TCPSegment: Sendable, Hashable, Encodable {
     public var payloadLength: Int
     /// Something wrong with the header, printed in place of the details.
     public var problem: String?
+    /// -v: the checksum, when the whole segment was captured and is not a fragment.
+    public var checksum: ChecksumCheck?
+    /// -v: the payload of a reset (tcpdump prints it as text), and whether all was captured.
+    public var resetData: [UInt8]?
+    public var resetDataComplete = false
 }
 
 public struct TCPOption: Sendable, Hashable, Encodable {
@@ -226,6 +247,13 @@ public struct UDPDatagram: Sendable, Hashable, Encodable {
     /// Payload bytes the IP layer says are there.
     public var availableLength: Int
     public var problem: String?
+    /// The length field claims more than the IP layer holds, and this is no fragment:
+    /// tcpdump's `bad length`, which DNS's printer does not say but -q does.
+    public var lengthExceedsPacket = false
+    /// -v over IPv6, -vv over IPv4: the checksum, when the datagram was captured whole.
+    public var checksum: ChecksumCheck?
+    /// -vv over IPv4: the sender left the checksum out (0).
+    public var checksumAbsent = false
 }
 
 /// An SCTP packet: its ports, the type of each chunk, and tcpdump's words for the chunks
@@ -244,6 +272,10 @@ public struct DCCPPacket: Sendable, Hashable, Encodable {
     public var destinationPort: UInt16
     public var type: UInt8
     public var text: String
+    /// The header length in bytes (the data offset field's words) and the packet's length,
+    /// which tcpdump -q prints the difference of.
+    public var dataOffset = 0
+    public var length = 0
 }
 
 /// An IGMP message: its type and tcpdump's words for it (`igmp v2 report 224.0.0.251`).
@@ -282,6 +314,13 @@ public struct ICMPMessage: Sendable, Hashable, Encodable {
     public var code: UInt8
     public var text: String
     public var length: Int
+    /// -v: the checksum, when the message was captured whole and is not a fragment.
+    public var checksum: ChecksumCheck?
+    /// -v: what tcpdump prints after the message on lines of its own (the packet an error
+    /// quotes, neighbor discovery options).
+    public var details: String?
+    /// -v, ICMP errors: the IP packet the message quotes.
+    public var quoted: PacketSummary?
 }
 
 public struct DNSMessage: Sendable, Hashable, Encodable {
@@ -321,4 +360,6 @@ public struct DNSRecord: Sendable, Hashable, Encodable {
     /// The record data as tcpdump prints it (`192.0.2.1`, `mail.example. 10`); empty for
     /// types it only names.
     public var data: String
+    /// -v: the owner name, as far as it could be read.
+    public var name: String? = nil
 }

@@ -30,8 +30,20 @@ extension PacketDecoding {
             add(.tcp(segment))
             return
         }
+        if verbosity > 0 && !fragmented {
+            segment.checksum = transportChecksum(at: offset, length: length, protocolNumber: 6, checksumAt: offset + 16)
+        }
         if headerLength > 20 {
             (segment.options, segment.badOptions, segment.optionsTruncated) = tcpOptions(at: offset + 20, length: headerLength - 20, flags: segment.flags)
+        }
+        let payload = length - headerLength
+        if verbosity > 0, segment.flags & 0x04 != 0, payload > 0, !segment.badOptions, !segment.optionsTruncated, has(offset, headerLength) {
+            // tcpdump prints a reset's payload (up to 30 bytes) as text, and nothing above it.
+            let shown = min(payload, 30)
+            segment.resetData = bytes(offset + headerLength, min(shown, end - offset - headerLength)) ?? []
+            segment.resetDataComplete = has(offset + headerLength, payload)
+            add(.tcp(segment))
+            return
         }
         add(.tcp(segment))
         if segment.badOptions { return }
@@ -39,7 +51,6 @@ extension PacketDecoding {
             truncated("tcp")
             return
         }
-        let payload = length - headerLength
         guard payload > 0 else { return }
         guard has(offset, headerLength) else {
             note(" [remaining caplen(\(max(end - offset, 0))) < header length(\(headerLength))]")
@@ -159,9 +170,21 @@ extension PacketDecoding {
             truncated("udp")
             return
         }
+        if verbosity > 0 && !fragmented, let pseudoAddresses {
+            if pseudoAddresses.version == 6 {
+                datagram.checksum = transportChecksum(at: offset, length: available + 8, protocolNumber: 17, checksumAt: offset + 6)
+            } else if verbosity > 1 {
+                if u16(offset + 6) == 0 {
+                    datagram.checksumAbsent = true
+                } else {
+                    datagram.checksum = transportChecksum(at: offset, length: available + 8, protocolNumber: 17, checksumAt: offset + 6)
+                }
+            }
+        }
         let isDNS = sourcePort == 53 || destinationPort == 53
         let isMulticastDNS = !isDNS && (sourcePort == 5353 || destinationPort == 5353)
-        if udpLength > available && !fragmented && !isDNS && !isMulticastDNS {
+        datagram.lengthExceedsPacket = udpLength > available && !fragmented
+        if datagram.lengthExceedsPacket && !isDNS && !isMulticastDNS {
             datagram.problem = "UDP, bad length \(udpLength) > \(available)"
         }
         add(.udp(datagram))
@@ -228,8 +251,9 @@ extension PacketDecoding {
 }
 
 extension PacketDecoding {
-    /// HSRP (RFC 2281) as tcpdump prints it without -v: version, operation, length, state,
-    /// group and virtual address (version 0; later ones by their number only).
+    /// HSRP (RFC 2281) as tcpdump prints it: version, operation, length, state, group and
+    /// virtual address (version 0; later ones by their number only); with -v the timers,
+    /// priority and password too.
     mutating func hsrp(at offset: Int, length: Int) {
         var text = "HSRPv"
         defer { note(text) }
@@ -247,6 +271,19 @@ extension PacketDecoding {
         if reserved != 0 { text += "[reserved=\(reserved)!] " }
         guard let address = u32(offset + 16) else { return truncated("hsrp") }
         text += "addr=\(IPv4Address(address))"
+        guard verbosity > 0 else { return }
+        guard let hello = u8(offset + 3) else { return truncated("hsrp") }
+        text += " hellotime=" + Self.relativeTime(Int(hello))
+        guard let hold = u8(offset + 4) else { return truncated("hsrp") }
+        text += " holdtime=" + Self.relativeTime(Int(hold))
+        guard let priority = u8(offset + 5) else { return truncated("hsrp") }
+        text += " priority=\(priority) auth=\""
+        for index in 0..<8 {
+            guard let byte = u8(offset + 8 + index) else { return truncated("hsrp") }
+            if byte == 0 { break }
+            text += printableCharacter(byte)
+        }
+        text += "\""
     }
 }
 
@@ -263,7 +300,57 @@ extension PacketDecoding {
         let states = ["AdminDown", "Down", "Init", "Up"]
         let names = zip([UInt8(0x20), 0x10, 0x08, 0x04, 0x02, 0x01], ["Poll", "Final", "Control Plane Independent", "Authentication Present", "Demand", "Multipoint"])
             .filter { flags & $0.0 != 0 }.map(\.1)
-        note("BFDv1, \(kind), State \(states[Int(flags >> 6)]), Flags: [\(names.isEmpty ? "none" : names.joined(separator: ", "))], length: \(length)")
+        let flagText = names.isEmpty ? "none" : names.joined(separator: ", ")
+        guard verbosity > 0 else {
+            return note("BFDv1, \(kind), State \(states[Int(flags >> 6)]), Flags: [\(flagText)], length: \(length)")
+        }
+        let diagnostic = first & 0x1f
+        let reader = self.reader
+        let field = { (at: Int) in (try? reader.u32(at: offset + at)) ?? 0 }
+        let multiplier = UInt32(u8(offset + 2) ?? 0)
+        var text = "BFDv1, length: \(length)\n\t\(kind), State \(states[Int(flags >> 6)]), Flags: [\(flagText)], "
+        text += "Diagnostic: \(Self.bfdDiagnostics[Int(diagnostic)] ?? "unknown") (0x\(hex(diagnostic, width: 2)))"
+        text += "\n\tDetection Timer Multiplier: \(multiplier) (\(multiplier &* field(12) / 1000) ms Detection time), BFD Length: \(u8(offset + 3) ?? 0)"
+        text += "\n\tMy Discriminator: 0x\(hex(field(4), width: 8)), Your Discriminator: 0x\(hex(field(8), width: 8))"
+        for (name, at) in [("Desired min Tx Interval:    ", 12), ("Required min Rx Interval:   ", 16), ("Required min Echo Interval: ", 20)] {
+            let milliseconds = String(field(at) / 1000)
+            text += "\n\t  " + name + String(repeating: " ", count: max(0, 4 - milliseconds.count)) + milliseconds + " ms"
+        }
+        note(text)
+        if flags & 0x04 != 0 { bfdAuthentication(at: offset + 24) }
+    }
+
+    static let bfdDiagnostics = [
+        "No Diagnostic", "Control Detection Time Expired", "Echo Function Failed", "Neighbor Signaled Session Down",
+        "Forwarding Plane Reset", "Path Down", "Concatenated Path Down", "Administratively Down", "Reverse Concatenated Path Down",
+    ].enumerated().reduce(into: [Int: String]()) { $0[$1.offset] = $1.element }
+
+    /// -v: BFD's authentication section (RFC 5880 4.2-4.4).
+    mutating func bfdAuthentication(at offset: Int) {
+        guard has(offset, 4), let type = u8(offset), let length = u8(offset + 1).map(Int.init) else { return truncated("bfd") }
+        let names: [UInt8: String] = [1: "Simple Password", 2: "Keyed MD5", 3: "Meticulous Keyed MD5", 4: "Keyed SHA1", 5: "Meticulous Keyed SHA1"]
+        var text = "\n\tAuthentication: \(names[type] ?? "Unknown") (\(type)), length: \(length)\n\t  Auth Key ID: \(u8(offset + 2) ?? 0)"
+        defer { note(text) }
+        let (fieldLength, hashLength, label): (Int, Int, String) = switch type {
+        case 1: (0, 0, "")
+        case 2, 3: (24, 16, "Digest")
+        case 4, 5: (28, 20, "Hash")
+        default: (-1, 0, "")
+        }
+        if type == 1 {
+            guard (4...19).contains(length) else { text += "[invalid length \(length)]"; return }
+            text += ", Password: "
+            for index in 0..<(length - 3) {
+                guard let byte = u8(offset + 3 + index) else { return truncated("bfd") }
+                text += printableCharacter(byte)
+            }
+        } else if fieldLength > 0 {
+            guard length == fieldLength else { text += "[invalid length \(length)]"; return }
+            guard let sequence = u32(offset + 4) else { return truncated("bfd") }
+            text += ", Sequence Number: 0x\(hex(sequence, width: 8))"
+            guard let hash = bytes(offset + 8, hashLength) else { return truncated("bfd") }
+            text += "\n\t  \(label): " + hash.map { hex($0, width: 2) }.joined()
+        }
     }
 }
 

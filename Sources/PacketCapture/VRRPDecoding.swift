@@ -29,5 +29,35 @@ extension PacketDecoding {
             guard let low = u8(offset + 5) else { return truncated("vrrp") }
             message.text += ", intvl \(Int(fourth & 0x0f) << 8 | Int(low))cs, length \(length)"
         }
+        if verbosity > 0 { vrrpDetails(&message, at: offset, length: length, authenticationType: fourth) }
+    }
+
+    /// What -v adds: a bad checksum, the virtual addresses, version 2's simple password.
+    mutating func vrrpDetails(_ message: inout VRRPMessage, at offset: Int, length: Int, authenticationType: UInt8) {
+        guard let count = u8(offset + 3) else { return truncated("vrrp") }
+        // Checked only when the whole message was captured.
+        let checksum: ChecksumCheck? = message.version == 2
+            ? bytes(offset, length).map { ChecksumCheck(stored: u16(offset + 6) ?? 0, residual: InternetChecksum.residual([$0[...]])) }
+            : transportChecksum(at: offset, length: length, protocolNumber: 112, checksumAt: offset + 6)
+        if let checksum, !checksum.isCorrect {
+            // The field itself may lie past a message too short to hold it.
+            guard let stored = u16(offset + 6) else { return truncated("vrrp") }
+            message.text += ", (bad vrrp cksum \(String(stored, radix: 16)))"
+        }
+        message.text += ", addrs" + (count > 1 ? "(\(count))" : "") + ":"
+        let addressLength = pseudoAddresses?.version == 6 ? 16 : 4
+        for index in 0..<Int(count) {
+            guard let address = bytes(offset + 8 + index * addressLength, addressLength) else { return truncated("vrrp") }
+            message.text += (index == 0 ? " " : ",") + (addressLength == 4 ? IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) }).description : IPv6Address(address).description)
+        }
+        guard message.version == 2, authenticationType == 1 else { return }
+        let start = offset + 8 + Int(count) * addressLength
+        message.text += " auth \""
+        for index in 0..<8 {
+            guard let byte = u8(start + index) else { return truncated("vrrp") }
+            if byte == 0 { break }
+            message.text += printableCharacter(byte)
+        }
+        message.text += "\""
     }
 }

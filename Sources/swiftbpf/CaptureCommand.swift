@@ -29,7 +29,8 @@ struct CaptureCommand: ParsableCommand {
             As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
             beside the printable characters, text), without the link-layer header; -xx, -XX \
             and -AA keep it. -e starts each line with the link-layer header, -q ends TCP and \
-            UDP lines with their payload's length, -S prints TCP \
+            UDP lines with their payload's length, -v adds the IP headers' fields and the \
+            checksums (an IPv4 packet's line breaks after its header, as in tcpdump -v), -S prints TCP \
             sequence numbers as they are. -l writes each line as it comes, for a pipe. -F FILE reads the \
             expression from a file (# starts a comment). -D lists the interfaces to capture on.
 
@@ -421,6 +422,7 @@ final class PacketOutput {
         printer.absoluteSequenceNumbers = options.absoluteSequenceNumbers
         printer.linkHeaders = options.linkHeaders
         printer.quick = options.quick
+        printer.verbosity = options.verbosity
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
         #endif
@@ -449,7 +451,7 @@ final class PacketOutput {
         }
         guard !options.count else { return }
         let bytes = Array(data)
-        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType)
+        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity)
         let line = printer.line(summary, frameLength: originalLength)
         if json {
             text += Self.json(summary, line: line, clock: timestamps.clock(timestamp), timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"

@@ -19,6 +19,10 @@ struct CaptureOutputOptions: ParsableArguments {
     var linkHeaders = false
     @Flag(name: .customShort("q"), help: "Quick: TCP and UDP lines end with the payload's length, whatever it carries.")
     var quick = false
+    @Flag(name: .customShort("v"), help: ArgumentHelp(
+        "Verbose: IP header fields (tos, ttl, id, flags, options) and TCP, UDP and ICMP checksums; -vv adds UDP checksums over IPv4.",
+        discussion: "As tcpdump -v, an IPv4 packet's line breaks after its header, and the rest follows indented by 4 spaces."))
+    var verbosity: Int
     @Flag(name: [.customShort("S"), .customLong("absolute-tcp-sequence-numbers")], help: "Print TCP sequence numbers as they are, not relative to the connection's first.")
     var absoluteSequenceNumbers = false
     @Option(name: .customLong("time-stamp-precision"), help: ArgumentHelp("Print timestamps to the microsecond or the nanosecond, and save -w files with that precision.", valueName: "micro|nano"))
@@ -37,6 +41,7 @@ struct CaptureOutputOptions: ParsableArguments {
     var count = false
 
     func validate() throws {
+        if verbosity > 3 { throw ValidationError("-v may be given at most three times (-vvv)") }
         if max(hex, hexAndASCII, ascii) > 2 { throw ValidationError("-x, -X and -A may each be given at most twice") }
         if [precisionOption != nil, nano, micro].filter({ $0 }).count > 1 {
             throw ValidationError("give one of --time-stamp-precision, --nano and --micro")

@@ -56,6 +56,37 @@ struct CaptureFuzzTests {
         #expect(summary.layers.count < 40)
     }
 
+    /// The -v decoding (checksums, IP options, the packet an ICMP error quotes, reset data)
+    /// and its printing on every corpus packet cut short and damaged, at -v, -vv and -vvv:
+    /// it only ever returns a line.
+    @Test func verboseDecodingOfDamagedPacketsNeverCrashes() throws {
+        var random = Random(state: 0x0b5e_55ed)
+        var lines = 0
+        for file in CaptureTestData.corpusFiles() {
+            guard var reader = try? CaptureReader(try CaptureTestData.bytes(file)) else { continue }
+            var printer = PacketPrinter(verbosity: 1)
+            for packet in reader.readAll().prefix(100) {
+                for round in 0..<24 {
+                    var data = packet.data
+                    if round % 2 == 0 {
+                        data = Array(data.prefix(random.below(min(data.count, 200) + 1)))
+                    } else {
+                        for _ in 0...random.below(6) where !data.isEmpty {
+                            data[random.below(data.count)] = UInt8(truncatingIfNeeded: random.next())
+                        }
+                    }
+                    printer.verbosity = 1 + round % 3
+                    let originalLength = [packet.originalLength, data.count, data.count / 2][random.below(3)]
+                    let summary = PacketDecoder.decode(data, originalLength: originalLength, linkType: packet.linkType, verbosity: printer.verbosity)
+                    _ = printer.line(summary)
+                    lines += 1
+                }
+            }
+        }
+        print("verbose fuzz: \(lines) lines")
+        #expect(CaptureTestData.corpusFiles().isEmpty || lines > 50_000)
+    }
+
     @Test func damagedVariantsNeverCrash() throws {
         var random = Random(state: 0x5eed_ca97)
         var variants = 0, refused = 0, partial = 0
