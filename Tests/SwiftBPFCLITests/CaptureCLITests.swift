@@ -262,7 +262,7 @@ import Testing
             let run = try Subprocess.run(program, command + ["-w", output.appendingPathComponent("x").path] + rotation)
             #expect(run.status == 0, "\(program): \(run.errors)")
             // -z's programs run on their own: wait until all but the last file are renamed.
-            for _ in 0..<100 where rotation.contains("-z") {
+            for _ in 0..<400 where rotation.contains("-z") {
                 let names = try FileManager.default.contentsOfDirectory(atPath: output.path)
                 if names.count == 4 && names.filter({ $0.hasSuffix(".closed") }).count == 3 { break }
                 usleep(50_000)
