@@ -50,8 +50,8 @@ public struct CaptureFileReader: ~Copyable {
                 let reader = try CaptureReader(window: window, count: count, isComplete: atEnd)
                 if atEnd || !reader.awaitsFirstInterface { return reader }
             } catch {
-                // A first section header larger than what has arrived: read on.
-                guard error.kind == .truncated, !atEnd else { throw error }
+                // A magic number or first section header not all here yet: read on.
+                guard error.kind == .truncated || count < 4, !atEnd else { throw error }
             }
             if count == window.count { window.append(contentsOf: repeatElement(0, count: window.count)) }
         }

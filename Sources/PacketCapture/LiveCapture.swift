@@ -504,7 +504,7 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         while backlog.bytes.load(ordering: .relaxed) + count > readerBuffer,
               backlog.bytes.load(ordering: .relaxed) > 0,
               !stopping.load(ordering: .relaxed) {
-            usleep(200)
+            usleep(1000)
         }
     }
 

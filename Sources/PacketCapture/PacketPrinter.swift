@@ -41,6 +41,11 @@ public struct PacketPrinter: Sendable {
     /// The line for `summary`, without a timestamp; `frameLength`, the packet's length on
     /// the wire, goes into the link-layer header with `linkHeaders`.
     public mutating func line(_ summary: PacketSummary, frameLength: Int = 0) -> String {
+        line(summary, frameLength: frameLength, quoted: false)
+    }
+
+    /// `quoted`: the packet an ICMP error quotes, whose IP header -e prints with no `ip: `.
+    private mutating func line(_ summary: PacketSummary, frameLength: Int, quoted: Bool) -> String {
         var text = ""
         var network: NetworkEndpoints?
         var addressesPrinted = false
@@ -68,7 +73,7 @@ public struct PacketPrinter: Sendable {
                 text += linkHeaders ? String(arpText.dropFirst("ARP, ".count)) : arpText
             case .ipv4(let header):
                 addressesPrinted = false
-                text += linkHeaders ? (index == 0 ? "ip: " : "") : "IP "
+                text += linkHeaders ? (index == 0 && !quoted ? "ip: " : "") : "IP "
                 if let missing = header.missingBytes { text += "truncated-ip - \(missing) bytes missing! " }
                 if verbosity > 0 { text += Self.ipv4Details(header) }
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
@@ -82,7 +87,7 @@ public struct PacketPrinter: Sendable {
                 }
             case .ipv6(let header):
                 addressesPrinted = false
-                text += linkHeaders ? (index == 0 ? "ip: " : "") : "IP6 "
+                text += linkHeaders ? (index == 0 && !quoted ? "ip: " : "") : "IP6 "
                 if let missing = header.missingBytes { text += "truncated-ip6 - \(missing) bytes missing!" }
                 if verbosity > 0 { text += Self.ipv6Details(header) }
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
@@ -146,7 +151,7 @@ public struct PacketPrinter: Sendable {
                 if let checksum = message.checksum, !checksum.isCorrect {
                     text += " (wrong icmp cksum \(String(checksum.stored, radix: 16)) (->\(String(checksum.expected, radix: 16)))!)"
                 }
-                if let quoted = message.quoted { text += "\n\t" + line(quoted) + (message.details ?? "") }
+                if let quoted = message.quoted { text += "\n\t" + line(quoted, frameLength: 0, quoted: true) + (message.details ?? "") }
             case .icmpv6(let message):
                 text += "ICMP6, " + icmpv6Text(message, last: summary.truncatedIn == nil && index + 1 == summary.layers.count)
             case .dns(let message):

@@ -81,13 +81,13 @@ struct CaptureCommand: ParsableCommand {
     var timestampLevel: Int
     @Flag(name: .customShort("p"), help: "Do not put the interface into promiscuous mode.")
     var noPromiscuous = false
-    @Option(name: [.customShort("Q"), .customLong("direction")], help: ArgumentHelp("Capture only the packets received (in), sent (out) or both (inout, the default), as tcpdump -Q.", valueName: "in|out|inout"))
+    @Option(name: [.customShort("Q", allowingJoined: true), .customLong("direction")], help: ArgumentHelp("Capture only the packets received (in), sent (out) or both (inout, the default), as tcpdump -Q.", valueName: "in|out|inout"))
     var direction: CaptureDirection = .both
     @Option(name: [.customShort("B", allowingJoined: true), .customLong("buffer-size")], help: ArgumentHelp("The kernel's ring for a live capture, in KiB (default 8192).", valueName: "buffer_size"))
     var bufferSize: Int?
     @Flag(name: .customLong("immediate-mode"), help: "Hand each live packet over as it arrives rather than in blocks; the default when printing to a terminal, as in tcpdump.")
     var immediateMode = false
-    @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Do not optimize the compiled filter (as tcpdump -O).")
+    @Flag(name: [.customShort("O"), .customLong("no-optimize")], help: "Do not optimize the compiled filter, as tcpdump -O (the unoptimized program is ours, not always libpcap's).")
     var noOptimize = false
     @Flag(name: .customShort("d"), help: "Print the compiled filter and exit: -d as tcpdump -d, -dd as a C array, -ddd as decimal numbers.")
     var dumpLevel: Int
@@ -607,6 +607,8 @@ extension CaptureCommand {
                 try output.finish()
             } catch {
                 outcome.failure = error
+                // What is buffered still goes out, and a -w file is closed whole.
+                try? output.finish()
             }
             done.signal()
         }

@@ -4,7 +4,7 @@ import PacketCapture
 /// What `-w`, `-C`, `-G` and `-W` ask for.
 struct SavefileTarget: Sendable {
     var name: String
-    /// Bytes a file may reach before the next packet starts a new one (`-C`, in millions).
+    /// Bytes a file may reach before the next packet starts a new one (`-C` millions).
     var sizeLimit: Int?
     /// Seconds after which the next packet starts a new file (`-G`); the name is then a
     /// strftime(3) pattern, filled in with the local time the file starts.

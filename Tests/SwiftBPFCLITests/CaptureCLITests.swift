@@ -362,7 +362,8 @@ import Testing
     }
 
     /// `-r -` prints each packet as it arrives through a pipe, as tcpdump does, rather than
-    /// when a window fills or the writer ends (`ssh host tcpdump -U -w - | … -r -`).
+    /// when a window fills or the writer ends (`ssh host tcpdump -U -w - | … -r -`), even
+    /// when the first read brings less than the magic number.
     @Test func readsAPipeAsItArrives() throws {
         let process = Process()
         process.executableURL = CLITests.executable
@@ -379,7 +380,10 @@ import Testing
         let arp: [UInt8] = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1,
                             0, 0x11, 0x22, 0x33, 0x44, 0x55, 192, 168, 0, 1, 0, 0, 0, 0, 0, 0, 192, 168, 0, 2]
         for field in [UInt32(1000), 0, UInt32(arp.count), UInt32(arp.count)] { append(field) }
-        input.fileHandleForWriting.write(Data(bytes + arp))
+        // The magic number in two pieces, as a pipe may bring it.
+        input.fileHandleForWriting.write(Data(bytes.prefix(3)))
+        usleep(200_000)
+        input.fileHandleForWriting.write(Data(bytes.dropFirst(3) + arp))
         // The writer keeps the pipe open: the line must come all the same.
         let line = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var printed = Data()
@@ -410,7 +414,7 @@ import Testing
     }
 
     /// Short flags clustered with an option and its value, as tcpdump users type them.
-    @Test(arguments: [["-nnc1"], ["-Xs0", "-c2"], ["-nntc", "3"], ["-ec1"]])
+    @Test(arguments: [["-nnc1"], ["-Xs0", "-c2"], ["-nntc", "3"], ["-ec1"], ["-nQin", "-c2"]])
     func flagClustersAsTcpdump(_ flags: [String]) throws {
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_tcp.pcap").path
