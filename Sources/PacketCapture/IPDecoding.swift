@@ -26,6 +26,10 @@ extension PacketDecoding {
             targetHardware: MACAddress(bytes(targetStart, hardwareLength) ?? []),
             targetAddress: IPv4Address(protocolLength == 4 ? u32(targetStart + hardwareLength) ?? 0 : 0),
             length: length, protocolLength: protocolLength)))
+        if case .arp(let message)? = summary.layers.last, PacketPrinter.arpDumpsTheRest(message, verbose: verbosity > 0) {
+            summary.rawDataOffset = offset
+            summary.rawDataAlwaysPrinted = true
+        }
     }
 
     mutating func ipv4(at offset: Int, length: Int) {

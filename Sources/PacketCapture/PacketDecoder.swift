@@ -230,18 +230,22 @@ struct PacketDecoding {
         case 0x0800: ipv4(at: offset, length: length)
         case 0x86dd: ipv6(at: offset, length: length)
         case 0x0806, 0x8035: arp(at: offset, length: length)
-        default: otherEtherType(type)
+        default: otherEtherType(type, at: offset)
         }
     }
 
     /// A type this decoder does not take apart. On Ethernet, one tcpdump does not either
-    /// prints as tcpdump prints it (its hex dump of the rest aside): the addresses, the type
-    /// and the frame's length; one it does is named and left undecoded.
-    mutating func otherEtherType(_ type: UInt16) {
+    /// prints as tcpdump prints it: the addresses, the type and the frame's length, then the
+    /// rest in hex (`rawDataOffset`); one it does is named and left undecoded.
+    mutating func otherEtherType(_ type: UInt16, at offset: Int) {
         let name = "ethertype 0x\(hex(type, width: 4))"
         guard case .ethernet(let header)? = summary.layers.first else { return undecoded(name) }
         add(.undissectedFrame(EthernetHeader(source: header.source, destination: header.destination, etherType: type), frameLength: frameLength))
-        if EtherTypes.dissected.contains(type) { undecoded(EtherTypes.names[type] ?? name) }
+        if EtherTypes.dissected.contains(type) {
+            undecoded(EtherTypes.names[type] ?? name)
+        } else {
+            summary.rawDataOffset = offset
+        }
     }
 }
 

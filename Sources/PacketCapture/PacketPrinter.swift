@@ -355,13 +355,24 @@ public struct PacketPrinter: Sendable {
         1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply", 8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply",
     ]
 
+    /// Whether tcpdump reads the operation (addresses it can read, or -v) and finds none it
+    /// prints: then it dumps the message from its header on in hex.
+    static func arpDumpsTheRest(_ message: ARPMessage, verbose: Bool) -> Bool {
+        (arpReadable(message) || verbose) && ![1, 2, 3, 4, 8, 9].contains(message.operation)
+    }
+
+    /// Whether tcpdump reads an ARP message's addresses (IPv4 ones, and a hardware length).
+    static func arpReadable(_ message: ARPMessage) -> Bool {
+        [0x0800, 0x1000].contains(message.protocolType) && message.protocolLength == 4 && !message.senderHardware.bytes.isEmpty
+    }
+
     /// With `verbose` (-v), the types and lengths always print, and the operation after them.
     static func arp(_ message: ARPMessage, verbose: Bool = false) -> String {
         var text = "ARP, "
         let hardwareLength = message.senderHardware.bytes.count
         let readable = [0x0800, 0x1000].contains(message.protocolType) && message.protocolLength == 4
         // Addresses tcpdump cannot read: the types and lengths only (-v goes on).
-        if !readable || hardwareLength == 0 || verbose {
+        if !arpReadable(message) || verbose {
             text += (arpHardwareNames[message.hardwareType] ?? "Unknown Hardware (\(message.hardwareType))") + " (len \(hardwareLength)), "
             text += (EtherTypes.names[message.protocolType] ?? "Unknown Protocol (0x\(hex(message.protocolType, width: 4)))")
             text += " (len \(message.protocolLength))"
@@ -382,7 +393,7 @@ public struct PacketPrinter: Sendable {
         case 3, 8: text += "who-is \(target) tell \(sender)"
         case 4: text += "\(target) at \(targetAddress)"
         case 9: text += "\(sender) at \(senderAddress)"
-        default: return text  // tcpdump dumps the rest in hex, on lines of its own
+        default: return text  // tcpdump dumps the rest in hex (`arpDumpsTheRest`)
         }
         return text + ", length \(message.length)"
     }

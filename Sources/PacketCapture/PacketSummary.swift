@@ -5,6 +5,12 @@ public struct PacketSummary: Sendable, Hashable, Encodable {
     public var layers: [PacketLayer] = []
     /// The protocol being decoded when the captured bytes ended (tcpdump prints `[|tcp]`).
     public var truncatedIn: String?
+    /// Where tcpdump, having no dissector for what follows (an unknown EtherType or ARP
+    /// operation), prints the rest of the captured bytes in hex under the line; nil when
+    /// it does not.
+    public var rawDataOffset: Int?
+    /// Whether that dump prints with -x, -X and -q too: tcpdump's ARP printer does not ask.
+    public var rawDataAlwaysPrinted = false
 
     public init(layers: [PacketLayer] = [], truncatedIn: String? = nil) {
         self.layers = layers

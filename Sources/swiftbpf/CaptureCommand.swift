@@ -461,6 +461,11 @@ final class PacketOutput {
             let valid = !summary.hasInvalidRecordHeader
             if valid { text += timestamps.prefix(timestamp) }
             text += line
+            // tcpdump's hex of what it has no dissector for, mostly not with -x, -X or -q.
+            let suppressed = options.dump.map { $0.style != .ascii } ?? false || options.quick
+            if valid, let offset = summary.rawDataOffset, offset < bytes.count, summary.rawDataAlwaysPrinted || !suppressed {
+                text += PacketBytesText.text(bytes[offset...], style: .hexAndASCII)
+            }
             if valid, let dump = options.dump { text += dump.text(bytes, linkType: linkType, summary: summary) }
             text += "\n"
         }
