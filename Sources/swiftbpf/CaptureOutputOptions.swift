@@ -20,7 +20,7 @@ struct CaptureOutputOptions: ParsableArguments {
     @Flag(name: .customShort("q"), help: "Quick: TCP and UDP lines end with the payload's length, whatever it carries.")
     var quick = false
     @Flag(name: .customShort("v"), help: ArgumentHelp(
-        "Verbose: IP header fields (tos, ttl, id, flags, options), TCP, UDP and ICMP checksums and each protocol's details, as tcpdump -v; -vv adds only UDP checksums over IPv4 (not yet tcpdump -vv's other details), -vvv the same.",
+        "Verbose: IP header fields (tos, ttl, id, flags, options), TCP, UDP and ICMP checksums and each protocol's details, as tcpdump -v; -vv adds UDP checksums over IPv4 and some of tcpdump -vv's details (not yet DNS's other sections, IGMP and MLD source lists or ICMPv6 option hex), -vvv the same.",
         discussion: "As tcpdump -v, an IPv4 packet's line breaks after its header, and the rest follows indented by 4 spaces."))
     var verbosity: Int
     @Flag(name: [.customShort("S"), .customLong("absolute-tcp-sequence-numbers")], help: "Print TCP sequence numbers as they are, not relative to the connection's first.")
