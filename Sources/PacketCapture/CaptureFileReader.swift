@@ -48,7 +48,7 @@ public struct CaptureFileReader: ~Copyable {
             let atEnd = read == 0
             do {
                 let reader = try CaptureReader(window: window, count: count, isComplete: atEnd)
-                if atEnd || !reader.awaitsFirstInterface { return reader }
+                if atEnd || !reader.firstInterfaceAhead().pastWindow { return reader }
             } catch {
                 // A magic number or first section header not all here yet: read on.
                 guard error.kind == .truncated || count < 4, !atEnd else { throw error }
@@ -67,12 +67,7 @@ public struct CaptureFileReader: ~Copyable {
     /// The file's first interface. A pcapng file describes it in a block after the section
     /// header, so until a packet has been read it is found by reading ahead, on a copy of
     /// the reader, in the part of the file already in memory.
-    public var firstInterface: CaptureInterface? {
-        if let first = reader.interfaces.first { return first }
-        var probe = reader
-        _ = probe.nextRecord()
-        return probe.interfaces.first
-    }
+    public var firstInterface: CaptureInterface? { reader.firstInterfaceAhead().interface }
 
     /// The next packet's position and metadata; its bytes are `reader.bytes[dataRange]`
     /// until the next call. Nil at the end of the file or when `error` is set.
@@ -129,12 +124,13 @@ func readFile(_ file: CaptureFile, into window: inout [UInt8], from start: Int) 
 }
 
 extension CaptureReader {
-    /// Whether a pcapng file's first interface lies past the bytes in memory.
-    var awaitsFirstInterface: Bool {
-        guard interfaces.isEmpty else { return false }
+    /// The first interface, found by reading ahead on a copy when a pcapng file describes
+    /// it after the section header; `pastWindow` when it lies past the bytes in memory.
+    func firstInterfaceAhead() -> (interface: CaptureInterface?, pastWindow: Bool) {
+        if let first = interfaces.first { return (first, false) }
         var probe = self
         _ = probe.nextRecord()
-        return probe.interfaces.isEmpty && probe.wanted > 0
+        return (probe.interfaces.first, probe.interfaces.isEmpty && probe.wanted > 0)
     }
 
     /// Stops at a record that runs past `end` when more of the file may follow: `wanted`

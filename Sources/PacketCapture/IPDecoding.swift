@@ -19,14 +19,15 @@ extension PacketDecoding {
         }
         let protocolStart = offset + 8 + hardwareLength
         let targetStart = protocolStart + protocolLength
-        add(.arp(ARPMessage(
+        let message = ARPMessage(
             hardwareType: hardwareType, protocolType: protocolType, operation: operation,
             senderHardware: MACAddress(bytes(offset + 8, hardwareLength) ?? []),
             senderAddress: IPv4Address(protocolLength == 4 ? u32(protocolStart) ?? 0 : 0),
             targetHardware: MACAddress(bytes(targetStart, hardwareLength) ?? []),
             targetAddress: IPv4Address(protocolLength == 4 ? u32(targetStart + hardwareLength) ?? 0 : 0),
-            length: length, protocolLength: protocolLength)))
-        if case .arp(let message)? = summary.layers.last, PacketPrinter.arpDumpsTheRest(message, verbose: verbosity > 0) {
+            length: length, protocolLength: protocolLength)
+        add(.arp(message))
+        if PacketPrinter.arpDumpsTheRest(message, verbose: verbosity > 0) {
             summary.rawDataOffset = offset
             summary.rawDataAlwaysPrinted = true
         }
@@ -199,7 +200,8 @@ extension PacketDecoding {
                     truncated(protocolName)
                     return
                 }
-                if kind == .hopByHop, !ipv6OptionsAreWellFormed(cursor + 2, headerLength - 2) {
+                let hopByHop = kind == .hopByHop ? hopByHopOptions(cursor + 2, headerLength - 2) : nil
+                if kind == .hopByHop, hopByHop == nil {
                     add(.ipv6Extension(IPv6ExtensionHeader(kind: kind, nextHeader: nextHeader, length: headerLength)))
                     truncated(protocolName)
                     return
@@ -215,7 +217,7 @@ extension PacketDecoding {
                 }
                 add(.ipv6Extension(header))
                 if kind == .hopByHop {
-                    if payloadLength == 0, let jumbo = jumboPayloadLength(cursor + 2, headerLength - 2), jumbo >= 65536 {
+                    if payloadLength == 0, let jumbo = hopByHop?.jumboLength, jumbo >= 65536 {
                         jumboLength = jumbo
                         payloadLength = jumbo
                     }
@@ -227,22 +229,6 @@ extension PacketDecoding {
             }
             next = nextHeader
         }
-    }
-
-    /// The first Jumbo Payload option's length among well-formed options.
-    func jumboPayloadLength(_ start: Int, _ length: Int) -> Int? {
-        var index = 0
-        while index < length {
-            guard let type = u8(start + index) else { return nil }
-            if type == 0 {
-                index += 1
-                continue
-            }
-            guard let optionLength = u8(start + index + 1).map({ Int($0) + 2 }) else { return nil }
-            if type == 0xc2 { return u32(start + index + 2).map(Int.init) }
-            index += optionLength
-        }
-        return nil
     }
 
     /// A routing header as tcpdump prints it (`RT6 (len=2, type=0 [Deprecated], segleft=1,
@@ -294,27 +280,31 @@ extension PacketDecoding {
         return nil
     }
 
-    /// Whether the options of a hop-by-hop header fit it, each with a sane length.
-    func ipv6OptionsAreWellFormed(_ start: Int, _ length: Int) -> Bool {
+    /// A hop-by-hop header's options walked once: nil when one does not fit the header or
+    /// has an insane length (router alert, jumbo payload, home address), as tcpdump stops
+    /// there; else what tcpdump reads of them.
+    func hopByHopOptions(_ start: Int, _ length: Int) -> HopByHopOptions? {
+        var jumbo: Int?
         var index = 0
         while index < length {
-            guard let type = u8(start + index) else { return false }
+            guard let type = u8(start + index) else { return nil }
             if type == 0 {
                 index += 1
                 continue
             }
             guard index + 1 < length, let optionLength = u8(start + index + 1).map({ Int($0) + 2 }),
                   index + optionLength <= length
-            else { return false }
+            else { return nil }
             switch type {
-            case 5 where optionLength != 4: return false  // router alert
-            case 0xc2 where optionLength != 6: return false  // jumbo payload
-            case 0xc9 where optionLength < 18: return false  // home address
+            case 5 where optionLength != 4: return nil  // router alert
+            case 0xc2 where optionLength != 6: return nil  // jumbo payload
+            case 0xc9 where optionLength < 18: return nil  // home address
+            case 0xc2 where jumbo == nil: jumbo = u32(start + index + 2).map(Int.init)
             default: break
             }
             index += optionLength
         }
-        return true
+        return HopByHopOptions(jumboLength: jumbo)
     }
 
     /// tcpdump's `ip_demux_print` cases: AH, ESP, IPComp, SCTP, DCCP, TCP, UDP, ICMP, ICMPv6,
@@ -356,4 +346,9 @@ extension PacketDecoding {
         default: undecoded("IP protocol \(protocolNumber)")
         }
     }
+}
+
+/// What a well-formed hop-by-hop header's options say: the first Jumbo Payload length.
+struct HopByHopOptions {
+    var jumboLength: Int?
 }

@@ -125,7 +125,8 @@ struct SavefileSeries: ~Copyable {
     /// Writes one packet into the current file; false (and nothing written) when the
     /// series has ended (see `startNextFileIfDue`).
     mutating func write(data: UnsafeRawBufferPointer, timestamp: Int64, originalLength: Int, pcapTime: PcapRecordTime?) throws(CaptureWriteError) -> Bool {
-        guard try startNextFileIfDue(now: Int(time(nil))) else { return false }
+        // The clock is read only for -G, as this runs for every packet.
+        guard try startNextFileIfDue(now: target.secondsPerFile == nil ? periodStart : Int(time(nil))) else { return false }
         if let pcapTime {
             try current?.write(data: data, pcapTime: pcapTime, originalLength: originalLength)
         } else {

@@ -17,21 +17,31 @@ enum StandardStreams {
 
     static func write(_ text: String) throws(CommandError) { try write(Array(text.utf8)) }
 
-    /// Writes `bytes` to `fd`; 0, or the errno that stopped it. It waits for room with
-    /// poll(2), so that it can notice `stopping`; to a pipe it writes at most PIPE_BUF bytes
-    /// at once, which fit whenever poll says there is room.
+    /// What kind of file standard output and error are (st_mode's S_IFMT bits), asked once:
+    /// it does not change while the program runs.
+    static let kinds: [mode_t] = (Int32(0)...2).map { fd in
+        var status = stat()
+        return fstat(fd, &status) == 0 ? status.st_mode & S_IFMT : 0
+    }
+
+    /// Writes `bytes` to `fd`; 0, or the errno that stopped it. Where a write can block
+    /// (anything but a regular file), it waits for room with poll(2), so that it can notice
+    /// `stopping`; to a pipe it writes at most PIPE_BUF bytes at once, which fit whenever
+    /// poll says there is room.
     @inline(never)
     static func writeAll(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Int32 {
-        var status = stat()
-        let chunk = fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO ? Int(PIPE_BUF) : 1 << 20
+        let kind = kinds.indices.contains(Int(fd)) ? kinds[Int(fd)] : 0
+        let chunk = kind == S_IFIFO ? Int(PIPE_BUF) : 1 << 20
         var offset = 0
         while offset < bytes.count {
-            var request = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            let ready = poll(&request, 1, 100)
-            if ready < 0 && errno != EINTR { return errno }
-            if ready <= 0 {
-                if stopping.load(ordering: .relaxed) { return EINTR }
-                continue
+            if kind != S_IFREG {
+                var request = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let ready = poll(&request, 1, 100)
+                if ready < 0 && errno != EINTR { return errno }
+                if ready <= 0 {
+                    if stopping.load(ordering: .relaxed) { return EINTR }
+                    continue
+                }
             }
             guard let base = bytes.baseAddress else { return 0 }
             let written = Glibc.write(fd, base + offset, min(chunk, bytes.count - offset))
