@@ -76,7 +76,7 @@ extension PacketDecoding {
     /// The message text, or nil when the bytes it needs were not captured.
     func icmpText(_ type: UInt8, _ code: UInt8, at offset: Int) -> String? {
         // The IP header an error message quotes starts at offset + 8.
-        let quotedDestination = { u32(offset + 24).map { IPv4Address($0).description } }
+        let quotedDestination = { u32(offset + 24).map { host(.v4(IPv4Address($0))) } }
         switch type {
         case 0, 8:
             guard let id = u16(offset + 4), let sequence = u16(offset + 6) else { return nil }
@@ -94,8 +94,8 @@ extension PacketDecoding {
                       let port = u16(offset + 8 + Int(first & 0x0f) * 4 + 2)
                 else { return nil }
                 switch inner {
-                case 6: return "\(destination) tcp port \(port) unreachable"
-                case 17: return "\(destination) udp port \(port) unreachable"
+                case 6: return "\(destination) tcp port \(self.port(port, .tcp)) unreachable"
+                case 17: return "\(destination) udp port \(self.port(port, .udp)) unreachable"
                 default: return "\(destination) protocol \(inner) port \(port) unreachable"
                 }
             case 4:
@@ -115,7 +115,7 @@ extension PacketDecoding {
             default: return "\(destination) unreachable - #\(code)"
             }
         case 5:
-            guard let destination = quotedDestination(), let gateway = u32(offset + 4).map(IPv4Address.init) else { return nil }
+            guard let destination = quotedDestination(), let gateway = u32(offset + 4).map({ host(.v4(IPv4Address($0))) }) else { return nil }
             switch code {
             case 0: return "redirect \(destination) to net \(gateway)"
             case 1: return "redirect \(destination) to host \(gateway)"
@@ -130,7 +130,7 @@ extension PacketDecoding {
             for index in 0..<Int(count) {
                 let entry = offset + 8 + index * 8
                 guard has(entry, 8), let address = u32(entry), let preference = u32(entry + 4) else { return nil }
-                text += " {\(IPv4Address(address)) \(preference)}"
+                text += " {\(host(.v4(IPv4Address(address)))) \(preference)}"
             }
             return text
         case 11:
@@ -224,7 +224,7 @@ extension PacketDecoding {
     }
 
     func icmpv6Details(_ type: UInt8, _ code: UInt8, at offset: Int, length: Int) -> ICMPv6Details {
-        let address = { (at: Int) in bytes(at, 16).map { IPv6Address($0).description } }
+        let address = { (at: Int) in bytes(at, 16).map { host(.v6(IPv6Address($0))) } }
         let quoted = offset + 8  // the IPv6 header an error message quotes
         switch type {
         case 1:
@@ -241,8 +241,8 @@ extension PacketDecoding {
                     return .truncated(", " + codeName)
                 }
                 switch protocolNumber {
-                case 6: return .text(", \(codeName), \(destination) tcp port \(port)")
-                case 17: return .text(", \(codeName), \(destination) udp port \(port)")
+                case 6: return .text(", \(codeName), \(destination) tcp port \(self.port(port, .tcp))")
+                case 17: return .text(", \(codeName), \(destination) udp port \(self.port(port, .udp))")
                 default: return .text(", \(codeName), \(destination) protocol \(protocolNumber) port \(port) unreachable")
                 }
             default:

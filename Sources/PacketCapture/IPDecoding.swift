@@ -342,7 +342,7 @@ extension PacketDecoding {
         case 132: sctp(at: offset, length: length)
         case 33: dccp(at: offset, length: length)
         // Protocols tcpdump has no dissector for print as their number and length.
-        case let other where !Self.ipProtocolsTcpdumpDissects.contains(other): note(" ip-proto-\(other) \(length)")
+        case let other where !Self.ipProtocolsTcpdumpDissects.contains(other): note(" \(names?.ipProtocol(other) ?? "ip-proto-\(other)") \(length)")
         default: undecoded("IP protocol \(protocolNumber)")
         }
     }

@@ -4,11 +4,13 @@ extension PacketPrinter {
     /// `00:11:22:33:44:55 > 66:77:88:99:aa:bb, ethertype IPv4 (0x0800), length 98: `, or
     /// `802.3` in place of the type for a frame that gives its length; quick, the type's
     /// name alone (`IPv4`, `Unknown Ethertype (0x3030)`).
-    static func ethernetHeaderText(_ header: EthernetHeader, frameLength: Int, quick: Bool = false) -> String {
+    static func ethernetHeaderText(_ header: EthernetHeader, frameLength: Int, quick: Bool = false, names: PrintedNames? = nil) -> String {
         let type = header.etherType <= 1500 ? "802.3"
             : quick ? EtherTypes.names[header.etherType] ?? "Unknown Ethertype (0x\(hex(header.etherType, width: 4)))"
             : etherTypeText(header.etherType)
-        return "\(header.source) > \(header.destination), \(type), length \(frameLength): "
+        let source = names?.ethernet(header.source) ?? header.source.description
+        let destination = names?.ethernet(header.destination) ?? header.destination.description
+        return "\(source) > \(destination), \(type), length \(frameLength): "
     }
 
     /// `vlan 10, p 0, ethertype IPv4 (0x0800), `: a tag and the type after it (`IPv4` alone
@@ -37,7 +39,10 @@ extension PacketPrinter {
             let type = Self.packetTypeNames[header.packetType] ?? "?"
             text = String(repeating: " ", count: max(0, 3 - type.count)) + type + " "
         }
-        if header.address.count == 6 { text += header.address.map { hex($0, width: 2) }.joined(separator: ":") + " " }
+        if header.address.count == 6 {
+            let address = MACAddress(header.address)
+            text += (names?.ethernet(address) ?? address.description) + " "
+        }
         return text + (header.etherType > 1500 ? Self.etherTypeText(header.etherType) + ", " : "") + "length \(frameLength): "
     }
 

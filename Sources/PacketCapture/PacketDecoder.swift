@@ -10,8 +10,9 @@ import BPFObject
 /// makes it fail.
 public enum PacketDecoder {
     /// `verbosity` is tcpdump's -v count: from 1 on, checksums are checked and the details
-    /// tcpdump -v prints are decoded too.
-    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType, verbosity: Int = 0) -> PacketSummary {
+    /// tcpdump -v prints are decoded too. `names`, when given, names the hosts, ports and
+    /// protocols of the text decoding writes (an ICMP error's), as tcpdump without -n.
+    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType, verbosity: Int = 0, names: PrintedNames? = nil) -> PacketSummary {
         // libpcap's sanity limits; tcpdump prints the record header's faults instead.
         let maximum = 262_144
         var faults: [String] = []
@@ -28,12 +29,13 @@ public enum PacketDecoder {
         }
         var decoding = PacketDecoding(data)
         decoding.verbosity = verbosity
+        decoding.names = names
         decoding.link(linkType, length: originalLength)
         return decoding.summary
     }
 
-    public static func decode(_ packet: Packet, verbosity: Int = 0) -> PacketSummary {
-        decode(packet.data, originalLength: packet.originalLength, linkType: packet.linkType, verbosity: verbosity)
+    public static func decode(_ packet: Packet, verbosity: Int = 0, names: PrintedNames? = nil) -> PacketSummary {
+        decode(packet.data, originalLength: packet.originalLength, linkType: packet.linkType, verbosity: verbosity, names: names)
     }
 }
 
@@ -48,6 +50,8 @@ struct PacketDecoding {
     var tunnels = 0
     /// tcpdump's -v count.
     var verbosity = 0
+    /// Names for the text decoding writes; nil writes numbers, as tcpdump -n.
+    var names: PrintedNames?
     /// The innermost IP header's version and the addresses its upper layer's checksum covers.
     var pseudoAddresses: (version: Int, source: [UInt8], destination: [UInt8])?
 
@@ -56,6 +60,9 @@ struct PacketDecoding {
     }
 
     var end: Int { reader.end }
+
+    func host(_ address: IPAddress) -> String { names?.host(address) ?? address.description }
+    func port(_ number: UInt16, _ transport: ServiceTransport) -> String { names?.port(number, transport) ?? "\(number)" }
 
     func has(_ at: Int, _ count: Int) -> Bool { at >= 0 && count >= 0 && at <= end && end - at >= count }
     func u8(_ at: Int) -> UInt8? { try? reader.u8(at: at) }

@@ -29,13 +29,17 @@ public struct PacketPrinter: Sendable {
     /// IPv4 packet's line breaks after its header, as tcpdump -v prints them. The summary
     /// must come from `PacketDecoder` with the same verbosity.
     public var verbosity: Int
+    /// Names for hosts, ports, IP protocols and Ethernet addresses, as tcpdump prints them
+    /// without -n; nil prints the numbers, as tcpdump -n.
+    public var names: PrintedNames?
 
-    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false, quick: Bool = false, verbosity: Int = 0) {
+    public init(interfaceNames: [UInt32: String]? = nil, absoluteSequenceNumbers: Bool = false, linkHeaders: Bool = false, quick: Bool = false, verbosity: Int = 0, names: PrintedNames? = nil) {
         self.interfaceNames = interfaceNames
         self.absoluteSequenceNumbers = absoluteSequenceNumbers
         self.linkHeaders = linkHeaders
         self.quick = quick
         self.verbosity = verbosity
+        self.names = names
     }
 
     /// The line for `summary`, without a timestamp; `frameLength`, the packet's length on
@@ -54,7 +58,7 @@ public struct PacketPrinter: Sendable {
             case .ethernet(let header):
                 // A frame tcpdump takes no further prints this header anyway (below).
                 if linkHeaders, !summary.layers.contains(where: \.isUndissectedFrame) {
-                    text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)
+                    text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick, names: names)
                 }
             case .loopback(let family):
                 if linkHeaders { text += Self.loopbackHeaderText(family: family, frameLength: frameLength, quick: quick) }
@@ -69,7 +73,7 @@ public struct PacketPrinter: Sendable {
             case .linuxCooked(let header):
                 text += linkHeaders ? cookedHeaderText(header, frameLength: frameLength) : cookedInterfaceText(header)
             case .arp(let message):
-                let arpText = Self.arp(message, verbose: verbosity > 0)
+                let arpText = Self.arp(message, verbose: verbosity > 0, names: names)
                 text += linkHeaders ? String(arpText.dropFirst("ARP, ".count)) : arpText
             case .ipv4(let header):
                 addressesPrinted = false
@@ -79,10 +83,10 @@ public struct PacketPrinter: Sendable {
                 network = NetworkEndpoints(source: .v4(header.source), destination: .v4(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
                 if header.fragmentOffset != 0 && !header.optionsTruncated {
-                    text += "\(header.source) > \(header.destination): ip-proto-\(header.protocolNumber)"
+                    text += addresses(network) + " " + (names?.ipProtocol(header.protocolNumber) ?? "ip-proto-\(header.protocolNumber)")
                     addressesPrinted = true
                 } else if !Self.printsOwnAddresses.contains(header.protocolNumber) || header.optionsTruncated {
-                    text += "\(header.source) > \(header.destination): "
+                    text += addresses(network) + " "
                     addressesPrinted = true
                 }
             case .ipv6(let header):
@@ -93,7 +97,7 @@ public struct PacketPrinter: Sendable {
                 network = NetworkEndpoints(source: .v6(header.source), destination: .v6(header.destination),
                                            sourceBytes: header.source.bytes, destinationBytes: header.destination.bytes)
                 if !Self.printsOwnAddresses.contains(header.nextHeader) {
-                    text += "\(header.source) > \(header.destination): "
+                    text += addresses(network) + " "
                     addressesPrinted = true
                 }
             case .ipv6Extension(let header):
@@ -107,7 +111,7 @@ public struct PacketPrinter: Sendable {
                     if header.fragmentOffset == 0 { text += " " }
                 }
             case .tcp(let segment):
-                text += endpoints(network, segment.sourcePort, segment.destinationPort, addressesPrinted)
+                text += endpoints(network, segment.sourcePort, segment.destinationPort, addressesPrinted, .tcp)
                 // tcpdump -q prints the payload's length once the 20-byte header is there,
                 // however long the header says it is.
                 if quick, segment.sourcePort != nil, segment.headerLength >= 20 {
@@ -115,7 +119,7 @@ public struct PacketPrinter: Sendable {
                 }
                 text += tcp(segment, network)
             case .udp(let datagram):
-                text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted)
+                text += endpoints(network, datagram.sourcePort, datagram.destinationPort, addressesPrinted, .udp)
                 // tcpdump ends the addresses of a datagram cut before its ports with a space
                 // (a TCP segment's without one).
                 if datagram.sourcePort == nil, network != nil, !addressesPrinted { text += " " }
@@ -164,7 +168,7 @@ public struct PacketPrinter: Sendable {
                 if linkHeaders, index > 0, case .ciscoHDLC = summary.layers[index - 1] { continue }
                 text += remark
             case .undissectedFrame(let header, let frameLength):
-                text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick)
+                text += Self.ethernetHeaderText(header, frameLength: frameLength, quick: quick, names: names)
             case .undecoded(let name):
                 // Not tcpdump's words (it would dissect further); says what stopped us.
                 text += text.isEmpty || text.hasSuffix(" ") ? name : " [\(name)]"
@@ -193,14 +197,30 @@ public struct PacketPrinter: Sendable {
     }
 
     /// `192.0.2.1.80 > 192.0.2.2.1234: `, just the ports when IP already printed the
-    /// addresses, just the addresses when the ports were not captured.
-    func endpoints(_ network: NetworkEndpoints?, _ sourcePort: UInt16?, _ destinationPort: UInt16?, _ addressesPrinted: Bool) -> String {
+    /// addresses, just the addresses when the ports were not captured. The ports of
+    /// `transport` (TCP, UDP) print by service name when `names` has one.
+    func endpoints(_ network: NetworkEndpoints?, _ sourcePort: UInt16?, _ destinationPort: UInt16?, _ addressesPrinted: Bool,
+                   _ transport: ServiceTransport? = nil) -> String {
         guard let sourcePort, let destinationPort else {
             guard let network, !addressesPrinted else { return "" }
-            return "\(network.source) > \(network.destination):"
+            return addresses(network)
         }
-        guard let network, !addressesPrinted else { return "\(sourcePort) > \(destinationPort): " }
-        return "\(network.source).\(sourcePort) > \(network.destination).\(destinationPort): "
+        func port(_ number: UInt16) -> String {
+            guard let names, let transport else { return "\(number)" }
+            return names.port(number, transport)
+        }
+        guard let network, !addressesPrinted else { return "\(port(sourcePort)) > \(port(destinationPort)): " }
+        return "\(host(network.source)).\(port(sourcePort)) > \(host(network.destination)).\(port(destinationPort)): "
+    }
+
+    /// `192.0.2.1 > 192.0.2.2:`, by host name where `names` has one.
+    func addresses(_ network: NetworkEndpoints?) -> String {
+        guard let network else { return "" }
+        return "\(host(network.source)) > \(host(network.destination)):"
+    }
+
+    func host(_ address: IPAddress) -> String {
+        names?.host(address) ?? address.description
     }
 
     mutating func tcp(_ segment: TCPSegment, _ network: NetworkEndpoints?) -> String {
@@ -367,7 +387,7 @@ public struct PacketPrinter: Sendable {
     }
 
     /// With `verbose` (-v), the types and lengths always print, and the operation after them.
-    static func arp(_ message: ARPMessage, verbose: Bool = false) -> String {
+    static func arp(_ message: ARPMessage, verbose: Bool = false, names: PrintedNames? = nil) -> String {
         var text = "ARP, "
         let hardwareLength = message.senderHardware.bytes.count
         let readable = [0x0800, 0x1000].contains(message.protocolType) && message.protocolLength == 4
@@ -380,10 +400,10 @@ public struct PacketPrinter: Sendable {
             text += ", "
         }
         text += (arpOperationNames[message.operation] ?? "Unknown (\(message.operation))") + " "
-        let sender = linkAddress(message.senderHardware), target = linkAddress(message.targetHardware)
+        let sender = linkAddress(message.senderHardware, names), target = linkAddress(message.targetHardware, names)
         let wrong = [0x0800, 0x1000].contains(message.protocolType) ? "<wrong len>" : "<wrong proto type>"
-        let senderAddress = readable ? message.senderAddress.description : wrong
-        let targetAddress = readable ? message.targetAddress.description : wrong
+        let senderAddress = readable ? names?.host(.v4(message.senderAddress)) ?? message.senderAddress.description : wrong
+        let targetAddress = readable ? names?.host(.v4(message.targetAddress)) ?? message.targetAddress.description : wrong
         switch message.operation {
         case 1:
             text += "who-has \(targetAddress)"
@@ -399,8 +419,8 @@ public struct PacketPrinter: Sendable {
     }
 
     /// A hardware address as tcpdump writes one of any length.
-    static func linkAddress(_ address: MACAddress) -> String {
-        address.bytes.isEmpty ? "<empty>" : address.description
+    static func linkAddress(_ address: MACAddress, _ names: PrintedNames? = nil) -> String {
+        address.bytes.isEmpty ? "<empty>" : names?.ethernet(address) ?? address.description
     }
 
     static func dns(_ message: DNSMessage, complete: Bool) -> String {

@@ -46,19 +46,7 @@ public struct SystemNameResolver: FilterNameResolver {
     }
 
     public func ethernetAddress(ofHost name: String) -> [UInt8]? {
-        guard let file = fopen(ethersPath, "r") else { return nil }
-        defer { fclose(file) }
-        var line: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(line) }
-        while getline(&line, &capacity, file) >= 0, let line {
-            let text = String(cString: line)
-            let fields = text.prefix { $0 != "#" }.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
-            guard fields.count >= 2, fields[1] == name else { continue }
-            let octets = fields[0].split(separator: ":", omittingEmptySubsequences: false).compactMap { UInt8($0, radix: 16) }
-            if octets.count == 6 { return octets }
-        }
-        return nil
+        EthersFile.entries(ethersPath).first { $0.name == name }?.address
     }
 
     /// As libpcap's pcap_nametonetaddr: the number getnetbyname gives.

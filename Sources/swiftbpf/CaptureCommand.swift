@@ -24,7 +24,10 @@ struct CaptureCommand: ParsableCommand {
             a packet instead, with the decoded layers. -w saves the matches as a pcap file \
             (microsecond timestamps, as tcpdump writes) instead of printing them; a pcap file \
             read with -r keeps its link-type field and record times exactly, as with tcpdump. \
-            Names are never resolved, so -n is accepted and changes nothing.
+            Without -n, as tcpdump, addresses print by host name where a reverse lookup \
+            (hosts file, then DNS) finds one, TCP and UDP ports by service (/etc/services), \
+            a fragment's protocol by name (/etc/protocols) and Ethernet addresses by \
+            /etc/ethers or with their maker (`(oui Cisco)`); each is looked up once.
 
             As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
             beside the printable characters, text), without the link-layer header; -xx, -XX \
@@ -75,8 +78,6 @@ struct CaptureCommand: ParsableCommand {
     var count: Int?
     @Option(name: .customShort("s", allowingJoined: true), help: ArgumentHelp("Keep at most this many bytes of each live packet (0: 262144, the default).", valueName: "snaplen"))
     var snapshotLength: Int = 262_144
-    @Flag(name: .customShort("n"), help: "Do not resolve names (SwiftBPF never does; accepted for tcpdump users).")
-    var numeric = false
     @Flag(name: .customShort("t"), help: "Leave out the timestamp; -tt seconds since 1970, -ttt the time since the previous packet, -tttt the date too, -ttttt the time since the first packet (as tcpdump).")
     var timestampLevel: Int
     @Flag(name: .customShort("p"), help: "Do not put the interface into promiscuous mode.")
@@ -425,6 +426,7 @@ final class PacketOutput {
         printer.verbosity = options.verbosity
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
+        if !options.numeric { printer.names = PrintedNames(SystemPacketNames(), shortHostNames: options.shortHostNames) }
         #endif
         if let savefile {
             do {
@@ -451,7 +453,7 @@ final class PacketOutput {
         }
         guard !options.count else { return }
         let bytes = Array(data)
-        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity)
+        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity, names: json ? nil : printer.names)
         let line = printer.line(summary, frameLength: originalLength)
         if json {
             text += Self.json(summary, line: line, clock: timestamps.clock(timestamp), timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"

@@ -7,6 +7,10 @@ struct CaptureOutputOptions: ParsableArguments {
         case micro, nano
     }
 
+    @Flag(name: .customShort("n"), help: "Print addresses, ports and protocols as numbers, not names.")
+    var numeric = false
+    @Flag(name: .customShort("N"), help: "Print host names without their domain (host, not host.example.com).")
+    var shortHostNames = false
     @Flag(name: .customShort("x"), help: "Print each packet's bytes in hex under its line, without the link-layer header; -xx with it.")
     var hex: Int
     @Flag(name: .customShort("X"), help: "As -x, with the printable characters beside the hex; -XX with the link-layer header.")

@@ -20,6 +20,7 @@ struct SwiftBPF: ParsableCommand {
               swiftbpf disasm prog.bin --syntax kernel
               sudo swiftbpf execsnoop
             """,
+        version: "swiftbpf \(swiftBPFVersion)",
         subcommands: [AssembleCommand.self, DisassembleCommand.self, RunCommand.self, ConformancePluginCommand.self, BTFCommand.self, ObjectCommand.self, ProgramCommand.self, MapCommand.self, LinkCommand.self, FeatureCommand.self, LoadCommand.self, FilterCommand.self, ClassicCommand.self, CaptureCommand.self, VerifyCommand.self] + tracingTools)
 
     /// The conformance runner calls its plugin as `PLUGIN MEMORY OPTIONS...`, so with
@@ -36,6 +37,9 @@ struct SwiftBPF: ParsableCommand {
         main(arguments)
     }
 }
+
+/// The release this build belongs to, printed by --version.
+let swiftBPFVersion = "0.8.0"
 
 /// The tracing tools (BPFTools), Linux only.
 #if os(Linux)

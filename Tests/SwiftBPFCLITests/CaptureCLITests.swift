@@ -58,8 +58,8 @@ import Testing
         let file = corpus.appendingPathComponent(name).path
         let words = expression.split(separator: " ").map(String.init)
         let theirs = try Subprocess.run(tcpdump, ["-n", "-t", "-r", file] + words)
-        let ours = try CLITests.swiftbpf(["capture", "-r", file, "-t"] + words)
-        let json = try CLITests.swiftbpf(["capture", "-r", file, "-t", "--json"] + words)
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-t"] + words)
+        let json = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-t", "--json"] + words)
         #expect(ours.status == 0 && json.status == 0, "\(ours.stderr)")
         let expected = Self.lines(theirs.text), actual = Self.lines(ours.stdout), objects = Self.lines(json.stdout)
         #expect(actual.count == expected.count, "\(name) '\(expression)': \(actual.count) packets, tcpdump \(expected.count)")
@@ -81,7 +81,7 @@ import Testing
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
         let theirs = try Subprocess.run("/usr/bin/env", ["TZ=\(zone)", tcpdump, "-n", "-r", file])
-        let ours = try Subprocess.run("/usr/bin/env", ["TZ=\(zone)", CLITests.executable.path, "capture", "-r", file])
+        let ours = try Subprocess.run("/usr/bin/env", ["TZ=\(zone)", CLITests.executable.path, "capture", "-n", "-r", file])
         let expected = Self.lines(theirs.text).map { $0.prefix(15) }, actual = Self.lines(ours.text).map { $0.prefix(15) }
         #expect(ours.status == 0 && !actual.isEmpty, "\(ours.errors)")
         #expect(actual == expected, "TZ=\(zone)")
@@ -94,10 +94,10 @@ import Testing
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
         let theirs = try Subprocess.run("/usr/bin/env", ["TZ=Asia/Kolkata", tcpdump, "-n", level, "-r", file])
-        let ours = try Subprocess.run("/usr/bin/env", ["TZ=Asia/Kolkata", CLITests.executable.path, "capture", level, "-r" + file])
+        let ours = try Subprocess.run("/usr/bin/env", ["TZ=Asia/Kolkata", CLITests.executable.path, "capture", "-n", level, "-r" + file])
         #expect(ours.status == 0 && !ours.text.isEmpty, "\(ours.errors)")
         #expect(ours.text == theirs.text, "\(level)")
-        let one = try CLITests.swiftbpf(["capture", "-c1", level, "-r", file])
+        let one = try CLITests.swiftbpf(["capture", "-n", "-c1", level, "-r", file])
         #expect(Self.lines(one.stdout).count == 1, "\(one.stderr)")
     }
 
@@ -136,7 +136,7 @@ import Testing
         }
         let path = try CLITests.temporaryFile("cooked-v2.pcap", file).path
         let theirs = try Subprocess.run(tcpdump, ["-n", "-r", path])
-        let ours = try CLITests.swiftbpf(["capture", "-r", path])
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-r", path])
         #expect(ours.status == 0, "\(ours.stderr)")
         #expect(Self.lines(ours.stdout) == Self.lines(theirs.text))
         #expect(Self.lines(ours.stdout).first?.contains(" lo    In  IP 10.0.0.1.1234 > 10.0.0.2.53") == true)
@@ -148,13 +148,13 @@ import Testing
     @Test func standardInputAndOutput() throws {
         guard let (corpus, _) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap")
-        let fromFile = try CLITests.swiftbpf(["capture", "-r", file.path, "-t", "udp"])
-        let piped = try Subprocess.run(CLITests.executable.path, ["capture", "-r", "-", "-t", "udp"], input: try Data(contentsOf: file))
+        let fromFile = try CLITests.swiftbpf(["capture", "-n", "-r", file.path, "-t", "udp"])
+        let piped = try Subprocess.run(CLITests.executable.path, ["capture", "-n", "-r", "-", "-t", "udp"], input: try Data(contentsOf: file))
         #expect(piped.status == 0 && !piped.text.isEmpty, "\(piped.errors)")
         #expect(piped.text == fromFile.stdout)
         let written = try CLITests.temporaryFile("stdout-copy.pcap", Data())
-        #expect(try CLITests.swiftbpf(["capture", "-r", file.path, "-w", written.path, "udp"]).status == 0)
-        let toStandardOutput = try Subprocess.run(CLITests.executable.path, ["capture", "-r", file.path, "-w", "-", "udp"])
+        #expect(try CLITests.swiftbpf(["capture", "-n", "-r", file.path, "-w", written.path, "udp"]).status == 0)
+        let toStandardOutput = try Subprocess.run(CLITests.executable.path, ["capture", "-n", "-r", file.path, "-w", "-", "udp"])
         #expect(toStandardOutput.status == 0)
         #expect(toStandardOutput.output == (try Data(contentsOf: written)))
     }
@@ -163,7 +163,7 @@ import Testing
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
         let output = try CLITests.temporaryFile("matches.pcap", Data())
-        let written = try CLITests.swiftbpf(["capture", "-r", file, "-w", output.path, "-c", "1", "udp"])
+        let written = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-w", output.path, "-c", "1", "udp"])
         #expect(written.status == 0 && written.stdout.isEmpty, "\(written.stderr)")
         let back = try Subprocess.run(tcpdump, ["-n", "-r", output.path])
         let original = try Subprocess.run(tcpdump, ["-n", "-c", "1", "-r", file, "udp"])
@@ -172,7 +172,7 @@ import Testing
         #expect(back.errors.contains("link-type EN10MB"))
         // Every packet, byte for byte: tcpdump copies both files to pcap the same way.
         let all = try CLITests.temporaryFile("all.pcap", Data())
-        #expect(try CLITests.swiftbpf(["capture", "-r", file, "-w", all.path]).status == 0)
+        #expect(try CLITests.swiftbpf(["capture", "-n", "-r", file, "-w", all.path]).status == 0)
         let copyOfOurs = try Subprocess.run(tcpdump, ["-r", all.path, "-w", "-"])
         let copyOfOriginal = try Subprocess.run(tcpdump, ["-r", file, "-w", "-"])
         #expect(copyOfOurs.output == copyOfOriginal.output)
@@ -200,13 +200,13 @@ import Testing
         }
         let input = try CLITests.temporaryFile("odd-times-\(nanoseconds).pcap", Data(bytes))
         let theirs = try Subprocess.run(tcpdump, ["-r", input.path, "-w", "-"])
-        let ours = try Subprocess.run(CLITests.executable.path, ["capture", "-r", input.path, "-w", "-"])
+        let ours = try Subprocess.run(CLITests.executable.path, ["capture", "-n", "-r", input.path, "-w", "-"])
         #expect(theirs.status == 0 && theirs.output.count == 24 + 4 * (16 + frame.count), "\(theirs.errors)")
         #expect(ours.status == 0 && ours.output == theirs.output, "\(ours.errors)")
         #expect(Array(ours.output.dropFirst(20).prefix(4)) == [0x01, 0x00, 0x00, 0x24])
         // A filter keeps the same fields on the packets it passes.
         let someTheirs = try Subprocess.run(tcpdump, ["-r", input.path, "-w", "-", "arp"])
-        let someOurs = try Subprocess.run(CLITests.executable.path, ["capture", "-r", input.path, "-w", "-", "arp"])
+        let someOurs = try Subprocess.run(CLITests.executable.path, ["capture", "-n", "-r", input.path, "-w", "-", "arp"])
         #expect(someOurs.status == 0 && someOurs.output == someTheirs.output, "\(someOurs.errors)")
     }
 
@@ -219,7 +219,7 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted() {
             let file = corpus.appendingPathComponent(name).path
             let theirs = try Subprocess.run(tcpdump, ["-r", file, "-w", "-"])
-            let ours = try Subprocess.run(CLITests.executable.path, ["capture", "-r", file, "-w", "-"])
+            let ours = try Subprocess.run(CLITests.executable.path, ["capture", "-n", "-r", file, "-w", "-"])
             if ours.output == theirs.output && (ours.status == 0) == (theirs.status == 0) {
                 same += 1
                 if name.hasPrefix("time_210"), name.hasSuffix(".pcapng") { #expect(ours.errors.contains("outside pcap's seconds"), "\(name): \(ours.errors)") }
@@ -256,7 +256,7 @@ import Testing
         let input = folder.appendingPathComponent("in.pcap")
         try Data(bytes).write(to: input)
         var listings: [[String: Data]] = []
-        for (program, command) in [(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input.path]), (CLITests.executable.path, ["capture", "-r", input.path])] {
+        for (program, command) in [(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input.path]), (CLITests.executable.path, ["capture", "-n", "-r", input.path])] {
             let output = folder.appendingPathComponent(listings.isEmpty ? "theirs" : "ours")
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
             let run = try Subprocess.run(program, command + ["-w", output.appendingPathComponent("x").path] + rotation)
@@ -287,7 +287,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let input = corpus.appendingPathComponent("dns_udp.pcap").path
         let year = Calendar.current.component(.year, from: Date())
-        let ours = try CLITests.swiftbpf(["capture", "-r", input, "-G", "3600", "-w", folder.path + "/ours-%Y.pcap"])
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-r", input, "-G", "3600", "-w", folder.path + "/ours-%Y.pcap"])
         let theirs = try Subprocess.run(tcpdump, (getuid() == 0 ? ["-Z", "root"] : []) + ["-r", input, "-G", "3600", "-w", folder.path + "/theirs-%Y.pcap"])
         #expect(ours.status == 0 && theirs.status == 0, "\(ours.stderr) \(theirs.errors)")
         let written = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
@@ -303,7 +303,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-rotate-gw-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = try Self.start(CLITests.executable.path, ["capture", "-i", "lo", "-G", "1", "-W", "2", "-w", folder.path + "/x-%s", "udp", "port", "9994"])
+        let run = try Self.start(CLITests.executable.path, ["capture", "-n", "-i", "lo", "-G", "1", "-W", "2", "-w", folder.path + "/x-%s", "udp", "port", "9994"])
         defer { if run.process.isRunning { run.process.terminate() } }
         let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         defer { close(sender) }
@@ -330,7 +330,7 @@ import Testing
     /// 17 records of this file are longer than its snapshot length of 9 and are cut to it.
     @Test func fileWarningsAreReportedOnceAKind() throws {
         guard let (corpus, _) = Self.peers() else { return }
-        let run = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("q933-heapoverflow-2.pcap").path])
+        let run = try CLITests.swiftbpf(["capture", "-n", "-r", corpus.appendingPathComponent("q933-heapoverflow-2.pcap").path])
         let warnings = run.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: ") }
         #expect(run.status == 0 && warnings.count == 1, "\(run.stderr)")
         #expect(warnings.first?.hasSuffix("packet 1 at offset 24 (0x18): captured length 86 exceeds the snapshot length 9 (and 16 more like it); cut to it, as libpcap does") == true, "\(warnings)")
@@ -354,10 +354,10 @@ import Testing
         let fromInput = try CLITests.swiftbpf(["capture", "-n", "-V", "-"], stdin: names.joined(separator: "\n"))
         #expect(fromInput.stdout == theirs.text)
         let oursSaved = folder.appendingPathComponent("ours.pcap").path, theirsSaved = folder.appendingPathComponent("theirs.pcap").path
-        _ = try CLITests.swiftbpf(["capture", "-V", ethernet, "-w", oursSaved, "udp"])
+        _ = try CLITests.swiftbpf(["capture", "-n", "-V", ethernet, "-w", oursSaved, "udp"])
         _ = try Subprocess.run(tcpdump, ["-V", ethernet, "-w", theirsSaved, "udp"])
         #expect(FileManager.default.contents(atPath: oursSaved) == FileManager.default.contents(atPath: theirsSaved))
-        let refused = try CLITests.swiftbpf(["capture", "-V", mixed, "-w", oursSaved])
+        let refused = try CLITests.swiftbpf(["capture", "-n", "-V", mixed, "-w", oursSaved])
         #expect(refused.status != 0 && refused.stderr.contains("LINKTYPE_RAW_ipv6.pcap: link type RAW (Raw IP) differs from the first file's, EN10MB (Ethernet)"), "\(refused.stderr)")
     }
 
@@ -367,7 +367,7 @@ import Testing
     @Test func readsAPipeAsItArrives() throws {
         let process = Process()
         process.executableURL = CLITests.executable
-        process.arguments = ["capture", "-l", "-t", "-r", "-"]
+        process.arguments = ["capture", "-n", "-l", "-t", "-r", "-"]
         let input = Pipe(), output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -409,7 +409,7 @@ import Testing
         #expect(closed.status == 0 && closed.errors.contains("Error: Unable to write output: Broken pipe") && !closed.errors.contains("Fatal error"), "\(closed.errors)")
         let quiet = try Subprocess.run("/bin/sh", ["-c", command + " > /dev/null 2> /dev/full"])
         #expect(quiet.status == 0)
-        let unwritable = try CLITests.swiftbpf(["capture", "-r", file, "-w", "/dev/full"])
+        let unwritable = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-w", "/dev/full"])
         #expect(unwritable.status == 1 && unwritable.stderr.hasSuffix("Error: capture: cannot write /dev/full: No space left on device\n"), "\(unwritable.stderr)")
     }
 
@@ -418,7 +418,7 @@ import Testing
     func flagClustersAsTcpdump(_ flags: [String]) throws {
         guard let (corpus, tcpdump) = Self.peers() else { return }
         let file = corpus.appendingPathComponent("dns_tcp.pcap").path
-        let ours = try CLITests.swiftbpf(["capture", "-n"] + flags + ["-r", file])
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-n"] + flags + ["-r", file])
         let theirs = try Subprocess.run(tcpdump, ["-n"] + flags + ["-r", file])
         #expect(ours.status == 0 && ours.stdout == theirs.text && !ours.stdout.isEmpty, "\(flags): \(ours.stderr)")
     }
@@ -433,13 +433,13 @@ import Testing
         guard let (_, tcpdump) = Self.peers() else { return }
         let version1 = !choice.isEmpty
         for flag in ["-d", "-dd"] {
-            let ours = try CLITests.swiftbpf(["capture", "-i", "any"] + choice + [flag, "udp", "dst", "port", "9996"])
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-i", "any"] + choice + [flag, "udp", "dst", "port", "9996"])
             let theirs = try Subprocess.run(tcpdump, ["-i", "any"] + choice + [flag, "udp dst port 9996"])
             #expect(ours.status == 0 && ours.stdout == theirs.text && (flag != "-d" || theirs.text.hasPrefix(version1 ? "(000) ldh      [14]" : "(000) ldh      [0]")), "\(ours.stdout) vs \(theirs.text)")
         }
         let ourFile = try CLITests.temporaryFile("any\(choice.count).pcap", Data())
         let theirFile = try CLITests.temporaryFile("any\(choice.count)-tcpdump.pcap", Data())
-        let ours = try Self.start(CLITests.executable.path, ["capture", "-i", "any"] + choice + ["-c", "3", "-w", ourFile.path, "udp", "dst", "port", "9996"])
+        let ours = try Self.start(CLITests.executable.path, ["capture", "-n", "-i", "any"] + choice + ["-c", "3", "-w", ourFile.path, "udp", "dst", "port", "9996"])
         let theirs = try Self.start(tcpdump, ["-i", "any"] + choice + ["-c", "3", "-w", theirFile.path, "udp dst port 9996"])
         defer { for run in [ours, theirs] where run.process.isRunning { run.process.terminate() } }
         Self.sendDatagrams(to: [9995, 9996], rounds: 100, while: [ours.process, theirs.process])
@@ -467,11 +467,11 @@ import Testing
         guard CLITests.isRoot("live capture needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
         for interface in ["lo", "any"] {
-            let ours = try CLITests.swiftbpf(["capture", "-L", "-i", interface])
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-L", "-i", interface])
             let theirs = try Subprocess.run(tcpdump, ["-L", "-i", interface])
             #expect(ours.status == 0 && ours.stderr == theirs.errors && ours.stderr.contains("  EN10MB") != (interface == "any"), "\(ours.stderr) vs \(theirs.errors)")
         }
-        let refused = try CLITests.swiftbpf(["capture", "-i", "lo", "-y", "LINUX_SLL2", "-c", "1"])
+        let refused = try CLITests.swiftbpf(["capture", "-n", "-i", "lo", "-y", "LINUX_SLL2", "-c", "1"])
         #expect(refused.status != 0 && refused.stderr.contains("LINUX_SLL2 (Linux cooked v2) is not a link type this interface offers (EN10MB (Ethernet))"), "\(refused.stderr)")
     }
 
@@ -481,16 +481,16 @@ import Testing
         for name in ["LINKTYPE_RAW_ipv6.pcap", "bgp-orf.pcapng"] {
             let file = corpus.appendingPathComponent(name).path
             for flag in ["-d", "-dd", "-ddd"] {
-                let ours = try CLITests.swiftbpf(["capture", "-r", file, flag, "ip6", "and", "tcp"])
+                let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file, flag, "ip6", "and", "tcp"])
                 let theirs = try Subprocess.run(tcpdump, ["-r", file, flag, "ip6 and tcp"])
                 #expect(ours.status == 0 && ours.stdout == theirs.text, "\(name) \(flag): \(ours.stdout) vs \(theirs.text)")
             }
         }
         // -O leaves the filter unoptimized: for `tcp port 80`, libpcap's own unoptimized program.
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
-        let ours = try CLITests.swiftbpf(["capture", "-r", file, "-O", "-d", "tcp", "port", "80"])
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-O", "-d", "tcp", "port", "80"])
         let theirs = try Subprocess.run(tcpdump, ["-r", file, "-O", "-d", "tcp port 80"])
-        let optimized = try CLITests.swiftbpf(["capture", "-r", file, "-d", "tcp", "port", "80"])
+        let optimized = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-d", "tcp", "port", "80"])
         #expect(ours.status == 0 && ours.stdout == theirs.text && ours.stdout != optimized.stdout, "\(ours.stdout) vs \(theirs.text)")
     }
 
@@ -499,7 +499,7 @@ import Testing
         guard CLITests.isRoot("tcpdump -d without -i opens an interface: needs root") else { return }
         guard let (_, tcpdump) = Self.peers() else { return }
         for flag in ["-d", "-ddd"] {
-            let ours = try CLITests.swiftbpf(["capture", flag, "tcp", "port", "80"])
+            let ours = try CLITests.swiftbpf(["capture", "-n", flag, "tcp", "port", "80"])
             let theirs = try Subprocess.run(tcpdump, [flag, "tcp port 80"])
             #expect(theirs.status == 0, "\(theirs.errors)")
             #expect(ours.status == 0 && ours.stdout == theirs.text, "\(flag): \(ours.stdout) \(ours.stderr) vs \(theirs.text)")
@@ -512,7 +512,7 @@ import Testing
         guard CLITests.isRoot("live capture needs root") else { return }
         let process = Process()
         process.executableURL = CLITests.executable
-        process.arguments = ["capture", "-i", "lo", "-c", "3", "-t", "udp", "dst", "port", "9994"]
+        process.arguments = ["capture", "-n", "-i", "lo", "-c", "3", "-t", "udp", "dst", "port", "9994"]
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -571,7 +571,7 @@ import Testing
         let saved = try CLITests.temporaryFile("terminated.pcap", Data())
         let process = Process()
         process.executableURL = CLITests.executable
-        process.arguments = ["capture", "-i", "lo", "-s", "0", "-w", saved.path, "udp", "dst", "port", "9995"]
+        process.arguments = ["capture", "-n", "-i", "lo", "-s", "0", "-w", saved.path, "udp", "dst", "port", "9995"]
         let errors = Pipe()
         process.standardError = errors
         try process.run()
@@ -599,7 +599,7 @@ import Testing
         guard let (inside, outside) = makeVethPair("sbq") else { return }
         defer { _ = ip(["link", "del", inside]) }
         let id = 5
-        let ours = try Self.start(CLITests.executable.path, ["capture", "-i", inside, "-c", "3", "-t", "vlan \(id)"])
+        let ours = try Self.start(CLITests.executable.path, ["capture", "-n", "-i", inside, "-c", "3", "-t", "vlan \(id)"])
         let theirs = try Self.start(tcpdump, ["-i", inside, "-c", "3", "-n", "-t", "vlan \(id)"])
         defer { for run in [ours, theirs] where run.process.isRunning { run.process.terminate() } }
         let writer = socket(AF_PACKET, Int32(SOCK_RAW.rawValue), 0)
@@ -631,7 +631,7 @@ import Testing
         var runs: [(direction: String, ours: (process: Process, output: Pipe, errors: Pipe), theirs: (process: Process, output: Pipe, errors: Pipe))] = []
         for direction in ["in", "out"] {
             runs.append((direction,
-                         try Self.start(CLITests.executable.path, ["capture", "-i", inside, "-Q", direction, "-B", "256", "--immediate-mode", "-c", "3", "-t", filter]),
+                         try Self.start(CLITests.executable.path, ["capture", "-n", "-i", inside, "-Q", direction, "-B", "256", "--immediate-mode", "-c", "3", "-t", filter]),
                          try Self.start(tcpdump, ["-i", inside, "-Q", direction, "-c", "3", "-n", "-t", filter])))
         }
         defer { for run in runs { for process in [run.ours.process, run.theirs.process] where process.isRunning { process.terminate() } } }
@@ -675,20 +675,20 @@ import Testing
 
     @Test func mistakesGiveOneLineErrors() throws {
         let cases: [([String], String)] = [
-            (["capture", "-i", "lo", "-r", "/nonexistent.pcap"], "give one of -i INTERFACE, -r FILE and -V LIST"),
-            (["capture", "-r", "/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
-            (["capture", "-r", "Package.swift"], "capture: Package.swift:"),
-            (["capture", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
-            (["capture", "-i", "nosuchinterface0"], "nosuchinterface0"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "-", "-C", "1"], "-C and -G start new files, so -w must name a file"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-W", "3"], "-W limits the files -C or -G starts; give one of them too"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "0"], "-C must be a size in millions of bytes, from 1"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
-            (["capture", "-i", "lo", "-Q", "sideways"], "sideways"),
-            (["capture", "-i", "any", "-y", "bogus"], "-y: bogus is no link type libpcap names"),
-            (["capture", "-i", "lo", "-w", "/nonexistent/x.pcap"], "capture: cannot create /nonexistent/x.pcap"),
-            (["capture", "-r", "/nonexistent.pcap", "-c", "-5"], "-c must be at least 1"),
-            (["capture", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
+            (["capture", "-n", "-i", "lo", "-r", "/nonexistent.pcap"], "give one of -i INTERFACE, -r FILE and -V LIST"),
+            (["capture", "-n", "-r", "/nonexistent.pcap"], "cannot read /nonexistent.pcap"),
+            (["capture", "-n", "-r", "Package.swift"], "capture: Package.swift:"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-c", "0"], "-c must be at least 1"),
+            (["capture", "-n", "-i", "nosuchinterface0"], "nosuchinterface0"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-w", "-", "-C", "1"], "-C and -G start new files, so -w must name a file"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-W", "3"], "-W limits the files -C or -G starts; give one of them too"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "0"], "-C must be a size in millions of bytes, from 1"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-C", "1", "-W", "0"], "-W must be at least 1"),
+            (["capture", "-n", "-i", "lo", "-Q", "sideways"], "sideways"),
+            (["capture", "-n", "-i", "any", "-y", "bogus"], "-y: bogus is no link type libpcap names"),
+            (["capture", "-n", "-i", "lo", "-w", "/nonexistent/x.pcap"], "capture: cannot create /nonexistent/x.pcap"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-c", "-5"], "-c must be at least 1"),
+            (["capture", "-n", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
         ]
         for (arguments, message) in cases {
             let result = try CLITests.swiftbpf(arguments)
@@ -699,11 +699,11 @@ import Testing
             #expect(!result.stderr.contains("listening on") && !result.stderr.contains("capture: capture:"), "\(arguments): \(result.stderr)")
         }
         guard let (corpus, _) = Self.peers() else { return }
-        let bad = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("dns_udp.pcap").path, "tcp", "port", "99999"])
+        let bad = try CLITests.swiftbpf(["capture", "-n", "-r", corpus.appendingPathComponent("dns_udp.pcap").path, "tcp", "port", "99999"])
         #expect(bad.status != 0 && bad.stderr.contains("99999"), "\(bad.stderr)")
         // A filter that can match nothing is a mistake, as tcpdump says; unoptimized, it runs.
         let never = ["ip", "and", "ip6"]
-        let refused = try CLITests.swiftbpf(["capture", "-r", corpus.appendingPathComponent("dns_udp.pcap").path] + never)
+        let refused = try CLITests.swiftbpf(["capture", "-n", "-r", corpus.appendingPathComponent("dns_udp.pcap").path] + never)
         #expect(refused.status != 0 && refused.stderr.contains("expression rejects all packets"), "\(refused.stderr)")
         let filter = try CLITests.swiftbpf(["filter", never.joined(separator: " ")])
         #expect(filter.status != 0 && filter.stderr.contains("expression rejects all packets"), "\(filter.stderr)")

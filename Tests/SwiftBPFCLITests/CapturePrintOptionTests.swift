@@ -15,7 +15,7 @@ import Testing
         for name in Self.agreeingFiles {
             let file = corpus.appendingPathComponent(name).path
             let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file, option])
-            let ours = try CLITests.swiftbpf(["capture", "-r", file, option])
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file, option])
             #expect(ours.status == 0, "\(ours.stderr)")
             #expect(!theirs.text.isEmpty && ours.stdout == theirs.text, "\(name) \(option)")
         }
@@ -31,7 +31,7 @@ import Testing
         for name in ["dns_tcp.pcap", "icmpv6.pcap", "ssh.pcap"] {
             let file = corpus.appendingPathComponent(name).path
             let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file] + words)
-            let ours = try CLITests.swiftbpf(["capture", "-r", file] + words)
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file] + words)
             #expect(ours.status == 0 && !ours.stdout.isEmpty && ours.stdout == theirs.text, "\(name) \(options)")
             #expect(ours.stderr == theirs.errors, "\(name) \(options)")
         }
@@ -45,7 +45,7 @@ import Testing
         for options in [["--nano"], ["--print", "-c", "3"], ["-U", "tcp"]] {
             let theirFile = try CLITests.temporaryFile("theirs.pcap", Data()), ourFile = try CLITests.temporaryFile("ours.pcap", Data())
             let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file, "-w", theirFile.path] + options)
-            let ours = try CLITests.swiftbpf(["capture", "-r", file, "-w", ourFile.path] + options)
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-w", ourFile.path] + options)
             #expect(ours.status == 0 && ours.stdout == theirs.text, "\(options): \(ours.stderr)")
             #expect(try Data(contentsOf: ourFile) == Data(contentsOf: theirFile), "\(options)")
         }
@@ -69,7 +69,7 @@ import Testing
         append(UInt32(frame.count)); append(UInt32(frame.count)); file.append(contentsOf: frame + [0, 0]); append(UInt32(32 + 44))
         let path = try CLITests.temporaryFile("earliest.pcapng", file).path
         for options in [[], ["--nano"], ["--nano", "-tt"], ["-tt"], ["--nano", "-tttt"], ["--nano", "--json"], ["-ttt"]] {
-            let ours = try CLITests.swiftbpf(["capture", "-r", path] + options)
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-r", path] + options)
             #expect(ours.status == 0 && ours.stdout.contains("10.0.0.1.1001 > 10.0.0.2.53"), "\(options): \(ours.stdout) \(ours.stderr)")
         }
     }
@@ -80,10 +80,10 @@ import Testing
         guard let (_, tcpdump) = CaptureCLITests.peers() else { return }
         for number in ["1", "3"] {
             let theirs = try Subprocess.run(tcpdump, ["-i", number, "-d", "udp port 53"])
-            let ours = try CLITests.swiftbpf(["capture", "-i", number, "-d", "udp", "port", "53"])
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-i", number, "-d", "udp", "port", "53"])
             #expect(ours.status == 0 && ours.stdout == theirs.text, "-i \(number): \(ours.stderr)")
         }
-        let missing = try CLITests.swiftbpf(["capture", "-i", "999", "-c", "1"])
+        let missing = try CLITests.swiftbpf(["capture", "-n", "-i", "999", "-c", "1"])
         #expect(missing.status != 0 && missing.stderr.contains("no interface number 999"))
     }
 
@@ -94,7 +94,7 @@ import Testing
         for name in Self.agreeingFiles + ["ssh.pcap"] {
             let file = corpus.appendingPathComponent(name).path
             let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file] + options)
-            let ours = try CLITests.swiftbpf(["capture", "-r", file] + options)
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file] + options)
             #expect(ours.status == 0 && !theirs.text.isEmpty && ours.stdout == theirs.text, "\(name) \(options)")
         }
     }
@@ -127,7 +127,7 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted() where !knownQuirks.contains(name) {
             let file = corpus.appendingPathComponent(name).path
             let theirs = Self.packets(try Subprocess.run(tcpdump, ["-n", "-r", file, "-x"]).text)
-            let ours = Self.packets(try CLITests.swiftbpf(["capture", "-r", file, "-x"]).stdout)
+            let ours = Self.packets(try CLITests.swiftbpf(["capture", "-n", "-r", file, "-x"]).stdout)
             for (position, (mine, reference)) in zip(ours, theirs).enumerated() where mine.line == reference.line {
                 compared += 1
                 #expect(mine.hex == reference.hex, "\(name) packet \(position + 1): \(reference.line)")
@@ -149,7 +149,7 @@ import Testing
             }
             let file = try CLITests.temporaryFile("header-\(linkType)-\(snapshotLength).pcap", header).path
             let theirs = try Subprocess.run(tcpdump, ["-r", file])
-            let ours = try CLITests.swiftbpf(["capture", "-r", file])
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file])
             #expect(ours.status == 0, "\(ours.stderr)")
             let line = theirs.errors.split(separator: "\n").first { $0.hasPrefix("reading from file") }
             #expect(line != nil && ours.stderr.split(separator: "\n").first == line, "\(linkType) \(snapshotLength): \(ours.stderr) vs \(theirs.errors)")
@@ -161,15 +161,15 @@ import Testing
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
         let filter = try CLITests.temporaryFile("filter.txt", Data("udp  # DNS only\n and dst port 53 # queries\n".utf8))
         let theirs = try Subprocess.run(tcpdump, ["-n", "-r", file, "-F", filter.path])
-        let ours = try CLITests.swiftbpf(["capture", "-r", file, "-F", filter.path])
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-F", filter.path])
         #expect(ours.status == 0 && !ours.stdout.isEmpty && ours.stdout == theirs.text, "\(ours.stderr)")
         // The words on the command line give way to the file, with a warning.
-        let both = try CLITests.swiftbpf(["capture", "-r", file, "-F", filter.path, "tcp"])
+        let both = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-F", filter.path, "tcp"])
         #expect(both.stdout == ours.stdout && both.stderr.contains("expression on the command line is ignored"))
-        let missing = try CLITests.swiftbpf(["capture", "-r", file, "-F", "/nonexistent/filter"])
+        let missing = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-F", "/nonexistent/filter"])
         #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/filter") && missing.stdout.isEmpty)
         let wrong = try CLITests.temporaryFile("wrong.txt", Data("udp and\n# nothing after and\n".utf8))
-        let refused = try CLITests.swiftbpf(["capture", "-r", file, "-F", wrong.path])
+        let refused = try CLITests.swiftbpf(["capture", "-n", "-r", file, "-F", wrong.path])
         #expect(refused.status != 0 && refused.stderr.contains("capture: column 29: expected a primitive") && !refused.stderr.contains("reading from file"), "\(refused.stderr)")
     }
 
@@ -178,7 +178,7 @@ import Testing
     @Test func interfacesListAsTcpdump() throws {
         guard let (_, tcpdump) = CaptureCLITests.peers() else { return }
         let theirs = try Subprocess.run(tcpdump, ["-D"])
-        let ours = try CLITests.swiftbpf(["capture", "-D"])
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-D"])
         #expect(ours.status == 0, "\(ours.stderr)")
         func withoutNumber(_ line: Substring) -> String { String(line.drop { $0 != "." }.dropFirst()) }
         let ourLines = ours.stdout.split(separator: "\n").map(withoutNumber)

@@ -32,11 +32,11 @@ import Testing
         for name in try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted() {
             let file = corpus.appendingPathComponent(name).path
             let theirLines = Self.packets(try Subprocess.run(tcpdump, ["-n", "-r", file]).text)
-            let ourLines = Self.packets(try CLITests.swiftbpf(["capture", "-r", file]).stdout)
+            let ourLines = Self.packets(try CLITests.swiftbpf(["capture", "-n", "-r", file]).stdout)
             guard theirLines.count == ourLines.count else { continue }
             let theirs = Self.packets(try Subprocess.run(tcpdump, ["-n", "-v", "-r", file]).text)
-            let ours = Self.packets(try CLITests.swiftbpf(["capture", "-v", "-r", file]).stdout)
-            let decoded = try CLITests.swiftbpf(["capture", "-v", "--json", "-r", file]).stdout
+            let ours = Self.packets(try CLITests.swiftbpf(["capture", "-n", "-v", "-r", file]).stdout)
+            let decoded = try CLITests.swiftbpf(["capture", "-n", "-v", "--json", "-r", file]).stdout
                 .split(separator: "\n").map { !$0.contains("\"undecoded\"") }
             // tcpdump -v prints as many packets as without -v, except where it dies on one.
             guard theirs.count == theirLines.count else { continue }
@@ -75,13 +75,13 @@ import Testing
         let file = corpus.appendingPathComponent("dns_udp.pcap").path
         for option in ["-vv", "-vvv"] {
             let theirs = try Subprocess.run(tcpdump, ["-n", option, "-r", file]).text
-            let ours = try CLITests.swiftbpf(["capture", option, "-r", file])
+            let ours = try CLITests.swiftbpf(["capture", "-n", option, "-r", file])
             #expect(ours.status == 0 && ours.stdout.contains("[udp sum ok]"), "\(option): \(ours.stderr)")
             // DNS prints more with -vv, which capture does not decode: compare up to the checksum.
             let head = { (packet: String) in packet.range(of: "sum ok]").map { String(packet[..<$0.upperBound]) } ?? packet }
             #expect(Self.packets(ours.stdout).map(head) == Self.packets(theirs).map(head), "\(option)")
         }
-        let refused = try CLITests.swiftbpf(["capture", "-vvvv", "-r", file])
+        let refused = try CLITests.swiftbpf(["capture", "-n", "-vvvv", "-r", file])
         #expect(refused.status != 0 && refused.stderr.contains("-v"))
     }
 }

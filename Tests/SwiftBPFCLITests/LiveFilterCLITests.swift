@@ -11,7 +11,7 @@ import Testing
 
     @Test func captureAndFilterLivePrintTheSameLiveProgram() throws {
         for expression in ["vlan 5 and udp port 9", "not vlan", "ip and vlan or udp", "outbound", "ifindex 3 and tcp"] {
-            let capture = try Self.output(["capture", "-i", "lo", "-d", expression])
+            let capture = try Self.output(["capture", "-n", "-i", "lo", "-d", expression])
             let live = try Self.output(["filter", "--live", "-d", expression])
             #expect(capture.status == 0 && live.status == 0, "\(expression): \(capture.stderr)\(live.stderr)")
             #expect(capture.stdout == live.stdout, "\(expression)")
@@ -43,7 +43,7 @@ import Testing
         }
         for expression in ["outbound", "ifindex 3", "vlan"] {
             let theirs = try Subprocess.run(tcpdump, ["-i", "lo", "-d", "--", expression])
-            let ours = try Self.output(["capture", "-i", "lo", "-d", expression])
+            let ours = try Self.output(["capture", "-n", "-i", "lo", "-d", expression])
             #expect(theirs.status == 0 && ours.status == 0, "\(expression): \(theirs.errors)\(ours.stderr)")
             #expect(ours.stdout == theirs.text, "\(expression)")
         }

@@ -47,7 +47,8 @@ public func sendFrame(_ fd: Int32, _ index: UInt32, _ frame: [UInt8]) {
 /// A veth pair, `<prefix><pid>a` and `…b`, both up, or nil after recording why not. The
 /// caller deletes it (`ip link del` of `inside`), also when the test fails.
 public func makeVethPair(_ prefix: String) -> (inside: String, outside: String)? {
-    let (inside, outside) = ("\(prefix)\(getpid() % 100_000)a", "\(prefix)\(getpid() % 100_000)b")
+    let (inside, outside) = ("\(prefix)\(getpid())a", "\(prefix)\(getpid())b")
+    removeAbandonedPairs(prefix)
     guard ip(["link", "add", inside, "type", "veth", "peer", "name", outside]) else {
         Issue.record("cannot create a veth pair")
         return nil
@@ -63,6 +64,17 @@ public func makeVethPair(_ prefix: String) -> (inside: String, outside: String)?
         return nil
     }
     return (inside, outside)
+}
+
+/// Deletes the pairs `<prefix><pid>a/b` of test processes that are gone: a test killed before
+/// its `defer` ran leaves its pair behind, which would be counted as this machine's interface.
+func removeAbandonedPairs(_ prefix: String) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/class/net")) ?? []
+    for name in names where name.hasPrefix(prefix) && name.hasSuffix("a") {
+        guard let pid = Int32(name.dropFirst(prefix.count).dropLast()), pid != getpid(),
+              kill(pid, 0) != 0, errno == ESRCH else { continue }
+        _ = ip(["link", "del", name])
+    }
 }
 
 public func ip(_ arguments: [String]) -> Bool {
