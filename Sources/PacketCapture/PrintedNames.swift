@@ -23,6 +23,8 @@ public final class PrintedNames: Sendable {
     let source: any PacketNameSource
     /// Host names up to their first dot (tcpdump -N).
     let shortHostNames: Bool
+    /// With it, IPv4 addresses outside this network print as numbers (tcpdump -f).
+    let localNetwork: (network: UInt32, mask: UInt32)?
     private let cache = Mutex(Cache())
 
     private struct Cache {
@@ -36,13 +38,17 @@ public final class PrintedNames: Sendable {
         var transport: ServiceTransport
     }
 
-    public init(_ source: any PacketNameSource, shortHostNames: Bool = false) {
+    public init(_ source: any PacketNameSource, shortHostNames: Bool = false, localNetwork: (network: UInt32, mask: UInt32)? = nil) {
         self.source = source
         self.shortHostNames = shortHostNames
+        self.localNetwork = localNetwork
     }
 
     func host(_ address: IPAddress) -> String {
-        cache.withLock { cache in
+        if let localNetwork, case .v4(let v4) = address, v4.value & localNetwork.mask != localNetwork.network {
+            return address.description
+        }
+        return cache.withLock { cache in
             if let known = cache.hosts[address] { return known }
             var name = source.hostName(address) ?? address.description
             if shortHostNames, name != address.description, let dot = name.firstIndex(of: ".") { name = String(name[..<dot]) }

@@ -42,6 +42,26 @@ public struct SystemPacketNames: PacketNameSource {
         EthersFile.entries(ethersPath).first { $0.address == address }?.name
     }
 
+    /// The IPv4 network of `interface` (its first address with the netmask, as libpcap's
+    /// pcap_lookupnet), nil when it has no IPv4 address.
+    public static func localNetwork(of interface: String) -> (network: UInt32, mask: UInt32)? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return nil }
+        defer { freeifaddrs(list) }
+        var entry = list
+        while let current = entry?.pointee {
+            defer { entry = current.ifa_next }
+            guard String(cString: current.ifa_name) == interface, let address = current.ifa_addr, let netmask = current.ifa_netmask,
+                  address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            let value = { (socketAddress: UnsafeMutablePointer<sockaddr>) in
+                socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt32(bigEndian: $0.pointee.sin_addr.s_addr) }
+            }
+            let mask = value(netmask)
+            return (value(address) & mask, mask)
+        }
+        return nil
+    }
+
     /// getnameinfo of `socketAddress` into `host`, a name only (no numeric fallback).
     @inline(never)
     private func reverseLookup<Address>(_ socketAddress: inout Address, _ host: inout [CChar]) -> Int32 {
@@ -57,7 +77,7 @@ public struct SystemPacketNames: PacketNameSource {
 }
 
 /// The lines of an ethers file (`08:00:20:00:61:ca host`, # comments), as libpcap and
-/// tcpdump read it; a missing file has none.
+/// tcpdump read it through glibc; a missing file has none, a malformed line is skipped.
 enum EthersFile {
     static func entries(_ path: String) -> [(address: [UInt8], name: String)] {
         guard let file = fopen(path, "r") else { return [] }
@@ -70,8 +90,10 @@ enum EthersFile {
             let text = String(cString: line)
             let fields = text.prefix { $0 != "#" }.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
             guard fields.count >= 2 else { continue }
-            let octets = fields[0].split(separator: ":", omittingEmptySubsequences: false).compactMap { UInt8($0, radix: 16) }
-            if octets.count == 6 { entries.append((octets, String(fields[1]))) }
+            // As glibc's ether_line: six hex bytes of one or two digits, or the line is skipped.
+            let parts = fields[0].split(separator: ":", omittingEmptySubsequences: false)
+            let octets = parts.compactMap { $0.count <= 2 ? UInt8($0, radix: 16) : nil }
+            if parts.count == 6, octets.count == 6 { entries.append((octets, String(fields[1]))) }
         }
         return entries
     }

@@ -401,6 +401,13 @@ struct FilterParser {
                 }
                 return try wrap { () throws(PredicateBuilder.Failure) in try builder.etherAddress(mac, direction) }
             }
+            // As libpcap: a number alone is the whole 32-bit address (`host 2130706433`,
+            // `dst 0x10`), a dotted one with fewer than four parts the network it starts.
+            if !text.utf8.contains(UInt8(ascii: ".")), let value = AddressParser.number(text) {
+                return try wrap { () throws(PredicateBuilder.Failure) in
+                    try builder.ipv4Address(value, mask: .max, direction, protocol: qualifiers.proto)
+                }
+            }
             if let (address, bits) = AddressParser.ipv4(text) {
                 let mask: UInt32 = bits >= 32 ? .max : ~(UInt32.max >> UInt32(bits))
                 return try wrap { () throws(PredicateBuilder.Failure) in
@@ -537,22 +544,28 @@ struct FilterParser {
                 return try builder.ipv6Address(words, mask: mask, direction, protocol: qualifiers.proto)
             } catch let failure { throw fail(failure.message) }
         }
-        guard let (address, bits) = AddressParser.ipv4(text) else {
-            if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
-            guard let resolver else { throw fail("'\(text)' is not a network number; names need a resolver (the command line has one)") }
-            guard prefix == nil, explicitMask == nil else { throw fail("a network name takes no /length or mask") }
-            // As libpcap: the number /etc/networks gives, its leading zero bytes shifted out
-            // of the mask (a name for 10 is 10.0.0.0/8; `loopback`, 127.0.0.0, is matched whole).
-            var network = resolver.network(named: text) ?? 0
-            var mask = UInt32.max
+        // As libpcap: a network given as one number (`net 10`, `net 0x0a00`, or by name from
+        // /etc/networks) is shifted up past its leading zero bytes, and the mask with it:
+        // 10.0.0.0/8, 10.0.0.0/16; `loopback`, 127.0.0.0, is matched whole.
+        func shortNetwork(_ number: UInt32) throws(FilterError) -> Predicate {
+            var network = number, mask = UInt32.max
             while network != 0, network & 0xff00_0000 == 0 {
                 network <<= 8
                 mask <<= 8
             }
-            guard network != 0 else { throw fail("unknown network '\(text)'") }
             do {
                 return try builder.ipv4Address(network, mask: mask, direction, protocol: qualifiers.proto)
             } catch let failure { throw fail(failure.message) }
+        }
+        if prefix == nil, explicitMask == nil, !text.utf8.contains(UInt8(ascii: ".")), let number = AddressParser.number(text) {
+            return try shortNetwork(number)
+        }
+        guard let (address, bits) = AddressParser.ipv4(text) else {
+            if AddressParser.isDottedDecimal(text) { throw fail("invalid IPv4 address '\(text)': each part must be at most 255") }
+            guard let resolver else { throw fail("'\(text)' is not a network number; names need a resolver (the command line has one)") }
+            guard prefix == nil, explicitMask == nil else { throw fail("a network name takes no /length or mask") }
+            guard let network = resolver.network(named: text), network != 0 else { throw fail("unknown network '\(text)'") }
+            return try shortNetwork(network)
         }
         let mask: UInt32
         if let prefix {

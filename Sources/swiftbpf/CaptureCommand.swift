@@ -26,7 +26,7 @@ struct CaptureCommand: ParsableCommand {
             read with -r keeps its link-type field and record times exactly, as with tcpdump. \
             Without -n, as tcpdump, addresses print by host name where a reverse lookup \
             (hosts file, then DNS) finds one, TCP and UDP ports by service (/etc/services), \
-            a fragment's protocol by name (/etc/protocols) and Ethernet addresses by \
+            an IP protocol tcpdump does not dissect by its IANA keyword and Ethernet addresses by \
             /etc/ethers or with their maker (`(oui Cisco)`); each is looked up once.
 
             As in tcpdump, -x, -X and -A print each packet's bytes under its line (hex, hex \
@@ -289,21 +289,23 @@ struct CaptureCommand: ParsableCommand {
         var output: PacketOutput?
         var matched = 0
         var failure: Error?
+        let interruption = ReadInterruption()
+        interruption.start()
         for path in paths {
             do {
-                guard try read(path, into: &output, matched: &matched) else { break }
+                guard try read(path, into: &output, matched: &matched, interruption) else { break }
             } catch {
                 failure = error
                 break
             }
         }
-        try output?.finish()
+        try interruption.finish(output)
         if let failure { throw failure }
     }
 
     /// Reads one file into `output` (made for the first file); false when no more packets
     /// are wanted.
-    func read(_ path: String, into shared: inout PacketOutput?, matched: inout Int) throws -> Bool {
+    func read(_ path: String, into shared: inout PacketOutput?, matched: inout Int, _ interruption: ReadInterruption) throws -> Bool {
         var reader: CaptureFileReader
         do {
             reader = try CaptureFileReader(path: path)
@@ -359,7 +361,9 @@ struct CaptureCommand: ParsableCommand {
             if let filter, filter.run(packet: data, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) == 0 { return }
             counted += 1
             do {
-                try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType, pcapTime: record.pcapTime)
+                try interruption.emit(to: output) {
+                    try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType, pcapTime: record.pcapTime)
+                }
             } catch {
                 failure = error
             }
@@ -413,8 +417,9 @@ final class PacketOutput {
     /// blocks of 8 KiB, as tcpdump's output to a file or pipe.
     let lineBuffered: Bool
 
+    /// `interface`: the live capture's, whose network -f keeps names to.
     init(timestampLevel: Int, json: Bool, savefile: SavefileTarget?, linkType: LinkType, snapshotLength: UInt32, options: CaptureOutputOptions,
-         copying pcapHeader: PcapFileHeader? = nil) throws {
+         copying pcapHeader: PcapFileHeader? = nil, interface: String? = nil) throws {
         timestamps = TimestampStyle(tCount: timestampLevel, nanoseconds: options.nanosecondTimestamps)
         self.json = json
         self.linkType = linkType
@@ -426,7 +431,11 @@ final class PacketOutput {
         printer.verbosity = options.verbosity
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
-        if !options.numeric { printer.names = PrintedNames(SystemPacketNames(), shortHostNames: options.shortHostNames) }
+        if !options.numeric {
+            // As tcpdump -f: a file has no local network, so every address gets its name.
+            let localNetwork = options.foreignNumeric ? interface.flatMap(SystemPacketNames.localNetwork) : nil
+            printer.names = PrintedNames(SystemPacketNames(), shortHostNames: options.shortHostNames, localNetwork: localNetwork)
+        }
         #endif
         if let savefile {
             do {
@@ -576,7 +585,7 @@ extension CaptureCommand {
         // Made first, so that a -w file that cannot be created stops us before listening;
         // the task below is its only user.
         nonisolated(unsafe) let output = try PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: linkType,
-                                                          snapshotLength: UInt32(snapshot), options: printing)
+                                                          snapshotLength: UInt32(snapshot), options: printing, interface: interface)
         let capture: LiveCapture
         do {
             capture = try LiveCapture(configuration)

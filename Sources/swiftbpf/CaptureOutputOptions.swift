@@ -11,6 +11,8 @@ struct CaptureOutputOptions: ParsableArguments {
     var numeric = false
     @Flag(name: .customShort("N"), help: "Print host names without their domain (host, not host.example.com).")
     var shortHostNames = false
+    @Flag(name: .customShort("f"), help: "On a live capture, print the IPv4 addresses outside the interface's network as numbers, sparing their lookups (as tcpdump -f).")
+    var foreignNumeric = false
     @Flag(name: .customShort("x"), help: "Print each packet's bytes in hex under its line, without the link-layer header; -xx with it.")
     var hex: Int
     @Flag(name: .customShort("X"), help: "As -x, with the printable characters beside the hex; -XX with the link-layer header.")

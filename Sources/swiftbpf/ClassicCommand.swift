@@ -12,6 +12,9 @@ extension ClassicTextFormat: ExpressibleByArgument {
         default: return nil
         }
     }
+
+    /// The names --form takes, as its help lists them (the cases' own names are not among them).
+    public static var allValueStrings: [String] { ["d", "dd", "ddd", "listing", "c", "decimal"] }
 }
 
 struct ClassicCommand: ParsableCommand {
@@ -21,8 +24,8 @@ struct ClassicCommand: ParsableCommand {
         discussion: """
             The program is read in any of tcpdump's three forms: -d (`ldh [12]`, `jeq #0x800 \
             jt 2 jf 5`; jump targets absolute, the `(000)` numbers optional, `;` comments; \
-            ancillary loads as libpcap writes them, `ld [proto]`, or as the kernel's bpf_asm \
-            does, `ld #proto`), -dd (the C array) or -ddd (decimal, as `iptables -m bpf` takes \
+            ancillary loads as libpcap writes them, `ld [proto]`, or with bpf_asm's names, \
+            `ld #proto`; bpf_asm's labels and other instructions are not read), -dd (the C array) or -ddd (decimal, as `iptables -m bpf` takes \
             it). The form is detected unless --form is given. It is then checked with the \
             kernel's rules (forward jumps, scratch memory written before read, no division by \
             a constant zero, a final return, at most 4096 instructions) and printed as -d \

@@ -37,6 +37,14 @@ import Testing
         #expect(line(named, names: PrintedNames(Table())).hasPrefix("52:00:0c:01:02:03 (oui Unknown) > router, "))
     }
 
+    /// -f: addresses outside the local network print as numbers, sparing their lookups.
+    @Test func foreignAddressesAsNumbers() {
+        let outside = PrintedNames(Table(), localNetwork: (network: 0x0a00_0000, mask: 0xff00_0000))
+        #expect(line(Self.frame, names: outside).contains(": 192.0.2.1.alpha > 192.0.2.2.discard:"))
+        let inside = PrintedNames(Table(), localNetwork: (network: 0xc000_0200, mask: 0xffff_ff00))
+        #expect(line(Self.frame, names: inside).contains(": web.example.com.alpha > 192.0.2.2.discard:"))
+    }
+
     /// An IP protocol with no dissector prints by IANA's keyword, as tcpdump's table has it,
     /// and so does a later fragment's.
     @Test(arguments: [(UInt8(106), "qnx"), (54, "narp"), (61, "ip-proto-61"), (142, "rohc"), (144, "ip-proto-144"), (253, "exptest-253"), (255, "reserved")])
@@ -49,3 +57,28 @@ import Testing
         #expect(line(frame, names: nil).hasSuffix(": ip-proto-\(number)"))
     }
 }
+
+#if os(Linux)
+import Foundation
+
+/// An ethers file is read as glibc reads it, which tcpdump and libpcap use: a line whose
+/// address is not six hex bytes names nothing, in a packet's line or a filter.
+@Suite struct EthersFileTests {
+    @Test func malformedLinesNameNothing() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-ethers-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try """
+            00:1f:29:da:2d:79:zz bogus
+            00:1f:29:da:2d bogus2
+            0:1f:29:da:2d:179 bogus3
+            # a comment
+            0:1f:29:da:2d:7a\tgood # and a comment
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let names = SystemPacketNames(ethersPath: path), resolver = SystemNameResolver(ethersPath: path)
+        for bogus in ["bogus", "bogus2", "bogus3"] { #expect(resolver.ethernetAddress(ofHost: bogus) == nil, "\(bogus)") }
+        #expect(names.ethernetHostName([0x00, 0x1f, 0x29, 0xda, 0x2d, 0x79]) == nil)
+        #expect(names.ethernetHostName([0x00, 0x1f, 0x29, 0xda, 0x2d, 0x7a]) == "good")
+        #expect(resolver.ethernetAddress(ofHost: "good") == [0x00, 0x1f, 0x29, 0xda, 0x2d, 0x7a])
+    }
+}
+#endif

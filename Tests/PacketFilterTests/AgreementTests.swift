@@ -22,6 +22,8 @@ struct AgreementTests {
         "src or dst host 10.1.2.3", "src and dst host 10.1.2.3", "ip host 192.168.0.1", "arp host 192.168.0.1",
         "rarp host 10.0.0.1", "host 10.1", "ip6 host ::1", "host fe80::1", "ip6 src host 2001:db8::1",
         "net 10.0.0.0/8", "net 192.168", "src net 172.16.0.0/12", "dst net 192.168.0.0 mask 255.255.0.0",
+        // A number alone is a whole address after host, src or dst, a network shifted up after net
+        "host 2130706433 or dst 0x10", "src 10 or host 010", "net 256 or net 0x0a00", "net 0 or ip host 16",
         "net 0.0.0.0/0", "ip6 net 2001:db8::/32", "ip6 dst net fe80::/10", "net ff00::/8",
         "ip broadcast", "ip multicast", "ip6 multicast", "ip proto 47", "ip proto \\udp", "ip6 proto 17",
         "proto 6", "proto \\icmp", "ip[2:2] > 576", "ip[0] & 0xf != 5", "ip[6:2] & 0x1fff = 0",

@@ -397,6 +397,46 @@ import Testing
         #expect(String(decoding: printed, as: UTF8.self) == "ARP, Request who-has 192.168.0.2 tell 192.168.0.1, length 28\n")
     }
 
+    /// Ctrl-C or SIGTERM while `-r -` waits on a pipe keeps what was read, as tcpdump does:
+    /// the lines printed whole (not lost in a buffer), the -w file complete; status 0.
+    @Test(arguments: [(SIGINT, false), (SIGTERM, true)])
+    func stopWhileReadingKeepsWhatWasRead(signalNumber: Int32, saving: Bool) throws {
+        guard let (corpus, _) = Self.peers() else { return }
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        let saved = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-stop-\(getpid())-\(signalNumber).pcap")
+        defer { try? FileManager.default.removeItem(at: saved) }
+        let whole = try CLITests.swiftbpf(["capture", "-n", "-r", file] + (saving ? ["-w", saved.path + ".whole"] : []))
+        defer { try? FileManager.default.removeItem(atPath: saved.path + ".whole") }
+        let process = Process()
+        process.executableURL = CLITests.executable
+        process.arguments = ["capture", "-n", "-r", "-"] + (saving ? ["-w", saved.path] : [])
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        // The whole file, with the pipe kept open: the reader then waits for more.
+        input.fileHandleForWriting.write(try Data(contentsOf: URL(fileURLWithPath: file)))
+        // Its "reading from file" comes once the header is read; the packets follow at once.
+        let started = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = errors.fileHandleForReading.availableData
+            started.signal()
+        }
+        #expect(started.wait(timeout: .now() + 20) == .success, "nothing read")
+        usleep(300_000)  // a guard, not a measurement
+        kill(process.processIdentifier, signalNumber)
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(process.terminationReason) \(process.terminationStatus)")
+        if saving {
+            #expect(try Data(contentsOf: saved) == Data(contentsOf: URL(fileURLWithPath: saved.path + ".whole")))
+        } else {
+            #expect(String(decoding: printed, as: UTF8.self) == whole.stdout && !whole.stdout.isEmpty)
+        }
+    }
+
     /// A full disk or a closed pipe on standard output ends the command with tcpdump's
     /// words and status 1, not a trap; a -w file that cannot be written is named once.
     @Test func outputFailuresAreErrorsNotCrashes() throws {
