@@ -46,9 +46,14 @@ extension PredicateBuilder {
             return arena.and(version, arena.masked(load(.word, 12), 0xffff_ff00, vni << 8))
         }
         let network = networkOffset
-        let index = transportIndex
-        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { .loadIndexed(size, index: index, network + offset) }
-        func udp6(_ size: LoadSize, _ offset: UInt32) -> FilterValue { packet(size, network + 40 + offset) }
+        let (index, transport) = transportHeader
+        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { .loadIndexed(size, index: index, transport + offset) }
+        // Over IPv6 without a run-time offset, 40 in X makes the code past it IPv4's.
+        let (index6, network6): (FilterValue?, UInt32) = offsetIndex == nil && arena.geneveIPv6Indexed ? (.indexConstant(40), network) : (offsetIndex, network + 40)
+        func udp6(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+            guard let index6 else { return .load(size, network6 + offset) }
+            return .loadIndexed(size, index: index6, network6 + offset)
+        }
         let ip = try arena.and(arena.and(arena.and(ipProtocol(17), firstFragment), arena.equal(udp4(.half, 2), Self.genevePort)),
                                header(udp4))
         let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, network + 6), 17)),
@@ -57,12 +62,23 @@ extension PredicateBuilder {
         let test = arena.or(ip, ip6)
         guard !afterGeneve else { return test }
         afterGeneve = true
+        // Past the UDP header, the Geneve header and its options: `saved`, computed before
+        // the protocol type picks the inner frame's layout, so that the code past it reads
+        // it back and is the same text over IPv4 and IPv6.
+        func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ end: UInt32) -> FilterValue {
+            var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
+            if let start { past = .binary(.add, past, start) }
+            return .saved(.binary(.add, past, .constant(end)))
+        }
+        let payload4 = payload(udp4(.byte, 8), index, transport + 16)
+        let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)
+        let (type4, type6) = (udp4(.half, 10), udp6(.half, 10))
         arena.firstGeneve = GenevePrimitive(
             test: test, overIPv4: ip, overIPv6: ip6,
-            ethernetInIPv4: arena.equal(udp4(.half, 10), Self.transparentEthernetBridging),
-            ethernetInIPv6: arena.equal(udp6(.half, 10), Self.transparentEthernetBridging),
-            protocolTypeInIPv4: arena.masked(udp4(.half, 10), 0xffff_0000, 0),
-            protocolTypeInIPv6: arena.masked(udp6(.half, 10), 0xffff_0000, 0))
+            ethernetInIPv4: arena.equal(.after(payload4, type4), Self.transparentEthernetBridging),
+            ethernetInIPv6: arena.equal(.after(payload6, type6), Self.transparentEthernetBridging),
+            protocolTypeInIPv4: arena.masked(type4, 0xffff_0000, 0),
+            protocolTypeInIPv6: arena.masked(type6, 0xffff_0000, 0))
         encapsulation = .plain
         let (overIPv4, ethernet): (Bool, Bool)
         switch geneveVariant {
@@ -75,21 +91,13 @@ extension PredicateBuilder {
         case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
         case .ipv6Payload: (overIPv4, ethernet) = (false, false)
         }
-        // Past the UDP header, the Geneve header and its options. A bare payload is indexed
-        // from 14 bytes before it, so that its network header is at the same offsets as past
-        // an inner Ethernet header; `saved`, so that what reads past it is one piece of code
-        // over IPv4 and IPv6 and for both.
-        let (firstByte, start, end) = overIPv4 ? (udp4(.byte, 8), index, network + 16) : (udp6(.byte, 8), offsetIndex, network + 56)
-        let back: UInt32 = ethernet ? 0 : 14
-        var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
-        if let start { past = .binary(.add, past, start) }
-        let payload = FilterValue.saved(.binary(.add, past, .constant(end - back)))
+        let start = overIPv4 ? payload4 : payload6
         // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
-        let protocolType = overIPv4 ? (index: Optional(index), offset: network + 10) : (index: offsetIndex, offset: network + 50)
-        linkTypeIndex = ethernet ? payload : protocolType.index
+        let protocolType = overIPv4 ? (index: Optional(index), offset: transport + 10) : (index: index6, offset: network6 + 10)
+        linkTypeIndex = ethernet ? start : protocolType.index
         etherTypeOffset = ethernet ? 12 : protocolType.offset
-        (offsetIndex, networkOffset) = (payload, 14)
-        innerLinkHeader = InnerLinkHeader(index: payload, offset: back, isEthernet: ethernet)
+        (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
+        innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
         return test
     }
 }
@@ -118,6 +126,18 @@ enum GeneveForms {
             throw FilterError(offset: 0, message: "internal error: the parses of the geneve filter differ")
         }
         return PredicateTree(arena: arena, root: joined(variants, firsts[0], in: arena))
+    }
+
+    /// The predicate of `expression` with the other way of reading past `geneve` over IPv6
+    /// (see `PredicateArena.geneveIPv6Indexed`), when something follows a `geneve`: 40 in X
+    /// shares the code past the UDP header with IPv4 unless what follows the protocol type
+    /// reloads X, which then takes two copies; either can be shorter, so both are compiled.
+    static func otherLayout(of tree: PredicateTree, _ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
+                            live: LiveForm? = nil, resolver: (any FilterNameResolver)?) -> PredicateTree? {
+        guard tree.arena.followsGeneve, tree.arena.firstGeneve != nil else { return nil }
+        let arena = PredicateArena()
+        arena.geneveIPv6Indexed = !tree.arena.geneveIPv6Indexed
+        return try? parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)
     }
 
     /// At the first `geneve`, the variant the packet is in: the order of `GeneveVariant`.

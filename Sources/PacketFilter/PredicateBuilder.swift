@@ -354,13 +354,16 @@ struct PredicateBuilder {
     /// Not a fragment after the first: the IPv4 fragment offset is zero.
     var firstFragment: Predicate { arena.not(arena.compare(packet(.half, networkOffset + 6), .set, 0x1fff)) }
 
-    /// Where a transport header starts, past the IPv4 header's options.
+    /// Where a transport header starts, past the IPv4 header's options: `index + offset`.
     /// With an `offsetIndex`, the header length is read through it (libpcap's `ldb [x+k]`
     /// then `add x`): `ldxb` takes only a constant offset.
-    var transportIndex: FilterValue {
-        guard let offsetIndex else { return .ipHeaderLength(networkOffset) }
+    var transportHeader: (index: FilterValue, offset: UInt32) {
+        guard let offsetIndex else { return (.ipHeaderLength(networkOffset), networkOffset) }
         let length = FilterValue.binary(.lsh, .binary(.and, packet(.byte, networkOffset), .constant(0xf)), .constant(2))
-        return .binary(.add, length, offsetIndex)
+        // Past `geneve`, the inner Ethernet header's length goes into the index, so that
+        // what reads the transport header is the same code after a bare payload too.
+        guard afterGeneve, networkOffset != 0 else { return (.binary(.add, length, offsetIndex), networkOffset) }
+        return (.binary(.add, .binary(.add, length, offsetIndex), .constant(networkOffset)), 0)
     }
 
     func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
@@ -446,10 +449,11 @@ struct PredicateBuilder {
         let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(packet(.byte, networkOffset + 6))),
                                 direction.combine(source: matches(packet(.half, networkOffset + 40)),
                                                   destination: matches(packet(.half, networkOffset + 42)), in: arena))
-        let index = transportIndex
+        let transport = transportHeader
         let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
-                               direction.combine(source: matches(.loadIndexed(.half, index: index, networkOffset)),
-                                                 destination: matches(.loadIndexed(.half, index: index, networkOffset + 2)), in: arena))
+                               direction.combine(source: matches(.loadIndexed(.half, index: transport.index, transport.offset)),
+                                                 destination: matches(.loadIndexed(.half, index: transport.index, transport.offset + 2)),
+                                                 in: arena))
         return arena.or(ip6, ip)
     }
 
@@ -467,7 +471,8 @@ struct PredicateBuilder {
             return (try linkProtocol(0x86dd), offsetIndex, networkOffset)
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
-            return (try arena.and(ipProtocol(number), firstFragment), transportIndex, networkOffset)
+            let transport = transportHeader
+            return (try arena.and(ipProtocol(number), firstFragment), transport.index, transport.offset)
         case "icmp6":
             let next = packet(.byte, networkOffset + 6)
             return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), offsetIndex, networkOffset + 40)
