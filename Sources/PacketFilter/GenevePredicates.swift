@@ -37,7 +37,9 @@ extension PredicateBuilder {
 
     mutating func geneve(_ vni: UInt32?) throws(Failure) -> Predicate {
         if let vni, vni > 0xff_ffff { throw Failure(message: "Geneve VNI \(vni) is greater than the maximum 16777215") }
-        if afterGeneve, geneveVariant != nil { throw Failure(message: "geneve cannot follow geneve yet") }
+        if afterGeneve, geneveVariant != nil {
+            throw Failure(message: "geneve cannot follow geneve yet (libpcap reads the second inside the first one's payload)")
+        }
         /// The header `at` the UDP header: version 0 in the top bits of its first byte, the
         /// VNI in the top three bytes of its second word.
         func header(_ load: (LoadSize, UInt32) -> FilterValue) -> Predicate {

@@ -57,7 +57,7 @@ enum SocketFilter {
             return (moved, GeneveForms.otherLayout(of: moved, expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver))
         }
         guard !arena.followsGeneve else {
-            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "on a live socket, nothing can follow geneve in an expression with vlan yet")
+            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "on a live socket, nothing can follow geneve in an expression with vlan yet (both read past a run-time offset)")
         }
         arena.firstVLAN = nil
         let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .stays), resolver: resolver, arena: arena)
