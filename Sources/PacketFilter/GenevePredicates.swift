@@ -131,12 +131,13 @@ enum GeneveForms {
     }
 
     /// The predicate of `expression` with the other way of reading past `geneve` over IPv6
-    /// (see `PredicateArena.geneveIPv6Indexed`), when something follows a `geneve`: 40 in X
-    /// shares the code past the UDP header with IPv4 unless what follows the protocol type
-    /// reloads X, which then takes two copies; either can be shorter, so both are compiled.
+    /// (see `PredicateArena.geneveIPv6Indexed`), where it may be shorter: 40 in X shares the
+    /// code past the UDP header with IPv4 unless that code reloads X to read Geneve's
+    /// protocol type again (past a `vlan` in a bare payload), which then differs over IPv4
+    /// and IPv6 and takes two copies. Both are compiled, as either can be shorter.
     static func otherLayout(of tree: PredicateTree, _ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
                             live: LiveForm? = nil, resolver: (any FilterNameResolver)?) -> PredicateTree? {
-        guard tree.arena.followsGeneve, tree.arena.firstGeneve != nil else { return nil }
+        guard tree.arena.followsGeneve, tree.arena.firstGeneve != nil, tree.arena.vlanFollowsGeneve else { return nil }
         let arena = PredicateArena()
         arena.geneveIPv6Indexed = !tree.arena.geneveIPv6Indexed
         return try? parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)

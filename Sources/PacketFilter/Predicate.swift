@@ -113,8 +113,11 @@ final class PredicateArena {
     var firstGeneve: GenevePrimitive?
     var followsGeneve = false
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
-    /// with its header length there, or at constant offsets (see `GeneveForms.layouts`).
+    /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
     var geneveIPv6Indexed = true
+    /// Whether a `vlan` follows `geneve`, after which a bare payload's protocol type is
+    /// read again, 4 bytes on (see `GeneveForms.otherLayout`).
+    var vlanFollowsGeneve = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.

@@ -260,6 +260,7 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
+        if afterGeneve { arena.vlanFollowsGeneve = true }
         let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
         // The tag's TCI is where the network header would be (libpcap reads it there).
