@@ -160,7 +160,7 @@ private struct ValueWriter {
             try intoA(left)
             return true
         }
-        if values[right].kind == .saved, try leavesX(right, computing: left) { return true }
+        if values[right].kind == .saved || state.x == right, try leavesX(right, computing: left) { return true }
         guard values[right].kind == .ipHeaderLength || values[right].kind == .indexConstant else { return false }
         try intoA(left)
         try intoX(right)
@@ -168,7 +168,8 @@ private struct ValueWriter {
     }
 
     /// Puts `right` in X and `left` in A if computing `left` leaves X holding `right`, as
-    /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`);
+    /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`), or one
+    /// read past a value X already holds (a second geneve's options past the UDP header);
     /// otherwise writes nothing.
     mutating func leavesX(_ right: Int32, computing left: Int32) throws(FilterError) -> Bool {
         let (mark, before, savedBefore) = (code.count, state, saved)

@@ -25,7 +25,8 @@ enum FilterValue: Hashable, Sendable {
     /// loads past it cost an `ldx`, and that the code reading past it is the same text
     /// whichever value it is (Geneve's payload over IPv4 or IPv6; the length of the first
     /// VLAN tag in a live frame, or 0 where the first `vlan` was not evaluated), so laid out
-    /// once. At most one is computed on any path.
+    /// once. A path may compute another (past a second `geneve`), which takes the word
+    /// over: the code emitter tracks which value it holds.
     indirect case saved(FilterValue)
     /// The second value, computed once the first is: a `saved` value computed before a test
     /// of another, so that the code after the test reads it back whichever branch it takes.
@@ -109,9 +110,11 @@ final class PredicateArena {
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
     /// the frame (see `SocketFilter`).
     var firstVLAN: VLANPrimitive?
-    /// The expression's first `geneve`, and whether anything follows one (see `GeneveForms`).
-    var firstGeneve: GenevePrimitive?
-    var followsGeneve = false
+    /// The expression's `geneve`s up to the one the parse branches on, in the order written,
+    /// as the last parse built them; how many of them something follows (see `GeneveForms`).
+    var geneves: [GenevePrimitive] = []
+    var followedGeneves = 0
+    var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
     /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
     var geneveIPv6Indexed = true

@@ -32,8 +32,11 @@ struct PredicateBuilder {
     /// The run-time part of the EtherType's offset (see `linkTypeField`): past `geneve`,
     /// not always `offsetIndex`, as without an inner Ethernet header it is Geneve's own.
     var linkTypeIndex: FilterValue?
-    /// For a parse of what follows the first `geneve`, how it reads (see `GeneveForms`).
-    let geneveVariant: GeneveVariant?
+    /// For a parse of what follows `geneve`, how it reads past each, in the order written
+    /// (see `GeneveForms`); the one after the last is branched on.
+    let geneveVariants: [GeneveVariant]
+    /// How many `geneve`s came before.
+    var genevesSeen = 0
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
     var afterGeneve = false
     /// Past `geneve`, where the link header is read (libpcap's M[1]: the payload).
@@ -47,13 +50,13 @@ struct PredicateBuilder {
         var isEthernet: Bool
     }
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: GeneveVariant? = nil,
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: [GeneveVariant] = [],
          arena: PredicateArena) {
         self.linkType = linkType
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
-        geneveVariant = geneve
+        geneveVariants = geneve
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
@@ -261,6 +264,9 @@ struct PredicateBuilder {
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
         if afterGeneve { arena.vlanFollowsGeneve = true }
+        // Past a bare payload the tag's tests read the protocol type again, through the first
+        // payload's offset while the second's holds the scratch word: far longer than libpcap's.
+        if genevesSeen > 1 { throw Failure(message: "vlan cannot follow a second geneve yet") }
         let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
         // The tag's TCI is where the network header would be (libpcap reads it there).

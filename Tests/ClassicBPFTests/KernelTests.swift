@@ -165,13 +165,15 @@ import Testing
         #expect(oursAccepted > 0)
     }
 
-    /// PacketFilter's programs for `geneve` followed by primitives, which keep the inner
-    /// frame's offset in a scratch word and read with X set to 40 over IPv6: the kernel must
-    /// take them as they are (every scratch word written before it is read) and translated.
+    /// PacketFilter's programs for `geneve` followed by primitives (and a second `geneve`),
+    /// which keep the inner frame's offset in a scratch word and read with X set to 40 over
+    /// IPv6: the kernel must take them as they are (every scratch word written before it is
+    /// read) and translated.
     static func ourGeneveFilters(linkType: FilterLinkType) throws -> [(expression: String, program: ClassicProgram)] {
         let expressions = ["geneve", "geneve and tcp", "geneve and tcp port 80", "geneve 5 and udp port 53", "(geneve and tcp) or udp port 53",
                            "geneve and vlan 5 and ip", "geneve and ether host 02:00:00:00:00:01", "geneve and ip6 and udp",
-                           "geneve and portrange 50-90", "geneve or ip", "not geneve and ip", "geneve and ip[9] = 6", "geneve and not tcp"]
+                           "geneve and portrange 50-90", "geneve or ip", "not geneve and ip", "geneve and ip[9] = 6", "geneve and not tcp",
+                           "geneve and geneve 5 and tcp port 80", "geneve and (geneve or ip)"]
         return try expressions.map { ($0, try PacketFilter.compile($0, linkType: linkType)) }
     }
 

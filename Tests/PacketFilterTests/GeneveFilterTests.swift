@@ -6,7 +6,7 @@ import Testing
 /// `geneve` followed by primitives against libpcap's programs (`tcpdump -ddd -y DLT`), both
 /// run in `ClassicInterpreter` over the corpus's packets and crafted Geneve packets: over
 /// IPv4 (with and without IP options) and IPv6, with options of several lengths, an inner
-/// Ethernet frame or a bare IP payload, and cut short at several places.
+/// Ethernet frame or a bare IP payload, Geneve inside Geneve, and cut short at several places.
 @Suite("Geneve followed by primitives") struct GeneveFilterTests {
     static let expressions = [
         "geneve and ip", "geneve and ip6", "geneve and tcp", "geneve and udp", "geneve and tcp port 80",
@@ -17,7 +17,8 @@ import Testing
         "geneve and portrange 50-90", "geneve and icmp", "geneve and ip6 and udp", "geneve and stp", "geneve and ipx",
         "geneve and mpls", "geneve and ip and len > 100", "geneve and ether host 02:00:00:00:00:01", "geneve and ether src 02:00:00:00:00:02",
         "geneve and ether broadcast", "geneve and ether multicast", "geneve and ether[0] = 2", "geneve and ether[12:2] = 0x800",
-        "geneve and llc",
+        "geneve and llc", "geneve and geneve", "geneve and geneve and ip", "geneve and geneve 5 and tcp port 80",
+        "geneve or geneve", "geneve and (geneve or ip)", "geneve and geneve and ether host 02:00:00:00:00:01",
     ]
 
     // MARK: Crafted packets (built by `GenevePackets`)
@@ -112,7 +113,8 @@ import Testing
     @Test("what cannot follow geneve is refused with a reason")
     func refusals() {
         #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and ip protochain 6") }
-        #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve 5") }
+        #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve and geneve") }
+        #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve and vlan 5 and ip") }
         #expect(throws: FilterError.self) { try PacketFilter.compileForSocket("vlan and geneve and ip") }
     }
 

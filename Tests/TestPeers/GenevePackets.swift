@@ -50,6 +50,10 @@ public enum GenevePackets {
         (0x0800, ipv4(17, udp(53), source: 2)),
         (0x86dd, ipv6(6, tcp(80))),
         (0x8137, [0xff, 0xff, 0, 30]),
+        // Geneve in Geneve.
+        (0x6558, ethernet(0x0800, ipv4(17, udp(6081, geneve(0x6558, vni: 5, optionWords: 1, ethernet(0x0800, ipv4(6, tcp(80)))))))),
+        (0x0800, ipv4(17, udp(6081, geneve(0x0800, vni: 7, optionWords: 0, ipv4(17, udp(53)))))),
+        (0x6558, ethernet(0x86dd, ipv6(17, udp(6081, geneve(0x86dd, vni: 5, optionWords: 2, ipv6(6, tcp(80))))))),
     ]
 
     /// The outer IP packets to UDP port 6081 (and a few near misses), without a link header.
