@@ -40,7 +40,8 @@ struct FilterParser {
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
                       arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
-        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: geneve, arena: arena)
+        arena.geneveVariants = geneve
+        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()

@@ -65,7 +65,8 @@ extension PredicateBuilder {
                                 header(udp6))
         let test = arena.or(ip, ip6)
         // One past the level branched on is only its test, read where the one before left the offsets.
-        guard level <= geneveVariants.count else { return test }
+        let variants = arena.geneveVariants
+        guard level <= variants.count else { return test }
         afterGeneve = true
         // Past the UDP header, the Geneve header and its options: `saved`, computed before
         // the protocol type picks the inner frame's layout, so that the code past it reads
@@ -88,7 +89,7 @@ extension PredicateBuilder {
         if level < arena.geneves.count { arena.geneves[level] = primitive } else { arena.geneves.append(primitive) }
         encapsulation = .plain
         let (overIPv4, ethernet): (Bool, Bool)
-        switch level < geneveVariants.count ? geneveVariants[level] : .notMatched {
+        switch level < variants.count ? variants[level] : .notMatched {
         case .notMatched:
             // Past a second geneve, 0 in X: read there, the packet's start is not what the
             // outer headers' tests read, so the code is the same past IPv4 and IPv6 ones.

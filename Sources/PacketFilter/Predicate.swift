@@ -113,6 +113,9 @@ final class PredicateArena {
     /// The expression's `geneve`s up to the one the parse branches on, in the order written,
     /// as the last parse built them; how many of them something follows (see `GeneveForms`).
     var geneves: [GenevePrimitive] = []
+    /// For a parse of what follows `geneve`, how it reads past each, in the order written;
+    /// the one after the last is branched on (see `GeneveForms`).
+    var geneveVariants: [GeneveVariant] = []
     var followedGeneves = 0
     var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4

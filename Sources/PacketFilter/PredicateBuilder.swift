@@ -32,9 +32,6 @@ struct PredicateBuilder {
     /// The run-time part of the EtherType's offset (see `linkTypeField`): past `geneve`,
     /// not always `offsetIndex`, as without an inner Ethernet header it is Geneve's own.
     var linkTypeIndex: FilterValue?
-    /// For a parse of what follows `geneve`, how it reads past each, in the order written
-    /// (see `GeneveForms`); the one after the last is branched on.
-    let geneveVariants: [GeneveVariant]
     /// How many `geneve`s came before.
     var genevesSeen = 0
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
@@ -50,13 +47,11 @@ struct PredicateBuilder {
         var isEthernet: Bool
     }
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: [GeneveVariant] = [],
-         arena: PredicateArena) {
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
         self.linkType = linkType
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
-        geneveVariants = geneve
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
