@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "BPFObjectTests", dependencies: ["BPFInstructions", "BPFObject", "TestPeers"], exclude: ["Fixtures"]),
         .target(name: "TestPeers", path: "Tests/TestPeers"),
         .testTarget(name: "SwiftBPFCLITests", dependencies: ["swiftbpf", "swiftbpf-plugin-example", "BPFInstructions", "TestPeers"]),
-        .testTarget(name: "ClassicBPFTests", dependencies: ["ClassicBPF", "BPFInstructions", "BPFVM", "PacketCapture", "TestPeers"]),
+        .testTarget(name: "ClassicBPFTests", dependencies: ["ClassicBPF", "BPFInstructions", "BPFVM", "PacketCapture", "PacketFilter", "TestPeers"]),
         .testTarget(name: "PacketFilterTests", dependencies: ["PacketFilter", "ClassicBPF", "PacketCapture", "TestPeers"]),
         .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "PacketFilter", "BPFObject", "TestPeers"]),
         .testTarget(name: "BPFLinuxTests", dependencies: ["BPFLinux", "BPFObject", "BPFInstructions", "TestPeers"],

@@ -16,6 +16,9 @@ enum FilterBenchmark {
         "vlan 10 and ip6 net 2001:db8::/32",
         "not (tcp port 22 or udp port 53) and greater 100",
     ]
+    /// Compiled only: libpcap's program for what follows `geneve` reads scratch words it
+    /// did not write where `geneve` fails, so its filtering figures would mean little.
+    static let compileOnly = ["geneve and tcp port 80"]
 
     static func run() throws {
         print("suite filter: pcap filter expressions, ours and libpcap's (release build)")
@@ -38,7 +41,7 @@ enum FilterBenchmark {
         defer { if let libpcap, let handle { libpcap.close(handle) } }
         let program = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 8)
         defer { program.deallocate() }
-        for expression in expressions {
+        for expression in expressions + compileOnly {
             let ours = try PacketFilter.compile(expression).instructions.count
             let oursTime = try measure { _ = try PacketFilter.compile(expression) }
             var line = pad(expression, 50, left: true) + pad("\(format(oursTime, decimals: 0)) (\(ours))", 16)

@@ -91,7 +91,7 @@ private struct ValueWriter {
         if state.a == value { return }
         let entry = values[value]
         switch entry.kind {
-        case .constant: code.append(.loadA(.constant(entry.k)))
+        case .constant, .indexConstant: code.append(.loadA(.constant(entry.k)))
         case .load: code.append(.loadA(.packet(entry.size, offset: entry.k)))
         case .length: code.append(.loadA(.length))
         case .loadIndexed:
@@ -121,6 +121,11 @@ private struct ValueWriter {
                 code.append(.storeA(scratch: FilterValue.savedScratch))
                 saved = value
             }
+        case .after:
+            if saved != entry.left { try intoA(entry.left) }
+            // A holds the second value itself, which tests of it that follow reuse.
+            try intoA(entry.right)
+            return
         case .binary:
             if let k = values.constant(entry.right) {
                 try intoA(entry.left)
@@ -155,15 +160,16 @@ private struct ValueWriter {
             try intoA(left)
             return true
         }
-        if values[right].kind == .saved, try leavesX(right, computing: left) { return true }
-        guard values[right].kind == .ipHeaderLength else { return false }
+        if values[right].kind == .saved || state.x == right, try leavesX(right, computing: left) { return true }
+        guard values[right].kind == .ipHeaderLength || values[right].kind == .indexConstant else { return false }
         try intoA(left)
         try intoX(right)
         return true
     }
 
     /// Puts `right` in X and `left` in A if computing `left` leaves X holding `right`, as
-    /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`);
+    /// a header length read past the frame's tag does (`ldx M[15]; ldb [x+k]; ...`), or one
+    /// read past a value X already holds (a second geneve's options past the UDP header);
     /// otherwise writes nothing.
     mutating func leavesX(_ right: Int32, computing left: Int32) throws(FilterError) -> Bool {
         let (mark, before, savedBefore) = (code.count, state, saved)
@@ -180,7 +186,7 @@ private struct ValueWriter {
         let entry = values[value]
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
-        case .constant: code.append(.loadX(.constant(entry.k)))
+        case .constant, .indexConstant: code.append(.loadX(.constant(entry.k)))
         case .saved where saved == value:
             code.append(.loadX(.scratch(FilterValue.savedScratch)))
             savedReloaded = true

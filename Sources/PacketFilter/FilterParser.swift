@@ -33,14 +33,15 @@ struct FilterParser {
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
-    /// Set by `geneve`, after which libpcap reads every header past the Geneve header's
+    /// Counted by `geneve`, after which libpcap reads every header past the Geneve header's
     /// variable length: what follows it is parsed once per `GeneveVariant` (`GeneveForms`).
-    var afterGeneve = false
+    var genevesSeen = 0
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
-                      geneve: GeneveVariant? = nil, resolver: (any FilterNameResolver)? = nil,
+                      geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
                       arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
-        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: geneve, arena: arena)
+        arena.geneveVariants = geneve
+        let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()
@@ -104,7 +105,7 @@ struct FilterParser {
             _ = advance()
             return arena.not(try term())
         }
-        if afterGeneve { arena.followsGeneve = true }
+        if genevesSeen > 0 { arena.followedGeneves = max(arena.followedGeneves, genevesSeen) }
         if current.isSymbol("(") {
             // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
             // When the first operand already rules arithmetic out (`(port 80 or ...)`), it is
@@ -209,7 +210,7 @@ struct FilterParser {
         case "geneve":
             _ = advance()
             let vni = try optionalNumber()
-            afterGeneve = true
+            genevesSeen += 1
             return try build { b throws(PredicateBuilder.Failure) in try b.geneve(vni) }
         case "pppoed":
             _ = advance()

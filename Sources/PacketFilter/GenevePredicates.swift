@@ -1,7 +1,7 @@
 import BPFInstructions
 import ClassicBPF
 
-/// How what follows the first `geneve` reads the packet, in one parse of the expression.
+/// How what follows a `geneve` reads the packet, in one parse of the expression.
 ///
 /// libpcap keeps the inner frame's offsets in scratch words, set when `geneve` holds: the
 /// payload starts past the UDP header, the Geneve header's 8 bytes and its options (4 times
@@ -16,7 +16,7 @@ enum GeneveVariant: CaseIterable, Sendable {
     case ipv4Ethernet, ipv4Payload, ipv6Ethernet, ipv6Payload
 }
 
-/// The first `geneve` of an expression: its test, and the tests that pick the variant.
+/// A `geneve` of an expression: its test, and the tests that pick the variant.
 struct GenevePrimitive: Sendable {
     var test: Predicate
     var overIPv4: Predicate
@@ -31,13 +31,17 @@ struct GenevePrimitive: Sendable {
 }
 
 /// `geneve [VNI]`: UDP to port 6081 with a Geneve version 0 header (RFC 8926), over IPv4 or IPv6.
+/// A second `geneve` reads inside the first one's payload, as libpcap's does.
 extension PredicateBuilder {
     static let genevePort: UInt32 = 6081
     static let transparentEthernetBridging: UInt32 = 0x6558
 
     mutating func geneve(_ vni: UInt32?) throws(Failure) -> Predicate {
         if let vni, vni > 0xff_ffff { throw Failure(message: "Geneve VNI \(vni) is greater than the maximum 16777215") }
-        if afterGeneve, geneveVariant != nil { throw Failure(message: "geneve cannot follow geneve yet") }
+        let level = genevesSeen
+        // Each level branched on multiplies the parses by five (`GeneveForms`).
+        guard level < 2 else { throw Failure(message: "at most two geneve can be in one expression (libpcap reads each inside the one before)") }
+        genevesSeen += 1
         /// The header `at` the UDP header: version 0 in the top bits of its first byte, the
         /// VNI in the top three bytes of its second word.
         func header(_ load: (LoadSize, UInt32) -> FilterValue) -> Predicate {
@@ -46,78 +50,134 @@ extension PredicateBuilder {
             return arena.and(version, arena.masked(load(.word, 12), 0xffff_ff00, vni << 8))
         }
         let network = networkOffset
-        let index = transportIndex
-        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { .loadIndexed(size, index: index, network + offset) }
-        func udp6(_ size: LoadSize, _ offset: UInt32) -> FilterValue { packet(size, network + 40 + offset) }
+        let (index, transport) = transportHeader
+        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { .loadIndexed(size, index: index, transport + offset) }
+        // Over IPv6 without a run-time offset, 40 in X makes the code past it IPv4's.
+        let (index6, network6): (FilterValue?, UInt32) = offsetIndex == nil && arena.geneveIPv6Indexed ? (.indexConstant(40), network) : (offsetIndex, network + 40)
+        func udp6(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
+            guard let index6 else { return .load(size, network6 + offset) }
+            return .loadIndexed(size, index: index6, network6 + offset)
+        }
         let ip = try arena.and(arena.and(arena.and(ipProtocol(17), firstFragment), arena.equal(udp4(.half, 2), Self.genevePort)),
                                header(udp4))
         let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, network + 6), 17)),
                                           arena.equal(udp6(.half, 2), Self.genevePort)),
                                 header(udp6))
         let test = arena.or(ip, ip6)
-        guard !afterGeneve else { return test }
+        // One past the level branched on is only its test, read where the one before left the offsets.
+        let variants = arena.geneveVariants
+        guard level <= variants.count else { return test }
         afterGeneve = true
-        arena.firstGeneve = GenevePrimitive(
+        // Past the UDP header, the Geneve header and its options: `saved`, computed before
+        // the protocol type picks the inner frame's layout, so that the code past it reads
+        // it back and is the same text over IPv4 and IPv6.
+        func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ end: UInt32) -> FilterValue {
+            var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
+            if let start { past = .binary(.add, past, start) }
+            return .saved(.binary(.add, past, .constant(end)))
+        }
+        let payload4 = payload(udp4(.byte, 8), index, transport + 16)
+        let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)
+        let (type4, type6) = (udp4(.half, 10), udp6(.half, 10))
+        let primitive = GenevePrimitive(
             test: test, overIPv4: ip, overIPv6: ip6,
-            ethernetInIPv4: arena.equal(udp4(.half, 10), Self.transparentEthernetBridging),
-            ethernetInIPv6: arena.equal(udp6(.half, 10), Self.transparentEthernetBridging),
-            protocolTypeInIPv4: arena.masked(udp4(.half, 10), 0xffff_0000, 0),
-            protocolTypeInIPv6: arena.masked(udp6(.half, 10), 0xffff_0000, 0))
+            ethernetInIPv4: arena.equal(.after(payload4, type4), Self.transparentEthernetBridging),
+            ethernetInIPv6: arena.equal(.after(payload6, type6), Self.transparentEthernetBridging),
+            protocolTypeInIPv4: arena.masked(type4, 0xffff_0000, 0),
+            protocolTypeInIPv6: arena.masked(type6, 0xffff_0000, 0))
+        // Built again where the parser backtracks: the last one stands.
+        if level < arena.geneves.count { arena.geneves[level] = primitive } else { arena.geneves.append(primitive) }
         encapsulation = .plain
         let (overIPv4, ethernet): (Bool, Bool)
-        switch geneveVariant {
-        case .notMatched, nil:
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (nil, nil, 0, 0)
-            innerLinkHeader = InnerLinkHeader(index: nil, offset: 0, isEthernet: false)
+        switch level < variants.count ? variants[level] : .notMatched {
+        case .notMatched:
+            // Past a second geneve, 0 in X: read there, the packet's start is not what the
+            // outer headers' tests read, so the code is the same past IPv4 and IPv6 ones.
+            let start: FilterValue? = level > 0 ? .indexConstant(0) : nil
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (start, start, 0, 0)
+            innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: false)
             return test
         case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
         case .ipv4Payload: (overIPv4, ethernet) = (true, false)
         case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
         case .ipv6Payload: (overIPv4, ethernet) = (false, false)
         }
-        // Past the UDP header, the Geneve header and its options. A bare payload is indexed
-        // from 14 bytes before it, so that its network header is at the same offsets as past
-        // an inner Ethernet header; `saved`, so that what reads past it is one piece of code
-        // over IPv4 and IPv6 and for both.
-        let (firstByte, start, end) = overIPv4 ? (udp4(.byte, 8), index, network + 16) : (udp6(.byte, 8), offsetIndex, network + 56)
-        let back: UInt32 = ethernet ? 0 : 14
-        var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
-        if let start { past = .binary(.add, past, start) }
-        let payload = FilterValue.saved(.binary(.add, past, .constant(end - back)))
+        let start = overIPv4 ? payload4 : payload6
         // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
-        let protocolType = overIPv4 ? (index: Optional(index), offset: network + 10) : (index: offsetIndex, offset: network + 50)
-        linkTypeIndex = ethernet ? payload : protocolType.index
+        let protocolType = overIPv4 ? (index: Optional(index), offset: transport + 10) : (index: index6, offset: network6 + 10)
+        linkTypeIndex = ethernet ? start : protocolType.index
         etherTypeOffset = ethernet ? 12 : protocolType.offset
-        (offsetIndex, networkOffset) = (payload, 14)
-        innerLinkHeader = InnerLinkHeader(index: payload, offset: back, isEthernet: ethernet)
+        (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
+        innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
         return test
     }
 }
 
 /// Expressions in which something follows `geneve`: one parse per `GeneveVariant`, joined
-/// where the first `geneve` is evaluated.
+/// where that `geneve` is evaluated; where something follows a second `geneve` too, each
+/// of those is itself joined where the second is evaluated.
 enum GeneveForms {
     /// The predicate of `expression`; a plain parse when nothing follows a `geneve`.
     static func parse(_ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       resolver: (any FilterNameResolver)?, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
+        arena.geneves = []
         let plain = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)
-        guard arena.followsGeneve, arena.firstGeneve != nil else { return plain }
-        var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = []
+        guard arena.followsGeneve, !arena.geneves.isEmpty else { return plain }
+        let parse = Parse(expression: expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
+                          followed: arena.followedGeneves)
+        return PredicateTree(arena: arena, root: try branched([], parse, in: arena).root)
+    }
+
+    /// What every parse of one expression takes.
+    struct Parse {
+        var expression: String
+        var linkType: FilterLinkType
+        var fileByteOrder: ByteOrder?
+        var live: LiveForm?
+        var resolver: (any FilterNameResolver)?
+        /// How many `geneve`s something follows: those are branched on.
+        var followed: Int
+    }
+
+    /// The predicate in which the `geneve`s before `prefix.count` read as `prefix` says,
+    /// branched on the next one; and the `geneve`s before that on its path, those of the
+    /// parse it starts in (the first variant's: see `ParseVariants`).
+    static func branched(_ prefix: [GeneveVariant], _ parse: Parse, in arena: PredicateArena) throws(FilterError)
+        -> (root: Predicate, geneves: [GenevePrimitive]) {
+        let level = prefix.count
+        var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = [], base: [GenevePrimitive] = []
         for variant in GeneveVariant.allCases {
-            arena.firstGeneve = nil
-            let tree = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: variant,
-                                              resolver: resolver, arena: arena)
-            guard let first = arena.firstGeneve else { break }
-            roots.append(tree.root)
-            targets.append(first.test)
-            firsts.append(first)
+            let variants = prefix + [variant]
+            arena.geneves = []
+            let tree = try FilterParser.parse(parse.expression, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder, live: parse.live,
+                                              geneve: variants, resolver: parse.resolver, arena: arena)
+            var child = (root: tree.root, geneves: arena.geneves)
+            if parse.followed > variants.count, child.geneves.count > variants.count { child = try branched(variants, parse, in: arena) }
+            guard child.geneves.count > level else { break }
+            if base.isEmpty { base = child.geneves }
+            roots.append(child.root)
+            targets.append(child.geneves[level].test)
+            firsts.append(child.geneves[level])
         }
         // Every parse reads the same words: a difference is a bug, reported rather than trapped.
         guard firsts.count == GeneveVariant.allCases.count,
               let variants = ParseVariants(roots: roots, targets: targets, in: arena) else {
             throw FilterError(offset: 0, message: "internal error: the parses of the geneve filter differ")
         }
-        return PredicateTree(arena: arena, root: joined(variants, firsts[0], in: arena))
+        return (joined(variants, firsts[0], in: arena), base)
+    }
+
+    /// The predicate of `expression` with the other way of reading past `geneve` over IPv6
+    /// (see `PredicateArena.geneveIPv6Indexed`), where it may be shorter: 40 in X shares the
+    /// code past the UDP header with IPv4 unless that code reloads X to read Geneve's
+    /// protocol type again (past a `vlan` in a bare payload), which then differs over IPv4
+    /// and IPv6 and takes two copies. Both are compiled, as either can be shorter.
+    static func otherLayout(of tree: PredicateTree, _ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil,
+                            live: LiveForm? = nil, resolver: (any FilterNameResolver)?) -> PredicateTree? {
+        guard tree.arena.followsGeneve, tree.arena.vlanFollowsGeneve else { return nil }
+        let arena = PredicateArena()
+        arena.geneveIPv6Indexed = !tree.arena.geneveIPv6Indexed
+        return try? parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)
     }
 
     /// At the first `geneve`, the variant the packet is in: the order of `GeneveVariant`.

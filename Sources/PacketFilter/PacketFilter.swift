@@ -36,7 +36,13 @@ public enum PacketFilter {
         resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try GeneveForms.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        let compiled = try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        // Past `geneve`, two layouts of the same meaning: only the length decides.
+        guard let other = GeneveForms.otherLayout(of: predicate, expression, linkType: linkType, fileByteOrder: fileByteOrder,
+                                                  resolver: resolver),
+              let shorter = try? program(other, of: expression, optimize: optimize, snapshotLength: snapshotLength),
+              shorter.instructions.count < compiled.instructions.count else { return compiled }
+        return shorter
     }
 
     /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`, to run

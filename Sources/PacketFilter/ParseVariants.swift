@@ -26,11 +26,13 @@ struct ParseVariants {
     func joined(in arena: PredicateArena, branch: (_ whenTrue: [Predicate], _ whenFalse: [Predicate]) -> Predicate) -> Predicate {
         let base = paths[0]
         let variants = paths.indices
-        /// The right sides of the `and` or `or` at `level`, by variant.
-        func rights(_ level: Int) -> [Predicate] {
+        /// The right sides of the `and` or `or` at `level`, by variant; of a `choose`, the
+        /// side it takes when its condition holds (`whenTrue`) or fails.
+        func rights(_ level: Int, whenTrue: Bool = true) -> [Predicate] {
             paths.map { path in
                 switch arena.parts[Int(path[level].index)] {
                 case .and(_, let right), .or(_, let right): right
+                case .choose(_, let t, let f): whenTrue ? t : f
                 default: path[level]
                 }
             }
@@ -49,6 +51,8 @@ struct ParseVariants {
             case .not: swap(&t, &f)
             case .and(let left, _) where left.index == next: t = then(rights(level))
             case .or(let left, _) where left.index == next: f = then(rights(level))
+            case .choose(let condition, _, _) where condition.index == next:
+                (t, f) = (then(rights(level)), then(rights(level, whenTrue: false)))
             default: break  // the path goes right: what follows is the part's own continuation
             }
             whenTrue.append(t)
@@ -61,6 +65,10 @@ struct ParseVariants {
             switch arena.parts[Int(base[level].index)] {
             case .and(let left, _) where left.index != next: result = arena.choose(left, result, whenFalse[level][0])
             case .or(let left, _) where left.index != next: result = arena.choose(left, whenTrue[level][0], result)
+            // A `choose` on the path past its condition (a `geneve` joined before): the other side in the base.
+            case .choose(let condition, let t, let f) where condition.index != next:
+                let other = arena.choose(t.index == next ? f : t, whenTrue[level][0], whenFalse[level][0])
+                result = t.index == next ? arena.choose(condition, result, other) : arena.choose(condition, other, result)
             default: break
             }
         }
@@ -93,7 +101,8 @@ struct ParseVariants {
             switch arena.parts[Int(p.index)] {
             case .not(let q): if search(q) { return true }
             case .and(let a, let b), .or(let a, let b): if search(a) || search(b) { return true }
-            case .always, .test, .choose: break
+            case .choose(let c, let t, let f): if search(c) || search(t) || search(f) { return true }
+            case .always, .test: break
             }
             path.removeLast()
             return false

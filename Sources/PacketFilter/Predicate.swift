@@ -11,6 +11,9 @@ enum FilterValue: Hashable, Sendable {
     indirect case loadIndexed(LoadSize, index: FilterValue, UInt32)
     /// `4*([k]&0xf)`, the IPv4 header length, which `ldxb` puts straight into X.
     case ipHeaderLength(UInt32)
+    /// A constant index of indexed loads, put into X rather than added to their offsets, so
+    /// that they are the same code as past an `ipHeaderLength` (IPv6's 40 bytes for IPv4's).
+    case indexConstant(UInt32)
     /// The packet's length on the wire.
     case length
     indirect case binary(ClassicArithmetic, FilterValue, FilterValue)
@@ -22,8 +25,12 @@ enum FilterValue: Hashable, Sendable {
     /// loads past it cost an `ldx`, and that the code reading past it is the same text
     /// whichever value it is (Geneve's payload over IPv4 or IPv6; the length of the first
     /// VLAN tag in a live frame, or 0 where the first `vlan` was not evaluated), so laid out
-    /// once. At most one is computed on any path.
+    /// once. A path may compute another (past a second `geneve`), which takes the word
+    /// over: the code emitter tracks which value it holds.
     indirect case saved(FilterValue)
+    /// The second value, computed once the first is: a `saved` value computed before a test
+    /// of another, so that the code after the test reads it back whichever branch it takes.
+    indirect case after(FilterValue, FilterValue)
 
     /// The scratch word holding a `saved` value: the last, as the others fill from 0.
     static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
@@ -37,6 +44,7 @@ enum FilterValue: Hashable, Sendable {
     var depth: Int {
         switch self {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
+        case .after(let first, let value): max(first.depth, value.depth)
         case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
         default: 0
         }
@@ -102,9 +110,20 @@ final class PredicateArena {
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
     /// the frame (see `SocketFilter`).
     var firstVLAN: VLANPrimitive?
-    /// The expression's first `geneve`, and whether anything follows one (see `GeneveForms`).
-    var firstGeneve: GenevePrimitive?
-    var followsGeneve = false
+    /// The expression's `geneve`s up to the one the parse branches on, in the order written,
+    /// as the last parse built them; how many of them something follows (see `GeneveForms`).
+    var geneves: [GenevePrimitive] = []
+    /// For a parse of what follows `geneve`, how it reads past each, in the order written;
+    /// the one after the last is branched on (see `GeneveForms`).
+    var geneveVariants: [GeneveVariant] = []
+    var followedGeneves = 0
+    var followsGeneve: Bool { followedGeneves > 0 }
+    /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
+    /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
+    var geneveIPv6Indexed = true
+    /// Whether a `vlan` follows `geneve`, after which a bare payload's protocol type is
+    /// read again, 4 bytes on (see `GeneveForms.otherLayout`).
+    var vlanFollowsGeneve = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
@@ -125,6 +144,7 @@ final class PredicateArena {
         case .load(let size, let k): entry = ValueEntry(kind: .load, size: size, k: k)
         case .loadIndexed(let size, let index, let k): entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
         case .ipHeaderLength(let k): entry = ValueEntry(kind: .ipHeaderLength, k: k)
+        case .indexConstant(let k): entry = ValueEntry(kind: .indexConstant, k: k)
         case .length: entry = ValueEntry(kind: .length)
         case .binary(let operation, let left, let right):
             let l = addValue(left)
@@ -134,6 +154,9 @@ final class PredicateArena {
             chains.append(chain)
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
         case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
+        case .after(let first, let value):
+            let l = addValue(first)
+            entry = ValueEntry(kind: .after, left: l, right: addValue(value))
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)

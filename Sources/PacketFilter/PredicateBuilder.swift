@@ -32,8 +32,8 @@ struct PredicateBuilder {
     /// The run-time part of the EtherType's offset (see `linkTypeField`): past `geneve`,
     /// not always `offsetIndex`, as without an inner Ethernet header it is Geneve's own.
     var linkTypeIndex: FilterValue?
-    /// For a parse of what follows the first `geneve`, how it reads (see `GeneveForms`).
-    let geneveVariant: GeneveVariant?
+    /// How many `geneve`s came before.
+    var genevesSeen = 0
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
     var afterGeneve = false
     /// Past `geneve`, where the link header is read (libpcap's M[1]: the payload).
@@ -47,13 +47,11 @@ struct PredicateBuilder {
         var isEthernet: Bool
     }
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, geneve: GeneveVariant? = nil,
-         arena: PredicateArena) {
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
         self.linkType = linkType
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
-        geneveVariant = geneve
         networkOffset = linkType.networkOffset
         etherTypeOffset = switch linkType {
         case .ethernet: 12
@@ -260,6 +258,10 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
+        if afterGeneve { arena.vlanFollowsGeneve = true }
+        // Past a bare payload the tag's tests read the protocol type again, through the first
+        // payload's offset while the second's holds the scratch word: far longer than libpcap's.
+        if genevesSeen > 1 { throw Failure(message: "vlan cannot follow a second geneve yet") }
         let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
         // The tag's TCI is where the network header would be (libpcap reads it there).
@@ -354,13 +356,16 @@ struct PredicateBuilder {
     /// Not a fragment after the first: the IPv4 fragment offset is zero.
     var firstFragment: Predicate { arena.not(arena.compare(packet(.half, networkOffset + 6), .set, 0x1fff)) }
 
-    /// Where a transport header starts, past the IPv4 header's options.
+    /// Where a transport header starts, past the IPv4 header's options: `index + offset`.
     /// With an `offsetIndex`, the header length is read through it (libpcap's `ldb [x+k]`
     /// then `add x`): `ldxb` takes only a constant offset.
-    var transportIndex: FilterValue {
-        guard let offsetIndex else { return .ipHeaderLength(networkOffset) }
+    var transportHeader: (index: FilterValue, offset: UInt32) {
+        guard let offsetIndex else { return (.ipHeaderLength(networkOffset), networkOffset) }
         let length = FilterValue.binary(.lsh, .binary(.and, packet(.byte, networkOffset), .constant(0xf)), .constant(2))
-        return .binary(.add, length, offsetIndex)
+        // Past `geneve`, the inner Ethernet header's length goes into the index, so that
+        // what reads the transport header is the same code after a bare payload too.
+        guard afterGeneve, networkOffset != 0 else { return (.binary(.add, length, offsetIndex), networkOffset) }
+        return (.binary(.add, .binary(.add, length, offsetIndex), .constant(networkOffset)), 0)
     }
 
     func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
@@ -446,10 +451,11 @@ struct PredicateBuilder {
         let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(packet(.byte, networkOffset + 6))),
                                 direction.combine(source: matches(packet(.half, networkOffset + 40)),
                                                   destination: matches(packet(.half, networkOffset + 42)), in: arena))
-        let index = transportIndex
+        let transport = transportHeader
         let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
-                               direction.combine(source: matches(.loadIndexed(.half, index: index, networkOffset)),
-                                                 destination: matches(.loadIndexed(.half, index: index, networkOffset + 2)), in: arena))
+                               direction.combine(source: matches(.loadIndexed(.half, index: transport.index, transport.offset)),
+                                                 destination: matches(.loadIndexed(.half, index: transport.index, transport.offset + 2)),
+                                                 in: arena))
         return arena.or(ip6, ip)
     }
 
@@ -467,7 +473,8 @@ struct PredicateBuilder {
             return (try linkProtocol(0x86dd), offsetIndex, networkOffset)
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
-            return (try arena.and(ipProtocol(number), firstFragment), transportIndex, networkOffset)
+            let transport = transportHeader
+            return (try arena.and(ipProtocol(number), firstFragment), transport.index, transport.offset)
         case "icmp6":
             let next = packet(.byte, networkOffset + 6)
             return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), offsetIndex, networkOffset + 40)

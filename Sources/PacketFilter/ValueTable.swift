@@ -4,7 +4,7 @@ import ClassicBPF
 /// of other entries, so that comparing two values compares two integers.
 struct ValueEntry: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, saved
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, saved, after, indexConstant
     }
 
     var kind: Kind
@@ -65,6 +65,7 @@ struct ValueTable: Sendable {
         case .loadIndexed:
             return number(ValueEntry(kind: .loadIndexed, size: value.size, k: k, left: number(value.left, of: arena), usesX: true))
         case .ipHeaderLength: return number(ValueEntry(kind: .ipHeaderLength, k: k, usesX: true))
+        case .indexConstant: return number(ValueEntry(kind: .indexConstant, k: k))
         case .length: return number(ValueEntry(kind: .length))
         case .binary:
             let (l, r) = (number(value.left, of: arena), number(value.right, of: arena))
@@ -84,6 +85,9 @@ struct ValueTable: Sendable {
             let n = number(value.left, of: arena)
             usesSavedWord = true
             return number(ValueEntry(kind: .saved, left: n, usesX: self[n].usesX))
+        case .after:
+            let (l, r) = (number(value.left, of: arena), number(value.right, of: arena))
+            return number(ValueEntry(kind: .after, left: l, right: r, usesX: self[l].usesX || self[r].usesX))
         }
     }
 

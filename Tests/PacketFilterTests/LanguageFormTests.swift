@@ -30,7 +30,7 @@ struct LanguageFormTests {
         ("ppp", .ethernet, 0, "'ppp' needs a qualifier such as 'host' or 'proto'"),
         ("fddi 0:1:2:3:4:5", .ethernet, 0, "'fddi' needs a qualifier"),
         ("geneve and ip protochain 6", .ethernet, 14, "'protochain' is not supported with variable length headers"),
-        ("geneve and geneve 5", .ethernet, 11, "geneve cannot follow geneve yet"),
+        ("geneve and geneve and geneve", .ethernet, 22, "at most two geneve"),
         ("geneve 16777216", .ethernet, 0, "Geneve VNI 16777216 is greater than the maximum 16777215"),
     ])
     func refusals(_ expression: String, _ linkType: FilterLinkType, _ offset: Int, _ text: String) throws {
