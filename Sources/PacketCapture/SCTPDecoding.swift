@@ -3,7 +3,7 @@
 /// on lines of their own); with -vv each chunk starts a line.
 extension PacketDecoding {
     /// How reading the chunks ended, beyond the text.
-    enum SCTPEnding { case complete, truncated, forces }
+    enum SCTPEnding { case complete, truncated(String), forces }
 
     mutating func sctp(at offset: Int, length: Int) {
         guard length >= 12 else {
@@ -19,7 +19,7 @@ extension PacketDecoding {
         add(.sctp(packet))
         switch ending {
         case .complete: break
-        case .truncated: truncated("sctp")
+        case .truncated(let protocolName): truncated(protocolName)
         case .forces: undecoded("ForCES")
         }
     }
@@ -59,7 +59,7 @@ extension PacketDecoding {
                 packet.text += "\(separator)\(number)) [chunk descriptor cut off at end of packet]"
                 return .complete
             }
-            guard has(cursor, 4), let type = u8(cursor), let flags = u8(cursor + 1), let chunkLength = u16(cursor + 2) else { return .truncated }
+            guard has(cursor, 4), let type = u8(cursor), let flags = u8(cursor + 1), let chunkLength = u16(cursor + 2) else { return .truncated("sctp") }
             guard chunkLength >= 4 else {
                 packet.text += "\(separator)\(number)) [Bad chunk length \(chunkLength), < size of chunk descriptor]"
                 return .complete
@@ -69,7 +69,7 @@ extension PacketDecoding {
                 packet.text += "\(separator)\(number)) [Bad chunk length \(chunkLength), > remaining data in packet]"
                 return .complete
             }
-            guard has(cursor, Int(chunkLength)) else { return .truncated }
+            guard has(cursor, Int(chunkLength)) else { return .truncated("sctp") }
             let body = cursor + 4
             packet.chunkTypes.append(type)
             packet.text += "\(separator)\(number)) [\(Self.sctpChunkNames[type] ?? "Unknown chunk type: 0x\(String(type, radix: 16))")] "
@@ -94,6 +94,14 @@ extension PacketDecoding {
                     return .complete
                 }
                 if forces { return .forces }
+                if verbosity > 1 {
+                    // -vv: an M3UA message decoded, any other payload in hex and text.
+                    if payloadProtocol == 3 {
+                        guard m3ua(&packet.text, at: body + 12, size: bodyLength - 12) else { return .truncated("m3ua") }
+                    } else {
+                        packet.text += "[Payload:" + PacketBytesText.hexLines(bytes(body + 12, bodyLength - 12) ?? [], ascii: true) + "]"
+                    }
+                }
             case 1, 2:
                 guard bodyLength >= 16 else {
                     packet.text += bogus
@@ -119,7 +127,7 @@ extension PacketDecoding {
             remaining &-= UInt32(chunkLength)
             if verbosity < 2 { separator = ", (" }
             if padding != 0 {
-                guard has(cursor - Int(padding), Int(padding)) else { return .truncated }
+                guard has(cursor - Int(padding), Int(padding)) else { return .truncated("sctp") }
                 remaining &-= padding
             }
             number += 1
