@@ -353,6 +353,8 @@ extension PacketDecoding {
             return options.truncated ? .truncated(text + options.text) : .text(text + options.text)
         case 145, 147:
             return .text("")
+        case 138:
+            return routerRenumbering(code, at: offset)
         default:
             // A type tcpdump has no name for prints as just that and the length.
             return Self.icmpv6Names[type] == nil ? .text("") : .undecoded("ICMPv6 type \(type)")
