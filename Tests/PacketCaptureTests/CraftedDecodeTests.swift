@@ -33,6 +33,19 @@ struct CraftedDecodeTests {
         text.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0]
     }
 
+    /// `frames` as Ethernet packets a second apart, and a temporary pcap file of them for
+    /// tcpdump, which the caller removes.
+    static func pcapFile(_ frames: [[UInt8]], name: String) throws -> (file: URL, packets: [Packet]) {
+        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
+        let packets = frames.enumerated().map { index, frame in
+            Packet(timestamp: Int64(index) * 1_000_000_000, originalLength: frame.count, data: frame, linkType: .ethernet)
+        }
+        for packet in packets { try writer.write(packet) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid()).pcap")
+        try Data(writer.takeBytes()).write(to: file)
+        return (file, packets)
+    }
+
     static var frames: [[UInt8]] {
         let syn: UInt8 = 0x02, ack: UInt8 = 0x10
         let cookie: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -58,13 +71,7 @@ struct CraftedDecodeTests {
 
     @Test func craftedPacketsPrintAsTcpdump() throws {
         guard let tcpdump = CaptureTestData.tcpdump() else { return }
-        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
-        let packets = Self.frames.enumerated().map { index, frame in
-            Packet(timestamp: Int64(index) * 1_000_000_000, originalLength: frame.count, data: frame, linkType: .ethernet)
-        }
-        for packet in packets { try writer.write(packet) }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("crafted-\(getpid()).pcap")
-        try Data(writer.takeBytes()).write(to: file)
+        let (file, packets) = try Self.pcapFile(Self.frames, name: "crafted")
         defer { try? FileManager.default.removeItem(at: file) }
         let theirs = try DecodeDifferentialTests.tcpdumpLines(tcpdump, file)
         #expect(theirs.count == packets.count)
@@ -129,13 +136,7 @@ struct CraftedVeryVerboseTests {
 
     @Test func craftedPacketsPrintAsTcpdumpWithVV() throws {
         guard let tcpdump = CaptureTestData.tcpdump() else { return }
-        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
-        let packets = Self.frames.enumerated().map { index, frame in
-            Packet(timestamp: Int64(index) * 1_000_000_000, originalLength: frame.count, data: frame, linkType: .ethernet)
-        }
-        for packet in packets { try writer.write(packet) }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("crafted-vv-\(getpid()).pcap")
-        try Data(writer.takeBytes()).write(to: file)
+        let (file, packets) = try CraftedDecodeTests.pcapFile(Self.frames, name: "crafted-vv")
         defer { try? FileManager.default.removeItem(at: file) }
         for verbosity in [2, 3] {
             let output = try Subprocess.run(tcpdump.path, ["-n", "-t", "-" + String(repeating: "v", count: verbosity), "-r", file.path]).text
