@@ -59,6 +59,12 @@ enum CaptureBenchmark {
                     while let packet = reader.next() { sink &+= printer.line(PacketDecoder.decode(packet, verbosity: 1)).utf8.count }
                     count = reader.packetCount
                 }),
+                ("decode+print -vv", {
+                    var reader = try CaptureReader(input.bytes)
+                    var printer = PacketPrinter(verbosity: 2)
+                    while let packet = reader.next() { sink &+= printer.line(PacketDecoder.decode(packet, verbosity: 2)).utf8.count }
+                    count = reader.packetCount
+                }),
             ]
             for (mode, body) in modes {
                 let nanoseconds = try measure(rounds: large ? 3 : 5, target: .milliseconds(large ? 300 : 200), body)

@@ -1,6 +1,7 @@
 /// DCCP (RFC 4340) as tcpdump prints it: the ports, the packet type, a Request's or
 /// Response's service code, a Reset's code, and the acknowledgment number; with -v the
-/// congestion control value and the checksum first.
+/// congestion control value and the checksum first; with -vv the sequence number and the
+/// options last.
 extension PacketDecoding {
     static let dccpTypeNames = [
         "DCCP-Request", "DCCP-Response", "DCCP-Data", "DCCP-Ack", "DCCP-DataAck", "DCCP-CloseReq", "DCCP-Close",
@@ -81,7 +82,107 @@ extension PacketDecoding {
                 complete = false
             }
         }
+        if complete && verbosity > 1 {
+            let sequence = extended
+                ? u16(offset + 10).flatMap { high in u32(offset + 12).map { UInt64(high) << 32 | UInt64($0) } }
+                : u8(offset + 9).flatMap { high in u16(offset + 10).map { UInt64(high) << 16 | UInt64($0) } }
+            packet.text += "seq \(sequence ?? 0)"
+            if packet.dataOffset > headerLength {
+                complete = dccpOptions(&packet.text, at: offset + headerLength, length: packet.dataOffset - headerLength)
+            }
+        }
         add(.dccp(packet))
         if !complete { truncated("dccp") }
+    }
+
+    static let dccpOptionNames: [UInt8: String] = [
+        0: "nop", 1: "mandatory", 2: "slowreceiver", 32: "change_l", 33: "confirm_l", 34: "change_r", 35: "confirm_r",
+        36: "initcookie", 37: "ndp_count", 38: "ack_vector0", 39: "ack_vector1", 40: "data_dropped", 41: "timestamp",
+        42: "timestamp_echo", 43: "elapsed_time", 44: "data_checksum",
+    ]
+    static let dccpFeatureNames = [
+        "reserved", "ccid", "allow_short_seqno", "sequence_window", "ecn_incapable", "ack_ratio", "send_ack_vector",
+        "send_ndp_count", "minimum checksum coverage", "check data checksum",
+    ]
+
+    /// -vv: the options in the `length` bytes after the fixed header, as ` <nop, change_l
+    /// ccid 2>`; false when the capture ends before an option's kind or length.
+    func dccpOptions(_ text: inout String, at start: Int, length: Int) -> Bool {
+        text += " <"
+        var cursor = start
+        var left = length
+        while true {
+            guard let kind = u8(cursor) else { return false }
+            let name = kind >= 128 ? "CCID option \(kind)" : Self.dccpOptionNames[kind] ?? "Option \(kind)"
+            var optionLength = 1
+            if kind >= 32 {
+                guard let value = u8(cursor + 1) else { return false }
+                optionLength = Int(value)
+                guard optionLength >= 2 else {
+                    text += name + " optlen too short"
+                    break
+                }
+            }
+            guard left >= optionLength else {
+                text += name + " optlen goes past header length"
+                break
+            }
+            // tcpdump marks an option cut short by the capture and closes the list.
+            guard has(cursor, optionLength) else {
+                text += " [|dccp]"
+                break
+            }
+            text += name + dccpOptionValue(kind, at: cursor + 2, length: optionLength)
+            guard left > optionLength else { break }
+            left -= optionLength
+            cursor += optionLength
+            text += ", "
+        }
+        text += ">"
+        return true
+    }
+
+    /// What follows an option's name: its data, read as the option's kind says; all of
+    /// the option was captured.
+    func dccpOptionValue(_ kind: UInt8, at data: Int, length: Int) -> String {
+        let hexDigits = { (prefix: String) in
+            length > 2 ? prefix + (self.bytes(data, length - 2) ?? []).map { hex($0, width: 2) }.joined() : ""
+        }
+        if kind >= 128 {
+            switch length {
+            case 4: return " \(u16(data) ?? 0)"
+            case 6: return " \(u32(data) ?? 0)"
+            default: return ""
+            }
+        }
+        switch kind {
+        case 32...35:
+            guard length >= 3 else { return " optlen too short" }
+            guard let feature = u8(data), feature < 10 else { return "" }
+            return " " + Self.dccpFeatureNames[Int(feature)] + (bytes(data + 1, length - 3) ?? []).map { " \($0)" }.joined()
+        case 36, 38, 39, 40:
+            return hexDigits(" 0x")
+        case 37:
+            return (bytes(data, length - 2) ?? []).map { " \($0)" }.joined()
+        case 41:
+            return length == 6 ? " \(u32(data) ?? 0)" : " [optlen != 6]"
+        case 42:
+            switch length {
+            case 6: return " \(u32(data) ?? 0)"
+            case 8: return " \(u32(data) ?? 0) (elapsed time \(u16(data + 4) ?? 0))"
+            case 10: return " \(u32(data) ?? 0) (elapsed time \(u32(data + 4) ?? 0))"
+            default: return " [optlen != 6 or 8 or 10]"
+            }
+        case 43:
+            switch length {
+            case 6: return " \(u32(data) ?? 0)"
+            case 4: return " \(u16(data) ?? 0)"
+            default: return " [optlen != 4 or 6]"
+            }
+        case 44:
+            return hexDigits(" ")
+        default:
+            return ""
+        }
     }
 }

@@ -38,36 +38,56 @@ extension PacketDecoding {
         message.responseCode |= extendedResponseCode(start, message)
         var cursor = start + 12
         var complete = true
+        // Without its fixed fields a record prints as nothing and ends the list.
+        func record(_ at: Int) -> (DNSRecord, Int?)? {
+            dnsRecord(at: at, message: start, multicast: multicast) ?? (DNSRecord(type: nil, recordClass: 0, data: ""), end)
+        }
         if message.isResponse {
+            // -vv prints each question after ` q:`; -v steps over them.
             for _ in 0..<message.questionCount {
                 message.questionsSkipped += 1
-                guard let next = skipName(cursor) else {
-                    complete = false
-                    break
+                if verbosity > 1 {
+                    guard let (question, next) = dnsQuestion(at: cursor, message: start) else {
+                        complete = false
+                        break
+                    }
+                    message.questions.append(question)
+                    guard let next else {
+                        complete = false
+                        break
+                    }
+                    cursor = next
+                } else {
+                    guard let next = skipName(cursor) else {
+                        complete = false
+                        break
+                    }
+                    cursor = next + 4
                 }
-                cursor = next + 4
             }
-            if complete {
-                // Without its fixed fields a record prints as nothing and ends the list.
-                complete = walk(message.answerCount, from: cursor, into: &message.answers) { at in
-                    dnsRecord(at: at, message: start, multicast: multicast) ?? (DNSRecord(type: nil, recordClass: 0, data: ""), end)
-                }
-            }
+            if complete { complete = walk(message.answerCount, from: &cursor, into: &message.answers, record) }
         } else {
-            complete = walk(message.questionCount, from: cursor, into: &message.questions) { at in
+            complete = walk(message.questionCount, from: &cursor, into: &message.questions) { at in
                 dnsQuestion(at: at, message: start)
             }
+            if complete && verbosity > 1 { complete = walk(message.answerCount, from: &cursor, into: &message.answers, record) }
+        }
+        // -vv prints the authority and additional sections too, each only if bytes remain.
+        if complete && verbosity > 1 {
+            complete = walk(message.authorityCount, from: &cursor, into: &message.authorities, whenBytesRemain: true, record)
+                && walk(message.additionalCount, from: &cursor, into: &message.additionals, whenBytesRemain: true, record)
         }
         add(.dns(message))
         if !complete { truncated("domain") }
     }
 
-    /// Reads `count` items as tcpdump walks a section: one, then more while bytes remain.
-    /// False when the section was cut short (an item unreadable or incomplete, or items left).
-    func walk<Item>(_ count: Int, from start: Int, into items: inout [Item], _ read: (Int) -> (Item, Int?)?) -> Bool {
-        var cursor = start
+    /// Reads `count` items as tcpdump walks a section: one (`whenBytesRemain`: only if bytes
+    /// remain), then more while bytes remain. False when the section was cut short (an item
+    /// unreadable or incomplete, or items left).
+    func walk<Item>(_ count: Int, from cursor: inout Int, into items: inout [Item], whenBytesRemain: Bool = false, _ read: (Int) -> (Item, Int?)?) -> Bool {
         var left = count
         guard left > 0 else { return true }
+        guard !whenBytesRemain || cursor < end else { return false }
         repeat {
             guard let (item, next) = read(cursor) else { return false }
             items.append(item)
@@ -104,6 +124,7 @@ extension PacketDecoding {
         let data = cursor + 10
         let next = data + dataLength
         var record = DNSRecord(type: type, recordClass: recordClass, data: "", name: name)
+        if verbosity > 2 && type != 41 { record.timeToLive = u32(cursor + 4) }
         guard next <= end else { return (record, nil) }
         switch type {
         case 1:
@@ -145,7 +166,10 @@ extension PacketDecoding {
         case 41:
             let optionFlags = u16(cursor + 6) ?? 0
             record.data = "UDPsize=\(multicast ? recordClass & 0x7fff : recordClass)" + (optionFlags & 0x8000 != 0 ? " DO" : "")
-            if dataLength > 0 { record.data += " [EDNS options]" }
+            if dataLength > 0 {
+                let complete = ednsOptions(&record.data, at: data, end: next)
+                if !complete { return (record, nil) }
+            }
         case 256:
             guard has(data, 4), let priority = u16(data), let weight = u16(data + 2) else { return (record, nil) }
             let (target, complete) = printable(data + 4, dataLength - 4)

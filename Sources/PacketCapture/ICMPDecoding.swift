@@ -289,7 +289,11 @@ extension PacketDecoding {
             }
             guard let sources = u16(offset + 26) else { return .truncated(text) }
             if sources > 0 {
-                text += length < 28 + Int(sources) * 16 ? " [invalid number of sources]" : ", \(sources) source(s)"
+                if length < 28 + Int(sources) * 16 {
+                    text += " [invalid number of sources]"
+                } else if !sourceList(&text, at: offset + 28, count: Int(sources), addressLength: 16) {
+                    return .truncated(text)
+                }
             }
             return .text(text + "]")
         case 130 where length != 24:
@@ -315,14 +319,15 @@ extension PacketDecoding {
             guard let groups = u16(offset + 6) else { return .truncated("") }
             var text = ", \(groups) group record(s)"
             guard verbosity > 0 else { return .text(text) }
-            // -v: each group record with its number of sources.
+            // -v: each group record with its sources.
             var record = offset + 8
             for _ in 0..<groups {
                 guard length >= record - offset + 20 else { return .text(text + " [invalid number of groups]") }
                 guard let group = address(record + 4), let kind = u8(record), let sources = u16(record + 2).map(Int.init) else { return .truncated(text) }
                 text += " [gaddr \(group) " + (Self.groupRecordTypes[kind] ?? " [v2-report-#\(kind)]")
                 guard length >= record - offset + 20 + sources * 16 else { return .text(text + " [invalid number of sources \(sources)]") }
-                text += ", \(sources) source(s)]"
+                guard sourceList(&text, at: record + 20, count: sources, addressLength: 16) else { return .truncated(text) }
+                text += "]"
                 record += 20 + sources * 16
             }
             return .text(text)
@@ -348,6 +353,8 @@ extension PacketDecoding {
             return options.truncated ? .truncated(text + options.text) : .text(text + options.text)
         case 145, 147:
             return .text("")
+        case 138:
+            return routerRenumbering(code, at: offset)
         default:
             // A type tcpdump has no name for prints as just that and the length.
             return Self.icmpv6Names[type] == nil ? .text("") : .undecoded("ICMPv6 type \(type)")

@@ -67,9 +67,29 @@ extension PacketDecoding {
         text += " [gaddr \(IPv4Address(group))"
         guard let sources = u16(offset + 10) else { return false }
         if sources > 0 {
-            text += length < 12 + Int(sources) * 4 ? " [invalid number of sources]" : ", \(sources) source(s)"
+            if length < 12 + Int(sources) * 4 {
+                text += " [invalid number of sources]"
+            } else if !sourceList(&text, at: offset + 12, count: Int(sources), addressLength: 4) {
+                return false
+            }
         }
         text += "]"
+        return true
+    }
+
+    /// A group's sources: -v counts them (`, 2 source(s)`), -vv lists them (` { 192.0.2.1
+    /// 192.0.2.2 }`); false when the capture ends inside the list, which then stays open.
+    func sourceList(_ text: inout String, at offset: Int, count: Int, addressLength: Int) -> Bool {
+        guard verbosity > 1 else {
+            text += ", \(count) source(s)"
+            return true
+        }
+        text += " {"
+        for index in 0..<count {
+            guard let address = bytes(offset + index * addressLength, addressLength) else { return false }
+            text += " " + (addressLength == 4 ? IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) }).description : IPv6Address(address).description)
+        }
+        text += " }"
         return true
     }
 
@@ -84,7 +104,7 @@ extension PacketDecoding {
         return text
     }
 
-    /// -v: IGMPv3's group records with their number of sources; false when cut short.
+    /// -v: IGMPv3's group records with their sources; false when cut short.
     func igmpGroupRecords(_ text: inout String, count: Int, at offset: Int, length: Int) -> Bool {
         var record = 8
         for _ in 0..<count {
@@ -98,7 +118,8 @@ extension PacketDecoding {
                 text += " [invalid number of sources \(sources)]"
                 return true
             }
-            text += ", \(sources) source(s)]"
+            guard sourceList(&text, at: offset + record + 8, count: sources, addressLength: 4) else { return false }
+            text += "]"
             record += 8 + sources * 4
         }
         return true

@@ -1,6 +1,6 @@
 /// What tcpdump -v prints of IPv6 neighbor discovery (RFC 4861) after the message's name:
 /// a router advertisement's fields, a neighbor advertisement's flags, and the options,
-/// one per line.
+/// one per line (-vv: each followed by its data in hex).
 extension PacketDecoding {
     /// The text, and whether the captured bytes ended inside it.
     func neighborDiscoveryDetails(_ type: UInt8, at offset: Int, length: Int) -> (text: String, truncated: Bool) {
@@ -89,9 +89,11 @@ extension PacketDecoding {
                 }
                 text += " \(IPv6Address(prefix))/\(u8(cursor + 2) ?? 0), pref=\(Self.routePreference(u8(cursor + 3) ?? 0)), lifetime=\(Self.lifetime(word(4)))"
             default:
-                // tcpdump dumps an option it does not know, and reads no further.
-                return (text + hexDump(at: cursor + 2, count: size - 2, prefix: "\n\t  "), false)
+                // tcpdump -v dumps an option it does not know, and reads no further.
+                guard verbosity > 1 else { return (text + hexDump(at: cursor + 2, count: size - 2, prefix: "\n\t  "), false) }
             }
+            // -vv dumps every option's data too.
+            if verbosity > 1 { text += hexDump(at: cursor + 2, count: size - 2) }
             cursor += size
             left -= size
         }

@@ -159,7 +159,7 @@ public struct PacketPrinter: Sendable {
             case .icmpv6(let message):
                 text += "ICMP6, " + icmpv6Text(message, last: summary.truncatedIn == nil && index + 1 == summary.layers.count)
             case .dns(let message):
-                text += Self.dns(message, complete: summary.truncatedIn == nil)
+                text += Self.dns(message, complete: summary.truncatedIn == nil, questionsPrinted: verbosity > 1)
             case .protocolName(let name):
                 if !linkHeaders { text += name }
             case .notice(let remark):
@@ -423,7 +423,8 @@ public struct PacketPrinter: Sendable {
         address.bytes.isEmpty ? "<empty>" : names?.ethernet(address) ?? address.description
     }
 
-    static func dns(_ message: DNSMessage, complete: Bool) -> String {
+    /// `questionsPrinted`: -vv, where a response's questions print too.
+    static func dns(_ message: DNSMessage, complete: Bool, questionsPrinted: Bool) -> String {
         var text = message.overTCP ? " " : ""
         let flags = message.flags
         text += "\(message.id)" + opcodeNames[message.opcode]
@@ -432,20 +433,18 @@ public struct PacketPrinter: Sendable {
             text += (flags & 0x0400 != 0 ? "*" : "") + (flags & 0x0080 != 0 ? "" : "-")
             text += (flags & 0x0200 != 0 ? "|" : "") + (flags & 0x0020 != 0 ? "$" : "")
             if message.questionCount != 1 { text += " [\(message.questionCount)q]" }
-            text += String(repeating: ",", count: max(0, message.questionsSkipped - 1))
+            if !questionsPrinted {
+                text += String(repeating: ",", count: max(0, message.questionsSkipped - 1))
+            } else {
+                // Each question after ` q:`, as far as it was read.
+                text += (0..<message.questionsSkipped).map { index in
+                    " q:" + (index < message.questions.count ? questionText(message.questions[index], multicast: message.multicast) : "")
+                }.joined(separator: ",")
+            }
             if message.questionsSkipped == message.questionCount {
                 text += " \(message.answerCount)/\(message.authorityCount)/\(message.additionalCount)"
             }
-            text += message.answers.map { record in
-                var part = record.name.map { " " + $0 } ?? ""
-                guard let type = record.type else { return part }
-                let recordClass = message.multicast ? record.recordClass & 0x7fff : record.recordClass
-                if recordClass != 1 && record.type != 41 { part += " " + className(recordClass) }
-                if message.multicast && record.recordClass & 0x8000 != 0 { part += " (Cache flush)" }
-                part += " " + typeName(type)
-                if !record.data.isEmpty { part += " " + record.data }
-                return part
-            }.joined(separator: ",")
+            text += recordsText(message.answers, multicast: message.multicast)
         } else {
             text += (flags & 0x0100 != 0 ? "+" : "") + (flags & 0x0010 != 0 ? "%" : "")
             if flags & 0x6cf != 0 { text += " [b2&3=0x\(String(flags, radix: 16))]" }
@@ -458,16 +457,38 @@ public struct PacketPrinter: Sendable {
             }
             if message.authorityCount != 0 { text += " [\(message.authorityCount)n]" }
             if message.additionalCount != 0 { text += " [\(message.additionalCount)au]" }
-            for question in message.questions {
-                text += " " + typeName(question.type)
-                let recordClass = message.multicast ? question.recordClass & 0x7fff : question.recordClass
-                if recordClass != 1 { text += " " + className(recordClass) }
-                if message.multicast { text += question.recordClass & 0x8000 != 0 ? " (QU)" : " (QM)" }
-                text += "? " + question.name
-            }
+            for question in message.questions { text += questionText(question, multicast: message.multicast) }
+            text += recordsText(message.answers, multicast: message.multicast)
         }
+        if !message.authorities.isEmpty { text += " ns:" + recordsText(message.authorities, multicast: message.multicast) }
+        if !message.additionals.isEmpty { text += " ar:" + recordsText(message.additionals, multicast: message.multicast) }
         if complete { text += " (\(message.length))" }
         return text
+    }
+
+    /// ` A? example.com.`, with the class unless it is IN.
+    static func questionText(_ question: DNSQuestion, multicast: Bool) -> String {
+        var text = " " + typeName(question.type)
+        let recordClass = multicast ? question.recordClass & 0x7fff : question.recordClass
+        if recordClass != 1 { text += " " + className(recordClass) }
+        if multicast { text += question.recordClass & 0x8000 != 0 ? " (QU)" : " (QM)" }
+        return text + "? " + question.name
+    }
+
+    /// Resource records joined by commas: ` example.com. A 192.0.2.1` (-v: with the owner
+    /// name; -vvv: the time to live in brackets).
+    static func recordsText(_ records: [DNSRecord], multicast: Bool) -> String {
+        records.map { record in
+            var part = record.name.map { " " + $0 } ?? ""
+            guard let type = record.type else { return part }
+            let recordClass = multicast ? record.recordClass & 0x7fff : record.recordClass
+            if recordClass != 1 && record.type != 41 { part += " " + className(recordClass) }
+            if multicast && record.recordClass & 0x8000 != 0 { part += " (Cache flush)" }
+            if let timeToLive = record.timeToLive { part += " [" + PacketDecoding.relativeTime(Int(timeToLive)) + "]" }
+            part += " " + typeName(type)
+            if !record.data.isEmpty { part += " " + record.data }
+            return part
+        }.joined(separator: ",")
     }
 
     static let opcodeNames = [

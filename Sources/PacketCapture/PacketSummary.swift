@@ -340,10 +340,16 @@ public struct DNSMessage: Sendable, Hashable, Encodable {
     public var answerCount: Int
     public var authorityCount: Int
     public var additionalCount: Int
+    /// A query's questions; a response's with -vv.
     public var questions: [DNSQuestion]
-    /// Questions a response's line steps over (tcpdump prints a comma between them).
+    /// Questions a response's line steps over (tcpdump prints a comma between them), or
+    /// with -vv the ones it starts to print (`q:`).
     public var questionsSkipped: Int
+    /// A response's answers; a query's too with -vv.
     public var answers: [DNSRecord]
+    /// -vv: the authority and additional sections.
+    public var authorities: [DNSRecord] = []
+    public var additionals: [DNSRecord] = []
     /// The message length (without TCP's 2-byte prefix).
     public var length: Int
     public var overTCP: Bool
@@ -368,4 +374,6 @@ public struct DNSRecord: Sendable, Hashable, Encodable {
     public var data: String
     /// -v: the owner name, as far as it could be read.
     public var name: String? = nil
+    /// -vvv: the time to live in seconds (not for OPT, whose field holds flags).
+    public var timeToLive: UInt32? = nil
 }

@@ -1,8 +1,9 @@
-/// SCTP (RFC 9260) as tcpdump prints it without -v: the ports, then each chunk's number and
-/// type, with the fields of DATA, INIT, INIT ACK and SACK chunks.
+/// SCTP (RFC 9260) as tcpdump prints it: the ports, then each chunk's number and type, with
+/// the fields of DATA, INIT, INIT ACK and SACK chunks (a SACK's gap blocks and duplicate TSNs
+/// on lines of their own); with -vv each chunk starts a line.
 extension PacketDecoding {
     /// How reading the chunks ended, beyond the text.
-    enum SCTPEnding { case complete, truncated, forces, gapBlocks }
+    enum SCTPEnding { case complete, truncated(String), forces }
 
     mutating func sctp(at offset: Int, length: Int) {
         guard length >= 12 else {
@@ -18,9 +19,8 @@ extension PacketDecoding {
         add(.sctp(packet))
         switch ending {
         case .complete: break
-        case .truncated: truncated("sctp")
+        case .truncated(let protocolName): truncated(protocolName)
         case .forces: undecoded("ForCES")
-        case .gapBlocks: undecoded("SCTP gap ack blocks")
         }
     }
 
@@ -52,14 +52,14 @@ extension PacketDecoding {
         }
         var remaining = UInt32(clamping: length)
         var cursor = start
-        var separator = " ("
+        var separator = verbosity >= 2 ? "\n\t" : " ("
         var number = 1
         while remaining != 0 {
             guard remaining >= 4 else {
                 packet.text += "\(separator)\(number)) [chunk descriptor cut off at end of packet]"
                 return .complete
             }
-            guard has(cursor, 4), let type = u8(cursor), let flags = u8(cursor + 1), let chunkLength = u16(cursor + 2) else { return .truncated }
+            guard has(cursor, 4), let type = u8(cursor), let flags = u8(cursor + 1), let chunkLength = u16(cursor + 2) else { return .truncated("sctp") }
             guard chunkLength >= 4 else {
                 packet.text += "\(separator)\(number)) [Bad chunk length \(chunkLength), < size of chunk descriptor]"
                 return .complete
@@ -69,7 +69,7 @@ extension PacketDecoding {
                 packet.text += "\(separator)\(number)) [Bad chunk length \(chunkLength), > remaining data in packet]"
                 return .complete
             }
-            guard has(cursor, Int(chunkLength)) else { return .truncated }
+            guard has(cursor, Int(chunkLength)) else { return .truncated("sctp") }
             let body = cursor + 4
             packet.chunkTypes.append(type)
             packet.text += "\(separator)\(number)) [\(Self.sctpChunkNames[type] ?? "Unknown chunk type: 0x\(String(type, radix: 16))")] "
@@ -94,6 +94,14 @@ extension PacketDecoding {
                     return .complete
                 }
                 if forces { return .forces }
+                if verbosity > 1 {
+                    // -vv: an M3UA message decoded, any other payload in hex and text.
+                    if payloadProtocol == 3 {
+                        guard m3ua(&packet.text, at: body + 12, size: bodyLength - 12) else { return .truncated("m3ua") }
+                    } else {
+                        packet.text += "[Payload:" + PacketBytesText.hexLines(bytes(body + 12, bodyLength - 12) ?? [], ascii: true) + "]"
+                    }
+                }
             case 1, 2:
                 guard bodyLength >= 16 else {
                     packet.text += bogus
@@ -108,20 +116,48 @@ extension PacketDecoding {
                 }
                 let gaps = u16(body + 8) ?? 0, duplicates = u16(body + 10) ?? 0
                 packet.text += "[cum ack \(u32(body) ?? 0)] [a_rwnd \(u32(body + 4) ?? 0)] [#gap acks \(gaps)] [#dup tsns \(duplicates)] "
-                // Each gap block and duplicate TSN goes on a line of its own.
-                if bodyLength > 12 && (gaps > 0 || duplicates > 0) { return .gapBlocks }
+                guard sctpSelectiveAckLists(&packet.text, at: body, bodyLength: bodyLength, gaps: gaps, duplicates: duplicates) else {
+                    packet.text += bogus
+                    return .complete
+                }
             default:
                 break
             }
             cursor += Int(chunkLength) + Int(padding)
             remaining &-= UInt32(chunkLength)
-            separator = ", ("
+            if verbosity < 2 { separator = ", (" }
             if padding != 0 {
-                guard has(cursor - Int(padding), Int(padding)) else { return .truncated }
+                guard has(cursor - Int(padding), Int(padding)) else { return .truncated("sctp") }
                 remaining &-= padding
             }
             number += 1
         }
         return .complete
+    }
+
+    /// A SACK's gap ack blocks (as TSNs: the cumulative ack plus each offset) and duplicate
+    /// TSNs, each on its own line; false when the chunk ends inside one.
+    func sctpSelectiveAckLists(_ text: inout String, at body: Int, bodyLength: Int, gaps: UInt16, duplicates: UInt16) -> Bool {
+        let cumulative = u32(body) ?? 0
+        var cursor = body + 12
+        var left = bodyLength - 12
+        var number: UInt16 = 0
+        while left != 0 && number < gaps {
+            guard left >= 4 else { return false }
+            let start = cumulative &+ UInt32(u16(cursor) ?? 0), stop = cumulative &+ UInt32(u16(cursor + 2) ?? 0)
+            number += 1
+            text += "\n\t\t[gap ack block #\(number): start = \(start), end = \(stop)] "
+            cursor += 4
+            left -= 4
+        }
+        number = 0
+        while left != 0 && number < duplicates {
+            guard left >= 4 else { return false }
+            number += 1
+            text += "\n\t\t[dup TSN #\(number): \(u32(cursor) ?? 0)] "
+            cursor += 4
+            left -= 4
+        }
+        return true
     }
 }

@@ -87,6 +87,42 @@ struct CaptureFuzzTests {
         #expect(CaptureTestData.corpusFiles().isEmpty || lines > 50_000)
     }
 
+    /// What -vv and -vvv decode beyond -v (a DNS message's every section and EDNS options,
+    /// DCCP options, SCTP chunks with M3UA, IGMPv3 and MLDv2 source lists, neighbor
+    /// discovery options in hex) on the corpus packets that carry it, damaged anywhere past
+    /// the link header and cut anywhere: it only ever returns a line.
+    @Test func moreVerboseDecodingOfDamagedPacketsNeverCrashes() throws {
+        var random = Random(state: 0x77_5eed)
+        var lines = 0
+        for file in CaptureTestData.corpusFiles() {
+            guard var reader = try? CaptureReader(try CaptureTestData.bytes(file)) else { continue }
+            var printer = PacketPrinter(verbosity: 2)
+            let carriers = reader.readAll().filter { packet in
+                PacketDecoder.decode(packet, verbosity: 2).layers.contains {
+                    switch $0 {
+                    case .dns, .dccp, .sctp, .igmp, .icmpv6: true
+                    default: false
+                    }
+                }
+            }
+            for packet in carriers.prefix(200) {
+                for round in 0..<96 {
+                    var data = packet.data
+                    for _ in 0...random.below(4) where data.count > 14 {
+                        data[14 + random.below(data.count - 14)] = [0, 0xff, 0xc0, 0x29, UInt8(truncatingIfNeeded: random.next())][random.below(5)]
+                    }
+                    if round % 4 == 0 { data = Array(data.prefix(random.below(data.count + 1))) }
+                    printer.verbosity = 2 + round % 2
+                    let summary = PacketDecoder.decode(data, originalLength: packet.originalLength, linkType: packet.linkType, verbosity: printer.verbosity)
+                    _ = printer.line(summary)
+                    lines += 1
+                }
+            }
+        }
+        print("-vv fuzz: \(lines) lines")
+        #expect(CaptureTestData.corpusFiles().isEmpty || lines > 40_000)
+    }
+
     @Test func damagedVariantsNeverCrash() throws {
         var random = Random(state: 0x5eed_ca97)
         var variants = 0, refused = 0, partial = 0

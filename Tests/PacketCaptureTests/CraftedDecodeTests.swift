@@ -33,6 +33,19 @@ struct CraftedDecodeTests {
         text.split(separator: ".").flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) } + [0]
     }
 
+    /// `frames` as Ethernet packets a second apart, and a temporary pcap file of them for
+    /// tcpdump, which the caller removes.
+    static func pcapFile(_ frames: [[UInt8]], name: String) throws -> (file: URL, packets: [Packet]) {
+        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
+        let packets = frames.enumerated().map { index, frame in
+            Packet(timestamp: Int64(index) * 1_000_000_000, originalLength: frame.count, data: frame, linkType: .ethernet)
+        }
+        for packet in packets { try writer.write(packet) }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid()).pcap")
+        try Data(writer.takeBytes()).write(to: file)
+        return (file, packets)
+    }
+
     static var frames: [[UInt8]] {
         let syn: UInt8 = 0x02, ack: UInt8 = 0x10
         let cookie: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
@@ -58,13 +71,7 @@ struct CraftedDecodeTests {
 
     @Test func craftedPacketsPrintAsTcpdump() throws {
         guard let tcpdump = CaptureTestData.tcpdump() else { return }
-        var writer = CaptureWriter(format: .pcap, linkType: .ethernet)
-        let packets = Self.frames.enumerated().map { index, frame in
-            Packet(timestamp: Int64(index) * 1_000_000_000, originalLength: frame.count, data: frame, linkType: .ethernet)
-        }
-        for packet in packets { try writer.write(packet) }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("crafted-\(getpid()).pcap")
-        try Data(writer.takeBytes()).write(to: file)
+        let (file, packets) = try Self.pcapFile(Self.frames, name: "crafted")
         defer { try? FileManager.default.removeItem(at: file) }
         let theirs = try DecodeDifferentialTests.tcpdumpLines(tcpdump, file)
         #expect(theirs.count == packets.count)
@@ -76,6 +83,77 @@ struct CraftedDecodeTests {
             print("crafted \(index + 1): \(ours)")
             #expect(summary.undecoded.isEmpty, "packet \(index + 1): \(summary.undecoded)")
             #expect(ours == expected?.line && expected?.continued == false, "packet \(index + 1):\n    ours:    \(ours)\n    tcpdump: \(expected?.line ?? "-")")
+        }
+    }
+}
+
+/// Packets the corpus lacks for what -vv prints, built here and printed by tcpdump -vv at
+/// test time: SCTP DATA chunks with M3UA and with another payload, EDNS options of every
+/// kind tcpdump names (valid and not), and DCCP options.
+struct CraftedVeryVerboseTests {
+    /// An SCTP DATA chunk with payload protocol `payloadProtocol`, padded to 4 bytes.
+    static func sctpData(_ payloadProtocol: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        let length = 16 + payload.count
+        let chunk: [UInt8] = [0, 3, UInt8(length >> 8), UInt8(length & 0xff), 0, 0, 0, 7, 0, 1, 0, 2, 0, 0, 0, payloadProtocol]
+        return [0x0b, 0x59, 0x0b, 0x59, 0, 0, 0, 1, 0, 0, 0, 0] + chunk + payload + [UInt8](repeating: 0, count: (4 - length % 4) % 4)
+    }
+
+    /// An M3UA message: version 1, `messageClass`, `type`, the length (or `claimed`), then parameters.
+    static func m3ua(_ messageClass: UInt8, _ type: UInt8, _ parameters: [UInt8], claimed: Int? = nil) -> [UInt8] {
+        let length = claimed ?? 8 + parameters.count
+        return [1, 0, messageClass, type, 0, 0, UInt8(length >> 8), UInt8(length & 0xff)] + parameters
+    }
+
+    /// A DNS query for example.com with one OPT record holding `options` (code, data).
+    static func ednsQuery(_ options: [(UInt16, [UInt8])]) -> [UInt8] {
+        let data = options.flatMap { code, bytes in [UInt8(code >> 8), UInt8(code & 0xff), UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes }
+        return [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1] + CraftedDecodeTests.name("example.com") + [0, 1, 0, 1]
+            + [0, 0, 41, 0x10, 0x00, 0, 0, 0x80, 0, UInt8(data.count >> 8), UInt8(data.count & 0xff)] + data
+    }
+
+    /// A DCCP Request (short sequence numbers) with `options` after the service code.
+    static func dccpRequest(_ options: [UInt8]) -> [UInt8] {
+        let padded = options + [UInt8](repeating: 0, count: (4 - options.count % 4) % 4)
+        let offset = UInt8((16 + padded.count) / 4)
+        return [0x9c, 0x40, 0x13, 0x89, offset, 0, 0, 0, 0x00, 0, 0, 42, 0, 0, 0, 9] + padded
+    }
+
+    static var frames: [[UInt8]] {
+        let frame = CraftedDecodeTests.ipv4Frame
+        let udp = CraftedDecodeTests.udp
+        return [
+            frame(132, sctpData(0, Array("hello, sctp payload!".utf8))),
+            frame(132, sctpData(3, m3ua(1, 1, [0, 6, 0, 8, 0, 0, 0, 5, 0x02, 0x00, 0, 8, 0, 0, 0, 1, 0x02, 0x10, 0, 9, 1, 2, 3, 4, 5, 0, 0, 0]))),
+            frame(132, sctpData(3, m3ua(3, 3, [0, 9, 0, 6, 1, 2, 0, 0], claimed: 99))),
+            frame(132, sctpData(3, m3ua(7, 1, [0x7f, 0x7f, 0, 2]))),
+            frame(17, udp(53, ednsQuery([(8, [0, 1, 24, 0, 192, 0, 2]), (11, [0, 25]), (9, [0, 0, 0x0e, 0x10]), (12, [0, 0, 0])]))),
+            frame(17, udp(53, ednsQuery([(14, [0, 1, 0, 2]), (5, [8, 13, 99]), (6, [1, 2]), (7, [1]), (3, [0xab, 0xcd])]))),
+            frame(17, udp(53, ednsQuery([(10, [1, 2, 3]), (8, [0, 3, 0, 0]), (11, [1]), (13, CraftedDecodeTests.name("example")), (99, [])]))),
+            frame(33, dccpRequest([0, 1, 32, 4, 1, 2, 41, 6, 0, 0, 1, 0, 42, 8, 0, 0, 0, 5, 0, 3, 43, 4, 0, 7, 44, 6, 1, 2, 3, 4, 130, 4, 0, 9])),
+            frame(33, dccpRequest([36, 5, 0xaa, 0xbb, 0xcc, 37, 3, 4, 32, 1])),
+        ]
+    }
+
+    @Test func craftedPacketsPrintAsTcpdumpWithVV() throws {
+        guard let tcpdump = CaptureTestData.tcpdump() else { return }
+        let (file, packets) = try CraftedDecodeTests.pcapFile(Self.frames, name: "crafted-vv")
+        defer { try? FileManager.default.removeItem(at: file) }
+        for verbosity in [2, 3] {
+            let output = try Subprocess.run(tcpdump.path, ["-n", "-t", "-" + String(repeating: "v", count: verbosity), "-r", file.path]).text
+            // A packet is its line and the indented lines under it.
+            var theirs: [String] = []
+            for line in output.split(separator: "\n") {
+                if line.hasPrefix(" ") || line.hasPrefix("\t"), !theirs.isEmpty { theirs[theirs.count - 1] += "\n" + line } else { theirs.append(String(line)) }
+            }
+            #expect(theirs.count == packets.count)
+            var printer = PacketPrinter(verbosity: verbosity)
+            for (index, packet) in packets.enumerated() where index < theirs.count {
+                let summary = PacketDecoder.decode(packet, verbosity: verbosity)
+                let ours = printer.line(summary)
+                print("crafted -\(String(repeating: "v", count: verbosity)) \(index + 1): \(ours)")
+                #expect(summary.undecoded.isEmpty, "packet \(index + 1): \(summary.undecoded)")
+                #expect(ours == theirs[index], "packet \(index + 1) at verbosity \(verbosity):\n    ours:    \(ours)\n    tcpdump: \(theirs[index])")
+            }
         }
     }
 }
