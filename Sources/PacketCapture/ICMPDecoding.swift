@@ -145,7 +145,7 @@ extension PacketDecoding {
             guard let pointer = u8(offset + 4) else { return nil }
             return "parameter problem - octet \(pointer)"
         case 18:
-            guard let mask = u32(offset + 12) else { return nil }
+            guard let mask = u32(offset + 8) else { return nil }
             return "address mask is 0x\(hex(mask, width: 8))"
         case 13:
             guard let id = u16(offset + 4), let sequence = u16(offset + 6) else { return nil }

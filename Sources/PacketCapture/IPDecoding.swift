@@ -266,7 +266,7 @@ extension PacketDecoding {
         }
         for index in 0..<Int(lengthField / 2) {
             guard let address = bytes(offset + 8 + 16 * index, 16) else { return stopRouting(truncated: true) }
-            header.text? += ", [\(index)]\(IPv6Address(address))"
+            header.text? += ", [\(index)]\(host(.v6(IPv6Address(address))))"
             // The pseudo-header's destination is the last address (type 0) or first segment (type 4).
             if type == 0 || (type == 4 && index == 0) { pseudoAddresses?.destination = address }
         }

@@ -59,7 +59,7 @@ extension PacketDecoding {
         var index = 3
         while index < length {
             guard let address = u32(start + index) else { return (text, true) }
-            text += " \(IPv4Address(address))" + (pointer > index ? "," : "")
+            text += " \(host(.v4(IPv4Address(address))))" + (pointer > index ? "," : "")
             index += 4
         }
         return (text, false)
@@ -84,7 +84,7 @@ extension PacketDecoding {
             index = 4
             while index < length {
                 guard let stamp = u32(start + index + entryLength - 4),
-                      let address = entryLength == 8 ? u32(start + index).map({ IPv4Address($0).description }) : ""
+                      let address = entryLength == 8 ? u32(start + index).map({ host(.v4(IPv4Address($0))) }) : ""
                 else { return (text, true) }
                 text += (pointer == index ? " ^ " : " ") + "\(stamp)@\(address)"
                 index += entryLength

@@ -53,7 +53,7 @@ extension PacketDecoding {
             case 3:
                 guard let prefix = bytes(cursor + 16, 16), let prefixLength = u8(cursor + 2), let flags = u8(cursor + 3) else { return (text, true) }
                 let names = [(UInt8(0x80), "onlink"), (0x40, "auto"), (0x20, "router")].filter { flags & $0.0 != 0 }.map(\.1)
-                text += "\(IPv6Address(prefix))/\(prefixLength)\(lengthUnits != 4 ? "badlen" : ""), Flags [\(names.isEmpty ? "none" : names.joined(separator: ", "))]"
+                text += "\(host(.v6(IPv6Address(prefix))))/\(prefixLength)\(lengthUnits != 4 ? "badlen" : ""), Flags [\(names.isEmpty ? "none" : names.joined(separator: ", "))]"
                 text += ", valid time \(Self.lifetime(word(4))), pref. time \(Self.lifetime(word(8)))"
             case 4:
                 // tcpdump dumps from the first option on, whatever this one's place.
