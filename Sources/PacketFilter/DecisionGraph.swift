@@ -52,6 +52,18 @@ struct NodeIndex: Sendable {
         slots = [Int32](repeating: -1, count: size)
     }
 
+    /// The index of a node equal to `node`, if `nodes` has one indexed.
+    func existing(_ node: GraphNode, in nodes: [GraphNode]) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
+        while true {
+            let found = Int(slots[slot])
+            if found < 0 { return nil }
+            if nodes[found] == node { return found }
+            slot = (slot + 1) & mask
+        }
+    }
+
     /// The index of the node equal to `node`, or a new one appended to `nodes`.
     mutating func intern(_ node: GraphNode, in nodes: inout [GraphNode]) -> Int {
         let mask = slots.count - 1
@@ -115,7 +127,8 @@ struct NodeIndex: Sendable {
 struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
-    private var index: NodeIndex
+    /// Finds equal nodes; it may miss some after edits (see `isShared`), never names a wrong one.
+    private(set) var index: NodeIndex
     private var cachedOrder: [Int]?
     /// Whether no two nodes are equal and (when simplifying) no test's exits meet, as after
     /// building or rebuilding: then a rebuild would only drop unreachable nodes, and the
