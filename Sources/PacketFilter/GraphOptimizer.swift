@@ -421,6 +421,9 @@ struct DestinationSearch {
     let predecessors: UnsafeMutableBufferPointer<UInt32>
     /// 1 for a node whose test another node reached tests too.
     let twins: UnsafeMutableBufferPointer<UInt32>
+    /// 1 for a node from which a way may test one value twice: only there can a way learn
+    /// what decides a later test.
+    let repeats: UnsafeMutableBufferPointer<UInt32>
     /// The node whose edges the pass is threading.
     var current = 0
     /// Whether searches follow each way apart (`WaySearch`), and whether one found a place.
@@ -430,13 +433,14 @@ struct DestinationSearch {
     var mode = ThreadingMode.decided
     /// Nodes one search may look at: beyond that, it gives up (long expressions).
     static let nodeLimit = 48
-    static let parts = 7
+    static let parts = 8
 
     init(_ room: UnsafeMutableBufferPointer<UInt32>, nodes count: Int) {
         func part(_ i: Int) -> UnsafeMutableBufferPointer<UInt32> {
             UnsafeMutableBufferPointer(rebasing: room[(i * count)..<((i + 1) * count)])
         }
-        (marks, stack, found, position, waysIn, predecessors, twins) = (part(0), part(1), part(2), part(3), part(4), part(5), part(6))
+        (marks, stack, found, position, waysIn, predecessors) = (part(0), part(1), part(2), part(3), part(4), part(5))
+        (twins, repeats) = (part(6), part(7))
     }
 }
 
@@ -639,7 +643,10 @@ enum GraphOptimizer {
                             if case .node(let m) = graph.nodes[n].target(outcome) { search.predecessors[m] += 1 }
                         }
                     }
-                    if searched > 0 { markTwins(order, graph.nodes, tests: graph.tests.entries.count, search.twins) }
+                    if searched > 0, searches.followingWays {
+                        markTwins(order, graph.nodes, tests: graph.tests.entries.count, search.twins)
+                        markRepeats(order, graph.nodes, graph.tests.entries, search.repeats)
+                    }
                     return thread(graph.nodes, graph.root, graph.tests.entries, graph.index, order, knownIn, targets, &ways, &search)
                 }
                 // Edges change only now: a pass reads every node as it was, which is what it
@@ -666,6 +673,26 @@ enum GraphOptimizer {
                     twins[n] = 1
                     twins[Int(first[test])] = 1
                 }
+            }
+        }
+    }
+
+    /// Marks the nodes of `order` from which a way may test one value twice (values told
+    /// apart as `Knowledge.named` does, which can only mark too many); the values tested
+    /// after each node on the machine stack for small graphs.
+    private static func markRepeats(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry],
+                                    _ repeats: UnsafeMutableBufferPointer<UInt32>) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: nodes.count) { after in
+            for n in order.reversed() {
+                var mask: UInt64 = 0
+                var repeated = false
+                for outcome in GraphNode.outcomes {
+                    guard case .node(let m) = nodes[n].target(outcome) else { continue }
+                    mask |= after[m] | Knowledge.bit(tests[nodes[m].test].value)
+                    repeated = repeated || repeats[m] != 0
+                }
+                after[n] = mask
+                if repeated || mask & Knowledge.bit(tests[nodes[n].test].value) != 0 { repeats[n] = 1 }
             }
         }
     }
@@ -809,7 +836,7 @@ enum GraphOptimizer {
                 // Skipping loads to the accept keeps a packet too short for them, which libpcap's
                 // program drops unless its optimizer skipped them too: only then.
                 target = next
-            } else if search.mode == .beyond, search.followsWays, search.predecessors[m] > 1,
+            } else if search.mode == .beyond, search.followsWays, search.predecessors[m] > 1, search.repeats[m] != 0,
                       let next = learnedDestination(from: m, known, nodes, tests, &arena) {
                 search.followedWays = true
                 target = next
