@@ -419,7 +419,7 @@ struct DestinationSearch {
     let waysIn: UnsafeMutableBufferPointer<UInt32>
     /// How many edges lead into each node.
     let predecessors: UnsafeMutableBufferPointer<UInt32>
-    /// 1 for a node whose test another node reached tests too.
+    /// 1 for a node whose test a node after it tests too.
     let twins: UnsafeMutableBufferPointer<UInt32>
     /// 1 for a node from which a way may test one value twice: only there can a way learn
     /// what decides a later test.
@@ -660,19 +660,14 @@ enum GraphOptimizer {
         }
     }
 
-    /// Marks the nodes of `order` whose test another of them tests too; the first node of
-    /// each test on the machine stack for small graphs.
+    /// Marks the nodes of `order` whose test a node after them tests too: a twin laid out
+    /// after the node threaded is one after the node itself, but for those in between.
     private static func markTwins(_ order: [Int], _ nodes: [GraphNode], tests: Int, _ twins: UnsafeMutableBufferPointer<UInt32>) {
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: tests) { first in
-            first.initialize(repeating: -1)
-            for n in order {
-                let test = nodes[n].test
-                if first[test] < 0 {
-                    first[test] = Int32(truncatingIfNeeded: n)
-                } else {
-                    twins[n] = 1
-                    twins[Int(first[test])] = 1
-                }
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: tests) { seen in
+            seen.initialize(repeating: false)
+            for n in order.reversed() {
+                if seen[nodes[n].test] { twins[n] = 1 }
+                seen[nodes[n].test] = true
             }
         }
     }
@@ -814,6 +809,7 @@ enum GraphOptimizer {
     /// Where a packet that `known` describes goes from `start`, past the tests `known`
     /// decides and past those after which every way meets again; every place on the way,
     /// `start` first, into `way`.
+    @inline(__always)
     private static func walk(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
                              _ index: NodeIndex, _ arena: inout FactArena, into way: inout Way,
                              _ search: inout DestinationSearch) -> GraphTarget {
@@ -840,7 +836,7 @@ enum GraphOptimizer {
                       let next = learnedDestination(from: m, known, nodes, tests, &arena) {
                 search.followedWays = true
                 target = next
-            } else if search.mode == .beyond, search.followsWays, search.twins[m] != 0,
+            } else if search.mode == .beyond, search.followsWays, search.twins[m] != 0, search.repeats[m] != 0,
                       let twin = twin(of: m, known, nodes, tests, index, &arena, search) {
                 search.followedWays = true
                 // The twin's sides are decided as this node's would be: no further.
@@ -854,6 +850,7 @@ enum GraphOptimizer {
 
     /// The last place every packet that `known` describes passes through from node `start`
     /// on, found by following each way on its own (`WaySearch`), where `destination` finds none.
+    @inline(never)
     private static func learnedDestination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
                                            _ arena: inout FactArena) -> GraphTarget? {
         let mark = arena.mark
@@ -871,6 +868,7 @@ enum GraphOptimizer {
     /// whether a UDP packet is a fragment once for the range's ports and once more before
     /// `udp`'s own ports, and a UDP packet's first fragment test can be the second one.
     /// Only a node laid out after the one being threaded: the pass has yet to look at it.
+    @inline(never)
     private static func twin(of m: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry], _ index: NodeIndex,
                              _ arena: inout FactArena, _ search: DestinationSearch) -> GraphTarget? {
         let mark = arena.mark
