@@ -855,12 +855,20 @@ enum GraphOptimizer {
                                            _ arena: inout FactArena) -> GraphTarget? {
         let mark = arena.mark
         defer { arena.rewind(to: mark) }
-        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) { found, _ in
-            // Skipping loads to the accept keeps a packet too short for them.
-            guard let (places, loadsAnew) = found, var last = places.indices.last else { return nil }
-            if places[last] == .accept, loadsAnew { last -= 1 }
-            return last > 0 ? places[last] : nil
+        let (place, skipsLoadsToAccept) = WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) {
+            found, _ -> (GraphTarget?, Bool) in
+            guard let (places, loadsAnew) = found, places.count > 1 else { return (nil, false) }
+            guard places[places.count - 1] == .accept, loadsAnew else { return (places[places.count - 1], false) }
+            return (places.count > 2 ? places[places.count - 2] : nil, true)
         }
+        // Skipping loads to the accept keeps a packet too short for them, which libpcap's
+        // program drops unless its optimizer skipped them too: only then.
+        if skipsLoadsToAccept, WaySearch.commonPlaces(from: (.node(start), known), likeLibpcap: true, nodes, tests, &arena, {
+            found, _ in found?.places.last == .accept
+        }) {
+            return .accept
+        }
+        return place
     }
 
     /// Another node with node `m`'s test whose sides lead to places that `m`'s sides pass
