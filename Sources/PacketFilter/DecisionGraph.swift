@@ -180,14 +180,14 @@ struct DecisionGraph: Sendable {
 
     /// A node for the test `value condition operand` of `arena`'s values.
     mutating func node(value: Int32, _ condition: ClassicCondition, operand: Int32, of arena: PredicateArena,
-                       _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+                       apart: Bool = false, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         if simplify, whenTrue == whenFalse { return whenTrue }
         // Constants involve no load, so folding never hides a drop.
         let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
         if a.kind == .constant, b.kind == .constant {
             return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
         }
-        return node(number: tests.number(value: value, condition, operand: operand, of: arena), whenTrue, whenFalse)
+        return node(number: tests.number(value: value, condition, operand: operand, of: arena, apart: apart), whenTrue, whenFalse)
     }
 
     /// A node for a test already in the table.
@@ -204,7 +204,9 @@ struct DecisionGraph: Sendable {
     private mutating func build(_ p: Predicate, in arena: PredicateArena, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         switch arena.parts[Int(p.index)] {
         case .always(let value): value ? whenTrue : whenFalse
-        case .test(let value, let condition, let operand): node(value: value, condition, operand: operand, of: arena, whenTrue, whenFalse)
+        case .test(let value, let condition, let operand):
+            // Apart only where equal tests stay apart too: libpcap's view (`GraphOptimizer.provesFalseLikeLibpcap`).
+            node(value: value, condition, operand: operand, of: arena, apart: !shares && arena.isRelation(p.index), whenTrue, whenFalse)
         case .not(let q): build(q, in: arena, whenFalse, whenTrue)
         case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
         case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
@@ -348,10 +350,16 @@ struct TestTable: Sendable {
 
     subscript(_ number: Int) -> TestEntry { entries[number] }
 
+    /// Set in the value numbers of tests told apart: above any value table's numbers (a
+    /// program holds at most 4,096 instructions).
+    static let apartValues = 1 << 30
+
     /// The number of the test `value condition operand` of `arena`'s values.
+    /// With `apart`, the test's value is told apart from the same value elsewhere (a value
+    /// number no other has), for deciding tests as libpcap does; such a table is not for code.
     mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand arenaOperand: Int32,
-                         of arena: PredicateArena) -> Int {
-        let value = Int(valueTable.number(arenaValue, of: arena))
+                         of arena: PredicateArena, apart: Bool = false) -> Int {
+        let value = Int(valueTable.number(arenaValue, of: arena)) | (apart ? Self.apartValues : 0)
         let operand = valueTable.number(arenaOperand, of: arena)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
         if let number = index.find(print, { entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand }) {
