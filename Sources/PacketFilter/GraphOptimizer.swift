@@ -312,6 +312,30 @@ struct Knowledge: Sendable {
         return result
     }
 
+    /// Keeps, after `meet`, the facts of either way in that the other's knowledge decides the
+    /// same: one way knows the EtherType is not IPv4, the other that it is IPv6. Returns
+    /// whether it kept any.
+    mutating func keepImplied(_ one: Knowledge, _ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Bool {
+        guard one.facts != other.facts else { return false }
+        let found = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(one.facts.count + other.facts.count)) { words in
+            var count = 0
+            for (list, decider) in [(one.facts, other), (other.facts, one)] {
+                var cell = list.head
+                for _ in 0..<list.count {
+                    let (fact, older) = arena.fact(at: cell)
+                    cell = older
+                    if !arena.contains(facts, fact), decider.decide(fact.test, tests, arena) == fact.outcome {
+                        words[count] = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
+                        count += 1
+                    }
+                }
+            }
+            return Array(words[..<count])
+        }
+        for word in found where !arena.contains(facts, Fact(word: word)) { facts = arena.add(Fact(word: word), to: facts) }
+        return !found.isEmpty
+    }
+
     /// The outcome of `test` if libpcap's optimizer, knowing the same, settles it: a fact
     /// about the same test, or an `==` that held on the same value, for another `==`. With
     /// `factsNameNodes`, a fact names the node whose test it is about (`nodes`): libpcap's facts
@@ -796,7 +820,13 @@ enum GraphOptimizer {
                     knownIn[m] = known
                     return
                 }
-                knownIn[m] = search.mode == .likeLibpcap ? earlier.meetFacts(known, &arena) : earlier.meet(known, tests, &arena)
+                switch search.mode {
+                case .likeLibpcap: knownIn[m] = earlier.meetFacts(known, &arena)
+                case .beyond where search.followsWays:
+                    knownIn[m] = earlier.meet(known, tests, &arena)
+                    if knownIn[m]?.keepImplied(earlier, known, tests, &arena) == true { search.followedWays = true }
+                default: knownIn[m] = earlier.meet(known, tests, &arena)
+                }
             }
             enter(whenTrue, trueKnown)
             enter(whenFalse, falseKnown)
@@ -855,20 +885,12 @@ enum GraphOptimizer {
                                            _ arena: inout FactArena) -> GraphTarget? {
         let mark = arena.mark
         defer { arena.rewind(to: mark) }
-        let (place, skipsLoadsToAccept) = WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) {
-            found, _ -> (GraphTarget?, Bool) in
-            guard let (places, loadsAnew) = found, places.count > 1 else { return (nil, false) }
-            guard places[places.count - 1] == .accept, loadsAnew else { return (places[places.count - 1], false) }
-            return (places.count > 2 ? places[places.count - 2] : nil, true)
+        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) { found, _ in
+            // Skipping loads to the accept keeps a packet too short for them.
+            guard let (places, loadsAnew) = found, var last = places.indices.last else { return nil }
+            if places[last] == .accept, loadsAnew { last -= 1 }
+            return last > 0 ? places[last] : nil
         }
-        // Skipping loads to the accept keeps a packet too short for them, which libpcap's
-        // program drops unless its optimizer skipped them too: only then.
-        if skipsLoadsToAccept, WaySearch.commonPlaces(from: (.node(start), known), likeLibpcap: true, nodes, tests, &arena, {
-            found, _ in found?.places.last == .accept
-        }) {
-            return .accept
-        }
-        return place
     }
 
     /// Another node with node `m`'s test whose sides lead to places that `m`'s sides pass

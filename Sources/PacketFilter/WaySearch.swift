@@ -13,9 +13,6 @@ struct WaySearch {
     /// name: skipping it to the accept would keep a packet too short for that load.
     private var loadsAnew = false
     private let start: Knowledge
-    /// Whether tests are decided only as libpcap's optimizer decides them
-    /// (`Knowledge.decideLikeLibpcap`), to tell what its program skips.
-    private let likeLibpcap: Bool
     /// The way being followed, and the places on every way followed so far in the order
     /// each way passes them (the same on every way: the graph has no cycles), -1 places
     /// before the first way ends. Lent by `commonPlaces`: a way is at most one place per step.
@@ -24,9 +21,8 @@ struct WaySearch {
     private let common: UnsafeMutableBufferPointer<GraphTarget>
     private var commonCount = -1
 
-    private init(_ known: Knowledge, likeLibpcap: Bool, _ room: UnsafeMutableBufferPointer<GraphTarget>) {
+    private init(_ known: Knowledge, _ room: UnsafeMutableBufferPointer<GraphTarget>) {
         start = known
-        self.likeLibpcap = likeLibpcap
         way = UnsafeMutableBufferPointer(rebasing: room[..<(Self.stepLimit + 1)])
         common = UnsafeMutableBufferPointer(rebasing: room[(Self.stepLimit + 1)...])
     }
@@ -39,13 +35,13 @@ struct WaySearch {
     /// that each one's knowledge describes, nil for one that gave up (or was not asked). The
     /// places are on the machine stack: no allocation.
     static func commonPlaces<Result>(from first: (GraphTarget, Knowledge), and second: (GraphTarget, Knowledge)? = nil,
-                                     likeLibpcap: Bool = false, _ nodes: [GraphNode], _ tests: [TestEntry], _ arena: inout FactArena,
+                                     _ nodes: [GraphNode], _ tests: [TestEntry], _ arena: inout FactArena,
                                      _ body: (Found?, Found?) -> Result) -> Result {
         let size = 2 * (stepLimit + 1)
         return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: 2 * size) { room in
             func search(_ start: (GraphTarget, Knowledge)?, _ part: Int) -> Found? {
                 guard let (target, known) = start else { return nil }
-                var search = WaySearch(known, likeLibpcap: likeLibpcap, UnsafeMutableBufferPointer(rebasing: room[(part * size)..<((part + 1) * size)]))
+                var search = WaySearch(known, UnsafeMutableBufferPointer(rebasing: room[(part * size)..<((part + 1) * size)]))
                 guard search.follow(target, known, nodes, tests, &arena), search.commonCount > 0 else { return nil }
                 return (UnsafeMutableBufferPointer(rebasing: search.common[..<search.commonCount]), search.loadsAnew)
             }
@@ -71,7 +67,7 @@ struct WaySearch {
             }
             steps += 1
             let test = nodes[n].test
-            if let decided = likeLibpcap ? known.decideLikeLibpcap(test, tests, arena) : known.decide(test, tests, arena) {
+            if let decided = known.decide(test, tests, arena) {
                 target = nodes[n].target(decided)
                 continue
             }
