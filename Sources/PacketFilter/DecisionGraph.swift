@@ -52,6 +52,18 @@ struct NodeIndex: Sendable {
         slots = [Int32](repeating: -1, count: size)
     }
 
+    /// The index of a node equal to `node`, if `nodes` has one indexed.
+    func existing(_ node: GraphNode, in nodes: [GraphNode]) -> Int? {
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: node.key >> 32) & mask
+        while true {
+            let found = Int(slots[slot])
+            if found < 0 { return nil }
+            if nodes[found] == node { return found }
+            slot = (slot + 1) & mask
+        }
+    }
+
     /// The index of the node equal to `node`, or a new one appended to `nodes`.
     mutating func intern(_ node: GraphNode, in nodes: inout [GraphNode]) -> Int {
         let mask = slots.count - 1
@@ -115,7 +127,8 @@ struct NodeIndex: Sendable {
 struct DecisionGraph: Sendable {
     private(set) var nodes: [GraphNode] = []
     var root: GraphTarget = .accept
-    private var index: NodeIndex
+    /// Finds equal nodes; it may miss some after edits (see `isShared`), never names a wrong one.
+    private(set) var index: NodeIndex
     private var cachedOrder: [Int]?
     /// Whether no two nodes are equal and (when simplifying) no test's exits meet, as after
     /// building or rebuilding: then a rebuild would only drop unreachable nodes, and the
@@ -167,14 +180,14 @@ struct DecisionGraph: Sendable {
 
     /// A node for the test `value condition operand` of `arena`'s values.
     mutating func node(value: Int32, _ condition: ClassicCondition, operand: Int32, of arena: PredicateArena,
-                       _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+                       apart: Bool = false, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         if simplify, whenTrue == whenFalse { return whenTrue }
         // Constants involve no load, so folding never hides a drop.
         let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
         if a.kind == .constant, b.kind == .constant {
             return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
         }
-        return node(number: tests.number(value: value, condition, operand: operand, of: arena), whenTrue, whenFalse)
+        return node(number: tests.number(value: value, condition, operand: operand, of: arena, apart: apart), whenTrue, whenFalse)
     }
 
     /// A node for a test already in the table.
@@ -191,7 +204,9 @@ struct DecisionGraph: Sendable {
     private mutating func build(_ p: Predicate, in arena: PredicateArena, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         switch arena.parts[Int(p.index)] {
         case .always(let value): value ? whenTrue : whenFalse
-        case .test(let value, let condition, let operand): node(value: value, condition, operand: operand, of: arena, whenTrue, whenFalse)
+        case .test(let value, let condition, let operand):
+            // Apart only where equal tests stay apart too: libpcap's view (`GraphOptimizer.provesFalseLikeLibpcap`).
+            node(value: value, condition, operand: operand, of: arena, apart: !shares && arena.isRelation(p.index), whenTrue, whenFalse)
         case .not(let q): build(q, in: arena, whenFalse, whenTrue)
         case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
         case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
@@ -335,10 +350,16 @@ struct TestTable: Sendable {
 
     subscript(_ number: Int) -> TestEntry { entries[number] }
 
+    /// Set in the value numbers of tests told apart: above any value table's numbers (a
+    /// program holds at most 4,096 instructions).
+    static let apartValues = 1 << 30
+
     /// The number of the test `value condition operand` of `arena`'s values.
+    /// With `apart`, the test's value is told apart from the same value elsewhere (a value
+    /// number no other has), for deciding tests as libpcap does; such a table is not for code.
     mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand arenaOperand: Int32,
-                         of arena: PredicateArena) -> Int {
-        let value = Int(valueTable.number(arenaValue, of: arena))
+                         of arena: PredicateArena, apart: Bool = false) -> Int {
+        let value = Int(valueTable.number(arenaValue, of: arena)) | (apart ? Self.apartValues : 0)
         let operand = valueTable.number(arenaOperand, of: arena)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
         if let number = index.find(print, { entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand }) {

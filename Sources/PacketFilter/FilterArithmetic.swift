@@ -33,9 +33,9 @@ extension FilterParser {
     /// `v & m == 0` is `jset #m` false, as libpcap's optimizer rewrites it.
     func test(_ value: FilterValue, _ condition: ClassicCondition, _ operand: FilterValue) -> Predicate {
         if condition == .eq, operand == .constant(0), case .binary(.and, let inner, .constant(let mask)) = value {
-            return arena.not(arena.test(FilterTest(value: inner, condition: .set, operand: .constant(mask))))
+            return arena.not(arena.test(FilterTest(value: inner, condition: .set, operand: .constant(mask)), relation: true))
         }
-        return arena.test(FilterTest(value: value, condition: condition, operand: operand))
+        return arena.test(FilterTest(value: value, condition: condition, operand: operand), relation: true)
     }
 
     mutating func arithmetic(_ level: Int = 0) throws(FilterError) -> Arithmetic {

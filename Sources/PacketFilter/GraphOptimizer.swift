@@ -36,6 +36,20 @@ struct FactArena: Sendable {
     private var possibleCells: [PossibleCell] = []
     private var members: [UInt32] = []
 
+    /// How far the arena is filled: what a search adds after it can be dropped again.
+    struct Mark {
+        fileprivate var cells = 0, possibleCells = 0, members = 0
+    }
+
+    var mark: Mark { Mark(cells: cells.count, possibleCells: possibleCells.count, members: members.count) }
+
+    /// Drops what was added since `mark`; lists made before it stay as they were.
+    mutating func rewind(to mark: Mark) {
+        cells.removeSubrange(mark.cells...)
+        possibleCells.removeSubrange(mark.possibleCells...)
+        members.removeSubrange(mark.members...)
+    }
+
     init(capacity: Int) {
         // Every outcome learned adds a cell, and a pinned one a possible entry and a member:
         // room for those as for the cells, reserved when the first comes (most passes over a
@@ -52,6 +66,16 @@ struct FactArena: Sendable {
             cell = entry.next
         }
         return nil
+    }
+
+    /// Whether `list` has an entry for `value`, known constants or not.
+    func mentions(_ list: Int32, _ value: Int) -> Bool {
+        var cell = list
+        while cell >= 0 {
+            if Int(possibleCells[Int(cell)].value) == value { return true }
+            cell = possibleCells[Int(cell)].next
+        }
+        return false
     }
 
     func member(_ index: Int) -> UInt32 { members[index] }
@@ -288,6 +312,30 @@ struct Knowledge: Sendable {
         return result
     }
 
+    /// Keeps, after `meet`, the facts of either way in that the other's knowledge decides the
+    /// same: one way knows the EtherType is not IPv4, the other that it is IPv6. Returns
+    /// whether it kept any.
+    mutating func keepImplied(_ one: Knowledge, _ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) -> Bool {
+        guard one.facts != other.facts else { return false }
+        let found = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Int(one.facts.count + other.facts.count)) { words in
+            var count = 0
+            for (list, decider) in [(one.facts, other), (other.facts, one)] {
+                var cell = list.head
+                for _ in 0..<list.count {
+                    let (fact, older) = arena.fact(at: cell)
+                    cell = older
+                    if !arena.contains(facts, fact), decider.decide(fact.test, tests, arena) == fact.outcome {
+                        words[count] = UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0)
+                        count += 1
+                    }
+                }
+            }
+            return Array(words[..<count])
+        }
+        for word in found where !arena.contains(facts, Fact(word: word)) { facts = arena.add(Fact(word: word), to: facts) }
+        return !found.isEmpty
+    }
+
     /// The outcome of `test` if libpcap's optimizer, knowing the same, settles it: a fact
     /// about the same test, or an `==` that held on the same value, for another `==`. With
     /// `factsNameNodes`, a fact names the node whose test it is about (`nodes`): libpcap's facts
@@ -369,6 +417,19 @@ enum ThreadingMode {
     case likeLibpcap
 }
 
+/// How `.beyond` passes search, and what they did.
+struct BeyondSearches {
+    /// Off: every `.beyond` pass searches, as before the searches were skipped where they
+    /// can find nothing (for a test that they change nothing).
+    var skippingFruitless = true
+    /// Whether searches follow each way apart too (`WaySearch`); only in a pass not skipped.
+    var followingWays = true
+    /// Whether a `.beyond` pass was skipped, and whether a search that followed ways apart
+    /// changed an edge.
+    var skipped = false
+    var followedWays = false
+}
+
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
 /// its own stamp, so none needs clearing.
 struct DestinationSearch {
@@ -382,17 +443,28 @@ struct DestinationSearch {
     let waysIn: UnsafeMutableBufferPointer<UInt32>
     /// How many edges lead into each node.
     let predecessors: UnsafeMutableBufferPointer<UInt32>
+    /// 1 for a node whose test a node after it tests too.
+    let twins: UnsafeMutableBufferPointer<UInt32>
+    /// 1 for a node from which a way may test one value twice: only there can a way learn
+    /// what decides a later test.
+    let repeats: UnsafeMutableBufferPointer<UInt32>
+    /// The node whose edges the pass is threading.
+    var current = 0
+    /// Whether searches follow each way apart (`WaySearch`), and whether one found a place.
+    var followsWays = true
+    var followedWays = false
     var stamp: UInt32 = 0
     var mode = ThreadingMode.decided
     /// Nodes one search may look at: beyond that, it gives up (long expressions).
     static let nodeLimit = 48
-    static let parts = 6
+    static let parts = 8
 
     init(_ room: UnsafeMutableBufferPointer<UInt32>, nodes count: Int) {
         func part(_ i: Int) -> UnsafeMutableBufferPointer<UInt32> {
             UnsafeMutableBufferPointer(rebasing: room[(i * count)..<((i + 1) * count)])
         }
         (marks, stack, found, position, waysIn, predecessors) = (part(0), part(1), part(2), part(3), part(4), part(5))
+        (twins, repeats) = (part(6), part(7))
     }
 }
 
@@ -423,16 +495,20 @@ enum GraphOptimizer {
     static func provesFalseLikeLibpcap(_ predicate: PredicateTree) -> Bool {
         var graph = DecisionGraph(predicate, simplify: false, shares: false)
         for _ in 0..<16 {
-            guard thread(&graph, mode: .likeLibpcap) else { break }
+            var searches = BeyondSearches()
+            guard thread(&graph, mode: .likeLibpcap, &searches) else { break }
         }
         return !graph.canAccept
     }
 
-    /// With `skippingFruitlessSearches` off, every `.beyond` pass searches, as before the
-    /// searches were skipped where they can find nothing: for a test that they change nothing.
-    /// Returns whether a `.beyond` pass was skipped so.
-    @discardableResult
-    static func optimize(_ graph: inout DecisionGraph, skippingFruitlessSearches: Bool = true) -> Bool {
+    /// Optimizes with every search.
+    static func optimize(_ graph: inout DecisionGraph) -> BeyondSearches {
+        var searches = BeyondSearches()
+        optimize(&graph, &searches)
+        return searches
+    }
+
+    static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -444,19 +520,23 @@ enum GraphOptimizer {
         // Without a join the `.beyond` pass returns at once.
         let settled = threadUntilSettled(&graph, mode: .decided)
         let joins = hasJoin(&graph)
-        let skipped = settled && skippingFruitlessSearches && joins
+        searches.skipped = settled && searches.skippingFruitless && joins
             && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
-        if joins, !skipped { _ = threadUntilSettled(&graph, mode: .beyond, skippingFruitlessSearches: skippingFruitlessSearches) }
+        if joins, !searches.skipped { _ = threadUntilSettled(&graph, mode: .beyond, &searches) }
         if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
-        return skipped
     }
 
     /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
     /// shared and small, until one has changed something (false), at most 16.
+    private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
+        var searches = BeyondSearches()
+        return threadUntilSettled(&graph, mode: mode, &searches)
+    }
+
     private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode,
-                                           skippingFruitlessSearches: Bool = true) -> Bool {
+                                           _ searches: inout BeyondSearches) -> Bool {
         for _ in 0..<16 {
-            guard thread(&graph, mode: mode, skippingFruitlessSearches: skippingFruitlessSearches) else { return true }
+            guard thread(&graph, mode: mode, &searches) else { return true }
             if graph.isShared {
                 // Another pass would find the facts this one left on the edges and seldom decide
                 // anything new (the `.beyond` pass after the `.decided` ones does it then). With
@@ -549,13 +629,13 @@ enum GraphOptimizer {
     }
 
     private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode,
-                               skippingFruitlessSearches: Bool = true) -> Bool {
+                               _ searches: inout BeyondSearches) -> Bool {
         var mode = asked
         if mode == .beyond {
             // Searching past undecided tests starts only at a node two edges lead into.
             guard hasJoin(&graph) else { return false }
             // Where no search can find anything, the same pass without the searches' room.
-            if skippingFruitlessSearches, !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
+            if searches.skippingFruitless, !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
                 mode = .decided
             }
         }
@@ -579,13 +659,19 @@ enum GraphOptimizer {
                     room.initialize(repeating: 0)
                     var search = DestinationSearch(room, nodes: searched)
                     search.mode = mode
+                    search.followsWays = searches.followingWays
+                    defer { searches.followedWays = searches.followedWays || search.followedWays }
                     for (i, n) in order.enumerated() where searched > 0 {
                         search.position[n] = UInt32(truncatingIfNeeded: i)
                         for outcome in GraphNode.outcomes {
                             if case .node(let m) = graph.nodes[n].target(outcome) { search.predecessors[m] += 1 }
                         }
                     }
-                    return thread(graph.nodes, graph.root, graph.tests.entries, order, knownIn, targets, &ways, &search)
+                    if searched > 0, searches.followingWays {
+                        markTwins(order, graph.nodes, tests: graph.tests.entries.count, search.twins)
+                        markRepeats(order, graph.nodes, graph.tests.entries, search.repeats)
+                    }
+                    return thread(graph.nodes, graph.root, graph.tests.entries, graph.index, order, knownIn, targets, &ways, &search)
                 }
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
@@ -594,6 +680,38 @@ enum GraphOptimizer {
                     graph.setTargets(of: n, whenTrue: targets[2 * n], whenFalse: targets[2 * n + 1])
                 }
                 return changed
+            }
+        }
+    }
+
+    /// Marks the nodes of `order` whose test a node after them tests too: a twin laid out
+    /// after the node threaded is one after the node itself, but for those in between.
+    private static func markTwins(_ order: [Int], _ nodes: [GraphNode], tests: Int, _ twins: UnsafeMutableBufferPointer<UInt32>) {
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: tests) { seen in
+            seen.initialize(repeating: false)
+            for n in order.reversed() {
+                if seen[nodes[n].test] { twins[n] = 1 }
+                seen[nodes[n].test] = true
+            }
+        }
+    }
+
+    /// Marks the nodes of `order` from which a way may test one value twice (values told
+    /// apart as `Knowledge.named` does, which can only mark too many); the values tested
+    /// after each node on the machine stack for small graphs.
+    private static func markRepeats(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry],
+                                    _ repeats: UnsafeMutableBufferPointer<UInt32>) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: nodes.count) { after in
+            for n in order.reversed() {
+                var mask: UInt64 = 0
+                var repeated = false
+                for outcome in GraphNode.outcomes {
+                    guard case .node(let m) = nodes[n].target(outcome) else { continue }
+                    mask |= after[m] | Knowledge.bit(tests[nodes[m].test].value)
+                    repeated = repeated || repeats[m] != 0
+                }
+                after[n] = mask
+                if repeated || mask & Knowledge.bit(tests[nodes[n].test].value) != 0 { repeats[n] = 1 }
             }
         }
     }
@@ -651,7 +769,7 @@ enum GraphOptimizer {
     /// One threading pass over a graph's nodes: the new targets of each node reached go to
     /// `targets` (true at 2n, false at 2n + 1). The parts, not the graph: passing the graph
     /// from inside the closure above copied it.
-    private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ order: [Int],
+    private static func thread(_ nodes: [GraphNode], _ root: GraphTarget, _ tests: [TestEntry], _ index: NodeIndex, _ order: [Int],
                                _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
                                _ targets: UnsafeMutableBufferPointer<GraphTarget>, _ ways: inout (Way, Way),
                                _ search: inout DestinationSearch) -> Bool {
@@ -677,8 +795,9 @@ enum GraphOptimizer {
                 trueKnown.learn(node.test, true, tests, &arena)
                 falseKnown.learn(node.test, false, tests, &arena)
             }
-            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, arena, into: &ways.0, &search)
-            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, arena, into: &ways.1, &search)
+            search.current = n
+            var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, index, &arena, into: &ways.0, &search)
+            var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, index, &arena, into: &ways.1, &search)
             // The test cannot change where a packet ends up when both sides reach one place
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
@@ -701,7 +820,13 @@ enum GraphOptimizer {
                     knownIn[m] = known
                     return
                 }
-                knownIn[m] = search.mode == .likeLibpcap ? earlier.meetFacts(known, &arena) : earlier.meet(known, tests, &arena)
+                switch search.mode {
+                case .likeLibpcap: knownIn[m] = earlier.meetFacts(known, &arena)
+                case .beyond where search.followsWays:
+                    knownIn[m] = earlier.meet(known, tests, &arena)
+                    if knownIn[m]?.keepImplied(earlier, known, tests, &arena) == true { search.followedWays = true }
+                default: knownIn[m] = earlier.meet(known, tests, &arena)
+                }
             }
             enter(whenTrue, trueKnown)
             enter(whenFalse, falseKnown)
@@ -714,8 +839,10 @@ enum GraphOptimizer {
     /// Where a packet that `known` describes goes from `start`, past the tests `known`
     /// decides and past those after which every way meets again; every place on the way,
     /// `start` first, into `way`.
+    @inline(__always)
     private static func walk(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                             _ arena: FactArena, into way: inout Way, _ search: inout DestinationSearch) -> GraphTarget {
+                             _ index: NodeIndex, _ arena: inout FactArena, into way: inout Way,
+                             _ search: inout DestinationSearch) -> GraphTarget {
         way.count = 0
         var target = start
         while true {
@@ -735,9 +862,64 @@ enum GraphOptimizer {
                 // Skipping loads to the accept keeps a packet too short for them, which libpcap's
                 // program drops unless its optimizer skipped them too: only then.
                 target = next
+            } else if search.mode == .beyond, search.followsWays, search.predecessors[m] > 1, search.repeats[m] != 0,
+                      let next = learnedDestination(from: m, known, nodes, tests, &arena) {
+                search.followedWays = true
+                target = next
+            } else if search.mode == .beyond, search.followsWays, search.twins[m] != 0, search.repeats[m] != 0,
+                      let twin = twin(of: m, known, nodes, tests, index, &arena, search) {
+                search.followedWays = true
+                // The twin's sides are decided as this node's would be: no further.
+                way.append(twin)
+                return twin
             } else {
                 return target
             }
+        }
+    }
+
+    /// The last place every packet that `known` describes passes through from node `start`
+    /// on, found by following each way on its own (`WaySearch`), where `destination` finds none.
+    @inline(never)
+    private static func learnedDestination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
+                                           _ arena: inout FactArena) -> GraphTarget? {
+        let mark = arena.mark
+        defer { arena.rewind(to: mark) }
+        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) { found, _ in
+            // Skipping loads to the accept keeps a packet too short for them.
+            guard let (places, loadsAnew) = found, var last = places.indices.last else { return nil }
+            if places[last] == .accept, loadsAnew { last -= 1 }
+            return last > 0 ? places[last] : nil
+        }
+    }
+
+    /// Another node with node `m`'s test whose sides lead to places that `m`'s sides pass
+    /// through for a packet that `known` describes: `portrange 1000-2000 or udp` tests
+    /// whether a UDP packet is a fragment once for the range's ports and once more before
+    /// `udp`'s own ports, and a UDP packet's first fragment test can be the second one.
+    /// Only a node laid out after the one being threaded: the pass has yet to look at it.
+    @inline(never)
+    private static func twin(of m: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry], _ index: NodeIndex,
+                             _ arena: inout FactArena, _ search: DestinationSearch) -> GraphTarget? {
+        let mark = arena.mark
+        defer { arena.rewind(to: mark) }
+        let node = nodes[m]
+        var whenTrue = known, whenFalse = known
+        whenTrue.learn(node.test, true, tests, &arena)
+        whenFalse.learn(node.test, false, tests, &arena)
+        return WaySearch.commonPlaces(from: (node.whenTrue, whenTrue), and: (node.whenFalse, whenFalse),
+                                      nodes, tests, &arena) { trueSide, falseSide in
+            guard let trueSide, let falseSide else { return nil }
+            // Skipping loads to the accept keeps a packet too short for them.
+            for a in trueSide.places where !(a == .accept && trueSide.loadsAnew) {
+                for b in falseSide.places where !(b == .accept && falseSide.loadsAnew) && a != b {
+                    guard a != node.whenTrue || b != node.whenFalse,
+                          let twin = index.existing(GraphNode(test: node.test, whenTrue: a, whenFalse: b), in: nodes),
+                          search.predecessors[twin] > 0, search.position[twin] > search.position[search.current] else { continue }
+                    return .node(twin)
+                }
+            }
+            return nil
         }
     }
 

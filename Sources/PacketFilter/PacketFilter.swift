@@ -71,8 +71,17 @@ public enum PacketFilter {
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
                                 snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
         var graph = DecisionGraph(predicate)
-        if optimize { GraphOptimizer.optimize(&graph) }
-        let instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
+        let searches = optimize ? GraphOptimizer.optimize(&graph) : BeyondSearches()
+        var instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
+        if searches.followedWays {
+            // Following ways apart can split tests that the graph shared, and a split test may
+            // need its loads twice: the program without it where that is no longer.
+            graph = DecisionGraph(predicate)
+            var plain = BeyondSearches(followingWays: false)
+            GraphOptimizer.optimize(&graph, &plain)
+            let other = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: true)
+            if other.count <= instructions.count { instructions = other }
+        }
         // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
         // what libpcap proves is refused: a tcpdump command that works there works here. With
         // `protochain` (a loop) libpcap does not optimize at all, so refuses nothing.

@@ -131,9 +131,29 @@ final class PredicateArena {
         values.reserveCapacity(64)
     }
 
-    func test(_ test: FilterTest) -> Predicate {
+    /// The parts that are the comparison of a relation (`ether[12:2] = 0x800`), in order.
+    @exclusivity(unchecked) private(set) var relations: [Int32] = []
+
+    /// A test; `relation` for the comparison of `expr relop expr`.
+    func test(_ test: FilterTest, relation: Bool = false) -> Predicate {
         let value = addValue(test.value)
-        return add(.test(value: value, test.condition, operand: addValue(test.operand)))
+        let part = add(.test(value: value, test.condition, operand: addValue(test.operand)))
+        if relation { relations.append(part.index) }
+        return part
+    }
+
+    /// Whether `part` is the comparison of a relation. libpcap computes a relation's operands
+    /// through scratch memory, so its optimizer gives the comparison values of its own: it
+    /// decides a relation's test from another relation's, never from a primitive's (`tcp and
+    /// ip[9] = 17` compiles), nor a primitive's from a relation's.
+    func isRelation(_ part: Int32) -> Bool {
+        // Appended in order: a binary search.
+        var (low, high) = (0, relations.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if relations[middle] < part { low = middle + 1 } else { high = middle }
+        }
+        return low < relations.count && relations[low] == part
     }
 
     /// `value` added to `values`, its operands before it; its number there.

@@ -112,6 +112,14 @@ struct AgreementTests {
         // A part that cannot change the verdict, once the tests after it are decided
         "not port 53 or host 192.1.2.23 or len > 100 and esp and arp or greater 1000",
         "(len > 100 or len > 200) and ip and arp or greater 1000", "esp or ip and ether proto 0x88cc or ip6[6] = 58",
+        // Places every way reaches only by what each way learns on its own (`WaySearch`), tests
+        // whose sides lead where a twin's do, facts one way in implies: once longer than libpcap's
+        "(portrange 1000-2000 and not igmp or udp and (not udp[0:2] = 53 or less 80))",
+        "(udp port 53 or greater 1000 and not port 53 or port 53 or ip proto 50)",
+        "ip[8] > 60 or (not udp and dst port 443) and dst port 443",
+        "(host 192.1.2.23 or ip[8] > 60 or (ether broadcast and vlan) or ((ip6 host ::1 or dst port 443) and dst port 443))",
+        "vlan and net 10.0.0.0/8 and ip[8] > 60 or (not ip proto 50 or not ether multicast and net 10.0.0.0/8)",
+        "arp or vlan or port 80 and (ip or len > 100 or net 10.0.0.0/8)",
         // Differ on purpose on runt packets: see `runtPacketDifferences`
         "not (stp and udp[0:2] = 53)", "(igmp or pim) and arp or len > 100", "host 192.1.2.23 or ether[12:2] = 0x800",
         // A block list longer than the facts a path keeps

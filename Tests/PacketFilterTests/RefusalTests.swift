@@ -15,6 +15,10 @@ struct RefusalTests {
         "tcp[13] & 2 != 0 and not tcp[13] & 2 != 0", "ether proto 0x800 and arp", "ip6 and ip proto 6",
         "iso and carp", "len > 100 and less 80", "greater 1000 and less 80", "ip[0] > 5 and ip[0] < 3",
         "len < 10 and len > 20", "iso and ip", "llc and ip6", "vlan 10 and vlan 20",
+        // A relation's comparison is decided only by another relation's, as libpcap's optimizer does
+        "tcp and ip[9] = 17", "ip6 and ether[12:2] = 0x800", "ether[12:2] = 0x800 and arp",
+        "ether[12:2] = 0x86dd and ether[12:2] = 0x800", "ether[12:2] = 0x800 and ether[12:2] != 0x800",
+        "(icmp6 and (udp port 53 and ip multicast or ip6 host ::1 and ether[12:2] = 0x800))",
         // libpcap does not optimize a filter with protochain, so proves nothing false
         "protochain 6 and ip6 and ip", "(host 1.2.3.4 or 5.6.7.8) and (ip6 protochain 44)",
     ]
