@@ -80,7 +80,7 @@ extension PacketDecoding {
                 header.options = options.text
                 header.optionsTruncated = options.truncated
             }
-            if let headerBytes = bytes(offset, headerLength) {
+            if verifiesChecksums, let headerBytes = bytes(offset, headerLength) {
                 header.headerChecksum = ChecksumCheck(stored: u16(offset + 10) ?? 0, residual: InternetChecksum.residual([headerBytes[...]]))
             }
         }

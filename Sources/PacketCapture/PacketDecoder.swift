@@ -12,7 +12,9 @@ public enum PacketDecoder {
     /// `verbosity` is tcpdump's -v count: from 1 on, checksums are checked and the details
     /// tcpdump -v prints are decoded too. `names`, when given, names the hosts, ports and
     /// protocols of the text decoding writes (an ICMP error's), as tcpdump without -n.
-    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType, verbosity: Int = 0, names: PrintedNames? = nil) -> PacketSummary {
+    /// `verifyingChecksums` false leaves the IPv4 header's, TCP's and UDP's unchecked (tcpdump -K).
+    public static func decode(_ data: [UInt8], originalLength: Int, linkType: LinkType, verbosity: Int = 0, names: PrintedNames? = nil,
+                              verifyingChecksums: Bool = true) -> PacketSummary {
         // libpcap's sanity limits; tcpdump prints the record header's faults instead.
         let maximum = 262_144
         var faults: [String] = []
@@ -30,6 +32,7 @@ public enum PacketDecoder {
         var decoding = PacketDecoding(data)
         decoding.verbosity = verbosity
         decoding.names = names
+        decoding.verifiesChecksums = verifyingChecksums
         decoding.link(linkType, length: originalLength)
         return decoding.summary
     }
@@ -52,6 +55,8 @@ struct PacketDecoding {
     var verbosity = 0
     /// Names for the text decoding writes; nil writes numbers, as tcpdump -n.
     var names: PrintedNames?
+    /// Whether the IPv4 header's, TCP's and UDP's checksums are checked (not with tcpdump -K).
+    var verifiesChecksums = true
     /// The innermost IP header's version and the addresses its upper layer's checksum covers.
     var pseudoAddresses: (version: Int, source: [UInt8], destination: [UInt8])?
 

@@ -30,7 +30,7 @@ extension PacketDecoding {
             add(.tcp(segment))
             return
         }
-        if verbosity > 0 && !fragmented {
+        if verbosity > 0 && !fragmented && verifiesChecksums {
             segment.checksum = transportChecksum(at: offset, length: length, protocolNumber: 6, checksumAt: offset + 16)
         }
         if headerLength > 20 {
@@ -170,7 +170,7 @@ extension PacketDecoding {
             truncated("udp")
             return
         }
-        if verbosity > 0 && !fragmented, let pseudoAddresses {
+        if verbosity > 0 && !fragmented && verifiesChecksums, let pseudoAddresses {
             if pseudoAddresses.version == 6 {
                 datagram.checksum = transportChecksum(at: offset, length: available + 8, protocolNumber: 17, checksumAt: offset + 6)
             } else if verbosity > 1 {

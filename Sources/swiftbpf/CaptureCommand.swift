@@ -462,7 +462,8 @@ final class PacketOutput {
         }
         guard !options.count else { return }
         let bytes = Array(data)
-        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity, names: json ? nil : printer.names)
+        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity, names: json ? nil : printer.names,
+                                           verifyingChecksums: !options.skipsChecksums)
         let line = printer.line(summary, frameLength: originalLength)
         if json {
             text += Self.json(summary, line: line, clock: timestamps.clock(timestamp), timestamp: timestamp, capturedLength: data.count, originalLength: originalLength) + "\n"

@@ -60,6 +60,16 @@ import Testing
         #expect(compared > 5000, "only \(compared) packets compared with \(option)")
     }
 
+    /// -K leaves the IPv4 header's, TCP's and UDP's checksums unchecked, as tcpdump -K.
+    @Test(arguments: ["mptcp-v0.pcap", "ssh.pcap", "zmtp1.pcap"])
+    func checksumsLeftUnchecked(name: String) throws {
+        guard let (corpus, tcpdump) = CaptureCLITests.peers() else { return }
+        let file = corpus.appendingPathComponent(name).path
+        let theirs = try Subprocess.run(tcpdump, ["-n", "-v", "-K", "-r", file]).text
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-v", "-K", "-r", file]).stdout
+        #expect(!ours.contains("cksum 0x") && ours == theirs)
+    }
+
     /// With -e, the IP header an ICMP error quotes prints with neither `IP ` nor `ip: `,
     /// as tcpdump -v -e prints it.
     @Test func quotedHeadersWithLinkHeaders() throws {
