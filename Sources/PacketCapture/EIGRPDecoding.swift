@@ -65,13 +65,13 @@ extension PacketDecoding {
             guard bits <= 32 else { return "\n\t    illegal prefix length \(bits)" }
             var prefix = [UInt8](repeating: 0, count: 4)
             for index in 0..<(bits + 7) / 8 { prefix[index] = UInt8(byte(prefixLengthAt + 1 + index)) }
-            let prefixText = IPv4Address(prefix.reduce(0) { $0 << 8 | UInt32($1) }).description
+            let prefixText = host(.v4(IPv4Address(prefix.reduce(0) { $0 << 8 | UInt32($1) })))
             let nextHop = word(0)
             var text = "\n\t    IPv4 prefix: \(String(repeating: " ", count: max(0, 15 - prefixText.count)))\(prefixText)/\(bits), nexthop: "
-            text += nextHop == 0 ? "self" : IPv4Address(nextHop).description
+            text += nextHop == 0 ? "self" : host(.v4(IPv4Address(nextHop)))
             let metrics = external ? 24 : 4
             if external {
-                text += "\n\t      origin-router \(IPv4Address(word(4))), origin-as \(word(8)), origin-proto \(Self.eigrpOrigins[byte(22)] ?? "unknown")"
+                text += "\n\t      origin-router \(host(.v4(IPv4Address(word(4))))), origin-as \(word(8)), origin-proto \(Self.eigrpOrigins[byte(22)] ?? "unknown")"
                 text += ", flags [0x\(hex(byte(23), width: 2))], tag 0x\(hex(word(12), width: 8)), metric \(word(16))"
             }
             text += "\n\t      delay \(word(metrics) / 100) ms, bandwidth \(word(metrics + 4)) Kbps, mtu \(byte(metrics + 8) << 16 | byte(metrics + 9) << 8 | byte(metrics + 10))"

@@ -13,7 +13,7 @@ extension PacketDecoding {
                 complete = igmpV3Query(&message.text, at: offset, length: length)
             } else if let maximum = u8(offset + 1), let group = u32(offset + 4) {
                 message.text += maximum != 0 ? " v2" + (maximum != 100 ? " [max resp time \(maximum)]" : "") : " v1"
-                if group != 0 { message.text += " [gaddr \(IPv4Address(group))]" }
+                if group != 0 { message.text += " [gaddr \(host(.v4(IPv4Address(group))))]" }
                 if length != 8 { message.text += " [len \(length)]" }
             } else {
                 complete = false
@@ -24,7 +24,7 @@ extension PacketDecoding {
                 complete = false
                 break
             }
-            message.text += " \(IPv4Address(group))"
+            message.text += " \(host(.v4(IPv4Address(group))))"
             if type == 0x12 && length != 8 { message.text += " [len \(length)]" }
         case 0x22:
             message.text = "igmp v3 report"
@@ -64,7 +64,7 @@ extension PacketDecoding {
         }
         guard let group = u32(offset + 4) else { return false }
         guard group != 0 else { return true }
-        text += " [gaddr \(IPv4Address(group))"
+        text += " [gaddr \(host(.v4(IPv4Address(group))))"
         guard let sources = u16(offset + 10) else { return false }
         if sources > 0 {
             if length < 12 + Int(sources) * 4 {
@@ -87,7 +87,7 @@ extension PacketDecoding {
         text += " {"
         for index in 0..<count {
             guard let address = bytes(offset + index * addressLength, addressLength) else { return false }
-            text += " " + (addressLength == 4 ? IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) }).description : IPv6Address(address).description)
+            text += " " + host(address: address)
         }
         text += " }"
         return true
@@ -113,7 +113,7 @@ extension PacketDecoding {
                 return true
             }
             guard let group = u32(offset + record + 4), let kind = u8(offset + record), let sources = u16(offset + record + 2).map(Int.init) else { return false }
-            text += " [gaddr \(IPv4Address(group)) " + (Self.groupRecordTypes[kind] ?? " [v3-report-#\(kind)]")
+            text += " [gaddr \(host(.v4(IPv4Address(group)))) " + (Self.groupRecordTypes[kind] ?? " [v3-report-#\(kind)]")
             guard length >= record + 8 + sources * 4 else {
                 text += " [invalid number of sources \(sources)]"
                 return true

@@ -67,6 +67,10 @@ struct PacketDecoding {
     var end: Int { reader.end }
 
     func host(_ address: IPAddress) -> String { names?.host(address) ?? address.description }
+    /// An IPv4 (4 bytes) or IPv6 (16) address's text.
+    func host(address bytes: [UInt8]) -> String {
+        host(bytes.count == 4 ? .v4(IPv4Address(bytes.reduce(0) { $0 << 8 | UInt32($1) })) : .v6(IPv6Address(bytes)))
+    }
     func port(_ number: UInt16, _ transport: ServiceTransport) -> String { names?.port(number, transport) ?? "\(number)" }
 
     func has(_ at: Int, _ count: Int) -> Bool { at >= 0 && count >= 0 && at <= end && end - at >= count }

@@ -262,7 +262,7 @@ public struct PacketPrinter: Sendable {
         if segment.flags & 0x20 != 0 { text += ", urg \(segment.urgentPointer)" }
         if segment.headerLength > 20 {
             text += ", options ["
-            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base, flags: segment.flags) }.joined(separator: ",")
+            text += segment.options.map { Self.tcpOption($0, reversed: reversed, base: base, flags: segment.flags, names: names) }.joined(separator: ",")
             let printed = segment.options.filter(\.complete).count
             if segment.badOptions { return text + "[bad opt]" + (printed > 0 ? "]" : "") }
             if segment.optionsTruncated { return text }
@@ -302,7 +302,8 @@ public struct PacketPrinter: Sendable {
         return letters.isEmpty ? "none" : letters
     }
 
-    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32), flags: UInt8) -> String {
+    static func tcpOption(_ option: TCPOption, reversed: Bool, base: (sequence: UInt32, acknowledgment: UInt32), flags: UInt8,
+                          names: PrintedNames? = nil) -> String {
         if option.kind == 29 {
             // tcp-ao: key IDs, then the MAC, as far as the bytes go.
             let data = option.data
@@ -317,7 +318,7 @@ public struct PacketPrinter: Sendable {
         }
         if option.kind == 30, option.data.count == option.length - 2 {
             // Whole, but tcpdump may still find it malformed (and print [bad opt] after it).
-            return "mptcp" + option.mptcpText(flags: flags).text
+            return "mptcp" + option.mptcpText(flags: flags, names: names).text
         }
         guard option.complete else {
             // Cut short: tcpdump got as far as the name, and the bytes of an unknown option.

@@ -8,7 +8,8 @@ extension TCPOption {
     /// What follows "mptcp" (the option length, the subtype and its fields), and whether
     /// tcpdump accepts the option; it prints `[bad opt]` after the text when not. `flags`
     /// are the segment's, which decide the forms a subtype may take.
-    func mptcpText(flags: UInt8) -> (text: String, valid: Bool) {
+    /// `names` names the addresses an add-address option carries, as tcpdump without -n.
+    func mptcpText(flags: UInt8, names: PrintedNames? = nil) -> (text: String, valid: Bool) {
         let length = self.length
         guard length >= 3, data.count == length - 2 else { return ("", false) }
         let reader = OptionBytes(data)
@@ -75,12 +76,14 @@ extension TCPOption {
             text += " " + (Self.mptcpAddressVersions[data[0] & 0x0f] ?? "[bad version/echo]")
             text += " id \(reader.u8(1))"
             if [8, 10, 16, 18].contains(length) {
-                text += " \(IPv4Address(reader.u32(2)))"
+                let address = IPAddress.v4(IPv4Address(reader.u32(2)))
+                text += " " + (names?.host(address) ?? address.description)
                 if length == 10 || length == 18 { text += ":\(reader.u16(6))" }
                 if length == 16 { text += " hmac 0x" + String(reader.u64(6), radix: 16) }
                 if length == 18 { text += " hmac 0x" + String(reader.u64(8), radix: 16) }
             } else {
-                text += " \(IPv6Address(data[2..<18]))"
+                let address = IPAddress.v6(IPv6Address(data[2..<18]))
+                text += " " + (names?.host(address) ?? address.description)
                 if length == 22 || length == 30 { text += ":\(reader.u16(18))" }
                 if length == 28 { text += " hmac 0x" + String(reader.u64(18), radix: 16) }
                 if length == 30 { text += " hmac 0x" + String(reader.u64(20), radix: 16) }

@@ -270,7 +270,7 @@ extension PacketDecoding {
         guard let reserved = u8(offset + 7) else { return truncated("hsrp") }
         if reserved != 0 { text += "[reserved=\(reserved)!] " }
         guard let address = u32(offset + 16) else { return truncated("hsrp") }
-        text += "addr=\(IPv4Address(address))"
+        text += "addr=\(host(.v4(IPv4Address(address))))"
         guard verbosity > 0 else { return }
         guard let hello = u8(offset + 3) else { return truncated("hsrp") }
         text += " hellotime=" + Self.relativeTime(Int(hello))

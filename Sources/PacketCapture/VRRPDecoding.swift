@@ -48,7 +48,7 @@ extension PacketDecoding {
         let addressLength = pseudoAddresses?.version == 6 ? 16 : 4
         for index in 0..<Int(count) {
             guard let address = bytes(offset + 8 + index * addressLength, addressLength) else { return truncated("vrrp") }
-            message.text += (index == 0 ? " " : ",") + (addressLength == 4 ? IPv4Address(address.reduce(0) { $0 << 8 | UInt32($1) }).description : IPv6Address(address).description)
+            message.text += (index == 0 ? " " : ",") + host(address: address)
         }
         guard message.version == 2, authenticationType == 1 else { return }
         let start = offset + 8 + Int(count) * addressLength

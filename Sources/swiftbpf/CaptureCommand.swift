@@ -337,6 +337,7 @@ struct CaptureCommand: ParsableCommand {
         let output = try shared ?? PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: firstLinkType,
                                                 snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing, copying: reader.pcapHeader)
         shared = output
+        interruption.track(output)
         let limit = count ?? Int.max
         var failure: Error?
         var counted = matched
@@ -361,7 +362,7 @@ struct CaptureCommand: ParsableCommand {
             if let filter, filter.run(packet: data, wireLength: UInt32(truncatingIfNeeded: record.originalLength)) == 0 { return }
             counted += 1
             do {
-                try interruption.emit(to: output) {
+                try interruption.emit {
                     try output.emit(data: data, timestamp: record.timestamp, originalLength: record.originalLength, linkType: record.linkType, pcapTime: record.pcapTime)
                 }
             } catch {

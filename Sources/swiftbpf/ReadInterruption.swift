@@ -21,12 +21,19 @@ final class ReadInterruption: @unchecked Sendable {
         }
     }
 
-    /// Runs `body`, which emits a packet to `output`, unless a stop came first.
-    func emit(to output: PacketOutput, _ body: () throws -> Void) rethrows {
+    /// The output a stop finishes, from when it is made (so that a stop before the first
+    /// match still writes a -w file's header or --count's 0).
+    func track(_ output: PacketOutput) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.output = output
+    }
+
+    /// Runs `body`, which emits a packet, unless a stop came first.
+    func emit(_ body: () throws -> Void) rethrows {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
-        self.output = output
         try body()
     }
 

@@ -425,7 +425,7 @@ import Testing
             started.signal()
         }
         #expect(started.wait(timeout: .now() + 20) == .success, "nothing read")
-        usleep(300_000)  // a guard, not a measurement
+        usleep(1_000_000)  // a guard, not a measurement
         kill(process.processIdentifier, signalNumber)
         let printed = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
