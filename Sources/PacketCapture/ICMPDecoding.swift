@@ -187,6 +187,9 @@ extension PacketDecoding {
             return
         }
         if verbosity > 0 && !fragmented, let check = transportChecksum(at: offset, length: length, protocolNumber: 58, checksumAt: offset + 2) {
+            // tcpdump reads the checksum field once the whole message was captured, and
+            // gives up when the message is too short to hold it.
+            guard u16(offset + 2) != nil else { return truncated("icmp6") }
             note(check.isCorrect ? "[icmp6 sum ok] " : "[bad icmp6 cksum 0x\(hex(check.stored, width: 4)) -> 0x\(hex(check.expected, width: 4))!] ")
         }
         guard let type = u8(offset) else {
@@ -355,6 +358,8 @@ extension PacketDecoding {
             return .text("")
         case 138:
             return routerRenumbering(code, at: offset)
+        case 139, 140:
+            return nodeInformation(type, code, at: offset, length: length)
         default:
             // A type tcpdump has no name for prints as just that and the length.
             return Self.icmpv6Names[type] == nil ? .text("") : .undecoded("ICMPv6 type \(type)")
@@ -399,7 +404,9 @@ extension PacketDecoding {
         135: "neighbor solicitation", 136: "neighbor advertisement", 137: "redirect", 138: "router renumbering",
         141: "inverse neighbor solicitation", 142: "inverse neighbor advertisement", 143: "multicast listener report v2",
         144: "ha discovery request", 145: "ha discovery reply", 146: "mobile router solicitation",
-        147: "mobile router advertisement", 139: "node information query", 140: "node information reply",
+        147: "mobile router advertisement",
+        // tcpdump's first names for 139 and 140; "node information ..." follows them.
+        139: "who-are-you request", 140: "who-are-you reply",
         200: "mtrace response", 201: "mtrace message", 155: "RPL",
     ]
 

@@ -26,7 +26,7 @@ struct CaptureOutputOptions: ParsableArguments {
     @Flag(name: .customShort("q"), help: "Quick: TCP and UDP lines end with the payload's length, whatever it carries.")
     var quick = false
     @Flag(name: .customShort("v"), help: ArgumentHelp(
-        "Verbose: IP header fields (tos, ttl, id, flags, options), TCP, UDP and ICMP checksums and each protocol's details, as tcpdump -v; -vv also checks UDP checksums over IPv4 and prints what tcpdump -vv adds: every DNS section with EDNS options, SCTP chunks one a line with M3UA, DCCP options, IGMPv3 and MLDv2 source lists, neighbor discovery options in hex; -vvv adds DNS times to live. ForCES and ICMPv6 node information are not decoded.",
+        "Verbose: IP header fields (tos, ttl, id, flags, options), TCP, UDP and ICMP checksums and each protocol's details, as tcpdump -v; -vv also checks UDP checksums over IPv4 and prints what tcpdump -vv adds: every DNS section with EDNS options, SCTP chunks one a line with M3UA, DCCP options, IGMPv3 and MLDv2 source lists, neighbor discovery options in hex; -vvv adds DNS times to live. ForCES is not decoded.",
         discussion: "As tcpdump -v, an IPv4 packet's line breaks after its header, and the rest follows indented by 4 spaces."))
     var verbosity: Int
     @Flag(name: [.customShort("K"), .customLong("dont-verify-checksums")], help: "With -v, do not check the IPv4 header's, TCP's and UDP's checksums (as tcpdump -K, for packets a NIC will checksum).")

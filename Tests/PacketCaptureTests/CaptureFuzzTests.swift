@@ -123,6 +123,28 @@ struct CaptureFuzzTests {
         #expect(CaptureTestData.corpusFiles().isEmpty || lines > 40_000)
     }
 
+    /// ICMPv6 node information messages of any shape (NodeInformationTests' messages with
+    /// bytes overwritten, cut anywhere, the IPv6 payload length anything), at every
+    /// verbosity: each decodes as a node information message and prints a line.
+    @Test func nodeInformationOfAnyShapeNeverCrashes() {
+        var random = Random(state: 0x139_140)
+        for round in 0..<20_000 {
+            var message = NodeInformationTests.message(&random)
+            for _ in 0..<random.below(4) where message.count > 1 {
+                message[1 + random.below(message.count - 1)] = [0, 0xff, 0x3f, 0x20, UInt8(truncatingIfNeeded: random.next())][random.below(5)]
+            }
+            var frame = NodeInformationTests.frame(message)
+            // The payload length (bytes 18 and 19) anything, and the capture cut anywhere.
+            if round % 3 == 0 { frame[18 + random.below(2)] = UInt8(truncatingIfNeeded: random.next()) }
+            if round % 4 == 0 { frame = Array(frame.prefix(54 + random.below(message.count + 1))) }
+            let verbosity = round % 4
+            let summary = PacketDecoder.decode(frame, originalLength: frame.count, linkType: .ethernet, verbosity: verbosity)
+            #expect(summary.undecoded.isEmpty, "round \(round): \(summary.undecoded)")
+            var printer = PacketPrinter(verbosity: verbosity)
+            _ = printer.line(summary)
+        }
+    }
+
     @Test func damagedVariantsNeverCrash() throws {
         var random = Random(state: 0x5eed_ca97)
         var variants = 0, refused = 0, partial = 0

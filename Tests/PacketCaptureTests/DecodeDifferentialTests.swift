@@ -94,12 +94,14 @@ struct DecodeDifferentialTests {
     /// corpus must show in lines that agree with tcpdump's: MPTCP options, experimental TCP
     /// Fast Open options, SSH version lines, SCTP and DCCP, IPv6 routing headers and
     /// jumbograms, IP in IPv6, EtherTypes, IP protocols and ICMPv6 types tcpdump does not
-    /// know, ARP for other hardware and protocols, IGMP, GRE with IP inside, VRRP, EIGRP, HSRP and BFD.
+    /// know, ARP for other hardware and protocols, IGMP, GRE with IP inside, VRRP, EIGRP, HSRP and BFD,
+    /// ICMPv6 node information queries and replies.
     static let features = [
         ",mptcp ", "exp-tfo ", ": SSH: SSH-", ": sctp (1) [", ": DCCP DCCP-", ": RT6 (len=", "HBH ICMP6, echo request",
         ") IP6 ", "ethertype Unknown (0x", " ip-proto-", "unknown icmp6 type (", "no next header", "ARP, Unknown (",
         "Unknown Protocol (0x", ": igmp v2 report ", ": igmp query v",
         ": GREv0, length ", ": VRRPv2, Advertisement, ", ": VRRPv3, Advertisement, ", ": EIGRP Hello, length: ", ": HSRPv0-hello ", ": BFDv1, Control, State ",
+        "who-are-you request node information query (", "who-are-you reply node information reply (",
     ]
 
     /// Every packet of the corpus cut short at every length up to 160 bytes, and with bytes
