@@ -17,7 +17,7 @@ struct CaptureCommand: ParsableCommand {
             argument. Packets read from a file are filtered by SwiftBPF's classic BPF \
             interpreter; on a live interface the filter runs in the kernel (SO_ATTACH_FILTER).
 
-            Each matching packet prints as one line in tcpdump -n's words, after a \
+            Each matching packet prints as tcpdump prints it (one line, more with -v), after a \
             timestamp in local time (HH:MM:SS.microseconds; TZ chooses the zone, -t leaves it \
             out); Linux cooked v2 packets name this machine's interface of their index, as \
             tcpdump does. --json prints one JSON object \
