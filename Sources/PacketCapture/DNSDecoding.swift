@@ -65,6 +65,7 @@ extension PacketDecoding {
                     cursor = next + 4
                 }
             }
+            message.questionsComplete = complete
             if complete { complete = walk(message.answerCount, from: &cursor, into: &message.answers, record) }
         } else {
             complete = walk(message.questionCount, from: &cursor, into: &message.questions) { at in

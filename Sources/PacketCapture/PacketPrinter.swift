@@ -442,7 +442,7 @@ public struct PacketPrinter: Sendable {
                     " q:" + (index < message.questions.count ? questionText(message.questions[index], multicast: message.multicast) : "")
                 }.joined(separator: ",")
             }
-            if message.questionsSkipped == message.questionCount {
+            if message.questionsComplete {
                 text += " \(message.answerCount)/\(message.authorityCount)/\(message.additionalCount)"
             }
             text += recordsText(message.answers, multicast: message.multicast)

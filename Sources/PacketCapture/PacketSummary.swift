@@ -345,6 +345,9 @@ public struct DNSMessage: Sendable, Hashable, Encodable {
     /// Questions a response's line steps over (tcpdump prints a comma between them), or
     /// with -vv the ones it starts to print (`q:`).
     public var questionsSkipped: Int
+    /// Whether a response's questions were all there to step over, so that its section
+    /// counts print (`1/0/0`), as tcpdump prints them only then.
+    public var questionsComplete = false
     /// A response's answers; a query's too with -vv.
     public var answers: [DNSRecord]
     /// -vv: the authority and additional sections.

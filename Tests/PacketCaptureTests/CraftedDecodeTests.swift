@@ -65,6 +65,10 @@ struct CraftedDecodeTests {
             ipv4Frame(6, tcp(flags: ack, options: [30, 6, 0x40, 1, 2, 3])),  // REMOVE_ADDR
             ipv4Frame(17, udp(port: 5353, mdnsQuery)),
             ipv4Frame(17, udp(port: 5353, mdnsAnswer)),
+            // Responses that end inside their questions: no section counts after the second's
+            // missing name; counts after a name whose type and class are missing.
+            ipv4Frame(17, udp(port: 53, [0x12, 0x34, 0x81, 0x80, 0, 2, 0, 0, 0, 0, 0, 0] + name("example.com") + [0, 1, 0, 1])),
+            ipv4Frame(17, udp(port: 53, [0x12, 0x35, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0] + name("example.com"))),
             [1, 0, 0x5e, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0x88, 0xb5] + [UInt8](repeating: 0x5a, count: 46),  // unknown EtherType
         ]
     }
