@@ -432,7 +432,8 @@ final class PacketOutput {
         printer.verbosity = options.verbosity
         #if os(Linux)
         printer.interfaceNames = SystemInterfaceNames.current()
-        if !options.numeric {
+        // JSON is data: its addresses stay numbers.
+        if !options.numeric && !json {
             // As tcpdump -f: a file has no local network, so every address gets its name.
             let localNetwork = options.foreignNumeric ? interface.flatMap(SystemPacketNames.localNetwork) : nil
             printer.names = PrintedNames(SystemPacketNames(), shortHostNames: options.shortHostNames, localNetwork: localNetwork)
@@ -463,7 +464,7 @@ final class PacketOutput {
         }
         guard !options.count else { return }
         let bytes = Array(data)
-        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity, names: json ? nil : printer.names,
+        let summary = PacketDecoder.decode(bytes, originalLength: originalLength, linkType: linkType, verbosity: options.verbosity, names: printer.names,
                                            verifyingChecksums: !options.skipsChecksums)
         let line = printer.line(summary, frameLength: originalLength)
         if json {
