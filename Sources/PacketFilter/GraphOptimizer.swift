@@ -368,7 +368,7 @@ struct Knowledge: Sendable {
                     let outcome = FilterTest.evaluate(condition, arena.member(first), k)
                     if set.allSatisfy({ FilterTest.evaluate(condition, arena.member($0), k) == outcome }) { return outcome }
                 }
-            } else if let only = pinned(value, tests, arena) {
+            } else if pinnable & Self.bit(value) != 0, let only = pinned(value, tests, arena) {
                 // One member: `members` without a range.
                 return FilterTest.evaluate(condition, only, k)
             }
