@@ -230,39 +230,38 @@ struct DecisionGraph: Sendable {
     func topologicalOrder() -> [Int] {
         if let cachedOrder { return cachedOrder }
         guard case .node(let start) = root else { return [] }
-        var postorder: [Int] = []
-        postorder.reserveCapacity(nodes.count)
-        // The marks (the first half) and the stack (the second) live on the machine stack
-        // for small graphs: no allocation.
+        // The marks, the stack and the order (filled from its end, as a node is finished) live
+        // on the machine stack for small graphs: no allocation but the result's.
         let count = nodes.count
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: count * 2) { work in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: count * 3) { work in
             work.initialize(repeating: 0)
             // Each stack entry is node * 4 + step; a node is on the stack at most once.
             var top = count
-            work[top] = Int32(start * 4)
+            work[top] = start * 4
             top += 1
             work[start] = 1
+            var first = count * 3
             while top > count {
                 top -= 1
-                let entry = Int(work[top])
+                let entry = work[top]
                 let (n, step) = (entry >> 2, entry & 3)
                 if step == 2 {
-                    postorder.append(n)
+                    first -= 1
+                    work[first] = n
                     continue
                 }
-                work[top] = Int32(entry + 1)
+                work[top] = entry + 1
                 top += 1
-                // False first, so that after reversal the true side follows its test.
+                // False first, so that the true side follows its test.
                 let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
                 if case .node(let c) = child, work[c] == 0 {
                     work[c] = 1
-                    work[top] = Int32(c * 4)
+                    work[top] = c * 4
                     top += 1
                 }
             }
+            return Array(work[first...])
         }
-        postorder.reverse()
-        return postorder
     }
 
     /// The same graph with only reachable nodes, rewritten with `rewrite` (children first) and shared again.

@@ -368,7 +368,7 @@ struct Knowledge: Sendable {
                     let outcome = FilterTest.evaluate(condition, arena.member(first), k)
                     if set.allSatisfy({ FilterTest.evaluate(condition, arena.member($0), k) == outcome }) { return outcome }
                 }
-            } else if let only = pinned(value, tests, arena) {
+            } else if pinnable & Self.bit(value) != 0, let only = pinned(value, tests, arena) {
                 // One member: `members` without a range.
                 return FilterTest.evaluate(condition, only, k)
             }
@@ -455,6 +455,8 @@ struct DestinationSearch {
     var followedWays = false
     var stamp: UInt32 = 0
     var mode = ThreadingMode.decided
+    /// After a `.decided` pass that changed edges: whether another would change none.
+    var settles = false
     /// Nodes one search may look at: beyond that, it gives up (long expressions).
     static let nodeLimit = 48
     static let parts = 8
@@ -496,7 +498,7 @@ enum GraphOptimizer {
         var graph = DecisionGraph(predicate, simplify: false, shares: false)
         for _ in 0..<16 {
             var searches = BeyondSearches()
-            guard thread(&graph, mode: .likeLibpcap, &searches) else { break }
+            guard thread(&graph, mode: .likeLibpcap, &searches).changed else { break }
         }
         return !graph.canAccept
     }
@@ -516,7 +518,7 @@ enum GraphOptimizer {
         // Looking past undecided tests comes last: jumping over them earlier would split up
         // the shared tails that the other rules drop whole.
         // A `.beyond` pass that can find nothing is a `.decided` one: after a `.decided` pass
-        // that changed nothing, it would change nothing either.
+        // that changed nothing, or whose changes another would keep, it would change nothing either.
         // Without a join the `.beyond` pass returns at once.
         let settled = threadUntilSettled(&graph, mode: .decided)
         let joins = hasJoin(&graph)
@@ -527,7 +529,8 @@ enum GraphOptimizer {
     }
 
     /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
-    /// shared and small, until one has changed something (false), at most 16.
+    /// shared and small, until one has changed something (false, unless another `.decided`
+    /// pass would change nothing: `settles`), at most 16.
     private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
         var searches = BeyondSearches()
         return threadUntilSettled(&graph, mode: mode, &searches)
@@ -536,13 +539,14 @@ enum GraphOptimizer {
     private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode,
                                            _ searches: inout BeyondSearches) -> Bool {
         for _ in 0..<16 {
-            guard thread(&graph, mode: mode, &searches) else { return true }
+            let pass = thread(&graph, mode: mode, &searches)
+            guard pass.changed else { return true }
             if graph.isShared {
                 // Another pass would find the facts this one left on the edges and seldom decide
                 // anything new (the `.beyond` pass after the `.decided` ones does it then). With
                 // more nodes than a fact list holds, which facts are kept depends on the order
                 // paths meet in: pass again.
-                if graph.cachedTopologicalOrder().count <= FactList.limit { return false }
+                if graph.cachedTopologicalOrder().count <= FactList.limit { return pass.settles }
             } else {
                 graph = graph.rebuilt()
             }
@@ -628,12 +632,14 @@ enum GraphOptimizer {
         return changed
     }
 
+    /// One threading pass: whether it changed an edge, and (in `.decided` mode) whether
+    /// another pass would change none of them (`settles`).
     private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode,
-                               _ searches: inout BeyondSearches) -> Bool {
+                               _ searches: inout BeyondSearches) -> (changed: Bool, settles: Bool) {
         var mode = asked
         if mode == .beyond {
             // Searching past undecided tests starts only at a node two edges lead into.
-            guard hasJoin(&graph) else { return false }
+            guard hasJoin(&graph) else { return (false, false) }
             // Where no search can find anything, the same pass without the searches' room.
             if searches.skippingFruitless, !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
                 mode = .decided
@@ -655,7 +661,7 @@ enum GraphOptimizer {
                 let order = graph.cachedTopologicalOrder()
                 // The searches' room only for a pass that searches.
                 let searched = mode == .beyond ? graph.nodes.count : 0
-                let changed = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: searched * DestinationSearch.parts) { room in
+                let pass = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: searched * DestinationSearch.parts) { room in
                     room.initialize(repeating: 0)
                     var search = DestinationSearch(room, nodes: searched)
                     search.mode = mode
@@ -671,15 +677,16 @@ enum GraphOptimizer {
                         markTwins(order, graph.nodes, tests: graph.tests.entries.count, search.twins)
                         markRepeats(order, graph.nodes, graph.tests.entries, search.repeats)
                     }
-                    return thread(graph.nodes, graph.root, graph.tests.entries, graph.index, order, knownIn, targets, &ways, &search)
+                    let changed = thread(graph.nodes, graph.root, graph.tests.entries, graph.index, order, knownIn, targets, &ways, &search)
+                    return (changed: changed, settles: search.settles)
                 }
                 // Edges change only now: a pass reads every node as it was, which is what it
                 // would see anyway, as a node's successors come after it in the order.
-                guard changed else { return false }
+                guard pass.changed else { return (false, false) }
                 for n in order where knownIn[n] != nil {
                     graph.setTargets(of: n, whenTrue: targets[2 * n], whenFalse: targets[2 * n + 1])
                 }
-                return changed
+                return pass
             }
         }
     }
@@ -776,6 +783,8 @@ enum GraphOptimizer {
         var arena = FactArena(capacity: order.count * 8)
         if case .node(let start) = root { knownIn[start] = Knowledge() }
         var changed = false
+        // Whether two ways lead into a node of the threaded graph.
+        var joined = false
         for n in order {
             guard let before = knownIn[n] else { continue }
             let node = nodes[n]
@@ -820,6 +829,7 @@ enum GraphOptimizer {
                     knownIn[m] = known
                     return
                 }
+                joined = true
                 switch search.mode {
                 case .likeLibpcap: knownIn[m] = earlier.meetFacts(known, &arena)
                 case .beyond where search.followsWays:
@@ -833,7 +843,51 @@ enum GraphOptimizer {
             targets[2 * n] = whenTrue
             targets[2 * n + 1] = whenFalse
         }
+        // Without a join no `.beyond` pass follows, which is what the answer is for.
+        if changed, joined, search.mode == .decided {
+            search.settles = settles(nodes, tests, index, order, knownIn, targets, &arena, &ways, &search)
+        }
         return changed
+    }
+
+    /// Whether another `.decided` pass over the threaded graph would keep every edge. At each
+    /// node it would know what this pass knew (the same ways in, met in another order), so
+    /// its walks would stop at the targets set here and the ways would not meet (else the
+    /// graph is no longer shared and is rebuilt). Only the rules that take a side's exit for
+    /// the other side could change an edge, and only where a side's first test is of the
+    /// node's own value (`mayDecideOtherSide`): those nodes are looked at as that pass would.
+    @inline(never)
+    private static func settles(_ nodes: [GraphNode], _ tests: [TestEntry], _ index: NodeIndex, _ order: [Int],
+                                _ knownIn: UnsafeMutableBufferPointer<Knowledge?>, _ targets: UnsafeMutableBufferPointer<GraphTarget>,
+                                _ arena: inout FactArena, _ ways: inout (Way, Way), _ search: inout DestinationSearch) -> Bool {
+        var threaded = nodes
+        for n in order where knownIn[n] != nil {
+            (threaded[n].whenTrue, threaded[n].whenFalse) = (targets[2 * n], targets[2 * n + 1])
+        }
+        func ofSameValue(_ target: GraphTarget, _ node: GraphNode) -> Bool {
+            guard case .node(let m) = target else { return false }
+            return tests[threaded[m].test].value == tests[node.test].value
+        }
+        for n in order {
+            guard let before = knownIn[n] else { continue }
+            let node = threaded[n]
+            guard ofSameValue(node.whenTrue, node) || ofSameValue(node.whenFalse, node) else { continue }
+            var trueKnown = before, falseKnown = before
+            trueKnown.learn(node.test, true, tests, &arena)
+            falseKnown.learn(node.test, false, tests, &arena)
+            let whenTrue = walk(from: node.whenTrue, trueKnown, threaded, tests, index, &arena, into: &ways.0, &search)
+            let whenFalse = walk(from: node.whenFalse, falseKnown, threaded, tests, index, &arena, into: &ways.1, &search)
+            if whenTrue != node.whenTrue || whenFalse != node.whenFalse || ways.1.first(in: ways.0) != nil { return false }
+            if mayDecideOtherSide(node, ways.0, threaded, tests),
+               reaches(from: node.whenTrue, falseKnown, threaded, tests, arena, anyOf: ways.1) {
+                return false
+            }
+            if mayDecideOtherSide(node, ways.1, threaded, tests),
+               reaches(from: node.whenFalse, trueKnown, threaded, tests, arena, anyOf: ways.0) {
+                return false
+            }
+        }
+        return true
     }
 
     /// Where a packet that `known` describes goes from `start`, past the tests `known`
