@@ -48,7 +48,7 @@ public struct CaptureFileReader: ~Copyable {
             let atEnd = read == 0
             do {
                 let reader = try CaptureReader(window: window, count: count, isComplete: atEnd)
-                if atEnd || !reader.firstInterfaceAhead().pastWindow { return reader }
+                if atEnd || !reader.interfacesAhead().pastWindow { return reader }
             } catch {
                 // A magic number or first section header not all here yet: read on.
                 guard error.kind == .truncated || count < 4, !atEnd else { throw error }
@@ -67,7 +67,11 @@ public struct CaptureFileReader: ~Copyable {
     /// The file's first interface. A pcapng file describes it in a block after the section
     /// header, so until a packet has been read it is found by reading ahead, on a copy of
     /// the reader, in the part of the file already in memory.
-    public var firstInterface: CaptureInterface? { reader.firstInterfaceAhead().interface }
+    public var firstInterface: CaptureInterface? { reader.interfacesAhead().interfaces.first }
+
+    /// The interfaces described before the first packet (pcap: the file's one), found as
+    /// `firstInterface` is.
+    public var interfacesBeforeFirstPacket: [CaptureInterface] { reader.interfacesAhead().interfaces }
 
     /// The next packet's position and metadata; its bytes are `reader.bytes[dataRange]`
     /// until the next call. Nil at the end of the file or when `error` is set.
@@ -124,13 +128,14 @@ func readFile(_ file: CaptureFile, into window: inout [UInt8], from start: Int) 
 }
 
 extension CaptureReader {
-    /// The first interface, found by reading ahead on a copy when a pcapng file describes
-    /// it after the section header; `pastWindow` when it lies past the bytes in memory.
-    func firstInterfaceAhead() -> (interface: CaptureInterface?, pastWindow: Bool) {
-        if let first = interfaces.first { return (first, false) }
+    /// The interfaces up to the first packet, found by reading ahead on a copy when a pcapng
+    /// file describes them after the section header; `pastWindow` when none is found in the
+    /// bytes in memory but one may lie past them.
+    func interfacesAhead() -> (interfaces: [CaptureInterface], pastWindow: Bool) {
+        if packetCount > 0 || (format == .pcap && !interfaces.isEmpty) { return (interfaces, false) }
         var probe = self
         _ = probe.nextRecord()
-        return (probe.interfaces.first, probe.interfaces.isEmpty && probe.wanted > 0)
+        return (probe.interfaces, probe.interfaces.isEmpty && probe.wanted > 0)
     }
 
     /// Stops at a record that runs past `end` when more of the file may follow: `wanted`
@@ -143,12 +148,15 @@ extension CaptureReader {
         return true
     }
 
-    /// Moves the unread bytes to the front of the window and reads after them, at least
-    /// `wanted` bytes from `offset` or to the end of the file. A read error becomes
-    /// `error` and ends the reading.
+    /// Moves the unread bytes to the front of the window and reads after them, towards
+    /// `wanted` bytes from `offset` or the end of the file. A read error becomes `error`
+    /// and ends the reading.
     mutating func refill(from file: CaptureFile, chunkSize: Int) {
         let kept = end - offset
-        let size = Swift.max(chunkSize, wanted, bytes.count)
+        var size = Swift.max(chunkSize, bytes.count)
+        // The window doubles only once it is full of unread bytes, so it grows with what the
+        // file holds: a damaged length of 4 GiB in a short file takes no more memory than the file.
+        if wanted > size, kept == bytes.count { size = Swift.min(wanted, 2 * size) }
         let order = reader.order
         reader = ByteReader([])  // leaves `bytes` uniquely referenced, so it changes in place
         if bytes.count < size { bytes.append(contentsOf: repeatElement(0, count: size - bytes.count)) }

@@ -188,6 +188,10 @@ final class PacketRing: @unchecked Sendable {  // mutable state under `lock`; th
         guard (1...1024).contains(blockCount) else {
             throw LiveCaptureError(.invalidConfiguration, "block count \(blockCount) must be between 1 and 1024")
         }
+        // The kernel's request counts the ring's frames in 32 bits.
+        guard blockSize * blockCount <= Int(UInt32.max) else {
+            throw LiveCaptureError(.invalidConfiguration, "a ring of \(blockCount) blocks of \(blockSize) bytes is larger than 4 GiB")
+        }
         guard (1...262_144).contains(snapshotLength) else {
             throw LiveCaptureError(.invalidConfiguration, "snapshot length \(snapshotLength) must be between 1 and 262144")
         }

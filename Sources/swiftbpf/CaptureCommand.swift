@@ -111,6 +111,8 @@ struct CaptureCommand: ParsableCommand {
         guard let filterFile else { return expression.joined(separator: " ") }
         return try FilterFile.read(filterFile)
     }
+    /// -B's largest size in KiB: tcpdump takes what fits an int in bytes.
+    static let largestBuffer = Int(Int32.max) / 1024
     /// The short options that take a value.
     static let valueOptions: Set<Character> = ["i", "r", "w", "C", "G", "z", "W", "V", "c", "s", "Q", "B", "y", "F"]
 
@@ -162,7 +164,7 @@ struct CaptureCommand: ParsableCommand {
         if let count, count < 1 { throw ValidationError("-c must be at least 1") }
         if let linkTypeName, LinkType(pcapName: linkTypeName) == nil { throw ValidationError("-y: \(linkTypeName) is no link type libpcap names (-L lists an interface's)") }
         if let fileSize, !(1...Int.max / 1_000_000).contains(fileSize) { throw ValidationError("-C must be a size in millions of bytes, from 1") }
-        if let bufferSize, !(1...(1 << 30)).contains(bufferSize) { throw ValidationError("-B must be a size in KiB, from 1 to \(1 << 30)") }
+        if let bufferSize, !(1...Self.largestBuffer).contains(bufferSize) { throw ValidationError("-B must be a size in KiB, from 1 to \(Self.largestBuffer) (2 GiB, as tcpdump takes)") }
         if let fileCount, fileCount < 1 { throw ValidationError("-W must be at least 1") }
         if let rotateSeconds, rotateSeconds < 0 { throw ValidationError("-G must be a number of seconds, from 1 (0: never)") }
         let rotating = fileSize != nil || (rotateSeconds ?? 0) > 0
@@ -261,7 +263,7 @@ struct CaptureCommand: ParsableCommand {
     }
 
     func dump(_ program: ClassicProgram) throws {
-        try ClassicProgramOutput.print(program, dumpLevel: dumpLevel, ebpf: false, command: "capture")
+        try ClassicProgramOutput.print(program, dumpLevel: dumpLevel, command: "capture")
     }
 
     // MARK: Reading a file
@@ -291,9 +293,12 @@ struct CaptureCommand: ParsableCommand {
         var failure: Error?
         let interruption = ReadInterruption()
         interruption.start()
-        for path in paths {
+        for (index, path) in paths.enumerated() {
             do {
                 guard try read(path, into: &output, matched: &matched, interruption) else { break }
+            } catch let damage as DamagedFile where index < paths.count - 1 {
+                // As tcpdump -V: said, and the next file is read (the exit status is the last file's).
+                printError("\(damage)")
             } catch {
                 failure = error
                 break
@@ -313,10 +318,19 @@ struct CaptureCommand: ParsableCommand {
             throw CommandError(error.kind == .unreadable ? "capture: \(error.message)" : "capture: \(path): \(error)")
         }
         let firstInterface = reader.firstInterface
+        // As libpcap: a pcapng file's packets need an interface, whose link type is named below.
+        guard firstInterface != nil || reader.format == .pcap else {
+            throw CommandError("capture: \(path): no Interface Description Block comes before the first packet or the end of the file")
+        }
         let firstLinkType = firstInterface?.linkType ?? .ethernet
         let byteOrder = reader.pcapHeader?.byteOrder ?? reader.sections.first?.byteOrder ?? .little
-        // As libpcap: a snapshot length of 0 or past the link type's largest means the largest.
-        let fileSnapshotLength = firstInterface.map { min(Int($0.snapshotLength) == 0 ? Int.max : Int($0.snapshotLength), $0.linkType.maximumCapturedLength) }
+        // As libpcap: a snapshot length of 0 (or past 2^31, negative in its int) means the link
+        // type's largest; any other is kept (a pcap header's was made libpcap's when read).
+        func snapshotLength(_ interface: CaptureInterface) -> Int {
+            let length = Int32(bitPattern: interface.snapshotLength)
+            return length <= 0 ? interface.linkType.maximumCapturedLength : Int(length)
+        }
+        let fileSnapshotLength = firstInterface.map(snapshotLength)
         if dumpLevel > 0 {
             if let program = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder) { try dump(program) }
             return false
@@ -324,6 +338,7 @@ struct CaptureCommand: ParsableCommand {
         // The expression is checked before any packet is read, so that a mistake is
         // reported even for a file with no packets, as tcpdump does.
         var filters: [LinkType: ClassicInterpreter?] = [:]
+        var unfiltered: Set<LinkType> = []
         filters[firstLinkType] = try compileFilter(firstLinkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder).map(ClassicInterpreter.init)
         printError("reading from file \(path), link-type \(firstLinkType.pcapDescription), snapshot length \(fileSnapshotLength ?? 262_144)")
         if reader.interfaces.contains(where: { $0.linkType == .linuxSLL2 }) {
@@ -334,8 +349,10 @@ struct CaptureCommand: ParsableCommand {
             throw CommandError("capture: \(path): link type \(firstLinkType.pcapDescription) differs from the first file's, \(shared.linkType.pcapDescription); a -w file holds one")
         }
         // A pcap file is copied as libpcap copies it: header fields and record times as they are.
+        // A pcapng file's -w header holds the packets of every interface: the largest length.
+        let writtenSnapshotLength = reader.interfacesBeforeFirstPacket.map(snapshotLength).max() ?? 262_144
         let output = try shared ?? PacketOutput(timestampLevel: timestampLevel, json: json, savefile: savefile, linkType: firstLinkType,
-                                                snapshotLength: firstInterface?.snapshotLength ?? 262_144, options: printing, copying: reader.pcapHeader)
+                                                snapshotLength: UInt32(clamping: writtenSnapshotLength), options: printing, copying: reader.pcapHeader)
         shared = output
         interruption.track(output)
         let limit = count ?? Int.max
@@ -346,6 +363,7 @@ struct CaptureCommand: ParsableCommand {
         forEachRecord(&reader) { record, whole in
             if failure != nil || counted >= limit || output.finished { return }
             let data = whole.count > cut ? UnsafeRawBufferPointer(rebasing: whole.prefix(cut)) : whole
+            if unfiltered.contains(record.linkType) { return }
             let filter: ClassicInterpreter?
             if let known = filters[record.linkType] {
                 filter = known
@@ -354,7 +372,11 @@ struct CaptureCommand: ParsableCommand {
                     filter = try compileFilter(record.linkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder)
                         .map(ClassicInterpreter.init)
                 } catch {
-                    failure = error
+                    // The expression was good for the file's first link type: a later interface's
+                    // packets it has no meaning for are left out, said once, and the reading goes on.
+                    let reason = "\(error)".split(separator: "\n").first.map { $0.hasPrefix("capture: ") ? $0.dropFirst(9) : $0 } ?? ""
+                    printError("warning: \(path): packets of link type \(record.linkType.pcapDescription) are left out: \(reason)")
+                    unfiltered.insert(record.linkType)
                     return
                 }
                 filters[record.linkType] = filter
@@ -373,9 +395,14 @@ struct CaptureCommand: ParsableCommand {
         Self.report(reader.warnings, in: path, cut: cut != Int.max)
         if let failure { throw failure }
         if let error = reader.error, matched < limit {
-            throw CommandError("capture: \(path) is damaged after packet \(reader.packetCount): \(error)")
+            throw DamagedFile(description: "capture: \(path) is damaged after packet \(reader.packetCount): \(error)")
         }
         return matched < limit && !output.finished
+    }
+
+    /// A file read up to a damaged record; the packets before it were printed or saved.
+    struct DamagedFile: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// What was odd in the file but did not stop the reading, on standard error: the first
@@ -414,6 +441,7 @@ final class PacketOutput {
     var emitted = 0
     /// Set when -G with -W has written its last file: the capture ends, as tcpdump's does.
     var finished = false
+    private var warnedPastSnapshotLength = false
     /// Each line goes out as it is printed (-l, or a terminal, as stdio does); else in
     /// blocks of 8 KiB, as tcpdump's output to a file or pipe.
     let lineBuffered: Bool
@@ -503,6 +531,11 @@ final class PacketOutput {
                 return
             }
             if options.packetBuffered { try file?.flush() }
+            // An interface described after the header was written may allow longer packets.
+            if !warnedPastSnapshotLength, let limit = file?.header.interfaces.first?.snapshotLength, limit > 0, data.count > Int(limit) {
+                warnedPastSnapshotLength = true
+                printError("warning: packet \(emitted + 1) has \(data.count) bytes, more than the snapshot length \(limit) in the -w file's header; libpcap cuts it to that when reading")
+            }
         } catch {
             throw CommandError(error.kind == .unwritable ? "capture: \(error.message)" : "capture: cannot write \(error)")
         }

@@ -30,7 +30,9 @@ struct ClassicCommand: ParsableCommand {
             kernel's rules (forward jumps, scratch memory written before read, no division by \
             a constant zero, a final return, at most 4096 instructions) and printed as -d \
             (the default), -dd or -ddd print, or with --ebpf as the eBPF socket filter the \
-            kernel would run.
+            kernel would run (--rules libpcap: with bpf_filter's rules instead). A socket \
+            filter in eBPF has no way to read the ancillary fields hatype, poff, nla and nlan, \
+            and no translation of a program that loads them.
 
             Examples:
               swiftbpf filter 'tcp port 80' > web.txt && swiftbpf classic web.txt -ddd
@@ -43,7 +45,7 @@ struct ClassicCommand: ParsableCommand {
     @Argument(help: "The program's text ('-' for standard input).") var file: String
     @Option(help: "The input form: d (listing), dd (C array) or ddd (decimal); detected when not given.") var form: ClassicTextFormat?
     @OptionGroup var dump: ClassicDumpOptions
-    @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
+    @OptionGroup var translation: TranslationOptions
 
     func run() throws {
         let text: String
@@ -59,7 +61,7 @@ struct ClassicCommand: ParsableCommand {
         } catch {
             throw CommandError("classic: \(file): \(error)")
         }
-        try ClassicProgramOutput.print(program, dumpLevel: dump.level, ebpf: ebpf, command: "classic")
+        try ClassicProgramOutput.print(program, dumpLevel: dump.level, translation: translation, command: "classic")
     }
 
     /// `{` starts the C array; a first line that is a lone number, the decimal form.

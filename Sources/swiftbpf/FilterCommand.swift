@@ -37,7 +37,7 @@ struct FilterCommand: ParsableCommand {
 
     @Argument(help: "The filter expression, as one or more words; none keeps every packet, as in tcpdump.") var words: [String] = []
     @Option(help: "The link-layer header: ethernet, raw, sll, sll2 or null.") var linktype: FilterLinkType = .ethernet
-    @Flag(help: "Print the eBPF translation (socket filter) instead.") var ebpf = false
+    @OptionGroup var translation: TranslationOptions
     @Flag(help: "Leave the program as generated, unoptimized.") var noOptimize = false
     @Flag(help: "Compile for a live Linux packet socket, as capture -i and tcpdump -i do.") var live = false
     @OptionGroup var dump: ClassicDumpOptions
@@ -56,6 +56,6 @@ struct FilterCommand: ParsableCommand {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
             throw CommandError("filter: \(error)\n  \(expression)\n  \(caret)")
         }
-        try ClassicProgramOutput.print(program, dumpLevel: dump.level, ebpf: ebpf, command: "filter")
+        try ClassicProgramOutput.print(program, dumpLevel: dump.level, translation: translation, command: "filter")
     }
 }

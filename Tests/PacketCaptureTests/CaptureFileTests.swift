@@ -126,6 +126,34 @@ struct CaptureFileTests {
         #expect(streamed.error?.packetNumber == 50)
     }
 
+    /// A damaged length of nearly 4 GiB in a short file: the error the in-memory reader
+    /// gives, with a window no larger than the file needs (it once allocated the length).
+    @Test func hugeLengthInAShortFileTakesNoMemory() throws {
+        var pcapng = CaptureBytes()
+        pcapng.sectionHeader()
+        pcapng.interface()
+        pcapng.u32(6)
+        pcapng.u32(0xffff_f000)
+        pcapng.raw([UInt8](repeating: 0, count: 40))
+        var pcap = CaptureBytes()
+        pcap.pcapHeader(snapshotLength: 0xffff_ffff)
+        pcap.u32(1)
+        pcap.u32(0)
+        pcap.u32(0x7fff_fff0)
+        pcap.u32(0x7fff_fff0)
+        pcap.raw([UInt8](repeating: 0, count: 40))
+        for bytes in [pcapng.bytes, pcap.bytes] {
+            let path = try temporaryFile(bytes)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var memory = try CaptureReader(bytes)
+            var streamed = try CaptureFileReader(path: path, chunkSize: 4096)
+            #expect(streamed.readAll() == memory.readAll())
+            #expect(streamed.error != nil)
+            #expect(streamed.error == memory.error)
+            #expect(streamed.reader.bytes.count == 4096)
+        }
+    }
+
     @Test func missingFileIsAnErrorNamingIt() {
         #expect {
             _ = try CaptureFileReader(path: "/nonexistent/trace.pcap")

@@ -361,6 +361,96 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("LINKTYPE_RAW_ipv6.pcap: link type RAW (Raw IP) differs from the first file's, EN10MB (Ethernet)"), "\(refused.stderr)")
     }
 
+    /// A damaged file in a -V list: its packets up to the damage, the error, then the next
+    /// file, as tcpdump goes on; the exit status is the last file's, as tcpdump's.
+    @Test func fileListGoesOnPastADamagedFile() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-damaged-list-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let whole = try Data(contentsOf: corpus.appendingPathComponent("dns_tcp.pcap"))
+        let cut = folder.appendingPathComponent("cut.pcap").path
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: cut))
+        let good = ["dns_udp.pcap", "icmpv6.pcap"].map { corpus.appendingPathComponent($0).path }
+        for (names, status) in [([good[0], cut, good[1]], Int32(0)), ([good[0], cut], 1)] {
+            let list = folder.appendingPathComponent("list.txt").path
+            try Data(names.map { $0 + "\n" }.joined().utf8).write(to: URL(fileURLWithPath: list))
+            let ours = try CLITests.swiftbpf(["capture", "-n", "-V", list])
+            let theirs = try Subprocess.run(tcpdump, ["-n", "-V", list])
+            #expect(theirs.status == status && ours.status == status, "\(names): \(ours.stderr)")
+            #expect(ours.stdout == theirs.text && Self.lines(ours.stdout).count > 4)
+            #expect(ours.stderr.contains("cut.pcap is damaged after packet"), "\(ours.stderr)")
+        }
+    }
+
+    /// A pcapng file of Ethernet and raw IP interfaces: an expression that has no meaning
+    /// for raw IP leaves those packets out with a warning, and reading goes on; a file with
+    /// a packet before any interface is refused as libpcap refuses it.
+    @Test func pcapngInterfacesTheFilterCannotRead() throws {
+        guard let (_, tcpdump) = Self.peers() else { return }
+        var bytes: [UInt8] = []
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        func packet(_ interface: UInt32, _ data: [UInt8]) {
+            let padded = data + [UInt8](repeating: 0, count: (4 - data.count % 4) % 4)
+            for word in [6, UInt32(32 + padded.count), interface, 0, 1_000_000, UInt32(data.count), UInt32(data.count)] { append(word) }
+            bytes += padded
+            append(UInt32(32 + padded.count))
+        }
+        for word: UInt32 in [0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, 0xffff_ffff, 0xffff_ffff, 28] { append(word) }
+        let header = bytes
+        let udp: [UInt8] = [0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x03, 0xe8, 0, 53, 0, 8, 0, 0]
+        let ethernet = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + udp
+        packet(0, ethernet)
+        let orphan = bytes
+        bytes = header
+        for linkType: UInt32 in [1, 101] { append(1); append(20); append(linkType); append(262_144); append(20) }
+        packet(0, ethernet)
+        packet(1, udp)
+        packet(0, ethernet)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-interfaces-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let mixed = folder.appendingPathComponent("mixed.pcapng").path, noInterface = folder.appendingPathComponent("orphan.pcapng").path
+        try Data(bytes).write(to: URL(fileURLWithPath: mixed))
+        try Data(orphan).write(to: URL(fileURLWithPath: noInterface))
+        let filtered = try CLITests.swiftbpf(["capture", "-n", "--count", "-r", mixed, "ether", "host", "02:00:00:00:00:01"])
+        #expect(filtered.status == 0 && filtered.stdout == "2 packets\n", "\(filtered.stdout) \(filtered.stderr)")
+        #expect(filtered.stderr.contains("packets of link type RAW (Raw IP) are left out: column 12: Ethernet addresses"), "\(filtered.stderr)")
+        #expect(try CLITests.swiftbpf(["capture", "-n", "--count", "-r", mixed, "udp"]).stdout == "3 packets\n")
+        let refused = try CLITests.swiftbpf(["capture", "-n", "-r", noInterface])
+        #expect(try Subprocess.run(tcpdump, ["-n", "-r", noInterface]).status != 0)
+        #expect(refused.status != 0 && refused.stderr.contains("no Interface Description Block comes before the first packet"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("reading from file"))
+    }
+
+    /// -w from a pcapng file whose interfaces have other snapshot lengths: the header holds
+    /// the largest (0, no limit, as tcpdump writes it: 262144), so no reader cuts a packet.
+    @Test func savedHeaderHoldsEveryInterfacesPackets() throws {
+        guard let (_, tcpdump) = Self.peers() else { return }
+        var bytes: [UInt8] = []
+        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        func append16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        for word: UInt32 in [0x0A0D_0D0A, 28, 0x1A2B_3C4D] { append(word) }
+        append16(1); append16(0); append(0xffff_ffff); append(0xffff_ffff); append(28)
+        for snapshotLength: UInt32 in [64, 0] {
+            append(1); append(20); append16(1); append16(0); append(snapshotLength); append(20)
+        }
+        let frame = [UInt8](repeating: 0xff, count: 12) + [0x08, 0x06] + [UInt8](repeating: 7, count: 88)
+        append(6); append(32 + 104); append(1); append(0); append(1_000_000)
+        append(UInt32(frame.count)); append(UInt32(frame.count)); bytes += frame + [0, 0]; append(32 + 104)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-snaplen-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = folder.appendingPathComponent("two.pcapng").path, saved = folder.appendingPathComponent("saved.pcap").path
+        try Data(bytes).write(to: URL(fileURLWithPath: source))
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-r", source, "-w", saved])
+        #expect(ours.status == 0, "\(ours.stderr)")
+        let header = try Data(contentsOf: URL(fileURLWithPath: saved))
+        #expect(header.count > 24 && header[16..<20].elementsEqual([0, 0, 4, 0]), "\(Array(header.prefix(24)))")
+        let read = try Subprocess.run(tcpdump, ["-n", "-e", "-r", saved])
+        #expect(read.status == 0 && read.text.contains("length 102"), "\(read.text) \(read.errors)")
+    }
+
     /// `-r -` prints each packet as it arrives through a pipe, as tcpdump does, rather than
     /// when a window fills or the writer ends (`ssh host tcpdump -U -w - | … -r -`), even
     /// when the first read brings less than the magic number.
@@ -729,6 +819,7 @@ import Testing
             (["capture", "-n", "-i", "lo", "-w", "/nonexistent/x.pcap"], "capture: cannot create /nonexistent/x.pcap"),
             (["capture", "-n", "-r", "/nonexistent.pcap", "-c", "-5"], "-c must be at least 1"),
             (["capture", "-n", "-r", "/nonexistent.pcap", "-w", "x.pcap", "-z", "gzip"], "-z runs on the files -C or -G closes; give one of them too"),
+            (["capture", "-n", "-i", "lo", "-B", "4194304"], "-B must be a size in KiB, from 1 to 2097151"),
         ]
         for (arguments, message) in cases {
             let result = try CLITests.swiftbpf(arguments)

@@ -29,6 +29,22 @@ struct ClassicCLITests {
         #expect(directory.status != 0 && directory.stderr.contains("/tmp: is a directory"), "\(directory.stderr)")
     }
 
+    /// --ebpf keeps Linux's rules unless --rules libpcap asks for bpf_filter's, which differ
+    /// for shifts by X of 32 or more and for [x + k] past 2^32.
+    @Test func translationRulesAreChosen() throws {
+        for text in ["ldb [0]\ntax\nldb [1]\nlsh x\nret a\n", "ldx #0xffffffff\nldh [x + 13]\nret a\n"] {
+            let linux = try CLITests.swiftbpf(["classic", "-", "--ebpf"], stdin: text)
+            let libpcap = try CLITests.swiftbpf(["classic", "-", "--ebpf", "--rules", "libpcap"], stdin: text)
+            #expect(linux.status == 0 && libpcap.status == 0, "\(linux.stderr) \(libpcap.stderr)")
+            #expect(try CLITests.swiftbpf(["classic", "-", "--ebpf", "--rules", "linux"], stdin: text).stdout == linux.stdout)
+            #expect(linux.stdout != libpcap.stdout && libpcap.stdout.count > linux.stdout.count, "\(text)")
+        }
+        let alone = try CLITests.swiftbpf(["filter", "--rules", "libpcap", "tcp"])
+        #expect(alone.status != 0 && alone.stderr.contains("--rules applies to the --ebpf translation"), "\(alone.stderr)")
+        let unreadable = try CLITests.swiftbpf(["classic", "-", "--ebpf"], stdin: "ld #hatype\nret a\n")
+        #expect(unreadable.status != 0 && unreadable.stderr.contains("cannot read the ancillary field hatype"), "\(unreadable.stderr)")
+    }
+
     @Test func refusesWhatTheKernelRefuses() throws {
         let cases: [(String, String)] = [
             ("ld #proto\njeq #0x800 jt 2 jf 3\nret #-1\n", "jump to 3 is past the last instruction"),
