@@ -511,6 +511,12 @@ enum GraphOptimizer {
     }
 
     static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
+        simplify(&graph, &searches)
+        hoistTests(&graph, &searches)
+    }
+
+    /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
+    static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a

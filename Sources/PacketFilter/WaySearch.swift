@@ -81,7 +81,7 @@ struct WaySearch {
                 target = nodes[n].target(decided)
                 continue
             }
-            if let joins, n != startNode, joins[n] > 1 { return false }
+            if let joins, joins[n] > 1 { return false }
             if !start.names(tests[test].value, tests, arena) { loadsAnew = true }
             var whenTrue = known, whenFalse = known
             whenTrue.learn(test, true, tests, &arena)
