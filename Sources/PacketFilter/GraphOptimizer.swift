@@ -924,7 +924,7 @@ enum GraphOptimizer {
                 // program drops unless its optimizer skipped them too: only then.
                 target = next
             } else if search.mode == .beyond, search.followsWays, search.predecessors[m] > 1, search.repeats[m] != 0,
-                      let next = learnedDestination(from: m, known, nodes, tests, &arena, joins: search.predecessors) {
+                      let next = learnedDestination(from: m, known, nodes, tests, &arena) {
                 search.followedWays = true
                 target = next
             } else if search.mode == .beyond, search.followsWays, search.twins[m] != 0, search.repeats[m] != 0,
@@ -943,25 +943,15 @@ enum GraphOptimizer {
     /// on, found by following each way on its own (`WaySearch`), where `destination` finds none.
     @inline(never)
     private static func learnedDestination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                                           _ arena: inout FactArena, joins: UnsafeMutableBufferPointer<UInt32>) -> GraphTarget? {
+                                           _ arena: inout FactArena) -> GraphTarget? {
         let mark = arena.mark
         defer { arena.rewind(to: mark) }
-        // The last place after the start, or (when that is the accept past loads the start's
-        // knowledge has not made) the one before it.
-        let (last, pastLoads) = WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) { found, _ in
-            guard let (places, loadsAnew) = found, var last = places.indices.last else { return (nil, false) as (GraphTarget?, Bool) }
-            let pastLoads = places[last] == .accept && loadsAnew
-            if pastLoads { last -= 1 }
-            return (last > 0 ? places[last] : nil, pastLoads)
+        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) { found, _ in
+            // Skipping loads to the accept keeps a packet too short for them.
+            guard let (places, loadsAnew) = found, var last = places.indices.last else { return nil }
+            if places[last] == .accept, loadsAnew { last -= 1 }
+            return last > 0 ? places[last] : nil
         }
-        guard pastLoads else { return last }
-        // Skipping loads to the accept keeps a packet too short for them, which libpcap's
-        // program drops unless its optimizer skipped them too: every way there by the tests
-        // it decides (`port 53` again after `udp port 53` on IPv6).
-        let acceptsLikeLibpcap = WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena, likeLibpcapJoins: joins) { found, _ in
-            found?.places.last == .accept
-        }
-        return acceptsLikeLibpcap ? .accept : last
     }
 
     /// Another node with node `m`'s test whose sides lead to places that `m`'s sides pass

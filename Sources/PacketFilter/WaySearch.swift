@@ -13,12 +13,6 @@ struct WaySearch {
     /// name: skipping it to the accept would keep a packet too short for that load.
     private var loadsAnew = false
     private let start: Knowledge
-    /// With libpcap's view: how many edges lead into each node, and the node searched from.
-    /// libpcap's optimizer decides tests by the facts on an edge's every path, and passes
-    /// only tests they decide: a way that meets others at an undecided test knows no more
-    /// there than all of them, so the search gives up on it.
-    private let joins: UnsafeMutableBufferPointer<UInt32>?
-    private var startNode = -1
     /// The way being followed, and the places on every way followed so far in the order
     /// each way passes them (the same on every way: the graph has no cycles), -1 places
     /// before the first way ends. Lent by `commonPlaces`: a way is at most one place per step.
@@ -27,9 +21,8 @@ struct WaySearch {
     private let common: UnsafeMutableBufferPointer<GraphTarget>
     private var commonCount = -1
 
-    private init(_ known: Knowledge, joins: UnsafeMutableBufferPointer<UInt32>?, _ room: UnsafeMutableBufferPointer<GraphTarget>) {
+    private init(_ known: Knowledge, _ room: UnsafeMutableBufferPointer<GraphTarget>) {
         start = known
-        self.joins = joins
         way = UnsafeMutableBufferPointer(rebasing: room[..<(Self.stepLimit + 1)])
         common = UnsafeMutableBufferPointer(rebasing: room[(Self.stepLimit + 1)...])
     }
@@ -40,18 +33,15 @@ struct WaySearch {
 
     /// Calls `body` with what searches from `first` and from `second` found for a packet
     /// that each one's knowledge describes, nil for one that gave up (or was not asked). The
-    /// places are on the machine stack: no allocation. With `likeLibpcapJoins` (how many edges
-    /// lead into each node), ways go only where libpcap's optimizer would take them.
+    /// places are on the machine stack: no allocation.
     static func commonPlaces<Result>(from first: (GraphTarget, Knowledge), and second: (GraphTarget, Knowledge)? = nil,
                                      _ nodes: [GraphNode], _ tests: [TestEntry], _ arena: inout FactArena,
-                                     likeLibpcapJoins joins: UnsafeMutableBufferPointer<UInt32>? = nil,
                                      _ body: (Found?, Found?) -> Result) -> Result {
         let size = 2 * (stepLimit + 1)
         return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: 2 * size) { room in
             func search(_ start: (GraphTarget, Knowledge)?, _ part: Int) -> Found? {
                 guard let (target, known) = start else { return nil }
-                var search = WaySearch(known, joins: joins, UnsafeMutableBufferPointer(rebasing: room[(part * size)..<((part + 1) * size)]))
-                if case .node(let n) = target { search.startNode = n }
+                var search = WaySearch(known, UnsafeMutableBufferPointer(rebasing: room[(part * size)..<((part + 1) * size)]))
                 guard search.follow(target, known, nodes, tests, &arena), search.commonCount > 0 else { return nil }
                 return (UnsafeMutableBufferPointer(rebasing: search.common[..<search.commonCount]), search.loadsAnew)
             }
@@ -77,11 +67,10 @@ struct WaySearch {
             }
             steps += 1
             let test = nodes[n].test
-            if let decided = joins == nil ? known.decide(test, tests, arena) : known.decideLikeLibpcap(test, tests, arena) {
+            if let decided = known.decide(test, tests, arena) {
                 target = nodes[n].target(decided)
                 continue
             }
-            if let joins, joins[n] > 1 { return false }
             if !start.names(tests[test].value, tests, arena) { loadsAnew = true }
             var whenTrue = known, whenFalse = known
             whenTrue.learn(test, true, tests, &arena)
