@@ -7,32 +7,27 @@
 /// edge's facts decide, keeps one. Sending the second copy's ways into the first costs
 /// that path the decided test again and saves the copy's code.
 extension GraphOptimizer {
-    /// Merges such nodes; whether it changed an edge. Only a node whose test another node
-    /// has, with one exit the same, is looked at: otherwise no knowledge is computed.
+    /// Merges such nodes; whether it changed an edge. Knowledge is computed only where a
+    /// pair may merge: one exit the same, and the other of the node kept a test of a value
+    /// tested above the node merged away (`Knowledge.bit`), which its knowledge may decide.
     static func mergeEquivalentNodes(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.cachedTopologicalOrder()
-        let nodes = graph.nodes, tests = graph.tests.entries
-        // The nodes of each test, as lists through `next` from `first` (by test): on the
-        // machine stack for small graphs.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: tests.count + 3 * nodes.count) { room in
-            let first = UnsafeMutableBufferPointer(rebasing: room[..<tests.count])
-            let next = UnsafeMutableBufferPointer(rebasing: room[tests.count..<(tests.count + nodes.count)])
-            let marks = UnsafeMutableBufferPointer(rebasing: room[(tests.count + nodes.count)..<(tests.count + 2 * nodes.count)])
-            let stack = UnsafeMutableBufferPointer(rebasing: room[(tests.count + 2 * nodes.count)...])
+        let count = graph.nodes.count, tests = graph.tests.entries.count
+        // The nodes of each test, as lists through `next` from `first` (by test), and the
+        // values tested above each node: on the machine stack for small graphs.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: tests + 3 * count) { room in
+            let first = UnsafeMutableBufferPointer(rebasing: room[..<tests])
+            let next = UnsafeMutableBufferPointer(rebasing: room[tests..<(tests + count)])
+            let marks = UnsafeMutableBufferPointer(rebasing: room[(tests + count)..<(tests + 2 * count)])
+            let stack = UnsafeMutableBufferPointer(rebasing: room[(tests + 2 * count)...])
             first.initialize(repeating: -1)
             marks.initialize(repeating: 0)
-            var candidates = false
-            for n in order {
-                var m = first[nodes[n].test]
-                while m >= 0, !candidates {
-                    candidates = nodes[m].whenTrue == nodes[n].whenTrue || nodes[m].whenFalse == nodes[n].whenFalse
-                    m = next[m]
-                }
-                next[n] = first[nodes[n].test]
-                first[nodes[n].test] = n
+            let candidates = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { above in
+                above.initialize(repeating: 0)
+                return hasCandidates(graph, order, first: first, next: next, above: above)
             }
             guard candidates else { return false }
-            return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: nodes.count) { knownIn in
+            return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: count) { knownIn in
                 knownIn.initialize(repeating: nil)
                 defer { knownIn.deinitialize() }
                 var arena = FactArena(capacity: order.count * 8)
@@ -40,6 +35,35 @@ extension GraphOptimizer {
                 return merge(&graph, order, first: first, next: next, knownIn, &arena, marks: marks, stack: stack)
             }
         }
+    }
+
+    /// Fills the lists of nodes by test and tells whether a pair may merge (`standsFor`).
+    private static func hasCandidates(_ graph: DecisionGraph, _ order: [Int], first: UnsafeMutableBufferPointer<Int>,
+                                      next: UnsafeMutableBufferPointer<Int>, above: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+        let nodes = graph.nodes, tests = graph.tests.entries
+        func bit(_ n: Int) -> UInt64 { Knowledge.bit(tests[nodes[n].test].value) }
+        // Whether `a`'s differing exit may be decided on the way into `b`.
+        func mayStandFor(_ a: Int, _ b: Int) -> Bool {
+            for outcome in GraphNode.outcomes where nodes[a].target(!outcome) == nodes[b].target(!outcome) {
+                guard case .node(let x) = nodes[a].target(outcome) else { return false }
+                return (above[b] | bit(b)) & bit(x) != 0
+            }
+            return false
+        }
+        var found = false
+        for n in order {
+            for outcome in GraphNode.outcomes {
+                if case .node(let m) = nodes[n].target(outcome) { above[m] |= above[n] | bit(n) }
+            }
+            var m = first[nodes[n].test]
+            while m >= 0, !found {
+                found = mayStandFor(m, n) || mayStandFor(n, m)
+                m = next[m]
+            }
+            next[n] = first[nodes[n].test]
+            first[nodes[n].test] = n
+        }
+        return found
     }
 
     /// What is known on the way into each node reached, as a `.decided` threading pass knows it.
