@@ -538,8 +538,8 @@ enum GraphOptimizer {
         // A test moved to the head of its chain is known on the shared exit's edges of the
         // tests after it, where that exit tests its value: `stp` on Linux cooked captures
         // tests the protocol (4) before `greater 1000`, whose false exit, testing the protocol
-        // again, then knows it.
-        if grouping.decidesExit { _ = threadUntilSettled(&graph, mode: .decided) }
+        // again, then knows it. And a test moved next to one of its value may be decided there.
+        if grouping.decidesMore { _ = threadUntilSettled(&graph, mode: .decided) }
         if grouping.changed, !graph.isShared { graph = graph.rebuilt() }
     }
 
@@ -576,8 +576,9 @@ enum GraphOptimizer {
     /// with no other way in are moved. As with libpcap's
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
     /// test that came before it. Also tells whether a chain changed whose shared exit tests
-    /// the value of one of its tests.
-    static func groupChains(_ graph: inout DecisionGraph) -> (changed: Bool, decidesExit: Bool) {
+    /// the value of one of its tests, or whose head now tests the value A holds on the way
+    /// in: then what is known on an edge may decide more tests than when it was threaded.
+    static func groupChains(_ graph: inout DecisionGraph) -> (changed: Bool, decidesMore: Bool) {
         // What is known of each node, and room for one chain and its tests regrouped, on the
         // machine stack for small graphs (no allocation).
         let count = graph.nodes.count
@@ -592,7 +593,7 @@ enum GraphOptimizer {
 
     private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>,
                                     chainRoom: UnsafeMutableBufferPointer<Int>,
-                                    groupedRoom: UnsafeMutableBufferPointer<Int>) -> (changed: Bool, decidesExit: Bool) {
+                                    groupedRoom: UnsafeMutableBufferPointer<Int>) -> (changed: Bool, decidesMore: Bool) {
         let order = graph.cachedTopologicalOrder()
         let table = graph.tests.entries
         for n in order {
@@ -606,7 +607,7 @@ enum GraphOptimizer {
             enter(node.whenTrue)
             enter(node.whenFalse)
         }
-        var changed = false, decidesExit = false
+        var changed = false, decidesMore = false
         for head in order where !nodes[head].inChain {
             // False first, without an array per node.
             for side in 0..<2 {
@@ -645,11 +646,13 @@ enum GraphOptimizer {
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
                 changed = true
                 if case .node(let exit) = shared, chain.contains(where: { value($0) == table[graph[exit].test].value }) {
-                    decidesExit = true
+                    decidesMore = true
                 }
+                // A test of the value A holds now comes first: the tests before may decide it.
+                if value(head) == nodes[head].entryValue { decidesMore = true }
             }
         }
-        return (changed, decidesExit)
+        return (changed, decidesMore)
     }
 
     /// One threading pass: whether it changed an edge, and (in `.decided` mode) whether

@@ -13,20 +13,19 @@ extension GraphOptimizer {
     static func mergeEquivalentNodes(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.cachedTopologicalOrder()
         let count = graph.nodes.count, tests = graph.tests.entries.count
-        // The nodes of each test, as lists through `next` from `first` (by test), and the
-        // values tested above each node: on the machine stack for small graphs.
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: tests + 3 * count) { room in
+        // The nodes of each test, as lists through `next` from `first` (by test), the values
+        // tested above each node, then marks and a stack for merging: on the machine stack for
+        // small graphs.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: tests + 4 * count) { room in
             let first = UnsafeMutableBufferPointer(rebasing: room[..<tests])
             let next = UnsafeMutableBufferPointer(rebasing: room[tests..<(tests + count)])
             let marks = UnsafeMutableBufferPointer(rebasing: room[(tests + count)..<(tests + 2 * count)])
-            let stack = UnsafeMutableBufferPointer(rebasing: room[(tests + 2 * count)...])
+            let stack = UnsafeMutableBufferPointer(rebasing: room[(tests + 2 * count)..<(tests + 3 * count)])
             first.initialize(repeating: -1)
+            let above = UnsafeMutableBufferPointer(rebasing: room[(tests + 3 * count)...])
+            above.initialize(repeating: 0)
+            guard hasCandidates(graph, order, first: first, next: next, above: above) else { return false }
             marks.initialize(repeating: 0)
-            let candidates = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { above in
-                above.initialize(repeating: 0)
-                return hasCandidates(graph, order, first: first, next: next, above: above)
-            }
-            guard candidates else { return false }
             return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: count) { knownIn in
                 knownIn.initialize(repeating: nil)
                 defer { knownIn.deinitialize() }
@@ -39,22 +38,27 @@ extension GraphOptimizer {
 
     /// Fills the lists of nodes by test and tells whether a pair may merge (`standsFor`).
     private static func hasCandidates(_ graph: DecisionGraph, _ order: [Int], first: UnsafeMutableBufferPointer<Int>,
-                                      next: UnsafeMutableBufferPointer<Int>, above: UnsafeMutableBufferPointer<UInt64>) -> Bool {
+                                      next: UnsafeMutableBufferPointer<Int>, above: UnsafeMutableBufferPointer<Int>) -> Bool {
         let nodes = graph.nodes, tests = graph.tests.entries
-        func bit(_ n: Int) -> UInt64 { Knowledge.bit(tests[nodes[n].test].value) }
+        // `Knowledge.bit`, as an Int like the rest of the room.
+        func bit(_ n: Int) -> Int { Int(truncatingIfNeeded: Knowledge.bit(tests[nodes[n].test].value)) }
         // Whether `a`'s differing exit may be decided on the way into `b`.
         func mayStandFor(_ a: Int, _ b: Int) -> Bool {
-            for outcome in GraphNode.outcomes where nodes[a].target(!outcome) == nodes[b].target(!outcome) {
-                guard case .node(let x) = nodes[a].target(outcome) else { return false }
-                return (above[b] | bit(b)) & bit(x) != 0
+            let differing: GraphTarget
+            if nodes[a].whenFalse == nodes[b].whenFalse {
+                differing = nodes[a].whenTrue
+            } else if nodes[a].whenTrue == nodes[b].whenTrue {
+                differing = nodes[a].whenFalse
+            } else {
+                return false
             }
-            return false
+            guard case .node(let x) = differing else { return false }
+            return (above[b] | bit(b)) & bit(x) != 0
         }
         var found = false
         for n in order {
-            for outcome in GraphNode.outcomes {
-                if case .node(let m) = nodes[n].target(outcome) { above[m] |= above[n] | bit(n) }
-            }
+            if case .node(let m) = nodes[n].whenTrue { above[m] |= above[n] | bit(n) }
+            if case .node(let m) = nodes[n].whenFalse { above[m] |= above[n] | bit(n) }
             var m = first[nodes[n].test]
             while m >= 0, !found {
                 found = mayStandFor(m, n) || mayStandFor(n, m)

@@ -15,8 +15,13 @@ extension GraphOptimizer {
         var improved = true
         while improved, tries < hoistLimit {
             improved = false
+            let entries = graph.tests.entries
             search: for m in graph.cachedTopologicalOrder() {
-                for side in GraphNode.outcomes where mayHoist(below: m, side, graph) {
+                // Both sides tests of one value, not `m`'s: looked at first, as few nodes are.
+                guard case .node(let t) = graph[m].whenTrue, case .node(let f) = graph[m].whenFalse,
+                      entries[graph[t].test].value == entries[graph[f].test].value,
+                      entries[graph[t].test].value != entries[graph[m].test].value else { continue }
+                for side in GraphNode.outcomes where mayHoist(below: m, side, graph, entries) {
                     guard tries < hoistLimit else { break search }
                     tries += 1
                     guard let current = length ?? programLength(graph) else { return }
@@ -37,13 +42,13 @@ extension GraphOptimizer {
     /// other side tests too. Every way from `m` loads both values; after the hoist a way may
     /// skip `m`'s test, so a packet too short for `m`'s loads, which they rejected, must be
     /// too short for the hoisted test's too: `m`'s value ends no later in the packet.
-    private static func mayHoist(below m: Int, _ side: Bool, _ graph: DecisionGraph) -> Bool {
+    private static func mayHoist(below m: Int, _ side: Bool, _ graph: DecisionGraph, _ tests: [TestEntry]) -> Bool {
         let node = graph[m]
         guard case .node(let t) = node.target(side), case .node(let z) = node.target(!side) else { return false }
-        let tests = graph.tests
         let value = tests[graph[t].test].value
         guard value != tests[node.test].value, tests[graph[z].test].value == value,
-              let hoistedEnd = end(of: value, tests.valueTable), let ownEnd = end(of: tests[node.test].value, tests.valueTable) else {
+              let hoistedEnd = end(of: value, graph.tests.valueTable),
+              let ownEnd = end(of: tests[node.test].value, graph.tests.valueTable) else {
             return false
         }
         return ownEnd <= hoistedEnd
