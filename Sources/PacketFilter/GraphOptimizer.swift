@@ -511,14 +511,15 @@ enum GraphOptimizer {
     }
 
     /// Without `reshaping`, no test is merged into another (`mergeEquivalentNodes`) or hoisted
-    /// (`hoistTests`): the optimizer as it was before them, which tests compare with.
+    /// (`hoistTests`), and regrouped chains are not threaded again: the optimizer as it was
+    /// before them, which tests compare with.
     static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
-        simplify(&graph, &searches, merging: reshaping)
+        simplify(&graph, &searches, reshaping: reshaping)
         if reshaping { hoistTests(&graph, &searches) }
     }
 
     /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
-    static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, merging: Bool = true) {
+    static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -533,13 +534,13 @@ enum GraphOptimizer {
         searches.skipped = settled && searches.skippingFruitless && joins
             && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
         if joins, !searches.skipped { _ = threadUntilSettled(&graph, mode: .beyond, &searches) }
-        if merging, mergeEquivalentNodes(&graph), !graph.isShared { graph = graph.rebuilt() }
+        if reshaping, mergeEquivalentNodes(&graph), !graph.isShared { graph = graph.rebuilt() }
         let grouping = groupChains(&graph)
         // A test moved to the head of its chain is known on the shared exit's edges of the
         // tests after it, where that exit tests its value: `stp` on Linux cooked captures
         // tests the protocol (4) before `greater 1000`, whose false exit, testing the protocol
         // again, then knows it. And a test moved next to one of its value may be decided there.
-        if grouping.decidesMore { _ = threadUntilSettled(&graph, mode: .decided) }
+        if reshaping, grouping.decidesMore { _ = threadUntilSettled(&graph, mode: .decided) }
         if grouping.changed, !graph.isShared { graph = graph.rebuilt() }
     }
 
