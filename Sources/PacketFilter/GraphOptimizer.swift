@@ -484,7 +484,8 @@ private struct ChainNode {
 /// to it; a test that those facts decide is skipped, its edge sent straight to the side
 /// that would be taken. Skipping is safe because a fact names a value that was computed
 /// (its loads succeeded) earlier on every path. Rebuilding afterwards drops dead nodes,
-/// merges equal ones and removes tests whose two exits meet.
+/// merges equal ones and removes tests whose two exits meet. Then a test may be merged into
+/// a copy threading made (`NodeMerging`) or hoisted above its parent (`TestHoisting`).
 enum GraphOptimizer {
 
     /// Whether libpcap's optimizer finds that `predicate` matches no packet, so that a filter
