@@ -484,7 +484,8 @@ private struct ChainNode {
 /// to it; a test that those facts decide is skipped, its edge sent straight to the side
 /// that would be taken. Skipping is safe because a fact names a value that was computed
 /// (its loads succeeded) earlier on every path. Rebuilding afterwards drops dead nodes,
-/// merges equal ones and removes tests whose two exits meet.
+/// merges equal ones and removes tests whose two exits meet. Then a test may be merged into
+/// a copy threading made (`NodeMerging`) or hoisted above its parent (`TestHoisting`).
 enum GraphOptimizer {
 
     /// Whether libpcap's optimizer finds that `predicate` matches no packet, so that a filter
@@ -510,7 +511,16 @@ enum GraphOptimizer {
         return searches
     }
 
-    static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
+    /// Without `reshaping`, no test is merged into another (`mergeEquivalentNodes`) or hoisted
+    /// (`hoistTests`), and regrouped chains are not threaded again: the optimizer as it was
+    /// before them, which tests compare with.
+    static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
+        simplify(&graph, &searches, reshaping: reshaping)
+        if reshaping { hoistTests(&graph, &searches) }
+    }
+
+    /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
+    static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -525,7 +535,14 @@ enum GraphOptimizer {
         searches.skipped = settled && searches.skippingFruitless && joins
             && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
         if joins, !searches.skipped { _ = threadUntilSettled(&graph, mode: .beyond, &searches) }
-        if groupChains(&graph), !graph.isShared { graph = graph.rebuilt() }
+        if reshaping, mergeEquivalentNodes(&graph), !graph.isShared { graph = graph.rebuilt() }
+        let grouping = groupChains(&graph)
+        // A test moved to the head of its chain is known on the shared exit's edges of the
+        // tests after it, where that exit tests its value: `stp` on Linux cooked captures
+        // tests the protocol (4) before `greater 1000`, whose false exit, testing the protocol
+        // again, then knows it. And a test moved next to one of its value may be decided there.
+        if reshaping, grouping.decidesMore { _ = threadUntilSettled(&graph, mode: .decided) }
+        if grouping.changed, !graph.isShared { graph = graph.rebuilt() }
     }
 
     /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
@@ -560,8 +577,10 @@ enum GraphOptimizer {
     /// for `host a or b`; tests of the value A holds on the way in come first. Only nodes
     /// with no other way in are moved. As with libpcap's
     /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
-    /// test that came before it.
-    static func groupChains(_ graph: inout DecisionGraph) -> Bool {
+    /// test that came before it. Also tells whether a chain changed whose shared exit tests
+    /// the value of one of its tests, or whose head now tests the value A holds on the way
+    /// in: then what is known on an edge may decide more tests than when it was threaded.
+    static func groupChains(_ graph: inout DecisionGraph) -> (changed: Bool, decidesMore: Bool) {
         // What is known of each node, and room for one chain and its tests regrouped, on the
         // machine stack for small graphs (no allocation).
         let count = graph.nodes.count
@@ -575,7 +594,8 @@ enum GraphOptimizer {
     }
 
     private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>,
-                                    chainRoom: UnsafeMutableBufferPointer<Int>, groupedRoom: UnsafeMutableBufferPointer<Int>) -> Bool {
+                                    chainRoom: UnsafeMutableBufferPointer<Int>,
+                                    groupedRoom: UnsafeMutableBufferPointer<Int>) -> (changed: Bool, decidesMore: Bool) {
         let order = graph.cachedTopologicalOrder()
         let table = graph.tests.entries
         for n in order {
@@ -589,7 +609,7 @@ enum GraphOptimizer {
             enter(node.whenTrue)
             enter(node.whenFalse)
         }
-        var changed = false
+        var changed = false, decidesMore = false
         for head in order where !nodes[head].inChain {
             // False first, without an array per node.
             for side in 0..<2 {
@@ -627,9 +647,14 @@ enum GraphOptimizer {
                 guard zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
                 changed = true
+                if case .node(let exit) = shared, chain.contains(where: { value($0) == table[graph[exit].test].value }) {
+                    decidesMore = true
+                }
+                // A test of the value A holds now comes first: the tests before may decide it.
+                if value(head) == nodes[head].entryValue { decidesMore = true }
             }
         }
-        return changed
+        return (changed, decidesMore)
     }
 
     /// One threading pass: whether it changed an edge, and (in `.decided` mode) whether

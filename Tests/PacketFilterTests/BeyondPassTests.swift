@@ -27,6 +27,19 @@ struct BeyondPassTests {
         return combined
     }
 
+    /// Calls `body` with each of `expressions` parsed for each link type it parses for, and
+    /// the corpus's packets of that link type.
+    static func forEachParsed(_ expressions: [String], in corpus: (files: [FilterTestSupport.CaptureFile], skipped: Int),
+                              _ body: (FilterLinkType, String, PredicateTree, [(data: [UInt8], wireLength: UInt32)]) throws -> Void) rethrows {
+        for linkType in FilterLinkType.allCases {
+            let packets = corpus.files.filter { $0.linkType == linkType }.flatMap(\.packets)
+            for expression in expressions {
+                guard let predicate = try? FilterParser.parse(expression, linkType: linkType) else { continue }
+                try body(linkType, expression, predicate, packets)
+            }
+        }
+    }
+
     static func program(_ predicate: PredicateTree, skipping: Bool) throws -> (code: [ClassicInstruction], skipped: Bool) {
         var graph = DecisionGraph(predicate)
         // Without the searches that follow ways apart, which run only in passes not skipped.

@@ -19,31 +19,27 @@ struct WaySearchTests {
     func sameVerdicts() throws {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
         var followed = 0, shorter = 0, runs = 0, runtDifferences = 0
-        for linkType in FilterLinkType.allCases {
-            let packets = corpus.files.filter { $0.linkType == linkType }.flatMap(\.packets)
-            for expression in BeyondPassTests.expressions {
-                guard let predicate = try? FilterParser.parse(expression, linkType: linkType) else { continue }
-                let ways = try Self.program(predicate, followingWays: true)
-                guard ways.followed else { continue }
-                let plain = try Self.program(predicate, followingWays: false).code
-                followed += 1
-                if ways.code.count < plain.count { shorter += 1 }
-                let theirs = ClassicInterpreter(program: try ClassicProgram(plain))
-                let ours = ClassicInterpreter(program: try ClassicProgram(ways.code))
-                var differing = 0
-                for packet in packets {
-                    runs += 1
-                    let keep = ours.run(packet: packet.data, wireLength: packet.wireLength) != 0
-                    guard keep != (theirs.run(packet: packet.data, wireLength: packet.wireLength) != 0) else { continue }
-                    // A load skipped to a test (never to the accept) keeps a packet too short for it.
-                    if keep, AgreementTests.keptWhenLongEnough(theirs, packet.data, wireLength: packet.wireLength) {
-                        runtDifferences += 1
-                        continue
-                    }
-                    differing += 1
+        try BeyondPassTests.forEachParsed(BeyondPassTests.expressions, in: corpus) { linkType, expression, predicate, packets in
+            let ways = try Self.program(predicate, followingWays: true)
+            guard ways.followed else { return }
+            let plain = try Self.program(predicate, followingWays: false).code
+            followed += 1
+            if ways.code.count < plain.count { shorter += 1 }
+            let theirs = ClassicInterpreter(program: try ClassicProgram(plain))
+            let ours = ClassicInterpreter(program: try ClassicProgram(ways.code))
+            var differing = 0
+            for packet in packets {
+                runs += 1
+                let keep = ours.run(packet: packet.data, wireLength: packet.wireLength) != 0
+                guard keep != (theirs.run(packet: packet.data, wireLength: packet.wireLength) != 0) else { continue }
+                // A load skipped to a test (never to the accept) keeps a packet too short for it.
+                if keep, AgreementTests.keptWhenLongEnough(theirs, packet.data, wireLength: packet.wireLength) {
+                    runtDifferences += 1
+                    continue
                 }
-                #expect(differing == 0, "-y \(linkType.dataLinkName) '\(expression)': \(differing) packets differ")
+                differing += 1
             }
+            #expect(differing == 0, "-y \(linkType.dataLinkName) '\(expression)': \(differing) packets differ")
         }
         print("following ways apart: \(followed) compiles changed by it, \(shorter) of them shorter; \(runs) runs compared, "
               + "\(runtDifferences) runt packets kept only for a load skipped")

@@ -1,0 +1,94 @@
+/// Hoisting a test above its parent: `M(t(x, y), z)` is `t(M(x, z), M(y, z))`, and when `z`
+/// tests the value `t` tests, knowing `t`'s outcome decides `z`'s tests on both sides. In
+/// `ip6 host ::1 and arp or ether multicast and icmp or udp port 53` the multicast test
+/// leads to an IPv4 test on one side and an IPv6 test on the other: with the EtherType
+/// tested first, each side's EtherType tests are decided and the multicast test is left
+/// only for IPv4, as libpcap's program has it. Whether that is shorter shows only after
+/// the other rules ran again, so a hoist is kept only where the program got shorter.
+extension GraphOptimizer {
+    /// Hoists tried per graph: each costs the other rules again and two layouts.
+    static let hoistLimit = 4
+
+    static func hoistTests(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
+        var tries = 0
+        var length: Int?
+        var improved = true
+        while improved, tries < hoistLimit {
+            improved = false
+            let entries = graph.tests.entries
+            search: for m in graph.cachedTopologicalOrder() {
+                // Both sides tests of one value, not `m`'s: looked at first, as few nodes are.
+                guard case .node(let t) = graph[m].whenTrue, case .node(let f) = graph[m].whenFalse,
+                      entries[graph[t].test].value == entries[graph[f].test].value,
+                      entries[graph[t].test].value != entries[graph[m].test].value else { continue }
+                for side in GraphNode.outcomes where mayHoist(below: m, side, graph, entries) {
+                    guard tries < hoistLimit else { break search }
+                    tries += 1
+                    guard let current = length ?? programLength(graph) else { return }
+                    length = current
+                    var candidate = hoisted(below: m, side, graph)
+                    var candidateSearches = searches
+                    simplify(&candidate, &candidateSearches)
+                    guard let shorter = programLength(candidate), shorter < current else { continue }
+                    (graph, searches, length) = (candidate, candidateSearches, shorter)
+                    improved = true
+                    break search
+                }
+            }
+        }
+    }
+
+    /// Whether node `m`'s `side` leads to a test of another value than `m`'s whose value the
+    /// other side tests too. Every way from `m` loads both values; after the hoist a way may
+    /// skip `m`'s test, so a packet too short for `m`'s loads, which they rejected, must be
+    /// too short for the hoisted test's too: `m`'s value ends no later in the packet.
+    private static func mayHoist(below m: Int, _ side: Bool, _ graph: DecisionGraph, _ tests: [TestEntry]) -> Bool {
+        let node = graph[m]
+        guard case .node(let t) = node.target(side), case .node(let z) = node.target(!side) else { return false }
+        let value = tests[graph[t].test].value
+        guard value != tests[node.test].value, tests[graph[z].test].value == value,
+              let hoistedEnd = end(of: value, graph.tests.valueTable),
+              let ownEnd = end(of: tests[node.test].value, graph.tests.valueTable) else {
+            return false
+        }
+        return ownEnd <= hoistedEnd
+    }
+
+    /// Where in the packet the loads of `value` end (0 for none), if they are one load at a
+    /// fixed offset or none; nil for the rest (an index, arithmetic that may fail).
+    private static func end(of value: Int, _ values: ValueTable) -> UInt64? {
+        guard value < TestTable.apartValues else { return nil }
+        let entry = values[Int32(value)]
+        switch entry.kind {
+        case .constant, .length: return 0
+        case .load:
+            let size: UInt64 = switch entry.size {
+            case .byte: 1
+            case .half: 2
+            case .word: 4
+            }
+            return UInt64(entry.k) + size
+        default: return nil
+        }
+    }
+
+    /// The graph with node `m`'s child on `side` tested in `m`'s place, `m`'s test below it.
+    private static func hoisted(below m: Int, _ side: Bool, _ graph: DecisionGraph) -> DecisionGraph {
+        var result = graph
+        let node = graph[m]
+        guard case .node(let t) = node.target(side) else { return graph }
+        let child = graph[t], other = node.target(!side)
+        func below(_ target: GraphTarget) -> GraphTarget {
+            side ? result.node(number: node.test, target, other) : result.node(number: node.test, other, target)
+        }
+        let whenTrue = below(child.whenTrue), whenFalse = below(child.whenFalse)
+        result.setTest(of: m, child.test)
+        result.setTargets(of: m, whenTrue: whenTrue, whenFalse: whenFalse)
+        return result.rebuilt()
+    }
+
+    /// The length of the graph's program, nil if it cannot be laid out.
+    private static func programLength(_ graph: DecisionGraph) -> Int? {
+        try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true).count
+    }
+}
