@@ -2,7 +2,9 @@ import BPFObject
 
 /// One pcapng option: a code, and a value whose meaning depends on the block it is in
 /// (code 2 is `shb_hardware` in a section header, `if_name` in an interface, `epb_flags`
-/// in a packet). Kept raw so unknown options survive a read and a write.
+/// in a packet). Kept raw so unknown options survive a read and a write; only the numbers
+/// of the options pcapng defines as numbers (`epb_flags`, `if_speed`, ...) are kept
+/// little-endian whatever the file's byte order, so that they are written right in either.
 public struct CaptureOption: Sendable, Hashable {
     public var code: UInt16
     public var value: [UInt8]
@@ -33,7 +35,31 @@ enum OptionCode {
     static let timestampOffset: UInt16 = 14
 }
 
+/// The blocks with options that hold numbers.
+enum OptionBlock {
+    case interface, packet
+}
+
 extension CaptureOption {
+    /// The width of the number an option of `code` holds in `block`, if it holds one.
+    static func numberWidth(_ code: UInt16, in block: OptionBlock) -> Int? {
+        switch (block, code) {
+        case (.interface, 10), (.packet, 2), (.packet, 6): 4  // if_tzone, epb_flags, epb_queue
+        // if_speed, if_tsoffset, if_txspeed, if_rxspeed; epb_dropcount, epb_packetid
+        case (.interface, 8), (.interface, 14), (.interface, 16), (.interface, 17), (.packet, 4), (.packet, 5): 8
+        default: nil
+        }
+    }
+
+    /// `options` with the bytes of their numbers reversed: read from or written to a
+    /// big-endian section.
+    static func swappingNumbers(_ options: [CaptureOption], in block: OptionBlock) -> [CaptureOption] {
+        options.map { option in
+            guard numberWidth(option.code, in: block) == option.value.count else { return option }
+            return CaptureOption(code: option.code, value: option.value.reversed())
+        }
+    }
+
     /// Parses the options in `start..<end` of `reader`'s bytes, in its byte order. The list
     /// ends at `opt_endofopt` or at `end`; an option whose value runs past `end` is an error
     /// naming its offset. Every option moves the cursor forward, so this always terminates.

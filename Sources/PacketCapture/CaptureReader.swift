@@ -176,7 +176,8 @@ public struct CaptureReader: Sendable, Sequence, IteratorProtocol {
             let section = interfaces[record.interfaceIndex].sectionIndex
             if sections.indices.contains(section) { optionReader.order = sections[section].byteOrder }
         }
-        return try CaptureOption.parse(optionReader, from: record.optionsRange.lowerBound, to: record.optionsRange.upperBound)
+        let options = try CaptureOption.parse(optionReader, from: record.optionsRange.lowerBound, to: record.optionsRange.upperBound)
+        return optionReader.order == .big ? CaptureOption.swappingNumbers(options, in: .packet) : options
     }
 
     /// Fuzzing entry point: reads arbitrary bytes as a capture file, writes what it got as

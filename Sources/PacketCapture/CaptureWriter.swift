@@ -105,6 +105,7 @@ public struct CaptureWriter: Sendable {
             var options = interface.options.filter {
                 ![OptionCode.timestampResolution, OptionCode.timestampOffset, OptionCode.fcsLength].contains($0.code)
             }
+            if byteOrder == .big { options = CaptureOption.swappingNumbers(options, in: .interface) }
             if precision != .microseconds {
                 options.append(CaptureOption(code: OptionCode.timestampResolution, value: [precision.resolution.optionValue]))
             }
@@ -178,6 +179,7 @@ public struct CaptureWriter: Sendable {
             guard let fileUnits = UInt64(exactly: units) else {
                 throw CaptureWriteError(.timestampOutOfRange, "timestamp \(timestamp) ns falls before the interface's timestamp offset", packetNumber: number)
             }
+            let options = byteOrder == .big ? CaptureOption.swappingNumbers(options, in: .packet) : options
             try appendBlock(type: BlockType.enhancedPacket, fixedLength: 20, dataLength: data.count, options: options) { writer in
                 writer.append(UInt32(interfaceIndex))
                 writer.append(UInt32(truncatingIfNeeded: fileUnits >> 32))

@@ -165,7 +165,8 @@ extension CaptureReader {
         }
         let interface = CaptureInterface(
             linkType: linkType, snapshotLength: snapshotLength, timestampResolution: resolution ?? .microseconds,
-            timestampOffset: timestampOffset ?? 0, fcsBitCount: fcsBitCount, options: options,
+            timestampOffset: timestampOffset ?? 0, fcsBitCount: fcsBitCount,
+            options: reader.order == .big ? CaptureOption.swappingNumbers(options, in: .interface) : options,
             sectionIndex: sections.count - 1)
         interfaces.append(interface)
         interfaceStates.append(InterfaceState(interface))

@@ -67,6 +67,34 @@ struct CaptureWriterTests {
         #expect(reader.interfaces.map(\.timestampOffset) == [0, -1_000_000])
     }
 
+    /// The numbers in options (epb_flags, if_speed) are little-endian in memory whatever the
+    /// file's order: copied from a big-endian file into a little-endian one, they keep their
+    /// value, and each file holds them in its own order.
+    @Test func optionNumbersFollowEachFilesByteOrder() throws {
+        let flags = CaptureOption(code: 2, value: [1, 0, 0, 0])  // inbound
+        let speed = CaptureOption(code: 8, value: [0, 0xca, 0x9a, 0x3b, 0, 0, 0, 0])  // 10^9
+        let comment = CaptureOption(code: 1, string: "kept as it is")
+        var big = CaptureWriter(format: .pcapng, byteOrder: .big)
+        try big.addInterface(CaptureInterface(linkType: .ethernet, options: [speed]))
+        try big.write(Packet(timestamp: 0, originalLength: 1, data: [7], linkType: .ethernet, options: [flags, comment]))
+        let bigBytes = big.takeBytes()
+        #expect(bigBytes.indices.contains { bigBytes[$0...].starts(with: [0, 2, 0, 4, 0, 0, 0, 1]) })
+        var fromBig = try CaptureReader(bigBytes)
+        let first = fromBig.next()
+        let packet = try #require(first)
+        #expect(packet.options == [flags, comment])
+        #expect(fromBig.interfaces.first?.options == [speed])
+        var little = CaptureWriter(format: .pcapng, byteOrder: .little)
+        let interface = fromBig.interfaces.first
+        try little.addInterface(try #require(interface))
+        try little.write(packet)
+        let littleBytes = little.takeBytes()
+        #expect(littleBytes.indices.contains { littleBytes[$0...].starts(with: [2, 0, 4, 0, 1, 0, 0, 0]) })
+        var fromLittle = try CaptureReader(littleBytes)
+        #expect(fromLittle.next()?.options == [flags, comment])
+        #expect(fromLittle.interfaces.first?.options == [speed])
+    }
+
     /// Taking the bytes piece by piece gives the same file as taking them at the end.
     @Test(arguments: [CaptureFormat.pcap, .pcapng])
     func streaming(format: CaptureFormat) throws {
