@@ -9,6 +9,15 @@ enum GraphTarget: Hashable, Sendable {
         if case .node = self { return true }
         return false
     }
+
+    /// A distinct number for each target, for hashing.
+    var code: UInt64 {
+        switch self {
+        case .accept: 0
+        case .reject: 1
+        case .node(let n): UInt64(truncatingIfNeeded: n) &+ 2
+        }
+    }
 }
 
 struct GraphNode: Hashable, Sendable {
@@ -24,14 +33,7 @@ struct GraphNode: Hashable, Sendable {
 
     /// One well-mixed word for the node's three fields.
     var key: UInt64 {
-        func code(_ target: GraphTarget) -> UInt64 {
-            switch target {
-            case .accept: 0
-            case .reject: 1
-            case .node(let n): UInt64(truncatingIfNeeded: n) &+ 2
-            }
-        }
-        let mixed = (UInt64(truncatingIfNeeded: test) &* 0x9e37_79b9_7f4a_7c15) ^ (code(whenTrue) &* 0xc2b2_ae3d_27d4_eb4f) ^ code(whenFalse)
+        let mixed = (UInt64(truncatingIfNeeded: test) &* 0x9e37_79b9_7f4a_7c15) ^ (whenTrue.code &* 0xc2b2_ae3d_27d4_eb4f) ^ whenFalse.code
         return (mixed ^ mixed >> 31) &* 0xff51_afd7_ed55_8ccd
     }
 }
@@ -155,16 +157,20 @@ struct DecisionGraph: Sendable {
         tests = TestTable()
         nodes.reserveCapacity(parts)
         root = build(predicate.root, in: predicate.arena, .accept, .reject)
-        builtChoices = [:]
+        builtChoices = []
+        choiceIndex = FingerprintIndex()
     }
 
-    private struct ChoiceKey: Hashable {
+    private struct BuiltChoice {
         var part: Int32
         var whenTrue: GraphTarget, whenFalse: GraphTarget
+        var target: GraphTarget
     }
 
-    /// What each `choose` part was built into, for its targets; emptied after building.
-    private var builtChoices: [ChoiceKey: GraphTarget] = [:]
+    /// What each `choose` part was built into, for its targets, found by `choiceIndex`
+    /// (cheaper than a dictionary's seeded hashing); emptied after building.
+    private var builtChoices: [BuiltChoice] = []
+    private var choiceIndex = FingerprintIndex()
 
     /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
     /// index and table: each would cost allocations only to be replaced.
@@ -218,10 +224,15 @@ struct DecisionGraph: Sendable {
     /// continuations (see `SocketFilter`), which building each time would take exponential time.
     private mutating func choice(_ p: Predicate, _ c: Predicate, _ a: Predicate, _ b: Predicate, in arena: PredicateArena,
                                  _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
-        let key = ChoiceKey(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse)
-        if let built = builtChoices[key] { return built }
+        let print = mix(UInt64(UInt32(bitPattern: p.index)), whenTrue.code << 32 ^ whenFalse.code)
+        if let built = choiceIndex.find(print, {
+            builtChoices[$0].part == p.index && builtChoices[$0].whenTrue == whenTrue && builtChoices[$0].whenFalse == whenFalse
+        }) {
+            return builtChoices[built].target
+        }
         let target = build(c, in: arena, build(a, in: arena, whenTrue, whenFalse), build(b, in: arena, whenTrue, whenFalse))
-        builtChoices[key] = target
+        builtChoices.append(BuiltChoice(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse, target: target))
+        choiceIndex.insert(print, builtChoices.count - 1)
         return target
     }
 

@@ -42,6 +42,7 @@ extension PredicateBuilder {
         // Each level branched on multiplies the parses by five (`GeneveForms`).
         guard level < 2 else { throw Failure(message: "at most two geneve can be in one expression (libpcap reads each inside the one before)") }
         genevesSeen += 1
+        arena.genevesWritten = max(arena.genevesWritten, genevesSeen)
         /// The header `at` the UDP header: version 0 in the top bits of its first byte, the
         /// VNI in the top three bytes of its second word.
         func header(_ load: (LoadSize, UInt32) -> FilterValue) -> Predicate {
@@ -74,7 +75,7 @@ extension PredicateBuilder {
         func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ end: UInt32) -> FilterValue {
             var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
             if let start { past = .binary(.add, past, start) }
-            return .saved(.binary(.add, past, .constant(end)))
+            return arena.numbered(.saved(.binary(.add, past, .constant(end))))
         }
         let payload4 = payload(udp4(.byte, 8), index, transport + 16)
         let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)
@@ -125,7 +126,10 @@ enum GeneveForms {
         guard arena.followsGeneve, !arena.geneves.isEmpty else { return plain }
         let parse = Parse(expression: expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
                           followed: arena.followedGeneves)
-        return PredicateTree(arena: arena, root: try branched([], parse, in: arena).root)
+        // With one `geneve`, the plain parse reads past it as `.notMatched` does: that
+        // variant's parse, not done again.
+        let notMatched = arena.genevesWritten == 1 ? (root: plain.root, geneves: arena.geneves) : nil
+        return PredicateTree(arena: arena, root: try branched([], parse, in: arena, notMatched: notMatched).root)
     }
 
     /// What every parse of one expression takes.
@@ -142,16 +146,22 @@ enum GeneveForms {
     /// The predicate in which the `geneve`s before `prefix.count` read as `prefix` says,
     /// branched on the next one; and the `geneve`s before that on its path, those of the
     /// parse it starts in (the first variant's: see `ParseVariants`).
-    static func branched(_ prefix: [GeneveVariant], _ parse: Parse, in arena: PredicateArena) throws(FilterError)
+    static func branched(_ prefix: [GeneveVariant], _ parse: Parse, in arena: PredicateArena,
+                         notMatched: (root: Predicate, geneves: [GenevePrimitive])? = nil) throws(FilterError)
         -> (root: Predicate, geneves: [GenevePrimitive]) {
         let level = prefix.count
         var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = [], base: [GenevePrimitive] = []
         for variant in GeneveVariant.allCases {
             let variants = prefix + [variant]
-            arena.geneves = []
-            let tree = try FilterParser.parse(parse.expression, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder, live: parse.live,
-                                              geneve: variants, resolver: parse.resolver, arena: arena)
-            var child = (root: tree.root, geneves: arena.geneves)
+            var child: (root: Predicate, geneves: [GenevePrimitive])
+            if variant == .notMatched, let notMatched {
+                child = notMatched
+            } else {
+                arena.geneves = []
+                let tree = try FilterParser.parse(parse.expression, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
+                                                  live: parse.live, geneve: variants, resolver: parse.resolver, arena: arena)
+                child = (root: tree.root, geneves: arena.geneves)
+            }
             if parse.followed > variants.count, child.geneves.count > variants.count { child = try branched(variants, parse, in: arena) }
             guard child.geneves.count > level else { break }
             if base.isEmpty { base = child.geneves }

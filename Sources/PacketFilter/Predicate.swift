@@ -31,6 +31,10 @@ enum FilterValue: Hashable, Sendable {
     /// The second value, computed once the first is: a `saved` value computed before a test
     /// of another, so that the code after the test reads it back whichever branch it takes.
     indirect case after(FilterValue, FilterValue)
+    /// A value already in the expression's `PredicateArena`, by its number there, and how
+    /// deeply it nests: a run-time offset that every load past `geneve` reads, added once
+    /// rather than walked again for each load.
+    case numbered(Int32, depth: Int)
 
     /// The scratch word holding a `saved` value: the last, as the others fill from 0.
     static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
@@ -46,6 +50,7 @@ enum FilterValue: Hashable, Sendable {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
         case .after(let first, let value): max(first.depth, value.depth)
         case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
+        case .numbered(_, let depth): depth
         default: 0
         }
     }
@@ -117,6 +122,8 @@ final class PredicateArena {
     /// the one after the last is branched on (see `GeneveForms`).
     var geneveVariants: [GeneveVariant] = []
     var followedGeneves = 0
+    /// How many `geneve`s the expression has.
+    var genevesWritten = 0
     var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
     /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
@@ -160,6 +167,7 @@ final class PredicateArena {
     func addValue(_ value: FilterValue) -> Int32 {
         let entry: ValueEntry
         switch value {
+        case .numbered(let number, _): return number
         case .constant(let k): entry = ValueEntry(kind: .constant, k: k)
         case .load(let size, let k): entry = ValueEntry(kind: .load, size: size, k: k)
         case .loadIndexed(let size, let index, let k): entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
@@ -180,6 +188,11 @@ final class PredicateArena {
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)
+    }
+
+    /// `value` added once, for the values that read past it.
+    func numbered(_ value: FilterValue) -> FilterValue {
+        .numbered(addValue(value), depth: value.depth)
     }
 
     func add(_ part: PredicatePart) -> Predicate {

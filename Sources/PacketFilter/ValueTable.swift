@@ -55,8 +55,23 @@ struct ValueTable: Sendable {
         return entry.kind == .constant ? entry.k : nil
     }
 
+    /// The numbers given to the arena's values, -1 where none yet: a value is numbered once,
+    /// however many tests share it. A table numbers the values of one arena.
+    private var numbered: [Int32] = []
+
     /// The number of `arena`'s value `arenaValue`, adding it (and its operands) if it is new.
     mutating func number(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
+        let at = Int(arenaValue)
+        if at < numbered.count, numbered[at] >= 0 { return numbered[at] }
+        let n = newNumber(arenaValue, of: arena)
+        if numbered.count < arena.values.count {
+            numbered.append(contentsOf: repeatElement(-1, count: arena.values.count - numbered.count))
+        }
+        numbered[at] = n
+        return n
+    }
+
+    private mutating func newNumber(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
         let value = arena.values[Int(arenaValue)]
         let k = value.k
         switch value.kind {
