@@ -41,6 +41,9 @@ struct FilterParser {
                       geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
                       arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
         arena.geneveVariants = geneve
+        // A parse that branches on no `geneve` may read differently before one (another
+        // live form): only the parses of `GeneveForms.branched` after it share its outer tests.
+        if geneve.isEmpty { arena.geneveOuters = [] }
         let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
         var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }

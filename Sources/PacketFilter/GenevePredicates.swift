@@ -43,6 +43,53 @@ extension PredicateBuilder {
         guard level < 2 else { throw Failure(message: "at most two geneve can be in one expression (libpcap reads each inside the one before)") }
         genevesSeen += 1
         arena.genevesWritten = max(arena.genevesWritten, genevesSeen)
+        let variants = arena.geneveVariants
+        // Every parse that reads the same way up to this `geneve` builds the same outer
+        // tests: built once, in the first.
+        let reading = GeneveReading(level: level, before: Array(variants.prefix(level)), vni: vni)
+        var built: GeneveOuter?
+        for entry in arena.geneveOuters where entry.reading == reading { built = entry.outer }
+        let outer: GeneveOuter
+        if let built {
+            outer = built
+        } else {
+            outer = try geneveOuter(vni)
+            arena.geneveOuters.append((reading, outer))
+        }
+        let test = outer.primitive.test
+        // One past the level branched on is only its test, read where the one before left the offsets.
+        guard level <= variants.count else { return test }
+        afterGeneve = true
+        // Built again where the parser backtracks: the last one stands.
+        if level < arena.geneves.count { arena.geneves[level] = outer.primitive } else { arena.geneves.append(outer.primitive) }
+        encapsulation = .plain
+        let (overIPv4, ethernet): (Bool, Bool)
+        switch level < variants.count ? variants[level] : .notMatched {
+        case .notMatched:
+            // Past a second geneve, 0 in X: read there, the packet's start is not what the
+            // outer headers' tests read, so the code is the same past IPv4 and IPv6 ones.
+            let start: FilterValue? = level > 0 ? .indexConstant(0) : nil
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (start, start, 0, 0)
+            innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: false)
+            return test
+        case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
+        case .ipv4Payload: (overIPv4, ethernet) = (true, false)
+        case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
+        case .ipv6Payload: (overIPv4, ethernet) = (false, false)
+        }
+        let start = overIPv4 ? outer.payload4 : outer.payload6
+        // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
+        let protocolType = overIPv4 ? outer.protocolType4 : outer.protocolType6
+        linkTypeIndex = ethernet ? start : protocolType.index
+        etherTypeOffset = ethernet ? 12 : protocolType.offset
+        (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
+        innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
+        return test
+    }
+
+    /// The tests of `geneve` and where its payload and protocol type are, read from the
+    /// outer headers as the builder stands.
+    private func geneveOuter(_ vni: UInt32?) throws(Failure) -> GeneveOuter {
         /// The header `at` the UDP header: version 0 in the top bits of its first byte, the
         /// VNI in the top three bytes of its second word.
         func header(_ load: (LoadSize, UInt32) -> FilterValue) -> Predicate {
@@ -64,11 +111,6 @@ extension PredicateBuilder {
         let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, network + 6), 17)),
                                           arena.equal(udp6(.half, 2), Self.genevePort)),
                                 header(udp6))
-        let test = arena.or(ip, ip6)
-        // One past the level branched on is only its test, read where the one before left the offsets.
-        let variants = arena.geneveVariants
-        guard level <= variants.count else { return test }
-        afterGeneve = true
         // Past the UDP header, the Geneve header and its options: `saved`, computed before
         // the protocol type picks the inner frame's layout, so that the code past it reads
         // it back and is the same text over IPv4 and IPv6.
@@ -81,37 +123,32 @@ extension PredicateBuilder {
         let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)
         let (type4, type6) = (udp4(.half, 10), udp6(.half, 10))
         let primitive = GenevePrimitive(
-            test: test, overIPv4: ip, overIPv6: ip6,
+            test: arena.or(ip, ip6), overIPv4: ip, overIPv6: ip6,
             ethernetInIPv4: arena.equal(.after(payload4, type4), Self.transparentEthernetBridging),
             ethernetInIPv6: arena.equal(.after(payload6, type6), Self.transparentEthernetBridging),
             protocolTypeInIPv4: arena.masked(type4, 0xffff_0000, 0),
             protocolTypeInIPv6: arena.masked(type6, 0xffff_0000, 0))
-        // Built again where the parser backtracks: the last one stands.
-        if level < arena.geneves.count { arena.geneves[level] = primitive } else { arena.geneves.append(primitive) }
-        encapsulation = .plain
-        let (overIPv4, ethernet): (Bool, Bool)
-        switch level < variants.count ? variants[level] : .notMatched {
-        case .notMatched:
-            // Past a second geneve, 0 in X: read there, the packet's start is not what the
-            // outer headers' tests read, so the code is the same past IPv4 and IPv6 ones.
-            let start: FilterValue? = level > 0 ? .indexConstant(0) : nil
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (start, start, 0, 0)
-            innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: false)
-            return test
-        case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
-        case .ipv4Payload: (overIPv4, ethernet) = (true, false)
-        case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
-        case .ipv6Payload: (overIPv4, ethernet) = (false, false)
-        }
-        let start = overIPv4 ? payload4 : payload6
-        // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
-        let protocolType = overIPv4 ? (index: Optional(index), offset: transport + 10) : (index: index6, offset: network6 + 10)
-        linkTypeIndex = ethernet ? start : protocolType.index
-        etherTypeOffset = ethernet ? 12 : protocolType.offset
-        (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
-        innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
-        return test
+        return GeneveOuter(primitive: primitive, payload4: payload4, payload6: payload6,
+                           protocolType4: (index, transport + 10), protocolType6: (index6, network6 + 10))
     }
+}
+
+/// Which `geneve` a parse reads, and how it reads past the ones before it: parses that
+/// agree on these build the same outer tests for it.
+struct GeneveReading: Equatable {
+    var level: Int
+    var before: [GeneveVariant]
+    var vni: UInt32?
+}
+
+/// What `geneve` reads in the outer headers: its tests, the start of its payload over IPv4
+/// and over IPv6 (run-time values), and where its protocol type is.
+struct GeneveOuter {
+    var primitive: GenevePrimitive
+    var payload4: FilterValue
+    var payload6: FilterValue
+    var protocolType4: (index: FilterValue?, offset: UInt32)
+    var protocolType6: (index: FilterValue?, offset: UInt32)
 }
 
 /// Expressions in which something follows `geneve`: one parse per `GeneveVariant`, joined

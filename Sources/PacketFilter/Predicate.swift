@@ -124,6 +124,8 @@ final class PredicateArena {
     var followedGeneves = 0
     /// How many `geneve`s the expression has.
     var genevesWritten = 0
+    /// The outer tests of each `geneve` as the parses read it (see `GeneveReading`).
+    var geneveOuters: [(reading: GeneveReading, outer: GeneveOuter)] = []
     var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
     /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
