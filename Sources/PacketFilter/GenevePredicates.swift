@@ -159,9 +159,11 @@ enum GeneveForms {
     static func parse(_ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       resolver: (any FilterNameResolver)?, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
         arena.geneves = []
-        let plain = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)
+        let tokens = try FilterLexer.tokenize(expression)
+        let plain = try FilterParser.parse(tokens: tokens, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
+                                           arena: arena)
         guard arena.followsGeneve, !arena.geneves.isEmpty else { return plain }
-        let parse = Parse(expression: expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
+        let parse = Parse(tokens: tokens, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
                           followed: arena.followedGeneves)
         // With one `geneve`, the plain parse reads past it as `.notMatched` does: that
         // variant's parse, not done again.
@@ -171,7 +173,7 @@ enum GeneveForms {
 
     /// What every parse of one expression takes.
     struct Parse {
-        var expression: String
+        var tokens: [FilterToken]
         var linkType: FilterLinkType
         var fileByteOrder: ByteOrder?
         var live: LiveForm?
@@ -195,7 +197,7 @@ enum GeneveForms {
                 child = notMatched
             } else {
                 arena.geneves = []
-                let tree = try FilterParser.parse(parse.expression, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
+                let tree = try FilterParser.parse(tokens: parse.tokens, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
                                                   live: parse.live, geneve: variants, resolver: parse.resolver, arena: arena)
                 child = (root: tree.root, geneves: arena.geneves)
             }
