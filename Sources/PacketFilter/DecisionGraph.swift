@@ -154,23 +154,23 @@ struct DecisionGraph: Sendable {
         // Each part makes at most one node: sized so, the index never grows.
         let parts = predicate.arena.parts.count
         index = NodeIndex(capacity: parts)
-        tests = TestTable()
+        tests = TestTable(numbering: predicate.arena)
         nodes.reserveCapacity(parts)
-        root = build(predicate.root, in: predicate.arena, .accept, .reject)
-        builtChoices = []
-        choiceIndex = FingerprintIndex()
+        var choices = BuiltChoices()
+        root = build(predicate.root, in: predicate.arena, &choices, .accept, .reject)
     }
 
-    private struct BuiltChoice {
-        var part: Int32
-        var whenTrue: GraphTarget, whenFalse: GraphTarget
-        var target: GraphTarget
+    /// What each `choose` part was built into, for its targets, while building: found by
+    /// fingerprint, cheaper than a dictionary's seeded hashing.
+    private struct BuiltChoices {
+        struct Choice {
+            var part: Int32
+            var whenTrue: GraphTarget, whenFalse: GraphTarget
+            var target: GraphTarget
+        }
+        var list: [Choice] = []
+        var index = FingerprintIndex()
     }
-
-    /// What each `choose` part was built into, for its targets, found by `choiceIndex`
-    /// (cheaper than a dictionary's seeded hashing); emptied after building.
-    private var builtChoices: [BuiltChoice] = []
-    private var choiceIndex = FingerprintIndex()
 
     /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
     /// index and table: each would cost allocations only to be replaced.
@@ -207,32 +207,33 @@ struct DecisionGraph: Sendable {
         return .node(index.intern(node, in: &nodes))
     }
 
-    private mutating func build(_ p: Predicate, in arena: PredicateArena, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+    private mutating func build(_ p: Predicate, in arena: PredicateArena, _ choices: inout BuiltChoices,
+                                _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         switch arena.parts[Int(p.index)] {
         case .always(let value): value ? whenTrue : whenFalse
         case .test(let value, let condition, let operand):
             // Apart only where equal tests stay apart too: libpcap's view (`GraphOptimizer.provesFalseLikeLibpcap`).
             node(value: value, condition, operand: operand, of: arena, apart: !shares && arena.isRelation(p.index), whenTrue, whenFalse)
-        case .not(let q): build(q, in: arena, whenFalse, whenTrue)
-        case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
-        case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
-        case .choose(let c, let a, let b): choice(p, c, a, b, in: arena, whenTrue, whenFalse)
+        case .not(let q): build(q, in: arena, &choices, whenFalse, whenTrue)
+        case .and(let a, let b): build(a, in: arena, &choices, build(b, in: arena, &choices, whenTrue, whenFalse), whenFalse)
+        case .or(let a, let b): build(a, in: arena, &choices, whenTrue, build(b, in: arena, &choices, whenTrue, whenFalse))
+        case .choose(let c, let a, let b): choice(p, c, a, b, in: arena, &choices, whenTrue, whenFalse)
         }
     }
 
     /// A `choose` part, built once for each pair of targets: its branches share their
     /// continuations (see `SocketFilter`), which building each time would take exponential time.
     private mutating func choice(_ p: Predicate, _ c: Predicate, _ a: Predicate, _ b: Predicate, in arena: PredicateArena,
-                                 _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+                                 _ choices: inout BuiltChoices, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         let print = mix(UInt64(UInt32(bitPattern: p.index)), whenTrue.code << 32 ^ whenFalse.code)
-        if let built = choiceIndex.find(print, {
-            builtChoices[$0].part == p.index && builtChoices[$0].whenTrue == whenTrue && builtChoices[$0].whenFalse == whenFalse
-        }) {
-            return builtChoices[built].target
+        let list = choices.list
+        if let built = choices.index.find(print, { list[$0].part == p.index && list[$0].whenTrue == whenTrue && list[$0].whenFalse == whenFalse }) {
+            return list[built].target
         }
-        let target = build(c, in: arena, build(a, in: arena, whenTrue, whenFalse), build(b, in: arena, whenTrue, whenFalse))
-        builtChoices.append(BuiltChoice(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse, target: target))
-        choiceIndex.insert(print, builtChoices.count - 1)
+        let target = build(c, in: arena, &choices, build(a, in: arena, &choices, whenTrue, whenFalse),
+                           build(b, in: arena, &choices, whenTrue, whenFalse))
+        choices.list.append(BuiltChoices.Choice(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse, target: target))
+        choices.index.insert(print, choices.list.count - 1)
         return target
     }
 
@@ -349,11 +350,13 @@ struct TestEntry: Sendable {
 
 /// The distinct tests of a graph, numbered.
 struct TestTable: Sendable {
-    private(set) var valueTable = ValueTable()
+    private(set) var valueTable: ValueTable
     private(set) var entries: [TestEntry] = []
     private var index = FingerprintIndex(capacity: 32)
 
-    init() {
+    /// The tests of a graph built from `arena`'s values.
+    init(numbering arena: PredicateArena) {
+        valueTable = ValueTable(numbering: arena)
         // Room for the tests of a typical expression, so they are not copied as they come.
         entries.reserveCapacity(32)
     }

@@ -51,7 +51,7 @@ struct FilterParser {
         arena.geneveVariants = geneve
         // A parse that branches on no `geneve` may read differently before one (another
         // live form): only the parses of `GeneveForms.branched` after it share its outer tests.
-        if geneve.isEmpty { arena.geneveOuters = [] }
+        if geneve.isEmpty, !arena.geneveOuters.isEmpty { arena.geneveOuters.removeAll() }
         let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
         var parser = FilterParser(tokens: tokens, builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }

@@ -34,7 +34,9 @@ enum FilterValue: Hashable, Sendable {
     /// A value already in the expression's `PredicateArena`, by its number there, and how
     /// deeply it nests: a run-time offset that every load past `geneve` reads, added once
     /// rather than walked again for each load.
-    case numbered(Int32, depth: Int)
+    /// Boxed, as the other cases that are not a constant or a load: a wider payload would
+    /// widen every value.
+    indirect case numbered(Int32, depth: Int)
 
     /// The scratch word holding a `saved` value: the last, as the others fill from 0.
     static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
@@ -194,8 +196,13 @@ final class PredicateArena {
 
     /// `value` added once, for the values that read past it.
     func numbered(_ value: FilterValue) -> FilterValue {
-        .numbered(addValue(value), depth: value.depth)
+        sharesValues = true
+        return .numbered(addValue(value), depth: value.depth)
     }
+
+    /// Whether tests share values by number (see `numbered`): then the graph builder
+    /// remembers the number it gave each (`ValueTable`).
+    private(set) var sharesValues = false
 
     func add(_ part: PredicatePart) -> Predicate {
         parts.append(part)

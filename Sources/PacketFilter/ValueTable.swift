@@ -45,7 +45,19 @@ struct ValueTable: Sendable {
     /// Whether a `saved` value is used, which takes a scratch word.
     private(set) var usesSavedWord = false
 
+    /// Where the arena's tests share values (`PredicateArena.sharesValues`), the numbers
+    /// given to its values, -1 where none yet: a shared value is numbered once, however
+    /// many tests read it. Empty otherwise, where remembering costs more than it saves.
+    /// A table numbers the values of one arena.
+    private var numbered: [Int32] = []
+
     init() { entries.reserveCapacity(32) }
+
+    /// A table for `arena`'s values.
+    init(numbering arena: PredicateArena) {
+        self.init()
+        if arena.sharesValues { numbered = [Int32](repeating: -1, count: arena.values.count) }
+    }
 
     subscript(_ number: Int32) -> ValueEntry { entries[Int(number)] }
 
@@ -55,22 +67,18 @@ struct ValueTable: Sendable {
         return entry.kind == .constant ? entry.k : nil
     }
 
-    /// The numbers given to the arena's values, -1 where none yet: a value is numbered once,
-    /// however many tests share it. A table numbers the values of one arena.
-    private var numbered: [Int32] = []
-
     /// The number of `arena`'s value `arenaValue`, adding it (and its operands) if it is new.
     mutating func number(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
         let at = Int(arenaValue)
-        if at < numbered.count, numbered[at] >= 0 { return numbered[at] }
+        // Not remembering, or a value added after the table was made (not done today).
+        guard at < numbered.count else { return newNumber(arenaValue, of: arena) }
+        if numbered[at] >= 0 { return numbered[at] }
         let n = newNumber(arenaValue, of: arena)
-        if numbered.count < arena.values.count {
-            numbered.append(contentsOf: repeatElement(-1, count: arena.values.count - numbered.count))
-        }
         numbered[at] = n
         return n
     }
 
+    @inline(__always)
     private mutating func newNumber(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
         let value = arena.values[Int(arenaValue)]
         let k = value.k
