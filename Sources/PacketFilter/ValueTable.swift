@@ -41,7 +41,7 @@ private extension LoadSize {
 struct ValueTable: Sendable {
     private(set) var entries: [ValueEntry] = []
     private(set) var chains: [ProtocolChain] = []
-    private var index = FingerprintIndex(capacity: 32)
+    private var index: FingerprintIndex
     /// Whether a `saved` value is used, which takes a scratch word.
     private(set) var usesSavedWord = false
 
@@ -51,12 +51,22 @@ struct ValueTable: Sendable {
     /// A table numbers the values of one arena.
     private var numbered: [Int32] = []
 
-    init() { entries.reserveCapacity(32) }
+    init() { self.init(capacity: 32) }
 
-    /// A table for `arena`'s values.
+    /// A table for `arena`'s values. Where they are shared (the parses of `geneve`), with
+    /// room for the distinct ones, about a third of them, so that it seldom grows.
     init(numbering arena: PredicateArena) {
-        self.init()
-        if arena.sharesValues { numbered = [Int32](repeating: -1, count: arena.values.count) }
+        guard arena.sharesValues else {
+            self.init()
+            return
+        }
+        self.init(capacity: max(32, arena.values.count / 3))
+        numbered = [Int32](repeating: -1, count: arena.values.count)
+    }
+
+    private init(capacity: Int) {
+        index = FingerprintIndex(capacity: capacity)
+        entries.reserveCapacity(capacity)
     }
 
     subscript(_ number: Int32) -> ValueEntry { entries[Int(number)] }
