@@ -84,6 +84,7 @@ extension PredicateBuilder {
         etherTypeOffset = ethernet ? 12 : protocolType.offset
         (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
         innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
+        arena.pastGeneve = (arena.parts.count, arena.values.count)
         return test
     }
 
@@ -190,16 +191,21 @@ enum GeneveForms {
         -> (root: Predicate, geneves: [GenevePrimitive]) {
         let level = prefix.count
         var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = [], base: [GenevePrimitive] = []
+        var ethernetOverIPv4: (root: Predicate, geneves: [GenevePrimitive], past: (parts: Int, values: Int))?
         for variant in GeneveVariant.allCases {
             let variants = prefix + [variant]
             var child: (root: Predicate, geneves: [GenevePrimitive])
             if variant == .notMatched, let notMatched {
                 child = notMatched
+            } else if variant == .ipv6Ethernet, prefix.isEmpty, let overIPv4 = ethernetOverIPv4,
+                      let root = overIPv6(overIPv4.root, past: overIPv4.past, parse, in: arena) {
+                child = (root: root, geneves: overIPv4.geneves)
             } else {
                 arena.geneves = []
                 let tree = try FilterParser.parse(tokens: parse.tokens, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
                                                   live: parse.live, geneve: variants, resolver: parse.resolver, arena: arena)
                 child = (root: tree.root, geneves: arena.geneves)
+                if variant == .ipv4Ethernet { ethernetOverIPv4 = (child.root, child.geneves, arena.pastGeneve) }
             }
             if parse.followed > variants.count, child.geneves.count > variants.count { child = try branched(variants, parse, in: arena) }
             guard child.geneves.count > level else { break }
@@ -214,6 +220,21 @@ enum GeneveForms {
             throw FilterError(offset: 0, message: "internal error: the parses of the geneve filter differ")
         }
         return (joined(variants, firsts[0], in: arena), base)
+    }
+
+    /// The parse of `.ipv6Ethernet` made from that of `.ipv4Ethernet` (`root`), without
+    /// parsing again: past the one `geneve`, an inner Ethernet frame reads the same over IPv4
+    /// and IPv6 but for where its payload starts, a run-time value of each (`GeneveOuter`).
+    /// So what that parse built past it (`past` on) is built again with the payload over
+    /// IPv6. Nil where that does not hold: more `geneve`s, a live socket's forms, payload
+    /// values that nest differently (arithmetic may then be refused in one), protochain.
+    static func overIPv6(_ root: Predicate, past: (parts: Int, values: Int), _ parse: Parse, in arena: PredicateArena) -> Predicate? {
+        guard parse.live == nil, arena.genevesWritten == 1, parse.followed == 1 else { return nil }
+        var outer: GeneveOuter?
+        for entry in arena.geneveOuters where entry.reading.level == 0 { outer = entry.outer }
+        guard let outer, case .numbered(let payload4, let depth4) = outer.payload4, case .numbered(let payload6, let depth6) = outer.payload6,
+              depth4 == depth6 else { return nil }
+        return arena.copy(since: past, root: root, replacing: payload4, with: payload6)
     }
 
     /// The predicate of `expression` with the other way of reading past `geneve` over IPv6

@@ -128,6 +128,9 @@ final class PredicateArena {
     var genevesWritten = 0
     /// The outer tests of each `geneve` as the parses read it (see `GeneveReading`).
     var geneveOuters: [(reading: GeneveReading, outer: GeneveOuter)] = []
+    /// How many parts and values there were when the last parse read past a `geneve`:
+    /// those after are what it built past it (see `GeneveForms.overIPv6`).
+    var pastGeneve = (parts: 0, values: 0)
     var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
     /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
@@ -203,6 +206,47 @@ final class PredicateArena {
     /// Whether tests share values by number (see `numbered`): then the graph builder
     /// remembers the number it gave each (`ValueTable`).
     private(set) var sharesValues = false
+
+    /// The parts and values added since `mark`, added again with the value `old` read as
+    /// `new`; the copy of `root`. Nil where a value is a protocol chain, which is not copied.
+    func copy(since mark: (parts: Int, values: Int), root: Predicate, replacing old: Int32, with new: Int32) -> Predicate? {
+        let (partEnd, valueEnd) = (parts.count, values.count)
+        var valueCopies: [Int32] = []
+        valueCopies.reserveCapacity(valueEnd - mark.values)
+        func value(_ v: Int32) -> Int32 {
+            if v == old { return new }
+            return Int(v) >= mark.values ? valueCopies[Int(v) - mark.values] : v
+        }
+        for at in mark.values..<valueEnd {
+            var entry = values[at]
+            if entry.kind == .protocolChain { return nil }
+            // Where they are set, `left` and `right` are values.
+            if entry.left >= 0 { entry.left = value(entry.left) }
+            if entry.right >= 0 { entry.right = value(entry.right) }
+            values.append(entry)
+            valueCopies.append(Int32(truncatingIfNeeded: values.count - 1))
+        }
+        var partCopies: [Int32] = []
+        partCopies.reserveCapacity(partEnd - mark.parts)
+        func part(_ p: Predicate) -> Predicate {
+            Int(p.index) >= mark.parts ? Predicate(index: partCopies[Int(p.index) - mark.parts]) : p
+        }
+        for at in mark.parts..<partEnd {
+            let copied: PredicatePart
+            switch parts[at] {
+            case .always(let verdict): copied = .always(verdict)
+            case .test(let v, let condition, let operand): copied = .test(value: value(v), condition, operand: value(operand))
+            case .not(let p): copied = .not(part(p))
+            case .and(let a, let b): copied = .and(part(a), part(b))
+            case .or(let a, let b): copied = .or(part(a), part(b))
+            case .choose(let c, let a, let b): copied = .choose(part(c), part(a), part(b))
+            }
+            let index = add(copied).index
+            partCopies.append(index)
+            if isRelation(Int32(truncatingIfNeeded: at)) { relations.append(index) }
+        }
+        return part(root)
+    }
 
     func add(_ part: PredicatePart) -> Predicate {
         parts.append(part)
