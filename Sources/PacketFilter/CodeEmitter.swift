@@ -201,6 +201,13 @@ private struct ValueWriter {
 /// Lays the decision graph out as classic instructions: tests in topological order (so all
 /// jumps go forward), the verdicts last, `ja` trampolines for jumps past 255 instructions.
 enum CodeEmitter {
+    /// Notes that a path enters `target` with `saved` in the saved value's scratch word:
+    /// -1 (unknown) where paths enter with different ones.
+    private static func leave(_ target: GraphTarget, saved: Int32, _ savedEntry: inout [Int32]) {
+        guard case .node(let m) = target else { return }
+        savedEntry[m] = savedEntry[m] == -2 || savedEntry[m] == saved ? saved : -1
+    }
+
     static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
         let order = graph.topologicalOrder()
         guard let first = order.first else { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
@@ -243,9 +250,9 @@ enum CodeEmitter {
             enter(node.whenTrue, leaving: writer.state, &codes, &verdicts)
             enter(node.whenFalse, leaving: writer.state, &codes, &verdicts)
             if !savedEntry.isEmpty {
-                for case .node(let m) in [node.whenTrue, node.whenFalse] {
-                    savedEntry[m] = savedEntry[m] == -2 || savedEntry[m] == writer.saved ? writer.saved : -1
-                }
+                // Each side named, not in an array literal: that would allocate per node.
+                leave(node.whenTrue, saved: writer.saved, &savedEntry)
+                leave(node.whenFalse, saved: writer.saved, &savedEntry)
             }
         }
         if !savedEntry.isEmpty, !writer.savedReloaded { dropSavedStores(order, &writer.code, &codes) }

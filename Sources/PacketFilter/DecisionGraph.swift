@@ -9,6 +9,15 @@ enum GraphTarget: Hashable, Sendable {
         if case .node = self { return true }
         return false
     }
+
+    /// A distinct number for each target, for hashing.
+    var code: UInt64 {
+        switch self {
+        case .accept: 0
+        case .reject: 1
+        case .node(let n): UInt64(truncatingIfNeeded: n) &+ 2
+        }
+    }
 }
 
 struct GraphNode: Hashable, Sendable {
@@ -24,14 +33,7 @@ struct GraphNode: Hashable, Sendable {
 
     /// One well-mixed word for the node's three fields.
     var key: UInt64 {
-        func code(_ target: GraphTarget) -> UInt64 {
-            switch target {
-            case .accept: 0
-            case .reject: 1
-            case .node(let n): UInt64(truncatingIfNeeded: n) &+ 2
-            }
-        }
-        let mixed = (UInt64(truncatingIfNeeded: test) &* 0x9e37_79b9_7f4a_7c15) ^ (code(whenTrue) &* 0xc2b2_ae3d_27d4_eb4f) ^ code(whenFalse)
+        let mixed = (UInt64(truncatingIfNeeded: test) &* 0x9e37_79b9_7f4a_7c15) ^ (whenTrue.code &* 0xc2b2_ae3d_27d4_eb4f) ^ whenFalse.code
         return (mixed ^ mixed >> 31) &* 0xff51_afd7_ed55_8ccd
     }
 }
@@ -152,19 +154,23 @@ struct DecisionGraph: Sendable {
         // Each part makes at most one node: sized so, the index never grows.
         let parts = predicate.arena.parts.count
         index = NodeIndex(capacity: parts)
-        tests = TestTable()
+        tests = TestTable(numbering: predicate.arena)
         nodes.reserveCapacity(parts)
-        root = build(predicate.root, in: predicate.arena, .accept, .reject)
-        builtChoices = [:]
+        var choices = BuiltChoices()
+        root = build(predicate.root, in: predicate.arena, &choices, .accept, .reject)
     }
 
-    private struct ChoiceKey: Hashable {
-        var part: Int32
-        var whenTrue: GraphTarget, whenFalse: GraphTarget
+    /// What each `choose` part was built into, for its targets, while building: found by
+    /// fingerprint, cheaper than a dictionary's seeded hashing.
+    private struct BuiltChoices {
+        struct Choice {
+            var part: Int32
+            var whenTrue: GraphTarget, whenFalse: GraphTarget
+            var target: GraphTarget
+        }
+        var list: [Choice] = []
+        var index = FingerprintIndex()
     }
-
-    /// What each `choose` part was built into, for its targets; emptied after building.
-    private var builtChoices: [ChoiceKey: GraphTarget] = [:]
 
     /// An empty graph over `tests`, with room for `capacity` nodes. No defaults for the
     /// index and table: each would cost allocations only to be replaced.
@@ -201,27 +207,33 @@ struct DecisionGraph: Sendable {
         return .node(index.intern(node, in: &nodes))
     }
 
-    private mutating func build(_ p: Predicate, in arena: PredicateArena, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+    private mutating func build(_ p: Predicate, in arena: PredicateArena, _ choices: inout BuiltChoices,
+                                _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         switch arena.parts[Int(p.index)] {
         case .always(let value): value ? whenTrue : whenFalse
         case .test(let value, let condition, let operand):
             // Apart only where equal tests stay apart too: libpcap's view (`GraphOptimizer.provesFalseLikeLibpcap`).
             node(value: value, condition, operand: operand, of: arena, apart: !shares && arena.isRelation(p.index), whenTrue, whenFalse)
-        case .not(let q): build(q, in: arena, whenFalse, whenTrue)
-        case .and(let a, let b): build(a, in: arena, build(b, in: arena, whenTrue, whenFalse), whenFalse)
-        case .or(let a, let b): build(a, in: arena, whenTrue, build(b, in: arena, whenTrue, whenFalse))
-        case .choose(let c, let a, let b): choice(p, c, a, b, in: arena, whenTrue, whenFalse)
+        case .not(let q): build(q, in: arena, &choices, whenFalse, whenTrue)
+        case .and(let a, let b): build(a, in: arena, &choices, build(b, in: arena, &choices, whenTrue, whenFalse), whenFalse)
+        case .or(let a, let b): build(a, in: arena, &choices, whenTrue, build(b, in: arena, &choices, whenTrue, whenFalse))
+        case .choose(let c, let a, let b): choice(p, c, a, b, in: arena, &choices, whenTrue, whenFalse)
         }
     }
 
     /// A `choose` part, built once for each pair of targets: its branches share their
     /// continuations (see `SocketFilter`), which building each time would take exponential time.
     private mutating func choice(_ p: Predicate, _ c: Predicate, _ a: Predicate, _ b: Predicate, in arena: PredicateArena,
-                                 _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
-        let key = ChoiceKey(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse)
-        if let built = builtChoices[key] { return built }
-        let target = build(c, in: arena, build(a, in: arena, whenTrue, whenFalse), build(b, in: arena, whenTrue, whenFalse))
-        builtChoices[key] = target
+                                 _ choices: inout BuiltChoices, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        let print = mix(UInt64(UInt32(bitPattern: p.index)), whenTrue.code << 32 ^ whenFalse.code)
+        let list = choices.list
+        if let built = choices.index.find(print, { list[$0].part == p.index && list[$0].whenTrue == whenTrue && list[$0].whenFalse == whenFalse }) {
+            return list[built].target
+        }
+        let target = build(c, in: arena, &choices, build(a, in: arena, &choices, whenTrue, whenFalse),
+                           build(b, in: arena, &choices, whenTrue, whenFalse))
+        choices.list.append(BuiltChoices.Choice(part: p.index, whenTrue: whenTrue, whenFalse: whenFalse, target: target))
+        choices.index.insert(print, choices.list.count - 1)
         return target
     }
 
@@ -338,11 +350,13 @@ struct TestEntry: Sendable {
 
 /// The distinct tests of a graph, numbered.
 struct TestTable: Sendable {
-    private(set) var valueTable = ValueTable()
+    private(set) var valueTable: ValueTable
     private(set) var entries: [TestEntry] = []
     private var index = FingerprintIndex(capacity: 32)
 
-    init() {
+    /// The tests of a graph built from `arena`'s values.
+    init(numbering arena: PredicateArena) {
+        valueTable = ValueTable(numbering: arena)
         // Room for the tests of a typical expression, so they are not copied as they come.
         entries.reserveCapacity(32)
     }

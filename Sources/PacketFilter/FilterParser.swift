@@ -40,9 +40,20 @@ struct FilterParser {
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
                       arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
+        try parse(tokens: try FilterLexer.tokenize(text), linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: geneve,
+                  resolver: resolver, arena: arena)
+    }
+
+    /// The expression of `tokens`: the text tokenized once for the parses of one expression.
+    static func parse(tokens: [FilterToken], linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
+                      geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
+                      arena: PredicateArena) throws(FilterError) -> PredicateTree {
         arena.geneveVariants = geneve
+        // A parse that branches on no `geneve` may read differently before one (another
+        // live form): only the parses of `GeneveForms.branched` after it share its outer tests.
+        if geneve.isEmpty, !arena.geneveOuters.isEmpty { arena.geneveOuters.removeAll() }
         let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
-        var parser = FilterParser(tokens: try FilterLexer.tokenize(text), builder: builder, resolver: resolver)
+        var parser = FilterParser(tokens: tokens, builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()
         guard parser.current.kind == .end else { throw parser.unexpected("'and', 'or' or the end") }

@@ -42,6 +42,55 @@ extension PredicateBuilder {
         // Each level branched on multiplies the parses by five (`GeneveForms`).
         guard level < 2 else { throw Failure(message: "at most two geneve can be in one expression (libpcap reads each inside the one before)") }
         genevesSeen += 1
+        arena.genevesWritten = max(arena.genevesWritten, genevesSeen)
+        let variants = arena.geneveVariants
+        // Every parse that reads the same way up to this `geneve` builds the same outer
+        // tests: built once, in the first.
+        let reading = GeneveReading(level: level, before: Array(variants.prefix(level)), vni: vni)
+        var built: GeneveOuter?
+        for entry in arena.geneveOuters where entry.reading == reading { built = entry.outer }
+        let outer: GeneveOuter
+        if let built {
+            outer = built
+        } else {
+            outer = try geneveOuter(vni)
+            arena.geneveOuters.append((reading, outer))
+        }
+        let test = outer.primitive.test
+        // One past the level branched on is only its test, read where the one before left the offsets.
+        guard level <= variants.count else { return test }
+        afterGeneve = true
+        // Built again where the parser backtracks: the last one stands.
+        if level < arena.geneves.count { arena.geneves[level] = outer.primitive } else { arena.geneves.append(outer.primitive) }
+        encapsulation = .plain
+        let (overIPv4, ethernet): (Bool, Bool)
+        switch level < variants.count ? variants[level] : .notMatched {
+        case .notMatched:
+            // Past a second geneve, 0 in X: read there, the packet's start is not what the
+            // outer headers' tests read, so the code is the same past IPv4 and IPv6 ones.
+            let start: FilterValue? = level > 0 ? .indexConstant(0) : nil
+            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (start, start, 0, 0)
+            innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: false)
+            return test
+        case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
+        case .ipv4Payload: (overIPv4, ethernet) = (true, false)
+        case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
+        case .ipv6Payload: (overIPv4, ethernet) = (false, false)
+        }
+        let start = overIPv4 ? outer.payload4 : outer.payload6
+        // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
+        let protocolType = overIPv4 ? outer.protocolType4 : outer.protocolType6
+        linkTypeIndex = ethernet ? start : protocolType.index
+        etherTypeOffset = ethernet ? 12 : protocolType.offset
+        (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
+        innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
+        arena.pastGeneve = (arena.parts.count, arena.values.count)
+        return test
+    }
+
+    /// The tests of `geneve` and where its payload and protocol type are, read from the
+    /// outer headers as the builder stands.
+    private func geneveOuter(_ vni: UInt32?) throws(Failure) -> GeneveOuter {
         /// The header `at` the UDP header: version 0 in the top bits of its first byte, the
         /// VNI in the top three bytes of its second word.
         func header(_ load: (LoadSize, UInt32) -> FilterValue) -> Predicate {
@@ -63,54 +112,44 @@ extension PredicateBuilder {
         let ip6 = try arena.and(arena.and(arena.and(linkProtocol(0x86dd), arena.equal(packet(.byte, network + 6), 17)),
                                           arena.equal(udp6(.half, 2), Self.genevePort)),
                                 header(udp6))
-        let test = arena.or(ip, ip6)
-        // One past the level branched on is only its test, read where the one before left the offsets.
-        let variants = arena.geneveVariants
-        guard level <= variants.count else { return test }
-        afterGeneve = true
         // Past the UDP header, the Geneve header and its options: `saved`, computed before
         // the protocol type picks the inner frame's layout, so that the code past it reads
         // it back and is the same text over IPv4 and IPv6.
         func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ end: UInt32) -> FilterValue {
             var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
             if let start { past = .binary(.add, past, start) }
-            return .saved(.binary(.add, past, .constant(end)))
+            return arena.numbered(.saved(.binary(.add, past, .constant(end))))
         }
         let payload4 = payload(udp4(.byte, 8), index, transport + 16)
         let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)
         let (type4, type6) = (udp4(.half, 10), udp6(.half, 10))
         let primitive = GenevePrimitive(
-            test: test, overIPv4: ip, overIPv6: ip6,
+            test: arena.or(ip, ip6), overIPv4: ip, overIPv6: ip6,
             ethernetInIPv4: arena.equal(.after(payload4, type4), Self.transparentEthernetBridging),
             ethernetInIPv6: arena.equal(.after(payload6, type6), Self.transparentEthernetBridging),
             protocolTypeInIPv4: arena.masked(type4, 0xffff_0000, 0),
             protocolTypeInIPv6: arena.masked(type6, 0xffff_0000, 0))
-        // Built again where the parser backtracks: the last one stands.
-        if level < arena.geneves.count { arena.geneves[level] = primitive } else { arena.geneves.append(primitive) }
-        encapsulation = .plain
-        let (overIPv4, ethernet): (Bool, Bool)
-        switch level < variants.count ? variants[level] : .notMatched {
-        case .notMatched:
-            // Past a second geneve, 0 in X: read there, the packet's start is not what the
-            // outer headers' tests read, so the code is the same past IPv4 and IPv6 ones.
-            let start: FilterValue? = level > 0 ? .indexConstant(0) : nil
-            (offsetIndex, linkTypeIndex, etherTypeOffset, networkOffset) = (start, start, 0, 0)
-            innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: false)
-            return test
-        case .ipv4Ethernet: (overIPv4, ethernet) = (true, true)
-        case .ipv4Payload: (overIPv4, ethernet) = (true, false)
-        case .ipv6Ethernet: (overIPv4, ethernet) = (false, true)
-        case .ipv6Payload: (overIPv4, ethernet) = (false, false)
-        }
-        let start = overIPv4 ? payload4 : payload6
-        // Without an inner Ethernet header, Geneve's protocol type stands for the EtherType.
-        let protocolType = overIPv4 ? (index: Optional(index), offset: transport + 10) : (index: index6, offset: network6 + 10)
-        linkTypeIndex = ethernet ? start : protocolType.index
-        etherTypeOffset = ethernet ? 12 : protocolType.offset
-        (offsetIndex, networkOffset) = (start, ethernet ? 14 : 0)
-        innerLinkHeader = InnerLinkHeader(index: start, offset: 0, isEthernet: ethernet)
-        return test
+        return GeneveOuter(primitive: primitive, payload4: payload4, payload6: payload6,
+                           protocolType4: (index, transport + 10), protocolType6: (index6, network6 + 10))
     }
+}
+
+/// Which `geneve` a parse reads, and how it reads past the ones before it: parses that
+/// agree on these build the same outer tests for it.
+struct GeneveReading: Equatable {
+    var level: Int
+    var before: [GeneveVariant]
+    var vni: UInt32?
+}
+
+/// What `geneve` reads in the outer headers: its tests, the start of its payload over IPv4
+/// and over IPv6 (run-time values), and where its protocol type is.
+struct GeneveOuter {
+    var primitive: GenevePrimitive
+    var payload4: FilterValue
+    var payload6: FilterValue
+    var protocolType4: (index: FilterValue?, offset: UInt32)
+    var protocolType6: (index: FilterValue?, offset: UInt32)
 }
 
 /// Expressions in which something follows `geneve`: one parse per `GeneveVariant`, joined
@@ -121,16 +160,21 @@ enum GeneveForms {
     static func parse(_ expression: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       resolver: (any FilterNameResolver)?, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
         arena.geneves = []
-        let plain = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver, arena: arena)
+        let tokens = try FilterLexer.tokenize(expression)
+        let plain = try FilterParser.parse(tokens: tokens, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
+                                           arena: arena)
         guard arena.followsGeneve, !arena.geneves.isEmpty else { return plain }
-        let parse = Parse(expression: expression, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
+        let parse = Parse(tokens: tokens, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
                           followed: arena.followedGeneves)
-        return PredicateTree(arena: arena, root: try branched([], parse, in: arena).root)
+        // With one `geneve`, the plain parse reads past it as `.notMatched` does: that
+        // variant's parse, not done again.
+        let notMatched = arena.genevesWritten == 1 ? (root: plain.root, geneves: arena.geneves) : nil
+        return PredicateTree(arena: arena, root: try branched([], parse, in: arena, notMatched: notMatched).root)
     }
 
     /// What every parse of one expression takes.
     struct Parse {
-        var expression: String
+        var tokens: [FilterToken]
         var linkType: FilterLinkType
         var fileByteOrder: ByteOrder?
         var live: LiveForm?
@@ -142,16 +186,27 @@ enum GeneveForms {
     /// The predicate in which the `geneve`s before `prefix.count` read as `prefix` says,
     /// branched on the next one; and the `geneve`s before that on its path, those of the
     /// parse it starts in (the first variant's: see `ParseVariants`).
-    static func branched(_ prefix: [GeneveVariant], _ parse: Parse, in arena: PredicateArena) throws(FilterError)
+    static func branched(_ prefix: [GeneveVariant], _ parse: Parse, in arena: PredicateArena,
+                         notMatched: (root: Predicate, geneves: [GenevePrimitive])? = nil) throws(FilterError)
         -> (root: Predicate, geneves: [GenevePrimitive]) {
         let level = prefix.count
         var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = [], base: [GenevePrimitive] = []
+        var ethernetOverIPv4: (root: Predicate, geneves: [GenevePrimitive], past: (parts: Int, values: Int))?
         for variant in GeneveVariant.allCases {
             let variants = prefix + [variant]
-            arena.geneves = []
-            let tree = try FilterParser.parse(parse.expression, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder, live: parse.live,
-                                              geneve: variants, resolver: parse.resolver, arena: arena)
-            var child = (root: tree.root, geneves: arena.geneves)
+            var child: (root: Predicate, geneves: [GenevePrimitive])
+            if variant == .notMatched, let notMatched {
+                child = notMatched
+            } else if variant == .ipv6Ethernet, prefix.isEmpty, let overIPv4 = ethernetOverIPv4,
+                      let root = overIPv6(overIPv4.root, past: overIPv4.past, parse, in: arena) {
+                child = (root: root, geneves: overIPv4.geneves)
+            } else {
+                arena.geneves = []
+                let tree = try FilterParser.parse(tokens: parse.tokens, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
+                                                  live: parse.live, geneve: variants, resolver: parse.resolver, arena: arena)
+                child = (root: tree.root, geneves: arena.geneves)
+                if variant == .ipv4Ethernet { ethernetOverIPv4 = (child.root, child.geneves, arena.pastGeneve) }
+            }
             if parse.followed > variants.count, child.geneves.count > variants.count { child = try branched(variants, parse, in: arena) }
             guard child.geneves.count > level else { break }
             if base.isEmpty { base = child.geneves }
@@ -165,6 +220,21 @@ enum GeneveForms {
             throw FilterError(offset: 0, message: "internal error: the parses of the geneve filter differ")
         }
         return (joined(variants, firsts[0], in: arena), base)
+    }
+
+    /// The parse of `.ipv6Ethernet` made from that of `.ipv4Ethernet` (`root`), without
+    /// parsing again: past the one `geneve`, an inner Ethernet frame reads the same over IPv4
+    /// and IPv6 but for where its payload starts, a run-time value of each (`GeneveOuter`).
+    /// So what that parse built past it (`past` on) is built again with the payload over
+    /// IPv6. Nil where that does not hold: more `geneve`s, a live socket's forms, payload
+    /// values that nest differently (arithmetic may then be refused in one), protochain.
+    static func overIPv6(_ root: Predicate, past: (parts: Int, values: Int), _ parse: Parse, in arena: PredicateArena) -> Predicate? {
+        guard parse.live == nil, arena.genevesWritten == 1, parse.followed == 1 else { return nil }
+        var outer: GeneveOuter?
+        for entry in arena.geneveOuters where entry.reading.level == 0 { outer = entry.outer }
+        guard let outer, case .numbered(let payload4, let depth4) = outer.payload4, case .numbered(let payload6, let depth6) = outer.payload6,
+              depth4 == depth6 else { return nil }
+        return arena.copy(since: past, root: root, replacing: payload4, with: payload6)
     }
 
     /// The predicate of `expression` with the other way of reading past `geneve` over IPv6

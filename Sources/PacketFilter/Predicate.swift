@@ -31,6 +31,12 @@ enum FilterValue: Hashable, Sendable {
     /// The second value, computed once the first is: a `saved` value computed before a test
     /// of another, so that the code after the test reads it back whichever branch it takes.
     indirect case after(FilterValue, FilterValue)
+    /// A value already in the expression's `PredicateArena`, by its number there, and how
+    /// deeply it nests: a run-time offset that every load past `geneve` reads, added once
+    /// rather than walked again for each load.
+    /// Boxed, as the other cases that are not a constant or a load: a wider payload would
+    /// widen every value.
+    indirect case numbered(Int32, depth: Int)
 
     /// The scratch word holding a `saved` value: the last, as the others fill from 0.
     static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
@@ -46,6 +52,7 @@ enum FilterValue: Hashable, Sendable {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
         case .after(let first, let value): max(first.depth, value.depth)
         case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
+        case .numbered(_, let depth): depth
         default: 0
         }
     }
@@ -117,6 +124,13 @@ final class PredicateArena {
     /// the one after the last is branched on (see `GeneveForms`).
     var geneveVariants: [GeneveVariant] = []
     var followedGeneves = 0
+    /// How many `geneve`s the expression has.
+    var genevesWritten = 0
+    /// The outer tests of each `geneve` as the parses read it (see `GeneveReading`).
+    var geneveOuters: [(reading: GeneveReading, outer: GeneveOuter)] = []
+    /// How many parts and values there were when the last parse read past a `geneve`:
+    /// those after are what it built past it (see `GeneveForms.overIPv6`).
+    var pastGeneve = (parts: 0, values: 0)
     var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
     /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
@@ -160,6 +174,7 @@ final class PredicateArena {
     func addValue(_ value: FilterValue) -> Int32 {
         let entry: ValueEntry
         switch value {
+        case .numbered(let number, _): return number
         case .constant(let k): entry = ValueEntry(kind: .constant, k: k)
         case .load(let size, let k): entry = ValueEntry(kind: .load, size: size, k: k)
         case .loadIndexed(let size, let index, let k): entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
@@ -180,6 +195,57 @@ final class PredicateArena {
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)
+    }
+
+    /// `value` added once, for the values that read past it.
+    func numbered(_ value: FilterValue) -> FilterValue {
+        sharesValues = true
+        return .numbered(addValue(value), depth: value.depth)
+    }
+
+    /// Whether tests share values by number (see `numbered`): then the graph builder
+    /// remembers the number it gave each (`ValueTable`).
+    private(set) var sharesValues = false
+
+    /// The parts and values added since `mark`, added again with the value `old` read as
+    /// `new`; the copy of `root`. Nil where a value is a protocol chain, which is not copied.
+    func copy(since mark: (parts: Int, values: Int), root: Predicate, replacing old: Int32, with new: Int32) -> Predicate? {
+        let (partEnd, valueEnd) = (parts.count, values.count)
+        var valueCopies: [Int32] = []
+        valueCopies.reserveCapacity(valueEnd - mark.values)
+        func value(_ v: Int32) -> Int32 {
+            if v == old { return new }
+            return Int(v) >= mark.values ? valueCopies[Int(v) - mark.values] : v
+        }
+        for at in mark.values..<valueEnd {
+            var entry = values[at]
+            if entry.kind == .protocolChain { return nil }
+            // Where they are set, `left` and `right` are values.
+            if entry.left >= 0 { entry.left = value(entry.left) }
+            if entry.right >= 0 { entry.right = value(entry.right) }
+            values.append(entry)
+            valueCopies.append(Int32(truncatingIfNeeded: values.count - 1))
+        }
+        var partCopies: [Int32] = []
+        partCopies.reserveCapacity(partEnd - mark.parts)
+        func part(_ p: Predicate) -> Predicate {
+            Int(p.index) >= mark.parts ? Predicate(index: partCopies[Int(p.index) - mark.parts]) : p
+        }
+        for at in mark.parts..<partEnd {
+            let copied: PredicatePart
+            switch parts[at] {
+            case .always(let verdict): copied = .always(verdict)
+            case .test(let v, let condition, let operand): copied = .test(value: value(v), condition, operand: value(operand))
+            case .not(let p): copied = .not(part(p))
+            case .and(let a, let b): copied = .and(part(a), part(b))
+            case .or(let a, let b): copied = .or(part(a), part(b))
+            case .choose(let c, let a, let b): copied = .choose(part(c), part(a), part(b))
+            }
+            let index = add(copied).index
+            partCopies.append(index)
+            if isRelation(Int32(truncatingIfNeeded: at)) { relations.append(index) }
+        }
+        return part(root)
     }
 
     func add(_ part: PredicatePart) -> Predicate {

@@ -41,11 +41,33 @@ private extension LoadSize {
 struct ValueTable: Sendable {
     private(set) var entries: [ValueEntry] = []
     private(set) var chains: [ProtocolChain] = []
-    private var index = FingerprintIndex(capacity: 32)
+    private var index: FingerprintIndex
     /// Whether a `saved` value is used, which takes a scratch word.
     private(set) var usesSavedWord = false
 
-    init() { entries.reserveCapacity(32) }
+    /// Where the arena's tests share values (`PredicateArena.sharesValues`), the numbers
+    /// given to its values, -1 where none yet: a shared value is numbered once, however
+    /// many tests read it. Empty otherwise, where remembering costs more than it saves.
+    /// A table numbers the values of one arena.
+    private var numbered: [Int32] = []
+
+    init() { self.init(capacity: 32) }
+
+    /// A table for `arena`'s values. Where they are shared (the parses of `geneve`), with
+    /// room for the distinct ones, about a third of them, so that it seldom grows.
+    init(numbering arena: PredicateArena) {
+        guard arena.sharesValues else {
+            self.init()
+            return
+        }
+        self.init(capacity: max(32, arena.values.count / 3))
+        numbered = [Int32](repeating: -1, count: arena.values.count)
+    }
+
+    private init(capacity: Int) {
+        index = FingerprintIndex(capacity: capacity)
+        entries.reserveCapacity(capacity)
+    }
 
     subscript(_ number: Int32) -> ValueEntry { entries[Int(number)] }
 
@@ -57,6 +79,17 @@ struct ValueTable: Sendable {
 
     /// The number of `arena`'s value `arenaValue`, adding it (and its operands) if it is new.
     mutating func number(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
+        let at = Int(arenaValue)
+        // Not remembering, or a value added after the table was made (not done today).
+        guard at < numbered.count else { return newNumber(arenaValue, of: arena) }
+        if numbered[at] >= 0 { return numbered[at] }
+        let n = newNumber(arenaValue, of: arena)
+        numbered[at] = n
+        return n
+    }
+
+    @inline(__always)
+    private mutating func newNumber(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
         let value = arena.values[Int(arenaValue)]
         let k = value.k
         switch value.kind {
