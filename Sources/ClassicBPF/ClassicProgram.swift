@@ -2,6 +2,7 @@ import BPFInstructions
 
 /// A classic program that passed the kernel's checks: 1 to 4096 known instructions, forward
 /// jumps that stay inside, a `ret` at the end, scratch words written before they are read.
+/// (A program made for libpcap's filtering in user space may be longer, as libpcap's are.)
 /// Everything that runs, prints or translates classic code starts from one of these.
 public struct ClassicProgram: Sendable, Hashable {
     /// The instructions as given, unused fields and all (what the kernel would receive).
@@ -16,8 +17,9 @@ public struct ClassicProgram: Sendable, Hashable {
 
     /// Checks the instructions as they are, without the round trip through their encoding
     /// (which gives them back unchanged): the compiler makes one of these per expression.
-    public init(_ instructions: [ClassicInstruction]) throws(ClassicValidationError) {
-        try ClassicValidator.validate(instructions)
+    /// `maximumLength`: the kernel's, unless the program only runs in user space.
+    public init(_ instructions: [ClassicInstruction], maximumLength: Int = ClassicOpcode.maxInstructions) throws(ClassicValidationError) {
+        try ClassicValidator.validate(instructions, maximumLength: maximumLength)
         var raw: [RawClassicInstruction] = []
         raw.reserveCapacity(instructions.count)
         for instruction in instructions { raw.append(instruction.raw) }

@@ -6,8 +6,8 @@ public struct ClassicValidationError: Error, Sendable, Hashable, CustomStringCon
         /// The byte count is not a multiple of 8.
         case truncated(byteCount: Int)
         case empty
-        /// More than 4096 instructions (BPF_MAXINSNS).
-        case tooLong(count: Int)
+        /// More than `limit` instructions: 4096 (BPF_MAXINSNS) for the kernel.
+        case tooLong(count: Int, limit: Int)
         case unknownOpcode(UInt16)
         /// `div #0` or `mod #0`.
         case divisionByZero
@@ -38,7 +38,9 @@ public struct ClassicValidationError: Error, Sendable, Hashable, CustomStringCon
         let what: String = switch reason {
         case .truncated(let count): "code is \(count) bytes, not a multiple of 8"
         case .empty: "the program has no instructions"
-        case .tooLong(let count): "the program has \(count) instructions; Linux takes at most \(ClassicOpcode.maxInstructions)"
+        case .tooLong(let count, let limit):
+            limit == ClassicOpcode.maxInstructions ? "the program has \(count) instructions; Linux takes at most \(limit)"
+                : "the program has \(count) instructions; at most \(limit) are taken"
         case .unknownOpcode(let code): "unknown opcode 0x\(String(code, radix: 16))"
         case .divisionByZero: "division by the constant 0"
         case .shiftTooLarge(let k): "shift by \(k); constant shifts must be less than 32"

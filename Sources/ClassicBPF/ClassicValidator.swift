@@ -20,8 +20,10 @@ enum ClassicValidator {
 
     /// Checks instructions that are already decoded, as `validate` checks their encoding:
     /// every `ClassicInstruction` encodes to a known opcode, so only that check is left out.
-    static func validate(_ instructions: [ClassicInstruction]) throws(ClassicValidationError) {
-        try checkCount(instructions.count)
+    /// `maximumLength` is the kernel's unless the program is for libpcap's filtering in user
+    /// space, which has none.
+    static func validate(_ instructions: [ClassicInstruction], maximumLength: Int = ClassicOpcode.maxInstructions) throws(ClassicValidationError) {
+        try checkCount(instructions.count, maximumLength: maximumLength)
         var readsScratch = false
         for (index, instruction) in instructions.enumerated() {
             try check(instruction, at: index, count: instructions.count, readsScratch: &readsScratch)
@@ -29,10 +31,10 @@ enum ClassicValidator {
         try checkEnd(instructions, readsScratch: readsScratch)
     }
 
-    private static func checkCount(_ count: Int) throws(ClassicValidationError) {
+    private static func checkCount(_ count: Int, maximumLength: Int = ClassicOpcode.maxInstructions) throws(ClassicValidationError) {
         guard count > 0 else { throw ClassicValidationError(index: 0, reason: .empty) }
-        guard count <= ClassicOpcode.maxInstructions else {
-            throw ClassicValidationError(index: ClassicOpcode.maxInstructions, reason: .tooLong(count: count))
+        guard count <= maximumLength else {
+            throw ClassicValidationError(index: maximumLength, reason: .tooLong(count: count, limit: maximumLength))
         }
     }
 

@@ -208,7 +208,8 @@ enum CodeEmitter {
         savedEntry[m] = savedEntry[m] == -2 || savedEntry[m] == saved ? saved : -1
     }
 
-    static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool) throws(FilterError) -> [ClassicInstruction] {
+    static func emit(_ graph: DecisionGraph, snapshotLength: UInt32, reuseRegisters: Bool,
+                     maximumLength: Int = ClassicOpcode.maxInstructions) throws(FilterError) -> [ClassicInstruction] {
         let order = graph.topologicalOrder()
         guard let first = order.first else { return [.ret(.constant(graph.root == .accept ? snapshotLength : 0))] }
         // By node number: a graph the optimizer rebuilt holds only the tests laid out.
@@ -273,8 +274,9 @@ enum CodeEmitter {
                 at += codes[n].end - codes[n].start + 1 + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
             }
             let total = verdicts.place(after: at)
-            guard total <= ClassicOpcode.maxInstructions else {
-                throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; classic BPF allows \(ClassicOpcode.maxInstructions)")
+            guard total <= maximumLength else {
+                throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; "
+                                  + (maximumLength == ClassicOpcode.maxInstructions ? "classic BPF in the kernel allows \(maximumLength)" : "at most \(maximumLength) are taken"))
             }
             var grew = false
             for n in order where codes[n].kept == n {

@@ -30,17 +30,22 @@ public enum PacketFilter {
     ///
     /// `resolver` answers host, Ethernet host and service names; without one, addresses
     /// must be numeric and only well-known service names are known.
+    ///
+    /// `maximumLength` is the kernel's 4096 instructions; a filter that only runs in user
+    /// space (a capture file's, as libpcap's offline filters) may be given a larger one.
     public static func compile(
         _ expression: String, linkType: FilterLinkType = .ethernet, optimize: Bool = true,
         snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil,
-        resolver: (any FilterNameResolver)? = nil
+        resolver: (any FilterNameResolver)? = nil, maximumLength: Int = ClassicOpcode.maxInstructions
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try GeneveForms.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        let compiled = try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        let compiled = try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength,
+                                   maximumLength: maximumLength)
         // Past `geneve`, two layouts of the same meaning: only the length decides.
         guard let other = GeneveForms.otherLayout(of: predicate, expression, linkType: linkType, fileByteOrder: fileByteOrder,
                                                   resolver: resolver),
-              let shorter = try? program(other, of: expression, optimize: optimize, snapshotLength: snapshotLength),
+              let shorter = try? program(other, of: expression, optimize: optimize, snapshotLength: snapshotLength,
+                                         maximumLength: maximumLength),
               shorter.instructions.count < compiled.instructions.count else { return compiled }
         return shorter
     }
@@ -69,17 +74,17 @@ public enum PacketFilter {
     }
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
-                                snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
+                                snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions) throws(FilterError) -> ClassicProgram {
         var graph = DecisionGraph(predicate)
         let searches = optimize ? GraphOptimizer.optimize(&graph) : BeyondSearches()
-        var instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize)
+        var instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize, maximumLength: maximumLength)
         if searches.followedWays {
             // Following ways apart can split tests that the graph shared, and a split test may
             // need its loads twice: the program without it where that is no longer.
             graph = DecisionGraph(predicate)
             var plain = BeyondSearches(followingWays: false)
             GraphOptimizer.optimize(&graph, &plain)
-            let other = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: true)
+            let other = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: true, maximumLength: maximumLength)
             if other.count <= instructions.count { instructions = other }
         }
         // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
@@ -90,7 +95,7 @@ public enum PacketFilter {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "expression rejects all packets")
         }
         do {
-            return try ClassicProgram(instructions)
+            return try ClassicProgram(instructions, maximumLength: maximumLength)
         } catch {
             // The emitter only writes what the validator takes; this reports a bug, not a crash.
             throw FilterError(offset: 0, message: "internal error: the compiled program is invalid (\(error))")

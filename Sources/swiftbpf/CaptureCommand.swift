@@ -234,8 +234,9 @@ struct CaptureCommand: ParsableCommand {
         // A match returns the snapshot length, the file's when reading one, as libpcap does.
         let snapshotLength = UInt32(snapshotLength ?? snapshot)
         return try compile(linkType) { text, filterLinkType throws(FilterError) in
+            // It runs here, not in the kernel: no 4096-instruction limit, as libpcap's offline filters.
             try PacketFilter.compile(text, linkType: filterLinkType, optimize: !noOptimize, snapshotLength: snapshotLength,
-                                     fileByteOrder: fileByteOrder, resolver: SystemNameResolver())
+                                     fileByteOrder: fileByteOrder, resolver: SystemNameResolver(), maximumLength: userSpaceFilterLength)
         }
     }
 

@@ -50,7 +50,9 @@ struct FilterCommand: ParsableCommand {
             if live {
                 program = try PacketFilter.compileForSocket(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver())
             } else {
-                program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver())
+                // As tcpdump -d: a file's filter runs in user space, where no 4096-instruction limit holds.
+                program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver(),
+                                                   maximumLength: userSpaceFilterLength)
             }
         } catch {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))

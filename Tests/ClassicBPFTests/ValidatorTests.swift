@@ -19,7 +19,7 @@ import Testing
         _ = try ClassicProgram([retA])
         _ = try ClassicProgram([ClassicInstruction](repeating: .loadA(.length), count: 4095) + [retA])
         let error = reject([ClassicInstruction](repeating: .loadA(.length), count: 4096) + [retA])
-        #expect(error?.reason == .tooLong(count: 4097))
+        #expect(error?.reason == .tooLong(count: 4097, limit: 4096))
         #expect(error?.description == "instruction 4096: the program has 4097 instructions; Linux takes at most 4096")
     }
 

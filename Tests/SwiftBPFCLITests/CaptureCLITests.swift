@@ -383,6 +383,27 @@ import Testing
         }
     }
 
+    /// A filter longer than the kernel's 4096 instructions runs on a file as libpcap runs it
+    /// (offline filters have no such limit), and prints whole with `filter`; on a live
+    /// socket, where the kernel runs it, it is refused.
+    @Test func longFiltersRunOnFiles() throws {
+        guard let (corpus, tcpdump) = Self.peers() else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-long-filter-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let expression = (1000..<1750).map { "udp port \($0)" }.joined(separator: " or ") + " or udp port 53"
+        let filterFile = folder.appendingPathComponent("long.flt").path
+        try Data(expression.utf8).write(to: URL(fileURLWithPath: filterFile))
+        let file = corpus.appendingPathComponent("dns_udp.pcap").path
+        let ours = try CLITests.swiftbpf(["capture", "-n", "-t", "-r", file, "-F", filterFile])
+        let theirs = try Subprocess.run(tcpdump, ["-n", "-t", "-r", file, "-F", filterFile])
+        #expect(ours.status == 0 && ours.stdout == theirs.text && !ours.stdout.isEmpty, "\(ours.stderr)")
+        let printed = try CLITests.swiftbpf(["filter", expression])
+        #expect(printed.status == 0 && Self.lines(printed.stdout).count > 4096, "\(printed.stderr)")
+        let live = try CLITests.swiftbpf(["filter", "--live", expression])
+        #expect(live.status != 0 && live.stderr.contains("classic BPF in the kernel allows 4096"), "\(live.stderr.prefix(300))")
+    }
+
     /// A pcapng file of Ethernet and raw IP interfaces: an expression that has no meaning
     /// for raw IP leaves those packets out with a warning, and reading goes on; a file with
     /// a packet before any interface is refused as libpcap refuses it.
