@@ -236,7 +236,7 @@ struct CaptureCommand: ParsableCommand {
         return try compile(linkType) { text, filterLinkType throws(FilterError) in
             // It runs here, not in the kernel: no 4096-instruction limit, as libpcap's offline filters.
             try PacketFilter.compile(text, linkType: filterLinkType, optimize: !noOptimize, snapshotLength: snapshotLength,
-                                     fileByteOrder: fileByteOrder, resolver: SystemNameResolver(), maximumLength: userSpaceFilterLength)
+                                     fileByteOrder: fileByteOrder, resolver: SystemNameResolver(), maximumLength: FilterCommand.userSpaceLength)
         }
     }
 

@@ -30,9 +30,10 @@ struct ClassicCommand: ParsableCommand {
             kernel's rules (forward jumps, scratch memory written before read, no division by \
             a constant zero, a final return, at most 4096 instructions) and printed as -d \
             (the default), -dd or -ddd print, or with --ebpf as the eBPF socket filter the \
-            kernel would run (--rules libpcap: with bpf_filter's rules instead). A socket \
-            filter in eBPF has no way to read the ancillary fields hatype, poff, nla and nlan, \
-            and no translation of a program that loads them.
+            kernel would run (--rules libpcap: with bpf_filter's rules instead, where an \
+            ancillary load rejects the packet). With Linux's rules a socket filter in eBPF has \
+            no way to read the ancillary fields hatype, poff, nla and nlan, and no translation \
+            of a program that loads them.
 
             Examples:
               swiftbpf filter 'tcp port 80' > web.txt && swiftbpf classic web.txt -ddd

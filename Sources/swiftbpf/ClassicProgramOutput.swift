@@ -19,7 +19,3 @@ enum ClassicProgramOutput {
         Swift.print(format.format(program), terminator: "")
     }
 }
-
-/// The most instructions of a filter for capture files, which runs in user space: libpcap
-/// counts them in 32 bits and has no other limit there (the kernel takes 4096).
-let userSpaceFilterLength = Int(UInt32.max)

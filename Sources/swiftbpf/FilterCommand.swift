@@ -44,6 +44,10 @@ struct FilterCommand: ParsableCommand {
 
     var expression: String { words.joined(separator: " ") }
 
+    /// The most instructions of a filter for capture files, which runs in user space: libpcap
+    /// counts them in 32 bits and has no other limit there (the kernel takes 4096).
+    static let userSpaceLength = Int(UInt32.max)
+
     func run() throws {
         let program: ClassicProgram
         do {
@@ -52,7 +56,7 @@ struct FilterCommand: ParsableCommand {
             } else {
                 // As tcpdump -d: a file's filter runs in user space, where no 4096-instruction limit holds.
                 program = try PacketFilter.compile(expression, linkType: linktype, optimize: !noOptimize, resolver: SystemNameResolver(),
-                                                   maximumLength: userSpaceFilterLength)
+                                                   maximumLength: Self.userSpaceLength)
             }
         } catch {
             let caret = String(repeating: " ", count: error.offset) + String(repeating: "^", count: max(1, error.length))
