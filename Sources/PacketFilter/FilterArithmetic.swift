@@ -142,7 +142,7 @@ extension FilterParser {
             _ = advance()
             return Arithmetic(value: .constant(k))
         }
-        if FilterNames.isProtocolQualifier(w), peek().isSymbol("[") {
+        if token.isProtocolQualifier, peek().isSymbol("[") {
             _ = advance()
             _ = advance()
             let index = try arithmetic()

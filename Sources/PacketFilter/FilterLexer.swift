@@ -11,6 +11,10 @@ struct FilterToken: Sendable, Equatable {
     var kind: Kind
     var offset: Int
     var length: Int
+    /// For a word, escaped or not, whether its text is a keyword (`FilterNames.isKeyword`)
+    /// and whether a protocol qualifier: found once here, asked often by the parser.
+    var isKeyword = false
+    var isProtocolQualifier = false
 
     var word: String? {
         if case .word(let text, false) = kind { return text }
@@ -94,7 +98,9 @@ enum FilterLexer {
                    AddressParser.macAddress(word) == nil {
                     throw FilterError(offset: start, length: end - start, message: "number \(word) overflows 32 bits")
                 }
-                tokens.append(FilterToken(kind: .word(word, escaped: escaped), offset: i, length: end - i))
+                let names = FilterNames.kind(of: bytes[start..<end], word)
+                tokens.append(FilterToken(kind: .word(word, escaped: escaped), offset: i, length: end - i,
+                                          isKeyword: names.keyword, isProtocolQualifier: names.protocolQualifier))
                 i = end
                 continue
             }

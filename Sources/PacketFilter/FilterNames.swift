@@ -89,102 +89,75 @@ enum FilterNames {
         return constants[word]
     }
 
-    /// Protocol qualifiers: the words that may open a primitive or index packet data.
-    /// A switch on the length, then on the word: no hashing per token.
-    static func isProtocolQualifier(_ word: String) -> Bool {
-        switch word.utf8.count {
-        case 2:
-            switch word {
-            case "ip", "ah", "tr", "l1", "l2": true
-            default: false
-            }
-        case 3:
-            switch word {
-            case "ip6", "arp", "tcp", "udp", "pim", "esp", "lat", "sca", "iso", "stp", "ipx", "ppp", "iih", "lsp",
-                 "snp": true
-            default: false
-            }
-        case 4:
-            switch word {
-            case "link", "rarp", "sctp", "icmp", "igmp", "igrp", "vrrp", "carp", "aarp", "fddi", "wlan", "slip",
-                 "clnp", "esis", "isis", "csnp", "psnp": true
-            default: false
-            }
-        case 5:
-            switch word {
-            case "ether", "icmp6", "moprc", "mopdl", "atalk": true
-            default: false
-            }
-        case 6:
-            switch word {
-            case "decnet": true
-            default: false
-            }
-        case 7:
-            switch word {
-            case "netbeui": true
-            default: false
-            }
-        default: false
-        }
+    /// Whether the word of `bytes` (`text`) is a keyword (a word with a meaning of its own,
+    /// never taken as a name) and whether a protocol qualifier (a word that may open a
+    /// primitive or index packet data): the lexer asks once per word, for the parser.
+    static func kind(of bytes: ArraySlice<UInt8>, _ text: String) -> (keyword: Bool, protocolQualifier: Bool) {
+        guard let code = packed(bytes) else { return (longKeywords.contains(text), false) }
+        let kind = keywords.kind(code)
+        return (kind != 0, kind == 1)
     }
 
-    /// Every word with a meaning of its own: these are never taken as names.
-    static func isKeyword(_ word: String) -> Bool {
-        if isProtocolQualifier(word) { return true }
-        switch word.utf8.count {
-        case 2:
-            return switch word {
-            case "or", "on", "sc", "ra", "ta": true
-            default: false
+    // Keywords found by their bytes as one integer in a small hash table: comparing strings
+    // (a switch on them too) costs a library call per word that differs, and most differ.
+    private static let keywords = KeywordTable(protocolQualifiers, otherKeywords)
+    private static let protocolQualifiers = [
+        "ip", "ah", "tr", "l1", "l2", "ip6", "arp", "tcp", "udp", "pim", "esp", "lat", "sca", "iso", "stp",
+        "ipx", "ppp", "iih", "lsp", "snp", "link", "rarp", "sctp", "icmp", "igmp", "igrp", "vrrp", "carp",
+        "aarp", "fddi", "wlan", "slip", "clnp", "esis", "isis", "csnp", "psnp", "ether", "icmp6", "moprc",
+        "mopdl", "atalk", "decnet", "netbeui"
+    ]
+    /// The keywords of up to eight bytes that are no protocol qualifiers.
+    private static let otherKeywords = [
+        "or", "on", "sc", "ra", "ta", "net", "src", "dst", "len", "llc", "and", "not", "rnr", "atm", "oam",
+        "bcc", "dir", "host", "port", "mask", "less", "vlan", "mpls", "rset", "srnr", "lane", "type", "proto",
+        "radio", "vxlan", "oamf4", "metac", "ilmic", "addr1", "addr2", "addr3", "addr4", "pppoes", "pppoed",
+        "ifname", "reason", "action", "geneve", "oamf4s", "gateway", "greater", "inbound", "ifindex",
+        "rulenum", "ruleset", "oamf4ec", "subtype", "outbound"
+    ]
+    private static let longKeywords = ["portrange", "broadcast", "multicast", "protochain", "subrulenum", "connectmsg", "metaconnect"]
+
+    /// The bytes of a word of up to eight, first byte lowest; nil for a longer word.
+    fileprivate static func packed(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard bytes.count <= 8 else { return nil }
+        var code: UInt64 = 0
+        var at = bytes.endIndex
+        while at > bytes.startIndex {
+            at -= 1
+            code = code << 8 | UInt64(bytes[at])
+        }
+        return code
+    }
+
+    /// Open addressing over 256 slots, under half full: a word is found or missed in a
+    /// probe or two.
+    private struct KeywordTable {
+        /// 0 where a slot is free, 1 for a protocol qualifier, 2 for another keyword.
+        private var kinds: [UInt8] = .init(repeating: 0, count: 256)
+        private var codes: [UInt64] = .init(repeating: 0, count: 256)
+
+        init(_ protocolQualifiers: [String], _ others: [String]) {
+            for word in protocolQualifiers { insert(word, 1) }
+            for word in others { insert(word, 2) }
+        }
+
+        private static func slot(_ code: UInt64) -> Int { Int(truncatingIfNeeded: (code &* 0x9e37_79b9_7f4a_7c15) >> 56) }
+
+        private mutating func insert(_ word: String, _ kind: UInt8) {
+            guard let code = FilterNames.packed(ArraySlice(word.utf8)) else { return }
+            var at = Self.slot(code)
+            while kinds[at] != 0 { at = (at + 1) & 255 }
+            kinds[at] = kind
+            codes[at] = code
+        }
+
+        func kind(_ code: UInt64) -> UInt8 {
+            var at = Self.slot(code)
+            while kinds[at] != 0 {
+                if codes[at] == code { return kinds[at] }
+                at = (at + 1) & 255
             }
-        case 3:
-            return switch word {
-            case "net", "src", "dst", "len", "llc", "and", "not", "rnr", "atm", "oam", "bcc", "dir": true
-            default: false
-            }
-        case 4:
-            return switch word {
-            case "host", "port", "mask", "less", "vlan", "mpls", "rset", "srnr", "lane", "type": true
-            default: false
-            }
-        case 5:
-            return switch word {
-            case "proto", "radio", "vxlan", "oamf4", "metac", "ilmic", "addr1", "addr2", "addr3",
-                 "addr4": true
-            default: false
-            }
-        case 6:
-            return switch word {
-            case "pppoes", "pppoed", "ifname", "reason", "action", "geneve", "oamf4s": true
-            default: false
-            }
-        case 7:
-            return switch word {
-            case "gateway", "greater", "inbound", "ifindex", "rulenum", "ruleset", "oamf4ec", "subtype": true
-            default: false
-            }
-        case 8:
-            return switch word {
-            case "outbound": true
-            default: false
-            }
-        case 9:
-            return switch word {
-            case "portrange", "broadcast", "multicast": true
-            default: false
-            }
-        case 10:
-            return switch word {
-            case "protochain", "subrulenum", "connectmsg": true
-            default: false
-            }
-        case 11:
-            return switch word {
-            case "metaconnect": true
-            default: false
-            }
-        default: return false
+            return 0
         }
     }
 }

@@ -168,7 +168,7 @@ struct FilterParser {
         if first.isSymbol("-") { return true }
         guard case .word(let w, _) = first.kind else { return false }
         return w == "len" || AddressParser.number(w) != nil || FilterNames.constant(w) != nil
-            || (FilterNames.isProtocolQualifier(w) && peek(ahead + 1).isSymbol("["))
+            || (first.isProtocolQualifier && peek(ahead + 1).isSymbol("["))
     }
 
     /// Whether the next tokens are arithmetic rather than a primitive.
@@ -177,7 +177,7 @@ struct FilterParser {
         if t.isSymbol("-") { return true }
         guard let w = t.word else { return false }
         if w == "len" { return true }
-        if FilterNames.isProtocolQualifier(w) { return peek().isSymbol("[") }
+        if t.isProtocolQualifier { return peek().isSymbol("[") }
         if FilterNames.constant(w) != nil { return true }
         if AddressParser.number(w) != nil {
             guard case .symbol(let s) = peek().kind else { return false }
@@ -200,67 +200,72 @@ struct FilterParser {
         guard case .word(let w, let escaped) = start.kind else {
             throw unexpected("a primitive such as 'host', 'port', 'tcp' or '('")
         }
-        if escaped || !FilterNames.isKeyword(w) {
+        if escaped || !start.isKeyword {
             // An id alone takes the qualifiers of the primitive before it, as in libpcap:
             // there must be one, with an id of its own (`host a or b`, not `tcp or b`).
             guard let last else { throw error("'\(w)' needs a qualifier such as 'host', 'net' or 'port' before it", at: start) }
             return try identifier(last, start: start)
         }
         last = nil
-        switch w {
-        case "vlan", "mpls", "pppoes":
-            _ = advance()
-            let number = try optionalNumber()
-            return try build { b throws(PredicateBuilder.Failure) in
-                switch w {
-                case "vlan": try b.vlan(number)
-                case "mpls": try b.mpls(number)
-                default: try b.pppoeSession(number)
+        // The primitives of their own below are no protocol names: for those (the most
+        // common start) the string comparisons of the switch are skipped.
+        let isProtocol = start.isProtocolQualifier
+        if !isProtocol {
+            switch w {
+            case "vlan", "mpls", "pppoes":
+                _ = advance()
+                let number = try optionalNumber()
+                return try build { b throws(PredicateBuilder.Failure) in
+                    switch w {
+                    case "vlan": try b.vlan(number)
+                    case "mpls": try b.mpls(number)
+                    default: try b.pppoeSession(number)
+                    }
                 }
-            }
-        case "geneve":
-            _ = advance()
-            let vni = try optionalNumber()
-            genevesSeen += 1
-            return try build { b throws(PredicateBuilder.Failure) in try b.geneve(vni) }
-        case "pppoed":
-            _ = advance()
-            return try build { b throws(PredicateBuilder.Failure) in try b.linkProtocol(0x8863) }
-        case "less", "greater":
-            _ = advance()
-            let n = try number()
-            return w == "less" ? arena.not(arena.compare(.length, .gt, n)) : arena.compare(.length, .ge, n)
-        case "llc":
-            _ = advance()
-            // `llc TYPE`: a name after it (`rnr` too, though it is a keyword), never a number.
-            if case .word(let name, let escaped) = current.kind, escaped || !FilterNames.isKeyword(name) || name == "rnr",
-               AddressParser.number(name) == nil {
-                let typeToken = advance()
-                guard let type = FilterNames.llcTypes[name.lowercased()] else {
-                    throw error("unknown LLC type '\(name)': i, s, u, rr, rnr, rej, ui, ua, disc, dm, sabme, test, xid or frmr", at: typeToken)
+            case "geneve":
+                _ = advance()
+                let vni = try optionalNumber()
+                genevesSeen += 1
+                return try build { b throws(PredicateBuilder.Failure) in try b.geneve(vni) }
+            case "pppoed":
+                _ = advance()
+                return try build { b throws(PredicateBuilder.Failure) in try b.linkProtocol(0x8863) }
+            case "less", "greater":
+                _ = advance()
+                let n = try number()
+                return w == "less" ? arena.not(arena.compare(.length, .gt, n)) : arena.compare(.length, .ge, n)
+            case "llc":
+                _ = advance()
+                // `llc TYPE`: a name after it (`rnr` too, though it is a keyword), never a number.
+                if case .word(let name, let escaped) = current.kind, escaped || !current.isKeyword || name == "rnr",
+                   AddressParser.number(name) == nil {
+                    let typeToken = advance()
+                    guard let type = FilterNames.llcTypes[name.lowercased()] else {
+                        throw error("unknown LLC type '\(name)': i, s, u, rr, rnr, rej, ui, ua, disc, dm, sabme, test, xid or frmr", at: typeToken)
+                    }
+                    return try build { b throws(PredicateBuilder.Failure) in try b.llc(type: type) }
                 }
-                return try build { b throws(PredicateBuilder.Failure) in try b.llc(type: type) }
+                return try build { b throws(PredicateBuilder.Failure) in try b.llc() }
+            case "broadcast", "multicast":
+                _ = advance()
+                return try build { b throws(PredicateBuilder.Failure) in
+                    w == "broadcast" ? try b.etherBroadcast() : try b.etherMulticast()
+                }
+            case "gateway":
+                return try gateway(protocol: nil)
+            case "inbound", "outbound":
+                _ = advance()
+                return try build { b throws(PredicateBuilder.Failure) in try b.packetDirection(outbound: w == "outbound") }
+            case "ifindex":
+                _ = advance()
+                let index = try number()
+                return try build { b throws(PredicateBuilder.Failure) in try b.interfaceIndex(index) }
+            default:
+                break
             }
-            return try build { b throws(PredicateBuilder.Failure) in try b.llc() }
-        case "broadcast", "multicast":
-            _ = advance()
-            return try build { b throws(PredicateBuilder.Failure) in
-                w == "broadcast" ? try b.etherBroadcast() : try b.etherMulticast()
-            }
-        case "gateway":
-            return try gateway(protocol: nil)
-        case "inbound", "outbound":
-            _ = advance()
-            return try build { b throws(PredicateBuilder.Failure) in try b.packetDirection(outbound: w == "outbound") }
-        case "ifindex":
-            _ = advance()
-            let index = try number()
-            return try build { b throws(PredicateBuilder.Failure) in try b.interfaceIndex(index) }
-        default:
-            break
         }
         var qualifiers = Qualifiers()
-        if FilterNames.isProtocolQualifier(w) {
+        if isProtocol {
             // pcap-filter(7): `fddi`, `tr`, `wlan`, `ppp` and `slip` name the link layer as
             // `link` does; on every link type here its addresses are Ethernet's.
             let name = FilterNames.isLinkAlias(w) ? "link" : w
@@ -314,8 +319,8 @@ struct FilterParser {
     }
 
     func startsIdentifier() -> Bool {
-        guard case .word(let w, let escaped) = current.kind else { return false }
-        return escaped || !FilterNames.isKeyword(w)
+        guard case .word(_, let escaped) = current.kind else { return false }
+        return escaped || !current.isKeyword
     }
 
     mutating func optionalNumber() throws(FilterError) -> UInt32? {

@@ -164,6 +164,7 @@ enum GeneveForms {
         let plain = try FilterParser.parse(tokens: tokens, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
                                            arena: arena)
         guard arena.followsGeneve, !arena.geneves.isEmpty else { return plain }
+        arena.reserve(parses: GeneveVariant.allCases.count)
         let parse = Parse(tokens: tokens, linkType: linkType, fileByteOrder: fileByteOrder, live: live, resolver: resolver,
                           followed: arena.followedGeneves)
         // With one `geneve`, the plain parse reads past it as `.notMatched` does: that

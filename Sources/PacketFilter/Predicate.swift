@@ -34,9 +34,9 @@ enum FilterValue: Hashable, Sendable {
     /// A value already in the expression's `PredicateArena`, by its number there, and how
     /// deeply it nests: a run-time offset that every load past `geneve` reads, added once
     /// rather than walked again for each load.
-    /// Boxed, as the other cases that are not a constant or a load: a wider payload would
-    /// widen every value.
-    indirect case numbered(Int32, depth: Int)
+    /// Not boxed: two 32-bit numbers fit in the room of `protocolChain`'s payload, and every
+    /// load past `geneve` names one (a box would be allocated and freed for each).
+    case numbered(Int32, depth: Int32)
 
     /// The scratch word holding a `saved` value: the last, as the others fill from 0.
     static let savedScratch = UInt32(ClassicOpcode.scratchWords - 1)
@@ -52,7 +52,7 @@ enum FilterValue: Hashable, Sendable {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
         case .after(let first, let value): max(first.depth, value.depth)
         case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
-        case .numbered(_, let depth): depth
+        case .numbered(_, let depth): Int(depth)
         default: 0
         }
     }
@@ -145,6 +145,13 @@ final class PredicateArena {
         values.reserveCapacity(64)
     }
 
+    /// Room for `count` more parses the size of those so far (those past `geneve`), so that
+    /// the parts and values are copied once rather than each time they outgrow their room.
+    func reserve(parses count: Int) {
+        parts.reserveCapacity(parts.count * (count + 1))
+        values.reserveCapacity(values.count * (count + 1))
+    }
+
     /// The parts that are the comparison of a relation (`ether[12:2] = 0x800`), in order.
     @exclusivity(unchecked) private(set) var relations: [Int32] = []
 
@@ -200,7 +207,7 @@ final class PredicateArena {
     /// `value` added once, for the values that read past it.
     func numbered(_ value: FilterValue) -> FilterValue {
         sharesValues = true
-        return .numbered(addValue(value), depth: value.depth)
+        return .numbered(addValue(value), depth: Int32(clamping: value.depth))
     }
 
     /// Whether tests share values by number (see `numbered`): then the graph builder
