@@ -63,16 +63,18 @@ struct Knowledge: Sendable {
     /// to the front instead when no other fact of the list is about its value, and so may the
     /// next oldest, up to `moveLimit` (which bounds the work per fact added); the one then
     /// oldest leaves, whatever it says. So of a value with many facts the newest stay, and
-    /// a lone fact stays too. A fact that leaves and pins a value stays among the possible
-    /// constants.
+    /// a lone fact stays too. A fact that pins a value, leaving or moved, is said among the
+    /// possible constants too: `decide` looks there first, before reading the facts.
     @inline(never)
     private mutating func makeRoom(_ tests: [TestEntry], _ arena: inout FactArena) {
-        for _ in 0..<Self.moveLimit {
-            guard let oldest = arena.oldest(facts),
-                  !arena.mentions(facts, newest: Int(facts.count) - 1, tests[oldest.test].value, tests) else { break }
+        var moves = 0
+        while let oldest = arena.oldest(facts) {
+            keepPinned(oldest, tests, &arena)
+            guard moves < Self.moveLimit,
+                  !arena.mentions(facts, newest: Int(facts.count) - 1, tests[oldest.test].value, tests) else { return }
             facts = arena.add(oldest, to: facts)
+            moves += 1
         }
-        if let leaving = arena.oldest(facts) { keepPinned(leaving, tests, &arena) }
     }
 
     static let moveLimit = 4
