@@ -45,6 +45,24 @@ struct CompilerDataTests {
         #expect(!arena.contains(long, Fact(test: 5, outcome: false)))
     }
 
+    @Test("on a long path, a lone fact about its value stays and the newest of a chain's value do")
+    func longPathFacts() {
+        // `!=` tests: test 0 is about value 10, 1 about 11, 2 about 12, the rest about value 13
+        // (a chain of one value's tests).
+        let tests = (0..<100).map { TestEntry(value: min($0, 3) + 10, operand: 0, condition: .eq, constant: UInt32($0)) }
+        var arena = FactArena(capacity: 4)
+        var known = Knowledge()
+        for test in 0..<100 { known.learn(test, false, tests, &arena) }
+        let kept = arena.withFacts(known.facts) { $0.map { Fact(word: $0).test } }
+        #expect(kept.count == Int(FactList.limit))
+        #expect(kept.contains(0) && kept.contains(1) && kept.contains(2))
+        #expect(Set(kept.filter { $0 > 2 }) == Set(39..<100))
+        // What they say still decides the tests: both `==` fail.
+        #expect(known.decide(1, tests, arena) == false && known.decide(99, tests, arena) == false)
+        // One older test of the chain's value is forgotten: no longer decided.
+        #expect(known.decide(38, tests, arena) == nil)
+    }
+
     @Test("Ethernet and IPv6 addresses in their written forms", arguments: [
         ("0:1b:21:3:4:5", [0, 0x1b, 0x21, 3, 4, 5] as [UInt8]?), ("00-11-22-33-44-55", [0, 0x11, 0x22, 0x33, 0x44, 0x55]),
         ("0011.2233.4455", [0, 0x11, 0x22, 0x33, 0x44, 0x55]), ("0:1:2:3:4", nil), ("0:1:2:3:4:5:6", nil),
