@@ -45,13 +45,20 @@ private struct BranchOffsets {
     var trueTrampoline: Int?, falseTrampoline: Int?
 }
 
-/// Where the verdicts go: after the tests, accept first; each only if some test leads to it.
+/// Where the verdicts go: after the tests, accept first unless `rejectFirst`; each only if
+/// some test leads to it.
 private struct Verdicts {
     var acceptUsed = false, rejectUsed = false
     var acceptAt = 0, rejectAt = 0
+    var rejectFirst = false
 
     /// Places the verdicts after `testsEnd`; returns the program's length.
     mutating func place(after testsEnd: Int) -> Int {
+        if rejectFirst {
+            rejectAt = testsEnd
+            acceptAt = rejectAt + (rejectUsed ? 1 : 0)
+            return acceptAt + (acceptUsed ? 1 : 0)
+        }
         acceptAt = testsEnd
         rejectAt = acceptAt + (acceptUsed ? 1 : 0)
         return rejectAt + (rejectUsed ? 1 : 0)
@@ -265,34 +272,24 @@ enum CodeEmitter {
         // every predecessor of both.
         var reshaped = shareCode(order, graph, writer.code, &codes)
 
-        // Which jumps need a trampoline; grows until every short jump fits.
-        while true {
-            var at = 0
-            for n in order {
-                codes[n].address = at
-                guard codes[n].kept == n else { continue }
-                at += codes[n].end - codes[n].start + 1 + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
-            }
-            let total = verdicts.place(after: at)
-            guard total <= maximumLength else {
-                throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; "
-                                  + (maximumLength == ClassicOpcode.maxInstructions ? "classic BPF in the kernel allows \(maximumLength)" : "at most \(maximumLength) are taken"))
-            }
-            var grew = false
-            for n in order where codes[n].kept == n {
-                let offsets = branchOffsets(n, graph[n], codes, verdicts)
-                guard offsets.jumpTrue > 255 || offsets.jumpFalse > 255 else { continue }
-                codes[n].farTrue = codes[n].farTrue || offsets.jumpTrue > 255
-                codes[n].farFalse = codes[n].farFalse || offsets.jumpFalse > 255
-                grew = true
-            }
-            if !grew { break }
+        var (total, trampolines) = layOut(order, graph, &codes, &verdicts, maximumLength: maximumLength)
+        if trampolines {
             reshaped = true
+            // Which verdict comes last decides how many jumps reach past 255: the shorter way.
+            var (otherCodes, otherVerdicts) = (codes, verdicts)
+            for n in order { (otherCodes[n].farTrue, otherCodes[n].farFalse) = (false, false) }
+            otherVerdicts.rejectFirst = true
+            let (otherTotal, _) = layOut(order, graph, &otherCodes, &otherVerdicts, maximumLength: maximumLength)
+            if otherTotal < total { (codes, verdicts, total) = (otherCodes, otherVerdicts, otherTotal) }
+        }
+        guard total <= maximumLength else {
+            throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; "
+                              + (maximumLength == ClassicOpcode.maxInstructions ? "classic BPF in the kernel allows \(maximumLength)" : "at most \(maximumLength) are taken"))
         }
 
         var program: [ClassicInstruction] = []
         if reshaped {
-            program.reserveCapacity(verdicts.rejectAt + 1)
+            program.reserveCapacity(total)
             for n in order where codes[n].kept == n {
                 for at in codes[n].start..<codes[n].end { program.append(writer.code[at]) }
                 let offsets = branchOffsets(n, graph[n], codes, verdicts)
@@ -306,9 +303,38 @@ enum CodeEmitter {
             // Taken, not copied: the verdicts are appended without copying the buffer.
             swap(&program, &writer.code)
         }
+        if verdicts.rejectFirst, verdicts.rejectUsed { program.append(.ret(.constant(0))) }
         if verdicts.acceptUsed { program.append(.ret(.constant(snapshotLength))) }
-        if verdicts.rejectUsed { program.append(.ret(.constant(0))) }
+        if !verdicts.rejectFirst, verdicts.rejectUsed { program.append(.ret(.constant(0))) }
         return program
+    }
+
+    /// Gives each test its address, with a `ja` trampoline after its branch for each jump past
+    /// 255 instructions, adding them until every short jump fits (or the program is past
+    /// `maximumLength`); the program's length, and whether any trampoline was needed.
+    private static func layOut(_ order: [Int], _ graph: DecisionGraph, _ codes: inout [NodeCode], _ verdicts: inout Verdicts,
+                               maximumLength: Int) -> (total: Int, trampolines: Bool) {
+        var trampolines = false
+        while true {
+            var at = 0
+            for n in order {
+                codes[n].address = at
+                guard codes[n].kept == n else { continue }
+                at += codes[n].end - codes[n].start + 1 + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
+            }
+            let total = verdicts.place(after: at)
+            guard total <= maximumLength else { return (total, trampolines) }
+            var grew = false
+            for n in order where codes[n].kept == n {
+                let offsets = branchOffsets(n, graph[n], codes, verdicts)
+                guard offsets.jumpTrue > 255 || offsets.jumpFalse > 255 else { continue }
+                codes[n].farTrue = codes[n].farTrue || offsets.jumpTrue > 255
+                codes[n].farFalse = codes[n].farFalse || offsets.jumpFalse > 255
+                grew = true
+            }
+            if !grew { return (total, trampolines) }
+            trampolines = true
+        }
     }
 
     /// Drops the stores of a `saved` value no code reads back. The tests' code lies in
