@@ -108,7 +108,6 @@ extension GraphOptimizer {
                     graph.setTargets(of: p, whenTrue: node.whenTrue == .node(b) ? .node(a) : node.whenTrue,
                                      whenFalse: node.whenFalse == .node(b) ? .node(a) : node.whenFalse)
                 }
-                if graph.root == .node(b) { graph.root = .node(a) }
                 // `b` is gone, and what is known below `a` changed.
                 marks[b] = 2
                 markBelow(a, graph, marks: marks, stack: stack)
