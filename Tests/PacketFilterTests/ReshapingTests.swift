@@ -40,7 +40,7 @@ struct ReshapingTests {
     ]
 
     /// Packets cut short are run at every length from 0 to the whole, for this many spread
-    /// over each link type's packets.
+    /// over the packets each program keeps whole.
     static let cutSample = 48
 
     static func program(_ predicate: PredicateTree, reshaping: Bool) throws -> [ClassicInstruction] {
@@ -48,6 +48,45 @@ struct ReshapingTests {
         var searches = BeyondSearches()
         GraphOptimizer.optimize(&graph, &searches, reshaping: reshaping)
         return try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true)
+    }
+
+    /// The length of the shortest cut of `data` that `interpreter` keeps; cuts as long or
+    /// longer are kept too.
+    static func shortestKept(_ interpreter: ClassicInterpreter, _ data: [UInt8], _ wireLength: UInt32) -> Int {
+        var (low, high) = (0, data.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if interpreter.run(packet: Array(data[..<middle]), wireLength: wireLength) != 0 { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// Packets made from each sampled one with constants planted.
+    static let variants = 16
+
+    /// The constants `program` compares a fixed load with (`ld [k]`, maybe `and #m`, then
+    /// `jeq/jgt/jge/jset #c`): writing one at its place makes a packet reach the tests after it.
+    static func plantings(_ program: [ClassicInstruction]) -> [(offset: Int, size: Int, value: UInt32)] {
+        var found: [(offset: Int, size: Int, value: UInt32)] = []
+        var load: (offset: Int, size: Int)?
+        for instruction in program {
+            switch instruction {
+            case .loadA(.packet(let size, let offset)): load = (Int(offset), size.byteCount)
+            case .arithmetic(.and, .constant): break
+            case .branch(_, .constant(let value), _, _):
+                if let load { found.append((load.offset, load.size, value)) }
+            default: load = nil
+            }
+        }
+        return found
+    }
+
+    /// Writes `planting`'s constant big-endian at its place, where the packet is long enough.
+    static func write(_ planting: (offset: Int, size: Int, value: UInt32), into data: inout [UInt8]) {
+        guard planting.offset + planting.size <= data.count else { return }
+        for i in 0..<planting.size {
+            data[planting.offset + i] = UInt8(truncatingIfNeeded: planting.value >> (8 * UInt32(planting.size - 1 - i)))
+        }
     }
 
     @Test("no longer than libpcap's optimized programs, on every link type")
@@ -70,7 +109,7 @@ struct ReshapingTests {
     @Test("reshaped programs keep the packets the others keep, cut ones too, and are no longer")
     func sameVerdicts() throws {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
-        var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutRuns = 0
+        var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutPackets = 0, cutRuns = 0, planted = 0
         let expressions = Self.expressions + Self.stillLonger.keys.sorted() + Self.cutPacketFinds + BeyondPassTests.expressions
         try BeyondPassTests.forEachParsed(expressions, in: corpus) { linkType, expression, predicate, packets in
             compiles += 1
@@ -89,19 +128,46 @@ struct ReshapingTests {
             let differing = packets.filter { differs($0.data[...], $0.wireLength) }.count
             runs += packets.count
             #expect(differing == 0, "-y \(linkType.dataLinkName) '\(expression)': \(differing) packets differ")
-            // Every cut of a sample, its length on the wire kept: a load past the cut rejects.
-            let step = max(1, packets.count / Self.cutSample)
+            // A cut takes its whole packet's way until a load past its end rejects it, so only
+            // packets kept whole may differ cut, and each is kept from one length on: the
+            // shortest kept cut, found by halving, must be the same; and every cut of a sample.
+            let kept = packets.filter { before.run(packet: $0.data, wireLength: $0.wireLength) != 0 }
+            let shortestDiffering = kept.filter {
+                Self.shortestKept(before, $0.data, $0.wireLength) != Self.shortestKept(after, $0.data, $0.wireLength)
+            }.count
+            cutPackets += kept.count
+            #expect(shortestDiffering == 0, "-y \(linkType.dataLinkName) '\(expression)': \(shortestDiffering) packets kept from another cut")
             var cutsDiffering = 0
-            for packet in stride(from: 0, to: packets.count, by: step).map({ packets[$0] }) {
+            for packet in stride(from: 0, to: kept.count, by: max(1, kept.count / Self.cutSample)).map({ kept[$0] }) {
                 for length in 0...packet.data.count where differs(packet.data[..<length], packet.wireLength) {
                     cutsDiffering += 1
                 }
                 cutRuns += packet.data.count + 1
             }
             #expect(cutsDiffering == 0, "-y \(linkType.dataLinkName) '\(expression)': \(cutsDiffering) cut packets differ")
+            // The corpus seldom holds the packets that reach deep tests (an address and a port
+            // of the expression): the same with the program's constants written in.
+            var random = FuzzTests.SplitMix(state: UInt64(compiles))
+            let plantings = Self.plantings(old)
+            var plantedDiffering = 0
+            for packet in stride(from: 0, to: packets.count, by: max(1, packets.count / Self.cutSample)).map({ packets[$0] }) {
+                for _ in 0..<Self.variants {
+                    var data = packet.data
+                    for planting in plantings where random.next() & 1 == 0 {
+                        Self.write(planting, into: &data)
+                    }
+                    let keptBefore = before.run(packet: data, wireLength: packet.wireLength) != 0
+                    if keptBefore != (after.run(packet: data, wireLength: packet.wireLength) != 0)
+                        || keptBefore && Self.shortestKept(before, data, packet.wireLength) != Self.shortestKept(after, data, packet.wireLength) {
+                        plantedDiffering += 1
+                    }
+                    planted += 1
+                }
+            }
+            #expect(plantedDiffering == 0, "-y \(linkType.dataLinkName) '\(expression)': \(plantedDiffering) planted packets or their cuts differ")
         }
         print("merging, hoisting and threading after regrouping: \(reshaped) of \(compiles) compiles changed, \(shorter) shorter; "
-            + "\(runs) runs of whole packets and \(cutRuns) of cut ones compared")
+            + "\(runs) whole packets, \(cutPackets) kept ones' shortest kept cuts, \(cutRuns) cuts of a sample and \(planted) packets with constants planted compared")
         // Otherwise the comparison shows nothing.
         #expect(reshaped > 10, "only \(reshaped) compiles changed")
     }
