@@ -15,8 +15,10 @@ struct PacketRead: Equatable {
 }
 
 extension GraphOptimizer {
-    /// Ways to the accept a check follows at most; beyond, it gives up (then not alike).
+    /// Steps a check takes at most, and tests on one way through both graphs (the check
+    /// recurses: kept well within a thread's stack); beyond, it gives up (then not alike).
     static let readCheckLimit = 20_000
+    static let readCheckDepth = 200
 
     /// The graph without the reshaping rules (from `original`) where the reshaped one is not
     /// shown to keep every packet, cut ones too, as that one does.
@@ -30,8 +32,11 @@ extension GraphOptimizer {
     /// Whether `new` keeps each packet, cut ones too, as `old` does, given that both keep the
     /// same whole packets. False when not shown (tests not decided alike, too many ways).
     static func readsAlike(_ new: DecisionGraph, _ old: DecisionGraph) -> Bool {
-        guard new.tests.entries.count == old.tests.entries.count,
-              new.tests.valueTable.entries.count == old.tests.valueTable.entries.count else { return false }
+        // Test numbers must name the same tests in both (copies of one table).
+        let newTests = new.tests.entries, oldTests = old.tests.entries
+        guard newTests.count == oldTests.count, new.tests.valueTable.entries == old.tests.valueTable.entries,
+              zip(newTests, oldTests).allSatisfy({ $0.value == $1.value && $0.operand == $1.operand && $0.condition == $1.condition })
+        else { return false }
         var check = ReadCheck(old: old, new: new)
         return check.walkOld(old.root, Knowledge())
     }
@@ -47,6 +52,7 @@ private struct ReadCheck {
     var arena = FactArena(capacity: 256)
     var budget = GraphOptimizer.readCheckLimit
     var oldReads: [PacketRead] = [], newReads: [PacketRead] = []
+    var depth = 0
 
     init(old: DecisionGraph, new: DecisionGraph) {
         (self.old, self.new) = (old, new)
@@ -77,7 +83,9 @@ private struct ReadCheck {
 
     /// Reads `node`'s values and follows its outcomes that `known` allows.
     private mutating func step(_ node: GraphNode, _ known: Knowledge, isOld: Bool) -> Bool {
-        guard let added = reads(of: node.test) else { return false }
+        guard depth < GraphOptimizer.readCheckDepth, let added = reads(of: node.test) else { return false }
+        depth += 1
+        defer { depth -= 1 }
         let count = isOld ? oldReads.count : newReads.count
         if isOld { oldReads += added } else { newReads += added }
         defer { if isOld { oldReads.removeSubrange(count...) } else { newReads.removeSubrange(count...) } }
