@@ -520,7 +520,7 @@ enum GraphOptimizer {
         let original = graph, originalSearches = searches
         simplify(&graph, &searches, reshaping: reshaping)
         if reshaping { hoistTests(&graph, &searches) }
-        if searches.reshaped { keepTruncatedVerdicts(&graph, &searches, original, originalSearches) }
+        if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, original, originalSearches) }
     }
 
     /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
