@@ -263,6 +263,8 @@ struct BeyondSearches {
     /// changed an edge.
     var skipped = false
     var followedWays = false
+    /// Whether a reshaping rule may have changed the graph (`optimize` then checks it).
+    var reshaped = false
 }
 
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
@@ -350,8 +352,10 @@ enum GraphOptimizer {
     /// (`hoistTests`), and regrouped chains are not threaded again: the optimizer as it was
     /// before them, which tests compare with.
     static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
+        let original = graph, originalSearches = searches
         simplify(&graph, &searches, reshaping: reshaping)
         if reshaping { hoistTests(&graph, &searches) }
+        if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, original, originalSearches) }
     }
 
     /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
@@ -370,13 +374,19 @@ enum GraphOptimizer {
         searches.skipped = settled && searches.skippingFruitless && joins
             && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
         if joins, !searches.skipped { _ = threadUntilSettled(&graph, mode: .beyond, &searches) }
-        if reshaping, mergeEquivalentNodes(&graph), !graph.isShared { graph = graph.rebuilt() }
+        if reshaping, mergeEquivalentNodes(&graph) {
+            searches.reshaped = true
+            if !graph.isShared { graph = graph.rebuilt() }
+        }
         let grouping = groupChains(&graph)
         // A test moved to the head of its chain is known on the shared exit's edges of the
         // tests after it, where that exit tests its value: `stp` on Linux cooked captures
         // tests the protocol (4) before `greater 1000`, whose false exit, testing the protocol
         // again, then knows it. And a test moved next to one of its value may be decided there.
-        if reshaping, grouping.decidesMore { _ = threadUntilSettled(&graph, mode: .decided) }
+        if reshaping, grouping.decidesMore {
+            searches.reshaped = true
+            _ = threadUntilSettled(&graph, mode: .decided)
+        }
         if grouping.changed, !graph.isShared { graph = graph.rebuilt() }
     }
 

@@ -5,7 +5,9 @@
 /// each get a `less 80`, one of which goes on to the EtherType test, the other (knowing it
 /// IPv6) straight to the reject. libpcap's optimizer, which threads only past tests an
 /// edge's facts decide, keeps one. Sending the second copy's ways into the first costs
-/// that path the decided test again and saves the copy's code.
+/// that path the decided test again and saves the copy's code. A test left with both exits
+/// on one node is then dropped with its load, which rejected packets too short for it:
+/// `optimize` keeps the merged graph only where it reads the packet alike (`readsAlike`).
 extension GraphOptimizer {
     /// Merges such nodes; whether it changed an edge. Knowledge is computed only where a
     /// pair may merge: one exit the same, and the other of the node kept a test of a value
@@ -108,7 +110,6 @@ extension GraphOptimizer {
                     graph.setTargets(of: p, whenTrue: node.whenTrue == .node(b) ? .node(a) : node.whenTrue,
                                      whenFalse: node.whenFalse == .node(b) ? .node(a) : node.whenFalse)
                 }
-                if graph.root == .node(b) { graph.root = .node(a) }
                 // `b` is gone, and what is known below `a` changed.
                 marks[b] = 2
                 markBelow(a, graph, marks: marks, stack: stack)

@@ -4,7 +4,9 @@
 /// leads to an IPv4 test on one side and an IPv6 test on the other: with the EtherType
 /// tested first, each side's EtherType tests are decided and the multicast test is left
 /// only for IPv4, as libpcap's program has it. Whether that is shorter shows only after
-/// the other rules ran again, so a hoist is kept only where the program got shorter.
+/// the other rules ran again, so a hoist is kept only where the program got shorter, and
+/// only where it reads the packet alike (`readsAlike`): the rules that run again may drop
+/// `m`'s test where both its exits meet, and with it a load that rejected short packets.
 extension GraphOptimizer {
     /// Hoists tried per graph: each costs the other rules again and two layouts.
     static let hoistLimit = 4
@@ -29,8 +31,10 @@ extension GraphOptimizer {
                     var candidate = hoisted(below: m, side, graph)
                     var candidateSearches = searches
                     simplify(&candidate, &candidateSearches)
-                    guard let shorter = programLength(candidate), shorter < current else { continue }
+                    guard let shorter = programLength(candidate), shorter < current,
+                          readsAlike(candidate, graph) else { continue }
                     (graph, searches, length) = (candidate, candidateSearches, shorter)
+                    searches.reshaped = true
                     improved = true
                     break search
                 }
@@ -39,9 +43,9 @@ extension GraphOptimizer {
     }
 
     /// Whether node `m`'s `side` leads to a test of another value than `m`'s whose value the
-    /// other side tests too. Every way from `m` loads both values; after the hoist a way may
-    /// skip `m`'s test, so a packet too short for `m`'s loads, which they rejected, must be
-    /// too short for the hoisted test's too: `m`'s value ends no later in the packet.
+    /// other side tests too. Only a filter for hoists worth trying: where `m`'s value ends
+    /// later in the packet than the hoisted one, dropping `m`'s test would keep packets too
+    /// short for it, and `readsAlike` would refuse the hoist.
     private static func mayHoist(below m: Int, _ side: Bool, _ graph: DecisionGraph, _ tests: [TestEntry]) -> Bool {
         let node = graph[m]
         guard case .node(let t) = node.target(side), case .node(let z) = node.target(!side) else { return false }

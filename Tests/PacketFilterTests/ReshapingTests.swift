@@ -5,9 +5,9 @@ import Testing
 
 /// Merging a test into a copy that leads its packets to the same places, hoisting a test
 /// above its parent, and threading again after regrouping a chain (`GraphOptimizer.optimize`'s
-/// `reshaping`): the programs keep the packets that the optimizer without them keeps, are
-/// never longer than its programs, and are no longer than libpcap's where libpcap's
-/// optimizer was shorter before.
+/// `reshaping`): the programs keep the packets, cut ones too, that the optimizer without
+/// them keeps, are never longer than its programs, and are no longer than libpcap's where
+/// libpcap's optimizer was shorter before.
 @Suite("Merging and hoisting tests")
 struct ReshapingTests {
     /// Once longer than libpcap's optimized program, each by its own rule: hoisting the
@@ -30,11 +30,65 @@ struct ReshapingTests {
             [.ethernet: 49, .raw: 50, .sll: 49, .sll2: 49, .null: 49],
     ]
 
-    static func program(_ predicate: PredicateTree, reshaping: Bool) throws -> [ClassicInstruction] {
+    /// Where the rules once kept packets cut short that the program without them dropped:
+    /// a test dropped after a hoist (a cut IPv4 packet skipped the port load) and after a
+    /// merge (a cut IPv6 TCP packet on a Linux cooked capture), both random finds.
+    static let cutPacketFinds = [
+        "(host 10.0.0.1 or dst port 443) and dst host 192.1.2.23 and src net 192.168.0.0/16 or not tcp or ip broadcast",
+        "(ip[6:2] & 0x1fff = 0 or ip6 host ::1 or udp port 53 or outbound or greater 1000) and not (port 53 or "
+            + "(inbound or portrange 1000-2000) and (inbound and not portrange 1000-2000 or host 192.1.2.23))",
+    ]
+
+    /// Packets cut short are run at every length from 0 to the whole, for this many spread
+    /// over the packets each program keeps whole.
+    static let cutSample = 48
+
+    /// The program, and whether a reshaping rule changed the graph (then `optimize` compiled
+    /// it without them too, to check the cut packets).
+    static func program(_ predicate: PredicateTree, reshaping: Bool) throws -> (code: [ClassicInstruction], checked: Bool) {
         var graph = DecisionGraph(predicate)
         var searches = BeyondSearches()
         GraphOptimizer.optimize(&graph, &searches, reshaping: reshaping)
-        return try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true)
+        return (try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true), searches.reshaped)
+    }
+
+    /// The length of the shortest cut of `data` that `interpreter` keeps; cuts as long or
+    /// longer are kept too.
+    static func shortestKept(_ interpreter: ClassicInterpreter, _ data: [UInt8], _ wireLength: UInt32) -> Int {
+        var (low, high) = (0, data.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if interpreter.run(packet: Array(data[..<middle]), wireLength: wireLength) != 0 { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// Packets made from each sampled one with constants planted.
+    static let variants = 16
+
+    /// The constants `program` compares a fixed load with (`ld [k]`, maybe `and #m`, then
+    /// `jeq/jgt/jge/jset #c`): writing one at its place makes a packet reach the tests after it.
+    static func plantings(_ program: [ClassicInstruction]) -> [(offset: Int, size: Int, value: UInt32)] {
+        var found: [(offset: Int, size: Int, value: UInt32)] = []
+        var load: (offset: Int, size: Int)?
+        for instruction in program {
+            switch instruction {
+            case .loadA(.packet(let size, let offset)): load = (Int(offset), size.byteCount)
+            case .arithmetic(.and, .constant): break
+            case .branch(_, .constant(let value), _, _):
+                if let load { found.append((load.offset, load.size, value)) }
+            default: load = nil
+            }
+        }
+        return found
+    }
+
+    /// Writes `planting`'s constant big-endian at its place, where the packet is long enough.
+    static func write(_ planting: (offset: Int, size: Int, value: UInt32), into data: inout [UInt8]) {
+        guard planting.offset + planting.size <= data.count else { return }
+        for i in 0..<planting.size {
+            data[planting.offset + i] = UInt8(truncatingIfNeeded: planting.value >> (8 * UInt32(planting.size - 1 - i)))
+        }
     }
 
     @Test("no longer than libpcap's optimized programs, on every link type")
@@ -54,29 +108,70 @@ struct ReshapingTests {
         #expect(compared >= Self.expressions.count)
     }
 
-    @Test("reshaped programs keep the packets the others keep, and are no longer")
+    @Test("reshaped programs keep the packets the others keep, cut ones too, and are no longer")
     func sameVerdicts() throws {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
-        var compiles = 0, reshaped = 0, shorter = 0, runs = 0
-        let expressions = Self.expressions + Self.stillLonger.keys.sorted() + BeyondPassTests.expressions
+        var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutPackets = 0, cutRuns = 0, planted = 0, checks = 0
+        let expressions = Self.expressions + Self.stillLonger.keys.sorted() + Self.cutPacketFinds + BeyondPassTests.expressions
         try BeyondPassTests.forEachParsed(expressions, in: corpus) { linkType, expression, predicate, packets in
             compiles += 1
-            let new = try Self.program(predicate, reshaping: true)
-            let old = try Self.program(predicate, reshaping: false)
+            let (new, checked) = try Self.program(predicate, reshaping: true)
+            let old = try Self.program(predicate, reshaping: false).code
+            if checked { checks += 1 }
             guard new != old else { return }
             reshaped += 1
             #expect(new.count <= old.count, "-y \(linkType.dataLinkName) '\(expression)': \(new.count) instructions, \(old.count) before")
             if new.count < old.count { shorter += 1 }
             let before = ClassicInterpreter(program: try ClassicProgram(old))
             let after = ClassicInterpreter(program: try ClassicProgram(new))
-            // No packet, not even one too short for a load, is kept differently.
-            let differing = packets.filter {
-                (after.run(packet: $0.data, wireLength: $0.wireLength) != 0) != (before.run(packet: $0.data, wireLength: $0.wireLength) != 0)
-            }.count
+            func differs(_ data: ArraySlice<UInt8>, _ wireLength: UInt32) -> Bool {
+                let bytes = Array(data)
+                return (after.run(packet: bytes, wireLength: wireLength) != 0) != (before.run(packet: bytes, wireLength: wireLength) != 0)
+            }
+            let differing = packets.filter { differs($0.data[...], $0.wireLength) }.count
             runs += packets.count
             #expect(differing == 0, "-y \(linkType.dataLinkName) '\(expression)': \(differing) packets differ")
+            // A cut takes its whole packet's way until a load past its end rejects it, so only
+            // packets kept whole may differ cut, and each is kept from one length on: the
+            // shortest kept cut, found by halving, must be the same; and every cut of a sample.
+            let kept = packets.filter { before.run(packet: $0.data, wireLength: $0.wireLength) != 0 }
+            let shortestDiffering = kept.filter {
+                Self.shortestKept(before, $0.data, $0.wireLength) != Self.shortestKept(after, $0.data, $0.wireLength)
+            }.count
+            cutPackets += kept.count
+            #expect(shortestDiffering == 0, "-y \(linkType.dataLinkName) '\(expression)': \(shortestDiffering) packets kept from another cut")
+            var cutsDiffering = 0
+            for packet in stride(from: 0, to: kept.count, by: max(1, kept.count / Self.cutSample)).map({ kept[$0] }) {
+                for length in 0...packet.data.count where differs(packet.data[..<length], packet.wireLength) {
+                    cutsDiffering += 1
+                }
+                cutRuns += packet.data.count + 1
+            }
+            #expect(cutsDiffering == 0, "-y \(linkType.dataLinkName) '\(expression)': \(cutsDiffering) cut packets differ")
+            // The corpus seldom holds the packets that reach deep tests (an address and a port
+            // of the expression): the same with the program's constants written in.
+            var random = FuzzTests.SplitMix(state: UInt64(compiles))
+            let plantings = Self.plantings(old)
+            var plantedDiffering = 0
+            for packet in stride(from: 0, to: packets.count, by: max(1, packets.count / Self.cutSample)).map({ packets[$0] }) {
+                for _ in 0..<Self.variants {
+                    var data = packet.data
+                    for planting in plantings where random.next() & 1 == 0 {
+                        Self.write(planting, into: &data)
+                    }
+                    let keptBefore = before.run(packet: data, wireLength: packet.wireLength) != 0
+                    if keptBefore != (after.run(packet: data, wireLength: packet.wireLength) != 0)
+                        || keptBefore && Self.shortestKept(before, data, packet.wireLength) != Self.shortestKept(after, data, packet.wireLength) {
+                        plantedDiffering += 1
+                    }
+                    planted += 1
+                }
+            }
+            #expect(plantedDiffering == 0, "-y \(linkType.dataLinkName) '\(expression)': \(plantedDiffering) planted packets or their cuts differ")
         }
-        print("merging, hoisting and threading after regrouping: \(reshaped) of \(compiles) compiles changed, \(shorter) shorter; \(runs) runs compared")
+        print("merging, hoisting and threading after regrouping: \(reshaped) of \(compiles) compiles changed, \(shorter) shorter, "
+            + "\(checks) checked against the graph without them; "
+            + "\(runs) whole packets, \(cutPackets) kept ones' shortest kept cuts, \(cutRuns) cuts of a sample and \(planted) packets with constants planted compared")
         // Otherwise the comparison shows nothing.
         #expect(reshaped > 10, "only \(reshaped) compiles changed")
     }

@@ -1,0 +1,149 @@
+/// Where a program reads the packet, so that reshaping keeps the verdict on truncated
+/// packets. A load past a packet's end rejects it (as a division by zero does). Up to that
+/// load a cut packet has its whole packet's bytes, so it goes the whole packet's way and is
+/// kept exactly when the whole packet is kept and every read on that way succeeds. Two
+/// graphs that keep the same whole packets therefore keep the same cut ones when, on every
+/// way a packet may take to the accept in both, a read that fails in one fails in the
+/// other: each read of one ends no later than a read of the other from the same place
+/// (`covers`).
+struct PacketRead: Equatable {
+    /// -1 for the packet's start, the index's value number for an indexed load; below -1,
+    /// -2 - the number of a value that may fail in ways not told here (a protocol chain, a
+    /// division by a packet's value), which only itself covers.
+    var base: Int
+    var end: UInt64
+}
+
+extension GraphOptimizer {
+    /// Steps a check takes at most, and tests on one way through both graphs (the check
+    /// recurses: kept well within a thread's stack); beyond, it gives up (then not alike).
+    static let readCheckLimit = 20_000
+    static let readCheckDepth = 200
+
+    /// The graph without the reshaping rules (from `original`) where the reshaped one is not
+    /// shown to keep every packet, cut ones too, as that one does.
+    static func keepTruncatedVerdicts(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches,
+                                      _ original: DecisionGraph, _ originalSearches: BeyondSearches) {
+        var reference = original, referenceSearches = originalSearches
+        simplify(&reference, &referenceSearches, reshaping: false)
+        if !readsAlike(graph, reference) { (graph, searches) = (reference, referenceSearches) }
+    }
+
+    /// Whether `new` keeps each packet, cut ones too, as `old` does, given that both keep the
+    /// same whole packets. False when not shown (tests not decided alike, too many ways).
+    static func readsAlike(_ new: DecisionGraph, _ old: DecisionGraph) -> Bool {
+        // Test numbers must name the same tests in both (copies of one table).
+        let newTests = new.tests.entries, oldTests = old.tests.entries
+        guard newTests.count == oldTests.count, new.tests.valueTable.entries == old.tests.valueTable.entries,
+              zip(newTests, oldTests).allSatisfy({ $0.value == $1.value && $0.operand == $1.operand && $0.condition == $1.condition })
+        else { return false }
+        var check = ReadCheck(old: old, new: new)
+        return check.walkOld(old.root, Knowledge())
+    }
+}
+
+/// Follows every way through the old graph; at its accept, every way through the new one
+/// that the outcomes learned allow, which must accept too, with reads alike.
+private struct ReadCheck {
+    let old: DecisionGraph, new: DecisionGraph
+    let tests: [TestEntry]
+    /// Each test's reads, computed once; nil inside when they cannot be told.
+    var reads: [[PacketRead]??]
+    var arena = FactArena(capacity: 256)
+    var budget = GraphOptimizer.readCheckLimit
+    var oldReads: [PacketRead] = [], newReads: [PacketRead] = []
+    var depth = 0
+
+    init(old: DecisionGraph, new: DecisionGraph) {
+        (self.old, self.new) = (old, new)
+        tests = new.tests.entries
+        reads = Array(repeating: nil, count: tests.count)
+    }
+
+    mutating func walkOld(_ target: GraphTarget, _ known: Knowledge) -> Bool {
+        budget -= 1
+        guard budget > 0 else { return false }
+        switch target {
+        // Rejected whole, so rejected cut, by both.
+        case .reject: return true
+        case .accept: return walkNew(new.root, known)
+        case .node(let n): return step(old[n], known, isOld: true)
+        }
+    }
+
+    mutating func walkNew(_ target: GraphTarget, _ known: Knowledge) -> Bool {
+        budget -= 1
+        guard budget > 0 else { return false }
+        switch target {
+        case .reject: return false
+        case .accept: return Self.covers(oldReads, newReads) && Self.covers(newReads, oldReads)
+        case .node(let n): return step(new[n], known, isOld: false)
+        }
+    }
+
+    /// Reads `node`'s values and follows its outcomes that `known` allows.
+    private mutating func step(_ node: GraphNode, _ known: Knowledge, isOld: Bool) -> Bool {
+        guard depth < GraphOptimizer.readCheckDepth, let added = reads(of: node.test) else { return false }
+        depth += 1
+        defer { depth -= 1 }
+        let count = isOld ? oldReads.count : newReads.count
+        if isOld { oldReads += added } else { newReads += added }
+        defer { if isOld { oldReads.removeSubrange(count...) } else { newReads.removeSubrange(count...) } }
+        if let decided = known.decide(node.test, tests, arena) {
+            return isOld ? walkOld(node.target(decided), known) : walkNew(node.target(decided), known)
+        }
+        for outcome in GraphNode.outcomes {
+            let mark = arena.mark
+            var learned = known
+            learned.learn(node.test, outcome, tests, &arena)
+            let alike = isOld ? walkOld(node.target(outcome), learned) : walkNew(node.target(outcome), learned)
+            arena.rewind(to: mark)
+            guard alike else { return false }
+        }
+        return true
+    }
+
+    /// Whether each read of `reads` fails only where one of `others` fails too.
+    static func covers(_ reads: [PacketRead], _ others: [PacketRead]) -> Bool {
+        reads.allSatisfy { read in others.contains { $0.base == read.base && $0.end >= read.end } }
+    }
+
+    private mutating func reads(of test: Int) -> [PacketRead]? {
+        if let known = reads[test] { return known }
+        let entry = tests[test]
+        var found: [PacketRead]? = []
+        if entry.value >= TestTable.apartValues {
+            found = nil
+        } else {
+            Self.collect(Int32(entry.value), new.tests.valueTable, into: &found)
+            Self.collect(entry.operand, new.tests.valueTable, into: &found)
+        }
+        reads[test] = .some(found)
+        return found
+    }
+
+    /// Adds the reads of computing `value` to `found`.
+    private static func collect(_ value: Int32, _ values: ValueTable, into found: inout [PacketRead]?) {
+        guard value >= 0 else { return }
+        let entry = values[value]
+        switch entry.kind {
+        case .constant, .length, .indexConstant: break
+        case .load: found?.append(PacketRead(base: -1, end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
+        case .ipHeaderLength: found?.append(PacketRead(base: -1, end: UInt64(entry.k) + 1))
+        case .loadIndexed:
+            collect(entry.left, values, into: &found)
+            found?.append(PacketRead(base: Int(entry.left), end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
+        case .binary:
+            collect(entry.left, values, into: &found)
+            collect(entry.right, values, into: &found)
+            if entry.operation == .div || entry.operation == .mod, values.constant(entry.right) ?? 0 == 0 {
+                found?.append(PacketRead(base: -2 - Int(value), end: 0))
+            }
+        case .negate: collect(entry.left, values, into: &found)
+        case .protocolChain, .saved, .after:
+            collect(entry.left, values, into: &found)
+            collect(entry.right, values, into: &found)
+            found?.append(PacketRead(base: -2 - Int(value), end: 0))
+        }
+    }
+}
