@@ -133,7 +133,8 @@ extension FilterParser {
             try expect(")")
             return inner
         }
-        guard case .word(let w, _) = token.kind else { throw unexpected("a number, 'len' or packet data such as ip[0]") }
+        // An escaped word (`\ip`) is a name, as in libpcap: no number, `len` or packet data.
+        guard case .word(let w, false) = token.kind else { throw unexpected("a number, 'len' or packet data such as ip[0]") }
         if w == "len" {
             _ = advance()
             return Arithmetic(value: .length)

@@ -11,7 +11,7 @@ struct FilterToken: Sendable, Equatable {
     var kind: Kind
     var offset: Int
     var length: Int
-    /// For a word, escaped or not, whether its text is a keyword (`FilterNames.isKeyword`)
+    /// For a word, escaped or not, whether its text is a keyword (`FilterNames.kind(of:_:)`)
     /// and whether a protocol qualifier: found once here, asked often by the parser.
     var isKeyword = false
     var isProtocolQualifier = false

@@ -9,7 +9,7 @@
 struct PacketRead: Equatable {
     /// -1 for the packet's start, the index's value number for an indexed load; below -1,
     /// -2 - the number of a value that may fail in ways not told here (a protocol chain, a
-    /// division by a packet's value), which only itself covers.
+    /// division by a packet's value, a Linux ancillary field), which only itself covers.
     var base: Int
     var end: UInt64
 }
@@ -128,6 +128,9 @@ private struct ReadCheck {
         let entry = values[value]
         switch entry.kind {
         case .constant, .length, .indexConstant: break
+        // A Linux ancillary field (k past 2^31, SKF_AD_OFF and below) is no packet byte: read
+        // in the kernel whatever the packet's length, so it covers no packet read, only itself.
+        case .load where Int32(bitPattern: entry.k) < 0: found?.append(PacketRead(base: -2 - Int(value), end: 0))
         case .load: found?.append(PacketRead(base: -1, end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
         case .ipHeaderLength: found?.append(PacketRead(base: -1, end: UInt64(entry.k) + 1))
         case .loadIndexed:

@@ -6,8 +6,9 @@ struct Fact: Hashable, Sendable {
 }
 
 /// The facts known on a path: a list through a `FactArena`, newest first, of which the
-/// newest 64 count (which bounds the work per edge on long expressions). A fact leaves them
-/// only for a newer one about its value (`Knowledge.makeRoom`), so on a long chain of one
+/// newest 64 count (which bounds the work per edge on long expressions). A lone fact about
+/// its value moves to the front rather than leave them, a few per fact learned
+/// (`Knowledge.makeRoom`), so on a long chain of one
 /// value's tests (`udp port 1 or udp port 2 or ...`) the tests at its start (the EtherType,
 /// the protocol, not a fragment) still decide their repeats at its end, as libpcap's
 /// optimizer, which has no bound, decides them. Paths share their tails, so learning a fact

@@ -47,7 +47,7 @@ struct CompilerDataTests {
 
     @Test("on a long path, a lone fact about its value stays and the newest of a chain's value do")
     func longPathFacts() {
-        // `!=` tests: test 0 is about value 10, 1 about 11, 2 about 12, the rest about value 13
+        // `==` tests, learned false: test 0 is about value 10, 1 about 11, 2 about 12, the rest about value 13
         // (a chain of one value's tests).
         let tests = (0..<100).map { TestEntry(value: min($0, 3) + 10, operand: 0, condition: .eq, constant: UInt32($0)) }
         var arena = FactArena(capacity: 4)

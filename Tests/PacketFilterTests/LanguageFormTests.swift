@@ -32,6 +32,10 @@ struct LanguageFormTests {
         ("geneve and ip protochain 6", .ethernet, 14, "'protochain' is not supported with variable length headers"),
         ("geneve and geneve and geneve", .ethernet, 22, "at most two geneve"),
         ("geneve 16777216", .ethernet, 0, "Geneve VNI 16777216 is greater than the maximum 16777215"),
+        // An escaped word is a name, not a number, `len` or packet data (libpcap: a syntax error).
+        ("len = \\ip[0]", .ethernet, 6, "expected a number, 'len' or packet data such as ip[0], found 'ip'"),
+        ("tcp[13] = \\tcp-syn", .ethernet, 10, "found 'tcp-syn'"),
+        ("len = \\10", .ethernet, 6, "found '10'"),
     ])
     func refusals(_ expression: String, _ linkType: FilterLinkType, _ offset: Int, _ text: String) throws {
         let error = try #require(CompilerTests.error(expression, linkType))

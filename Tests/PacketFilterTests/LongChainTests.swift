@@ -4,7 +4,7 @@ import Testing
 
 /// Long chains of alternatives, as filter files hold them (`udp port 1000 or udp port 1001
 /// or ...`): past 64 facts on a path the optimizer still knows what the tests at the chain's
-/// start said (`FactList` keeps the oldest fact about each value), so a chain of 35 or 100
+/// start said (a lone fact about its value stays among a path's facts), so a chain of 35 or 100
 /// terms is no longer than libpcap's program, as one of 32 always was, and keeps the packets
 /// libpcap's keeps.
 @Suite("Long chains of alternatives")

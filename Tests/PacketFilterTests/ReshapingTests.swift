@@ -28,6 +28,7 @@ struct ReshapingTests {
     static let stillLonger: [String: [FilterLinkType: Int]] = [
         "(ip[8] > 60 or not esp and not port 53 or src net 192.168.0.0/16 or udp port 53)":
             [.ethernet: 49, .raw: 50, .sll: 49, .sll2: 49, .null: 49],
+        "(not port 80 or tcp port 80 or tcp[13] & 2 != 0 or ether multicast) or (port 53 or (ip[8] > 60 and stp))": [.ethernet: 61],
     ]
 
     /// Where the rules once kept packets cut short that the program without them dropped:
