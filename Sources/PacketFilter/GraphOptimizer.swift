@@ -341,21 +341,25 @@ enum GraphOptimizer {
         return !graph.canAccept
     }
 
-    /// Optimizes with every search.
-    static func optimize(_ graph: inout DecisionGraph) -> BeyondSearches {
+    /// `predicate`'s graph optimized with every search.
+    static func optimized(_ predicate: PredicateTree) -> (graph: DecisionGraph, searches: BeyondSearches) {
         var searches = BeyondSearches()
-        optimize(&graph, &searches)
-        return searches
+        let graph = optimized(predicate, &searches)
+        return (graph, searches)
     }
 
     /// Without `reshaping`, no test is merged into another (`mergeEquivalentNodes`) or hoisted
     /// (`hoistTests`), and regrouped chains are not threaded again: the optimizer as it was
     /// before them, which tests compare with.
-    static func optimize(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
-        let original = graph, originalSearches = searches
+    static func optimized(_ predicate: PredicateTree, _ searches: inout BeyondSearches, reshaping: Bool = true) -> DecisionGraph {
+        var graph = DecisionGraph(predicate)
+        let originalSearches = searches
         simplify(&graph, &searches, reshaping: reshaping)
         if reshaping { hoistTests(&graph, &searches) }
-        if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, original, originalSearches) }
+        // The graph without the rules is built again when needed: a copy kept from the start
+        // would make the passes' first edit copy the nodes and their index.
+        if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, DecisionGraph(predicate), originalSearches) }
+        return graph
     }
 
     /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.

@@ -75,16 +75,14 @@ public enum PacketFilter {
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
                                 snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions) throws(FilterError) -> ClassicProgram {
-        var graph = DecisionGraph(predicate)
-        let searches = optimize ? GraphOptimizer.optimize(&graph) : BeyondSearches()
+        let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate) : (DecisionGraph(predicate), BeyondSearches())
         var instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize, maximumLength: maximumLength)
         if searches.followedWays {
             // Following ways apart can split tests that the graph shared, and a split test may
             // need its loads twice: the program without it where that is no longer.
-            graph = DecisionGraph(predicate)
             var plain = BeyondSearches(followingWays: false)
-            GraphOptimizer.optimize(&graph, &plain)
-            let other = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: true, maximumLength: maximumLength)
+            let other = try CodeEmitter.emit(GraphOptimizer.optimized(predicate, &plain), snapshotLength: snapshotLength,
+                                             reuseRegisters: true, maximumLength: maximumLength)
             if other.count <= instructions.count { instructions = other }
         }
         // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only

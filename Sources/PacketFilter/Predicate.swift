@@ -204,6 +204,14 @@ final class PredicateArena {
         return Int32(truncatingIfNeeded: values.count - 1)
     }
 
+    /// `[index + k]` added now and named by its number: a `.loadIndexed` value is boxed, an
+    /// allocation for each port test.
+    func loadIndexed(_ size: LoadSize, index: FilterValue, _ k: UInt32) -> FilterValue {
+        let entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
+        values.append(entry)
+        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: index.depth))
+    }
+
     /// `value` added once, for the values that read past it.
     func numbered(_ value: FilterValue) -> FilterValue {
         sharesValues = true

@@ -453,8 +453,8 @@ struct PredicateBuilder {
                                                   destination: matches(packet(.half, networkOffset + 42)), in: arena))
         let transport = transportHeader
         let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
-                               direction.combine(source: matches(.loadIndexed(.half, index: transport.index, transport.offset)),
-                                                 destination: matches(.loadIndexed(.half, index: transport.index, transport.offset + 2)),
+                               direction.combine(source: matches(arena.loadIndexed(.half, index: transport.index, transport.offset)),
+                                                 destination: matches(arena.loadIndexed(.half, index: transport.index, transport.offset + 2)),
                                                  in: arena))
         return arena.or(ip6, ip)
     }

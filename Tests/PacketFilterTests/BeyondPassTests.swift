@@ -41,10 +41,9 @@ struct BeyondPassTests {
     }
 
     static func program(_ predicate: PredicateTree, skipping: Bool) throws -> (code: [ClassicInstruction], skipped: Bool) {
-        var graph = DecisionGraph(predicate)
         // Without the searches that follow ways apart, which run only in passes not skipped.
         var searches = BeyondSearches(skippingFruitless: skipping, followingWays: false)
-        GraphOptimizer.optimize(&graph, &searches)
+        let graph = GraphOptimizer.optimized(predicate, &searches)
         return (try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true), searches.skipped)
     }
 

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Merging a test into a copy that leads its packets to the same places, hoisting a test
-/// above its parent, and threading again after regrouping a chain (`GraphOptimizer.optimize`'s
+/// above its parent, and threading again after regrouping a chain (`GraphOptimizer.optimized`'s
 /// `reshaping`): the programs keep the packets, cut ones too, that the optimizer without
 /// them keeps, are never longer than its programs, and are no longer than libpcap's where
 /// libpcap's optimizer was shorter before.
@@ -47,9 +47,8 @@ struct ReshapingTests {
     /// The program, and whether a reshaping rule changed the graph (then `optimize` compiled
     /// it without them too, to check the cut packets).
     static func program(_ predicate: PredicateTree, reshaping: Bool) throws -> (code: [ClassicInstruction], checked: Bool) {
-        var graph = DecisionGraph(predicate)
         var searches = BeyondSearches()
-        GraphOptimizer.optimize(&graph, &searches, reshaping: reshaping)
+        let graph = GraphOptimizer.optimized(predicate, &searches, reshaping: reshaping)
         return (try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true), searches.reshaped)
     }
 

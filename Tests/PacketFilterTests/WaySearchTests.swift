@@ -8,9 +8,8 @@ import Testing
 @Suite("Following ways apart")
 struct WaySearchTests {
     static func program(_ predicate: PredicateTree, followingWays: Bool) throws -> (code: [ClassicInstruction], followed: Bool) {
-        var graph = DecisionGraph(predicate)
         var searches = BeyondSearches(followingWays: followingWays)
-        GraphOptimizer.optimize(&graph, &searches)
+        let graph = GraphOptimizer.optimized(predicate, &searches)
         return (try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true),
                 searches.followedWays)
     }
