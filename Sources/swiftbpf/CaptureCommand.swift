@@ -364,10 +364,11 @@ struct CaptureCommand: ParsableCommand {
         forEachRecord(&reader) { record, whole in
             if failure != nil || counted >= limit || output.finished { return }
             let data = whole.count > cut ? UnsafeRawBufferPointer(rebasing: whole.prefix(cut)) : whole
-            if unfiltered.contains(record.linkType) { return }
             let filter: ClassicInterpreter?
             if let known = filters[record.linkType] {
                 filter = known
+            } else if unfiltered.contains(record.linkType) {
+                return
             } else {
                 do {
                     filter = try compileFilter(record.linkType, snapshotLength: fileSnapshotLength, fileByteOrder: byteOrder)
@@ -442,7 +443,9 @@ final class PacketOutput {
     var emitted = 0
     /// Set when -G with -W has written its last file: the capture ends, as tcpdump's does.
     var finished = false
-    private var warnedPastSnapshotLength = false
+    /// The -w header's snapshot length, while no packet longer than it has been saved (then
+    /// said once, and nil).
+    private var unpassedSnapshotLength: Int?
     /// Each line goes out as it is printed (-l, or a terminal, as stdio does); else in
     /// blocks of 8 KiB, as tcpdump's output to a file or pipe.
     let lineBuffered: Bool
@@ -475,6 +478,7 @@ final class PacketOutput {
                     ?? CaptureWriter(format: .pcap, linkType: linkType, snapshotLength: snapshotLength, precision: precision)
                 // tcpdump writes such times too (a pcapng file's, past 2106); we say so at the end.
                 writer.wrapsSeconds = true
+                unpassedSnapshotLength = writer.interfaces.first.map { Int($0.snapshotLength) }.flatMap { $0 > 0 ? $0 : nil }
                 file = try SavefileSeries(savefile, header: writer)
             } catch {
                 throw CommandError("capture: \(error)")
@@ -533,8 +537,8 @@ final class PacketOutput {
             }
             if options.packetBuffered { try file?.flush() }
             // An interface described after the header was written may allow longer packets.
-            if !warnedPastSnapshotLength, let limit = file?.header.interfaces.first?.snapshotLength, limit > 0, data.count > Int(limit) {
-                warnedPastSnapshotLength = true
+            if let limit = unpassedSnapshotLength, data.count > limit {
+                unpassedSnapshotLength = nil
                 printError("warning: packet \(emitted + 1) has \(data.count) bytes, more than the snapshot length \(limit) in the -w file's header; libpcap cuts it to that when reading")
             }
         } catch {

@@ -445,31 +445,47 @@ import Testing
     }
 
     /// -w from a pcapng file whose interfaces have other snapshot lengths: the header holds
-    /// the largest (0, no limit, as tcpdump writes it: 262144), so no reader cuts a packet.
+    /// the largest (0, no limit, as tcpdump writes it: 262144), so no reader cuts a packet;
+    /// an interface described after the first packet, which the header could not know, is
+    /// said when one of its packets is longer than the header's length.
     @Test func savedHeaderHoldsEveryInterfacesPackets() throws {
         guard let (_, tcpdump) = Self.peers() else { return }
         var bytes: [UInt8] = []
         func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-        func append16(_ value: UInt16) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-        for word: UInt32 in [0x0A0D_0D0A, 28, 0x1A2B_3C4D] { append(word) }
-        append16(1); append16(0); append(0xffff_ffff); append(0xffff_ffff); append(28)
-        for snapshotLength: UInt32 in [64, 0] {
-            append(1); append(20); append16(1); append16(0); append(snapshotLength); append(20)
+        func interface(snapshotLength: UInt32) { for word: UInt32 in [1, 20, 1, snapshotLength, 20] { append(word) } }
+        func packet(interface: UInt32, _ frame: [UInt8]) {
+            let padded = frame + [UInt8](repeating: 0, count: (4 - frame.count % 4) % 4)
+            for word in [6, UInt32(32 + padded.count), interface, 0, 1_000_000, UInt32(frame.count), UInt32(frame.count)] { append(word) }
+            bytes += padded
+            append(UInt32(32 + padded.count))
         }
-        let frame = [UInt8](repeating: 0xff, count: 12) + [0x08, 0x06] + [UInt8](repeating: 7, count: 88)
-        append(6); append(32 + 104); append(1); append(0); append(1_000_000)
-        append(UInt32(frame.count)); append(UInt32(frame.count)); bytes += frame + [0, 0]; append(32 + 104)
+        for word: UInt32 in [0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, 0xffff_ffff, 0xffff_ffff, 28] { append(word) }
+        let header = bytes
+        let long = [UInt8](repeating: 0xff, count: 12) + [0x08, 0x06] + [UInt8](repeating: 7, count: 88)
+        interface(snapshotLength: 64)
+        interface(snapshotLength: 0)
+        packet(interface: 1, long)
+        let together = bytes
+        bytes = header
+        interface(snapshotLength: 64)
+        packet(interface: 0, Array(long.prefix(60)))
+        interface(snapshotLength: 0)
+        packet(interface: 1, long)
+        let later = bytes
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-snaplen-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let source = folder.appendingPathComponent("two.pcapng").path, saved = folder.appendingPathComponent("saved.pcap").path
-        try Data(bytes).write(to: URL(fileURLWithPath: source))
+        try Data(together).write(to: URL(fileURLWithPath: source))
         let ours = try CLITests.swiftbpf(["capture", "-n", "-r", source, "-w", saved])
-        #expect(ours.status == 0, "\(ours.stderr)")
-        let header = try Data(contentsOf: URL(fileURLWithPath: saved))
-        #expect(header.count > 24 && header[16..<20].elementsEqual([0, 0, 4, 0]), "\(Array(header.prefix(24)))")
+        #expect(ours.status == 0 && !ours.stderr.contains("warning"), "\(ours.stderr)")
+        let written = try Data(contentsOf: URL(fileURLWithPath: saved))
+        #expect(written.count > 24 && written[16..<20].elementsEqual([0, 0, 4, 0]), "\(Array(written.prefix(24)))")
         let read = try Subprocess.run(tcpdump, ["-n", "-e", "-r", saved])
         #expect(read.status == 0 && read.text.contains("length 102"), "\(read.text) \(read.errors)")
+        try Data(later).write(to: URL(fileURLWithPath: source))
+        let warned = try CLITests.swiftbpf(["capture", "-n", "-r", source, "-w", saved])
+        #expect(warned.status == 0 && warned.stderr.contains("warning: packet 2 has 102 bytes, more than the snapshot length 64"), "\(warned.stderr)")
     }
 
     /// `-r -` prints each packet as it arrives through a pipe, as tcpdump does, rather than
