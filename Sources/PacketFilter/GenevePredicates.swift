@@ -123,6 +123,9 @@ extension PredicateBuilder {
         let payload4 = payload(udp4(.byte, 8), index, transport + 16)
         let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)
         let (type4, type6) = (udp4(.half, 10), udp6(.half, 10))
+        // The protocol type's indexes numbered, as the payloads are: a parse past a bare
+        // payload over IPv4 is then copied for IPv6 with both replaced (`GeneveForms.overIPv6`).
+        let (typeIndex4, typeIndex6) = (arena.numbered(index), index6.map { arena.numbered($0) })
         let primitive = GenevePrimitive(
             test: arena.or(ip, ip6), overIPv4: ip, overIPv6: ip6,
             ethernetInIPv4: arena.equal(.after(payload4, type4), Self.transparentEthernetBridging),
@@ -130,7 +133,7 @@ extension PredicateBuilder {
             protocolTypeInIPv4: arena.masked(type4, 0xffff_0000, 0),
             protocolTypeInIPv6: arena.masked(type6, 0xffff_0000, 0))
         return GeneveOuter(primitive: primitive, payload4: payload4, payload6: payload6,
-                           protocolType4: (index, transport + 10), protocolType6: (index6, network6 + 10))
+                           protocolType4: (typeIndex4, transport + 10), protocolType6: (typeIndex6, network6 + 10))
     }
 }
 
@@ -192,21 +195,25 @@ enum GeneveForms {
         -> (root: Predicate, geneves: [GenevePrimitive]) {
         let level = prefix.count
         var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = [], base: [GenevePrimitive] = []
-        var ethernetOverIPv4: (root: Predicate, geneves: [GenevePrimitive], past: (parts: Int, values: Int))?
+        // The parses over IPv4, with an inner Ethernet header and without, for those over IPv6.
+        var overIPv4: [OverIPv4] = []
         for variant in GeneveVariant.allCases {
             let variants = prefix + [variant]
             var child: (root: Predicate, geneves: [GenevePrimitive])
+            let ethernet = variant == .ipv6Ethernet
             if variant == .notMatched, let notMatched {
                 child = notMatched
-            } else if variant == .ipv6Ethernet, prefix.isEmpty, let overIPv4 = ethernetOverIPv4,
-                      let root = overIPv6(overIPv4.root, past: overIPv4.past, parse, in: arena) {
-                child = (root: root, geneves: overIPv4.geneves)
+            } else if ethernet || variant == .ipv6Payload, prefix.isEmpty, overIPv4.count == 2,
+                      let root = overIPv6(overIPv4[ethernet ? 0 : 1], ethernet: ethernet, parse, in: arena) {
+                child = (root: root, geneves: overIPv4[ethernet ? 0 : 1].geneves)
             } else {
                 arena.geneves = []
                 let tree = try FilterParser.parse(tokens: parse.tokens, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
                                                   live: parse.live, geneve: variants, resolver: parse.resolver, arena: arena)
                 child = (root: tree.root, geneves: arena.geneves)
-                if variant == .ipv4Ethernet { ethernetOverIPv4 = (child.root, child.geneves, arena.pastGeneve) }
+                if variant == .ipv4Ethernet || variant == .ipv4Payload {
+                    overIPv4.append(OverIPv4(root: child.root, geneves: child.geneves, past: arena.pastGeneve))
+                }
             }
             if parse.followed > variants.count, child.geneves.count > variants.count { child = try branched(variants, parse, in: arena) }
             guard child.geneves.count > level else { break }
@@ -223,19 +230,36 @@ enum GeneveForms {
         return (joined(variants, firsts[0], in: arena), base)
     }
 
-    /// The parse of `.ipv6Ethernet` made from that of `.ipv4Ethernet` (`root`), without
-    /// parsing again: past the one `geneve`, an inner Ethernet frame reads the same over IPv4
-    /// and IPv6 but for where its payload starts, a run-time value of each (`GeneveOuter`).
-    /// So what that parse built past it (`past` on) is built again with the payload over
-    /// IPv6. Nil where that does not hold: more `geneve`s, a live socket's forms, payload
-    /// values that nest differently (arithmetic may then be refused in one), protochain.
-    static func overIPv6(_ root: Predicate, past: (parts: Int, values: Int), _ parse: Parse, in arena: PredicateArena) -> Predicate? {
+    /// A parse over IPv4 and where what it built past the one `geneve` starts.
+    struct OverIPv4 {
+        var root: Predicate
+        var geneves: [GenevePrimitive]
+        var past: (parts: Int, values: Int)
+    }
+
+    /// The parse of `.ipv6Ethernet` or `.ipv6Payload` made from that of `.ipv4Ethernet` or
+    /// `.ipv4Payload`, without parsing again: past the one `geneve`, the inner frame reads
+    /// the same over IPv4 and IPv6 but for where its payload starts and, without an inner
+    /// Ethernet header, what indexes the protocol type: run-time values of each
+    /// (`GeneveOuter`). So what that parse built past it is built again with IPv6's. Nil
+    /// where that does not hold: more `geneve`s, a live socket's forms, values that nest
+    /// differently (arithmetic may then be refused in one), a protocol type at another
+    /// offset or not indexed (see `PredicateArena.geneveIPv6Indexed`), protochain.
+    static func overIPv6(_ overIPv4: OverIPv4, ethernet: Bool, _ parse: Parse, in arena: PredicateArena) -> Predicate? {
         guard parse.live == nil, arena.genevesWritten == 1, parse.followed == 1 else { return nil }
         var outer: GeneveOuter?
         for entry in arena.geneveOuters where entry.reading.level == 0 { outer = entry.outer }
-        guard let outer, case .numbered(let payload4, let depth4) = outer.payload4, case .numbered(let payload6, let depth6) = outer.payload6,
-              depth4 == depth6 else { return nil }
-        return arena.copy(since: past, root: root, replacing: payload4, with: payload6)
+        guard let outer, let payload = sameNesting(outer.payload4, outer.payload6) else { return nil }
+        guard !ethernet else { return arena.copy(since: overIPv4.past, root: overIPv4.root, replacing: payload) }
+        guard outer.protocolType4.offset == outer.protocolType6.offset, let index4 = outer.protocolType4.index,
+              let index6 = outer.protocolType6.index, let index = sameNesting(index4, index6) else { return nil }
+        return arena.copy(since: overIPv4.past, root: overIPv4.root, replacing: payload, and: index)
+    }
+
+    /// The numbers of two numbered values that nest as deeply, the IPv4 one's first.
+    private static func sameNesting(_ ipv4: FilterValue, _ ipv6: FilterValue) -> (old: Int32, new: Int32)? {
+        guard case .numbered(let old, let depth4) = ipv4, case .numbered(let new, let depth6) = ipv6, depth4 == depth6 else { return nil }
+        return (old, new)
     }
 
     /// The predicate of `expression` with the other way of reading past `geneve` over IPv6

@@ -222,16 +222,23 @@ final class PredicateArena {
     /// remembers the number it gave each (`ValueTable`).
     private(set) var sharesValues = false
 
-    /// The parts and values added since `mark`, added again with the value `old` read as
-    /// `new`; the copy of `root`. Nil where a value is a protocol chain, which is not copied.
-    func copy(since mark: (parts: Int, values: Int), root: Predicate, replacing old: Int32, with new: Int32) -> Predicate? {
+    /// The parts and values added since `mark`, added again with the value `swap.old` read
+    /// as `swap.new`, and `other.old` as `other.new`; the copy of `root`. Nil where a value
+    /// is a protocol chain, which is not copied.
+    func copy(since mark: (parts: Int, values: Int), root: Predicate, replacing swap: (old: Int32, new: Int32),
+              and other: (old: Int32, new: Int32) = (-1, -1)) -> Predicate? {
         let (partEnd, valueEnd) = (parts.count, values.count)
-        var valueCopies: [Int32] = []
-        valueCopies.reserveCapacity(valueEnd - mark.values)
+        // Copied in order, so a copy is as far past its original as the end was past the mark.
+        let valueShift = Int32(truncatingIfNeeded: valueEnd - mark.values)
+        let partShift = Int32(truncatingIfNeeded: partEnd - mark.parts)
+        let (firstValue, firstPart) = (Int32(truncatingIfNeeded: mark.values), Int32(truncatingIfNeeded: mark.parts))
         func value(_ v: Int32) -> Int32 {
-            if v == old { return new }
-            return Int(v) >= mark.values ? valueCopies[Int(v) - mark.values] : v
+            if v == swap.old { return swap.new }
+            if v == other.old { return other.new }
+            return v >= firstValue ? v + valueShift : v
         }
+        func part(_ p: Predicate) -> Predicate { p.index >= firstPart ? Predicate(index: p.index + partShift) : p }
+        values.reserveCapacity(valueEnd * 2 - mark.values)
         for at in mark.values..<valueEnd {
             var entry = values[at]
             if entry.kind == .protocolChain { return nil }
@@ -239,27 +246,22 @@ final class PredicateArena {
             if entry.left >= 0 { entry.left = value(entry.left) }
             if entry.right >= 0 { entry.right = value(entry.right) }
             values.append(entry)
-            valueCopies.append(Int32(truncatingIfNeeded: values.count - 1))
         }
-        var partCopies: [Int32] = []
-        partCopies.reserveCapacity(partEnd - mark.parts)
-        func part(_ p: Predicate) -> Predicate {
-            Int(p.index) >= mark.parts ? Predicate(index: partCopies[Int(p.index) - mark.parts]) : p
-        }
+        parts.reserveCapacity(partEnd * 2 - mark.parts)
         for at in mark.parts..<partEnd {
-            let copied: PredicatePart
             switch parts[at] {
-            case .always(let verdict): copied = .always(verdict)
-            case .test(let v, let condition, let operand): copied = .test(value: value(v), condition, operand: value(operand))
-            case .not(let p): copied = .not(part(p))
-            case .and(let a, let b): copied = .and(part(a), part(b))
-            case .or(let a, let b): copied = .or(part(a), part(b))
-            case .choose(let c, let a, let b): copied = .choose(part(c), part(a), part(b))
+            case .always(let verdict): parts.append(.always(verdict))
+            case .test(let v, let condition, let operand): parts.append(.test(value: value(v), condition, operand: value(operand)))
+            case .not(let p): parts.append(.not(part(p)))
+            case .and(let a, let b): parts.append(.and(part(a), part(b)))
+            case .or(let a, let b): parts.append(.or(part(a), part(b)))
+            case .choose(let c, let a, let b): parts.append(.choose(part(c), part(a), part(b)))
             }
-            let index = add(copied).index
-            partCopies.append(index)
-            if isRelation(Int32(truncatingIfNeeded: at)) { relations.append(index) }
         }
+        // The relations among the copied parts: the end of the sorted list.
+        var first = relations.count
+        while first > 0, relations[first - 1] >= firstPart { first -= 1 }
+        for at in first..<relations.count { relations.append(relations[at] + partShift) }
         return part(root)
     }
 
