@@ -77,22 +77,24 @@ struct PredicateBuilder {
 
     /// The packet's `size` bytes at `offset` past the link header's start, moved by the
     /// run-time `offsetIndex` when there is one.
+    /// Indexed loads go into the arena at once, named by number: a `.loadIndexed` value is
+    /// boxed, an allocation for each load past `geneve` or a live `vlan`.
     func packet(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
         guard let offsetIndex else { return .load(size, offset) }
-        return .loadIndexed(size, index: offsetIndex, offset)
+        return arena.loadIndexed(size, index: offsetIndex, offset)
     }
 
     /// The link header's `size` bytes at `offset`: past `geneve`, the inner frame's.
     func linkHeaderField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
         guard let innerLinkHeader else { return .load(size, offset) }
         guard let index = innerLinkHeader.index else { return .load(size, innerLinkHeader.offset + offset) }
-        return .loadIndexed(size, index: index, innerLinkHeader.offset + offset)
+        return arena.loadIndexed(size, index: index, innerLinkHeader.offset + offset)
     }
 
     /// The packet's `size` bytes at `offset` from the EtherType on, moved by `linkTypeIndex`.
     func linkTypeField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
         guard let linkTypeIndex else { return .load(size, offset) }
-        return .loadIndexed(size, index: linkTypeIndex, offset)
+        return arena.loadIndexed(size, index: linkTypeIndex, offset)
     }
 
     // MARK: Link layer
