@@ -116,9 +116,9 @@ extension PredicateBuilder {
         // the protocol type picks the inner frame's layout, so that the code past it reads
         // it back and is the same text over IPv4 and IPv6.
         func payload(_ firstByte: FilterValue, _ start: FilterValue?, _ end: UInt32) -> FilterValue {
-            var past = FilterValue.binary(.lsh, .binary(.and, firstByte, .constant(0x3f)), .constant(2))
-            if let start { past = .binary(.add, past, start) }
-            return arena.numbered(.saved(.binary(.add, past, .constant(end))))
+            var past = arena.binary(.lsh, arena.binary(.and, firstByte, .constant(0x3f)), .constant(2))
+            if let start { past = arena.binary(.add, past, start) }
+            return arena.numbered(.saved(arena.binary(.add, past, .constant(end))))
         }
         let payload4 = payload(udp4(.byte, 8), index, transport + 16)
         let payload6 = payload(udp6(.byte, 8), index6, network6 + 16)

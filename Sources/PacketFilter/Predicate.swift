@@ -212,6 +212,13 @@ final class PredicateArena {
         return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: index.depth))
     }
 
+    /// `left operation right` added now and named by its number: a `.binary` value is boxed.
+    func binary(_ operation: ClassicArithmetic, _ left: FilterValue, _ right: FilterValue) -> FilterValue {
+        let l = addValue(left)
+        values.append(ValueEntry(kind: .binary, operation: operation, left: l, right: addValue(right)))
+        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: 1 + max(left.depth, right.depth)))
+    }
+
     /// `value` added once, for the values that read past it.
     func numbered(_ value: FilterValue) -> FilterValue {
         sharesValues = true
@@ -291,7 +298,7 @@ final class PredicateArena {
     /// A zero mask leaves no load, as libpcap's optimizer folds `and #0`.
     func masked(_ value: FilterValue, _ mask: UInt32, _ k: UInt32) -> Predicate {
         if mask == 0 { return always(k == 0) }
-        return mask == .max ? equal(value, k) : equal(.binary(.and, value, .constant(mask)), k)
+        return mask == .max ? equal(value, k) : equal(binary(.and, value, .constant(mask)), k)
     }
 
     /// Any of the alternatives, tried in order: `a or (b or c)`.

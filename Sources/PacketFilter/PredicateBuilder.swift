@@ -363,11 +363,11 @@ struct PredicateBuilder {
     /// then `add x`): `ldxb` takes only a constant offset.
     var transportHeader: (index: FilterValue, offset: UInt32) {
         guard let offsetIndex else { return (.ipHeaderLength(networkOffset), networkOffset) }
-        let length = FilterValue.binary(.lsh, .binary(.and, packet(.byte, networkOffset), .constant(0xf)), .constant(2))
+        let length = arena.binary(.lsh, arena.binary(.and, packet(.byte, networkOffset), .constant(0xf)), .constant(2))
         // Past `geneve`, the inner Ethernet header's length goes into the index, so that
         // what reads the transport header is the same code after a bare payload too.
-        guard afterGeneve, networkOffset != 0 else { return (.binary(.add, length, offsetIndex), networkOffset) }
-        return (.binary(.add, .binary(.add, length, offsetIndex), .constant(networkOffset)), 0)
+        guard afterGeneve, networkOffset != 0 else { return (arena.binary(.add, length, offsetIndex), networkOffset) }
+        return (arena.binary(.add, arena.binary(.add, length, offsetIndex), .constant(networkOffset)), 0)
     }
 
     func ipv4Address(_ address: UInt32, mask: UInt32, _ direction: Direction, protocol name: String?) throws(Failure) -> Predicate {
