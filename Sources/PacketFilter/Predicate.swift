@@ -245,24 +245,30 @@ final class PredicateArena {
             return v >= firstValue ? v + valueShift : v
         }
         func part(_ p: Predicate) -> Predicate { p.index >= firstPart ? Predicate(index: p.index + partShift) : p }
-        values.reserveCapacity(valueEnd * 2 - mark.values)
-        for at in mark.values..<valueEnd {
-            var entry = values[at]
-            if entry.kind == .protocolChain { return nil }
-            // Where they are set, `left` and `right` are values.
-            if entry.left >= 0 { entry.left = value(entry.left) }
-            if entry.right >= 0 { entry.right = value(entry.right) }
-            values.append(entry)
+        for at in mark.values..<valueEnd where values[at].kind == .protocolChain { return nil }
+        // Room made at once and filled in place: appending one at a time costs several times more.
+        values.append(contentsOf: repeatElement(ValueEntry(kind: .constant), count: valueEnd - mark.values))
+        values.withUnsafeMutableBufferPointer { values in
+            for at in mark.values..<valueEnd {
+                var entry = values[at]
+                // Where they are set, `left` and `right` are values.
+                if entry.left >= 0 { entry.left = value(entry.left) }
+                if entry.right >= 0 { entry.right = value(entry.right) }
+                values[at + valueEnd - mark.values] = entry
+            }
         }
-        parts.reserveCapacity(partEnd * 2 - mark.parts)
-        for at in mark.parts..<partEnd {
-            switch parts[at] {
-            case .always(let verdict): parts.append(.always(verdict))
-            case .test(let v, let condition, let operand): parts.append(.test(value: value(v), condition, operand: value(operand)))
-            case .not(let p): parts.append(.not(part(p)))
-            case .and(let a, let b): parts.append(.and(part(a), part(b)))
-            case .or(let a, let b): parts.append(.or(part(a), part(b)))
-            case .choose(let c, let a, let b): parts.append(.choose(part(c), part(a), part(b)))
+        parts.append(contentsOf: repeatElement(.always(false), count: partEnd - mark.parts))
+        parts.withUnsafeMutableBufferPointer { parts in
+            for at in mark.parts..<partEnd {
+                let copy: PredicatePart = switch parts[at] {
+                case .always(let verdict): .always(verdict)
+                case .test(let v, let condition, let operand): .test(value: value(v), condition, operand: value(operand))
+                case .not(let p): .not(part(p))
+                case .and(let a, let b): .and(part(a), part(b))
+                case .or(let a, let b): .or(part(a), part(b))
+                case .choose(let c, let a, let b): .choose(part(c), part(a), part(b))
+                }
+                parts[at + partEnd - mark.parts] = copy
             }
         }
         // The relations among the copied parts: the end of the sorted list.
