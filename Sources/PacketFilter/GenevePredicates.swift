@@ -100,12 +100,12 @@ extension PredicateBuilder {
         }
         let network = networkOffset
         let (index, transport) = transportHeader
-        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { .loadIndexed(size, index: index, transport + offset) }
+        func udp4(_ size: LoadSize, _ offset: UInt32) -> FilterValue { arena.loadIndexed(size, index: index, transport + offset) }
         // Over IPv6 without a run-time offset, 40 in X makes the code past it IPv4's.
         let (index6, network6): (FilterValue?, UInt32) = offsetIndex == nil && arena.geneveIPv6Indexed ? (.indexConstant(40), network) : (offsetIndex, network + 40)
         func udp6(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
             guard let index6 else { return .load(size, network6 + offset) }
-            return .loadIndexed(size, index: index6, network6 + offset)
+            return arena.loadIndexed(size, index: index6, network6 + offset)
         }
         let ip = try arena.and(arena.and(arena.and(ipProtocol(17), firstFragment), arena.equal(udp4(.half, 2), Self.genevePort)),
                                header(udp4))
