@@ -423,7 +423,8 @@ struct FingerprintIndex: Sendable {
 
     private mutating func grow() {
         let old = slots
-        slots = [Slot](repeating: Slot(), count: max(16, slots.count * 2))
+        // From empty, room for the `choose` parts of a `geneve` expression's graph at once.
+        slots = [Slot](repeating: Slot(), count: max(64, slots.count * 2))
         used = 0
         for slot in old where slot.number >= 0 { place(slot.print, slot.number) }
     }

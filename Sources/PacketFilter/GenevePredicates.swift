@@ -195,10 +195,16 @@ enum GeneveForms {
         -> (root: Predicate, geneves: [GenevePrimitive]) {
         let level = prefix.count
         var roots: [Predicate] = [], targets: [Predicate] = [], firsts: [GenevePrimitive] = [], base: [GenevePrimitive] = []
+        // Room for every variant at once: growing each costs more than the rest of the loop.
+        roots.reserveCapacity(GeneveVariant.allCases.count)
+        targets.reserveCapacity(GeneveVariant.allCases.count)
+        firsts.reserveCapacity(GeneveVariant.allCases.count)
         // The parses over IPv4, with an inner Ethernet header and without, for those over IPv6.
         var overIPv4: [OverIPv4] = []
+        overIPv4.reserveCapacity(2)
+        var variants = prefix + [.notMatched]
         for variant in GeneveVariant.allCases {
-            let variants = prefix + [variant]
+            variants[level] = variant
             var child: (root: Predicate, geneves: [GenevePrimitive])
             let ethernet = variant == .ipv6Ethernet
             if variant == .notMatched, let notMatched {
