@@ -182,7 +182,9 @@ final class PredicateArena {
         let entry: ValueEntry
         switch value {
         case .numbered(let number, _): return number
-        case .constant(let k): entry = ValueEntry(kind: .constant, k: k)
+        case .constant(let k):
+            if sharesValues { return sharedConstant(k) }
+            entry = ValueEntry(kind: .constant, k: k)
         case .load(let size, let k): entry = ValueEntry(kind: .load, size: size, k: k)
         case .loadIndexed(let size, let index, let k): entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
         case .ipHeaderLength(let k): entry = ValueEntry(kind: .ipHeaderLength, k: k)
@@ -221,13 +223,32 @@ final class PredicateArena {
 
     /// `value` added once, for the values that read past it.
     func numbered(_ value: FilterValue) -> FilterValue {
-        sharesValues = true
+        if !sharesValues {
+            sharesValues = true
+            constants = [Int32](repeating: -1, count: 64)
+        }
         return .numbered(addValue(value), depth: Int32(clamping: value.depth))
     }
 
     /// Whether tests share values by number (see `numbered`): then the graph builder
     /// remembers the number it gave each (`ValueTable`).
     private(set) var sharesValues = false
+
+    /// Where tests share values, the numbers of constants by their hash: a constant met
+    /// again (each parse past `geneve` tests the same ones) is then the same value, which
+    /// the graph builder numbers once rather than looking it up again.
+    @exclusivity(unchecked) private var constants: [Int32] = []
+
+    /// The number of a value that is the constant `k`.
+    private func sharedConstant(_ k: UInt32) -> Int32 {
+        let slot = Int(truncatingIfNeeded: (UInt64(k) &* 0x9e37_79b9_7f4a_7c15) >> 58)
+        let found = constants[slot]
+        if found >= 0, values[Int(found)].k == k { return found }
+        values.append(ValueEntry(kind: .constant, k: k))
+        let number = Int32(truncatingIfNeeded: values.count - 1)
+        constants[slot] = number
+        return number
+    }
 
     /// The parts and values added since `mark`, added again with the value `swap.old` read
     /// as `swap.new`, and `other.old` as `other.new`; the copy of `root`. Nil where a value
