@@ -352,13 +352,16 @@ struct TestEntry: Sendable {
 struct TestTable: Sendable {
     private(set) var valueTable: ValueTable
     private(set) var entries: [TestEntry] = []
-    private var index = FingerprintIndex(capacity: 32)
+    private var index: FingerprintIndex
 
     /// The tests of a graph built from `arena`'s values.
     init(numbering arena: PredicateArena) {
         valueTable = ValueTable(numbering: arena)
-        // Room for the tests of a typical expression, so they are not copied as they come.
-        entries.reserveCapacity(32)
+        // Room for the tests of a typical expression, or of a larger one's (about a third of
+        // its parts), so that they are not copied or indexed again as they come.
+        let room = max(32, arena.parts.count / 3)
+        index = FingerprintIndex(capacity: room)
+        entries.reserveCapacity(room)
     }
 
     subscript(_ number: Int) -> TestEntry { entries[number] }

@@ -54,13 +54,14 @@ struct ValueTable: Sendable {
     init() { self.init(capacity: 32) }
 
     /// A table for `arena`'s values. Where they are shared (the parses of `geneve`), with
-    /// room for the distinct ones, about a third of them, so that it seldom grows.
+    /// room for the distinct ones, about half of them (constants are shared too), so that
+    /// it seldom grows.
     init(numbering arena: PredicateArena) {
         guard arena.sharesValues else {
             self.init()
             return
         }
-        self.init(capacity: max(32, arena.values.count / 3))
+        self.init(capacity: max(32, arena.values.count / 2))
         numbered = [Int32](repeating: -1, count: arena.values.count)
     }
 
