@@ -226,6 +226,8 @@ struct DecisionGraph: Sendable {
     private mutating func choice(_ p: Predicate, _ c: Predicate, _ a: Predicate, _ b: Predicate, in arena: PredicateArena,
                                  _ choices: inout BuiltChoices, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         let print = mix(UInt64(UInt32(bitPattern: p.index)), whenTrue.code << 32 ^ whenFalse.code)
+        // Room for a geneve graph's choices once one is met (most expressions have none).
+        if choices.list.isEmpty { choices.list.reserveCapacity(32) }
         let list = choices.list
         if let built = choices.index.find(print, { list[$0].part == p.index && list[$0].whenTrue == whenTrue && list[$0].whenFalse == whenFalse }) {
             return list[built].target

@@ -95,6 +95,8 @@ struct ParseVariants {
     /// The parts from `root` down to `target`, both included; nil if `target` is not there.
     static func path(to target: Predicate, from root: Predicate, in arena: PredicateArena) -> [Predicate]? {
         var path: [Predicate] = []
+        // Room for a deep path at once: growing it step by step costs more than the search.
+        path.reserveCapacity(32)
         func search(_ p: Predicate) -> Bool {
             path.append(p)
             if p.index == target.index { return true }

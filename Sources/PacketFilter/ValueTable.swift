@@ -61,7 +61,7 @@ struct ValueTable: Sendable {
             self.init()
             return
         }
-        self.init(capacity: max(32, arena.values.count / 2))
+        self.init(capacity: max(32, arena.values.count / 2 + 16))
         numbered = [Int32](repeating: -1, count: arena.values.count)
     }
 
