@@ -380,12 +380,11 @@ struct TestTable: Sendable {
         let value = Int(valueTable.number(arenaValue, of: arena)) | (apart ? Self.apartValues : 0)
         let operand = valueTable.number(arenaOperand, of: arena)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
-        if let number = index.find(print, { entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand }) {
-            return number
+        let number = index.intern(print, in: entries) { $0.value == value && $0.condition == condition && $0.operand == operand }
+        if number == entries.count {
+            entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
         }
-        entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
-        index.insert(print, entries.count - 1)
-        return entries.count - 1
+        return number
     }
 }
 
@@ -412,6 +411,22 @@ struct FingerprintIndex: Sendable {
             at = (at + 1) & mask
         }
         return nil
+    }
+
+    /// The index in `items` of the one whose fingerprint is `print` and for which `matches`
+    /// holds; if none, `items.count`, indexed under `print` for the item the caller appends
+    /// next. One probe, where `find` and `insert` take two.
+    mutating func intern<Item>(_ print: UInt64, in items: [Item], _ matches: (Item) -> Bool) -> Int {
+        if (used + 1) * 2 > slots.count { grow() }
+        let mask = slots.count - 1
+        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        while slots[at].number >= 0 {
+            if slots[at].print == print, matches(items[Int(slots[at].number)]) { return Int(slots[at].number) }
+            at = (at + 1) & mask
+        }
+        slots[at] = Slot(print: print, number: Int32(truncatingIfNeeded: items.count))
+        used += 1
+        return items.count
     }
 
     init(capacity: Int = 0) {

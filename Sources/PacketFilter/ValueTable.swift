@@ -126,10 +126,8 @@ struct ValueTable: Sendable {
     }
 
     private mutating func number(_ entry: ValueEntry) -> Int32 {
-        let key = entry.key
-        if let found = index.find(key, { entries[$0] == entry }) { return Int32(found) }
-        entries.append(entry)
-        index.insert(key, entries.count - 1)
-        return Int32(entries.count - 1)
+        let number = index.intern(entry.key, in: entries) { $0 == entry }
+        if number == entries.count { entries.append(entry) }
+        return Int32(number)
     }
 }
