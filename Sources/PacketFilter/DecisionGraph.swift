@@ -255,24 +255,26 @@ struct DecisionGraph: Sendable {
             top += 1
             work[start] = 1
             var first = count * 3
-            while top > count {
+            next: while top > count {
+                let entry = work[top - 1]
+                let n = entry >> 2
+                var step = entry & 3
+                // The next child not met yet, false first so that the true side follows its
+                // test; children met already are passed over at once.
+                while step < 2 {
+                    let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
+                    step += 1
+                    if case .node(let c) = child, work[c] == 0 {
+                        work[top - 1] = n * 4 + step
+                        work[c] = 1
+                        work[top] = c * 4
+                        top += 1
+                        continue next
+                    }
+                }
                 top -= 1
-                let entry = work[top]
-                let (n, step) = (entry >> 2, entry & 3)
-                if step == 2 {
-                    first -= 1
-                    work[first] = n
-                    continue
-                }
-                work[top] = entry + 1
-                top += 1
-                // False first, so that the true side follows its test.
-                let child = step == 0 ? nodes[n].whenFalse : nodes[n].whenTrue
-                if case .node(let c) = child, work[c] == 0 {
-                    work[c] = 1
-                    work[top] = c * 4
-                    top += 1
-                }
+                first -= 1
+                work[first] = n
             }
             return Array(work[first...])
         }
