@@ -125,7 +125,10 @@ extension PredicateBuilder {
         let (type4, type6) = (udp4(.half, 10), udp6(.half, 10))
         // The protocol type's indexes numbered, as the payloads are: a parse past a bare
         // payload over IPv4 is then copied for IPv6 with both replaced (`GeneveForms.overIPv6`).
-        let (typeIndex4, typeIndex6) = (arena.numbered(index), index6.map { arena.numbered($0) })
+        // No `Optional.map`: its closure could clobber this typed-throws function's error (Swift 6.3).
+        let typeIndex4 = arena.numbered(index)
+        var typeIndex6: FilterValue?
+        if let index6 { typeIndex6 = arena.numbered(index6) }
         let primitive = GenevePrimitive(
             test: arena.or(ip, ip6), overIPv4: ip, overIPv6: ip6,
             ethernetInIPv4: arena.equal(.after(payload4, type4), Self.transparentEthernetBridging),
