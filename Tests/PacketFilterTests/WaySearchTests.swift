@@ -58,42 +58,7 @@ struct WaySearchTests {
 
     @Test("port loads skipped where libpcap's are: no longer, the same packets kept, cut ones too")
     func portLoadsSkippedAsLibpcapDoes() throws {
-        guard let tcpdump = FilterTestSupport.tcpdump() else { return }
-        guard let corpus = FilterTestSupport.requireCorpus() else { return }
-        var compared = 0, runs = 0
-        for expression in Self.portLoadsSkipped {
-            for linkType in FilterLinkType.allCases {
-                guard case .program(let raw) = FilterTestSupport.libpcap(tcpdump, expression, linkType) else { continue }
-                let ours = try PacketFilter.compile(expression, linkType: linkType)
-                let label = "-y \(linkType.dataLinkName) '\(expression)'"
-                #expect(ours.instructions.count <= raw.count, "\(label): \(ours.instructions.count) instructions, libpcap's \(raw.count)")
-                compared += 1
-                let mine = ClassicInterpreter(program: ours)
-                let theirs = ClassicInterpreter(program: try ClassicProgram(raw))
-                // Kept alike whole, and from the same cut on.
-                func differs(_ data: [UInt8], _ wireLength: UInt32) -> Bool {
-                    runs += 1
-                    let keep = mine.run(packet: data, wireLength: wireLength) != 0
-                    return keep != (theirs.run(packet: data, wireLength: wireLength) != 0)
-                        || keep && ReshapingTests.shortestKept(mine, data, wireLength) != ReshapingTests.shortestKept(theirs, data, wireLength)
-                }
-                let packets = corpus.files.filter { $0.linkType == linkType }.flatMap(\.packets)
-                let differing = packets.filter { differs($0.data, $0.wireLength) }.count
-                #expect(differing == 0, "\(label): \(differing) of \(packets.count) packets or their cuts kept differently")
-                // Few packets of the corpus reach the port tests: some with the constants written in.
-                var random = FuzzTests.SplitMix(state: UInt64(compared))
-                let plantings = ReshapingTests.plantings(ours.instructions)
-                var plantedDiffering = 0
-                for packet in stride(from: 0, to: packets.count, by: max(1, packets.count / ReshapingTests.cutSample)).map({ packets[$0] }) {
-                    for _ in 0..<ReshapingTests.variants {
-                        var data = packet.data
-                        for planting in plantings where random.next() & 1 == 0 { ReshapingTests.write(planting, into: &data) }
-                        if differs(data, packet.wireLength) { plantedDiffering += 1 }
-                    }
-                }
-                #expect(plantedDiffering == 0, "\(label): \(plantedDiffering) planted packets or their cuts kept differently")
-            }
-        }
+        guard let (compared, runs) = try LongChainTests.compareWithLibpcap(Self.portLoadsSkipped, planting: true) else { return }
         print("port loads skipped as libpcap does: \(compared) programs compared with libpcap's, \(runs) runs")
         #expect(compared >= Self.portLoadsSkipped.count)
     }
