@@ -816,24 +816,13 @@ enum GraphOptimizer {
                                            _ arena: inout FactArena, _ search: inout DestinationSearch) -> GraphTarget? {
         let mark = arena.mark
         defer { arena.rewind(to: mark) }
-        let (found, acceptAfterLoads) = WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena,
-                                                               position: search.position, pool: &search.waySteps) {
-            found, _ -> (GraphTarget?, Bool) in
-            guard let (places, loadsAnew) = found, let last = places.indices.last, last > 0 else { return (nil, false) }
-            guard places[last] == .accept, loadsAnew else { return (places[last], false) }
-            return (last > 1 ? places[last - 1] : nil, true)
+        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena,
+                                      position: search.position, pool: &search.waySteps) { found, _ in
+            // Skipping loads to the accept keeps a packet too short for them.
+            guard let (places, loadsAnew) = found, var last = places.indices.last else { return nil }
+            if places[last] == .accept, loadsAnew { last -= 1 }
+            return last > 0 ? places[last] : nil
         }
-        // Skipping loads to the accept keeps a packet too short for them, which libpcap's
-        // program drops unless its optimizer skipped them too: where it reaches the accept on
-        // every way too, deciding tests as it does, its tests there have both sides at the
-        // accept and go with their loads (`not port 53 or udp port 53` keeps an IPv6 UDP
-        // packet whatever its ports).
-        guard acceptAfterLoads else { return found }
-        let likeLibpcap = WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena, position: search.position,
-                                                 pool: &search.waySteps, likeLibpcap: search.predecessors) { found, _ in
-            found?.places.last
-        }
-        return likeLibpcap == .accept ? .accept : found
     }
 
     /// Another node with node `m`'s test whose sides lead to places that `m`'s sides pass

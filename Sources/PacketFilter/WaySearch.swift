@@ -10,10 +10,6 @@ struct WaySearch {
     /// it gives up (long expressions).
     static let stepLimit = 64
     private let limit: Int
-    /// For a search that decides tests only as libpcap's optimizer does (`decideLikeLibpcap`):
-    /// how many edges lead into each node. Past its start it gives up at an undecided test
-    /// that other ways lead into: libpcap knows there only what all of them know.
-    private let likeLibpcap: UnsafeMutableBufferPointer<UInt32>?
     private var steps = 0
     /// Whether a test on the way reads a value that the knowledge it started from does not
     /// name: skipping it to the accept would keep a packet too short for that load.
@@ -30,9 +26,9 @@ struct WaySearch {
     private let common: UnsafeMutableBufferPointer<GraphTarget>
     private var commonCount = -1
 
-    private init(_ known: Knowledge, limit: Int, likeLibpcap: UnsafeMutableBufferPointer<UInt32>?, _ position: UnsafeMutableBufferPointer<UInt32>,
+    private init(_ known: Knowledge, limit: Int, _ position: UnsafeMutableBufferPointer<UInt32>,
                  _ room: UnsafeMutableBufferPointer<GraphTarget>) {
-        (start, self.limit, self.likeLibpcap, self.position) = (known, limit, likeLibpcap, position)
+        (start, self.limit, self.position) = (known, limit, position)
         way = UnsafeMutableBufferPointer(rebasing: room[..<(limit + 1)])
         common = UnsafeMutableBufferPointer(rebasing: room[(limit + 1)...])
     }
@@ -48,7 +44,6 @@ struct WaySearch {
     static func commonPlaces<Result>(from first: (GraphTarget, Knowledge), and second: (GraphTarget, Knowledge)? = nil,
                                      _ nodes: [GraphNode], _ tests: [TestEntry], _ arena: inout FactArena,
                                      position: UnsafeMutableBufferPointer<UInt32>, pool: inout WaySteps,
-                                     likeLibpcap predecessors: UnsafeMutableBufferPointer<UInt32>? = nil,
                                      _ body: (Found?, Found?) -> Result) -> Result {
         // A search may draw up to a graph's worth of steps from the pool.
         let limit = stepLimit + min(pool.left, nodes.count)
@@ -57,7 +52,7 @@ struct WaySearch {
             func search(_ start: (GraphTarget, Knowledge)?, _ part: Int) -> Found? {
                 guard let (target, known) = start else { return nil }
                 // The first search may have drawn on the pool: never more than the room holds.
-                var search = WaySearch(known, limit: stepLimit + min(pool.left, nodes.count), likeLibpcap: predecessors, position,
+                var search = WaySearch(known, limit: stepLimit + min(pool.left, nodes.count), position,
                                        UnsafeMutableBufferPointer(rebasing: room[(part * size)..<(part * size + size)]))
                 let finished = search.follow(target, known, nodes, tests, &arena)
                 pool.left -= max(0, search.steps - stepLimit)
@@ -88,11 +83,10 @@ struct WaySearch {
             }
             steps += 1
             let test = nodes[n].test
-            if let decided = likeLibpcap == nil ? known.decide(test, tests, arena) : known.decideLikeLibpcap(test, tests, arena) {
+            if let decided = known.decide(test, tests, arena) {
                 target = nodes[n].target(decided)
                 continue
             }
-            if let predecessors = likeLibpcap, wayCount > 1, predecessors[n] > 1 { return false }
             if !start.names(tests[test].value, tests, arena) { loadsAnew = true }
             // The side that is a verdict, else the true side, in a call.
             let called = !nodes[n].whenTrue.isNode || nodes[n].whenFalse.isNode

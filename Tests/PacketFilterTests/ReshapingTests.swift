@@ -20,6 +20,17 @@ struct ReshapingTests {
         "((udp port 53 and ip6 host ::1) and ip[8] > 60 and tcp[13] & 2 != 0 or stp or len > 100 and icmp6)",
     ]
 
+    /// Still longer than libpcap's, with our lengths now (50 on Ethernet before): libpcap
+    /// compiles `port` once per protocol, and after the UDP one it knows an IPv6 UDP packet
+    /// is kept whatever its ports (6 instructions); our shared port tests leave that to a
+    /// search that may not skip the port loads to the accept (a packet too short for them
+    /// would be kept, and libpcap's program drops it).
+    static let stillLonger: [String: [FilterLinkType: Int]] = [
+        "(ip[8] > 60 or not esp and not port 53 or src net 192.168.0.0/16 or udp port 53)":
+            [.ethernet: 49, .raw: 50, .sll: 49, .sll2: 49, .null: 49],
+        "(not port 80 or tcp port 80 or tcp[13] & 2 != 0 or ether multicast) or (port 53 or (ip[8] > 60 and stp))": [.ethernet: 61],
+    ]
+
     /// Where the rules once kept packets cut short that the program without them dropped:
     /// a test dropped after a hoist (a cut IPv4 packet skipped the port load) and after a
     /// merge (a cut IPv6 TCP packet on a Linux cooked capture), both random finds.
@@ -84,11 +95,12 @@ struct ReshapingTests {
     func libpcapLength() throws {
         guard let tcpdump = FilterTestSupport.tcpdump() else { return }
         var compared = 0
-        for expression in Self.expressions + WaySearchTests.portLoadsSkipped {
+        for expression in Self.expressions + Self.stillLonger.keys.sorted() {
             for linkType in FilterLinkType.allCases {
                 guard case .program(let theirs) = FilterTestSupport.libpcap(tcpdump, expression, linkType) else { continue }
                 let ours = try PacketFilter.compile(expression, linkType: linkType).instructions.count
-                #expect(ours <= theirs.count, "-y \(linkType.dataLinkName) '\(expression)': \(ours) instructions, libpcap's \(theirs.count)")
+                let bound = Self.stillLonger[expression]?[linkType] ?? theirs.count
+                #expect(ours <= bound, "-y \(linkType.dataLinkName) '\(expression)': \(ours) instructions, libpcap's \(theirs.count)")
                 compared += 1
             }
         }
@@ -100,7 +112,7 @@ struct ReshapingTests {
     func sameVerdicts() throws {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
         var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutPackets = 0, cutRuns = 0, planted = 0, checks = 0
-        let expressions = Self.expressions + WaySearchTests.portLoadsSkipped + Self.cutPacketFinds + BeyondPassTests.expressions
+        let expressions = Self.expressions + Self.stillLonger.keys.sorted() + Self.cutPacketFinds + BeyondPassTests.expressions
         try BeyondPassTests.forEachParsed(expressions, in: corpus) { linkType, expression, predicate, packets in
             compiles += 1
             let (new, checked) = try Self.program(predicate, reshaping: true)

@@ -45,21 +45,4 @@ struct WaySearchTests {
         // Otherwise the comparison shows nothing.
         #expect(followed > 20, "only \(followed) compiles followed ways apart")
     }
-
-    /// Once longer than libpcap's programs (49 and 61 instructions on Ethernet, libpcap's 43
-    /// and 54): libpcap compiles `port` once per protocol, so after the UDP test it knows an
-    /// IPv6 UDP packet is kept whatever its ports, and drops their loads. Our port tests are
-    /// shared by the protocols; a search that follows each way, deciding tests as libpcap's
-    /// optimizer does, finds that accept, and only then are the loads skipped.
-    static let portLoadsSkipped = [
-        "(ip[8] > 60 or not esp and not port 53 or src net 192.168.0.0/16 or udp port 53)",
-        "(not port 80 or tcp port 80 or tcp[13] & 2 != 0 or ether multicast) or (port 53 or (ip[8] > 60 and stp))",
-    ]
-
-    @Test("port loads skipped where libpcap's are: no longer, the same packets kept, cut ones too")
-    func portLoadsSkippedAsLibpcapDoes() throws {
-        guard let (compared, runs) = try LongChainTests.compareWithLibpcap(Self.portLoadsSkipped, planting: true) else { return }
-        print("port loads skipped as libpcap does: \(compared) programs compared with libpcap's, \(runs) runs")
-        #expect(compared >= Self.portLoadsSkipped.count)
-    }
 }
