@@ -934,16 +934,22 @@ enum GraphOptimizer {
         return way.count > 1 || tests[nodes[first].test].value == tests[node.test].value
     }
 
-    /// Whether a packet that `known` describes passes through one of `places` from `start`.
+    /// Whether a packet that `known` describes passes through one of `places` from `start`;
+    /// false too when that takes more than `reachLimit` tests. Without the bound a chain of one
+    /// value's tests, grouped (`not (port 1 or ... or port 901) and udp port 53`), costs each
+    /// of its nodes a walk past every later test of the chain, decided by the `==` that held.
     private static func reaches(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
                                 _ arena: FactArena, anyOf places: Way) -> Bool {
         var target = start
-        while true {
+        for _ in 0..<reachLimit {
             if places.contains(target) { return true }
             guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return false }
             target = nodes[m].target(decided)
         }
+        return false
     }
+
+    static let reachLimit = 64
 
     /// The outcome of `test` if `facts` settle it.
     static func decide(_ number: Int, _ facts: FactList, _ arena: FactArena, _ tests: [TestEntry]) -> Bool? {
