@@ -285,6 +285,8 @@ struct DestinationSearch {
     /// 1 for a node from which a way may test one value twice: only there can a way learn
     /// what decides a later test.
     let repeats: UnsafeMutableBufferPointer<UInt32>
+    /// The steps searches that follow ways apart may take past their own limit.
+    var waySteps: WaySteps
     /// The node whose edges the pass is threading.
     var current = 0
     /// Whether searches follow each way apart (`WaySearch`), and whether one found a place.
@@ -304,6 +306,7 @@ struct DestinationSearch {
         }
         (marks, stack, found, position, waysIn, predecessors) = (part(0), part(1), part(2), part(3), part(4), part(5))
         (twins, repeats) = (part(6), part(7))
+        waySteps = WaySteps(nodes: count)
     }
 }
 
@@ -791,11 +794,11 @@ enum GraphOptimizer {
                 // program drops unless its optimizer skipped them too: only then.
                 target = next
             } else if search.mode == .beyond, search.followsWays, search.predecessors[m] > 1, search.repeats[m] != 0,
-                      let next = learnedDestination(from: m, known, nodes, tests, &arena) {
+                      let next = learnedDestination(from: m, known, nodes, tests, &arena, &search) {
                 search.followedWays = true
                 target = next
             } else if search.mode == .beyond, search.followsWays, search.twins[m] != 0, search.repeats[m] != 0,
-                      let twin = twin(of: m, known, nodes, tests, index, &arena, search) {
+                      let twin = twin(of: m, known, nodes, tests, index, &arena, &search) {
                 search.followedWays = true
                 // The twin's sides are decided as this node's would be: no further.
                 way.append(twin)
@@ -810,10 +813,11 @@ enum GraphOptimizer {
     /// on, found by following each way on its own (`WaySearch`), where `destination` finds none.
     @inline(never)
     private static func learnedDestination(from start: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
-                                           _ arena: inout FactArena) -> GraphTarget? {
+                                           _ arena: inout FactArena, _ search: inout DestinationSearch) -> GraphTarget? {
         let mark = arena.mark
         defer { arena.rewind(to: mark) }
-        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena) { found, _ in
+        return WaySearch.commonPlaces(from: (.node(start), known), nodes, tests, &arena,
+                                      position: search.position, pool: &search.waySteps) { found, _ in
             // Skipping loads to the accept keeps a packet too short for them.
             guard let (places, loadsAnew) = found, var last = places.indices.last else { return nil }
             if places[last] == .accept, loadsAnew { last -= 1 }
@@ -828,22 +832,24 @@ enum GraphOptimizer {
     /// Only a node laid out after the one being threaded: the pass has yet to look at it.
     @inline(never)
     private static func twin(of m: Int, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry], _ index: NodeIndex,
-                             _ arena: inout FactArena, _ search: DestinationSearch) -> GraphTarget? {
+                             _ arena: inout FactArena, _ search: inout DestinationSearch) -> GraphTarget? {
         let mark = arena.mark
         defer { arena.rewind(to: mark) }
         let node = nodes[m]
         var whenTrue = known, whenFalse = known
         whenTrue.learn(node.test, true, tests, &arena)
         whenFalse.learn(node.test, false, tests, &arena)
+        let (position, current) = (search.position, search.current)
+        let predecessors = search.predecessors
         return WaySearch.commonPlaces(from: (node.whenTrue, whenTrue), and: (node.whenFalse, whenFalse),
-                                      nodes, tests, &arena) { trueSide, falseSide in
+                                      nodes, tests, &arena, position: position, pool: &search.waySteps) { trueSide, falseSide in
             guard let trueSide, let falseSide else { return nil }
             // Skipping loads to the accept keeps a packet too short for them.
             for a in trueSide.places where !(a == .accept && trueSide.loadsAnew) {
                 for b in falseSide.places where !(b == .accept && falseSide.loadsAnew) && a != b {
                     guard a != node.whenTrue || b != node.whenFalse,
                           let twin = index.existing(GraphNode(test: node.test, whenTrue: a, whenFalse: b), in: nodes),
-                          search.predecessors[twin] > 0, search.position[twin] > search.position[search.current] else { continue }
+                          predecessors[twin] > 0, position[twin] > position[current] else { continue }
                     return .node(twin)
                 }
             }
@@ -928,16 +934,22 @@ enum GraphOptimizer {
         return way.count > 1 || tests[nodes[first].test].value == tests[node.test].value
     }
 
-    /// Whether a packet that `known` describes passes through one of `places` from `start`.
+    /// Whether a packet that `known` describes passes through one of `places` from `start`;
+    /// false too when that takes more than `reachLimit` tests. Without the bound a chain of one
+    /// value's tests, grouped (`not (port 1 or ... or port 901) and udp port 53`), costs each
+    /// of its nodes a walk past every later test of the chain, decided by the `==` that held.
     private static func reaches(from start: GraphTarget, _ known: Knowledge, _ nodes: [GraphNode], _ tests: [TestEntry],
                                 _ arena: FactArena, anyOf places: Way) -> Bool {
         var target = start
-        while true {
+        for _ in 0..<reachLimit {
             if places.contains(target) { return true }
             guard case .node(let m) = target, let decided = known.decide(nodes[m].test, tests, arena) else { return false }
             target = nodes[m].target(decided)
         }
+        return false
     }
+
+    static let reachLimit = 64
 
     /// The outcome of `test` if `facts` settle it.
     static func decide(_ number: Int, _ facts: FactList, _ arena: FactArena, _ tests: [TestEntry]) -> Bool? {
