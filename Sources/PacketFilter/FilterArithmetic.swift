@@ -39,9 +39,8 @@ extension FilterParser {
     }
 
     mutating func arithmetic(_ level: Int = 0) throws(FilterError) -> Arithmetic {
-        depth += 1
+        try enterLevel()
         defer { depth -= 1 }
-        guard depth <= Self.nestingLimit else { throw error("the arithmetic nests more than \(Self.nestingLimit) levels deep") }
         if level == Self.levels.count { return try operand() }
         var left = try arithmetic(level + 1)
         while case .symbol(let s) = current.kind, Self.levels[level].contains(s) {

@@ -108,10 +108,18 @@ struct FilterParser {
         }
     }
 
-    mutating func term() throws(FilterError) -> Predicate {
+    /// One level deeper, refused past `nestingLimit`: parentheses, `not` and the operators of
+    /// arithmetic count together, as each is a level of the parser's recursion.
+    mutating func enterLevel() throws(FilterError) {
+        guard depth < Self.nestingLimit else {
+            throw error("the expression nests more than \(Self.nestingLimit) levels deep (parentheses, not and arithmetic operators count together)")
+        }
         depth += 1
+    }
+
+    mutating func term() throws(FilterError) -> Predicate {
+        try enterLevel()
         defer { depth -= 1 }
-        guard depth <= Self.nestingLimit else { throw error("the expression nests more than \(Self.nestingLimit) levels deep") }
         if isWord("not") || current.isSymbol("!") {
             _ = advance()
             return arena.not(try term())

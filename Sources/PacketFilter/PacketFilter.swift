@@ -76,15 +76,25 @@ public enum PacketFilter {
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
                                 snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions) throws(FilterError) -> ClassicProgram {
         let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate) : (DecisionGraph(predicate), BeyondSearches())
-        var instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize, maximumLength: maximumLength)
+        var instructions: [ClassicInstruction] = []
+        var refusal: FilterError?
+        do {
+            instructions = try CodeEmitter.emit(graph, snapshotLength: snapshotLength, reuseRegisters: optimize, maximumLength: maximumLength)
+        } catch {
+            refusal = error
+        }
         if searches.followedWays {
             // Following ways apart can split tests that the graph shared, and a split test may
-            // need its loads twice: the program without it where that is no longer.
+            // need its loads twice: the program without it where that is no longer. Either may
+            // be the one within `maximumLength`: the other's refusal is not the filter's.
             var plain = BeyondSearches(followingWays: false)
-            let other = try CodeEmitter.emit(GraphOptimizer.optimized(predicate, &plain), snapshotLength: snapshotLength,
-                                             reuseRegisters: true, maximumLength: maximumLength)
-            if other.count <= instructions.count { instructions = other }
+            if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(predicate, &plain), snapshotLength: snapshotLength,
+                                                 reuseRegisters: true, maximumLength: maximumLength),
+               refusal != nil || other.count <= instructions.count {
+                (instructions, refusal) = (other, nil)
+            }
         }
+        if let refusal { throw refusal }
         // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
         // what libpcap proves is refused: a tcpdump command that works there works here. With
         // `protochain` (a loop) libpcap does not optimize at all, so refuses nothing.

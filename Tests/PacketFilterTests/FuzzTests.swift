@@ -106,6 +106,14 @@ struct FuzzTests {
             }
         }
         #expect(throws: FilterError.self) { try PacketFilter.compile(String(repeating: "not ", count: deepest + 1) + "ip") }
+        // Too deep with arithmetic inside: the nesting is the expression's, not the arithmetic's.
+        let parenthesized = String(repeating: "(", count: deepest + 1) + "tcp[13] & 2 != 0" + String(repeating: ")", count: deepest + 1)
+        do {
+            _ = try PacketFilter.compile(parenthesized)
+            Issue.record("\(deepest + 1) parentheses compiled")
+        } catch {
+            #expect(error.message.hasPrefix("the expression nests more than 128 levels deep (parentheses, not and arithmetic"), "\(error.message)")
+        }
         #expect(throws: FilterError.self) {
             try PacketFilter.compile((0...1000).map { "ether proto \(1600 + $0)" }.joined(separator: " or "))
         }

@@ -37,6 +37,17 @@ struct LongChainTests {
         ]
     }
 
+    /// The optimizer emits the program with and without its way searches and keeps the
+    /// shorter: where only the one with them fits the kernel's 4,096 instructions, a live
+    /// socket gets it (the other used to refuse the filter, needing 4,183 here).
+    @Test("a live filter that fits only with the way searches is taken")
+    func liveFitsWithSearches() throws {
+        let expression = Self.notPorts(550, and: "udp")
+        let live = try PacketFilter.compileForSocket(expression)
+        #expect(live.instructions.count <= ClassicOpcode.maxInstructions)
+        #expect(live.instructions.count == (try PacketFilter.compile(expression)).instructions.count)
+    }
+
     @Test("no longer than libpcap's programs, and the same packets kept, on every link type")
     func agreement() throws {
         guard let tcpdump = FilterTestSupport.tcpdump() else { return }
