@@ -12,12 +12,16 @@ import Testing
 struct ReshapingTests {
     /// Once longer than libpcap's optimized program, each by its own rule: hoisting the
     /// EtherType test above the multicast test; one `less 80` for two paths; on Linux cooked
-    /// captures, the protocol tested again after the chain that `stp` regrouped (random finds).
+    /// captures, the protocol tested again after the chain that `stp` regrouped; the port
+    /// tests split per way in (61 instructions before, libpcap's 54; it keeps some packets of
+    /// the corpus and planted ones unlike libpcap, before as after, so it is not in
+    /// `splitFinds`) (random finds).
     static let expressions = [
         "ip6 host ::1 and arp or ether multicast and icmp or udp port 53",
         "(ether broadcast or (icmp6 and less 80) and (ip6 or less 80) or ether[12:2] = 0x800)",
         "(not arp and greater 1000) and stp or (arp or icmp6) or (pim or udp port 53)",
         "((udp port 53 and ip6 host ::1) and ip[8] > 60 and tcp[13] & 2 != 0 or stp or len > 100 and icmp6)",
+        "(not port 80 or tcp port 80 or tcp[13] & 2 != 0 or ether multicast) or (port 53 or (ip[8] > 60 and stp))",
     ]
 
     /// Still longer than libpcap's, with our lengths now (50 on Ethernet before): libpcap
@@ -28,7 +32,6 @@ struct ReshapingTests {
     static let stillLonger: [String: [FilterLinkType: Int]] = [
         "(ip[8] > 60 or not esp and not port 53 or src net 192.168.0.0/16 or udp port 53)":
             [.ethernet: 49, .raw: 50, .sll: 49, .sll2: 49, .null: 49],
-        "(not port 80 or tcp port 80 or tcp[13] & 2 != 0 or ether multicast) or (port 53 or (ip[8] > 60 and stp))": [.ethernet: 61],
     ]
 
     /// Once longer than libpcap's, the port tests shared by TCP, UDP and SCTP losing the
