@@ -23,8 +23,9 @@ extension GraphOptimizer {
         var next = 0
         while tries < splitLimit {
             let order = graph.cachedTopologicalOrder()
-            // Most graphs have no join: that is seen sooner than the joins that may gain.
-            guard order.count <= splitGraphLimit, hasJoin(&graph) else { return }
+            // Most graphs have no join: that is seen sooner than the joins that may gain. Where
+            // the last `.beyond` pass was skipped, no join tested a value again (`mayLookBeyond`).
+            guard order.count <= splitGraphLimit, !searches.skipped, hasJoin(&graph) else { return }
             var joins: [Int] = []
             _ = joinsTestingAgain(order, graph.nodes, graph.tests.entries) { joins.append($0); return false }
             guard next < joins.count, let (split, at) = splitCandidate(graph, order, joins[next...]) else { return }
