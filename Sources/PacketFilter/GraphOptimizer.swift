@@ -358,7 +358,10 @@ enum GraphOptimizer {
         var graph = DecisionGraph(predicate)
         let originalSearches = searches
         simplify(&graph, &searches, reshaping: reshaping)
-        if reshaping { hoistTests(&graph, &searches) }
+        if reshaping {
+            hoistTests(&graph, &searches)
+            splitPaths(&graph, &searches)
+        }
         // The graph without the rules is built again when needed: a copy kept from the start
         // would make the passes' first edit copy the nodes and their index.
         if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, DecisionGraph(predicate), originalSearches) }
@@ -601,7 +604,7 @@ enum GraphOptimizer {
     }
 
     /// Whether two edges lead into one node: a count per node on the machine stack.
-    private static func hasJoin(_ graph: inout DecisionGraph) -> Bool {
+    static func hasJoin(_ graph: inout DecisionGraph) -> Bool {
         let order = graph.cachedTopologicalOrder()
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: graph.nodes.count) { entered in
             entered.initialize(repeating: false)
@@ -624,6 +627,15 @@ enum GraphOptimizer {
     /// `Knowledge.named` tells values apart here (which can only answer yes too often); the
     /// values tested above each node and after it are on the machine stack for small graphs.
     private static func mayLookBeyond(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry]) -> Bool {
+        joinsTestingAgain(order, nodes, tests) { _ in true }
+    }
+
+    /// Calls `found` with each node two edges lead into that has a value (`Knowledge.bit`)
+    /// tested both above and after it, the last in `order` first, until it returns true
+    /// (then true). Only there may what a way in knows decide a test below the node that
+    /// the node's knowledge does not.
+    static func joinsTestingAgain(_ order: [Int], _ nodes: [GraphNode], _ tests: [TestEntry],
+                                  _ found: (Int) -> Bool) -> Bool {
         let count = nodes.count
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * count) { room in
             room.initialize(repeating: 0)
@@ -644,7 +656,7 @@ enum GraphOptimizer {
                     if case .node(let m) = nodes[n].target(outcome) { mask |= after[m] | bit(m) }
                 }
                 after[n] = mask
-                if waysIn[n] > 1, above[n] & mask != 0 { return true }
+                if waysIn[n] > 1, above[n] & mask != 0, found(n) { return true }
             }
             return false
         }

@@ -73,7 +73,7 @@ extension GraphOptimizer {
     }
 
     /// What is known on the way into each node reached, as a `.decided` threading pass knows it.
-    private static func learnKnowledge(_ graph: DecisionGraph, _ order: [Int], _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
+    static func learnKnowledge(_ graph: DecisionGraph, _ order: [Int], _ knownIn: UnsafeMutableBufferPointer<Knowledge?>,
                                        _ arena: inout FactArena) {
         let tests = graph.tests.entries
         if case .node(let start) = graph.root { knownIn[start] = Knowledge() }

@@ -92,7 +92,7 @@ extension GraphOptimizer {
     }
 
     /// The length of the graph's program, nil if it cannot be laid out.
-    private static func programLength(_ graph: DecisionGraph) -> Int? {
+    static func programLength(_ graph: DecisionGraph) -> Int? {
         try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true).count
     }
 }
