@@ -46,13 +46,14 @@ struct WaySearch {
                                      position: UnsafeMutableBufferPointer<UInt32>, pool: inout WaySteps,
                                      _ body: (Found?, Found?) -> Result) -> Result {
         // A search may draw up to a graph's worth of steps from the pool.
-        let limit = stepLimit + min(pool.left, nodes.count)
+        func allowance() -> Int { stepLimit + min(pool.left, nodes.count) }
+        let limit = allowance()
         let size = 2 * (limit + 1)
         return withUnsafeTemporaryAllocation(of: GraphTarget.self, capacity: 2 * size) { room in
             func search(_ start: (GraphTarget, Knowledge)?, _ part: Int) -> Found? {
                 guard let (target, known) = start else { return nil }
                 // The first search may have drawn on the pool: never more than the room holds.
-                var search = WaySearch(known, limit: stepLimit + min(pool.left, nodes.count), position,
+                var search = WaySearch(known, limit: min(limit, allowance()), position,
                                        UnsafeMutableBufferPointer(rebasing: room[(part * size)..<(part * size + size)]))
                 let finished = search.follow(target, known, nodes, tests, &arena)
                 pool.left -= max(0, search.steps - stepLimit)
