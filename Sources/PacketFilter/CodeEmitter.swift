@@ -235,6 +235,7 @@ enum CodeEmitter {
         // (-2 before one is laid out); empty when no value is saved.
         var savedEntry: [Int32] = []
         if graph.tests.valueTable.usesSavedWord {
+            savedEntry.reserveCapacity(graph.nodes.count)
             for _ in graph.nodes.indices { savedEntry.append(-2) }
             savedEntry[first] = -1
         }
@@ -415,7 +416,7 @@ enum CodeEmitter {
                 let other = codes[candidate]
                 if other.print == this.print, other.trueTarget == this.trueTarget, other.falseTarget == this.falseTarget,
                    other.condition == this.condition, other.operand == this.operand,
-                   code[other.start..<other.end].elementsEqual(code[this.start..<this.end]) { break }
+                   sameCode(code, other.start, this.start, count: this.end - this.start) { break }
                 candidate = other.nextInBucket
             }
             // The first test stays where it is: the program starts there.
@@ -431,6 +432,13 @@ enum CodeEmitter {
         }
         return shared
     }
+}
+
+/// Whether `code[a..<a+count]` and `code[b..<b+count]` are the same instructions: by index,
+/// since comparing two slices retains and releases the array for each.
+private func sameCode(_ code: [ClassicInstruction], _ a: Int, _ b: Int, count: Int) -> Bool {
+    for i in 0..<count where code[a + i] != code[b + i] { return false }
+    return true
 }
 
 private extension ClassicArithmetic {
