@@ -14,6 +14,7 @@ struct ParseVariants {
     /// The variants' paths to their `target`s; nil if a parse lacks it or the parses differ.
     init?(roots: [Predicate], targets: [Predicate], in arena: PredicateArena) {
         var paths: [[Predicate]] = []
+        paths.reserveCapacity(roots.count)
         for (root, target) in zip(roots, targets) {
             guard let path = Self.path(to: target, from: root, in: arena), paths.isEmpty || Self.alike(path, paths[0], in: arena) else { return nil }
             paths.append(path)
@@ -39,8 +40,12 @@ struct ParseVariants {
         }
         // Where each part on the path continues, from the root down: a right side after the
         // path comes from the parse of the variant the evaluation is in.
-        var whenTrue = [variants.map { _ in arena.always(true) }]
-        var whenFalse = [variants.map { _ in arena.always(false) }]
+        // One entry a level, room made at once.
+        var whenTrue: [[Predicate]] = [], whenFalse: [[Predicate]] = []
+        whenTrue.reserveCapacity(base.count)
+        whenFalse.reserveCapacity(base.count)
+        whenTrue.append(variants.map { _ in arena.always(true) })
+        whenFalse.append(variants.map { _ in arena.always(false) })
         for level in 0..<(base.count - 1) {
             var (t, f) = (whenTrue[level], whenFalse[level])
             let next = base[level + 1].index
