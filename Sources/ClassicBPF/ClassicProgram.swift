@@ -19,10 +19,10 @@ public struct ClassicProgram: Sendable, Hashable {
     /// (which gives them back unchanged): the compiler makes one of these per expression.
     /// `maximumLength`: the kernel's, unless the program only runs in user space.
     public init(_ instructions: [ClassicInstruction], maximumLength: Int = ClassicOpcode.maxInstructions) throws(ClassicValidationError) {
-        try ClassicValidator.validate(instructions, maximumLength: maximumLength)
         var raw: [RawClassicInstruction] = []
         raw.reserveCapacity(instructions.count)
         for instruction in instructions { raw.append(instruction.raw) }
+        try ClassicValidator.validate(encoded: raw, maximumLength: maximumLength)
         self.raw = raw
         self.instructions = instructions
     }

@@ -235,6 +235,7 @@ enum CodeEmitter {
         // (-2 before one is laid out); empty when no value is saved.
         var savedEntry: [Int32] = []
         if graph.tests.valueTable.usesSavedWord {
+            savedEntry.reserveCapacity(graph.nodes.count)
             for _ in graph.nodes.indices { savedEntry.append(-2) }
             savedEntry[first] = -1
         }
@@ -323,7 +324,8 @@ enum CodeEmitter {
                 at += codes[n].end - codes[n].start + 1 + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
             }
             let total = verdicts.place(after: at)
-            guard total <= maximumLength else { return (total, trampolines) }
+            // No jump in a program of 256 instructions or fewer reaches past 255.
+            guard total <= maximumLength, total > 256 else { return (total, trampolines) }
             var grew = false
             for n in order where codes[n].kept == n {
                 let offsets = branchOffsets(n, graph[n], codes, verdicts)
@@ -401,36 +403,44 @@ enum CodeEmitter {
         }
         var shared = false
         // Back to front, so targets are already mapped when their predecessors are looked at.
+        // Field by field: copying the whole record in and out costs more.
         for n in order.reversed() {
             let node = graph[n]
-            var this = codes[n]
-            (this.kept, this.trueTarget, this.falseTarget) = (n, index(node.whenTrue), index(node.whenFalse))
+            let (trueTarget, falseTarget) = (index(node.whenTrue), index(node.whenFalse))
+            let (start, end, condition) = (codes[n].start, codes[n].end, codes[n].condition)
             // The targets, the condition and the code's length: equal code is rare enough that
             // comparing the few that collide costs less than summarizing every instruction.
-            this.print = mix(UInt64(bitPattern: Int64(this.trueTarget)) << 32 ^ UInt64(bitPattern: Int64(this.falseTarget)),
-                             UInt64(this.end - this.start) << 16 | UInt64(this.condition.rawValue))
-            let bucket = Int(truncatingIfNeeded: this.print % UInt64(codes.count))
+            let print = mix(UInt64(bitPattern: Int64(trueTarget)) << 32 ^ UInt64(bitPattern: Int64(falseTarget)),
+                            UInt64(end - start) << 16 | UInt64(condition.rawValue))
+            let bucket = Int(truncatingIfNeeded: print % UInt64(codes.count))
             var candidate = codes[bucket].bucketHead
             while candidate >= 0 {
-                let other = codes[candidate]
-                if other.print == this.print, other.trueTarget == this.trueTarget, other.falseTarget == this.falseTarget,
-                   other.condition == this.condition, other.operand == this.operand,
-                   code[other.start..<other.end].elementsEqual(code[this.start..<this.end]) { break }
-                candidate = other.nextInBucket
+                let other = candidate
+                if codes[other].print == print, codes[other].trueTarget == trueTarget, codes[other].falseTarget == falseTarget,
+                   codes[other].condition == condition, codes[other].operand == codes[n].operand,
+                   sameCode(code, codes[other].start, start, count: end - start) { break }
+                candidate = codes[other].nextInBucket
             }
+            (codes[n].trueTarget, codes[n].falseTarget, codes[n].print) = (trueTarget, falseTarget, print)
             // The first test stays where it is: the program starts there.
             if candidate >= 0, n != order[0] {
-                this.kept = candidate
+                codes[n].kept = candidate
                 shared = true
-                codes[n] = this
             } else {
-                this.nextInBucket = codes[bucket].bucketHead
-                codes[n] = this
+                codes[n].kept = n
+                codes[n].nextInBucket = codes[bucket].bucketHead
                 codes[bucket].bucketHead = n
             }
         }
         return shared
     }
+}
+
+/// Whether `code[a..<a+count]` and `code[b..<b+count]` are the same instructions: by index,
+/// since comparing two slices retains and releases the array for each.
+private func sameCode(_ code: [ClassicInstruction], _ a: Int, _ b: Int, count: Int) -> Bool {
+    for i in 0..<count where code[a + i] != code[b + i] { return false }
+    return true
 }
 
 private extension ClassicArithmetic {

@@ -14,6 +14,7 @@ struct ParseVariants {
     /// The variants' paths to their `target`s; nil if a parse lacks it or the parses differ.
     init?(roots: [Predicate], targets: [Predicate], in arena: PredicateArena) {
         var paths: [[Predicate]] = []
+        paths.reserveCapacity(roots.count)
         for (root, target) in zip(roots, targets) {
             guard let path = Self.path(to: target, from: root, in: arena), paths.isEmpty || Self.alike(path, paths[0], in: arena) else { return nil }
             paths.append(path)
@@ -39,13 +40,20 @@ struct ParseVariants {
         }
         // Where each part on the path continues, from the root down: a right side after the
         // path comes from the parse of the variant the evaluation is in.
-        var whenTrue = [variants.map { _ in arena.always(true) }]
-        var whenFalse = [variants.map { _ in arena.always(false) }]
+        // One entry a level, room made at once.
+        var whenTrue: [[Predicate]] = [], whenFalse: [[Predicate]] = []
+        whenTrue.reserveCapacity(base.count)
+        whenFalse.reserveCapacity(base.count)
+        whenTrue.append(variants.map { _ in arena.always(true) })
+        whenFalse.append(variants.map { _ in arena.always(false) })
         for level in 0..<(base.count - 1) {
-            var (t, f) = (whenTrue[level], whenFalse[level])
+            // `then` reads the continuations as they come in, which are constants: a closure
+            // over the variables would check each access at run time.
+            let (t0, f0) = (whenTrue[level], whenFalse[level])
+            var (t, f) = (t0, f0)
             let next = base[level + 1].index
             func then(_ rights: [Predicate]) -> [Predicate] {
-                variants.map { arena.choose(rights[$0], t[$0], f[$0]) }
+                variants.map { arena.choose(rights[$0], t0[$0], f0[$0]) }
             }
             switch arena.parts[Int(base[level].index)] {
             case .not: swap(&t, &f)
@@ -97,18 +105,25 @@ struct ParseVariants {
         var path: [Predicate] = []
         // Room for a deep path at once: growing it step by step costs more than the search.
         path.reserveCapacity(32)
-        func search(_ p: Predicate) -> Bool {
-            path.append(p)
-            if p.index == target.index { return true }
-            switch arena.parts[Int(p.index)] {
-            case .not(let q): if search(q) { return true }
-            case .and(let a, let b), .or(let a, let b): if search(a) || search(b) { return true }
-            case .choose(let c, let t, let f): if search(c) || search(t) || search(f) { return true }
-            case .always, .test: break
-            }
-            path.removeLast()
-            return false
+        return search(root, for: target, in: arena, &path) ? path : nil
+    }
+
+    /// Appends to `path` the parts from `p` down to `target`; false, with `path` as it was,
+    /// if `target` is not there. The path is passed on, not captured: a closure over it
+    /// would check each access at run time.
+    private static func search(_ p: Predicate, for target: Predicate, in arena: PredicateArena, _ path: inout [Predicate]) -> Bool {
+        path.append(p)
+        if p.index == target.index { return true }
+        switch arena.parts[Int(p.index)] {
+        case .not(let q): if search(q, for: target, in: arena, &path) { return true }
+        case .and(let a, let b), .or(let a, let b):
+            if search(a, for: target, in: arena, &path) || search(b, for: target, in: arena, &path) { return true }
+        case .choose(let c, let t, let f):
+            if search(c, for: target, in: arena, &path) || search(t, for: target, in: arena, &path)
+                || search(f, for: target, in: arena, &path) { return true }
+        case .always, .test: break
         }
-        return search(root) ? path : nil
+        path.removeLast()
+        return false
     }
 }

@@ -106,8 +106,8 @@ enum PredicatePart: Sendable {
 /// by number: combining allocates no box per part, and one array is freed at the end.
 /// Parts left by a parse that backtracked are never reached, so they do no harm.
 final class PredicateArena {
-    // Unchecked: only the parse of one expression uses an arena, never two accesses at
-    // once, and the runtime's checks cost as much as the appends.
+    // Unchecked, as every stored property here: only the parse of one expression uses an
+    // arena, never two accesses at once, and the runtime's checks cost as much as the appends.
     @exclusivity(unchecked) private(set) var parts: [PredicatePart] = []
     /// The tests' values in flat form, operands first, not shared: the graph builder
     /// numbers them in its `ValueTable`, in the order it meets them.
@@ -116,28 +116,28 @@ final class PredicateArena {
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
     /// the frame (see `SocketFilter`).
-    var firstVLAN: VLANPrimitive?
+    @exclusivity(unchecked) var firstVLAN: VLANPrimitive?
     /// The expression's `geneve`s up to the one the parse branches on, in the order written,
     /// as the last parse built them; how many of them something follows (see `GeneveForms`).
-    var geneves: [GenevePrimitive] = []
+    @exclusivity(unchecked) var geneves: [GenevePrimitive] = []
     /// For a parse of what follows `geneve`, how it reads past each, in the order written;
     /// the one after the last is branched on (see `GeneveForms`).
-    var geneveVariants: [GeneveVariant] = []
-    var followedGeneves = 0
+    @exclusivity(unchecked) var geneveVariants: [GeneveVariant] = []
+    @exclusivity(unchecked) var followedGeneves = 0
     /// How many `geneve`s the expression has.
-    var genevesWritten = 0
+    @exclusivity(unchecked) var genevesWritten = 0
     /// The outer tests of each `geneve` as the parses read it (see `GeneveReading`).
-    var geneveOuters: [(reading: GeneveReading, outer: GeneveOuter)] = []
+    @exclusivity(unchecked) var geneveOuters: [(reading: GeneveReading, outer: GeneveOuter)] = []
     /// How many parts and values there were when the last parse read past a `geneve`:
     /// those after are what it built past it (see `GeneveForms.overIPv6`).
-    var pastGeneve = (parts: 0, values: 0)
+    @exclusivity(unchecked) var pastGeneve = (parts: 0, values: 0)
     var followsGeneve: Bool { followedGeneves > 0 }
     /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
     /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
-    var geneveIPv6Indexed = true
+    @exclusivity(unchecked) var geneveIPv6Indexed = true
     /// Whether a `vlan` follows `geneve`, after which a bare payload's protocol type is
     /// read again, 4 bytes on (see `GeneveForms.otherLayout`).
-    var vlanFollowsGeneve = false
+    @exclusivity(unchecked) var vlanFollowsGeneve = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
@@ -232,7 +232,7 @@ final class PredicateArena {
 
     /// Whether tests share values by number (see `numbered`): then the graph builder
     /// remembers the number it gave each (`ValueTable`).
-    private(set) var sharesValues = false
+    @exclusivity(unchecked) private(set) var sharesValues = false
 
     /// Where tests share values, the numbers of constants by their hash: a constant met
     /// again (each parse past `geneve` tests the same ones) is then the same value, which
