@@ -445,7 +445,8 @@ struct FingerprintIndex: Sendable {
 
     private mutating func grow() {
         let old = slots
-        // From empty, room for the `choose` parts of a `geneve` expression's graph at once.
+        // From empty, 64 slots: a table of tests, values or choices then seldom grows, the
+        // `choose` parts of a `geneve` expression's graph fitting at once.
         slots = [Slot](repeating: Slot(), count: max(64, slots.count * 2))
         used = 0
         for slot in old where slot.number >= 0 { place(slot.print, slot.number) }

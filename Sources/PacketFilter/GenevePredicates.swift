@@ -203,8 +203,7 @@ enum GeneveForms {
         targets.reserveCapacity(GeneveVariant.allCases.count)
         firsts.reserveCapacity(GeneveVariant.allCases.count)
         // The parses over IPv4, with an inner Ethernet header and without, for those over IPv6.
-        var overIPv4: [OverIPv4] = []
-        overIPv4.reserveCapacity(2)
+        var overIPv4: (ethernet: OverIPv4?, payload: OverIPv4?) = (nil, nil)
         var variants = prefix + [.notMatched]
         for variant in GeneveVariant.allCases {
             variants[level] = variant
@@ -212,17 +211,17 @@ enum GeneveForms {
             let ethernet = variant == .ipv6Ethernet
             if variant == .notMatched, let notMatched {
                 child = notMatched
-            } else if ethernet || variant == .ipv6Payload, prefix.isEmpty, overIPv4.count == 2,
-                      let root = overIPv6(overIPv4[ethernet ? 0 : 1], ethernet: ethernet, parse, in: arena) {
-                child = (root: root, geneves: overIPv4[ethernet ? 0 : 1].geneves)
+            } else if ethernet || variant == .ipv6Payload, prefix.isEmpty, let source = ethernet ? overIPv4.ethernet : overIPv4.payload,
+                      let root = overIPv6(source, ethernet: ethernet, parse, in: arena) {
+                child = (root: root, geneves: source.geneves)
             } else {
                 arena.geneves = []
                 let tree = try FilterParser.parse(tokens: parse.tokens, linkType: parse.linkType, fileByteOrder: parse.fileByteOrder,
                                                   live: parse.live, geneve: variants, resolver: parse.resolver, arena: arena)
                 child = (root: tree.root, geneves: arena.geneves)
-                if variant == .ipv4Ethernet || variant == .ipv4Payload {
-                    overIPv4.append(OverIPv4(root: child.root, geneves: child.geneves, past: arena.pastGeneve))
-                }
+                let parsed = OverIPv4(root: child.root, geneves: child.geneves, past: arena.pastGeneve)
+                if variant == .ipv4Ethernet { overIPv4.ethernet = parsed }
+                if variant == .ipv4Payload { overIPv4.payload = parsed }
             }
             if parse.followed > variants.count, child.geneves.count > variants.count { child = try branched(variants, parse, in: arena) }
             guard child.geneves.count > level else { break }

@@ -109,8 +109,10 @@ final class PredicateArena {
     // Unchecked, as every stored property here: only the parse of one expression uses an
     // arena, never two accesses at once, and the runtime's checks cost as much as the appends.
     @exclusivity(unchecked) private(set) var parts: [PredicatePart] = []
-    /// The tests' values in flat form, operands first, not shared: the graph builder
-    /// numbers them in its `ValueTable`, in the order it meets them.
+    /// The tests' values in flat form, operands first: the graph builder numbers them in
+    /// its `ValueTable`, in the order it meets them. Each is its own entry, but for the
+    /// `numbered` ones (added once for the values that read past them) and, where those
+    /// exist, constants (`sharedConstant`).
     @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
     /// The chains of `protocolChain` values, by their `k`.
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
