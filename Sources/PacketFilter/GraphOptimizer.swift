@@ -488,9 +488,12 @@ enum GraphOptimizer {
                 for n in chain.dropFirst() { nodes[n].inChain = true }
                 func value(_ n: Int) -> Int { table[graph[n].test].value }
                 // The tests grouped by value, each chain node's once; the group of the value A
-                // already holds goes first.
+                // already holds goes first. A test the chain holds twice is kept once: the
+                // second copy is reached only where the first took the way along, and so
+                // would (a second `not (port …)` chain repeating ports of a first one).
                 var filled = 0
                 func add(_ n: Int) {
+                    guard !groupedRoom[..<filled].contains(graph[n].test) else { return }
                     groupedRoom[filled] = graph[n].test
                     filled += 1
                 }
@@ -499,8 +502,14 @@ enum GraphOptimizer {
                     for m in chain where value(m) == value(n) { add(m) }
                 }
                 let grouped = groupedRoom[..<filled]
-                guard zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
+                guard filled < length || zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
                 for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
+                if filled < length {
+                    // The chain's last kept node goes on where its last node went.
+                    let last = chain[filled - 1], beyond = graph[chain[length - 1]].target(along)
+                    let exits = along ? (whenTrue: beyond, whenFalse: shared) : (whenTrue: shared, whenFalse: beyond)
+                    graph.setTargets(of: last, whenTrue: exits.whenTrue, whenFalse: exits.whenFalse)
+                }
                 changed = true
                 if case .node(let exit) = shared, chain.contains(where: { value($0) == table[graph[exit].test].value }) {
                     decidesMore = true

@@ -16,8 +16,19 @@ extension GraphOptimizer {
     /// Nodes a graph may have for splits to be tried: the knowledge of every edge is computed.
     static let splitGraphLimit = 256
 
+    /// Splits that add no node are tried first; then ones adding up to two, which pay only
+    /// where a chain they unshare is regrouped (`not tcp and not (udp port 2051 or port 2048
+    /// or udp port 2017)`: UDP's ports all tested on one load each, as libpcap does). Tried
+    /// first, those could take the place of better splits; tried only where the first round
+    /// met one, as most graphs have none.
     static func splitPaths(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
+        if splitPaths(&graph, &searches, growth: 0) { _ = splitPaths(&graph, &searches, growth: 2) }
+    }
+
+    /// Whether a split was passed over for adding more than `growth` nodes but at most two.
+    private static func splitPaths(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, growth: Int) -> Bool {
         var tries = 0
+        var passedOver = false
         var length: Int?
         // The joins of the graph before this one were tried and not kept.
         var next = 0
@@ -25,17 +36,21 @@ extension GraphOptimizer {
             let order = graph.cachedTopologicalOrder()
             // Most graphs have no join: that is seen sooner than the joins that may gain. Where
             // the last `.beyond` pass was skipped, no join tested a value again (`mayLookBeyond`).
-            guard order.count <= splitGraphLimit, !searches.skipped, hasJoin(&graph) else { return }
+            guard order.count <= splitGraphLimit, !searches.skipped, hasJoin(&graph) else { return passedOver }
             var joins: [Int] = []
             _ = joinsTestingAgain(order, graph.nodes, graph.tests.entries) { joins.append($0); return false }
-            guard next < joins.count, let (split, at) = splitCandidate(graph, order, joins[next...]) else { return }
+            guard next < joins.count, let (split, at) = splitCandidate(graph, order, joins[next...]) else { return passedOver }
             next = at + 1
-            // Only a split whose copies came out as no more nodes than it replaced is worth
-            // the other rules and a layout: most add nodes.
+            // Only a split whose copies came out as at most `growth` more nodes than it
+            // replaced is worth the other rules and a layout: most add more.
             var candidate = split.rebuilt()
-            guard candidate.cachedTopologicalOrder().count <= order.count else { continue }
+            let added = candidate.cachedTopologicalOrder().count - order.count
+            guard added <= growth else {
+                passedOver = passedOver || added <= 2
+                continue
+            }
             tries += 1
-            guard let current = length ?? programLength(graph) else { return }
+            guard let current = length ?? programLength(graph) else { return passedOver }
             length = current
             var candidateSearches = searches
             simplify(&candidate, &candidateSearches)
@@ -45,6 +60,7 @@ extension GraphOptimizer {
             searches.reshaped = true
             next = 0
         }
+        return passedOver
     }
 
     /// The graph with the first of `joins` split where some way's copy drops a test (each
