@@ -50,14 +50,8 @@ extension GraphOptimizer {
                 continue
             }
             tries += 1
-            guard let current = length ?? programLength(graph) else { return passedOver }
-            length = current
-            var candidateSearches = searches
-            simplify(&candidate, &candidateSearches)
-            guard let shorter = programLength(candidate), shorter < current,
-                  readsAlike(candidate, graph) else { continue }
-            (graph, searches, length) = (candidate, candidateSearches, shorter)
-            searches.reshaped = true
+            guard let kept = adoptIfShorter(&candidate, &graph, &searches, length: &length) else { return passedOver }
+            guard kept else { continue }
             next = 0
         }
         return passedOver

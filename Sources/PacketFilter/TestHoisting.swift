@@ -26,15 +26,9 @@ extension GraphOptimizer {
                 for side in GraphNode.outcomes where mayHoist(below: m, side, graph, entries) {
                     guard tries < hoistLimit else { break search }
                     tries += 1
-                    guard let current = length ?? programLength(graph) else { return }
-                    length = current
                     var candidate = hoisted(below: m, side, graph)
-                    var candidateSearches = searches
-                    simplify(&candidate, &candidateSearches)
-                    guard let shorter = programLength(candidate), shorter < current,
-                          readsAlike(candidate, graph) else { continue }
-                    (graph, searches, length) = (candidate, candidateSearches, shorter)
-                    searches.reshaped = true
+                    guard let kept = adoptIfShorter(&candidate, &graph, &searches, length: &length) else { return }
+                    guard kept else { continue }
                     improved = true
                     break search
                 }
@@ -89,6 +83,22 @@ extension GraphOptimizer {
         result.setTest(of: m, child.test)
         result.setTargets(of: m, whenTrue: whenTrue, whenFalse: whenFalse)
         return result.rebuilt()
+    }
+
+    /// Tries `candidate`, a reshaping of `graph`: with the other rules run again, it takes
+    /// `graph`'s place where its program is shorter and reads every packet as far
+    /// (`readsAlike`). `length` keeps `graph`'s program length between tries. Whether it was
+    /// taken; nil where `graph`'s program cannot be laid out.
+    static func adoptIfShorter(_ candidate: inout DecisionGraph, _ graph: inout DecisionGraph, _ searches: inout BeyondSearches,
+                               length: inout Int?) -> Bool? {
+        guard let current = length ?? programLength(graph) else { return nil }
+        length = current
+        var candidateSearches = searches
+        simplify(&candidate, &candidateSearches)
+        guard let shorter = programLength(candidate), shorter < current, readsAlike(candidate, graph) else { return false }
+        (graph, searches, length) = (candidate, candidateSearches, shorter)
+        searches.reshaped = true
+        return true
     }
 
     /// The length of the graph's program, nil if it cannot be laid out.
