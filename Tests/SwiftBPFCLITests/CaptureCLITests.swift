@@ -409,25 +409,17 @@ import Testing
     /// a packet before any interface is refused as libpcap refuses it.
     @Test func pcapngInterfacesTheFilterCannotRead() throws {
         guard let (_, tcpdump) = Self.peers() else { return }
-        var bytes: [UInt8] = []
-        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-        func packet(_ interface: UInt32, _ data: [UInt8]) {
-            let padded = data + [UInt8](repeating: 0, count: (4 - data.count % 4) % 4)
-            for word in [6, UInt32(32 + padded.count), interface, 0, 1_000_000, UInt32(data.count), UInt32(data.count)] { append(word) }
-            bytes += padded
-            append(UInt32(32 + padded.count))
-        }
-        for word: UInt32 in [0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, 0xffff_ffff, 0xffff_ffff, 28] { append(word) }
-        let header = bytes
         let udp: [UInt8] = [0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x03, 0xe8, 0, 53, 0, 8, 0, 0]
         let ethernet = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + udp
-        packet(0, ethernet)
-        let orphan = bytes
-        bytes = header
-        for linkType: UInt32 in [1, 101] { append(1); append(20); append(linkType); append(262_144); append(20) }
-        packet(0, ethernet)
-        packet(1, udp)
-        packet(0, ethernet)
+        var file = PcapngBytes()
+        file.packet(interface: 0, ethernet)
+        let orphan = file.bytes
+        file = PcapngBytes()
+        for linkType: UInt32 in [1, 101] { file.interface(linkType: linkType, snapshotLength: 262_144) }
+        file.packet(interface: 0, ethernet)
+        file.packet(interface: 1, udp)
+        file.packet(interface: 0, ethernet)
+        let bytes = file.bytes
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-interfaces-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -450,28 +442,18 @@ import Testing
     /// said when one of its packets is longer than the header's length.
     @Test func savedHeaderHoldsEveryInterfacesPackets() throws {
         guard let (_, tcpdump) = Self.peers() else { return }
-        var bytes: [UInt8] = []
-        func append(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
-        func interface(snapshotLength: UInt32) { for word: UInt32 in [1, 20, 1, snapshotLength, 20] { append(word) } }
-        func packet(interface: UInt32, _ frame: [UInt8]) {
-            let padded = frame + [UInt8](repeating: 0, count: (4 - frame.count % 4) % 4)
-            for word in [6, UInt32(32 + padded.count), interface, 0, 1_000_000, UInt32(frame.count), UInt32(frame.count)] { append(word) }
-            bytes += padded
-            append(UInt32(32 + padded.count))
-        }
-        for word: UInt32 in [0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, 0xffff_ffff, 0xffff_ffff, 28] { append(word) }
-        let header = bytes
         let long = [UInt8](repeating: 0xff, count: 12) + [0x08, 0x06] + [UInt8](repeating: 7, count: 88)
-        interface(snapshotLength: 64)
-        interface(snapshotLength: 0)
-        packet(interface: 1, long)
-        let together = bytes
-        bytes = header
-        interface(snapshotLength: 64)
-        packet(interface: 0, Array(long.prefix(60)))
-        interface(snapshotLength: 0)
-        packet(interface: 1, long)
-        let later = bytes
+        var file = PcapngBytes()
+        file.interface(snapshotLength: 64)
+        file.interface(snapshotLength: 0)
+        file.packet(interface: 1, long)
+        let together = file.bytes
+        file = PcapngBytes()
+        file.interface(snapshotLength: 64)
+        file.packet(interface: 0, Array(long.prefix(60)))
+        file.interface(snapshotLength: 0)
+        file.packet(interface: 1, long)
+        let later = file.bytes
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("swiftbpf-snaplen-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
