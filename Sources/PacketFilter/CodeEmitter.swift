@@ -77,13 +77,16 @@ private struct ValueWriter {
     /// Whether any code reads the `saved` value back; if none does, its stores are dropped.
     var savedReloaded = false
     var nextScratch: UInt32 = 0
-    /// The scratch words free for arithmetic: all but the one a `saved` value is kept in.
+    /// The scratch words free for arithmetic: all but those `saved` and `store` values keep.
     let scratchWords: UInt32
+    /// Whether the code written since this was last cleared keeps a value in a scratch word
+    /// (`store`): what A and X held may then name what the word held before.
+    var stored = false
 
     init(_ values: ValueTable) {
         self.values = values
         state = RegisterState()
-        scratchWords = values.usesSavedWord ? FilterValue.savedScratch : UInt32(ClassicOpcode.scratchWords)
+        scratchWords = min(values.lowestKeptWord, values.usesSavedWord ? FilterValue.savedScratch : UInt32(ClassicOpcode.scratchWords))
     }
 
     mutating func scratch() throws(FilterError) -> UInt32 {
@@ -129,9 +132,17 @@ private struct ValueWriter {
                 saved = value
             }
         case .after:
-            if saved != entry.left { try intoA(entry.left) }
+            try intoA(entry.left)
             // A holds the second value itself, which tests of it that follow reuse.
             try intoA(entry.right)
+            return
+        case .scratch: code.append(.loadA(.scratch(entry.k)))
+        case .store:
+            try intoA(entry.left)
+            code.append(.storeA(scratch: entry.k))
+            stored = true
+            // A holds the value stored; the store itself is written again wherever asked for.
+            state.a = entry.left
             return
         case .binary:
             if let k = values.constant(entry.right) {
@@ -168,7 +179,8 @@ private struct ValueWriter {
             return true
         }
         if values[right].kind == .saved || state.x == right, try leavesX(right, computing: left) { return true }
-        guard values[right].kind == .ipHeaderLength || values[right].kind == .indexConstant else { return false }
+        // These load X without touching A.
+        guard values[right].kind == .ipHeaderLength || values[right].kind == .indexConstant || values[right].kind == .scratch else { return false }
         try intoA(left)
         try intoX(right)
         return true
@@ -194,6 +206,7 @@ private struct ValueWriter {
         switch entry.kind {
         case .ipHeaderLength: code.append(.loadX(.headerLength(offset: entry.k)))
         case .constant, .indexConstant: code.append(.loadX(.constant(entry.k)))
+        case .scratch: code.append(.loadX(.scratch(entry.k)))
         case .saved where saved == value:
             code.append(.loadX(.scratch(FilterValue.savedScratch)))
             savedReloaded = true
@@ -256,6 +269,8 @@ enum CodeEmitter {
             }
             codes[n].end = writer.code.count
             writer.code.append(.branch(test.condition, codes[n].operand, jumpTrue: 0, jumpFalse: 0))
+            // Past a store, what A and X hold may name a word's old value: forgotten.
+            if writer.stored { (writer.state, writer.stored) = (RegisterState(), false) }
             enter(node.whenTrue, leaving: writer.state, &codes, &verdicts)
             enter(node.whenFalse, leaving: writer.state, &codes, &verdicts)
             if !savedEntry.isEmpty {
@@ -273,22 +288,31 @@ enum CodeEmitter {
         // every predecessor of both.
         var reshaped = shareCode(order, graph, writer.code, &codes)
 
-        var (total, trampolines) = layOut(order, graph, &codes, &verdicts, maximumLength: maximumLength)
+        // Words some path reads before any store: 0 first, as libpcap's programs read them
+        // in user space (and the kernel refuses a read of a word never written).
+        var zeroed: [ClassicInstruction] = []
+        if graph.tests.valueTable.lowestKeptWord < ClassicOpcode.scratchWords {
+            let unwritten = wordsReadUnwritten(order, graph, writer.code, codes)
+            if unwritten != 0 { zeroed.append(.loadA(.constant(0))) }
+            for word in 0..<UInt32(ClassicOpcode.scratchWords) where unwritten & 1 << word != 0 { zeroed.append(.storeA(scratch: word)) }
+        }
+        var (total, trampolines) = layOut(order, graph, &codes, &verdicts, maximumLength: maximumLength - zeroed.count)
         if trampolines {
             reshaped = true
             // Which verdict comes last decides how many jumps reach past 255: the shorter way.
             var (otherCodes, otherVerdicts) = (codes, verdicts)
             for n in order { (otherCodes[n].farTrue, otherCodes[n].farFalse) = (false, false) }
             otherVerdicts.rejectFirst = true
-            let (otherTotal, _) = layOut(order, graph, &otherCodes, &otherVerdicts, maximumLength: maximumLength)
+            let (otherTotal, _) = layOut(order, graph, &otherCodes, &otherVerdicts, maximumLength: maximumLength - zeroed.count)
             if otherTotal < total { (codes, verdicts, total) = (otherCodes, otherVerdicts, otherTotal) }
         }
+        total += zeroed.count
         guard total <= maximumLength else {
             throw FilterError(offset: 0, message: "the compiled filter needs \(total) instructions; "
                               + (maximumLength == ClassicOpcode.maxInstructions ? "classic BPF in the kernel allows \(maximumLength)" : "at most \(maximumLength) are taken"))
         }
 
-        var program: [ClassicInstruction] = []
+        var program = zeroed
         if reshaped {
             program.reserveCapacity(total)
             for n in order where codes[n].kept == n {
@@ -302,7 +326,7 @@ enum CodeEmitter {
             // Every test is where it was written: only the branches change.
             for n in order { writer.code[codes[n].end] = branch(codes[n], branchOffsets(n, graph[n], codes, verdicts)) }
             // Taken, not copied: the verdicts are appended without copying the buffer.
-            swap(&program, &writer.code)
+            if zeroed.isEmpty { swap(&program, &writer.code) } else { program += writer.code }
         }
         if verdicts.rejectFirst, verdicts.rejectUsed { program.append(.ret(.constant(0))) }
         if verdicts.acceptUsed { program.append(.ret(.constant(snapshotLength))) }
@@ -337,6 +361,29 @@ enum CodeEmitter {
             if !grew { return (total, trampolines) }
             trampolines = true
         }
+    }
+
+    /// The scratch words (a bit each) that code reads on some path before any code writes
+    /// them. The tests' code lies in layout order, each followed by its branch.
+    private static func wordsReadUnwritten(_ order: [Int], _ graph: DecisionGraph, _ code: [ClassicInstruction],
+                                           _ codes: [NodeCode]) -> UInt32 {
+        // By node number, the words written on every path into it.
+        var written = [UInt32](repeating: .max, count: graph.nodes.count)
+        written[order[0]] = 0
+        var unwritten: UInt32 = 0
+        for n in order {
+            var words = written[n]
+            for at in codes[n].start..<codes[n].end {
+                switch code[at] {
+                case .storeA(let word), .storeX(let word): words |= 1 << word
+                case .loadA(.scratch(let word)), .loadX(.scratch(let word)): if words & 1 << word == 0 { unwritten |= 1 << word }
+                default: break
+                }
+            }
+            if case .node(let m) = graph[n].whenTrue { written[m] &= words }
+            if case .node(let m) = graph[n].whenFalse { written[m] &= words }
+        }
+        return unwritten
     }
 
     /// Drops the stores of a `saved` value no code reads back. The tests' code lies in

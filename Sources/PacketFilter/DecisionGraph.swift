@@ -187,9 +187,15 @@ struct DecisionGraph: Sendable {
     /// A node for the test `value condition operand` of `arena`'s values.
     mutating func node(value: Int32, _ condition: ClassicCondition, operand: Int32, of arena: PredicateArena,
                        apart: Bool = false, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
+        let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
+        // A test that stores is kept whatever its exits: what follows reads the words it writes.
+        if a.kind == .store || a.kind == .after {
+            let number = tests.number(value: value, condition, operand: operand, of: arena)
+            let node = GraphNode(test: number, whenTrue: whenTrue, whenFalse: whenFalse)
+            return .node(shares ? index.intern(node, in: &nodes) : append(node))
+        }
         if simplify, whenTrue == whenFalse { return whenTrue }
         // Constants involve no load, so folding never hides a drop.
-        let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
         if a.kind == .constant, b.kind == .constant {
             return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
         }
@@ -200,11 +206,13 @@ struct DecisionGraph: Sendable {
     mutating func node(number test: Int, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         if simplify, whenTrue == whenFalse { return whenTrue }
         let node = GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse)
-        guard shares else {
-            nodes.append(node)
-            return .node(nodes.count - 1)
-        }
+        guard shares else { return .node(append(node)) }
         return .node(index.intern(node, in: &nodes))
+    }
+
+    private mutating func append(_ node: GraphNode) -> Int {
+        nodes.append(node)
+        return nodes.count - 1
     }
 
     private mutating func build(_ p: Predicate, in arena: PredicateArena, _ choices: inout BuiltChoices,
@@ -226,7 +234,7 @@ struct DecisionGraph: Sendable {
     private mutating func choice(_ p: Predicate, _ c: Predicate, _ a: Predicate, _ b: Predicate, in arena: PredicateArena,
                                  _ choices: inout BuiltChoices, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
         let print = mix(UInt64(UInt32(bitPattern: p.index)), whenTrue.code << 32 ^ whenFalse.code)
-        // Room for a geneve graph's choices once one is met (most expressions have none).
+        // Room for a graph's choices once one is met (most expressions have none).
         if choices.list.isEmpty { choices.list.reserveCapacity(32) }
         let list = choices.list
         if let built = choices.index.find(print, { list[$0].part == p.index && list[$0].whenTrue == whenTrue && list[$0].whenFalse == whenFalse }) {
@@ -360,7 +368,8 @@ struct TestTable: Sendable {
 
     /// The tests of a graph built from `arena`'s values.
     init(numbering arena: PredicateArena) {
-        valueTable = ValueTable(numbering: arena)
+        // At most one distinct value per value of the arena.
+        valueTable = ValueTable(capacity: max(32, arena.values.count))
         // Room for the tests of a typical expression, or of a larger one's (about a third of
         // its parts), so that they are not copied or indexed again as they come.
         let room = max(32, arena.parts.count / 3)
@@ -445,8 +454,7 @@ struct FingerprintIndex: Sendable {
 
     private mutating func grow() {
         let old = slots
-        // From empty, 64 slots: a table of tests, values or choices then seldom grows, the
-        // `choose` parts of a `geneve` expression's graph fitting at once.
+        // From empty, 64 slots: a table of tests, values or choices then seldom grows.
         slots = [Slot](repeating: Slot(), count: max(64, slots.count * 2))
         used = 0
         for slot in old where slot.number >= 0 { place(slot.print, slot.number) }

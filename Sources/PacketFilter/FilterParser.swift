@@ -33,25 +33,13 @@ struct FilterParser {
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
-    /// Counted by `geneve`, after which libpcap reads every header past the Geneve header's
-    /// variable length: what follows it is parsed once per `GeneveVariant` (`GeneveForms`).
+    /// Counted by `geneve`, after which every header is read past the Geneve header's
+    /// variable length (see `PredicateBuilder.geneve`).
     var genevesSeen = 0
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
-                      geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
-                      arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
-        try parse(tokens: try FilterLexer.tokenize(text), linkType: linkType, fileByteOrder: fileByteOrder, live: live, geneve: geneve,
-                  resolver: resolver, arena: arena)
-    }
-
-    /// The expression of `tokens`: the text tokenized once for the parses of one expression.
-    static func parse(tokens: [FilterToken], linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
-                      geneve: [GeneveVariant] = [], resolver: (any FilterNameResolver)? = nil,
-                      arena: PredicateArena) throws(FilterError) -> PredicateTree {
-        arena.geneveVariants = geneve
-        // A parse that branches on no `geneve` may read differently before one (another
-        // live form): only the parses of `GeneveForms.branched` after it share its outer tests.
-        if geneve.isEmpty, !arena.geneveOuters.isEmpty { arena.geneveOuters.removeAll() }
+                      resolver: (any FilterNameResolver)? = nil, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
+        let tokens = try FilterLexer.tokenize(text)
         let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena)
         var parser = FilterParser(tokens: tokens, builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
@@ -124,7 +112,7 @@ struct FilterParser {
             _ = advance()
             return arena.not(try term())
         }
-        if genevesSeen > 0 { arena.followedGeneves = max(arena.followedGeneves, genevesSeen) }
+        if genevesSeen > 0 { arena.followsGeneve = true }
         if current.isSymbol("(") {
             // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
             // When the first operand already rules arithmetic out (`(port 80 or ...)`), it is

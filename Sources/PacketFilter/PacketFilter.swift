@@ -9,10 +9,12 @@ import ClassicBPF
 // and merges equal tests; `CodeEmitter` lays the DAG out as classic instructions, skipping
 // loads whose value A or X already holds.
 //
-// Where what follows a primitive reads at offsets known only at run time (the first `vlan`
-// on a live socket, `geneve`), the expression is parsed once per way of reading and the
-// parses are joined where that primitive is evaluated (`ParseVariants`); a `saved` value
-// keeps the run-time offset in a scratch word, so the code past it is laid out once.
+// Where what follows the first `vlan` on a live socket reads at offsets known only at run
+// time, the expression is parsed once per way of reading and the parses are joined where
+// that `vlan` is evaluated (`ParseVariants`); a `saved` value keeps the run-time offset in
+// a scratch word, so the code past it is laid out once. What follows `geneve` is parsed
+// once: as in libpcap, tests that store the inner frame's offsets in scratch words (kept by
+// the graph, written by the emitter) run where it holds, and what follows reads through them.
 
 /// The pcap filter language compiler.
 public enum PacketFilter {
@@ -38,16 +40,8 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, fileByteOrder: ByteOrder? = nil,
         resolver: (any FilterNameResolver)? = nil, maximumLength: Int = ClassicOpcode.maxInstructions
     ) throws(FilterError) -> ClassicProgram {
-        let predicate = try GeneveForms.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        let compiled = try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength,
-                                   maximumLength: maximumLength)
-        // Past `geneve`, two layouts of the same meaning: only the length decides.
-        guard let other = GeneveForms.otherLayout(of: predicate, expression, linkType: linkType, fileByteOrder: fileByteOrder,
-                                                  resolver: resolver),
-              let shorter = try? program(other, of: expression, optimize: optimize, snapshotLength: snapshotLength,
-                                         maximumLength: maximumLength),
-              shorter.instructions.count < compiled.instructions.count else { return compiled }
-        return shorter
+        let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
+        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
     }
 
     /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`, to run
@@ -97,8 +91,8 @@ public enum PacketFilter {
         if let refusal { throw refusal }
         // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
         // what libpcap proves is refused: a tcpdump command that works there works here. With
-        // `protochain` (a loop) libpcap does not optimize at all, so refuses nothing.
-        if optimize, instructions == [.ret(.constant(0))], predicate.arena.chains.isEmpty,
+        // `protochain` (a loop) or `geneve` libpcap does not optimize at all, so refuses nothing.
+        if optimize, instructions == [.ret(.constant(0))], predicate.arena.chains.isEmpty, predicate.arena.genevesWritten == 0,
            GraphOptimizer.provesFalseLikeLibpcap(predicate) {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "expression rejects all packets")
         }

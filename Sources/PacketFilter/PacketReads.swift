@@ -127,7 +127,7 @@ private struct ReadCheck {
         guard value >= 0 else { return }
         let entry = values[value]
         switch entry.kind {
-        case .constant, .length, .indexConstant: break
+        case .constant, .length, .indexConstant, .scratch: break
         // A Linux ancillary field (k past 2^31, SKF_AD_OFF and below) is no packet byte: read
         // in the kernel whatever the packet's length, so it covers no packet read, only itself.
         case .load where Int32(bitPattern: entry.k) < 0: found?.append(PacketRead(base: -2 - Int(value), end: 0))
@@ -143,7 +143,7 @@ private struct ReadCheck {
                 found?.append(PacketRead(base: -2 - Int(value), end: 0))
             }
         case .negate: collect(entry.left, values, into: &found)
-        case .protocolChain, .saved, .after:
+        case .protocolChain, .saved, .after, .store:
             collect(entry.left, values, into: &found)
             collect(entry.right, values, into: &found)
             found?.append(PacketRead(base: -2 - Int(value), end: 0))

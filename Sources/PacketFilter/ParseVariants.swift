@@ -1,6 +1,5 @@
 /// Joins parses of one expression that differ only in how what follows one primitive reads
-/// the packet: the live first `vlan` (its tag in the frame or taken out) and `geneve` (the
-/// inner frame's offsets, which depend on the outer IP version and the Geneve header).
+/// the packet: the live first `vlan` (its tag in the frame or taken out).
 ///
 /// Predicates are pure, so each way of reading is a parse of its own. The joined predicate
 /// follows the evaluation down to that primitive, which branches into the variant the
@@ -73,7 +72,7 @@ struct ParseVariants {
             switch arena.parts[Int(base[level].index)] {
             case .and(let left, _) where left.index != next: result = arena.choose(left, result, whenFalse[level][0])
             case .or(let left, _) where left.index != next: result = arena.choose(left, whenTrue[level][0], result)
-            // A `choose` on the path past its condition (a `geneve` joined before): the other side in the base.
+            // A `choose` on the path past its condition: the other side in the base.
             case .choose(let condition, let t, let f) where condition.index != next:
                 let other = arena.choose(t.index == next ? f : t, whenTrue[level][0], whenFalse[level][0])
                 result = t.index == next ? arena.choose(condition, result, other) : arena.choose(condition, other, result)

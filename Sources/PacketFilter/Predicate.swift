@@ -21,21 +21,23 @@ enum FilterValue: Hashable, Sendable {
     /// 1 when the IP header chain has a protocol, else 0 (`protochain`).
     case protocolChain(ProtocolChain)
 
-    /// A value the program keeps in `savedScratch` once a path has computed it, so that the
-    /// loads past it cost an `ldx`, and that the code reading past it is the same text
-    /// whichever value it is (Geneve's payload over IPv4 or IPv6; the length of the first
-    /// VLAN tag in a live frame, or 0 where the first `vlan` was not evaluated), so laid out
-    /// once. A path may compute another (past a second `geneve`), which takes the word
-    /// over: the code emitter tracks which value it holds.
+    /// A value the program keeps in `savedScratch` once a path has computed it, so that
+    /// the loads past it cost an `ldx` and the code reading past it is the same text
+    /// whichever value it is (the length of the first VLAN tag in a live frame, or 0 where
+    /// the first `vlan` was not evaluated), so laid out once.
     indirect case saved(FilterValue)
-    /// The second value, computed once the first is: a `saved` value computed before a test
-    /// of another, so that the code after the test reads it back whichever branch it takes.
+    /// The second value, computed once the first is (a `store`, kept for what follows).
     indirect case after(FilterValue, FilterValue)
+    /// What scratch word `k` holds: written by a `store` (past `geneve`, the inner frame's
+    /// offsets), else 0 (the program zeroes a word some path reads unwritten).
+    case scratch(UInt32)
+    /// The value, kept in scratch word `k` as a side effect: only a test the decision graph
+    /// keeps whatever its exits (see `DecisionGraph.node`) evaluates one.
+    indirect case store(UInt32, FilterValue)
     /// A value already in the expression's `PredicateArena`, by its number there, and how
-    /// deeply it nests: a run-time offset that every load past `geneve` reads, added once
-    /// rather than walked again for each load.
+    /// deeply it nests: added once rather than walked again where it is read.
     /// Not boxed: two 32-bit numbers fit in the room of `protocolChain`'s payload, and every
-    /// load past `geneve` names one (a box would be allocated and freed for each).
+    /// indexed load names one (a box would be allocated and freed for each).
     case numbered(Int32, depth: Int32)
 
     /// The scratch word holding a `saved` value: the last, as the others fill from 0.
@@ -51,7 +53,7 @@ enum FilterValue: Hashable, Sendable {
         switch self {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
         case .after(let first, let value): max(first.depth, value.depth)
-        case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
+        case .negate(let value), .loadIndexed(_, let value, _), .saved(let value), .store(_, let value): value.depth
         case .numbered(_, let depth): Int(depth)
         default: 0
         }
@@ -111,47 +113,23 @@ final class PredicateArena {
     @exclusivity(unchecked) private(set) var parts: [PredicatePart] = []
     /// The tests' values in flat form, operands first: the graph builder numbers them in
     /// its `ValueTable`, in the order it meets them. Each is its own entry, but for the
-    /// `numbered` ones (added once for the values that read past them) and, where those
-    /// exist, constants (`sharedConstant`).
+    /// `numbered` ones (added once for the values that read past them).
     @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
     /// The chains of `protocolChain` values, by their `k`.
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
     /// the frame (see `SocketFilter`).
     @exclusivity(unchecked) var firstVLAN: VLANPrimitive?
-    /// The expression's `geneve`s up to the one the parse branches on, in the order written,
-    /// as the last parse built them; how many of them something follows (see `GeneveForms`).
-    @exclusivity(unchecked) var geneves: [GenevePrimitive] = []
-    /// For a parse of what follows `geneve`, how it reads past each, in the order written;
-    /// the one after the last is branched on (see `GeneveForms`).
-    @exclusivity(unchecked) var geneveVariants: [GeneveVariant] = []
-    @exclusivity(unchecked) var followedGeneves = 0
-    /// How many `geneve`s the expression has.
+    /// How many `geneve`s the expression has; after the first, what follows reads the
+    /// inner frame through scratch words (see `PredicateBuilder.geneve`).
     @exclusivity(unchecked) var genevesWritten = 0
-    /// The outer tests of each `geneve` as the parses read it (see `GeneveReading`).
-    @exclusivity(unchecked) var geneveOuters: [(reading: GeneveReading, outer: GeneveOuter)] = []
-    /// How many parts and values there were when the last parse read past a `geneve`:
-    /// those after are what it built past it (see `GeneveForms.overIPv6`).
-    @exclusivity(unchecked) var pastGeneve = (parts: 0, values: 0)
-    var followsGeneve: Bool { followedGeneves > 0 }
-    /// Whether `geneve` over IPv6 reads the UDP header with 40 in X, the code over IPv4
-    /// with its header length there, or at constant offsets (see `GeneveForms.otherLayout`).
-    @exclusivity(unchecked) var geneveIPv6Indexed = true
-    /// Whether a `vlan` follows `geneve`, after which a bare payload's protocol type is
-    /// read again, 4 bytes on (see `GeneveForms.otherLayout`).
-    @exclusivity(unchecked) var vlanFollowsGeneve = false
+    /// Whether something follows a `geneve`.
+    @exclusivity(unchecked) var followsGeneve = false
 
     init() {
         // Room for a typical expression, so the parts are not copied as they come.
         parts.reserveCapacity(64)
         values.reserveCapacity(64)
-    }
-
-    /// Room for `count` more parses the size of those so far (those past `geneve`), so that
-    /// the parts and values are copied once rather than each time they outgrow their room.
-    func reserve(parses count: Int) {
-        parts.reserveCapacity(parts.count * (count + 1))
-        values.reserveCapacity(values.count * (count + 1))
     }
 
     /// The parts that are the comparison of a relation (`ether[12:2] = 0x800`), in order.
@@ -184,9 +162,7 @@ final class PredicateArena {
         let entry: ValueEntry
         switch value {
         case .numbered(let number, _): return number
-        case .constant(let k):
-            if sharesValues { return sharedConstant(k) }
-            entry = ValueEntry(kind: .constant, k: k)
+        case .constant(let k): entry = ValueEntry(kind: .constant, k: k)
         case .load(let size, let k): entry = ValueEntry(kind: .load, size: size, k: k)
         case .loadIndexed(let size, let index, let k): entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
         case .ipHeaderLength(let k): entry = ValueEntry(kind: .ipHeaderLength, k: k)
@@ -200,6 +176,8 @@ final class PredicateArena {
             chains.append(chain)
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
         case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
+        case .scratch(let k): entry = ValueEntry(kind: .scratch, k: k)
+        case .store(let k, let inner): entry = ValueEntry(kind: .store, k: k, left: addValue(inner))
         case .after(let first, let value):
             let l = addValue(first)
             entry = ValueEntry(kind: .after, left: l, right: addValue(value))
@@ -223,82 +201,17 @@ final class PredicateArena {
         return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: 1 + max(left.depth, right.depth)))
     }
 
-    /// `value` added once, for the values that read past it.
-    func numbered(_ value: FilterValue) -> FilterValue {
-        if !sharesValues {
-            sharesValues = true
-            constants = [Int32](repeating: -1, count: 64)
-        }
-        return .numbered(addValue(value), depth: Int32(clamping: value.depth))
+    /// `value` kept in scratch word `word`, added now and named by its number (unboxed).
+    func store(_ word: UInt32, _ value: FilterValue) -> FilterValue {
+        values.append(ValueEntry(kind: .store, k: word, left: addValue(value)))
+        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: value.depth))
     }
 
-    /// Whether tests share values by number (see `numbered`): then the graph builder
-    /// remembers the number it gave each (`ValueTable`).
-    @exclusivity(unchecked) private(set) var sharesValues = false
-
-    /// Where tests share values, the numbers of constants by their hash: a constant met
-    /// again (each parse past `geneve` tests the same ones) is then the same value, which
-    /// the graph builder numbers once rather than looking it up again.
-    @exclusivity(unchecked) private var constants: [Int32] = []
-
-    /// The number of a value that is the constant `k`.
-    private func sharedConstant(_ k: UInt32) -> Int32 {
-        let slot = Int(truncatingIfNeeded: (UInt64(k) &* 0x9e37_79b9_7f4a_7c15) >> 58)
-        let found = constants[slot]
-        if found >= 0, values[Int(found)].k == k { return found }
-        values.append(ValueEntry(kind: .constant, k: k))
-        let number = Int32(truncatingIfNeeded: values.count - 1)
-        constants[slot] = number
-        return number
-    }
-
-    /// The parts and values added since `mark`, added again with the value `swap.old` read
-    /// as `swap.new`, and `other.old` as `other.new`; the copy of `root`. Nil where a value
-    /// is a protocol chain, which is not copied.
-    func copy(since mark: (parts: Int, values: Int), root: Predicate, replacing swap: (old: Int32, new: Int32),
-              and other: (old: Int32, new: Int32) = (-1, -1)) -> Predicate? {
-        let (partEnd, valueEnd) = (parts.count, values.count)
-        // Copied in order, so a copy is as far past its original as the end was past the mark.
-        let valueShift = Int32(truncatingIfNeeded: valueEnd - mark.values)
-        let partShift = Int32(truncatingIfNeeded: partEnd - mark.parts)
-        let (firstValue, firstPart) = (Int32(truncatingIfNeeded: mark.values), Int32(truncatingIfNeeded: mark.parts))
-        func value(_ v: Int32) -> Int32 {
-            if v == swap.old { return swap.new }
-            if v == other.old { return other.new }
-            return v >= firstValue ? v + valueShift : v
-        }
-        func part(_ p: Predicate) -> Predicate { p.index >= firstPart ? Predicate(index: p.index + partShift) : p }
-        for at in mark.values..<valueEnd where values[at].kind == .protocolChain { return nil }
-        // Room made at once and filled in place: appending one at a time costs several times more.
-        values.append(contentsOf: repeatElement(ValueEntry(kind: .constant), count: valueEnd - mark.values))
-        values.withUnsafeMutableBufferPointer { values in
-            for at in mark.values..<valueEnd {
-                var entry = values[at]
-                // Where they are set, `left` and `right` are values.
-                if entry.left >= 0 { entry.left = value(entry.left) }
-                if entry.right >= 0 { entry.right = value(entry.right) }
-                values[at + valueEnd - mark.values] = entry
-            }
-        }
-        parts.append(contentsOf: repeatElement(.always(false), count: partEnd - mark.parts))
-        parts.withUnsafeMutableBufferPointer { parts in
-            for at in mark.parts..<partEnd {
-                let copy: PredicatePart = switch parts[at] {
-                case .always(let verdict): .always(verdict)
-                case .test(let v, let condition, let operand): .test(value: value(v), condition, operand: value(operand))
-                case .not(let p): .not(part(p))
-                case .and(let a, let b): .and(part(a), part(b))
-                case .or(let a, let b): .or(part(a), part(b))
-                case .choose(let c, let a, let b): .choose(part(c), part(a), part(b))
-                }
-                parts[at + partEnd - mark.parts] = copy
-            }
-        }
-        // The relations among the copied parts: the end of the sorted list.
-        var first = relations.count
-        while first > 0, relations[first - 1] >= firstPart { first -= 1 }
-        for at in first..<relations.count { relations.append(relations[at] + partShift) }
-        return part(root)
+    /// `value` computed once `first` is, added now and named by its number (unboxed).
+    func after(_ first: FilterValue, _ value: FilterValue) -> FilterValue {
+        let l = addValue(first)
+        values.append(ValueEntry(kind: .after, left: l, right: addValue(value)))
+        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: max(first.depth, value.depth)))
     }
 
     func add(_ part: PredicatePart) -> Predicate {

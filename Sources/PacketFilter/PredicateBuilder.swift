@@ -36,16 +36,8 @@ struct PredicateBuilder {
     var genevesSeen = 0
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
     var afterGeneve = false
-    /// Past `geneve`, where the link header is read (libpcap's M[1]: the payload).
-    var innerLinkHeader: InnerLinkHeader?
-
-    struct InnerLinkHeader {
-        var index: FilterValue?
-        var offset: UInt32
-        /// Whether an Ethernet header is there, for `ether host` and the like; libpcap tells
-        /// by the network header not starting at the payload.
-        var isEthernet: Bool
-    }
+    /// Past `geneve`, the words that say where its inner frame is.
+    var innerFrame: GeneveWords?
 
     init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
         self.linkType = linkType
@@ -86,9 +78,8 @@ struct PredicateBuilder {
 
     /// The link header's `size` bytes at `offset`: past `geneve`, the inner frame's.
     func linkHeaderField(_ size: LoadSize, _ offset: UInt32) -> FilterValue {
-        guard let innerLinkHeader else { return .load(size, offset) }
-        guard let index = innerLinkHeader.index else { return .load(size, innerLinkHeader.offset + offset) }
-        return arena.loadIndexed(size, index: index, innerLinkHeader.offset + offset)
+        guard let innerFrame else { return .load(size, offset) }
+        return arena.loadIndexed(size, index: .scratch(innerFrame.payload), offset)
     }
 
     /// The packet's `size` bytes at `offset` from the EtherType on, moved by `linkTypeIndex`.
@@ -220,7 +211,7 @@ struct PredicateBuilder {
     }
 
     func requireEthernet(_ what: String) throws(Failure) {
-        guard linkType == .ethernet || innerLinkHeader != nil else {
+        guard linkType == .ethernet || innerFrame != nil else {
             throw Failure(message: "\(what) are supported only on Ethernet, not on \(linkName)")
         }
     }
@@ -228,29 +219,32 @@ struct PredicateBuilder {
     /// `ether src/dst/host MAC`: a 4-byte then a 2-byte comparison, as libpcap.
     func etherAddress(_ mac: [UInt8], _ direction: Direction) throws(Failure) -> Predicate {
         try requireEthernet("Ethernet addresses")
-        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
         func at(_ offset: UInt32) -> Predicate {
             let low = mac[2...5].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             let high = UInt32(mac[0]) << 8 | UInt32(mac[1])
             return arena.and(arena.equal(linkHeaderField(.word, offset + 2), low), arena.equal(linkHeaderField(.half, offset), high))
         }
-        return direction.combine(source: at(6), destination: at(0), in: arena)
+        return ifInnerEthernet(direction.combine(source: at(6), destination: at(0), in: arena))
     }
 
     private func requireBroadcastLink() throws(Failure) {
-        guard linkType == .ethernet || innerLinkHeader != nil else { throw Failure(message: "\(linkName) is not a broadcast link") }
+        guard linkType == .ethernet || innerFrame != nil else { throw Failure(message: "\(linkName) is not a broadcast link") }
     }
 
     func etherBroadcast() throws(Failure) -> Predicate {
         try requireBroadcastLink()
-        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
-        return arena.and(arena.equal(linkHeaderField(.word, 2), 0xffff_ffff), arena.equal(linkHeaderField(.half, 0), 0xffff))
+        return ifInnerEthernet(arena.and(arena.equal(linkHeaderField(.word, 2), 0xffff_ffff), arena.equal(linkHeaderField(.half, 0), 0xffff)))
     }
 
     func etherMulticast() throws(Failure) -> Predicate {
         try requireBroadcastLink()
-        guard innerLinkHeader?.isEthernet != false else { return arena.always(false) }
-        return arena.compare(linkHeaderField(.byte, 0), .set, 1)
+        return ifInnerEthernet(arena.compare(linkHeaderField(.byte, 0), .set, 1))
+    }
+
+    /// `p`, past `geneve` only where the inner frame has an Ethernet header.
+    private func ifInnerEthernet(_ p: Predicate) -> Predicate {
+        guard let innerEthernet else { return p }
+        return arena.and(innerEthernet, p)
     }
 
     // MARK: VLAN, MPLS, PPPoE
@@ -260,9 +254,7 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
-        if afterGeneve { arena.vlanFollowsGeneve = true }
-        // Past a bare payload the tag's tests read the protocol type again, through the first
-        // payload's offset while the second's holds the scratch word: far longer than libpcap's.
+        // Not compared with libpcap's programs yet.
         if genevesSeen > 1 { throw Failure(message: "vlan cannot follow a second geneve yet") }
         let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
@@ -467,7 +459,7 @@ struct PredicateBuilder {
     func dataBase(_ name: String) throws(Failure) -> (guard: Predicate, index: FilterValue?, offset: UInt32) {
         switch name {
         case "ether", "link", "fddi", "tr", "wlan", "ppp", "slip":
-            if let inner = innerLinkHeader { return (arena.always(true), inner.index, inner.offset) }
+            if let innerFrame { return (arena.always(true), .scratch(innerFrame.payload), 0) }
             return (arena.always(true), nil, 0)
         case "ip", "arp", "rarp", "atalk", "decnet", "sca", "lat", "mopdl", "moprc":
             return (try protocolKeyword(name), offsetIndex, networkOffset)

@@ -47,15 +47,12 @@ struct VLANPrimitive: Sendable {
 enum SocketFilter {
     /// The predicates of `expression` for a live socket of `linkType`: the one with the
     /// tag's continuations written twice, and, when there is a first `vlan` and what follows
-    /// it can read at a run-time offset, the one with them written once. Without `vlan`,
-    /// the second is what follows `geneve` in its other layout (`GeneveForms.otherLayout`).
+    /// it can read at a run-time offset, the one with them written once.
     static func parse(_ expression: String, linkType: FilterLinkType,
                       resolver: (any FilterNameResolver)?) throws(FilterError) -> (twice: PredicateTree, once: PredicateTree?) {
         let arena = PredicateArena()
-        let moved = try GeneveForms.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena)
-        guard let first = arena.firstVLAN else {
-            return (moved, GeneveForms.otherLayout(of: moved, expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver))
-        }
+        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena)
+        guard let first = arena.firstVLAN else { return (moved, nil) }
         guard !arena.followsGeneve else {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "on a live socket, nothing can follow geneve in an expression with vlan yet (both read past a run-time offset)")
         }

@@ -4,13 +4,13 @@ import ClassicBPF
 /// of other entries, so that comparing two values compares two integers.
 struct ValueEntry: Equatable, Sendable {
     enum Kind: UInt8, Sendable {
-        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, saved, after, indexConstant
+        case constant, load, loadIndexed, ipHeaderLength, length, binary, negate, protocolChain, saved, after, indexConstant, scratch, store
     }
 
     var kind: Kind
     var size: LoadSize = .word
     var operation: ClassicArithmetic = .add
-    /// The constant, the offset, or for `protocolChain` the chain's number in the table.
+    /// The constant, the offset, the scratch word, or for `protocolChain` the chain's number in the table.
     var k: UInt32 = 0
     /// The index of an indexed load, the operand of a negation, the left side of a binary operation.
     var left: Int32 = -1
@@ -47,27 +47,15 @@ struct ValueTable: Sendable {
     /// Whether a `saved` value is used, which takes a scratch word.
     private(set) var usesSavedWord = false
 
-    /// Where the arena's tests share values (`PredicateArena.sharesValues`), the numbers
-    /// given to its values, -1 where none yet: a shared value is numbered once, however
-    /// many tests read it. Empty otherwise, where remembering costs more than it saves.
-    /// A table numbers the values of one arena.
-    private var numbered: [Int32] = []
+    /// The lowest scratch word a `store` or `scratch` value names (16 for none): the words
+    /// below it are free for arithmetic.
+    private(set) var lowestKeptWord = UInt32(ClassicOpcode.scratchWords)
 
     init() { self.init(capacity: 32) }
 
-    /// A table for `arena`'s values. Where they are shared (the parses of `geneve`), with
-    /// room for the distinct ones, about half of them (constants are shared too), so that
-    /// it seldom grows.
-    init(numbering arena: PredicateArena) {
-        guard arena.sharesValues else {
-            self.init()
-            return
-        }
-        self.init(capacity: max(32, arena.values.count / 2 + 16))
-        numbered = [Int32](repeating: -1, count: arena.values.count)
-    }
-
-    private init(capacity: Int) {
+    /// Room for `capacity` distinct values, so that numbering seldom grows the index (each
+    /// growth puts every value back).
+    init(capacity: Int) {
         index = FingerprintIndex(capacity: capacity)
         entries.reserveCapacity(capacity)
     }
@@ -82,17 +70,6 @@ struct ValueTable: Sendable {
 
     /// The number of `arena`'s value `arenaValue`, adding it (and its operands) if it is new.
     mutating func number(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
-        let at = Int(arenaValue)
-        // Not remembering, or a value added after the table was made (not done today).
-        guard at < numbered.count else { return newNumber(arenaValue, of: arena) }
-        if numbered[at] >= 0 { return numbered[at] }
-        let n = newNumber(arenaValue, of: arena)
-        numbered[at] = n
-        return n
-    }
-
-    @inline(__always)
-    private mutating func newNumber(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
         let value = arena.values[Int(arenaValue)]
         let k = value.k
         switch value.kind {
@@ -124,6 +101,13 @@ struct ValueTable: Sendable {
         case .after:
             let (l, r) = (number(value.left, of: arena), number(value.right, of: arena))
             return number(ValueEntry(kind: .after, left: l, right: r, usesX: self[l].usesX || self[r].usesX))
+        case .scratch:
+            lowestKeptWord = min(lowestKeptWord, k)
+            return number(ValueEntry(kind: .scratch, k: k))
+        case .store:
+            let n = number(value.left, of: arena)
+            lowestKeptWord = min(lowestKeptWord, k)
+            return number(ValueEntry(kind: .store, k: k, left: n, usesX: self[n].usesX))
         }
     }
 
