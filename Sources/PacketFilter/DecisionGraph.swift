@@ -160,6 +160,13 @@ struct DecisionGraph: Sendable {
         root = build(predicate.root, in: predicate.arena, &choices, .accept, .reject)
     }
 
+    /// The graph of a program libpcap does not optimize. With `geneve` (whose filters it
+    /// never optimizes), a test whose exits meet is kept, as libpcap's load there drops a
+    /// packet too short for it.
+    init(unoptimized predicate: PredicateTree) {
+        self.init(predicate, simplify: predicate.arena.genevesWritten == 0)
+    }
+
     /// What each `choose` part was built into, for its targets, while building: found by
     /// fingerprint, cheaper than a dictionary's seeded hashing.
     private struct BuiltChoices {

@@ -58,7 +58,9 @@ extension PredicateBuilder {
         let test = arena.or(arena.and(ip, innerOffsets(index, transport, words, ethernet: ethernet)),
                             arena.and(ip6, innerOffsets(index6, network6, words, ethernet: ethernet)))
         afterGeneve = true
-        encapsulation = .plain
+        // libpcap keeps an MPLS label stack's state past it (what follows tests the bottom
+        // label before the inner frame); PPPoE's it reads otherwise, not followed here.
+        if encapsulation == .pppoe { encapsulation = .plain }
         (linkTypeIndex, etherTypeOffset) = (.scratch(words.linkType), 0)
         (offsetIndex, networkOffset) = (.scratch(words.network), 0)
         innerFrame = words

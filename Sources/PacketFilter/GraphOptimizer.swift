@@ -355,10 +355,10 @@ enum GraphOptimizer {
     /// (`hoistTests`), and regrouped chains are not threaded again: the optimizer as it was
     /// before them, which tests compare with.
     static func optimized(_ predicate: PredicateTree, _ searches: inout BeyondSearches, reshaping: Bool = true) -> DecisionGraph {
-        var graph = DecisionGraph(predicate)
         // Stores (past `geneve`) are side effects the passes do not know. libpcap does not
         // optimize such filters either: the graph as built, whose code reuses registers.
-        guard predicate.arena.genevesWritten == 0 else { return graph }
+        guard predicate.arena.genevesWritten == 0 else { return DecisionGraph(unoptimized: predicate) }
+        var graph = DecisionGraph(predicate)
         let originalSearches = searches
         simplify(&graph, &searches, reshaping: reshaping)
         if reshaping {

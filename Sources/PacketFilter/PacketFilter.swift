@@ -69,7 +69,7 @@ public enum PacketFilter {
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
                                 snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions) throws(FilterError) -> ClassicProgram {
-        let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate) : (DecisionGraph(predicate), BeyondSearches())
+        let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate) : (DecisionGraph(unoptimized: predicate), BeyondSearches())
         var instructions: [ClassicInstruction] = []
         var refusal: FilterError?
         do {

@@ -95,7 +95,8 @@ struct PredicateBuilder {
         switch encapsulation {
         case .mpls:
             // Only the bottom label can be followed by IP, told apart by its version nibble.
-            let bottom = arena.compare(packet(.byte, networkOffset - 2), .set, 1)
+            // Past `geneve` the network offset is 0 and X holds it: the label wraps to `[x - 2]`.
+            let bottom = arena.compare(packet(.byte, networkOffset &- 2), .set, 1)
             switch etherType {
             case 0x0800: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x40))
             case 0x86dd: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x60))
@@ -284,7 +285,7 @@ struct PredicateBuilder {
         }
         if let label, label > 0xfffff { throw Failure(message: "MPLS label \(label) is greater than the maximum 1048575") }
         var p: Predicate = switch encapsulation {
-        case .mpls: arena.not(arena.compare(packet(.byte, networkOffset - 2), .set, 1))
+        case .mpls: arena.not(arena.compare(packet(.byte, networkOffset &- 2), .set, 1))
         // PPP's protocol number for unicast MPLS.
         case .pppoe: arena.equal(packet(.half, networkOffset - 2), 0x0281)
         case .plain: try linkProtocol(0x8847)

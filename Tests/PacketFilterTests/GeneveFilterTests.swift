@@ -19,6 +19,8 @@ import Testing
         "geneve and ether broadcast", "geneve and ether multicast", "geneve and ether[0] = 2", "geneve and ether[12:2] = 0x800",
         "geneve and llc", "geneve and geneve", "geneve and geneve and ip", "geneve and geneve 5 and tcp port 80",
         "geneve or geneve", "geneve and (geneve or ip)", "geneve and geneve and ether host 02:00:00:00:00:01",
+        // libpcap keeps an MPLS label stack's state past geneve.
+        "mpls and geneve and ip", "(mpls and not geneve) or not icmp6",
     ]
 
     // MARK: Crafted packets (built by `GenevePackets`)
