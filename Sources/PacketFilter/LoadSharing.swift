@@ -13,7 +13,12 @@ extension GraphOptimizer {
 
     /// Sends ways as above wherever the program gets shorter; whether it did.
     static func shareLoads(_ graph: inout DecisionGraph) -> Bool {
-        guard mayShareLoads(graph.nodes, graph.tests.entries) else { return false }
+        mayShareLoads(graph.nodes, graph.tests.entries) && sendWaysBack(&graph)
+    }
+
+    /// The tries: apart, so that the check above is all that most compiles run.
+    @inline(never)
+    private static func sendWaysBack(_ graph: inout DecisionGraph) -> Bool {
         var length: Int?, changed = false, tries = 0
         // A graph taken is rebuilt, its nodes numbered anew: the targets are found again.
         search: while tries < loadSharingLimit {
