@@ -368,6 +368,7 @@ enum GraphOptimizer {
         // The graph without the rules is built again when needed: a copy kept from the start
         // would make the passes' first edit copy the nodes and their index.
         if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, DecisionGraph(predicate), originalSearches) }
+        if reshaping, shareLoads(&graph) { searches.reshaped = true }
         return graph
     }
 
