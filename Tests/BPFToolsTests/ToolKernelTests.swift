@@ -205,11 +205,14 @@ enum ToolTests {
     }
 
     /// Polls `tracer` until `done` holds for an event, or ten seconds (a bound on a test that
-    /// would otherwise hang, not an assertion on speed); returns the events seen.
+    /// would otherwise hang, not an assertion on speed); returns the events seen. Bounded by
+    /// time, not by polls: while other processes flood the tracer (a build opening thousands
+    /// of files), each poll returns at once.
     static func collect<Event>(_ tracer: EventTracer<Event>, until done: (Event) -> Bool) throws -> [Event] {
         var events: [Event] = []
         var finished = false
-        for _ in 0..<100 where !finished {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !finished, ContinuousClock.now < deadline {
             try tracer.poll(timeout: .milliseconds(100)) { event in
                 events.append(event)
                 if done(event) { finished = true }
