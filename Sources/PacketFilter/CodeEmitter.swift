@@ -36,6 +36,10 @@ private struct NodeCode {
     var condition: ClassicCondition = .eq
     /// Whether each jump needs a `ja` trampoline.
     var farTrue = false, farFalse = false
+    /// Whether both exits lead to one place (a test kept for its stores): then no branch.
+    var oneTarget = false
+    /// The next test laid out (by node number), -1 for none.
+    var following = -1
 }
 
 /// A test's branch offsets, and those of the `ja` trampolines that carry its far jumps
@@ -252,9 +256,12 @@ enum CodeEmitter {
             for _ in graph.nodes.indices { savedEntry.append(-2) }
             savedEntry[first] = -1
         }
+        // Whether some test's exits meet (see `branchLength`).
+        var exitsMeet = false
         for n in order {
             let node = graph[n]
             let test = graph.tests[node.test]
+            if node.whenTrue == node.whenFalse { (codes[n].oneTarget, exitsMeet) = (true, true) }
             writer.state = reuseRegisters ? (codes[n].entry ?? RegisterState()) : RegisterState()
             if !savedEntry.isEmpty { writer.saved = reuseRegisters ? max(savedEntry[n], -1) : -1 }
             writer.nextScratch = 0
@@ -287,6 +294,16 @@ enum CodeEmitter {
         // so the entry states found above stay true. The later copy is kept: it comes after
         // every predecessor of both.
         var reshaped = shareCode(order, graph, writer.code, &codes)
+        // A test whose exits meet (kept for the words it stores) ends in a `ja`, or in nothing
+        // where its target comes next, rather than in a branch that goes there either way.
+        if exitsMeet {
+            reshaped = true
+            var following = -1
+            for n in order.reversed() where codes[n].kept == n {
+                codes[n].following = following
+                following = n
+            }
+        }
 
         // Words some path reads before any store: 0 first, as libpcap's programs read them
         // in user space (and the kernel refuses a read of a word never written).
@@ -318,6 +335,10 @@ enum CodeEmitter {
             for n in order where codes[n].kept == n {
                 for at in codes[n].start..<codes[n].end { program.append(writer.code[at]) }
                 let offsets = branchOffsets(n, graph[n], codes, verdicts)
+                if codes[n].oneTarget {
+                    if branchLength(n, graph[n], codes, verdicts) == 1 { program.append(.jump(offset: UInt32(offsets.jumpTrue))) }
+                    continue
+                }
                 program.append(branch(codes[n], offsets))
                 if let jump = offsets.trueTrampoline { program.append(.jump(offset: UInt32(jump))) }
                 if let jump = offsets.falseTrampoline { program.append(.jump(offset: UInt32(jump))) }
@@ -345,13 +366,15 @@ enum CodeEmitter {
             for n in order {
                 codes[n].address = at
                 guard codes[n].kept == n else { continue }
-                at += codes[n].end - codes[n].start + 1 + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
+                at += codes[n].end - codes[n].start + (codes[n].oneTarget ? branchLength(n, graph[n], codes, verdicts) : 1)
+                    + (codes[n].farTrue ? 1 : 0) + (codes[n].farFalse ? 1 : 0)
             }
             let total = verdicts.place(after: at)
             // No jump in a program of 256 instructions or fewer reaches past 255.
             guard total <= maximumLength, total > 256 else { return (total, trampolines) }
             var grew = false
-            for n in order where codes[n].kept == n {
+            // A `ja` reaches any distance.
+            for n in order where codes[n].kept == n && !codes[n].oneTarget {
                 let offsets = branchOffsets(n, graph[n], codes, verdicts)
                 guard offsets.jumpTrue > 255 || offsets.jumpFalse > 255 else { continue }
                 codes[n].farTrue = codes[n].farTrue || offsets.jumpTrue > 255
@@ -409,6 +432,19 @@ enum CodeEmitter {
         case .accept: verdicts.acceptUsed = true
         case .reject: verdicts.rejectUsed = true
         case .node(let m): codes[m].entry = codes[m].entry.map { $0.meet(state) } ?? state
+        }
+    }
+
+    /// How many instructions end test `n`: its branch; where its exits meet, a `ja`, or none
+    /// where what they lead to comes next.
+    private static func branchLength(_ n: Int, _ node: GraphNode, _ codes: [NodeCode], _ verdicts: Verdicts) -> Int {
+        guard codes[n].oneTarget else { return 1 }
+        let next = codes[n].following
+        switch node.whenTrue {
+        case .node(let m): return codes[m].kept == next ? 0 : 1
+        // Past the last test, the verdict placed first.
+        case .accept: return next < 0 && !(verdicts.rejectFirst && verdicts.rejectUsed) ? 0 : 1
+        case .reject: return next < 0 && (verdicts.rejectFirst || !verdicts.acceptUsed) ? 0 : 1
         }
     }
 
