@@ -52,7 +52,8 @@ extension PredicateBuilder {
                                 header(udp6))
         // With an inner Ethernet header, the link-type field and network header are past it,
         // wherever the payload is. Whatever the test finds, the stores go on: both exits lead
-        // where `geneve` holds.
+        // where `geneve` holds. `or` folds no verdict here, and the graph keeps a test that
+        // stores whatever its exits (`DecisionGraph.node`): the stores cannot vanish.
         let etherType = arena.store(words.linkType, arena.binary(.add, .scratch(words.payload), .constant(12)))
         let ethernet = arena.or(arena.equal(arena.store(words.network, arena.binary(.add, etherType, .constant(2))), 0), arena.always(true))
         let test = arena.or(arena.and(ip, innerOffsets(index, transport, words, ethernet: ethernet)),
