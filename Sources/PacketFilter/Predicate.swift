@@ -26,14 +26,9 @@ enum FilterValue: Hashable, Sendable {
     /// whichever value it is (the length of the first VLAN tag in a live frame, or 0 where
     /// the first `vlan` was not evaluated), so laid out once.
     indirect case saved(FilterValue)
-    /// The second value, computed once the first is (a `store`, kept for what follows).
-    indirect case after(FilterValue, FilterValue)
     /// What scratch word `k` holds: written by a `store` (past `geneve`, the inner frame's
     /// offsets), else 0 (the program zeroes a word some path reads unwritten).
     case scratch(UInt32)
-    /// The value, kept in scratch word `k` as a side effect: only a test the decision graph
-    /// keeps whatever its exits (see `DecisionGraph.node`) evaluates one.
-    indirect case store(UInt32, FilterValue)
     /// A value already in the expression's `PredicateArena`, by its number there, and how
     /// deeply it nests: added once rather than walked again where it is read.
     /// Not boxed: two 32-bit numbers fit in the room of `protocolChain`'s payload, and every
@@ -52,8 +47,7 @@ enum FilterValue: Hashable, Sendable {
     var depth: Int {
         switch self {
         case .binary(_, let left, let right): 1 + max(left.depth, right.depth)
-        case .after(let first, let value): max(first.depth, value.depth)
-        case .negate(let value), .loadIndexed(_, let value, _), .saved(let value), .store(_, let value): value.depth
+        case .negate(let value), .loadIndexed(_, let value, _), .saved(let value): value.depth
         case .numbered(_, let depth): Int(depth)
         default: 0
         }
@@ -177,10 +171,6 @@ final class PredicateArena {
             entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
         case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
         case .scratch(let k): entry = ValueEntry(kind: .scratch, k: k)
-        case .store(let k, let inner): entry = ValueEntry(kind: .store, k: k, left: addValue(inner))
-        case .after(let first, let value):
-            let l = addValue(first)
-            entry = ValueEntry(kind: .after, left: l, right: addValue(value))
         }
         values.append(entry)
         return Int32(truncatingIfNeeded: values.count - 1)
@@ -201,13 +191,16 @@ final class PredicateArena {
         return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: 1 + max(left.depth, right.depth)))
     }
 
-    /// `value` kept in scratch word `word`, added now and named by its number (unboxed).
+    /// `value` kept in scratch word `word` as a side effect, added now and named by its
+    /// number: only a test the decision graph keeps whatever its exits (see
+    /// `DecisionGraph.node`) evaluates one.
     func store(_ word: UInt32, _ value: FilterValue) -> FilterValue {
         values.append(ValueEntry(kind: .store, k: word, left: addValue(value)))
         return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: value.depth))
     }
 
-    /// `value` computed once `first` is, added now and named by its number (unboxed).
+    /// `value` computed once `first` (a `store`, kept for what follows) is, added now and
+    /// named by its number.
     func after(_ first: FilterValue, _ value: FilterValue) -> FilterValue {
         let l = addValue(first)
         values.append(ValueEntry(kind: .after, left: l, right: addValue(value)))
