@@ -13,6 +13,9 @@ struct GeneveWords: Sendable {
     /// The inner network header: the payload, or past an inner Ethernet header.
     var network: UInt32
 
+    /// How many levels fit below the `saved` value's word.
+    static let levels = Int(FilterValue.savedScratch) / 3
+
     init(level: Int) {
         let top = FilterValue.savedScratch - 1 - 3 * UInt32(level)
         (linkType, payload, network) = (top, top - 1, top - 2)
@@ -28,7 +31,11 @@ extension PredicateBuilder {
     mutating func geneve(_ vni: UInt32?) throws(Failure) -> Predicate {
         if let vni, vni > 0xff_ffff { throw Failure(message: "Geneve VNI \(vni) is greater than the maximum 16777215") }
         let level = genevesSeen
-        guard level < 2 else { throw Failure(message: "at most two geneve can be in one expression (libpcap reads each inside the one before)") }
+        // Three words a level below the `saved` value's, as libpcap allocates three
+        // registers per `geneve` of its 16: a sixth finds none ("too many registers").
+        guard level < GeneveWords.levels else {
+            throw Failure(message: "at most \(GeneveWords.levels) geneve can be in one expression: each keeps 3 of the 16 scratch words")
+        }
         genevesSeen += 1
         arena.genevesWritten = max(arena.genevesWritten, genevesSeen)
         let words = GeneveWords(level: level)

@@ -255,8 +255,6 @@ struct PredicateBuilder {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
         if let id, id > 0xfff { throw Failure(message: "VLAN tag \(id) is greater than the maximum 4095") }
-        // Not compared with libpcap's programs yet.
-        if genevesSeen > 1 { throw Failure(message: "vlan cannot follow a second geneve yet") }
         let type = linkTypeField(.half, offset)
         var p = arena.or(arena.equal(type, 0x8100), arena.or(arena.equal(type, 0x88a8), arena.equal(type, 0x9100)))
         // The tag's TCI is where the network header would be (libpcap reads it there).

@@ -21,6 +21,11 @@ import Testing
         "geneve or geneve", "geneve and (geneve or ip)", "geneve and geneve and ether host 02:00:00:00:00:01",
         // libpcap keeps an MPLS label stack's state past geneve.
         "mpls and geneve and ip", "(mpls and not geneve) or not icmp6",
+        // Deeper levels: each keeps three scratch words, libpcap refuses a sixth.
+        "geneve and geneve and vlan 5 and ip", "geneve and geneve and vlan and tcp port 80", "geneve and vlan and geneve and ip",
+        "geneve and geneve and geneve", "geneve and geneve and geneve and tcp port 80", "geneve and geneve 7 and geneve 5 and ip",
+        "geneve and geneve and geneve and geneve and geneve and ip",
+        "geneve and geneve and geneve and geneve and geneve and geneve and ip",
     ]
 
     // MARK: Crafted packets (built by `GenevePackets`)
@@ -115,8 +120,11 @@ import Testing
     @Test("what cannot follow geneve is refused with a reason")
     func refusals() {
         #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and ip protochain 6") }
-        #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve and geneve") }
-        #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve and vlan 5 and ip") }
+        #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve and geneve and geneve and geneve and geneve") }
+        // Five levels keep 15 words: none is left for arithmetic (libpcap: "too many registers").
+        #expect(throws: FilterError.self) {
+            try PacketFilter.compile("geneve and geneve and geneve and geneve and geneve and tcp[tcp[0] + tcp[1]] = 1")
+        }
         #expect(throws: FilterError.self) { try PacketFilter.compileForSocket("vlan and geneve and ip") }
     }
 

@@ -30,7 +30,7 @@ struct LanguageFormTests {
         ("ppp", .ethernet, 0, "'ppp' needs a qualifier such as 'host' or 'proto'"),
         ("fddi 0:1:2:3:4:5", .ethernet, 0, "'fddi' needs a qualifier"),
         ("geneve and ip protochain 6", .ethernet, 14, "'protochain' is not supported with variable length headers"),
-        ("geneve and geneve and geneve", .ethernet, 22, "at most two geneve"),
+        ("geneve and geneve and geneve and geneve and geneve and geneve", .ethernet, 55, "at most 5 geneve"),
         ("geneve 16777216", .ethernet, 0, "Geneve VNI 16777216 is greater than the maximum 16777215"),
         // An escaped word is a name, not a number, `len` or packet data (libpcap: a syntax error).
         ("len = \\ip[0]", .ethernet, 6, "expected a number, 'len' or packet data such as ip[0], found 'ip'"),

@@ -54,6 +54,10 @@ public enum GenevePackets {
         (0x6558, ethernet(0x0800, ipv4(17, udp(6081, geneve(0x6558, vni: 5, optionWords: 1, ethernet(0x0800, ipv4(6, tcp(80)))))))),
         (0x0800, ipv4(17, udp(6081, geneve(0x0800, vni: 7, optionWords: 0, ipv4(17, udp(53)))))),
         (0x6558, ethernet(0x86dd, ipv6(17, udp(6081, geneve(0x86dd, vni: 5, optionWords: 2, ipv6(6, tcp(80))))))),
+        // A VLAN tag in the second level, and a third level.
+        (0x6558, ethernet(0x0800, ipv4(17, udp(6081, geneve(0x6558, vni: 5, optionWords: 1, ethernet(0x0800, ipv4(6, tcp(80)), tag: 5)))))),
+        (0x0800, ipv4(17, udp(6081, geneve(0x6558, vni: 7, optionWords: 1,
+                                           ethernet(0x0800, ipv4(17, udp(6081, geneve(0x0800, vni: 5, optionWords: 0, ipv4(6, tcp(80)))))))))),
     ]
 
     /// The outer IP packets to UDP port 6081 (and a few near misses), without a link header.
