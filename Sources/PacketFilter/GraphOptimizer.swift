@@ -369,6 +369,7 @@ enum GraphOptimizer {
         // would make the passes' first edit copy the nodes and their index.
         if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, DecisionGraph(predicate), originalSearches) }
         if reshaping, shareLoads(&graph) { searches.reshaped = true }
+        if reshaping { _ = dropRepeatedEqualities(&graph) }
         return graph
     }
 
