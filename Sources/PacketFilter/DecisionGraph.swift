@@ -197,7 +197,7 @@ struct DecisionGraph: Sendable {
         let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
         // A test that stores is kept whatever its exits: what follows reads the words it writes.
         if a.kind == .store || a.kind == .after {
-            let number = tests.number(value: value, condition, operand: operand, of: arena)
+            let number = tests.number(value: value, condition, operand: operand)
             let node = GraphNode(test: number, whenTrue: whenTrue, whenFalse: whenFalse)
             return .node(shares ? index.intern(node, in: &nodes) : append(node))
         }
@@ -206,7 +206,7 @@ struct DecisionGraph: Sendable {
         if a.kind == .constant, b.kind == .constant {
             return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
         }
-        return node(number: tests.number(value: value, condition, operand: operand, of: arena, apart: apart), whenTrue, whenFalse)
+        return node(number: tests.number(value: value, condition, operand: operand, apart: apart), whenTrue, whenFalse)
     }
 
     /// A node for a test already in the table.
@@ -357,7 +357,8 @@ struct DecisionGraph: Sendable {
     }
 }
 
-/// One distinct test: the numbers of its value and operand in the graph's `ValueTable`.
+/// One distinct test: the numbers of its value and operand in the graph's `ValueTable` (the
+/// expression's `PredicateArena`).
 struct TestEntry: Sendable {
     /// Tests of one value share it.
     var value: Int
@@ -375,8 +376,7 @@ struct TestTable: Sendable {
 
     /// The tests of a graph built from `arena`'s values.
     init(numbering arena: PredicateArena) {
-        // At most one distinct value per value of the arena.
-        valueTable = ValueTable(capacity: max(32, arena.values.count))
+        valueTable = ValueTable(arena)
         // Room for the tests of a typical expression, or of a larger one's (about a third of
         // its parts), so that they are not copied or indexed again as they come.
         let room = max(32, arena.parts.count / 3)
@@ -390,17 +390,17 @@ struct TestTable: Sendable {
     /// program holds at most 4,096 instructions).
     static let apartValues = 1 << 30
 
-    /// The number of the test `value condition operand` of `arena`'s values.
+    /// The number of the test `value condition operand` of the arena's values.
     /// With `apart`, the test's value is told apart from the same value elsewhere (a value
     /// number no other has), for deciding tests as libpcap does; such a table is not for code.
-    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand arenaOperand: Int32,
-                         of arena: PredicateArena, apart: Bool = false) -> Int {
-        let value = Int(valueTable.number(arenaValue, of: arena)) | (apart ? Self.apartValues : 0)
-        let operand = valueTable.number(arenaOperand, of: arena)
+    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand: Int32, apart: Bool = false) -> Int {
+        let value = Int(arenaValue) | (apart ? Self.apartValues : 0)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
         let number = index.intern(print, in: entries) { $0.value == value && $0.condition == condition && $0.operand == operand }
         if number == entries.count {
             entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
+            valueTable.noteRead(arenaValue)
+            valueTable.noteRead(operand)
         }
         return number
     }
@@ -435,16 +435,23 @@ struct FingerprintIndex: Sendable {
     /// holds; if none, `items.count`, indexed under `print` for the item the caller appends
     /// next. One probe, where `find` and `insert` take two.
     mutating func intern<Item>(_ print: UInt64, in items: [Item], _ matches: (Item) -> Bool) -> Int {
+        intern(print, count: items.count) { matches(items[$0]) }
+    }
+
+    /// `intern` over things numbered `0..<count`, `matches` telling them by number: for a
+    /// class's array, which passed on would be retained and released each time.
+    @inline(__always)
+    mutating func intern(_ print: UInt64, count: Int, _ matches: (Int) -> Bool) -> Int {
         if (used + 1) * 2 > slots.count { grow() }
         let mask = slots.count - 1
         var at = Int(truncatingIfNeeded: print >> 32) & mask
         while slots[at].number >= 0 {
-            if slots[at].print == print, matches(items[Int(slots[at].number)]) { return Int(slots[at].number) }
+            if slots[at].print == print, matches(Int(slots[at].number)) { return Int(slots[at].number) }
             at = (at + 1) & mask
         }
-        slots[at] = Slot(print: print, number: Int32(truncatingIfNeeded: items.count))
+        slots[at] = Slot(print: print, number: Int32(truncatingIfNeeded: count))
         used += 1
-        return items.count
+        return count
     }
 
     init(capacity: Int = 0) {
