@@ -118,7 +118,15 @@ final class PredicateArena {
     @exclusivity(unchecked) var firstVLAN: VLANPrimitive?
     /// How many `geneve`s the expression has; after the first, what follows reads the
     /// inner frame through scratch words (see `PredicateBuilder.geneve`).
-    @exclusivity(unchecked) var genevesWritten = 0
+    @exclusivity(unchecked) var genevesWritten = 0 {
+        // A `geneve` adds some 70 values: room for them made at once, as the index growing
+        // on the way puts every value back. Other expressions keep the smaller index.
+        didSet {
+            guard oldValue == 0 else { return }
+            valueIndex.reserve(capacity: 128)
+            values.reserveCapacity(128)
+        }
+    }
     /// Whether something follows a `geneve`.
     @exclusivity(unchecked) var followsGeneve = false
 
