@@ -104,6 +104,7 @@ struct NodeIndex: Sendable {
         return true
     }
 
+    @inline(__always)
     private mutating func place(_ n: Int, at slot: Int, _ nodes: [GraphNode]) {
         slots[slot] = Int32(truncatingIfNeeded: n)
         used += 1
@@ -396,7 +397,9 @@ struct TestTable: Sendable {
     mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand: Int32, apart: Bool = false) -> Int {
         let value = Int(arenaValue) | (apart ? Self.apartValues : 0)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
-        let number = index.intern(print, in: entries) { $0.value == value && $0.condition == condition && $0.operand == operand }
+        let number = index.intern(print, count: entries.count) {
+            entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand
+        }
         if number == entries.count {
             entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
             valueTable.noteRead(arenaValue)
@@ -435,15 +438,10 @@ struct FingerprintIndex: Sendable {
         return nil
     }
 
-    /// The index in `items` of the one whose fingerprint is `print` and for which `matches`
-    /// holds; if none, `items.count`, indexed under `print` for the item the caller appends
-    /// next. One probe, where `find` and `insert` take two.
-    mutating func intern<Item>(_ print: UInt64, in items: [Item], _ matches: (Item) -> Bool) -> Int {
-        intern(print, count: items.count) { matches(items[$0]) }
-    }
-
-    /// `intern` over things numbered `0..<count`, `matches` telling them by number: for a
-    /// class's array, which passed on would be retained and released each time.
+    /// Of the things numbered `0..<count`, the one whose fingerprint is `print` and for which
+    /// `matches` holds; if none, `count`, indexed under `print` for the thing the caller
+    /// appends next. One probe, where `find` and `insert` take two. By number rather than
+    /// over an array: an array passed in is retained and released each time.
     @inline(__always)
     mutating func intern(_ print: UInt64, count: Int, _ matches: (Int) -> Bool) -> Int {
         if (used + 1) * 2 > slots.count { grow() }
