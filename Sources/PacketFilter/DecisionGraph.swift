@@ -458,10 +458,7 @@ struct FingerprintIndex: Sendable {
     }
 
     init(capacity: Int = 0) {
-        guard capacity > 0 else { return }
-        var size = 16
-        while size < capacity * 2 { size *= 2 }
-        slots = Self.freeSlots(size)
+        if capacity > 0 { reserve(capacity: capacity) }
     }
 
     /// `count` free slots: every byte 0xff (number -1), filled as bytes (a `memset`), where
@@ -480,13 +477,17 @@ struct FingerprintIndex: Sendable {
 
     /// Room for `capacity` things without growing.
     mutating func reserve(capacity: Int) {
-        while slots.count < capacity * 2 { grow() }
+        var size = max(16, slots.count)
+        while size < capacity * 2 { size *= 2 }
+        if size > slots.count { grow(to: size) }
     }
 
-    private mutating func grow() {
+    // From empty, 64 slots: a table of tests, values or choices then seldom grows.
+    private mutating func grow() { grow(to: max(64, slots.count * 2)) }
+
+    private mutating func grow(to size: Int) {
         let old = slots
-        // From empty, 64 slots: a table of tests, values or choices then seldom grows.
-        slots = Self.freeSlots(max(64, slots.count * 2))
+        slots = Self.freeSlots(size)
         used = 0
         for slot in old where slot.number >= 0 { place(slot.print, slot.number) }
     }

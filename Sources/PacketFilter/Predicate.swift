@@ -110,7 +110,7 @@ final class PredicateArena {
     /// Values a parse that backtracked left behind are here too, read by no test.
     @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
     /// Finds the number of a value added before.
-    @exclusivity(unchecked) private var valueIndex = FingerprintIndex(capacity: 64)
+    @exclusivity(unchecked) private var valueIndex = FingerprintIndex(capacity: 32)
     /// The chains of `protocolChain` values, by their `k`.
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
