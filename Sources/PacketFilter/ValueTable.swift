@@ -75,7 +75,8 @@ struct ValueTable: Sendable {
     /// the words below it are free for arithmetic.
     private(set) var lowestKeptWord = UInt32(ClassicOpcode.scratchWords)
 
-    /// `arena`'s values, none read by a test yet.
+    /// `arena`'s values as the parse left them (a graph is built once it is over), none
+    /// read by a test yet.
     init(_ arena: PredicateArena) {
         entries = arena.values
         chains = arena.chains
