@@ -104,6 +104,7 @@ struct NodeIndex: Sendable {
         return true
     }
 
+    @inline(__always)
     private mutating func place(_ n: Int, at slot: Int, _ nodes: [GraphNode]) {
         slots[slot] = Int32(truncatingIfNeeded: n)
         used += 1
@@ -197,7 +198,7 @@ struct DecisionGraph: Sendable {
         let (a, b) = (arena.values[Int(value)], arena.values[Int(operand)])
         // A test that stores is kept whatever its exits: what follows reads the words it writes.
         if a.kind == .store || a.kind == .after {
-            let number = tests.number(value: value, condition, operand: operand, of: arena)
+            let number = tests.number(value: value, condition, operand: operand)
             let node = GraphNode(test: number, whenTrue: whenTrue, whenFalse: whenFalse)
             return .node(shares ? index.intern(node, in: &nodes) : append(node))
         }
@@ -206,7 +207,7 @@ struct DecisionGraph: Sendable {
         if a.kind == .constant, b.kind == .constant {
             return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
         }
-        return node(number: tests.number(value: value, condition, operand: operand, of: arena, apart: apart), whenTrue, whenFalse)
+        return node(number: tests.number(value: value, condition, operand: operand, apart: apart), whenTrue, whenFalse)
     }
 
     /// A node for a test already in the table.
@@ -357,7 +358,8 @@ struct DecisionGraph: Sendable {
     }
 }
 
-/// One distinct test: the numbers of its value and operand in the graph's `ValueTable`.
+/// One distinct test: the numbers of its value and operand in the graph's `ValueTable` (the
+/// expression's `PredicateArena`).
 struct TestEntry: Sendable {
     /// Tests of one value share it.
     var value: Int
@@ -375,8 +377,7 @@ struct TestTable: Sendable {
 
     /// The tests of a graph built from `arena`'s values.
     init(numbering arena: PredicateArena) {
-        // At most one distinct value per value of the arena.
-        valueTable = ValueTable(capacity: max(32, arena.values.count))
+        valueTable = ValueTable(arena)
         // Room for the tests of a typical expression, or of a larger one's (about a third of
         // its parts), so that they are not copied or indexed again as they come.
         let room = max(32, arena.parts.count / 3)
@@ -390,17 +391,19 @@ struct TestTable: Sendable {
     /// program holds at most 4,096 instructions).
     static let apartValues = 1 << 30
 
-    /// The number of the test `value condition operand` of `arena`'s values.
+    /// The number of the test `value condition operand` of the arena's values.
     /// With `apart`, the test's value is told apart from the same value elsewhere (a value
     /// number no other has), for deciding tests as libpcap does; such a table is not for code.
-    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand arenaOperand: Int32,
-                         of arena: PredicateArena, apart: Bool = false) -> Int {
-        let value = Int(valueTable.number(arenaValue, of: arena)) | (apart ? Self.apartValues : 0)
-        let operand = valueTable.number(arenaOperand, of: arena)
+    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand: Int32, apart: Bool = false) -> Int {
+        let value = Int(arenaValue) | (apart ? Self.apartValues : 0)
         let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
-        let number = index.intern(print, in: entries) { $0.value == value && $0.condition == condition && $0.operand == operand }
+        let number = index.intern(print, count: entries.count) {
+            entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand
+        }
         if number == entries.count {
             entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
+            valueTable.noteRead(arenaValue)
+            valueTable.noteRead(operand)
         }
         return number
     }
@@ -409,10 +412,13 @@ struct TestTable: Sendable {
 /// Numbers of things by a 64-bit fingerprint: open addressing, with the caller telling
 /// equal things apart when fingerprints collide.
 struct FingerprintIndex: Sendable {
+    /// Eight bytes, so that a table of 128 is filled as fast as a short one.
     private struct Slot {
-        var print: UInt64 = 0
+        /// The fingerprint's top half, which also picks the slot: the caller tells apart
+        /// things whose halves are equal.
+        var print: UInt32
         /// -1 where the slot is free.
-        var number: Int32 = -1
+        var number: Int32
     }
 
     /// The count is a power of two.
@@ -422,56 +428,75 @@ struct FingerprintIndex: Sendable {
     /// The number whose fingerprint is `print` and for which `matches` holds.
     func find(_ print: UInt64, _ matches: (Int) -> Bool) -> Int? {
         guard !slots.isEmpty else { return nil }
+        let half = UInt32(truncatingIfNeeded: print >> 32)
         let mask = slots.count - 1
-        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        var at = Int(half) & mask
         while slots[at].number >= 0 {
-            if slots[at].print == print, matches(Int(slots[at].number)) { return Int(slots[at].number) }
+            if slots[at].print == half, matches(Int(slots[at].number)) { return Int(slots[at].number) }
             at = (at + 1) & mask
         }
         return nil
     }
 
-    /// The index in `items` of the one whose fingerprint is `print` and for which `matches`
-    /// holds; if none, `items.count`, indexed under `print` for the item the caller appends
-    /// next. One probe, where `find` and `insert` take two.
-    mutating func intern<Item>(_ print: UInt64, in items: [Item], _ matches: (Item) -> Bool) -> Int {
+    /// Of the things numbered `0..<count`, the one whose fingerprint is `print` and for which
+    /// `matches` holds; if none, `count`, indexed under `print` for the thing the caller
+    /// appends next. One probe, where `find` and `insert` take two. By number rather than
+    /// over an array: an array passed in is retained and released each time.
+    @inline(__always)
+    mutating func intern(_ print: UInt64, count: Int, _ matches: (Int) -> Bool) -> Int {
         if (used + 1) * 2 > slots.count { grow() }
+        let half = UInt32(truncatingIfNeeded: print >> 32)
         let mask = slots.count - 1
-        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        var at = Int(half) & mask
         while slots[at].number >= 0 {
-            if slots[at].print == print, matches(items[Int(slots[at].number)]) { return Int(slots[at].number) }
+            if slots[at].print == half, matches(Int(slots[at].number)) { return Int(slots[at].number) }
             at = (at + 1) & mask
         }
-        slots[at] = Slot(print: print, number: Int32(truncatingIfNeeded: items.count))
+        slots[at] = Slot(print: half, number: Int32(truncatingIfNeeded: count))
         used += 1
-        return items.count
+        return count
     }
 
     init(capacity: Int = 0) {
-        guard capacity > 0 else { return }
-        var size = 16
-        while size < capacity * 2 { size *= 2 }
-        slots = [Slot](repeating: Slot(), count: size)
+        if capacity > 0 { reserve(capacity: capacity) }
+    }
+
+    /// `count` free slots: every byte 0xff (number -1), filled as bytes (a `memset`), where
+    /// repeating a `Slot` took some ten instructions a slot.
+    private static func freeSlots(_ count: Int) -> [Slot] {
+        [Slot](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0xff)
+            initialized = count
+        }
     }
 
     mutating func insert(_ print: UInt64, _ number: Int) {
         if (used + 1) * 2 > slots.count { grow() }
-        place(print, Int32(truncatingIfNeeded: number))
+        place(UInt32(truncatingIfNeeded: print >> 32), Int32(truncatingIfNeeded: number))
     }
 
-    private mutating func grow() {
+    /// Room for `capacity` things without growing.
+    mutating func reserve(capacity: Int) {
+        var size = max(16, slots.count)
+        while size < capacity * 2 { size *= 2 }
+        if size > slots.count { grow(to: size) }
+    }
+
+    // From empty, 64 slots: a table of tests, values or choices then seldom grows.
+    private mutating func grow() { grow(to: max(64, slots.count * 2)) }
+
+    private mutating func grow(to size: Int) {
         let old = slots
-        // From empty, 64 slots: a table of tests, values or choices then seldom grows.
-        slots = [Slot](repeating: Slot(), count: max(64, slots.count * 2))
+        slots = Self.freeSlots(size)
         used = 0
         for slot in old where slot.number >= 0 { place(slot.print, slot.number) }
     }
 
-    private mutating func place(_ print: UInt64, _ number: Int32) {
+    private mutating func place(_ half: UInt32, _ number: Int32) {
         let mask = slots.count - 1
-        var at = Int(truncatingIfNeeded: print >> 32) & mask
+        var at = Int(half) & mask
         while slots[at].number >= 0 { at = (at + 1) & mask }
-        slots[at] = Slot(print: print, number: number)
+        slots[at] = Slot(print: half, number: number)
         used += 1
     }
 }

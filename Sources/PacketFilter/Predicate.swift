@@ -105,10 +105,12 @@ final class PredicateArena {
     // Unchecked, as every stored property here: only the parse of one expression uses an
     // arena, never two accesses at once, and the runtime's checks cost as much as the appends.
     @exclusivity(unchecked) private(set) var parts: [PredicatePart] = []
-    /// The tests' values in flat form, operands first: the graph builder numbers them in
-    /// its `ValueTable`, in the order it meets them. Each is its own entry, but for the
-    /// `numbered` ones (added once for the values that read past them).
+    /// The tests' values in flat form, operands first, each distinct value once (hash-consed
+    /// as it is added): the graph builder and the code emitter use these numbers as they are.
+    /// Values a parse that backtracked left behind are here too, read by no test.
     @exclusivity(unchecked) private(set) var values: [ValueEntry] = []
+    /// Finds the number of a value added before.
+    @exclusivity(unchecked) private var valueIndex = FingerprintIndex(capacity: 32)
     /// The chains of `protocolChain` values, by their `k`.
     @exclusivity(unchecked) private(set) var chains: [ProtocolChain] = []
     /// The expression's first `vlan`, whose tag a live Linux socket may have taken out of
@@ -116,7 +118,15 @@ final class PredicateArena {
     @exclusivity(unchecked) var firstVLAN: VLANPrimitive?
     /// How many `geneve`s the expression has; after the first, what follows reads the
     /// inner frame through scratch words (see `PredicateBuilder.geneve`).
-    @exclusivity(unchecked) var genevesWritten = 0
+    @exclusivity(unchecked) var genevesWritten = 0 {
+        // A `geneve` adds some 70 values: room for them made at once, as the index growing
+        // on the way puts every value back. Other expressions keep the smaller index.
+        didSet {
+            guard oldValue == 0 else { return }
+            valueIndex.reserve(capacity: 128)
+            values.reserveCapacity(128)
+        }
+    }
     /// Whether something follows a `geneve`.
     @exclusivity(unchecked) var followsGeneve = false
 
@@ -167,44 +177,55 @@ final class PredicateArena {
             entry = ValueEntry(kind: .binary, operation: operation, left: l, right: addValue(right))
         case .negate(let inner): entry = ValueEntry(kind: .negate, left: addValue(inner))
         case .protocolChain(let chain):
-            chains.append(chain)
-            entry = ValueEntry(kind: .protocolChain, k: UInt32(chains.count - 1))
+            let at = chains.firstIndex(of: chain) ?? {
+                chains.append(chain)
+                return chains.count - 1
+            }()
+            entry = ValueEntry(kind: .protocolChain, k: UInt32(at))
         case .saved(let inner): entry = ValueEntry(kind: .saved, left: addValue(inner))
         case .scratch(let k): entry = ValueEntry(kind: .scratch, k: k)
         }
-        values.append(entry)
-        return Int32(truncatingIfNeeded: values.count - 1)
+        return intern(entry)
+    }
+
+    /// The number of the value equal to `entry`, added (with what it needs of its operands'
+    /// code) if there is none.
+    private func intern(_ entry: ValueEntry) -> Int32 {
+        var entry = entry
+        entry.summarize(left: entry.left < 0 ? nil : values[Int(entry.left)], right: entry.right < 0 ? nil : values[Int(entry.right)])
+        let number = valueIndex.intern(entry.key, count: values.count) { values[$0] == entry }
+        if number == values.count { values.append(entry) }
+        return Int32(truncatingIfNeeded: number)
     }
 
     /// `[index + k]` added now and named by its number: a `.loadIndexed` value is boxed, an
     /// allocation for each port test.
     func loadIndexed(_ size: LoadSize, index: FilterValue, _ k: UInt32) -> FilterValue {
-        let entry = ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index))
-        values.append(entry)
-        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: index.depth))
+        let number = intern(ValueEntry(kind: .loadIndexed, size: size, k: k, left: addValue(index)))
+        return .numbered(number, depth: Int32(clamping: index.depth))
     }
 
     /// `left operation right` added now and named by its number: a `.binary` value is boxed.
     func binary(_ operation: ClassicArithmetic, _ left: FilterValue, _ right: FilterValue) -> FilterValue {
         let l = addValue(left)
-        values.append(ValueEntry(kind: .binary, operation: operation, left: l, right: addValue(right)))
-        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: 1 + max(left.depth, right.depth)))
+        let number = intern(ValueEntry(kind: .binary, operation: operation, left: l, right: addValue(right)))
+        return .numbered(number, depth: Int32(clamping: 1 + max(left.depth, right.depth)))
     }
 
     /// `value` kept in scratch word `word` as a side effect, added now and named by its
     /// number: only a test the decision graph keeps whatever its exits (see
     /// `DecisionGraph.node`) evaluates one.
     func store(_ word: UInt32, _ value: FilterValue) -> FilterValue {
-        values.append(ValueEntry(kind: .store, k: word, left: addValue(value)))
-        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: value.depth))
+        let number = intern(ValueEntry(kind: .store, k: word, left: addValue(value)))
+        return .numbered(number, depth: Int32(clamping: value.depth))
     }
 
     /// `value` computed once `first` (a `store`, kept for what follows) is, added now and
     /// named by its number.
     func after(_ first: FilterValue, _ value: FilterValue) -> FilterValue {
         let l = addValue(first)
-        values.append(ValueEntry(kind: .after, left: l, right: addValue(value)))
-        return .numbered(Int32(truncatingIfNeeded: values.count - 1), depth: Int32(clamping: max(first.depth, value.depth)))
+        let number = intern(ValueEntry(kind: .after, left: l, right: addValue(value)))
+        return .numbered(number, depth: Int32(clamping: max(first.depth, value.depth)))
     }
 
     func add(_ part: PredicatePart) -> Predicate {

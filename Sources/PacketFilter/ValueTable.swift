@@ -17,6 +17,31 @@ struct ValueEntry: Equatable, Sendable {
     var right: Int32 = -1
     /// Whether computing the value sets X.
     var usesX = false
+    /// Whether it or an operand is a `saved` value, which takes a scratch word.
+    var usesSavedWord = false
+    /// The lowest scratch word it or an operand keeps (`store`) or reads (`scratch`); 16 for none.
+    var lowestKeptWord = UInt8(ClassicOpcode.scratchWords)
+
+    /// Fills in what computing the value needs, from its operands' entries: found once, as
+    /// the value is added, rather than by walking its operands for each test of it.
+    mutating func summarize(left: ValueEntry?, right: ValueEntry?) {
+        // Each side named, not in an array literal: that would allocate per value.
+        if let left { include(left) }
+        if let right { include(right) }
+        switch kind {
+        case .loadIndexed, .ipHeaderLength, .protocolChain: usesX = true
+        case .binary: usesX = usesX || right?.kind != .constant
+        case .saved: usesSavedWord = true
+        case .scratch, .store: lowestKeptWord = min(lowestKeptWord, UInt8(clamping: k))
+        default: break
+        }
+    }
+
+    private mutating func include(_ operand: ValueEntry) {
+        usesX = usesX || operand.usesX
+        usesSavedWord = usesSavedWord || operand.usesSavedWord
+        lowestKeptWord = min(lowestKeptWord, operand.lowestKeptWord)
+    }
 
     /// Four words mixed into one; equal entries have equal keys. Inlined: a call costs a
     /// third of the mixing, once for every value numbered.
@@ -38,26 +63,23 @@ private extension LoadSize {
 }
 
 /// The values of an expression, each stored once and numbered, operands before the values
-/// built from them: the predicate arena's values, shared and numbered once, for the
-/// optimizer and the code emitter to compare cheaply.
+/// built from them: the predicate arena's values, for the optimizer and the code emitter to
+/// compare cheaply, and what the tests of a graph need of scratch words.
 struct ValueTable: Sendable {
-    private(set) var entries: [ValueEntry] = []
-    private(set) var chains: [ProtocolChain] = []
-    private var index: FingerprintIndex
-    /// Whether a `saved` value is used, which takes a scratch word.
+    let entries: [ValueEntry]
+    let chains: [ProtocolChain]
+    /// Whether a test reads a `saved` value, which takes a scratch word.
     private(set) var usesSavedWord = false
 
-    /// The lowest scratch word a `store` or `scratch` value names (16 for none): the words
-    /// below it are free for arithmetic.
+    /// The lowest scratch word a `store` or `scratch` value of a test names (16 for none):
+    /// the words below it are free for arithmetic.
     private(set) var lowestKeptWord = UInt32(ClassicOpcode.scratchWords)
 
-    init() { self.init(capacity: 32) }
-
-    /// Room for `capacity` distinct values, so that numbering seldom grows the index (each
-    /// growth puts every value back).
-    init(capacity: Int) {
-        index = FingerprintIndex(capacity: capacity)
-        entries.reserveCapacity(capacity)
+    /// `arena`'s values as the parse left them (a graph is built once it is over), none
+    /// read by a test yet.
+    init(_ arena: PredicateArena) {
+        entries = arena.values
+        chains = arena.chains
     }
 
     subscript(_ number: Int32) -> ValueEntry { entries[Int(number)] }
@@ -68,52 +90,11 @@ struct ValueTable: Sendable {
         return entry.kind == .constant ? entry.k : nil
     }
 
-    /// The number of `arena`'s value `arenaValue`, adding it (and its operands) if it is new.
-    mutating func number(_ arenaValue: Int32, of arena: PredicateArena) -> Int32 {
-        let value = arena.values[Int(arenaValue)]
-        let k = value.k
-        switch value.kind {
-        case .constant: return number(ValueEntry(kind: .constant, k: k))
-        case .load: return number(ValueEntry(kind: .load, size: value.size, k: k))
-        case .loadIndexed:
-            return number(ValueEntry(kind: .loadIndexed, size: value.size, k: k, left: number(value.left, of: arena), usesX: true))
-        case .ipHeaderLength: return number(ValueEntry(kind: .ipHeaderLength, k: k, usesX: true))
-        case .indexConstant: return number(ValueEntry(kind: .indexConstant, k: k))
-        case .length: return number(ValueEntry(kind: .length))
-        case .binary:
-            let (l, r) = (number(value.left, of: arena), number(value.right, of: arena))
-            let usesX = self[l].usesX || self[r].usesX || self[r].kind != .constant
-            return number(ValueEntry(kind: .binary, operation: value.operation, left: l, right: r, usesX: usesX))
-        case .negate:
-            let n = number(value.left, of: arena)
-            return number(ValueEntry(kind: .negate, left: n, usesX: self[n].usesX))
-        case .protocolChain:
-            let chain = arena.chains[Int(k)]
-            let at = chains.firstIndex(of: chain) ?? {
-                chains.append(chain)
-                return chains.count - 1
-            }()
-            return number(ValueEntry(kind: .protocolChain, k: UInt32(at), usesX: true))
-        case .saved:
-            let n = number(value.left, of: arena)
-            usesSavedWord = true
-            return number(ValueEntry(kind: .saved, left: n, usesX: self[n].usesX))
-        case .after:
-            let (l, r) = (number(value.left, of: arena), number(value.right, of: arena))
-            return number(ValueEntry(kind: .after, left: l, right: r, usesX: self[l].usesX || self[r].usesX))
-        case .scratch:
-            lowestKeptWord = min(lowestKeptWord, k)
-            return number(ValueEntry(kind: .scratch, k: k))
-        case .store:
-            let n = number(value.left, of: arena)
-            lowestKeptWord = min(lowestKeptWord, k)
-            return number(ValueEntry(kind: .store, k: k, left: n, usesX: self[n].usesX))
-        }
-    }
-
-    private mutating func number(_ entry: ValueEntry) -> Int32 {
-        let number = index.intern(entry.key, in: entries) { $0 == entry }
-        if number == entries.count { entries.append(entry) }
-        return Int32(number)
+    /// Notes that a test reads value `number`: only the words of values tests read are
+    /// taken, not those of values a backtracking parse left.
+    mutating func noteRead(_ number: Int32) {
+        let entry = entries[Int(number)]
+        usesSavedWord = usesSavedWord || entry.usesSavedWord
+        lowestKeptWord = min(lowestKeptWord, UInt32(entry.lowestKeptWord))
     }
 }

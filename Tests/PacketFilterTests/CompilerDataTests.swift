@@ -6,27 +6,45 @@ import Testing
 /// addresses read byte by byte. The code emitter and the optimizer rely on these.
 @Suite("Filter compiler data")
 struct CompilerDataTests {
-    @Test("equal values get one number, operands before the values built from them")
+    @Test("equal values get one number as they are added, operands before the values built from them")
     func valueNumbers() {
-        var table = ValueTable()
-        // Values reach the table through a predicate arena, as the graph builder gives them.
         let arena = PredicateArena()
-        func number(_ value: FilterValue) -> Int32 { table.number(arena.addValue(value), of: arena) }
         let header = FilterValue.ipHeaderLength(14)
         let port = FilterValue.loadIndexed(.half, index: header, 16)
         let sum = FilterValue.binary(.add, port, .constant(1))
-        let first = number(sum)
-        #expect(number(.binary(.add, .loadIndexed(.half, index: .ipHeaderLength(14), 16), .constant(1))) == first)
-        #expect(number(.binary(.add, port, .constant(2))) != first)
-        #expect(number(.loadIndexed(.byte, index: header, 16)) != number(port))
+        let first = arena.addValue(sum)
+        #expect(arena.addValue(.binary(.add, .loadIndexed(.half, index: .ipHeaderLength(14), 16), .constant(1))) == first)
+        // Added in numbered form (as the builder adds ports and arithmetic), the same number.
+        #expect(arena.addValue(arena.binary(.add, arena.loadIndexed(.half, index: header, 16), .constant(1))) == first)
+        #expect(arena.addValue(.binary(.add, port, .constant(2))) != first)
+        #expect(arena.addValue(.loadIndexed(.byte, index: header, 16)) != arena.addValue(port))
+        let (indexed, plain) = (arena.addValue(port), arena.addValue(.load(.byte, 23)))
+        let chain = ProtocolChain(networkOffset: 14, ipVersion: 6, target: 6)
+        #expect(arena.addValue(.protocolChain(chain)) == arena.addValue(.protocolChain(chain)))
+        let table = ValueTable(arena)
         let entry = table[first]
         #expect(entry.kind == .binary && entry.left < first && entry.right < first)
         #expect(table.constant(entry.right) == 1 && table.constant(entry.left) == nil)
-        let (indexed, plain) = (number(port), number(.load(.byte, 23)))
         #expect(table[indexed].usesX && !table[plain].usesX)
-        let chain = ProtocolChain(networkOffset: 14, ipVersion: 6, target: 6)
-        #expect(number(.protocolChain(chain)) == number(.protocolChain(chain)))
         #expect(table.chains == [chain])
+    }
+
+    @Test("a graph takes the scratch words of the values its tests read, not of those a parse left behind")
+    func scratchWordsOfTests() {
+        let arena = PredicateArena()
+        // Left behind: read by no test.
+        _ = arena.addValue(.saved(.load(.byte, 1)))
+        _ = arena.addValue(arena.store(2, .load(.byte, 2)))
+        // Read by the tests below: the `saved` value only through the sum.
+        let sum = arena.addValue(.binary(.add, .saved(.load(.byte, 5)), .scratch(9)))
+        let stored = arena.addValue(arena.store(3, .load(.byte, 2)))
+        let k = arena.addValue(.constant(7))
+        var tests = TestTable(numbering: arena)
+        #expect(!tests.valueTable.usesSavedWord && tests.valueTable.lowestKeptWord == UInt32(ClassicOpcode.scratchWords))
+        _ = tests.number(value: sum, .eq, operand: k)
+        #expect(tests.valueTable.usesSavedWord && tests.valueTable.lowestKeptWord == 9)
+        _ = tests.number(value: stored, .gt, operand: k)
+        #expect(tests.valueTable.lowestKeptWord == 3)
     }
 
     @Test("path facts share tails, come out oldest first, and keep the newest 64")
