@@ -14,8 +14,14 @@ enum AddressParser {
     }
 
     static func readNumber(_ text: String) -> NumberReading {
-        // Over the UTF-8 bytes: walking Characters cost more than the rest of a short compile.
-        var digits = Substring(text).utf8
+        var text = text
+        return text.withUTF8 { readNumber($0[...]) }
+    }
+
+    /// The same over the text's bytes: walking Characters, or even a Substring's UTF-8 view,
+    /// cost more than the rest of a short compile.
+    private static func readNumber(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> NumberReading {
+        var digits = bytes
         var radix: UInt32 = 10
         if digits.count > 1, digits.first == UInt8(ascii: "0") {
             let second = digits[digits.index(after: digits.startIndex)]
@@ -64,14 +70,39 @@ enum AddressParser {
     /// `a`, `a.b`, `a.b.c` or `a.b.c.d`, each part 0–255: the address (left-aligned) and how
     /// many bits were given, as libpcap's `__pcap_atoin`.
     static func ipv4(_ text: String) -> (address: UInt32, bits: Int)? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...4).contains(parts.count) else { return nil }
-        var address: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.allSatisfy(\.isASCII), let value = UInt32(part), value <= 255 else { return nil }
-            address = address << 8 | value
+        var text = text
+        return text.withUTF8 { ipv4($0) }
+    }
+
+    /// The same over the text's bytes: splitting Characters and parsing each part as a
+    /// Substring cost more than the rest of a `host` primitive. A part reads as `UInt32(part)`
+    /// does: an optional sign (only zero may be negative), then decimal digits.
+    private static func ipv4<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> (address: UInt32, bits: Int)? {
+        var address: UInt32 = 0, parts = 0
+        var value: UInt32 = 0, digits = 0, signed = false, negative = false
+        func endPart() -> Bool {
+            guard digits > 0, value <= 255, !negative || value == 0, parts < 4 else { return false }
+            (address, parts) = (address << 8 | value, parts + 1)
+            (value, digits, signed, negative) = (0, 0, false, false)
+            return true
         }
-        return (address << (8 * UInt32(4 - parts.count)), 8 * parts.count)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // Past 255 the part is refused: held at 256, it cannot overflow.
+                value = min(value * 10 + UInt32(byte - UInt8(ascii: "0")), 256)
+                digits += 1
+            case UInt8(ascii: "."):
+                guard endPart() else { return nil }
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                guard !signed, digits == 0 else { return nil }
+                (signed, negative) = (true, byte == UInt8(ascii: "-"))
+            default:
+                return nil
+            }
+        }
+        guard endPart() else { return nil }
+        return (address << (8 * UInt32(4 - parts)), 8 * parts)
     }
 
     /// Six hex bytes separated by `:`, `-` or `.` (the last as `xxxx.xxxx.xxxx`), or twelve
@@ -172,7 +203,7 @@ enum AddressParser {
                 let end = part[start...].firstIndex(of: colon) ?? part.endIndex
                 let piece = part[start..<end]
                 if end == part.endIndex, piece.contains(dot) {
-                    guard let (v4, bits) = ipv4(String(decoding: piece, as: UTF8.self)), bits == 32, count <= 6 else { return false }
+                    guard let (v4, bits) = ipv4(piece), bits == 32, count <= 6 else { return false }
                     (groups[count], groups[count + 1]) = (UInt16(v4 >> 16), UInt16(v4 & 0xffff))
                     count += 2
                 } else {
