@@ -62,7 +62,7 @@ enum AddressParser {
 
     /// Whether `bytes` look like an Ethernet address with a wrong number of parts
     /// (`0:1:2:3:4`): two colons or more between groups of one or two hex digits.
-    static func isBogusEthernetAddress(_ bytes: ArraySlice<UInt8>) -> Bool {
+    static func isBogusEthernetAddress(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         let groups = bytes.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
         return groups.count >= 3 && groups.allSatisfy { (1...2).contains($0.count) && $0.allSatisfy { hexDigit($0) != nil } }
     }
@@ -108,9 +108,13 @@ enum AddressParser {
     /// Six hex bytes separated by `:`, `-` or `.` (the last as `xxxx.xxxx.xxxx`), or twelve
     /// hex digits together.
     static func macAddress(_ text: String) -> [UInt8]? {
-        // Over the UTF-8 bytes, as everywhere in the lexer's path: string searching and
-        // splitting cost more than the rest of a short compile.
-        let utf8 = text.utf8
+        var text = text
+        return text.withUTF8 { macAddress($0) }
+    }
+
+    /// The same over the text's bytes, as everywhere in the lexer's path: string searching
+    /// and splitting cost more than the rest of a short compile.
+    private static func macAddress(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let colons = utf8.contains(UInt8(ascii: ":")) || utf8.contains(UInt8(ascii: "-"))
         guard colons || utf8.contains(UInt8(ascii: ".")) else {
             guard utf8.count == 12 else { return nil }
@@ -158,6 +162,13 @@ enum AddressParser {
         }
         guard endPart(), parts == (shortParts ? 6 : 3) else { return nil }
         return bytes
+    }
+
+    /// Whether `text` has the ASCII character `byte`: searched in its UTF-8 buffer, as a
+    /// String's UTF-8 view is searched byte by byte through its index type.
+    static func has(_ text: String, _ byte: UInt8) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.contains(byte) }
     }
 
     static func hexDigit(_ byte: UInt8) -> UInt32? {
