@@ -14,8 +14,14 @@ enum AddressParser {
     }
 
     static func readNumber(_ text: String) -> NumberReading {
-        // Over the UTF-8 bytes: walking Characters cost more than the rest of a short compile.
-        var digits = Substring(text).utf8
+        var text = text
+        return text.withUTF8 { readNumber($0[...]) }
+    }
+
+    /// The same over the text's bytes: walking Characters, or even a Substring's UTF-8 view,
+    /// cost more than the rest of a short compile.
+    private static func readNumber(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> NumberReading {
+        var digits = bytes
         var radix: UInt32 = 10
         if digits.count > 1, digits.first == UInt8(ascii: "0") {
             let second = digits[digits.index(after: digits.startIndex)]
@@ -56,7 +62,7 @@ enum AddressParser {
 
     /// Whether `bytes` look like an Ethernet address with a wrong number of parts
     /// (`0:1:2:3:4`): two colons or more between groups of one or two hex digits.
-    static func isBogusEthernetAddress(_ bytes: ArraySlice<UInt8>) -> Bool {
+    static func isBogusEthernetAddress(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
         let groups = bytes.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
         return groups.count >= 3 && groups.allSatisfy { (1...2).contains($0.count) && $0.allSatisfy { hexDigit($0) != nil } }
     }
@@ -64,22 +70,51 @@ enum AddressParser {
     /// `a`, `a.b`, `a.b.c` or `a.b.c.d`, each part 0–255: the address (left-aligned) and how
     /// many bits were given, as libpcap's `__pcap_atoin`.
     static func ipv4(_ text: String) -> (address: UInt32, bits: Int)? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...4).contains(parts.count) else { return nil }
-        var address: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.allSatisfy(\.isASCII), let value = UInt32(part), value <= 255 else { return nil }
-            address = address << 8 | value
+        var text = text
+        return text.withUTF8 { ipv4($0) }
+    }
+
+    /// The same over the text's bytes: splitting Characters and parsing each part as a
+    /// Substring cost more than the rest of a `host` primitive. A part reads as `UInt32(part)`
+    /// does: an optional sign (only zero may be negative), then decimal digits.
+    private static func ipv4<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> (address: UInt32, bits: Int)? {
+        var address: UInt32 = 0, parts = 0
+        var value: UInt32 = 0, digits = 0, signed = false, negative = false
+        func endPart() -> Bool {
+            guard digits > 0, value <= 255, !negative || value == 0, parts < 4 else { return false }
+            (address, parts) = (address << 8 | value, parts + 1)
+            (value, digits, signed, negative) = (0, 0, false, false)
+            return true
         }
-        return (address << (8 * UInt32(4 - parts.count)), 8 * parts.count)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // Past 255 the part is refused: held at 256, it cannot overflow.
+                value = min(value * 10 + UInt32(byte - UInt8(ascii: "0")), 256)
+                digits += 1
+            case UInt8(ascii: "."):
+                guard endPart() else { return nil }
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                guard !signed, digits == 0 else { return nil }
+                (signed, negative) = (true, byte == UInt8(ascii: "-"))
+            default:
+                return nil
+            }
+        }
+        guard endPart() else { return nil }
+        return (address << (8 * UInt32(4 - parts)), 8 * parts)
     }
 
     /// Six hex bytes separated by `:`, `-` or `.` (the last as `xxxx.xxxx.xxxx`), or twelve
     /// hex digits together.
     static func macAddress(_ text: String) -> [UInt8]? {
-        // Over the UTF-8 bytes, as everywhere in the lexer's path: string searching and
-        // splitting cost more than the rest of a short compile.
-        let utf8 = text.utf8
+        var text = text
+        return text.withUTF8 { macAddress($0) }
+    }
+
+    /// The same over the text's bytes, as everywhere in the lexer's path: string searching
+    /// and splitting cost more than the rest of a short compile.
+    private static func macAddress(_ utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let colons = utf8.contains(UInt8(ascii: ":")) || utf8.contains(UInt8(ascii: "-"))
         guard colons || utf8.contains(UInt8(ascii: ".")) else {
             guard utf8.count == 12 else { return nil }
@@ -129,6 +164,13 @@ enum AddressParser {
         return bytes
     }
 
+    /// Whether `text` has the ASCII character `byte`: searched in its UTF-8 buffer, as a
+    /// String's UTF-8 view is searched byte by byte through its index type.
+    static func has(_ text: String, _ byte: UInt8) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.contains(byte) }
+    }
+
     static func hexDigit(_ byte: UInt8) -> UInt32? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
@@ -172,7 +214,7 @@ enum AddressParser {
                 let end = part[start...].firstIndex(of: colon) ?? part.endIndex
                 let piece = part[start..<end]
                 if end == part.endIndex, piece.contains(dot) {
-                    guard let (v4, bits) = ipv4(String(decoding: piece, as: UTF8.self)), bits == 32, count <= 6 else { return false }
+                    guard let (v4, bits) = ipv4(piece), bits == 32, count <= 6 else { return false }
                     (groups[count], groups[count + 1]) = (UInt16(v4 >> 16), UInt16(v4 & 0xffff))
                     count += 2
                 } else {

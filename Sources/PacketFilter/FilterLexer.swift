@@ -43,13 +43,14 @@ struct FilterToken: Sendable, Equatable {
 /// `- _ . :` so that `tcp-syn`, `10-20`, `1.2.3.4`, `::1` and `0:1:2:3:4:5` are one word;
 /// a colon that makes no address ends the word, so `ip[2:2]` still splits.
 enum FilterLexer {
-    static let symbols = ["<<", ">>", "==", "!=", ">=", "<=", "&&", "||",
-                          "(", ")", "[", "]", ":", "+", "-", "*", "/", "%", "&", "|", "^", "=", ">", "<", "!"]
-    /// The symbols' bytes (one or two each), so matching allocates nothing.
-    static let symbolBytes = symbols.map { Array($0.utf8) }
-
     static func tokenize(_ text: String) throws(FilterError) -> [FilterToken] {
-        let bytes = Array(text.utf8)
+        var text = text
+        // Over the text's own UTF-8 buffer: an array of its bytes cost an allocation.
+        let tokens = text.withUTF8 { bytes in Result { () throws(FilterError) in try tokenize(bytes) } }
+        return try tokens.get()
+    }
+
+    private static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>) throws(FilterError) -> [FilterToken] {
         var tokens: [FilterToken] = []
         // A token takes at least two bytes with its space, as a rule.
         tokens.reserveCapacity(bytes.count / 2 + 2)
@@ -77,51 +78,94 @@ enum FilterLexer {
             let first = bytes[start]
             if isWordStart(first) && !(first == 0x3a && !(start + 1 < bytes.count && bytes[start + 1] == 0x3a)) {
                 var end = start
-                while end < bytes.count, isWordByte(bytes[end]) { end += 1 }
+                // Colons noted on the way: searching the word again cost as much as the scan.
+                var colons = false
+                while end < bytes.count, isWordByte(bytes[end]) {
+                    colons = colons || bytes[end] == 0x3a
+                    end += 1
+                }
                 // libpcap's names end in a letter, digit or dot.
                 while end > start + 1, bytes[end - 1] == 0x2d || bytes[end - 1] == 0x5f { end -= 1 }
-                var word = String(decoding: bytes[start..<end], as: UTF8.self)
-                if bytes[start..<end].contains(0x3a), AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
-                    if AddressParser.isBogusEthernetAddress(bytes[start..<end]) {
-                        throw FilterError(offset: start, length: end - start, message: "bogus Ethernet address '\(word)': it needs six parts")
+                var address: String?
+                if colons {
+                    let word = String(decoding: bytes[start..<end], as: UTF8.self)
+                    if AddressParser.macAddress(word) == nil, AddressParser.ipv6Address(word) == nil {
+                        if AddressParser.isBogusEthernetAddress(bytes[start..<end]) {
+                            throw FilterError(offset: start, length: end - start, message: "bogus Ethernet address '\(word)': it needs six parts")
+                        }
+                        let colon = bytes[start..<end].firstIndex(of: 0x3a) ?? end
+                        if colon == start {
+                            throw FilterError(offset: start, length: end - start, message: "'\(word)' is not an address")
+                        }
+                        end = colon
+                    } else {
+                        address = word
                     }
-                    let colon = bytes[start..<end].firstIndex(of: 0x3a) ?? end
-                    if colon == start {
-                        throw FilterError(offset: start, length: end - start, message: "'\(word)' is not an address")
-                    }
-                    end = colon
-                    word = String(decoding: bytes[start..<end], as: UTF8.self)
                 }
+                // A keyword's text is the table's own string, not made again from the bytes.
+                let names = FilterNames.kind(of: bytes[start..<end])
+                let word = address ?? names.text ?? String(decoding: bytes[start..<end], as: UTF8.self)
                 // As libpcap's lexer; twelve hex digits are an Ethernet address first. Numbers
                 // of fewer than ten characters fit, so most words skip the check.
                 if !escaped, end - start >= 10, (0x30...0x39).contains(first), AddressParser.overflows(word),
                    AddressParser.macAddress(word) == nil {
                     throw FilterError(offset: start, length: end - start, message: "number \(word) overflows 32 bits")
                 }
-                let names = FilterNames.kind(of: bytes[start..<end], word)
                 tokens.append(FilterToken(kind: .word(word, escaped: escaped), offset: i, length: end - i,
                                           isKeyword: names.keyword, isProtocolQualifier: names.protocolQualifier))
                 i = end
                 continue
             }
-            var matched = false
-            for (symbol, s) in zip(symbols, symbolBytes) where i + s.count <= bytes.count && bytes[i] == s[0] {
-                if s.count == 1 || bytes[i + 1] == s[1] {
-                    tokens.append(FilterToken(kind: .symbol(symbol), offset: i, length: s.count))
-                    i += s.count
-                    matched = true
-                    break
-                }
-            }
-            if !matched {
+            guard let symbol = symbol(bytes, at: i) else {
                 // Report the whole character, not one byte of it.
                 var end = i + 1
                 while end < bytes.count, bytes[end] & 0xc0 == 0x80 { end += 1 }
                 let character = String(decoding: bytes[i..<end], as: UTF8.self)
                 throw FilterError(offset: i, length: end - i, message: "unexpected character '\(character)'")
             }
+            tokens.append(FilterToken(kind: .symbol(symbol), offset: i, length: symbol.utf8.count))
+            i += symbol.utf8.count
         }
         tokens.append(FilterToken(kind: .end, offset: bytes.count, length: 0))
         return tokens
+    }
+
+    /// The punctuation at `bytes[i]`, two characters before one; nil for none. A switch on
+    /// the bytes, as a search of a list of symbols cost more than the rest of the token.
+    private static func symbol(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> String? {
+        let b = bytes[i]
+        if i + 1 < bytes.count {
+            switch (b, bytes[i + 1]) {
+            case (UInt8(ascii: "<"), UInt8(ascii: "<")): return "<<"
+            case (UInt8(ascii: ">"), UInt8(ascii: ">")): return ">>"
+            case (UInt8(ascii: "="), UInt8(ascii: "=")): return "=="
+            case (UInt8(ascii: "!"), UInt8(ascii: "=")): return "!="
+            case (UInt8(ascii: ">"), UInt8(ascii: "=")): return ">="
+            case (UInt8(ascii: "<"), UInt8(ascii: "=")): return "<="
+            case (UInt8(ascii: "&"), UInt8(ascii: "&")): return "&&"
+            case (UInt8(ascii: "|"), UInt8(ascii: "|")): return "||"
+            default: break
+            }
+        }
+        switch b {
+        case UInt8(ascii: "("): return "("
+        case UInt8(ascii: ")"): return ")"
+        case UInt8(ascii: "["): return "["
+        case UInt8(ascii: "]"): return "]"
+        case UInt8(ascii: ":"): return ":"
+        case UInt8(ascii: "+"): return "+"
+        case UInt8(ascii: "-"): return "-"
+        case UInt8(ascii: "*"): return "*"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "%"): return "%"
+        case UInt8(ascii: "&"): return "&"
+        case UInt8(ascii: "|"): return "|"
+        case UInt8(ascii: "^"): return "^"
+        case UInt8(ascii: "="): return "="
+        case UInt8(ascii: ">"): return ">"
+        case UInt8(ascii: "<"): return "<"
+        case UInt8(ascii: "!"): return "!"
+        default: return nil
+        }
     }
 }

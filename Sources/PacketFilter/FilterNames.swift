@@ -89,13 +89,15 @@ enum FilterNames {
         return constants[word]
     }
 
-    /// Whether the word of `bytes` (`text`) is a keyword (a word with a meaning of its own,
-    /// never taken as a name) and whether a protocol qualifier (a word that may open a
-    /// primitive or index packet data): the lexer asks once per word, for the parser.
-    static func kind(of bytes: ArraySlice<UInt8>, _ text: String) -> (keyword: Bool, protocolQualifier: Bool) {
-        guard let code = packed(bytes) else { return (longKeywords.contains(text), false) }
-        let kind = keywords.kind(code)
-        return (kind != 0, kind == 1)
+    /// Whether the word of `bytes` is a keyword (a word with a meaning of its own, never
+    /// taken as a name) and whether a protocol qualifier (a word that may open a primitive
+    /// or index packet data), and a keyword's text: the lexer asks once per word, for the parser.
+    static func kind(of bytes: Slice<UnsafeBufferPointer<UInt8>>) -> (keyword: Bool, protocolQualifier: Bool, text: String?) {
+        guard let code = packed(bytes) else {
+            let text = longKeywords.first { $0.utf8.elementsEqual(bytes) }
+            return (text != nil, false, text)
+        }
+        return keywords.kind(code)
     }
 
     // Keywords found by their bytes as one integer in a small hash table: comparing strings
@@ -118,7 +120,7 @@ enum FilterNames {
     private static let longKeywords = ["portrange", "broadcast", "multicast", "protochain", "subrulenum", "connectmsg", "metaconnect"]
 
     /// The bytes of a word of up to eight, first byte lowest; nil for a longer word.
-    fileprivate static func packed(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    fileprivate static func packed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
         guard bytes.count <= 8 else { return nil }
         var code: UInt64 = 0
         var at = bytes.endIndex
@@ -135,6 +137,7 @@ enum FilterNames {
         /// 0 where a slot is free, 1 for a protocol qualifier, 2 for another keyword.
         private var kinds: [UInt8] = .init(repeating: 0, count: 256)
         private var codes: [UInt64] = .init(repeating: 0, count: 256)
+        private var texts: [String] = .init(repeating: "", count: 256)
 
         init(_ protocolQualifiers: [String], _ others: [String]) {
             for word in protocolQualifiers { insert(word, 1) }
@@ -144,20 +147,22 @@ enum FilterNames {
         private static func slot(_ code: UInt64) -> Int { Int(truncatingIfNeeded: (code &* 0x9e37_79b9_7f4a_7c15) >> 56) }
 
         private mutating func insert(_ word: String, _ kind: UInt8) {
-            guard let code = FilterNames.packed(ArraySlice(word.utf8)) else { return }
+            var word = word
+            guard let code = word.withUTF8({ FilterNames.packed($0[...]) }) else { return }
             var at = Self.slot(code)
             while kinds[at] != 0 { at = (at + 1) & 255 }
             kinds[at] = kind
             codes[at] = code
+            texts[at] = word
         }
 
-        func kind(_ code: UInt64) -> UInt8 {
+        func kind(_ code: UInt64) -> (keyword: Bool, protocolQualifier: Bool, text: String?) {
             var at = Self.slot(code)
             while kinds[at] != 0 {
-                if codes[at] == code { return kinds[at] }
+                if codes[at] == code { return (true, kinds[at] == 1, texts[at]) }
                 at = (at + 1) & 255
             }
-            return 0
+            return (false, false, nil)
         }
     }
 }

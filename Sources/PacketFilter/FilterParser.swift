@@ -407,7 +407,7 @@ struct FilterParser {
             return try network(text, token: token, qualifiers)
         default:
             // Unqualified, only the forms with `:` or `-` are Ethernet addresses.
-            let separated = text.utf8.contains(UInt8(ascii: ":")) || text.utf8.contains(UInt8(ascii: "-"))
+            let separated = AddressParser.has(text, UInt8(ascii: ":")) || AddressParser.has(text, UInt8(ascii: "-"))
             if qualifiers.proto == "ether" || qualifiers.proto == "link" || (qualifiers.proto == nil && separated && AddressParser.macAddress(text) != nil) {
                 guard let mac = AddressParser.macAddress(text) ?? resolver?.ethernetAddress(ofHost: text) else {
                     throw fail(resolver == nil ? "'\(text)' is not an Ethernet address" : "unknown Ethernet host '\(text)'")
@@ -416,7 +416,7 @@ struct FilterParser {
             }
             // As libpcap: a number alone is the whole 32-bit address (`host 2130706433`,
             // `dst 0x10`), a dotted one with fewer than four parts the network it starts.
-            if !text.utf8.contains(UInt8(ascii: ".")), let value = AddressParser.number(text) {
+            if !AddressParser.has(text, UInt8(ascii: ".")), let value = AddressParser.number(text) {
                 return try wrap { () throws(PredicateBuilder.Failure) in
                     try builder.ipv4Address(value, mask: .max, direction, protocol: qualifiers.proto)
                 }
@@ -570,7 +570,7 @@ struct FilterParser {
                 return try builder.ipv4Address(network, mask: mask, direction, protocol: qualifiers.proto)
             } catch let failure { throw fail(failure.message) }
         }
-        if prefix == nil, explicitMask == nil, !text.utf8.contains(UInt8(ascii: ".")), let number = AddressParser.number(text) {
+        if prefix == nil, explicitMask == nil, !AddressParser.has(text, UInt8(ascii: ".")), let number = AddressParser.number(text) {
             return try shortNetwork(number)
         }
         guard let (address, bits) = AddressParser.ipv4(text) else {
