@@ -95,7 +95,10 @@ private struct ValueWriter {
 
     mutating func scratch() throws(FilterError) -> UInt32 {
         guard nextScratch < scratchWords else {
-            throw FilterError(offset: 0, message: "the arithmetic nests too deeply: it needs more than 16 scratch words")
+            // `geneve` and a live socket's first `vlan` keep words of their own: say how many were left.
+            let kept = UInt32(ClassicOpcode.scratchWords) - scratchWords
+            let reason = kept == 0 ? "more than 16 scratch words" : "more than the \(scratchWords) scratch words that geneve and vlan leave free"
+            throw FilterError(offset: 0, message: "the arithmetic nests too deeply: it needs \(reason)")
         }
         defer { nextScratch += 1 }
         return nextScratch

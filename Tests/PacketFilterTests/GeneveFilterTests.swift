@@ -122,9 +122,10 @@ import Testing
         #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and ip protochain 6") }
         #expect(throws: FilterError.self) { try PacketFilter.compile("geneve and geneve and geneve and geneve and geneve and geneve") }
         // Five levels keep 15 words: none is left for arithmetic (libpcap: "too many registers").
-        #expect(throws: FilterError.self) {
+        let error = #expect(throws: FilterError.self) {
             try PacketFilter.compile("geneve and geneve and geneve and geneve and geneve and tcp[tcp[0] + tcp[1]] = 1")
         }
+        #expect(error?.message.contains("more than the 0 scratch words that geneve and vlan leave free") == true, "\(String(describing: error))")
         #expect(throws: FilterError.self) { try PacketFilter.compileForSocket("vlan and geneve and ip") }
     }
 
