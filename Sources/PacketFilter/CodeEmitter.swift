@@ -393,23 +393,26 @@ enum CodeEmitter {
     /// them. The tests' code lies in layout order, each followed by its branch.
     private static func wordsReadUnwritten(_ order: [Int], _ graph: DecisionGraph, _ code: [ClassicInstruction],
                                            _ codes: [NodeCode]) -> UInt32 {
-        // By node number, the words written on every path into it.
-        var written = [UInt32](repeating: .max, count: graph.nodes.count)
-        written[order[0]] = 0
-        var unwritten: UInt32 = 0
-        for n in order {
-            var words = written[n]
-            for at in codes[n].start..<codes[n].end {
-                switch code[at] {
-                case .storeA(let word), .storeX(let word): words |= 1 << word
-                case .loadA(.scratch(let word)), .loadX(.scratch(let word)): if words & 1 << word == 0 { unwritten |= 1 << word }
-                default: break
+        // By node number, the words written on every path into it. A temporary buffer (on
+        // the stack when small), not an array: allocating one cost more than the walk.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: graph.nodes.count) { written in
+            written.initialize(repeating: .max)
+            written[order[0]] = 0
+            var unwritten: UInt32 = 0
+            for n in order {
+                var words = written[n]
+                for at in codes[n].start..<codes[n].end {
+                    switch code[at] {
+                    case .storeA(let word), .storeX(let word): words |= 1 << word
+                    case .loadA(.scratch(let word)), .loadX(.scratch(let word)): if words & 1 << word == 0 { unwritten |= 1 << word }
+                    default: break
+                    }
                 }
+                if case .node(let m) = graph[n].whenTrue { written[m] &= words }
+                if case .node(let m) = graph[n].whenFalse { written[m] &= words }
             }
-            if case .node(let m) = graph[n].whenTrue { written[m] &= words }
-            if case .node(let m) = graph[n].whenFalse { written[m] &= words }
+            return unwritten
         }
-        return unwritten
     }
 
     /// Drops the stores of a `saved` value no code reads back. The tests' code lies in
