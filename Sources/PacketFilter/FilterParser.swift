@@ -33,9 +33,6 @@ struct FilterParser {
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
-    /// Counted by `geneve`, after which every header is read past the Geneve header's
-    /// variable length (see `PredicateBuilder.geneve`).
-    var genevesSeen = 0
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       resolver: (any FilterNameResolver)? = nil, arena: PredicateArena = PredicateArena()) throws(FilterError) -> PredicateTree {
@@ -112,7 +109,8 @@ struct FilterParser {
             _ = advance()
             return arena.not(try term())
         }
-        if genevesSeen > 0 { arena.followsGeneve = true }
+        // Past `geneve`, every header is read past the Geneve header's variable length.
+        if builder.genevesSeen > 0 { arena.followsGeneve = true }
         if current.isSymbol("(") {
             // Either arithmetic, which wins, or a parenthesized expression: `(ip[0] + 1) > 2`.
             // When the first operand already rules arithmetic out (`(port 80 or ...)`), it is
@@ -221,7 +219,6 @@ struct FilterParser {
             case "geneve":
                 _ = advance()
                 let vni = try optionalNumber()
-                genevesSeen += 1
                 return try build { b throws(PredicateBuilder.Failure) in try b.geneve(vni) }
             case "pppoed":
                 _ = advance()

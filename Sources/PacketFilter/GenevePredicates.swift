@@ -65,7 +65,6 @@ extension PredicateBuilder {
         let ethernet = arena.or(arena.equal(arena.store(words.network, arena.binary(.add, etherType, .constant(2))), 0), arena.always(true))
         let test = arena.or(arena.and(ip, innerOffsets(index, transport, words, ethernet: ethernet)),
                             arena.and(ip6, innerOffsets(index6, network6, words, ethernet: ethernet)))
-        afterGeneve = true
         // libpcap keeps an MPLS label stack's state past it (what follows tests the bottom
         // label before the inner frame); PPPoE's it reads otherwise, not followed here.
         if encapsulation == .pppoe { encapsulation = .plain }

@@ -34,10 +34,10 @@ struct PredicateBuilder {
     var linkTypeIndex: FilterValue?
     /// How many `geneve`s came before.
     var genevesSeen = 0
-    /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
-    var afterGeneve = false
     /// Past `geneve`, the words that say where its inner frame is.
     var innerFrame: GeneveWords?
+    /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
+    var afterGeneve: Bool { innerFrame != nil }
 
     init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
         self.linkType = linkType
