@@ -334,7 +334,8 @@ enum GraphOptimizer {
     /// only at its end) and decides a test only from one of the same condition and operand on
     /// the same value, or an `==` from another constant's `==` that held. This proves no
     /// more than that, and sometimes less (a primitive here may share tests that libpcap's
-    /// keeps apart, `port 53 and icmp`): then the filter compiles, to `ret #0`.
+    /// keeps apart; `port 53 and icmp` is proved once the ports are laid out per protocol,
+    /// see `PacketFilter.shorter`): then the filter compiles, to `ret #0`.
     static func provesFalseLikeLibpcap(_ predicate: PredicateTree) -> Bool {
         var graph = DecisionGraph(predicate, simplify: false, shares: false)
         for _ in 0..<16 {

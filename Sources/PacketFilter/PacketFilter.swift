@@ -41,8 +41,34 @@ public enum PacketFilter {
         resolver: (any FilterNameResolver)? = nil, maximumLength: Int = ClassicOpcode.maxInstructions
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        return try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
+        let shared = Result { () throws(FilterError) in
+            try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
+        }
+        guard optimize, predicate.arena.portLayoutMayMatter else { return try shared.get() }
+        let perProtocol = Result { () throws(FilterError) in
+            try program(FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, portsPerProtocol: true),
+                        of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength)
+        }
+        return try shorter(shared, perProtocol)
     }
+
+    /// Of an expression compiled with its `port`s tested once for SCTP, TCP and UDP and
+    /// compiled with them laid out once per protocol (as libpcap does), the shorter program:
+    /// sharing the tests often saves code, but where what follows tests the protocol, each
+    /// protocol's copy can be decided apart, as libpcap's are. A copy decided apart may also
+    /// prove the expression false as libpcap's optimizer does: that refusal stands.
+    static func shorter(_ shared: Result<ClassicProgram, FilterError>,
+                        _ perProtocol: Result<ClassicProgram, FilterError>) throws(FilterError) -> ClassicProgram {
+        switch (shared, perProtocol) {
+        case (.failure(let error), _) where error.message == rejectsAll, (_, .failure(let error)) where error.message == rejectsAll:
+            throw error
+        case (.success(let a), .success(let b)): return b.instructions.count < a.instructions.count ? b : a
+        case (.success(let program), .failure), (.failure, .success(let program)): return program
+        case (.failure(let error), .failure): throw error
+        }
+    }
+
+    static let rejectsAll = "expression rejects all packets"
 
     /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`, to run
     /// in the kernel with the meaning of libpcap's live program: `vlan` reads a tag the kernel
@@ -53,6 +79,18 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
+        let shared = Result { () throws(FilterError) in try program(forms, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
+        guard optimize, forms.twice.arena.portLayoutMayMatter else { return try shared.get() }
+        let perProtocol = Result { () throws(FilterError) in
+            try program(SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true),
+                        of: expression, optimize: true, snapshotLength: snapshotLength)
+        }
+        return try shorter(shared, perProtocol)
+    }
+
+    /// The shorter program of a live filter's forms (see `SocketFilter`).
+    private static func program(_ forms: (twice: PredicateTree, once: PredicateTree?), of expression: String, optimize: Bool,
+                                snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
         // The same meaning, so the same verdicts: only the length decides (or which fits).
         var indexed: ClassicProgram?
         if let once = forms.once { indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
@@ -94,7 +132,7 @@ public enum PacketFilter {
         // `protochain` (a loop) or `geneve` libpcap does not optimize at all, so refuses nothing.
         if optimize, instructions == [.ret(.constant(0))], predicate.arena.chains.isEmpty, predicate.arena.genevesWritten == 0,
            GraphOptimizer.provesFalseLikeLibpcap(predicate) {
-            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "expression rejects all packets")
+            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: rejectsAll)
         }
         do {
             return try ClassicProgram(instructions, maximumLength: maximumLength)

@@ -127,6 +127,12 @@ final class PredicateArena {
             values.reserveCapacity(128)
         }
     }
+    /// Whether a `port` or `portrange` has no protocol, and whether some primitive tests the
+    /// IP protocol: with both, laying the ports out per protocol may give a shorter program.
+    @exclusivity(unchecked) var hasPortWithoutProtocol = false
+    @exclusivity(unchecked) var testsIPProtocol = false
+    var portLayoutMayMatter: Bool { hasPortWithoutProtocol && testsIPProtocol && genevesWritten == 0 }
+
     /// Whether something follows a `geneve`.
     @exclusivity(unchecked) var followsGeneve = false
 

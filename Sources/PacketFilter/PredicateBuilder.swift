@@ -39,8 +39,13 @@ struct PredicateBuilder {
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
     var afterGeneve: Bool { innerFrame != nil }
 
-    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena) {
+    /// Whether `port` without a protocol is laid out once per protocol (see `port`).
+    let portsPerProtocol: Bool
+
+    init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena,
+         portsPerProtocol: Bool = false) {
         self.linkType = linkType
+        self.portsPerProtocol = portsPerProtocol
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
@@ -307,11 +312,13 @@ struct PredicateBuilder {
     // MARK: Network layer
 
     func ipProtocol(_ number: UInt32) throws(Failure) -> Predicate {
-        try arena.and(linkProtocol(0x0800), arena.equal(packet(.byte, networkOffset + 9), number))
+        arena.testsIPProtocol = true
+        return try arena.and(linkProtocol(0x0800), arena.equal(packet(.byte, networkOffset + 9), number))
     }
 
     /// The IPv6 next header, or the one after a fragment header.
     func ip6Protocol(_ number: UInt32) throws(Failure) -> Predicate {
+        arena.testsIPProtocol = true
         let next = packet(.byte, networkOffset + 6)
         return try arena.and(linkProtocol(0x86dd),
                              arena.or(arena.equal(next, number),
@@ -431,6 +438,7 @@ struct PredicateBuilder {
         case "sctp": 132
         default: throw Failure(message: "'\(name ?? "")' has no ports; use tcp, udp or sctp")
         }
+        if number == nil { arena.hasPortWithoutProtocol = true } else { arena.testsIPProtocol = true }
         func carries(_ next: FilterValue) -> Predicate {
             if let number { return arena.equal(next, number) }
             return arena.or(arena.equal(next, 132), arena.or(arena.equal(next, 6), arena.equal(next, 17)))
@@ -441,14 +449,33 @@ struct PredicateBuilder {
             case .range(let low, let high): arena.and(arena.compare(port, .ge, low), arena.not(arena.compare(port, .gt, high)))
             }
         }
-        let ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(packet(.byte, networkOffset + 6))),
-                                direction.combine(source: matches(packet(.half, networkOffset + 40)),
-                                                  destination: matches(packet(.half, networkOffset + 42)), in: arena))
-        let transport = transportHeader
-        let ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
-                               direction.combine(source: matches(arena.loadIndexed(.half, index: transport.index, transport.offset)),
-                                                 destination: matches(arena.loadIndexed(.half, index: transport.index, transport.offset + 2)),
-                                                 in: arena))
+        func matchesPorts(_ source: FilterValue, _ destination: FilterValue) -> Predicate {
+            direction.combine(source: matches(source), destination: matches(destination), in: arena)
+        }
+        // Each header's ports read where they are added, after what guards them.
+        func ip6Ports() -> Predicate { matchesPorts(packet(.half, networkOffset + 40), packet(.half, networkOffset + 42)) }
+        func ipPorts(_ transport: (index: FilterValue, offset: UInt32)) -> Predicate {
+            matchesPorts(arena.loadIndexed(.half, index: transport.index, transport.offset),
+                         arena.loadIndexed(.half, index: transport.index, transport.offset + 2))
+        }
+        let ip6, ip: Predicate
+        if portsPerProtocol, number == nil {
+            // Once for each of SCTP, TCP and UDP, as libpcap lays it out: what follows may
+            // then be decided per protocol (and skip the ports' loads where libpcap's does).
+            func perProtocol(_ next: FilterValue, _ body: Predicate) -> Predicate {
+                arena.or(arena.and(arena.equal(next, 132), body),
+                         arena.or(arena.and(arena.equal(next, 6), body), arena.and(arena.equal(next, 17), body)))
+            }
+            ip6 = try arena.and(linkProtocol(0x86dd), perProtocol(packet(.byte, networkOffset + 6), ip6Ports()))
+            let transport = transportHeader
+            ip = try arena.and(linkProtocol(0x0800), perProtocol(packet(.byte, networkOffset + 9), arena.and(firstFragment, ipPorts(transport))))
+        } else {
+            // The ports tested once, for whichever protocol.
+            ip6 = try arena.and(arena.and(linkProtocol(0x86dd), carries(packet(.byte, networkOffset + 6))), ip6Ports())
+            let transport = transportHeader
+            ip = try arena.and(arena.and(arena.and(linkProtocol(0x0800), carries(packet(.byte, networkOffset + 9))), firstFragment),
+                               ipPorts(transport))
+        }
         return arena.or(ip6, ip)
     }
 

@@ -19,6 +19,8 @@ struct RefusalTests {
         "tcp and ip[9] = 17", "ip6 and ether[12:2] = 0x800", "ether[12:2] = 0x800 and arp",
         "ether[12:2] = 0x86dd and ether[12:2] = 0x800", "ether[12:2] = 0x800 and ether[12:2] != 0x800",
         "(icmp6 and (udp port 53 and ip multicast or ip6 host ::1 and ether[12:2] = 0x800))",
+        // Proved false once the ports are laid out per protocol, as libpcap's are
+        "port 53 and icmp", "port 80 and icmp and ip[8] > 60", "portrange 1000-2000 and icmp6",
         // libpcap does not optimize a filter with protochain, so proves nothing false
         "protochain 6 and ip6 and ip", "(host 1.2.3.4 or 5.6.7.8) and (ip6 protochain 44)",
     ]

@@ -31,16 +31,6 @@ struct ReshapingTests {
         "not (port 80 and not tcp port 22) or port 80 and not stp or not ether multicast", "esp or not ((esp or tcp))",
     ]
 
-    /// Still longer than libpcap's, with our lengths now (50 on Ethernet before): libpcap
-    /// compiles `port` once per protocol, and after the UDP one it knows an IPv6 UDP packet
-    /// is kept whatever its ports (6 instructions); our shared port tests leave that to a
-    /// search that may not skip the port loads to the accept (a packet too short for them
-    /// would be kept, and libpcap's program drops it).
-    static let stillLonger: [String: [FilterLinkType: Int]] = [
-        "(ip[8] > 60 or not esp and not port 53 or src net 192.168.0.0/16 or udp port 53)":
-            [.ethernet: 49, .raw: 50, .sll: 49, .sll2: 49, .null: 49],
-    ]
-
     /// Once longer than libpcap's, the port tests shared by TCP, UDP and SCTP losing the
     /// protocol where their ways meet: shorter with each way given its own copy of what lies
     /// below (`splitPaths`), as libpcap lays `port` out per protocol (random finds; 55 and 51
@@ -123,12 +113,11 @@ struct ReshapingTests {
     func libpcapLength() throws {
         guard let tcpdump = FilterTestSupport.tcpdump() else { return }
         var compared = 0
-        for expression in Self.expressions + Self.stillLonger.keys.sorted() {
+        for expression in Self.expressions {
             for linkType in FilterLinkType.allCases {
                 guard case .program(let theirs) = FilterTestSupport.libpcap(tcpdump, expression, linkType) else { continue }
                 let ours = try PacketFilter.compile(expression, linkType: linkType).instructions.count
-                let bound = Self.stillLonger[expression]?[linkType] ?? theirs.count
-                #expect(ours <= bound, "-y \(linkType.dataLinkName) '\(expression)': \(ours) instructions, libpcap's \(theirs.count)")
+                #expect(ours <= theirs.count, "-y \(linkType.dataLinkName) '\(expression)': \(ours) instructions, libpcap's \(theirs.count)")
                 compared += 1
             }
         }
@@ -140,7 +129,7 @@ struct ReshapingTests {
     func sameVerdicts() throws {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
         var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutPackets = 0, cutRuns = 0, planted = 0, checks = 0
-        let expressions = Self.expressions + Self.stillLonger.keys.sorted() + Self.cutPacketFinds + Self.splitFinds
+        let expressions = Self.expressions + PortLayoutTests.finds + Self.cutPacketFinds + Self.splitFinds
             + BeyondPassTests.expressions
         try BeyondPassTests.forEachParsed(expressions, in: corpus) { linkType, expression, predicate, packets in
             compiles += 1
