@@ -346,9 +346,9 @@ enum GraphOptimizer {
     }
 
     /// `predicate`'s graph optimized with every search.
-    static func optimized(_ predicate: PredicateTree) -> (graph: DecisionGraph, searches: BeyondSearches) {
+    static func optimized(_ predicate: PredicateTree, reshaping: Bool = true) -> (graph: DecisionGraph, searches: BeyondSearches) {
         var searches = BeyondSearches()
-        let graph = optimized(predicate, &searches)
+        let graph = optimized(predicate, &searches, reshaping: reshaping)
         return (graph, searches)
     }
 

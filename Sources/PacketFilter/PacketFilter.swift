@@ -47,7 +47,7 @@ public enum PacketFilter {
         guard optimize, predicate.arena.portLayoutMayMatter else { return try shared.get() }
         let perProtocol = Result { () throws(FilterError) in
             try program(FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, portsPerProtocol: true),
-                        of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength)
+                        of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength, reshaping: false)
         }
         return try shorter(shared, perProtocol)
     }
@@ -56,7 +56,9 @@ public enum PacketFilter {
     /// compiled with them laid out once per protocol (as libpcap does), the shorter program:
     /// sharing the tests often saves code, but where what follows tests the protocol, each
     /// protocol's copy can be decided apart, as libpcap's are. A copy decided apart may also
-    /// prove the expression false as libpcap's optimizer does: that refusal stands.
+    /// prove the expression false as libpcap's optimizer does: that refusal stands. The copies
+    /// are optimized without the reshaping rules (`GraphOptimizer.optimized`): they rarely
+    /// shorten such a program further, and cost as much again.
     static func shorter(_ shared: Result<ClassicProgram, FilterError>,
                         _ perProtocol: Result<ClassicProgram, FilterError>) throws(FilterError) -> ClassicProgram {
         switch (shared, perProtocol) {
@@ -83,20 +85,22 @@ public enum PacketFilter {
         guard optimize, forms.twice.arena.portLayoutMayMatter else { return try shared.get() }
         let perProtocol = Result { () throws(FilterError) in
             try program(SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true),
-                        of: expression, optimize: true, snapshotLength: snapshotLength)
+                        of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
         }
         return try shorter(shared, perProtocol)
     }
 
     /// The shorter program of a live filter's forms (see `SocketFilter`).
     private static func program(_ forms: (twice: PredicateTree, once: PredicateTree?), of expression: String, optimize: Bool,
-                                snapshotLength: UInt32) throws(FilterError) -> ClassicProgram {
+                                snapshotLength: UInt32, reshaping: Bool = true) throws(FilterError) -> ClassicProgram {
         // The same meaning, so the same verdicts: only the length decides (or which fits).
         var indexed: ClassicProgram?
-        if let once = forms.once { indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
+        if let once = forms.once {
+            indexed = try? program(once, of: expression, optimize: optimize, snapshotLength: snapshotLength, reshaping: reshaping)
+        }
         let twice: ClassicProgram
         do {
-            twice = try program(forms.twice, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+            twice = try program(forms.twice, of: expression, optimize: optimize, snapshotLength: snapshotLength, reshaping: reshaping)
         } catch {
             guard let indexed else { throw error }
             return indexed
@@ -106,8 +110,9 @@ public enum PacketFilter {
     }
 
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
-                                snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions) throws(FilterError) -> ClassicProgram {
-        let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate) : (DecisionGraph(unoptimized: predicate), BeyondSearches())
+                                snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions,
+                                reshaping: Bool = true) throws(FilterError) -> ClassicProgram {
+        let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate, reshaping: reshaping) : (DecisionGraph(unoptimized: predicate), BeyondSearches())
         var instructions: [ClassicInstruction] = []
         var refusal: FilterError?
         do {
@@ -120,7 +125,7 @@ public enum PacketFilter {
             // need its loads twice: the program without it where that is no longer. Either may
             // be the one within `maximumLength`: the other's refusal is not the filter's.
             var plain = BeyondSearches(followingWays: false)
-            if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(predicate, &plain), snapshotLength: snapshotLength,
+            if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(predicate, &plain, reshaping: reshaping), snapshotLength: snapshotLength,
                                                  reuseRegisters: true, maximumLength: maximumLength),
                refusal != nil || other.count <= instructions.count {
                 (instructions, refusal) = (other, nil)
