@@ -58,6 +58,34 @@ enum FilterBenchmark {
             print(pad(expression, 50, left: true) + pad("\(format(times.ours, decimals: 0)) (\(ours))", 16)
                   + pad("\(format(times.peer, decimals: 0)) (\(count))", 16) + pad(format(times.ours / times.peer, decimals: 2), 14))
         }
+        if let libpcap { randomCompileTimes(libpcap, handle, program) }
+    }
+
+    static let randomCount = 200
+
+    /// The random mixes, each timed in turns with libpcap (fewer rounds: some take
+    /// milliseconds): the sums, how many compile faster here, and the slowest relative to libpcap.
+    static func randomCompileTimes(_ libpcap: Libpcap, _ handle: OpaquePointer?, _ program: UnsafeMutableRawPointer) {
+        var total = (ours: 0.0, peer: 0.0), faster = 0, compared = 0
+        var worst = (ratio: 0.0, expression: "")
+        for expression in RandomFilterExpressions.make(randomCount, seed: 801) {
+            // Compared where both compile: libpcap refuses some as matching no packet.
+            guard (try? PacketFilter.compile(expression)) != nil, libpcap.compile(handle, expression, into: program) != nil else { continue }
+            libpcap.freeCode(program)
+            let times = measureAgainstPeer({ _ = try? PacketFilter.compile(expression) }, peer: {
+                _ = libpcap.compile(handle, expression, into: program)
+                libpcap.freeCode(program)
+            }, rounds: 5)
+            total.ours += times.ours
+            total.peer += times.peer
+            compared += 1
+            if times.ours <= times.peer { faster += 1 }
+            if times.ours / times.peer > worst.ratio { worst = (times.ours / times.peer, expression) }
+        }
+        guard compared > 0 else { return }
+        print(pad("\(compared) random mixes of 3-6 primitives, sum", 50, left: true) + pad(format(total.ours, decimals: 0), 16)
+              + pad(format(total.peer, decimals: 0), 16) + pad(format(total.ours / total.peer, decimals: 2), 14))
+        print("  ours as fast or faster on \(faster) of \(compared); slowest relative to libpcap: \(format(worst.ratio, decimals: 1))x, '\(worst.expression)'")
     }
 
     static func filterTimes(_ libpcap: Libpcap?, _ packets: [[UInt8]]) throws {
