@@ -20,10 +20,7 @@ struct PortLayoutTests {
 
     /// The program with the ports shared, as `PacketFilter.compile` first builds it.
     static func sharedLength(_ expression: String, _ linkType: FilterLinkType) throws -> Int {
-        let predicate = try FilterParser.parse(expression, linkType: linkType)
-        var searches = BeyondSearches()
-        let graph = GraphOptimizer.optimized(predicate, &searches)
-        return try CodeEmitter.emit(graph, snapshotLength: PacketFilter.defaultSnapshotLength, reuseRegisters: true).count
+        try ReshapingTests.program(FilterParser.parse(expression, linkType: linkType), reshaping: true).code.count
     }
 
     @Test("no longer than libpcap's, where the shared layout is longer, and the same packets kept, cut ones too")
