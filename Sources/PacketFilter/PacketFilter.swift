@@ -56,9 +56,10 @@ public enum PacketFilter {
     /// compiled with them laid out once per protocol (as libpcap does), the shorter program:
     /// sharing the tests often saves code, but where what follows tests the protocol, each
     /// protocol's copy can be decided apart, as libpcap's are. A copy decided apart may also
-    /// prove the expression false as libpcap's optimizer does: that refusal stands. The copies
-    /// are optimized without the reshaping rules (`GraphOptimizer.optimized`): they rarely
-    /// shorten such a program further, and cost as much again.
+    /// prove the expression false as libpcap's optimizer does: that refusal stands. The layout
+    /// per protocol is optimized without the reshaping rules (`GraphOptimizer.optimized`):
+    /// with them, a quarter of the programs it gave were shorter still, none of them newly
+    /// within libpcap's length, and the second compile cost about twice as much.
     static func shorter(_ shared: Result<ClassicProgram, FilterError>,
                         _ perProtocol: Result<ClassicProgram, FilterError>) throws(FilterError) -> ClassicProgram {
         switch (shared, perProtocol) {
