@@ -44,7 +44,7 @@ public enum PacketFilter {
         let shared = Result { () throws(FilterError) in
             try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
         }
-        guard optimize, predicate.arena.portLayoutMayMatter else { return try shared.get() }
+        guard optimize, predicate.arena.portLayoutMayMatter, mayShortenPerProtocol(shared) else { return try shared.get() }
         let perProtocol = Result { () throws(FilterError) in
             try program(FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, portsPerProtocol: true),
                         of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength, reshaping: false)
@@ -73,6 +73,25 @@ public enum PacketFilter {
 
     static let rejectsAll = "expression rejects all packets"
 
+    /// Whether laying the ports out per protocol may do better than `shared`: where it reads
+    /// a byte twice (the protocol tested again past the shared ports, the ways of the
+    /// protocols having met there), matches nothing (laid out per protocol, libpcap's proof
+    /// that nothing matches may hold, and the filter is refused as libpcap refuses it), or
+    /// was refused. Elsewhere the second compile is skipped: that left 14 of the 768 programs
+    /// it shortened as they were (16,493 expressions × 5 link types, file and socket) and
+    /// halved its cost (150 random expressions: +27 % over the first compile alone, now +14 %).
+    static func mayShortenPerProtocol(_ shared: Result<ClassicProgram, FilterError>) -> Bool {
+        guard case .success(let program) = shared, program.instructions.count > 1 else { return true }
+        var bytesRead = Set<AccumulatorSource>()
+        for case .loadA(let source) in program.instructions {
+            switch source {
+            case .packet(.byte, _), .packetIndexed(.byte, _): if !bytesRead.insert(source).inserted { return true }
+            default: break
+            }
+        }
+        return false
+    }
+
     /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`, to run
     /// in the kernel with the meaning of libpcap's live program: `vlan` reads a tag the kernel
     /// took out of the frame through the ancillary loads, and `inbound`, `outbound` and
@@ -83,7 +102,7 @@ public enum PacketFilter {
     ) throws(FilterError) -> ClassicProgram {
         let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
         let shared = Result { () throws(FilterError) in try program(forms, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
-        guard optimize, forms.twice.arena.portLayoutMayMatter else { return try shared.get() }
+        guard optimize, forms.twice.arena.portLayoutMayMatter, mayShortenPerProtocol(shared) else { return try shared.get() }
         let perProtocol = Result { () throws(FilterError) in
             try program(SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true),
                         of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
