@@ -3,8 +3,9 @@ import ClassicBPF
 import Testing
 
 /// `port` without a protocol laid out once per protocol, as libpcap does, where some other
-/// primitive tests the IP protocol: each protocol's copy of the ports is decided apart, and
-/// the shorter of that program and the one with the ports shared is kept.
+/// primitive tests the IP protocol and the program with the ports shared reads a byte twice
+/// (or matches nothing): each protocol's copy of the ports is decided apart, and the shorter
+/// of the two programs is kept (`PacketFilter.shorter`).
 @Suite("Ports laid out per protocol")
 struct PortLayoutTests {
     /// Longer than libpcap's with the ports shared (random finds; Ethernet lengths shared,
