@@ -41,15 +41,23 @@ public enum PacketFilter {
         resolver: (any FilterNameResolver)? = nil, maximumLength: Int = ClassicOpcode.maxInstructions
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        let shared = Result { () throws(FilterError) in
+        return try choosingPortLayout(predicate.arena, optimize: optimize, shared: { () throws(FilterError) in
             try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
-        }
-        guard optimize, predicate.arena.portLayoutMayMatter, mayShortenPerProtocol(shared) else { return try shared.get() }
-        let perProtocol = Result { () throws(FilterError) in
+        }, perProtocol: { () throws(FilterError) in
             try program(FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, portsPerProtocol: true),
                         of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength, reshaping: false)
-        }
-        return try shorter(shared, perProtocol)
+        })
+    }
+
+    /// `shared`'s program, or where laying the ports out per protocol may do better (the
+    /// expression's `arena` allows it and `mayShortenPerProtocol`), the shorter of it and
+    /// `perProtocol`'s (see `shorter`).
+    private static func choosingPortLayout(_ arena: PredicateArena, optimize: Bool,
+                                           shared: () throws(FilterError) -> ClassicProgram,
+                                           perProtocol: () throws(FilterError) -> ClassicProgram) throws(FilterError) -> ClassicProgram {
+        let sharedProgram = Result(catching: shared)
+        guard optimize, arena.portLayoutMayMatter, mayShortenPerProtocol(sharedProgram) else { return try sharedProgram.get() }
+        return try shorter(sharedProgram, Result(catching: perProtocol))
     }
 
     /// Of an expression compiled with its `port`s tested once for SCTP, TCP and UDP and
@@ -77,7 +85,7 @@ public enum PacketFilter {
     /// a byte twice (the protocol tested again past the shared ports, the ways of the
     /// protocols having met there), matches nothing (laid out per protocol, libpcap's proof
     /// that nothing matches may hold, and the filter is refused as libpcap refuses it), or
-    /// was refused. Elsewhere the second compile is skipped: that left 14 of the 768 programs
+    /// was refused. Elsewhere the second compile is skipped: that left 14 of the 190 programs
     /// it shortened as they were (16,493 expressions × 5 link types, file and socket) and
     /// halved its cost (150 random expressions: +27 % over the first compile alone, now +14 %).
     static func mayShortenPerProtocol(_ shared: Result<ClassicProgram, FilterError>) -> Bool {
@@ -101,13 +109,12 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
-        let shared = Result { () throws(FilterError) in try program(forms, of: expression, optimize: optimize, snapshotLength: snapshotLength) }
-        guard optimize, forms.twice.arena.portLayoutMayMatter, mayShortenPerProtocol(shared) else { return try shared.get() }
-        let perProtocol = Result { () throws(FilterError) in
+        return try choosingPortLayout(forms.twice.arena, optimize: optimize, shared: { () throws(FilterError) in
+            try program(forms, of: expression, optimize: optimize, snapshotLength: snapshotLength)
+        }, perProtocol: { () throws(FilterError) in
             try program(SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true),
                         of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
-        }
-        return try shorter(shared, perProtocol)
+        })
     }
 
     /// The shorter program of a live filter's forms (see `SocketFilter`).
