@@ -10,6 +10,10 @@ public enum FilterLinkType: String, Sendable, Hashable, CaseIterable {
     case sll2
     /// DLT_NULL: BSD loopback, a 4-byte address family in the capturing host's byte order.
     case null
+    /// DLT_IPV4 and DLT_IPV6: the packet starts with an IPv4 (IPv6) header, and every packet
+    /// is one: libpcap reads no version there, so `ip` holds on every packet (`ip6` on none).
+    case ipv4
+    case ipv6
 
     /// The LINKTYPE_ value capture files carry.
     public var linkTypeValue: UInt16 {
@@ -19,6 +23,8 @@ public enum FilterLinkType: String, Sendable, Hashable, CaseIterable {
         case .sll: 113
         case .sll2: 276
         case .null: 0
+        case .ipv4: 228
+        case .ipv6: 229
         }
     }
 
@@ -30,6 +36,8 @@ public enum FilterLinkType: String, Sendable, Hashable, CaseIterable {
         case .sll: "LINUX_SLL"
         case .sll2: "LINUX_SLL2"
         case .null: "NULL"
+        case .ipv4: "IPV4"
+        case .ipv6: "IPV6"
         }
     }
 
@@ -42,6 +50,8 @@ public enum FilterLinkType: String, Sendable, Hashable, CaseIterable {
         case 113: self = .sll
         case 276: self = .sll2
         case 0: self = .null
+        case 228: self = .ipv4
+        case 229: self = .ipv6
         default: return nil
         }
     }
@@ -50,7 +60,7 @@ public enum FilterLinkType: String, Sendable, Hashable, CaseIterable {
     var networkOffset: UInt32 {
         switch self {
         case .ethernet: 14
-        case .raw: 0
+        case .raw, .ipv4, .ipv6: 0
         case .sll: 16
         case .sll2: 20
         case .null: 4

@@ -54,7 +54,7 @@ struct PredicateBuilder {
         case .ethernet: 12
         case .sll: 14
         case .sll2: 0
-        case .raw, .null: nil
+        case .raw, .null, .ipv4, .ipv6: nil
         }
     }
 
@@ -66,6 +66,8 @@ struct PredicateBuilder {
         switch linkType {
         case .ethernet: "Ethernet"
         case .raw: "Raw IP"
+        case .ipv4: "Raw IPv4"
+        case .ipv6: "Raw IPv6"
         case .sll: "Linux cooked v1"
         case .sll2: "Linux cooked v2"
         case .null: "BSD loopback"
@@ -129,6 +131,9 @@ struct PredicateBuilder {
             case 0x86dd: return arena.masked(.load(.byte, 0), 0xf0, 0x60)
             default: return arena.always(false)
             }
+        case .ipv4, .ipv6:
+            // No version to read: every packet is of the link type's protocol.
+            return arena.always(etherType == (linkType == .ipv4 ? 0x0800 : 0x86dd))
         case .null:
             // The family is in the byte order of the host that captured. A live capture is
             // this host's (Linux: AF_INET6 is 10); a file may come from any BSD, whose
@@ -410,7 +415,7 @@ struct PredicateBuilder {
         switch linkType {
         case .sll: packetType = .load(.half, 0)
         case .sll2: packetType = .load(.byte, 10)
-        case .ethernet, .raw, .null:
+        case .ethernet, .raw, .null, .ipv4, .ipv6:
             guard live != nil else { throw Failure(message: "inbound/outbound not supported on \(linkName) when reading savefiles") }
             packetType = .load(.half, AncillaryField.packetType.offset)
         }

@@ -253,7 +253,7 @@ struct CaptureCommand: ParsableCommand {
         let text = try filterText()
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty || dumpLevel > 0 else { return nil }
         guard let filterLinkType = FilterLinkType(linkTypeValue: linkType.rawValue) else {
-            throw CommandError("capture: filters on link type \(linkType) are not supported (ethernet, raw, sll, sll2 and null are)")
+            throw CommandError("capture: filters on link type \(linkType) are not supported (ethernet, raw, sll, sll2, null, ipv4 and ipv6 are)")
         }
         do {
             return try body(text, filterLinkType)

@@ -36,7 +36,7 @@ struct FilterCommand: ParsableCommand {
             """)
 
     @Argument(help: "The filter expression, as one or more words; none keeps every packet, as in tcpdump.") var words: [String] = []
-    @Option(help: "The link-layer header: ethernet, raw, sll, sll2 or null.") var linktype: FilterLinkType = .ethernet
+    @Option(help: "The link-layer header: ethernet, raw, sll, sll2, null, ipv4 or ipv6.") var linktype: FilterLinkType = .ethernet
     @OptionGroup var translation: TranslationOptions
     @Flag(help: "Leave the program as generated, unoptimized.") var noOptimize = false
     @Flag(help: "Compile for a live Linux packet socket, as capture -i and tcpdump -i do.") var live = false

@@ -51,6 +51,23 @@ struct CompilerTests {
         #expect(Self.error("broadcast", .null)?.message.contains("not a broadcast link") == true)
     }
 
+    /// LINKTYPE_IPV4 and LINKTYPE_IPV6 files (tcpdump reads them): as libpcap, no version
+    /// is read, so the link's own protocol holds on every packet and the other on none.
+    @Test("raw IPv4 and IPv6 links: their protocol always holds, the other never")
+    func rawIPVersionLinks() throws {
+        #expect(FilterLinkType(linkTypeValue: 228) == .ipv4 && FilterLinkType(linkTypeValue: 229) == .ipv6)
+        let accept = [ClassicInstruction.ret(.constant(PacketFilter.defaultSnapshotLength))]
+        #expect(try PacketFilter.compile("ip", linkType: .ipv4).instructions == accept)
+        #expect(try PacketFilter.compile("not ip", linkType: .ipv6).instructions == accept)
+        #expect(Self.error("ip6", .ipv4)?.message == "expression rejects all packets")
+        #expect(Self.error("arp", .ipv6)?.message == "expression rejects all packets")
+        #expect(Self.error("vlan", .ipv4)?.message == "no VLAN support for Raw IPv4")
+        // `tcp` reads the protocol byte straight away, with no version test before it.
+        let tcp = ClassicInterpreter(program: try PacketFilter.compile("tcp", linkType: .ipv4))
+        let header: [UInt8] = [0x00, 0, 0, 20, 0, 0, 0, 0, 64, 6] + [UInt8](repeating: 0, count: 10)
+        #expect(tcp.run(packet: header) != 0)
+    }
+
     @Test("an empty expression accepts everything; a false one is refused, or rejects everything unoptimized")
     func constants() throws {
         #expect(try PacketFilter.compile("").instructions == [.ret(.constant(PacketFilter.defaultSnapshotLength))])

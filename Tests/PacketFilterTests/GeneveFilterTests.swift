@@ -37,7 +37,8 @@ import Testing
         let typeBytes = [UInt8(type >> 8), UInt8(type & 0xff)]
         switch linkType {
         case .ethernet: return GenevePackets.ethernet(type, ip)
-        case .raw: return ip
+        // Raw IPv4 and IPv6 links read no version: any IP packet is framed as it is.
+        case .raw, .ipv4, .ipv6: return ip
         case .null: return [isIPv6 ? 10 : 2, 0, 0, 0] + ip
         case .sll: return [0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0] + typeBytes + ip
         case .sll2: return typeBytes + [0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0] + ip

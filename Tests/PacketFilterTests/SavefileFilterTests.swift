@@ -37,7 +37,7 @@ struct SavefileFilterTests {
                         packet.replaceSubrange(0..<2, with: etherType)
                         packet.replaceSubrange(4..<8, with: [0, 0, 0, index])
                         packet[10] = type
-                    case .ethernet, .raw, .null: break
+                    case .ethernet, .raw, .null, .ipv4, .ipv6: break
                     }
                     packets.append(packet)
                 }
