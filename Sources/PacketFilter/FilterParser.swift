@@ -33,6 +33,12 @@ struct FilterParser {
     var last: Qualifiers?
     var depth = 0
     var primitives = 0
+    /// The tokens of the first `leafLimit` primitives and relations parsed, and how many
+    /// there were: where two were written alike, one may decide the other
+    /// (`PredicateTree.decidingRepeats`). Inline: an array would cost every compile an allocation.
+    var leaves = InlineArray<16, Range<Int>>(repeating: 0..<0)
+    var leafCount = 0
+    static let leafLimit = 16
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       resolver: (any FilterNameResolver)? = nil, arena: PredicateArena = PredicateArena(),
@@ -44,6 +50,7 @@ struct FilterParser {
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()
         guard parser.current.kind == .end else { throw parser.unexpected("'and', 'or' or the end") }
+        if parser.leavesRepeat { arena.repeatsLeaf = true }
         return PredicateTree(arena: arena, root: predicate)
     }
 
@@ -122,7 +129,9 @@ struct FilterParser {
             var arithmeticFailure: (error: FilterError, position: Int)?
             if mayStartArithmetic() {
                 do {
+                    let start = position
                     let result = try relation()
+                    noteLeaf(from: start)
                     last = nil
                     return result
                 } catch { arithmeticFailure = (error, position) }
@@ -148,11 +157,35 @@ struct FilterParser {
         }
         if startsRelation() {
             last = nil
-            return try relation()
+            let start = position
+            let result = try relation()
+            noteLeaf(from: start)
+            return result
         }
         primitives += 1
         guard primitives <= Self.primitiveLimit else { throw error("the expression has more than \(Self.primitiveLimit) primitives") }
-        return try primitive()
+        let start = position
+        let result = try primitive()
+        noteLeaf(from: start)
+        return result
+    }
+
+    /// Records the tokens of the primitive or relation that began at token `start`.
+    mutating func noteLeaf(from start: Int) {
+        if leafCount < Self.leafLimit { leaves[leafCount] = start..<position }
+        leafCount += 1
+    }
+
+    /// Whether two primitives or relations were written with the same tokens; true past
+    /// `leafLimit` of them, which are not looked at.
+    var leavesRepeat: Bool {
+        guard leafCount <= Self.leafLimit else { return true }
+        for i in 0..<leafCount {
+            for j in 0..<i where leaves[i].count == leaves[j].count {
+                if zip(leaves[i], leaves[j]).allSatisfy({ tokens[$0].kind == tokens[$1].kind }) { return true }
+            }
+        }
+        return false
     }
 
     /// Whether arithmetic can start at the current `(`: the first token past the opening

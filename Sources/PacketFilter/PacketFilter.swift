@@ -139,7 +139,9 @@ public enum PacketFilter {
     private static func program(_ predicate: PredicateTree, of expression: String, optimize: Bool,
                                 snapshotLength: UInt32, maximumLength: Int = ClassicOpcode.maxInstructions,
                                 reshaping: Bool = true) throws(FilterError) -> ClassicProgram {
-        let (graph, searches) = optimize ? GraphOptimizer.optimized(predicate, reshaping: reshaping) : (DecisionGraph(unoptimized: predicate), BeyondSearches())
+        // Parts that ran before on the way to them decided: the same verdicts, less to search.
+        let tree = optimize ? predicate.decidingRepeats() : predicate
+        let (graph, searches) = optimize ? GraphOptimizer.optimized(tree, reshaping: reshaping) : (DecisionGraph(unoptimized: tree), BeyondSearches())
         var instructions: [ClassicInstruction] = []
         var refusal: FilterError?
         do {
@@ -152,7 +154,7 @@ public enum PacketFilter {
             // need its loads twice: the program without it where that is no longer. Either may
             // be the one within `maximumLength`: the other's refusal is not the filter's.
             var plain = BeyondSearches(followingWays: false)
-            if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(predicate, &plain, reshaping: reshaping), snapshotLength: snapshotLength,
+            if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(tree, &plain, reshaping: reshaping), snapshotLength: snapshotLength,
                                                  reuseRegisters: true, maximumLength: maximumLength),
                refusal != nil || other.count <= instructions.count {
                 (instructions, refusal) = (other, nil)
@@ -160,8 +162,9 @@ public enum PacketFilter {
         }
         if let refusal { throw refusal }
         // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
-        // what libpcap proves is refused: a tcpdump command that works there works here. With
-        // `protochain` (a loop) or `geneve` libpcap does not optimize at all, so refuses nothing.
+        // what libpcap proves, of the expression as written, is refused: a tcpdump command
+        // that works there works here. With `protochain` (a loop) or `geneve` libpcap does not
+        // optimize at all, so refuses nothing.
         if optimize, instructions == [.ret(.constant(0))], predicate.arena.chains.isEmpty, predicate.arena.genevesWritten == 0,
            GraphOptimizer.provesFalseLikeLibpcap(predicate) {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: rejectsAll)

@@ -133,6 +133,9 @@ final class PredicateArena {
     @exclusivity(unchecked) var testsIPProtocol = false
     var portLayoutMayMatter: Bool { hasPortWithoutProtocol && testsIPProtocol && genevesWritten == 0 }
 
+    /// Whether two primitives or relations were written alike (see `decidingRepeats`).
+    @exclusivity(unchecked) var repeatsLeaf = false
+
     /// Whether something follows a `geneve`.
     @exclusivity(unchecked) var followsGeneve = false
 
