@@ -435,10 +435,11 @@ enum GraphOptimizer {
     /// Reorders each chain of tests that share an exit — `a or b or c`, all true exits to one
     /// place, or `a and b and c`, all false exits — so that tests of the same value sit
     /// together and A is loaded once for them: `[26] == a, [26] == b, [30] == a, [30] == b`
-    /// for `host a or b`; tests of the value A holds on the way in come first. Only nodes
-    /// with no other way in are moved. As with libpcap's
-    /// "pull-up" of such tests, a packet too short for a later load may now be decided by a
-    /// test that came before it. Also tells whether a chain changed whose shared exit tests
+    /// for `host a or b`; tests of the value A holds on the way in come first. A chain whose
+    /// tests share either exit (`a and not b`) is reordered so only where a test after its
+    /// head tests the value A holds. Only nodes with no other way in are moved. As with
+    /// libpcap's "pull-up" of such tests, a packet too short for a later load may now be
+    /// decided by a test that came before it. Also tells whether a chain changed whose shared exit tests
     /// the value of one of its tests, or whose head now tests the value A holds on the way
     /// in: then what is known on an edge may decide more tests than when it was threaded.
     static func groupChains(_ graph: inout DecisionGraph) -> (changed: Bool, decidesMore: Bool) {
@@ -474,47 +475,63 @@ enum GraphOptimizer {
         for head in order where !nodes[head].inChain {
             // False first, without an array per node.
             for side in 0..<2 {
-                let along = side == 1
-                // Along the false exits with a shared true exit (or), or the other way (and).
-                let shared = graph[head].target(!along)
+                // Along the head's false exit with its true exit shared (or), or the other way
+                // (and); each node after it may share either exit (`a and not b`).
+                let shared = graph[head].target(side == 0)
+                func along(_ n: Int) -> Bool { graph[n].whenTrue != shared }
                 func continues(_ target: GraphTarget) -> Int? {
                     guard case .node(let next) = target, !nodes[next].inChain, nodes[next].predecessors == 1,
-                          graph[next].target(!along) == shared else { return nil }
+                          graph[next].whenTrue == shared || graph[next].whenFalse == shared else { return nil }
                     return next
                 }
-                guard let second = continues(graph[head].target(along)) else { continue }
+                guard let second = continues(graph[head].target(along(head))) else { continue }
                 // A chain holds a node at most once (the graph has no cycles): it fits its room.
                 (chainRoom[0], chainRoom[1]) = (head, second)
                 var length = 2
-                while length < chainRoom.count, let next = continues(graph[chainRoom[length - 1]].target(along)) {
+                while length < chainRoom.count, let next = continues(graph[chainRoom[length - 1]].target(along(chainRoom[length - 1]))) {
                     chainRoom[length] = next
                     length += 1
                 }
+                func value(_ n: Int) -> Int { table[graph[n].test].value }
+                // Sharing both exits (`a and not b`), a chain is regrouped only where it tests
+                // the value A holds on the way in after its head, as libpcap's program tests it
+                // there; elsewhere only up to its first node sharing the other exit, as
+                // libpcap's pull-up leaves the others where a cut packet's loads fail.
+                let uniform = chainRoom[..<length].prefix { along($0) == along(head) }.count
+                if uniform < length, !chainRoom[1..<length].contains(where: { value($0) == nodes[head].entryValue }) {
+                    guard uniform > 1 else { continue }
+                    length = uniform
+                }
                 let chain = chainRoom[..<length]
                 for n in chain.dropFirst() { nodes[n].inChain = true }
-                func value(_ n: Int) -> Int { table[graph[n].test].value }
-                // The tests grouped by value, each chain node's once; the group of the value A
-                // already holds goes first. A test the chain holds twice is kept once: the
+                // Each node's test and the exit it shares, as one number.
+                func step(_ n: Int) -> Int { graph[n].test << 1 | (along(n) ? 0 : 1) }
+                // The steps grouped by value, each chain node's once; the group of the value A
+                // already holds goes first. A step the chain holds twice is kept once: the
                 // second copy is reached only where the first took the way along, and so
                 // would (a second `not (port …)` chain repeating ports of a first one).
                 var filled = 0
                 func add(_ n: Int) {
-                    guard !groupedRoom[..<filled].contains(graph[n].test) else { return }
-                    groupedRoom[filled] = graph[n].test
+                    guard !groupedRoom[..<filled].contains(step(n)) else { return }
+                    groupedRoom[filled] = step(n)
                     filled += 1
                 }
                 for n in chain where value(n) == nodes[head].entryValue { add(n) }
-                for n in chain where !groupedRoom[..<filled].contains(where: { table[$0].value == value(n) }) {
+                for n in chain where !groupedRoom[..<filled].contains(where: { table[$0 >> 1].value == value(n) }) {
                     for m in chain where value(m) == value(n) { add(m) }
                 }
                 let grouped = groupedRoom[..<filled]
-                guard filled < length || zip(chain, grouped).contains(where: { graph[$0].test != $1 }) else { continue }
-                for (n, test) in zip(chain, grouped) { graph.setTest(of: n, test) }
-                if filled < length {
-                    // The chain's last kept node goes on where its last node went.
-                    let last = chain[filled - 1], beyond = graph[chain[length - 1]].target(along)
-                    let exits = along ? (whenTrue: beyond, whenFalse: shared) : (whenTrue: shared, whenFalse: beyond)
-                    graph.setTargets(of: last, whenTrue: exits.whenTrue, whenFalse: exits.whenFalse)
+                guard filled < length || zip(chain, grouped).contains(where: { step($0) != $1 }) else { continue }
+                // Each kept node goes on to the next; the last where the chain's last went.
+                let beyond = graph[chain[length - 1]].target(along(chain[length - 1]))
+                for (i, n) in chain.prefix(filled).enumerated() {
+                    let next = i + 1 < filled ? GraphTarget.node(chain[i + 1]) : beyond
+                    graph.setTest(of: n, grouped[i] >> 1)
+                    if grouped[i] & 1 == 1 {
+                        graph.setTargets(of: n, whenTrue: shared, whenFalse: next)
+                    } else {
+                        graph.setTargets(of: n, whenTrue: next, whenFalse: shared)
+                    }
                 }
                 changed = true
                 if case .node(let exit) = shared, chain.contains(where: { value($0) == table[graph[exit].test].value }) {
