@@ -411,6 +411,7 @@ struct PredicateBuilder {
     /// PACKET_OUTGOING). Other headers say nothing of it in a file; on a live socket the
     /// kernel's ancillary field tells it, as libpcap reads it.
     func packetDirection(outbound: Bool) throws(Failure) -> Predicate {
+        try refuseInSavefilePastGeneve("inbound/outbound")
         let packetType: FilterValue
         switch linkType {
         case .sll: packetType = .load(.half, 0)
@@ -426,9 +427,18 @@ struct PredicateBuilder {
     /// `ifindex N`: the interface index only Linux cooked v2 headers carry in a file; on a
     /// live socket of other headers the kernel's ancillary field, as libpcap reads it.
     func interfaceIndex(_ index: UInt32) throws(Failure) -> Predicate {
+        try refuseInSavefilePastGeneve("ifindex")
         if linkType == .sll2 { return arena.equal(.load(.word, 4), index) }
         guard live != nil else { throw Failure(message: "ifindex not supported on \(linkName) when reading savefiles") }
         return arena.equal(.load(.word, AncillaryField.interfaceIndex.offset), index)
+    }
+
+    /// Past `geneve` libpcap takes the link for the inner frame's, Ethernet, whose header
+    /// in a savefile says nothing of `primitive`: refused there as libpcap refuses it, though
+    /// the outer Linux cooked header tells it.
+    private func refuseInSavefilePastGeneve(_ primitive: String) throws(Failure) {
+        guard afterGeneve, live == nil else { return }
+        throw Failure(message: "\(primitive) not supported on Ethernet when reading savefiles")
     }
 
     // MARK: Transport layer
