@@ -87,6 +87,10 @@ private struct RepeatDecider {
 
     /// `a and b` (`isAnd`) or `a or b` decided: `b` runs only where `a` came out true (false).
     private mutating func joined(_ p: Predicate, _ a: Predicate, _ b: Predicate, isAnd: Bool) -> Predicate {
+        // `(x and b) or b` is `b` where `x` reads no packet byte (`less 80`): whatever `x`
+        // says, `b` decides. So is `(b and x) or b`, and `(x or b) and b`.
+        if case let (.and(x, y), false) = (arena.parts[Int(a.index)], isAnd), absorbs(x, y, into: b) { return decided(b) }
+        if case let (.or(x, y), true) = (arena.parts[Int(a.index)], isAnd), absorbs(x, y, into: b) { return decided(b) }
         let first = decided(a)
         // `b` never runs: the outcome is `a`'s.
         if constant(first) == !isAnd { return first }
@@ -103,6 +107,24 @@ private struct RepeatDecider {
         let kept = constant(second) == nil ? second : b
         if first.index == a.index, kept.index == b.index { return p }
         return isAnd ? arena.and(first, kept) : arena.or(first, kept)
+    }
+
+    /// Whether one of `x` and `y` is `b` and the other reads nothing that can fail.
+    private func absorbs(_ x: Predicate, _ y: Predicate, into b: Predicate) -> Bool {
+        let same = numbers[Int(b.index)]
+        return (numbers[Int(y.index)] == same && readsNothing(x)) || (numbers[Int(x.index)] == same && readsNothing(y))
+    }
+
+    /// Whether `p` tests only the packet's length and constants.
+    private func readsNothing(_ p: Predicate) -> Bool {
+        func plain(_ value: Int32) -> Bool { [.length, .constant].contains(arena.values[Int(value)].kind) }
+        switch arena.parts[Int(p.index)] {
+        case .always: return true
+        case .test(let value, _, let operand): return plain(value) && plain(operand)
+        case .not(let q): return readsNothing(q)
+        case .and(let a, let b), .or(let a, let b): return readsNothing(a) && readsNothing(b)
+        case .choose: return false
+        }
     }
 
     private func constant(_ p: Predicate) -> Bool? {

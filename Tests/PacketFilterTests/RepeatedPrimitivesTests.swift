@@ -12,6 +12,9 @@ struct RepeatedPrimitivesTests {
         ("tcp port 22 or dst port 443 or tcp port 22", "tcp port 22 or dst port 443"),
         ("not host 10.0.0.1 and not (portrange 1000-2000 and not host 10.0.0.1)", "not host 10.0.0.1 and not portrange 1000-2000"),
         ("udp port 53 or (ip[8] > 60 or udp port 53 or dst port 443)", "udp port 53 or (ip[8] > 60 or dst port 443)"),
+        // Whatever a test of the length alone says, the repeat decides.
+        ("(less 80 and udp port 53) or udp port 53", "udp port 53"),
+        ("(udp port 53 or len > 100) and udp port 53", "udp port 53"),
     ]
 
     @Test("a repeat compiles as the expression without it, on every link type")
@@ -35,6 +38,7 @@ struct RepeatedPrimitivesTests {
         "not (host 10.0.0.1 and (not ether broadcast and host 10.0.0.1) or tcp[13] & 2 != 0) and not icmp",
         "portrange 1000-2000 or not portrange 1000-2000 or arp or port 80",
         "ip6 host ::1 or not ((ether multicast and ip6 host ::1))",
+        "not (less 80 and udp port 53 or udp port 53) or ((port 53 or not tcp port 22) and not greater 1000)",
     ]
 
     @Test("no longer than libpcap's, and the same packets kept, cut ones too")
