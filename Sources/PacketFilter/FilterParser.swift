@@ -129,9 +129,7 @@ struct FilterParser {
             var arithmeticFailure: (error: FilterError, position: Int)?
             if mayStartArithmetic() {
                 do {
-                    let start = position
-                    let result = try relation()
-                    noteLeaf(from: start)
+                    let result = try leaf { parser throws(FilterError) in try parser.relation() }
                     last = nil
                     return result
                 } catch { arithmeticFailure = (error, position) }
@@ -157,23 +155,20 @@ struct FilterParser {
         }
         if startsRelation() {
             last = nil
-            let start = position
-            let result = try relation()
-            noteLeaf(from: start)
-            return result
+            return try leaf { parser throws(FilterError) in try parser.relation() }
         }
         primitives += 1
         guard primitives <= Self.primitiveLimit else { throw error("the expression has more than \(Self.primitiveLimit) primitives") }
-        let start = position
-        let result = try primitive()
-        noteLeaf(from: start)
-        return result
+        return try leaf { parser throws(FilterError) in try parser.primitive() }
     }
 
-    /// Records the tokens of the primitive or relation that began at token `start`.
-    mutating func noteLeaf(from start: Int) {
+    /// `parse`'s primitive or relation, its tokens recorded in `leaves`.
+    mutating func leaf(_ parse: (inout FilterParser) throws(FilterError) -> Predicate) throws(FilterError) -> Predicate {
+        let start = position
+        let result = try parse(&self)
         if leafCount < Self.leafLimit { leaves[leafCount] = start..<position }
         leafCount += 1
+        return result
     }
 
     /// Whether two primitives or relations were written with the same tokens; true past
