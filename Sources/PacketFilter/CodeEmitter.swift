@@ -19,8 +19,9 @@ private struct NodeCode {
 
     /// Its instructions (what computes its operands) are `code[start..<end]`, its branch `code[end]`.
     var start = 0, end = 0
-    /// The test (by node number) whose code stands in for this one.
-    var kept = 0
+    /// The test (by node number) whose code stands in for this one, and how far into that
+    /// code this one's starts (past loads it does not need: its code is the other's tail).
+    var kept = 0, skip = 0
     /// Its targets as node numbers of kept tests (-1 accept, -2 reject), for finding equal code.
     var trueTarget = 0, falseTarget = 0
     /// Its address in the program.
@@ -447,7 +448,7 @@ enum CodeEmitter {
         guard codes[n].oneTarget else { return 1 }
         let next = codes[n].following
         switch node.whenTrue {
-        case .node(let m): return codes[m].kept == next ? 0 : 1
+        case .node(let m): return codes[m].kept == next && codes[m].skip == 0 ? 0 : 1
         // Past the last test, the verdict placed first.
         case .accept: return next < 0 && !(verdicts.rejectFirst && verdicts.rejectUsed) ? 0 : 1
         case .reject: return next < 0 && (verdicts.rejectFirst || !verdicts.acceptUsed) ? 0 : 1
@@ -460,7 +461,7 @@ enum CodeEmitter {
             switch target {
             case .accept: verdicts.acceptAt
             case .reject: verdicts.rejectAt
-            case .node(let m): codes[codes[m].kept].address
+            case .node(let m): codes[codes[m].kept].address + codes[m].skip
             }
         }
         let code = codes[n]
@@ -480,14 +481,19 @@ enum CodeEmitter {
     }
 
     /// Sets each test's `kept` (by node number): itself, or a later test with the same
-    /// instructions and the same targets. Returns whether any test was given another's code.
+    /// instructions and the same targets, or one whose instructions end with this one's and
+    /// whose branch and targets are the same (`skip` then says where this one's start: an
+    /// IPv4 test of `jeq #17` on the protocol byte A holds runs as the tail of the IPv6
+    /// test that loads its next header first, as libpcap's optimizer shares the block).
+    /// Returns whether any test was given another's code.
     private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ code: [ClassicInstruction],
                                   _ codes: inout [NodeCode]) -> Bool {
+        // A target by where it starts: the kept test and how far into its code.
         func index(_ target: GraphTarget) -> Int {
             switch target {
             case .accept: -1
             case .reject: -2
-            case .node(let m): codes[m].kept
+            case .node(let m): codes[m].kept << 16 | codes[m].skip
             }
         }
         var shared = false
@@ -497,23 +503,37 @@ enum CodeEmitter {
             let node = graph[n]
             let (trueTarget, falseTarget) = (index(node.whenTrue), index(node.whenFalse))
             let (start, end, condition) = (codes[n].start, codes[n].end, codes[n].condition)
-            // The targets, the condition and the code's length: equal code is rare enough that
-            // comparing the few that collide costs less than summarizing every instruction.
+            // Tests are bucketed by their targets and condition, so that those whose code ends
+            // as this one's are found too; `print` adds the code's length, for equal code:
+            // that is rare enough that comparing the few that collide costs less than
+            // summarizing every instruction.
             let print = mix(UInt64(bitPattern: Int64(trueTarget)) << 32 ^ UInt64(bitPattern: Int64(falseTarget)),
                             UInt64(end - start) << 16 | UInt64(condition.rawValue))
-            let bucket = Int(truncatingIfNeeded: print % UInt64(codes.count))
-            var candidate = codes[bucket].bucketHead
-            while candidate >= 0 {
-                let other = candidate
-                if codes[other].print == print, codes[other].trueTarget == trueTarget, codes[other].falseTarget == falseTarget,
-                   codes[other].condition == condition, codes[other].operand == codes[n].operand,
-                   sameCode(code, codes[other].start, start, count: end - start) { break }
-                candidate = codes[other].nextInBucket
+            let bucket = Int(UInt(bitPattern: trueTarget &* 0x9e37 &+ falseTarget &* 31 &+ Int(condition.rawValue)) % UInt(codes.count))
+            var (equal, longer) = (-1, -1)
+            var other = codes[bucket].bucketHead
+            while other >= 0 {
+                if codes[other].trueTarget == trueTarget, codes[other].falseTarget == falseTarget,
+                   codes[other].condition == condition, codes[other].operand == codes[n].operand {
+                    let (otherStart, otherEnd) = (codes[other].start, codes[other].end)
+                    if codes[other].print == print, sameCode(code, otherStart, start, count: end - start) {
+                        equal = other
+                        break
+                    }
+                    if longer < 0, !codes[n].oneTarget, !codes[other].oneTarget, otherEnd - otherStart > end - start,
+                       sameCode(code, otherEnd - (end - start), start, count: end - start) {
+                        longer = other
+                    }
+                }
+                other = codes[other].nextInBucket
             }
             (codes[n].trueTarget, codes[n].falseTarget, codes[n].print) = (trueTarget, falseTarget, print)
             // The first test stays where it is: the program starts there.
-            if candidate >= 0, n != order[0] {
-                codes[n].kept = candidate
+            if equal >= 0, n != order[0] {
+                codes[n].kept = equal
+                shared = true
+            } else if longer >= 0, n != order[0] {
+                (codes[n].kept, codes[n].skip) = (longer, codes[longer].end - codes[longer].start - (end - start))
                 shared = true
             } else {
                 codes[n].kept = n
