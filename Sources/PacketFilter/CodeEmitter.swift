@@ -516,7 +516,7 @@ enum CodeEmitter {
                 if codes[other].trueTarget == trueTarget, codes[other].falseTarget == falseTarget,
                    codes[other].condition == condition, codes[other].operand == codes[n].operand {
                     let (otherStart, otherEnd) = (codes[other].start, codes[other].end)
-                    if codes[other].print == print, sameCode(code, otherStart, start, count: end - start) {
+                    if codes[other].print == print, otherEnd - otherStart == end - start, sameCode(code, otherStart, start, count: end - start) {
                         equal = other
                         break
                     }
