@@ -520,7 +520,9 @@ enum CodeEmitter {
                         equal = other
                         break
                     }
+                    // A skip past 16 bits would not fit `index`'s number: no such tail is shared.
                     if longer < 0, !codes[n].oneTarget, !codes[other].oneTarget, otherEnd - otherStart > end - start,
+                       otherEnd - otherStart - (end - start) < 1 << 16,
                        sameCode(code, otherEnd - (end - start), start, count: end - start) {
                         longer = other
                     }

@@ -439,9 +439,9 @@ enum GraphOptimizer {
     /// tests share either exit (`a and not b`) is reordered so only where a test after its
     /// head tests the value A holds. Only nodes with no other way in are moved. As with
     /// libpcap's "pull-up" of such tests, a packet too short for a later load may now be
-    /// decided by a test that came before it. Also tells whether a chain changed whose shared exit tests
-    /// the value of one of its tests, or whose head now tests the value A holds on the way
-    /// in: then what is known on an edge may decide more tests than when it was threaded.
+    /// decided by a test that came before it. Also tells whether a chain changed whose shared
+    /// exit tests the value of one of its tests, or whose head now tests the value A holds on
+    /// the way in: then what is known on an edge may decide more tests than when it was threaded.
     static func groupChains(_ graph: inout DecisionGraph) -> (changed: Bool, decidesMore: Bool) {
         // What is known of each node, and room for one chain and its tests regrouped, on the
         // machine stack for small graphs (no allocation).

@@ -18,6 +18,7 @@ extension PredicateTree {
         guard arena.repeatsLeaf, arena.genevesWritten == 0 else { return self }
         var decider = RepeatDecider(arena)
         guard decider.number(root), decider.repeats else { return self }
+        decider.outcomes = Array(repeating: -1, count: decider.shapes.count)
         return PredicateTree(arena: arena, root: decider.decided(root))
     }
 }
@@ -33,8 +34,8 @@ private struct RepeatDecider {
     var index = FingerprintIndex(capacity: 64)
     /// Whether two parts have one number.
     var repeats = false
-    /// The outcome known for each structural number (-1 unknown), and the numbers learned
-    /// on the way in, to forget on the way out.
+    /// The outcome known for each structural number (-1 unknown; sized once all are
+    /// numbered), and the numbers learned on the way in, to forget on the way out.
     var outcomes: [Int8] = []
     var learned: [Int32] = []
 
@@ -71,7 +72,6 @@ private struct RepeatDecider {
 
     /// `p` with the parts whose outcome is known decided.
     mutating func decided(_ p: Predicate) -> Predicate {
-        if outcomes.isEmpty { outcomes = Array(repeating: -1, count: shapes.count) }
         let known = outcomes[Int(numbers[Int(p.index)])]
         if known >= 0 { return arena.always(known == 1) }
         switch arena.parts[Int(p.index)] {

@@ -19,7 +19,8 @@ struct PortLayoutTests {
         "(ip[8] > 60 or not esp and not port 53 or src net 192.168.0.0/16 or udp port 53)",
     ]
 
-    /// The program with the ports shared, as `PacketFilter.compile` first builds it.
+    /// The program with the ports shared, as `PacketFilter.compile` first builds it (no find
+    /// writes a primitive twice, so none has a repeat decided first: `decidingRepeats`).
     static func sharedLength(_ expression: String, _ linkType: FilterLinkType) throws -> Int {
         try ReshapingTests.program(FilterParser.parse(expression, linkType: linkType), reshaping: true).code.count
     }
