@@ -346,8 +346,9 @@ enum GraphOptimizer {
     }
 
     /// `predicate`'s graph optimized with every search.
-    static func optimized(_ predicate: PredicateTree, reshaping: Bool = true) -> (graph: DecisionGraph, searches: BeyondSearches) {
-        var searches = BeyondSearches()
+    static func optimized(_ predicate: PredicateTree, reshaping: Bool = true,
+                          followingWays: Bool = true) -> (graph: DecisionGraph, searches: BeyondSearches) {
+        var searches = BeyondSearches(followingWays: followingWays)
         let graph = optimized(predicate, &searches, reshaping: reshaping)
         return (graph, searches)
     }
@@ -360,15 +361,15 @@ enum GraphOptimizer {
         // optimize such filters either: the graph as built, whose code reuses registers.
         guard predicate.arena.genevesWritten == 0 else { return DecisionGraph(unoptimized: predicate) }
         var graph = DecisionGraph(predicate)
-        let originalSearches = searches
-        simplify(&graph, &searches, reshaping: reshaping)
+        threadPasses(&graph, &searches)
+        // Up to here the graph without the rules is threaded alike: kept for comparing.
+        let threaded = reshaping ? (graph, searches) : nil
+        applyRules(&graph, &searches, reshaping: reshaping)
         if reshaping {
             hoistTests(&graph, &searches)
             splitPaths(&graph, &searches)
         }
-        // The graph without the rules is built again when needed: a copy kept from the start
-        // would make the passes' first edit copy the nodes and their index.
-        if reshaping, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, DecisionGraph(predicate), originalSearches) }
+        if let threaded, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, threaded) }
         if reshaping, shareLoads(&graph) { searches.reshaped = true }
         if reshaping { _ = dropRepeatedEqualities(&graph) }
         return graph
@@ -376,6 +377,12 @@ enum GraphOptimizer {
 
     /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
     static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
+        threadPasses(&graph, &searches)
+        applyRules(&graph, &searches, reshaping: reshaping)
+    }
+
+    /// The threading passes that begin `simplify`, the same with the reshaping rules or without.
+    private static func threadPasses(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -390,6 +397,10 @@ enum GraphOptimizer {
         searches.skipped = settled && searches.skippingFruitless && joins
             && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
         if joins, !searches.skipped { _ = threadUntilSettled(&graph, mode: .beyond, &searches) }
+    }
+
+    /// The rules of `simplify` after its threading passes.
+    static func applyRules(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool) {
         if reshaping, mergeEquivalentNodes(&graph) {
             searches.reshaped = true
             if !graph.isShared { graph = graph.rebuilt() }

@@ -20,12 +20,13 @@ extension GraphOptimizer {
     static let readCheckLimit = 20_000
     static let readCheckDepth = 200
 
-    /// The graph without the reshaping rules (from `original`) where the reshaped one is not
-    /// shown to keep every packet, cut ones too, as that one does.
+    /// The graph without the reshaping rules (`threaded`: the expression's graph after the
+    /// threading passes that begin `simplify`) where the reshaped one is not shown to keep
+    /// every packet, cut ones too, as that one does.
     static func keepTruncatedVerdicts(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches,
-                                      _ original: DecisionGraph, _ originalSearches: BeyondSearches) {
-        var reference = original, referenceSearches = originalSearches
-        simplify(&reference, &referenceSearches, reshaping: false)
+                                      _ threaded: (graph: DecisionGraph, searches: BeyondSearches)) {
+        var (reference, referenceSearches) = threaded
+        applyRules(&reference, &referenceSearches, reshaping: false)
         if !readsAlike(graph, reference) { (graph, searches) = (reference, referenceSearches) }
     }
 

@@ -30,8 +30,6 @@ extension GraphOptimizer {
         var tries = 0
         var passedOver = false
         var length: Int?
-        // The joins of the graph before this one were tried and not kept.
-        var next = 0
         while tries < splitLimit {
             let order = graph.cachedTopologicalOrder()
             // Most graphs have no join: that is seen sooner than the joins that may gain. Where
@@ -39,34 +37,48 @@ extension GraphOptimizer {
             guard order.count <= splitGraphLimit, !searches.skipped, hasJoin(&graph) else { return passedOver }
             var joins: [Int] = []
             _ = joinsTestingAgain(order, graph.nodes, graph.tests.entries) { joins.append($0); return false }
-            guard next < joins.count, let (split, at) = splitCandidate(graph, order, joins[next...]) else { return passedOver }
-            next = at + 1
-            // Only a split whose copies came out as at most `growth` more nodes than it
-            // replaced is worth the other rules and a layout: most add more.
-            var candidate = split.rebuilt()
-            let added = candidate.cachedTopologicalOrder().count - order.count
-            guard added <= growth else {
-                passedOver = passedOver || added <= 2
-                continue
+            // The joins are tried in turn until one is kept; what is known on the way into
+            // each node is found once for all of them.
+            var splits = Splits(graph, order)
+            var next = 0, kept = false
+            while !kept, tries < splitLimit, next < joins.count, let (split, at) = splits.candidate(joins[next...]) {
+                next = at + 1
+                // Only a split whose copies came out as at most `growth` more nodes than it
+                // replaced is worth the other rules and a layout: most add more.
+                var candidate = split.rebuilt()
+                let added = candidate.cachedTopologicalOrder().count - order.count
+                guard added <= growth else {
+                    passedOver = passedOver || added <= 2
+                    continue
+                }
+                tries += 1
+                guard let adopted = adoptIfShorter(&candidate, &graph, &searches, length: &length) else { return passedOver }
+                kept = adopted
             }
-            tries += 1
-            guard let kept = adoptIfShorter(&candidate, &graph, &searches, length: &length) else { return passedOver }
-            guard kept else { continue }
-            next = 0
+            guard kept else { return passedOver }
         }
         return passedOver
     }
 
-    /// The graph with the first of `joins` split where some way's copy drops a test (each
-    /// way into it sent to its own copy), and that join's place in `joins`; nil if none.
-    private static func splitCandidate(_ graph: DecisionGraph, _ order: [Int],
-                                       _ joins: ArraySlice<Int>) -> (DecisionGraph, Int)? {
-        let tests = graph.tests.entries
-        return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: graph.nodes.count) { knownIn in
-            knownIn.initialize(repeating: nil)
-            defer { knownIn.deinitialize() }
-            var arena = FactArena(capacity: order.count * 8)
-            learnKnowledge(graph, order, knownIn, &arena)
+    /// The splits of one graph: what is known on the way into each of its nodes, and room
+    /// for what the copies learn.
+    private struct Splits {
+        let graph: DecisionGraph
+        let order: [Int]
+        var knownIn: [Knowledge?]
+        var arena: FactArena
+
+        init(_ graph: DecisionGraph, _ order: [Int]) {
+            (self.graph, self.order) = (graph, order)
+            knownIn = [Knowledge?](repeating: nil, count: graph.nodes.count)
+            arena = FactArena(capacity: order.count * 8)
+            knownIn.withUnsafeMutableBufferPointer { learnKnowledge(graph, order, $0, &arena) }
+        }
+
+        /// The graph with the first of `joins` split where some way's copy drops a test (each
+        /// way into it sent to its own copy), and that join's place in `joins`; nil if none.
+        mutating func candidate(_ joins: ArraySlice<Int>) -> (DecisionGraph, Int)? {
+            let tests = graph.tests.entries
             for (at, n) in zip(joins.indices, joins) {
                 var candidate = graph
                 var dropped = false
@@ -92,7 +104,7 @@ extension GraphOptimizer {
 
     /// `target`'s subgraph for the packets `known` describes: without the tests it decides,
     /// nodes left as they were where nothing below them changed. Nil past `steps` tests.
-    private static func copy(of target: GraphTarget, _ known: Knowledge, _ graph: inout DecisionGraph,
+    fileprivate static func copy(of target: GraphTarget, _ known: Knowledge, _ graph: inout DecisionGraph,
                              _ tests: [TestEntry], _ arena: inout FactArena, _ steps: inout Int,
                              _ dropped: inout Bool) -> GraphTarget? {
         guard case .node(let n) = target else { return target }
