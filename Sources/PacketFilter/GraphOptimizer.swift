@@ -361,15 +361,23 @@ enum GraphOptimizer {
         // optimize such filters either: the graph as built, whose code reuses registers.
         guard predicate.arena.genevesWritten == 0 else { return DecisionGraph(unoptimized: predicate) }
         var graph = DecisionGraph(predicate)
-        threadPasses(&graph, &searches)
-        // Up to here the graph without the rules is threaded alike: kept for comparing.
-        let threaded = reshaping ? (graph, searches) : nil
+        let originalSearches = searches
+        // Up to here the graph without the rules is threaded alike: kept for comparing where
+        // a `.beyond` pass searched, which costs more than the copy. Elsewhere it is threaded
+        // again when needed.
+        let threaded = threadPasses(&graph, &searches) && reshaping ? (graph, searches) : nil
         applyRules(&graph, &searches, reshaping: reshaping)
         if reshaping {
             hoistTests(&graph, &searches)
             splitPaths(&graph, &searches)
         }
-        if let threaded, searches.reshaped { keepTruncatedVerdicts(&graph, &searches, threaded) }
+        if reshaping, searches.reshaped {
+            keepTruncatedVerdicts(&graph, &searches, threaded ?? {
+                var (reference, referenceSearches) = (DecisionGraph(predicate), originalSearches)
+                _ = threadPasses(&reference, &referenceSearches)
+                return (reference, referenceSearches)
+            }())
+        }
         if reshaping, shareLoads(&graph) { searches.reshaped = true }
         if reshaping { _ = dropRepeatedEqualities(&graph) }
         return graph
@@ -377,12 +385,13 @@ enum GraphOptimizer {
 
     /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
     static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
-        threadPasses(&graph, &searches)
+        _ = threadPasses(&graph, &searches)
         applyRules(&graph, &searches, reshaping: reshaping)
     }
 
-    /// The threading passes that begin `simplify`, the same with the reshaping rules or without.
-    private static func threadPasses(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) {
+    /// The threading passes that begin `simplify`, the same with the reshaping rules or
+    /// without; whether a `.beyond` pass searched.
+    private static func threadPasses(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) -> Bool {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -396,7 +405,9 @@ enum GraphOptimizer {
         let joins = hasJoin(&graph)
         searches.skipped = settled && searches.skippingFruitless && joins
             && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries)
-        if joins, !searches.skipped { _ = threadUntilSettled(&graph, mode: .beyond, &searches) }
+        guard joins, !searches.skipped else { return false }
+        _ = threadUntilSettled(&graph, mode: .beyond, &searches)
+        return true
     }
 
     /// The rules of `simplify` after its threading passes.
