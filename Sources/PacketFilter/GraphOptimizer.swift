@@ -365,7 +365,8 @@ enum GraphOptimizer {
         // Up to here the graph without the rules is threaded alike: kept for comparing where
         // a `.beyond` pass searched, which costs more than the copy. Elsewhere it is threaded
         // again when needed.
-        let threaded = threadPasses(&graph, &searches) && reshaping ? (graph, searches) : nil
+        let searched = threadPasses(&graph, &searches)
+        let threaded = reshaping && searched ? (graph, searches) : nil
         applyRules(&graph, &searches, reshaping: reshaping)
         if reshaping {
             hoistTests(&graph, &searches)

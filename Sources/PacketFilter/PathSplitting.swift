@@ -104,7 +104,7 @@ extension GraphOptimizer {
 
     /// `target`'s subgraph for the packets `known` describes: without the tests it decides,
     /// nodes left as they were where nothing below them changed. Nil past `steps` tests.
-    fileprivate static func copy(of target: GraphTarget, _ known: Knowledge, _ graph: inout DecisionGraph,
+    private static func copy(of target: GraphTarget, _ known: Knowledge, _ graph: inout DecisionGraph,
                              _ tests: [TestEntry], _ arena: inout FactArena, _ steps: inout Int,
                              _ dropped: inout Bool) -> GraphTarget? {
         guard case .node(let n) = target else { return target }

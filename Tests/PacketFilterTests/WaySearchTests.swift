@@ -29,7 +29,8 @@ struct WaySearchTests {
             if PacketFilter.testsTwice(ways.code) {
                 testedTwice += 1
             } else {
-                #expect(plain.count >= ways.code.count, "-y \(linkType.dataLinkName) '\(expression)': \(plain.count) without following ways, \(ways.code.count) with")
+                #expect(plain.count >= ways.code.count,
+                        "-y \(linkType.dataLinkName) '\(expression)': \(plain.count) without following ways, \(ways.code.count) with")
             }
             let theirs = ClassicInterpreter(program: try ClassicProgram(plain))
             let ours = ClassicInterpreter(program: try ClassicProgram(ways.code))
@@ -47,8 +48,8 @@ struct WaySearchTests {
             }
             #expect(differing == 0, "-y \(linkType.dataLinkName) '\(expression)': \(differing) packets differ")
         }
-        print("following ways apart: \(followed) compiles changed by it, \(shorter) of them shorter, \(testedTwice) lay a test out twice; \(runs) runs compared, "
-              + "\(runtDifferences) runt packets kept only for a load skipped")
+        print("following ways apart: \(followed) compiles changed by it, \(shorter) of them shorter, \(testedTwice) lay a test out twice; "
+              + "\(runs) runs compared, \(runtDifferences) runt packets kept only for a load skipped")
         // Otherwise the comparison shows nothing.
         #expect(followed > 20, "only \(followed) compiles followed ways apart")
     }
