@@ -43,21 +43,33 @@ public enum PacketFilter {
         let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
         return try choosingPortLayout(predicate.arena, optimize: optimize, shared: { () throws(FilterError) in
             try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
-        }, perProtocol: { () throws(FilterError) in
-            try program(FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, portsPerProtocol: true),
-                        of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength, reshaping: false)
+        }, perProtocol: { (onlyIfRefused: Bool) throws(FilterError) in
+            let perProtocol = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver,
+                                                     portsPerProtocol: true)
+            if onlyIfRefused, !libpcapRefuses(perProtocol) { return nil }
+            return try program(perProtocol, of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength,
+                               reshaping: false)
         })
     }
 
     /// `shared`'s program, or where laying the ports out per protocol may do better (the
     /// expression's `arena` allows it and `mayShortenPerProtocol`), the shorter of it and
-    /// `perProtocol`'s (see `shorter`).
+    /// `perProtocol`'s (see `shorter`). A program of one instruction is as short as any: then
+    /// the other layout matters only where it is refused as matching nothing, which needs
+    /// libpcap's optimizer to prove it so, and `perProtocol` (told `onlyIfRefused`) may
+    /// return nil where that fails.
     private static func choosingPortLayout(_ arena: PredicateArena, optimize: Bool,
                                            shared: () throws(FilterError) -> ClassicProgram,
-                                           perProtocol: () throws(FilterError) -> ClassicProgram) throws(FilterError) -> ClassicProgram {
+                                           perProtocol: (_ onlyIfRefused: Bool) throws(FilterError) -> ClassicProgram?)
+        throws(FilterError) -> ClassicProgram {
         let sharedProgram = Result(catching: shared)
         guard optimize, arena.portLayoutMayMatter, mayShortenPerProtocol(sharedProgram) else { return try sharedProgram.get() }
-        return try shorter(sharedProgram, Result(catching: perProtocol))
+        let onlyIfRefused = (try? sharedProgram.get())?.instructions.count == 1
+        switch Result(catching: { () throws(FilterError) in try perProtocol(onlyIfRefused) }) {
+        case .success(nil): return try sharedProgram.get()
+        case .success(let program?): return try shorter(sharedProgram, .success(program))
+        case .failure(let error): return try shorter(sharedProgram, .failure(error))
+        }
     }
 
     /// Of an expression compiled with its `port`s tested once for SCTP, TCP and UDP and
@@ -106,6 +118,14 @@ public enum PacketFilter {
         return false
     }
 
+    /// Whether libpcap's optimizer refuses `predicate` as matching nothing (most likely a
+    /// mistake): only what libpcap proves, of the expression as written, is refused, so that
+    /// a tcpdump command that works there works here. With `protochain` (a loop) or `geneve`
+    /// libpcap does not optimize at all, so refuses nothing.
+    static func libpcapRefuses(_ predicate: PredicateTree) -> Bool {
+        predicate.arena.chains.isEmpty && predicate.arena.genevesWritten == 0 && GraphOptimizer.provesFalseLikeLibpcap(predicate)
+    }
+
     /// Whether some test of the packet is laid out twice: the same comparison after a load
     /// of the same place (A's source as the code runs straight down).
     static func testsTwice(_ instructions: [ClassicInstruction]) -> Bool {
@@ -142,9 +162,11 @@ public enum PacketFilter {
         let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
         return try choosingPortLayout(forms.twice.arena, optimize: optimize, shared: { () throws(FilterError) in
             try program(forms, of: expression, optimize: optimize, snapshotLength: snapshotLength)
-        }, perProtocol: { () throws(FilterError) in
-            try program(SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true),
-                        of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
+        }, perProtocol: { (onlyIfRefused: Bool) throws(FilterError) in
+            let perProtocol = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true)
+            // Only `twice`'s refusal is the filter's (see `program(_:of:optimize:snapshotLength:reshaping:)`).
+            if onlyIfRefused, !libpcapRefuses(perProtocol.twice) { return nil }
+            return try program(perProtocol, of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
         })
     }
 
@@ -198,12 +220,7 @@ public enum PacketFilter {
             }
         }
         if let refusal { throw refusal }
-        // libpcap's optimizer refuses a filter it proves false: most likely a mistake. Only
-        // what libpcap proves, of the expression as written, is refused: a tcpdump command
-        // that works there works here. With `protochain` (a loop) or `geneve` libpcap does not
-        // optimize at all, so refuses nothing.
-        if optimize, instructions == [.ret(.constant(0))], predicate.arena.chains.isEmpty, predicate.arena.genevesWritten == 0,
-           GraphOptimizer.provesFalseLikeLibpcap(predicate) {
+        if optimize, instructions == [.ret(.constant(0))], libpcapRefuses(predicate) {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: rejectsAll)
         }
         do {
