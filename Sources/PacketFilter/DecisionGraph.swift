@@ -212,7 +212,7 @@ struct DecisionGraph: Sendable {
 
     /// A node for a test already in the table.
     mutating func node(number test: Int, _ whenTrue: GraphTarget, _ whenFalse: GraphTarget) -> GraphTarget {
-        if simplify, whenTrue == whenFalse { return whenTrue }
+        if simplify, whenTrue == whenFalse, !tests[test].keepsRead { return whenTrue }
         let node = GraphNode(test: test, whenTrue: whenTrue, whenFalse: whenFalse)
         guard shares else { return .node(append(node)) }
         return .node(index.intern(node, in: &nodes))
@@ -317,6 +317,18 @@ struct DecisionGraph: Sendable {
         return result
     }
 
+    /// The same graph with the tests kept where their exits meet (`keepRead`) dropped there.
+    func droppingKeptReads() -> DecisionGraph {
+        rebuilt { node in
+            var node = node
+            node.test = tests.plain(node.test)
+            return node
+        }
+    }
+
+    /// Whether some test is kept where its exits meet.
+    var keepsReads: Bool { tests.entries.contains { $0.keepsRead } }
+
     /// The topological order, kept until an edge changes: the optimizer's passes and the
     /// emitter often see the same graph.
     mutating func cachedTopologicalOrder() -> [Int] {
@@ -329,6 +341,13 @@ struct DecisionGraph: Sendable {
     /// Whether some packet can reach the accept.
     var canAccept: Bool {
         root == .accept || topologicalOrder().contains { nodes[$0].whenTrue == .accept || nodes[$0].whenFalse == .accept }
+    }
+
+    /// Keeps node `n`'s test where its exits meet (`TestEntry.keepsRead`).
+    mutating func keepRead(of n: Int) {
+        let test = tests[nodes[n].test]
+        guard !test.keepsRead else { return }
+        setTest(of: n, tests.number(value: Int32(test.value), test.condition, operand: test.operand, keepsRead: true))
     }
 
     mutating func setTest(of n: Int, _ test: Int) {
@@ -350,7 +369,7 @@ struct DecisionGraph: Sendable {
     /// its exits do not meet.
     private mutating func noteChange(of n: Int) {
         guard isShared else { return }
-        if simplify, nodes[n].whenTrue == nodes[n].whenFalse {
+        if simplify, nodes[n].whenTrue == nodes[n].whenFalse, !tests[nodes[n].test].keepsRead {
             isShared = false
         } else {
             isShared = index.reindex(n, in: nodes)
@@ -367,6 +386,10 @@ struct TestEntry: Sendable {
     var condition: ClassicCondition
     /// The operand when it is a constant.
     var constant: UInt32?
+    /// Kept even where its exits meet, as libpcap keeps a jump whose targets a merge made
+    /// one (`jeq #443 jt 21 jf 21`): its load still drops a packet too short for it. A
+    /// test of its own number, after the table's others.
+    var keepsRead = false
 }
 
 /// The distinct tests of a graph, numbered.
@@ -387,6 +410,21 @@ struct TestTable: Sendable {
 
     subscript(_ number: Int) -> TestEntry { entries[number] }
 
+    private static func fingerprint(_ value: Int, _ condition: ClassicCondition, _ operand: Int32, keepsRead: Bool) -> UInt64 {
+        mix(UInt64(value) << 16 | UInt64(condition.rawValue) | (keepsRead ? 1 << 15 : 0), UInt64(UInt32(bitPattern: operand)))
+    }
+
+    /// The number of the same test as test `number` but not kept where its exits meet (a
+    /// kept test is numbered after its plain one).
+    func plain(_ number: Int) -> Int {
+        let test = entries[number]
+        guard test.keepsRead else { return number }
+        return index.find(Self.fingerprint(test.value, test.condition, test.operand, keepsRead: false)) {
+            entries[$0].value == test.value && entries[$0].condition == test.condition && entries[$0].operand == test.operand
+                && !entries[$0].keepsRead
+        } ?? number
+    }
+
     /// Set in the value numbers of tests told apart: above any value table's numbers (a
     /// program holds at most 4,096 instructions).
     static let apartValues = 1 << 30
@@ -394,14 +432,17 @@ struct TestTable: Sendable {
     /// The number of the test `value condition operand` of the arena's values.
     /// With `apart`, the test's value is told apart from the same value elsewhere (a value
     /// number no other has), for deciding tests as libpcap does; such a table is not for code.
-    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand: Int32, apart: Bool = false) -> Int {
+    mutating func number(value arenaValue: Int32, _ condition: ClassicCondition, operand: Int32, apart: Bool = false,
+                         keepsRead: Bool = false) -> Int {
         let value = Int(arenaValue) | (apart ? Self.apartValues : 0)
-        let print = mix(UInt64(value) << 16 | UInt64(condition.rawValue), UInt64(UInt32(bitPattern: operand)))
+        let print = Self.fingerprint(value, condition, operand, keepsRead: keepsRead)
         let number = index.intern(print, count: entries.count) {
             entries[$0].value == value && entries[$0].condition == condition && entries[$0].operand == operand
+                && entries[$0].keepsRead == keepsRead
         }
         if number == entries.count {
-            entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand)))
+            entries.append(TestEntry(value: value, operand: operand, condition: condition, constant: valueTable.constant(operand),
+                                     keepsRead: keepsRead))
             valueTable.noteRead(arenaValue)
             valueTable.noteRead(operand)
         }

@@ -265,6 +265,8 @@ struct BeyondSearches {
     var followedWays = false
     /// Whether a reshaping rule may have changed the graph (`optimize` then checks it).
     var reshaped = false
+    /// Whether a merge keeps a test whose exits it makes meet (`mergeEquivalentNodes`).
+    var keepingReads = false
 }
 
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
@@ -372,15 +374,28 @@ enum GraphOptimizer {
             hoistTests(&graph, &searches)
             splitPaths(&graph, &searches)
         }
+        var reshapedDropped = false
         if reshaping, searches.reshaped {
-            keepTruncatedVerdicts(&graph, &searches, threaded ?? {
+            reshapedDropped = !keepTruncatedVerdicts(&graph, &searches, threaded ?? {
                 var (reference, referenceSearches) = (DecisionGraph(predicate), originalSearches)
                 _ = threadPasses(&reference, &referenceSearches)
                 return (reference, referenceSearches)
             }())
         }
         if reshaping, shareLoads(&graph) { searches.reshaped = true }
-        if reshaping { _ = dropRepeatedEqualities(&graph) }
+        if reshaping {
+            _ = dropRepeatedEqualities(&graph)
+            rejoinExits(&graph)
+        }
+        if reshapedDropped, !originalSearches.keepingReads {
+            // Most often a merge that made a test's exits meet dropped the test and its load
+            // (0.3 % of the random expressions): merging again, keeping such tests, may still
+            // give the shorter program.
+            var keeping = originalSearches
+            keeping.keepingReads = true
+            let kept = optimized(predicate, &keeping)
+            if let length = programLength(kept), length < programLength(graph) ?? Int.max { (graph, searches) = (kept, keeping) }
+        }
         return graph
     }
 
@@ -413,7 +428,7 @@ enum GraphOptimizer {
 
     /// The rules of `simplify` after its threading passes.
     static func applyRules(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool) {
-        if reshaping, mergeEquivalentNodes(&graph) {
+        if reshaping, mergeEquivalentNodes(&graph, keepingReads: searches.keepingReads) {
             searches.reshaped = true
             if !graph.isShared { graph = graph.rebuilt() }
         }

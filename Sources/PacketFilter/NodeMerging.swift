@@ -8,11 +8,13 @@
 /// that path the decided test again and saves the copy's code. A test left with both exits
 /// on one node is then dropped with its load, which rejected packets too short for it:
 /// `optimize` keeps the merged graph only where it reads the packet alike (`readsAlike`).
+/// Where it does not, the optimizer runs again `keepingReads`: such a test then stays, its
+/// exits met, as libpcap's `jeq #443 jt 21 jf 21` does.
 extension GraphOptimizer {
     /// Merges such nodes; whether it changed an edge. Knowledge is computed only where a
     /// pair may merge: one exit the same, and the other of the node kept a test of a value
     /// tested above the node merged away (`Knowledge.bit`), which its knowledge may decide.
-    static func mergeEquivalentNodes(_ graph: inout DecisionGraph) -> Bool {
+    static func mergeEquivalentNodes(_ graph: inout DecisionGraph, keepingReads: Bool = false) -> Bool {
         let order = graph.cachedTopologicalOrder()
         let count = graph.nodes.count, tests = graph.tests.entries.count
         // The nodes of each test, as lists through `next` from `first` (by test), the values
@@ -33,7 +35,8 @@ extension GraphOptimizer {
                 defer { knownIn.deinitialize() }
                 var arena = FactArena(capacity: order.count * 8)
                 learnKnowledge(graph, order, knownIn, &arena)
-                return merge(&graph, order, first: first, next: next, knownIn, &arena, marks: marks, stack: stack)
+                return merge(&graph, order, first: first, next: next, knownIn, &arena, marks: marks, stack: stack,
+                             keepingReads: keepingReads)
             }
         }
     }
@@ -95,8 +98,9 @@ extension GraphOptimizer {
     private static func merge(_ graph: inout DecisionGraph, _ order: [Int],
                               first: UnsafeMutableBufferPointer<Int>, next: UnsafeMutableBufferPointer<Int>,
                               _ knownIn: UnsafeMutableBufferPointer<Knowledge?>, _ arena: inout FactArena,
-                              marks: UnsafeMutableBufferPointer<Int>, stack: UnsafeMutableBufferPointer<Int>) -> Bool {
-        let tests = graph.tests.entries
+                              marks: UnsafeMutableBufferPointer<Int>, stack: UnsafeMutableBufferPointer<Int>,
+                              keepingReads: Bool) -> Bool {
+        let tests = graph.tests.entries, values = graph.tests.valueTable
         var changed = false
         for b in order where marks[b] == 0 && graph.root != .node(b) {
             guard let known = knownIn[b] else { continue }
@@ -107,8 +111,14 @@ extension GraphOptimizer {
                       !isReachable(b, from: a, graph, marks: marks, stack: stack) else { continue }
                 for p in order where marks[p] != 2 {
                     let node = graph[p]
-                    graph.setTargets(of: p, whenTrue: node.whenTrue == .node(b) ? .node(a) : node.whenTrue,
-                                     whenFalse: node.whenFalse == .node(b) ? .node(a) : node.whenFalse)
+                    let whenTrue = node.whenTrue == .node(b) ? GraphTarget.node(a) : node.whenTrue
+                    let whenFalse = node.whenFalse == .node(b) ? GraphTarget.node(a) : node.whenFalse
+                    // The length is no load: its test may go.
+                    if keepingReads, whenTrue == whenFalse, node.whenTrue != node.whenFalse,
+                       values[Int32(tests[node.test].value)].kind != .length {
+                        graph.keepRead(of: p)
+                    }
+                    graph.setTargets(of: p, whenTrue: whenTrue, whenFalse: whenFalse)
                 }
                 // `b` is gone, and what is known below `a` changed.
                 marks[b] = 2

@@ -22,20 +22,31 @@ extension GraphOptimizer {
 
     /// The graph without the reshaping rules (`threaded`: the expression's graph after the
     /// threading passes that begin `simplify`) where the reshaped one is not shown to keep
-    /// every packet, cut ones too, as that one does.
+    /// every packet, cut ones too, as that one does; whether the reshaped one stays. Tests
+    /// kept where their exits meet (`keepingReads`) are dropped where that still reads alike.
     static func keepTruncatedVerdicts(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches,
-                                      _ threaded: (graph: DecisionGraph, searches: BeyondSearches)) {
+                                      _ threaded: (graph: DecisionGraph, searches: BeyondSearches)) -> Bool {
         var (reference, referenceSearches) = threaded
         applyRules(&reference, &referenceSearches, reshaping: false)
-        if !readsAlike(graph, reference) { (graph, searches) = (reference, referenceSearches) }
+        if graph.keepsReads {
+            let dropped = graph.droppingKeptReads()
+            if readsAlike(dropped, reference) {
+                graph = dropped
+                return true
+            }
+        }
+        if readsAlike(graph, reference) { return true }
+        (graph, searches) = (reference, referenceSearches)
+        return false
     }
 
     /// Whether `new` keeps each packet, cut ones too, as `old` does, given that both keep the
     /// same whole packets. False when not shown (tests not decided alike, too many ways).
     static func readsAlike(_ new: DecisionGraph, _ old: DecisionGraph) -> Bool {
-        // Test numbers must name the same tests in both (copies of one table).
+        // Test numbers must name the same tests in both (copies of one table; tests kept
+        // where their exits meet come after the others).
         let newTests = new.tests.entries, oldTests = old.tests.entries
-        guard newTests.count == oldTests.count, new.tests.valueTable.entries == old.tests.valueTable.entries,
+        guard newTests.count >= oldTests.count, new.tests.valueTable.entries == old.tests.valueTable.entries,
               zip(newTests, oldTests).allSatisfy({ $0.value == $1.value && $0.operand == $1.operand && $0.condition == $1.condition })
         else { return false }
         var check = ReadCheck(old: old, new: new)

@@ -1,0 +1,152 @@
+import ClassicBPF
+
+/// Sending a test's exit back where another test of the same comparison goes, so that the
+/// two lay out the same branch. Threading gives a test the place its path decides, past
+/// tests a general copy still runs: in `(less 80 or esp or udp) and (greater 1000 or not
+/// udp port 53) and ether multicast` the UDP test after an IPv6 fragment header goes
+/// straight to the multicast test (`greater 1000` cannot matter there: either way the
+/// port test is decided), while the UDP tests of IPv4 and plain IPv6 go to `greater 1000`.
+/// libpcap, which threads only past decided tests, lays one `jeq #17` out for all three.
+/// The way back reads only what was read on every way to the test (or the length), so a
+/// packet cut short is dropped or kept as before.
+extension GraphOptimizer {
+    /// Steps one check of a way back may take.
+    static let rejoinStepLimit = 32
+
+    /// Sends such exits back, and keeps the graph so changed where its program is shorter
+    /// and reads the packet alike (`readsAlike`: tests the rebuild merges may leave a test
+    /// with both exits on one node, dropped with its load); again while that holds, as tests
+    /// merged may send more back (up to `rejoinRounds`).
+    static func rejoinExits(_ graph: inout DecisionGraph) {
+        var length: Int?
+        for _ in 0..<rejoinRounds {
+            var candidate = graph
+            guard rejoin(&candidate) else { return }
+            candidate = candidate.rebuilt()
+            guard let current = length ?? programLength(graph), let shorter = programLength(candidate), shorter < current,
+                  readsAlike(candidate, graph) else { return }
+            (graph, length) = (candidate, shorter)
+        }
+    }
+
+    static let rejoinRounds = 4
+
+    /// Sends exit `o` of node `a` to `g`, the exit `o` of a node `b` of the same comparison
+    /// whose other exit is `a`'s, where every packet reaching `a` then goes from `g` to
+    /// where `a` sent it, reading only what was read on its way to `a`. Whether it sent one.
+    private static func rejoin(_ graph: inout DecisionGraph) -> Bool {
+        let order = graph.cachedTopologicalOrder()
+        let nodes = graph.nodes, tests = graph.tests.entries, values = graph.tests.valueTable
+        let count = nodes.count
+        // Each test's comparison (condition and constant) named by its first test; lists of
+        // the nodes of each comparison through `next` from `first` (by that test); the values
+        // tested above each node (`Knowledge.bit`); each node's place in `order`, -1 before
+        // it is met. On the machine stack for small graphs.
+        var pairs: [(a: Int, outcome: Bool, g: Int)] = []
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * tests.count + 3 * count) { room in
+            let comparison = UnsafeMutableBufferPointer(rebasing: room[..<tests.count])
+            let first = UnsafeMutableBufferPointer(rebasing: room[tests.count..<(2 * tests.count)])
+            let next = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count)..<(2 * tests.count + count)])
+            let above = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count + count)..<(2 * tests.count + 2 * count)])
+            let position = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count + 2 * count)...])
+            first.initialize(repeating: -1)
+            above.initialize(repeating: 0)
+            position.initialize(repeating: -1)
+            var comparisons = FingerprintIndex(capacity: tests.count)
+            for (t, test) in tests.enumerated() {
+                guard let k = test.constant else {
+                    comparison[t] = -1
+                    continue
+                }
+                comparison[t] = comparisons.intern(mix(UInt64(k), UInt64(test.condition.rawValue)), count: t) {
+                    tests[$0].condition == test.condition && tests[$0].constant == k
+                }
+            }
+            func bit(_ n: Int) -> Int { Int(truncatingIfNeeded: Knowledge.bit(tests[nodes[n].test].value)) }
+            // Whether `g`'s test may be passed from `a`: decided there, or of a value read
+            // above (or the length).
+            func mayPass(_ g: Int, from a: Int) -> Bool {
+                (above[a] | bit(a)) & bit(g) != 0 || values[Int32(tests[nodes[g].test].value)].kind == .length
+            }
+            for (i, n) in order.enumerated() {
+                position[n] = i
+                let node = nodes[n]
+                if case .node(let m) = node.whenTrue { above[m] |= above[n] | bit(n) }
+                if case .node(let m) = node.whenFalse { above[m] |= above[n] | bit(n) }
+                let c = comparison[node.test]
+                guard c >= 0 else { continue }
+                // Every node listed comes before `n`. As `a`, its exit may be sent to `n`'s
+                // (after `n`); as `b`, its exit is a place for `n`'s only if not yet met.
+                var b = first[c]
+                while b >= 0 {
+                    for outcome in GraphNode.outcomes where nodes[b].target(!outcome) == node.target(!outcome) {
+                        if case .node(let g) = node.target(outcome), nodes[b].target(outcome) != .node(g), mayPass(g, from: b) {
+                            pairs.append((b, outcome, g))
+                        }
+                        if case .node(let g) = nodes[b].target(outcome), node.target(outcome) != .node(g), position[g] < 0,
+                           mayPass(g, from: n) {
+                            pairs.append((n, outcome, g))
+                        }
+                    }
+                    b = next[b]
+                }
+                next[n] = first[c]
+                first[c] = n
+            }
+            // The place `a` sends the packets to must come after `g`, or no way from `g` reaches it.
+            pairs.removeAll { pair in
+                if case .node(let s) = nodes[pair.a].target(pair.outcome) { return position[s] <= position[pair.g] }
+                return false
+            }
+            guard !pairs.isEmpty else { return false }
+            return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: count) { knownIn in
+                knownIn.initialize(repeating: nil)
+                defer { knownIn.deinitialize() }
+                var arena = FactArena(capacity: order.count * 8)
+                learnKnowledge(graph, order, knownIn, &arena)
+                // Below a `g` that gained a way in, what was learned no longer holds: from its
+                // place in `order` on, no exit is sent.
+                var knownBefore = count
+                var changed = false
+                for pair in pairs where position[pair.a] < knownBefore {
+                    guard var known = knownIn[pair.a] else { continue }
+                    let node = graph[pair.a]
+                    known.learn(node.test, pair.outcome, tests, &arena)
+                    var steps = rejoinStepLimit
+                    guard leadsOnly(from: .node(pair.g), to: node.target(pair.outcome), known, graph, tests, values, &arena, &steps)
+                    else { continue }
+                    graph.setTargets(of: pair.a, whenTrue: pair.outcome ? .node(pair.g) : node.whenTrue,
+                                     whenFalse: pair.outcome ? node.whenFalse : .node(pair.g))
+                    knownBefore = min(knownBefore, position[pair.g])
+                    changed = true
+                }
+                return changed
+            }
+        }
+    }
+
+    /// Whether every way from `start` that `known` allows reaches `end`, past tests `known`
+    /// decides or of values read on every way here (or the packet's length).
+    private static func leadsOnly(from start: GraphTarget, to end: GraphTarget, _ known: Knowledge, _ graph: DecisionGraph,
+                                  _ tests: [TestEntry], _ values: ValueTable, _ arena: inout FactArena, _ steps: inout Int) -> Bool {
+        var target = start
+        var known = known
+        while target != end {
+            guard case .node(let m) = target, steps > 0 else { return false }
+            steps -= 1
+            let node = graph[m]
+            if let outcome = known.decide(node.test, tests, arena) {
+                target = node.target(outcome)
+                continue
+            }
+            let value = tests[node.test].value
+            guard tests[node.test].constant != nil, values[Int32(value)].kind == .length || known.names(value, tests, arena) else { return false }
+            var other = known
+            other.learn(node.test, false, tests, &arena)
+            guard leadsOnly(from: node.whenFalse, to: end, other, graph, tests, values, &arena, &steps) else { return false }
+            known.learn(node.test, true, tests, &arena)
+            target = node.whenTrue
+        }
+        return true
+    }
+}
