@@ -386,6 +386,7 @@ enum GraphOptimizer {
         if reshaping {
             _ = dropRepeatedEqualities(&graph)
             rejoinExits(&graph)
+            swapChainTests(&graph)
         }
         if reshapedDropped, !originalSearches.keepingReads {
             // Most often a merge that made a test's exits meet dropped the test and its load

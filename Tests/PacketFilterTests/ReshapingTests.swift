@@ -24,7 +24,10 @@ struct ReshapingTests {
     /// test with both exits on one node, which dropped its load and so the whole merge, now
     /// keeping the test (`keepingReads`; 34 and 32 before, libpcap's 32 and 30); the UDP test
     /// after an IPv6 fragment header sent back where IPv4's goes, one `jeq #17` for both
-    /// (`rejoinExits`; 38 before, libpcap's 37) (random finds).
+    /// (`rejoinExits`; 38 before, libpcap's 37); a chain testing the source port, the
+    /// destination's, the source's and the destination's again, the middle two swapped so
+    /// that each port is loaded once (`swapChainTests`; 38 on Ethernet and Linux cooked
+    /// captures before, libpcap's 37) (random finds).
     static let expressions = [
         "ip6 host ::1 and arp or ether multicast and icmp or udp port 53",
         "(ether broadcast or (icmp6 and less 80) and (ip6 or less 80) or ether[12:2] = 0x800)",
@@ -35,6 +38,7 @@ struct ReshapingTests {
         "not (port 80 and not tcp port 22) or port 80 and not stp or not ether multicast", "esp or not ((esp or tcp))",
         "(((dst port 443 and ip or not portrange 1000-2000) or dst port 443 and stp) or portrange 1000-2000)",
         "((less 80 or (esp or udp)) and (greater 1000 or not udp port 53) and ether multicast)",
+        "(not tcp port 80 and not tcp port 22) or not portrange 1000-2000 or udp or less 80",
     ]
 
     /// Exits sent back where another test of the same comparison goes (`rejoinExits`), with
