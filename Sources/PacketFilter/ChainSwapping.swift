@@ -12,15 +12,7 @@ extension GraphOptimizer {
 
     /// Swaps such pairs while the program gets shorter and reads the packet alike.
     static func swapChainTests(_ graph: inout DecisionGraph) {
-        var length: Int?
-        for _ in 0..<swapLimit {
-            var candidate = graph
-            guard swapOne(&candidate) else { return }
-            candidate = candidate.rebuilt()
-            guard let current = length ?? programLength(graph), let shorter = programLength(candidate), shorter < current,
-                  readsAlike(candidate, graph) else { return }
-            (graph, length) = (candidate, shorter)
-        }
+        keepWhileShorter(&graph, rounds: swapLimit, swapOne)
     }
 
     /// Swaps the first pair `p`, `q` found: `q` on `p`'s exit `c` and reached only from it,

@@ -1,5 +1,3 @@
-import ClassicBPF
-
 /// Sending a test's exit back where another test of the same comparison goes, so that the
 /// two lay out the same branch. Threading gives a test the place its path decides, past
 /// tests a general copy still runs: in `(less 80 or esp or udp) and (greater 1000 or not
@@ -13,20 +11,11 @@ extension GraphOptimizer {
     /// Steps one check of a way back may take.
     static let rejoinStepLimit = 32
 
-    /// Sends such exits back, and keeps the graph so changed where its program is shorter
-    /// and reads the packet alike (`readsAlike`: tests the rebuild merges may leave a test
-    /// with both exits on one node, dropped with its load); again while that holds, as tests
-    /// merged may send more back (up to `rejoinRounds`).
+    /// Sends such exits back while the program gets shorter and reads the packet alike
+    /// (`readsAlike`: tests the rebuild merges may leave a test with both exits on one node,
+    /// dropped with its load), as tests merged may send more back.
     static func rejoinExits(_ graph: inout DecisionGraph) {
-        var length: Int?
-        for _ in 0..<rejoinRounds {
-            var candidate = graph
-            guard rejoin(&candidate) else { return }
-            candidate = candidate.rebuilt()
-            guard let current = length ?? programLength(graph), let shorter = programLength(candidate), shorter < current,
-                  readsAlike(candidate, graph) else { return }
-            (graph, length) = (candidate, shorter)
-        }
+        keepWhileShorter(&graph, rounds: rejoinRounds, rejoin)
     }
 
     static let rejoinRounds = 4
@@ -140,7 +129,8 @@ extension GraphOptimizer {
                 continue
             }
             let value = tests[node.test].value
-            guard tests[node.test].constant != nil, values[Int32(value)].kind == .length || known.names(value, tests, arena) else { return false }
+            guard tests[node.test].constant != nil, values[Int32(value)].kind == .length || known.names(value, tests, arena)
+            else { return false }
             var other = known
             other.learn(node.test, false, tests, &arena)
             guard leadsOnly(from: node.whenFalse, to: end, other, graph, tests, values, &arena, &steps) else { return false }

@@ -355,9 +355,10 @@ enum GraphOptimizer {
         return (graph, searches)
     }
 
-    /// Without `reshaping`, no test is merged into another (`mergeEquivalentNodes`) or hoisted
-    /// (`hoistTests`), and regrouped chains are not threaded again: the optimizer as it was
-    /// before them, which tests compare with.
+    /// Without `reshaping`, no test is merged into another (`mergeEquivalentNodes`), hoisted
+    /// (`hoistTests`) or swapped with the next of a chain (`swapChainTests`), no path split, no
+    /// exit sent back (`rejoinExits`), and regrouped chains are not threaded again: the
+    /// optimizer as it was before them, which tests compare with.
     static func optimized(_ predicate: PredicateTree, _ searches: inout BeyondSearches, reshaping: Bool = true) -> DecisionGraph {
         // Stores (past `geneve`) are side effects the passes do not know. libpcap does not
         // optimize such filters either: the graph as built, whose code reuses registers.

@@ -101,6 +101,21 @@ extension GraphOptimizer {
         return true
     }
 
+    /// Up to `rounds` times, `change` applied to a copy of `graph` (false: it found nothing to
+    /// change), which takes `graph`'s place while its program is shorter and reads every
+    /// packet as far (`readsAlike`); the rules are not run again.
+    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (inout DecisionGraph) -> Bool) {
+        var length: Int?
+        for _ in 0..<rounds {
+            var candidate = graph
+            guard change(&candidate) else { return }
+            candidate = candidate.rebuilt()
+            guard let current = length ?? programLength(graph), let shorter = programLength(candidate), shorter < current,
+                  readsAlike(candidate, graph) else { return }
+            (graph, length) = (candidate, shorter)
+        }
+    }
+
     /// The length of the graph's program, nil if it cannot be laid out.
     static func programLength(_ graph: DecisionGraph) -> Int? {
         try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true).count
