@@ -18,29 +18,32 @@ extension GraphOptimizer {
     /// Swaps the first pair `p`, `q` found: `q` on `p`'s exit `c` and reached only from it,
     /// of another value than `p`'s, with the test after `q` (on its exit `d`) of `p`'s value;
     /// where the packets whose outcomes the swap sends elsewhere (`p`'s other outcome and
-    /// `q`'s other outcome) end alike from either exit. Whether it swapped.
-    private static func swapOne(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.cachedTopologicalOrder()
+    /// `q`'s other outcome) end alike from either exit. The graph so changed, nil where no
+    /// pair swaps (then nothing was copied).
+    private static func swapOne(_ graph: DecisionGraph) -> DecisionGraph? {
+        let order = graph.topologicalOrder()
         let nodes = graph.nodes, tests = graph.tests.entries
-        var waysIn = [Int](repeating: 0, count: nodes.count)
-        for n in order {
-            for outcome in GraphNode.outcomes {
-                if case .node(let m) = nodes[n].target(outcome) { waysIn[m] += 1 }
-            }
-        }
         func value(_ n: Int) -> Int { tests[nodes[n].test].value }
         var pairs: [(p: Int, c: Bool, q: Int, d: Bool)] = []
-        for p in order {
-            for c in GraphNode.outcomes {
-                guard case .node(let q) = nodes[p].target(c), waysIn[q] == 1, value(q) != value(p) else { continue }
-                for d in GraphNode.outcomes {
-                    guard case .node(let r) = nodes[q].target(d), value(r) == value(p), nodes[q].target(!d) != nodes[p].target(!c)
-                    else { continue }
-                    pairs.append((p, c, q, d))
+        // How many edges lead into each node, on the machine stack for small graphs.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: nodes.count) { waysIn in
+            waysIn.initialize(repeating: 0)
+            for n in order {
+                if case .node(let m) = nodes[n].whenTrue { waysIn[m] += 1 }
+                if case .node(let m) = nodes[n].whenFalse { waysIn[m] += 1 }
+            }
+            for p in order {
+                for c in GraphNode.outcomes {
+                    guard case .node(let q) = nodes[p].target(c), waysIn[q] == 1, value(q) != value(p) else { continue }
+                    for d in GraphNode.outcomes {
+                        guard case .node(let r) = nodes[q].target(d), value(r) == value(p), nodes[q].target(!d) != nodes[p].target(!c)
+                        else { continue }
+                        pairs.append((p, c, q, d))
+                    }
                 }
             }
         }
-        guard !pairs.isEmpty else { return false }
+        guard !pairs.isEmpty else { return nil }
         var knownIn = [Knowledge?](repeating: nil, count: nodes.count)
         var arena = FactArena(capacity: order.count * 8)
         knownIn.withUnsafeMutableBufferPointer { learnKnowledge(graph, order, $0, &arena) }
@@ -55,12 +58,13 @@ extension GraphOptimizer {
                       first == decidedEnd(from: q.target(!pair.d), known, graph, tests, arena) else { continue }
             }
             // `q`'s test first: its other exit as it was, `p`'s test on its exit `d`.
+            var graph = graph
             let below = graph.node(number: p.test, pair.c ? q.target(pair.d) : p.whenTrue, pair.c ? p.whenFalse : q.target(pair.d))
             graph.setTest(of: pair.p, q.test)
             graph.setTargets(of: pair.p, whenTrue: pair.d ? below : q.whenTrue, whenFalse: pair.d ? q.whenFalse : below)
-            return true
+            return graph
         }
-        return false
+        return nil
     }
 
     /// Where the way from `start` ends past the tests `known` decides: a verdict, or the

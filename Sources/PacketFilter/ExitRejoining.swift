@@ -22,72 +22,89 @@ extension GraphOptimizer {
 
     /// Sends exit `o` of node `a` to `g`, the exit `o` of a node `b` of the same comparison
     /// whose other exit is `a`'s, where every packet reaching `a` then goes from `g` to
-    /// where `a` sent it, reading only what was read on its way to `a`. Whether it sent one.
-    private static func rejoin(_ graph: inout DecisionGraph) -> Bool {
-        let order = graph.cachedTopologicalOrder()
-        let nodes = graph.nodes, tests = graph.tests.entries, values = graph.tests.valueTable
-        let count = nodes.count
-        // Each test's comparison (condition and constant) named by its first test; lists of
-        // the nodes of each comparison through `next` from `first` (by that test); the values
-        // tested above each node (`Knowledge.bit`); each node's place in `order`, -1 before
-        // it is met. On the machine stack for small graphs.
+    /// where `a` sent it, reading only what was read on its way to `a`. The graph so
+    /// changed, nil where no exit was sent (then nothing was copied).
+    private static func rejoin(_ graph: DecisionGraph) -> DecisionGraph? {
+        let order = graph.topologicalOrder()
+        let tests = graph.tests.entries, values = graph.tests.valueTable
+        let count = graph.nodes.count
         var pairs: [(a: Int, outcome: Bool, g: Int)] = []
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * tests.count + 3 * count) { room in
+        // Each test's comparison (condition and constant) named by its first test, found
+        // through an open-addressed table of tests; lists of the nodes of each comparison
+        // through `next` from `first` (by that test); each node's place in `order`, -1 before
+        // it is met, the values tested above it (`Knowledge.bit`) and its own value's bit,
+        // with the sign bit for a test of the length (which any way may pass). On the machine
+        // stack for small graphs, read through pointers: most graphs have no pair, and this
+        // is all they cost.
+        var slots = 16
+        while slots < 2 * tests.count { slots *= 2 }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * tests.count + slots + 4 * count) { room in
             let comparison = UnsafeMutableBufferPointer(rebasing: room[..<tests.count])
             let first = UnsafeMutableBufferPointer(rebasing: room[tests.count..<(2 * tests.count)])
-            let next = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count)..<(2 * tests.count + count)])
-            let above = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count + count)..<(2 * tests.count + 2 * count)])
-            let position = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count + 2 * count)...])
+            let table = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count)..<(2 * tests.count + slots)])
+            let rest = 2 * tests.count + slots
+            let next = UnsafeMutableBufferPointer(rebasing: room[rest..<(rest + count)])
+            let above = UnsafeMutableBufferPointer(rebasing: room[(rest + count)..<(rest + 2 * count)])
+            let own = UnsafeMutableBufferPointer(rebasing: room[(rest + 2 * count)..<(rest + 3 * count)])
+            let position = UnsafeMutableBufferPointer(rebasing: room[(rest + 3 * count)...])
             first.initialize(repeating: -1)
+            table.initialize(repeating: -1)
             above.initialize(repeating: 0)
             position.initialize(repeating: -1)
-            var comparisons = FingerprintIndex(capacity: tests.count)
-            for (t, test) in tests.enumerated() {
-                guard let k = test.constant else {
+            tests.withUnsafeBufferPointer { tests in
+                for t in tests.indices {
                     comparison[t] = -1
-                    continue
-                }
-                comparison[t] = comparisons.intern(mix(UInt64(k), UInt64(test.condition.rawValue)), count: t) {
-                    tests[$0].condition == test.condition && tests[$0].constant == k
-                }
-            }
-            func bit(_ n: Int) -> Int { Int(truncatingIfNeeded: Knowledge.bit(tests[nodes[n].test].value)) }
-            // Whether `g`'s test may be passed from `a`: decided there, or of a value read
-            // above (or the length).
-            func mayPass(_ g: Int, from a: Int) -> Bool {
-                (above[a] | bit(a)) & bit(g) != 0 || values[Int32(tests[nodes[g].test].value)].kind == .length
-            }
-            for (i, n) in order.enumerated() {
-                position[n] = i
-                let node = nodes[n]
-                if case .node(let m) = node.whenTrue { above[m] |= above[n] | bit(n) }
-                if case .node(let m) = node.whenFalse { above[m] |= above[n] | bit(n) }
-                let c = comparison[node.test]
-                guard c >= 0 else { continue }
-                // Every node listed comes before `n`. As `a`, its exit may be sent to `n`'s
-                // (after `n`); as `b`, its exit is a place for `n`'s only if not yet met.
-                var b = first[c]
-                while b >= 0 {
-                    for outcome in GraphNode.outcomes where nodes[b].target(!outcome) == node.target(!outcome) {
-                        if case .node(let g) = node.target(outcome), nodes[b].target(outcome) != .node(g), mayPass(g, from: b) {
-                            pairs.append((b, outcome, g))
-                        }
-                        if case .node(let g) = nodes[b].target(outcome), node.target(outcome) != .node(g), position[g] < 0,
-                           mayPass(g, from: n) {
-                            pairs.append((n, outcome, g))
-                        }
+                    guard let k = tests[t].constant else { continue }
+                    let condition = tests[t].condition
+                    var slot = Int(truncatingIfNeeded: mix(UInt64(k), UInt64(condition.rawValue)) >> 32) & (slots - 1)
+                    while table[slot] >= 0, tests[table[slot]].constant != k || tests[table[slot]].condition != condition {
+                        slot = (slot + 1) & (slots - 1)
                     }
-                    b = next[b]
+                    if table[slot] < 0 { table[slot] = t }
+                    comparison[t] = table[slot]
                 }
-                next[n] = first[c]
-                first[c] = n
             }
-            // The place `a` sends the packets to must come after `g`, or no way from `g` reaches it.
-            pairs.removeAll { pair in
-                if case .node(let s) = nodes[pair.a].target(pair.outcome) { return position[s] <= position[pair.g] }
-                return false
+            graph.nodes.withUnsafeBufferPointer { nodes in
+                for n in order {
+                    let value = tests[nodes[n].test].value
+                    own[n] = Int(truncatingIfNeeded: Knowledge.bit(value)) | (values[Int32(value)].kind == .length ? Int.min : 0)
+                }
+                // Whether `g`'s test may be passed from `a`: decided there, or of a value read
+                // above (or the length).
+                func mayPass(_ g: Int, from a: Int) -> Bool { own[g] < 0 || (above[a] | own[a]) & own[g] & Int.max != 0 }
+                for (i, n) in order.enumerated() {
+                    position[n] = i
+                    let (whenTrue, whenFalse) = (nodes[n].whenTrue, nodes[n].whenFalse)
+                    if case .node(let m) = whenTrue { above[m] |= above[n] | own[n] & Int.max }
+                    if case .node(let m) = whenFalse { above[m] |= above[n] | own[n] & Int.max }
+                    let c = comparison[nodes[n].test]
+                    guard c >= 0 else { continue }
+                    // Every node listed comes before `n`. As `a`, its exit may be sent to `n`'s
+                    // (after `n`); as `b`, its exit is a place for `n`'s only if not yet met.
+                    var b = first[c]
+                    while b >= 0 {
+                        for side in 0..<2 {
+                            let outcome = side == 0
+                            let (mine, theirs) = outcome ? (whenTrue, nodes[b].whenTrue) : (whenFalse, nodes[b].whenFalse)
+                            let (myOther, theirOther) = outcome ? (whenFalse, nodes[b].whenFalse) : (whenTrue, nodes[b].whenTrue)
+                            guard myOther.code == theirOther.code, mine.code != theirs.code else { continue }
+                            if case .node(let g) = mine, mayPass(g, from: b) { pairs.append((b, outcome, g)) }
+                            if case .node(let g) = theirs, position[g] < 0, mayPass(g, from: n) { pairs.append((n, outcome, g)) }
+                        }
+                        b = next[b]
+                    }
+                    next[n] = first[c]
+                    first[c] = n
+                }
+                // The place `a` sends the packets to must come after `g`, or no way from `g` reaches it.
+                pairs.removeAll { pair in
+                    let node = nodes[pair.a]
+                    if case .node(let s) = pair.outcome ? node.whenTrue : node.whenFalse { return position[s] <= position[pair.g] }
+                    return false
+                }
             }
-            guard !pairs.isEmpty else { return false }
+            guard !pairs.isEmpty else { return nil }
+            var graph = graph
             return withUnsafeTemporaryAllocation(of: Knowledge?.self, capacity: count) { knownIn in
                 knownIn.initialize(repeating: nil)
                 defer { knownIn.deinitialize() }
@@ -109,7 +126,7 @@ extension GraphOptimizer {
                     knownBefore = min(knownBefore, position[pair.g])
                     changed = true
                 }
-                return changed
+                return changed ? graph : nil
             }
         }
     }

@@ -101,14 +101,14 @@ extension GraphOptimizer {
         return true
     }
 
-    /// Up to `rounds` times, `change` applied to a copy of `graph` (false: it found nothing to
+    /// Up to `rounds` times, `change`'s changed copy of `graph` (nil: it found nothing to
     /// change), which takes `graph`'s place while its program is shorter and reads every
     /// packet as far (`readsAlike`); the rules are not run again.
-    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (inout DecisionGraph) -> Bool) {
+    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (DecisionGraph) -> DecisionGraph?) {
         var length: Int?
         for _ in 0..<rounds {
-            var candidate = graph
-            guard change(&candidate) else { return }
+            _ = graph.cachedTopologicalOrder()
+            guard var candidate = change(graph) else { return }
             candidate = candidate.rebuilt()
             guard let current = length ?? programLength(graph), let shorter = programLength(candidate), shorter < current,
                   readsAlike(candidate, graph) else { return }
