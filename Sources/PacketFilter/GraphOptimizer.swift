@@ -388,16 +388,17 @@ enum GraphOptimizer {
             _ = dropRepeatedEqualities(&graph)
             // Where no two edges meet (the graph is a tree), sending an exit back or swapping
             // two tests seldom pays (5 programs of 12,000 random expressions × 5 link types)
-            // and costs the short expressions a tenth of their compile.
+            // and made `tcp port 80`'s compile 15 % longer.
             if hasJoin(&graph) {
                 rejoinExits(&graph)
                 swapChainTests(&graph)
             }
         }
         if reshapedDropped, !originalSearches.keepingReads {
-            // Most often a merge that made a test's exits meet dropped the test and its load
-            // (0.3 % of the random expressions): merging again, keeping such tests, may still
-            // give the shorter program.
+            // The reshaped graph was given up for reading the packet otherwise, as where a
+            // merge made a test's exits meet and dropped it with its load (4 of 12,000 random
+            // expressions on Ethernet): merging again, keeping such tests, may still give the
+            // shorter program.
             var keeping = originalSearches
             keeping.keepingReads = true
             let kept = optimized(predicate, &keeping)

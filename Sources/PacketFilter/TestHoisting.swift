@@ -107,6 +107,7 @@ extension GraphOptimizer {
     static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (DecisionGraph) -> DecisionGraph?) {
         var length: Int?
         for _ in 0..<rounds {
+            // Found here, where it is kept: `change` reads it (`topologicalOrder`) without.
             _ = graph.cachedTopologicalOrder()
             guard var candidate = change(graph) else { return }
             candidate = candidate.rebuilt()
