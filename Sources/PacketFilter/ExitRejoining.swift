@@ -15,7 +15,8 @@ extension GraphOptimizer {
     /// (`readsAlike`: tests the rebuild merges may leave a test with both exits on one node,
     /// dropped with its load), as tests merged may send more back.
     static func rejoinExits(_ graph: inout DecisionGraph) {
-        keepWhileShorter(&graph, rounds: rejoinRounds, rejoin)
+        // All exits found are sent at once: there is no other change to try.
+        keepWhileShorter(&graph, rounds: rejoinRounds) { graph, skip in skip == 0 ? rejoin(graph) : nil }
     }
 
     static let rejoinRounds = 4
@@ -132,9 +133,11 @@ extension GraphOptimizer {
     }
 
     /// Whether every way from `start` that `known` allows reaches `end`, past tests `known`
-    /// decides or of values read on every way here (or the packet's length).
-    private static func leadsOnly(from start: GraphTarget, to end: GraphTarget, _ known: Knowledge, _ graph: DecisionGraph,
-                                  _ tests: [TestEntry], _ values: ValueTable, _ arena: inout FactArena, _ steps: inout Int) -> Bool {
+    /// decides or of values read on every way here (or the packet's length), or with
+    /// `readingAnew` of any constant test (the caller checks the reads).
+    static func leadsOnly(from start: GraphTarget, to end: GraphTarget, _ known: Knowledge, _ graph: DecisionGraph,
+                          _ tests: [TestEntry], _ values: ValueTable, _ arena: inout FactArena, _ steps: inout Int,
+                          readingAnew: Bool = false) -> Bool {
         var target = start
         var known = known
         while target != end {
@@ -146,11 +149,12 @@ extension GraphOptimizer {
                 continue
             }
             let value = tests[node.test].value
-            guard tests[node.test].constant != nil, values[Int32(value)].kind == .length || known.names(value, tests, arena)
-            else { return false }
+            guard tests[node.test].constant != nil,
+                  readingAnew || values[Int32(value)].kind == .length || known.names(value, tests, arena) else { return false }
             var other = known
             other.learn(node.test, false, tests, &arena)
-            guard leadsOnly(from: node.whenFalse, to: end, other, graph, tests, values, &arena, &steps) else { return false }
+            guard leadsOnly(from: node.whenFalse, to: end, other, graph, tests, values, &arena, &steps, readingAnew: readingAnew)
+            else { return false }
             known.learn(node.test, true, tests, &arena)
             target = node.whenTrue
         }

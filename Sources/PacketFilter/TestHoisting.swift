@@ -102,18 +102,24 @@ extension GraphOptimizer {
     }
 
     /// Up to `rounds` times, `change`'s changed copy of `graph` (nil: it found nothing to
-    /// change), which takes `graph`'s place while its program is shorter and reads every
-    /// packet as far (`readsAlike`); the rules are not run again.
-    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (DecisionGraph) -> DecisionGraph?) {
+    /// change), which takes `graph`'s place where its program is shorter and reads every
+    /// packet as far (`readsAlike`); the rules are not run again. Where a copy is not taken,
+    /// `change` is asked for another, told how many it gave for this graph (`skip`).
+    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (DecisionGraph, _ skip: Int) -> DecisionGraph?) {
         var length: Int?
+        var skip = 0
         for _ in 0..<rounds {
             // Found here, where it is kept: `change` reads it (`topologicalOrder`) without.
             _ = graph.cachedTopologicalOrder()
-            guard var candidate = change(graph) else { return }
+            guard var candidate = change(graph, skip) else { return }
             candidate = candidate.rebuilt()
-            guard let current = length ?? programLength(graph), let shorter = programLength(candidate), shorter < current,
-                  readsAlike(candidate, graph) else { return }
-            (graph, length) = (candidate, shorter)
+            guard let current = length ?? programLength(graph) else { return }
+            length = current
+            guard let shorter = programLength(candidate), shorter < current, readsAlike(candidate, graph) else {
+                skip += 1
+                continue
+            }
+            (graph, length, skip) = (candidate, shorter, 0)
         }
     }
 

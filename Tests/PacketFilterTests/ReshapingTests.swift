@@ -27,7 +27,10 @@ struct ReshapingTests {
     /// (`rejoinExits`; 38 before, libpcap's 37); a chain testing the source port, the
     /// destination's, the source's and the destination's again, the middle two swapped so
     /// that each port is loaded once (`swapChainTests`; 38 on Ethernet and Linux cooked
-    /// captures before, libpcap's 37) (random finds).
+    /// captures before, libpcap's 37); a port test swapped with the one before it, whose
+    /// value A holds there, where the packets the order decides otherwise pass a host test
+    /// either way and end alike (`swapChainTests`; 51 and 42 on Ethernet before, libpcap's
+    /// 50 and 41) (random finds).
     static let expressions = [
         "ip6 host ::1 and arp or ether multicast and icmp or udp port 53",
         "(ether broadcast or (icmp6 and less 80) and (ip6 or less 80) or ether[12:2] = 0x800)",
@@ -39,6 +42,8 @@ struct ReshapingTests {
         "(((dst port 443 and ip or not portrange 1000-2000) or dst port 443 and stp) or portrange 1000-2000)",
         "((less 80 or (esp or udp)) and (greater 1000 or not udp port 53) and ether multicast)",
         "(not tcp port 80 and not tcp port 22) or not portrange 1000-2000 or udp or less 80",
+        "(tcp port 80 and tcp port 22 or ip6 host ::1 and port 80)",
+        "(port 80 and port 53 and not udp port 53 or not host 10.0.0.1 and port 80)",
     ]
 
     /// Exits sent back where another test of the same comparison goes (`rejoinExits`), with
