@@ -392,6 +392,7 @@ enum GraphOptimizer {
             if hasJoin(&graph) {
                 rejoinExits(&graph)
                 swapChainTests(&graph)
+                reorderSwitches(&graph)
             }
         }
         if reshapedDropped, !originalSearches.keepingReads {

@@ -30,7 +30,9 @@ struct ReshapingTests {
     /// captures before, libpcap's 37); a port test swapped with the one before it, whose
     /// value A holds there, where the packets the order decides otherwise pass a host test
     /// either way and end alike (`swapChainTests`; 51 and 42 on Ethernet before, libpcap's
-    /// 50 and 41) (random finds).
+    /// 50 and 41); IPv6's `esp` test moved last in its switch of protocol tests, where
+    /// IPv4's `jeq #0x32` is its code too (`reorderSwitches`; 33 on Ethernet and Linux
+    /// cooked captures, 34 on loopback before, libpcap's 32) (random finds).
     static let expressions = [
         "ip6 host ::1 and arp or ether multicast and icmp or udp port 53",
         "(ether broadcast or (icmp6 and less 80) and (ip6 or less 80) or ether[12:2] = 0x800)",
@@ -44,6 +46,7 @@ struct ReshapingTests {
         "(not tcp port 80 and not tcp port 22) or not portrange 1000-2000 or udp or less 80",
         "(tcp port 80 and tcp port 22 or ip6 host ::1 and port 80)",
         "(port 80 and port 53 and not udp port 53 or not host 10.0.0.1 and port 80)",
+        "(dst port 443 and arp and not src net 192.168.0.0/16 or icmp6 or esp or portrange 1000-2000)",
     ]
 
     /// Exits sent back where another test of the same comparison goes (`rejoinExits`), with
@@ -55,9 +58,17 @@ struct ReshapingTests {
         ("not ((ip[8] > 60 or tcp port 80) and greater 1000 and port 80 or icmp or not ether multicast)", 39, 34),
     ]
 
-    @Test("exits sent back where a test of the same comparison goes: shorter programs")
+    /// Switches reordered so that their last test is laid out as the tail of another
+    /// (`reorderSwitches`), with the length on Ethernet each compiled to before it and now
+    /// (random finds; libpcap's 21 and 42).
+    static let switchFinds: [(expression: String, before: Int, now: Int)] = [
+        ("(not (udp and esp) and not less 80 or (ether broadcast and ip) and esp)", 20, 18),
+        ("arp or (icmp6 or portrange 1000-2000) or ((dst port 443 or tcp) or port 80)", 42, 40),
+    ]
+
+    @Test("exits sent back where a test of the same comparison goes, switches reordered: shorter programs")
     func rejoinedLengths() throws {
-        for find in Self.rejoinFinds {
+        for find in Self.rejoinFinds + Self.switchFinds {
             let length = try PacketFilter.compile(find.expression).instructions.count
             #expect(length <= find.now, "'\(find.expression)': \(length) instructions, \(find.now) expected (\(find.before) before)")
         }
@@ -191,7 +202,7 @@ struct ReshapingTests {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
         var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutPackets = 0, cutRuns = 0, planted = 0, checks = 0
         let expressions = Self.expressions + PortLayoutTests.finds + Self.cutPacketFinds + Self.splitFinds
-            + Self.rejoinFinds.map(\.expression) + BeyondPassTests.expressions
+            + (Self.rejoinFinds + Self.switchFinds).map(\.expression) + BeyondPassTests.expressions
         try BeyondPassTests.forEachParsed(expressions, in: corpus) { linkType, expression, predicate, packets in
             compiles += 1
             let (new, checked) = try Self.program(predicate, reshaping: true)
