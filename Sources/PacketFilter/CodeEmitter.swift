@@ -39,6 +39,8 @@ private struct NodeCode {
     var farTrue = false, farFalse = false
     /// Whether both exits lead to one place (a test kept for its stores): then no branch.
     var oneTarget = false
+    /// Whether another test runs this one's code (`shareCode`): then it stays where it is.
+    var lent = false
     /// The next test laid out (by node number), -1 for none.
     var following = -1
 }
@@ -484,8 +486,10 @@ enum CodeEmitter {
     /// instructions and the same targets, or one whose instructions end with this one's and
     /// whose branch and targets are the same (`skip` then says where this one's start: an
     /// IPv4 test of `jeq #17` on the protocol byte A holds runs as the tail of the IPv6
-    /// test that loads its next header first, as libpcap's optimizer shares the block).
-    /// Returns whether any test was given another's code.
+    /// test that loads its next header first, as libpcap's optimizer shares the block), or
+    /// such an earlier test, where every way into this one comes before it. A test whose
+    /// code another runs (`lent`) keeps its own. Returns whether any test was given
+    /// another's code.
     private static func shareCode(_ order: [Int], _ graph: DecisionGraph, _ code: [ClassicInstruction],
                                   _ codes: inout [NodeCode]) -> Bool {
         // A target by where it starts: the kept test and how far into its code.
@@ -510,11 +514,11 @@ enum CodeEmitter {
             let print = mix(UInt64(bitPattern: Int64(trueTarget)) << 32 ^ UInt64(bitPattern: Int64(falseTarget)),
                             UInt64(end - start) << 16 | UInt64(condition.rawValue))
             let bucket = Int(UInt(bitPattern: trueTarget &* 0x9e37 &+ falseTarget &* 31 &+ Int(condition.rawValue)) % UInt(codes.count))
-            var (equal, longer) = (-1, -1)
+            var (equal, longer, shorter) = (-1, -1, -1)
             var other = codes[bucket].bucketHead
             while other >= 0 {
                 if codes[other].trueTarget == trueTarget, codes[other].falseTarget == falseTarget,
-                   codes[other].condition == condition, codes[other].operand == codes[n].operand {
+                   codes[other].condition == condition, codes[other].operand == codes[n].operand, codes[other].kept == other {
                     let (otherStart, otherEnd) = (codes[other].start, codes[other].end)
                     if codes[other].print == print, otherEnd - otherStart == end - start, sameCode(code, otherStart, start, count: end - start) {
                         equal = other
@@ -526,6 +530,11 @@ enum CodeEmitter {
                        sameCode(code, otherEnd - (end - start), start, count: end - start) {
                         longer = other
                     }
+                    if shorter < 0, !codes[n].oneTarget, !codes[other].oneTarget, !codes[other].lent, otherEnd - otherStart < end - start,
+                       end - start - (otherEnd - otherStart) < 1 << 16,
+                       sameCode(code, end - (otherEnd - otherStart), otherStart, count: otherEnd - otherStart) {
+                        shorter = other
+                    }
                 }
                 other = codes[other].nextInBucket
             }
@@ -533,18 +542,38 @@ enum CodeEmitter {
             // The first test stays where it is: the program starts there.
             if equal >= 0, n != order[0] {
                 codes[n].kept = equal
+                codes[equal].lent = true
                 shared = true
             } else if longer >= 0, n != order[0] {
                 (codes[n].kept, codes[n].skip) = (longer, codes[longer].end - codes[longer].start - (end - start))
+                codes[longer].lent = true
                 shared = true
             } else {
                 codes[n].kept = n
                 codes[n].nextInBucket = codes[bucket].bucketHead
                 codes[bucket].bucketHead = n
+                // A later test whose code ends this one's runs as its tail instead, where every
+                // way into it comes before this one (`ip6 proto` tested for 44, else for 58,
+                // then a fragment's next header for 58: one `jeq #58` for both).
+                if shorter >= 0, predecessorsComeFirst(shorter, before: n, order, graph) {
+                    (codes[shorter].kept, codes[shorter].skip) = (n, end - start - (codes[shorter].end - codes[shorter].start))
+                    codes[n].lent = true
+                    shared = true
+                }
             }
         }
         return shared
     }
+}
+
+/// Whether every test that leads to `m` comes before `n` in `order` (`m` after `n`).
+private func predecessorsComeFirst(_ m: Int, before n: Int, _ order: [Int], _ graph: DecisionGraph) -> Bool {
+    guard let start = order.firstIndex(of: n) else { return false }
+    for k in order[start...] {
+        if k == m { return true }
+        if graph[k].whenTrue == .node(m) || graph[k].whenFalse == .node(m) { return false }
+    }
+    return false
 }
 
 /// Whether `code[a..<a+count]` and `code[b..<b+count]` are the same instructions: by index,

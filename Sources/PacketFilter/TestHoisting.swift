@@ -103,9 +103,11 @@ extension GraphOptimizer {
 
     /// Up to `rounds` times, `change`'s changed copy of `graph` (nil: it found nothing to
     /// change), which takes `graph`'s place where its program is shorter and reads every
-    /// packet as far (`readsAlike`); the rules are not run again. Where a copy is not taken,
+    /// packet as far (`readsAlike`, unless the change reads as the graph did by its making:
+    /// not `checkingReads`); the rules are not run again. Where a copy is not taken,
     /// `change` is asked for another, told how many it gave for this graph (`skip`).
-    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, _ change: (DecisionGraph, _ skip: Int) -> DecisionGraph?) {
+    static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, checkingReads: Bool = true,
+                                 _ change: (DecisionGraph, _ skip: Int) -> DecisionGraph?) {
         var length: Int?
         var skip = 0
         for _ in 0..<rounds {
@@ -115,7 +117,7 @@ extension GraphOptimizer {
             candidate = candidate.rebuilt()
             guard let current = length ?? programLength(graph) else { return }
             length = current
-            guard let shorter = programLength(candidate), shorter < current, readsAlike(candidate, graph) else {
+            guard let shorter = programLength(candidate), shorter < current, !checkingReads || readsAlike(candidate, graph) else {
                 skip += 1
                 continue
             }
