@@ -7,7 +7,7 @@
 /// switch, goes last, where IPv4's `jeq #0x32` (after its own switch) serves both, as in
 /// libpcap's program.
 extension GraphOptimizer {
-    /// Moves tried per graph: each costs a layout and a check of the reads.
+    /// Moves tried per graph: each costs a layout.
     static let switchMoveLimit = 2
 
     /// Moves such tests while the program gets shorter. The tests of a switch read one value,
