@@ -267,6 +267,10 @@ struct BeyondSearches {
     var reshaped = false
     /// Whether a merge keeps a test whose exits it makes meet (`mergeEquivalentNodes`).
     var keepingReads = false
+    /// Whether a switch was reordered where a test was laid out twice (`reorderSwitches`):
+    /// `PacketFilter.program`'s second run looks for such tests, which following ways apart
+    /// may have split.
+    var reorderedSwitches = false
 }
 
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
@@ -392,7 +396,7 @@ enum GraphOptimizer {
             if hasJoin(&graph) {
                 rejoinExits(&graph)
                 swapChainTests(&graph)
-                reorderSwitches(&graph)
+                if reorderSwitches(&graph) { searches.reorderedSwitches = true }
             }
         }
         if reshapedDropped, !originalSearches.keepingReads {

@@ -1,3 +1,5 @@
+import ClassicBPF
+
 /// Hoisting a test above its parent: `M(t(x, y), z)` is `t(M(x, z), M(y, z))`, and when `z`
 /// tests the value `t` tests, knowing `t`'s outcome decides `z`'s tests on both sides. In
 /// `ip6 host ::1 and arp or ether multicast and icmp or udp port 53` the multicast test
@@ -105,24 +107,35 @@ extension GraphOptimizer {
     /// change), which takes `graph`'s place where its program is shorter and reads every
     /// packet as far (`readsAlike`, unless the change reads as the graph did by its making:
     /// not `checkingReads`); the rules are not run again. Where a copy is not taken,
-    /// `change` is asked for another, told how many it gave for this graph (`skip`).
+    /// `change` is asked for another, told how many it gave for this graph (`skip`). Whether
+    /// one was taken. `firstLayout` sees the program of `graph` as it came, where a change was
+    /// found.
+    @discardableResult
     static func keepWhileShorter(_ graph: inout DecisionGraph, rounds: Int, checkingReads: Bool = true,
-                                 _ change: (DecisionGraph, _ skip: Int) -> DecisionGraph?) {
+                                 firstLayout: ((_ code: [ClassicInstruction]) -> Void)? = nil,
+                                 _ change: (DecisionGraph, _ skip: Int) -> DecisionGraph?) -> Bool {
         var length: Int?
         var skip = 0
+        var kept = false
         for _ in 0..<rounds {
             // Found here, where it is kept: `change` reads it (`topologicalOrder`) without.
             _ = graph.cachedTopologicalOrder()
-            guard var candidate = change(graph, skip) else { return }
+            guard var candidate = change(graph, skip) else { return kept }
             candidate = candidate.rebuilt()
-            guard let current = length ?? programLength(graph) else { return }
+            if length == nil, let firstLayout {
+                guard let code = try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true) else { return kept }
+                firstLayout(code)
+                length = code.count
+            }
+            guard let current = length ?? programLength(graph) else { return kept }
             length = current
             guard let shorter = programLength(candidate), shorter < current, !checkingReads || readsAlike(candidate, graph) else {
                 skip += 1
                 continue
             }
-            (graph, length, skip) = (candidate, shorter, 0)
+            (graph, length, skip, kept) = (candidate, shorter, 0, true)
         }
+        return kept
     }
 
     /// The length of the graph's program, nil if it cannot be laid out.
