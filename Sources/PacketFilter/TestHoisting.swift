@@ -122,14 +122,13 @@ extension GraphOptimizer {
             _ = graph.cachedTopologicalOrder()
             guard var candidate = change(graph, skip) else { return kept }
             candidate = candidate.rebuilt()
-            if length == nil, let firstLayout {
-                guard let code = try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true) else { return kept }
-                firstLayout(code)
+            if length == nil {
+                guard let code = program(graph) else { return kept }
+                firstLayout?(code)
                 length = code.count
             }
-            guard let current = length ?? programLength(graph) else { return kept }
-            length = current
-            guard let shorter = programLength(candidate), shorter < current, !checkingReads || readsAlike(candidate, graph) else {
+            guard let current = length, let shorter = programLength(candidate), shorter < current,
+                  !checkingReads || readsAlike(candidate, graph) else {
                 skip += 1
                 continue
             }
@@ -140,6 +139,11 @@ extension GraphOptimizer {
 
     /// The length of the graph's program, nil if it cannot be laid out.
     static func programLength(_ graph: DecisionGraph) -> Int? {
-        try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true).count
+        program(graph)?.count
+    }
+
+    /// The graph's program as the tries lay it out, nil if it cannot be laid out.
+    private static func program(_ graph: DecisionGraph) -> [ClassicInstruction]? {
+        try? CodeEmitter.emit(graph, snapshotLength: 0xffff, reuseRegisters: true)
     }
 }
