@@ -429,7 +429,7 @@ enum GraphOptimizer {
         // the shared tails that the other rules drop whole.
         // A `.beyond` pass that can find nothing is a `.decided` one: after a `.decided` pass
         // that changed nothing, or whose changes another would keep, it would change nothing either.
-        // Without a join the `.beyond` pass returns at once.
+        // Without a join no `.beyond` pass runs.
         let settled = threadUntilSettled(&graph, mode: .decided)
         let joins = hasJoin(&graph)
         searches.skipped = settled && searches.skippingFruitless && joins
@@ -600,13 +600,14 @@ enum GraphOptimizer {
     private static func thread(_ graph: inout DecisionGraph, mode asked: ThreadingMode,
                                _ searches: inout BeyondSearches) -> (changed: Bool, settles: Bool) {
         var mode = asked
-        if mode == .beyond {
-            // Searching past undecided tests starts only at a node two edges lead into.
-            guard hasJoin(&graph) else { return (false, false) }
-            // Where no search can find anything, the same pass without the searches' room.
-            if searches.skippingFruitless, !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
-                mode = .decided
-            }
+        // Searching past undecided tests starts only at a node two edges lead into. Where
+        // none is left, the pass before dropped tests whose exits it made meet, and a test they
+        // stood between may now be decided by one before them (in `not (not ((not dst port 443
+        // and tcp) or dst port 443) and not udp)`, `tcp` once `sctp` held and the fragment test
+        // between them went). There, and where no search can find anything, a `.decided` pass.
+        if mode == .beyond, !hasJoin(&graph)
+            || searches.skippingFruitless && !mayLookBeyond(graph.cachedTopologicalOrder(), graph.nodes, graph.tests.entries) {
+            mode = .decided
         }
         // What is known on the way into each node and where its edges go after threading, in
         // buffers on the machine stack for small graphs: arrays here cost an allocation and a
