@@ -397,6 +397,7 @@ enum GraphOptimizer {
                 rejoinExits(&graph)
                 swapChainTests(&graph)
                 if reorderSwitches(&graph) { searches.reorderedSwitches = true }
+                regroupByWaysIn(&graph)
             }
         }
         if reshapedDropped, !originalSearches.keepingReads {
@@ -460,7 +461,7 @@ enum GraphOptimizer {
     /// Threading passes in `mode` until one changes nothing (then true) or, on a graph still
     /// shared and small, until one has changed something (false, unless another `.decided`
     /// pass would change nothing: `settles`), at most 16.
-    private static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
+    static func threadUntilSettled(_ graph: inout DecisionGraph, mode: ThreadingMode) -> Bool {
         var searches = BeyondSearches()
         return threadUntilSettled(&graph, mode: mode, &searches)
     }
@@ -493,7 +494,10 @@ enum GraphOptimizer {
     /// decided by a test that came before it. Also tells whether a chain changed whose shared
     /// exit tests the value of one of its tests, or whose head now tests the value A holds on
     /// the way in: then what is known on an edge may decide more tests than when it was threaded.
-    static func groupChains(_ graph: inout DecisionGraph) -> (changed: Bool, decidesMore: Bool) {
+    ///
+    /// `byWaysIn` regroups only the chains whose ways in leave different values in A, the
+    /// group of the value most of them leave first (`regroupByWaysIn`).
+    static func groupChains(_ graph: inout DecisionGraph, byWaysIn: Bool = false) -> (changed: Bool, decidesMore: Bool) {
         // What is known of each node, and room for one chain and its tests regrouped, on the
         // machine stack for small graphs (no allocation).
         let count = graph.nodes.count
@@ -501,14 +505,14 @@ enum GraphOptimizer {
             nodes.initialize(repeating: ChainNode())
             return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * count) { room in
                 groupChains(&graph, nodes, chainRoom: UnsafeMutableBufferPointer(rebasing: room[..<count]),
-                            groupedRoom: UnsafeMutableBufferPointer(rebasing: room[count...]))
+                            groupedRoom: UnsafeMutableBufferPointer(rebasing: room[count...]), byWaysIn: byWaysIn)
             }
         }
     }
 
     private static func groupChains(_ graph: inout DecisionGraph, _ nodes: UnsafeMutableBufferPointer<ChainNode>,
                                     chainRoom: UnsafeMutableBufferPointer<Int>,
-                                    groupedRoom: UnsafeMutableBufferPointer<Int>) -> (changed: Bool, decidesMore: Bool) {
+                                    groupedRoom: UnsafeMutableBufferPointer<Int>, byWaysIn: Bool) -> (changed: Bool, decidesMore: Bool) {
         let order = graph.cachedTopologicalOrder()
         let table = graph.tests.entries
         for n in order {
@@ -523,7 +527,7 @@ enum GraphOptimizer {
             enter(node.whenFalse)
         }
         var changed = false, decidesMore = false
-        for head in order where !nodes[head].inChain {
+        for head in order where !nodes[head].inChain && (!byWaysIn || nodes[head].entryValue < 0 && nodes[head].predecessors > 1) {
             // False first, without an array per node.
             for side in 0..<2 {
                 // Along the head's false exit with its true exit shared (or), or the other way
@@ -567,7 +571,8 @@ enum GraphOptimizer {
                     groupedRoom[filled] = step(n)
                     filled += 1
                 }
-                for n in chain where value(n) == nodes[head].entryValue { add(n) }
+                let first = byWaysIn ? mostHeld(chain, into: head, order, graph.nodes, table) : nodes[head].entryValue
+                for n in chain where value(n) == first { add(n) }
                 for n in chain where !groupedRoom[..<filled].contains(where: { table[$0 >> 1].value == value(n) }) {
                     for m in chain where value(m) == value(n) { add(m) }
                 }
@@ -589,10 +594,31 @@ enum GraphOptimizer {
                     decidesMore = true
                 }
                 // A test of the value A holds now comes first: the tests before may decide it.
-                if value(head) == nodes[head].entryValue { decidesMore = true }
+                if value(head) == first { decidesMore = true }
             }
         }
         return (changed, decidesMore)
+    }
+
+    /// Of the values `chain` tests, the one that most ways into `head` leave in A (tested
+    /// last); the head's own where none is left by more.
+    private static func mostHeld(_ chain: some Collection<Int>, into head: Int, _ order: [Int], _ nodes: [GraphNode],
+                                 _ tests: [TestEntry]) -> Int {
+        func value(_ n: Int) -> Int { tests[nodes[n].test].value }
+        func waysHolding(_ held: Int) -> Int {
+            var ways = 0
+            for n in order where value(n) == held {
+                for outcome in GraphNode.outcomes where nodes[n].target(outcome) == .node(head) { ways += 1 }
+            }
+            return ways
+        }
+        var most = value(head)
+        var mostWays = waysHolding(most)
+        for n in chain where value(n) != value(head) {
+            let ways = waysHolding(value(n))
+            if ways > mostWays { (most, mostWays) = (value(n), ways) }
+        }
+        return most
     }
 
     /// One threading pass: whether it changed an edge, and (in `.decided` mode) whether
