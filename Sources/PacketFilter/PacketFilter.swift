@@ -108,14 +108,12 @@ public enum PacketFilter {
         case .success(let compiled): program = compiled
         }
         guard program.instructions.count > 1 else { return true }
-        var bytesRead = Set<AccumulatorSource>()
-        for case .loadA(let source) in program.instructions {
-            switch source {
-            case .packet(.byte, _), .packetIndexed(.byte, _): if !bytesRead.insert(source).inserted { return true }
-            default: break
+        return anyRepeated(program.instructions) { instruction in
+            switch instruction {
+            case .loadA(.packet(.byte, _)), .loadA(.packetIndexed(.byte, _)): UInt128(word(instruction))
+            default: nil
             }
         }
-        return false
     }
 
     /// Whether libpcap's optimizer refuses `predicate` as matching nothing (most likely a
@@ -129,26 +127,39 @@ public enum PacketFilter {
     /// Whether some test of the packet is laid out twice: the same comparison after a load
     /// of the same place (A's source as the code runs straight down).
     static func testsTwice(_ instructions: [ClassicInstruction]) -> Bool {
-        struct PacketTest: Hashable {
-            var source: AccumulatorSource
-            var condition: ClassicCondition
-            var operand: ClassicOperand
-        }
-        var seen = Set<PacketTest>()
-        var source: AccumulatorSource?
-        for instruction in instructions {
+        // The load's word in the high half, the test's (its targets left out) in the low.
+        var source: UInt64?
+        return anyRepeated(instructions) { instruction in
             switch instruction {
-            case .loadA(let loaded):
-                switch loaded {
-                case .packet, .packetIndexed: source = loaded
-                default: source = nil
-                }
+            case .loadA(.packet), .loadA(.packetIndexed): source = word(instruction)
             case .branch(let condition, let operand, _, _):
-                if let source, !seen.insert(PacketTest(source: source, condition: condition, operand: operand)).inserted { return true }
+                return source.map { UInt128($0) << 64 | UInt128(word(.branch(condition, operand, jumpTrue: 0, jumpFalse: 0))) }
             default: source = nil
             }
+            return nil
         }
-        return false
+    }
+
+    /// An instruction's encoding as one number.
+    private static func word(_ instruction: ClassicInstruction) -> UInt64 {
+        let raw = instruction.raw
+        return UInt64(raw.code) << 48 | UInt64(raw.jt) << 40 | UInt64(raw.jf) << 32 | UInt64(raw.k)
+    }
+
+    /// Whether `key` gives one number twice over the instructions (nil: none for this one),
+    /// found by sorting them: a `Set` cost some 2,000 instructions a compile in hashing.
+    private static func anyRepeated(_ instructions: [ClassicInstruction], _ key: (ClassicInstruction) -> UInt128?) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt128.self, capacity: instructions.count) { keys in
+            var count = 0
+            for instruction in instructions {
+                guard let found = key(instruction) else { continue }
+                keys[count] = found
+                count += 1
+            }
+            var found = UnsafeMutableBufferPointer(rebasing: keys[..<count])
+            found.sort()
+            return zip(found, found.dropFirst()).contains { $0 == $1 }
+        }
     }
 
     /// Compiles `expression` for a live Linux packet socket (AF_PACKET) of `linkType`, to run
