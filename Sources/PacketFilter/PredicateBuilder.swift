@@ -19,6 +19,10 @@ struct PredicateBuilder {
     var etherTypeOffset: UInt32?
     var networkOffset: UInt32
     var encapsulation = Encapsulation.plain
+    /// Whether a `pppoes` came before: as libpcap, the link is PPP from there on, which has
+    /// no Ethernet addresses, broadcast, multicast or VLAN tags (past `geneve`, the inner
+    /// frame's Ethernet header has them again).
+    var overPPP = false
     /// For packets from a capture file, the byte order it was written in; nil for packets
     /// captured on this host.
     let fileByteOrder: ByteOrder?
@@ -63,7 +67,8 @@ struct PredicateBuilder {
     static let etherMTU: UInt32 = 1500
 
     private var linkName: String {
-        switch linkType {
+        if overPPP, innerFrame == nil { return "PPP" }
+        return switch linkType {
         case .ethernet: "Ethernet"
         case .raw: "Raw IP"
         case .ipv4: "Raw IPv4"
@@ -221,8 +226,11 @@ struct PredicateBuilder {
                          arena.not(arena.equal(packet(.half, networkOffset), 0xffff)))
     }
 
+    /// Whether the link header is Ethernet's: the link type's, or past `geneve` the inner frame's.
+    private var ethernetLink: Bool { linkType == .ethernet && !overPPP || innerFrame != nil }
+
     func requireEthernet(_ what: String) throws(Failure) {
-        guard linkType == .ethernet || innerFrame != nil else {
+        guard ethernetLink else {
             throw Failure(message: "\(what) are supported only on Ethernet, not on \(linkName)")
         }
     }
@@ -239,7 +247,7 @@ struct PredicateBuilder {
     }
 
     private func requireBroadcastLink() throws(Failure) {
-        guard linkType == .ethernet || innerFrame != nil else { throw Failure(message: "\(linkName) is not a broadcast link") }
+        guard ethernetLink else { throw Failure(message: "\(linkName) is not a broadcast link") }
     }
 
     func etherBroadcast() throws(Failure) -> Predicate {
@@ -261,6 +269,7 @@ struct PredicateBuilder {
     // MARK: VLAN, MPLS, PPPoE
 
     mutating func vlan(_ id: UInt32?) throws(Failure) -> Predicate {
+        if encapsulation == .mpls { throw Failure(message: "no VLAN match after MPLS") }
         guard linkType == .ethernet || afterGeneve, encapsulation == .plain, let offset = etherTypeOffset else {
             throw Failure(message: "no VLAN support for \(linkName)")
         }
@@ -305,11 +314,13 @@ struct PredicateBuilder {
     }
 
     mutating func pppoeSession(_ id: UInt32?) throws(Failure) -> Predicate {
-        guard encapsulation == .plain else { throw Failure(message: "pppoes cannot follow vlan-less encapsulation here") }
         if let id, id > 0xffff { throw Failure(message: "PPPoE session \(id) is greater than the maximum 65535") }
+        // A second one tests PPP's protocol field for the PPPoE session EtherType, as libpcap's
+        // does; after `mpls`, `linkProtocol` refuses it.
         var p = try linkProtocol(0x8864)
         if let id { p = arena.and(p, arena.masked(packet(.word, networkOffset), 0xffff, id)) }
         encapsulation = .pppoe
+        overPPP = true
         networkOffset += 8
         return p
     }

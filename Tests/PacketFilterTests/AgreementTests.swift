@@ -87,6 +87,11 @@ struct AgreementTests {
         "mpls and host 10.0.0.1", "mpls and net 10.0.0.0/8", "mpls and src host 10.0.0.1", "mpls 100 and mpls 200 and host 10.0.0.1",
         "mpls and net 10.0.0.0 mask 255.0.0.0", "mpls and host 10.0.0.1 or 10.0.0.2", "pppoes and mpls", "pppoes and mpls and ip",
         "pppoes 3 and mpls 5 and tcp port 80", "mpls and arp",
+        // Past `pppoes` the link is PPP: a second one tests PPP's protocol field, and Ethernet
+        // addresses, broadcast, multicast and VLAN tags are refused (after `mpls` too)
+        "pppoes and pppoes", "pppoes 5 and pppoes 6 and ip", "pppoes and ether broadcast", "pppoes or ether multicast",
+        "not pppoes or ether src aa:bb:cc:dd:ee:ff", "pppoes and mpls and ether broadcast", "pppoes and vlan", "mpls and vlan",
+        "mpls and pppoes", "ether broadcast and pppoes",
         // The link layer's other names, and the rest of the EtherType and Ethernet address forms
         "ether proto \\loopback", "ether host 00.11.22.33.44.55", "ppp host 0:1:2:3:4:5", "slip proto \\ip", "fddi broadcast",
         "tr multicast", "fddi[12:2] = 0x800", "wlan[0] & 1 = 1",

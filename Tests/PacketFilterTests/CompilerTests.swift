@@ -49,6 +49,12 @@ struct CompilerTests {
         #expect(Self.error("vlan", .sll)?.message.contains("no VLAN support") == true)
         #expect(Self.error("ether host 1:2:3:4:5:6", .raw)?.message.contains("only on Ethernet") == true)
         #expect(Self.error("broadcast", .null)?.message.contains("not a broadcast link") == true)
+        // Past `pppoes` the link is PPP, wherever it comes in the expression (libpcap's wording).
+        #expect(Self.error("pppoes or ether broadcast")?.message == "PPP is not a broadcast link")
+        #expect(Self.error("pppoes and ether host 1:2:3:4:5:6")?.message == "Ethernet addresses are supported only on Ethernet, not on PPP")
+        #expect(Self.error("pppoes and vlan")?.message == "no VLAN support for PPP")
+        #expect(Self.error("mpls and vlan")?.message == "no VLAN match after MPLS")
+        #expect(Self.error("ether broadcast and pppoes") == nil)
     }
 
     /// LINKTYPE_IPV4 and LINKTYPE_IPV6 files (tcpdump reads them): as libpcap, no version
