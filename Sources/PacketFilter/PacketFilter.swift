@@ -57,14 +57,17 @@ public enum PacketFilter {
     /// `perProtocol`'s (see `shorter`). A program of one instruction is as short as any: then
     /// the other layout matters only where it is refused as matching nothing, which needs
     /// libpcap's optimizer to prove it so, and `perProtocol` (told `onlyIfRefused`) may
-    /// return nil where that fails.
+    /// return nil where that fails. That is tried wherever a port has no protocol, with an
+    /// IP protocol tested elsewhere or not: laid out apart, `port 53 and not port 53` is
+    /// proved false as libpcap proves it.
     private static func choosingPortLayout(_ arena: PredicateArena, optimize: Bool,
                                            shared: () throws(FilterError) -> ClassicProgram,
                                            perProtocol: (_ onlyIfRefused: Bool) throws(FilterError) -> ClassicProgram?)
         throws(FilterError) -> ClassicProgram {
         let sharedProgram = Result(catching: shared)
-        guard optimize, arena.portLayoutMayMatter, mayShortenPerProtocol(sharedProgram) else { return try sharedProgram.get() }
         let onlyIfRefused = (try? sharedProgram.get())?.instructions.count == 1
+        guard optimize, arena.portLayoutMayMatter || onlyIfRefused && arena.hasPortWithoutProtocol,
+              mayShortenPerProtocol(sharedProgram) else { return try sharedProgram.get() }
         switch Result(catching: { () throws(FilterError) in try perProtocol(onlyIfRefused) }) {
         case .success(nil): return try sharedProgram.get()
         case .success(let program?): return try shorter(sharedProgram, .success(program))

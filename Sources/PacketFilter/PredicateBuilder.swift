@@ -108,7 +108,12 @@ struct PredicateBuilder {
         case .mpls:
             // Only the bottom label can be followed by IP, told apart by its version nibble.
             // Past `geneve` the network offset is 0 and X holds it: the label wraps to `[x - 2]`.
-            let bottom = arena.compare(packet(.byte, networkOffset &- 2), .set, 1)
+            // libpcap tests the bit as `and #1; jeq #1`, a value of its own, which its optimizer
+            // does not relate to another `mpls`'s `jset #1` on the same byte: told apart as a
+            // relation's comparison is, where false filters are refused as libpcap refuses them
+            // (`not mpls and port 53 and mpls 100` compiles there).
+            let bottom = arena.test(FilterTest(value: packet(.byte, networkOffset &- 2), condition: .set, operand: .constant(1)),
+                                    relation: true)
             switch etherType {
             case 0x0800: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x40))
             case 0x86dd: return arena.and(bottom, arena.masked(packet(.byte, networkOffset), 0xf0, 0x60))

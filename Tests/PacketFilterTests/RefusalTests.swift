@@ -21,6 +21,11 @@ struct RefusalTests {
         "(icmp6 and (udp port 53 and ip multicast or ip6 host ::1 and ether[12:2] = 0x800))",
         // Proved false once the ports are laid out per protocol, as libpcap's are
         "port 53 and icmp", "port 80 and icmp and ip[8] > 60", "portrange 1000-2000 and icmp6",
+        // Ports without a protocol proved false once laid out per protocol, with no protocol
+        // tested elsewhere too (random finds)
+        "port 53 and not port 53", "src port 53 and not src port 53", "portrange 1-2 and not portrange 1-2",
+        // The IP check after MPLS (`and #1; jeq #1`) is not related to another label's `jset #1`
+        "not mpls and port 53 and mpls 100", "(not mpls and (port 53 or ip6 host ::1) and mpls 100)", "mpls and ip and ip6",
         // libpcap does not optimize a filter with protochain, so proves nothing false
         "protochain 6 and ip6 and ip", "(host 1.2.3.4 or 5.6.7.8) and (ip6 protochain 44)",
     ]
