@@ -297,7 +297,9 @@ struct DecisionGraph: Sendable {
     }
 
     /// The same graph with only reachable nodes, rewritten with `rewrite` (children first) and shared again.
-    func rebuilt(_ rewrite: (GraphNode) -> GraphNode = { $0 }) -> DecisionGraph {
+    /// With `keepingReads`, a test whose exits come to meet here (not the length's, which is no
+    /// load) is kept for its load (`keepRead`), as libpcap keeps such a jump.
+    func rebuilt(keepingReads: Bool = false, _ rewrite: (GraphNode) -> GraphNode = { $0 }) -> DecisionGraph {
         var result = DecisionGraph(simplify: simplify, tests: tests, capacity: nodes.count)
         // Where each old node went, on the machine stack for small graphs (no allocation).
         withUnsafeTemporaryAllocation(of: GraphTarget?.self, capacity: nodes.count) { mapping in
@@ -310,6 +312,12 @@ struct DecisionGraph: Sendable {
                 var node = rewrite(nodes[n])
                 node.whenTrue = mapped(node.whenTrue)
                 node.whenFalse = mapped(node.whenFalse)
+                if keepingReads, node.whenTrue == node.whenFalse, nodes[n].whenTrue != nodes[n].whenFalse {
+                    let test = result.tests[node.test]
+                    if !test.keepsRead, result.tests.valueTable[Int32(test.value)].kind != .length {
+                        node.test = result.tests.number(value: Int32(test.value), test.condition, operand: test.operand, keepsRead: true)
+                    }
+                }
                 mapping[n] = result.node(number: node.test, node.whenTrue, node.whenFalse)
             }
             result.root = mapped(root)
