@@ -19,12 +19,16 @@ extension GraphOptimizer {
     /// multicast test after `less 80` becomes the other one, which leaves the net tests with
     /// nothing to decide but their loads (26 instructions before, 21 now, libpcap's 24).
     static func rejoinExits(_ graph: inout DecisionGraph) {
-        // All exits found are sent at once: there is no other change to try.
+        // All exits found are sent at once: there is no other change to try. The second try
+        // is of the same graph (one not taken leaves it as it was): the exits sent the first.
+        var sent: DecisionGraph?
         keepWhileShorter(&graph, rounds: rejoinRounds) { graph, skip in
             switch skip {
-            case 0: rejoin(graph)
-            case 1: rejoin(graph)?.rebuilt(keepingReads: true)
-            default: nil
+            case 0:
+                sent = rejoin(graph)
+                return sent
+            case 1: return sent?.rebuilt(keepingReads: true)
+            default: return nil
             }
         }
     }

@@ -571,7 +571,7 @@ enum GraphOptimizer {
                     groupedRoom[filled] = step(n)
                     filled += 1
                 }
-                let first = byWaysIn ? mostHeld(chain, into: head, order, graph.nodes, table) : nodes[head].entryValue
+                let first = byWaysIn ? mostHeld(chain, into: head, waysIn: nodes[head].predecessors, order, graph.nodes, table) : nodes[head].entryValue
                 for n in chain where value(n) == first { add(n) }
                 for n in chain where !groupedRoom[..<filled].contains(where: { table[$0 >> 1].value == value(n) }) {
                     for m in chain where value(m) == value(n) { add(m) }
@@ -600,25 +600,30 @@ enum GraphOptimizer {
         return (changed, decidesMore)
     }
 
-    /// Of the values `chain` tests, the one that most ways into `head` leave in A (tested
-    /// last); the head's own where none is left by more.
-    private static func mostHeld(_ chain: some Collection<Int>, into head: Int, _ order: [Int], _ nodes: [GraphNode],
+    /// Of the values `chain` tests, the one that most of the `waysIn` ways into `head` leave
+    /// in A (tested last); the head's own where none is left by more.
+    private static func mostHeld(_ chain: some Collection<Int>, into head: Int, waysIn: Int, _ order: [Int], _ nodes: [GraphNode],
                                  _ tests: [TestEntry]) -> Int {
         func value(_ n: Int) -> Int { tests[nodes[n].test].value }
-        func waysHolding(_ held: Int) -> Int {
-            var ways = 0
-            for n in order where value(n) == held {
-                for outcome in GraphNode.outcomes where nodes[n].target(outcome) == .node(head) { ways += 1 }
+        // The value each way in leaves, found in one walk (on the machine stack for small
+        // graphs): a long chain would otherwise walk the graph once per test.
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: waysIn) { held in
+            var count = 0
+            for n in order where count < waysIn {
+                for outcome in GraphNode.outcomes where nodes[n].target(outcome) == .node(head) {
+                    held[count] = value(n)
+                    count += 1
+                }
             }
-            return ways
+            func waysHolding(_ value: Int) -> Int { held[..<count].reduce(0) { $0 + ($1 == value ? 1 : 0) } }
+            var most = value(head)
+            var mostWays = waysHolding(most)
+            for n in chain where value(n) != value(head) {
+                let ways = waysHolding(value(n))
+                if ways > mostWays { (most, mostWays) = (value(n), ways) }
+            }
+            return most
         }
-        var most = value(head)
-        var mostWays = waysHolding(most)
-        for n in chain where value(n) != value(head) {
-            let ways = waysHolding(value(n))
-            if ways > mostWays { (most, mostWays) = (value(n), ways) }
-        }
-        return most
     }
 
     /// One threading pass: whether it changed an edge, and (in `.decided` mode) whether

@@ -127,6 +127,13 @@ public enum PacketFilter {
         predicate.arena.chains.isEmpty && predicate.arena.genevesWritten == 0 && GraphOptimizer.provesFalseLikeLibpcap(predicate)
     }
 
+    /// Whether the optimizer run without following ways apart may give a shorter program than
+    /// `instructions`, which it gave following them (see `program`): where some test is laid
+    /// out twice, or was before a switch was reordered.
+    static func mayBeShorterWithoutFollowingWays(_ instructions: [ClassicInstruction], _ searches: BeyondSearches) -> Bool {
+        testsTwice(instructions) || searches.reorderedSwitches
+    }
+
     /// Whether some test of the packet is laid out twice: the same comparison after a load
     /// of the same place (A's source as the code runs straight down).
     static func testsTwice(_ instructions: [ClassicInstruction]) -> Bool {
@@ -220,7 +227,7 @@ public enum PacketFilter {
         } catch {
             refusal = error
         }
-        if searches.followedWays, refusal != nil || testsTwice(instructions) || searches.reorderedSwitches {
+        if searches.followedWays, refusal != nil || mayBeShorterWithoutFollowingWays(instructions, searches) {
             // Following ways apart can split tests that the graph shared, and a split test may
             // need its loads twice: the program without it where that is no longer. Only where
             // some test is laid out twice (`testsTwice`), or was before a switch was reordered
