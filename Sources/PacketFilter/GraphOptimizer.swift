@@ -11,12 +11,27 @@ struct Knowledge: Sendable {
     /// that held may pin: a look here spares reading the facts about a value none names.
     var named: UInt64 = 0
     var pinnable: UInt64 = 0
+    /// The values (the same bits) that may have an entry among the possible constants: a
+    /// look here spares walking that list for the others, as most tests' values are.
+    var listed: UInt64 = 0
 
     static func bit(_ value: Int) -> UInt64 { 1 << UInt64(value & 63) }
 
+    /// The constants `value` can be by its newest entry among the possible ones, if it has one.
+    private func possible(_ value: Int, _ arena: FactArena) -> Range<Int>? {
+        listed & Self.bit(value) == 0 ? nil : arena.possible(possible, value)
+    }
+
+    /// Says `value` can be the members of `arena` from `start` to the end, or (with nil)
+    /// that nothing is known of it.
+    private mutating func setPossible(_ value: Int, membersFrom start: Int?, _ arena: inout FactArena) {
+        possible = arena.setPossible(possible, value, membersFrom: start)
+        listed |= Self.bit(value)
+    }
+
     /// The constants `value` can be here, if known: members of `arena`, or the one it is pinned to.
     private func members(of value: Int, _ tests: [TestEntry], _ arena: FactArena) -> Members? {
-        if let range = arena.possible(possible, value) { return .range(range) }
+        if let range = possible(value, arena) { return .range(range) }
         return pinned(value, tests, arena).map { .one($0) }
     }
 
@@ -25,21 +40,22 @@ struct Knowledge: Sendable {
         case one(UInt32)
     }
 
-    /// The constant the first (oldest) `value == k` fact pins `value` to, if there is one.
+    /// The constant a `value == k` fact that held pins `value` to, if there is one: the
+    /// newest. Two such facts of different constants cannot both hold of a packet, so
+    /// which one counts matters only on a way no packet takes (reading the whole list for
+    /// the oldest, as before, cost 3 % of the mixes' compile instructions).
     func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
         guard pinnable & Self.bit(value) != 0 else { return nil }
-        // Newest first: the last one found is the oldest.
-        var oldest: UInt32?
         var cell = facts.head
         for _ in 0..<facts.count {
             let (fact, older) = arena.fact(at: cell)
             if fact.outcome, tests[fact.test].value == value, tests[fact.test].condition == .eq,
                let k = tests[fact.test].constant {
-                oldest = k
+                return k
             }
             cell = older
         }
-        return oldest
+        return nil
     }
 
     /// This knowledge after `test` came out as `outcome`.
@@ -50,12 +66,12 @@ struct Knowledge: Sendable {
         let value = tests[test].value
         named |= Self.bit(value)
         if outcome, tests[test].condition == .eq { pinnable |= Self.bit(value) }
-        if let set = arena.possible(possible, value) {
+        if let set = possible(value, arena) {
             let condition = tests[test].condition
             let start = arena.membersEnd
             for i in set where FilterTest.evaluate(condition, arena.member(i), k) == outcome { arena.addMember(arena.member(i)) }
             // None left means the path cannot run; forget rather than reason from a contradiction.
-            possible = arena.setPossible(possible, value, membersFrom: arena.membersEnd > start ? start : nil)
+            setPossible(value, membersFrom: arena.membersEnd > start ? start : nil, &arena)
         }
     }
 
@@ -85,10 +101,10 @@ struct Knowledge: Sendable {
     private mutating func keepPinned(_ fact: Fact, _ tests: [TestEntry], _ arena: inout FactArena) {
         let value = tests[fact.test].value
         guard fact.outcome, tests[fact.test].condition == .eq, let k = tests[fact.test].constant,
-              arena.possible(possible, value) == nil else { return }
+              possible(value, arena) == nil else { return }
         let start = arena.membersEnd
         arena.addMember(k)
-        possible = arena.setPossible(possible, value, membersFrom: start)
+        setPossible(value, membersFrom: start, &arena)
     }
 
     /// The facts that hold on both ways in, and nothing else: for facts about nodes.
@@ -102,44 +118,54 @@ struct Knowledge: Sendable {
         var result = Knowledge(named: named | other.named, pinnable: pinnable | other.pinnable)
         // Oldest first, as the list would have been built.
         result.facts = facts == other.facts ? facts : arena.shared(facts, other.facts)
-        // The values both sides pin: only those this side pins need looking at.
-        func merge(_ value: Int) {
-            guard arena.possible(result.possible, value) == nil,
-                  let mine = members(of: value, tests, arena), let theirs = other.members(of: value, tests, arena) else { return }
-            // The union, mine first, built at the end of the arena's members.
-            let start = arena.membersEnd
-            func add(_ members: Members, unlessPresent: Bool) {
-                func add(_ k: UInt32) {
-                    if unlessPresent, (start..<arena.membersEnd).contains(where: { arena.member($0) == k }) { return }
-                    arena.addMember(k)
-                }
-                switch members {
-                case .range(let range): for i in range { add(arena.member(i)) }
-                case .one(let k): add(k)
+        // The values both sides pin: only those this side pins need looking at, each once
+        // (a value's later entries would find what its first found), with the constant it
+        // is pinned to here (`pinned`), found in one walk of the facts.
+        let room = arena.possibleEntries(possible) + Int(facts.count)
+        withUnsafeTemporaryAllocation(of: (value: Int, pin: UInt32?).self, capacity: room) { values in
+            var count = 0
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: room) { known in
+                for i in 0..<arena.possibleValues(possible, into: known) where !values[..<count].contains(where: { $0.value == known[i] }) {
+                    values[count] = (known[i], nil)
+                    count += 1
                 }
             }
-            add(mine, unlessPresent: false)
-            add(theirs, unlessPresent: true)
-            if arena.membersEnd - start <= Self.memberLimit {
-                result.possible = arena.setPossible(result.possible, value, membersFrom: start)
-            } else {
-                arena.dropMembers(from: start)
-            }
-        }
-        // The values to look at first, then merged: merging adds to the arena.
-        let known = arena.possibleEntries(possible)
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: known + Int(facts.count)) { values in
-            var count = arena.possibleValues(possible, into: values)
             arena.withFacts(facts) { words in
                 for word in words {
                     let fact = Fact(word: word)
-                    if fact.outcome && tests[fact.test].condition == .eq {
-                        values[count] = tests[fact.test].value
+                    guard fact.outcome, tests[fact.test].condition == .eq else { continue }
+                    let value = tests[fact.test].value
+                    if let i = values[..<count].firstIndex(where: { $0.value == value }) {
+                        if let k = tests[fact.test].constant { values[i].pin = k }
+                    } else {
+                        values[count] = (value, tests[fact.test].constant)
                         count += 1
                     }
                 }
             }
-            for i in 0..<count { merge(values[i]) }
+            for (value, pin) in values[..<count] {
+                let mine = possible(value, arena).map(Members.range) ?? (pinnable & Self.bit(value) != 0 ? pin.map(Members.one) : nil)
+                guard let mine, let theirs = other.members(of: value, tests, arena) else { continue }
+                // The union, mine first, built at the end of the arena's members.
+                let start = arena.membersEnd
+                func add(_ members: Members, unlessPresent: Bool) {
+                    func add(_ k: UInt32) {
+                        if unlessPresent, (start..<arena.membersEnd).contains(where: { arena.member($0) == k }) { return }
+                        arena.addMember(k)
+                    }
+                    switch members {
+                    case .range(let range): for i in range { add(arena.member(i)) }
+                    case .one(let k): add(k)
+                    }
+                }
+                add(mine, unlessPresent: false)
+                add(theirs, unlessPresent: true)
+                if arena.membersEnd - start <= Self.memberLimit {
+                    result.setPossible(value, membersFrom: start, &arena)
+                } else {
+                    arena.dropMembers(from: start)
+                }
+            }
         }
         return result
     }
@@ -198,7 +224,7 @@ struct Knowledge: Sendable {
         if let k = tests[test].constant {
             let value = tests[test].value
             let condition = tests[test].condition
-            if let set = arena.possible(possible, value) {
+            if let set = possible(value, arena) {
                 if let first = set.first {
                     let outcome = FilterTest.evaluate(condition, arena.member(first), k)
                     if set.allSatisfy({ FilterTest.evaluate(condition, arena.member($0), k) == outcome }) { return outcome }
@@ -267,10 +293,6 @@ struct BeyondSearches {
     var reshaped = false
     /// Whether a merge keeps a test whose exits it makes meet (`mergeEquivalentNodes`).
     var keepingReads = false
-    /// Whether a switch was reordered where a test was laid out twice (`reorderSwitches`):
-    /// `PacketFilter.program`'s second run looks for such tests, which following ways apart
-    /// may have split.
-    var reorderedSwitches = false
 }
 
 /// Room for `destination`'s searches, lent by the threading pass: a search marks nodes with
@@ -396,7 +418,7 @@ enum GraphOptimizer {
             if hasJoin(&graph) {
                 rejoinExits(&graph)
                 swapChainTests(&graph)
-                if reorderSwitches(&graph) { searches.reorderedSwitches = true }
+                reorderSwitches(&graph)
                 regroupByWaysIn(&graph)
             }
         }
@@ -413,15 +435,9 @@ enum GraphOptimizer {
         return graph
     }
 
-    /// Every rule but hoisting (`hoistTests`), which tries them again on a changed graph.
-    static func simplify(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool = true) {
-        _ = threadPasses(&graph, &searches)
-        applyRules(&graph, &searches, reshaping: reshaping)
-    }
-
-    /// The threading passes that begin `simplify`, the same with the reshaping rules or
+    /// The threading passes that begin `optimized`, the same with the reshaping rules or
     /// without; whether a `.beyond` pass searched.
-    private static func threadPasses(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) -> Bool {
+    static func threadPasses(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches) -> Bool {
         // The graph comes shared from the start, and a pass that changed nothing needs no
         // rebuild: only reachable nodes are ever visited, in an order that depends on the
         // graph's shape, not on how its nodes are numbered. So a graph still shared after a
@@ -440,7 +456,8 @@ enum GraphOptimizer {
         return true
     }
 
-    /// The rules of `simplify` after its threading passes.
+    /// The rules that follow the threading passes, which a try of a hoist or split runs
+    /// again (`adoptIfShorter`).
     static func applyRules(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches, reshaping: Bool) {
         if reshaping, mergeEquivalentNodes(&graph, keepingReads: searches.keepingReads) {
             searches.reshaped = true

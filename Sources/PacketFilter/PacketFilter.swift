@@ -113,7 +113,7 @@ public enum PacketFilter {
         guard program.instructions.count > 1 else { return true }
         return anyRepeated(program.instructions) { instruction in
             switch instruction {
-            case .loadA(.packet(.byte, _)), .loadA(.packetIndexed(.byte, _)): UInt128(word(instruction))
+            case .loadA(.packet(.byte, _)), .loadA(.packetIndexed(.byte, _)): word(instruction)
             default: nil
             }
         }
@@ -127,29 +127,6 @@ public enum PacketFilter {
         predicate.arena.chains.isEmpty && predicate.arena.genevesWritten == 0 && GraphOptimizer.provesFalseLikeLibpcap(predicate)
     }
 
-    /// Whether the optimizer run without following ways apart may give a shorter program than
-    /// `instructions`, which it gave following them (see `program`): where some test is laid
-    /// out twice, or was before a switch was reordered.
-    static func mayBeShorterWithoutFollowingWays(_ instructions: [ClassicInstruction], _ searches: BeyondSearches) -> Bool {
-        testsTwice(instructions) || searches.reorderedSwitches
-    }
-
-    /// Whether some test of the packet is laid out twice: the same comparison after a load
-    /// of the same place (A's source as the code runs straight down).
-    static func testsTwice(_ instructions: [ClassicInstruction]) -> Bool {
-        // The load's word in the high half, the test's (its targets left out) in the low.
-        var source: UInt64?
-        return anyRepeated(instructions) { instruction in
-            switch instruction {
-            case .loadA(.packet), .loadA(.packetIndexed): source = word(instruction)
-            case .branch(let condition, let operand, _, _):
-                return source.map { UInt128($0) << 64 | UInt128(word(.branch(condition, operand, jumpTrue: 0, jumpFalse: 0))) }
-            default: source = nil
-            }
-            return nil
-        }
-    }
-
     /// An instruction's encoding as one number.
     private static func word(_ instruction: ClassicInstruction) -> UInt64 {
         let raw = instruction.raw
@@ -158,8 +135,8 @@ public enum PacketFilter {
 
     /// Whether `key` gives one number twice over the instructions (nil: none for this one),
     /// found by sorting them: a `Set` cost some 2,000 instructions a compile in hashing.
-    private static func anyRepeated(_ instructions: [ClassicInstruction], _ key: (ClassicInstruction) -> UInt128?) -> Bool {
-        withUnsafeTemporaryAllocation(of: UInt128.self, capacity: instructions.count) { keys in
+    private static func anyRepeated(_ instructions: [ClassicInstruction], _ key: (ClassicInstruction) -> UInt64?) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: instructions.count) { keys in
             var count = 0
             for instruction in instructions {
                 guard let found = key(instruction) else { continue }
@@ -215,9 +192,8 @@ public enum PacketFilter {
                                 reshaping: Bool = true) throws(FilterError) -> ClassicProgram {
         // Parts that ran before on the way to them decided: the same verdicts, less to search.
         let tree = optimize ? predicate.decidingRepeats() : predicate
-        // The layout per protocol (`reshaping` off) does not follow ways apart either, which
-        // spares it a second run: over 16,493 expressions on five link types, file and socket,
-        // the programs kept are the same.
+        // The layout per protocol (`reshaping` off) does not follow ways apart: following
+        // them kept the same programs over 16,493 expressions on five link types, file and socket.
         let (graph, searches) = optimize ? GraphOptimizer.optimized(tree, reshaping: reshaping, followingWays: reshaping)
             : (DecisionGraph(unoptimized: tree), BeyondSearches())
         var instructions: [ClassicInstruction] = []
@@ -227,19 +203,15 @@ public enum PacketFilter {
         } catch {
             refusal = error
         }
-        if searches.followedWays, refusal != nil || mayBeShorterWithoutFollowingWays(instructions, searches) {
-            // Following ways apart can split tests that the graph shared, and a split test may
-            // need its loads twice: the program without it where that is no longer. Only where
-            // some test is laid out twice (`testsTwice`), or was before a switch was reordered
-            // (`ip[8] > 60 or (not udp and dst port 443) and dst port 443`: 21 instructions
-            // without following ways, 22 with, 23 before the reorder). Run everywhere, it made
-            // 3 of some 120,000 random programs (three sets of 12,000 expressions, five link
-            // types) shorter by one, and compiles 13 % longer. Either may be the one within
-            // `maximumLength`: the other's refusal is not the filter's.
+        if searches.followedWays, refusal != nil {
+            // Following ways apart can split tests that the graph shared: where that made the
+            // program too long, the one without may fit. Run also where a test was laid out
+            // twice, this run made 34–44 of some 40,000 random programs 1–9 instructions
+            // shorter (three sets of 12,000 expressions × 5 link types), none of them then
+            // longer than libpcap's, for 12 % of the compile time of the bench's mixes.
             var plain = BeyondSearches(followingWays: false)
             if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(tree, &plain, reshaping: reshaping), snapshotLength: snapshotLength,
-                                                 reuseRegisters: true, maximumLength: maximumLength),
-               refusal != nil || other.count <= instructions.count {
+                                                 reuseRegisters: true, maximumLength: maximumLength) {
                 (instructions, refusal) = (other, nil)
             }
         }

@@ -21,7 +21,7 @@ extension GraphOptimizer {
     static let readCheckDepth = 200
 
     /// The graph without the reshaping rules (`threaded`: the expression's graph after the
-    /// threading passes that begin `simplify`) where the reshaped one is not shown to keep
+    /// threading passes that begin `optimized`) where the reshaped one is not shown to keep
     /// every packet, cut ones too, as that one does; whether the reshaped one stays. Tests
     /// kept where their exits meet (`keepingReads`) are dropped where that still reads alike.
     static func keepTruncatedVerdicts(_ graph: inout DecisionGraph, _ searches: inout BeyondSearches,

@@ -10,15 +10,10 @@ extension GraphOptimizer {
     /// Moves tried per graph: each costs a layout.
     static let switchMoveLimit = 2
 
-    /// Moves such tests while the program gets shorter; whether one moved where the program
-    /// laid a test out twice before (`PacketFilter.testsTwice`: a reorder may lay out once the
-    /// tests that following ways apart split). The tests of a switch read one value, so any
-    /// order reads the packet alike: that is not checked.
-    static func reorderSwitches(_ graph: inout DecisionGraph) -> Bool {
-        var testedTwice = false
-        let moved = keepWhileShorter(&graph, rounds: switchMoveLimit, checkingReads: false,
-                                     firstLayout: { testedTwice = PacketFilter.testsTwice($0) }, moveInSwitch(_:skip:))
-        return moved && testedTwice
+    /// Moves such tests while the program gets shorter. The tests of a switch read one
+    /// value, so any order reads the packet alike: that is not checked.
+    static func reorderSwitches(_ graph: inout DecisionGraph) {
+        keepWhileShorter(&graph, rounds: switchMoveLimit, checkingReads: false, moveInSwitch(_:skip:))
     }
 
     /// The graph with a test of a switch moved last, where a node outside it tests the same
