@@ -81,6 +81,19 @@ struct ReshapingTests {
     /// `ldb [54]; jeq #6` laid out before it (a random find; libpcap's 15).
     static let earlierTailFinds: [(expression: String, before: Int, now: Int)] = [("(esp and dst host 192.1.2.23 or tcp)", 14, 13)]
 
+    /// A test hoisted above one of a masked load: on raw IP, the IP version (`ldb [0]; and
+    /// #0xf0`) above a test between the versions' protocol tests, with the length each
+    /// compiled to before and now (a random find; libpcap's 51).
+    static let hoistFinds: [(expression: String, before: Int, now: Int)] = [("not ((tcp port 80 or less 80 and esp)) and not tcp", 24, 16)]
+
+    @Test("a test hoisted above a masked load's: a shorter program on raw IP")
+    func hoistedLengths() throws {
+        for find in Self.hoistFinds {
+            let length = try PacketFilter.compile(find.expression, linkType: .raw).instructions.count
+            #expect(length <= find.now, "-y RAW '\(find.expression)': \(length) instructions, \(find.now) expected (\(find.before) before)")
+        }
+    }
+
     @Test("exits sent back where a test of the same comparison goes, switches reordered, tails shared: shorter programs")
     func rejoinedLengths() throws {
         for find in Self.rejoinFinds + Self.switchFinds + Self.earlierTailFinds {
@@ -217,7 +230,7 @@ struct ReshapingTests {
         guard let corpus = FilterTestSupport.requireCorpus() else { return }
         var compiles = 0, reshaped = 0, shorter = 0, runs = 0, cutPackets = 0, cutRuns = 0, planted = 0, checks = 0
         let expressions = Self.expressions + PortLayoutTests.finds + Self.cutPacketFinds + Self.splitFinds
-            + (Self.rejoinFinds + Self.switchFinds).map(\.expression) + BeyondPassTests.expressions
+            + (Self.rejoinFinds + Self.switchFinds + Self.hoistFinds).map(\.expression) + BeyondPassTests.expressions
         try BeyondPassTests.forEachParsed(expressions, in: corpus) { linkType, expression, predicate, packets in
             compiles += 1
             let (new, checked) = try Self.program(predicate, reshaping: true)
