@@ -206,7 +206,7 @@ public enum PacketFilter {
         if searches.followedWays, refusal != nil {
             // Following ways apart can split tests that the graph shared: where that made the
             // program too long, the one without may fit. Where it also ran wherever a test
-            // was laid out twice, this run made 34–44 of some 40,000 random programs 1–9
+            // was laid out twice, this run made 34–44 of some 40,000 random programs 1–33
             // instructions shorter (three sets of 12,000 expressions × 5 link types), none of
             // them then longer than libpcap's, for 12 % of the compile time of the bench's mixes.
             var plain = BeyondSearches(followingWays: false)
