@@ -93,6 +93,12 @@ struct FactArena: Sendable {
         members.append(k)
     }
 
+    /// Adds `k` unless a member from `start` on is `k` already (nil: whatever came before).
+    mutating func addMember(_ k: UInt32, unlessFrom start: Int?) {
+        if let start, members[start...].contains(k) { return }
+        addMember(k)
+    }
+
     /// Forgets the members from `start` on, added but not wanted.
     mutating func dropMembers(from start: Int) { members.removeSubrange(start...) }
 
@@ -139,6 +145,9 @@ struct FactArena: Sendable {
         }
     }
 
+    // Inlined, as `Knowledge.learn`, `decide` and `pinned` are: they run in the threading
+    // passes' innermost loops, where the calls cost 3.4 % of the mixes' compile instructions.
+    @inline(__always)
     mutating func add(_ fact: Fact, to list: FactList) -> FactList {
         cells.append(Cell(word: UInt32(truncatingIfNeeded: fact.test) << 1 | (fact.outcome ? 1 : 0), next: list.head))
         return FactList(head: Int32(cells.count - 1), count: min(list.count + 1, Int32(FactList.limit)))
