@@ -43,7 +43,7 @@ struct Knowledge: Sendable {
     /// The constant a `value == k` fact that held pins `value` to, if there is one: the
     /// newest. Two such facts of different constants cannot both hold of a packet, so
     /// which one counts matters only on a way no packet takes (reading the whole list for
-    /// the oldest, as before, cost 3 % of the mixes' compile instructions).
+    /// the oldest, as before, cost 1.7 % more of the mixes' compile instructions).
     @inline(__always)
     func pinned(_ value: Int, _ tests: [TestEntry], _ arena: FactArena) -> UInt32? {
         guard pinnable & Self.bit(value) != 0 else { return nil }
@@ -157,7 +157,8 @@ struct Knowledge: Sendable {
     private mutating func merge(_ values: UnsafeMutableBufferPointer<(value: Int, pin: UInt32?)>.SubSequence, _ mine: Knowledge,
                                 _ other: Knowledge, _ tests: [TestEntry], _ arena: inout FactArena) {
         for (value, pin) in values {
-            let own = mine.possible(value, arena).map(Members.range) ?? (mine.pinnable & Self.bit(value) != 0 ? pin.map(Members.one) : nil)
+            // A pin found means an `==` held, whose value `learn` marked pinnable.
+            let own = mine.possible(value, arena).map(Members.range) ?? pin.map(Members.one)
             guard let own, let theirs = other.members(of: value, tests, arena) else { continue }
             // The union, mine first, built at the end of the arena's members.
             let start = arena.membersEnd

@@ -208,7 +208,8 @@ public enum PacketFilter {
             // program too long, the one without may fit. Where it also ran wherever a test
             // was laid out twice, this run made 34–44 of some 40,000 random programs 1–33
             // instructions shorter (three sets of 12,000 expressions × 5 link types), none of
-            // them then longer than libpcap's, for 12 % of the compile time of the bench's mixes.
+            // them then longer than libpcap's, for 12.5 % of the compile instructions of the
+            // bench's mixes.
             var plain = BeyondSearches(followingWays: false)
             if let other = try? CodeEmitter.emit(GraphOptimizer.optimized(tree, &plain, reshaping: reshaping), snapshotLength: snapshotLength,
                                                  reuseRegisters: true, maximumLength: maximumLength) {

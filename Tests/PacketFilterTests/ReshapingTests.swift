@@ -86,19 +86,13 @@ struct ReshapingTests {
     /// compiled to before and now (a random find; libpcap's 51).
     static let hoistFinds: [(expression: String, before: Int, now: Int)] = [("not ((tcp port 80 or less 80 and esp)) and not tcp", 24, 16)]
 
-    @Test("a test hoisted above a masked load's: a shorter program on raw IP")
-    func hoistedLengths() throws {
-        for find in Self.hoistFinds {
-            let length = try PacketFilter.compile(find.expression, linkType: .raw).instructions.count
-            #expect(length <= find.now, "-y RAW '\(find.expression)': \(length) instructions, \(find.now) expected (\(find.before) before)")
-        }
-    }
-
-    @Test("exits sent back where a test of the same comparison goes, switches reordered, tails shared: shorter programs")
+    @Test("exits sent back where a test of the same comparison goes, switches reordered, tails shared, hoists: shorter programs")
     func rejoinedLengths() throws {
-        for find in Self.rejoinFinds + Self.switchFinds + Self.earlierTailFinds {
-            let length = try PacketFilter.compile(find.expression).instructions.count
-            #expect(length <= find.now, "'\(find.expression)': \(length) instructions, \(find.now) expected (\(find.before) before)")
+        let finds = (Self.rejoinFinds + Self.switchFinds + Self.earlierTailFinds).map { ($0, FilterLinkType.ethernet) }
+            + Self.hoistFinds.map { ($0, FilterLinkType.raw) }
+        for (find, linkType) in finds {
+            let length = try PacketFilter.compile(find.expression, linkType: linkType).instructions.count
+            #expect(length <= find.now, "-y \(linkType.dataLinkName) '\(find.expression)': \(length) instructions, \(find.now) expected (\(find.before) before)")
         }
     }
 
