@@ -5,8 +5,9 @@
 /// straight to the multicast test (`greater 1000` cannot matter there: either way the
 /// port test is decided), while the UDP tests of IPv4 and plain IPv6 go to `greater 1000`.
 /// libpcap, which threads only past decided tests, lays one `jeq #17` out for all three.
-/// The way back reads only what was read on every way to the test (or the length), so a
-/// packet cut short is dropped or kept as before.
+/// The way back reads only what was read on every way to the test (or the length), or bytes
+/// before the end of what was (`[0]` past `[56]`), so a packet cut short is dropped or kept
+/// as before.
 extension GraphOptimizer {
     /// Steps one check of a way back may take.
     static let rejoinStepLimit = 32
@@ -48,12 +49,14 @@ extension GraphOptimizer {
         // through an open-addressed table of tests; lists of the nodes of each comparison
         // through `next` from `first` (by that test); each node's place in `order`, -1 before
         // it is met, the values tested above it (`Knowledge.bit`) and its own value's bit,
-        // with the sign bit for a test of the length (which any way may pass). On the machine
+        // with the sign bit for a test of the length (which any way may pass), how far from
+        // the packet's start its value reads (`fixedReadEnd`, Int.max where not only from
+        // there) and how far every way out of it has read. On the machine
         // stack for small graphs, read through pointers: most graphs have no pair, and this
         // is all they cost.
         var slots = 16
         while slots < 2 * tests.count { slots *= 2 }
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * tests.count + slots + 4 * count) { room in
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * tests.count + slots + 6 * count) { room in
             let comparison = UnsafeMutableBufferPointer(rebasing: room[..<tests.count])
             let first = UnsafeMutableBufferPointer(rebasing: room[tests.count..<(2 * tests.count)])
             let table = UnsafeMutableBufferPointer(rebasing: room[(2 * tests.count)..<(2 * tests.count + slots)])
@@ -61,7 +64,9 @@ extension GraphOptimizer {
             let next = UnsafeMutableBufferPointer(rebasing: room[rest..<(rest + count)])
             let above = UnsafeMutableBufferPointer(rebasing: room[(rest + count)..<(rest + 2 * count)])
             let own = UnsafeMutableBufferPointer(rebasing: room[(rest + 2 * count)..<(rest + 3 * count)])
-            let position = UnsafeMutableBufferPointer(rebasing: room[(rest + 3 * count)...])
+            let position = UnsafeMutableBufferPointer(rebasing: room[(rest + 3 * count)..<(rest + 4 * count)])
+            let readEnd = UnsafeMutableBufferPointer(rebasing: room[(rest + 4 * count)..<(rest + 5 * count)])
+            let readOut = UnsafeMutableBufferPointer(rebasing: room[(rest + 5 * count)...])
             first.initialize(repeating: -1)
             table.initialize(repeating: -1)
             above.initialize(repeating: 0)
@@ -83,15 +88,27 @@ extension GraphOptimizer {
                 for n in order {
                     let value = tests[nodes[n].test].value
                     own[n] = Int(truncatingIfNeeded: Knowledge.bit(value)) | (values[Int32(value)].kind == .length ? Int.min : 0)
+                    readEnd[n] = values.fixedReadEnd(Int32(value)) ?? Int.max
+                    readOut[n] = Int.max
                 }
-                // Whether `g`'s test may be passed from `a`: decided there, or of a value read
-                // above (or the length).
-                func mayPass(_ g: Int, from a: Int) -> Bool { own[g] < 0 || (above[a] | own[a]) & own[g] & Int.max != 0 }
+                if case .node(let start) = graph.root { readOut[start] = 0 }
+                // Whether `g`'s test may be passed from `a`: decided there, of a value read
+                // above (or the length), or reading no further than every way out of `a` has.
+                func mayPass(_ g: Int, from a: Int) -> Bool {
+                    own[g] < 0 || (above[a] | own[a]) & own[g] & Int.max != 0 || readEnd[g] <= readOut[a]
+                }
                 for (i, n) in order.enumerated() {
                     position[n] = i
                     let (whenTrue, whenFalse) = (nodes[n].whenTrue, nodes[n].whenFalse)
-                    if case .node(let m) = whenTrue { above[m] |= above[n] | own[n] & Int.max }
-                    if case .node(let m) = whenFalse { above[m] |= above[n] | own[n] & Int.max }
+                    // Until here `readOut` held how far every way into `n` read.
+                    readOut[n] = readEnd[n] == Int.max ? readOut[n] : max(readOut[n], readEnd[n])
+                    func passOn(_ target: GraphTarget) {
+                        guard case .node(let m) = target else { return }
+                        above[m] |= above[n] | own[n] & Int.max
+                        readOut[m] = min(readOut[m], readOut[n])
+                    }
+                    passOn(whenTrue)
+                    passOn(whenFalse)
                     let c = comparison[nodes[n].test]
                     guard c >= 0 else { continue }
                     // Every node listed comes before `n`. As `a`, its exit may be sent to `n`'s
@@ -134,7 +151,8 @@ extension GraphOptimizer {
                     let node = graph[pair.a]
                     known.learn(node.test, pair.outcome, tests, &arena)
                     var steps = rejoinStepLimit
-                    guard leadsOnly(from: .node(pair.g), to: node.target(pair.outcome), known, graph, tests, values, &arena, &steps)
+                    guard leadsOnly(from: .node(pair.g), to: node.target(pair.outcome), known, graph, tests, values, &arena, &steps,
+                                    covering: readOut[pair.a])
                     else { continue }
                     graph.setTargets(of: pair.a, whenTrue: pair.outcome ? .node(pair.g) : node.whenTrue,
                                      whenFalse: pair.outcome ? node.whenFalse : .node(pair.g))
@@ -147,11 +165,12 @@ extension GraphOptimizer {
     }
 
     /// Whether every way from `start` that `known` allows reaches `end`, past tests `known`
-    /// decides or of values read on every way here (or the packet's length), or with
-    /// `readingAnew` of any constant test (the caller checks the reads).
+    /// decides or of values read on every way here (or the packet's length) or reading the
+    /// packet from its start no further than `covering`, or with `readingAnew` of any
+    /// constant test (the caller checks the reads).
     static func leadsOnly(from start: GraphTarget, to end: GraphTarget, _ known: Knowledge, _ graph: DecisionGraph,
                           _ tests: [TestEntry], _ values: ValueTable, _ arena: inout FactArena, _ steps: inout Int,
-                          readingAnew: Bool = false) -> Bool {
+                          readingAnew: Bool = false, covering: Int = -1) -> Bool {
         var target = start
         var known = known
         while target != end {
@@ -164,10 +183,12 @@ extension GraphOptimizer {
             }
             let value = tests[node.test].value
             guard tests[node.test].constant != nil,
-                  readingAnew || values[Int32(value)].kind == .length || known.names(value, tests, arena) else { return false }
+                  readingAnew || values[Int32(value)].kind == .length || known.names(value, tests, arena)
+                  || values.fixedReadEnd(Int32(value)).map({ $0 <= covering }) == true else { return false }
             var other = known
             other.learn(node.test, false, tests, &arena)
-            guard leadsOnly(from: node.whenFalse, to: end, other, graph, tests, values, &arena, &steps, readingAnew: readingAnew)
+            guard leadsOnly(from: node.whenFalse, to: end, other, graph, tests, values, &arena, &steps, readingAnew: readingAnew,
+                            covering: covering)
             else { return false }
             known.learn(node.test, true, tests, &arena)
             target = node.whenTrue

@@ -98,9 +98,10 @@ private struct ReadCheck {
         guard depth < GraphOptimizer.readCheckDepth, let added = reads(of: node.test) else { return false }
         depth += 1
         defer { depth -= 1 }
-        let count = isOld ? oldReads.count : newReads.count
-        if isOld { oldReads += added } else { newReads += added }
-        defer { if isOld { oldReads.removeSubrange(count...) } else { newReads.removeSubrange(count...) } }
+        // Appended and taken off one by one: `+=` and `removeSubrange` went through generic
+        // paths: 2.8 % of the compile instructions of the mix whose check costs most.
+        for read in added { if isOld { oldReads.append(read) } else { newReads.append(read) } }
+        defer { for _ in added { if isOld { oldReads.removeLast() } else { newReads.removeLast() } } }
         if let decided = known.decide(node.test, tests, arena) {
             return isOld ? walkOld(node.target(decided), known) : walkNew(node.target(decided), known)
         }
@@ -159,6 +160,29 @@ private struct ReadCheck {
             collect(entry.left, values, into: &found)
             collect(entry.right, values, into: &found)
             found?.append(PacketRead(base: -2 - Int(value), end: 0))
+        }
+    }
+}
+
+extension ValueTable {
+    /// How far from the packet's start computing `value` reads (the end of its furthest
+    /// byte, 0 for no read), where it reads only there and can fail only by reading past
+    /// the end: a packet read that far before reads it whole. Nil elsewhere (an indexed or
+    /// ancillary load, a division by a packet's value, a protocol chain, scratch words).
+    func fixedReadEnd(_ value: Int32) -> Int? {
+        guard value >= 0 else { return 0 }
+        let entry = self[value]
+        switch entry.kind {
+        case .constant, .length, .indexConstant: return 0
+        case .load where Int32(bitPattern: entry.k) < 0: return nil
+        case .load: return Int(entry.k) + entry.size.byteCount
+        case .ipHeaderLength: return Int(entry.k) + 1
+        case .binary where (entry.operation == .div || entry.operation == .mod) && constant(entry.right) ?? 0 == 0: return nil
+        case .binary:
+            guard let left = fixedReadEnd(entry.left), let right = fixedReadEnd(entry.right) else { return nil }
+            return max(left, right)
+        case .negate: return fixedReadEnd(entry.left)
+        case .loadIndexed, .protocolChain, .saved, .after, .store, .scratch: return nil
         }
     }
 }
