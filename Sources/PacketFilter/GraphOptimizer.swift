@@ -433,6 +433,7 @@ enum GraphOptimizer {
                 reorderSwitches(&graph)
                 regroupByWaysIn(&graph)
             }
+            reorderPairs(&graph)
         }
         if reshapedDropped, !originalSearches.keepingReads {
             // The reshaped graph was given up for reading the packet otherwise, as where a
