@@ -18,7 +18,8 @@ extension GraphOptimizer {
     /// region has are tried: most regions are laid out well already, and each try costs a
     /// layout and a reads check.
     static func reorderPairs(_ graph: inout DecisionGraph) {
-        // The layouts worth trying, found once for each graph kept (`skip` 0).
+        guard hasSandwich(&graph) else { return }
+        // The layouts worth trying, found again for each graph kept (`skip` 0).
         var tables: [PairTable] = []
         keepWhileShorter(&graph, rounds: pairRounds) { graph, skip in
             if skip == 0 {
@@ -28,6 +29,33 @@ extension GraphOptimizer {
                 }
             }
             return skip < tables.count ? tables[skip].laidOut(in: graph) : nil
+        }
+    }
+
+    /// Whether a `==` test of one value is right below a test of another right below one of
+    /// the first (A, B, A): most graphs have none, and then no region has two orders to
+    /// choose from. A plain walk, as every optimized compile pays for it.
+    static func hasSandwich(_ graph: inout DecisionGraph) -> Bool {
+        let order = graph.cachedTopologicalOrder()
+        return graph.nodes.withUnsafeBufferPointer { nodes in
+            graph.tests.entries.withUnsafeBufferPointer { tests in
+                /// The value of node `target`'s test if it is a `==` of a constant, else -1.
+                func compared(_ target: GraphTarget) -> Int {
+                    guard case .node(let n) = target else { return -1 }
+                    let test = tests[nodes[n].test]
+                    return test.condition == .eq && test.constant != nil && !test.keepsRead ? test.value : -1
+                }
+                for n in order {
+                    let a = compared(.node(n))
+                    guard a >= 0 else { continue }
+                    for outcome in GraphNode.outcomes {
+                        let target = nodes[n].target(outcome)
+                        guard case .node(let m) = target, compared(target) >= 0, compared(target) != a else { continue }
+                        if compared(nodes[m].whenTrue) == a || compared(nodes[m].whenFalse) == a { return true }
+                    }
+                }
+                return false
+            }
         }
     }
 
@@ -54,18 +82,6 @@ extension GraphOptimizer {
             return test.condition == .eq && test.constant != nil && !test.keepsRead
         }
         func value(_ n: Int) -> Int { tests[graph[n].test].value }
-        // Most graphs have no test of one value right below a test of another right below
-        // one of the first (A, B, A): then no region has two orders to choose from.
-        func sandwiched(_ n: Int) -> Bool {
-            GraphNode.outcomes.contains { outcome in
-                guard case .node(let m) = graph[n].target(outcome), comparesConstant(m), value(m) != value(n) else { return false }
-                return GraphNode.outcomes.contains { inner in
-                    guard case .node(let o) = graph[m].target(inner) else { return false }
-                    return comparesConstant(o) && value(o) == value(n)
-                }
-            }
-        }
-        guard order.contains(where: { comparesConstant($0) && sandwiched($0) }) else { return [] }
         // By node: its place in the region being gathered (-1 outside), and whether a region has it.
         var place = [Int](repeating: -1, count: graph.nodes.count)
         var covered = [Bool](repeating: false, count: graph.nodes.count)
