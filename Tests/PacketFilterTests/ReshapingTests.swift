@@ -42,8 +42,8 @@ struct ReshapingTests {
     /// libpcap's 24); an IPv6 port test's false exit sent back through the multicast test,
     /// whose `[0]` every way there read past (`[56]`), so that it and IPv4's port test are one
     /// tail (`rejoinExits`; 46 before, libpcap's 45); the ports of `tcp port 22 and port 80`,
-    /// `port 53` and `tcp port 80` tested source first and, under each source port, the
-    /// destination's that matter (`reorderPairs`; 34 before, libpcap's 29) (random finds).
+    /// `port 53` and `tcp port 80` tested one port first and, under each of its outcomes, the
+    /// other's tests that matter (`reorderPairs`; 34 before, libpcap's 29) (random finds).
     static let expressions = [
         "ip6 host ::1 and arp or ether multicast and icmp or udp port 53",
         "(ether broadcast or (icmp6 and less 80) and (ip6 or less 80) or ether[12:2] = 0x800)",
