@@ -128,61 +128,52 @@ private struct ReadCheck {
         if entry.value >= TestTable.apartValues {
             found = nil
         } else {
-            Self.collect(Int32(entry.value), new.tests.valueTable, into: &found)
-            Self.collect(entry.operand, new.tests.valueTable, into: &found)
+            let values = new.tests.valueTable
+            values.forEachRead(of: Int32(entry.value)) { found?.append($0) }
+            values.forEachRead(of: entry.operand) { found?.append($0) }
         }
         reads[test] = .some(found)
         return found
     }
+}
 
-    /// Adds the reads of computing `value` to `found`.
-    private static func collect(_ value: Int32, _ values: ValueTable, into found: inout [PacketRead]?) {
+extension ValueTable {
+    /// Calls `read` with each read of the packet that computing `value` makes.
+    func forEachRead(of value: Int32, _ read: (PacketRead) -> Void) {
         guard value >= 0 else { return }
-        let entry = values[value]
+        let entry = self[value]
         switch entry.kind {
         case .constant, .length, .indexConstant, .scratch: break
         // A Linux ancillary field (k past 2^31, SKF_AD_OFF and below) is no packet byte: read
         // in the kernel whatever the packet's length, so it covers no packet read, only itself.
-        case .load where Int32(bitPattern: entry.k) < 0: found?.append(PacketRead(base: -2 - Int(value), end: 0))
-        case .load: found?.append(PacketRead(base: -1, end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
-        case .ipHeaderLength: found?.append(PacketRead(base: -1, end: UInt64(entry.k) + 1))
+        case .load where Int32(bitPattern: entry.k) < 0: read(PacketRead(base: -2 - Int(value), end: 0))
+        case .load: read(PacketRead(base: -1, end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
+        case .ipHeaderLength: read(PacketRead(base: -1, end: UInt64(entry.k) + 1))
         case .loadIndexed:
-            collect(entry.left, values, into: &found)
-            found?.append(PacketRead(base: Int(entry.left), end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
+            forEachRead(of: entry.left, read)
+            read(PacketRead(base: Int(entry.left), end: UInt64(entry.k) + UInt64(entry.size.byteCount)))
         case .binary:
-            collect(entry.left, values, into: &found)
-            collect(entry.right, values, into: &found)
-            if entry.operation == .div || entry.operation == .mod, values.constant(entry.right) ?? 0 == 0 {
-                found?.append(PacketRead(base: -2 - Int(value), end: 0))
+            forEachRead(of: entry.left, read)
+            forEachRead(of: entry.right, read)
+            if entry.operation == .div || entry.operation == .mod, constant(entry.right) ?? 0 == 0 {
+                read(PacketRead(base: -2 - Int(value), end: 0))
             }
-        case .negate: collect(entry.left, values, into: &found)
+        case .negate: forEachRead(of: entry.left, read)
         case .protocolChain, .saved, .after, .store:
-            collect(entry.left, values, into: &found)
-            collect(entry.right, values, into: &found)
-            found?.append(PacketRead(base: -2 - Int(value), end: 0))
+            forEachRead(of: entry.left, read)
+            forEachRead(of: entry.right, read)
+            read(PacketRead(base: -2 - Int(value), end: 0))
         }
     }
-}
 
-extension ValueTable {
     /// How far from the packet's start computing `value` reads (the end of its furthest
-    /// byte, 0 for no read), where it reads only there and can fail only by reading past
-    /// the end: a packet read that far before reads it whole. Nil elsewhere (an indexed or
-    /// ancillary load, a division by a packet's value, a protocol chain, scratch words).
+    /// byte, 0 for no read), where it reads only there (`forEachRead`) and so can fail only
+    /// by reading past the end: a packet read that far before reads it whole. Nil elsewhere.
     func fixedReadEnd(_ value: Int32) -> Int? {
-        guard value >= 0 else { return 0 }
-        let entry = self[value]
-        switch entry.kind {
-        case .constant, .length, .indexConstant: return 0
-        case .load where Int32(bitPattern: entry.k) < 0: return nil
-        case .load: return Int(entry.k) + entry.size.byteCount
-        case .ipHeaderLength: return Int(entry.k) + 1
-        case .binary where (entry.operation == .div || entry.operation == .mod) && constant(entry.right) ?? 0 == 0: return nil
-        case .binary:
-            guard let left = fixedReadEnd(entry.left), let right = fixedReadEnd(entry.right) else { return nil }
-            return max(left, right)
-        case .negate: return fixedReadEnd(entry.left)
-        case .loadIndexed, .protocolChain, .saved, .after, .store, .scratch: return nil
+        var end = 0, fixed = true
+        forEachRead(of: value) { read in
+            if read.base == -1 { end = max(end, Int(read.end)) } else { fixed = false }
         }
+        return fixed ? end : nil
     }
 }

@@ -39,18 +39,18 @@ extension GraphOptimizer {
         let order = graph.cachedTopologicalOrder()
         return graph.nodes.withUnsafeBufferPointer { nodes in
             graph.tests.entries.withUnsafeBufferPointer { tests in
-                /// The value of node `target`'s test if it is a `==` of a constant, else -1.
+                /// The value of node `target`'s test if it compares it with a constant, else -1.
                 func compared(_ target: GraphTarget) -> Int {
                     guard case .node(let n) = target else { return -1 }
                     let test = tests[nodes[n].test]
-                    return test.condition == .eq && test.constant != nil && !test.keepsRead ? test.value : -1
+                    return test.isPairTest ? test.value : -1
                 }
                 for n in order {
                     let a = compared(.node(n))
                     guard a >= 0 else { continue }
                     for outcome in GraphNode.outcomes {
-                        let target = nodes[n].target(outcome)
-                        guard case .node(let m) = target, compared(target) >= 0, compared(target) != a else { continue }
+                        let target = nodes[n].target(outcome), b = compared(target)
+                        guard case .node(let m) = target, b >= 0, b != a else { continue }
                         if compared(nodes[m].whenTrue) == a || compared(nodes[m].whenFalse) == a { return true }
                     }
                 }
@@ -77,10 +77,7 @@ extension GraphOptimizer {
     static func pairRegions(_ graph: inout DecisionGraph) -> [PairRegion] {
         let order = graph.cachedTopologicalOrder()
         let tests = graph.tests.entries
-        func comparesConstant(_ n: Int) -> Bool {
-            let test = tests[graph[n].test]
-            return test.condition == .eq && test.constant != nil && !test.keepsRead
-        }
+        func comparesConstant(_ n: Int) -> Bool { tests[graph[n].test].isPairTest }
         func value(_ n: Int) -> Int { tests[graph[n].test].value }
         // By node: its place in the region being gathered (-1 outside), and whether a region has it.
         var place = [Int](repeating: -1, count: graph.nodes.count)
@@ -135,6 +132,8 @@ extension GraphOptimizer {
     /// laid out with one value's tests first (`outer`) and the other's under each outcome.
     struct PairTable {
         let region: PairRegion
+        /// The value tested first.
+        let outer: Int
         let outerTests: [(value: Int, constant: UInt32, test: Int)], innerTests: [(value: Int, constant: UInt32, test: Int)]
         /// By class of the outer value (one per constant in the order met, the last for none
         /// of them), the exits by class of the inner value.
@@ -142,8 +141,9 @@ extension GraphOptimizer {
 
         init(_ graph: DecisionGraph, _ region: PairRegion, valueFirst: Bool) {
             self.region = region
-            let (outer, inner) = valueFirst ? region.values : (region.values.1, region.values.0)
-            outerTests = region.tests.filter { $0.value == outer }
+            let (first, inner) = valueFirst ? region.values : (region.values.1, region.values.0)
+            outer = first
+            outerTests = region.tests.filter { $0.value == first }
             innerTests = region.tests.filter { $0.value == inner }
             rows = (0...outerTests.count).map { o in (0...innerTests.count).map { i in exit(graph, o, i) } }
         }
@@ -154,7 +154,7 @@ extension GraphOptimizer {
             var target = GraphTarget.node(region.start)
             while case .node(let n) = target, region.nodes.contains(n) {
                 let test = graph.tests[graph[n].test]
-                let (classes, chosen) = test.value == outerTests[0].value ? (outerTests, o) : (innerTests, i)
+                let (classes, chosen) = test.value == outer ? (outerTests, o) : (innerTests, i)
                 target = graph[n].target(chosen < classes.count && classes[chosen].constant == test.constant)
             }
             return target
@@ -192,4 +192,10 @@ extension GraphOptimizer {
             return graph
         }
     }
+}
+
+private extension TestEntry {
+    /// Whether a region of `reorderPairs` may hold the test: an `==` of a constant, not kept
+    /// for its load alone.
+    var isPairTest: Bool { condition == .eq && constant != nil && !keepsRead }
 }
