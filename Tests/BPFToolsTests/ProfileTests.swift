@@ -14,22 +14,29 @@ extension BPFToolsKernelTests {
                 let profiler = try Profiler(frequency: 199, pid: getpid())
                 defer { profiler.close() }
                 let done = DispatchSemaphore(value: 0)
+                let spun = Mutex<Duration>(.zero)
                 Thread {
-                    // Named so that its samples are told from those of suites running meanwhile.
-                    Thread.current.name = Spinner.threadName
-                    Spinner.spin(seconds: 1)
+                    // Named so that its samples are told from those of suites running meanwhile
+                    // (the kernel's own file, not Foundation's name, which may not reach it).
+                    try? Spinner.threadName.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+                    let cpu = Spinner.spin(cpuSeconds: 1, wallLimitSeconds: 20)
+                    spun.withLock { $0 = cpu }
                     done.signal()
                 }.start()
                 done.wait()
                 let all = try profiler.samples()
                 let samples = all.filter { $0.command == Spinner.threadName }
                 let total = samples.reduce(0) { $0 + $1.count }
-                // 199 Hz for a second of one busy thread: about 199; far fewer means no sampling.
-                #expect(total >= 20, "\(total) samples")
+                let cpu = spun.withLock { $0 }
+                let seen = Set(all.map(\.command)).sorted()
+                // 199 Hz over a second of the thread's own CPU time: about 199; far fewer means
+                // no sampling. (A second of wall time is not enough: on a loaded host the thread
+                // may get little of it.)
+                #expect(total >= 20, "\(total) samples of \(Spinner.threadName) after \(cpu) of its CPU time; \(all.count) stacks of threads \(seen)")
                 let symbols = StackSymbols()
                 let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().lastPathComponent
                 // The busy function dominates the thread's stacks under its own (demangled) name.
-                let inSpinner = samples.filter { $0.folded(symbols).contains("Spinner.spin(seconds: Swift.Int)") }.reduce(0) { $0 + $1.count }
+                let inSpinner = samples.filter { $0.folded(symbols).contains("Spinner.spin(cpuSeconds: Swift.Int, wallLimitSeconds: Swift.Int)") }.reduce(0) { $0 + $1.count }
                 let some = samples.prefix(3).map { $0.folded(symbols) }
                 #expect(inSpinner * 2 > total, "most of the thread's samples should be in Spinner.spin of \(binary): \(inSpinner) of \(total); \(some)")
                 #expect(all.allSatisfy { $0.pid == getpid() })
@@ -71,13 +78,20 @@ enum Spinner {
     static let counter = Atomic<UInt64>(0)
     static let threadName = "swiftbpf-spin"
 
+    /// Spins until the calling thread has had `cpuSeconds` of CPU time, or `wallLimitSeconds`
+    /// have passed; returns the CPU time it had.
     @inline(never)
-    static func spin(seconds: Int) {
+    static func spin(cpuSeconds: Int, wallLimitSeconds: Int) -> Duration {
         let clock = ContinuousClock()
-        let end = clock.now.advanced(by: .seconds(seconds))
-        while clock.now < end {
+        let end = clock.now.advanced(by: .seconds(wallLimitSeconds))
+        var cpu = Duration.zero
+        while cpu < .seconds(cpuSeconds), clock.now < end {
             for _ in 0..<10_000 { counter.add(1, ordering: .relaxed) }
+            var now = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+            cpu = .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
         }
+        return cpu
     }
 }
 #endif
