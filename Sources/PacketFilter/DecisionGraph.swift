@@ -203,8 +203,9 @@ struct DecisionGraph: Sendable {
             return .node(shares ? index.intern(node, in: &nodes) : append(node))
         }
         if simplify, whenTrue == whenFalse { return whenTrue }
-        // Constants involve no load, so folding never hides a drop.
-        if a.kind == .constant, b.kind == .constant {
+        // Constants involve no load, so folding never hides a drop. libpcap's view (not
+        // shared) keeps the test, which its optimizer folds only once a pass has begun.
+        if shares, a.kind == .constant, b.kind == .constant {
             return FilterTest.evaluate(condition, a.k, b.k) ? whenTrue : whenFalse
         }
         return node(number: tests.number(value: value, condition, operand: operand, apart: apart), whenTrue, whenFalse)

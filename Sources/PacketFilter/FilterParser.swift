@@ -42,10 +42,10 @@ struct FilterParser {
 
     static func parse(_ text: String, linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil,
                       resolver: (any FilterNameResolver)? = nil, arena: PredicateArena = PredicateArena(),
-                      portsPerProtocol: Bool = false) throws(FilterError) -> PredicateTree {
+                      layout: FilterLayout = .shared) throws(FilterError) -> PredicateTree {
         let tokens = try FilterLexer.tokenize(text)
         let builder = PredicateBuilder(linkType: linkType, fileByteOrder: fileByteOrder, live: live, arena: arena,
-                                       portsPerProtocol: portsPerProtocol)
+                                       layout: layout)
         var parser = FilterParser(tokens: tokens, builder: builder, resolver: resolver)
         if parser.current.kind == .end { return PredicateTree(arena: arena, root: arena.always(true)) }
         let predicate = try parser.expression()

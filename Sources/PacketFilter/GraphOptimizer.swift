@@ -286,8 +286,6 @@ enum ThreadingMode {
     case decided
     /// Also past tests after which every way meets again (`GraphOptimizer.destination`).
     case beyond
-    /// Only past the tests libpcap's optimizer decides, and no other rule.
-    case likeLibpcap
 }
 
 /// How `.beyond` passes search, and what they did.
@@ -367,23 +365,6 @@ private struct ChainNode {
 /// merges equal ones and removes tests whose two exits meet. Then a test may be merged into
 /// a copy threading made (`NodeMerging`) or hoisted above its parent (`TestHoisting`).
 enum GraphOptimizer {
-
-    /// Whether libpcap's optimizer finds that `predicate` matches no packet, so that a filter
-    /// is refused ("expression rejects all packets") only where tcpdump refuses it, even when
-    /// ours proves more. libpcap threads jumps over unshared tests (it merges equal blocks
-    /// only at its end) and decides a test only from one of the same condition and operand on
-    /// the same value, or an `==` from another constant's `==` that held. This proves no
-    /// more than that, and sometimes less (a primitive here may share tests that libpcap's
-    /// keeps apart; `port 53 and icmp` is proved once the ports are laid out per protocol,
-    /// see `PacketFilter.shorter`): then the filter compiles, to `ret #0`.
-    static func provesFalseLikeLibpcap(_ predicate: PredicateTree) -> Bool {
-        var graph = DecisionGraph(predicate, simplify: false, shares: false)
-        for _ in 0..<16 {
-            var searches = BeyondSearches()
-            guard thread(&graph, mode: .likeLibpcap, &searches).changed else { break }
-        }
-        return !graph.canAccept
-    }
 
     /// `predicate`'s graph optimized with every search.
     static func optimized(_ predicate: PredicateTree, reshaping: Bool = true,
@@ -830,14 +811,8 @@ enum GraphOptimizer {
                 targets[2 * n + 1] = node.whenFalse
                 continue
             }
-            if search.mode == .likeLibpcap {
-                // libpcap's facts are edges: the node, not its test.
-                trueKnown.facts = arena.add(Fact(test: n, outcome: true), to: trueKnown.facts)
-                falseKnown.facts = arena.add(Fact(test: n, outcome: false), to: falseKnown.facts)
-            } else {
-                trueKnown.learn(node.test, true, tests, &arena)
-                falseKnown.learn(node.test, false, tests, &arena)
-            }
+            trueKnown.learn(node.test, true, tests, &arena)
+            falseKnown.learn(node.test, false, tests, &arena)
             search.current = n
             var whenTrue = walk(from: node.whenTrue, trueKnown, nodes, tests, index, &arena, into: &ways.0, &search)
             var whenFalse = walk(from: node.whenFalse, falseKnown, nodes, tests, index, &arena, into: &ways.1, &search)
@@ -845,9 +820,7 @@ enum GraphOptimizer {
             // through tests they decide, or when one side's packets would end where they do
             // now if they took the other side's exit: then both go there, the exits meet and
             // the rebuild drops the test.
-            if search.mode == .likeLibpcap {
-                // Only jumps past decided tests.
-            } else if let meeting = ways.1.first(in: ways.0) {
+            if let meeting = ways.1.first(in: ways.0) {
                 (whenTrue, whenFalse) = (meeting, meeting)
             } else if mayDecideOtherSide(node, ways.0, nodes, tests),
                       reaches(from: node.whenTrue, falseKnown, nodes, tests, arena, anyOf: ways.1) {
@@ -864,12 +837,9 @@ enum GraphOptimizer {
                     return
                 }
                 joined = true
-                switch search.mode {
-                case .likeLibpcap: knownIn[m] = earlier.meetFacts(known, &arena)
-                case .beyond where search.followsWays:
-                    knownIn[m] = earlier.meet(known, tests, &arena)
-                    if knownIn[m]?.keepImplied(earlier, known, tests, &arena) == true { search.followedWays = true }
-                default: knownIn[m] = earlier.meet(known, tests, &arena)
+                knownIn[m] = earlier.meet(known, tests, &arena)
+                if search.mode == .beyond, search.followsWays, knownIn[m]?.keepImplied(earlier, known, tests, &arena) == true {
+                    search.followedWays = true
                 }
             }
             enter(whenTrue, trueKnown)
@@ -936,9 +906,7 @@ enum GraphOptimizer {
         while true {
             way.append(target)
             guard case .node(let m) = target else { return target }
-            let decided = search.mode == .likeLibpcap ? known.decideLikeLibpcap(nodes[m].test, tests, arena, factsNameNodes: nodes)
-                : known.decide(nodes[m].test, tests, arena)
-            if let decided {
+            if let decided = known.decide(nodes[m].test, tests, arena) {
                 target = nodes[m].target(decided)
             } else if search.mode == .beyond,
                       // Only where other paths lead too: there what this path knows was lost

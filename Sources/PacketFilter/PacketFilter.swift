@@ -41,53 +41,43 @@ public enum PacketFilter {
         resolver: (any FilterNameResolver)? = nil, maximumLength: Int = ClassicOpcode.maxInstructions
     ) throws(FilterError) -> ClassicProgram {
         let predicate = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver)
-        return try choosingPortLayout(predicate.arena, optimize: optimize, shared: { () throws(FilterError) in
+        let chosen = try choosingPortLayout(predicate.arena, optimize: optimize, shared: { () throws(FilterError) in
             try program(predicate, of: expression, optimize: optimize, snapshotLength: snapshotLength, maximumLength: maximumLength)
-        }, perProtocol: { (onlyIfRefused: Bool) throws(FilterError) in
+        }, perProtocol: { () throws(FilterError) in
             let perProtocol = try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver,
-                                                     portsPerProtocol: true)
-            if onlyIfRefused, !libpcapRefuses(perProtocol) { return nil }
+                                                     layout: .portsPerProtocol)
             return try program(perProtocol, of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength,
                                reshaping: false)
         })
+        if optimize, chosen.instructions == [.ret(.constant(0))], try libpcapRefuses(predicate.arena.laidOutUnlikeLibpcap
+            ? FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, layout: .libpcap) : predicate) {
+            try refuse(expression)
+        }
+        return chosen
     }
 
     /// `shared`'s program, or where laying the ports out per protocol may do better (the
     /// expression's `arena` allows it and `mayShortenPerProtocol`), the shorter of it and
-    /// `perProtocol`'s (see `shorter`). A program of one instruction is as short as any: then
-    /// the other layout matters only where it is refused as matching nothing, which needs
-    /// libpcap's optimizer to prove it so, and `perProtocol` (told `onlyIfRefused`) may
-    /// return nil where that fails. That is tried wherever a port has no protocol, with an
-    /// IP protocol tested elsewhere or not: laid out apart, `port 53 and not port 53` is
-    /// proved false as libpcap proves it.
+    /// `perProtocol`'s (see `shorter`).
     private static func choosingPortLayout(_ arena: PredicateArena, optimize: Bool,
                                            shared: () throws(FilterError) -> ClassicProgram,
-                                           perProtocol: (_ onlyIfRefused: Bool) throws(FilterError) -> ClassicProgram?)
+                                           perProtocol: () throws(FilterError) -> ClassicProgram)
         throws(FilterError) -> ClassicProgram {
         let sharedProgram = Result(catching: shared)
-        let onlyIfRefused = (try? sharedProgram.get())?.instructions.count == 1
-        guard optimize, arena.portLayoutMayMatter || onlyIfRefused && arena.hasPortWithoutProtocol,
-              mayShortenPerProtocol(sharedProgram) else { return try sharedProgram.get() }
-        switch Result(catching: { () throws(FilterError) in try perProtocol(onlyIfRefused) }) {
-        case .success(nil): return try sharedProgram.get()
-        case .success(let program?): return try shorter(sharedProgram, .success(program))
-        case .failure(let error): return try shorter(sharedProgram, .failure(error))
-        }
+        guard optimize, arena.portLayoutMayMatter, mayShortenPerProtocol(sharedProgram) else { return try sharedProgram.get() }
+        return try shorter(sharedProgram, Result(catching: perProtocol))
     }
 
     /// Of an expression compiled with its `port`s tested once for SCTP, TCP and UDP and
     /// compiled with them laid out once per protocol (as libpcap does), the shorter program:
     /// sharing the tests often saves code, but where what follows tests the protocol, each
-    /// protocol's copy can be decided apart, as libpcap's are. A copy decided apart may also
-    /// prove the expression false as libpcap's optimizer does: that refusal stands. The layout
+    /// protocol's copy can be decided apart, as libpcap's are. The layout
     /// per protocol is optimized without the reshaping rules (`GraphOptimizer.optimized`):
     /// with them, a quarter of the programs it gave were shorter still, none of them newly
     /// within libpcap's length, and the second compile cost about twice as much.
     static func shorter(_ shared: Result<ClassicProgram, FilterError>,
                         _ perProtocol: Result<ClassicProgram, FilterError>) throws(FilterError) -> ClassicProgram {
         switch (shared, perProtocol) {
-        case (.failure(let error), _) where error.message == rejectsAll, (_, .failure(let error)) where error.message == rejectsAll:
-            throw error
         case (.success(let a), .success(let b)): return b.instructions.count < a.instructions.count ? b : a
         case (.success(let program), .failure), (.failure, .success(let program)): return program
         case (.failure(let error), .failure): throw error
@@ -98,19 +88,16 @@ public enum PacketFilter {
 
     /// Whether laying the ports out per protocol may do better than `shared`: where it reads
     /// a byte twice (the protocol tested again past the shared ports, the ways of the
-    /// protocols having met there), matches nothing (laid out per protocol, libpcap's proof
-    /// that nothing matches may hold, and the filter is refused as libpcap refuses it), or
-    /// was refused otherwise than as matching nothing (that refusal stands, see `shorter`).
+    /// protocols having met there), or was refused (too long: the other may fit).
     /// Elsewhere the second compile is skipped: that left 14 of the 190 programs it shortened
     /// as they were (16,493 expressions × 5 link types, file and socket) and halved its cost
     /// (150 random expressions: +27 % over the first compile alone, now +14 %).
     static func mayShortenPerProtocol(_ shared: Result<ClassicProgram, FilterError>) -> Bool {
         let program: ClassicProgram
         switch shared {
-        case .failure(let error): return error.message != rejectsAll
+        case .failure: return true
         case .success(let compiled): program = compiled
         }
-        guard program.instructions.count > 1 else { return true }
         return anyRepeated(program.instructions) { instruction in
             switch instruction {
             case .loadA(.packet(.byte, _)), .loadA(.packetIndexed(.byte, _)): word(instruction)
@@ -121,10 +108,16 @@ public enum PacketFilter {
 
     /// Whether libpcap's optimizer refuses `predicate` as matching nothing (most likely a
     /// mistake): only what libpcap proves, of the expression as written, is refused, so that
-    /// a tcpdump command that works there works here. With `protochain` (a loop) or `geneve`
-    /// libpcap does not optimize at all, so refuses nothing.
+    /// a tcpdump command that works there works here. `predicate` is parsed in libpcap's own
+    /// layout (`FilterLayout.libpcap`), asked only where our program is `ret #0`. With
+    /// `protochain` (a loop) or `geneve` libpcap does not optimize at all, so refuses nothing.
     static func libpcapRefuses(_ predicate: PredicateTree) -> Bool {
         predicate.arena.chains.isEmpty && predicate.arena.genevesWritten == 0 && GraphOptimizer.provesFalseLikeLibpcap(predicate)
+    }
+
+    /// tcpdump's refusal of `expression`.
+    private static func refuse(_ expression: String) throws(FilterError) -> Never {
+        throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: rejectsAll)
     }
 
     /// An instruction's encoding as one number.
@@ -158,14 +151,18 @@ public enum PacketFilter {
         snapshotLength: UInt32 = defaultSnapshotLength, resolver: (any FilterNameResolver)? = nil
     ) throws(FilterError) -> ClassicProgram {
         let forms = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver)
-        return try choosingPortLayout(forms.twice.arena, optimize: optimize, shared: { () throws(FilterError) in
+        let chosen = try choosingPortLayout(forms.twice.arena, optimize: optimize, shared: { () throws(FilterError) in
             try program(forms, of: expression, optimize: optimize, snapshotLength: snapshotLength)
-        }, perProtocol: { (onlyIfRefused: Bool) throws(FilterError) in
-            let perProtocol = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver, portsPerProtocol: true)
-            // Only `twice`'s refusal is the filter's (see `program(_:of:optimize:snapshotLength:reshaping:)`).
-            if onlyIfRefused, !libpcapRefuses(perProtocol.twice) { return nil }
+        }, perProtocol: { () throws(FilterError) in
+            let perProtocol = try SocketFilter.parse(expression, linkType: linkType, resolver: resolver, layout: .portsPerProtocol)
             return try program(perProtocol, of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
         })
+        // The form with the tag's continuations written twice is libpcap's.
+        if optimize, chosen.instructions == [.ret(.constant(0))], try libpcapRefuses(forms.twice.arena.laidOutUnlikeLibpcap
+            ? SocketFilter.parse(expression, linkType: linkType, resolver: resolver, layout: .libpcap).twice : forms.twice) {
+            try refuse(expression)
+        }
+        return chosen
     }
 
     /// The shorter program of a live filter's forms (see `SocketFilter`).
@@ -217,9 +214,6 @@ public enum PacketFilter {
             }
         }
         if let refusal { throw refusal }
-        if optimize, instructions == [.ret(.constant(0))], libpcapRefuses(predicate) {
-            throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: rejectsAll)
-        }
         do {
             return try ClassicProgram(instructions, maximumLength: maximumLength)
         } catch {

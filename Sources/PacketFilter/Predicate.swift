@@ -132,6 +132,9 @@ final class PredicateArena {
     @exclusivity(unchecked) var hasPortWithoutProtocol = false
     @exclusivity(unchecked) var testsIPProtocol = false
     var portLayoutMayMatter: Bool { hasPortWithoutProtocol && testsIPProtocol && genevesWritten == 0 }
+    /// Whether a primitive was laid out otherwise than libpcap lays it out (`FilterLayout`):
+    /// then libpcap's refusals are looked for in a parse of its own layout.
+    @exclusivity(unchecked) var laidOutUnlikeLibpcap = false
 
     /// Whether two primitives or relations were written alike (see `decidingRepeats`).
     @exclusivity(unchecked) var repeatsLeaf = false

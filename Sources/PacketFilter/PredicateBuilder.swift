@@ -43,13 +43,15 @@ struct PredicateBuilder {
     /// Whether a `geneve` came before: what follows reads the inner frame as Ethernet.
     var afterGeneve: Bool { innerFrame != nil }
 
+    /// How the primitives that libpcap lays out otherwise are laid out.
+    let layout: FilterLayout
     /// Whether `port` without a protocol is laid out once per protocol (see `port`).
-    let portsPerProtocol: Bool
+    var portsPerProtocol: Bool { layout != .shared }
 
     init(linkType: FilterLinkType, fileByteOrder: ByteOrder? = nil, live: LiveForm? = nil, arena: PredicateArena,
-         portsPerProtocol: Bool = false) {
+         layout: FilterLayout = .shared) {
         self.linkType = linkType
-        self.portsPerProtocol = portsPerProtocol
+        self.layout = layout
         self.arena = arena
         self.fileByteOrder = fileByteOrder
         self.live = live
@@ -142,8 +144,14 @@ struct PredicateBuilder {
             default: return arena.always(false)
             }
         case .ipv4, .ipv6:
-            // No version to read: every packet is of the link type's protocol.
-            return arena.always(etherType == (linkType == .ipv4 ? 0x0800 : 0x86dd))
+            // No version to read: every packet is of the link type's protocol. libpcap tests a
+            // constant (`ld #0; jeq #0`), which its optimizer folds only once a pass has begun.
+            let carried = etherType == (linkType == .ipv4 ? 0x0800 : 0x86dd)
+            guard layout == .libpcap else {
+                arena.laidOutUnlikeLibpcap = true
+                return arena.always(carried)
+            }
+            return arena.equal(.constant(carried ? 0 : 1), 0)
         case .null:
             // The family is in the byte order of the host that captured. A live capture is
             // this host's (Linux: AF_INET6 is 10); a file may come from any BSD, whose
@@ -470,6 +478,7 @@ struct PredicateBuilder {
         default: throw Failure(message: "'\(name ?? "")' has no ports; use tcp, udp or sctp")
         }
         if number == nil { arena.hasPortWithoutProtocol = true } else { arena.testsIPProtocol = true }
+        if number == nil, layout == .shared { arena.laidOutUnlikeLibpcap = true }
         func carries(_ next: FilterValue) -> Predicate {
             if let number { return arena.equal(next, number) }
             return arena.or(arena.equal(next, 132), arena.or(arena.equal(next, 6), arena.equal(next, 17)))
@@ -525,7 +534,10 @@ struct PredicateBuilder {
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
             let transport = transportHeader
-            return (try arena.and(ipProtocol(number), firstFragment), transport.index, transport.offset)
+            // libpcap tests IPv4, then the protocol as its keyword does (IPv6 too, for TCP).
+            if layout != .libpcap { arena.laidOutUnlikeLibpcap = true }
+            let carried = layout == .libpcap ? try arena.and(linkProtocol(0x0800), protocolKeyword(name)) : try ipProtocol(number)
+            return (arena.and(carried, firstFragment), transport.index, transport.offset)
         case "icmp6":
             let next = packet(.byte, networkOffset + 6)
             return (try arena.and(linkProtocol(0x86dd), arena.equal(next, 58)), offsetIndex, networkOffset + 40)
@@ -533,6 +545,20 @@ struct PredicateBuilder {
             throw Failure(message: "'\(name)[...]' is not supported")
         }
     }
+}
+
+/// How primitives that can be laid out more than one way are built.
+enum FilterLayout: Sendable {
+    /// A `port` without a protocol tests its ports once for SCTP, TCP and UDP.
+    case shared
+    /// Such a port is laid out once per protocol, as libpcap lays it out.
+    case portsPerProtocol
+    /// As libpcap's unoptimized program, as far as its optimizer's refusals depend on it
+    /// (`GraphOptimizer.provesFalseLikeLibpcap`): ports per protocol, and the data of a
+    /// transport header (`tcp[13]`) guarded by IPv4 and then the protocol's keyword, whose
+    /// IPv6 side libpcap's optimizer removes only in a later pass, and the protocol of a raw
+    /// IPv4 or IPv6 link tested as libpcap tests it, on a constant.
+    case libpcap
 }
 
 /// What `port` or `portrange` matches.

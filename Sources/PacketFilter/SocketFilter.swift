@@ -49,15 +49,15 @@ enum SocketFilter {
     /// tag's continuations written twice, and, when there is a first `vlan` and what follows
     /// it can read at a run-time offset, the one with them written once.
     static func parse(_ expression: String, linkType: FilterLinkType, resolver: (any FilterNameResolver)?,
-                      portsPerProtocol: Bool = false) throws(FilterError) -> (twice: PredicateTree, once: PredicateTree?) {
+                      layout: FilterLayout = .shared) throws(FilterError) -> (twice: PredicateTree, once: PredicateTree?) {
         let arena = PredicateArena()
-        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena, portsPerProtocol: portsPerProtocol)
+        let moved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .moves), resolver: resolver, arena: arena, layout: layout)
         guard let first = arena.firstVLAN else { return (moved, nil) }
         guard !arena.followsGeneve else {
             throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: "on a live socket, nothing can follow geneve in an expression with vlan yet (both read past a run-time offset)")
         }
         arena.firstVLAN = nil
-        let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .stays), resolver: resolver, arena: arena, portsPerProtocol: portsPerProtocol)
+        let unmoved = try FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .stays), resolver: resolver, arena: arena, layout: layout)
         // Both parses read the same words: a difference is a bug, reported rather than trapped.
         guard let unmovedFirst = arena.firstVLAN,
               let twiceVariants = ParseVariants(roots: [unmoved.root, moved.root], targets: [unmovedFirst.test, first.test], in: arena) else {
@@ -69,11 +69,11 @@ enum SocketFilter {
         // What cannot read at a run-time offset (`protochain`) is refused by these parses alone.
         arena.firstVLAN = nil
         guard let skipped = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes(by: .constant(0))),
-                                                    resolver: resolver, arena: arena, portsPerProtocol: portsPerProtocol),
+                                                    resolver: resolver, arena: arena, layout: layout),
               let skippedFirst = arena.firstVLAN else { return (PredicateTree(arena: arena, root: twice), nil) }
         arena.firstVLAN = nil
         guard let indexed = try? FilterParser.parse(expression, linkType: linkType, live: LiveForm(firstTag: .indexes(by: tagLength)),
-                                                    resolver: resolver, arena: arena, portsPerProtocol: portsPerProtocol),
+                                                    resolver: resolver, arena: arena, layout: layout),
               let indexedFirst = arena.firstVLAN,
               let onceVariants = ParseVariants(roots: [skipped.root, indexed.root], targets: [skippedFirst.test, indexedFirst.test], in: arena) else {
             return (PredicateTree(arena: arena, root: twice), nil)

@@ -26,6 +26,17 @@ struct RefusalTests {
         "port 53 and not port 53", "src port 53 and not src port 53", "portrange 1-2 and not portrange 1-2",
         // The IP check after MPLS (`and #1; jeq #1`) is not related to another label's `jset #1`
         "not mpls and port 53 and mpls 100", "(not mpls and (port 53 or ip6 host ::1) and mpls 100)", "mpls and ip and ip6",
+        // libpcap finds what each edge knows once a pass, before it moves edges, and moves
+        // them from the leaves up (random finds): refused there, so here
+        "less 80 or udp port 53 and ip6 host ::1 and icmp", "not tcp port 22 or not greater 1000 and icmp6 and not icmp6",
+        "(not (not ether multicast or tcp port 22) or tcp port 80 and portrange 1000-2000) and arp",
+        "not udp port 53 or stp and (src net 192.168.0.0/16 and not (not ip6 host ::1 or tcp port 22))",
+        // ...but compiled where its own layout keeps it from the proof: `port 80` per protocol
+        // jumps past `tcp port 22`'s protocol test on TCP; `tcp[13]` is guarded by `tcp` with
+        // its IPv6 side, which goes only in a later pass (random finds)
+        "port 80 or dst host 192.1.2.23 and (tcp port 22 and host 10.0.0.1 and udp port 53)",
+        "ip[8] > 60 or dst port 443 or not arp and tcp port 22 and dst host 192.1.2.23 and udp port 5353",
+        "(less 80 and tcp port 80) or tcp[13] & 2 != 0 and udp port 53",
         // libpcap does not optimize a filter with protochain, so proves nothing false
         "protochain 6 and ip6 and ip", "(host 1.2.3.4 or 5.6.7.8) and (ip6 protochain 44)",
     ]
