@@ -12,9 +12,10 @@ extension GraphOptimizer {
     /// jumps on TCP past the `tcp` test of `tcp port 22`).
     static func provesFalseLikeLibpcap(_ predicate: PredicateTree) -> Bool {
         var graph = DecisionGraph(predicate, simplify: false, shares: false)
-        for _ in 0..<16 {
-            guard threadLikeLibpcap(&graph) else { break }
-        }
+        // Until no edge moves, or no way is left to the accept (the passes after would not
+        // bring one back).
+        var passes = 0
+        while passes < 16, graph.canAccept, threadLikeLibpcap(&graph) { passes += 1 }
         return !graph.canAccept
     }
 
@@ -37,12 +38,12 @@ extension GraphOptimizer {
             return known
         }
         // A test of a constant (the protocol of a raw IPv4 link) is folded before the edges
-        // move, but after the pass has found what they know.
-        func folded(_ n: Int) -> Bool? {
-            let test = tests[nodes[n].test]
-            // A relation's value is numbered apart (`TestTable.apartValues`), as a constant too.
+        // move, but after the pass has found what they know. A relation's value is numbered
+        // apart (`TestTable.apartValues`), as a constant too.
+        let valueTable = graph.tests.valueTable
+        let folded = tests.map { test -> Bool? in
             guard let constant = test.constant,
-                  let value = graph.tests.valueTable.constant(Int32(test.value & (TestTable.apartValues - 1))) else { return nil }
+                  let value = valueTable.constant(Int32(test.value & (TestTable.apartValues - 1))) else { return nil }
             return FilterTest.evaluate(test.condition, value, constant)
         }
         var knownIn = [Knowledge?](repeating: nil, count: nodes.count)
@@ -62,11 +63,11 @@ extension GraphOptimizer {
         for n in order.reversed() {
             guard let before = knownIn[n] else { continue }
             for outcome in GraphNode.outcomes {
-                let taken = folded(n) ?? outcome
+                let taken = folded[nodes[n].test] ?? outcome
                 let known = knowledge(before, after: n, taken)
                 var target = nodes[n].target(taken)
                 while case .node(let m) = target,
-                      let decided = folded(m) ?? known.decideLikeLibpcap(nodes[m].test, tests, arena, factsNameNodes: nodes) {
+                      let decided = folded[nodes[m].test] ?? known.decideLikeLibpcap(nodes[m].test, tests, arena, factsNameNodes: nodes) {
                     target = targets[2 * m + (decided ? 1 : 0)]
                 }
                 if target != nodes[n].target(outcome) {
