@@ -76,9 +76,8 @@ extension GraphOptimizer {
                 }
             }
         }
-        for n in order where changed {
-            graph.setTargets(of: n, whenTrue: targets[2 * n + 1], whenFalse: targets[2 * n])
-        }
-        return changed
+        guard changed else { return false }
+        for n in order { graph.setTargets(of: n, whenTrue: targets[2 * n + 1], whenFalse: targets[2 * n]) }
+        return true
     }
 }

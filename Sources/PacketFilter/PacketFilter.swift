@@ -49,11 +49,9 @@ public enum PacketFilter {
             return try program(perProtocol, of: expression, optimize: true, snapshotLength: snapshotLength, maximumLength: maximumLength,
                                reshaping: false)
         })
-        if optimize, chosen.instructions == [.ret(.constant(0))], try libpcapRefuses(predicate.arena.laidOutUnlikeLibpcap
-            ? FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, layout: .libpcap) : predicate) {
-            try refuse(expression)
+        return try refusingAsLibpcap(chosen, expression, optimize: optimize, parsed: predicate) { () throws(FilterError) in
+            try FilterParser.parse(expression, linkType: linkType, fileByteOrder: fileByteOrder, resolver: resolver, layout: .libpcap)
         }
-        return chosen
     }
 
     /// `shared`'s program, or where laying the ports out per protocol may do better (the
@@ -115,8 +113,13 @@ public enum PacketFilter {
         predicate.arena.chains.isEmpty && predicate.arena.genevesWritten == 0 && GraphOptimizer.provesFalseLikeLibpcap(predicate)
     }
 
-    /// tcpdump's refusal of `expression`.
-    private static func refuse(_ expression: String) throws(FilterError) -> Never {
+    /// `chosen`, or tcpdump's refusal of `expression` where `chosen` is `ret #0` and libpcap's
+    /// optimizer proves it false: on `parsed`, or where that was laid out unlike libpcap's
+    /// program, on the parse `libpcapLayout` gives.
+    private static func refusingAsLibpcap(_ chosen: ClassicProgram, _ expression: String, optimize: Bool, parsed: PredicateTree,
+                                          libpcapLayout: () throws(FilterError) -> PredicateTree) throws(FilterError) -> ClassicProgram {
+        guard optimize, chosen.instructions == [.ret(.constant(0))],
+              try libpcapRefuses(parsed.arena.laidOutUnlikeLibpcap ? libpcapLayout() : parsed) else { return chosen }
         throw FilterError(offset: 0, length: max(1, expression.utf8.count), message: rejectsAll)
     }
 
@@ -158,11 +161,9 @@ public enum PacketFilter {
             return try program(perProtocol, of: expression, optimize: true, snapshotLength: snapshotLength, reshaping: false)
         })
         // The form with the tag's continuations written twice is libpcap's.
-        if optimize, chosen.instructions == [.ret(.constant(0))], try libpcapRefuses(forms.twice.arena.laidOutUnlikeLibpcap
-            ? SocketFilter.parse(expression, linkType: linkType, resolver: resolver, layout: .libpcap).twice : forms.twice) {
-            try refuse(expression)
+        return try refusingAsLibpcap(chosen, expression, optimize: optimize, parsed: forms.twice) { () throws(FilterError) in
+            try SocketFilter.parse(expression, linkType: linkType, resolver: resolver, layout: .libpcap).twice
         }
-        return chosen
     }
 
     /// The shorter program of a live filter's forms (see `SocketFilter`).

@@ -534,9 +534,14 @@ struct PredicateBuilder {
         case "tcp", "udp", "sctp", "icmp", "igmp", "igrp", "pim", "vrrp", "carp":
             let number = FilterNames.ipProtocols[name] ?? 0
             let transport = transportHeader
-            // libpcap tests IPv4, then the protocol as its keyword does (IPv6 too, for TCP).
-            if layout != .libpcap { arena.laidOutUnlikeLibpcap = true }
-            let carried = layout == .libpcap ? try arena.and(linkProtocol(0x0800), protocolKeyword(name)) : try ipProtocol(number)
+            let carried: Predicate
+            if layout == .libpcap {
+                // libpcap tests IPv4, then the protocol as its keyword does (IPv6 too, for TCP).
+                carried = try arena.and(linkProtocol(0x0800), protocolKeyword(name))
+            } else {
+                arena.laidOutUnlikeLibpcap = true
+                carried = try ipProtocol(number)
+            }
             return (arena.and(carried, firstFragment), transport.index, transport.offset)
         case "icmp6":
             let next = packet(.byte, networkOffset + 6)
